@@ -1,0 +1,247 @@
+"""Load a bank directory into validated models, remembering where every item was defined."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Iterator
+
+import networkx as nx
+from pydantic import BaseModel, Field
+
+from guide.model import (
+    UNSURE,
+    AnswersFile,
+    BankMeta,
+    Element,
+    MethodFamily,
+    Need,
+    Question,
+    Reference,
+    Rule,
+    Strict,
+)
+from guide.source import GuideError, Location, YamlDocument, decode, parse_yaml, read_yaml, validate
+
+def _builtin_bank() -> Path:
+    # A wheel carries the bank inside the package; a source checkout keeps it at the top level.
+    packaged = Path(__file__).resolve().parent / "_bank"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "questions"
+
+
+BUILTIN_BANK = _builtin_bank()
+
+
+class ElementsFile(Strict):
+    elements: list[Element] = Field(min_length=1)
+
+
+class QuestionsFile(Strict):
+    questions: list[Question] = Field(min_length=1)
+
+
+class RulesFile(Strict):
+    rules: list[Rule] = Field(default_factory=list)
+
+
+class NeedsFile(Strict):
+    needs: list[Need] = Field(default_factory=list)
+
+
+class MethodsFile(Strict):
+    methods: list[MethodFamily] = Field(min_length=1)
+
+
+class ReferencesFile(Strict):
+    references: list[Reference] = Field(default_factory=list)
+
+
+BANK_FILES: dict[str, type[BaseModel]] = {
+    "bank.yaml": BankMeta,
+    "elements.yaml": ElementsFile,
+    "rules.yaml": RulesFile,
+    "needs.yaml": NeedsFile,
+    "methods.yaml": MethodsFile,
+    "references.yaml": ReferencesFile,
+}
+FLOW_DIR = "flow"
+CASES_DIR = "cases"
+
+
+@dataclass(frozen=True)
+class Bank:
+    """A validated bank. Items keep file order; `locations` maps `kind:id` to where it is defined."""
+
+    directory: Path
+    meta: BankMeta
+    elements: dict[str, Element]
+    questions: dict[str, Question]
+    rules: dict[str, Rule]
+    needs: dict[str, Need]
+    methods: dict[str, MethodFamily]
+    references: dict[str, Reference]
+    locations: dict[str, Location]
+    content_hash: str
+    documents: dict[str, YamlDocument] = field(repr=False)
+
+    def where(self, key: str) -> Location:
+        return self.locations.get(key, Location(str(self.directory / "bank.yaml"), 1))
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        from guide.graph import build_graph
+
+        return build_graph(self)
+
+    @property
+    def level_ids(self) -> list[str]:
+        return [level.id for level in self.meta.levels]
+
+    def cases(self) -> dict[str, Path]:
+        folder = self.directory / CASES_DIR
+        return {path.stem: path for path in sorted(folder.glob("*.yaml"))} if folder.is_dir() else {}
+
+
+def bank_files(directory: Path) -> Iterator[Path]:
+    for name in BANK_FILES:
+        yield directory / name
+    yield from sorted((directory / FLOW_DIR).glob("*.yaml"))
+
+
+def load_bank(directory: str | Path = BUILTIN_BANK, *, check: bool = True) -> Bank:
+    """Read and validate every file of a bank; with `check`, the first graph error is raised too."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise GuideError(directory, None, None, "bank directory not found")
+    documents: dict[str, YamlDocument] = {}
+    parsed: dict[str, BaseModel] = {}
+    digest = hashlib.sha256()
+    for path in bank_files(directory):
+        relative = path.relative_to(directory).as_posix()
+        if not path.exists():
+            raise GuideError(path, None, None, "required bank file is missing")
+        document = read_yaml(path)
+        digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
+        documents[relative] = document
+        parsed[relative] = validate(document, QuestionsFile if relative.startswith(FLOW_DIR + "/") else BANK_FILES[relative])
+    if not any(name.startswith(FLOW_DIR + "/") for name in documents):
+        raise GuideError(directory / FLOW_DIR, None, None, "no question files (flow/*.yaml)")
+
+    locations: dict[str, Location] = {}
+    collected: dict[str, dict] = {kind: {} for kind in ("element", "question", "rule", "need", "method", "reference")}
+    for relative, model in parsed.items():
+        document = documents[relative]
+        for list_key, kind in (("elements", "element"), ("questions", "question"), ("rules", "rule"),
+                               ("needs", "need"), ("methods", "method"), ("references", "reference")):
+            for index, item in enumerate(getattr(model, list_key, None) or []):
+                location = Location(document.path, document.line_of((list_key, index)))
+                key = f"{kind}:{item.id}"
+                if key in locations:
+                    raise GuideError(location.file, location.line, f"{list_key}[{index}].id",
+                                     f"duplicate {kind} id '{item.id}' (first defined at {locations[key]})")
+                locations[key] = location
+                collected[kind][item.id] = item
+                if kind == "question":
+                    _locate_choices(document, index, item, locations)
+
+    bank = Bank(
+        directory=directory,
+        meta=parsed["bank.yaml"],  # type: ignore[arg-type]
+        elements=collected["element"],
+        questions=collected["question"],
+        rules=collected["rule"],
+        needs=collected["need"],
+        methods=collected["method"],
+        references=collected["reference"],
+        locations=locations,
+        content_hash=digest.hexdigest()[:12],
+        documents=documents,
+    )
+    if check:
+        from guide.graph import check_bank
+
+        errors = [finding for finding in check_bank(bank) if finding.severity == "error"]
+        if errors:
+            raise errors[0].as_error()
+    return bank
+
+
+def _locate_choices(document: YamlDocument, index: int, question: Question, locations: dict[str, Location]) -> None:
+    seen: set[str] = set()
+    for choice_index, choice in enumerate(question.choices):
+        key = f"choice:{question.id}.{choice.id}"
+        line = document.line_of(("questions", index, "choices", choice_index))
+        if choice.id in seen:
+            raise GuideError(document.path, line, f"questions[{index}].choices[{choice_index}].id",
+                             f"duplicate choice id '{choice.id}' in question '{question.id}'")
+        seen.add(choice.id)
+        locations[key] = Location(document.path, line)
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers files: presets, saved sessions and design documents all carry answers.
+
+
+def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
+    """Read an answers file (YAML, or a Markdown design document's front matter) and check it."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise GuideError(path, None, None, "is a directory, expected an answers file") from None
+    except OSError as error:
+        raise GuideError(path, None, None, error.strerror or "cannot be read") from None
+    text = decode(path, raw)
+    if path.suffix.lower() in (".md", ".markdown"):
+        yaml_text, offset = front_matter(text)
+        if not yaml_text.strip():
+            raise GuideError(path, 1, None, "no YAML front matter with answers at the top of this document")
+        document = parse_yaml(path, yaml_text, offset)
+    else:
+        document = parse_yaml(path, text)
+    answers = validate(document, AnswersFile)
+    check_answers(answers, bank, document)
+    return answers
+
+
+def front_matter(text: str) -> tuple[str, int]:
+    """The YAML between the leading `---` lines of a Markdown document, and its line offset."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        return "", 0
+    for end, line in enumerate(lines[1:], start=1):
+        if line.strip() == "---":
+            return "\n".join(lines[1:end]), 1
+    return "", 0
+
+
+def check_answers(answers: AnswersFile, bank: Bank, document: YamlDocument | None = None) -> None:
+    """Every answer must name a question of this bank and a choice of that question."""
+    where = document.path if document else "answers"
+
+    def fail(loc: tuple, problem: str) -> GuideError:
+        line = document.line_of(loc) if document else None
+        return GuideError(where, line, ".".join(str(part) for part in loc), problem)
+
+    for question_id, value in answers.answers.items():
+        question = bank.questions.get(question_id)
+        if question is None:
+            raise fail(("answers", question_id), f"unknown question '{question_id}'")
+        if question.kind == "text":
+            if not isinstance(value, str):
+                raise fail(("answers", question_id), "a text question takes one string")
+            continue
+        values = [value] if isinstance(value, str) else value
+        if question.kind == "single" and (isinstance(value, list) and len(value) != 1):
+            raise fail(("answers", question_id), "a single-choice question takes one choice")
+        if question.kind == "multiple" and UNSURE in values and len(values) > 1:
+            raise fail(("answers", question_id), "'unsure' cannot be combined with other choices")
+        for choice_id in values:
+            if question.choice(choice_id) is None:
+                known = ", ".join(choice.id for choice in question.choices)
+                raise fail(("answers", question_id), f"unknown choice '{choice_id}' (choices: {known})")
+    for question_id in answers.notes:
+        if question_id not in bank.questions:
+            raise fail(("notes", question_id), f"note for unknown question '{question_id}'")

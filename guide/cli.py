@@ -1,0 +1,103 @@
+"""The `guide` command: the terminal app without arguments, subcommands for everything headless.
+
+Subcommands live in `guide.commands.*`; each module has `register(subparsers, common)`. Modules are
+imported when the parser is built, so they import their heavy dependencies inside their handlers.
+Textual is only imported for the app itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import NoReturn, Sequence
+
+from guide import __version__
+from guide.source import GuideError, one_line
+
+COMMAND_MODULES = ("run", "cases", "schema")
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr with exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
+
+
+def common_options() -> argparse.ArgumentParser:
+    common = Parser(add_help=False)
+    common.add_argument("--bank", metavar="DIR", type=Path, default=None,
+                        help="question bank directory (default: the built-in bank)")
+    return common
+
+
+def build_parser() -> Parser:
+    common = common_options()
+    parser = Parser(
+        prog="guide",
+        description="Decide what 'interpretable' should mean for a machine-learning model in medical imaging, "
+                    "following the framework of Wang et al. (IEEE Access, 2024). Without a command, opens the "
+                    "terminal walk-through.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"guide {__version__}")
+    parser.add_argument("--plain", action="store_true",
+                        help="ask the questions line by line on stdin/stdout (screen readers, dumb terminals)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"guide.commands.{name}").register(subparsers, common)
+    return parser
+
+
+def load_bank_option(args: argparse.Namespace):
+    from guide.bank import BUILTIN_BANK, load_bank
+
+    return load_bank(args.bank or BUILTIN_BANK)
+
+
+def write_output(text: str, out: Path | None) -> None:
+    """Write to stdout, or atomically to `out` so a failed write never leaves half a document."""
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out = Path(out)
+    if not out.parent.is_dir():
+        raise GuideError(out, None, None, "the folder to write into does not exist")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, out)
+    except OSError as error:
+        raise GuideError(out, None, None, error.strerror or "cannot be written") from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command:
+            return args.handler(args)
+        if args.plain:
+            from guide.plain import run_plain
+
+            return run_plain(args)
+        from guide.tui.app import run_app
+
+        return run_app(args)
+    except GuideError as error:
+        print(f"guide: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader (for example `head` or a pager) went away; that is not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK

@@ -1,0 +1,53 @@
+"""`guide run`: answers in, design document out."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from guide.source import GuideError
+
+
+def register(subparsers, common) -> None:
+    parser = subparsers.add_parser(
+        "run", parents=[common], help="write the design document for an answers file or a preset case",
+        description="Evaluate an answers file (or a preset case) and write the design document.",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--answers", metavar="FILE", type=Path, help="answers file (YAML) or design document (.md)")
+    source.add_argument("--case", metavar="NAME", help="a preset case of the bank (see `guide cases`)")
+    parser.add_argument("--format", choices=_formats(), default="md", help="document format (default: md)")
+    parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
+    parser.add_argument("--date", metavar="YYYY-MM-DD", help="date to print in the document (default: the "
+                        "answers file's date, else today)")
+    parser.set_defaults(handler=run)
+
+
+def _formats() -> tuple[str, ...]:
+    from guide.report import FORMATS
+
+    return FORMATS
+
+
+def answers_source(args: argparse.Namespace, bank) -> Path:
+    """The answers file named by --answers or --case."""
+    if args.case is None:
+        return args.answers
+    cases = bank.cases()
+    if args.case not in cases:
+        known = ", ".join(cases) or "none"
+        raise GuideError(bank.directory / "cases", None, "--case", f"no case '{args.case}' (known: {known})")
+    return cases[args.case]
+
+
+def run(args: argparse.Namespace) -> int:
+    from guide.bank import read_answers
+    from guide.cli import load_bank_option, write_output
+    from guide.engine import evaluate
+    from guide.report import document_date, render
+
+    bank = load_bank_option(args)
+    answers = read_answers(answers_source(args, bank), bank)
+    result = evaluate(bank, answers)
+    write_output(render(args.format, result, bank, answers, document_date(answers, args.date)), args.out)
+    return 0

@@ -1,0 +1,36 @@
+"""`guide schema`: write or check the JSON Schemas of bank files, answers files and results."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers, common) -> None:
+    parser = subparsers.add_parser(
+        "schema", help="write or check the JSON Schemas generated from the models",
+        description="Write the JSON Schemas of bank files, answers files and results (for editors and other "
+                    "tools), or check that the committed ones match the models.",
+    )
+    parser.add_argument("--out", metavar="DIR", type=Path, default=None,
+                        help="folder to write the schemas into (default: the project's schemas/ folder)")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a schema in the folder is missing or stale")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from guide.cli import write_output
+    from guide.schemas import SCHEMA_DIR, generate, stale_schemas
+
+    directory = args.out or SCHEMA_DIR
+    if args.check:
+        stale = stale_schemas(directory)
+        for name in stale:
+            print(f"{directory / name}: out of date with the models (run `guide schema` to regenerate)")
+        return 1 if stale else 0
+    directory.mkdir(parents=True, exist_ok=True)
+    texts = generate()
+    for name, text in texts.items():
+        write_output(text, directory / name)
+    print(f"wrote {len(texts)} schemas to {directory}")
+    return 0

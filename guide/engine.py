@@ -1,0 +1,416 @@
+"""Answers -> path -> element priorities -> method ranking -> evaluation plan. Pure functions.
+
+Nothing here reads files, prints, or knows about Textual: the same answers and bank always give
+the same `Result`, field for field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from guide import __version__
+from guide.bank import Bank
+from guide.model import (
+    END,
+    UNSURE,
+    AllOf,
+    Alternative,
+    Answered,
+    AnswerIn,
+    AnswerRecord,
+    AnswersFile,
+    AnswerValue,
+    AnyOf,
+    Condition,
+    ElementResult,
+    EvaluationStep,
+    EvidenceItem,
+    MethodResult,
+    NeedStatus,
+    OpenQuestion,
+    Question,
+    Result,
+    condition_questions,
+)
+
+Values = Mapping[str, AnswerValue]
+
+
+def chosen(value: AnswerValue | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def is_usable(question: Question, value: AnswerValue | None) -> bool:
+    """An answer that carries information: given, non-empty, and not 'unsure'."""
+    if question.kind == "text":
+        return isinstance(value, str) and bool(value.strip())
+    picked = chosen(value)
+    return bool(picked) and UNSURE not in picked
+
+
+def holds(condition: Condition, values: Values, bank: Bank) -> bool:
+    if isinstance(condition, AnswerIn):
+        return any(choice in condition.in_ for choice in chosen(values.get(condition.q)))
+    if isinstance(condition, Answered):
+        question = bank.questions[condition.q]
+        return is_usable(question, values.get(condition.q)) == condition.answered
+    if isinstance(condition, AllOf):
+        return all(holds(part, values, bank) for part in condition.all)
+    if isinstance(condition, AnyOf):
+        return any(holds(part, values, bank) for part in condition.any)
+    return not holds(condition.not_, values, bank)
+
+
+def route(bank: Bank, values: Values) -> list[str]:
+    """The questions asked, in order; only answers to questions already asked steer the walk."""
+    path: list[str] = []
+    asked: dict[str, AnswerValue] = {}
+    current = bank.meta.start
+    while current != END and current not in asked and current in bank.questions:
+        path.append(current)
+        if current in values:
+            asked[current] = values[current]
+        else:
+            asked[current] = []
+        question = bank.questions[current]
+        current = next((branch.goto for branch in question.next
+                        if branch.when is None or holds(branch.when, asked, bank)), END)
+    return path
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The numbers behind a result: which rules fired and what they added up to."""
+
+    path: list[str]
+    values: dict[str, AnswerValue]
+    fired: list[str]
+    element_scores: dict[str, float]
+    method_boosts: dict[str, float]
+
+    def level(self, bank: Bank, element_id: str) -> str:
+        return level_of(bank, self.element_scores[element_id])
+
+
+def score(bank: Bank, values: Values) -> Scored:
+    path = route(bank, values)
+    on_path = {question_id: values[question_id] for question_id in path if question_id in values}
+    element_scores = dict.fromkeys(bank.elements, 0.0)
+    method_boosts = dict.fromkeys(bank.methods, 0.0)
+    fired = []
+    for rule in bank.rules.values():
+        if not holds(rule.when, on_path, bank):
+            continue
+        fired.append(rule.id)
+        for effect in rule.effects:
+            totals = element_scores if effect.element else method_boosts
+            totals[effect.target] += effect.weight
+    return Scored(path, on_path, fired, element_scores, method_boosts)
+
+
+def level_of(bank: Bank, value: float) -> str:
+    for level in bank.meta.levels:
+        if level.min_score is None or value >= level.min_score:
+            return level.id
+    return bank.meta.levels[-1].id
+
+
+# ---------------------------------------------------------------------------------------------
+# Single changes: the machinery behind confidence, open questions and sensitivity.
+
+
+@dataclass(frozen=True)
+class Change:
+    question: str
+    value: AnswerValue
+    label: str
+    scored: Scored
+
+
+def alternative_values(question: Question, current: AnswerValue | None) -> list[tuple[AnswerValue, str]]:
+    """Every answer one step away from `current`: another choice, or one choice toggled."""
+    options = [choice for choice in question.choices if choice.id != UNSURE]
+    if question.kind == "single":
+        return [(choice.id, choice.label) for choice in options if chosen(current) != [choice.id]]
+    if question.kind != "multiple":
+        return []
+    picked = chosen(current)
+    if not picked or UNSURE in picked:
+        return [([choice.id], choice.label) for choice in options]
+    changes: list[tuple[AnswerValue, str]] = []
+    for choice in options:
+        if choice.id in picked:
+            rest = [item for item in picked if item != choice.id]
+            if rest:
+                changes.append((rest, f"without “{choice.label}”"))
+        else:
+            changes.append(([*picked, choice.id], f"also “{choice.label}”"))
+    return changes
+
+
+def single_changes(bank: Bank, values: Values, question_ids: list[str]) -> list[Change]:
+    changes = []
+    for question_id in question_ids:
+        question = bank.questions[question_id]
+        for value, label in alternative_values(question, values.get(question_id)):
+            changed = {**values, question_id: value}
+            changes.append(Change(question_id, value, label, score(bank, changed)))
+    return changes
+
+
+# ---------------------------------------------------------------------------------------------
+# The result.
+
+
+def evaluate(bank: Bank, answers: AnswersFile) -> Result:
+    values = dict(answers.answers)
+    scored = score(bank, values)
+    uncertain = [question_id for question_id in scored.path
+                 if bank.questions[question_id].kind != "text"
+                 and not is_usable(bank.questions[question_id], values.get(question_id))]
+    changes = single_changes(bank, values, uncertain)
+    elements = [_element_result(bank, scored, element_id, changes) for element_id in bank.elements]
+    levels = {element.id: element.level for element in elements}
+    needs = _need_statuses(bank, scored.values)
+    methods = _rank_methods(bank, scored, levels, {need.id: need for need in needs})
+    complementary, uncovered = _complementary(bank, methods, levels)
+    return Result(
+        tool_version=__version__,
+        bank_id=bank.meta.id,
+        bank_version=bank.meta.version,
+        bank_hash=bank.content_hash,
+        title=answers.title,
+        path=scored.path,
+        answers=[_record(bank, question_id, values.get(question_id), answers.notes.get(question_id))
+                 for question_id in scored.path],
+        set_aside=[_record(bank, question_id, value, answers.notes.get(question_id))
+                   for question_id, value in values.items() if question_id not in scored.path],
+        elements=elements,
+        methods=methods,
+        complementary=complementary,
+        uncovered=uncovered,
+        needs=needs,
+        evaluation=_evaluation_plan(bank, elements, methods, complementary),
+        open_questions=_open_questions(bank, scored, uncertain, changes, values),
+    )
+
+
+def answer_labels(question: Question, value: AnswerValue | None) -> list[str]:
+    if question.kind == "text":
+        return [value] if isinstance(value, str) and value.strip() else []
+    return [choice.label if (choice := question.choice(item)) else item for item in chosen(value)]
+
+
+def _record(bank: Bank, question_id: str, value: AnswerValue | None, note: str | None) -> AnswerRecord:
+    question = bank.questions[question_id]
+    return AnswerRecord(
+        question=question_id,
+        prompt=question.prompt,
+        stage=question.stage,
+        kind=question.kind,
+        value=value,
+        labels=answer_labels(question, value),
+        note=note,
+        unsure=question.kind != "text" and not is_usable(question, value),
+    )
+
+
+def _evidence(bank: Bank, scored: Scored, target_kind: str, target: str) -> list[EvidenceItem]:
+    items = []
+    for rule_id in scored.fired:
+        rule = bank.rules[rule_id]
+        read = condition_questions(rule.when)
+        text = "; ".join(
+            f"{bank.questions[question_id].prompt} — {', '.join(answer_labels(bank.questions[question_id], scored.values.get(question_id))) or 'not answered'}"
+            for question_id in read
+        )
+        for effect in rule.effects:
+            if getattr(effect, target_kind) == target:
+                items.append(EvidenceItem(rule=rule.id, target=target, weight=effect.weight,
+                                          because=effect.because, answers=read, answer_text=text))
+    return items
+
+
+def _element_result(bank: Bank, scored: Scored, element_id: str, changes: list[Change]) -> ElementResult:
+    element = bank.elements[element_id]
+    value = scored.element_scores[element_id]
+    level = level_of(bank, value)
+    evidence = _evidence(bank, scored, "element", element_id)
+    order = bank.level_ids
+    reachable_levels = {level}
+    swing: dict[str, float] = {}
+    alternatives = []
+    for change in changes:
+        changed_level = change.scored.level(bank, element_id)
+        reachable_levels.add(changed_level)
+        delta = abs(change.scored.element_scores[element_id] - value)
+        swing[change.question] = max(swing.get(change.question, 0.0), delta)
+        if changed_level != level:
+            alternatives.append(Alternative(question=change.question, choice=_value_text(change.value),
+                                            choice_label=change.label, level=changed_level))
+    known = sum(abs(item.weight) for item in evidence)
+    doubt = sum(swing.values())
+    confidence = 1.0 if known + doubt == 0 else known / (known + doubt)
+    span = sorted(reachable_levels, key=order.index)
+    return ElementResult(
+        id=element_id,
+        name=element.name,
+        short=element.short,
+        score=round(value, 2),
+        level=level,
+        level_label=bank.meta.levels[order.index(level)].label,
+        confidence=round(confidence, 2),
+        confidence_label=_confidence_label(bank, confidence, len(span) > 1),
+        level_range=[span[-1], span[0]],
+        evidence=evidence,
+        uncertain_questions=[question for question, delta in swing.items() if delta > 0],
+        alternatives=alternatives,
+    )
+
+
+def _value_text(value: AnswerValue) -> str:
+    return value if isinstance(value, str) else ",".join(value)
+
+
+def _confidence_label(bank: Bank, confidence: float, level_may_change: bool) -> str:
+    if confidence >= bank.meta.high_confidence and not level_may_change:
+        return "high"
+    if confidence >= bank.meta.medium_confidence:
+        return "medium"
+    return "low"
+
+
+def _need_statuses(bank: Bank, values: Values) -> list[NeedStatus]:
+    statuses = []
+    for need in bank.needs.values():
+        if holds(need.unavailable_when, values, bank):
+            status = "unavailable"
+        elif holds(need.available_when, values, bank):
+            status = "available"
+        else:
+            status = "unknown"
+        read = condition_questions(need.available_when) + condition_questions(need.unavailable_when)
+        statuses.append(NeedStatus(id=need.id, label=need.label, status=status,
+                                   answers=[question for question in dict.fromkeys(read) if question in values]))
+    return statuses
+
+
+def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dict[str, NeedStatus]) -> list[MethodResult]:
+    level_weight = {level.id: level.weight for level in bank.meta.levels}
+    level_label = {level.id: level.label.lower() for level in bank.meta.levels}
+    strength = {item.id: item.value for item in bank.meta.strengths}
+    strength_label = {item.id: item.label for item in bank.meta.strengths}
+    results = []
+    for method in bank.methods.values():
+        value = 0.0
+        why = []
+        for serves in method.serves:
+            gained = strength[serves.strength] * level_weight[levels[serves.element]]
+            value += gained
+            if gained:
+                why.append(f"Serves {bank.elements[serves.element].name.lower()} "
+                           f"({level_label[levels[serves.element]]}) with {strength_label[serves.strength]} "
+                           f"strength: +{gained:.1f}")
+        boost = scored.method_boosts[method.id]
+        value += boost
+        unmet = [need for need in method.needs if needs[need].status == "unavailable"]
+        unknown = [need for need in method.needs if needs[need].status == "unknown"]
+        excluded = any(bank.needs[need].when_missing == "exclude" for need in unmet)
+        for need in unmet:
+            if bank.needs[need].when_missing == "penalize":
+                value -= bank.needs[need].penalty
+                why.append(f"Needs {bank.needs[need].label.lower()}, which the answers say is missing: "
+                           f"-{bank.needs[need].penalty:.1f}")
+        status = "excluded" if excluded else "conditional" if unmet or unknown else "recommended"
+        results.append(MethodResult(
+            id=method.id, name=method.name, kind=method.kind, rank=None, score=round(value, 2), status=status,
+            covers={serves.element: serves.strength for serves in method.serves}, why=why,
+            evidence=_evidence(bank, scored, "method", method.id), unmet_needs=unmet, unknown_needs=unknown,
+        ))
+    order = list(bank.methods)
+    results.sort(key=lambda item: (item.status == "excluded", -item.score, order.index(item.id)))
+    rank = 0
+    for item in results:
+        if item.status != "excluded":
+            rank += 1
+            item.rank = rank
+    return results
+
+
+def _complementary(bank: Bank, methods: list[MethodResult], levels: dict[str, str]) -> tuple[list[str], list[str]]:
+    """A few families that together cover every top-priority element, chosen greedily by rank."""
+    top = bank.level_ids[0]
+    targets = [element for element, level in levels.items() if level == top]
+    if not targets:
+        targets = [element for element, level in levels.items() if level == bank.level_ids[1]]
+    strength = {item.id: item.value for item in bank.meta.strengths}
+    threshold = sorted(strength.values(), reverse=True)[min(1, len(strength) - 1)]
+    candidates = [method for method in methods if method.status != "excluded" and method.score > 0]
+
+    def covered_by(method: MethodResult) -> set[str]:
+        return {element for element, grade in method.covers.items() if strength[grade] >= threshold}
+
+    chosen_ids: list[str] = []
+    missing = set(targets)
+    while missing and len(chosen_ids) < bank.meta.complementary_max:
+        best = max(candidates, key=lambda method: (len(covered_by(method) & missing), method.score, -methods.index(method)),
+                   default=None)
+        if best is None or not covered_by(best) & missing:
+            break
+        chosen_ids.append(best.id)
+        missing -= covered_by(best)
+        candidates.remove(best)
+    return chosen_ids, [element for element in targets if element in missing]
+
+
+def _evaluation_plan(bank: Bank, elements: list[ElementResult], methods: list[MethodResult],
+                     complementary: list[str]) -> list[EvaluationStep]:
+    floor = bank.level_ids[-1]
+    ranked = [method.id for method in methods if method.rank is not None]
+    chosen_ids = list(dict.fromkeys([*complementary, *ranked[:1]]))
+    steps = []
+    for element in elements:
+        if element.level == floor:
+            continue
+        for item in bank.elements[element.id].evaluation:
+            steps.append(EvaluationStep(element=element.id, level=element.level, text=item.text,
+                                        references=item.references, source="element"))
+        for method_id in chosen_ids:
+            method = bank.methods[method_id]
+            served = [serves.element for serves in method.serves]
+            primary = min(served, key=lambda element_id: (bank.level_ids.index(_level(elements, element_id)),
+                                                          served.index(element_id)))
+            if primary != element.id:
+                continue
+            for item in method.evaluation:
+                steps.append(EvaluationStep(element=element.id, level=element.level, text=item.text,
+                                            references=item.references, source=method_id))
+    return steps
+
+
+def _level(elements: list[ElementResult], element_id: str) -> str:
+    return next(element.level for element in elements if element.id == element_id)
+
+
+def _open_questions(bank: Bank, scored: Scored, uncertain: list[str], changes: list[Change],
+                    values: Values) -> list[OpenQuestion]:
+    questions = []
+    for question_id in uncertain:
+        question = bank.questions[question_id]
+        affects = [element_id for element_id in bank.elements
+                   if any(change.question == question_id
+                          and change.scored.element_scores[element_id] != scored.element_scores[element_id]
+                          for change in changes)]
+        affects += [need.id for need in bank.needs.values()
+                    if question_id in condition_questions(need.available_when) + condition_questions(need.unavailable_when)]
+        questions.append(OpenQuestion(
+            question=question_id,
+            prompt=question.prompt,
+            reason="unanswered" if question_id not in values else "unsure",
+            find_out=question.if_unsure or "Settle this answer with the people who know the project.",
+            affects=affects,
+        ))
+    return questions

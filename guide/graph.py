@@ -1,0 +1,277 @@
+"""The decision graph: questions, choices, rules, elements, needs and method families as one DiGraph.
+
+Node keys are `kind:id` strings (`q:task`, `c:task.detection`, `r:focal-findings`,
+`e:localization`, `n:retraining`, `m:prototypes`), so "why this recommendation" is a path query
+and diagram writers need no other source. Static checks of a bank live here too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Literal
+
+import networkx as nx
+
+from guide.model import END, AllOf, Answered, AnswerIn, AnyOf, Condition, NotCondition, iter_conditions
+from guide.source import GuideError, Location
+
+if TYPE_CHECKING:
+    from guide.bank import Bank
+
+
+def question_node(question_id: str) -> str:
+    return f"q:{question_id}"
+
+
+def choice_node(question_id: str, choice_id: str) -> str:
+    return f"c:{question_id}.{choice_id}"
+
+
+def describe_condition(condition: Condition, bank: Bank) -> str:
+    """A condition in plain words, for codebooks, diagrams and documents."""
+
+    def label(question_id: str, choice_id: str) -> str:
+        question = bank.questions.get(question_id)
+        choice = question.choice(choice_id) if question else None
+        return f"“{choice.label}”" if choice else choice_id
+
+    if isinstance(condition, AnswerIn):
+        choices = " or ".join(label(condition.q, choice) for choice in condition.in_)
+        return f"{condition.q} is {choices}"
+    if isinstance(condition, Answered):
+        return f"{condition.q} is {'answered' if condition.answered else 'not answered or unsure'}"
+    if isinstance(condition, AllOf):
+        return " and ".join(_grouped(part, bank) for part in condition.all)
+    if isinstance(condition, AnyOf):
+        return " or ".join(_grouped(part, bank) for part in condition.any)
+    return f"not ({describe_condition(condition.not_, bank)})"
+
+
+def _grouped(condition: Condition, bank: Bank) -> str:
+    text = describe_condition(condition, bank)
+    return f"({text})" if isinstance(condition, (AllOf, AnyOf)) else text
+
+
+def _triggers(condition: Condition) -> Iterable[str]:
+    """The choice (or question) nodes whose answers a condition reads."""
+    for part in iter_conditions(condition):
+        if isinstance(part, AnswerIn):
+            yield from (choice_node(part.q, choice) for choice in part.in_)
+        elif isinstance(part, Answered):
+            yield question_node(part.q)
+
+
+def build_graph(bank: Bank) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    graph.add_node(question_node(END), kind="end", label="End")
+    for element in bank.elements.values():
+        graph.add_node(f"e:{element.id}", kind="element", label=element.name)
+    for method in bank.methods.values():
+        graph.add_node(f"m:{method.id}", kind="method", label=method.name)
+        for serves in method.serves:
+            graph.add_edge(f"e:{serves.element}", f"m:{method.id}", kind="served_by", strength=serves.strength)
+        for need in method.needs:
+            graph.add_edge(f"n:{need}", f"m:{method.id}", kind="needed_by")
+    for question in bank.questions.values():
+        graph.add_node(question_node(question.id), kind="question", label=question.prompt, stage=question.stage)
+        for choice in question.choices:
+            graph.add_node(choice_node(question.id, choice.id), kind="choice", label=choice.label)
+            graph.add_edge(question_node(question.id), choice_node(question.id, choice.id), kind="offers")
+        for order, branch in enumerate(question.next):
+            graph.add_edge(
+                question_node(question.id),
+                question_node(branch.goto),
+                kind="routes",
+                order=order,
+                condition=describe_condition(branch.when, bank) if branch.when else None,
+            )
+    for rule in bank.rules.values():
+        graph.add_node(f"r:{rule.id}", kind="rule", label=describe_condition(rule.when, bank))
+        for source in _triggers(rule.when):
+            graph.add_edge(source, f"r:{rule.id}", kind="triggers")
+        for effect in rule.effects:
+            target = f"e:{effect.element}" if effect.element else f"m:{effect.method}"
+            graph.add_edge(f"r:{rule.id}", target, kind="evidence", weight=effect.weight, because=effect.because)
+    for need in bank.needs.values():
+        graph.add_node(f"n:{need.id}", kind="need", label=need.label)
+        for condition in (need.available_when, need.unavailable_when):
+            for source in _triggers(condition):
+                graph.add_edge(source, f"n:{need.id}", kind="informs")
+    return graph
+
+
+def routing_graph(bank: Bank) -> nx.DiGraph:
+    """Questions only, with an edge for every branch: the graph routing walks."""
+    graph = nx.DiGraph()
+    graph.add_nodes_from(bank.questions)
+    for question in bank.questions.values():
+        graph.add_edges_from((question.id, branch.goto) for branch in question.next)
+    return graph
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks.
+
+
+@dataclass(frozen=True)
+class Finding:
+    severity: Literal["error", "warning"]
+    location: Location
+    item: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.item}: {self.message}"
+
+    def as_error(self) -> GuideError:
+        return GuideError(self.location.file, self.location.line, self.item, self.message)
+
+
+def check_bank(bank: Bank) -> list[Finding]:
+    """Every structural check of a bank; errors make it unusable, warnings are for `guide lint`."""
+    findings: list[Finding] = []
+
+    def report(key: str, message: str, severity: Literal["error", "warning"] = "error") -> None:
+        findings.append(Finding(severity, bank.where(key), key.split(":", 1)[1], message))
+
+    meta_key = "bank:" + bank.meta.id
+    if bank.meta.start not in bank.questions:
+        report(meta_key, f"start question '{bank.meta.start}' does not exist")
+    stage_ids = {stage.id for stage in bank.meta.stages}
+    strength_ids = {strength.id for strength in bank.meta.strengths}
+
+    def check_condition(key: str, condition: Condition, what: str) -> None:
+        for part in iter_conditions(condition):
+            if not isinstance(part, (AnswerIn, Answered)):
+                continue
+            question = bank.questions.get(part.q)
+            if question is None:
+                report(key, f"{what} reads unknown question '{part.q}'")
+            elif isinstance(part, AnswerIn):
+                if question.kind == "text":
+                    report(key, f"{what} tests choices of text question '{part.q}'")
+                for choice in part.in_:
+                    if question.choice(choice) is None:
+                        report(key, f"{what} names unknown choice '{choice}' of question '{part.q}'")
+
+    def check_references(key: str, reference_ids: Iterable[str | None]) -> None:
+        for reference in reference_ids:
+            if reference and reference not in bank.references:
+                report(key, f"unknown reference '{reference}'")
+
+    for question in bank.questions.values():
+        key = f"question:{question.id}"
+        if question.stage not in stage_ids:
+            report(key, f"unknown stage '{question.stage}'")
+        *conditional, last = question.next
+        if last.when is not None:
+            report(key, "the last branch of `next` needs no `when`: without a default the walk can stop nowhere")
+        if any(branch.when is None for branch in conditional):
+            report(key, "a default branch (no `when`) must come last: branches after it are never taken")
+        for branch in question.next:
+            if branch.goto != END and branch.goto not in bank.questions:
+                report(key, f"`next` goes to unknown question '{branch.goto}'")
+            if branch.when is not None:
+                check_condition(key, branch.when, "routing condition")
+
+    for rule in bank.rules.values():
+        key = f"rule:{rule.id}"
+        check_condition(key, rule.when, "rule condition")
+        for effect in rule.effects:
+            if effect.element and effect.element not in bank.elements:
+                report(key, f"effect on unknown element '{effect.element}'")
+            if effect.method and effect.method not in bank.methods:
+                report(key, f"effect on unknown method family '{effect.method}'")
+
+    for need in bank.needs.values():
+        key = f"need:{need.id}"
+        check_condition(key, need.available_when, "available_when")
+        check_condition(key, need.unavailable_when, "unavailable_when")
+
+    for element in bank.elements.values():
+        check_references(f"element:{element.id}", (ref for item in element.evaluation for ref in item.references))
+    shorts: dict[str, str] = {}
+    for element in bank.elements.values():
+        if element.short in shorts:
+            report(f"element:{element.id}", f"short letter '{element.short}' is also used by '{shorts[element.short]}'")
+        shorts[element.short] = element.id
+
+    for method in bank.methods.values():
+        key = f"method:{method.id}"
+        for serves in method.serves:
+            if serves.element not in bank.elements:
+                report(key, f"serves unknown element '{serves.element}'")
+            if serves.strength not in strength_ids:
+                report(key, f"unknown strength '{serves.strength}' (known: {', '.join(sorted(strength_ids))})")
+        for need in method.needs:
+            if need not in bank.needs:
+                report(key, f"needs unknown need '{need}'")
+        check_references(key, (item.reference for item in method.representatives))
+        check_references(key, (ref for item in method.caveats for ref in item.references))
+        check_references(key, (ref for item in method.evaluation for ref in item.references))
+
+    if any(finding.severity == "error" for finding in findings):
+        return findings  # the graph checks below assume references resolve
+    findings.extend(_check_routing(bank))
+    findings.extend(_check_reach(bank))
+    return findings
+
+
+def _check_routing(bank: Bank) -> list[Finding]:
+    findings: list[Finding] = []
+    routes = routing_graph(bank)
+    try:
+        cycle = nx.find_cycle(routes, source=bank.meta.start)
+    except nx.NetworkXNoCycle:
+        cycle = None
+    if cycle:
+        loop = " -> ".join([edge[0] for edge in cycle] + [cycle[0][0]])
+        first = cycle[0][0]
+        return [Finding("error", bank.where(f"question:{first}"), first, f"routing cycle: {loop}")]
+    reachable = nx.descendants(routes, bank.meta.start) | {bank.meta.start}
+    for question_id in bank.questions:
+        if question_id not in reachable:
+            findings.append(Finding("error", bank.where(f"question:{question_id}"), question_id,
+                                    f"no path from the start question '{bank.meta.start}' reaches this question"))
+    if findings:
+        return findings
+    dominators = nx.immediate_dominators(routes, bank.meta.start)
+    for question in bank.questions.values():
+        before = nx.ancestors(routes, question.id) | {question.id}
+        always_before = _dominators_of(dominators, question.id)
+        for branch in question.next:
+            for read in ([part.q for part in iter_conditions(branch.when) if isinstance(part, (AnswerIn, Answered))]
+                         if branch.when else []):
+                if read not in before:
+                    findings.append(Finding("error", bank.where(f"question:{question.id}"), question.id,
+                                            f"routing reads '{read}', which is never asked before this question"))
+                elif read not in always_before:
+                    findings.append(Finding("warning", bank.where(f"question:{question.id}"), question.id,
+                                            f"routing reads '{read}', which some paths to this question skip"))
+    return findings
+
+
+def _dominators_of(dominators: dict[str, str], node: str) -> set[str]:
+    found = {node}
+    while dominators.get(node, node) != node:
+        node = dominators[node]
+        found.add(node)
+    return found
+
+
+def _check_reach(bank: Bank) -> list[Finding]:
+    """Elements and methods that no answer can ever raise are dead weight in a bank."""
+    graph = bank.graph
+    raising = nx.DiGraph(
+        (source, target) for source, target, data in graph.edges(data=True)
+        if data["kind"] != "evidence" or data["weight"] > 0
+    )
+    start = question_node(bank.meta.start)
+    reachable = nx.descendants(raising, start) if start in raising else set()
+    findings = []
+    for kind, items in (("element", bank.elements), ("method", bank.methods)):
+        for item_id in items:
+            if f"{kind[0]}:{item_id}" not in reachable:
+                findings.append(Finding("error", bank.where(f"{kind}:{item_id}"), item_id,
+                                        f"no answer can ever raise this {kind}"))
+    return findings

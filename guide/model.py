@@ -1,0 +1,440 @@
+"""The one vocabulary of `guide`: pydantic models of the question bank, answers files and results.
+
+Every bank file is validated against these models with unknown keys forbidden, so a typo in a
+bank file is an error that names the field rather than a silently ignored key.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+UNSURE = "unsure"
+END = "end"
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80)]
+ShortText = Annotated[str, Field(min_length=1, max_length=300)]
+LongText = Annotated[str, Field(min_length=1, max_length=5000)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Conditions: structured data, never strings to evaluate.
+
+
+class AnswerIn(Strict):
+    """True when question `q` was answered with any of the listed choices."""
+
+    q: Identifier
+    in_: list[Identifier] = Field(alias="in", min_length=1)
+
+
+class Answered(Strict):
+    """True when question `q` has (answered: true) or lacks (answered: false) a usable answer."""
+
+    q: Identifier
+    answered: bool
+
+
+class AllOf(Strict):
+    all: list[Condition] = Field(min_length=1)
+
+
+class AnyOf(Strict):
+    any: list[Condition] = Field(min_length=1)
+
+
+class NotCondition(Strict):
+    not_: Condition = Field(alias="not")
+
+
+def _condition_kind(value: Any) -> str | None:
+    if isinstance(value, BaseModel):
+        return type(value).__name__
+    if not isinstance(value, dict):
+        return None
+    for key, kind in (("in", "AnswerIn"), ("answered", "Answered"), ("all", "AllOf"), ("any", "AnyOf"), ("not", "NotCondition")):
+        if key in value:
+            return kind
+    return None
+
+
+Condition = Annotated[
+    Union[
+        Annotated[AnswerIn, Tag("AnswerIn")],
+        Annotated[Answered, Tag("Answered")],
+        Annotated[AllOf, Tag("AllOf")],
+        Annotated[AnyOf, Tag("AnyOf")],
+        Annotated[NotCondition, Tag("NotCondition")],
+    ],
+    Discriminator(
+        _condition_kind,
+        custom_error_type="condition",
+        custom_error_message="a condition needs one of the keys: in (with q), answered (with q), all, any, not",
+    ),
+]
+
+for _model in (AllOf, AnyOf, NotCondition):
+    _model.model_rebuild()
+
+
+def condition_questions(condition: Condition) -> list[str]:
+    """The question ids a condition reads, in order of first mention."""
+    found: list[str] = []
+    for part in iter_conditions(condition):
+        if isinstance(part, (AnswerIn, Answered)) and part.q not in found:
+            found.append(part.q)
+    return found
+
+
+def iter_conditions(condition: Condition):
+    yield condition
+    if isinstance(condition, (AllOf, AnyOf)):
+        for part in condition.all if isinstance(condition, AllOf) else condition.any:
+            yield from iter_conditions(part)
+    elif isinstance(condition, NotCondition):
+        yield from iter_conditions(condition.not_)
+
+
+# ---------------------------------------------------------------------------------------------
+# The bank.
+
+
+class Stage(Strict):
+    id: Identifier
+    title: ShortText
+    description: LongText
+
+
+class Level(Strict):
+    id: Identifier
+    label: ShortText
+    min_score: float | None = Field(default=None, description="lowest score at this level; the last level has none")
+    weight: float = Field(ge=0, description="how much covering an element at this level counts in method ranking")
+    description: ShortText
+
+
+class Strength(Strict):
+    id: Identifier
+    label: ShortText
+    value: float = Field(gt=0, le=1)
+
+
+class Reference(Strict):
+    id: Identifier
+    citation: ShortText
+    link: str | None = Field(default=None, max_length=300, description="doi: or arXiv: identifier, or a URL")
+
+
+class Migration(Strict):
+    """How answers made with an older bank version map onto this one."""
+
+    from_version: ShortText
+    renamed: dict[Identifier, Identifier] = Field(default_factory=dict)
+    removed: list[Identifier] = Field(default_factory=list)
+    note: ShortText | None = None
+
+
+class Source(Strict):
+    citation: LongText
+    doi: ShortText
+    arxiv: ShortText | None = None
+    pmc: ShortText | None = None
+
+
+class BankMeta(Strict):
+    """`bank.yaml`: what the bank is, where the flow starts and how scores become levels."""
+
+    id: Identifier
+    title: ShortText
+    version: Annotated[str, Field(pattern=r"^\d+\.\d+(\.\d+)?$")]
+    description: LongText
+    source: Source
+    derivation_note: LongText
+    start: Identifier
+    stages: list[Stage] = Field(min_length=1)
+    levels: list[Level] = Field(min_length=2)
+    strengths: list[Strength] = Field(min_length=1)
+    high_confidence: float = Field(default=0.8, gt=0, le=1)
+    medium_confidence: float = Field(default=0.5, gt=0, le=1)
+    complementary_max: int = Field(default=3, ge=1, le=10)
+    migrations: list[Migration] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _levels_descend(self) -> BankMeta:
+        *graded, last = self.levels
+        if any(level.min_score is None for level in graded):
+            raise ValueError("every level but the last needs min_score")
+        if last.min_score is not None:
+            raise ValueError("the last level is the floor and takes no min_score")
+        scores = [level.min_score for level in graded]
+        if scores != sorted(scores, reverse=True) or len(set(scores)) != len(scores):
+            raise ValueError("levels must be listed from highest min_score to lowest, without ties")
+        return self
+
+
+class EvaluationItem(Strict):
+    text: LongText
+    references: list[Identifier] = Field(default_factory=list)
+
+
+class Element(Strict):
+    id: Identifier
+    short: Annotated[str, Field(pattern=r"^[A-Z]$")]
+    name: ShortText
+    question: ShortText
+    definition: LongText
+    examples: list[ShortText] = Field(min_length=1)
+    teaching: LongText
+    evaluation: list[EvaluationItem] = Field(min_length=1)
+
+
+class Choice(Strict):
+    id: Identifier
+    label: ShortText
+    description: LongText | None = None
+
+
+class Branch(Strict):
+    """One routing edge: go to `goto` when `when` holds; a branch without `when` is the default."""
+
+    when: Condition | None = None
+    goto: Identifier
+
+
+class Question(Strict):
+    id: Identifier
+    stage: Identifier
+    kind: Literal["single", "multiple", "text"]
+    prompt: ShortText
+    help: LongText
+    choices: list[Choice] = Field(default_factory=list)
+    next: list[Branch] = Field(min_length=1)
+    if_unsure: LongText | None = Field(default=None, description="what to find out when the answer is unsure")
+
+    @field_validator("choices")
+    @classmethod
+    def _offer_unsure(cls, choices: list[Choice]) -> list[Choice]:
+        # "Unsure" is a real answer on every choice question; the bank need not spell it out.
+        if choices and all(choice.id != UNSURE for choice in choices):
+            choices = [*choices, Choice(id=UNSURE, label="Unsure / not known yet",
+                                        description="Lowers the confidence of what this answer would have moved.")]
+        return choices
+
+    @model_validator(mode="after")
+    def _choices_fit_kind(self) -> Question:
+        if self.kind == "text" and self.choices:
+            raise ValueError("a text question takes no choices")
+        if self.kind != "text" and len(self.choices) < 3:
+            raise ValueError("a choice question needs at least two choices besides unsure")
+        return self
+
+    def choice(self, choice_id: str) -> Choice | None:
+        return next((choice for choice in self.choices if choice.id == choice_id), None)
+
+
+class Effect(Strict):
+    """Evidence a rule adds: for (weight > 0) or against (weight < 0) an element or a method family."""
+
+    element: Identifier | None = None
+    method: Identifier | None = None
+    weight: float = Field(ge=-5, le=5)
+    because: LongText
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Effect:
+        if (self.element is None) == (self.method is None):
+            raise ValueError("an effect names exactly one of element or method")
+        if self.weight == 0:
+            raise ValueError("an effect with weight 0 moves nothing")
+        return self
+
+    @property
+    def target(self) -> str:
+        return self.element or self.method or ""
+
+
+class Rule(Strict):
+    id: Identifier
+    when: Condition
+    effects: list[Effect] = Field(min_length=1)
+
+
+class Need(Strict):
+    """Something a method family requires; answers tell whether the project has it."""
+
+    id: Identifier
+    label: ShortText
+    available_when: Condition
+    unavailable_when: Condition
+    when_missing: Literal["exclude", "penalize"]
+    penalty: float = Field(default=0.0, ge=0, le=10)
+    explain_missing: LongText
+
+
+class Representative(Strict):
+    name: ShortText
+    reference: Identifier | None = None
+
+
+class Serves(Strict):
+    element: Identifier
+    strength: Identifier
+    note: ShortText | None = None
+
+
+class Caveat(Strict):
+    text: LongText
+    references: list[Identifier] = Field(default_factory=list)
+
+
+class MethodFamily(Strict):
+    id: Identifier
+    name: ShortText
+    kind: Literal["post_hoc", "by_design", "either"]
+    summary: LongText
+    representatives: list[Representative] = Field(min_length=1)
+    serves: list[Serves] = Field(min_length=1)
+    needs: list[Identifier] = Field(default_factory=list)
+    caveats: list[Caveat] = Field(default_factory=list)
+    libraries: list[ShortText] = Field(default_factory=list)
+    evaluation: list[EvaluationItem] = Field(min_length=1)
+    emerging: bool = False
+
+
+# ---------------------------------------------------------------------------------------------
+# Answers files (presets, saved sessions, design-document front matter).
+
+AnswerValue = Union[str, list[str]]
+
+
+class InstructorNotes(Strict):
+    discuss: list[LongText] = Field(default_factory=list)
+    common_mistakes: list[LongText] = Field(default_factory=list)
+
+
+class Review(Strict):
+    reviewer: ShortText | None = None
+    date: ShortText | None = None
+    decision: Literal["pending", "approved", "changes-requested", "rejected"] = "pending"
+    comments: Annotated[str, Field(max_length=20000)] | None = None
+
+
+class AnswersFile(Strict):
+    title: ShortText = "Untitled design"
+    description: LongText | None = None
+    reading: LongText | None = Field(default=None, description="for presets: whose reading the answers are")
+    date: ShortText | None = None
+    bank_id: Identifier | None = None
+    bank_version: ShortText | None = None
+    answers: dict[Identifier, Union[Annotated[str, Field(max_length=20000)], list[Identifier]]] = Field(default_factory=dict)
+    notes: dict[Identifier, Annotated[str, Field(max_length=20000)]] = Field(default_factory=dict)
+    instructor_notes: InstructorNotes | None = None
+    review: Review | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Results: what the engine derives. Deterministic for the same answers and bank.
+
+
+class AnswerRecord(BaseModel):
+    question: str
+    prompt: str
+    stage: str
+    kind: str
+    value: AnswerValue | None
+    labels: list[str]
+    note: str | None = None
+    unsure: bool = False
+
+
+class EvidenceItem(BaseModel):
+    rule: str
+    target: str
+    weight: float
+    because: str
+    answers: list[str] = Field(description="question ids whose answers made the rule fire")
+    answer_text: str = Field(description="the triggering answers in words")
+
+
+class Alternative(BaseModel):
+    """What one different answer to one question would do to a level or a ranking."""
+
+    question: str
+    choice: str
+    choice_label: str
+    level: str
+
+
+class ElementResult(BaseModel):
+    id: str
+    name: str
+    short: str
+    score: float
+    level: str
+    level_label: str
+    confidence: float
+    confidence_label: str
+    level_range: list[str] = Field(description="lowest and highest level reachable by changing one uncertain answer")
+    evidence: list[EvidenceItem]
+    uncertain_questions: list[str]
+    alternatives: list[Alternative]
+
+
+class MethodResult(BaseModel):
+    id: str
+    name: str
+    kind: str
+    rank: int | None
+    score: float
+    status: Literal["recommended", "conditional", "excluded"]
+    covers: dict[str, str] = Field(description="element id -> strength, for the elements it serves")
+    why: list[str]
+    evidence: list[EvidenceItem]
+    unmet_needs: list[str]
+    unknown_needs: list[str]
+
+
+class NeedStatus(BaseModel):
+    id: str
+    label: str
+    status: Literal["available", "unavailable", "unknown"]
+    answers: list[str]
+
+
+class EvaluationStep(BaseModel):
+    element: str
+    level: str
+    text: str
+    references: list[str]
+    source: str = Field(description="'element' or the method family id the step belongs to")
+
+
+class OpenQuestion(BaseModel):
+    question: str
+    prompt: str
+    reason: Literal["unsure", "unanswered"]
+    find_out: str
+    affects: list[str]
+
+
+class Result(BaseModel):
+    tool_version: str
+    bank_id: str
+    bank_version: str
+    bank_hash: str
+    title: str
+    path: list[str]
+    answers: list[AnswerRecord]
+    set_aside: list[AnswerRecord] = Field(description="answers to questions not on the current path, kept, not used")
+    elements: list[ElementResult]
+    methods: list[MethodResult]
+    complementary: list[str]
+    uncovered: list[str]
+    needs: list[NeedStatus]
+    evaluation: list[EvaluationStep]
+    open_questions: list[OpenQuestion]

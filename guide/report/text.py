@@ -1,0 +1,31 @@
+"""Making any text safe to place in a Markdown document: inert, one structure, no surprises."""
+
+from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+_BLOCK_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
+
+
+def plain(text: str) -> str:
+    """Text with terminal escape sequences and control characters removed (newlines kept)."""
+    return _CONTROL.sub("", _ANSI.sub("", text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")))
+
+
+def md(text: str) -> str:
+    """One line of inline Markdown that renders as exactly the given characters."""
+    flat = _INLINE_SPECIAL.sub(r"\\\1", " ".join(plain(text).split()))
+    # A leading '#', '>', '-', '1.' would start a heading, quote or list even inside a list item.
+    match = _BLOCK_START.match(flat)
+    if match and match.group(2).isdigit():
+        return flat[: match.end()] + "\\" + flat[match.end():]
+    return _BLOCK_START.sub(r"\1\\\2", flat, count=1)
+
+
+def md_block(text: str, prefix: str = "") -> str:
+    """Multi-line text as escaped lines, each starting with `prefix` (for example '> ')."""
+    lines = [md(line) for line in plain(text).strip().split("\n")]
+    return "\n".join(f"{prefix}{line}".rstrip() if line else prefix.rstrip() for line in lines)

@@ -1,0 +1,48 @@
+"""JSON Schemas generated from the pydantic models: for editors, for other tools, and drift tests.
+
+The committed copies live in `schemas/`; `guide schema --check` (and a test) fails when a model
+changes without the committed schema being regenerated.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from guide import bank as bank_files
+from guide.model import AnswersFile, BankMeta, Result
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+
+MODELS: dict[str, type[BaseModel]] = {
+    "bank.schema.json": BankMeta,
+    "elements.schema.json": bank_files.ElementsFile,
+    "questions.schema.json": bank_files.QuestionsFile,
+    "rules.schema.json": bank_files.RulesFile,
+    "needs.schema.json": bank_files.NeedsFile,
+    "methods.schema.json": bank_files.MethodsFile,
+    "references.schema.json": bank_files.ReferencesFile,
+    "answers.schema.json": AnswersFile,
+    "result.schema.json": Result,
+}
+
+
+def generate() -> dict[str, str]:
+    """File name -> schema text, exactly as committed (sorted keys, two-space indent, newline)."""
+    texts = {}
+    for name, model in MODELS.items():
+        # Bank and answers files are read by us (validation mode); results are written by us.
+        mode = "serialization" if model is Result else "validation"
+        schema = model.model_json_schema(mode=mode, by_alias=True)
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = name
+        texts[name] = json.dumps(schema, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return texts
+
+
+def stale_schemas(directory: Path = SCHEMA_DIR) -> list[str]:
+    """Names of committed schema files that are missing or differ from the models."""
+    return [name for name, text in generate().items()
+            if not (directory / name).is_file() or (directory / name).read_text(encoding="utf-8") != text]

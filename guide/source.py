@@ -1,0 +1,216 @@
+"""Reading YAML files safely, with line numbers for every error.
+
+Bank files, answers files and document front matter all pass through `read_yaml`, so there is one
+place that decides what a hostile or malformed file can do: nothing but fail with a one-line
+`file:line: field: problem` message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 64
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class GuideError(Exception):
+    """Unusable input: one line naming the file, the line and the field."""
+
+    def __init__(self, file: str | Path, line: int | None, field: str | None, problem: str) -> None:
+        self.file, self.line, self.field, self.problem = str(file), line, field, problem
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {one_line(self.problem)}"
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """Collapse whitespace and control characters so a message stays one inert line."""
+    text = re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", str(text)).strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class _SafeLoader(yaml.SafeLoader):
+    """SafeLoader that keeps `no`/`yes`/`on`/`off` and dates as strings and refuses aliases."""
+
+    def compose_node(self, parent, index):  # type: ignore[override]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(None, None, "anchors and aliases are not allowed", event.start_mark)
+        self._depth = getattr(self, "_depth", 0) + 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nesting deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+_SafeLoader.yaml_implicit_resolvers = {
+    first: [
+        (tag, regexp if tag != "tag:yaml.org,2002:bool" else re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"))
+        for tag, regexp in resolvers
+        if tag != "tag:yaml.org,2002:timestamp"
+    ]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    path: str
+    data: Any
+    node: yaml.Node | None
+
+    def line_of(self, loc: tuple[str | int, ...]) -> int:
+        return line_of(self.node, loc)
+
+
+def decode(path: str | Path, raw: bytes) -> str:
+    if len(raw) > MAX_FILE_BYTES:
+        raise GuideError(path, None, None, f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")
+    if b"\x00" in raw:
+        raise GuideError(path, None, None, "binary file (contains NUL bytes); expected YAML text")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise GuideError(path, line, None, "not UTF-8 text") from None
+
+
+def parse_yaml(path: str | Path, text: str, line_offset: int = 0) -> YamlDocument:
+    """Parse one YAML document from text; errors carry the file and line."""
+    try:
+        loader = _SafeLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 + line_offset if mark else None
+        problem = error.problem or error.context or "invalid YAML"
+        if "could not determine a constructor" in problem:
+            problem = "tags such as !!python/object are not allowed"
+        raise GuideError(path, line, None, f"YAML: {problem}") from None
+    except yaml.YAMLError as error:
+        raise GuideError(path, None, None, f"YAML: {one_line(str(error))}") from None
+    except RecursionError:
+        raise GuideError(path, None, None, "YAML nested too deeply") from None
+    if line_offset and node is not None:
+        _shift_lines(node, line_offset)
+    return YamlDocument(str(path), data, node)
+
+
+def read_yaml(path: str | Path) -> YamlDocument:
+    try:
+        raw = Path(path).read_bytes()
+    except IsADirectoryError:
+        raise GuideError(path, None, None, "is a directory, expected a YAML file") from None
+    except OSError as error:
+        raise GuideError(path, None, None, error.strerror or "cannot be read") from None
+    return parse_yaml(path, decode(path, raw))
+
+
+def validate(document: YamlDocument, model: type[Model]) -> Model:
+    """Validate a parsed document against a model; the first error names its line and field."""
+    if not isinstance(document.data, dict):
+        kind = "empty" if document.data is None else f"a {type(document.data).__name__}"
+        raise GuideError(document.path, 1, None, f"expected a mapping of keys to values, found {kind}")
+    try:
+        return model.model_validate(document.data)
+    except ValidationError as error:
+        raise error_at(document, error) from None
+
+
+def error_at(document: YamlDocument, error: ValidationError) -> GuideError:
+    first = error.errors(include_url=False)[0]
+    loc = tuple(first["loc"])
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown key (not allowed here)"
+    elif first["type"] == "missing":
+        message = "required key is missing"
+    return GuideError(document.path, document.line_of(loc), describe_loc(document.data, loc), message)
+
+
+def describe_loc(data: Any, loc: tuple[str | int, ...]) -> str:
+    """`rules[3] (focal-lesions).effects[0].weight`: the path to a field, with item ids for orientation."""
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            label = f"[{part}]"
+            if isinstance(data, list) and 0 <= part < len(data):
+                data = data[part]
+                if isinstance(data, dict) and isinstance(data.get("id"), str):
+                    label += f" ({one_line(data['id'], 60)})"
+            parts.append(label)
+        elif isinstance(data, dict) and part in data:
+            parts.append(("." if parts else "") + str(part))
+            data = data[part]
+        elif isinstance(data, dict) and part.rstrip("_") in data:
+            parts.append(("." if parts else "") + part.rstrip("_"))
+            data = data[part.rstrip("_")]
+        elif part[:1].isupper() or "[" in part or part in ("str", "list[str]"):
+            continue  # union-member tags pydantic inserts into locations
+        else:
+            parts.append(("." if parts else "") + str(part))
+            data = None
+    return "".join(parts)
+
+
+def line_of(node: yaml.Node | None, loc: tuple[str | int, ...]) -> int:
+    """The 1-based line of the deepest node that `loc` reaches."""
+    if node is None:
+        return 1
+    line = node.start_mark.line + 1
+    for part in loc:
+        if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+        elif isinstance(node, yaml.MappingNode) and isinstance(part, str):
+            match = next(
+                ((key, value) for key, value in node.value if getattr(key, "value", None) in (part, part.rstrip("_"))),
+                None,
+            )
+            if match is None:
+                continue
+            key, node = match
+            line = key.start_mark.line + 1
+            continue
+        else:
+            continue
+        line = node.start_mark.line + 1
+    return line
+
+
+def _shift_lines(node: yaml.Node, offset: int) -> None:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        for mark in (current.start_mark, current.end_mark):
+            mark.line += offset
+        if isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                stack.extend((key, value))

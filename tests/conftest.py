@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from guide.bank import BUILTIN_BANK, Bank, load_bank
+
+ROOT = Path(__file__).resolve().parent.parent
+CASES = ("dr-screening", "breast-cancer-detection", "brain-encoding")
+FIXED_DATE = "2026-01-15"
+
+
+@pytest.fixture(scope="session")
+def bank() -> Bank:
+    return load_bank(BUILTIN_BANK)
+
+
+@pytest.fixture
+def bank_copy(tmp_path: Path) -> Path:
+    """A writable copy of the built-in bank, for tests that break it on purpose."""
+    target = tmp_path / "bank"
+    shutil.copytree(BUILTIN_BANK, target)
+    return target
+
+
+def run_guide(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the real `guide` command line in a child process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "guide", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=120,
+    )
