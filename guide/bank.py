@@ -14,9 +14,11 @@ from pydantic import BaseModel, Field
 from guide.model import (
     UNSURE,
     AnswersFile,
+    BankChange,
     BankMeta,
     Element,
     MethodFamily,
+    Migration,
     Need,
     Question,
     Reference,
@@ -201,20 +203,77 @@ def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
         document = parse_yaml(path, yaml_text, offset)
     else:
         document = parse_yaml(path, text)
-    answers = validate(document, AnswersFile)
+    answers = migrate(validate(document, AnswersFile), bank, document)
     check_answers(answers, bank, document)
     return answers
 
 
 def front_matter(text: str) -> tuple[str, int]:
-    """The YAML between the leading `---` lines of a Markdown document, and its line offset."""
+    """The YAML between the leading `---` lines of a Markdown document, and its line offset.
+
+    Only a `---` at the start of a line counts: YAML indents every line of a multi-line value, so a
+    comment that contains `---` on a line of its own cannot end the front matter early.
+    """
     lines = text.split("\n")
-    if not lines or lines[0].strip() != "---":
+    if not lines or lines[0].rstrip("\r") != "---":
         return "", 0
     for end, line in enumerate(lines[1:], start=1):
-        if line.strip() == "---":
+        if line.rstrip("\r") == "---":
             return "\n".join(lines[1:end]), 1
     return "", 0
+
+
+def migration_from(bank: Bank, version: str | None) -> Migration | None:
+    if version is None or version == bank.meta.version:
+        return None
+    return next((migration for migration in bank.meta.migrations if migration.from_version == version), None)
+
+
+def migrate(answers: AnswersFile, bank: Bank, document: YamlDocument | None = None) -> AnswersFile:
+    """Answers made with an older bank version, with renamed questions renamed and removed ones dropped.
+
+    `bank_version` keeps the version the answers were made with, so a document can say what changed.
+    """
+    if answers.bank_id not in (None, bank.meta.id):
+        return answers
+    migration = migration_from(bank, answers.bank_version)
+    if migration is None:
+        return answers
+    where = document.path if document else "answers"
+    moved = {}
+    for field_name in ("answers", "notes"):
+        given = getattr(answers, field_name)
+        items: dict = {}
+        for question_id, value in given.items():
+            if question_id in migration.removed:
+                continue
+            new_id = migration.renamed.get(question_id, question_id)
+            if new_id != question_id and new_id in given:
+                line = document.line_of((field_name, question_id)) if document else None
+                raise GuideError(where, line, f"{field_name}.{question_id}",
+                                 f"'{question_id}' was renamed to '{new_id}', which is also given")
+            items[new_id] = value
+        moved[field_name] = items
+    return answers.model_copy(update=moved)
+
+
+def bank_change(answers: AnswersFile, bank: Bank) -> BankChange | None:
+    """What differs between the bank named in an answers file and this bank; None when nothing does."""
+    meta = bank.meta
+    same_id = answers.bank_id in (None, meta.id)
+    same_version = answers.bank_version in (None, meta.version)
+    same_hash = answers.bank_hash in (None, bank.content_hash)
+    if same_id and same_version and same_hash:
+        return None
+    migration = migration_from(bank, answers.bank_version) if same_id else None
+    return BankChange(
+        from_bank_id=answers.bank_id, from_version=answers.bank_version, from_hash=answers.bank_hash,
+        to_bank_id=meta.id, to_version=meta.version, to_hash=bank.content_hash,
+        migrated=migration is not None,
+        renamed=dict(migration.renamed) if migration else {},
+        removed=list(migration.removed) if migration else [],
+        note=migration.note if migration else None,
+    )
 
 
 def check_answers(answers: AnswersFile, bank: Bank, document: YamlDocument | None = None) -> None:
@@ -228,7 +287,7 @@ def check_answers(answers: AnswersFile, bank: Bank, document: YamlDocument | Non
     for question_id, value in answers.answers.items():
         question = bank.questions.get(question_id)
         if question is None:
-            raise fail(("answers", question_id), f"unknown question '{question_id}'")
+            raise fail(("answers", question_id), f"unknown question '{question_id}'" + _version_hint(answers, bank))
         if question.kind == "text":
             if not isinstance(value, str):
                 raise fail(("answers", question_id), "a text question takes one string")
@@ -244,4 +303,11 @@ def check_answers(answers: AnswersFile, bank: Bank, document: YamlDocument | Non
                 raise fail(("answers", question_id), f"unknown choice '{choice_id}' (choices: {known})")
     for question_id in answers.notes:
         if question_id not in bank.questions:
-            raise fail(("notes", question_id), f"note for unknown question '{question_id}'")
+            raise fail(("notes", question_id), f"note for unknown question '{question_id}'" + _version_hint(answers, bank))
+
+
+def _version_hint(answers: AnswersFile, bank: Bank) -> str:
+    if answers.bank_version in (None, bank.meta.version):
+        return ""
+    return (f" (the answers were made with bank version {answers.bank_version}; this bank is version "
+            f"{bank.meta.version} and lists no migration from it)")

@@ -331,10 +331,26 @@ class AnswersFile(Strict):
     date: ShortText | None = None
     bank_id: Identifier | None = None
     bank_version: ShortText | None = None
+    bank_hash: ShortText | None = Field(default=None, description="content hash of the bank a design document was made with")
     answers: dict[Identifier, Union[Annotated[str, Field(max_length=20000)], list[Identifier]]] = Field(default_factory=dict)
     notes: dict[Identifier, Annotated[str, Field(max_length=20000)]] = Field(default_factory=dict)
     instructor_notes: InstructorNotes | None = None
     review: Review | None = None
+
+
+class BankChange(BaseModel):
+    """How the bank that made a document differs from the bank reading it now."""
+
+    from_bank_id: str | None
+    from_version: str | None
+    from_hash: str | None
+    to_bank_id: str
+    to_version: str
+    to_hash: str
+    migrated: bool = Field(description="whether the bank lists a migration from the document's version")
+    renamed: dict[str, str] = Field(description="old question id -> new question id")
+    removed: list[str]
+    note: str | None = None
 
 
 # ---------------------------------------------------------------------------------------------
