@@ -311,9 +311,9 @@ def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dic
             gained = strength[serves.strength] * level_weight[levels[serves.element]]
             value += gained
             if gained:
-                why.append(f"Serves {bank.elements[serves.element].name.lower()} "
-                           f"({level_label[levels[serves.element]]}) with {strength_label[serves.strength]} "
-                           f"strength: +{gained:.1f}")
+                why.append(f"{strength_label[serves.strength].capitalize()} fit for "
+                           f"{bank.elements[serves.element].name.lower()} ({level_label[levels[serves.element]]}): "
+                           f"+{gained:.1f}")
         boost = scored.method_boosts[method.id]
         value += boost
         unmet = [need for need in method.needs if needs[need].status == "unavailable"]
@@ -356,8 +356,10 @@ def _complementary(bank: Bank, methods: list[MethodResult], levels: dict[str, st
     chosen_ids: list[str] = []
     missing = set(targets)
     while missing and len(chosen_ids) < bank.meta.complementary_max:
-        best = max(candidates, key=lambda method: (len(covered_by(method) & missing), method.score, -methods.index(method)),
-                   default=None)
+        # The top-ranked family leads when it covers a target; then whichever covers most of the rest.
+        best = next((method for method in candidates[:1] if not chosen_ids and covered_by(method) & missing), None)
+        best = best or max(candidates, key=lambda method: (len(covered_by(method) & missing), method.score,
+                                                           -methods.index(method)), default=None)
         if best is None or not covered_by(best) & missing:
             break
         chosen_ids.append(best.id)

@@ -6,8 +6,8 @@ import re
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
-_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
-_BLOCK_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)]))")
+_INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>|~]|&(?=#?\w+;))")
+_BLOCK_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)](\s|$)))")
 
 
 def plain(text: str) -> str:

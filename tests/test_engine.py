@@ -1,0 +1,150 @@
+"""The engine: what a model designer relies on when reading priorities and recommendations."""
+
+from __future__ import annotations
+
+import pytest
+
+from guide.bank import read_answers
+from guide.engine import evaluate, route
+from guide.model import UNSURE, AnswersFile
+
+from .conftest import CASES
+
+
+@pytest.fixture(scope="module")
+def presets(bank) -> dict[str, AnswersFile]:
+    return {name: read_answers(path, bank) for name, path in bank.cases().items()}
+
+
+def levels(result) -> dict[str, str]:
+    return {element.id: element.level for element in result.elements}
+
+
+def scores(result) -> dict[str, float]:
+    return {element.id: element.score for element in result.elements}
+
+
+def with_answers(answers: AnswersFile, **changes) -> AnswersFile:
+    return answers.model_copy(update={"answers": {**answers.answers, **changes}})
+
+
+def test_presets_exist_and_are_labelled_as_this_tools_reading(presets):
+    assert set(CASES) <= set(presets)
+    for name in CASES:
+        assert "not the paper" in presets[name].reading.lower() or "this tool" in presets[name].reading.lower()
+
+
+def test_presets_give_different_sensible_priorities(bank, presets):
+    dr, breast, brain = (evaluate(bank, presets[name]) for name in CASES)
+    order = bank.level_ids  # highest first
+    assert levels(dr)["localization"] == "essential"
+    assert levels(dr)["actionability"] == "essential"
+    assert levels(breast)["visual_recognizability"] == "essential"
+    assert levels(brain)["visual_recognizability"] == "essential"
+    # Physical attribution matters more for an encoding model of brain responses than for screening.
+    assert order.index(levels(brain)["physical_attribution"]) < order.index(levels(dr)["physical_attribution"])
+    # Breast cancer detection asks more of transparency than screening does (recall and biopsy decisions).
+    assert scores(breast)["model_transparency"] > scores(dr)["model_transparency"]
+    assert len({tuple(scores(result).values()) for result in (dr, breast, brain)}) == 3
+    assert len({result.methods[0].id for result in (dr, breast, brain)}) == 3
+
+
+def test_same_answers_same_result_byte_for_byte(bank, presets):
+    first = evaluate(bank, presets["dr-screening"]).model_dump_json()
+    assert evaluate(bank, presets["dr-screening"]).model_dump_json() == first
+
+
+def test_every_recommendation_is_traced_to_answers_on_the_path(bank, presets):
+    for answers in presets.values():
+        result = evaluate(bank, answers)
+        for element in result.elements:
+            assert (element.score != 0) == bool(element.evidence)
+            assert element.score == pytest.approx(sum(item.weight for item in element.evidence))
+            for item in element.evidence:
+                assert item.answers and set(item.answers) <= set(result.path)
+                assert item.because.strip()
+        for method in result.methods:
+            if method.rank is not None:
+                assert method.why, method.id
+
+
+def test_routing_depends_on_the_task(bank):
+    registration = route(bank, {"task": "registration"})
+    screening = route(bank, {"task": "screening_triage"})
+    assert "registration_landmarks" in registration and "registration_landmarks" not in screening
+    assert registration[0] == screening[0] == bank.meta.start
+    assert registration[-1] == screening[-1] == "other_constraints"
+
+
+def test_unsure_lowers_confidence_and_becomes_an_open_question(bank, presets):
+    answers = presets["dr-screening"]
+    sure = evaluate(bank, answers)
+    doubtful = evaluate(bank, with_answers(answers, model_role=UNSURE))
+    before = next(element for element in sure.elements if element.id == "model_transparency")
+    after = next(element for element in doubtful.elements if element.id == "model_transparency")
+    assert after.confidence < before.confidence
+    assert "model_role" in after.uncertain_questions
+    # An autonomous role would make transparency essential: the document must say the level could change.
+    assert after.level_range[1] == "essential"
+    assert any(alt.question == "model_role" and alt.choice == "autonomous" for alt in after.alternatives)
+    open_question = next(item for item in doubtful.open_questions if item.question == "model_role")
+    assert open_question.reason == "unsure" and "model_transparency" in open_question.affects
+
+
+def test_missing_answers_are_open_questions_not_guesses(bank):
+    result = evaluate(bank, AnswersFile(answers={"task": "screening_triage"}))
+    unanswered = {item.question for item in result.open_questions if item.reason == "unanswered"}
+    assert "modality" in unanswered and "model_status" in unanswered
+    assert all(need.status == "unknown" for need in result.needs if need.id in ("retraining", "white_box"))
+
+
+def test_a_frozen_black_box_gets_no_by_design_family(bank, presets):
+    answers = with_answers(presets["breast-cancer-detection"], model_status="frozen_black_box",
+                           white_box_access="query_only")
+    result = evaluate(bank, answers)
+    ranked = [method for method in result.methods if method.rank is not None]
+    assert ranked and all(bank.methods[method.id].kind != "by_design" for method in ranked)
+    assert ranked[0].id not in {"concept_bottleneck", "prototypes"}
+    excluded = {method.id: method for method in result.methods if method.rank is None}
+    assert "retraining" in excluded["concept_bottleneck"].unmet_needs
+    assert "white_box" in excluded["attribution_maps"].unmet_needs
+    assert not (set(result.complementary) & set(excluded))
+
+
+def test_missing_concept_labels_are_stated_and_cost_rank(bank, presets):
+    answers = presets["breast-cancer-detection"]
+    with_labels = evaluate(bank, answers)
+    without = evaluate(bank, with_answers(answers, concept_annotations="not_feasible"))
+    before = next(method for method in with_labels.methods if method.id == "concept_bottleneck")
+    after = next(method for method in without.methods if method.id == "concept_bottleneck")
+    assert after.unmet_needs == ["concept_labels"] and after.status == "conditional"
+    assert after.score < before.score and after.rank > before.rank
+    assert any("concept" in reason.lower() for reason in after.why)
+
+
+def test_answers_off_the_path_are_set_aside_not_counted(bank, presets):
+    answers = presets["dr-screening"]
+    extra = with_answers(answers, registration_landmarks="anatomical_landmarks")
+    result = evaluate(bank, extra)
+    assert [record.question for record in result.set_aside] == ["registration_landmarks"]
+    assert levels(result) == levels(evaluate(bank, answers))
+    assert "registration_landmarks" not in result.path
+
+
+def test_complementary_set_covers_every_essential_element(bank, presets):
+    for answers in presets.values():
+        result = evaluate(bank, answers)
+        essential = {element.id for element in result.elements if element.level == "essential"}
+        strong_enough = {"strong", "moderate"}
+        covered = {element for method_id in result.complementary
+                   for method in result.methods if method.id == method_id
+                   for element, strength in method.covers.items() if strength in strong_enough}
+        assert essential - covered == set(result.uncovered)
+        assert result.complementary[0] == next(m.id for m in result.methods if m.rank == 1)
+
+
+def test_evaluation_plan_covers_each_prioritized_element(bank, presets):
+    result = evaluate(bank, presets["brain-encoding"])
+    planned = {step.element for step in result.evaluation}
+    prioritized = {element.id for element in result.elements if element.level != "not_needed"}
+    assert planned == prioritized
