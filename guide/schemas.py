@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from guide import bank as bank_files
 from guide.model import AnswersFile, BankMeta, Result
+from guide.report.jsondoc import DesignDocument
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
 
@@ -26,7 +27,9 @@ MODELS: dict[str, type[BaseModel]] = {
     "references.schema.json": bank_files.ReferencesFile,
     "answers.schema.json": AnswersFile,
     "result.schema.json": Result,
+    "design-document.schema.json": DesignDocument,
 }
+WRITTEN_BY_GUIDE = (Result, DesignDocument)
 
 
 def generate() -> dict[str, str]:
@@ -34,7 +37,7 @@ def generate() -> dict[str, str]:
     texts = {}
     for name, model in MODELS.items():
         # Bank and answers files are read by us (validation mode); results are written by us.
-        mode = "serialization" if model is Result else "validation"
+        mode = "serialization" if model in WRITTEN_BY_GUIDE else "validation"
         schema = model.model_json_schema(mode=mode, by_alias=True)
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
         schema["$id"] = name

@@ -7,13 +7,21 @@ from datetime import date as _date
 from guide.bank import Bank
 from guide.model import AnswersFile, Result
 
-FORMATS = ("md",)
+FORMATS = ("md", "html", "json")
 
 
 def render(format: str, result: Result, bank: Bank, answers: AnswersFile, date: str) -> str:
-    from guide.report.markdown import render_markdown
+    if format == "html":
+        from guide.report.html import render_html
 
-    return render_markdown(result, bank, date, reading=answers.reading, description=answers.description)
+        return render_html(result, bank, answers, date)
+    if format == "json":
+        from guide.report.jsondoc import render_json
+
+        return render_json(result, bank, answers, date)
+    from guide.report.markdown import markdown_document
+
+    return markdown_document(result, bank, answers, date)
 
 
 def document_date(answers: AnswersFile, override: str | None = None) -> str:

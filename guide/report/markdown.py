@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from guide.bank import Bank
-from guide.model import AnswerRecord, ElementResult, EvidenceItem, MethodResult, Result
+from guide.bank import Bank, bank_change
+from guide.model import AnswerRecord, AnswersFile, BankChange, ElementResult, EvidenceItem, MethodResult, Result, Review
+from guide.report.frontmatter import document_answers, front_matter
 from guide.report.text import md, md_block
 
 KIND_LABELS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
@@ -41,11 +42,23 @@ class Citations:
         return (" " + "".join(numbers)) if numbers else ""
 
 
+def markdown_document(result: Result, bank: Bank, answers: AnswersFile, date: str, *,
+                      with_front_matter: bool = True) -> str:
+    """The design document: front matter that re-runs it, then the body for reviewers."""
+    carried = document_answers(answers, bank, date)
+    return render_markdown(result, bank, date, front_matter=front_matter(carried) if with_front_matter else "",
+                           reading=answers.reading, description=answers.description, review=carried.review,
+                           change=bank_change(answers, bank))
+
+
 def render_markdown(result: Result, bank: Bank, date: str, *, front_matter: str = "",
-                    reading: str | None = None, description: str | None = None) -> str:
+                    reading: str | None = None, description: str | None = None,
+                    review: Review | None = None, change: BankChange | None = None) -> str:
     citations = Citations(bank)
     sections = [
         _header(result, bank, date, reading, description),
+        _bank_change(change, bank) if change else "",
+        _review(review) if review else "",
         _summary(result, bank),
         _use_case(result, bank),
         _elements(result, bank),
@@ -89,6 +102,63 @@ def _header(result: Result, bank: Bank, date: str, reading: str | None, descript
     ]
     if reading:
         lines += ["", "> **Whose reading this is.** " + md(reading)]
+    return "\n".join(lines)
+
+
+def _bank_change(change: BankChange, bank: Bank) -> str:
+    lines = ["## Question bank changed", ""]
+    if change.from_bank_id not in (None, change.to_bank_id):
+        lines.append(f"These answers were made with another question bank, `{md(change.from_bank_id)}`; this "
+                     f"document reads them with `{change.to_bank_id}` version {md(change.to_version)}.")
+    elif change.from_version not in (None, change.to_version):
+        lines.append(f"These answers were made with version {md(change.from_version)} of the question bank; "
+                     f"this document uses version {md(change.to_version)}.")
+    else:
+        lines.append(f"These answers were made with the same bank version, but its content has changed since "
+                     f"(content hash `{md(change.from_hash or '')}`, now `{change.to_hash}`): rules, weights or "
+                     "wording may differ.")
+    if change.migrated:
+        lines += ["", f"The bank's migration from version {md(change.from_version or '')} was applied:"]
+        if change.renamed:
+            lines += ["", *(f"- `{md(old)}` is now `{md(new)}`"
+                            + (f": {md(bank.questions[new].prompt)}" if new in bank.questions else "")
+                            for old, new in change.renamed.items())]
+        if change.removed:
+            lines += ["", *(f"- `{md(question)}` was removed; an answer to it no longer counts"
+                            for question in change.removed)]
+        if change.note:
+            lines += ["", md(change.note)]
+    elif change.from_version not in (None, change.to_version) and change.from_bank_id in (None, change.to_bank_id):
+        lines += ["", f"The bank lists no migration from version {md(change.from_version)}; every answer was read "
+                  "as it was given."]
+    lines += ["", "Re-running `guide run --answers` on this document records the current bank, and this note "
+              "goes away; `guide check` on the earlier document shows which lines changed."]
+    return "\n".join(lines)
+
+
+DECISION_LABELS = {
+    "pending": "pending",
+    "approved": "approved",
+    "changes-requested": "changes requested",
+    "rejected": "rejected",
+}
+
+
+def _review(review: Review) -> str:
+    lines = [
+        "## Review",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| Decision | **{DECISION_LABELS[review.decision]}** |",
+        f"| Reviewer | {md(review.reviewer) if review.reviewer else '*not named yet*'} |",
+        f"| Review date | {md(review.date) if review.date else '*not reviewed yet*'} |",
+    ]
+    if review.comments and review.comments.strip():
+        lines += ["", "Comments:", "", md_block(review.comments, "> ")]
+    lines += ["", "To record a review, fill in the `review` block in the front matter of the Markdown design "
+              "document (reviewer, date, decision: pending, approved, changes-requested or rejected, and "
+              "comments), then re-run `guide run --answers` on it: the review is kept."]
     return "\n".join(lines)
 
 

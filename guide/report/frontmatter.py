@@ -1,0 +1,61 @@
+"""The YAML front matter of a Markdown design document: its answers, notes, versions and review.
+
+The front matter is what makes a document re-runnable: `guide run --answers design.md` reads it
+back (through `bank.read_answers`) and writes the same document byte for byte. The dump is
+deterministic (fields in model order, no sorting), multi-line text is written as literal blocks a
+reviewer can edit, and strings a YAML 1.1 reader would turn into booleans are quoted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from guide.bank import Bank
+from guide.model import AnswersFile, Review
+
+# YAML 1.1 booleans, including the one-letter forms PyYAML itself does not resolve but other readers do.
+_YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
+
+
+class _FrontMatterDumper(yaml.SafeDumper):
+    pass
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    if _YAML11_BOOL.match(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
+    # PyYAML falls back to a quoted style by itself when a literal block cannot hold the text exactly.
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_FrontMatterDumper.add_representer(str, _represent_str)
+
+
+def document_answers(answers: AnswersFile, bank: Bank, date: str) -> AnswersFile:
+    """The answers a document carries: stamped with its date and bank, with a review block to fill in."""
+    return answers.model_copy(update={
+        "date": date,
+        "bank_id": bank.meta.id,
+        "bank_version": bank.meta.version,
+        "bank_hash": bank.content_hash,
+        "review": answers.review or Review(),
+    })
+
+
+def front_matter_data(answers: AnswersFile) -> dict[str, Any]:
+    """The answers file as plain data: unset fields left out, except the review, shown in full to fill in."""
+    data = answers.model_dump(mode="json", by_alias=True)
+    for key, value in list(data.items()):
+        if key != "review" and (value is None or (key == "notes" and not value)):
+            del data[key]
+    return data
+
+
+def front_matter(answers: AnswersFile) -> str:
+    text = yaml.dump(front_matter_data(answers), Dumper=_FrontMatterDumper, sort_keys=False,
+                     allow_unicode=True, default_flow_style=False, width=100)
+    return f"---\n{text}---\n\n"

@@ -1,0 +1,168 @@
+"""The design document as one self-contained HTML file, for reading on screen and printing to PDF.
+
+The body is the Markdown document rendered by markdown-it-py with raw HTML off, so the HTML says
+exactly what the Markdown says and bank or user text can only ever be text. Around it: a chart of
+element priorities (inline SVG, labels escaped, levels written out, not only coloured), cards that
+a printed page does not split, and a Content-Security-Policy that forbids scripts and every
+external request. No fonts, images or styles are fetched: the file works offline.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from importlib.resources import files
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from guide.bank import Bank
+from guide.model import AnswersFile, Result
+from guide.report.markdown import markdown_document
+
+CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+SUMMARY_SECTION = "Summary"
+PATH_SECTION = "Decision path"
+SAFE_LINK_PREFIXES = ("https://", "http://", "#")
+
+
+def _parser() -> MarkdownIt:
+    # js-default: CommonMark with tables, raw HTML off. Links are limited to web and in-page targets.
+    parser = MarkdownIt("js-default", {"html": False})
+    parser.validateLink = lambda url: url.strip().lower().startswith(SAFE_LINK_PREFIXES)
+    return parser
+
+
+def render_html(result: Result, bank: Bank, answers: AnswersFile, date: str) -> str:
+    body_markdown = markdown_document(result, bank, answers, date, with_front_matter=False)
+    parser = _parser()
+    tokens = parser.parse(body_markdown)
+    headings = _number_sections(tokens)
+    tokens = _arrange(tokens, priority_chart(result, bank))
+    body = parser.renderer.render(tokens, parser.options, {})
+    title = escape(f"Interpretability design: {result.title}")
+    nav = "".join(f'<li><a href="#{anchor}">{escape(text)}</a></li>' for anchor, text in headings)
+    css = files("guide.report").joinpath("document.css").read_text(encoding="utf-8")
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'
+        '<meta name="referrer" content="no-referrer">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="generator" content="guide {escape(result.tool_version)}">\n'
+        f"<title>{title}</title>\n<style>\n{css}</style>\n</head>\n<body>\n"
+        f'<nav aria-label="Sections"><ol>{nav}</ol></nav>\n'
+        f"<main>\n{body}</main>\n</body>\n</html>\n"
+    )
+
+
+def _number_sections(tokens: list[Token]) -> list[tuple[str, str]]:
+    """Give every second-level heading an anchor; returns (anchor, heading text) for the contents list."""
+    headings = []
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == "h2":
+            anchor = f"section-{len(headings) + 1}"
+            token.attrSet("id", anchor)
+            headings.append((anchor, _plain_text(tokens[index + 1])))
+    return headings
+
+
+def _plain_text(inline: Token) -> str:
+    return "".join(child.content for child in inline.children or [] if child.type in ("text", "code_inline"))
+
+
+def _html(content: str) -> Token:
+    token = Token("html_block", "", 0)
+    token.content = content + "\n"
+    return token
+
+
+def _arrange(tokens: list[Token], chart: str) -> list[Token]:
+    """Wrap every third-level section in a card, put the chart after the summary table, mark the path list."""
+    arranged: list[Token] = []
+    section = ""
+    in_card = False
+    chart_placed = False
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag in ("h2", "h3"):
+            if in_card:
+                arranged.append(_html("</section>"))
+                in_card = False
+            if token.tag == "h2":
+                section = _plain_text(tokens[index + 1])
+            else:
+                arranged.append(_html('<section class="card">'))
+                in_card = True
+        if token.type == "ordered_list_open" and section == PATH_SECTION and token.level == 0:
+            token.attrSet("class", "path")
+        if token.type == "table_open" and _header_is_empty(tokens, index):
+            token.attrSet("class", "facts")
+        arranged.append(token)
+        if token.type == "table_close" and section == SUMMARY_SECTION and not chart_placed:
+            arranged.append(_html(chart))
+            chart_placed = True
+    if in_card:
+        arranged.append(_html("</section>"))
+    return arranged
+
+
+def _header_is_empty(tokens: list[Token], table_open: int) -> bool:
+    """A `| | |` table: a list of facts (name, value) rather than a table with column headings."""
+    for token in tokens[table_open + 1:]:
+        if token.type == "thead_close":
+            return True
+        if token.type == "inline" and token.content.strip():
+            return False
+    return False
+
+
+# ---------------------------------------------------------------------------------------------
+# The priority chart.
+
+CHART_WIDTH = 720
+LABEL_WIDTH = 230
+BAR_WIDTH = 340
+ROW_HEIGHT = 34
+TOP = 34
+
+
+def priority_chart(result: Result, bank: Bank) -> str:
+    """A horizontal bar per element: length is the score, dashed lines mark the level thresholds."""
+    thresholds = [level for level in bank.meta.levels if level.min_score is not None]
+    scale_max = max([element.score for element in result.elements] + [thresholds[0].min_score * 1.25, 1.0])
+    scale_min = min([element.score for element in result.elements] + [0.0])
+
+    def x(value: float) -> float:
+        return LABEL_WIDTH + (value - scale_min) / (scale_max - scale_min) * BAR_WIDTH
+
+    height = TOP + ROW_HEIGHT * len(result.elements) + 10
+    level_rank = {level_id: rank for rank, level_id in enumerate(bank.level_ids)}
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {CHART_WIDTH} {height}" '
+        f'width="100%" role="img" aria-labelledby="chart-title">',
+        '<title id="chart-title">Element priorities: one bar per element, its length the score; '
+        'each bar is labelled with its level and score.</title>',
+    ]
+    for level in thresholds:
+        position = x(level.min_score)
+        parts.append(f'<line class="threshold" x1="{position:.1f}" y1="{TOP - 8}" x2="{position:.1f}" '
+                     f'y2="{height - 6}"/>')
+        parts.append(f'<text class="threshold-label" x="{position:.1f}" y="{TOP - 14}" text-anchor="middle">'
+                     f"{level.min_score:g}</text>")
+    if scale_min < 0:
+        parts.append(f'<line class="zero" x1="{x(0):.1f}" y1="{TOP - 4}" x2="{x(0):.1f}" y2="{height - 6}"/>')
+    for row, element in enumerate(result.elements):
+        top = TOP + row * ROW_HEIGHT
+        start, end = sorted((x(0), x(element.score)))
+        label = f"{bank.elements[element.id].name} ({element.short})"
+        parts += [
+            f'<text class="label" x="{LABEL_WIDTH - 10}" y="{top + 20}" text-anchor="end">{escape(label)}</text>',
+            f'<rect class="bar level-{level_rank[element.level]}" x="{start:.1f}" y="{top + 6}" '
+            f'width="{max(end - start, 1.5):.1f}" height="20" rx="2"/>',
+            f'<text class="value" x="{max(end, x(0)) + 8:.1f}" y="{top + 20}">'
+            f"{escape(element.level_label)} · {element.score:g}</text>",
+        ]
+    parts.append("</svg>")
+    starts = ", ".join(f"{level.label.lower()} at {level.min_score:g}" for level in reversed(thresholds))
+    caption = escape(f"Bar length is the element's score. Dashed lines mark where each level begins: {starts}. "
+                     "The same numbers are in the table above.")
+    return f'<figure class="chart">\n{"".join(parts)}\n<figcaption>{caption}</figcaption>\n</figure>'

@@ -1,0 +1,40 @@
+"""The design document as JSON: the full result plus the answers, review and versions that made it.
+
+Its JSON Schema (`schemas/design-document.schema.json`) is generated from `DesignDocument` by
+`guide.schemas` and checked for drift by a test, so other tools can rely on the shape.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from guide.bank import Bank, bank_change
+from guide.model import AnswersFile, BankChange, Result
+from guide.report.frontmatter import document_answers
+
+FORMAT_VERSION = 1
+
+
+class DesignDocument(BaseModel):
+    """Everything a design document says, as data."""
+
+    document: Literal["guide-design-document"] = "guide-design-document"
+    format_version: Literal[1] = FORMAT_VERSION
+    date: str
+    answers_file: AnswersFile = Field(description="the answers, notes, review and bank versions the document carries; "
+                                                  "the same data as the Markdown document's front matter")
+    bank_change: BankChange | None = Field(description="set when the answers were made with another bank or bank version")
+    result: Result
+
+
+def design_document(result: Result, bank: Bank, answers: AnswersFile, date: str) -> DesignDocument:
+    return DesignDocument(date=date, answers_file=document_answers(answers, bank, date),
+                          bank_change=bank_change(answers, bank), result=result)
+
+
+def render_json(result: Result, bank: Bank, answers: AnswersFile, date: str) -> str:
+    data = design_document(result, bank, answers, date).model_dump(mode="json", by_alias=True)
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
