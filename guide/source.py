@@ -49,20 +49,26 @@ def one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-class _SafeLoader(yaml.SafeLoader):
-    """SafeLoader that keeps `no`/`yes`/`on`/`off` and dates as strings and refuses aliases."""
+_FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    def compose_node(self, parent, index):  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+
+class _SafeLoader(_FastLoader):  # type: ignore[misc, valid-type]
+    """SafeLoader (libyaml where available) that keeps `no`/`yes`/`on`/`off` and dates as strings."""
+
+
+def _refuse_aliases_and_depth(text: str) -> None:
+    """Scan the event stream before composing: aliases (alias bombs) and deep nesting never get built."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_SafeLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
             raise yaml.composer.ComposerError(None, None, "anchors and aliases are not allowed", event.start_mark)
-        self._depth = getattr(self, "_depth", 0) + 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(None, None, f"nesting deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise yaml.composer.ComposerError(None, None, f"nesting deeper than {MAX_DEPTH} levels",
+                                                  event.start_mark)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
 
 
 _SafeLoader.yaml_implicit_resolvers = {
@@ -100,6 +106,7 @@ def decode(path: str | Path, raw: bytes) -> str:
 def parse_yaml(path: str | Path, text: str, line_offset: int = 0) -> YamlDocument:
     """Parse one YAML document from text; errors carry the file and line."""
     try:
+        _refuse_aliases_and_depth(text)
         loader = _SafeLoader(text)
         try:
             node = loader.get_single_node()
