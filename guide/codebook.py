@@ -1,0 +1,265 @@
+"""The codebook: a bank written out for an instructor who reads Markdown, not code.
+
+For every question: its prompt, help and choices, when it is asked (routing conditions in plain
+words, read off the routing graph), and for every choice what it moves: the elements and method
+families the rules raise or lower, the needs it informs, the question it leads to. All bank text
+passes through `md`/`md_block`, so nothing in a bank can add structure to the codebook.
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from guide.bank import Bank
+from guide.graph import describe_condition, routing_graph
+from guide.lint import Solver
+from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, Choice, Condition, Question, Rule, iter_conditions
+from guide.report.text import md, md_block
+
+KIND_LABELS = {"single": "one choice", "multiple": "one or more choices", "text": "free text"}
+METHOD_KIND_LABELS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
+
+
+def render_codebook(bank: Bank) -> str:
+    routes = routing_graph(bank)
+    always = _asked_on_every_walk(bank, routes)
+    solver = Solver(bank)
+    sections = [_header(bank), _contents(bank)]
+    for number, stage in enumerate(bank.meta.stages, start=1):
+        sections.append(f"## Stage {number}: {md(stage.title)}\n\n{md_block(stage.description)}")
+        for question in bank.questions.values():
+            if question.stage == stage.id:
+                sections.append(_question(bank, question, routes, always, solver))
+    sections += [_elements(bank), _needs(bank), _methods(bank)]
+    return "\n\n".join(section.strip("\n") for section in sections) + "\n"
+
+
+def _header(bank: Bank) -> str:
+    meta = bank.meta
+    return "\n".join([
+        f"# Codebook: {md(meta.title)}",
+        "",
+        f"Bank `{meta.id}`, version {md(meta.version)}: {len(bank.questions)} questions in {len(meta.stages)} "
+        f"stages, {len(bank.rules)} rules, {len(bank.needs)} needs, {len(bank.methods)} method families.",
+        "",
+        md_block(meta.description),
+        "",
+        "How to read it: every question shows when it is asked, the help a user sees, and its choices. Under "
+        "each choice, *Raises* and *Lowers* name the elements of interpretability and the method families "
+        "that the bank's rules move when the choice is picked, with the rule's weight and its name; *Tells "
+        "the tool* names the resources of the project (needs) the choice settles; *Leads to* names the next "
+        "question it routes to. Every choice question also offers “Unsure / not known yet”: it moves "
+        "nothing and lowers the confidence of whatever the answer would have moved.",
+        "",
+        f"> {md(meta.source.citation)} doi:{md(meta.source.doi)}",
+        ">",
+        md_block(meta.derivation_note, "> "),
+    ])
+
+
+def _contents(bank: Bank) -> str:
+    lines = ["## Contents", ""]
+    for number, stage in enumerate(bank.meta.stages, start=1):
+        ids = ", ".join(f"`{question.id}`" for question in bank.questions.values() if question.stage == stage.id)
+        lines.append(f"{number}. {md(stage.title)}: {ids}")
+    lines += ["", "Then: elements of interpretability, needs, method families."]
+    return "\n".join(lines)
+
+
+def _asked_on_every_walk(bank: Bank, routes: nx.DiGraph) -> set[str]:
+    """Questions every walk passes through: the dominators of the end."""
+    if END not in routes:
+        return {bank.meta.start}
+    dominators = nx.immediate_dominators(routes, bank.meta.start)
+    found, node = set(), END
+    while dominators.get(node, node) != node:
+        node = dominators[node]
+        found.add(node)
+    return found | {bank.meta.start}
+
+
+def _question(bank: Bank, question: Question, routes: nx.DiGraph, always: set[str], solver: Solver) -> str:
+    where = bank.where(f"question:{question.id}")
+    file = where.file.removeprefix(str(bank.directory)).lstrip("/")
+    lines = [
+        f"### `{question.id}`: {md(question.prompt)}",
+        "",
+        f"*Answer:* {KIND_LABELS[question.kind]} · *defined in* {md(file)}, line {where.line}",
+        "",
+        f"*Asked:* {_asked_when(bank, question, routes, always, solver)}",
+        "",
+        md_block(question.help),
+    ]
+    if question.if_unsure:
+        lines += ["", f"*If unsure:* {md(question.if_unsure)}"]
+    answered_readers = _answered_readers(bank, question.id)
+    if answered_readers:
+        lines += ["", f"*Whether it is answered at all* is read by {', '.join(answered_readers)}."]
+    if question.kind == "text":
+        lines += ["", "A free-text answer is written into the design document; no rule reads its words."]
+        return "\n".join(lines)
+    lines += ["", "Choices:", ""]
+    for choice in question.choices:
+        lines += _choice(bank, question, choice)
+    return "\n".join(lines)
+
+
+def _asked_when(bank: Bank, question: Question, routes: nx.DiGraph, always: set[str], solver: Solver) -> str:
+    if question.id == bank.meta.start:
+        return "first; every walk starts here."
+    arrivals = []
+    for before in routes.predecessors(question.id):
+        previous = bank.questions[before]
+        for index, branch in enumerate(previous.next):
+            if branch.goto != question.id:
+                continue
+            earlier = [item.when for item in previous.next[:index] if item.when is not None]
+            if branch.when is not None:
+                condition = f"when {describe_condition(branch.when, bank)}"
+                # Only earlier branches that can hold together with this one change its meaning.
+                skipped = [item for item in earlier
+                           if solver.witness(AllOf(all=[item, branch.when]), paths=False) is not None]
+                if skipped:
+                    condition += f", unless an earlier branch applies ({_either(skipped, bank)})"
+            elif earlier:
+                condition = f"otherwise, that is unless {_either(earlier, bank)}"
+            else:
+                condition = ""
+            arrivals.append(f"after `{before}` {md(condition)}".rstrip())
+    text = "; ".join(arrivals) + "."
+    return ("on every walk: " + text) if question.id in always else text
+
+
+def _either(conditions: list[Condition], bank: Bank) -> str:
+    return " or ".join(describe_condition(condition, bank) for condition in conditions)
+
+
+def _answered_readers(bank: Bank, question_id: str) -> list[str]:
+    readers = [f"rule `{rule.id}`" for rule in bank.rules.values()
+               if any(isinstance(part, Answered) and part.q == question_id for part in iter_conditions(rule.when))]
+    readers += [f"need “{md(need.label)}”" for need in bank.needs.values()
+                if any(isinstance(part, Answered) and part.q == question_id
+                       for condition in (need.available_when, need.unavailable_when)
+                       for part in iter_conditions(condition))]
+    return readers
+
+
+def _names_choice(condition: Condition, question_id: str, choice_id: str) -> bool:
+    return any(isinstance(part, AnswerIn) and part.q == question_id and choice_id in part.in_
+               for part in iter_conditions(condition))
+
+
+def _choice_suffices(condition: Condition, question_id: str, choice_id: str) -> bool:
+    """Does picking this choice alone make the condition hold? Then the choice it is listed under
+    already says when it applies, and the condition need not be spelled out."""
+    if isinstance(condition, AnswerIn):
+        return condition.q == question_id and choice_id in condition.in_
+    if isinstance(condition, AnyOf):
+        return any(_choice_suffices(part, question_id, choice_id) for part in condition.any)
+    return False
+
+
+def _choice(bank: Bank, question: Question, choice: Choice) -> list[str]:
+    head = f"- **{md(choice.label)}** (`{choice.id}`)"
+    if choice.description:
+        head += f": {md(choice.description)}"
+    lines = [head]
+    if choice.id == UNSURE:
+        return lines
+    effects = []
+    for rule in bank.rules.values():
+        if _names_choice(rule.when, question.id, choice.id):
+            effects.append(_rule_line(bank, question, choice, rule))
+    lines += [f"  - {line}" for line in effects]
+    for need in bank.needs.values():
+        for condition, verb in ((need.available_when, "has"), (need.unavailable_when, "lacks")):
+            if _names_choice(condition, question.id, choice.id):
+                line = f"Tells the tool the project {verb}: {md(need.label)}"
+                if verb == "lacks":
+                    users = [bank.methods[method_id].name for method_id in bank.methods
+                             if need.id in bank.methods[method_id].needs]
+                    effect = ("which filters out" if need.when_missing == "exclude"
+                              else f"which lowers by {need.penalty:g} the ranking of")
+                    if users:
+                        line += f", {effect} {md(', '.join(users))}"
+                if not _choice_suffices(condition, question.id, choice.id):
+                    line += f" (when {md(describe_condition(condition, bank))})"
+                lines.append(f"  - {line}")
+    for branch in question.next:
+        if branch.when is not None and _names_choice(branch.when, question.id, choice.id):
+            target = "the end of the walk" if branch.goto == END else f"`{branch.goto}`"
+            line = f"Leads to {target}"
+            if not _choice_suffices(branch.when, question.id, choice.id):
+                line += f" (when {md(describe_condition(branch.when, bank))})"
+            lines.append(f"  - {line}")
+    if len(lines) == 1:
+        lines.append("  - Moves no element or method family by itself.")
+    return lines
+
+
+def _rule_line(bank: Bank, question: Question, choice: Choice, rule: Rule) -> str:
+    raised = [_target(bank, effect.element, effect.method, effect.weight) for effect in rule.effects if effect.weight > 0]
+    lowered = [_target(bank, effect.element, effect.method, effect.weight) for effect in rule.effects if effect.weight < 0]
+    parts = []
+    if raised:
+        parts.append("Raises " + ", ".join(raised))
+    if lowered:
+        parts.append("Lowers " + ", ".join(lowered))
+    line = "; ".join(parts) + f" (rule `{rule.id}`"
+    if not _choice_suffices(rule.when, question.id, choice.id):
+        line += f", when {md(describe_condition(rule.when, bank))}"
+    return line + ")"
+
+
+def _target(bank: Bank, element: str | None, method: str | None, weight: float) -> str:
+    name = bank.elements[element].name if element else bank.methods[method or ""].name
+    kind = "" if element else " (method family)"
+    return f"{md(name)}{kind} {signed(weight)}"
+
+
+def signed(weight: float) -> str:
+    """A weight with its sign, using a true minus sign: `+3`, `−1.5`."""
+    return f"{weight:+g}".replace("-", "−")
+
+
+# ---------------------------------------------------------------------------------------------
+# Glossary: what the choices point at.
+
+
+def _elements(bank: Bank) -> str:
+    lines = ["## Elements of interpretability", ""]
+    for element in bank.elements.values():
+        lines += [f"### {md(element.name)} ({element.short})", "", f"*{md(element.question)}*", "",
+                  md_block(element.definition), ""]
+        lines.append("Examples: " + "; ".join(md(example) for example in element.examples) + ".")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _needs(bank: Bank) -> str:
+    lines = ["## Needs: what method families require", "",
+             "A need is available when its first condition holds, unavailable when its second holds, and "
+             "unknown otherwise (unknown lowers confidence but removes nothing).", ""]
+    for need in bank.needs.values():
+        users = [md(method.name) for method in bank.methods.values() if need.id in method.needs]
+        effect = ("filtered out" if need.when_missing == "exclude"
+                  else f"ranked {need.penalty:g} lower")
+        lines += [
+            f"- **{md(need.label)}** (`{need.id}`)",
+            f"  - Available when {md(describe_condition(need.available_when, bank))}.",
+            f"  - Unavailable when {md(describe_condition(need.unavailable_when, bank))}; then "
+            f"{', '.join(users) or 'no method family'} {'is' if len(users) == 1 else 'are'} {effect}.",
+        ]
+    return "\n".join(lines)
+
+
+def _methods(bank: Bank) -> str:
+    strengths = {strength.id: strength.label for strength in bank.meta.strengths}
+    lines = ["## Method families", ""]
+    for method in bank.methods.values():
+        serves = ", ".join(f"{md(bank.elements[item.element].name)} ({md(strengths[item.strength])})"
+                           for item in method.serves)
+        needs = ", ".join(md(bank.needs[need].label) for need in method.needs) or "nothing beyond the model"
+        lines += [f"- **{md(method.name)}** (`{method.id}`, {METHOD_KIND_LABELS[method.kind]}): "
+                  f"{md(method.summary)}", f"  - Serves {serves}.", f"  - Needs {needs}."]
+    return "\n".join(lines)

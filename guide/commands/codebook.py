@@ -1,0 +1,27 @@
+"""`guide codebook`: the question bank as a Markdown codebook for instructors."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers, common) -> None:
+    parser = subparsers.add_parser(
+        "codebook", parents=[common], help="write the question bank as a Markdown codebook",
+        description="Write a Markdown codebook of a question bank: every question with its help, its choices, "
+                    "when it is asked, and which elements, method families and needs each choice moves.",
+    )
+    parser.add_argument("directory", metavar="DIR", type=Path, nargs="?", default=None,
+                        help="bank directory (default: --bank, else the built-in bank)")
+    parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from guide.bank import BUILTIN_BANK, load_bank
+    from guide.cli import write_output
+    from guide.codebook import render_codebook
+
+    write_output(render_codebook(load_bank(args.directory or args.bank or BUILTIN_BANK)), args.out)
+    return 0

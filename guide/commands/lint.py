@@ -1,0 +1,38 @@
+"""`guide lint`: check a question bank and list every finding, one line each."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers, common) -> None:
+    parser = subparsers.add_parser(
+        "lint", parents=[common], help="check a question bank and list every problem",
+        description="Check a question bank: every check of the loader and the decision graph, plus unused "
+                    "choices, rules that can never fire, method families no path can recommend, routing "
+                    "branches that hold at once, and thin help text. Prints one `file:line: id: message` line "
+                    "per finding. Exit status: 0 clean, 1 findings, 2 the directory cannot be read as a bank.",
+    )
+    parser.add_argument("directory", metavar="DIR", type=Path, nargs="?", default=None,
+                        help="bank directory (default: --bank, else the built-in bank)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from guide.bank import BUILTIN_BANK
+    from guide.cli import EXIT_FINDINGS, EXIT_OK
+    from guide.lint import lint_bank
+
+    directory = args.directory or args.bank or BUILTIN_BANK
+    findings = lint_bank(directory)
+    for finding in findings:
+        print(finding)
+    if not findings:
+        print(f"{directory}: no findings", file=sys.stderr)
+        return EXIT_OK
+    unusable = sum(finding.severity == "error" for finding in findings)
+    print(f"{directory}: {len(findings)} finding{'s' if len(findings) != 1 else ''}"
+          + (f", {unusable} of which make the bank unusable" if unusable else ""), file=sys.stderr)
+    return EXIT_FINDINGS

@@ -1,0 +1,381 @@
+"""`guide lint`: every check of the loader and the graph, plus checks that reason over answers.
+
+The loader stops at the first problem; lint reads each file on its own so an instructor sees every
+broken file at once. Once the bank loads and its graph is sound, lint asks what answers can do:
+a choice nobody reads, a rule no answers can fire, a method family no path can recommend, two
+routing branches that hold at once (the first wins, so the second is silently skipped), and help
+too thin to answer by.
+
+"Can" is decided by enumerating answers. Only the choices a condition names can change whether it
+holds, so each question reduces to those choices, one stand-in for every other choice, "unsure",
+and no answer. An answer only counts if one walk through the routing asks all the questions it
+answers. When routing reads a question the condition does not pin, that question is left free at
+each branch on its own: this errs towards "possible", so lint may miss a dead rule but never
+reports a live one as dead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import combinations, product
+from pathlib import Path
+from typing import Iterable, Iterator
+
+from guide.bank import BANK_FILES, FLOW_DIR, Bank, QuestionsFile, bank_files, load_bank, read_answers
+from guide.engine import holds
+from guide.graph import Finding, check_bank
+from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, AnswerValue, Condition, NotCondition, Question, iter_conditions
+from guide.source import GuideError, Location, read_yaml, validate
+
+MIN_HELP_WORDS = 12
+# Beyond this many answer combinations for one condition, lint assumes it can hold rather than wait.
+MAX_COMBINATIONS = 20_000
+
+
+def lint_bank(directory: str | Path) -> list[Finding]:
+    """All findings for a bank directory, in file and line order.
+
+    Raises GuideError only when the directory cannot be read as a bank at all.
+    """
+    directory = Path(directory)
+    _check_readable(directory)
+    findings = _file_findings(directory)
+    if not findings:
+        try:
+            bank = load_bank(directory, check=False)
+        except GuideError as error:
+            findings = [_from_error(error)]
+        else:
+            findings = check_bank(bank)
+            if not any(finding.severity == "error" for finding in findings):
+                findings += _answer_findings(bank)
+            findings += _case_findings(bank)
+    return sorted(findings, key=lambda finding: (finding.location.file, finding.location.line, finding.item))
+
+
+def _check_readable(directory: Path) -> None:
+    if not directory.is_dir():
+        raise GuideError(directory, None, None, "bank directory not found")
+    try:
+        names = {path.name for path in directory.iterdir()}
+    except OSError as error:
+        raise GuideError(directory, None, None, error.strerror or "cannot be read") from None
+    if "bank.yaml" not in names:
+        raise GuideError(directory, None, None, "not a question bank (no bank.yaml)")
+
+
+def _from_error(error: GuideError) -> Finding:
+    return Finding("error", Location(error.file, error.line or 1), error.field or Path(error.file).name, error.problem)
+
+
+def _file_findings(directory: Path) -> list[Finding]:
+    """Read and validate every bank file on its own, so one broken file does not hide another."""
+    findings = []
+    flow_files = 0
+    for path in bank_files(directory):
+        relative = path.relative_to(directory).as_posix()
+        is_flow = relative.startswith(FLOW_DIR + "/")
+        flow_files += is_flow
+        if not path.exists():
+            findings.append(Finding("error", Location(str(path), 1), relative, "required bank file is missing"))
+            continue
+        try:
+            validate(read_yaml(path), QuestionsFile if is_flow else BANK_FILES[relative])
+        except GuideError as error:
+            findings.append(_from_error(error))
+    if not flow_files:
+        findings.append(Finding("error", Location(str(directory / FLOW_DIR), 1), FLOW_DIR,
+                                "no question files (flow/*.yaml)"))
+    return findings
+
+
+def _case_findings(bank: Bank) -> list[Finding]:
+    """Preset cases go stale when a question or choice they answer is renamed."""
+    findings = []
+    for path in bank.cases().values():
+        try:
+            read_answers(path, bank)
+        except GuideError as error:
+            findings.append(_from_error(error))
+    return findings
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks that reason over answers.
+
+
+def _answer_findings(bank: Bank) -> list[Finding]:
+    solver = Solver(bank)
+    findings: list[Finding] = []
+    findings += _unused_choices(bank)
+    findings += _thin_help(bank)
+    findings += _overlapping_routes(bank, solver)
+    for rule in bank.rules.values():
+        if solver.witness(rule.when) is None:
+            findings.append(Finding("warning", bank.where(f"rule:{rule.id}"), rule.id,
+                                    "this rule can never fire: no answers along any one path make "
+                                    f"its condition hold ({solver.describe(rule.when)})"))
+    for method in bank.methods.values():
+        message = _never_recommended(bank, solver, method.needs)
+        if message:
+            findings.append(Finding("warning", bank.where(f"method:{method.id}"), method.id, message))
+    return findings
+
+
+def _conditions(bank: Bank) -> Iterator[Condition]:
+    for question in bank.questions.values():
+        yield from (branch.when for branch in question.next if branch.when is not None)
+    for rule in bank.rules.values():
+        yield rule.when
+    for need in bank.needs.values():
+        yield need.available_when
+        yield need.unavailable_when
+
+
+def _unused_choices(bank: Bank) -> list[Finding]:
+    read = {(part.q, choice) for condition in _conditions(bank) for part in iter_conditions(condition)
+            if isinstance(part, AnswerIn) for choice in part.in_}
+    findings = []
+    for question in bank.questions.values():
+        for choice in question.choices:
+            # "Unsure" needs no rule: the engine itself lowers confidence for it.
+            if choice.id != UNSURE and (question.id, choice.id) not in read:
+                findings.append(Finding("warning", bank.where(f"choice:{question.id}.{choice.id}"),
+                                        f"{question.id}.{choice.id}",
+                                        "unused choice: no rule, need or routing condition reads it, so "
+                                        "picking it changes nothing"))
+    return findings
+
+
+def _thin_help(bank: Bank) -> list[Finding]:
+    findings = []
+    for question in bank.questions.values():
+        words = len(question.help.split())
+        if words < MIN_HELP_WORDS:
+            findings.append(Finding("warning", question_location(bank, question.id, "help"), question.id,
+                                    f"help text is too short ({words} words; at least {MIN_HELP_WORDS}): say why "
+                                    "the question matters and how to tell the choices apart"))
+        for choice in question.choices:
+            if choice.id != UNSURE and not choice.description:
+                findings.append(Finding("warning", bank.where(f"choice:{question.id}.{choice.id}"),
+                                        f"{question.id}.{choice.id}",
+                                        "choice has no description: say what picking it means, with an example"))
+    return findings
+
+
+def _overlapping_routes(bank: Bank, solver: Solver) -> list[Finding]:
+    """Branches whose conditions hold at once: the first wins, and the later target may go unasked.
+
+    Overlap alone is no fault: a chain such as goals -> hypothesis_type -> update_mechanism takes the
+    first branch and reaches the later target further on. It is reported when some walk through the
+    first branch, with the overlapping answers, never asks the later target.
+    """
+    findings = []
+    for question in bank.questions.values():
+        conditional = [(index, branch) for index, branch in enumerate(question.next) if branch.when is not None]
+        for later_index, later in conditional:
+            where = question_location(bank, question.id, "next", later_index)
+            earlier = [branch.when for index, branch in conditional if index < later_index]
+            if solver.witness(later.when, paths=False) is None:
+                findings.append(Finding("warning", where, question.id,
+                                        f"routing branch {later_index + 1} (to '{later.goto}') is never taken: "
+                                        "its condition can never hold"))
+                continue
+            if earlier and solver.witness(AllOf(all=[later.when, NotCondition(not_=AnyOf(any=earlier))]),
+                                          paths=False) is None:
+                findings.append(Finding("warning", where, question.id,
+                                        f"routing branch {later_index + 1} (to '{later.goto}') is never taken: "
+                                        "earlier branches catch every answer it matches"))
+                continue
+            for earlier_index, branch in conditional[: [index for index, _ in conditional].index(later_index)]:
+                skipped = solver.skipping_answers(question, earlier_index, later.when, avoid=later.goto)
+                if skipped is not None:
+                    findings.append(Finding(
+                        "warning", where, question.id,
+                        f"contradictory routing: branches {earlier_index + 1} (to '{branch.goto}') and "
+                        f"{later_index + 1} (to '{later.goto}') both hold when {solver.describe_values(skipped)}; "
+                        f"the first wins, and '{later.goto}' is then never asked"))
+                    break
+    return findings
+
+
+def _never_recommended(bank: Bank, solver: Solver, need_ids: list[str]) -> str | None:
+    """Why no answers let this family's needs all be met at once (None when some answers do)."""
+    if not need_ids:
+        return None
+    met = {need_id: AllOf(all=[bank.needs[need_id].available_when,
+                               NotCondition(not_=bank.needs[need_id].unavailable_when)]) for need_id in need_ids}
+    for need_id, condition in met.items():
+        if solver.witness(condition) is None:
+            return (f"no path can recommend this method family: its need '{need_id}' "
+                    f"({bank.needs[need_id].label}) is never available for any answers")
+    if len(met) > 1 and solver.witness(AllOf(all=list(met.values()))) is None:
+        return ("no path can recommend this method family: no answers make all of its needs available at once "
+                f"({', '.join(need_ids)})")
+    return None
+
+
+def question_location(bank: Bank, question_id: str, *loc: str | int) -> Location:
+    """The line of a part of a question (its help, one of its branches) in its flow file."""
+    where = bank.where(f"question:{question_id}")
+    document = next((document for document in bank.documents.values() if document.path == where.file), None)
+    questions = document.data.get("questions") if document else None
+    for index, item in enumerate(questions or []):
+        if isinstance(item, dict) and item.get("id") == question_id:
+            return Location(where.file, document.line_of(("questions", index, *loc)))
+    return where
+
+
+# ---------------------------------------------------------------------------------------------
+# Deciding whether a condition can hold.
+
+
+@dataclass(frozen=True)
+class _Pins:
+    """The answers a search holds fixed: `values` for answered questions, `questions` all pinned ones."""
+
+    values: dict[str, AnswerValue]
+    questions: frozenset[str]
+
+
+class Solver:
+    def __init__(self, bank: Bank) -> None:
+        self.bank = bank
+        self.routing_reads = frozenset(_read_questions(branch.when for question in bank.questions.values()
+                                                       for branch in question.next if branch.when is not None))
+
+    def witness(self, condition: Condition, *, paths: bool = True) -> dict[str, AnswerValue] | None:
+        """Answers under which `condition` holds (asked along one walk, with `paths`), or None."""
+        read = _read_questions([condition])
+        combos = self.assignments([condition], read)
+        if combos is None:
+            return {}  # too many to try: assume it can hold
+        for values in combos:
+            if not holds(condition, values, self.bank):
+                continue
+            if not paths or self.walk_exists(_Pins(values, frozenset(read))):
+                return values
+        return None
+
+    def assignments(self, conditions: list[Condition], questions: Iterable[str]) -> Iterator[dict[str, AnswerValue]] | None:
+        questions = list(questions)
+        named = _named_choices(conditions)
+        domains = [_domain(self.bank.questions[question_id], named.get(question_id, set())) for question_id in questions]
+        size = 1
+        for domain in domains:
+            size *= len(domain)
+        if size > MAX_COMBINATIONS:
+            return None
+        return ({question_id: value for question_id, value in zip(questions, combo) if value is not None}
+                for combo in product(*domains))
+
+    def skipping_answers(self, question: Question, index: int, other: Condition, avoid: str) -> dict[str, AnswerValue] | None:
+        """Answers under which branch `index` of `question` is taken although `other` holds too, and the
+        walk from there can end without asking `avoid`; None when there are none."""
+        branch = question.next[index]
+        conditions = [item.when for item in question.next[: index + 1] if item.when is not None] + [other]
+        read = _read_questions(conditions)
+        combos = self.assignments(conditions, read)
+        for values in combos or []:
+            if not (holds(branch.when, values, self.bank) and holds(other, values, self.bank)):
+                continue
+            if any(holds(item.when, values, self.bank) for item in question.next[:index] if item.when is not None):
+                continue
+            # Routing reads only questions asked before this one, so the pinned answers count as asked.
+            asked = frozenset(read) | {question.id}
+            if self.walk_exists(_Pins(values, frozenset(read)), start=branch.goto, asked=asked, avoid=avoid):
+                return values
+        return None
+
+    def walk_exists(self, pins: _Pins, *, start: str | None = None, asked: frozenset[str] = frozenset(),
+                    avoid: str | None = None) -> bool:
+        """Is there a walk (from the start question unless given) that asks every answered pinned
+        question with those answers, and never asks `avoid`?"""
+        must_ask = frozenset(pins.values)
+        seen: dict[tuple[str, frozenset[str]], bool] = {}
+
+        def walk(question_id: str, asked: frozenset[str]) -> bool:
+            if question_id == avoid:
+                return False
+            if question_id == END or question_id not in self.bank.questions:
+                return must_ask <= asked
+            asked = asked | {question_id}
+            key = (question_id, asked & (must_ask | pins.questions | self.routing_reads))
+            if key not in seen:
+                seen[key] = False
+                question = self.bank.questions[question_id]
+                seen[key] = any(self._can_take(question, index, asked, pins) and walk(branch.goto, asked)
+                                for index, branch in enumerate(question.next))
+            return seen[key]
+
+        return walk(start or self.bank.meta.start, asked)
+
+    def _can_take(self, question: Question, index: int, asked: frozenset[str], pins: _Pins) -> bool:
+        """Can some answers so far send the walk down branch `index` (no earlier branch holding)?"""
+        branches = question.next[: index + 1]
+        target = branches[-1].when
+        earlier = [branch.when for branch in branches[:-1] if branch.when is not None]
+        conditions = earlier + ([target] if target is not None else [])
+        if not conditions:
+            return True
+        read = _read_questions(conditions)
+        # Only questions already asked steer the walk; pinned ones keep their answers, the rest are free.
+        fixed = {question_id: pins.values[question_id] for question_id in read
+                 if question_id in asked and question_id in pins.values}
+        free = [question_id for question_id in read if question_id in asked and question_id not in pins.questions]
+        combos = self.assignments(conditions, free)
+        if combos is None:
+            return True
+        return any((target is None or holds(target, {**fixed, **values}, self.bank))
+                   and not any(holds(condition, {**fixed, **values}, self.bank) for condition in earlier)
+                   for values in combos)
+
+    def describe(self, condition: Condition) -> str:
+        from guide.graph import describe_condition
+
+        return describe_condition(condition, self.bank)
+
+    def describe_values(self, values: dict[str, AnswerValue]) -> str:
+        """Answers in words, for a finding's example."""
+        if not values:
+            return "nothing is answered"
+        parts = []
+        for question_id, value in values.items():
+            question = self.bank.questions[question_id]
+            picked = [value] if isinstance(value, str) else value
+            labels = [f"“{choice.label}”" if (choice := question.choice(item)) else item for item in picked]
+            parts.append(f"{question_id} is {' and '.join(labels)}")
+        return "; ".join(parts)
+
+
+def _read_questions(conditions: Iterable[Condition]) -> list[str]:
+    found: list[str] = []
+    for condition in conditions:
+        for part in iter_conditions(condition):
+            if isinstance(part, (AnswerIn, Answered)) and part.q not in found:
+                found.append(part.q)
+    return found
+
+
+def _named_choices(conditions: Iterable[Condition]) -> dict[str, set[str]]:
+    named: dict[str, set[str]] = {}
+    for condition in conditions:
+        for part in iter_conditions(condition):
+            if isinstance(part, AnswerIn):
+                named.setdefault(part.q, set()).update(part.in_)
+    return named
+
+
+def _domain(question: Question, named: set[str]) -> list[AnswerValue | None]:
+    """Every answer to `question` that the named choices can tell apart; None is no answer."""
+    if question.kind == "text":
+        return [None, "an answer in words"]
+    choices = [choice.id for choice in question.choices if choice.id != UNSURE]
+    pool = [choice for choice in choices if choice in named]
+    pool += [choice for choice in choices if choice not in named][:1]  # one stands in for all unnamed
+    if question.kind == "single":
+        return [None, UNSURE, *pool]
+    subsets: list[AnswerValue | None] = [list(subset) for size in range(1, len(pool) + 1)
+                                         for subset in combinations(pool, size)]
+    return [None, [UNSURE], *subsets]
+
