@@ -104,7 +104,12 @@ def decode(path: str | Path, raw: bytes) -> str:
 
 
 def parse_yaml(path: str | Path, text: str, line_offset: int = 0) -> YamlDocument:
-    """Parse one YAML document from text; errors carry the file and line."""
+    """Parse one YAML document from text; errors carry the file and line.
+
+    `line_offset` is where the text starts in its file (front matter starts on line 2): blank lines
+    in front keep every line number right, since libyaml's marks cannot be shifted afterwards.
+    """
+    text = "\n" * line_offset + text
     try:
         _refuse_aliases_and_depth(text)
         loader = _SafeLoader(text)
@@ -115,7 +120,7 @@ def parse_yaml(path: str | Path, text: str, line_offset: int = 0) -> YamlDocumen
             loader.dispose()
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 + line_offset if mark else None
+        line = mark.line + 1 if mark else None
         problem = error.problem or error.context or "invalid YAML"
         if "could not determine a constructor" in problem:
             problem = "tags such as !!python/object are not allowed"
@@ -124,8 +129,6 @@ def parse_yaml(path: str | Path, text: str, line_offset: int = 0) -> YamlDocumen
         raise GuideError(path, None, None, f"YAML: {one_line(str(error))}") from None
     except RecursionError:
         raise GuideError(path, None, None, "YAML nested too deeply") from None
-    if line_offset and node is not None:
-        _shift_lines(node, line_offset)
     return YamlDocument(str(path), data, node)
 
 
@@ -209,15 +212,3 @@ def line_of(node: yaml.Node | None, loc: tuple[str | int, ...]) -> int:
         line = node.start_mark.line + 1
     return line
 
-
-def _shift_lines(node: yaml.Node, offset: int) -> None:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        for mark in (current.start_mark, current.end_mark):
-            mark.line += offset
-        if isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
-        elif isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                stack.extend((key, value))
