@@ -1,0 +1,128 @@
+"""`guide check DOC...`: is a committed design document still what its answers produce?
+
+For a team's CI: exit 0 when every document is current, 1 when one is stale (its front matter, read
+with the current bank, no longer produces the same document), 2 when one cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from guide.source import GuideError
+
+SHOWN_DIFF_LINES = 12
+
+
+def register(subparsers, common) -> None:
+    parser = subparsers.add_parser(
+        "check", parents=[common], help="check that design documents are up to date (for CI)",
+        description="Re-run each Markdown design document from its front matter with the current bank and "
+                    "compare. Exit status: 0 all current, 1 some stale, 2 some unreadable.",
+    )
+    parser.add_argument("documents", metavar="DOC", type=Path, nargs="+", help="Markdown design document (.md)")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from guide.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, load_bank_option
+
+    bank = load_bank_option(args)
+    status = EXIT_OK
+    for path in args.documents:
+        try:
+            report = check_document(path, bank)
+        except GuideError as error:
+            print(f"guide: {error}", file=sys.stderr)
+            status = EXIT_USAGE
+            continue
+        sys.stdout.write(report.text)
+        if report.stale and status == EXIT_OK:
+            status = EXIT_FINDINGS
+    return status
+
+
+@dataclass(frozen=True)
+class Report:
+    stale: bool
+    text: str
+
+
+def check_document(path: Path, bank) -> Report:
+    from guide.bank import bank_change, read_answers
+    from guide.engine import evaluate
+    from guide.report import document_date
+    from guide.report.markdown import markdown_document
+    from guide.source import decode
+
+    if path.suffix.lower() not in (".md", ".markdown"):
+        raise GuideError(path, None, None, "guide check reads Markdown design documents (.md), which carry "
+                                           "their answers; HTML and JSON are renderings of one")
+    answers = read_answers(path, bank)
+    committed = decode(path, path.read_bytes()).replace("\r\n", "\n")
+    fresh = markdown_document(evaluate(bank, answers), bank, answers, document_date(answers))
+    if committed == fresh:
+        return Report(False, f"{path}: current (bank {bank.meta.id} {bank.meta.version}, "
+                             f"content hash {bank.content_hash})\n")
+    lines = [f"{path}: stale: its answers now produce a different document."]
+    change = bank_change(answers, bank)
+    if change:
+        lines.append("  bank: " + _bank_words(change))
+    sections = changed_sections(committed, fresh)
+    lines.append("  sections that differ: " + ", ".join(f"{name} ({count} line{'' if count == 1 else 's'})"
+                                                       for name, count in sections))
+    lines.append("  first differences:")
+    lines += [f"    {line}" for line in first_differences(committed, fresh)]
+    lines.append(f"  update it with: guide run --answers {path} --out {path}")
+    return Report(True, "\n".join(lines) + "\n")
+
+
+def _bank_words(change) -> str:
+    parts = []
+    if change.from_bank_id not in (None, change.to_bank_id):
+        parts.append(f"made with bank {change.from_bank_id}, read with {change.to_bank_id}")
+    if change.from_version not in (None, change.to_version):
+        parts.append(f"version {change.from_version} → {change.to_version}")
+    if change.from_hash not in (None, change.to_hash):
+        parts.append(f"content hash {change.from_hash} → {change.to_hash}")
+    if change.renamed:
+        parts.append("renamed " + ", ".join(f"{old} → {new}" for old, new in change.renamed.items()))
+    if change.removed:
+        parts.append("removed " + ", ".join(change.removed))
+    return "; ".join(parts)
+
+
+def changed_sections(old: str, new: str) -> list[tuple[str, int]]:
+    """Second-level sections of the new document with changed lines, and how many lines changed."""
+    old_lines, new_lines = old.split("\n"), new.split("\n")
+    section_of = []
+    current = "front matter"
+    for line in new_lines:
+        if line.startswith("# "):
+            current = "header"
+        elif line.startswith("## "):
+            current = line[3:].strip()
+        section_of.append(current)
+    counts: dict[str, int] = {}
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, old_start, old_end, new_start, new_end in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        name = section_of[min(new_start, len(section_of) - 1)]
+        counts[name] = counts.get(name, 0) + max(old_end - old_start, new_end - new_start)
+    return list(counts.items())
+
+
+def first_differences(old: str, new: str) -> list[str]:
+    from guide.source import one_line
+
+    # Skip the two file-name lines of a unified diff and its @@ hunk headers.
+    diff = [line for line in list(difflib.unified_diff(old.split("\n"), new.split("\n"), lineterm="", n=0))[2:]
+            if not line.startswith("@@")]
+    shown = [one_line(line, 160) for line in diff[:SHOWN_DIFF_LINES]]
+    if len(diff) > SHOWN_DIFF_LINES:
+        shown.append(f"… and {len(diff) - SHOWN_DIFF_LINES} more changed lines")
+    return shown

@@ -1,0 +1,41 @@
+"""`guide diff A B`: how two designs differ, from their answers to their recommendations."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers, common) -> None:
+    parser = subparsers.add_parser(
+        "diff", parents=[common], help="compare two answers files or design documents",
+        description="Compare two answers files or Markdown design documents: which answers differ, and how "
+                    "the element levels, the method ranking and the recommended combination change as a "
+                    "result. Both are evaluated with the same (current) bank.",
+    )
+    parser.add_argument("before", metavar="A", type=Path, help="answers file (YAML) or design document (.md)")
+    parser.add_argument("after", metavar="B", type=Path, help="answers file (YAML) or design document (.md)")
+    add_output_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "md"), default="text",
+                        help="plain language for the terminal (default) or Markdown")
+    parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    from guide.bank import read_answers
+    from guide.cli import load_bank_option, write_output
+    from guide.diff import compare, comparison_markdown, comparison_text
+    from guide.engine import evaluate
+
+    bank = load_bank_option(args)
+    before = evaluate(bank, read_answers(args.before, bank))
+    after = evaluate(bank, read_answers(args.after, bank))
+    comparison = compare(bank, before, after)
+    names = (args.before.name, args.after.name)
+    render = comparison_markdown if args.format == "md" else comparison_text
+    write_output(render(comparison, *names), args.out)
+    return 0

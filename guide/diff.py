@@ -1,0 +1,366 @@
+"""Comparing designs: two results, a hypothetical change, and the sensitivity of every element.
+
+Pure functions over results and the bank. `compare` returns a `Comparison` model that any writer
+can render; `comparison_text` and `comparison_markdown` are the two renderings the command line
+offers (`guide diff`, `guide what-if`). `sensitivity` uses the engine's single-change machinery to
+list, for each element, the one-answer changes that would move its level.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Literal
+
+from pydantic import BaseModel
+
+from guide.bank import Bank, check_answers
+from guide.engine import route, single_changes
+from guide.model import UNSURE, AnswerRecord, AnswersFile, AnswerValue, Result
+from guide.report.text import md, plain
+from guide.source import GuideError
+
+Direction = Literal["up", "down", "same"]
+
+
+class AnswerChange(BaseModel):
+    question: str
+    prompt: str
+    before: AnswerValue | None
+    after: AnswerValue | None
+    before_labels: list[str]
+    after_labels: list[str]
+    asked_before: bool
+    asked_after: bool
+
+
+class ElementChange(BaseModel):
+    element: str
+    name: str
+    short: str
+    before: str
+    after: str
+    before_label: str
+    after_label: str
+    score_before: float
+    score_after: float
+    direction: Direction
+
+
+class MethodChange(BaseModel):
+    method: str
+    name: str
+    rank_before: int | None
+    rank_after: int | None
+    status_before: str
+    status_after: str
+    score_before: float
+    score_after: float
+
+
+class MethodRef(BaseModel):
+    method: str
+    name: str
+
+
+class Comparison(BaseModel):
+    """How design B differs from design A: answers, element levels, method ranking and combination."""
+
+    before_title: str
+    after_title: str
+    answers: list[AnswerChange]
+    elements: list[ElementChange]
+    methods: list[MethodChange]
+    combination_before: list[MethodRef]
+    combination_after: list[MethodRef]
+
+    @property
+    def moved_elements(self) -> list[ElementChange]:
+        return [change for change in self.elements if change.direction != "same"]
+
+    @property
+    def identical(self) -> bool:
+        return not self.answers and not self.moved_elements and not self.methods \
+            and self.combination_before == self.combination_after
+
+
+def _records(result: Result) -> dict[str, AnswerRecord]:
+    return {record.question: record for record in [*result.answers, *result.set_aside]}
+
+
+def _same_answer(first: AnswerValue | None, second: AnswerValue | None) -> bool:
+    if isinstance(first, list) and isinstance(second, list):
+        return sorted(first) == sorted(second)
+    return first == second
+
+
+def compare(bank: Bank, before: Result, after: Result) -> Comparison:
+    """What differs between two results evaluated with the same bank."""
+    order = bank.level_ids
+    old_records, new_records = _records(before), _records(after)
+    questions = list(dict.fromkeys([*before.path, *after.path, *old_records, *new_records]))
+    answers = []
+    for question_id in questions:
+        old, new = old_records.get(question_id), new_records.get(question_id)
+        old_value, new_value = old.value if old else None, new.value if new else None
+        asked_before, asked_after = question_id in before.path, question_id in after.path
+        if _same_answer(old_value, new_value) and asked_before == asked_after:
+            continue
+        record = new or old
+        answers.append(AnswerChange(
+            question=question_id, prompt=record.prompt if record else bank.questions[question_id].prompt,
+            before=old_value, after=new_value,
+            before_labels=old.labels if old else [], after_labels=new.labels if new else [],
+            asked_before=asked_before, asked_after=asked_after,
+        ))
+    new_elements = {element.id: element for element in after.elements}
+    elements = []
+    for old_element in before.elements:
+        new_element = new_elements[old_element.id]
+        step = order.index(old_element.level) - order.index(new_element.level)
+        elements.append(ElementChange(
+            element=old_element.id, name=old_element.name, short=old_element.short,
+            before=old_element.level, after=new_element.level,
+            before_label=old_element.level_label, after_label=new_element.level_label,
+            score_before=old_element.score, score_after=new_element.score,
+            direction="up" if step > 0 else "down" if step < 0 else "same",
+        ))
+    new_methods = {method.id: method for method in after.methods}
+    methods = []
+    for old_method in before.methods:
+        new_method = new_methods[old_method.id]
+        if (old_method.rank, old_method.status) != (new_method.rank, new_method.status):
+            methods.append(MethodChange(
+                method=old_method.id, name=old_method.name,
+                rank_before=old_method.rank, rank_after=new_method.rank,
+                status_before=old_method.status, status_after=new_method.status,
+                score_before=old_method.score, score_after=new_method.score,
+            ))
+    methods.sort(key=lambda change: (change.rank_after is None, change.rank_after or 0, change.name))
+    names = {method.id: method.name for method in after.methods}
+    return Comparison(
+        before_title=before.title, after_title=after.title, answers=answers, elements=elements, methods=methods,
+        combination_before=[MethodRef(method=item, name=names[item]) for item in before.complementary],
+        combination_after=[MethodRef(method=item, name=names[item]) for item in after.complementary],
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Hypothetical answers: `--set QUESTION=VALUE`.
+
+
+def parse_assignment(bank: Bank, assignment: str) -> tuple[str, AnswerValue]:
+    """`goals=safety,trust_calibration` -> ("goals", ["safety", "trust_calibration"]), checked against the bank."""
+    question_id, separator, raw = assignment.partition("=")
+    question_id, raw = question_id.strip(), raw.strip()
+    if not separator or not question_id:
+        raise GuideError("--set", None, None, f"'{assignment}' is not QUESTION=VALUE")
+    question = bank.questions.get(question_id)
+    if question is None:
+        close = difflib.get_close_matches(question_id, list(bank.questions), n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise GuideError("--set", None, question_id, f"unknown question '{question_id}'{hint}")
+    if not raw:
+        raise GuideError("--set", None, question_id, "needs a value after '='")
+    if question.kind == "text":
+        return question_id, raw
+    picked = [item.strip() for item in raw.split(",") if item.strip()]
+    known = ", ".join(choice.id for choice in question.choices)
+    for choice_id in picked:
+        if question.choice(choice_id) is None:
+            raise GuideError("--set", None, question_id, f"unknown choice '{choice_id}' (choices: {known})")
+    if question.kind == "single":
+        if len(picked) != 1:
+            raise GuideError("--set", None, question_id, f"takes one choice, got {len(picked)} (choices: {known})")
+        return question_id, picked[0]
+    if UNSURE in picked and len(picked) > 1:
+        raise GuideError("--set", None, question_id, "'unsure' cannot be combined with other choices")
+    return question_id, list(dict.fromkeys(picked))
+
+
+def hypothetical(bank: Bank, answers: AnswersFile, assignments: list[str]) -> AnswersFile:
+    """The answers with each `QUESTION=VALUE` applied; a question set twice is an error."""
+    changed: dict[str, AnswerValue] = {}
+    for assignment in assignments:
+        question_id, value = parse_assignment(bank, assignment)
+        if question_id in changed:
+            raise GuideError("--set", None, question_id, "set more than once")
+        changed[question_id] = value
+    updated = answers.model_copy(update={"answers": {**answers.answers, **changed}})
+    check_answers(updated, bank)
+    return updated
+
+
+# ---------------------------------------------------------------------------------------------
+# Sensitivity: which single answer changes move each element's level.
+
+
+class Move(BaseModel):
+    question: str
+    prompt: str
+    value: AnswerValue
+    change: str
+    level: str
+    level_label: str
+    direction: Direction
+
+
+class ElementSensitivity(BaseModel):
+    element: str
+    name: str
+    short: str
+    level: str
+    level_label: str
+    moves: list[Move]
+
+
+class Sensitivity(BaseModel):
+    title: str
+    questions: int
+    elements: list[ElementSensitivity]
+
+
+def sensitivity(bank: Bank, answers: AnswersFile, result: Result) -> Sensitivity:
+    """For each element, every one-answer change (on the current path) that moves its level."""
+    values = dict(answers.answers)
+    asked = [question_id for question_id in route(bank, values) if bank.questions[question_id].kind != "text"]
+    changes = single_changes(bank, values, asked)
+    order = bank.level_ids
+    labels = {level.id: level.label for level in bank.meta.levels}
+    elements = []
+    for element in result.elements:
+        moves = []
+        for change in changes:
+            level = change.scored.level(bank, element.id)
+            if level == element.level:
+                continue
+            step = order.index(element.level) - order.index(level)
+            moves.append(Move(question=change.question, prompt=bank.questions[change.question].prompt,
+                              value=change.value, change=change.label, level=level, level_label=labels[level],
+                              direction="up" if step > 0 else "down"))
+        elements.append(ElementSensitivity(element=element.id, name=element.name, short=element.short,
+                                           level=element.level, level_label=element.level_label, moves=moves))
+    return Sensitivity(title=result.title, questions=len(asked), elements=elements)
+
+
+# ---------------------------------------------------------------------------------------------
+# Renderings: plain language for the terminal, Markdown for documents and reviews.
+
+
+def _value_words(labels: list[str], asked: bool) -> str:
+    if not asked:
+        return f"{'; '.join(labels)} (not asked, so not counted)" if labels else "not asked"
+    return "; ".join(labels) if labels else "not answered"
+
+
+def _ordinal(rank: int | None) -> str:
+    if rank is None:
+        return "filtered out"
+    suffix = "th" if 10 <= rank % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(rank % 10, "th")
+    return f"{rank}{suffix}"
+
+
+def _method_words(change: MethodChange) -> str:
+    words = f"{_ordinal(change.rank_before)} → {_ordinal(change.rank_after)}"
+    if change.status_before != change.status_after and "excluded" not in (change.status_before, change.status_after):
+        words += f" ({_status(change.status_before)} → {_status(change.status_after)})"
+    return words
+
+
+def _status(status: str) -> str:
+    return {"recommended": "recommended", "conditional": "with conditions", "excluded": "filtered out"}[status]
+
+
+def _names(refs: list[MethodRef]) -> str:
+    return ", ".join(ref.name for ref in refs) or "none"
+
+
+def _comparison_lines(comparison: Comparison, text) -> dict[str, list[str]]:
+    """The facts of a comparison as lines of one kind of text (`text` escapes for the target format)."""
+    answers = []
+    for change in comparison.answers:
+        answers.append(f"{text(change.prompt)} (`{change.question}`): "
+                       f"{text(_value_words(change.before_labels, change.asked_before))} → "
+                       f"{text(_value_words(change.after_labels, change.asked_after))}")
+    elements = []
+    for change in comparison.moved_elements:
+        elements.append(f"{text(change.name)} ({change.short}): {text(change.before_label)} → "
+                        f"{text(change.after_label)} ({change.direction}; score {change.score_before:g} → "
+                        f"{change.score_after:g})")
+    steady = [f"{text(change.name)} ({change.short}) stays {text(change.after_label.lower())}"
+              + (f" (score {change.score_before:g} → {change.score_after:g})"
+                 if change.score_before != change.score_after else "")
+              for change in comparison.elements if change.direction == "same"]
+    methods = [f"{text(change.name)}: {_method_words(change)}" for change in comparison.methods]
+    combination = []
+    if comparison.combination_before != comparison.combination_after:
+        combination.append(f"{text(_names(comparison.combination_before))} → "
+                           f"{text(_names(comparison.combination_after))}")
+    else:
+        combination.append(f"unchanged: {text(_names(comparison.combination_after))}")
+    return {"answers": answers, "elements": elements, "steady": steady, "methods": methods,
+            "combination": combination}
+
+
+def comparison_text(comparison: Comparison, before: str = "A", after: str = "B") -> str:
+    """Plain language for a terminal."""
+    if comparison.identical:
+        return f"No differences: {before} and {after} give the same answers, priorities and ranking.\n"
+    facts = _comparison_lines(comparison, _flat)
+    lines = [f"{before}: {_flat(comparison.before_title)}", f"{after}: {_flat(comparison.after_title)}", ""]
+    lines += [f"Answers that differ ({len(facts['answers'])}):" if facts["answers"] else "The answers are the same."]
+    lines += [f"  - {line.replace('`', '')}" for line in facts["answers"]]
+    lines += ["", "Element priorities:"]
+    lines += [f"  - {line}" for line in facts["elements"]] or ["  - no level changes"]
+    lines += [f"  - {line}" for line in facts["steady"]]
+    lines += ["", "Method ranking:"]
+    lines += [f"  - {line}" for line in facts["methods"]] or ["  - no family changes rank or status"]
+    lines += ["", f"Recommended combination: {facts['combination'][0]}"]
+    return "\n".join(lines) + "\n"
+
+
+def comparison_markdown(comparison: Comparison, before: str = "A", after: str = "B", heading: str = "##") -> str:
+    """Markdown, with every bank and user string escaped."""
+    lines = [f"{heading} Comparison", "", f"- **{md(before)}:** {md(comparison.before_title)}",
+             f"- **{md(after)}:** {md(comparison.after_title)}"]
+    if comparison.identical:
+        return "\n".join(lines + ["", "No differences: the same answers, priorities and ranking."]) + "\n"
+    facts = _comparison_lines(comparison, md)
+    lines += ["", f"{heading}# Answers that differ", ""]
+    lines += [f"- {line}" for line in facts["answers"]] or ["The answers are the same."]
+    lines += ["", f"{heading}# Element priorities", ""]
+    lines += [f"- **{line}**" for line in facts["elements"]] or ["No element changes level."]
+    lines += [f"- {line}" for line in facts["steady"]]
+    lines += ["", f"{heading}# Method ranking", ""]
+    lines += [f"- {line}" for line in facts["methods"]] or ["No family changes rank or status."]
+    lines += ["", f"**Recommended combination:** {facts['combination'][0]}"]
+    return "\n".join(lines) + "\n"
+
+
+def _move_line(move: Move, text) -> str:
+    return (f"{text(move.prompt)} (`{move.question}`) → {text(move.change)}: "
+            f"{move.direction} to {text(move.level_label.lower())}")
+
+
+def _flat(value: str) -> str:
+    return " ".join(plain(value).split())
+
+
+def sensitivity_text(report: Sensitivity) -> str:
+    lines = [f"Sensitivity of “{_flat(report.title)}”: every single change to one of the {report.questions} "
+             "choice questions on its path, and the element levels it would move.", ""]
+    for element in report.elements:
+        lines.append(f"{_flat(element.name)} ({element.short}), now {_flat(element.level_label.lower())}:")
+        lines += [f"  - {_move_line(move, _flat).replace('`', '')}" for move in element.moves] \
+            or ["  - no single answer change moves it"]
+    return "\n".join(lines) + "\n"
+
+
+def sensitivity_markdown(report: Sensitivity, heading: str = "##") -> str:
+    lines = [f"{heading} Sensitivity: {md(report.title)}", "",
+             f"Every single change to one of the {report.questions} choice questions on its path, and the "
+             "element levels it would move."]
+    for element in report.elements:
+        lines += ["", f"{heading}# {md(element.name)} ({element.short}): {md(element.level_label.lower())}", ""]
+        lines += [f"- {_move_line(move, md)}" for move in element.moves] or ["No single answer change moves it."]
+    return "\n".join(lines) + "\n"
+
