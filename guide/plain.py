@@ -1,0 +1,247 @@
+"""`guide --plain`: the walk-through line by line on stdin/stdout, for screen readers and dumb terminals.
+
+No cursor movement, no colour, nothing but lines of text. It drives the same `Walk` as the terminal
+app and saves the same session file after every answer, so a walk can move between the two. When
+input ends (end of file), the session is saved and the command exits 0 with a one-line message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import textwrap
+from pathlib import Path
+from typing import TextIO
+
+from guide.bank import Bank
+from guide.engine import answer_labels
+from guide.model import END, UNSURE, AnswerValue, Question
+from guide.report.text import plain
+from guide.session import Walk, load_session, save_session, session_path
+from guide.source import GuideError
+
+WIDTH = 78
+BACK, QUIT = "b", "q"
+UNSURE_KEYS = ("u", "?")
+
+
+def inert(text: str | None) -> str:
+    """Bank or user text as one line without escape sequences or control characters."""
+    return " ".join(plain(text or "").split())
+
+
+class EndOfInput(Exception):
+    pass
+
+
+class Conversation:
+    def __init__(self, bank: Bank, stdin: TextIO, stdout: TextIO) -> None:
+        self.bank, self.stdin, self.stdout = bank, stdin, stdout
+        self.walk: Walk | None = None
+        self.save_warned = False
+
+    def say(self, text: str = "", indent: str = "", hanging: str | None = None) -> None:
+        lines = (textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent if hanging is None else hanging)
+                 if text else [""])
+        self.stdout.write("\n".join(lines) + "\n")
+
+    def ask(self, prompt: str) -> str:
+        self.stdout.write(prompt)
+        self.stdout.flush()
+        line = self.stdin.readline()
+        if not line:
+            raise EndOfInput
+        return line.strip()
+
+    def save(self) -> None:
+        if self.walk is None or self.walk.read_only:
+            return
+        try:
+            save_session(self.walk)
+        except GuideError as error:
+            if not self.save_warned:
+                print(f"guide: {error}", file=sys.stderr)
+                self.save_warned = True
+
+    # -- the walk -----------------------------------------------------------------------------
+
+    def start(self) -> Walk:
+        self.say("guide, plain mode: the interpretability framework of Wang et al. (IEEE Access, 2024), one "
+                 "question per line. Type the number or the id of a choice; u for unsure, b to go back, q to "
+                 "stop. Your answers are saved after each one.")
+        if session_path().exists():
+            try:
+                saved = load_session(self.bank)
+            except GuideError as error:
+                self.say(f"The saved session cannot be resumed: {inert(str(error))}")
+                broken = session_path().with_name(session_path().name + ".broken")
+                session_path().replace(broken)
+                self.say(f"It was kept as {broken}.")
+            else:
+                count = len(saved.answered_on_path)
+                reply = self.ask(f"Resume “{inert(saved.answers.title)}” ({count} answers)? [Y/n] ")
+                if reply.lower() not in ("n", "no"):
+                    return saved
+        walk = Walk(self.bank)
+        title = self.ask("Title of this design (empty line: Untitled design): ")
+        if title:
+            walk.retitle(inert(title))
+        return walk
+
+    def run(self, date: str | None) -> int:
+        self.walk = walk = self.start()
+        self.save()
+        shown_stage = None
+        while True:
+            if walk.position == END:
+                if self.finish(date):
+                    return 0
+                continue
+            question = walk.question
+            assert question is not None
+            if question.stage != shown_stage:
+                shown_stage = question.stage
+                stages = self.bank.meta.stages
+                number = walk.stage_number(question)
+                self.say()
+                self.say(f"== Step {number} of {len(stages)}: {inert(stages[number - 1].title)} ==")
+                self.say(inert(stages[number - 1].description))
+            if self.ask_question(question) == QUIT:
+                self.say(f"Stopped. Your answers are saved in {session_path()}; run guide --plain to resume.")
+                return 0
+
+    def ask_question(self, question: Question) -> str | None:
+        walk = self.walk
+        assert walk is not None
+        number = walk.path.index(question.id) + 1
+        self.say()
+        self.say(f"Question {number} ({walk.remaining} more on this path): {inert(question.prompt)}")
+        self.say(inert(question.help), "  ")
+        for index, choice in enumerate(question.choices, 1):
+            self.say(f"{index}. {inert(choice.label)} [{choice.id}]" + (f": {inert(choice.description)}" if choice.description else ""),
+                     "   ", "       ")
+        current = walk.answers.answers.get(question.id)
+        if walk.is_answered(question.id):
+            self.say(f"Current answer: {'; '.join(inert(label) for label in answer_labels(question, current))} "
+                     "(empty line keeps it)")
+        while True:
+            reply = self.ask(self.prompt_for(question))
+            if reply.lower() == QUIT:
+                return QUIT
+            if reply.lower() == BACK:
+                if not walk.back():
+                    self.say("This is the first question.")
+                return None
+            if not reply and walk.is_answered(question.id):
+                value: AnswerValue | None = current
+                break
+            value, problem = parse_answer(question, reply)
+            if problem is None:
+                break
+            self.say(problem)
+        old_note = walk.answers.notes.get(question.id, "")
+        note = self.ask("Note (optional; empty line " + ("keeps the current one" if old_note else "for none") + "): ")
+        note = inert(note) if note else old_note
+        if value is not None:
+            leaving = walk.would_set_aside(question.id, value)
+            if leaving:
+                self.say("This answer takes these answered questions off your path. Their answers are kept aside, "
+                         "not used, and come back if you change this answer back: "
+                         + "; ".join(inert(self.bank.questions[other].prompt) for other in leaving))
+        walk.answer(question.id, value, note)
+        self.save()
+        return None
+
+    @staticmethod
+    def prompt_for(question: Question) -> str:
+        if question.kind == "text":
+            return "Answer in one paragraph (empty line: leave it open; b back, q stop): "
+        count = len(question.choices)
+        several = " numbers or ids, separated by spaces or commas;" if question.kind == "multiple" else ""
+        return f"Answer 1-{count} or an id;{several} u unsure, b back, q stop: "
+
+    def finish(self, date: str | None) -> bool:
+        """Summarize the result and write the document; False when the user went back."""
+        from guide.cli import write_output
+        from guide.report import FORMATS, document_date, render
+
+        walk = self.walk
+        assert walk is not None
+        result = walk.result()
+        self.say()
+        self.say("== Results ==")
+        for element in result.elements:
+            self.say(f"{element.short} {inert(element.name)}: {element.level_label} "
+                     f"(confidence {element.confidence_label})")
+        ranked = [method for method in result.methods if method.rank is not None][:3]
+        if ranked:
+            self.say("Top method families: " + "; ".join(f"{method.rank}. {inert(method.name)}" for method in ranked))
+        if result.open_questions:
+            self.say(f"{len(result.open_questions)} open question(s); the document lists what to find out.")
+        if result.set_aside:
+            self.say("Set aside (kept, not counted): " + "; ".join(inert(record.prompt) for record in result.set_aside))
+        slug = re.sub(r"[^a-z0-9]+", "-", walk.answers.title.lower()).strip("-") or "design"
+        default = f"{slug}.{FORMATS[0]}"
+        while True:
+            reply = self.ask(f"Write the design document to (empty line: {default}; b back, q stop without writing): ")
+            if reply.lower() == BACK:
+                walk.back()
+                return False
+            if reply.lower() == QUIT:
+                self.say(f"Stopped. Your answers are saved in {session_path()}.")
+                return True
+            target = Path(reply or default).expanduser()
+            format = target.suffix.lstrip(".") if target.suffix.lstrip(".") in FORMATS else FORMATS[0]
+            try:
+                write_output(render(format, result, self.bank, walk.answers, document_date(walk.answers, date)), target)
+            except GuideError as error:
+                self.say(f"Cannot write there: {inert(str(error))}")
+                continue
+            self.say(f"Wrote {target}")
+            return True
+
+
+def parse_answer(question: Question, reply: str) -> tuple[AnswerValue | None, str | None]:
+    """A typed reply as an answer value, or a sentence saying what was wrong with it."""
+    if question.kind == "text":
+        return (inert(reply) or None), None
+    if reply.lower() in UNSURE_KEYS:
+        return ([UNSURE] if question.kind == "multiple" else UNSURE), None
+    ids = [choice.id for choice in question.choices]
+    picked: list[str] = []
+    for token in re.split(r"[\s,]+", reply.strip()):
+        if not token:
+            continue
+        if token.isdigit() and 1 <= int(token) <= len(ids):
+            picked.append(ids[int(token) - 1])
+        elif token in ids:
+            picked.append(token)
+        else:
+            return None, f"Not a choice: {inert(token)[:40]}. Type a number from 1 to {len(ids)}, or an id in brackets."
+    picked = list(dict.fromkeys(picked))
+    if not picked:
+        return None, "Type a number or an id (u for unsure)."
+    if question.kind == "single":
+        if len(picked) > 1:
+            return None, "Pick one choice."
+        return picked[0], None
+    if UNSURE in picked and len(picked) > 1:
+        return None, "Unsure cannot be combined with other choices."
+    return picked, None
+
+
+def run_plain(args: argparse.Namespace) -> int:
+    from guide.cli import load_bank_option
+
+    conversation = Conversation(load_bank_option(args), sys.stdin, sys.stdout)
+    try:
+        return conversation.run(getattr(args, "date", None))
+    except EndOfInput:
+        if conversation.walk is None:
+            conversation.stdout.write("\nInput ended before a design was started.\n")
+            return 0
+        conversation.save()
+        conversation.stdout.write(f"\nInput ended; your answers are saved in {session_path()}. "
+                                  "Run guide --plain to resume.\n")
+        return 0

@@ -1,0 +1,261 @@
+"""The design in progress: the walk through the questions, and the session file that keeps it.
+
+Both faces of the tool drive a `Walk` (the terminal app and `guide --plain`), and both save it to
+the same session file after every answer, so a walk begun in one resumes in the other.
+
+Where the file lives (first that applies):
+  $GUIDE_HOME/session.yaml
+  $XDG_STATE_HOME/guide/session.yaml
+  ~/.local/state/guide/session.yaml
+
+What it holds: the keys of an answers file (`guide.model.AnswersFile`), where `answers` are the
+answers on the current path, plus
+  set_aside: answers to questions that a changed answer took off the path. They are kept, not
+             used, and they return to the path when the answer that removed them is changed back.
+  position:  the id of the question being answered, or `end` once the walk reached its results.
+
+How it is written: into a temporary file in the same folder, flushed and fsynced, then renamed
+over the previous file (and the folder fsynced), so that the file on disk is always a whole
+session, the previous one or the new one, even if the process is killed mid-write.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Union
+
+import yaml
+from pydantic import Field
+
+from guide.bank import Bank, check_answers
+from guide.engine import evaluate, is_usable, route
+from guide.model import END, AnswersFile, AnswerValue, Identifier, Question, Result
+from guide.source import GuideError, read_yaml, validate
+
+SESSION_FILE = "session.yaml"
+HEADER = ("# guide: the design in progress, saved after every answer. `answers` are the answers on the\n"
+          "# current path; `set_aside` are answers a changed answer took off it (kept, not used);\n"
+          "# `position` is the question to continue with (`end`: the results).\n")
+
+
+class SessionFile(AnswersFile):
+    set_aside: dict[Identifier, Union[str, list[Identifier]]] = Field(default_factory=dict)
+    position: Identifier = END
+
+
+def session_dir() -> Path:
+    if os.environ.get("GUIDE_HOME"):
+        return Path(os.environ["GUIDE_HOME"])
+    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(state) / "guide"
+
+
+def session_path() -> Path:
+    return session_dir() / SESSION_FILE
+
+
+# ---------------------------------------------------------------------------------------------
+# The walk: position, path and answers; what changing an answer takes off the path.
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one answer did to the path."""
+
+    set_aside: list[str]
+    restored: list[str]
+
+
+class Walk:
+    """The answers of one design and the question being looked at. All routing is the engine's."""
+
+    def __init__(self, bank: Bank, answers: AnswersFile | None = None, position: str | None = None,
+                 *, read_only: bool = False) -> None:
+        self.bank = bank
+        self.answers = answers or AnswersFile(bank_id=bank.meta.id, bank_version=bank.meta.version)
+        self.read_only = read_only
+        self.path = route(bank, self.answers.answers)
+        self.position = position if position in self.path or position == END else self.first_open()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    @property
+    def values(self) -> dict[str, AnswerValue]:
+        return dict(self.answers.answers)
+
+    @property
+    def question(self) -> Question | None:
+        return None if self.position == END else self.bank.questions[self.position]
+
+    @property
+    def set_aside(self) -> list[str]:
+        return [question_id for question_id in self.answers.answers if question_id not in self.path]
+
+    @property
+    def answered_on_path(self) -> list[str]:
+        return [question_id for question_id in self.path if question_id in self.answers.answers]
+
+    @property
+    def remaining(self) -> int:
+        """Questions after the current one on the path as the answers so far predict it."""
+        if self.position == END:
+            return 0
+        return len(self.path) - self.path.index(self.position) - 1
+
+    def first_open(self) -> str:
+        """The first question on the path without an answer, or END when every one has one."""
+        return next((question_id for question_id in self.path if question_id not in self.answers.answers), END)
+
+    def stage_number(self, question: Question) -> int:
+        return [stage.id for stage in self.bank.meta.stages].index(question.stage) + 1
+
+    def is_answered(self, question_id: str) -> bool:
+        return question_id in self.answers.answers
+
+    def is_usable(self, question_id: str) -> bool:
+        return is_usable(self.bank.questions[question_id], self.answers.answers.get(question_id))
+
+    def result(self) -> Result:
+        return evaluate(self.bank, self.answers)
+
+    def result_so_far(self) -> Result:
+        """The result as the reasoning panel shows it. A worked example builds up question by
+        question, counting its answers only up to the current one; a design of one's own counts all."""
+        if not self.read_only or self.position == END:
+            return self.result()
+        shown = self.path[: self.path.index(self.position) + 1]
+        partial = {question_id: value for question_id, value in self.answers.answers.items() if question_id in shown}
+        return evaluate(self.bank, self.answers.model_copy(update={"answers": partial}))
+
+    def would_set_aside(self, question_id: str, value: AnswerValue) -> list[str]:
+        """Answered questions that this answer would take off the path."""
+        new_path = route(self.bank, {**self.answers.answers, question_id: value})
+        return [other for other in self.answered_on_path if other not in new_path]
+
+    # -- changing -----------------------------------------------------------------------------
+
+    def answer(self, question_id: str, value: AnswerValue | None, note: str | None = None) -> Outcome:
+        """Record an answer (None clears it) and its note, then move to the next question on the path."""
+        outcome = self.record(question_id, value, note)
+        index = self.path.index(question_id)
+        self.position = self.path[index + 1] if index + 1 < len(self.path) else END
+        return outcome
+
+    def record(self, question_id: str, value: AnswerValue | None, note: str | None = None) -> Outcome:
+        """Record an answer (None clears it) and its note without moving."""
+        if self.read_only:
+            raise ValueError("a worked example is read-only")
+        before = set(self.path)
+        answers = dict(self.answers.answers)
+        notes = dict(self.answers.notes)
+        if value is None:
+            answers.pop(question_id, None)
+        else:
+            answers[question_id] = value
+        if note and note.strip():
+            notes[question_id] = note.strip()
+        else:
+            notes.pop(question_id, None)
+        self.answers = self.answers.model_copy(update={"answers": answers, "notes": notes})
+        self.path = route(self.bank, answers)
+        return Outcome(set_aside=[other for other in before if other in answers and other not in self.path],
+                       restored=[other for other in self.path if other in answers and other not in before])
+
+    def set_note(self, question_id: str, note: str) -> None:
+        self.record(question_id, self.answers.answers.get(question_id), note)
+
+    def retitle(self, title: str) -> None:
+        self.answers = self.answers.model_copy(update={"title": title.strip() or self.answers.title})
+
+    def back(self) -> bool:
+        if self.position == END:
+            self.position = self.path[-1]
+            return True
+        index = self.path.index(self.position)
+        if index == 0:
+            return False
+        self.position = self.path[index - 1]
+        return True
+
+    def forward(self) -> bool:
+        """Step to the next question; only past answered ones, so nothing is skipped by accident."""
+        if self.position == END or self.position not in self.answers.answers:
+            return False
+        index = self.path.index(self.position)
+        self.position = self.path[index + 1] if index + 1 < len(self.path) else END
+        return True
+
+    def jump(self, question_id: str) -> None:
+        if question_id not in self.path and question_id != END:
+            raise ValueError(f"question '{question_id}' is not on the current path")
+        self.position = question_id
+
+    # -- the file -----------------------------------------------------------------------------
+
+    def to_file(self) -> SessionFile:
+        on_path = {question_id: value for question_id, value in self.answers.answers.items() if question_id in self.path}
+        kept = {question_id: value for question_id, value in self.answers.answers.items() if question_id not in self.path}
+        fields = self.answers.model_dump(exclude={"answers"}, by_alias=True)
+        return SessionFile(**fields, answers=on_path, set_aside=kept, position=self.position)
+
+
+def save_session(walk: Walk, path: Path | None = None) -> Path:
+    """Write the walk atomically; raises GuideError when the file cannot be written."""
+    path = Path(path) if path else session_path()
+    data = walk.to_file().model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+    text = HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+                stream.write(text)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        _fsync_dir(path.parent)
+    except OSError as error:
+        raise GuideError(path, None, None, f"cannot save the session: {error.strerror or error}") from None
+    return path
+
+
+def _fsync_dir(folder: Path) -> None:
+    # The rename is only durable once the folder's entry is on disk too (POSIX; a no-op elsewhere).
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+def load_session(bank: Bank, path: Path | None = None) -> Walk:
+    """Read a saved session; any problem is a GuideError naming the file, line and field."""
+    path = Path(path) if path else session_path()
+    document = read_yaml(path)
+    saved = validate(document, SessionFile)
+    if saved.bank_id and saved.bank_id != bank.meta.id:
+        raise GuideError(path, document.line_of(("bank_id",)), "bank_id",
+                         f"saved with question bank '{saved.bank_id}', not '{bank.meta.id}' (use --bank)")
+    check_answers(saved, bank, document)
+    for question_id, value in saved.set_aside.items():
+        try:
+            check_answers(AnswersFile(answers={question_id: value}), bank)
+        except GuideError as error:
+            raise GuideError(path, document.line_of(("set_aside", question_id)), f"set_aside.{question_id}",
+                             error.problem) from None
+    if saved.position != END and saved.position not in bank.questions:
+        raise GuideError(path, document.line_of(("position",)), "position", f"unknown question '{saved.position}'")
+    fields = saved.model_dump(exclude={"answers", "set_aside", "position"}, by_alias=True)
+    answers = AnswersFile(**fields, answers={**saved.set_aside, **saved.answers})
+    return Walk(bank, answers, saved.position)

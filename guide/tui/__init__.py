@@ -1,0 +1,1 @@
+"""The Textual app of `guide`; the only package that imports Textual."""

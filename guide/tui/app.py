@@ -1,0 +1,267 @@
+"""`guide` without arguments: the terminal walk-through, a thin shell over `guide.session.Walk`.
+
+The app owns the current walk and the session file; screens display the walk and report what the
+user did. Under textual-serve (`guide serve`) the design document is delivered to the browser as a
+download instead of being written on the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import re
+from pathlib import Path
+from typing import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from guide.bank import Bank, read_answers
+from guide.engine import evaluate
+from guide.model import END
+from guide.session import Walk, load_session, save_session, session_path
+from guide.source import GuideError
+from guide.tui.dialogs import Confirm, ExportDialog, HelpScreen, PathDialog, PresetPicker, Review
+from guide.tui.learn import LearnScreen
+from guide.tui.question import QuestionScreen
+from guide.tui.results import ResultsScreen
+from guide.tui.start import StartScreen
+from guide.tui.widgets import clean
+
+LIGHT, DARK = "textual-light", "textual-dark"
+
+
+class GuideApp(App):
+    TITLE = "guide"
+    CSS_PATH = "guide.tcss"
+    BINDINGS = [
+        Binding("f1,question_mark", "help", "Help"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+    ]
+
+    def __init__(self, bank: Bank, *, date: str | None = None) -> None:
+        super().__init__()
+        self.bank = bank
+        self.date = date
+        self.walk: Walk | None = None
+        self.save_failed = False
+
+    def get_default_screen(self) -> Screen:
+        return StartScreen()
+
+    # -- the session --------------------------------------------------------------------------
+
+    def saved_session(self) -> tuple[Walk | None, str | None]:
+        """The saved walk if there is one, or why it cannot be resumed."""
+        if not session_path().exists():
+            return None, None
+        try:
+            return load_session(self.bank), None
+        except GuideError as error:
+            return None, str(error)
+
+    def save(self) -> None:
+        if self.walk is None or self.walk.read_only:
+            return
+        try:
+            save_session(self.walk)
+            self.save_failed = False
+        except GuideError as error:
+            self.save_failed = True
+            self.notify(clean(str(error)), title="Not saved", severity="error", timeout=10)
+
+    def begin(self, walk: Walk) -> None:
+        """Show a walk from its current position, on top of the start screen."""
+        self.walk = walk
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.save()
+        self.push_screen(QuestionScreen(walk))
+
+    def replacing_session(self, then) -> None:
+        """Run `then` after the user agreed to replace a saved design that has answers."""
+        saved, problem = self.saved_session()
+        if problem:
+            broken = session_path().with_name(session_path().name + ".broken")
+            session_path().replace(broken)
+            self.notify(f"The unreadable session was kept as {broken.name}.", title="Session moved aside")
+        if saved is None or not saved.answers.answers:
+            then()
+            return
+        message = (f"Your saved design “{clean(saved.answers.title)}” has {len(saved.answers.answers)} answer(s). "
+                   "Starting another one replaces it. Export it first (resume it, then press s and e) if you "
+                   "want to keep it.")
+        self.push_screen(Confirm("Replace the saved design?", message, yes="Replace it"),
+                         lambda agreed: then() if agreed else None)
+
+    # -- starting points ----------------------------------------------------------------------
+
+    def action_new_design(self) -> None:
+        self.replacing_session(lambda: self.begin(Walk(self.bank)))
+
+    def action_resume(self) -> None:
+        saved, problem = self.saved_session()
+        if saved is not None:
+            self.begin(saved)
+        elif problem:
+            self.notify(clean(problem), title="Cannot resume", severity="error")
+
+    def action_presets(self) -> None:
+        if not self.bank.cases():
+            self.notify("This question bank has no preset cases.")
+            return
+        self.push_screen(PresetPicker(self.bank), self.open_preset)
+
+    def open_preset(self, name: str | None) -> None:
+        if name is None:
+            return
+        try:
+            preset = read_answers(self.bank.cases()[name], self.bank)
+        except GuideError as error:
+            self.notify(clean(str(error)), title="Cannot open the preset", severity="error")
+            return
+        self.walk = Walk(self.bank, preset, self.bank.meta.start, read_only=True)
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(QuestionScreen(self.walk))
+
+    def copy_example(self) -> None:
+        """Turn the worked example on screen into a design of one's own, at the same question."""
+        example = self.walk
+        if example is None or not example.read_only:
+            return
+        copied = example.answers.model_copy(update={"title": f"{example.answers.title} (my copy)", "reading": None,
+                                                    "instructor_notes": None})
+        self.replacing_session(lambda: self.begin(Walk(self.bank, copied, example.position)))
+
+    def action_open_file(self) -> None:
+        self.push_screen(PathDialog("Open an answers file", "An answers file (.yaml) or a design document (.md) "
+                                    "written by guide. It becomes your saved design.", action="Open"))
+
+    def path_chosen(self, dialog: PathDialog, value: str) -> None:
+        path = Path(value).expanduser()
+        try:
+            answers = read_answers(path, self.bank)
+        except GuideError as error:
+            dialog.show_error(str(error))
+            return
+        dialog.dismiss(None)
+        walk = Walk(self.bank, answers)
+        self.replacing_session(lambda: self.begin(walk))
+
+    # -- moving around ------------------------------------------------------------------------
+
+    def question_screen(self) -> QuestionScreen | None:
+        return next((screen for screen in reversed(self.screen_stack) if isinstance(screen, QuestionScreen)), None)
+
+    def show_results(self) -> None:
+        if self.walk is None or isinstance(self.screen, ResultsScreen):
+            return
+        self.push_screen(ResultsScreen(self.walk))
+
+    def back_to_questions(self, question_id: str | None = None) -> None:
+        questions = self.question_screen()
+        if questions is None or self.walk is None:
+            return
+        while self.screen is not questions:
+            self.pop_screen()
+        if question_id:
+            questions.jump(question_id)
+        else:
+            if self.walk.position == END:
+                self.walk.back()
+            questions.show_question()
+
+    def action_review(self) -> None:
+        if self.walk is not None:
+            self.push_screen(Review(self.walk), lambda question_id: self.back_to_questions(question_id) if question_id else None)
+
+    def action_learn(self, element_id: str | None = None) -> None:
+        self.push_screen(LearnScreen(self.bank, element_id))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.bank))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT if self.current_theme.dark else DARK
+
+    # -- export -------------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        if self.walk is None:
+            self.notify("Start or open a design first.")
+            return
+        from guide.report import FORMATS
+
+        slug = re.sub(r"[^a-z0-9]+", "-", self.walk.answers.title.lower()).strip("-") or "design"
+        default = f"{slug}.{FORMATS[0]}" if self.is_web else str(Path.cwd() / f"{slug}.{FORMATS[0]}")
+        self.push_screen(ExportDialog(self.walk.answers, [self.bank.questions[item].prompt for item in self.walk.set_aside],
+                                      FORMATS, default, self.is_web))
+
+    def export(self, dialog: ExportDialog, title: str, format: str, target: str) -> None:
+        from guide.cli import write_output
+        from guide.report import document_date, render
+
+        walk = self.walk
+        if walk is None or not target:
+            dialog.show_error("Give a file name.")
+            return
+        if not walk.read_only and title.strip() and title.strip() != walk.answers.title:
+            walk.retitle(title)
+            self.save()
+        answers = walk.answers.model_copy(update={"title": title.strip() or walk.answers.title})
+        text = render(format, evaluate(self.bank, answers), self.bank, answers, document_date(answers, self.date))
+        if self.is_web:
+            self.deliver_text(io.StringIO(text), save_filename=Path(target).name)
+            dialog.dismiss(None)
+            self.notify(f"Sent {Path(target).name} to your browser.", title="Exported")
+            return
+        path = Path(target).expanduser()
+        try:
+            write_output(text, path)
+        except GuideError as error:
+            dialog.show_error(str(error))
+            return
+        dialog.dismiss(None)
+        self.notify(f"Wrote {path}", title="Exported")
+
+    # -- quitting, palette --------------------------------------------------------------------
+
+    @property
+    def has_unsaved(self) -> bool:
+        questions = self.question_screen()
+        return self.save_failed or (questions is not None and questions.has_unsaved)
+
+    async def action_quit(self) -> None:
+        if not self.has_unsaved:
+            self.exit()
+            return
+        message = ("Something on this question is not saved yet (a note, ticks or text you have not confirmed with "
+                   "Enter)." if not self.save_failed else "The last answers could not be saved to the session file.")
+        self.push_screen(Confirm("Quit without it?", message, yes="Quit", no="Stay"),
+                         lambda agreed: self.exit() if agreed else None)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Light or dark theme", "Switch between the light and the dark theme", self.action_toggle_theme)
+        yield SystemCommand("Learn the five elements", "Definitions, examples and teaching notes", self.action_learn)
+        yield SystemCommand("Help", "Keys and a short guide to the framework", self.action_help)
+        walk = self.walk
+        if walk is None or self.question_screen() is None:
+            return
+        yield SystemCommand("Export the design document", "Write it as Markdown", self.action_export)
+        yield SystemCommand("Results", "Priorities, methods, plan and open questions", self.show_results)
+        yield SystemCommand("Review answers", "Every question on the path with its answer", self.action_review)
+        for number, question_id in enumerate(walk.path, 1):
+            prompt = clean(self.bank.questions[question_id].prompt)
+            yield SystemCommand(f"Jump to question {number}: {prompt}", "Go to this question",
+                                lambda question_id=question_id: self.back_to_questions(question_id))
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from guide.cli import load_bank_option
+
+    GuideApp(load_bank_option(args)).run()
+    return 0

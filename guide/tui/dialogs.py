@@ -1,0 +1,244 @@
+"""Small screens over the walk: confirm, review, presets, open, export, help."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, OptionList, Select, Static
+from textual.widgets.option_list import Option
+
+from guide.bank import read_answers
+from guide.engine import answer_labels
+from guide.model import END, AnswersFile
+from guide.source import GuideError
+from guide.tui.widgets import clean
+
+
+class Dialog(ModalScreen):
+    BINDINGS = [Binding("escape", "dismiss_dialog", "Close")]
+
+    def action_dismiss_dialog(self) -> None:
+        self.dismiss(None)
+
+
+class Confirm(Dialog):
+    def __init__(self, title: str, message: str, *, yes: str = "Yes", no: str = "Cancel") -> None:
+        super().__init__()
+        self.title_text, self.message, self.yes, self.no = title, message, yes, no
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
+            with VerticalScroll(classes="dialog-body"):
+                yield Static(Content(self.message))
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.no, id="no")
+                yield Button(self.yes, id="yes", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#no").focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class Review(Dialog):
+    """Every question on the current path with its answer; Enter jumps to it."""
+
+    def __init__(self, walk) -> None:
+        super().__init__()
+        self.walk = walk
+
+    def compose(self) -> ComposeResult:
+        walk = self.walk
+        options = []
+        for number, question_id in enumerate(walk.path, 1):
+            question = walk.bank.questions[question_id]
+            labels = answer_labels(question, walk.answers.answers.get(question_id))
+            answer = ", ".join(clean(label) for label in labels) if walk.is_answered(question_id) else "not answered"
+            marker = "▶ " if question_id == walk.position else "  "
+            options.append(Option(Content.assemble(
+                marker, (f"{number:>2}. {clean(question.prompt)}", "bold"), "\n     ", (answer[:200], "italic")),
+                id=question_id))
+        with Vertical(classes="dialog wide-dialog"):
+            yield Static(Content.styled("Review: Enter jumps to a question", "bold"), classes="dialog-title")
+            yield OptionList(*options, id="review-list")
+            if walk.set_aside:
+                names = "; ".join(clean(walk.bank.questions[other].prompt) for other in walk.set_aside)
+                yield Static(Content.assemble(("Set aside (off the path, kept): ", "bold"), names), id="review-aside")
+
+    def on_mount(self) -> None:
+        review = self.query_one(OptionList)
+        if self.walk.position != END:
+            review.highlighted = self.walk.path.index(self.walk.position)
+        review.focus()
+
+    @on(OptionList.OptionSelected)
+    def _jump(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class PresetPicker(Dialog):
+    """The bank's case presets, opened read-only as worked examples."""
+
+    def __init__(self, bank) -> None:
+        super().__init__()
+        self.bank = bank
+
+    def compose(self) -> ComposeResult:
+        options = []
+        for name, path in self.bank.cases().items():
+            try:
+                preset = read_answers(path, self.bank)
+                text = Content.assemble((clean(preset.title), "bold"), "\n  ", clean(preset.description)[:160])
+            except GuideError as error:
+                text = Content.assemble((name, "bold"), "\n  cannot be opened: ", clean(str(error)))
+            options.append(Option(text, id=name))
+        with Vertical(classes="dialog wide-dialog"):
+            yield Static(Content.styled("Worked examples: open a preset read-only", "bold"), classes="dialog-title")
+            yield OptionList(*options, id="preset-list")
+
+    @on(OptionList.OptionSelected)
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+
+class PathDialog(Dialog):
+    """Ask for a file path; the caller checks it and may show an error here."""
+
+    def __init__(self, title: str, explain: str, *, value: str = "", action: str = "Open") -> None:
+        super().__init__()
+        self.title_text, self.explain, self.value, self.action = title, explain, value, action
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
+            yield Static(Content(self.explain))
+            yield Input(value=self.value, id="path")
+            yield Static(id="error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button(self.action, id="go", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#path").focus()
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#error", Static).update(Content.styled(clean(message), "bold"))
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#go")
+    def _go(self) -> None:
+        value = self.query_one("#path", Input).value.strip()
+        if value:
+            self.app.call_later(self.app.path_chosen, self, value)
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ExportDialog(Dialog):
+    """Title, format and where to write the design document (or download it, in a browser)."""
+
+    def __init__(self, answers: AnswersFile, set_aside: list[str], formats: tuple[str, ...], default: str,
+                 web: bool) -> None:
+        super().__init__()
+        self.answers, self.set_aside, self.formats, self.default, self.web = answers, set_aside, formats, default, web
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Content.styled("Export the design document", "bold"), classes="dialog-title")
+            yield Static("Title")
+            yield Input(value=clean(self.answers.title), id="title", max_length=300)
+            yield Static("Format")
+            yield Select([(name, name) for name in self.formats], value=self.formats[0], allow_blank=False, id="format")
+            yield Static("File name (downloaded by the browser)" if self.web else "Write to")
+            yield Input(value=self.default, id="path")
+            if self.set_aside:
+                yield Static(Content.assemble(
+                    (f"{len(self.set_aside)} set-aside answer(s) ", "bold"),
+                    "are listed in the document but do not count: ", "; ".join(self.set_aside)), id="aside-note")
+            yield Static(id="error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Download" if self.web else "Export", id="go", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#path").focus()
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#error", Static).update(Content.styled(clean(message), "bold"))
+
+    @on(Select.Changed, "#format")
+    def _format(self, event: Select.Changed) -> None:
+        path = self.query_one("#path", Input)
+        stem = Path(path.value).with_suffix("")
+        path.value = f"{stem}.{event.value}"
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#go")
+    def _go(self) -> None:
+        self.app.call_later(self.app.export, self, self.query_one("#title", Input).value,
+                            str(self.query_one("#format", Select).value), self.query_one("#path", Input).value.strip())
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+
+class HelpScreen(Dialog):
+    BINDINGS = [Binding("escape,f1,question_mark,q", "dismiss_dialog", "Close")]
+
+    def __init__(self, bank) -> None:
+        super().__init__()
+        self.bank = bank
+
+    def compose(self) -> ComposeResult:
+        meta = self.bank.meta
+        parts: list = [("Keys\n", "bold"), KEYS, ("\nThe framework\n", "bold"),
+                       "Wang et al. (IEEE Access, 2024) name five elements of interpretability for machine learning "
+                       "in medical imaging and a step-by-step way from a project's goals to elements, and from "
+                       "elements to methods. This tool walks that way in five steps:\n"]
+        for number, stage in enumerate(meta.stages, 1):
+            parts += [f"  {number}. ", (clean(stage.title), "bold"), f": {clean(stage.description)}\n"]
+        parts.append("\nEach answer fires rules that raise or lower the priority of the elements:\n")
+        for element in self.bank.elements.values():
+            parts += [f"  {element.short} ", (clean(element.name), "bold"), "\n"]
+        parts.append("\nPriorities are levels in words: ")
+        parts.append("; ".join(f"{clean(level.label)}: {clean(level.description)}" for level in meta.levels))
+        parts.append("\n\nMethod families are ranked by how well they cover the high-priority elements and filtered "
+                     "by your constraints. The questions, rules and weights are this tool's reading of the paper, "
+                     "not the paper's own; the design document says which is which. Press l on the start screen "
+                     "to learn the five elements with examples.")
+        with Vertical(classes="dialog wide-dialog"):
+            yield Static(Content.styled("Help (Esc closes)", "bold"), classes="dialog-title")
+            with VerticalScroll(id="help-body"):
+                yield Static(Content.assemble(*parts))
+
+
+KEYS_HELP = (
+    ("↑ ↓", "move between choices"),
+    ("1-9, 0", "pick a choice by its number"),
+    ("Enter", "answer (in a worked example: next)"),
+    ("space", "tick a choice when several apply"),
+    ("u", "answer Unsure"),
+    ("n", "write a note for this answer"),
+    ("← →", "previous / next question"),
+    ("v", "review the answers; jump to any"),
+    ("p", "show or hide the reasoning panel"),
+    ("h", "show or hide why a question is asked"),
+    ("s", "results; e exports the design document there"),
+    ("ctrl+t", "light or dark theme"),
+    ("ctrl+p", "command palette: jump, export, theme"),
+    ("F1, ?", "this help"),
+    ("ctrl+q", "quit (answers are saved after each one)"),
+)
+KEYS = "".join(f"  {keys:<8} {what}\n" for keys, what in KEYS_HELP)

@@ -1,0 +1,281 @@
+"""One question at a time, with the reasoning panel moving beside it."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, OptionList, Static
+
+from guide.model import END, UNSURE
+from guide.session import Walk
+from guide.tui.dialogs import Confirm
+from guide.tui.widgets import NUMBER_KEYS, ChoiceList, ElementBars, ParagraphInput, ReasoningPanel, clean
+
+
+class QuestionScreen(Screen):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    BINDINGS = [
+        Binding("ctrl+left", "back", "Back", show=False),
+        Binding("ctrl+right", "forward", "Next", show=False),
+        Binding("u", "unsure", "Unsure"),
+        Binding("n", "note", "Note"),
+        Binding("v", "review", "Review"),
+        Binding("s", "results", "Results"),
+        Binding("h", "toggle_help", "Why?", show=False),
+        Binding("p", "toggle_reasoning", "Reasoning", show=False),
+        Binding("c", "copy_example", "Copy to edit", show=False),
+        Binding("escape", "leave_field", "Back to choices", show=False),
+        *[Binding(key, f"number({index})", show=False) for index, key in enumerate(NUMBER_KEYS)],
+    ]
+
+    def __init__(self, walk: Walk) -> None:
+        super().__init__()
+        self.walk = walk
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="progress")
+        yield Static(id="strip")
+        with Horizontal(id="body"):
+            with VerticalScroll(id="question-pane"):
+                yield Static(id="banner")
+                yield Static(id="prompt")
+                yield Static(id="help")
+                yield Static(Content.styled("h: why we ask this", "italic"), id="help-hint")
+                yield ChoiceList(id="choices")
+                yield ParagraphInput(id="paragraph", soft_wrap=True, show_line_numbers=False, compact=True)
+                yield Static(id="about")
+                yield Input(placeholder="Note (optional): why, or who confirmed it", id="note", max_length=20000, compact=True)
+                with Horizontal(id="buttons"):
+                    yield Button("← Back", id="back-button", compact=True)
+                    yield Button("Answer ↵", id="answer-button", variant="primary", compact=True)
+                    yield Button("Unsure", id="unsure-button", compact=True)
+            yield ReasoningPanel(self.app.bank, id="reasoning")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_question()
+
+    # -- display ------------------------------------------------------------------------------
+
+    def show_question(self) -> None:
+        walk = self.walk
+        if walk.position == END:
+            self.app.show_results()
+            return
+        question = walk.question
+        assert question is not None
+        stages = walk.bank.meta.stages
+        number = walk.stage_number(question)
+        left = walk.remaining
+        self.query_one("#progress", Static).update(Content.assemble(
+            (f"Step {number}/{len(stages)}: {clean(stages[number - 1].title)}", "bold"),
+            f" · question {walk.path.index(question.id) + 1} · ",
+            f"{left} more on this path" if left != 1 else "1 more on this path",
+        ))
+        banner = self.query_one("#banner", Static)
+        if walk.read_only:
+            banner.update(Content.assemble(("Worked example, read-only. ", "bold"), clean(walk.answers.reading),
+                                           " Press c to copy it into a design of your own."))
+        banner.display = walk.read_only
+        self.query_one("#prompt", Static).update(Content.styled(clean(question.prompt), "bold"))
+        self.query_one("#help", Static).update(clean(question.help))
+        value = walk.answers.answers.get(question.id)
+        choices = self.query_one(ChoiceList)
+        paragraph = self.query_one(ParagraphInput)
+        is_text = question.kind == "text"
+        choices.display = not is_text
+        paragraph.display = is_text
+        self.query_one("#unsure-button").display = not is_text and not walk.read_only
+        self.query_one("#answer-button", Button).label = "Next →" if walk.read_only else "Answer ↵"
+        if is_text:
+            paragraph.load_text(value if isinstance(value, str) else "")
+            paragraph.read_only = walk.read_only
+        else:
+            choices.show(question, value, walk.read_only)
+        note = self.query_one("#note", Input)
+        note.value = walk.answers.notes.get(question.id, "")
+        note.disabled = walk.read_only
+        (paragraph if is_text else choices).focus(scroll_visible=False)
+        self.query_one("#question-pane").scroll_home(animate=False)
+        self._show_about()
+        self.refresh_reasoning()
+
+    def refresh_reasoning(self) -> None:
+        result = self.walk.result_so_far()
+        self.query_one(ReasoningPanel).show(result)
+        self.query_one("#strip", Static).update(Content.assemble(*[
+            part for element in result.elements
+            for part in ((element.short, "bold"), f":{element.level_label}  ")
+        ], "(p: reasoning)"))
+
+    @on(OptionList.OptionHighlighted, "#choices")
+    def _show_about(self) -> None:
+        question = self.walk.question
+        choices = self.query_one(ChoiceList)
+        about = self.query_one("#about", Static)
+        if question is None or question.kind == "text" or choices.highlighted is None:
+            about.update("")
+            return
+        choice = question.choices[choices.highlighted]
+        hint = "space ticks, Enter answers" if question.kind == "multiple" else "Enter answers"
+        if self.walk.read_only:
+            hint = "Enter or → goes on"
+        about.update(Content.assemble((clean(choice.label), "bold"), ": ", clean(choice.description) or "",
+                                      ("\n" + hint, "italic")))
+
+    # -- answering ----------------------------------------------------------------------------
+
+    @property
+    def has_unsaved(self) -> bool:
+        """Something typed or ticked on this question that is not in the session yet."""
+        question = self.walk.question
+        if question is None or self.walk.read_only:
+            return False
+        note = self.query_one("#note", Input).value.strip()
+        if note != self.walk.answers.notes.get(question.id, ""):
+            return True
+        if question.kind == "text":
+            saved = self.walk.answers.answers.get(question.id) or ""
+            return self.query_one(ParagraphInput).text.strip() != saved.strip()
+        return self.query_one(ChoiceList).pending
+
+    @on(ChoiceList.Chosen)
+    def _chosen(self, event: ChoiceList.Chosen) -> None:
+        self.submit(event.value)
+
+    @on(ParagraphInput.Submitted)
+    def _paragraph(self, event: ParagraphInput.Submitted) -> None:
+        self.submit(event.value.strip() or None)
+
+    @on(Input.Submitted, "#note")
+    def _note_done(self) -> None:
+        self._focus_answer()
+
+    @on(Button.Pressed, "#answer-button")
+    def _answer_button(self) -> None:
+        if self.walk.question and self.walk.question.kind == "text":
+            self.submit(self.query_one(ParagraphInput).text.strip() or None)
+        else:
+            self.query_one(ChoiceList).action_confirm()
+
+    @on(Button.Pressed, "#unsure-button")
+    def _unsure_button(self) -> None:
+        self.action_unsure()
+
+    @on(Button.Pressed, "#back-button")
+    def _back_button(self) -> None:
+        self.action_back()
+
+    def submit(self, value) -> None:
+        walk = self.walk
+        question = walk.question
+        if question is None:
+            return
+        if walk.read_only:
+            self.action_forward()
+            return
+        note = self.query_one("#note", Input).value
+        leaving = walk.would_set_aside(question.id, value) if value is not None else []
+        if not leaving:
+            self._record(question.id, value, note)
+            return
+        prompts = "\n".join(f"• {clean(walk.bank.questions[other].prompt)}" for other in leaving)
+        message = (f"This answer takes {len(leaving)} answered question(s) off your path:\n\n{prompts}\n\n"
+                   "Their answers are set aside, not deleted: they are left out of the results and come back "
+                   "if you change this answer back.")
+
+        def decided(proceed: bool | None) -> None:
+            if proceed:
+                self._record(question.id, value, note)
+
+        self.app.push_screen(Confirm("Change the path?", message, yes="Change it", no="Keep my answer"), decided)
+
+    def _record(self, question_id: str, value, note: str) -> None:
+        outcome = self.walk.answer(question_id, value, note)
+        self.app.save()
+        if outcome.set_aside:
+            self.notify(f"{len(outcome.set_aside)} answer(s) set aside; they return if you change this answer back.",
+                        title="Path changed")
+        if outcome.restored:
+            self.notify(f"{len(outcome.restored)} set-aside answer(s) are back on your path.", title="Path changed")
+        self.show_question()
+
+    def save_pending_note(self) -> None:
+        """Keep a note typed for an answered question when the user moves on without pressing Enter."""
+        question = self.walk.question
+        if question is None or self.walk.read_only or not self.walk.is_answered(question.id):
+            return
+        note = self.query_one("#note", Input).value.strip()
+        if note != self.walk.answers.notes.get(question.id, ""):
+            self.walk.set_note(question.id, note)
+            self.app.save()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _focus_answer(self) -> None:
+        question = self.walk.question
+        if question is not None:
+            (self.query_one(ParagraphInput) if question.kind == "text" else self.query_one(ChoiceList)).focus()
+
+    def action_leave_field(self) -> None:
+        self._focus_answer()
+
+    def action_number(self, index: int) -> None:
+        if not self.walk.read_only:
+            self.query_one(ChoiceList).choose_number(index)
+
+    def action_unsure(self) -> None:
+        question = self.walk.question
+        if question is None or question.kind == "text" or self.walk.read_only:
+            return
+        self.submit([UNSURE] if question.kind == "multiple" else UNSURE)
+
+    def action_note(self) -> None:
+        if not self.walk.read_only:
+            self.query_one("#note", Input).focus()
+
+    def action_back(self) -> None:
+        self.save_pending_note()
+        if self.walk.back():
+            self.show_question()
+        else:
+            self.notify("This is the first question.")
+
+    def action_forward(self) -> None:
+        self.save_pending_note()
+        if self.walk.forward():
+            self.show_question()
+        else:
+            self.notify("Answer this question (or choose Unsure) to go on.")
+
+    def action_toggle_help(self) -> None:
+        self.toggle_class("-hide-help" if self.has_class("-tall") else "-show-help")
+
+    def action_toggle_reasoning(self) -> None:
+        self.toggle_class("-show-reasoning")
+        if self.has_class("-show-reasoning") and self.has_class("-narrow"):
+            self.query_one(ElementBars).focus()
+        elif not self.has_class("-show-reasoning"):
+            self._focus_answer()
+
+    def action_review(self) -> None:
+        self.save_pending_note()
+        self.app.action_review()
+
+    def action_results(self) -> None:
+        self.save_pending_note()
+        self.app.show_results()
+
+    def action_copy_example(self) -> None:
+        if self.walk.read_only:
+            self.app.copy_example()
+
+    def jump(self, question_id: str) -> None:
+        self.save_pending_note()
+        self.walk.jump(question_id)
+        self.show_question()

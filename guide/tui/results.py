@@ -1,0 +1,194 @@
+"""The results: priorities, ranked method families with details on demand, the plan, open questions."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from guide.bank import Bank
+from guide.model import MethodResult, Result
+from guide.tui.widgets import bar, clean, evidence_lines, level_fraction
+
+STATUS_WORDS = {"recommended": "recommended", "conditional": "with conditions", "excluded": "filtered out"}
+KIND_WORDS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
+
+
+class ResultsScreen(Screen):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal"), (110, "-wide")]
+    BINDINGS = [
+        Binding("e", "export", "Export"),
+        Binding("b", "questions", "Questions"),
+        Binding("v", "review", "Review"),
+        Binding("c", "copy_example", "Copy to edit", show=False),
+    ]
+
+    def __init__(self, walk) -> None:
+        super().__init__()
+        self.walk = walk
+        self.result: Result = walk.result()
+
+    def compose(self) -> ComposeResult:
+        bank, result = self.walk.bank, self.result
+        title = Content.assemble(("Results: ", "bold"), clean(result.title))
+        if self.walk.read_only:
+            title = Content.assemble(title, " · worked example (c: copy to edit)")
+        yield Static(title, id="results-title")
+        with TabbedContent(id="tabs"):
+            with TabPane("Priorities", id="tab-priorities"):
+                with VerticalScroll():
+                    yield Static(priorities(bank, result), id="priorities")
+            with TabPane("Methods", id="tab-methods"):
+                with Horizontal(id="methods-body"):
+                    yield OptionList(*method_options(result), id="methods", compact=True)
+                    with VerticalScroll(id="method-detail-pane"):
+                        yield Static(id="method-detail")
+            with TabPane("Plan", id="tab-plan"):
+                with VerticalScroll():
+                    yield Static(plan(bank, result), id="plan")
+            with TabPane("Open questions", id="tab-open"):
+                with VerticalScroll():
+                    yield Static(open_questions(bank, result), id="open")
+            with TabPane("Answers", id="tab-answers"):
+                with VerticalScroll():
+                    yield Static(answers(result), id="answers")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        methods = self.query_one("#methods", OptionList)
+        methods.highlighted = 0
+        self._detail()
+
+    @on(OptionList.OptionHighlighted, "#methods")
+    def _detail(self) -> None:
+        methods = self.query_one("#methods", OptionList)
+        if methods.highlighted is None:
+            return
+        method = self.result.methods[methods.highlighted]
+        self.query_one("#method-detail", Static).update(method_detail(self.walk.bank, self.result, method))
+
+    def action_export(self) -> None:
+        self.app.action_export()
+
+    def action_questions(self) -> None:
+        self.app.pop_screen()
+
+    def action_review(self) -> None:
+        self.app.action_review()
+
+    def action_copy_example(self) -> None:
+        if self.walk.read_only:
+            self.app.copy_example()
+
+
+def priorities(bank: Bank, result: Result) -> Content:
+    parts: list = []
+    for element in result.elements:
+        span = ""
+        if element.level_range[0] != element.level_range[1]:
+            low, high = (next(level.label for level in bank.meta.levels if level.id == item) for item in element.level_range)
+            span = f"; one uncertain answer could make it {low} to {high}"
+        parts += [(f"{element.short} {clean(element.name)}\n", "bold"),
+                  f"  {bar(level_fraction(bank, element.score))} ", (element.level_label, "bold"),
+                  f"  confidence {element.confidence_label} ({element.confidence:.2f}){span}\n"]
+    if result.complementary:
+        names = ", ".join(clean(bank.methods[method].name) for method in result.complementary)
+        parts += [("\nRecommended combination: ", "bold"), names, "\n"]
+    if result.uncovered:
+        names = ", ".join(clean(bank.elements[element].name) for element in result.uncovered)
+        parts += [("Not covered by any family: ", "bold"), names, "\n"]
+    parts.append(("\nWhy each level\n", "bold"))
+    for element in result.elements:
+        parts += ["\n", evidence_lines(bank, element)]
+    return Content.assemble(*parts)
+
+
+def method_options(result: Result) -> list[Option]:
+    options = []
+    for method in result.methods:
+        rank = f"{method.rank:>2}." if method.rank is not None else " –."
+        options.append(Option(Content.assemble(
+            rank, " ", (clean(method.name), "bold" if method.status == "recommended" else ""),
+            f"\n    {STATUS_WORDS[method.status]} · {method.score:g}"), id=method.id))
+    return options
+
+
+def method_detail(bank: Bank, result: Result, method: MethodResult) -> Content:
+    family = bank.methods[method.id]
+    parts: list = [(clean(family.name), "bold"), f"\n{KIND_WORDS[family.kind]}, {STATUS_WORDS[method.status]}",
+                   "; emerging" if family.emerging else "", "\n\n", clean(family.summary), "\n"]
+    covers = ", ".join(f"{clean(bank.elements[element].name)} ({strength})" for element, strength in method.covers.items())
+    parts += [("\nServes: ", "bold"), covers, "\n"]
+    if method.why or method.evidence:
+        parts.append(("\nWhy\n", "bold"))
+        parts += [f"• {clean(line)}\n" for line in method.why]
+        parts += [f"• {item.weight:+g}: {clean(item.because)}\n" for item in method.evidence]
+    if family.needs:
+        statuses = {need.id: need.status for need in result.needs}
+        parts.append(("\nNeeds\n", "bold"))
+        for need in family.needs:
+            parts.append(f"• {clean(bank.needs[need].label)}: {statuses.get(need, 'unknown')}\n")
+            if statuses.get(need) == "unavailable":
+                parts.append((f"  {clean(bank.needs[need].explain_missing)}\n", "italic"))
+    if family.caveats:
+        parts.append(("\nCaveats\n", "bold"))
+        parts += [f"• {clean(caveat.text)}{cite(bank, caveat.references)}\n" for caveat in family.caveats]
+    parts.append(("\nRepresentative methods\n", "bold"))
+    parts += [f"• {clean(item.name)}{cite(bank, [item.reference] if item.reference else [])}\n"
+              for item in family.representatives]
+    if family.libraries:
+        parts += [("\nLibraries: ", "bold"), ", ".join(clean(library) for library in family.libraries), "\n"]
+    return Content.assemble(*parts)
+
+
+def cite(bank: Bank, reference_ids: list[str]) -> str:
+    found = [clean(bank.references[item].citation) for item in reference_ids if item in bank.references]
+    return f" ({'; '.join(found)})" if found else ""
+
+
+def plan(bank: Bank, result: Result) -> Content:
+    parts: list = [("Evaluation plan, element by element\n", "bold")]
+    current = None
+    for step in result.evaluation:
+        if step.element != current:
+            current = step.element
+            level = next(item.level_label for item in result.elements if item.id == step.element)
+            parts += ["\n", (f"{clean(bank.elements[step.element].name)} ({level})\n", "bold")]
+        source = "" if step.source == "element" else f" [for {clean(bank.methods[step.source].name)}]"
+        parts.append(f"• {clean(step.text)}{source}{cite(bank, step.references)}\n")
+    if not result.evaluation:
+        parts.append("\nNo element is needed, so there is nothing to evaluate yet.\n")
+    return Content.assemble(*parts)
+
+
+def open_questions(bank: Bank, result: Result) -> Content:
+    if not result.open_questions:
+        return Content("No open questions: every answer on the path is settled.")
+    parts: list = [(f"{len(result.open_questions)} open question(s) lower the confidence of the results\n", "bold")]
+    for item in result.open_questions:
+        affects = ", ".join(clean(bank.elements[target].name) if target in bank.elements else clean(bank.needs[target].label)
+                            for target in item.affects)
+        parts += ["\n", (f"{clean(item.prompt)} ({item.reason})\n", "bold"), f"  Find out: {clean(item.find_out)}\n"]
+        if affects:
+            parts.append(f"  Affects: {affects}\n")
+    return Content.assemble(*parts)
+
+
+def answers(result: Result) -> Content:
+    parts: list = [("Answers on the path\n", "bold")]
+    for record in result.answers:
+        parts += [f"• {clean(record.prompt)} ", (", ".join(clean(label) for label in record.labels) or "not answered", "bold"), "\n"]
+        if record.note:
+            parts.append((f"  note: {clean(record.note)}\n", "italic"))
+    if result.set_aside:
+        parts += [("\nSet aside: off the path, kept but not counted\n", "bold"),
+                  "These answers belong to questions that a changed answer took off the path. They come back if "
+                  "you change that answer back.\n"]
+        for record in result.set_aside:
+            parts += [f"• {clean(record.prompt)} ", (", ".join(clean(label) for label in record.labels), "bold"), "\n"]
+    return Content.assemble(*parts)

@@ -1,0 +1,77 @@
+"""The start screen: what the tool does, the five elements at a glance, and where to begin."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from guide.tui.widgets import clean
+
+INTRO = ("guide walks you through the interpretability framework of Wang et al. (IEEE Access, 2024): you describe "
+         "the use case, users, goals, risks and constraints of a medical-imaging model, and it shows which elements "
+         "of interpretability the model needs and why. It then ranks method families for those elements, plans how "
+         "to evaluate them, and writes the design document.")
+
+
+class StartScreen(Screen):
+    BINDINGS = [
+        Binding("n", "app.new_design", "New"),
+        Binding("r", "app.resume", "Resume", show=False),
+        Binding("p", "app.presets", "Presets"),
+        Binding("o", "app.open_file", "Open"),
+        Binding("l", "app.learn", "Learn"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        bank = self.app.bank
+        with VerticalScroll(id="start"):
+            yield Static(Content.styled("guide: what should “interpretable” mean for your model?", "bold"),
+                         id="start-title")
+            yield Static(INTRO, id="start-intro")
+            yield Static(Content.styled("The five elements", "bold"), classes="start-heading")
+            with Vertical(id="glance"):
+                for element in bank.elements.values():
+                    yield Static(Content.assemble((f"{element.short} {clean(element.name)}", "bold"), "  ",
+                                                  clean(element.question)), classes="glance-line")
+            yield OptionList(id="menu")
+            yield Static(id="start-error")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.refresh_menu()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_menu()
+
+    def refresh_menu(self) -> None:
+        saved, problem = self.app.saved_session()
+        entries = [("new", "n", "Start a new design")]
+        if saved is not None:
+            stage = ("at the results" if saved.question is None
+                     else f"at step {saved.stage_number(saved.question)}")
+            count = len(saved.answered_on_path)
+            entries.append(("resume", "r", f"Resume “{clean(saved.answers.title)}”: {count} answer(s), {stage}"))
+        entries += [("presets", "p", "Open a preset case as a worked example"),
+                    ("open", "o", "Open an answers file or design document"),
+                    ("learn", "l", "Learn the five elements"),
+                    ("help", "?", "Help: keys and the framework")]
+        menu = self.query_one("#menu", OptionList)
+        menu.set_options([Option(Content.assemble((key, "bold"), "  ", label), id=action) for action, key, label in entries])
+        menu.highlighted = 1 if saved is not None else 0
+        menu.focus()
+        error = self.query_one("#start-error", Static)
+        error.update(Content.assemble(("The saved session cannot be resumed: ", "bold"), clean(problem)) if problem else "")
+        error.display = bool(problem)
+
+    @on(OptionList.OptionSelected, "#menu")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        actions = {"new": self.app.action_new_design, "resume": self.app.action_resume,
+                   "presets": self.app.action_presets, "open": self.app.action_open_file,
+                   "learn": self.app.action_learn, "help": self.app.action_help}
+        actions[event.option.id]()

@@ -1,0 +1,225 @@
+"""Widgets of the walk-through. They display what the engine derived and report what the user did;
+they decide nothing about the framework."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from guide.bank import Bank
+from guide.engine import chosen
+from guide.model import UNSURE, ElementResult, Question, Result
+from guide.plain import inert as clean
+
+NUMBER_KEYS = "1234567890"
+BAR_WIDTH = 10
+
+
+def bar(fraction: float, width: int = BAR_WIDTH) -> str:
+    filled = round(max(0.0, min(1.0, fraction)) * width)
+    return "█" * filled + "░" * (width - filled)
+
+
+def level_fraction(bank: Bank, score: float) -> float:
+    """Where a score sits on a scale whose top level starts at two thirds of the bar."""
+    top = next(level.min_score for level in bank.meta.levels if level.min_score is not None)
+    return score / (top * 1.5)
+
+
+def level_label(bank: Bank, level_id: str) -> str:
+    return next(level.label for level in bank.meta.levels if level.id == level_id)
+
+
+class ChoiceList(OptionList):
+    """The choices of one question. Enter answers; in a multiple-choice question space ticks."""
+
+    BINDINGS = [
+        Binding("enter", "confirm", "Answer", show=False),
+        Binding("space", "toggle", "Tick", show=False),
+        # An option list scrolls sideways on ← →; here they step through the questions.
+        Binding("left", "screen.back", "Back", key_display="←"),
+        Binding("right", "screen.forward", "Next", key_display="→"),
+    ]
+
+    class Chosen(Message):
+        def __init__(self, value: str | list[str]) -> None:
+            super().__init__()
+            self.value = value
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, compact=True)
+        self.question: Question | None = None
+        self.saved: list[str] = []
+        self.ticked: list[str] = []
+        self.read_only = False
+
+    def show(self, question: Question, value, read_only: bool) -> None:
+        self.question = question
+        self.saved = chosen(value)
+        self.ticked = list(self.saved)
+        self.read_only = read_only
+        self._refresh_prompts()
+        if self.saved and self.saved[0] in [choice.id for choice in question.choices]:
+            self.highlighted = [choice.id for choice in question.choices].index(self.saved[0])
+        else:
+            self.highlighted = 0
+
+    @property
+    def multiple(self) -> bool:
+        return self.question is not None and self.question.kind == "multiple"
+
+    @property
+    def pending(self) -> bool:
+        """Ticks that differ from the saved answer (only a multiple-choice question has them)."""
+        return self.multiple and sorted(self.ticked) != sorted(self.saved)
+
+    def _refresh_prompts(self) -> None:
+        assert self.question is not None
+        highlighted = self.highlighted
+        options = []
+        for index, choice in enumerate(self.question.choices):
+            key = NUMBER_KEYS[index] if index < len(NUMBER_KEYS) else " "
+            on = choice.id in (self.ticked if self.multiple else self.saved)
+            mark = ("[x]" if on else "[ ]") if self.multiple else ("(•)" if on else "( )")
+            options.append(Option(Content.assemble((key, "bold"), " ", mark, " ", clean(choice.label)), id=choice.id))
+        self.set_options(options)
+        if highlighted is not None:
+            self.highlighted = highlighted
+
+    def choose_number(self, index: int) -> None:
+        if self.question is None or index >= len(self.question.choices):
+            return
+        self.highlighted = index
+        if self.multiple:
+            self.action_toggle()
+
+    def action_toggle(self) -> None:
+        if self.read_only or not self.multiple or self.highlighted is None or self.question is None:
+            return
+        choice = self.question.choices[self.highlighted].id
+        if choice in self.ticked:
+            self.ticked.remove(choice)
+        elif choice == UNSURE:
+            self.ticked = [UNSURE]
+        else:
+            self.ticked = [item for item in self.ticked if item != UNSURE] + [choice]
+        order = [option.id for option in self.question.choices]
+        self.ticked.sort(key=order.index)
+        self._refresh_prompts()
+
+    def action_confirm(self) -> None:
+        if self.question is None or self.highlighted is None:
+            return
+        if self.read_only:
+            self.post_message(self.Chosen(self.saved))
+            return
+        if not self.multiple:
+            self.post_message(self.Chosen(self.question.choices[self.highlighted].id))
+            return
+        if not self.ticked:
+            self.action_toggle()
+        self.post_message(self.Chosen(list(self.ticked)))
+
+    def action_select(self) -> None:
+        # A click: answers a single-choice question, ticks a multiple-choice one.
+        if self.multiple:
+            self.action_toggle()
+        else:
+            self.action_confirm()
+
+
+class ParagraphInput(TextArea):
+    """A wrapped text box for a one-paragraph answer; Enter answers instead of starting a new line."""
+
+    class Submitted(Message):
+        def __init__(self, value: str) -> None:
+            super().__init__()
+            self.value = value
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Submitted(self.text))
+            return
+        await super()._on_key(event)
+
+
+class ElementBars(OptionList):
+    """One line per element: letter, bar, level in words, and how the last answer moved it."""
+
+    def __init__(self, bank: Bank, *, id: str | None = None) -> None:
+        super().__init__(id=id, compact=True)
+        self.bank = bank
+
+    def show(self, result: Result, moved: dict[str, float]) -> None:
+        highlighted = self.highlighted
+        options = []
+        for element in result.elements:
+            delta = moved.get(element.id, 0.0)
+            change = f" ▲{delta:+g}" if delta > 0 else f" ▼{delta:+g}" if delta < 0 else ""
+            options.append(Option(Content.assemble(
+                (element.short, "bold"), " ", bar(level_fraction(self.bank, element.score)), " ",
+                (element.level_label, "bold" if element.level == self.bank.level_ids[0] else ""), (change, "italic"),
+            ), id=element.id))
+        self.set_options(options)
+        self.highlighted = highlighted if highlighted is not None else 0
+
+
+def evidence_lines(bank: Bank, element: ElementResult) -> Content:
+    """'Raised by' and 'lowered by' for one element, in the user's own answers."""
+    parts: list = [(clean(bank.elements[element.id].name), "bold"), f": {element.level_label} (score {element.score:g})\n"]
+    raised = [item for item in element.evidence if item.weight > 0]
+    lowered = [item for item in element.evidence if item.weight < 0]
+    for heading, items in (("raised by:", raised), ("lowered by:", lowered)):
+        if not items:
+            continue
+        parts.append((f"\n{heading}\n", "bold"))
+        for item in items:
+            parts += [(f"{item.weight:+g} ", "bold"), clean(item.answer_text), "\n", (f"   {clean(item.because)}\n", "italic")]
+    if not element.evidence:
+        parts.append("\nNo answer so far moves this element.\n")
+    return Content.assemble(*parts)
+
+
+class ReasoningPanel(VerticalScroll):
+    """Element priorities that move with every answer, and the evidence behind the selected one."""
+
+    def __init__(self, bank: Bank, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.bank = bank
+        self.result: Result | None = None
+        self.scores: dict[str, float] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content.styled("Priorities so far", "bold"), classes="panel-title")
+        yield ElementBars(self.bank, id="bars")
+        yield Static(id="evidence")
+
+    def show(self, result: Result) -> None:
+        scores = {element.id: element.score for element in result.elements}
+        moved = {} if self.scores is None else {key: scores[key] - self.scores.get(key, 0.0) for key in scores}
+        self.result, self.scores = result, scores
+        self.query_one(ElementBars).show(result, moved)
+        self._show_evidence()
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        self._show_evidence()
+
+    def selected_element(self) -> str | None:
+        bars = self.query_one(ElementBars)
+        return None if bars.highlighted is None or self.result is None else self.result.elements[bars.highlighted].id
+
+    def _show_evidence(self) -> None:
+        element_id = self.selected_element()
+        if element_id is None or self.result is None:
+            return
+        element = next(item for item in self.result.elements if item.id == element_id)
+        self.query_one("#evidence", Static).update(evidence_lines(self.bank, element))
