@@ -27,6 +27,14 @@ def bank_copy(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture
+def guide_home(tmp_path: Path, monkeypatch) -> Path:
+    """A private folder for the saved session (GUIDE_HOME), so tests never touch the real one."""
+    home = tmp_path / "guide-home"
+    monkeypatch.setenv("GUIDE_HOME", str(home))
+    return home
+
+
 def run_guide(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
     """Run the real `guide` command line in a child process, as a user would."""
     return subprocess.run(
