@@ -14,7 +14,7 @@ from guide.bank import Bank
 from guide.graph import describe_condition, routing_graph
 from guide.lint import Solver
 from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, Choice, Condition, Question, Rule, iter_conditions
-from guide.report.text import md, md_block
+from guide.report.text import md, md_block, signed
 
 KIND_LABELS = {"single": "one choice", "multiple": "one or more choices", "text": "free text"}
 METHOD_KIND_LABELS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
@@ -215,11 +215,6 @@ def _target(bank: Bank, element: str | None, method: str | None, weight: float) 
     name = bank.elements[element].name if element else bank.methods[method or ""].name
     kind = "" if element else " (method family)"
     return f"{md(name)}{kind} {signed(weight)}"
-
-
-def signed(weight: float) -> str:
-    """A weight with its sign, using a true minus sign: `+3`, `−1.5`."""
-    return f"{weight:+g}".replace("-", "−")
 
 
 # ---------------------------------------------------------------------------------------------

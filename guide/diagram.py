@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from guide.bank import Bank
 from guide.model import END, Result
+from guide.report.text import signed
 
 FORMATS = ("mermaid", "dot")
 MAX_LABEL = 90
@@ -63,10 +64,6 @@ def _short(text: str, limit: int = MAX_LABEL) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _signed(weight: float) -> str:
-    return f"{weight:+g}".replace("-", "−")
-
-
 def bank_diagram(bank: Bank) -> Diagram:
     """The whole decision graph: routing, triggers, evidence, needs and what serves what."""
     graph = bank.graph
@@ -91,7 +88,7 @@ def bank_diagram(bank: Bank) -> Diagram:
             folded.setdefault((f"q:{question_id}", target, kind), []).append(
                 choice.label if choice else "answered or not")
             continue
-        label = _signed(data["weight"]) if kind == "evidence" else data.get("strength", "")
+        label = signed(data["weight"]) if kind == "evidence" else data.get("strength", "")
         diagram.edges.append(Edge(source, target, kind, label))
     for (source, target, kind), labels in folded.items():
         diagram.edges.append(Edge(source, target, kind, _short(" / ".join(labels))))
@@ -136,7 +133,7 @@ def walk_diagram(bank: Bank, result: Result) -> Diagram:
         for question_id in item.answers:
             if f"q:{question_id}" in diagram.nodes:
                 diagram.edges.append(Edge(f"q:{question_id}", rule, "triggers"))
-        diagram.edges.append(Edge(rule, target, "evidence", _signed(item.weight)))
+        diagram.edges.append(Edge(rule, target, "evidence", signed(item.weight)))
     strengths = {strength.id: strength.label for strength in bank.meta.strengths}
     for method in result.methods:
         if method.id in result.complementary or method.evidence:

@@ -29,3 +29,8 @@ def md_block(text: str, prefix: str = "") -> str:
     """Multi-line text as escaped lines, each starting with `prefix` (for example '> ')."""
     lines = [md(line) for line in plain(text).strip().split("\n")]
     return "\n".join(f"{prefix}{line}".rstrip() if line else prefix.rstrip() for line in lines)
+
+
+def signed(weight: float) -> str:
+    """A weight with its sign and a true minus: `+3`, `−1.5`."""
+    return f"{weight:+g}".replace("-", "−")

@@ -1,0 +1,263 @@
+"""Teaching comparison: a student's design against a preset's reference reading, explained.
+
+`guide.diff.compare` finds what differs (answers, element levels, method ranking, combination);
+this module says why each difference matters, in the bank's own words: the reference's note on
+the question, the rationale of every rule that fired on one side only, the element's teaching
+text, the needs that filter a family out, and the preset's instructor notes for discussion.
+Pure: results and bank in, a `Lesson` out, rendered as Markdown or plain text.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass, field
+
+from guide.bank import Bank
+from guide.diff import AnswerChange, Comparison, ElementChange, compare
+from guide.model import UNSURE, AnswersFile, EvidenceItem, MethodResult, Result
+from guide.report.text import md, plain, signed
+
+REFERENCE, STUDENT = "the reference", "you"
+
+
+@dataclass
+class Block:
+    kind: str  # h1, h2, h3, p, li, li2
+    text: str
+
+
+@dataclass
+class Lesson:
+    blocks: list[Block] = field(default_factory=list)
+
+    def add(self, kind: str, text: str) -> None:
+        self.blocks.append(Block(kind, text))
+
+
+def teach(bank: Bank, case_name: str, reference: AnswersFile, reference_result: Result,
+          student: AnswersFile, student_result: Result) -> Lesson:
+    comparison = compare(bank, reference_result, student_result)
+    lesson = Lesson()
+    lesson.add("h1", f"Your design compared with the reference: {reference.title}")
+    lesson.add("p", f"Your answers: {student.title}. Reference: the preset case '{case_name}'.")
+    if reference.reading:
+        lesson.add("p", reference.reading)
+    lesson.add("p", _summary(comparison))
+    evidence = _Evidence(reference_result, student_result)
+    _answers(lesson, bank, comparison, reference, evidence)
+    _elements(lesson, bank, comparison, evidence)
+    _methods(lesson, bank, comparison, reference_result, student_result)
+    _discussion(lesson, reference)
+    return lesson
+
+
+def _summary(comparison: Comparison) -> str:
+    if comparison.identical:
+        return "Your answers lead to the same priorities and the same ranking as the reference."
+    moved = comparison.moved_elements
+    parts = [f"{_count(len(comparison.answers), 'answer')} differ{'s' if len(comparison.answers) == 1 else ''}"]
+    parts.append(f"{_count(len(moved), 'element')} {'changes' if len(moved) == 1 else 'change'} priority"
+                 if moved else "every element keeps its priority")
+    same_combination = comparison.combination_before == comparison.combination_after
+    parts.append("the recommended combination of method families is the same" if same_combination
+                 else "the recommended combination of method families differs")
+    return "In short: " + ", ".join(parts[:-1]) + ", and " + parts[-1] + "."
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+class _Evidence:
+    """Which rule effects fired for the reference only, or for the student only."""
+
+    def __init__(self, reference: Result, student: Result) -> None:
+        self.reference = self._items(reference)
+        self.student = self._items(student)
+
+    @staticmethod
+    def _items(result: Result) -> dict[tuple[str, str], EvidenceItem]:
+        items = {}
+        for owner in [*result.elements, *result.methods]:
+            for item in owner.evidence:
+                items[(item.rule, item.target)] = item
+        return items
+
+    def only(self, side: str, *, reads: str | None = None, target: str | None = None) -> list[EvidenceItem]:
+        mine, other = (self.reference, self.student) if side == REFERENCE else (self.student, self.reference)
+        return [item for key, item in mine.items() if key not in other
+                and (reads is None or reads in item.answers) and (target is None or item.target == target)]
+
+
+def _target_name(bank: Bank, target: str) -> str:
+    if target in bank.elements:
+        return bank.elements[target].name
+    return bank.methods[target].name if target in bank.methods else target
+
+
+def _effect_line(bank: Bank, side: str, item: EvidenceItem) -> str:
+    verb = "raised" if item.weight > 0 else "lowered"
+    who = "For the reference" if side == REFERENCE else "For you"
+    return f"{who}, this {verb} {_target_name(bank, item.target)} ({signed(item.weight)}): {item.because}"
+
+
+def _answer_words(labels: list[str], asked: bool) -> str:
+    if not asked:
+        return "not asked" + (f" (answered {'; '.join(labels)}, which does not count)" if labels else "")
+    return "; ".join(labels) if labels else "not answered"
+
+
+def _answers(lesson: Lesson, bank: Bank, comparison: Comparison, reference: AnswersFile, evidence: _Evidence) -> None:
+    if not comparison.answers:
+        lesson.add("h2", "Your answers match the reference")
+        return
+    lesson.add("h2", "Where your answers differ")
+    for change in comparison.answers:
+        lesson.add("h3", f"{change.prompt} ({change.question})")
+        lesson.add("li", f"The reference: {_answer_words(change.before_labels, change.asked_before)}.")
+        lesson.add("li", f"You: {_answer_words(change.after_labels, change.asked_after)}.")
+        note = reference.notes.get(change.question)
+        if note:
+            lesson.add("li", f"Why the reference answered so: {note}")
+        lesson.add("li", _path_words(change))
+        effects = [_effect_line(bank, side, item) for side in (REFERENCE, STUDENT)
+                   for item in evidence.only(side, reads=change.question)]
+        for line in effects:
+            lesson.add("li2", line)
+        if not effects:
+            lesson.add("li2", "No rule reads this answer differently on its own; it matters through the "
+                              "questions it leads to, or only for the design document.")
+        question = bank.questions[change.question]
+        if change.asked_after and change.after in (UNSURE, [UNSURE]) and question.if_unsure:
+            lesson.add("li", f"You were unsure. To settle it: {question.if_unsure}")
+
+
+def _path_words(change: AnswerChange) -> str:
+    if change.asked_before and not change.asked_after:
+        return ("Your earlier answers took the walk past this question, so the evidence the reference drew "
+                "from it is missing from your design. What it moved:")
+    if change.asked_after and not change.asked_before:
+        return "The reference walk never reaches this question; your earlier answers led you to it. What it moved:"
+    return "What the difference moved:"
+
+
+def _elements(lesson: Lesson, bank: Bank, comparison: Comparison, evidence: _Evidence) -> None:
+    moved = comparison.moved_elements
+    lesson.add("h2", "Element priorities that differ" if moved else "Element priorities")
+    if not moved:
+        lesson.add("p", "Every element of interpretability has the same priority as in the reference.")
+    for change in moved:
+        lesson.add("h3", f"{change.name} ({change.short}): the reference {change.before_label.lower()}, "
+                         f"you {change.after_label.lower()}")
+        lesson.add("p", _level_words(change))
+        lesson.add("p", f"Why it matters: {bank.elements[change.element].teaching}")
+        for side in (REFERENCE, STUDENT):
+            for item in evidence.only(side, target=change.element):
+                lesson.add("li", f"{'Only the reference' if side == REFERENCE else 'Only you'}: "
+                                 f"{item.answer_text} — {item.because} ({signed(item.weight)})")
+    steady = [change for change in comparison.elements if change.direction == "same"]
+    if moved and steady:
+        lesson.add("p", "Same priority as the reference: " + "; ".join(
+            f"{change.name} ({change.after_label.lower()})" for change in steady) + ".")
+
+
+def _level_words(change: ElementChange) -> str:
+    if change.direction == "up":
+        return (f"You rank {change.name.lower()} higher than the reference (score {change.score_before:g} → "
+                f"{change.score_after:g}): your design would spend effort on it that the reference does not ask for.")
+    return (f"You rank {change.name.lower()} lower than the reference (score {change.score_before:g} → "
+            f"{change.score_after:g}): your design may leave out evidence its users need.")
+
+
+def _methods(lesson: Lesson, bank: Bank, comparison: Comparison, reference: Result, student: Result) -> None:
+    lesson.add("h2", "Method families")
+    before = [ref.method for ref in comparison.combination_before]
+    after = [ref.method for ref in comparison.combination_after]
+    lesson.add("p", "Recommended combination: the reference "
+               + (", ".join(ref.name for ref in comparison.combination_before) or "none") + "; you "
+               + (", ".join(ref.name for ref in comparison.combination_after) or "none") + ".")
+    theirs = {method.id: method for method in reference.methods}
+    yours = {method.id: method for method in student.methods}
+    for method_id in before:
+        if method_id not in after:
+            lesson.add("li", f"{yours[method_id].name} is in the reference combination, not in yours: in your "
+                             f"design {_why_lower(bank, comparison, yours[method_id], theirs[method_id])}")
+    for method_id in after:
+        if method_id not in before:
+            lesson.add("li", f"{yours[method_id].name} is in your combination, not in the reference: in the "
+                             f"reference {_why_lower(bank, comparison, theirs[method_id], yours[method_id])}")
+    for change in comparison.methods[:8]:
+        lesson.add("li", f"{change.name}: ranked {_rank(change.rank_before)} for the reference, "
+                         f"{_rank(change.rank_after)} for you.")
+
+
+def _why_lower(bank: Bank, comparison: Comparison, lower: MethodResult, higher: MethodResult) -> str:
+    """Why a family is out of one side's combination: a need filters it, or the elements it serves moved."""
+    for need_id in lower.unmet_needs:
+        need = bank.needs[need_id]
+        if need.when_missing == "exclude":
+            return f"it is filtered out, because “{need.label}” is missing. {need.explain_missing}"
+    text = f"it ranks {_rank(lower.rank)} rather than {_rank(higher.rank)}"
+    if lower.unmet_needs:
+        labels = ", ".join(bank.needs[need_id].label for need_id in lower.unmet_needs)
+        return f"{text}, partly because a need is missing ({labels})."
+    moved = [change for change in comparison.moved_elements if change.element in lower.covers]
+    if moved:
+        return text + ": it serves " + "; ".join(
+            f"{change.name.lower()}, ranked {change.before_label.lower()} by the reference and "
+            f"{change.after_label.lower()} by you" for change in moved) + "."
+    return f"{text}: other families cover the same top priorities better there."
+
+
+def _rank(rank: int | None) -> str:
+    return f"#{rank}" if rank else "filtered out"
+
+
+def _discussion(lesson: Lesson, reference: AnswersFile) -> None:
+    notes = reference.instructor_notes
+    if not notes or not (notes.discuss or notes.common_mistakes):
+        return
+    lesson.add("h2", "For discussion")
+    for item in notes.discuss:
+        lesson.add("li", item)
+    if notes.common_mistakes:
+        lesson.add("h3", "Common mistakes with this case")
+        for item in notes.common_mistakes:
+            lesson.add("li", item)
+
+
+# ---------------------------------------------------------------------------------------------
+# Renderings.
+
+
+def lesson_markdown(lesson: Lesson) -> str:
+    prefixes = {"h1": "# ", "h2": "## ", "h3": "### ", "p": "", "li": "- ", "li2": "  - "}
+    lines: list[str] = []
+    previous = ""
+    for block in lesson.blocks:
+        is_list = block.kind.startswith("li")
+        if lines and not (is_list and previous.startswith("li")):
+            lines.append("")
+        lines.append(prefixes[block.kind] + md(block.text))
+        previous = block.kind
+    return "\n".join(lines) + "\n"
+
+
+def lesson_text(lesson: Lesson, width: int = 100) -> str:
+    lines: list[str] = []
+    previous = ""
+    for block in lesson.blocks:
+        text = " ".join(plain(block.text).split())
+        is_list = block.kind.startswith("li")
+        if lines and not (is_list and previous.startswith("li")):
+            lines.append("")
+        if block.kind in ("h1", "h2", "h3"):
+            lines.append(text)
+            lines.append({"h1": "=", "h2": "-", "h3": "·"}[block.kind] * min(len(text), width))
+        elif is_list:
+            indent = "  " if block.kind == "li" else "      "
+            lines += textwrap.wrap(text, width, initial_indent=indent + "- ", subsequent_indent=indent + "  ")
+        else:
+            lines += textwrap.wrap(text, width)
+        previous = block.kind
+    return "\n".join(lines) + "\n"
