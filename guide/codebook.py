@@ -192,7 +192,10 @@ def _choice(bank: Bank, question: Question, choice: Choice) -> list[str]:
             if not _choice_suffices(branch.when, question.id, choice.id):
                 line += f" (when {md(describe_condition(branch.when, bank))})"
             lines.append(f"  - {line}")
-    if len(lines) == 1:
+    if choice.neutral:
+        lines.append("  - Neutral by design: the baseline the other choices are measured against, or a fact kept "
+                     "for the design document.")
+    elif len(lines) == 1:
         lines.append("  - Moves no element or method family by itself.")
     return lines
 

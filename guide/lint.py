@@ -133,18 +133,40 @@ def _conditions(bank: Bank) -> Iterator[Condition]:
 
 
 def _unused_choices(bank: Bank) -> list[Finding]:
-    read = {(part.q, choice) for condition in _conditions(bank) for part in iter_conditions(condition)
-            if isinstance(part, AnswerIn) for choice in part.in_}
+    """Choices no condition reads, unless marked `neutral` (and neutral ones that something does read)."""
+    readers: dict[tuple[str, str], str] = {}
+    for question in bank.questions.values():
+        for branch in question.next:
+            if branch.when is not None:
+                _note_readers(readers, branch.when, f"the routing of '{question.id}'")
+    for rule in bank.rules.values():
+        _note_readers(readers, rule.when, f"rule '{rule.id}'")
+    for need in bank.needs.values():
+        _note_readers(readers, need.available_when, f"need '{need.id}'")
+        _note_readers(readers, need.unavailable_when, f"need '{need.id}'")
     findings = []
     for question in bank.questions.values():
         for choice in question.choices:
+            key, where = (question.id, choice.id), bank.where(f"choice:{question.id}.{choice.id}")
+            item = f"{question.id}.{choice.id}"
             # "Unsure" needs no rule: the engine itself lowers confidence for it.
-            if choice.id != UNSURE and (question.id, choice.id) not in read:
-                findings.append(Finding("warning", bank.where(f"choice:{question.id}.{choice.id}"),
-                                        f"{question.id}.{choice.id}",
-                                        "unused choice: no rule, need or routing condition reads it, so "
-                                        "picking it changes nothing"))
+            if choice.id == UNSURE:
+                continue
+            if choice.neutral and key in readers:
+                findings.append(Finding("warning", where, item, f"marked neutral, but {readers[key]} reads it: "
+                                                                "remove `neutral: true` or the condition"))
+            elif not choice.neutral and key not in readers:
+                findings.append(Finding("warning", where, item,
+                                        "unused choice: no rule, need or routing condition reads it, so picking "
+                                        "it changes nothing (mark it `neutral: true` if that is the intent)"))
     return findings
+
+
+def _note_readers(readers: dict[tuple[str, str], str], condition: Condition, reader: str) -> None:
+    for part in iter_conditions(condition):
+        if isinstance(part, AnswerIn):
+            for choice in part.in_:
+                readers.setdefault((part.q, choice), reader)
 
 
 def _thin_help(bank: Bank) -> list[Finding]:

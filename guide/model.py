@@ -197,6 +197,9 @@ class Choice(Strict):
     id: Identifier
     label: ShortText
     description: LongText | None = None
+    neutral: bool = Field(default=False, description="picking it deliberately moves nothing: a baseline the other "
+                          "choices are measured against, or a fact kept for the design document; `guide lint` "
+                          "does not report it as unused")
 
 
 class Branch(Strict):
