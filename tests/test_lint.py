@@ -1,0 +1,246 @@
+"""`guide lint` on deliberately broken banks: what an instructor editing YAML is told, and where."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from guide.bank import BUILTIN_BANK
+from guide.lint import MIN_HELP_WORDS, lint_bank
+from guide.source import GuideError
+
+from .conftest import run_guide
+
+FINDING_LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): (?P<item>[^:]+): (?P<message>.+)$")
+
+
+def _replace(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"fixture text not found in {path.name}: {old!r}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def _line_of(path: Path, needle: str, after: str | None = None) -> int:
+    lines = path.read_text().splitlines()
+    start = next(number for number, line in enumerate(lines) if after in line) if after else 0
+    return next(number for number, line in enumerate(lines[start:], start + 1) if needle in line)
+
+
+def _question_block(path: Path, question_id: str) -> tuple[int, int]:
+    """Character span of one question's block in a flow file."""
+    text = path.read_text()
+    start = text.index(f"  - id: {question_id}\n")
+    end = text.find("\n  - id: ", start + 1)
+    return start, len(text) if end == -1 else end + 1
+
+
+def _findings(directory: Path) -> list[str]:
+    return [str(finding) for finding in lint_bank(directory)]
+
+
+def _lint(directory: Path):
+    result = run_guide("lint", str(directory))
+    assert "Traceback" not in result.stderr
+    return result
+
+
+def test_builtin_bank_lints_clean():
+    result = run_guide("lint")
+    assert result.returncode == 0, result.stdout
+    assert result.stdout == ""
+    assert "no findings" in result.stderr
+
+
+def test_dir_argument_and_bank_option_agree(bank_copy):
+    assert _lint(bank_copy).returncode == 0
+    assert run_guide("lint", "--bank", str(bank_copy)).returncode == 0
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda tmp: tmp / "missing", "bank directory not found"),
+    (lambda tmp: (tmp / "file.yaml").write_text("x: 1\n") and tmp / "file.yaml", "bank directory not found"),
+    (lambda tmp: (tmp / "empty").mkdir() or tmp / "empty", "not a question bank (no bank.yaml)"),
+])
+def test_unreadable_directory_is_exit_2(tmp_path, make, message):
+    directory = make(tmp_path)
+    result = _lint(directory)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.strip() == f"guide: {directory}: {message}"
+    with pytest.raises(GuideError):
+        lint_bank(directory)
+
+
+def test_every_broken_file_is_reported_at_once_with_file_and_line(bank_copy):
+    rules = bank_copy / "rules.yaml"
+    methods = bank_copy / "methods.yaml"
+    elements = bank_copy / "elements.yaml"
+    _replace(rules, "    effects:\n", "    effect:\n")  # a typo in a key: the first rule
+    _replace(methods, "    kind: ", "    kind: magic_", )
+    lines = elements.read_text().splitlines()
+    lines.insert(12, "  : [unclosed")
+    elements.write_text("\n".join(lines) + "\n")
+    (bank_copy / "needs.yaml").unlink()
+
+    result = _lint(bank_copy)
+    assert result.returncode == 1
+    findings = result.stdout.splitlines()
+    assert all(FINDING_LINE.match(line) for line in findings), findings
+    by_file = {Path(FINDING_LINE.match(line)["file"]).name: line for line in findings}
+    assert set(by_file) == {"rules.yaml", "methods.yaml", "elements.yaml", "needs.yaml"}
+    assert by_file["rules.yaml"].startswith(f"{rules}:{_line_of(rules, '    effect:')}: rules[0]")
+    assert "unknown key" in by_file["rules.yaml"]
+    assert by_file["methods.yaml"].startswith(f"{methods}:{_line_of(methods, 'kind: magic_')}: methods[0]")
+    assert re.match(rf"{re.escape(str(elements))}:1[23]: elements.yaml: YAML: ", by_file["elements.yaml"])
+    assert "required bank file is missing" in by_file["needs.yaml"]
+    assert "4 findings, 4 of which make the bank unusable" in result.stderr
+
+
+def test_duplicate_ids_and_graph_errors_are_findings_not_crashes(bank_copy):
+    flow = bank_copy / "flow" / "5-constraints.yaml"
+    with flow.open("a") as stream:
+        stream.write("  - id: orphan_question\n    stage: constraints\n    kind: text\n    prompt: Nobody asks this.\n"
+                     "    help: It has no incoming route, so no walk ever reaches it or records its answer.\n"
+                     "    next:\n      - goto: end\n")
+    findings = _findings(bank_copy)
+    assert findings == [f"{flow}:{_line_of(flow, '- id: orphan_question')}: orphan_question: "
+                        "no path from the start question 'task' reaches this question"]
+    rules = bank_copy / "rules.yaml"
+    first_rule = re.search(r"  - id: (\S+)\n", rules.read_text())[1]
+    with rules.open("a") as stream:
+        stream.write(f"  - id: {first_rule}\n    when: {{q: task, in: [detection]}}\n    effects:\n"
+                     "      - {element: localization, weight: 1, because: Twice.}\n")
+    findings = _findings(bank_copy)
+    assert len(findings) == 1 and f"duplicate rule id '{first_rule}'" in findings[0]
+
+
+def test_unused_choice_is_reported_at_its_line_and_unsure_is_not(bank_copy, bank):
+    path = bank_copy / "flow" / "1-use-case.yaml"
+    _replace(path, "      - id: detection\n",
+             "      - id: tele_consultation\n        label: Tele-consultation\n"
+             "        description: A remote specialist reviews the case with the model's output.\n"
+             "      - id: detection\n")
+    findings = _findings(bank_copy)
+    line = _line_of(path, "- id: tele_consultation")
+    assert findings == [f"{path}:{line}: task.tele_consultation: unused choice: no rule, need or routing condition "
+                        "reads it, so picking it changes nothing (mark it `neutral: true` if that is the intent)"]
+    assert all(".unsure:" not in finding for finding in findings)
+    _replace(path, "        label: Tele-consultation\n", "        label: Tele-consultation\n        neutral: true\n")
+    assert _findings(bank_copy) == []
+
+
+def test_neutral_choice_that_a_rule_reads(bank_copy):
+    path = bank_copy / "flow" / "1-use-case.yaml"
+    _replace(path, "      - id: detection\n", "      - id: detection\n        neutral: true\n")
+    findings = _findings(bank_copy)
+    assert len(findings) == 1
+    assert findings[0].startswith(f"{path}:{_line_of(path, '- id: detection')}: task.detection: marked neutral, but ")
+    assert findings[0].endswith("reads it: remove `neutral: true` or the condition")
+
+
+def _add_rule(bank_copy: Path, rule_id: str, condition: str) -> int:
+    rules = bank_copy / "rules.yaml"
+    with rules.open("a") as stream:
+        stream.write(f"\n  - id: {rule_id}\n    when: {condition}\n    effects:\n"
+                     "      - {element: localization, weight: 1, because: Never mind.}\n")
+    return _line_of(rules, f"- id: {rule_id}")
+
+
+def test_rule_that_can_never_fire(bank_copy):
+    rules = bank_copy / "rules.yaml"
+    both = _add_rule(bank_copy, "two-tasks-at-once",
+                     "{all: [{q: task, in: [detection]}, {q: task, in: [segmentation]}]}")
+    apart = _add_rule(bank_copy, "registration-and-encoding",
+                      "{all: [{q: registration_landmarks, in: [anatomical_landmarks]}, "
+                      "{q: encoding_responses, answered: true}]}")
+    live = _add_rule(bank_copy, "detection-unless-segmentation",
+                     "{all: [{q: task, in: [detection]}, {not: {q: task, in: [segmentation]}}]}")
+    findings = _findings(bank_copy)
+    assert findings == [
+        f"{rules}:{both}: two-tasks-at-once: this rule can never fire: no answers along any one path make its "
+        "condition hold (task is “Detection” and task is “Segmentation”)",
+        f"{rules}:{apart}: registration-and-encoding: this rule can never fire: no answers along any one path make "
+        "its condition hold (registration_landmarks is “Yes, named landmarks are checked” and encoding_responses "
+        "is answered)",
+    ]
+    assert all(f":{live}:" not in finding for finding in findings)
+
+
+def test_method_no_path_can_recommend(bank_copy, bank):
+    needs = bank_copy / "needs.yaml"
+    text = needs.read_text()
+    start = text.index("  - id: retraining\n")
+    end = text.index("\n  - id: ", start + 1)
+    block = text[start:end]
+    broken = re.sub(r"    available_when: .*\n",
+                    "    available_when: {all: [{q: model_status, in: [new_model]}, "
+                    "{q: model_status, in: [frozen_black_box]}]}\n", block, count=1)
+    needs.write_text(text[:start] + broken + text[end:])
+    users = [method for method in bank.methods.values() if "retraining" in method.needs]
+    assert users
+    findings = _findings(bank_copy)
+    methods = bank_copy / "methods.yaml"
+    assert findings == [
+        f"{methods}:{_line_of(methods, f'- id: {method.id}')}: {method.id}: no path can recommend this method "
+        f"family: its need 'retraining' ({bank.needs['retraining'].label}) is never available for any answers"
+        for method in users
+    ]
+
+
+def test_contradictory_routing_is_reported_but_chains_are_not(bank_copy):
+    """goals routes to hypothesis_type before update_mechanism; that is fine while hypothesis_type passes
+    the walk on to update_mechanism, and contradictory once it does not."""
+    path = bank_copy / "flow" / "3-goals.yaml"
+    assert _findings(bank_copy) == []
+    start, end = _question_block(path, "hypothesis_type")
+    text = path.read_text()
+    block = text[start:end]
+    block = block[: block.index("    next:\n")] + "    next:\n      - goto: user_correction\n\n"
+    path.write_text(text[:start] + block + text[end:])
+    findings = _findings(bank_copy)
+    line = _line_of(path, "goto: update_mechanism", after="- id: goals")
+    assert findings[0] == (
+        f"{path}:{line - 1}: goals: contradictory routing: branches 1 (to 'hypothesis_type') and 2 "
+        "(to 'update_mechanism') both hold when goals is “Continual learning and model updates” and "
+        "“Scientific discovery”; the first wins, and 'update_mechanism' is then never asked")
+    assert all("contradictory routing" in finding for finding in findings)
+
+
+def test_branch_that_is_never_taken(bank_copy):
+    path = bank_copy / "flow" / "1-use-case.yaml"
+    _replace(path, "      - when: {q: task, in: [scientific_encoding]}\n",
+             "      - when: {q: task, in: [registration]}\n        goto: modality\n"
+             "      - when: {q: task, in: [scientific_encoding]}\n")
+    line = _line_of(path, "goto: modality", after="- id: task") - 1
+    assert _findings(bank_copy) == [
+        f"{path}:{line}: task: routing branch 2 (to 'modality') is never taken: earlier branches catch every "
+        "answer it matches"]
+
+
+def test_thin_help_and_missing_choice_description(bank_copy, bank):
+    path = bank_copy / "flow" / "1-use-case.yaml"
+    text = path.read_text()
+    start, end = _question_block(path, "task")
+    block = re.sub(r"    help: >-\n(      .*\n)+", "    help: Pick one.\n", text[start:end], count=1)
+    block = re.sub(r"(      - id: detection\n        label: .*\n)        description: >-\n(          .*\n)+",
+                   r"\1", block, count=1)
+    path.write_text(text[:start] + block + text[end:])
+    assert _findings(bank_copy) == [
+        f"{path}:{_line_of(path, 'help: Pick one.')}: task: help text is too short (2 words; at least "
+        f"{MIN_HELP_WORDS}): say why the question matters and how to tell the choices apart",
+        f"{path}:{_line_of(path, '- id: detection')}: task.detection: choice has no description: say what picking "
+        "it means, with an example",
+    ]
+
+
+def test_preset_that_no_longer_matches_the_bank(bank_copy, bank):
+    """Renaming a choice breaks the rules that read it and the presets that answer with it."""
+    case = bank_copy / "cases" / "dr-screening.yaml"
+    value = re.search(r"\n  task: (\S+)\n", case.read_text())[1]
+    for path in [bank_copy / "rules.yaml", bank_copy / "needs.yaml", *sorted((bank_copy / "flow").glob("*.yaml"))]:
+        path.write_text(re.sub(rf"\b{value}\b", f"{value}_renamed", path.read_text()))
+    findings = _findings(bank_copy)
+    assert findings == [f"{case}:{_line_of(case, f'  task: {value}')}: answers.task: unknown choice '{value}' "
+                        f"(choices: {', '.join(choice.id.replace(value, value + '_renamed') for choice in bank.questions['task'].choices)})"]
