@@ -8,7 +8,7 @@ and diagram writers need no other source. Static checks of a bank live here too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Literal
+from typing import TYPE_CHECKING, Callable, Iterable, Literal
 
 import networkx as nx
 
@@ -235,28 +235,51 @@ def _check_routing(bank: Bank) -> list[Finding]:
                                     f"no path from the start question '{bank.meta.start}' reaches this question"))
     if findings:
         return findings
-    dominators = nx.immediate_dominators(routes, bank.meta.start)
+    dominates = _dominance(nx.immediate_dominators(routes, bank.meta.start), bank.meta.start)
     for question in bank.questions.values():
-        before = nx.ancestors(routes, question.id) | {question.id}
-        always_before = _dominators_of(dominators, question.id)
+        before: set[str] | None = None  # ancestors, computed only when needed: one walk per question is quadratic
         for branch in question.next:
             for read in ([part.q for part in iter_conditions(branch.when) if isinstance(part, (AnswerIn, Answered))]
                          if branch.when else []):
+                if dominates(read, question.id):
+                    continue
+                if before is None:
+                    before = nx.ancestors(routes, question.id)
                 if read not in before:
                     findings.append(Finding("error", bank.where(f"question:{question.id}"), question.id,
                                             f"routing reads '{read}', which is never asked before this question"))
-                elif read not in always_before:
+                else:
                     findings.append(Finding("warning", bank.where(f"question:{question.id}"), question.id,
                                             f"routing reads '{read}', which some paths to this question skip"))
     return findings
 
 
-def _dominators_of(dominators: dict[str, str], node: str) -> set[str]:
-    found = {node}
-    while dominators.get(node, node) != node:
-        node = dominators[node]
-        found.add(node)
-    return found
+def _dominance(dominators: dict[str, str], root: str) -> Callable[[str, str], bool]:
+    """`dominates(a, b)`: every path from the start to b passes a (a == b included).
+
+    One walk of the dominator tree numbers each node on entry and exit; a dominates b when b's
+    interval lies inside a's, so each query is constant time however deep the flow is.
+    """
+    children: dict[str, list[str]] = {}
+    for node, parent in dominators.items():
+        if node != parent:  # networkx before 3.5 maps the root to itself
+            children.setdefault(parent, []).append(node)
+    enter: dict[str, int] = {}
+    leave: dict[str, int] = {}
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            leave[node] = len(enter) + len(leave)
+            continue
+        enter[node] = len(enter) + len(leave)
+        stack.append((node, True))
+        stack.extend((child, False) for child in children.get(node, []))
+
+    def dominates(a: str, b: str) -> bool:
+        return a in enter and b in enter and enter[a] <= enter[b] and leave[b] <= leave[a]
+
+    return dominates
 
 
 def _check_reach(bank: Bank) -> list[Finding]:
