@@ -145,7 +145,7 @@ class Walk:
         return outcome
 
     def record(self, question_id: str, value: AnswerValue | None, note: str | None = None) -> Outcome:
-        """Record an answer (None clears it) and its note without moving."""
+        """Record an answer (None clears it) without moving; a note of None keeps the note, "" removes it."""
         if self.read_only:
             raise ValueError("a worked example is read-only")
         before = set(self.path)
@@ -155,9 +155,9 @@ class Walk:
             answers.pop(question_id, None)
         else:
             answers[question_id] = value
-        if note and note.strip():
+        if note is not None and note.strip():
             notes[question_id] = note.strip()
-        else:
+        elif note is not None:
             notes.pop(question_id, None)
         self.answers = self.answers.model_copy(update={"answers": answers, "notes": notes})
         self.path = route(self.bank, answers)

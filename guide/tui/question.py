@@ -20,8 +20,8 @@ class QuestionScreen(Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     BINDINGS = [
-        Binding("ctrl+left", "back", "Back", show=False),
-        Binding("ctrl+right", "forward", "Next", show=False),
+        Binding("left", "back", "Back", key_display="←"),
+        Binding("right", "forward", "Next", key_display="→"),
         Binding("u", "unsure", "Unsure"),
         Binding("n", "note", "Note"),
         Binding("v", "review", "Review"),
@@ -118,7 +118,11 @@ class QuestionScreen(Screen):
         question = self.walk.question
         choices = self.query_one(ChoiceList)
         about = self.query_one("#about", Static)
-        if question is None or question.kind == "text" or choices.highlighted is None:
+        if question is not None and question.kind == "text":
+            about.update(Content.styled("Enter answers (an empty answer leaves the question open). "
+                                        "Esc leaves the text box; then ← and → step through the questions.", "italic"))
+            return
+        if question is None or choices.highlighted is None:
             about.update("")
             return
         choice = question.choices[choices.highlighted]
@@ -223,7 +227,12 @@ class QuestionScreen(Screen):
             (self.query_one(ParagraphInput) if question.kind == "text" else self.query_one(ChoiceList)).focus()
 
     def action_leave_field(self) -> None:
-        self._focus_answer()
+        # Out of a text box, ← and → step through the questions again.
+        question = self.walk.question
+        if question is not None and question.kind == "text":
+            self.query_one("#answer-button", Button).focus()
+        else:
+            self._focus_answer()
 
     def action_number(self, index: int) -> None:
         if not self.walk.read_only:

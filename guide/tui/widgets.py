@@ -206,7 +206,12 @@ class ReasoningPanel(VerticalScroll):
         scores = {element.id: element.score for element in result.elements}
         moved = {} if self.scores is None else {key: scores[key] - self.scores.get(key, 0.0) for key in scores}
         self.result, self.scores = result, scores
-        self.query_one(ElementBars).show(result, moved)
+        bars = self.query_one(ElementBars)
+        bars.show(result, moved)
+        # Follow the reasoning: after an answer, show the evidence of the element it moved most.
+        biggest = max(moved, key=lambda key: abs(moved[key]), default=None)
+        if biggest is not None and moved[biggest]:
+            bars.highlighted = list(scores).index(biggest)
         self._show_evidence()
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:

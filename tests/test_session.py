@@ -1,0 +1,153 @@
+"""The saved session: where it lives, that it is written whole, and that it reads back exactly."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from guide.engine import route
+from guide.model import END, UNSURE
+from guide.session import Walk, load_session, save_session, session_path
+from guide.source import GuideError
+
+
+def unsure(bank, question_id):
+    return [UNSURE] if bank.questions[question_id].kind == "multiple" else UNSURE
+
+
+def first_dropping_change(bank):
+    """An answer whose change takes an answered question off the path: (question, old, new, dropped)."""
+    for question_id in Walk(bank).path:
+        question = bank.questions[question_id]
+        if question.kind != "single":
+            continue
+        for old in question.choices:
+            walk = Walk(bank)
+            walk.record(question_id, old.id)
+            follower = walk.path[walk.path.index(question_id) + 1]
+            if bank.questions[follower].kind != "text":
+                walk.record(follower, unsure(bank, follower))
+            for new in question.choices:
+                dropped = walk.would_set_aside(question_id, new.id)
+                if dropped:
+                    return question_id, old.id, new.id, dropped
+    raise AssertionError("the bank has no answer that re-routes")
+
+
+def test_session_lives_under_guide_home_then_xdg_state_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("GUIDE_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert session_path() == tmp_path / "home" / "session.yaml"
+    monkeypatch.delenv("GUIDE_HOME")
+    assert session_path() == tmp_path / "state" / "guide" / "session.yaml"
+    monkeypatch.delenv("XDG_STATE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    assert session_path() == tmp_path / "user" / ".local" / "state" / "guide" / "session.yaml"
+
+
+def test_round_trip_keeps_answers_notes_set_aside_and_position(bank, guide_home):
+    question_id, old, new, dropped = first_dropping_change(bank)
+    walk = Walk(bank)
+    walk.retitle("Fundus: [bold]screening[/bold] \x1b[31mred")
+    walk.record(question_id, old, note="no")  # YAML 1.1 would read a bare `no` as false
+    for follower in dropped:
+        walk.record(follower, unsure(bank, follower), note="yes")
+    outcome = walk.answer(question_id, new)
+    assert outcome.set_aside == dropped
+    save_session(walk)
+
+    text = session_path().read_text()
+    assert "set_aside:" in text and f"position: {walk.position}" in text
+    loaded = load_session(bank)
+    assert loaded.answers == walk.answers
+    assert loaded.position == walk.position
+    assert loaded.set_aside == dropped
+    assert loaded.answers.notes[question_id] == "no"
+    assert loaded.answers.title == "Fundus: [bold]screening[/bold] \x1b[31mred"
+
+    # Changing the answer back brings the set-aside answers back onto the path, notes and all.
+    outcome = loaded.answer(question_id, old)
+    assert outcome.restored == dropped and loaded.set_aside == []
+    assert all(loaded.answers.notes[follower] == "yes" for follower in dropped)
+
+
+def test_walk_moves_along_the_engine_path(bank):
+    walk = Walk(bank)
+    assert walk.position == bank.meta.start
+    assert walk.forward() is False, "an unanswered question cannot be skipped"
+    assert walk.back() is False
+    first = walk.position
+    walk.answer(first, bank.questions[first].choices[0].id)
+    assert walk.position == route(bank, walk.answers.answers)[1]
+    assert walk.back() and walk.position == first
+    assert walk.forward() and walk.position == walk.path[1]
+    with pytest.raises(ValueError):
+        walk.jump("not-a-question")
+
+
+def test_save_is_atomic_and_leaves_no_temporary_files(bank, guide_home, monkeypatch):
+    walk = Walk(bank)
+    walk.answer(walk.position, UNSURE)
+    save_session(walk)
+    before = session_path().read_bytes()
+
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", fail)
+    walk.answer(walk.position, UNSURE)
+    with pytest.raises(GuideError, match="No space left on device"):
+        save_session(walk)
+    assert session_path().read_bytes() == before, "a failed save must leave the previous session whole"
+    assert sorted(path.name for path in guide_home.iterdir()) == ["session.yaml"]
+
+
+def test_unwritable_folder_is_one_line_error(bank, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(GuideError, match="cannot save the session"):
+        save_session(Walk(bank), blocker / "session.yaml")
+
+
+@pytest.mark.parametrize("content, line, field", [
+    ("answers:\n  task: detection\nset_aside:\n  not_a_question: x\n", 4, "set_aside.not_a_question"),
+    ("answers:\n  task: teleportation\n", 2, "answers.task"),
+    ("answers: {}\nposition: nowhere\n", 2, "position"),
+    ("bank_id: another-bank\n", 1, "bank_id"),
+    ("answers: [\n", 2, None),
+    ("answers: {}\ncolour: red\n", 2, "colour"),
+])
+def test_load_errors_name_file_line_and_field(bank, guide_home, content, line, field):
+    guide_home.mkdir()
+    session_path().write_text(content)
+    with pytest.raises(GuideError) as caught:
+        load_session(bank)
+    assert caught.value.file == str(session_path())
+    assert caught.value.line == line
+    assert caught.value.field == field
+    assert "\n" not in str(caught.value)
+
+
+def test_position_off_the_path_falls_back_to_first_open_question(bank, guide_home):
+    walk = Walk(bank)
+    walk.answer(walk.position, bank.questions[walk.position].choices[0].id)
+    save_session(walk)
+    text = session_path().read_text().replace(f"position: {walk.position}", "position: end")
+    session_path().write_text(text)
+    assert load_session(bank).position == END
+    off_path = next(question for question in bank.questions if question not in walk.path)
+    session_path().write_text(text.replace("position: end", f"position: {off_path}"))
+    assert load_session(bank).position == walk.first_open()
+
+
+def test_missing_session_is_an_error_naming_the_file(bank, guide_home):
+    with pytest.raises(GuideError) as caught:
+        load_session(bank)
+    assert str(session_path()) in str(caught.value)
+
+
+def test_read_only_walk_refuses_answers(bank):
+    walk = Walk(bank, read_only=True)
+    with pytest.raises(ValueError):
+        walk.answer(walk.position, UNSURE)

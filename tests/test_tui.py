@@ -1,0 +1,382 @@
+"""The terminal walk-through, driven through Textual's pilot the way a user drives it with keys."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+from textual.widgets import Input, OptionList, Static
+
+from guide.bank import read_answers
+from guide.model import END, UNSURE
+from guide.session import load_session, session_path
+from guide.tui.app import DARK, LIGHT, GuideApp
+from guide.tui.dialogs import Confirm, ExportDialog, HelpScreen, Review
+from guide.tui.learn import LearnScreen
+from guide.tui.question import QuestionScreen
+from guide.tui.results import ResultsScreen
+from guide.tui.widgets import ChoiceList, ReasoningPanel
+
+from .conftest import FIXED_DATE
+from .test_session import first_dropping_change
+
+pytestmark = pytest.mark.usefixtures("guide_home")
+
+
+def static_text(screen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+async def answer_current(pilot, app, text: str = "A fundus screening model in primary care.") -> None:
+    """Answer the question on screen the quickest way a user can: Enter on the highlighted choice."""
+    question = app.walk.question
+    if question.kind == "text":
+        app.screen.query_one("#paragraph").load_text(text)
+        app.screen.query_one("#paragraph").focus()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def walk_to_results(pilot, app) -> None:
+    for _ in range(len(app.bank.questions) + 1):
+        if isinstance(app.screen, ResultsScreen):
+            return
+        await answer_current(pilot, app)
+    raise AssertionError("the walk did not reach the results")
+
+
+async def test_full_walk_to_export(bank, tmp_path):
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        assert isinstance(app.screen, QuestionScreen)
+        assert "Step 1/5" in static_text(app.screen, "#progress")
+        await walk_to_results(pilot, app)
+        assert app.walk.position == END
+        assert "Localization" in static_text(app.screen, "#priorities")
+
+        await pilot.press("e")
+        dialog = app.screen
+        assert isinstance(dialog, ExportDialog)
+        dialog.query_one("#title", Input).value = "My screening design"
+        dialog.query_one("#path", Input).value = str(tmp_path / "design.md")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ResultsScreen)
+
+    document = (tmp_path / "design.md").read_text()
+    assert "# Interpretability design: My screening design" in document
+    assert FIXED_DATE in document
+    exported = read_answers(tmp_path / "design.md", bank)
+    assert exported.answers == app.walk.answers.answers
+    assert load_session(bank).answers.title == "My screening design"
+
+
+async def test_export_to_a_missing_folder_says_so_and_stays_open(bank, tmp_path):
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        await walk_to_results(pilot, app)
+        await pilot.press("e")
+        app.screen.query_one("#path", Input).value = str(tmp_path / "nowhere" / "design.md")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+        assert "does not exist" in static_text(app.screen, "#error")
+
+
+async def test_export_in_a_browser_delivers_the_document(bank, monkeypatch):
+    delivered = {}
+
+    def deliver_text(self, file, *, save_filename=None, **kwargs):
+        delivered[save_filename] = file.read()
+
+    monkeypatch.setattr(GuideApp, "is_web", property(lambda self: True))
+    monkeypatch.setattr(GuideApp, "deliver_text", deliver_text)
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        await walk_to_results(pilot, app)
+        await pilot.press("e")
+        assert app.screen.query_one("#path", Input).value == "untitled-design.md", "no server path in a browser"
+        await pilot.press("enter")
+        await pilot.pause()
+    assert "# Interpretability design: Untitled design" in delivered["untitled-design.md"]
+
+
+async def test_back_and_change_sets_answers_aside_and_brings_them_back(bank):
+    question_id, old, new, dropped = first_dropping_change(bank)
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n")
+        choices = [choice.id for choice in bank.questions[question_id].choices]
+        while app.walk.position != question_id:
+            await answer_current(pilot, app)
+        app.screen.query_one(ChoiceList).highlighted = choices.index(old)
+        await pilot.press("enter")
+        await pilot.pause()
+        while not all(app.walk.is_answered(item) for item in dropped):
+            await pilot.press("u")
+            await pilot.pause()
+        scores_before = app.screen.query_one(ReasoningPanel).scores
+
+        # Back to the question, and a different answer: the user is told what leaves the path.
+        while app.walk.position != question_id:
+            await pilot.press("left")
+            await pilot.pause()
+        app.screen.query_one(ChoiceList).highlighted = choices.index(new)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        message = str(app.screen.query_one(".dialog-body Static", Static).render())
+        for item in dropped:
+            assert bank.questions[item].prompt in message
+        await pilot.click("#yes")
+        await pilot.pause()
+        assert app.walk.set_aside == dropped
+        assert app.walk.answers.answers[question_id] == new
+        assert app.screen.query_one(ReasoningPanel).scores != scores_before, "the reasoning moved"
+        assert load_session(bank).set_aside == dropped, "the session was saved with the set-aside answers"
+
+        # The review lists them; the results name them; changing back restores them.
+        await pilot.press("v")
+        assert isinstance(app.screen, Review)
+        assert "Set aside" in static_text(app.screen, "#review-aside")
+        await pilot.press("escape")
+        await pilot.press("s")
+        await pilot.pause()
+        assert "Set aside" in static_text(app.screen, "#answers")
+        await pilot.press("b")
+        await pilot.pause()
+        while app.walk.position != question_id:
+            await pilot.press("left")
+            await pilot.pause()
+        app.screen.query_one(ChoiceList).highlighted = choices.index(old)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.walk.set_aside == []
+        assert all(app.walk.is_answered(item) for item in dropped)
+
+
+async def test_cancelling_a_rerouting_change_keeps_the_answer(bank):
+    question_id, old, new, dropped = first_dropping_change(bank)
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        while app.walk.position != question_id:
+            await answer_current(pilot, app)
+        choices = [choice.id for choice in bank.questions[question_id].choices]
+        app.screen.query_one(ChoiceList).highlighted = choices.index(old)
+        await pilot.press("enter", "u", "left", "left")
+        await pilot.pause()
+        app.screen.query_one(ChoiceList).highlighted = choices.index(new)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("enter")  # the focused button is "Keep my answer"
+        await pilot.pause()
+        assert app.walk.answers.answers[question_id] == old
+        assert app.walk.set_aside == []
+
+
+async def test_resume_after_restart(bank):
+    first = GuideApp(bank)
+    async with first.run_test() as pilot:
+        await pilot.press("n", "2", "enter")
+        await pilot.press("n")
+        await pilot.press(*"checked with the lead")
+        await pilot.press("escape", "u")
+        await pilot.pause()
+        position = first.walk.position
+        answers = dict(first.walk.answers.answers)
+        await pilot.press("ctrl+q")
+    assert first.return_code == 0
+
+    second = GuideApp(bank)
+    async with second.run_test() as pilot:
+        menu = second.screen.query_one("#menu", OptionList)
+        assert "Resume" in str(menu.get_option_at_index(menu.highlighted).prompt)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(second.screen, QuestionScreen)
+        assert second.walk.position == position
+        assert second.walk.answers.answers == answers
+        assert any(note == "checked with the lead" for note in second.walk.answers.notes.values())
+
+
+async def test_quit_asks_only_when_something_is_unsaved(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter", "n")
+        await pilot.press(*"half a thought")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm), "a typed note is not saved yet"
+        await pilot.press("escape")
+        app.screen.query_one("#note", Input).value = ""
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_new_design_over_a_saved_one_asks_first(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter")
+        app.pop_screen()
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        await pilot.click("#yes")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+        assert app.walk.answers.answers == {}
+        assert load_session(bank).answers.answers == {}
+
+
+async def test_unreadable_session_is_reported_not_fatal(bank, guide_home):
+    guide_home.mkdir()
+    session_path().write_text("answers: [\n")
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        error = static_text(app.screen, "#start-error")
+        assert "session.yaml:2" in error
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+    assert (guide_home / "session.yaml.broken").read_text() == "answers: [\n"
+
+
+async def test_worked_example_is_read_only_and_can_be_copied(bank):
+    name = "dr-screening"
+    preset = read_answers(bank.cases()[name], bank)
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("p")
+        picker = app.screen.query_one("#preset-list", OptionList)
+        picker.highlighted = list(bank.cases()).index(name)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.walk.read_only
+        assert "Worked example" in static_text(app.screen, "#banner")
+        await pilot.press("3", "u")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.walk.answers.answers == preset.answers, "nothing in a worked example changes"
+        assert app.walk.position == app.walk.path[1], "Enter steps on"
+        assert not session_path().exists()
+        await pilot.press("c")
+        await pilot.pause()
+        assert not app.walk.read_only
+        assert load_session(bank).answers.answers == preset.answers
+
+
+async def test_learn_view_teaches_the_five_elements(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("l")
+        assert isinstance(app.screen, LearnScreen)
+        element = list(bank.elements.values())[1]
+        await pilot.press("down")
+        text = static_text(app.screen, "#learn-text")
+        assert element.name in text
+        assert " ".join(element.examples[0].split())[:40] in text
+        assert " ".join(element.teaching.split())[:40] in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, LearnScreen)
+
+
+async def test_help_and_themes(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        assert "ctrl+q" in static_text(app.screen, "#help-body Static")
+        await pilot.press("escape")
+        await pilot.press("n", "question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        theme = app.theme
+        await pilot.press("ctrl+t")
+        assert app.theme == (LIGHT if theme == DARK else DARK)
+        await pilot.press("ctrl+t")
+        assert app.theme == theme
+
+
+async def test_resizing_to_60x20_collapses_the_reasoning_and_back(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n", "enter")
+        panel = app.screen.query_one("#reasoning")
+        strip = app.screen.query_one("#strip")
+        assert panel.display and not strip.display
+        await pilot.resize_terminal(60, 20)
+        await pilot.pause()
+        assert not panel.display and strip.display
+        assert "A:" in static_text(app.screen, "#strip"), "priorities stay visible in one line"
+        await pilot.press("p")
+        await pilot.pause()
+        assert panel.display and not app.screen.query_one("#question-pane").display
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.screen.query_one("#question-pane").display
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert panel.display and not strip.display
+        assert app.screen.query_one(ChoiceList).region.right <= panel.region.x, "side by side, no overlap"
+
+
+async def test_multiple_choice_ticks_with_space_and_numbers(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        while app.walk.question.kind != "multiple":
+            await answer_current(pilot, app)
+        question = app.walk.question
+        await pilot.press("1", "down", "space")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.walk.answers.answers[question.id] == [question.choices[0].id, question.choices[1].id]
+        assert app.walk.question.kind == "text"
+        await pilot.press("escape", "left", "u")
+        await pilot.pause()
+        assert app.walk.answers.answers[question.id] == [UNSURE]
+
+
+async def test_hostile_text_shows_inert(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "n")
+        await pilot.press(*"[bold]x[/bold] [link=http://evil]y[/link]")
+        await pilot.press("escape", "enter")
+        await pilot.pause()
+        await pilot.press("v")
+        await pilot.pause()
+        await pilot.press("escape", "left")
+        await pilot.pause()
+        assert app.screen.query_one("#note", Input).value == "[bold]x[/bold] [link=http://evil]y[/link]"
+        await pilot.press("s")
+        await pilot.pause()
+        assert "note: [bold]x[/bold] [link=http://evil]y[/link]" in static_text(app.screen, "#answers")
+
+
+async def test_command_palette_offers_jump_export_and_theme(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter", "enter")
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Export the design document" in titles
+        assert "Light or dark theme" in titles
+        jump = next(command for command in app.get_system_commands(app.screen) if command.title.startswith("Jump to question 1:"))
+        jump.callback()
+        await pilot.pause()
+        assert app.walk.position == app.walk.path[0]
+
+
+def test_run_app_uses_the_bank_option(bank_copy, monkeypatch):
+    from guide.tui import app as tui_app
+
+    opened = []
+    monkeypatch.setattr(tui_app.GuideApp, "run", lambda self: opened.append(self.bank.directory))
+    assert tui_app.run_app(argparse.Namespace(bank=bank_copy)) == 0
+    assert opened == [bank_copy]
