@@ -219,7 +219,8 @@ def front_matter(text: str) -> tuple[str, int]:
         return "", 0
     for end, line in enumerate(lines[1:], start=1):
         if line.rstrip("\r") == "---":
-            return "\n".join(lines[1:end]), 1
+            # Keep the last line's break: a literal block at the end of the front matter ends with it.
+            return "".join(line + "\n" for line in lines[1:end]), 1
     return "", 0
 
 

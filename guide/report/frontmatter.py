@@ -18,6 +18,8 @@ from guide.model import AnswersFile, Review
 
 # YAML 1.1 booleans, including the one-letter forms PyYAML itself does not resolve but other readers do.
 _YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
+# Line breaks YAML knows besides "\n"; in a plain or literal scalar they would come back as "\n" or vanish.
+_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
 
 
 class _FrontMatterDumper(yaml.SafeDumper):
@@ -27,6 +29,8 @@ class _FrontMatterDumper(yaml.SafeDumper):
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     if _YAML11_BOOL.match(value):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
+    if _OTHER_BREAKS.search(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
     # PyYAML falls back to a quoted style by itself when a literal block cannot hold the text exactly.
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)

@@ -21,6 +21,8 @@ from guide.report.markdown import markdown_document
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 SUMMARY_SECTION = "Summary"
+# Sections whose subsections a printed page must not split; elsewhere (long answer tables) they may.
+CARD_SECTIONS = ("Element priorities", "Method families")
 PATH_SECTION = "Decision path"
 SAFE_LINK_PREFIXES = ("https://", "http://", "#")
 
@@ -77,7 +79,7 @@ def _html(content: str) -> Token:
 
 
 def _arrange(tokens: list[Token], chart: str) -> list[Token]:
-    """Wrap every third-level section in a card, put the chart after the summary table, mark the path list."""
+    """Wrap third-level sections (as cards where they must not split), add the chart, mark the path list."""
     arranged: list[Token] = []
     section = ""
     in_card = False
@@ -90,7 +92,7 @@ def _arrange(tokens: list[Token], chart: str) -> list[Token]:
             if token.tag == "h2":
                 section = _plain_text(tokens[index + 1])
             else:
-                arranged.append(_html('<section class="card">'))
+                arranged.append(_html('<section class="card">' if section in CARD_SECTIONS else "<section>"))
                 in_card = True
         if token.type == "ordered_list_open" and section == PATH_SECTION and token.level == 0:
             token.attrSet("class", "path")

@@ -118,14 +118,11 @@ def _bank_change(change: BankChange, bank: Bank) -> str:
                      f"(content hash `{md(change.from_hash or '')}`, now `{change.to_hash}`): rules, weights or "
                      "wording may differ.")
     if change.migrated:
-        lines += ["", f"The bank's migration from version {md(change.from_version or '')} was applied:"]
-        if change.renamed:
-            lines += ["", *(f"- `{md(old)}` is now `{md(new)}`"
-                            + (f": {md(bank.questions[new].prompt)}" if new in bank.questions else "")
-                            for old, new in change.renamed.items())]
-        if change.removed:
-            lines += ["", *(f"- `{md(question)}` was removed; an answer to it no longer counts"
-                            for question in change.removed)]
+        # Question ids are identifiers ([a-z0-9_-]), safe inside code spans as they are.
+        lines += ["", f"The bank's migration from version {md(change.from_version or '')} was applied:", ""]
+        lines += [f"- `{old}` is now `{new}`" + (f": {md(bank.questions[new].prompt)}" if new in bank.questions else "")
+                  for old, new in change.renamed.items()]
+        lines += [f"- `{question}` was removed; an answer to it no longer counts" for question in change.removed]
         if change.note:
             lines += ["", md(change.note)]
     elif change.from_version not in (None, change.to_version) and change.from_bank_id in (None, change.to_bank_id):
@@ -182,7 +179,8 @@ def _summary(result: Result, bank: Bank) -> str:
         covered = [element.id for element in result.elements
                    if element.level == _top_target_level(result, bank) and element.id not in result.uncovered]
         if covered:
-            lines[-1] += " Together they cover " + ", ".join(element_label(bank, e) for e in covered) + "."
+            subject = "Together they cover" if len(result.complementary) > 1 else "It covers"
+            lines[-1] += f" {subject} " + ", ".join(element_label(bank, e) for e in covered) + "."
     if result.uncovered:
         lines += ["", "**Not covered by any available family:** "
                   + ", ".join(element_label(bank, element_id) for element_id in result.uncovered)
@@ -195,8 +193,9 @@ def _summary(result: Result, bank: Bank) -> str:
     else:
         lines += ["", "No method family passes the constraints given in the answers."]
     if result.open_questions:
-        lines += ["", f"**Open questions:** {len(result.open_questions)} answers are unsure or missing; "
-                  "they lower confidence and are listed under *Open questions*."]
+        count = len(result.open_questions)
+        lines += ["", f"**Open questions:** {count} {'answer is' if count == 1 else 'answers are'} unsure or "
+                  "missing, which lowers confidence; see *Open questions*."]
     return "\n".join(lines)
 
 
@@ -225,7 +224,7 @@ def _use_case(result: Result, bank: Bank) -> str:
             lines += [md_block(record.labels[0], "> "), ""]
     for record in records:
         if record.kind != "text":
-            lines.append(f"- {md(record.prompt)} {_answer_text(record)}")
+            lines.append(f"- {md(record.prompt)} **{_answer_text(record)}**")
     return "\n".join(lines)
 
 
@@ -410,7 +409,8 @@ def _answers(result: Result, bank: Bank) -> str:
 def _decision_path(result: Result, bank: Bank) -> str:
     lines = ["## Decision path", "", "The questions in the order they were asked; each answer chose the next question.", ""]
     for number, record in enumerate(result.answers, start=1):
-        lines.append(f"{number}. `{record.question}`: {_answer_text(record)}")
+        answer = _answer_text(record) if record.kind != "text" else "*free text, see Answers*"
+        lines.append(f"{number}. `{record.question}`: {answer}")
     fired = sorted({item.rule for element in result.elements for item in element.evidence}
                    | {item.rule for method in result.methods for item in method.evidence},
                    key=list(bank.rules).index)

@@ -1,0 +1,181 @@
+"""HTML and JSON design documents: same content as the Markdown, inert, self-contained, schema-valid."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import jsonschema
+import pytest
+from markdown_it import MarkdownIt
+
+from guide.bank import load_bank, read_answers
+from guide.engine import evaluate
+from guide.report import FORMATS
+from guide.schemas import SCHEMA_DIR
+
+from .conftest import CASES, FIXED_DATE, run_guide
+from .test_roundtrip import make_document
+
+
+class Page(HTMLParser):
+    """Collects tags, attributes and the visible text of selected parts of an HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.open: list[str] = []
+        self.text: dict[str, list[str]] = {"main": [], "figure": [], "svg-text": []}
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self.open.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        while self.open:
+            if self.open.pop() == tag:
+                break
+
+    def handle_data(self, data):
+        if "figure" in self.open:
+            self.text["figure"].append(data)
+            if "text" in self.open:
+                self.text["svg-text"].append(data)
+        elif "main" in self.open:
+            self.text["main"].append(data)
+
+
+def parse(html: str) -> Page:
+    page = Page()
+    page.feed(html)
+    page.close()
+    return page
+
+
+def words(parts: list[str]) -> str:
+    return " ".join(" ".join(parts).split())
+
+
+def body_of(markdown: str) -> str:
+    return markdown.split("\n---\n", 1)[1]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_html_says_what_the_markdown_says(bank, case):
+    markdown = make_document(bank, bank.cases()[case])
+    page = parse(make_document(bank, bank.cases()[case], "html"))
+    expected = parse("<main>" + MarkdownIt("commonmark").enable("table").render(body_of(markdown)) + "</main>")
+    assert words(page.text["main"]) == words(expected.text["main"])
+    assert words(page.text["main"])  # not vacuous
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_html_is_self_contained_and_runs_nothing(bank, case):
+    html = make_document(bank, bank.cases()[case], "html")
+    page = parse(html)
+    tags = {tag for tag, _ in page.tags}
+    assert not tags & {"script", "iframe", "object", "embed", "link", "img", "base", "form", "frame", "audio", "video"}
+    for tag, attributes in page.tags:
+        assert not [name for name in attributes if name.startswith("on")], tag
+        for name in ("src", "href", "xlink:href", "action", "srcset"):
+            value = attributes.get(name)
+            assert value is None or value.startswith("#"), (tag, name, value)
+    assert "url(" not in html and "@import" not in html
+    csp = [attributes["content"] for tag, attributes in page.tags
+           if tag == "meta" and attributes.get("http-equiv") == "Content-Security-Policy"]
+    assert csp and csp[0].startswith("default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+    # The policy must come before anything it governs.
+    assert html.index("Content-Security-Policy") < html.index("<style>")
+
+
+def test_html_chart_shows_every_element_with_its_level_in_words(bank):
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    result = evaluate(bank, answers)
+    page = parse(make_document(bank, bank.cases()["dr-screening"], "html"))
+    chart = page.text["svg-text"]
+    for element in result.elements:
+        assert f"{element.name} ({element.short})" in chart
+        assert f"{element.level_label} · {element.score:g}" in chart
+    bars = [attributes for tag, attributes in page.tags if tag == "rect"]
+    assert len(bars) == len(result.elements)
+
+
+def test_html_print_layout_keeps_method_cards_whole(bank):
+    html = make_document(bank, bank.cases()["breast-cancer-detection"], "html")
+    page = parse(html)
+    cards = [attributes for tag, attributes in page.tags if tag == "section" and attributes.get("class") == "card"]
+    answers = read_answers(bank.cases()["breast-cancer-detection"], bank)
+    result = evaluate(bank, answers)
+    assert len(cards) >= len(result.elements) + len(result.complementary)
+    assert re.search(r"\.card\s*\{[^}]*break-inside:\s*avoid", html)
+    assert "@media print" in html
+    assert [attributes for tag, attributes in page.tags if tag == "ol" and attributes.get("class") == "path"]
+
+
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)> [click](javascript:alert(3)) " \
+          "<a href='javascript:alert(4)'>x</a> ]]></text><script>alert(5)</script> https://example.org javascript:alert(6)"
+
+
+def hostile_answers(tmp_path: Path) -> Path:
+    path = tmp_path / "hostile.yaml"
+    text = json.dumps({
+        "title": HOSTILE[:300], "description": HOSTILE, "reading": HOSTILE,
+        "answers": {"task": "detection", "use_case_summary": HOSTILE},
+        "notes": {"task": HOSTILE},
+        "review": {"reviewer": "<b>Eve</b>", "decision": "rejected", "comments": HOSTILE + "\n</style><script>x</script>"},
+    })
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_hostile_user_and_bank_text_stays_text(bank_copy, tmp_path):
+    elements = bank_copy / "elements.yaml"
+    text = elements.read_text(encoding="utf-8")
+    elements.write_text(text.replace("name: Localization", "name: 'Localization </text><script>alert(7)</script> &amp;'"),
+                        encoding="utf-8")
+    hostile_bank = load_bank(bank_copy)
+    html = make_document(hostile_bank, hostile_answers(tmp_path), "html")
+    page = parse(html)
+    assert "script" not in {tag for tag, _ in page.tags}
+    assert "<b>" not in html and "<img" not in html
+    assert not [attributes for tag, attributes in page.tags if tag == "a" and not attributes["href"].startswith("#")]
+    assert "javascript:" not in " ".join(str(value) for _, attributes in page.tags for value in attributes.values())
+    # The text is still there, for a reviewer to read.
+    assert "Localization </text><script>alert(7)</script> &amp; (L)" in page.text["svg-text"]
+    assert HOSTILE.split(" [click]")[0] in words(page.text["main"])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_json_validates_against_the_committed_schema_and_holds_the_full_result(bank, case):
+    data = json.loads(make_document(bank, bank.cases()[case], "json"))
+    schema = json.loads((SCHEMA_DIR / "design-document.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(data)
+    answers = read_answers(bank.cases()[case], bank)
+    assert data["result"] == evaluate(bank, answers).model_dump(mode="json")
+    assert data["answers_file"]["answers"] == answers.answers
+    assert (data["date"], data["answers_file"]["bank_version"]) == (FIXED_DATE, bank.meta.version)
+    assert data["bank_change"] is None
+
+
+def test_the_committed_schema_rejects_a_document_missing_its_result(bank):
+    data = json.loads(make_document(bank, bank.cases()["dr-screening"], "json"))
+    del data["result"]["elements"]
+    schema = json.loads((SCHEMA_DIR / "design-document.schema.json").read_text(encoding="utf-8"))
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(data)
+
+
+def test_run_offers_every_format_on_the_command_line(tmp_path):
+    assert FORMATS == ("md", "html", "json")
+    for format in FORMATS:
+        out = tmp_path / f"design.{format}"
+        result = run_guide("run", "--case", "brain-encoding", "--date", FIXED_DATE, "--format", format, "--out", str(out))
+        assert result.returncode == 0, result.stderr
+        assert out.stat().st_size > 10_000
+    assert json.loads((tmp_path / "design.json").read_text(encoding="utf-8"))["document"] == "guide-design-document"
+    assert (tmp_path / "design.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

@@ -1,0 +1,241 @@
+"""A Markdown design document carries its answers: re-running it reproduces it byte for byte."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from guide.bank import bank_change, front_matter as split_front_matter, load_bank, read_answers
+from guide.engine import evaluate
+from guide.model import AnswersFile, Review
+from guide.report import document_date, render
+from guide.report.frontmatter import document_answers, front_matter
+from guide.source import GuideError
+
+from .conftest import CASES, FIXED_DATE, run_guide
+
+
+def make_document(bank, path: Path, format: str = "md", date: str | None = FIXED_DATE) -> str:
+    answers = read_answers(path, bank)
+    return render(format, evaluate(bank, answers), bank, answers, document_date(answers, date))
+
+
+def rerun(bank, document: str, tmp_path: Path, name: str = "design.md", date: str | None = None) -> str:
+    path = tmp_path / name
+    path.write_text(document, encoding="utf-8")
+    return make_document(bank, path, date=date)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_rerunning_a_preset_document_reproduces_it_byte_for_byte(bank, case, tmp_path):
+    first = make_document(bank, bank.cases()[case])
+    second = rerun(bank, first, tmp_path)
+    assert second == first
+    assert rerun(bank, second, tmp_path, "again.md") == first
+
+
+def test_the_command_line_round_trip(tmp_path):
+    design = tmp_path / "design.md"
+    assert run_guide("run", "--case", "dr-screening", "--date", FIXED_DATE, "--out", str(design)).returncode == 0
+    again = run_guide("run", "--answers", str(design))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == design.read_text(encoding="utf-8")
+
+
+def test_front_matter_holds_everything_the_answers_file_has(bank):
+    document = make_document(bank, bank.cases()["dr-screening"])
+    text, _ = split_front_matter(document)
+    data = yaml.safe_load(text)  # a plain YAML 1.1 reader, as other tools would use
+    original = read_answers(bank.cases()["dr-screening"], bank)
+    assert data["answers"] == original.answers
+    assert data["notes"] == original.notes
+    assert data["title"] == original.title
+    assert (data["date"], data["bank_id"], data["bank_version"], data["bank_hash"]) == (
+        FIXED_DATE, bank.meta.id, bank.meta.version, bank.content_hash)
+    assert data["review"] == {"reviewer": None, "date": None, "decision": "pending", "comments": None}
+
+
+def test_date_comes_from_the_front_matter_unless_overridden(bank, tmp_path):
+    first = make_document(bank, bank.cases()["brain-encoding"], date="2025-03-04")
+    assert "date: '2025-03-04'" in first
+    assert rerun(bank, first, tmp_path) == first
+    moved = rerun(bank, first, tmp_path, date="2026-06-30")
+    assert "date: '2026-06-30'" in moved and "| Date | 2026-06-30 |" in moved
+
+
+def test_editing_an_answer_in_the_front_matter_updates_the_document(bank, tmp_path):
+    first = make_document(bank, bank.cases()["dr-screening"])
+    assert "  model_role: triage\n" in first
+    edited = first.replace("  model_role: triage\n", "  model_role: autonomous\n")
+    updated = rerun(bank, edited, tmp_path)
+    assert updated != first
+    # The instructor notes of this preset say so: an autonomous screening model needs model transparency.
+    assert "| Model transparency (T) | **Essential** |" in updated
+    assert "| Model transparency (T) | **Essential** |" not in first
+    assert rerun(bank, updated, tmp_path, "again.md") == updated
+
+
+REVIEW = """review:
+  reviewer: Dr. Ada O'Neill
+  date: '2026-02-01'
+  decision: changes-requested
+  comments: |-
+    Localization is right, but:
+    ---
+    - the evaluation plan needs a reader study
+    <script>alert(1)</script> *not emphasis*
+"""
+
+
+def reviewed(document: str) -> str:
+    start = document.index("review:\n")
+    end = document.index("\n---\n", start)
+    return document[:start] + REVIEW + document[end + 1:]
+
+
+def test_review_fields_survive_a_rerun_and_show_in_every_format(bank, tmp_path):
+    document = reviewed(make_document(bank, bank.cases()["breast-cancer-detection"]))
+    path = tmp_path / "design.md"
+    path.write_text(document, encoding="utf-8")
+    answers = read_answers(path, bank)
+    assert answers.review == Review(reviewer="Dr. Ada O'Neill", date="2026-02-01", decision="changes-requested",
+                                    comments="Localization is right, but:\n---\n- the evaluation plan needs a "
+                                             "reader study\n<script>alert(1)</script> *not emphasis*")
+    again = make_document(bank, path)
+    assert split_front_matter(again) == split_front_matter(document)
+    assert rerun(bank, again, tmp_path, "again.md") == again
+    assert "| Decision | **changes requested** |" in again and "| Reviewer | Dr. Ada O'Neill |" in again
+    assert "> \\<script\\>alert(1)\\</script\\> \\*not emphasis\\*" in again
+    html = make_document(bank, path, "html")
+    assert "Dr. Ada O&#x27;Neill" in html or "Dr. Ada O'Neill" in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script" not in html
+    data = json.loads(make_document(bank, path, "json"))
+    assert data["answers_file"]["review"]["decision"] == "changes-requested"
+    assert data["answers_file"]["review"]["comments"] == answers.review.comments
+
+
+def test_strings_yaml_1_1_reads_as_booleans_stay_strings(bank, tmp_path):
+    answers = AnswersFile(title="no", answers={"task": "detection", "use_case_summary": "yes"}, notes={"task": "off"})
+    text = front_matter(document_answers(answers, bank, FIXED_DATE))
+    data = yaml.safe_load(text.strip().strip("-"))
+    assert data["title"] == "no" and data["answers"]["use_case_summary"] == "yes" and data["notes"]["task"] == "off"
+
+
+# Any text a user can type survives the front matter exactly (control characters and all).
+typed_text = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=120)
+TRICKY_PIECES = ["\n", "\n---\n", "---", "...", "  ", "#", ": ", "- ", "'", '"', "|", ">", "\r", "\r\n", "\x85",
+                 "\u2028", "\ufeff", "\t", "\x00", "\x1b[31m", "no", "2026-01-01", "&a", "*a", "!!python/object"]
+line_text = st.lists(st.characters(blacklist_categories=("Cs",)) | st.sampled_from(TRICKY_PIECES),
+                     min_size=1, max_size=40).map("".join)
+
+
+@functools.cache
+def builtin_bank():
+    return load_bank()
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(title=typed_text.filter(lambda text: len(text) <= 300), note=line_text, comments=line_text,
+       summary=line_text.filter(str.strip))
+def test_any_text_survives_the_front_matter(tmp_path, title, note, comments, summary):
+    bank = builtin_bank()
+    answers = AnswersFile(title=title, answers={"task": "detection", "use_case_summary": summary},
+                          notes={"task": note}, review=Review(reviewer="R", comments=comments))
+    carried = document_answers(answers, bank, FIXED_DATE)
+    path = tmp_path / "design.md"
+    path.write_text(front_matter(carried) + "# body\n", encoding="utf-8", newline="")
+    assert read_answers(path, bank) == carried
+
+
+def test_a_document_of_the_current_bank_reports_no_bank_change(bank):
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    assert bank_change(document_answers(answers, bank, FIXED_DATE), bank) is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Bank versions and migrations.
+
+
+def migrated_bank(directory: Path, *, with_migration: bool = True) -> Path:
+    """Version 1.1.0 of the bank: `model_role` renamed to `role_of_model`, `other_constraints` removed."""
+    for path in directory.rglob("*.yaml"):
+        text = path.read_text(encoding="utf-8")
+        if path.parent.name != "cases":
+            path.write_text(text.replace("model_role", "role_of_model"), encoding="utf-8")
+    flow = directory / "flow" / "5-constraints.yaml"
+    data = yaml.safe_load(flow.read_text(encoding="utf-8"))
+    data["questions"] = [question for question in data["questions"] if question["id"] != "other_constraints"]
+    for question in data["questions"]:
+        for branch in question["next"]:
+            if branch["goto"] == "other_constraints":
+                branch["goto"] = "end"
+    flow.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    meta = directory / "bank.yaml"
+    migration = ('migrations:\n  - from_version: "1.0.0"\n    renamed: {model_role: role_of_model}\n'
+                 '    removed: [other_constraints]\n    note: The role question was renamed; free-text '
+                 'constraints moved to notes.\n') if with_migration else "migrations: []\n"
+    text = meta.read_text(encoding="utf-8").replace('version: "1.0.0"', 'version: "1.1.0"')
+    meta.write_text(text.replace("migrations: []\n", migration), encoding="utf-8")
+    return directory
+
+
+def test_a_document_made_with_an_older_bank_is_migrated_and_says_what_changed(bank, bank_copy, tmp_path):
+    old = make_document(bank, bank.cases()["dr-screening"])
+    assert "  other_constraints: " in old and "  model_role: triage" in old
+    new_bank = load_bank(migrated_bank(bank_copy))
+    assert new_bank.meta.version == "1.1.0"
+    path = tmp_path / "old.md"
+    path.write_text(old, encoding="utf-8")
+    answers = read_answers(path, new_bank)
+    assert answers.answers["role_of_model"] == "triage"
+    assert "model_role" not in answers.answers and "other_constraints" not in answers.answers
+    assert answers.notes["role_of_model"].startswith("Read here as triage")
+
+    migrated = make_document(new_bank, path)
+    assert "## Question bank changed" in migrated
+    assert "made with version 1.0.0 of the question bank; this document uses version 1.1.0" in migrated
+    assert "- `model_role` is now `role_of_model`" in migrated
+    assert "- `other_constraints` was removed" in migrated
+    assert "The role question was renamed" in migrated
+    assert "  role_of_model: triage\n" in migrated and "bank_version: 1.1.0\n" in migrated
+    assert "other_constraints" not in split_front_matter(migrated)[0]
+    # The body is the old design read with the new bank: same priorities, since only names changed.
+    assert migrated.split("## Summary")[1].replace("role_of_model", "model_role").split("## Answers")[0] \
+        == old.split("## Summary")[1].split("## Answers")[0]
+
+    settled = rerun(new_bank, migrated, tmp_path, "settled.md")
+    assert "## Question bank changed" not in settled
+    assert rerun(new_bank, settled, tmp_path, "again.md") == settled
+    data = json.loads(make_document(new_bank, path, "json"))
+    assert data["bank_change"]["renamed"] == {"model_role": "role_of_model"}
+    assert data["bank_change"]["from_version"] == "1.0.0" and data["bank_change"]["to_version"] == "1.1.0"
+
+
+def test_without_a_migration_an_answer_to_a_renamed_question_is_a_clear_error(bank, bank_copy, tmp_path):
+    path = tmp_path / "old.md"
+    path.write_text(make_document(bank, bank.cases()["dr-screening"]), encoding="utf-8")
+    new_bank = migrated_bank(bank_copy, with_migration=False)
+    result = run_guide("run", "--bank", str(new_bank), "--answers", str(path))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert "unknown question 'model_role'" in result.stderr
+    assert "made with bank version 1.0.0; this bank is version 1.1.0 and lists no migration" in result.stderr
+    assert f"{path}:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_renamed_question_given_under_both_names_is_an_error(bank, bank_copy, tmp_path):
+    new_bank = load_bank(migrated_bank(bank_copy))
+    path = tmp_path / "both.yaml"
+    path.write_text('bank_version: "1.0.0"\nanswers:\n  model_role: triage\n  role_of_model: autonomous\n',
+                    encoding="utf-8")
+    with pytest.raises(GuideError) as error:
+        read_answers(path, new_bank)
+    assert str(error.value) == (f"{path}:3: answers.model_role: 'model_role' was renamed to 'role_of_model', "
+                                "which is also given")
+
