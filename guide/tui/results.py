@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 
 from guide.bank import Bank
 from guide.model import MethodResult, Result
-from guide.tui.widgets import bar, clean, evidence_lines, level_fraction
+from guide.tui.widgets import bar, clean, evidence_lines, level_fraction, level_label
 
 STATUS_WORDS = {"recommended": "recommended", "conditional": "with conditions", "excluded": "filtered out"}
 KIND_WORDS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
@@ -88,14 +88,15 @@ class ResultsScreen(Screen):
 
 def priorities(bank: Bank, result: Result) -> Content:
     parts: list = []
+    name_width = max(len(clean(element.name)) for element in result.elements)
+    level_width = max(len(level.label) for level in bank.meta.levels)
     for element in result.elements:
-        span = ""
+        parts += [(f"{element.short} {clean(element.name):<{name_width}} ", "bold"),
+                  f"{bar(level_fraction(bank, element.score))} ", (f"{element.level_label:<{level_width}}", "bold"),
+                  f"  confidence {element.confidence_label} ({element.confidence:.2f})\n"]
         if element.level_range[0] != element.level_range[1]:
-            low, high = (next(level.label for level in bank.meta.levels if level.id == item) for item in element.level_range)
-            span = f"; one uncertain answer could make it {low} to {high}"
-        parts += [(f"{element.short} {clean(element.name)}\n", "bold"),
-                  f"  {bar(level_fraction(bank, element.score))} ", (element.level_label, "bold"),
-                  f"  confidence {element.confidence_label} ({element.confidence:.2f}){span}\n"]
+            low, high = (level_label(bank, item) for item in element.level_range)
+            parts.append((f"  one uncertain answer could make it anything from {low} to {high}\n", "italic"))
     if result.complementary:
         names = ", ".join(clean(bank.methods[method].name) for method in result.complementary)
         parts += [("\nRecommended combination: ", "bold"), names, "\n"]
