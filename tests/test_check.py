@@ -1,0 +1,95 @@
+"""`guide check` in a team's CI: 0 current, 1 stale (with what differs), 2 unusable input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .conftest import FIXED_DATE, run_guide
+
+
+@pytest.fixture
+def design(tmp_path: Path) -> Path:
+    path = tmp_path / "design.md"
+    result = run_guide("run", "--case", "dr-screening", "--date", FIXED_DATE, "--out", str(path))
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def test_a_fresh_document_is_current(design):
+    result = run_guide("check", str(design))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith(f"{design}: current (bank wang2024-mlmi")
+
+
+def test_a_document_with_windows_line_endings_is_still_current(design):
+    design.write_bytes(design.read_bytes().replace(b"\n", b"\r\n"))
+    assert run_guide("check", str(design)).returncode == 0
+
+
+def test_an_answer_edited_in_the_front_matter_makes_the_document_stale(design):
+    design.write_text(design.read_text(encoding="utf-8").replace("model_role: triage", "model_role: autonomous"),
+                      encoding="utf-8")
+    result = run_guide("check", str(design))
+    assert result.returncode == 1
+    assert f"{design}: stale" in result.stdout
+    assert "Summary (" in result.stdout and "Element priorities (" in result.stdout
+    assert "+| Model transparency (T) | **Essential**" in result.stdout
+    assert f"update it with: guide run --answers {design} --out {design}" in result.stdout
+    fixed = run_guide("run", "--answers", str(design), "--out", str(design))
+    assert fixed.returncode == 0
+    assert run_guide("check", str(design)).returncode == 0
+
+
+def test_a_hand_edited_body_is_stale(design):
+    design.write_text(design.read_text(encoding="utf-8").replace("## Summary", "## Summary\n\nWe decided otherwise."),
+                      encoding="utf-8")
+    result = run_guide("check", str(design))
+    assert result.returncode == 1
+    assert "sections that differ: Summary (2 lines)" in result.stdout and "    -We decided otherwise." in result.stdout
+
+
+def test_a_changed_bank_makes_the_document_stale_and_says_how(design, bank, bank_copy):
+    rules = bank_copy / "rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    assert "weight: 2\n" in text
+    rules.write_text(text.replace("weight: 2\n", "weight: 3\n", 1), encoding="utf-8")
+    result = run_guide("check", "--bank", str(bank_copy), str(design))
+    assert result.returncode == 1
+    assert f"content hash {bank.content_hash} → " in result.stdout
+
+
+def test_several_documents_exit_with_the_worst_status(design, tmp_path):
+    stale = tmp_path / "stale.md"
+    stale.write_text(design.read_text(encoding="utf-8").replace("| Date | 2026-01-15 |", "| Date | yesterday |"),
+                     encoding="utf-8")
+    result = run_guide("check", str(design), str(stale))
+    assert result.returncode == 1
+    assert [line.split(": ")[1].split()[0] for line in result.stdout.splitlines() if not line.startswith(" ")] == [
+        "current", "stale"]
+    missing = run_guide("check", str(design), str(tmp_path / "missing.md"))
+    assert missing.returncode == 2
+    assert "current" in missing.stdout and "missing.md" in missing.stderr
+
+
+@pytest.mark.parametrize(("name", "content", "problem"), [
+    ("answers.yaml", "answers:\n  task: detection\n", "guide check reads Markdown design documents (.md)"),
+    ("plain.md", "# Notes\n\nNo front matter here.\n", "no YAML front matter with answers"),
+    ("broken.md", "---\ntitle: x\nanswers:\n  task: [unclosed\n---\n# x\n", "YAML"),
+    ("unknown.md", "---\ntitle: x\nanswers:\n  nosuchquestion: yes\n---\n# x\n", "unknown question 'nosuchquestion'"),
+    ("design.html", "<!DOCTYPE html>", "guide check reads Markdown design documents (.md)"),
+])
+def test_unusable_input_is_a_one_line_error_with_exit_2(tmp_path, name, content, problem):
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    result = run_guide("check", str(path))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"guide: {path}") and result.stderr.count("\n") == 1
+    assert problem in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_question_error_names_its_line(tmp_path):
+    path = tmp_path / "unknown.md"
+    path.write_text("---\ntitle: x\nanswers:\n  nosuchquestion: 'yes'\n---\n# x\n", encoding="utf-8")
+    assert run_guide("check", str(path)).stderr.startswith(f"guide: {path}:4: answers.nosuchquestion:")
