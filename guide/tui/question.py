@@ -28,7 +28,7 @@ class QuestionScreen(Screen):
         Binding("s", "results", "Results"),
         Binding("h", "toggle_help", "Why?", show=False),
         Binding("p", "toggle_reasoning", "Reasoning", show=False),
-        Binding("c", "copy_example", "Copy to edit", show=False),
+        Binding("c", "copy_example", "Copy to edit"),
         Binding("escape", "leave_field", "Back to choices", show=False),
         *[Binding(key, f"number({index})", show=False) for index, key in enumerate(NUMBER_KEYS)],
     ]
@@ -79,8 +79,10 @@ class QuestionScreen(Screen):
         ))
         banner = self.query_one("#banner", Static)
         if walk.read_only:
-            banner.update(Content.assemble(("Worked example, read-only. ", "bold"), clean(walk.answers.reading),
-                                           " Press c to copy it into a design of your own."))
+            # The reading (whose judgement these answers are) once, at the start; a short reminder after.
+            reading = clean(walk.answers.reading) + " " if question.id == walk.path[0] else ""
+            banner.update(Content.assemble((f"Worked example: {clean(walk.answers.title)}. ", "bold"), reading,
+                                           "Read-only; c copies it into a design of your own."))
         banner.display = walk.read_only
         self.query_one("#prompt", Static).update(Content.styled(clean(question.prompt), "bold"))
         self.query_one("#help", Static).update(clean(question.help))
@@ -279,6 +281,12 @@ class QuestionScreen(Screen):
     def action_results(self) -> None:
         self.save_pending_note()
         self.app.show_results()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A worked example can be read and copied, not answered; the footer shows only what works.
+        if action == "copy_example":
+            return self.walk.read_only
+        return not (self.walk.read_only and action in ("unsure", "note", "number"))
 
     def action_copy_example(self) -> None:
         if self.walk.read_only:

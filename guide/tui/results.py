@@ -25,7 +25,7 @@ class ResultsScreen(Screen):
         Binding("e", "export", "Export"),
         Binding("b", "questions", "Questions"),
         Binding("v", "review", "Review"),
-        Binding("c", "copy_example", "Copy to edit", show=False),
+        Binding("c", "copy_example", "Copy to edit"),
     ]
 
     def __init__(self, walk) -> None:
@@ -37,11 +37,14 @@ class ResultsScreen(Screen):
         bank, result = self.walk.bank, self.result
         title = Content.assemble(("Results: ", "bold"), clean(result.title))
         if self.walk.read_only:
-            title = Content.assemble(title, " · worked example (c: copy to edit)")
+            title = Content.assemble(title, " · worked example")
         yield Static(title, id="results-title")
         with TabbedContent(id="tabs"):
             with TabPane("Priorities", id="tab-priorities"):
                 with VerticalScroll():
+                    if self.walk.answers.reading:
+                        yield Static(Content.assemble(("Whose reading: ", "italic"), clean(self.walk.answers.reading)),
+                                     id="results-reading")
                     yield Static(priorities(bank, result), id="priorities")
             with TabPane("Methods", id="tab-methods"):
                 with Horizontal(id="methods-body"):
@@ -80,6 +83,10 @@ class ResultsScreen(Screen):
 
     def action_review(self) -> None:
         self.app.action_review()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # "Copy to edit" exists only for a worked example; hide it from the footer otherwise.
+        return self.walk.read_only if action == "copy_example" else True
 
     def action_copy_example(self) -> None:
         if self.walk.read_only:
