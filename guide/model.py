@@ -164,9 +164,11 @@ class BankMeta(Strict):
     complementary_max: int = Field(default=3, ge=1, le=10)
     migrations: list[Migration] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _levels_descend(self) -> BankMeta:
-        *graded, last = self.levels
+    @field_validator("levels")
+    @classmethod
+    def _levels_descend(cls, levels: list[Level]) -> list[Level]:
+        # A field validator, so an error names `levels` and its line rather than the whole file.
+        *graded, last = levels
         if any(level.min_score is None for level in graded):
             raise ValueError("every level but the last needs min_score")
         if last.min_score is not None:
@@ -174,7 +176,7 @@ class BankMeta(Strict):
         scores = [level.min_score for level in graded]
         if scores != sorted(scores, reverse=True) or len(set(scores)) != len(scores):
             raise ValueError("levels must be listed from highest min_score to lowest, without ties")
-        return self
+        return levels
 
 
 class EvaluationItem(Strict):

@@ -7,6 +7,7 @@ place that decides what a hostile or malformed file can do: nothing but fail wit
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,18 @@ _FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 class _SafeLoader(_FastLoader):  # type: ignore[misc, valid-type]
     """SafeLoader (libyaml where available) that keeps `no`/`yes`/`on`/`off` and dates as strings."""
+
+    def construct_mapping(self, node, deep=False):  # type: ignore[override]
+        # YAML lets a later key silently replace an earlier one; in a bank or answers file that
+        # hides a mistake (two answers to one question), so it is an error on the second key.
+        seen: set[tuple[str, str]] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                if (key_node.tag, key_node.value) in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key '{one_line(key_node.value, 80)}'", key_node.start_mark)
+                seen.add((key_node.tag, key_node.value))
+        return super().construct_mapping(node, deep)
 
 
 def _refuse_aliases_and_depth(text: str) -> None:
@@ -121,7 +134,7 @@ def parse_yaml(path: str | Path, text: str, line_offset: int = 0) -> YamlDocumen
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
-        problem = error.problem or error.context or "invalid YAML"
+        problem = ", ".join(part for part in (error.context, error.problem) if part) or "invalid YAML"
         if "could not determine a constructor" in problem:
             problem = "tags such as !!python/object are not allowed"
         raise GuideError(path, line, None, f"YAML: {problem}") from None
@@ -154,11 +167,19 @@ def validate(document: YamlDocument, model: type[Model]) -> Model:
 
 
 def error_at(document: YamlDocument, error: ValidationError) -> GuideError:
-    first = error.errors(include_url=False)[0]
+    errors = error.errors(include_url=False)
+    first = errors[0]
+    # A misspelt key is both missing and unknown; the unknown one is where the typo is.
+    missing = [str(item["loc"][-1]) for item in errors
+               if item["type"] == "missing" and item["loc"][:-1] == first["loc"][:-1]]
+    if first["type"] == "missing":
+        first = next((item for item in errors
+                      if item["type"] == "extra_forbidden" and item["loc"][:-1] == first["loc"][:-1]), first)
     loc = tuple(first["loc"])
-    message = first["msg"]
+    message = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
-        message = "unknown key (not allowed here)"
+        close = difflib.get_close_matches(str(loc[-1]), missing, n=1)
+        message = "unknown key (not allowed here)" + (f"; did you mean '{close[0]}'?" if close else "")
     elif first["type"] == "missing":
         message = "required key is missing"
     return GuideError(document.path, document.line_of(loc), describe_loc(document.data, loc), message)

@@ -1,0 +1,383 @@
+"""The bad-input corpus: malformed and hostile bank files, answers files and design documents.
+
+Every case runs the real `guide run` in a child process under a 1 GiB address-space limit and a
+timeout, and must fail the way a user can act on: exit status 2, one line on stderr naming the
+file (and the line, where the file has one) and the problem, no traceback, nothing on stdout, and
+no code from the file executed (the `!!python/object` payloads would create a marker file).
+
+The corpus is generated from a small valid bank (bench/bankgen.py), so each case is one readable
+change to a known-good input.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import resource
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from bench.bankgen import bank_files, dump, write_files
+from tests.conftest import ROOT
+
+MEMORY_LIMIT = 1024 ** 3
+TIME_LIMIT = 60
+BASE = bank_files(12, seed=7, text_share=0.2, elements=3, methods=3, rules=12)
+FLOW = "flow/01.yaml"
+
+Files = dict[str, object]
+A_DIRECTORY = b"<make the target a directory>"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    file: str  # the file the message must name: a bank path, "answers.yaml" or "design.md"
+    # Changes the bank's data in place, or returns the raw content of `file` (str or bytes).
+    # The argument `marker` is a path that code smuggled into the file would create.
+    mutate: Callable[[Files, Path], str | bytes | None]
+    problem: str  # a regular expression the message must match
+    line: str | int | None  # text on the named line, the line number, or None: no line applies
+
+
+def questions(files: Files) -> list[dict]:
+    return files[FLOW]["questions"]  # type: ignore[index]
+
+
+def question(files: Files, kind: str = "single", skip: int = 0) -> dict:
+    return [item for item in questions(files) if item["kind"] == kind][skip]
+
+
+def rules(files: Files) -> list[dict]:
+    return files["rules.yaml"]["rules"]  # type: ignore[index]
+
+
+def methods(files: Files) -> list[dict]:
+    return files["methods.yaml"]["methods"]  # type: ignore[index]
+
+
+def answers(files: Files) -> dict:
+    return copy.deepcopy(files["cases/case-0.yaml"])  # type: ignore[return-value]
+
+
+def payload(marker: Path) -> str:
+    return f'!!python/object/apply:os.system ["touch {marker}"]'
+
+
+def text_of(files: Files, relative: str) -> str:
+    return dump(files[relative])
+
+
+def edit(relative: str, change: Callable[[str, Path], str]) -> Callable[[Files, Path], str]:
+    """A raw-text edit of one generated file."""
+    return lambda files, marker: change(text_of(files, relative), marker)
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    assert old in text, old
+    return text.replace(old, new, 1)
+
+
+def answers_text(change: Callable[[dict], object] | None = None, raw: Callable[[str, Path], str] | None = None):
+    def build(files: Files, marker: Path) -> str:
+        data = answers(files)
+        if change:
+            data = change(data) or data
+        text = dump(data)
+        return raw(text, marker) if raw else text
+    return build
+
+
+def front_matter_document(yaml_text: str) -> str:
+    return f"---\n{yaml_text}---\n\n# A design\n\nBody text.\n"
+
+
+def set_(container: dict, key: str, value: object) -> None:
+    container[key] = value
+
+
+def cycle(files: Files) -> None:
+    flow = questions(files)
+    flow[5]["next"] = [{"goto": flow[2]["id"]}]
+
+
+def duplicate_question(files: Files) -> None:
+    flow = questions(files)
+    copied = copy.deepcopy(flow[3])
+    copied["id"] = flow[1]["id"]
+    copied["next"] = [{"goto": "end"}]
+    flow.append(copied)
+
+
+def duplicate_across_files(files: Files) -> None:
+    flow = questions(files)
+    files["flow/02.yaml"] = {"questions": [dict(copy.deepcopy(flow[4]), next=[{"goto": "end"}])]}
+
+
+def unreachable(files: Files) -> None:
+    flow = questions(files)
+    flow.append({"id": "orphan", "stage": "one", "kind": "text", "prompt": "Nobody asks me?",
+                 "help": "Unreachable.", "next": [{"goto": "end"}]})
+
+
+def deep_block(depth: int) -> str:
+    return "".join(f"{'  ' * level}k{level}:\n" for level in range(depth)) + "  " * depth + "leaf\n"
+
+
+BILLION_LAUGHS = "\n".join(
+    ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},"
+       f"*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)},*{chr(97 + i)}]" for i in range(8)]
+) + "\nquestions: *i\n"
+
+BANK_CASES = [
+    # --- YAML syntax and encoding
+    Case("unclosed flow sequence", FLOW, edit(FLOW, lambda text, _: text + "  broken: [unclosed\n"),
+         r"YAML", None),
+    Case("bad indentation", FLOW, edit(FLOW, lambda text, _: replace_once(text, "  stage:", "     stage:")),
+         r"YAML", None),
+    Case("mapping value in a plain scalar", "bank.yaml",
+         edit("bank.yaml", lambda text, _: replace_once(text, "title: Generated bank", "title: a: b")), r"YAML", "title"),
+    Case("tab indentation", "rules.yaml", edit("rules.yaml", lambda text, _: replace_once(text, "  when:", "\twhen:")),
+         r"YAML", None),
+    Case("two documents in one file", "needs.yaml", edit("needs.yaml", lambda text, _: text + "---\nneeds: []\n"),
+         r"single document", "---"),
+    Case("empty file", "elements.yaml", lambda files, marker: "", r"empty", 1),
+    Case("only comments", "methods.yaml", lambda files, marker: "# nothing here\n# at all\n", r"empty", 1),
+    Case("binary file", "bank.yaml", lambda files, marker: bytes(range(256)) * 8, r"binary", None),
+    Case("not UTF-8", FLOW, lambda files, marker: text_of(files, FLOW).replace("Question 3?", "Qu\xe9stion 3?")
+         .encode("latin-1"), r"UTF-8", "stion 3?"),
+    Case("UTF-16 with a byte-order mark", "references.yaml",
+         lambda files, marker: text_of(files, "references.yaml").encode("utf-16"), r"binary|UTF-8", None),
+    Case("10 MB file", "rules.yaml",
+         lambda files, marker: text_of(files, "rules.yaml") + "# " + "x" * (10 * 1024 * 1024) + "\n", r"limit", None),
+    Case("deep flow nesting", FLOW, lambda files, marker: "questions: " + "[" * 100_000 + "]" * 100_000 + "\n",
+         r"nest", 1),
+    Case("deep block nesting", "bank.yaml", lambda files, marker: deep_block(200), r"nest", None),
+    Case("alias bomb", FLOW, lambda files, marker: BILLION_LAUGHS, r"alias|anchor", 1),
+    Case("recursive alias", "needs.yaml", lambda files, marker: "needs: &loop [*loop]\n", r"alias|anchor", 1),
+    Case("merge key alias", "references.yaml", lambda files, marker:
+         "base: &base {id: ref0, citation: x}\nreferences:\n  - <<: *base\n", r"alias|anchor", 1),
+    Case("python object apply", "bank.yaml",
+         edit("bank.yaml", lambda text, marker: replace_once(text, "title: Generated bank", f"title: {payload(marker)}")),
+         r"tag", "title"),
+    Case("python object new", "rules.yaml",
+         lambda files, marker: f"rules: !!python/object/new:os.system [\"touch {marker}\"]\n", r"tag", 1),
+    Case("python name", "elements.yaml", lambda files, marker: "elements: !!python/name:os.system\n", r"tag", 1),
+    Case("unknown local tag", FLOW,
+         edit(FLOW, lambda text, _: replace_once(text, "prompt: Question 2?", "prompt: !shout Question 2?")),
+         r"tag", "Question 2?"),
+    # --- wrong shapes and types
+    Case("top level is a list", "elements.yaml", lambda files, marker: "- id: element0\n- id: element1\n",
+         r"mapping", 1),
+    Case("top level is a string", "bank.yaml", lambda files, marker: "just some words\n", r"mapping", 1),
+    Case("questions is a string", FLOW, lambda files, marker: "questions: several\n", r"list", "questions"),
+    Case("weight is a word", "rules.yaml",
+         edit("rules.yaml", lambda text, _: re.sub(r"weight: -?\d+", "weight: heavy", text, count=1)),
+         r"number", "weight: heavy"),
+    Case("weight out of range", "rules.yaml",
+         edit("rules.yaml", lambda text, _: re.sub(r"weight: -?\d+", "weight: 9", text, count=1)),
+         r"less than or equal", "weight: 9"),
+    Case("choices as a mapping", FLOW, lambda files, marker: set_(question(files), "choices", {"a": "A", "b": "B"}),
+         r"list", "choices"),
+    Case("integer id", FLOW, lambda files, marker: set_(questions(files)[4], "id", 12345), r"string", "12345"),
+    Case("id with spaces", "elements.yaml",
+         lambda files, marker: set_(files["elements.yaml"]["elements"][1], "id", "Element One"), r"pattern",
+         "Element One"),
+    Case("unknown key", FLOW, edit(FLOW, lambda text, _: replace_once(text, "  prompt: Question 6?", "  promt: Question 6?")),
+         r"unknown key.*did you mean 'prompt'", "promt"),
+    Case("missing required key", "methods.yaml", lambda files, marker: methods(files)[1].pop("summary") and None,
+         r"required", None),
+    Case("text question with choices", FLOW,
+         lambda files, marker: set_(question(files, "text"), "choices", [{"id": "x", "label": "X"}, {"id": "y", "label": "Y"}]),
+         r"text question takes no choices", None),
+    Case("condition without a known key", "rules.yaml",
+         lambda files, marker: set_(rules(files)[4], "when", {"question": "q1", "equals": "c0"}), r"condition", "when"),
+    Case("level scores out of order", "bank.yaml",
+         lambda files, marker: files["bank.yaml"]["levels"].reverse(), r"min_score|last level", "levels"),
+    Case("version is a number", "bank.yaml",
+         edit("bank.yaml", lambda text, _: re.sub(r"version: .*", "version: 1.5", text, count=1)), r"string", "version"),
+    # --- ids and references
+    Case("duplicate question id", FLOW, lambda files, marker: duplicate_question(files), r"duplicate question id", None),
+    Case("duplicate question id across files", "flow/02.yaml", lambda files, marker: duplicate_across_files(files), r"duplicate question id",
+         "- id: q4"),
+    Case("duplicate choice id", FLOW,
+         lambda files, marker: question(files)["choices"].append(dict(question(files)["choices"][0])),
+         r"duplicate choice id", "id: c0"),
+    Case("duplicate rule id", "rules.yaml", lambda files, marker: set_(rules(files)[6], "id", rules(files)[2]["id"]),
+         r"duplicate rule id", "id: rule2"),
+    Case("duplicate mapping key", "bank.yaml",
+         edit("bank.yaml", lambda text, _: replace_once(text, "start: q0", "start: q0\nstart: q0")),
+         r"duplicate key 'start'", 10),
+    Case("routing cycle", FLOW, lambda files, marker: cycle(files), r"cycle", "id: q2"),
+    Case("unreachable question", FLOW, lambda files, marker: unreachable(files), r"no path", "id: orphan"),
+    Case("goto an unknown question", FLOW,
+         lambda files, marker: set_(questions(files)[3], "next", [{"goto": "nowhere"}]), r"unknown question 'nowhere'",
+         "id: q3"),
+    Case("start question missing", "bank.yaml", lambda files, marker: set_(files["bank.yaml"], "start", "q999"),
+         r"start question 'q999'", None),
+    Case("rule reads an unknown question", "rules.yaml",
+         lambda files, marker: set_(rules(files)[5], "when", {"q": "ghost", "in": ["c0"]}), r"unknown question 'ghost'",
+         "id: rule5"),
+    Case("rule names an unknown choice", "rules.yaml",
+         lambda files, marker: set_(rules(files)[5], "when", {"q": question(files)["id"], "in": ["c99"]}),
+         r"unknown choice 'c99'", "id: rule5"),
+    Case("effect on an unknown element", "rules.yaml",
+         lambda files, marker: set_(rules(files)[7]["effects"][0], "element", "ghost_element")
+         or rules(files)[7]["effects"][0].pop("method", None) and None, r"unknown element 'ghost_element'", "id: rule7"),
+    Case("method needs an unknown need", "methods.yaml", lambda files, marker: set_(methods(files)[0], "needs", ["gpu"]),
+         r"unknown need 'gpu'", "id: method0"),
+    Case("method serves an unknown element", "methods.yaml",
+         lambda files, marker: set_(methods(files)[2]["serves"][0], "element", "ghost"), r"unknown element 'ghost'",
+         "id: method2"),
+    Case("unknown strength", "methods.yaml",
+         lambda files, marker: set_(methods(files)[1]["serves"][0], "strength", "mighty"), r"unknown strength 'mighty'",
+         "id: method1"),
+    Case("unknown reference", "elements.yaml",
+         lambda files, marker: set_(files["elements.yaml"]["elements"][0]["evaluation"][0], "references", ["nobody2099"]),
+         r"unknown reference 'nobody2099'", "id: element0"),
+    Case("unknown stage", FLOW, lambda files, marker: set_(questions(files)[2], "stage", "seven"), r"unknown stage 'seven'",
+         "id: q2"),
+    Case("routing reads a later question", FLOW,
+         lambda files, marker: questions(files)[1]["next"].insert(0, {"when": {"q": "q9", "answered": True}, "goto": "q3"}),
+         r"never asked before", "id: q1"),
+    Case("default branch first", FLOW,
+         lambda files, marker: questions(files)[2]["next"].insert(0, {"goto": "q4"}), r"default branch", "id: q2"),
+    Case("required bank file missing", "elements.yaml", lambda files, marker: files.pop("elements.yaml") and None,
+         r"missing", None),
+]
+
+ANSWERS_CASES = [
+    Case("answers: unknown question", "answers.yaml", answers_text(lambda data: set_(data["answers"], "ghost_question", "c0")),
+         r"unknown question 'ghost_question'", "ghost_question"),
+    Case("answers: unknown choice", "answers.yaml",
+         answers_text(lambda data: set_(data["answers"], "q0", "c77")), r"unknown choice 'c77'", "q0:"),
+    Case("answers: two choices for a single-choice question", "answers.yaml",
+         lambda files, marker: dump({"answers": {question(files)["id"]: ["c0", "c1"]}}), r"single-choice", 2),
+    Case("answers: unsure with other choices", "answers.yaml",
+         lambda files, marker: dump({"answers": {question(files, "multiple")["id"]: ["c0", "unsure"]}}), r"unsure", 2),
+    Case("answers: list for a text question", "answers.yaml",
+         lambda files, marker: dump({"answers": {question(files, "text")["id"]: ["c0"]}}), r"text question", 2),
+    Case("answers: note for an unknown question", "answers.yaml",
+         answers_text(lambda data: set_(data, "notes", {"ghost": "Boo."})), r"unknown question 'ghost'", "ghost"),
+    Case("answers: a number as an answer", "answers.yaml",
+         lambda files, marker: "answers:\n  q0: 3\n", r"string|list", 2),
+    Case("answers: answers is a list", "answers.yaml", lambda files, marker: "answers:\n  - q0\n  - c0\n",
+         r"dictionary|mapping", 1),
+    Case("answers: unknown top-level key", "answers.yaml", lambda files, marker: "title: x\nanswer: {}\n",
+         r"unknown key", "answer:"),
+    Case("answers: invalid review decision", "answers.yaml",
+         lambda files, marker: "review:\n  decision: maybe\n", r"pending", "decision"),
+    Case("answers: title too long", "answers.yaml", lambda files, marker: f"title: {'T' * 400}\n", r"at most", 1),
+    Case("answers: empty file", "answers.yaml", lambda files, marker: "", r"empty", 1),
+    Case("answers: binary", "answers.yaml", lambda files, marker: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 50,
+         r"binary", None),
+    Case("answers: not UTF-8", "answers.yaml", lambda files, marker: b"title: caf\xe9\n", r"UTF-8", 1),
+    Case("answers: 10 MB", "answers.yaml", lambda files, marker: "title: x\n" + "#" * (10 * 1024 * 1024),
+         r"limit", None),
+    Case("answers: syntax error", "answers.yaml", lambda files, marker: "title: x\nanswers: {q0: c0\nnotes: {}\n",
+         r"YAML", None),
+    Case("answers: duplicate answer", "answers.yaml",
+         lambda files, marker: "answers:\n  q0: c0\n  q0: c1\n", r"duplicate key", 3),
+    Case("answers: alias bomb", "answers.yaml", lambda files, marker: BILLION_LAUGHS.replace("questions:", "answers:"),
+         r"alias|anchor", 1),
+    Case("answers: deep nesting", "answers.yaml", lambda files, marker: "answers: " + "{a: " * 5000 + "x" + "}" * 5000,
+         r"nest", 1),
+    Case("answers: python tag", "answers.yaml", lambda files, marker: f"title: {payload(marker)}\n", r"tag", 1),
+    Case("answers: python tag in a note", "answers.yaml",
+         lambda files, marker: f"notes:\n  q0: !!python/object/apply:subprocess.call [[touch, {marker}]]\n", r"tag", 2),
+    Case("answers: a directory", "answers.yaml", lambda files, marker: A_DIRECTORY, r"directory", None),
+    Case("answers: file does not exist", "answers.yaml", lambda files, marker: None, r"[Nn]o such file", None),
+    # --- design documents: answers in YAML front matter
+    Case("document: no front matter", "design.md", lambda files, marker: "# A design\n\nNo answers here.\n",
+         r"front matter", 1),
+    Case("document: unterminated front matter", "design.md", lambda files, marker: "---\ntitle: x\nanswers: {}\n",
+         r"front matter", 1),
+    Case("document: YAML error in front matter", "design.md",
+         lambda files, marker: front_matter_document("title: x\nanswers: {q0: [c0\n"), r"YAML", None),
+    Case("document: unknown choice in front matter", "design.md",
+         lambda files, marker: front_matter_document("title: x\nanswers:\n  q0: c42\n"), r"unknown choice 'c42'", 4),
+    Case("document: python tag in front matter", "design.md",
+         lambda files, marker: front_matter_document(f"title: {payload(marker)}\n"), r"tag", 2),
+    Case("document: alias in front matter", "design.md",
+         lambda files, marker: front_matter_document("title: &t x\ndescription: *t\n"), r"alias|anchor", 2),
+    Case("document: binary after front matter", "design.md",
+         lambda files, marker: front_matter_document("title: x\n").encode() + b"\x00\x01\x02", r"binary", None),
+]
+
+
+@pytest.fixture(scope="module")
+def good_bank(tmp_path_factory) -> Path:
+    return write_files(tmp_path_factory.mktemp("good") / "bank", BASE)
+
+
+def limit_resources() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def run_limited(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """`guide` in a child process that cannot take more than 1 GiB or TIME_LIMIT seconds."""
+    return subprocess.run([sys.executable, "-m", "guide", *args], capture_output=True, cwd=cwd,
+                          timeout=TIME_LIMIT, preexec_fn=limit_resources,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(cwd)})
+
+
+def materialize(case: Case, tmp_path: Path, good_bank: Path) -> tuple[list[str], Path]:
+    """Write the case's input; return the `guide run` arguments and the file the message must name."""
+    marker = tmp_path / "code-was-executed"
+    files = copy.deepcopy(BASE)
+    content = case.mutate(files, marker)
+    if case.file in ("answers.yaml", "design.md"):
+        target = tmp_path / case.file
+        if content == A_DIRECTORY:
+            target.mkdir()
+        elif content is not None:
+            target.write_bytes(content.encode() if isinstance(content, str) else content)
+        return ["--bank", str(good_bank), "--answers", str(target)], target
+    bank_dir = write_files(tmp_path / "bank", files)
+    target = bank_dir / case.file
+    if content is not None:
+        target.write_bytes(content.encode() if isinstance(content, str) else content)
+    return ["--bank", str(bank_dir), "--case", "case-0"], target
+
+
+def named_line(message: str, target: Path) -> int | None:
+    match = re.match(rf"guide: {re.escape(str(target))}:(\d+):", message)
+    return int(match.group(1)) if match else None
+
+
+@pytest.mark.parametrize("case", BANK_CASES + ANSWERS_CASES, ids=lambda case: case.name)
+def test_bad_input_fails_with_one_line_naming_file_line_and_problem(case: Case, tmp_path: Path, good_bank: Path):
+    args, target = materialize(case, tmp_path, good_bank)
+    result = run_limited("run", *args, cwd=tmp_path)
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in stderr, stderr
+    assert result.returncode == 2, stderr
+    assert stderr.endswith("\n") and stderr.count("\n") == 1, stderr
+    assert result.stdout == b""
+    message = stderr.rstrip("\n")
+    assert message.startswith(f"guide: {target}"), message
+    assert re.search(case.problem, message), message
+    assert not (tmp_path / "code-was-executed").exists(), "a YAML tag executed code"
+    line = named_line(message, target)
+    if case.line is None:
+        return
+    assert line is not None, f"no line number in: {message}"
+    if isinstance(case.line, int):
+        assert line == case.line, message
+    else:
+        text = target.read_bytes().decode("utf-8", "replace").split("\n")
+        assert case.line in text[line - 1], f"{message}\nline {line}: {text[line - 1]!r}"
+
+
+def test_the_corpus_is_at_least_forty_cases_and_the_base_is_valid(good_bank: Path, tmp_path: Path):
+    assert len(BANK_CASES) + len(ANSWERS_CASES) >= 40
+    result = run_limited("run", "--bank", str(good_bank), "--case", "case-0", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stdout.startswith(b"---\n")
