@@ -108,7 +108,7 @@ def bank_files(
         return {"not": condition()}
 
     rule_list = []
-    for index in range(questions if rules is None else rules):
+    for index in range(max(questions if rules is None else rules, elements + methods)):
         # The first rules raise every element and method once, so none is unreachable.
         if index < elements:
             effects = [{"element": element_ids[index], "weight": rng.randint(1, 5), "because": "It matters."}]
