@@ -18,7 +18,7 @@ from typing import NoReturn, Sequence
 from guide import __version__
 from guide.source import GuideError, one_line
 
-COMMAND_MODULES = ("run", "cases", "schema", "lint", "codebook", "diff", "what_if", "check", "graph", "compare")
+COMMAND_MODULES = ("run", "cases", "schema", "lint", "codebook", "diff", "what_if", "check", "graph", "compare", "serve")
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
