@@ -1,0 +1,131 @@
+"""`guide compare`: a student's answers against a preset, explained for teaching."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from guide.bank import read_answers
+from guide.engine import evaluate
+from guide.report.text import md
+
+from .conftest import run_guide
+
+CASE = "dr-screening"
+
+
+def _student(tmp_path: Path, bank, **changes: str) -> Path:
+    """The preset with some answers changed, as a student might have answered."""
+    text = bank.cases()[CASE].read_text(encoding="utf-8")
+    text = re.sub(r"^title: .*$", "title: A student's screening design", text, count=1, flags=re.MULTILINE)
+    for question, value in changes.items():
+        text, count = re.subn(rf"^  {question}: .*$", f"  {question}: {value}", text, count=1, flags=re.MULTILINE)
+        assert count == 1, question
+    path = tmp_path / "student.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def test_compare_explains_a_changed_answer_and_why_it_matters(tmp_path, bank):
+    reference = read_answers(bank.cases()[CASE], bank)
+    assert reference.answers["model_role"] != "autonomous" and reference.notes.get("model_role")
+    student_path = _student(tmp_path, bank, model_role="autonomous")
+    theirs = evaluate(bank, reference)
+    yours = evaluate(bank, read_answers(student_path, bank))
+
+    result = run_guide("compare", str(student_path), "--case", CASE)
+    assert result.returncode == 0, result.stderr
+    text = _flat(result.stdout)
+    question = bank.questions["model_role"]
+    assert f"{question.prompt} (model_role)" in text
+    assert f"The reference: {question.choice(reference.answers['model_role']).label}." in text
+    assert f"You: {question.choice('autonomous').label}." in text
+    # Why the reference answered as it did: its note on the question.
+    assert f"Why the reference answered so: {_flat(reference.notes['model_role'])}" in text
+    # What the difference moved: the rationale of every rule that fired on one side only.
+    fired = lambda result: {(item.rule, item.target): item for owner in [*result.elements, *result.methods]
+                            for item in owner.evidence if "model_role" in item.answers}
+    only_yours = [item for key, item in fired(yours).items() if key not in fired(theirs)]
+    only_theirs = [item for key, item in fired(theirs).items() if key not in fired(yours)]
+    assert only_yours and only_theirs
+    for item in only_yours:
+        assert _flat(item.because) in text
+    # Each element that changed level, with the bank's teaching text on why that element matters.
+    moved = [(before, after) for before, after in zip(theirs.elements, yours.elements) if before.level != after.level]
+    assert moved
+    for before, after in moved:
+        assert (f"{after.name} ({after.short}): the reference {before.level_label.lower()}, "
+                f"you {after.level_label.lower()}") in text
+        assert _flat(bank.elements[after.id].teaching) in text
+    # The preset's instructor notes, for discussion.
+    for item in [*reference.instructor_notes.discuss, *reference.instructor_notes.common_mistakes]:
+        assert _flat(item) in text
+
+
+def test_compare_explains_a_family_filtered_out_by_a_missing_need(tmp_path, bank):
+    reference = read_answers(bank.cases()[CASE], bank)
+    theirs = evaluate(bank, reference)
+    needing = [method for method in theirs.complementary if "retraining" in bank.methods[method].needs]
+    assert needing, "the reference combination should hold a family that needs retraining"
+    student_path = _student(tmp_path, bank, model_status="frozen_black_box")
+    result = run_guide("compare", str(student_path), "--case", CASE)
+    assert result.returncode == 0, result.stderr
+    text = _flat(result.stdout)
+    for method in needing:
+        assert (f"{bank.methods[method].name} is in the reference combination, not in yours: in your design it is "
+                f"filtered out, because “{bank.needs['retraining'].label}” is missing.") in text
+    assert _flat(bank.needs["retraining"].explain_missing) in text
+
+
+def test_compare_with_the_reference_itself_says_so(bank):
+    result = run_guide("compare", str(bank.cases()[CASE]), "--case", CASE)
+    assert result.returncode == 0
+    assert "Your answers lead to the same priorities and the same ranking as the reference." in result.stdout
+    assert "Your answers match the reference" in result.stdout
+
+
+def test_compare_markdown_is_structured_and_escapes_bank_text(tmp_path, bank_copy):
+    case = bank_copy / "cases" / f"{CASE}.yaml"
+    text = case.read_text(encoding="utf-8")
+    text = text.replace("  discuss:\n", "  discuss:\n    - \"<b>Bold</b> claim | # not a heading\"\n", 1)
+    case.write_text(text, encoding="utf-8")
+    student = tmp_path / "student.yaml"
+    student.write_text(re.sub(r"^  model_role: .*$", "  model_role: autonomous", text, count=1, flags=re.MULTILINE))
+    out = tmp_path / "lesson.md"
+    result = run_guide("compare", str(student), "--case", CASE, "--bank", str(bank_copy), "--format", "md",
+                       "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    lesson = out.read_text(encoding="utf-8")
+    assert "<b>" not in lesson
+    assert f"- {md('<b>Bold</b> claim | # not a heading')}" in lesson
+    tokens = MarkdownIt("commonmark").parse(lesson)
+    headings = [(token.tag, tokens[index + 1].content) for index, token in enumerate(tokens)
+                if token.type == "heading_open"]
+    assert headings[0][0] == "h1"
+    assert [title for tag, title in headings if tag == "h2"] == [
+        "Where your answers differ", "Element priorities that differ", "Method families", "For discussion"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--case", "no-such-case"), "no case 'no-such-case'"),
+    ((), "the following arguments are required: --case"),
+])
+def test_compare_usage_errors_are_one_line(bank, args, message):
+    result = run_guide("compare", str(bank.cases()[CASE]), *args)
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_compare_bad_student_file_names_file_and_line(tmp_path, bank):
+    path = _student(tmp_path, bank, model_role="pilot_in_command")
+    result = run_guide("compare", str(path), "--case", CASE)
+    assert result.returncode == 2
+    line = next(number for number, text in enumerate(path.read_text().splitlines(), 1) if "pilot_in_command" in text)
+    assert result.stderr.startswith(f"guide: {path}:{line}: answers.model_role: unknown choice 'pilot_in_command'")
