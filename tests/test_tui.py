@@ -37,6 +37,31 @@ async def answer_current(pilot, app, text: str = "A fundus screening model in pr
     await pilot.pause()
 
 
+async def results_of_a_copied_preset(pilot, app) -> None:
+    """The quick way to a complete design: copy a worked example, then open the results."""
+    app.open_preset("dr-screening")
+    await pilot.pause()
+    await pilot.press("c")
+    await pilot.pause()
+    await pilot.press("s")
+    await pilot.pause()
+    assert isinstance(app.screen, ResultsScreen)
+
+
+async def change_answer(pilot, app, question_id: str, choice_id: str) -> None:
+    """Go to a question (back with ←, or on by answering) and answer it with the given choice."""
+    while app.walk.position != question_id:
+        if question_id in app.walk.path[: app.walk.path.index(app.walk.position)]:
+            await pilot.press("left")
+            await pilot.pause()
+        else:
+            await answer_current(pilot, app)
+    choices = [choice.id for choice in app.bank.questions[question_id].choices]
+    app.screen.query_one(ChoiceList).highlighted = choices.index(choice_id)
+    await pilot.press("enter")
+    await pilot.pause()
+
+
 async def walk_to_results(pilot, app) -> None:
     for _ in range(len(app.bank.questions) + 1):
         if isinstance(app.screen, ResultsScreen):
@@ -75,8 +100,7 @@ async def test_full_walk_to_export(bank, tmp_path):
 async def test_export_to_a_missing_folder_says_so_and_stays_open(bank, tmp_path):
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:
-        await pilot.press("n")
-        await walk_to_results(pilot, app)
+        await results_of_a_copied_preset(pilot, app)
         await pilot.press("e")
         app.screen.query_one("#path", Input).value = str(tmp_path / "nowhere" / "design.md")
         await pilot.press("enter")
@@ -95,13 +119,13 @@ async def test_export_in_a_browser_delivers_the_document(bank, monkeypatch):
     monkeypatch.setattr(GuideApp, "deliver_text", deliver_text)
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:
-        await pilot.press("n")
-        await walk_to_results(pilot, app)
+        await results_of_a_copied_preset(pilot, app)
         await pilot.press("e")
-        assert app.screen.query_one("#path", Input).value == "untitled-design.md", "no server path in a browser"
+        filename = "automated-diabetic-retinopathy-screening-my-copy.md"
+        assert app.screen.query_one("#path", Input).value == filename, "no server path in a browser"
         await pilot.press("enter")
         await pilot.pause()
-    assert "# Interpretability design: Untitled design" in delivered["untitled-design.md"]
+    assert "# Interpretability design: Automated diabetic retinopathy screening (my copy)" in delivered[filename]
 
 
 async def test_back_and_change_sets_answers_aside_and_brings_them_back(bank):
@@ -109,24 +133,14 @@ async def test_back_and_change_sets_answers_aside_and_brings_them_back(bank):
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("n")
-        choices = [choice.id for choice in bank.questions[question_id].choices]
-        while app.walk.position != question_id:
-            await answer_current(pilot, app)
-        app.screen.query_one(ChoiceList).highlighted = choices.index(old)
-        await pilot.press("enter")
-        await pilot.pause()
+        await change_answer(pilot, app, question_id, old)
         while not all(app.walk.is_answered(item) for item in dropped):
             await pilot.press("u")
             await pilot.pause()
         scores_before = app.screen.query_one(ReasoningPanel).scores
 
         # Back to the question, and a different answer: the user is told what leaves the path.
-        while app.walk.position != question_id:
-            await pilot.press("left")
-            await pilot.pause()
-        app.screen.query_one(ChoiceList).highlighted = choices.index(new)
-        await pilot.press("enter")
-        await pilot.pause()
+        await change_answer(pilot, app, question_id, new)
         assert isinstance(app.screen, Confirm)
         message = str(app.screen.query_one(".dialog-body Static", Static).render())
         for item in dropped:
@@ -148,12 +162,7 @@ async def test_back_and_change_sets_answers_aside_and_brings_them_back(bank):
         assert "Set aside" in static_text(app.screen, "#answers")
         await pilot.press("b")
         await pilot.pause()
-        while app.walk.position != question_id:
-            await pilot.press("left")
-            await pilot.pause()
-        app.screen.query_one(ChoiceList).highlighted = choices.index(old)
-        await pilot.press("enter")
-        await pilot.pause()
+        await change_answer(pilot, app, question_id, old)
         assert app.walk.set_aside == []
         assert all(app.walk.is_answered(item) for item in dropped)
 
@@ -163,15 +172,9 @@ async def test_cancelling_a_rerouting_change_keeps_the_answer(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
         await pilot.press("n")
-        while app.walk.position != question_id:
-            await answer_current(pilot, app)
-        choices = [choice.id for choice in bank.questions[question_id].choices]
-        app.screen.query_one(ChoiceList).highlighted = choices.index(old)
-        await pilot.press("enter", "u", "left", "left")
-        await pilot.pause()
-        app.screen.query_one(ChoiceList).highlighted = choices.index(new)
-        await pilot.press("enter")
-        await pilot.pause()
+        await change_answer(pilot, app, question_id, old)
+        await pilot.press("u")
+        await change_answer(pilot, app, question_id, new)
         await pilot.press("enter")  # the focused button is "Keep my answer"
         await pilot.pause()
         assert app.walk.answers.answers[question_id] == old

@@ -110,7 +110,18 @@ class PresetPicker(Dialog):
         self.dismiss(event.option.id)
 
 
-class PathDialog(Dialog):
+class FormDialog(Dialog):
+    """A dialog with fields; the app checks what was entered and may show an error here."""
+
+    def show_error(self, message: str) -> None:
+        self.query_one("#error", Static).update(Content.styled(clean(message), "bold"))
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel(self) -> None:
+        self.dismiss(None)
+
+
+class PathDialog(FormDialog):
     """Ask for a file path; the caller checks it and may show an error here."""
 
     def __init__(self, title: str, explain: str, *, value: str = "", action: str = "Open") -> None:
@@ -130,9 +141,6 @@ class PathDialog(Dialog):
     def on_mount(self) -> None:
         self.query_one("#path").focus()
 
-    def show_error(self, message: str) -> None:
-        self.query_one("#error", Static).update(Content.styled(clean(message), "bold"))
-
     @on(Input.Submitted)
     @on(Button.Pressed, "#go")
     def _go(self) -> None:
@@ -140,12 +148,8 @@ class PathDialog(Dialog):
         if value:
             self.app.call_later(self.app.path_chosen, self, value)
 
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
 
-
-class ExportDialog(Dialog):
+class ExportDialog(FormDialog):
     """Title, format and where to write the design document (or download it, in a browser)."""
 
     def __init__(self, answers: AnswersFile, set_aside: list[str], formats: tuple[str, ...], default: str,
@@ -174,9 +178,6 @@ class ExportDialog(Dialog):
     def on_mount(self) -> None:
         self.query_one("#path").focus()
 
-    def show_error(self, message: str) -> None:
-        self.query_one("#error", Static).update(Content.styled(clean(message), "bold"))
-
     @on(Select.Changed, "#format")
     def _format(self, event: Select.Changed) -> None:
         path = self.query_one("#path", Input)
@@ -188,10 +189,6 @@ class ExportDialog(Dialog):
     def _go(self) -> None:
         self.app.call_later(self.app.export, self, self.query_one("#title", Input).value,
                             str(self.query_one("#format", Select).value), self.query_one("#path", Input).value.strip())
-
-    @on(Button.Pressed, "#cancel")
-    def _cancel(self) -> None:
-        self.dismiss(None)
 
 
 class HelpScreen(Dialog):
