@@ -1,0 +1,231 @@
+"""An instructor's own small bank, written from scratch, used end to end with --bank.
+
+Nothing in it comes from the built-in bank: other element names, one stage, three questions, one
+need, two method families. Every command must work from the bank's data alone.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from .conftest import FIXED_DATE, run_guide
+
+FILES = {
+    "bank.yaml": """
+        id: course-mini
+        title: A two-element course bank
+        version: "0.1"
+        description: A deliberately small bank for a one-hour seminar on explaining image models.
+        source:
+          citation: Course notes for the seminar on explaining image models, week three.
+          doi: 10.0000/seminar.week3
+        derivation_note: Every question and rule here was written by the course team for the seminar.
+        start: purpose
+        stages:
+          - id: basics
+            title: Basics
+            description: What the model is for, and what the team can change.
+        levels:
+          - {id: essential, label: Essential, min_score: 5, weight: 3, description: Without it the design fails.}
+          - {id: important, label: Important, min_score: 3, weight: 2, description: Plan for it.}
+          - {id: optional, label: Optional, min_score: 1, weight: 1, description: Nice to have.}
+          - {id: not_needed, label: Not needed, weight: 0, description: Nothing calls for it.}
+        strengths:
+          - {id: strong, label: strong, value: 1.0}
+          - {id: weak, label: weak, value: 0.3}
+    """,
+    "elements.yaml": """
+        elements:
+          - id: whereabouts
+            short: W
+            name: Whereabouts
+            question: Where in the image is the evidence?
+            definition: The regions of the image that the output depends on.
+            examples: [a heatmap over the lesion]
+            teaching: Students confuse a plausible map with a faithful one; test maps, do not trust them.
+            evaluation:
+              - text: Check maps against lesion masks on a held-out subset.
+          - id: workings
+            short: K
+            name: Workings
+            question: How does the model compute its output?
+            definition: The computation of the model, readable for every input.
+            examples: [a linear head over named features]
+            teaching: A transparent model exposes its mechanism; a post hoc story about one output does not.
+            evaluation:
+              - text: Ask an auditor to predict outputs from the readable parts alone.
+    """,
+    "methods.yaml": """
+        methods:
+          - id: heatmaps
+            name: Heatmaps
+            kind: post_hoc
+            summary: Maps of how much each pixel moved the output.
+            representatives: [{name: Occlusion maps}]
+            serves: [{element: whereabouts, strength: strong}]
+            evaluation: [{text: Run a randomization sanity check.}]
+          - id: glass_box
+            name: Glass-box heads
+            kind: by_design
+            summary: A final layer whose weights can be read as the decision rule.
+            representatives: [{name: Linear head over named features}]
+            serves: [{element: workings, strength: strong}, {element: whereabouts, strength: weak}]
+            needs: [retraining]
+            evaluation: [{text: Compare accuracy with the black-box baseline.}]
+    """,
+    "needs.yaml": """
+        needs:
+          - id: retraining
+            label: The model can be retrained
+            available_when: {q: can_retrain, in: [retrain_possible]}
+            unavailable_when: {q: can_retrain, in: [frozen_model]}
+            when_missing: exclude
+            explain_missing: A frozen model cannot be given a readable head.
+    """,
+    "references.yaml": "references: []\n",
+    "rules.yaml": """
+        rules:
+          - id: detection-needs-whereabouts
+            when: {q: purpose, in: [detect]}
+            effects:
+              - element: whereabouts
+                weight: 5
+                because: A detector's output is a place, so its evidence must be shown where it lies.
+          - id: certification-needs-workings
+            when: {q: purpose, in: [certify]}
+            effects:
+              - element: workings
+                weight: 5
+                because: A certifier must see how the model decides, not one story per case.
+              - method: glass_box
+                weight: 1
+                because: A readable head is what certification can inspect.
+    """,
+    "flow/1-basics.yaml": """
+        questions:
+          - id: purpose
+            stage: basics
+            kind: single
+            prompt: What is the model for?
+            help: >-
+              The purpose decides which element matters: a detector must show where, a model under
+              certification must show how it works.
+            choices:
+              - {id: detect, label: Detecting findings, description: It marks where findings are.}
+              - {id: certify, label: Passing certification, description: An auditor must approve it.}
+              - {id: describe, label: Describing images, description: It writes what it sees., neutral: true}
+            next:
+              - goto: can_retrain
+          - id: can_retrain
+            stage: basics
+            kind: single
+            prompt: Can the model be retrained?
+            help: >-
+              A model that can be retrained can be given an interpretable design; a frozen one can
+              only be explained after the fact.
+            choices:
+              - {id: retrain_possible, label: It can be retrained, description: The team owns the training code.}
+              - {id: frozen_model, label: It is frozen, description: A vendor ships it as a black box.}
+            next:
+              - goto: remarks
+          - id: remarks
+            stage: basics
+            kind: text
+            prompt: Anything else the reviewers should know?
+            help: >-
+              Write down constraints that the questions did not cover, in a sentence or two, so that
+              reviewers of the design document can weigh them.
+            next:
+              - goto: end
+    """,
+    "cases/seminar.yaml": """
+        title: The seminar's detector
+        reading: The course team's reading of the week-three example.
+        answers:
+          purpose: detect
+          can_retrain: retrain_possible
+          remarks: Runs on the ward's laptops.
+        notes:
+          purpose: The example marks nodules, so it is a detector.
+        instructor_notes:
+          discuss: [Why does a detector need whereabouts before workings?]
+          common_mistakes: [Calling a heatmap an explanation of how the model works.]
+    """,
+}
+
+
+@pytest.fixture
+def mini_bank(tmp_path: Path) -> Path:
+    root = tmp_path / "mini-bank"
+    for name, text in FILES.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    return root
+
+
+def _ok(*args: str) -> str:
+    result = run_guide(*args)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def test_lint_is_clean_and_cases_are_listed(mini_bank):
+    result = run_guide("lint", str(mini_bank))
+    assert (result.returncode, result.stdout) == (0, "")
+    assert _ok("cases", "--bank", str(mini_bank)).split() == ["seminar", "The", "seminar's", "detector"]
+
+
+def test_run_uses_the_custom_elements_and_methods(mini_bank):
+    document = _ok("run", "--bank", str(mini_bank), "--case", "seminar", "--date", FIXED_DATE)
+    assert "The seminar's detector" in document
+    assert "Whereabouts" in document and "Workings" in document
+    assert "A detector's output is a place" in document
+    assert "Heatmaps" in document
+    assert "Localization" not in document  # nothing leaks in from the built-in bank
+
+
+def test_codebook_and_graph_describe_the_custom_bank(mini_bank):
+    codebook = _ok("codebook", "--bank", str(mini_bank))
+    assert codebook.startswith("# Codebook: A two-element course bank")
+    assert "### `purpose`: What is the model for?" in codebook
+    assert "Raises Whereabouts +5 (rule `detection-needs-whereabouts`)" in codebook
+    assert "Neutral by design" in codebook
+    assert "Tells the tool the project lacks: The model can be retrained, which filters out Glass-box heads" in codebook
+    assert _ok("codebook", str(mini_bank)) == codebook
+
+    diagram = _ok("graph", "--bank", str(mini_bank))
+    for node in ("q_purpose", "q_can_retrain", "q_remarks", "r_detection_needs_whereabouts", "e_whereabouts",
+                 "m_glass_box", "n_retraining"):
+        assert f"  {node}[" in diagram or f"    {node}[" in diagram
+    walk = _ok("graph", "--bank", str(mini_bank), "--case", "seminar", "--format", "dot")
+    assert '"r:detection-needs-whereabouts" -> "e:whereabouts" [label="+5", penwidth=2];' in walk
+    assert "certification-needs-workings" not in walk
+
+
+def test_compare_against_the_custom_preset(mini_bank, tmp_path):
+    student = tmp_path / "student.yaml"
+    student.write_text("title: A student\nanswers:\n  purpose: certify\n  can_retrain: frozen_model\n")
+    lesson = " ".join(_ok("compare", str(student), "--case", "seminar", "--bank", str(mini_bank)).split())
+    assert "The reference: Detecting findings." in lesson and "You: Passing certification." in lesson
+    assert "Why the reference answered so: The example marks nodules, so it is a detector." in lesson
+    assert "Whereabouts (W): the reference essential, you not needed" in lesson
+    assert "Students confuse a plausible map with a faithful one" in lesson
+    assert "Why does a detector need whereabouts before workings?" in lesson
+
+
+def test_a_broken_custom_bank_is_reported_by_every_command(mini_bank):
+    rules = mini_bank / "rules.yaml"
+    rules.write_text(rules.read_text().replace("element: workings", "element: workingz"))
+    line = next(number for number, text in enumerate(rules.read_text().splitlines(), 1) if "- id: certification" in text)
+    expected = f"{rules}:{line}: certification-needs-workings: effect on unknown element 'workingz'"
+    lint = run_guide("lint", str(mini_bank))
+    assert lint.returncode == 1 and expected in lint.stdout.splitlines()
+    for command in (("run", "--case", "seminar"), ("codebook",), ("graph",), ("cases",)):
+        result = run_guide(*command, "--bank", str(mini_bank))
+        assert result.returncode == 2
+        assert result.stderr.strip() == f"guide: {expected}"
