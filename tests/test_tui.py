@@ -126,6 +126,7 @@ async def test_export_in_a_browser_delivers_the_document(bank, monkeypatch):
         await pilot.press("enter")
         await pilot.pause()
     assert "# Interpretability design: Automated diabetic retinopathy screening (my copy)" in delivered[filename]
+    assert not session_path().exists(), "browser tabs share a server: no shared session file"
 
 
 async def test_back_and_change_sets_answers_aside_and_brings_them_back(bank):

@@ -2,7 +2,7 @@
 
 The app owns the current walk and the session file; screens display the walk and report what the
 user did. Under textual-serve (`guide serve`) the design document is delivered to the browser as a
-download instead of being written on the server.
+download instead of being written on the server, and no session file is shared between tabs.
 """
 
 from __future__ import annotations
@@ -52,9 +52,15 @@ class GuideApp(App):
 
     # -- the session --------------------------------------------------------------------------
 
+    @property
+    def keeps_session(self) -> bool:
+        """In a browser every tab is its own app on a shared server: a session file there would be
+        everyone's, so browser users keep their work by exporting the document instead."""
+        return not self.is_web
+
     def saved_session(self) -> tuple[Walk | None, str | None]:
         """The saved walk if there is one, or why it cannot be resumed."""
-        if not session_path().exists():
+        if not self.keeps_session or not session_path().exists():
             return None, None
         try:
             return load_session(self.bank), None
@@ -62,7 +68,7 @@ class GuideApp(App):
             return None, str(error)
 
     def save(self) -> None:
-        if self.walk is None or self.walk.read_only:
+        if self.walk is None or self.walk.read_only or not self.keeps_session:
             return
         try:
             save_session(self.walk)

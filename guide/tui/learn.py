@@ -18,7 +18,7 @@ from guide.tui.widgets import clean
 
 class LearnScreen(Screen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal")]
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("tab", "focus_next", "Read", show=False)]
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("tab", "focus_next", "Read the text")]
 
     def __init__(self, bank: Bank, element_id: str | None = None) -> None:
         super().__init__()

@@ -28,6 +28,7 @@ class QuestionScreen(Screen):
         Binding("s", "results", "Results"),
         Binding("h", "toggle_help", "Why?", show=False),
         Binding("p", "toggle_reasoning", "Reasoning", show=False),
+        Binding("l", "learn", "Learn the element", show=False),
         Binding("c", "copy_example", "Copy to edit"),
         Binding("escape", "leave_field", "Back to choices", show=False),
         *[Binding(key, f"number({index})", show=False) for index, key in enumerate(NUMBER_KEYS)],
@@ -273,6 +274,11 @@ class QuestionScreen(Screen):
             self.query_one(ElementBars).focus()
         elif not self.has_class("-show-reasoning"):
             self._focus_answer()
+
+    @on(OptionList.OptionSelected, "#bars")
+    def action_learn(self) -> None:
+        """Open the lesson on the element selected in the reasoning panel."""
+        self.app.action_learn(self.query_one(ReasoningPanel).selected_element())
 
     def action_review(self) -> None:
         self.save_pending_note()

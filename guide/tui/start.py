@@ -66,8 +66,12 @@ class StartScreen(Screen):
         menu.highlighted = 1 if saved is not None else 0
         menu.focus()
         error = self.query_one("#start-error", Static)
-        error.update(Content.assemble(("The saved session cannot be resumed: ", "bold"), clean(problem)) if problem else "")
-        error.display = bool(problem)
+        if problem:
+            error.update(Content.assemble(("The saved session cannot be resumed: ", "bold"), clean(problem)))
+        elif not self.app.keeps_session:
+            error.update("In a browser your answers live in this tab only: export the design document to keep "
+                         "them (its front matter holds every answer).")
+        error.display = bool(problem) or not self.app.keeps_session
 
     @on(OptionList.OptionSelected, "#menu")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
