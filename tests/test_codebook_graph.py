@@ -28,6 +28,15 @@ def _sections(markdown: str) -> dict[str, str]:
     return dict(zip(parts[1::2], parts[2::2]))
 
 
+def _set_start_prompt(bank_copy, prompt_yaml: str):
+    """The bank copy with the first question's prompt replaced (YAML text after `prompt: `), loaded."""
+    flow = bank_copy / "flow" / "1-use-case.yaml"
+    text = flow.read_text()
+    prompt = re.search(r"\n    prompt: (.*)\n", text)[1]
+    flow.write_text(text.replace(f"prompt: {prompt}", f"prompt: {prompt_yaml}", 1))
+    return load_bank(bank_copy)
+
+
 @pytest.fixture(scope="module")
 def codebook(bank) -> str:
     return render_codebook(bank)
@@ -87,11 +96,7 @@ def test_codebook_marks_unsure_and_neutral_choices(bank, codebook):
 
 
 def test_codebook_is_well_formed_markdown_and_escapes_bank_text(bank_copy):
-    flow = bank_copy / "flow" / "1-use-case.yaml"
-    text = flow.read_text()
-    prompt = re.search(r"\n    prompt: (.*)\n", text)[1]
-    flow.write_text(text.replace(f"prompt: {prompt}", 'prompt: "<script>alert(1)</script> # not a *heading*"', 1))
-    codebook = render_codebook(load_bank(bank_copy))
+    codebook = render_codebook(_set_start_prompt(bank_copy, '"<script>alert(1)</script> # not a *heading*"'))
     assert "<script>" not in codebook
     tokens = MarkdownIt("commonmark").parse(codebook)
     headings = [tokens[index + 1].content for index, token in enumerate(tokens) if token.type == "heading_open"]
@@ -139,11 +144,7 @@ def test_mermaid_bank_graph_has_every_item_and_only_declared_nodes(bank):
 
 
 def test_mermaid_labels_cannot_break_out_of_their_quotes(bank_copy):
-    flow = bank_copy / "flow" / "1-use-case.yaml"
-    text = flow.read_text()
-    prompt = re.search(r"\n    prompt: (.*)\n", text)[1]
-    flow.write_text(text.replace(f"prompt: {prompt}", "prompt: 'Say \"hi\" | [x] {y} <b>#1</b>'", 1))
-    mermaid = to_mermaid(bank_diagram(load_bank(bank_copy)))
+    mermaid = to_mermaid(bank_diagram(_set_start_prompt(bank_copy, "'Say \"hi\" | [x] {y} <b>#1</b>'")))
     nodes, _ = _mermaid(mermaid)
     assert nodes["q_task"] == "task: Say #quot;hi#quot; #124; #91;x#93; #123;y#125; #lt;b#gt;#35;1#lt;/b#gt;"
 
@@ -183,11 +184,7 @@ def test_dot_output_is_valid_graphviz(tmp_path, args):
 
 
 def test_dot_quotes_hostile_labels(bank_copy):
-    flow = bank_copy / "flow" / "1-use-case.yaml"
-    text = flow.read_text()
-    prompt = re.search(r"\n    prompt: (.*)\n", text)[1]
-    flow.write_text(text.replace(f"prompt: {prompt}", "prompt: 'back\\slash \"quoted\" }; evil -> x'", 1))
-    dot = to_dot(bank_diagram(load_bank(bank_copy)))
+    dot = to_dot(bank_diagram(_set_start_prompt(bank_copy, "'back\\slash \"quoted\" }; evil -> x'")))
     assert '"q:task" [label="task: back\\\\slash \\"quoted\\" }; evil -> x"' in dot
 
 
