@@ -122,16 +122,6 @@ def _answer_findings(bank: Bank) -> list[Finding]:
     return findings
 
 
-def _conditions(bank: Bank) -> Iterator[Condition]:
-    for question in bank.questions.values():
-        yield from (branch.when for branch in question.next if branch.when is not None)
-    for rule in bank.rules.values():
-        yield rule.when
-    for need in bank.needs.values():
-        yield need.available_when
-        yield need.unavailable_when
-
-
 def _unused_choices(bank: Bank) -> list[Finding]:
     """Choices no condition reads, unless marked `neutral` (and neutral ones that something does read)."""
     readers: dict[tuple[str, str], str] = {}
