@@ -75,7 +75,7 @@ class GuideApp(App):
             self.save_failed = False
         except GuideError as error:
             self.save_failed = True
-            self.notify(clean(str(error)), title="Not saved", severity="error", timeout=10)
+            self.notify(clean(str(error)), title="Not saved", severity="error", timeout=10, markup=False)
 
     def begin(self, walk: Walk) -> None:
         """Show a walk from its current position, on top of the start screen."""
@@ -91,7 +91,7 @@ class GuideApp(App):
         if problem:
             broken = session_path().with_name(session_path().name + ".broken")
             session_path().replace(broken)
-            self.notify(f"The unreadable session was kept as {broken.name}.", title="Session moved aside")
+            self.notify(f"The unreadable session was kept as {broken.name}.", title="Session moved aside", markup=False)
         if saved is None or not saved.answers.answers:
             then()
             return
@@ -111,7 +111,7 @@ class GuideApp(App):
         if saved is not None:
             self.begin(saved)
         elif problem:
-            self.notify(clean(problem), title="Cannot resume", severity="error")
+            self.notify(clean(problem), title="Cannot resume", severity="error", markup=False)
 
     def action_presets(self) -> None:
         if not self.bank.cases():
@@ -125,7 +125,7 @@ class GuideApp(App):
         try:
             preset = read_answers(self.bank.cases()[name], self.bank)
         except GuideError as error:
-            self.notify(clean(str(error)), title="Cannot open the preset", severity="error")
+            self.notify(clean(str(error)), title="Cannot open the preset", severity="error", markup=False)
             return
         self.walk = Walk(self.bank, preset, self.bank.meta.start, read_only=True)
         while len(self.screen_stack) > 1:
@@ -222,7 +222,7 @@ class GuideApp(App):
         if self.is_web:
             self.deliver_text(io.StringIO(text), save_filename=Path(target).name)
             dialog.dismiss(None)
-            self.notify(f"Sent {Path(target).name} to your browser.", title="Exported")
+            self.notify(f"Sent {Path(target).name} to your browser.", title="Exported", markup=False)
             return
         path = Path(target).expanduser()
         try:
@@ -231,7 +231,7 @@ class GuideApp(App):
             dialog.show_error(str(error))
             return
         dialog.dismiss(None)
-        self.notify(f"Wrote {path}", title="Exported")
+        self.notify(f"Wrote {path}", title="Exported", markup=False)
 
     # -- quitting, palette --------------------------------------------------------------------
 

@@ -48,7 +48,7 @@ class QuestionScreen(Screen):
                 yield Static(id="help")
                 yield Static(Content.styled("h: why we ask this", "italic"), id="help-hint")
                 yield ChoiceList(id="choices")
-                yield ParagraphInput(id="paragraph", soft_wrap=True, show_line_numbers=False, compact=True)
+                yield ParagraphInput(id="paragraph", soft_wrap=True, show_line_numbers=False)
                 yield Static(id="about")
                 yield Input(placeholder="Note (optional): why, or who confirmed it", id="note", max_length=20000, compact=True)
                 with Horizontal(id="buttons"):
@@ -86,7 +86,7 @@ class QuestionScreen(Screen):
                                            "Read-only; c copies it into a design of your own."))
         banner.display = walk.read_only
         self.query_one("#prompt", Static).update(Content.styled(clean(question.prompt), "bold"))
-        self.query_one("#help", Static).update(clean(question.help))
+        self.query_one("#help", Static).update(Content(clean(question.help)))
         value = walk.answers.answers.get(question.id)
         choices = self.query_one(ChoiceList)
         paragraph = self.query_one(ParagraphInput)
@@ -103,7 +103,8 @@ class QuestionScreen(Screen):
         note = self.query_one("#note", Input)
         note.value = walk.answers.notes.get(question.id, "")
         note.disabled = walk.read_only
-        (paragraph if is_text else choices).focus(scroll_visible=False)
+        # Focus now, not later: keys typed right after Enter must reach the new question's field.
+        self.set_focus(paragraph if is_text else choices, scroll_visible=False)
         self.query_one("#question-pane").scroll_home(animate=False)
         self._show_about()
         self.refresh_reasoning()
@@ -227,13 +228,14 @@ class QuestionScreen(Screen):
     def _focus_answer(self) -> None:
         question = self.walk.question
         if question is not None:
-            (self.query_one(ParagraphInput) if question.kind == "text" else self.query_one(ChoiceList)).focus()
+            self.set_focus(self.query_one(ParagraphInput) if question.kind == "text" else self.query_one(ChoiceList))
 
     def action_leave_field(self) -> None:
         # Out of a text box, ← and → step through the questions again.
+        self.query_one("#note", Input).cursor_position = 0  # show the note from its start
         question = self.walk.question
         if question is not None and question.kind == "text":
-            self.query_one("#answer-button", Button).focus()
+            self.set_focus(self.query_one("#answer-button", Button))
         else:
             self._focus_answer()
 
@@ -249,7 +251,7 @@ class QuestionScreen(Screen):
 
     def action_note(self) -> None:
         if not self.walk.read_only:
-            self.query_one("#note", Input).focus()
+            self.set_focus(self.query_one("#note", Input))
 
     def action_back(self) -> None:
         self.save_pending_note()
@@ -271,7 +273,7 @@ class QuestionScreen(Screen):
     def action_toggle_reasoning(self) -> None:
         self.toggle_class("-show-reasoning")
         if self.has_class("-show-reasoning") and self.has_class("-narrow"):
-            self.query_one(ElementBars).focus()
+            self.set_focus(self.query_one(ElementBars))
         elif not self.has_class("-show-reasoning"):
             self._focus_answer()
 

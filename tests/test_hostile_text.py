@@ -1,0 +1,254 @@
+"""Hostile text in answers, notes, titles and bank files stays text, in every place it is shown.
+
+The same design is rendered twice: once with hostile strings (HTML and script, Markdown that
+would add headings, links, raw HTML or comments, Rich/Textual markup, ANSI and OSC escape
+sequences) and once with harmless strings of the same layout. The Markdown documents must have
+the same structure; the HTML export must run nothing in a real browser; the app must show the
+text literally.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from markdown_it import MarkdownIt
+
+from bench.bankgen import bank_files, write_files
+from guide.bank import load_bank, read_answers
+from guide.engine import evaluate
+from guide.model import AnswersFile, Review
+from guide.report import render
+from guide.report.text import plain
+
+from .conftest import FIXED_DATE
+
+# Each string carries a distinct word, so a test can find where it ended up.
+HOSTILE = [
+    "<script>window.__pwned = 'script'; alert('xss-script')</script> SCRIPTWORD",
+    '<img src=x onerror="window.__pwned=\'img\';alert(1)"> IMGWORD',
+    '<svg onload="alert(1)"><a xlink:href="javascript:alert(1)">x</a></svg> SVGWORD',
+    '"><iframe src="javascript:alert(1)"></iframe><a href=javascript:alert(1)>IFRAMEWORD</a>',
+    "[click me](javascript:alert(1)) <javascript:alert(1)> ![x](javascript:alert(1)) LINKWORD",
+    "# Fake heading HEADINGWORD\n## Another heading\n---\n- a list\n> a quote\n```\ncode\n```",
+    "<!-- an HTML comment COMMENTWORD --> <details open><summary>s</summary>d</details>",
+    "\x1b[31mred ANSIWORD\x1b[0m \x1b]8;;http://evil.example\x07osc link\x1b]8;;\x07 \x1b]0;title\x07 \x1b[2J cleared",
+    "[bold red]MARKUPWORD[/bold red] [@click=app.quit]quit[/] [link=http://evil.example]x[/link]",
+    "| a | b |\n|---|---|\n| TABLEWORD | d |",
+    "&lt;script&gt;alert(1)&lt;/script&gt; &#x3C;script&#x3E; ENTITYWORD",
+    "<style>body { display: none }</style> STYLEWORD",
+    "SETEXTWORD\n=====\n1. ordered\n2. list\n[ref]: javascript:alert(1)\n[ref]",
+    "<meta http-equiv=refresh content='0;url=javascript:alert(1)'> <base href=javascript:alert(1)//> METAWORD",
+]
+PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+def harmless(text: str) -> str:
+    """A string of the same layout (lines, blank lines, word breaks) with nothing special in it."""
+    return re.sub(r"[^\s]", "x", plain(text))
+
+
+def hostile_answers(bank, strings: list[str]) -> AnswersFile:
+    preset = read_answers(bank.cases()["dr-screening"], bank)
+    notes = {question_id: strings[index % len(strings)] for index, question_id in enumerate(preset.answers)}
+    answers = dict(preset.answers)
+    answers["use_case_summary"] = "\n".join(strings[:5])
+    answers["users_in_words"] = strings[5]
+    return preset.model_copy(update={
+        "title": strings[0].replace("\n", " ")[:300], "description": "\n\n".join(strings[1:4]),
+        "notes": notes, "answers": answers,
+        "review": Review(reviewer=strings[8][:300], date=strings[4][:300], decision="changes-requested",
+                         comments="\n\n".join(strings)),
+    })
+
+
+def shape(markdown: str) -> list:
+    """The structure of a document: block tokens and, inside each inline, every token but text."""
+    body = markdown.split("\n---\n", 1)[1] if markdown.startswith("---\n") else markdown
+    shaped = []
+    for token in PARSER.parse(body):
+        if token.type == "inline":
+            shaped.append(tuple(child.type for child in token.children or [] if child.type not in ("text", "text_special")))
+        else:
+            shaped.append((token.type, token.tag, token.nesting))
+    return shaped
+
+
+def visible_text(markdown: str) -> str:
+    body = markdown.split("\n---\n", 1)[1]
+    return " ".join(child.content for token in PARSER.parse(body) if token.type == "inline"
+                    for child in token.children or [] if child.type in ("text", "text_special"))
+
+
+def hostile_bank(tmp_path: Path, strings: list[str]) -> Path:
+    """A generated bank whose every free text (prompts, help, labels, rationales, names) is hostile."""
+    files = bank_files(8, seed=11, text_share=0.2)
+    cycle = itertools.cycle(strings)
+
+    def fill(item: dict, *keys: str) -> None:
+        for key in keys:
+            if key in item:
+                item[key] = next(cycle)[:300]
+
+    fill(files["bank.yaml"], "title")
+    for stage in files["bank.yaml"]["stages"]:
+        fill(stage, "title")
+    for question in files["flow/01.yaml"]["questions"]:
+        fill(question, "prompt", "help")
+        for choice in question.get("choices", []):
+            fill(choice, "label")
+            choice["description"] = next(cycle)
+    for rule in files["rules.yaml"]["rules"]:
+        for effect in rule["effects"]:
+            fill(effect, "because")
+    for method in files["methods.yaml"]["methods"]:
+        fill(method, "name", "summary")
+        for item in method["evaluation"]:
+            fill(item, "text")
+    for element in files["elements.yaml"]["elements"]:
+        fill(element, "name")
+    for reference in files["references.yaml"]["references"]:
+        fill(reference, "citation")
+    return write_files(tmp_path, files)
+
+
+@pytest.fixture(scope="module")
+def documents(bank) -> dict[str, str]:
+    rendered = {}
+    for name, strings in (("hostile", HOSTILE), ("clean", [harmless(text) for text in HOSTILE])):
+        answers = hostile_answers(bank, strings)
+        result = evaluate(bank, answers)
+        rendered[name] = render("md", result, bank, answers, FIXED_DATE)
+        rendered[name + ".html"] = render("html", result, bank, answers, FIXED_DATE)
+    return rendered
+
+
+def test_hostile_answers_leave_the_markdown_structure_unchanged(documents):
+    assert shape(documents["hostile"]) == shape(documents["clean"])
+
+
+def test_hostile_answers_show_as_the_typed_characters(documents):
+    text = visible_text(documents["hostile"])
+    for word in ("SCRIPTWORD", "MARKUPWORD", "ANSIWORD", "LINKWORD", "ENTITYWORD", "METAWORD"):
+        assert word in text
+    assert "<script>window.__pwned = 'script'; alert('xss-script')</script> SCRIPTWORD" in text
+    assert "[bold red]MARKUPWORD[/bold red]" in text
+    assert "\x1b" not in documents["hostile"] and "\x07" not in documents["hostile"]
+
+
+def test_hostile_bank_text_leaves_the_markdown_structure_unchanged(tmp_path):
+    documents = []
+    for name, strings in (("hostile", HOSTILE), ("clean", [harmless(text) for text in HOSTILE])):
+        bank = load_bank(hostile_bank(tmp_path / name, strings))
+        answers = read_answers(bank.cases()["case-0"], bank)
+        documents.append(render("md", evaluate(bank, answers), bank, answers, FIXED_DATE))
+    hostile, clean = documents
+    assert shape(hostile) == shape(clean)
+    assert "SCRIPTWORD" in visible_text(hostile) and "\x1b" not in hostile
+
+
+# ---------------------------------------------------------------------------------------------
+# The HTML export in a real browser.
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+def browse(html_file: Path) -> dict:
+    """Open a page in headless Chromium; report dialogs, console messages, requests and the DOM's risky parts."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed (apt-get install -y chromium)")
+    seen: dict = {"dialogs": [], "requests": [], "errors": []}
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.on("dialog", lambda dialog: (seen["dialogs"].append(dialog.message), dialog.dismiss()))
+            page.on("request", lambda request: seen["requests"].append(request.url))
+            page.on("pageerror", lambda error: seen["errors"].append(str(error)))
+            page.goto(html_file.as_uri())
+            page.wait_for_timeout(300)
+            seen.update(page.evaluate("""() => ({
+                pwned: window.__pwned || null,
+                scripts: document.querySelectorAll('script').length,
+                frames: document.querySelectorAll('iframe, object, embed, frame, base, link[rel=import]').length,
+                refresh: document.querySelectorAll('meta[http-equiv]').length,
+                handlers: [...document.querySelectorAll('*')].flatMap(element =>
+                    [...element.attributes].filter(attribute => attribute.name.startsWith('on')).map(a => a.name)),
+                javascript_urls: [...document.querySelectorAll('[href], [src], [action], [xlink\\\\:href]')].filter(
+                    element => [...element.attributes].some(a => /^\\s*javascript:/i.test(a.value))).length,
+                text: document.body.innerText,
+            })"""))
+        finally:
+            browser.close()
+    return seen
+
+
+@pytest.mark.parametrize("keep_csp", [True, False], ids=["as exported", "without its CSP"])
+def test_html_export_runs_nothing_in_chromium(documents, tmp_path, keep_csp):
+    """Nothing runs, with the page's Content-Security-Policy, and (escaping alone) without it."""
+    html = documents["hostile.html"]
+    if not keep_csp:
+        html, removed = re.subn(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
+        assert removed == 1
+    page_file = tmp_path / "design.html"
+    page_file.write_text(html, encoding="utf-8")
+    seen = browse(page_file)
+    assert seen["dialogs"] == [] and seen["pwned"] is None and seen["errors"] == []
+    assert seen["scripts"] == 0 and seen["frames"] == 0 and seen["handlers"] == [] and seen["javascript_urls"] == 0
+    # Only the document's own http-equiv metas (CSP); none came from the answers.
+    assert seen["refresh"] == (1 if keep_csp else 0)
+    assert [url for url in seen["requests"] if not url.startswith("file://")] == []
+    assert "<script>window.__pwned = 'script'; alert('xss-script')</script> SCRIPTWORD" in seen["text"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The terminal app.
+
+
+def screen_texts(app) -> list[str]:
+    from textual.widgets import OptionList, Static
+
+    texts = [str(widget.render()) for widget in app.screen.query(Static)]
+    for options in app.screen.query(OptionList):
+        texts += [str(option.prompt) for option in options.options]
+    return texts
+
+
+@pytest.mark.usefixtures("guide_home")
+async def test_the_app_shows_hostile_text_literally(tmp_path):
+    from guide.session import Walk
+    from guide.tui.app import GuideApp
+    from guide.tui.results import ResultsScreen
+
+    markup_and_escapes = f"{HOSTILE[8]} {HOSTILE[7]}"
+    directory = hostile_bank(tmp_path / "bank", [markup_and_escapes])
+    # A preset that cannot be read: its error message quotes the markup, and must show it as text.
+    (directory / "cases" / "broken.yaml").write_text('answers:\n  "[@click=app.quit]MARKUPWORD[/]": c0\n')
+    bank = load_bank(directory)
+    preset = read_answers(bank.cases()["case-0"], bank)
+    answers = preset.model_copy(update={"title": markup_and_escapes,
+                                        "notes": {question: markup_and_escapes for question in preset.answers}})
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test(size=(160, 60)) as pilot:
+        app.begin(Walk(bank, answers, bank.meta.start))
+        await pilot.pause()
+        shown = screen_texts(app)
+        app.push_screen(ResultsScreen(app.walk))
+        await pilot.pause()
+        shown += screen_texts(app)
+        app.open_preset("broken")
+        await pilot.pause()
+        raised = [note for note in app._notifications if "MARKUPWORD" in note.message]
+        assert raised and all(not note.markup and "[@click=app.quit]MARKUPWORD[/]" in note.message for note in raised)
+    text = "\n".join(shown)
+    assert "MARKUPWORD" in text and "ANSIWORD" in text
+    # Markup shows as typed, never as style or a clickable action; escapes never reach the terminal.
+    for fragment in re.findall(r"MARKUPWORD.{0,40}", text):
+        assert fragment.startswith("MARKUPWORD[/bold red] [@click=app.quit]quit[/]"), fragment
+    assert "\x1b" not in text and "\x07" not in text
