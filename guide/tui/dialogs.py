@@ -63,6 +63,8 @@ class Review(Dialog):
             question = walk.bank.questions[question_id]
             labels = answer_labels(question, walk.answers.answers.get(question_id))
             answer = ", ".join(clean(label) for label in labels) if walk.is_answered(question_id) else "not answered"
+            if walk.answers.notes.get(question_id):
+                answer += f" · note: {clean(walk.answers.notes[question_id])}"
             marker = "▶ " if question_id == walk.position else "  "
             options.append(Option(Content.assemble(
                 marker, (f"{number:>2}. {clean(question.prompt)}", "bold"), "\n     ", (answer[:200], "italic")),

@@ -38,6 +38,9 @@ class ResultsScreen(Screen):
         title = Content.assemble(("Results: ", "bold"), clean(result.title))
         if self.walk.read_only:
             title = Content.assemble(title, " · worked example")
+        unanswered = [question for question in self.walk.path if not self.walk.is_answered(question)]
+        if unanswered:
+            title = Content.assemble(title, (f" · {len(unanswered)} question(s) not answered yet", "italic"))
         yield Static(title, id="results-title")
         with TabbedContent(id="tabs"):
             with TabPane("Priorities", id="tab-priorities"):

@@ -53,8 +53,9 @@ class StartScreen(Screen):
         saved, problem = self.app.saved_session()
         entries = [("new", "n", "Start a new design")]
         if saved is not None:
-            stage = ("at the results" if saved.question is None
-                     else f"at step {saved.stage_number(saved.question)}")
+            stages = saved.bank.meta.stages
+            stage = ("at the results" if saved.question is None else
+                     f"at {clean(stages[saved.stage_number(saved.question) - 1].title).lower()}")
             count = len(saved.answered_on_path)
             entries.append(("resume", "r", f"Resume “{clean(saved.answers.title)}”: {count} answer(s), {stage}"))
         entries += [("presets", "p", "Open a preset case as a worked example"),

@@ -137,6 +137,11 @@ class ChoiceList(OptionList):
 class ParagraphInput(TextArea):
     """A wrapped text box for a one-paragraph answer; Enter answers instead of starting a new line."""
 
+    BINDINGS = [
+        Binding("enter", "submit", "Answer", key_display="⏎"),
+        Binding("escape", "screen.leave_field", "Leave the text box", key_display="esc"),
+    ]
+
     class Submitted(Message):
         def __init__(self, value: str) -> None:
             super().__init__()
@@ -146,9 +151,12 @@ class ParagraphInput(TextArea):
         if event.key == "enter":
             event.stop()
             event.prevent_default()
-            self.post_message(self.Submitted(self.text))
+            self.action_submit()
             return
         await super()._on_key(event)
+
+    def action_submit(self) -> None:
+        self.post_message(self.Submitted(self.text))
 
 
 class ElementBars(OptionList):
