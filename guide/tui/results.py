@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 
 from guide.bank import Bank
 from guide.model import MethodResult, Result
-from guide.tui.widgets import bar, clean, evidence_lines, level_fraction, level_label
+from guide.tui.widgets import BAR_WIDTH, bar, clean, evidence_lines, level_fraction, level_label
 
 STATUS_WORDS = {"recommended": "recommended", "conditional": "with conditions", "excluded": "filtered out"}
 KIND_WORDS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
@@ -70,6 +70,10 @@ class ResultsScreen(Screen):
         methods.highlighted = 0
         self._detail()
 
+    def on_resize(self) -> None:
+        width = self.query_one("#priorities", Static).content_region.width or self.size.width
+        self.query_one("#priorities", Static).update(priorities(self.walk.bank, self.result, width))
+
     @on(OptionList.OptionHighlighted, "#methods")
     def _detail(self) -> None:
         methods = self.query_one("#methods", OptionList)
@@ -96,14 +100,16 @@ class ResultsScreen(Screen):
             self.app.copy_example()
 
 
-def priorities(bank: Bank, result: Result) -> Content:
+def priorities(bank: Bank, result: Result, width: int = 80) -> Content:
+    """One line per element where `width` allows it; on narrow screens confidence gets its own line."""
     parts: list = []
     name_width = max(len(clean(element.name)) for element in result.elements)
     level_width = max(len(level.label) for level in bank.meta.levels)
+    fits = 2 + name_width + 1 + BAR_WIDTH + 1 + level_width + len("  confidence medium (0.00)") <= width
     for element in result.elements:
         parts += [(f"{element.short} {clean(element.name):<{name_width}} ", "bold"),
                   f"{bar(level_fraction(bank, element.score))} ", (f"{element.level_label:<{level_width}}", "bold"),
-                  f"  confidence {element.confidence_label} ({element.confidence:.2f})\n"]
+                  "  " if fits else "\n  ", f"confidence {element.confidence_label} ({element.confidence:.2f})\n"]
         if element.level_range[0] != element.level_range[1]:
             low, high = (level_label(bank, item) for item in element.level_range)
             parts.append((f"  one uncertain answer could make it anything from {low} to {high}\n", "italic"))
