@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList, Select, Static
 
 from guide.bank import read_answers
 from guide.model import END, UNSURE
@@ -384,3 +384,32 @@ def test_run_app_uses_the_bank_option(bank_copy, monkeypatch):
     monkeypatch.setattr(tui_app.GuideApp, "run", lambda self: opened.append(self.bank.directory))
     assert tui_app.run_app(argparse.Namespace(bank=bank_copy)) == 0
     assert opened == [bank_copy]
+
+
+async def test_export_in_another_format(bank, tmp_path):
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        app.screen.query_one("#path", Input).value = str(tmp_path / "design.md")
+        app.screen.query_one("#format", Select).value = "html"
+        await pilot.pause()
+        assert app.screen.query_one("#path", Input).value == str(tmp_path / "design.html")
+        await pilot.press("enter")
+        await pilot.pause()
+    assert "<html" in (tmp_path / "design.html").read_text()
+
+
+async def test_mouse_answers_a_question(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.click("#menu", offset=(4, 0))
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+        first = app.walk.position
+        await pilot.click(ChoiceList, offset=(8, 2))
+        await pilot.pause()
+        assert app.walk.answers.answers[first] == bank.questions[first].choices[2].id
+        await pilot.click("#back-button")
+        await pilot.pause()
+        assert app.walk.position == first
