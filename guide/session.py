@@ -31,7 +31,7 @@ import yaml
 from pydantic import Field
 
 from guide.bank import Bank, check_answers
-from guide.engine import evaluate, is_usable, route
+from guide.engine import evaluate, route
 from guide.model import END, AnswersFile, AnswerValue, Identifier, Question, Result
 from guide.source import GuideError, read_yaml, validate
 
@@ -83,10 +83,6 @@ class Walk:
     # -- reading ------------------------------------------------------------------------------
 
     @property
-    def values(self) -> dict[str, AnswerValue]:
-        return dict(self.answers.answers)
-
-    @property
     def question(self) -> Question | None:
         return None if self.position == END else self.bank.questions[self.position]
 
@@ -114,9 +110,6 @@ class Walk:
 
     def is_answered(self, question_id: str) -> bool:
         return question_id in self.answers.answers
-
-    def is_usable(self, question_id: str) -> bool:
-        return is_usable(self.bank.questions[question_id], self.answers.answers.get(question_id))
 
     def result(self) -> Result:
         return evaluate(self.bank, self.answers)

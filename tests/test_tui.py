@@ -413,3 +413,18 @@ async def test_mouse_answers_a_question(bank):
         await pilot.click("#back-button")
         await pilot.pause()
         assert app.walk.position == first
+
+
+async def test_hostile_bank_text_shows_inert(bank_copy):
+    from guide.bank import load_bank
+
+    flow = bank_copy / "flow" / "1-use-case.yaml"
+    flow.write_text(flow.read_text().replace(
+        "prompt: What does the model do?", 'prompt: "[bold red]What[/] does the \\e[31mmodel [link=http://x]do?[/link]"'))
+    app = GuideApp(load_bank(bank_copy))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n")
+        shown = static_text(app.screen, "#prompt")
+        assert shown == "[bold red]What[/] does the model [link=http://x]do?[/link]"
+        await pilot.press("v")
+        assert "[bold red]What[/]" in str(app.screen.query_one("#review-list", OptionList).get_option_at_index(0).prompt)
