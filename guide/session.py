@@ -83,6 +83,11 @@ class Walk:
     # -- reading ------------------------------------------------------------------------------
 
     @property
+    def values(self) -> dict[str, AnswerValue]:
+        """Every answer, on the path or set aside."""
+        return dict(self.answers.answers)
+
+    @property
     def question(self) -> Question | None:
         return None if self.position == END else self.bank.questions[self.position]
 
