@@ -258,17 +258,27 @@ def migrate(answers: AnswersFile, bank: Bank, document: YamlDocument | None = No
     return answers.model_copy(update=moved)
 
 
+def origin_version(answers: AnswersFile, bank: Bank) -> str | None:
+    """The older version of this bank the answers come from: the one they name, or the one they were migrated from."""
+    if answers.bank_id not in (None, bank.meta.id):
+        return None
+    for version in (answers.bank_version, answers.migrated_from):
+        if version not in (None, bank.meta.version):
+            return version
+    return None
+
+
 def bank_change(answers: AnswersFile, bank: Bank) -> BankChange | None:
     """What differs between the bank named in an answers file and this bank; None when nothing does."""
     meta = bank.meta
     same_id = answers.bank_id in (None, meta.id)
-    same_version = answers.bank_version in (None, meta.version)
+    from_version = origin_version(answers, bank)
     same_hash = answers.bank_hash in (None, bank.content_hash)
-    if same_id and same_version and same_hash:
+    if same_id and from_version is None and same_hash:
         return None
-    migration = migration_from(bank, answers.bank_version) if same_id else None
+    migration = migration_from(bank, from_version) if same_id else None
     return BankChange(
-        from_bank_id=answers.bank_id, from_version=answers.bank_version, from_hash=answers.bank_hash,
+        from_bank_id=answers.bank_id, from_version=from_version or answers.bank_version, from_hash=answers.bank_hash,
         to_bank_id=meta.id, to_version=meta.version, to_hash=bank.content_hash,
         migrated=migration is not None,
         renamed=dict(migration.renamed) if migration else {},

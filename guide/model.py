@@ -337,6 +337,9 @@ class AnswersFile(Strict):
     bank_id: Identifier | None = None
     bank_version: ShortText | None = None
     bank_hash: ShortText | None = Field(default=None, description="content hash of the bank a design document was made with")
+    migrated_from: ShortText | None = Field(
+        default=None, description="the bank version the answers were first made with, before a migration carried "
+                                  "them to bank_version; the document says what changed until this is removed")
     answers: dict[Identifier, Union[Annotated[str, Field(max_length=20000)], list[Identifier]]] = Field(default_factory=dict)
     notes: dict[Identifier, Annotated[str, Field(max_length=20000)]] = Field(default_factory=dict)
     instructor_notes: InstructorNotes | None = None

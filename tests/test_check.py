@@ -93,3 +93,15 @@ def test_unknown_question_error_names_its_line(tmp_path):
     path = tmp_path / "unknown.md"
     path.write_text("---\ntitle: x\nanswers:\n  nosuchquestion: 'yes'\n---\n# x\n", encoding="utf-8")
     assert run_guide("check", str(path)).stderr.startswith(f"guide: {path}:4: answers.nosuchquestion:")
+
+
+def test_a_document_of_an_older_bank_version_is_stale_and_names_the_migration(design, bank_copy):
+    from .test_roundtrip import migrated_bank
+
+    new_bank = migrated_bank(bank_copy)
+    result = run_guide("check", "--bank", str(new_bank), str(design))
+    assert result.returncode == 1
+    assert "version 1.0.0 → 1.1.0" in result.stdout
+    assert "renamed model_role → role_of_model; removed other_constraints" in result.stdout
+    assert run_guide("run", "--bank", str(new_bank), "--answers", str(design), "--out", str(design)).returncode == 0
+    assert run_guide("check", "--bank", str(new_bank), str(design)).returncode == 0

@@ -209,9 +209,12 @@ def test_a_document_made_with_an_older_bank_is_migrated_and_says_what_changed(ba
     assert migrated.split("## Summary")[1].replace("role_of_model", "model_role").split("## Answers")[0] \
         == old.split("## Summary")[1].split("## Answers")[0]
 
-    settled = rerun(new_bank, migrated, tmp_path, "settled.md")
-    assert "## Question bank changed" not in settled
-    assert rerun(new_bank, settled, tmp_path, "again.md") == settled
+    # The migrated document is a fixed point that keeps the note until `migrated_from` is deleted.
+    assert "migrated_from: 1.0.0\n" in migrated
+    assert rerun(new_bank, migrated, tmp_path, "again.md") == migrated
+    settled = rerun(new_bank, migrated.replace("migrated_from: 1.0.0\n", ""), tmp_path, "settled.md")
+    assert "## Question bank changed" not in settled and "migrated_from" not in settled
+    assert rerun(new_bank, settled, tmp_path, "settled-again.md") == settled
     data = json.loads(make_document(new_bank, path, "json"))
     assert data["bank_change"]["renamed"] == {"model_role": "role_of_model"}
     assert data["bank_change"]["from_version"] == "1.0.0" and data["bank_change"]["to_version"] == "1.1.0"

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from guide.bank import Bank
+from guide.bank import Bank, origin_version
 from guide.model import AnswersFile, Review
 
 # YAML 1.1 booleans, including the one-letter forms PyYAML itself does not resolve but other readers do.
@@ -40,12 +40,17 @@ _FrontMatterDumper.add_representer(str, _represent_str)
 
 
 def document_answers(answers: AnswersFile, bank: Bank, date: str) -> AnswersFile:
-    """The answers a document carries: stamped with its date and bank, with a review block to fill in."""
+    """The answers a document carries: stamped with its date and bank, with a review block to fill in.
+
+    Answers from an older bank version remember it in `migrated_from`, so the re-run document keeps
+    saying what changed (and `guide check` finds it current) until someone removes that line.
+    """
     return answers.model_copy(update={
         "date": date,
         "bank_id": bank.meta.id,
         "bank_version": bank.meta.version,
         "bank_hash": bank.content_hash,
+        "migrated_from": origin_version(answers, bank),
         "review": answers.review or Review(),
     })
 

@@ -57,7 +57,7 @@ def render_markdown(result: Result, bank: Bank, date: str, *, front_matter: str 
     citations = Citations(bank)
     sections = [
         _header(result, bank, date, reading, description),
-        _bank_change(change, bank) if change else "",
+        _bank_change(change, bank) if change and _another_bank_or_version(change) else "",
         _review(review) if review else "",
         _summary(result, bank),
         _use_case(result, bank),
@@ -105,18 +105,19 @@ def _header(result: Result, bank: Bank, date: str, reading: str | None, descript
     return "\n".join(lines)
 
 
+def _another_bank_or_version(change: BankChange) -> bool:
+    # A changed content hash alone is left to `guide check`: it is noted once, not carried in the document.
+    return change.from_bank_id not in (None, change.to_bank_id) or change.from_version not in (None, change.to_version)
+
+
 def _bank_change(change: BankChange, bank: Bank) -> str:
     lines = ["## Question bank changed", ""]
     if change.from_bank_id not in (None, change.to_bank_id):
         lines.append(f"These answers were made with another question bank, `{md(change.from_bank_id)}`; this "
                      f"document reads them with `{change.to_bank_id}` version {md(change.to_version)}.")
-    elif change.from_version not in (None, change.to_version):
-        lines.append(f"These answers were made with version {md(change.from_version)} of the question bank; "
-                     f"this document uses version {md(change.to_version)}.")
     else:
-        lines.append(f"These answers were made with the same bank version, but its content has changed since "
-                     f"(content hash `{md(change.from_hash or '')}`, now `{change.to_hash}`): rules, weights or "
-                     "wording may differ.")
+        lines.append(f"These answers were made with version {md(change.from_version or '')} of the question bank; "
+                     f"this document uses version {md(change.to_version)}.")
     if change.migrated:
         # Question ids are identifiers ([a-z0-9_-]), safe inside code spans as they are.
         lines += ["", f"The bank's migration from version {md(change.from_version or '')} was applied:", ""]
@@ -128,8 +129,9 @@ def _bank_change(change: BankChange, bank: Bank) -> str:
     elif change.from_version not in (None, change.to_version) and change.from_bank_id in (None, change.to_bank_id):
         lines += ["", f"The bank lists no migration from version {md(change.from_version)}; every answer was read "
                   "as it was given."]
-    lines += ["", "Re-running `guide run --answers` on this document records the current bank, and this note "
-              "goes away; `guide check` on the earlier document shows which lines changed."]
+    if change.from_bank_id in (None, change.to_bank_id):
+        lines += ["", "This note stays while the front matter has its `migrated_from` line: delete that line once "
+                  "the change has been reviewed, then re-run `guide run --answers` on the document."]
     return "\n".join(lines)
 
 
