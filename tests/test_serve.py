@@ -37,16 +37,6 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _session(home: Path) -> dict | None:
-    path = home / "session.yaml"
-    if not path.exists():
-        return None
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError:  # caught between two writes of a non-atomic writer: look again
-        return None
-
-
 def _wait_for(predicate, tries: int = STARTUP_TRIES):
     for _ in range(tries):
         value = predicate()
@@ -58,7 +48,7 @@ def _wait_for(predicate, tries: int = STARTUP_TRIES):
 
 @pytest.fixture
 def served(tmp_path):
-    """`guide serve` on a free loopback port, with its own session folder; stopped afterwards."""
+    """`guide serve` on a free loopback port, stopped afterwards; GUIDE_HOME keeps the real home untouched."""
     home = tmp_path / "guide-home"
     port = _free_port()
     environment = {**os.environ, "GUIDE_HOME": str(home)}
@@ -75,7 +65,7 @@ def served(tmp_path):
     if server.poll() is not None:
         pytest.fail(f"guide serve exited: {server.stdout.read().decode(errors='replace')}")
     try:
-        yield port, home
+        yield port
     finally:
         server.terminate()
         try:
@@ -105,7 +95,7 @@ def test_serve_rejects_bad_ports(port):
     assert result.returncode == 2 and "--port" in result.stderr
 
 
-async def _websocket_walk(port: int, home: Path, first_prompt: str, next_prompt: str) -> bool:
+async def _websocket_walk(port: int, first_prompt: str, next_prompt: str) -> bool:
     """Open the app over the websocket as the browser page does, answer the first question with the
     first choice; True once the app has drawn the next question."""
     import aiohttp
@@ -146,16 +136,12 @@ async def _websocket_walk(port: int, home: Path, first_prompt: str, next_prompt:
 
 
 def test_websocket_smoke_answers_the_first_question(served, bank):
-    port, home = served
+    port = served
     first = bank.questions[bank.meta.start]
     following = route(bank, {first.id: first.choices[0].id})[1]
     # Wide enough that the first words of a prompt stay on one line.
-    drawn = asyncio.run(_websocket_walk(port, home, " ".join(first.prompt.split()[:3]),
+    drawn = asyncio.run(_websocket_walk(port, " ".join(first.prompt.split()[:3]),
                                         " ".join(bank.questions[following].prompt.split()[:3])))
-    saved = _session(home)
-    assert saved is not None, "the app saved no session"
-    assert saved["answers"][first.id] == first.choices[0].id
-    assert saved["position"] == following
     assert drawn, f"the app never drew the next question, '{following}'"
 
 
@@ -201,18 +187,22 @@ COMPARE_SCREENSHOTS = """async ([before, after]) => {
 }"""
 
 
-def test_browser_answers_the_first_question(served, bank, tmp_path):
+def test_browser_answers_the_first_question_and_downloads_the_document(served, bank, tmp_path):
     """A student opens the page, starts a new design and picks the first choice of the first question:
-    the page shows the next question (the screenshot changes) and the session file holds the answer."""
+    the page shows the next question (the screenshot changes). Exporting from the results reaches the
+    student as a browser download, and that document holds the answer.
+
+    In a browser the app keeps no session file on the server (it would be shared by every tab of the
+    classroom), so the downloaded document is what saves the student's work."""
     import base64
 
     sync_playwright = _playwright()
-    port, home = served
+    port = served
     first = bank.questions[bank.meta.start]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 800})
+            page = browser.new_page(viewport={"width": 1200, "height": 800}, accept_downloads=True)
             # The page asks for a web font; nothing but this server is reachable or wanted.
             page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
                 f"http://127.0.0.1:{port}/") or route.request.url.startswith(f"ws://127.0.0.1:{port}/")
@@ -233,22 +223,38 @@ def test_browser_answers_the_first_question(served, bank, tmp_path):
                     page.wait_for_timeout(200)
                 return previous
 
+            def next_screen(previous: bytes, path: Path) -> bytes:
+                """The next settled screenshot that differs from `previous`: the app has moved on."""
+                return _wait_for(lambda: (shot := settled_screenshot(path)) != previous and shot, tries=100)
+
             start = settled_screenshot(tmp_path / "0-start.png")
             page.keyboard.press("n")
-            assert _wait_for(lambda: (_session(home) or {}).get("position") == first.id or
-                             settled_screenshot(tmp_path / "1-question.png") != start)
-            question = settled_screenshot(tmp_path / "1-question.png")
+            question = next_screen(start, tmp_path / "1-question.png")
+            assert question, "the first question never appeared"
             page.keyboard.press("1")
             page.keyboard.press("Enter")
-            saved = _wait_for(lambda: (_session(home) or {}).get("answers", {}).get(first.id) and _session(home))
-            answered = settled_screenshot(tmp_path / "2-answered.png")
+            answered = next_screen(question, tmp_path / "2-answered.png")
+            assert answered, "answering changed nothing on the screen"
             encoded = [base64.b64encode(shot).decode() for shot in (question, answered)]
             difference = page.evaluate(COMPARE_SCREENSHOTS, encoded)
+
+            page.keyboard.press("s")  # the results
+            results = next_screen(answered, tmp_path / "3-results.png")
+            page.keyboard.press("e")  # export: a dialog with a file name
+            next_screen(results, tmp_path / "4-export.png")
+            with page.expect_download(timeout=60_000) as download:
+                page.keyboard.press("Enter")
+            document_path = tmp_path / "download.md"
+            download.value.save_as(document_path)
+            filename = download.value.suggested_filename
         finally:
             browser.close()
-    assert saved, "the app saved no answer"
-    assert saved["answers"][first.id] == first.choices[0].id
-    assert saved["position"] == route(bank, {first.id: first.choices[0].id})[1]
     # The answer moved the walk on: a visibly different screen, and still a drawn terminal, not a blank page.
     assert difference["changed"] > 0.01, difference
     assert difference["colours"] > 4, difference
+    # The download is the design document, and it carries the answer given in the browser.
+    assert filename.endswith(".md")
+    document = document_path.read_text(encoding="utf-8")
+    front = yaml.safe_load(document.split("---\n")[1])
+    assert front["answers"][first.id] == first.choices[0].id
+    assert "\n## Element priorities" in document
