@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -179,3 +181,30 @@ def test_run_offers_every_format_on_the_command_line(tmp_path):
         assert out.stat().st_size > 10_000
     assert json.loads((tmp_path / "design.json").read_text(encoding="utf-8"))["document"] == "guide-design-document"
     assert (tmp_path / "design.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run", "--no-pdf-header-footer")
+CARD_HEADING = re.compile(r"^\s*\d+\. .+: (recommended|recommended with conditions)\s*$")
+
+
+def test_printed_to_pdf_no_method_card_is_split_across_pages(bank, tmp_path):
+    pdftotext = shutil.which("pdftotext")
+    if not CHROMIUM.exists() or pdftotext is None:
+        pytest.skip("needs Chromium and pdftotext (apt-get install -y chromium poppler-utils)")
+    page = tmp_path / "design.html"
+    page.write_text(make_document(bank, bank.cases()["breast-cancer-detection"], "html"), encoding="utf-8")
+    pdf = tmp_path / "design.pdf"
+    subprocess.run([str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                    f"--print-to-pdf={pdf}", page.as_uri()], capture_output=True, timeout=120, check=True)
+    pages = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, timeout=60,
+                           check=True).stdout.split("\f")
+    assert len(pages) > 5
+    cards_started = [sum(bool(CARD_HEADING.match(line)) for line in text.splitlines()) for text in pages]
+    cards_ended = [text.count("How to evaluate it:") for text in pages]
+    # A card split over two pages would start on one page and end on the next.
+    assert cards_started == cards_ended
+    answers = read_answers(bank.cases()["breast-cancer-detection"], bank)
+    assert sum(cards_started) >= len(evaluate(bank, answers).complementary)
+    assert sum(cards_started) > 0
