@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterator
 
 import networkx as nx
+import yaml
 from pydantic import BaseModel, Field
 
 from guide.model import (
@@ -70,6 +71,7 @@ BANK_FILES: dict[str, type[BaseModel]] = {
 }
 FLOW_DIR = "flow"
 CASES_DIR = "cases"
+DESIGN_DOCUMENT = "guide-design-document"
 
 
 @dataclass(frozen=True)
@@ -187,7 +189,7 @@ def _locate_choices(document: YamlDocument, index: int, question: Question, loca
 
 
 def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
-    """Read an answers file (YAML, or a Markdown design document's front matter) and check it."""
+    """Read an answers file (YAML, a Markdown design document's front matter, or a JSON design document) and check it."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -202,10 +204,19 @@ def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
             raise GuideError(path, 1, None, "no YAML front matter with answers at the top of this document")
         document = parse_yaml(path, yaml_text, offset)
     else:
-        document = parse_yaml(path, text)
+        document = _answers_part(parse_yaml(path, text))
     answers = migrate(validate(document, AnswersFile), bank, document)
     check_answers(answers, bank, document)
     return answers
+
+
+def _answers_part(document: YamlDocument) -> YamlDocument:
+    """A JSON design document (`guide run --format json`) carries its answers under `answers_file`."""
+    data, node = document.data, document.node
+    if not (isinstance(data, dict) and data.get("document") == DESIGN_DOCUMENT and isinstance(node, yaml.MappingNode)):
+        return document
+    part = next((value for key, value in node.value if getattr(key, "value", None) == "answers_file"), node)
+    return YamlDocument(document.path, data.get("answers_file"), part)
 
 
 def front_matter(text: str) -> tuple[str, int]:

@@ -74,11 +74,13 @@ def test_several_documents_exit_with_the_worst_status(design, tmp_path):
 
 
 @pytest.mark.parametrize(("name", "content", "problem"), [
-    ("answers.yaml", "answers:\n  task: detection\n", "guide check reads Markdown design documents (.md)"),
+    ("answers.yaml", "answers:\n  task: detection\n", "guide check reads design documents in Markdown (.md) or JSON"),
     ("plain.md", "# Notes\n\nNo front matter here.\n", "no YAML front matter with answers"),
     ("broken.md", "---\ntitle: x\nanswers:\n  task: [unclosed\n---\n# x\n", "YAML"),
     ("unknown.md", "---\ntitle: x\nanswers:\n  nosuchquestion: yes\n---\n# x\n", "unknown question 'nosuchquestion'"),
-    ("design.html", "<!DOCTYPE html>", "guide check reads Markdown design documents (.md)"),
+    ("design.html", "<!DOCTYPE html>", "an HTML document does not"),
+    ("answers.json", '{"answers": {"task": "detection"}}', "not a design document: `guide run --format json` writes one"),
+    ("design.json", '{"document": "guide-design-document", "answers_file": {"answers": {"task": 1}}}', "answers.task"),
 ])
 def test_unusable_input_is_a_one_line_error_with_exit_2(tmp_path, name, content, problem):
     path = tmp_path / name
@@ -105,3 +107,17 @@ def test_a_document_of_an_older_bank_version_is_stale_and_names_the_migration(de
     assert "renamed model_role → role_of_model; removed other_constraints" in result.stdout
     assert run_guide("run", "--bank", str(new_bank), "--answers", str(design), "--out", str(design)).returncode == 0
     assert run_guide("check", "--bank", str(new_bank), str(design)).returncode == 0
+
+
+def test_a_json_document_is_checked_the_same_way(tmp_path):
+    path = tmp_path / "design.json"
+    assert run_guide("run", "--case", "brain-encoding", "--format", "json", "--date", FIXED_DATE,
+                     "--out", str(path)).returncode == 0
+    assert run_guide("check", str(path)).returncode == 0
+    path.write_text(path.read_text(encoding="utf-8").replace('"scientific_discovery"', '"education"'), encoding="utf-8")
+    result = run_guide("check", str(path))
+    assert result.returncode == 1
+    assert "parts that differ: " in result.stdout and "result.elements" in result.stdout
+    assert f"update it with: guide run --answers {path} --format json --out {path}" in result.stdout
+    assert run_guide("run", "--answers", str(path), "--format", "json", "--out", str(path)).returncode == 0
+    assert run_guide("check", str(path)).returncode == 0

@@ -48,6 +48,14 @@ def test_the_command_line_round_trip(tmp_path):
     assert again.stdout == design.read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_a_json_document_carries_its_answers_too(bank, case, tmp_path):
+    as_json = tmp_path / "design.json"
+    as_json.write_text(make_document(bank, bank.cases()[case], "json"), encoding="utf-8")
+    assert make_document(bank, as_json) == make_document(bank, bank.cases()[case])
+    assert make_document(bank, as_json, "json") == as_json.read_text(encoding="utf-8")
+
+
 def test_front_matter_holds_everything_the_answers_file_has(bank):
     document = make_document(bank, bank.cases()["dr-screening"])
     text, _ = split_front_matter(document)

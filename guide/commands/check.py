@@ -1,4 +1,4 @@
-"""`guide check DOC...`: is a committed design document still what its answers produce?
+"""`guide check DOC...`: is a committed design document (Markdown or JSON) still what its answers produce?
 
 For a team's CI: exit 0 when every document is current, 1 when one is stale (its front matter, read
 with the current bank, no longer produces the same document), 2 when one cannot be read.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,10 +21,12 @@ SHOWN_DIFF_LINES = 12
 def register(subparsers, common) -> None:
     parser = subparsers.add_parser(
         "check", parents=[common], help="check that design documents are up to date (for CI)",
-        description="Re-run each Markdown design document from its front matter with the current bank and "
-                    "compare. Exit status: 0 all current, 1 some stale, 2 some unreadable.",
+        description="Re-run each design document from the answers it carries (Markdown front matter, or the "
+                    "answers_file of a JSON document) with the current bank and compare. Exit status: 0 all "
+                    "current, 1 some stale, 2 some unreadable.",
     )
-    parser.add_argument("documents", metavar="DOC", type=Path, nargs="+", help="Markdown design document (.md)")
+    parser.add_argument("documents", metavar="DOC", type=Path, nargs="+",
+                        help="design document written by `guide run`, Markdown (.md) or JSON (.json)")
     parser.set_defaults(handler=run)
 
 
@@ -51,19 +54,25 @@ class Report:
     text: str
 
 
+FORMAT_OF_SUFFIX = {".md": "md", ".markdown": "md", ".json": "json"}
+
+
 def check_document(path: Path, bank) -> Report:
-    from guide.bank import bank_change, read_answers
+    from guide.bank import DESIGN_DOCUMENT, bank_change, read_answers
     from guide.engine import evaluate
-    from guide.report import document_date
-    from guide.report.markdown import markdown_document
+    from guide.report import document_date, render
     from guide.source import decode
 
-    if path.suffix.lower() not in (".md", ".markdown"):
-        raise GuideError(path, None, None, "guide check reads Markdown design documents (.md), which carry "
-                                           "their answers; HTML and JSON are renderings of one")
+    format = FORMAT_OF_SUFFIX.get(path.suffix.lower())
+    if format is None:
+        raise GuideError(path, None, None, "guide check reads design documents in Markdown (.md) or JSON (.json), "
+                                           "which carry their answers; an HTML document does not")
     answers = read_answers(path, bank)
     committed = decode(path, path.read_bytes()).replace("\r\n", "\n")
-    fresh = markdown_document(evaluate(bank, answers), bank, answers, document_date(answers))
+    if format == "json" and not _is_json_design_document(committed):
+        raise GuideError(path, None, None, f'not a design document: `guide run --format json` writes one, with '
+                                           f'"document": "{DESIGN_DOCUMENT}"')
+    fresh = render(format, evaluate(bank, answers), bank, answers, document_date(answers))
     if committed == fresh:
         return Report(False, f"{path}: current (bank {bank.meta.id} {bank.meta.version}, "
                              f"content hash {bank.content_hash})\n")
@@ -71,13 +80,26 @@ def check_document(path: Path, bank) -> Report:
     change = bank_change(answers, bank)
     if change:
         lines.append("  bank: " + _bank_words(change))
-    sections = changed_sections(committed, fresh)
-    lines.append("  sections that differ: " + ", ".join(f"{name} ({count} line{'' if count == 1 else 's'})"
-                                                       for name, count in sections))
+    if format == "md":
+        lines.append("  sections that differ: " + ", ".join(f"{name} ({count} line{'' if count == 1 else 's'})"
+                                                           for name, count in changed_sections(committed, fresh)))
+    else:
+        lines.append("  parts that differ: " + ", ".join(changed_parts(committed, fresh)))
     lines.append("  first differences:")
     lines += [f"    {line}" for line in first_differences(committed, fresh)]
-    lines.append(f"  update it with: guide run --answers {path} --out {path}")
+    option = "" if format == "md" else f" --format {format}"
+    lines.append(f"  update it with: guide run --answers {path}{option} --out {path}")
     return Report(True, "\n".join(lines) + "\n")
+
+
+def _is_json_design_document(text: str) -> bool:
+    from guide.bank import DESIGN_DOCUMENT
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("document") == DESIGN_DOCUMENT
 
 
 def _bank_words(change) -> str:
@@ -114,6 +136,24 @@ def changed_sections(old: str, new: str) -> list[tuple[str, int]]:
         name = section_of[min(new_start, len(section_of) - 1)]
         counts[name] = counts.get(name, 0) + max(old_end - old_start, new_end - new_start)
     return list(counts.items())
+
+
+def changed_parts(old: str, new: str) -> list[str]:
+    """The keys of a JSON design document, one level into `result` and `answers_file`, whose values differ."""
+    try:
+        before = json.loads(old)
+    except ValueError:
+        return ["the whole document (not valid JSON)"]
+    after = json.loads(new)
+    parts = []
+    for key, value in after.items():
+        previous = before.get(key) if isinstance(before, dict) else None
+        if isinstance(value, dict) and isinstance(previous, dict) and key in ("result", "answers_file"):
+            parts += [f"{key}.{inner}" for inner in dict.fromkeys([*value, *previous])
+                      if value.get(inner) != previous.get(inner)]
+        elif value != previous:
+            parts.append(key)
+    return parts or ["formatting only"]
 
 
 def first_differences(old: str, new: str) -> list[str]:

@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from guide.bank import Bank, bank_change
+from guide.bank import DESIGN_DOCUMENT, Bank, bank_change
 from guide.model import AnswersFile, BankChange, Result
 from guide.report.frontmatter import document_answers
 
@@ -21,7 +21,7 @@ FORMAT_VERSION = 1
 class DesignDocument(BaseModel):
     """Everything a design document says, as data."""
 
-    document: Literal["guide-design-document"] = "guide-design-document"
+    document: Literal["guide-design-document"] = DESIGN_DOCUMENT
     format_version: Literal[1] = FORMAT_VERSION
     date: str
     answers_file: AnswersFile = Field(description="the answers, notes, review and bank versions the document carries; "
