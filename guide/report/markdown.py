@@ -154,7 +154,11 @@ def _review(review: Review) -> str:
         f"| Review date | {md(review.date) if review.date else '*not reviewed yet*'} |",
     ]
     if review.comments and review.comments.strip():
-        lines += ["", "Comments:", "", md_block(review.comments, "> ")]
+        quoted = md_block(review.comments, "> ").split("\n")
+        # A reviewer's line breaks are kept: a trailing backslash is a hard break in CommonMark.
+        lines += ["", "Comments:", ""]
+        lines += [line + "\\" if line != ">" and index + 1 < len(quoted) and quoted[index + 1] != ">" else line
+                  for index, line in enumerate(quoted)]
     lines += ["", "To record a review, fill in the `review` block in the front matter of the Markdown design "
               "document (reviewer, date, decision: pending, approved, changes-requested or rejected, and "
               "comments), then re-run `guide run --answers` on it: the review is kept."]
