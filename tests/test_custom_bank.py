@@ -6,12 +6,18 @@ need, two method families. Every command must work from the bank's data alone.
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 
-from .conftest import FIXED_DATE, run_guide
+from .conftest import FIXED_DATE, ROOT, run_guide
 
 FILES = {
     "bank.yaml": """
@@ -229,3 +235,39 @@ def test_a_broken_custom_bank_is_reported_by_every_command(mini_bank):
         result = run_guide(*command, "--bank", str(mini_bank))
         assert result.returncode == 2
         assert result.stderr.strip() == f"guide: {expected}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The tutorial: every command in docs/tutorial-own-bank.md, run as written, in order.
+
+TUTORIAL = ROOT / "docs" / "tutorial-own-bank.md"
+
+
+def _tutorial_steps() -> list[tuple[str, str | None]]:
+    """(shell block, expected output block or None), in document order."""
+    fences = [token for token in MarkdownIt("commonmark").parse(TUTORIAL.read_text(encoding="utf-8"))
+              if token.type == "fence"]
+    steps = []
+    for index, fence in enumerate(fences):
+        if fence.info == "sh":
+            following = fences[index + 1] if index + 1 < len(fences) else None
+            steps.append((fence.content, following.content if following and following.info == "text" else None))
+    return steps
+
+
+def test_tutorial_commands_work_as_written(tmp_path, guide_home):
+    """Run from a copy of the checkout's bank, with `guide` on PATH as after `pip install -e .`."""
+    shutil.copytree(ROOT / "questions", tmp_path / "questions")
+    environment = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    steps = _tutorial_steps()
+    assert len(steps) >= 6
+    for script, expected in steps:
+        status = re.match(r"# exit status: (\d+)", script)
+        result = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=environment, capture_output=True,
+                                text=True, timeout=300)
+        assert result.returncode == (int(status[1]) if status else 0), (script, result.stdout, result.stderr)
+        assert "Traceback" not in result.stderr
+        printed = [line.strip() for line in (result.stdout + result.stderr).splitlines()]
+        for line in (expected or "").splitlines():
+            if line.strip():
+                assert line.strip() in printed, (script, line, result.stdout, result.stderr)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from guide.bank import BUILTIN_BANK
 from guide.lint import MIN_HELP_WORDS, lint_bank
 from guide.source import GuideError
 
@@ -175,7 +174,7 @@ def test_method_no_path_can_recommend(bank_copy, bank):
     end = text.index("\n  - id: ", start + 1)
     block = text[start:end]
     broken = re.sub(r"    available_when: .*\n",
-                    "    available_when: {all: [{q: model_status, in: [new_model]}, "
+                    "    available_when: {all: [{q: model_status, in: [new_model, existing_can_retrain]}, "
                     "{q: model_status, in: [frozen_black_box]}]}\n", block, count=1)
     needs.write_text(text[:start] + broken + text[end:])
     users = [method for method in bank.methods.values() if "retraining" in method.needs]
