@@ -52,8 +52,10 @@ def served(tmp_path):
     home = tmp_path / "guide-home"
     port = _free_port()
     environment = {**os.environ, "GUIDE_HOME": str(home)}
-    server = subprocess.Popen([sys.executable, "-m", "guide", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                              cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = tmp_path / "serve.log"  # a file, not a pipe: a pipe nobody reads could fill and stall the server
+    with log.open("wb") as output:
+        server = subprocess.Popen([sys.executable, "-m", "guide", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                                  cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
 
     def listening() -> bool:
         if server.poll() is not None:
@@ -63,7 +65,7 @@ def served(tmp_path):
 
     _wait_for(listening)
     if server.poll() is not None:
-        pytest.fail(f"guide serve exited: {server.stdout.read().decode(errors='replace')}")
+        pytest.fail(f"guide serve exited: {log.read_text(errors='replace')}")
     try:
         yield port
     finally:
@@ -73,7 +75,6 @@ def served(tmp_path):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-        server.stdout.close()
 
 
 def test_app_command_uses_this_python_and_passes_the_bank(tmp_path):
