@@ -96,6 +96,17 @@ def test_serve_rejects_bad_ports(port):
     assert result.returncode == 2 and "--port" in result.stderr
 
 
+def test_page_points_the_browser_back_at_the_address_it_used(served):
+    """With --host 0.0.0.0 a student connects by the server's name or address; the page's websocket
+    address must be that one, not the address the server listens on."""
+    from urllib.request import Request, urlopen
+
+    request = Request(f"http://127.0.0.1:{served}/", headers={"Host": "classroom-pc.local:8123"})
+    with urlopen(request, timeout=60) as response:
+        html = response.read().decode()
+    assert 'data-session-websocket-url="ws://classroom-pc.local:8123/ws"' in html
+
+
 async def _websocket_walk(port: int, first_prompt: str, next_prompt: str) -> bool:
     """Open the app over the websocket as the browser page does, answer the first question with the
     first choice; True once the app has drawn the next question."""
