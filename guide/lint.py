@@ -10,8 +10,10 @@ too thin to answer by.
 holds, so each question reduces to those choices, one stand-in for every other choice, "unsure",
 and no answer. An answer only counts if one walk through the routing asks all the questions it
 answers. When routing reads a question the condition does not pin, that question is left free at
-each branch on its own: this errs towards "possible", so lint may miss a dead rule but never
-reports a live one as dead.
+each branch on its own. For rules and method families this errs towards "possible": lint may miss a
+dead rule but never reports a live one as dead. For overlapping routes the same freedom could, in a
+bank whose routing reads one unpinned question twice with opposite demands, report a skip that no
+consistent answers produce; the finding names the answers, so such a report is easy to check.
 """
 
 from __future__ import annotations
