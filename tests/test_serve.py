@@ -23,6 +23,7 @@ from guide.commands.serve import app_command
 from guide.engine import route
 
 from .conftest import ROOT, run_guide
+from .test_custom_bank import mini_bank  # noqa: F401 - a fixture: the small bank of test_custom_bank
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -47,28 +48,34 @@ def _wait_for(predicate, tries: int = STARTUP_TRIES):
 
 
 @pytest.fixture
-def served(tmp_path):
-    """`guide serve` on a free loopback port, stopped afterwards; GUIDE_HOME keeps the real home untouched."""
-    home = tmp_path / "guide-home"
-    port = _free_port()
-    environment = {**os.environ, "GUIDE_HOME": str(home)}
-    log = tmp_path / "serve.log"  # a file, not a pipe: a pipe nobody reads could fill and stall the server
-    with log.open("wb") as output:
-        server = subprocess.Popen([sys.executable, "-m", "guide", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                  cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
+def serve(tmp_path):
+    """Start `guide serve [ARGS]` on a free loopback port and return the port; every server started is
+    stopped afterwards. GUIDE_HOME keeps the real home untouched."""
+    servers: list[subprocess.Popen] = []
 
-    def listening() -> bool:
+    def start(*args: str) -> int:
+        port = _free_port()
+        environment = {**os.environ, "GUIDE_HOME": str(tmp_path / "guide-home")}
+        log = tmp_path / f"serve-{port}.log"  # a file, not a pipe: a pipe nobody reads could stall the server
+        with log.open("wb") as output:
+            server = subprocess.Popen([sys.executable, "-m", "guide", "serve", "--host", "127.0.0.1",
+                                       "--port", str(port), *args],
+                                      cwd=ROOT, env=environment, stdout=output, stderr=subprocess.STDOUT)
+        servers.append(server)
+
+        def listening() -> bool:
+            if server.poll() is not None:
+                return True  # exited: reported below
+            with socket.socket() as probe:
+                return probe.connect_ex(("127.0.0.1", port)) == 0
+
+        _wait_for(listening)
         if server.poll() is not None:
-            return True  # exited: reported below
-        with socket.socket() as probe:
-            return probe.connect_ex(("127.0.0.1", port)) == 0
+            pytest.fail(f"guide serve exited: {log.read_text(errors='replace')}")
+        return port
 
-    _wait_for(listening)
-    if server.poll() is not None:
-        pytest.fail(f"guide serve exited: {log.read_text(errors='replace')}")
-    try:
-        yield port
-    finally:
+    yield start
+    for server in servers:
         server.terminate()
         try:
             server.wait(timeout=30)
@@ -96,12 +103,12 @@ def test_serve_rejects_bad_ports(port):
     assert result.returncode == 2 and "--port" in result.stderr
 
 
-def test_page_points_the_browser_back_at_the_address_it_used(served):
+def test_page_points_the_browser_back_at_the_address_it_used(serve):
     """With --host 0.0.0.0 a student connects by the server's name or address; the page's websocket
     address must be that one, not the address the server listens on."""
     from urllib.request import Request, urlopen
 
-    request = Request(f"http://127.0.0.1:{served}/", headers={"Host": "classroom-pc.local:8123"})
+    request = Request(f"http://127.0.0.1:{serve()}/", headers={"Host": "classroom-pc.local:8123"})
     with urlopen(request, timeout=60) as response:
         html = response.read().decode()
     assert 'data-session-websocket-url="ws://classroom-pc.local:8123/ws"' in html
@@ -147,14 +154,20 @@ async def _websocket_walk(port: int, first_prompt: str, next_prompt: str) -> boo
     return drawn
 
 
-def test_websocket_smoke_answers_the_first_question(served, bank):
-    port = served
+def test_websocket_smoke_answers_the_first_question(serve, bank):
+    port = serve()
     first = bank.questions[bank.meta.start]
     following = route(bank, {first.id: first.choices[0].id})[1]
     # Wide enough that the first words of a prompt stay on one line.
     drawn = asyncio.run(_websocket_walk(port, " ".join(first.prompt.split()[:3]),
                                         " ".join(bank.questions[following].prompt.split()[:3])))
     assert drawn, f"the app never drew the next question, '{following}'"
+
+
+def test_websocket_smoke_with_an_own_bank(serve, mini_bank):
+    """`--bank` reaches the app in every tab: the walk asks the custom bank's questions."""
+    port = serve("--bank", str(mini_bank))
+    assert asyncio.run(_websocket_walk(port, "What is the model for?", "Can the model be retrained?"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -199,7 +212,7 @@ COMPARE_SCREENSHOTS = """async ([before, after]) => {
 }"""
 
 
-def test_browser_answers_the_first_question_and_downloads_the_document(served, bank, tmp_path):
+def test_browser_answers_the_first_question_and_downloads_the_document(serve, bank, tmp_path):
     """A student opens the page, starts a new design and picks the first choice of the first question:
     the page shows the next question (the screenshot changes). Exporting from the results reaches the
     student as a browser download, and that document holds the answer.
@@ -209,7 +222,7 @@ def test_browser_answers_the_first_question_and_downloads_the_document(served, b
     import base64
 
     sync_playwright = _playwright()
-    port = served
+    port = serve()
     first = bank.questions[bank.meta.start]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
