@@ -256,8 +256,9 @@ def lesson_text(lesson: Lesson, width: int = 100) -> str:
             lines.append({"h1": "=", "h2": "-", "h3": "·"}[block.kind] * min(len(text), width))
         elif is_list:
             indent = "  " if block.kind == "li" else "      "
-            lines += textwrap.wrap(text, width, initial_indent=indent + "- ", subsequent_indent=indent + "  ")
+            lines += textwrap.wrap(text, width, initial_indent=indent + "- ", subsequent_indent=indent + "  ",
+                                   break_on_hyphens=False)
         else:
-            lines += textwrap.wrap(text, width)
+            lines += textwrap.wrap(text, width, break_on_hyphens=False)
         previous = block.kind
     return "\n".join(lines) + "\n"
