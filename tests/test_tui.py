@@ -428,3 +428,40 @@ async def test_hostile_bank_text_shows_inert(bank_copy):
         assert shown == "[bold red]What[/] does the model [link=http://x]do?[/link]"
         await pilot.press("v")
         assert "[bold red]What[/]" in str(app.screen.query_one("#review-list", OptionList).get_option_at_index(0).prompt)
+
+
+async def test_open_an_answers_file(bank, tmp_path):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("o")
+        app.screen.query_one("#path", Input).value = str(tmp_path / "missing.yaml")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "missing.yaml" in static_text(app.screen, "#error"), "the dialog says what is wrong and stays"
+        app.screen.query_one("#path", Input).value = str(bank.cases()["breast-cancer-detection"])
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ResultsScreen), "a complete design opens at its results"
+        assert not app.walk.read_only
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.walk.position == app.walk.path[-1]
+        preset = read_answers(bank.cases()["breast-cancer-detection"], bank)
+        assert load_session(bank).answers.answers == preset.answers, "an opened file becomes the saved design"
+
+
+async def test_a_failed_save_is_shown_and_quitting_asks(bank, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("GUIDE_HOME", str(blocker / "guide"))
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        assert app.save_failed
+        assert any("cannot save the session" in str(note.message) for note in app._notifications)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        await pilot.click("#yes")
+    assert app.return_code == 0

@@ -86,7 +86,7 @@ class ResultsScreen(Screen):
         self.app.action_export()
 
     def action_questions(self) -> None:
-        self.app.pop_screen()
+        self.app.back_to_questions()
 
     def action_review(self) -> None:
         self.app.action_review()
