@@ -129,6 +129,17 @@ async def test_export_in_a_browser_delivers_the_document(bank, monkeypatch):
     assert not session_path().exists(), "browser tabs share a server: no shared session file"
 
 
+async def test_a_browser_cannot_open_files_of_the_server(bank, monkeypatch):
+    monkeypatch.setattr(GuideApp, "is_web", property(lambda self: True))
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        menu = app.screen.query_one("#menu", OptionList)
+        assert "open" not in [menu.get_option_at_index(index).id for index in range(menu.option_count)]
+        await pilot.press("o")
+        await pilot.pause()
+        assert not app.screen.query("#path"), "no dialog asking for a server path"
+
+
 async def test_back_and_change_sets_answers_aside_and_brings_them_back(bank):
     question_id, old, new, dropped = first_dropping_change(bank)
     app = GuideApp(bank, date=FIXED_DATE)

@@ -141,6 +141,10 @@ class GuideApp(App):
                                                     "instructor_notes": None})
         self.replacing_session(lambda: self.begin(Walk(self.bank, copied, example.position)))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # In a browser a path would name a file on the shared server, not on the student's computer.
+        return self.keeps_session if action == "open_file" else True
+
     def action_open_file(self) -> None:
         self.push_screen(PathDialog("Open an answers file", "An answers file (.yaml) or a design document (.md) "
                                     "written by guide. It becomes your saved design.", action="Open"))

@@ -58,10 +58,10 @@ class StartScreen(Screen):
                      f"at {clean(stages[saved.stage_number(saved.question) - 1].title).lower()}")
             count = len(saved.answered_on_path)
             entries.append(("resume", "r", f"Resume “{clean(saved.answers.title)}”: {count} answer(s), {stage}"))
-        entries += [("presets", "p", "Open a preset case as a worked example"),
-                    ("open", "o", "Open an answers file or design document"),
-                    ("learn", "l", "Learn the five elements"),
-                    ("help", "?", "Help: keys and the framework")]
+        entries.append(("presets", "p", "Open a preset case as a worked example"))
+        if self.app.keeps_session:
+            entries.append(("open", "o", "Open an answers file or design document"))
+        entries += [("learn", "l", "Learn the five elements"), ("help", "?", "Help: keys and the framework")]
         menu = self.query_one("#menu", OptionList)
         menu.set_options([Option(Content.assemble((key, "bold"), "  ", label), id=action) for action, key, label in entries])
         menu.highlighted = 1 if saved is not None else 0
