@@ -23,9 +23,10 @@ from itertools import combinations, product
 from pathlib import Path
 from typing import Iterable, Iterator
 
+import networkx as nx
 from guide.bank import BANK_FILES, FLOW_DIR, Bank, QuestionsFile, bank_files, load_bank, read_answers
 from guide.engine import holds
-from guide.graph import Finding, check_bank
+from guide.graph import Finding, check_bank, routing_graph
 from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, AnswerValue, Condition, NotCondition, Question, iter_conditions
 from guide.source import GuideError, Location, read_yaml, validate
 
@@ -257,6 +258,19 @@ class Solver:
         self.bank = bank
         self.routing_reads = frozenset(_read_questions(branch.when for question in bank.questions.values()
                                                        for branch in question.next if branch.when is not None))
+        # A walk only needs to remember the asked questions that routing still reads later on. `order`
+        # numbers the questions so that routing only moves to higher numbers; `last_reader` is the
+        # highest-numbered question whose routing reads a question. Keeping the memo keys and the
+        # asked sets that small keeps walks linear in the bank's size rather than exponential.
+        try:
+            ordered = list(nx.topological_sort(routing_graph(bank)))
+        except nx.NetworkXUnfeasible:
+            ordered = []
+        self.order = {question_id: index for index, question_id in enumerate(ordered)}
+        self.last_reader: dict[str, int] = {}
+        for question in bank.questions.values():
+            for read in _read_questions(branch.when for branch in question.next if branch.when is not None):
+                self.last_reader[read] = max(self.last_reader.get(read, -1), self.order.get(question.id, len(ordered)))
 
     def witness(self, condition: Condition, *, paths: bool = True) -> dict[str, AnswerValue] | None:
         """Answers under which `condition` holds (asked along one walk, with `paths`), or None."""
@@ -306,23 +320,48 @@ class Solver:
         """Is there a walk (from the start question unless given) that asks every answered pinned
         question with those answers, and never asks `avoid`?"""
         must_ask = frozenset(pins.values)
+        keep = must_ask | pins.questions
         seen: dict[tuple[str, frozenset[str]], bool] = {}
+        # Depth-first with an explicit stack: a flow can be longer than Python's recursion limit.
+        stack: list[list] = []  # [memo key, question, asked so far, next branch to try]
 
-        def walk(question_id: str, asked: frozenset[str]) -> bool:
+        def enter(question_id: str, asked: frozenset[str]) -> bool | None:
+            """The answer for this question at once, or None after pushing it to be searched."""
             if question_id == avoid:
                 return False
             if question_id == END or question_id not in self.bank.questions:
                 return must_ask <= asked
-            asked = asked | {question_id}
-            key = (question_id, asked & (must_ask | pins.questions | self.routing_reads))
-            if key not in seen:
-                seen[key] = False
-                question = self.bank.questions[question_id]
-                seen[key] = any(self._can_take(question, index, asked, pins) and walk(branch.goto, asked)
-                                for index, branch in enumerate(question.next))
-            return seen[key]
+            if avoid is None and must_ask <= asked:
+                return True  # every question has a branch some answers take, and every path ends
+            horizon = self.order.get(question_id, -1)
+            if any(self.order.get(item, -1) < horizon for item in must_ask - asked):
+                return False  # a pinned question is behind us: routing never goes back to it
+            asked = frozenset(item for item in asked | {question_id}
+                              if item in keep or self.last_reader.get(item, -1) >= horizon)
+            key = (question_id, asked)
+            if key in seen:
+                return seen[key]
+            seen[key] = False
+            stack.append([key, self.bank.questions[question_id], asked, 0])
+            return None
 
-        return walk(start or self.bank.meta.start, asked)
+        found = enter(start or self.bank.meta.start, asked)
+        while stack:
+            frame = stack[-1]
+            key, question, asked, index = frame
+            if found:
+                seen[key] = True
+                stack.pop()
+                continue
+            while index < len(question.next) and not self._can_take(question, index, asked, pins):
+                index += 1
+            if index == len(question.next):
+                stack.pop()
+                found = False
+                continue
+            frame[3] = index + 1
+            found = enter(question.next[index].goto, asked)
+        return bool(found)
 
     def _can_take(self, question: Question, index: int, asked: frozenset[str], pins: _Pins) -> bool:
         """Can some answers so far send the walk down branch `index` (no earlier branch holding)?"""
