@@ -143,12 +143,11 @@ class Conversation:
         old_note = walk.answers.notes.get(question.id, "")
         note = self.ask("Note (optional; empty line " + ("keeps the current one" if old_note else "for none") + "): ")
         note = inert(note) if note else old_note
-        if value is not None:
-            leaving = walk.would_set_aside(question.id, value)
-            if leaving:
-                self.say("This answer takes these answered questions off your path. Their answers are kept aside, "
-                         "not used, and come back if you change this answer back: "
-                         + "; ".join(inert(self.bank.questions[other].prompt) for other in leaving))
+        leaving = walk.would_set_aside(question.id, value)
+        if leaving:
+            self.say("This answer takes these answered questions off your path. Their answers are kept aside, "
+                     "not used, and come back if you change this answer back: "
+                     + "; ".join(inert(self.bank.questions[other].prompt) for other in leaving))
         walk.answer(question.id, value, note)
         self.save()
         return None

@@ -128,9 +128,12 @@ class Walk:
         partial = {question_id: value for question_id, value in self.answers.answers.items() if question_id in shown}
         return evaluate(self.bank, self.answers.model_copy(update={"answers": partial}))
 
-    def would_set_aside(self, question_id: str, value: AnswerValue) -> list[str]:
-        """Answered questions that this answer would take off the path."""
-        new_path = route(self.bank, {**self.answers.answers, question_id: value})
+    def would_set_aside(self, question_id: str, value: AnswerValue | None) -> list[str]:
+        """Answered questions that this answer (None: clearing the answer) would take off the path."""
+        values = {other: given for other, given in self.answers.answers.items() if other != question_id}
+        if value is not None:
+            values[question_id] = value
+        new_path = route(self.bank, values)
         return [other for other in self.answered_on_path if other not in new_path]
 
     # -- changing -----------------------------------------------------------------------------

@@ -97,3 +97,18 @@ def test_plain_mode_honours_the_bank_option(bank_copy):
     done = run_guide("--plain", "--bank", str(bank_copy), stdin="T\nu\n\n")
     assert done.returncode == 0, done.stderr
     assert "bank_id: course-bank" in session_path().read_text()
+
+
+def test_changing_an_answer_says_which_answers_are_set_aside(bank):
+    from .test_session import first_dropping_change
+
+    question_id, old, new, dropped = first_dropping_change(bank)
+    assert question_id == bank.meta.start and len(dropped) == 1, "the replies below walk this shape"
+    done = run_guide("--plain", stdin="\n".join(["T", old, "", "u", "", "b", "b", new, ""]) + "\n")
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())
+    assert "This answer takes these answered questions off your path." in said
+    assert " ".join(bank.questions[dropped[0]].prompt.split()) in said
+    saved = load_session(bank)
+    assert saved.set_aside == dropped
+    assert saved.answers.answers[question_id] == new

@@ -188,7 +188,7 @@ class QuestionScreen(Screen):
             self.action_forward()
             return
         note = self.query_one("#note", Input).value
-        leaving = walk.would_set_aside(question.id, value) if value is not None else []
+        leaving = walk.would_set_aside(question.id, value)
         if not leaving:
             self._record(question.id, value, note)
             return
