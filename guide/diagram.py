@@ -54,6 +54,7 @@ class Diagram:
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
     groups: dict[str, str] = field(default_factory=dict)  # group id -> title, in order
+    direction: str = "LR"  # left to right for evidence fanning out; top down for a flow of questions
 
     def add(self, key: str, label: str, kind: str, group: str | None = None) -> None:
         self.nodes.setdefault(key, Node(key, label, kind, group))
@@ -107,6 +108,13 @@ def bank_diagram(bank: Bank) -> Diagram:
 _EDGE_ORDER = ("routes", "triggers", "informs", "evidence", "served_by", "needed_by")
 
 
+def flow_only(diagram: Diagram) -> Diagram:
+    """The same diagram with only the questions and the routing between them."""
+    return Diagram(f"{diagram.title}: the questions only",
+                   {key: node for key, node in diagram.nodes.items() if node.kind in ("question", "end")},
+                   [edge for edge in diagram.edges if edge.kind == "routes"], diagram.groups, direction="TB")
+
+
 def walk_diagram(bank: Bank, result: Result) -> Diagram:
     """One walk: the questions asked with the answers given, and the evidence edges that fired."""
     levels = {level.id: level.label for level in bank.meta.levels}
@@ -154,7 +162,7 @@ def walk_diagram(bank: Bank, result: Result) -> Diagram:
 def to_mermaid(diagram: Diagram) -> str:
     ids = _mermaid_ids(diagram.nodes)
     title = " ".join(diagram.title.split()).replace("\\", "\\\\").replace('"', '\\"')
-    lines = ["---", f'title: "{title}"', "---", "flowchart LR"]
+    lines = ["---", f'title: "{title}"', "---", f"flowchart {diagram.direction}"]
     grouped: dict[str | None, list[Node]] = {}
     for node in diagram.nodes.values():
         grouped.setdefault(node.group, []).append(node)
@@ -209,7 +217,7 @@ def _mermaid_text(text: str) -> str:
 def to_dot(diagram: Diagram) -> str:
     lines = [
         "digraph guide {",
-        f"  graph [rankdir=LR, label={_dot_text(diagram.title)}, labelloc=t, fontname=Helvetica];",
+        f"  graph [rankdir={diagram.direction}, label={_dot_text(diagram.title)}, labelloc=t, fontname=Helvetica];",
         "  node [style=filled, fontname=Helvetica, fontsize=11];",
         "  edge [fontname=Helvetica, fontsize=9];",
     ]

@@ -193,3 +193,13 @@ def test_graph_errors_are_one_line(tmp_path):
     assert result.returncode == 2 and "no case 'no-such-case'" in result.stderr
     result = run_guide("graph", "--format", "svg")
     assert result.returncode == 2 and "invalid choice: 'svg'" in result.stderr
+
+
+def test_routing_view_is_the_flow_alone(bank):
+    text = run_guide("graph", "--routing").stdout
+    assert "\nflowchart TB\n" in text
+    nodes, edges = _mermaid(text)
+    assert set(nodes) == {f"q_{question_id}" for question_id in bank.questions} | {"q_end"}
+    assert len(edges) == sum(len(question.next) for question in bank.questions.values())
+    walk = run_guide("graph", "--routing", "--case", "dr-screening", "--format", "dot").stdout
+    assert "rankdir=TB" in walk and '"r:' not in walk and '"e:' not in walk

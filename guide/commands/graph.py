@@ -18,6 +18,8 @@ def register(subparsers, common) -> None:
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--case", metavar="NAME", help="draw the walk of a preset case (see `guide cases`)")
     source.add_argument("--answers", metavar="FILE", type=Path, help="draw the walk of an answers file or design document")
+    parser.add_argument("--routing", action="store_true",
+                        help="only the questions and the routing between them, without rules, elements, needs and methods")
     parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
     parser.set_defaults(handler=run)
 
@@ -26,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
     from guide.bank import read_answers
     from guide.cli import load_bank_option, write_output
     from guide.commands.run import answers_source
-    from guide.diagram import bank_diagram, render_diagram, walk_diagram
+    from guide.diagram import bank_diagram, flow_only, render_diagram, walk_diagram
     from guide.engine import evaluate
 
     bank = load_bank_option(args)
@@ -34,5 +36,5 @@ def run(args: argparse.Namespace) -> int:
         diagram = bank_diagram(bank)
     else:
         diagram = walk_diagram(bank, evaluate(bank, read_answers(answers_source(args, bank), bank)))
-    write_output(render_diagram(diagram, args.format), args.out)
+    write_output(render_diagram(flow_only(diagram) if args.routing else diagram, args.format), args.out)
     return 0
