@@ -77,6 +77,7 @@ class Walk:
         self.bank = bank
         self.answers = answers or AnswersFile(bank_id=bank.meta.id, bank_version=bank.meta.version)
         self.read_only = read_only
+        self._last_result: tuple[AnswersFile, Result] | None = None
         self.path = route(bank, self.answers.answers)
         self.position = position if position in self.path or position == END else self.first_open()
 
@@ -117,7 +118,10 @@ class Walk:
         return question_id in self.answers.answers
 
     def result(self) -> Result:
-        return evaluate(self.bank, self.answers)
+        # Answers are immutable and replaced on every change, so the last result stays valid until then.
+        if self._last_result is None or self._last_result[0] is not self.answers:
+            self._last_result = (self.answers, evaluate(self.bank, self.answers))
+        return self._last_result[1]
 
     def result_so_far(self) -> Result:
         """The result as the reasoning panel shows it. A worked example builds up question by
