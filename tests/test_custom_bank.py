@@ -271,3 +271,10 @@ def test_tutorial_commands_work_as_written(tmp_path, guide_home):
         for line in (expected or "").splitlines():
             if line.strip():
                 assert line.strip() in printed, (script, line, result.stdout, result.stderr)
+    # The copied bank's editor links resolve to the schemas written beside it.
+    copied = sorted((tmp_path / "mycourse" / "bank").rglob("*.yaml"))
+    assert len(copied) > 10
+    for path in copied:
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        target = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", first)
+        assert target and (path.parent / target[1]).is_file(), path
