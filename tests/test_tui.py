@@ -476,3 +476,19 @@ async def test_a_failed_save_is_shown_and_quitting_asks(bank, tmp_path, monkeypa
         assert isinstance(app.screen, Confirm)
         await pilot.click("#yes")
     assert app.return_code == 0
+
+
+async def test_the_reasoning_follows_the_last_answer(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "1", "enter")
+        await pilot.pause()
+        panel = app.screen.query_one(ReasoningPanel)
+        moved = [element.id for element in panel.result.elements if element.score]
+        assert panel.selected_element() in moved, "the panel shows the element the answer moved"
+        evidence = static_text(app.screen, "#evidence")
+        assert "raised by:" in evidence and "new +" in evidence
+        assert "▲" in str(app.screen.query_one("#bars", OptionList).get_option(panel.selected_element()).prompt)
+        await pilot.press("left")
+        await pilot.pause()
+        assert "new +" not in static_text(app.screen, "#evidence"), "moving around changes nothing"

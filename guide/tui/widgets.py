@@ -180,17 +180,20 @@ class ElementBars(OptionList):
         self.highlighted = highlighted if highlighted is not None else 0
 
 
-def evidence_lines(bank: Bank, element: ElementResult) -> Content:
-    """'Raised by' and 'lowered by' for one element, in the user's own answers."""
+def evidence_lines(bank: Bank, element: ElementResult, fresh: frozenset[str] = frozenset()) -> Content:
+    """'Raised by' and 'lowered by' for one element, in the user's own answers; evidence from rules
+    in `fresh` (fired by the last answer) comes first, marked new."""
     parts: list = [(clean(bank.elements[element.id].name), "bold"), f": {element.level_label} (score {element.score:g})\n"]
-    raised = [item for item in element.evidence if item.weight > 0]
-    lowered = [item for item in element.evidence if item.weight < 0]
+    ordered = sorted(element.evidence, key=lambda item: item.rule not in fresh)
+    raised = [item for item in ordered if item.weight > 0]
+    lowered = [item for item in ordered if item.weight < 0]
     for heading, items in (("raised by:", raised), ("lowered by:", lowered)):
         if not items:
             continue
         parts.append((f"\n{heading}\n", "bold"))
         for item in items:
-            parts += [(f"{item.weight:+g} ", "bold"), clean(item.answer_text), "\n", (f"   {clean(item.because)}\n", "italic")]
+            parts += [("new " if item.rule in fresh else "", "bold italic"), (f"{item.weight:+g} ", "bold"),
+                      clean(item.answer_text), "\n", (f"   {clean(item.because)}\n", "italic")]
     if not element.evidence:
         parts.append("\nNo answer so far moves this element.\n")
     return Content.assemble(*parts)
@@ -204,6 +207,7 @@ class ReasoningPanel(VerticalScroll):
         self.bank = bank
         self.result: Result | None = None
         self.scores: dict[str, float] | None = None
+        self.fresh: frozenset[str] = frozenset()
 
     def compose(self) -> ComposeResult:
         yield Static(Content.styled("Priorities so far", "bold"), classes="panel-title")
@@ -213,6 +217,9 @@ class ReasoningPanel(VerticalScroll):
     def show(self, result: Result) -> None:
         scores = {element.id: element.score for element in result.elements}
         moved = {} if self.scores is None else {key: scores[key] - self.scores.get(key, 0.0) for key in scores}
+        fired = {item.rule for element in result.elements for item in element.evidence}
+        before = set() if self.result is None else {item.rule for element in self.result.elements for item in element.evidence}
+        self.fresh = frozenset(fired - before) if self.result is not None else frozenset()
         self.result, self.scores = result, scores
         bars = self.query_one(ElementBars)
         bars.show(result, moved)
@@ -235,4 +242,4 @@ class ReasoningPanel(VerticalScroll):
         if element_id is None or self.result is None:
             return
         element = next(item for item in self.result.elements if item.id == element_id)
-        self.query_one("#evidence", Static).update(evidence_lines(self.bank, element))
+        self.query_one("#evidence", Static).update(evidence_lines(self.bank, element, self.fresh))
