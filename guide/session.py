@@ -27,12 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-import yaml
 from pydantic import Field
 
 from guide.bank import Bank, check_answers
 from guide.engine import evaluate, route
 from guide.model import END, AnswersFile, AnswerValue, Identifier, Question, Result
+from guide.report.frontmatter import dump_yaml
 from guide.source import GuideError, read_yaml, validate
 
 SESSION_FILE = "session.yaml"
@@ -211,7 +211,8 @@ def save_session(walk: Walk, path: Path | None = None) -> Path:
     """Write the walk atomically; raises GuideError when the file cannot be written."""
     path = Path(path) if path else session_path()
     data = walk.to_file().model_dump(mode="json", exclude_none=True, exclude_defaults=False)
-    text = HEADER + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    # Not yaml.safe_dump: it writes "\x85" (a YAML line break) bare, and it reads back as a space.
+    text = HEADER + dump_yaml(data)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)

@@ -137,3 +137,14 @@ def test_generated_banks_load_route_and_document(seed, questions, extra_branches
         preset = read_answers(bank.cases()["case-0"], bank)
         check_result(bank, preset)
         check_result(bank, AnswersFile(title="Random", answers=data.draw(answers_for(bank))))
+
+
+def test_text_with_unusual_line_breaks_survives_the_session_file(bank, tmp_path):
+    """Found by the random walks: YAML 1.1 reads a bare NEL (\\x85) back as a space."""
+    walk = Walk(bank)
+    text_question = next(question for question in bank.questions.values() if question.kind == "text")
+    text = "one\x85two\u2028three\u2029four\rfive\r\nsix \t"
+    walk.record(text_question.id, text, note=text)
+    save_session(walk, tmp_path / "session.yaml")
+    resumed = load_session(bank, tmp_path / "session.yaml")
+    assert resumed.values[text_question.id] == text and resumed.answers.notes[text_question.id] == text.strip()

@@ -64,7 +64,11 @@ def front_matter_data(answers: AnswersFile) -> dict[str, Any]:
     return data
 
 
+def dump_yaml(data: Any) -> str:
+    """YAML that reads back as exactly `data`, any text included (the session file uses it too)."""
+    return yaml.dump(data, Dumper=_FrontMatterDumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=False, width=100)
+
+
 def front_matter(answers: AnswersFile) -> str:
-    text = yaml.dump(front_matter_data(answers), Dumper=_FrontMatterDumper, sort_keys=False,
-                     allow_unicode=True, default_flow_style=False, width=100)
-    return f"---\n{text}---\n\n"
+    return f"---\n{dump_yaml(front_matter_data(answers))}---\n\n"
