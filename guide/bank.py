@@ -6,12 +6,12 @@ import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import networkx as nx
 import yaml
 from pydantic import BaseModel, Field
 
+from guide.cache import cache_key, load_cached, store
 from guide.model import (
     UNSURE,
     AnswersFile,
@@ -27,6 +27,9 @@ from guide.model import (
     Strict,
 )
 from guide.source import GuideError, Location, YamlDocument, decode, parse_yaml, read_yaml, validate
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 def _builtin_bank() -> Path:
     # A wheel carries the bank inside the package; a source checkout keeps it at the top level.
@@ -88,7 +91,7 @@ class Bank:
     references: dict[str, Reference]
     locations: dict[str, Location]
     content_hash: str
-    documents: dict[str, YamlDocument] = field(repr=False)
+    documents: dict[str, YamlDocument] = field(repr=False)  # parsed files; empty in a bank from the cache
 
     def where(self, key: str) -> Location:
         return self.locations.get(key, Location(str(self.directory / "bank.yaml"), 1))
@@ -119,15 +122,19 @@ def load_bank(directory: str | Path = BUILTIN_BANK, *, check: bool = True) -> Ba
     directory = Path(directory)
     if not directory.is_dir():
         raise GuideError(directory, None, None, "bank directory not found")
+    digest = _content_digest(directory)
+    # The directory is part of the key: locations and cases() name files under it.
+    cache_file = cache_key(f"{directory}\0{digest}") if check else None
+    cached = load_cached(cache_file)
+    if cached is not None:
+        return cached
     documents: dict[str, YamlDocument] = {}
     parsed: dict[str, BaseModel] = {}
-    digest = hashlib.sha256()
     for path in bank_files(directory):
         relative = path.relative_to(directory).as_posix()
         if not path.exists():
             raise GuideError(path, None, None, "required bank file is missing")
         document = read_yaml(path)
-        digest.update(relative.encode() + b"\0" + path.read_bytes() + b"\0")
         documents[relative] = document
         parsed[relative] = validate(document, QuestionsFile if relative.startswith(FLOW_DIR + "/") else BANK_FILES[relative])
     if not any(name.startswith(FLOW_DIR + "/") for name in documents):
@@ -160,7 +167,7 @@ def load_bank(directory: str | Path = BUILTIN_BANK, *, check: bool = True) -> Ba
         methods=collected["method"],
         references=collected["reference"],
         locations=locations,
-        content_hash=digest.hexdigest()[:12],
+        content_hash=digest[:12],
         documents=documents,
     )
     if check:
@@ -169,7 +176,19 @@ def load_bank(directory: str | Path = BUILTIN_BANK, *, check: bool = True) -> Ba
         errors = [finding for finding in check_bank(bank) if finding.severity == "error"]
         if errors:
             raise errors[0].as_error()
+        store(cache_file, bank)
     return bank
+
+
+def _content_digest(directory: Path) -> str:
+    """The hash of every bank file's name and bytes (`Bank.content_hash` is its start)."""
+    digest = hashlib.sha256()
+    for path in bank_files(directory):
+        try:
+            digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+        except OSError:
+            continue  # the loader reports the file
+    return digest.hexdigest()
 
 
 def _locate_choices(document: YamlDocument, index: int, question: Question, locations: dict[str, Location]) -> None:
