@@ -98,14 +98,15 @@ class Scored:
 def score(bank: Bank, values: Values) -> Scored:
     path = route(bank, values)
     on_path = {question_id: values[question_id] for question_id in path if question_id in values}
+    return _totals(bank, path, on_path, [rule.id for rule in bank.rules.values() if holds(rule.when, on_path, bank)])
+
+
+def _totals(bank: Bank, path: list[str], on_path: dict[str, AnswerValue], fired: list[str]) -> Scored:
+    """Sum the effects of the fired rules, always in bank order, so equal inputs give equal floats."""
     element_scores = dict.fromkeys(bank.elements, 0.0)
     method_boosts = dict.fromkeys(bank.methods, 0.0)
-    fired = []
-    for rule in bank.rules.values():
-        if not holds(rule.when, on_path, bank):
-            continue
-        fired.append(rule.id)
-        for effect in rule.effects:
+    for rule_id in fired:
+        for effect in bank.rules[rule_id].effects:
             totals = element_scores if effect.element else method_boosts
             totals[effect.target] += effect.weight
     return Scored(path, on_path, fired, element_scores, method_boosts)
@@ -152,12 +153,29 @@ def alternative_values(question: Question, current: AnswerValue | None) -> list[
 
 
 def single_changes(bank: Bank, values: Values, question_ids: list[str]) -> list[Change]:
+    # Most changes keep the path; then only the rules that read the changed question can flip, and
+    # the rest keep their outcome from the unchanged answers (this runs on every answer in the app).
+    base = score(bank, values)
+    base_fired = set(base.fired)
+    readers: dict[str, set[str]] = {}
+    for rule in bank.rules.values():
+        for question_id in condition_questions(rule.when):
+            readers.setdefault(question_id, set()).add(rule.id)
     changes = []
     for question_id in question_ids:
         question = bank.questions[question_id]
+        affected = readers.get(question_id, set())
         for value, label in alternative_values(question, values.get(question_id)):
             changed = {**values, question_id: value}
-            changes.append(Change(question_id, value, label, score(bank, changed)))
+            path = route(bank, changed)
+            if path == base.path:
+                on_path = {other: changed[other] for other in path if other in changed}
+                fired = [rule.id for rule in bank.rules.values()
+                         if (holds(rule.when, on_path, bank) if rule.id in affected else rule.id in base_fired)]
+                scored = _totals(bank, path, on_path, fired)
+            else:
+                scored = score(bank, changed)
+            changes.append(Change(question_id, value, label, scored))
     return changes
 
 
