@@ -161,13 +161,15 @@ def single_changes(bank: Bank, values: Values, question_ids: list[str]) -> list[
     for rule in bank.rules.values():
         for question_id in condition_questions(rule.when):
             readers.setdefault(question_id, set()).add(rule.id)
+    steering = {question_id for question in bank.questions.values() for branch in question.next
+                if branch.when is not None for question_id in condition_questions(branch.when)}
     changes = []
     for question_id in question_ids:
         question = bank.questions[question_id]
         affected = readers.get(question_id, set())
         for value, label in alternative_values(question, values.get(question_id)):
             changed = {**values, question_id: value}
-            path = route(bank, changed)
+            path = route(bank, changed) if question_id in steering else base.path
             if path == base.path:
                 on_path = {other: changed[other] for other in path if other in changed}
                 fired = [rule.id for rule in bank.rules.values()
