@@ -20,6 +20,7 @@ INTRO = ("guide walks you through the interpretability framework of Wang et al. 
 
 
 class StartScreen(Screen):
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (24, "-tall")]
     BINDINGS = [
         Binding("n", "app.new_design", "New"),
         Binding("r", "app.resume", "Resume", show=False),
