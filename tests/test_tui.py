@@ -280,6 +280,10 @@ async def test_worked_example_is_read_only_and_can_be_copied(bank):
         assert app.walk.answers.answers == preset.answers, "nothing in a worked example changes"
         assert app.walk.position == app.walk.path[1], "Enter steps on"
         assert not session_path().exists()
+        await pilot.press("s")
+        await pilot.pause()
+        discuss = static_text(app.screen, "#discuss")
+        assert " ".join(preset.instructor_notes.discuss[0].split())[:60] in discuss, "the teaching notes are shown"
         await pilot.press("c")
         await pilot.pause()
         assert not app.walk.read_only

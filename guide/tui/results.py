@@ -12,7 +12,7 @@ from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from guide.bank import Bank
-from guide.model import MethodResult, Result
+from guide.model import InstructorNotes, MethodResult, Result
 from guide.tui.widgets import BAR_WIDTH, bar, clean, evidence_lines, level_fraction, level_label
 
 STATUS_WORDS = {"recommended": "recommended", "conditional": "with conditions", "excluded": "filtered out"}
@@ -63,6 +63,11 @@ class ResultsScreen(Screen):
             with TabPane("Answers", id="tab-answers"):
                 with VerticalScroll():
                     yield Static(answers(result), id="answers")
+            notes = self.walk.answers.instructor_notes
+            if notes and (notes.discuss or notes.common_mistakes):
+                with TabPane("Discuss", id="tab-discuss"):
+                    with VerticalScroll():
+                        yield Static(discussion(notes), id="discuss")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -208,4 +213,15 @@ def answers(result: Result) -> Content:
                   "you change that answer back.\n"]
         for record in result.set_aside:
             parts += [f"• {clean(record.prompt)} ", (", ".join(clean(label) for label in record.labels), "bold"), "\n"]
+    return Content.assemble(*parts)
+
+
+def discussion(notes: InstructorNotes) -> Content:
+    """A worked example's teaching notes: what to discuss and the mistakes students often make."""
+    parts: list = []
+    for heading, items in (("To discuss", notes.discuss), ("Common mistakes", notes.common_mistakes)):
+        if items:
+            parts.append((f"{heading}\n", "bold"))
+            parts += [f"• {clean(item)}\n" for item in items]
+            parts.append("\n")
     return Content.assemble(*parts)
