@@ -13,23 +13,55 @@ import networkx as nx
 from guide.bank import Bank
 from guide.graph import describe_condition, routing_graph
 from guide.lint import Solver
-from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, Choice, Condition, Question, Rule, iter_conditions
+from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, Choice, Condition, Need, Question, Rule, iter_conditions
 from guide.report.text import md, md_block, signed
 
 KIND_LABELS = {"single": "one choice", "multiple": "one or more choices", "text": "free text"}
 METHOD_KIND_LABELS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
 
 
+class _Readers:
+    """Who reads what, gathered in one pass over the bank (not once per choice, which is quadratic)."""
+
+    def __init__(self, bank: Bank) -> None:
+        self.rules: dict[tuple[str, str], list[Rule]] = {}
+        self.needs: dict[tuple[str, str], list[tuple[Need, Condition, str]]] = {}
+        self.answered: dict[str, list[str]] = {}
+        for rule in bank.rules.values():
+            for key in _named_choices(rule.when):
+                self.rules.setdefault(key, []).append(rule)
+            for question_id in _answered_questions(rule.when):
+                self.answered.setdefault(question_id, []).append(f"rule `{rule.id}`")
+        for need in bank.needs.values():
+            for condition, verb in ((need.available_when, "has"), (need.unavailable_when, "lacks")):
+                for key in _named_choices(condition):
+                    self.needs.setdefault(key, []).append((need, condition, verb))
+            for question_id in dict.fromkeys(_answered_questions(need.available_when)
+                                             + _answered_questions(need.unavailable_when)):
+                self.answered.setdefault(question_id, []).append(f"need “{md(need.label)}”")
+
+
+def _named_choices(condition: Condition) -> list[tuple[str, str]]:
+    """(question, choice) pairs a condition names, each once, in order."""
+    return list(dict.fromkeys((part.q, choice) for part in iter_conditions(condition)
+                              if isinstance(part, AnswerIn) for choice in part.in_))
+
+
+def _answered_questions(condition: Condition) -> list[str]:
+    return list(dict.fromkeys(part.q for part in iter_conditions(condition) if isinstance(part, Answered)))
+
+
 def render_codebook(bank: Bank) -> str:
     routes = routing_graph(bank)
     always = _asked_on_every_walk(bank, routes)
     solver = Solver(bank)
+    readers = _Readers(bank)
     sections = [_header(bank), _contents(bank)]
     for number, stage in enumerate(bank.meta.stages, start=1):
         sections.append(f"## Stage {number}: {md(stage.title)}\n\n{md_block(stage.description)}")
         for question in bank.questions.values():
             if question.stage == stage.id:
-                sections.append(_question(bank, question, routes, always, solver))
+                sections.append(_question(bank, question, routes, always, solver, readers))
     sections += [_elements(bank), _needs(bank), _methods(bank)]
     return "\n\n".join(section.strip("\n") for section in sections) + "\n"
 
@@ -78,7 +110,8 @@ def _asked_on_every_walk(bank: Bank, routes: nx.DiGraph) -> set[str]:
     return found | {bank.meta.start}
 
 
-def _question(bank: Bank, question: Question, routes: nx.DiGraph, always: set[str], solver: Solver) -> str:
+def _question(bank: Bank, question: Question, routes: nx.DiGraph, always: set[str], solver: Solver,
+              readers: _Readers) -> str:
     where = bank.where(f"question:{question.id}")
     file = where.file.removeprefix(str(bank.directory)).lstrip("/")
     lines = [
@@ -92,7 +125,7 @@ def _question(bank: Bank, question: Question, routes: nx.DiGraph, always: set[st
     ]
     if question.if_unsure:
         lines += ["", f"*If unsure:* {md(question.if_unsure)}"]
-    answered_readers = _answered_readers(bank, question.id)
+    answered_readers = readers.answered.get(question.id, [])
     if answered_readers:
         lines += ["", f"*Whether it is answered at all* is read by {', '.join(answered_readers)}."]
     if question.kind == "text":
@@ -100,7 +133,7 @@ def _question(bank: Bank, question: Question, routes: nx.DiGraph, always: set[st
         return "\n".join(lines)
     lines += ["", "Choices:", ""]
     for choice in question.choices:
-        lines += _choice(bank, question, choice)
+        lines += _choice(bank, question, choice, readers)
     return "\n".join(lines)
 
 
@@ -134,16 +167,6 @@ def _either(conditions: list[Condition], bank: Bank) -> str:
     return " or ".join(describe_condition(condition, bank) for condition in conditions)
 
 
-def _answered_readers(bank: Bank, question_id: str) -> list[str]:
-    readers = [f"rule `{rule.id}`" for rule in bank.rules.values()
-               if any(isinstance(part, Answered) and part.q == question_id for part in iter_conditions(rule.when))]
-    readers += [f"need “{md(need.label)}”" for need in bank.needs.values()
-                if any(isinstance(part, Answered) and part.q == question_id
-                       for condition in (need.available_when, need.unavailable_when)
-                       for part in iter_conditions(condition))]
-    return readers
-
-
 def _names_choice(condition: Condition, question_id: str, choice_id: str) -> bool:
     return any(isinstance(part, AnswerIn) and part.q == question_id and choice_id in part.in_
                for part in iter_conditions(condition))
@@ -159,32 +182,26 @@ def _choice_suffices(condition: Condition, question_id: str, choice_id: str) -> 
     return False
 
 
-def _choice(bank: Bank, question: Question, choice: Choice) -> list[str]:
+def _choice(bank: Bank, question: Question, choice: Choice, readers: _Readers) -> list[str]:
     head = f"- **{md(choice.label)}** (`{choice.id}`)"
     if choice.description:
         head += f": {md(choice.description)}"
     lines = [head]
     if choice.id == UNSURE:
         return lines
-    effects = []
-    for rule in bank.rules.values():
-        if _names_choice(rule.when, question.id, choice.id):
-            effects.append(_rule_line(bank, question, choice, rule))
-    lines += [f"  - {line}" for line in effects]
-    for need in bank.needs.values():
-        for condition, verb in ((need.available_when, "has"), (need.unavailable_when, "lacks")):
-            if _names_choice(condition, question.id, choice.id):
-                line = f"Tells the tool the project {verb}: {md(need.label)}"
-                if verb == "lacks":
-                    users = [bank.methods[method_id].name for method_id in bank.methods
-                             if need.id in bank.methods[method_id].needs]
-                    effect = ("which filters out" if need.when_missing == "exclude"
-                              else f"which lowers by {need.penalty:g} the ranking of")
-                    if users:
-                        line += f", {effect} {md(', '.join(users))}"
-                if not _choice_suffices(condition, question.id, choice.id):
-                    line += f" (when {md(describe_condition(condition, bank))})"
-                lines.append(f"  - {line}")
+    key = (question.id, choice.id)
+    lines += [f"  - {_rule_line(bank, question, choice, rule)}" for rule in readers.rules.get(key, [])]
+    for need, condition, verb in readers.needs.get(key, []):
+        line = f"Tells the tool the project {verb}: {md(need.label)}"
+        if verb == "lacks":
+            users = [method.name for method in bank.methods.values() if need.id in method.needs]
+            effect = ("which filters out" if need.when_missing == "exclude"
+                      else f"which lowers by {need.penalty:g} the ranking of")
+            if users:
+                line += f", {effect} {md(', '.join(users))}"
+        if not _choice_suffices(condition, question.id, choice.id):
+            line += f" (when {md(describe_condition(condition, bank))})"
+        lines.append(f"  - {line}")
     for branch in question.next:
         if branch.when is not None and _names_choice(branch.when, question.id, choice.id):
             target = "the end of the walk" if branch.goto == END else f"`{branch.goto}`"
