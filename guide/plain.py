@@ -233,6 +233,8 @@ def parse_answer(question: Question, reply: str) -> tuple[AnswerValue | None, st
 def run_plain(args: argparse.Namespace) -> int:
     from guide.cli import load_bank_option
 
+    # Whatever bytes arrive, a reply is text: undecodable bytes become U+FFFD instead of an error.
+    sys.stdin.reconfigure(encoding="utf-8", errors="replace")
     conversation = Conversation(load_bank_option(args), sys.stdin, sys.stdout)
     try:
         return conversation.run(getattr(args, "date", None))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from guide.bank import read_answers
@@ -9,7 +12,8 @@ from guide.engine import route
 from guide.model import UNSURE
 from guide.session import load_session, session_path
 
-from .conftest import run_guide
+from .conftest import ROOT, run_guide
+from .test_session import first_dropping_change
 
 pytestmark = pytest.mark.usefixtures("guide_home")
 
@@ -100,8 +104,6 @@ def test_plain_mode_honours_the_bank_option(bank_copy):
 
 
 def test_changing_an_answer_says_which_answers_are_set_aside(bank):
-    from .test_session import first_dropping_change
-
     question_id, old, new, dropped = first_dropping_change(bank)
     assert question_id == bank.meta.start and len(dropped) == 1, "the replies below walk this shape"
     done = run_guide("--plain", stdin="\n".join(["T", old, "", "u", "", "b", "b", new, ""]) + "\n")
@@ -112,3 +114,14 @@ def test_changing_an_answer_says_which_answers_are_set_aside(bank):
     saved = load_session(bank)
     assert saved.set_aside == dropped
     assert saved.answers.answers[question_id] == new
+
+
+def test_undecodable_input_is_text_not_a_crash(bank):
+    done = subprocess.run([sys.executable, "-m", "guide", "--plain"], input=b"T\xff\n\xfe\nu\n\n",
+                          capture_output=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert b"Traceback" not in done.stderr
+    assert b"Not a choice: \xef\xbf\xbd." in done.stdout
+    saved = load_session(bank)
+    assert saved.answers.title == "T\ufffd"
+    assert saved.answers.answers == {bank.meta.start: UNSURE}
