@@ -85,8 +85,10 @@ class Conversation:
                     return saved
         walk = Walk(self.bank)
         title = self.ask("Title of this design (empty line: Untitled design): ")
-        if title:
+        try:
             walk.retitle(inert(title))
+        except ValueError as error:
+            self.say(f"Title not used: {error}")
         return walk
 
     def run(self, date: str | None) -> int:
@@ -148,7 +150,11 @@ class Conversation:
             self.say("This answer takes these answered questions off your path. Their answers are kept aside, "
                      "not used, and come back if you change this answer back: "
                      + "; ".join(inert(self.bank.questions[other].prompt) for other in leaving))
-        walk.answer(question.id, value, note)
+        try:
+            walk.answer(question.id, value, note)
+        except ValueError as error:
+            self.say(f"Not saved, please answer again: {error}")
+            return None
         self.save()
         return None
 

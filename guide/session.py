@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from guide.bank import Bank, check_answers
 from guide.engine import evaluate, route
@@ -59,6 +59,16 @@ def session_path() -> Path:
 
 # ---------------------------------------------------------------------------------------------
 # The walk: position, path and answers; what changing an answer takes off the path.
+
+
+def changed(current: AnswersFile, /, **changes) -> AnswersFile:
+    """`current` with some fields replaced and checked, so that nothing unreadable is ever saved.
+    Raises ValueError with a one-line reason (for example a note over the length limit)."""
+    try:
+        return AnswersFile.model_validate({**current.model_dump(by_alias=True), **changes})
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        raise ValueError(f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}") from None
 
 
 @dataclass(frozen=True)
@@ -164,7 +174,7 @@ class Walk:
             notes[question_id] = note.strip()
         elif note is not None:
             notes.pop(question_id, None)
-        self.answers = self.answers.model_copy(update={"answers": answers, "notes": notes})
+        self.answers = changed(self.answers, answers=answers, notes=notes)
         self.path = route(self.bank, answers)
         return Outcome(set_aside=[other for other in before if other in answers and other not in self.path],
                        restored=[other for other in self.path if other in answers and other not in before])
@@ -173,7 +183,7 @@ class Walk:
         self.record(question_id, self.answers.answers.get(question_id), note)
 
     def retitle(self, title: str) -> None:
-        self.answers = self.answers.model_copy(update={"title": title.strip() or self.answers.title})
+        self.answers = changed(self.answers, title=title.strip() or self.answers.title)
 
     def back(self) -> bool:
         if self.position == END:

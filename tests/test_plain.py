@@ -125,3 +125,13 @@ def test_undecodable_input_is_text_not_a_crash(bank):
     saved = load_session(bank)
     assert saved.answers.title == "T\ufffd"
     assert saved.answers.answers == {bank.meta.start: UNSURE}
+
+
+def test_over_long_replies_are_refused_with_a_reason(bank):
+    done = run_guide("--plain", stdin="T" * 400 + "\nu\n" + "n" * 20001 + "\nu\n\n")
+    assert done.returncode == 0, done.stderr
+    assert "Title not used: title:" in done.stdout
+    assert "Not saved, please answer again: notes." in done.stdout
+    saved = load_session(bank)
+    assert saved.answers.title == "Untitled design"
+    assert saved.answers.answers == {bank.meta.start: UNSURE} and saved.answers.notes == {}

@@ -151,3 +151,16 @@ def test_read_only_walk_refuses_answers(bank):
     walk = Walk(bank, read_only=True)
     with pytest.raises(ValueError):
         walk.answer(walk.position, UNSURE)
+
+
+def test_nothing_unreadable_is_ever_saved(bank, guide_home):
+    """Over-long text is refused when it is entered, so the session file always reads back."""
+    walk = Walk(bank)
+    with pytest.raises(ValueError, match="notes.task: .*20000"):
+        walk.record("task", UNSURE, note="n" * 20001)
+    with pytest.raises(ValueError, match="title: .*300"):
+        walk.retitle("T" * 301)
+    assert walk.answers.answers == {} and walk.answers.title == "Untitled design"
+    walk.record("task", UNSURE, note="n" * 20000)
+    save_session(walk)
+    assert load_session(bank).answers.notes["task"] == "n" * 20000

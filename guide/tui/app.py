@@ -20,7 +20,7 @@ from textual.screen import Screen
 from guide.bank import Bank, read_answers
 from guide.engine import evaluate
 from guide.model import END
-from guide.session import Walk, load_session, save_session, session_path
+from guide.session import Walk, changed, load_session, save_session, session_path
 from guide.source import GuideError
 from guide.tui.dialogs import Confirm, ExportDialog, HelpScreen, PathDialog, PresetPicker, Review
 from guide.tui.learn import LearnScreen
@@ -137,8 +137,11 @@ class GuideApp(App):
         example = self.walk
         if example is None or not example.read_only:
             return
-        copied = example.answers.model_copy(update={"title": f"{example.answers.title} (my copy)", "reading": None,
-                                                    "instructor_notes": None})
+        try:
+            copied = changed(example.answers, title=f"{example.answers.title} (my copy)", reading=None,
+                             instructor_notes=None)
+        except ValueError:  # the title is at its length limit already
+            copied = changed(example.answers, reading=None, instructor_notes=None)
         self.replacing_session(lambda: self.begin(Walk(self.bank, copied, example.position)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -218,10 +221,14 @@ class GuideApp(App):
         if walk is None or not target:
             dialog.show_error("Give a file name.")
             return
-        if not walk.read_only and title.strip() and title.strip() != walk.answers.title:
-            walk.retitle(title)
+        try:
+            answers = changed(walk.answers, title=title.strip() or walk.answers.title)
+        except ValueError as error:
+            dialog.show_error(str(error))
+            return
+        if not walk.read_only and answers.title != walk.answers.title:
+            walk.retitle(answers.title)
             self.save()
-        answers = walk.answers.model_copy(update={"title": title.strip() or walk.answers.title})
         text = render(format, evaluate(self.bank, answers), self.bank, answers, document_date(answers, self.date))
         if self.is_web:
             self.deliver_text(io.StringIO(text), save_filename=Path(target).name)

@@ -204,7 +204,11 @@ class QuestionScreen(Screen):
         self.app.push_screen(Confirm("Change the path?", message, yes="Change it", no="Keep my answer"), decided)
 
     def _record(self, question_id: str, value, note: str) -> None:
-        outcome = self.walk.answer(question_id, value, note)
+        try:
+            outcome = self.walk.answer(question_id, value, note)
+        except ValueError as error:
+            self.notify(clean(str(error)), title="Not saved", severity="error")
+            return
         self.app.save()
         if outcome.set_aside:
             self.notify(f"{len(outcome.set_aside)} answer(s) set aside; they return if you change this answer back.",
@@ -220,7 +224,11 @@ class QuestionScreen(Screen):
             return
         note = self.query_one("#note", Input).value.strip()
         if note != self.walk.answers.notes.get(question.id, ""):
-            self.walk.set_note(question.id, note)
+            try:
+                self.walk.set_note(question.id, note)
+            except ValueError as error:
+                self.notify(clean(str(error)), title="Note not saved", severity="error")
+                return
             self.app.save()
 
     # -- actions ------------------------------------------------------------------------------
