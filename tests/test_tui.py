@@ -356,8 +356,19 @@ async def test_multiple_choice_ticks_with_space_and_numbers(bank):
         await pilot.press("enter")
         await pilot.pause()
         assert app.walk.answers.answers[question.id] == [question.choices[0].id, question.choices[1].id]
-        assert app.walk.question.kind == "text"
-        await pilot.press("escape", "left", "u")
+        first_three = [question.choices[index].id for index in range(3)]
+        assert app.walk.question.kind == "text", "the bank asks in words next; Esc leaves its text box"
+        await pilot.press("escape", "left", "3", "right")  # → with changed ticks answers with them
+        await pilot.pause()
+        assert app.walk.answers.answers[question.id] == first_three
+        await pilot.press("escape", "left", "3", "left")  # ← drops them, and says so
+        await pilot.pause()
+        assert app.walk.answers.answers[question.id] == first_three
+        assert any("not answered" in str(note.message) for note in app._notifications)
+        await pilot.press("escape", "right")
+        await pilot.pause()
+        assert app.walk.position == question.id
+        await pilot.press("u")
         await pilot.pause()
         assert app.walk.answers.answers[question.id] == [UNSURE]
 

@@ -262,6 +262,8 @@ class QuestionScreen(Screen):
             self.set_focus(self.query_one("#note", Input))
 
     def action_back(self) -> None:
+        if self.query_one(ChoiceList).pending:
+            self.notify("The ticks you changed were not answered, so the answer stays as it was.")
         self.save_pending_note()
         if self.walk.back():
             self.show_question()
@@ -269,6 +271,10 @@ class QuestionScreen(Screen):
             self.notify("This is the first question.")
 
     def action_forward(self) -> None:
+        choices = self.query_one(ChoiceList)
+        if choices.display and choices.pending:
+            choices.action_confirm()  # going on with changed ticks means answering with them
+            return
         self.save_pending_note()
         if self.walk.forward():
             self.show_question()
