@@ -507,3 +507,16 @@ async def test_the_reasoning_follows_the_last_answer(bank):
         await pilot.press("left")
         await pilot.pause()
         assert "new +" not in static_text(app.screen, "#evidence"), "moving around changes nothing"
+
+
+async def test_going_on_from_an_edited_text_answer_keeps_it(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        while app.walk.question.kind != "text":
+            await answer_current(pilot, app)
+        question = app.walk.question
+        await pilot.press(*"Fundus photographs", "escape", "right")
+        await pilot.pause()
+        assert app.walk.answers.answers[question.id] == "Fundus photographs"
+        assert app.walk.position != question.id

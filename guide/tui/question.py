@@ -147,10 +147,7 @@ class QuestionScreen(Screen):
         note = self.query_one("#note", Input).value.strip()
         if note != self.walk.answers.notes.get(question.id, ""):
             return True
-        if question.kind == "text":
-            saved = self.walk.answers.answers.get(question.id) or ""
-            return self.query_one(ParagraphInput).text.strip() != saved.strip()
-        return self.query_one(ChoiceList).pending
+        return self._answer_changed()
 
     @on(ChoiceList.Chosen)
     def _chosen(self, event: ChoiceList.Chosen) -> None:
@@ -261,9 +258,18 @@ class QuestionScreen(Screen):
         if not self.walk.read_only:
             self.set_focus(self.query_one("#note", Input))
 
+    def _answer_changed(self) -> bool:
+        """Ticks or text on screen that differ from the saved answer."""
+        question = self.walk.question
+        if question is None or self.walk.read_only:
+            return False
+        if question.kind == "text":
+            return self.query_one(ParagraphInput).text.strip() != (self.walk.answers.answers.get(question.id) or "").strip()
+        return self.query_one(ChoiceList).pending
+
     def action_back(self) -> None:
-        if self.query_one(ChoiceList).pending:
-            self.notify("The ticks you changed were not answered, so the answer stays as it was.")
+        if self._answer_changed():
+            self.notify("What you changed here was not answered, so the answer stays as it was.")
         self.save_pending_note()
         if self.walk.back():
             self.show_question()
@@ -271,13 +277,14 @@ class QuestionScreen(Screen):
             self.notify("This is the first question.")
 
     def action_forward(self) -> None:
-        choices = self.query_one(ChoiceList)
-        if choices.display and choices.pending:
-            choices.action_confirm()  # going on with changed ticks means answering with them
+        if self._answer_changed():
+            self._answer_button()  # going on with a changed answer means answering with it
             return
         self.save_pending_note()
         if self.walk.forward():
             self.show_question()
+        elif self.walk.question is not None and self.walk.question.kind == "text":
+            self.notify("Answer in words, or press Enter on an empty box to leave it open, to go on.")
         else:
             self.notify("Answer this question (or choose Unsure) to go on.")
 
