@@ -520,3 +520,19 @@ async def test_going_on_from_an_edited_text_answer_keeps_it(bank):
         await pilot.pause()
         assert app.walk.answers.answers[question.id] == "Fundus photographs"
         assert app.walk.position != question.id
+
+
+async def test_confirm_answers_to_y_and_n(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter", "n")
+        await pilot.press(*"draft", "ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen), "n stays"
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        await pilot.press("y")
+    assert app.return_code == 0

@@ -28,6 +28,12 @@ class Dialog(ModalScreen):
 
 
 class Confirm(Dialog):
+    BINDINGS = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n", "answer(False)", "No"),
+        Binding("left,right", "app.focus_next", "Switch", show=False),
+    ]
+
     def __init__(self, title: str, message: str, *, yes: str = "Yes", no: str = "Cancel") -> None:
         super().__init__()
         self.title_text, self.message, self.yes, self.no = title, message, yes, no
@@ -38,8 +44,8 @@ class Confirm(Dialog):
             with VerticalScroll(classes="dialog-body"):
                 yield Static(Content(self.message))
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self.no, id="no")
-                yield Button(self.yes, id="yes", variant="warning")
+                yield Button(f"{self.no} (n)", id="no")
+                yield Button(f"{self.yes} (y)", id="yes", variant="warning")
 
     def on_mount(self) -> None:
         self.query_one("#no").focus()
@@ -47,6 +53,9 @@ class Confirm(Dialog):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, agreed: bool) -> None:
+        self.dismiss(agreed)
 
 
 class Review(Dialog):
