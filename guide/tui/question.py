@@ -76,7 +76,7 @@ class QuestionScreen(Screen):
         self.query_one("#progress", Static).update(Content.assemble(
             (f"Step {number}/{len(stages)}: {clean(stages[number - 1].title)}", "bold"),
             f" · question {walk.path.index(question.id) + 1} · ",
-            f"{left} more on this path" if left != 1 else "1 more on this path",
+            f"{left} more on this path" if left else "the last on this path",
         ))
         banner = self.query_one("#banner", Static)
         if walk.read_only:
