@@ -1,0 +1,330 @@
+"""The speed of `guide`, measured as ratios within one run: `python bench/bench.py`.
+
+Prints one line per metric, `name value target`, on stdout (details go to stderr). Every time is
+the best of several repeats, taken in alternation with its baseline, so a busy machine slows both
+sides of a ratio alike. This script is not part of the test suite and never fails it.
+
+  1. run_vs_import_floor       `guide run --case dr-screening` as a whole process vs the import
+                               of its own dependencies; Textual must not be imported on this path.
+  2. app_start_vs_label_app    app start to first question rendered vs a one-label Textual app,
+                               both under `run_test` in this process.
+  3. answer_to_screen_ms       answer to updated screen (engine plus re-render), median of 100
+                               answers under Pilot.
+  4. bank_5000q_25000e         load, lint, route and score a generated bank of 5,000 questions and
+                               25,000 edges (seconds), and the time ratio to a 500-question bank.
+  5. classroom_30x20           30 concurrent `guide serve` sessions over the websocket, each
+                               answering 20 questions: completed sessions, slowest answer, memory
+                               per session.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PYTHON = sys.executable
+FLOOR_IMPORTS = "import pydantic, networkx, markdown_it, yaml"
+
+
+def note(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def report(name: str, value: str, target: str) -> None:
+    print(f"{name} {value} {target}", flush=True)
+
+
+def wall(command: list[str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    return time.perf_counter() - started
+
+
+# --- 1 -------------------------------------------------------------------------------------------
+
+def run_vs_import_floor(repeats: int) -> None:
+    run = [PYTHON, "-m", "guide", "run", "--case", "dr-screening"]
+    floor = [PYTHON, "-c", FLOOR_IMPORTS]
+    wall(run), wall(floor)  # warm the file cache and the bytecode caches
+    run_times, floor_times = [], []
+    for _ in range(repeats):
+        run_times.append(wall(run))
+        floor_times.append(wall(floor))
+    modules = subprocess.run(
+        [PYTHON, "-c", "import sys, runpy; sys.argv = ['guide', 'run', '--case', 'dr-screening'];\n"
+                       "try: runpy.run_module('guide', run_name='__main__')\n"
+                       "except SystemExit: pass\n"
+                       "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'rich'}), file=sys.stderr)"],
+        capture_output=True, text=True, cwd=ROOT).stderr.strip().splitlines()[-1]
+    note(f"1: guide run best {min(run_times):.3f} s, import floor best {min(floor_times):.3f} s; "
+         f"Textual/Rich imported on this path: {modules}")
+    ratio = min(run_times) / min(floor_times)
+    report("run_vs_import_floor", f"{ratio:.2f}" + ("" if modules == "[]" else "(textual_imported!)"), "<=1.3")
+
+
+# --- 4 -------------------------------------------------------------------------------------------
+
+def bank_work(directory: Path, repeats: int) -> float:
+    """Seconds to load (with every check), lint, route and score one generated bank, best of `repeats`."""
+    from guide.bank import load_bank, read_answers
+    from guide.engine import route, score
+    from guide.lint import lint_bank
+
+    best = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        bank = load_bank(directory)
+        findings = [finding for finding in lint_bank(directory) if finding.severity == "error"]
+        answers = read_answers(bank.cases()["case-0"], bank)
+        path = route(bank, answers.answers)
+        scored = score(bank, answers.answers)
+        best = min(best, time.perf_counter() - started)
+        assert not findings and path == scored.path
+    return best
+
+
+def generated_bank(folder: Path, questions: int) -> Path:
+    from bench.bankgen import generate_bank
+
+    # One rule for every ten questions keeps the graph at five edges per question.
+    return generate_bank(folder / f"bank{questions}", questions, seed=1, elements=5, methods=12,
+                         rules=questions // 10)
+
+
+def large_bank() -> None:
+    from guide.bank import load_bank
+
+    with tempfile.TemporaryDirectory() as folder:
+        small, large = generated_bank(Path(folder), 500), generated_bank(Path(folder), 5000)
+        graph = load_bank(large).graph
+        os.environ["GUIDE_NO_CACHE"] = "1"  # measure the work, not the bank cache
+        small_time, large_time = bank_work(small, 3), bank_work(large, 1)
+        del os.environ["GUIDE_NO_CACHE"]
+    note(f"4: 5,000 questions, {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges: "
+         f"{large_time:.2f} s; 500 questions: {small_time:.3f} s")
+    report("bank_5000q_25000e", f"{large_time:.2f}s/x{large_time / small_time:.1f}", "<=2s/x<=12")
+
+
+# --- 2 and 3 -------------------------------------------------------------------------------------
+
+async def label_app_start() -> float:
+    from textual.app import App
+    from textual.widgets import Label
+
+    class OneLabel(App):
+        def compose(self):
+            yield Label("What does the model do?")
+
+    started = time.perf_counter()
+    async with OneLabel().run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert str(pilot.app.query_one(Label).render())
+        return time.perf_counter() - started
+
+
+async def guide_app_start(bank) -> float:
+    from textual.widgets import Static
+
+    from guide.tui.app import GuideApp
+    from guide.tui.question import QuestionScreen
+
+    app = GuideApp(bank)
+    started = time.perf_counter()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")  # a new design: the first question
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+        assert bank.questions[bank.meta.start].prompt in str(app.screen.query_one("#prompt", Static).render())
+        return time.perf_counter() - started
+
+
+def app_start(repeats: int) -> None:
+    from guide.bank import load_bank
+
+    bank = load_bank()
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["GUIDE_HOME"] = home
+        asyncio.run(label_app_start()), asyncio.run(guide_app_start(bank))  # warm imports and caches
+        label_times, guide_times = [], []
+        for _ in range(repeats):
+            label_times.append(asyncio.run(label_app_start()))
+            guide_times.append(asyncio.run(guide_app_start(bank)))
+    note(f"2: first question rendered best {min(guide_times) * 1000:.0f} ms, one-label app "
+         f"{min(label_times) * 1000:.0f} ms (bank loaded beforehand in both)")
+    report("app_start_vs_label_app", f"{min(guide_times) / min(label_times):.2f}", "<=1.3")
+
+
+async def answer_times(bank, answers: int) -> list[float]:
+    from guide.session import Walk
+    from guide.tui.app import GuideApp
+    from guide.tui.question import QuestionScreen
+
+    app = GuideApp(bank)
+    times = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.begin(Walk(bank))
+        await pilot.pause()
+        while len(times) < answers:
+            if not isinstance(app.screen, QuestionScreen):  # reached the results: start again
+                app.begin(Walk(bank))
+                await pilot.pause()
+            asked = app.walk.position
+            if app.walk.question.kind == "text":
+                app.screen.query_one("#paragraph").load_text("A paragraph about the project.")
+                app.screen.query_one("#paragraph").focus()
+                await pilot.pause()
+            started = time.perf_counter()
+            await pilot.press("enter")
+            await pilot.pause()
+            times.append(time.perf_counter() - started)
+            assert app.walk.position != asked, "the answer did not move the walk on"
+    return times
+
+
+def answer_to_screen(answers: int = 100) -> None:
+    from guide.bank import load_bank
+
+    bank = load_bank()
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["GUIDE_HOME"] = home
+        times = asyncio.run(answer_times(bank, answers))
+    median = statistics.median(times) * 1000
+    note(f"3: {len(times)} answers: median {median:.1f} ms, slowest {max(times) * 1000:.1f} ms")
+    report("answer_to_screen_ms", f"{median:.1f}", "<=30")
+
+
+# --- 5 -------------------------------------------------------------------------------------------
+
+SESSIONS, ANSWERS = 30, 20
+QUIET = 0.4  # seconds without output after which a screen counts as updated
+STALL = 20.0  # seconds without any output after a key: the session stalled
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except OSError:  # the process has just ended
+        return 0
+    return next((int(line.split()[1]) for line in lines if line.startswith("VmRSS:")), 0)
+
+
+def descendants(pid: int) -> list[int]:
+    children = []
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            children += [int(child) for child in (task / "children").read_text().split()]
+    except OSError:
+        return []
+    return [pid for child in children for pid in (child, *descendants(child))]
+
+
+async def student(url: str, answers: int) -> list[float | None]:
+    """One browser tab: open the app, start a design, answer with Enter; seconds per answer (None: stalled)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session, session.ws_connect(url) as socket:
+        async def settle() -> float | None:
+            """Wait for the screen to stop changing; the time of its last change, None if nothing came."""
+            last = None
+            while True:
+                try:
+                    message = await socket.receive(timeout=QUIET if last else STALL)
+                except asyncio.TimeoutError:
+                    return last
+                if message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                    return last
+                last = time.perf_counter()
+
+        await settle()
+        await socket.send_json(["stdin", "n"])  # a new design: the first question
+        await settle()
+        times: list[float | None] = []
+        for _ in range(answers):
+            sent = time.perf_counter()
+            await socket.send_json(["stdin", "\r"])
+            updated = await settle()
+            times.append(None if updated is None else updated - sent)
+        return times
+
+
+async def classroom(port: int, server_pid: int) -> tuple[list[list[float | None]], int]:
+    url = f"ws://127.0.0.1:{port}/ws?width=120&height=40"
+    tasks = [asyncio.create_task(student(url, ANSWERS)) for _ in range(SESSIONS)]
+    peak = 0
+    while not all(task.done() for task in tasks):
+        peak = max(peak, sum(rss_kib(pid) for pid in [server_pid, *descendants(server_pid)]))
+        await asyncio.sleep(0.5)
+    return [task.result() if not task.exception() else [None] for task in tasks], peak
+
+
+def classroom_metric() -> None:
+    import socket
+
+    port = free_port()
+    with tempfile.TemporaryDirectory() as home:
+        server = subprocess.Popen([PYTHON, "-m", "guide", "serve", "--port", str(port)], cwd=ROOT,
+                                  env={**os.environ, "GUIDE_HOME": home}, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(100):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            idle = rss_kib(server.pid)
+            results, peak = asyncio.run(classroom(port, server.pid))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    done = sum(len(times) == ANSWERS and None not in times for times in results)
+    answered = [time for times in results for time in times if time is not None]
+    slowest = max(answered) if answered else float("nan")
+    per_session = (peak - idle) / SESSIONS / 1024
+    note(f"5: {done}/{SESSIONS} sessions answered {ANSWERS} questions; answer to settled screen median "
+         f"{statistics.median(answered):.2f} s, slowest {slowest:.2f} s (a screen counts as settled after "
+         f"{QUIET} s without output); peak memory {peak / 1024:.0f} MiB for the server and {SESSIONS} app "
+         f"processes, {per_session:.0f} MiB per session")
+    report("classroom_30x20", f"{done}/{SESSIONS}_complete,slowest_{slowest:.2f}s,{per_session:.0f}MiB/session",
+           f"{SESSIONS}/{SESSIONS}_complete,no_stall")
+
+
+METRICS = {
+    "1": lambda args: run_vs_import_floor(args.repeats),
+    "2": lambda args: app_start(args.repeats),
+    "3": lambda args: answer_to_screen(),
+    "4": lambda args: large_bank(),
+    "5": lambda args: classroom_metric(),
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("metrics", nargs="*", default=list(METRICS), help="which metrics (default: all)")
+    parser.add_argument("--repeats", type=int, default=9, help="repeats of each timed process (default: 9)")
+    args = parser.parse_args()
+    os.chdir(ROOT)
+    for metric in args.metrics:
+        METRICS[metric](args)
+
+
+if __name__ == "__main__":
+    main()
