@@ -536,3 +536,20 @@ async def test_confirm_answers_to_y_and_n(bank):
         await pilot.pause()
         await pilot.press("y")
     assert app.return_code == 0
+
+
+async def test_a_click_on_an_element_shows_its_evidence_and_enter_its_lesson(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n", "1", "enter")
+        await pilot.pause()
+        elements = list(bank.elements)
+        await pilot.click("#bars", offset=(2, 0))
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+        assert app.screen.query_one(ReasoningPanel).selected_element() == elements[0]
+        assert bank.elements[elements[0]].name in static_text(app.screen, "#evidence")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LearnScreen)
+        assert bank.elements[elements[0]].name in static_text(app.screen, "#learn-text")

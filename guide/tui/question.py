@@ -298,7 +298,6 @@ class QuestionScreen(Screen):
         elif not self.has_class("-show-reasoning"):
             self._focus_answer()
 
-    @on(OptionList.OptionSelected, "#bars")
     def action_learn(self) -> None:
         """Open the lesson on the element selected in the reasoning panel."""
         self.app.action_learn(self.query_one(ReasoningPanel).selected_element())

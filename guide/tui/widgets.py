@@ -162,6 +162,11 @@ class ParagraphInput(TextArea):
 class ElementBars(OptionList):
     """One line per element: letter, bar, level in words, and how the last answer moved it."""
 
+    BINDINGS = [Binding("enter", "screen.learn", "Learn this element")]
+
+    def action_select(self) -> None:
+        """A click only picks the element whose evidence is shown; Enter opens its lesson."""
+
     def __init__(self, bank: Bank, *, id: str | None = None) -> None:
         super().__init__(id=id, compact=True)
         self.bank = bank
