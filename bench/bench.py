@@ -96,9 +96,9 @@ def bank_work(directory: Path, repeats: int) -> float:
 def generated_bank(folder: Path, questions: int) -> Path:
     from bench.bankgen import generate_bank
 
-    # One rule for every ten questions keeps the graph at five edges per question.
+    # One rule for every 7.5 questions makes the graph five edges per question.
     return generate_bank(folder / f"bank{questions}", questions, seed=1, elements=5, methods=12,
-                         rules=questions // 10)
+                         rules=questions * 2 // 15)
 
 
 def large_bank() -> None:
