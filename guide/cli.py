@@ -11,11 +11,11 @@ import argparse
 import importlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import NoReturn, Sequence
 
 from guide import __version__
+from guide.files import write_atomically
 from guide.source import GuideError, one_line
 
 COMMAND_MODULES = ("run", "cases", "schema", "lint", "codebook", "diff", "what_if", "check", "graph", "compare", "serve")
@@ -69,12 +69,7 @@ def write_output(text: str, out: Path | None) -> None:
     if not out.parent.is_dir():
         raise GuideError(out, None, None, "the folder to write into does not exist")
     try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, out)
+        write_atomically(out, text)
     except OSError as error:
         raise GuideError(out, None, None, error.strerror or "cannot be written") from None
 

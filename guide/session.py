@@ -22,7 +22,6 @@ session, the previous one or the new one, even if the process is killed mid-writ
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -31,6 +30,7 @@ from pydantic import Field, ValidationError
 
 from guide.bank import Bank, check_answers
 from guide.engine import evaluate, route
+from guide.files import write_atomically
 from guide.model import END, AnswersFile, AnswerValue, Identifier, Question, Result
 from guide.report.frontmatter import dump_yaml
 from guide.source import GuideError, read_yaml, validate
@@ -225,34 +225,10 @@ def save_session(walk: Walk, path: Path | None = None) -> Path:
     text = HEADER + dump_yaml(data)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(text)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        _fsync_dir(path.parent)
+        write_atomically(path, text, private=True)
     except OSError as error:
         raise GuideError(path, None, None, f"cannot save the session: {error.strerror or error}") from None
     return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    # The rename is only durable once the folder's entry is on disk too (POSIX; a no-op elsewhere).
-    try:
-        descriptor = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)
 
 
 def load_session(bank: Bank, path: Path | None = None) -> Walk:

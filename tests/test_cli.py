@@ -89,3 +89,15 @@ def test_headless_run_never_imports_textual():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_exported_document_gets_the_usual_permissions(tmp_path):
+    """A teammate must be able to read a document written with --out, as with any file the user makes."""
+    previous = os.umask(0o022)
+    try:
+        result = run_guide("run", "--case", "dr-screening", "--out", str(tmp_path / "design.md"))
+    finally:
+        os.umask(previous)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "design.md").stat().st_mode & 0o777 == 0o644
+    assert [path.name for path in tmp_path.iterdir()] == ["design.md"]
