@@ -381,3 +381,45 @@ def test_the_corpus_is_at_least_forty_cases_and_the_base_is_valid(good_bank: Pat
     result = run_limited("run", "--bank", str(good_bank), "--case", "case-0", cwd=tmp_path)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.startswith(b"---\n")
+
+
+# Every other command that reads answers gets the most dangerous of the answers cases too.
+ANSWER_COMMANDS = {
+    "check": lambda bank, answers: ["check", "--bank", bank, answers],
+    "diff": lambda bank, answers: ["diff", "--bank", bank, answers, answers],
+    "what-if": lambda bank, answers: ["what-if", "--bank", bank, answers, "--sensitivity"],
+    "compare": lambda bank, answers: ["compare", "--bank", bank, answers, "--case", "case-0"],
+    "graph": lambda bank, answers: ["graph", "--bank", bank, "--answers", answers],
+}
+DANGEROUS = ("answers: python tag", "answers: alias bomb", "answers: 10 MB", "answers: binary",
+             "answers: deep nesting", "answers: unknown choice")
+
+
+@pytest.mark.parametrize("command", ANSWER_COMMANDS)
+@pytest.mark.parametrize("case", [case for case in ANSWERS_CASES if case.name in DANGEROUS], ids=lambda case: case.name)
+def test_every_command_reading_answers_fails_the_same_way(command, case, tmp_path, good_bank):
+    _, target = materialize(case, tmp_path, good_bank)
+    if command == "check":  # check reads design documents: the same content as front matter
+        document = tmp_path / "design.md"
+        document.write_bytes(b"---\n" + target.read_bytes() + b"\n---\n\n# A design\n")
+        target = document
+    result = run_limited(*ANSWER_COMMANDS[command](str(good_bank), str(target)), cwd=tmp_path)
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 2 and "Traceback" not in stderr, stderr
+    assert stderr.count("\n") == 1 and stderr.startswith(f"guide: {target}") and re.search(case.problem, stderr), stderr
+    assert not (tmp_path / "code-was-executed").exists()
+
+
+@pytest.mark.parametrize("command", ["lint", "codebook"])
+@pytest.mark.parametrize("case", [case for case in BANK_CASES if case.name in (
+    "python object apply", "alias bomb", "10 MB file", "binary file", "deep flow nesting", "routing cycle")],
+    ids=lambda case: case.name)
+def test_lint_and_codebook_report_hostile_banks_without_running_them(command, case, tmp_path, good_bank):
+    """lint lists every problem (one line each, exit 1 or 2); codebook fails like run."""
+    args, target = materialize(case, tmp_path, good_bank)
+    result = run_limited(command, args[1], cwd=tmp_path)
+    stderr, stdout = result.stderr.decode("utf-8", "replace"), result.stdout.decode("utf-8", "replace")
+    assert result.returncode in (1, 2) and "Traceback" not in stderr + stdout, stderr + stdout
+    lines = [line for line in (stdout + stderr).splitlines() if str(target) in line]
+    assert lines and all(re.match(rf"(guide: )?{re.escape(str(target))}(:\d+)?: ", line) for line in lines), stdout + stderr
+    assert not (tmp_path / "code-was-executed").exists()
