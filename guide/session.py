@@ -22,6 +22,7 @@ session, the previous one or the new one, even if the process is killed mid-writ
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
@@ -55,6 +56,11 @@ def session_dir() -> Path:
 
 def session_path() -> Path:
     return session_dir() / SESSION_FILE
+
+
+def browser_session_path() -> Path:
+    """A session file for one browser tab under `guide serve`: new for every tab, never offered to another."""
+    return session_dir() / "browser" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.yaml"
 
 
 # ---------------------------------------------------------------------------------------------

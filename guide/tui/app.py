@@ -2,7 +2,7 @@
 
 The app owns the current walk and the session file; screens display the walk and report what the
 user did. Under textual-serve (`guide serve`) the design document is delivered to the browser as a
-download instead of being written on the server, and no session file is shared between tabs.
+download instead of being written on the server, and each tab saves to a session file of its own.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import io
 import re
+from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
@@ -20,7 +21,7 @@ from textual.screen import Screen
 from guide.bank import Bank, read_answers
 from guide.engine import evaluate
 from guide.model import END
-from guide.session import Walk, changed, load_session, save_session, session_path
+from guide.session import Walk, browser_session_path, changed, load_session, save_session, session_path
 from guide.source import GuideError
 from guide.tui.dialogs import Confirm, ExportDialog, HelpScreen, PathDialog, PresetPicker, Review
 from guide.tui.learn import LearnScreen
@@ -53,14 +54,18 @@ class GuideApp(App):
     # -- the session --------------------------------------------------------------------------
 
     @property
-    def keeps_session(self) -> bool:
-        """In a browser every tab is its own app on a shared server: a session file there would be
-        everyone's, so browser users keep their work by exporting the document instead."""
+    def offers_resume(self) -> bool:
+        """In a browser every tab is its own app on a shared server: one tab must never resume another's
+        design, so there is nothing to resume; the tab's own file still means a crash loses nothing."""
         return not self.is_web
+
+    @cached_property
+    def session_file(self) -> Path:
+        return browser_session_path() if self.is_web else session_path()
 
     def saved_session(self) -> tuple[Walk | None, str | None]:
         """The saved walk if there is one, or why it cannot be resumed."""
-        if not self.keeps_session or not session_path().exists():
+        if not self.offers_resume or not session_path().exists():
             return None, None
         try:
             return load_session(self.bank), None
@@ -68,10 +73,10 @@ class GuideApp(App):
             return None, str(error)
 
     def save(self) -> None:
-        if self.walk is None or self.walk.read_only or not self.keeps_session:
+        if self.walk is None or self.walk.read_only:
             return
         try:
-            save_session(self.walk)
+            save_session(self.walk, self.session_file)
             self.save_failed = False
         except GuideError as error:
             self.save_failed = True
@@ -146,7 +151,7 @@ class GuideApp(App):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # In a browser a path would name a file on the shared server, not on the student's computer.
-        return self.keeps_session if action == "open_file" else True
+        return self.offers_resume if action == "open_file" else True
 
     def action_open_file(self) -> None:
         self.push_screen(PathDialog("Open an answers file", "An answers file (.yaml) or a design document (.md) "

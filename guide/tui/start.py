@@ -60,7 +60,7 @@ class StartScreen(Screen):
             count = len(saved.answered_on_path)
             entries.append(("resume", "r", f"Resume “{clean(saved.answers.title)}”: {count} answer(s), {stage}"))
         entries.append(("presets", "p", "Open a preset case as a worked example"))
-        if self.app.keeps_session:
+        if self.app.offers_resume:
             entries.append(("open", "o", "Open an answers file or design document"))
         entries += [("learn", "l", "Learn the five elements"), ("help", "?", "Help: keys and the framework")]
         menu = self.query_one("#menu", OptionList)
@@ -70,10 +70,11 @@ class StartScreen(Screen):
         error = self.query_one("#start-error", Static)
         if problem:
             error.update(Content.assemble(("The saved session cannot be resumed: ", "bold"), clean(problem)))
-        elif not self.app.keeps_session:
-            error.update("In a browser your answers live in this tab only: export the design document to keep "
-                         "them (its front matter holds every answer).")
-        error.display = bool(problem) or not self.app.keeps_session
+        elif not self.app.offers_resume:
+            error.update("In a browser this tab's answers are saved on the server for this tab only and cannot "
+                         "be resumed from another tab: export the design document to keep them (its front "
+                         "matter holds every answer).")
+        error.display = bool(problem) or not self.app.offers_resume
 
     @on(OptionList.OptionSelected, "#menu")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
