@@ -214,11 +214,9 @@ COMPARE_SCREENSHOTS = """async ([before, after]) => {
 
 def test_browser_answers_the_first_question_and_downloads_the_document(serve, bank, tmp_path):
     """A student opens the page, starts a new design and picks the first choice of the first question:
-    the page shows the next question (the screenshot changes). Exporting from the results reaches the
-    student as a browser download, and that document holds the answer.
-
-    In a browser the app keeps no session file on the server (it would be shared by every tab of the
-    classroom), so the downloaded document is what saves the student's work."""
+    the page shows the next question (the screenshot changes), and the tab's own session file on the
+    server holds the answer. Exporting from the results reaches the student as a browser download, and
+    that document holds the answer too."""
     import base64
 
     sync_playwright = _playwright()
@@ -283,3 +281,8 @@ def test_browser_answers_the_first_question_and_downloads_the_document(serve, ba
     front = yaml.safe_load(document.split("---\n")[1])
     assert front["answers"][first.id] == first.choices[0].id
     assert "\n## Element priorities" in document
+    # The tab saved its own session on the server after the answer; no other tab is offered it.
+    saved = sorted((tmp_path / "guide-home" / "browser").glob("*.yaml"))
+    assert len(saved) == 1, saved
+    assert yaml.safe_load(saved[0].read_text(encoding="utf-8"))["answers"][first.id] == first.choices[0].id
+    assert not (tmp_path / "guide-home" / "session.yaml").exists()
