@@ -11,8 +11,8 @@ folder the user owns, neither writable by anyone else; anything else, and any fi
 load, is ignored. The pickled bank has no parsed `documents` (only `guide lint` uses them, and it
 loads with `check=False`, which never uses the cache).
 
-Where: $GUIDE_HOME/cache, else $XDG_CACHE_HOME/guide, else ~/.cache/guide. GUIDE_NO_CACHE=1
-turns the cache off.
+Where: $GUIDE_HOME/cache, else $XDG_CACHE_HOME/guide, else ~/.cache/guide; the KEEP most recently
+stored banks are kept. GUIDE_NO_CACHE=1 turns the cache off.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 
 # The modules that decide what a loaded, checked bank is.
 CODE = ("model.py", "source.py", "bank.py", "graph.py", "cache.py")
+# Banks kept; storing another removes the oldest, so banks in passing folders do not pile up.
+KEEP = 8
 
 
 def cache_dir() -> Path:
@@ -93,5 +95,8 @@ def store(key: str | None, bank: Bank) -> None:
             os.replace(temporary, folder / key)
         finally:
             Path(temporary).unlink(missing_ok=True)
+        stored = sorted(folder.glob("bank-*.pickle"), key=lambda path: path.stat().st_mtime_ns, reverse=True)
+        for old in stored[KEEP:]:
+            old.unlink(missing_ok=True)
     except OSError:
         return

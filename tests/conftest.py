@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,9 @@ from guide.bank import BUILTIN_BANK, Bank, load_bank
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ("dr-screening", "breast-cancer-detection", "brain-encoding")
 FIXED_DATE = "2026-01-15"
+# The bank cache of this test run (and of the commands it starts) stays out of the real home.
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="guide-test-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

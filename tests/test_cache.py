@@ -80,3 +80,12 @@ def test_a_cache_file_others_could_write_or_that_is_damaged_is_ignored(bank_copy
 
 def test_builtin_bank_is_unchanged_by_caching(bank, guide_home):
     assert load_bank(BUILTIN_BANK).content_hash == load_bank(BUILTIN_BANK).content_hash == bank.content_hash
+
+
+def test_only_the_most_recent_banks_are_kept(tmp_path, cache):
+    from bench.bankgen import generate_bank
+    from guide.cache import KEEP
+
+    for index in range(KEEP + 3):
+        load_bank(generate_bank(tmp_path / f"bank{index}", 3, seed=index))
+    assert len(cached_files(cache)) == KEEP
