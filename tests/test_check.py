@@ -74,7 +74,7 @@ def test_several_documents_exit_with_the_worst_status(design, tmp_path):
 
 
 @pytest.mark.parametrize(("name", "content", "problem"), [
-    ("answers.yaml", "answers:\n  task: detection\n", "guide check reads design documents in Markdown (.md) or JSON"),
+    ("answers.yaml", "answers:\n  task: detection\n", "(.json); this is not a design document"),
     ("plain.md", "# Notes\n\nNo front matter here.\n", "no YAML front matter with answers"),
     ("broken.md", "---\ntitle: x\nanswers:\n  task: [unclosed\n---\n# x\n", "YAML"),
     ("unknown.md", "---\ntitle: x\nanswers:\n  nosuchquestion: yes\n---\n# x\n", "unknown question 'nosuchquestion'"),

@@ -65,8 +65,9 @@ def check_document(path: Path, bank) -> Report:
 
     format = FORMAT_OF_SUFFIX.get(path.suffix.lower())
     if format is None:
-        raise GuideError(path, None, None, "guide check reads design documents in Markdown (.md) or JSON (.json), "
-                                           "which carry their answers; an HTML document does not")
+        kind = "an HTML document does not carry its answers" if path.suffix.lower() in (".html", ".htm") else \
+            "this is not a design document (write one with `guide run --out design.md`)"
+        raise GuideError(path, None, None, f"guide check reads design documents in Markdown (.md) or JSON (.json); {kind}")
     answers = read_answers(path, bank)
     committed = decode(path, path.read_bytes()).replace("\r\n", "\n")
     if format == "json" and not _is_json_design_document(committed):
