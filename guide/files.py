@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
+
+STALE_AFTER_SECONDS = 600
 
 
 def write_atomically(path: Path, text: str, *, private: bool = False) -> None:
@@ -28,6 +31,21 @@ def write_atomically(path: Path, text: str, *, private: bool = False) -> None:
         Path(temporary).unlink(missing_ok=True)
         raise
     _fsync_folder(path.parent)
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """Delete temporary files a killed writer left beside `path`.
+
+    Only old ones: a temporary file younger than STALE_AFTER_SECONDS may belong to a writer that is
+    still running in another process.
+    """
+    cutoff = time.time() - STALE_AFTER_SECONDS
+    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            if leftover.stat().st_mtime < cutoff:
+                leftover.unlink()
+        except OSError:
+            pass
 
 
 def _fsync_folder(folder: Path) -> None:

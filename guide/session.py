@@ -31,7 +31,7 @@ from pydantic import Field, ValidationError
 
 from guide.bank import Bank, check_answers
 from guide.engine import evaluate, route
-from guide.files import write_atomically
+from guide.files import remove_stale_temporaries, write_atomically
 from guide.model import END, AnswersFile, AnswerValue, Identifier, Question, Result
 from guide.report.frontmatter import dump_yaml
 from guide.source import GuideError, read_yaml, validate
@@ -232,6 +232,7 @@ def save_session(walk: Walk, path: Path | None = None) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, text, private=True)
+        remove_stale_temporaries(path)
     except OSError as error:
         raise GuideError(path, None, None, f"cannot save the session: {error.strerror or error}") from None
     return path

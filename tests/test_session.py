@@ -103,6 +103,20 @@ def test_save_is_atomic_and_leaves_no_temporary_files(bank, guide_home, monkeypa
     assert sorted(path.name for path in guide_home.iterdir()) == ["session.yaml"]
 
 
+def test_saving_clears_what_a_killed_writer_left_but_not_a_live_one(bank, guide_home):
+    """A SIGKILL between writing the temporary file and renaming it leaves the temporary behind."""
+    leftover = guide_home / ".session.yaml.abc123.tmp"
+    leftover.write_text("half a sess")
+    old = os.stat(leftover).st_mtime - 3600
+    os.utime(leftover, (old, old))
+    in_progress = guide_home / ".session.yaml.def456.tmp"  # another process may be writing this one now
+    in_progress.write_text("being written")
+    walk = Walk(bank)
+    walk.answer(walk.position, UNSURE)
+    save_session(walk)
+    assert sorted(path.name for path in guide_home.iterdir()) == [".session.yaml.def456.tmp", "session.yaml"]
+
+
 def test_unwritable_folder_is_one_line_error(bank, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
