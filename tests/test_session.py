@@ -105,8 +105,9 @@ def test_save_is_atomic_and_leaves_no_temporary_files(bank, guide_home, monkeypa
 
 def test_saving_clears_what_a_killed_writer_left_but_not_a_live_one(bank, guide_home):
     """A SIGKILL between writing the temporary file and renaming it leaves the temporary behind."""
+    guide_home.mkdir(parents=True, exist_ok=True)
     leftover = guide_home / ".session.yaml.abc123.tmp"
-    leftover.write_text("half a sess")
+    leftover.write_text("half a session")
     old = os.stat(leftover).st_mtime - 3600
     os.utime(leftover, (old, old))
     in_progress = guide_home / ".session.yaml.def456.tmp"  # another process may be writing this one now
