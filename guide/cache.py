@@ -22,11 +22,11 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from guide import __version__
+from guide.files import write_atomically
 
 if TYPE_CHECKING:
     from guide.bank import Bank
@@ -88,13 +88,8 @@ def store(key: str | None, bank: Bank) -> None:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not _private(folder):
             return
-        handle, temporary = tempfile.mkstemp(prefix=".bank-", dir=folder)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                pickle.dump(dataclasses.replace(bank, documents={}), stream, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, folder / key)
-        finally:
-            Path(temporary).unlink(missing_ok=True)
+        data = pickle.dumps(dataclasses.replace(bank, documents={}), protocol=pickle.HIGHEST_PROTOCOL)
+        write_atomically(folder / key, data, private=True)
         stored = sorted(folder.glob("bank-*.pickle"), key=lambda path: path.stat().st_mtime_ns, reverse=True)
         for old in stored[KEEP:]:
             old.unlink(missing_ok=True)

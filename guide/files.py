@@ -10,7 +10,7 @@ from pathlib import Path
 STALE_AFTER_SECONDS = 600
 
 
-def write_atomically(path: Path, text: str, *, private: bool = False) -> None:
+def write_atomically(path: Path, data: str | bytes, *, private: bool = False) -> None:
     """Write to a temporary file beside `path`, flush and fsync it, rename it over `path`, fsync the folder.
 
     Readers see the old file or the new one, never a mix. A `private` file stays readable by its owner
@@ -22,8 +22,8 @@ def write_atomically(path: Path, text: str, *, private: bool = False) -> None:
             umask = os.umask(0)
             os.umask(umask)
             os.fchmod(handle, 0o666 & ~umask)
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
