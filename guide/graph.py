@@ -235,7 +235,7 @@ def _check_routing(bank: Bank) -> list[Finding]:
                                     f"no path from the start question '{bank.meta.start}' reaches this question"))
     if findings:
         return findings
-    dominates = _dominance(nx.immediate_dominators(routes, bank.meta.start), bank.meta.start)
+    dominates = dominance(nx.immediate_dominators(routes, bank.meta.start), bank.meta.start)
     for question in bank.questions.values():
         before: set[str] | None = None  # ancestors, computed only when needed: one walk per question is quadratic
         for branch in question.next:
@@ -254,7 +254,7 @@ def _check_routing(bank: Bank) -> list[Finding]:
     return findings
 
 
-def _dominance(dominators: dict[str, str], root: str) -> Callable[[str, str], bool]:
+def dominance(dominators: dict[str, str], root: str) -> Callable[[str, str], bool]:
     """`dominates(a, b)`: every path from the start to b passes a (a == b included).
 
     One walk of the dominator tree numbers each node on entry and exit; a dominates b when b's

@@ -21,14 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations, product
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import networkx as nx
 from guide.bank import BANK_FILES, FLOW_DIR, Bank, QuestionsFile, bank_files, load_bank, read_answers
 from guide.engine import holds
-from guide.graph import Finding, check_bank, routing_graph
+from guide.graph import Finding, check_bank, dominance, routing_graph
 from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, AnswerValue, Condition, NotCondition, Question, iter_conditions
-from guide.source import GuideError, Location, read_yaml, validate
+from guide.source import GuideError, Location, YamlDocument, read_yaml, validate
 
 MIN_HELP_WORDS = 12
 # Beyond this many answer combinations for one condition, lint assumes it can hold rather than wait.
@@ -42,17 +42,16 @@ def lint_bank(directory: str | Path) -> list[Finding]:
     """
     directory = Path(directory)
     _check_readable(directory)
-    findings = _file_findings(directory)
-    if not findings:
-        try:
-            bank = load_bank(directory, check=False)
-        except GuideError as error:
-            findings = [_from_error(error)]
-        else:
-            findings = check_bank(bank)
-            if not any(finding.severity == "error" for finding in findings):
-                findings += _answer_findings(bank)
-            findings += _case_findings(bank)
+    try:
+        bank = load_bank(directory, check=False)
+    except GuideError as error:
+        # The loader stopped at the first problem: read each file on its own to report them all.
+        findings = _file_findings(directory) or [_from_error(error)]
+    else:
+        findings = check_bank(bank)
+        if not any(finding.severity == "error" for finding in findings):
+            findings += _answer_findings(bank)
+        findings += _case_findings(bank)
     return sorted(findings, key=lambda finding: (finding.location.file, finding.location.line, finding.item))
 
 
@@ -111,8 +110,9 @@ def _answer_findings(bank: Bank) -> list[Finding]:
     solver = Solver(bank)
     findings: list[Finding] = []
     findings += _unused_choices(bank)
-    findings += _thin_help(bank)
-    findings += _overlapping_routes(bank, solver)
+    locate = question_locator(bank)
+    findings += _thin_help(bank, locate)
+    findings += _overlapping_routes(bank, solver, locate)
     for rule in bank.rules.values():
         if solver.witness(rule.when) is None:
             findings.append(Finding("warning", bank.where(f"rule:{rule.id}"), rule.id,
@@ -162,12 +162,12 @@ def _note_readers(readers: dict[tuple[str, str], str], condition: Condition, rea
                 readers.setdefault((part.q, choice), reader)
 
 
-def _thin_help(bank: Bank) -> list[Finding]:
+def _thin_help(bank: Bank, locate: Callable[..., Location]) -> list[Finding]:
     findings = []
     for question in bank.questions.values():
         words = len(question.help.split())
         if words < MIN_HELP_WORDS:
-            findings.append(Finding("warning", question_location(bank, question.id, "help"), question.id,
+            findings.append(Finding("warning", locate(question.id, "help"), question.id,
                                     f"help text is too short ({words} words; at least {MIN_HELP_WORDS}): say why "
                                     "the question matters and how to tell the choices apart"))
         for choice in question.choices:
@@ -178,7 +178,7 @@ def _thin_help(bank: Bank) -> list[Finding]:
     return findings
 
 
-def _overlapping_routes(bank: Bank, solver: Solver) -> list[Finding]:
+def _overlapping_routes(bank: Bank, solver: Solver, locate: Callable[..., Location]) -> list[Finding]:
     """Branches whose conditions hold at once: the first wins, and the later target may go unasked.
 
     Overlap alone is no fault: a chain such as goals -> hypothesis_type -> update_mechanism takes the
@@ -189,7 +189,7 @@ def _overlapping_routes(bank: Bank, solver: Solver) -> list[Finding]:
     for question in bank.questions.values():
         conditional = [(index, branch) for index, branch in enumerate(question.next) if branch.when is not None]
         for later_index, later in conditional:
-            where = question_location(bank, question.id, "next", later_index)
+            where = locate(question.id, "next", later_index)
             earlier = [branch.when for index, branch in conditional if index < later_index]
             if solver.witness(later.when, paths=False) is None:
                 findings.append(Finding("warning", where, question.id,
@@ -230,15 +230,26 @@ def _never_recommended(bank: Bank, solver: Solver, need_ids: list[str]) -> str |
     return None
 
 
-def question_location(bank: Bank, question_id: str, *loc: str | int) -> Location:
-    """The line of a part of a question (its help, one of its branches) in its flow file."""
-    where = bank.where(f"question:{question_id}")
-    document = next((document for document in bank.documents.values() if document.path == where.file), None)
-    questions = document.data.get("questions") if document else None
-    for index, item in enumerate(questions or []):
-        if isinstance(item, dict) and item.get("id") == question_id:
-            return Location(where.file, document.line_of(("questions", index, *loc)))
-    return where
+def question_locator(bank: Bank) -> Callable[..., Location]:
+    """`locate(question_id, *loc)`: the line of a part of a question (its help, one of its branches).
+
+    Each question's place in its flow file is found once: a search of the files per finding is quadratic.
+    """
+    entries: dict[str, tuple[YamlDocument, int]] = {}
+    for document in bank.documents.values():
+        questions = document.data.get("questions") if isinstance(document.data, dict) else None
+        for index, item in enumerate(questions if isinstance(questions, list) else []):
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                entries.setdefault(item["id"], (document, index))
+
+    def locate(question_id: str, *loc: str | int) -> Location:
+        where = bank.where(f"question:{question_id}")
+        if question_id not in entries or entries[question_id][0].path != where.file:
+            return where
+        document, index = entries[question_id]
+        return Location(where.file, document.line_of(("questions", index, *loc)))
+
+    return locate
 
 
 # ---------------------------------------------------------------------------------------------
@@ -262,15 +273,47 @@ class Solver:
         # numbers the questions so that routing only moves to higher numbers; `last_reader` is the
         # highest-numbered question whose routing reads a question. Keeping the memo keys and the
         # asked sets that small keeps walks linear in the bank's size rather than exponential.
+        routes = routing_graph(bank)
         try:
-            ordered = list(nx.topological_sort(routing_graph(bank)))
+            ordered = list(nx.topological_sort(routes))
         except nx.NetworkXUnfeasible:
             ordered = []
         self.order = {question_id: index for index, question_id in enumerate(ordered)}
         self.last_reader: dict[str, int] = {}
+        self.readers: dict[str, list[str]] = {}
         for question in bank.questions.values():
-            for read in _read_questions(branch.when for branch in question.next if branch.when is not None):
+            for read in _reads(question):
                 self.last_reader[read] = max(self.last_reader.get(read, -1), self.order.get(question.id, len(ordered)))
+                self.readers.setdefault(read, []).append(question.id)
+        self.reach: dict[str, int] = {}
+        self.steered: set[str] = set()
+        if ordered and bank.meta.start in routes:
+            self._index_routes(routes, ordered)
+
+    def _index_routes(self, routes: nx.DiGraph, ordered: list[str]) -> None:
+        """What lets a walk skip the stretches where no pinned answer steers it, so that each search
+        costs about the number of pinned questions rather than the length of the flow.
+
+        `reach[q]` has bit `order[p]` set when some answers route from q to p; pinned answers only
+        narrow the branches a question can take, so a walk cannot reach what this does not. `steered`
+        holds the questions whose routing reads a question that some paths skip, and those questions:
+        there, which path a walk took changes where it can go.
+        """
+        self.dominates = dominance(nx.immediate_dominators(routes, self.bank.meta.start), self.bank.meta.start)
+        unpinned = _Pins({}, frozenset())
+        for question_id in reversed(ordered):
+            question = self.bank.questions.get(question_id)
+            if question is None:
+                continue  # the end
+            reads = frozenset(_reads(question))
+            bits = 1 << self.order[question_id]
+            for index, branch in enumerate(question.next):
+                if branch.goto in self.reach and self._can_take(question, index, reads, unpinned):
+                    bits |= self.reach[branch.goto]
+            self.reach[question_id] = bits
+            for read in reads:
+                if not self.dominates(read, question_id):
+                    self.steered.update((read, question_id))
 
     def witness(self, condition: Condition, *, paths: bool = True) -> dict[str, AnswerValue] | None:
         """Answers under which `condition` holds (asked along one walk, with `paths`), or None."""
@@ -321,6 +364,10 @@ class Solver:
         question with those answers, and never asks `avoid`?"""
         must_ask = frozenset(pins.values)
         keep = must_ask | pins.questions
+        # From the start, a walk may jump to the next question it must ask when nothing on the way
+        # is steered or reads a pinned question: there every branch opens as it does unpinned.
+        may_jump = start is None and avoid is None and bool(self.reach)
+        unfree = self.steered.union(*(self.readers.get(question_id, ()) for question_id in pins.questions))
         seen: dict[tuple[str, frozenset[str]], bool] = {}
         # Depth-first with an explicit stack: a flow can be longer than Python's recursion limit.
         stack: list[list] = []  # [memo key, question, asked so far, next branch to try]
@@ -334,8 +381,15 @@ class Solver:
             if avoid is None and must_ask <= asked:
                 return True  # every question has a branch some answers take, and every path ends
             horizon = self.order.get(question_id, -1)
-            if any(self.order.get(item, -1) < horizon for item in must_ask - asked):
+            pending = must_ask - asked
+            if any(self.order.get(item, -1) < horizon for item in pending):
                 return False  # a pinned question is behind us: routing never goes back to it
+            nearest = min(pending, key=self.order.__getitem__) if pending and self.reach else question_id
+            if nearest != question_id:
+                if not self._reaches(question_id, nearest):
+                    return False
+                if may_jump and not self._meets(question_id, nearest, unfree):
+                    return enter(nearest, asked)
             asked = frozenset(item for item in asked | {question_id}
                               if item in keep or self.last_reader.get(item, -1) >= horizon)
             key = (question_id, asked)
@@ -353,7 +407,8 @@ class Solver:
                 seen[key] = True
                 stack.pop()
                 continue
-            while index < len(question.next) and not self._can_take(question, index, asked, pins):
+            while index < len(question.next) and not self._can_take(question, index, asked, pins,
+                                                                    dominators_asked=may_jump):
                 index += 1
             if index == len(question.next):
                 stack.pop()
@@ -363,8 +418,22 @@ class Solver:
             found = enter(question.next[index].goto, asked)
         return bool(found)
 
-    def _can_take(self, question: Question, index: int, asked: frozenset[str], pins: _Pins) -> bool:
-        """Can some answers so far send the walk down branch `index` (no earlier branch holding)?"""
+    def _reaches(self, source: str, target: str) -> bool:
+        return bool(self.reach[source] >> self.order[target] & 1)
+
+    def _meets(self, source: str, target: str, questions: set[str]) -> bool:
+        """Can a walk from `source` to `target` pass one of `questions` (`source` included)?"""
+        low, high = self.order[source], self.order[target]
+        return any(low <= self.order[item] < high and self._reaches(source, item) and self._reaches(item, target)
+                   for item in questions)
+
+    def _can_take(self, question: Question, index: int, asked: frozenset[str], pins: _Pins, *,
+                  dominators_asked: bool = False) -> bool:
+        """Can some answers so far send the walk down branch `index` (no earlier branch holding)?
+
+        With `dominators_asked`, questions on every path from the start to this one count as asked,
+        as they are on any walk from the start, including one that jumped past them.
+        """
         branches = question.next[: index + 1]
         target = branches[-1].when
         earlier = [branch.when for branch in branches[:-1] if branch.when is not None]
@@ -372,6 +441,8 @@ class Solver:
         if not conditions:
             return True
         read = _read_questions(conditions)
+        if dominators_asked:
+            asked = asked | {question_id for question_id in read if self.dominates(question_id, question.id)}
         # Only questions already asked steer the walk; pinned ones keep their answers, the rest are free.
         fixed = {question_id: pins.values[question_id] for question_id in read
                  if question_id in asked and question_id in pins.values}
@@ -399,6 +470,11 @@ class Solver:
             labels = [f"“{choice.label}”" if (choice := question.choice(item)) else item for item in picked]
             parts.append(f"{question_id} is {' and '.join(labels)}")
         return "; ".join(parts)
+
+
+def _reads(question: Question) -> list[str]:
+    """The questions the routing of `question` reads."""
+    return _read_questions(branch.when for branch in question.next if branch.when is not None)
 
 
 def _read_questions(conditions: Iterable[Condition]) -> list[str]:
