@@ -7,16 +7,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from guide.bank import Bank
 from guide.model import Element
-from guide.tui.widgets import clean
+from guide.tui.widgets import KeyFooter, SizedScreen, clean
 
 
-class LearnScreen(Screen):
+class LearnScreen(SizedScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal")]
     BINDINGS = [Binding("escape", "app.pop_screen", "Back"), Binding("tab", "focus_next", "Read the text")]
 
@@ -33,7 +32,7 @@ class LearnScreen(Screen):
                                for element in self.bank.elements.values()], id="learn-list")
             with VerticalScroll(id="learn-pane"):
                 yield Static(id="learn-text")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         elements = list(self.bank.elements)

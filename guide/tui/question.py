@@ -7,18 +7,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
-from textual.widgets import Button, Footer, Input, OptionList, Static
+from textual.widgets import Button, Input, OptionList, Static
 
 from guide.model import END, UNSURE
 from guide.session import Walk
 from guide.tui.dialogs import Confirm
-from guide.tui.widgets import NUMBER_KEYS, ChoiceList, ElementBars, ParagraphInput, ReasoningPanel, clean
+from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyFooter, ParagraphInput, ReasoningPanel, SizedScreen,
+                               clean, show_content)
 
 
-class QuestionScreen(Screen):
+class QuestionScreen(SizedScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+    AUTO_FOCUS = ""  # show_question focuses the answer field; a focus before it would rebuild the footer twice
     BINDINGS = [
         Binding("left", "back", "Back", key_display="←"),
         Binding("right", "forward", "Next", key_display="→"),
@@ -56,7 +57,7 @@ class QuestionScreen(Screen):
                     yield Button("Answer ↵", id="answer-button", variant="primary", compact=True)
                     yield Button("Unsure", id="unsure-button", compact=True)
             yield ReasoningPanel(self.app.bank, id="reasoning")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.show_question()
@@ -73,7 +74,7 @@ class QuestionScreen(Screen):
         stages = walk.bank.meta.stages
         number = walk.stage_number(question)
         left = walk.remaining
-        self.query_one("#progress", Static).update(Content.assemble(
+        show_content(self.query_one("#progress", Static), Content.assemble(
             (f"Step {number}/{len(stages)}: {clean(stages[number - 1].title)}", "bold"),
             f" · question {walk.path.index(question.id) + 1} · ",
             f"{left} more on this path" if left else "the last on this path",
@@ -82,11 +83,11 @@ class QuestionScreen(Screen):
         if walk.read_only:
             # The reading (whose judgement these answers are) once, at the start; a short reminder after.
             reading = clean(walk.answers.reading) + " " if question.id == walk.path[0] else ""
-            banner.update(Content.assemble((f"Worked example: {clean(walk.answers.title)}. ", "bold"), reading,
+            show_content(banner, Content.assemble((f"Worked example: {clean(walk.answers.title)}. ", "bold"), reading,
                                            "Read-only; c copies it into a design of your own."))
         banner.display = walk.read_only
-        self.query_one("#prompt", Static).update(Content.styled(clean(question.prompt), "bold"))
-        self.query_one("#help", Static).update(Content(clean(question.help)))
+        show_content(self.query_one("#prompt", Static), Content.styled(clean(question.prompt), "bold"))
+        show_content(self.query_one("#help", Static), Content(clean(question.help)))
         value = walk.answers.answers.get(question.id)
         choices = self.query_one(ChoiceList)
         paragraph = self.query_one(ParagraphInput)
@@ -112,7 +113,7 @@ class QuestionScreen(Screen):
     def refresh_reasoning(self) -> None:
         result = self.walk.result_so_far()
         self.query_one(ReasoningPanel).show(result)
-        self.query_one("#strip", Static).update(Content.assemble(*[
+        show_content(self.query_one("#strip", Static), Content.assemble(*[
             part for element in result.elements
             for part in ((element.short, "bold"), f":{element.level_label}  ")
         ], "(p: reasoning)"))
@@ -123,17 +124,17 @@ class QuestionScreen(Screen):
         choices = self.query_one(ChoiceList)
         about = self.query_one("#about", Static)
         if question is not None and question.kind == "text":
-            about.update(Content.styled("Enter answers (an empty answer leaves the question open). "
+            show_content(about, Content.styled("Enter answers (an empty answer leaves the question open). "
                                         "Esc leaves the text box; then ← and → step through the questions.", "italic"))
             return
         if question is None or choices.highlighted is None:
-            about.update("")
+            show_content(about, Content(""))
             return
         choice = question.choices[choices.highlighted]
         hint = "space ticks, Enter answers" if question.kind == "multiple" else "Enter answers"
         if self.walk.read_only:
             hint = "Enter or → goes on"
-        about.update(Content.assemble((clean(choice.label), "bold"), ": ", clean(choice.description) or "",
+        show_content(about, Content.assemble((clean(choice.label), "bold"), ": ", clean(choice.description) or "",
                                       ("\n" + hint, "italic")))
 
     # -- answering ----------------------------------------------------------------------------

@@ -7,19 +7,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static, TabbedContent, TabPane
+from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from guide.bank import Bank
 from guide.model import InstructorNotes, MethodResult, Result
-from guide.tui.widgets import BAR_WIDTH, bar, clean, evidence_lines, level_fraction, level_label
+from guide.tui.widgets import BAR_WIDTH, KeyFooter, SizedScreen, bar, clean, evidence_lines, level_fraction, level_label
 
 STATUS_WORDS = {"recommended": "recommended", "conditional": "with conditions", "excluded": "filtered out"}
 KIND_WORDS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
 
 
-class ResultsScreen(Screen):
+class ResultsScreen(SizedScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal"), (110, "-wide")]
     BINDINGS = [
         Binding("e", "export", "Export"),
@@ -68,7 +67,7 @@ class ResultsScreen(Screen):
                 with TabPane("Discuss", id="tab-discuss"):
                     with VerticalScroll():
                         yield Static(discussion(notes), id="discuss")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         methods = self.query_one("#methods", OptionList)

@@ -7,11 +7,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from guide.tui.widgets import clean
+from guide.tui.widgets import KeyFooter, SizedScreen, clean
 
 INTRO = ("guide walks you through the interpretability framework of Wang et al. (IEEE Access, 2024): you describe "
          "the use case, users, goals, risks and constraints of a medical-imaging model, and it shows which elements "
@@ -19,8 +18,9 @@ INTRO = ("guide walks you through the interpretability framework of Wang et al. 
          "to evaluate them, and writes the design document.")
 
 
-class StartScreen(Screen):
+class StartScreen(SizedScreen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (24, "-tall")]
+    AUTO_FOCUS = "#menu"
     BINDINGS = [
         Binding("n", "app.new_design", "New"),
         Binding("r", "app.resume", "Resume", show=False),
@@ -42,7 +42,7 @@ class StartScreen(Screen):
                                                   clean(element.question)), classes="glance-line")
             yield OptionList(id="menu")
             yield Static(id="start-error")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.refresh_menu()

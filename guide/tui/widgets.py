@@ -4,12 +4,14 @@ they decide nothing about the framework."""
 from __future__ import annotations
 
 from textual import events
+from textual._context import active_app
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import OptionList, Static, TextArea
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from guide.bank import Bank
@@ -32,8 +34,56 @@ def level_fraction(bank: Bank, score: float) -> float:
     return score / (top * 1.5)
 
 
+def show_content(static: Static, content: Content) -> None:
+    """Update a Static only when its text or styles differ: every update lays out the whole screen again,
+    and the highlight messages that follow an answer ask for the same content a second time."""
+    current = static.content
+    if isinstance(current, Content) and current.plain == content.plain and current.spans == content.spans:
+        return
+    static.update(content)
+
+
 def level_label(bank: Bank, level_id: str) -> str:
     return next(level.label for level in bank.meta.levels if level.id == level_id)
+
+
+class SizedScreen(Screen):
+    """A screen whose breakpoint classes are set from the terminal's size before it is first styled.
+    Textual sets them on the first resize event, after every widget has been styled, and the new
+    classes then restyle and lay out the whole screen a second time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        try:
+            width, height = active_app.get().size
+        except LookupError:  # built outside a running app: the first resize event sets them
+            return
+        self.add_class(*self._get_breakpoint_classes(width, self.HORIZONTAL_BREAKPOINTS or []),
+                       *self._get_breakpoint_classes(height, self.VERTICAL_BREAKPOINTS or []), update=False)
+
+
+class KeyFooter(Footer):
+    """Textual's footer, rebuilt only when the keys it shows change. The stock one rebuilds its key
+    widgets on every bindings signal (a focus change sends two), and rebuilding them is most of the
+    cost of showing a screen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shown: tuple | None = None
+
+    def shown_keys(self, screen: Screen) -> tuple:
+        app, active = screen.app, screen.active_bindings
+        palette = active.get(app.COMMAND_PALETTE_BINDING)
+        return (palette and palette[2], *[(binding.key, app.get_key_display(binding), binding.action, binding.description,
+                                           enabled, tooltip) for _, binding, enabled, tooltip in active.values() if binding.show])
+
+    def bindings_changed(self, screen: Screen) -> None:
+        if self.is_attached and screen is self.screen and screen.app.app_focus:
+            keys = self.shown_keys(screen)
+            if keys == self.shown:
+                return
+            self.shown = keys
+        super().bindings_changed(screen)
 
 
 class ChoiceList(OptionList):
@@ -247,4 +297,4 @@ class ReasoningPanel(VerticalScroll):
         if element_id is None or self.result is None:
             return
         element = next(item for item in self.result.elements if item.id == element_id)
-        self.query_one("#evidence", Static).update(evidence_lines(self.bank, element, self.fresh))
+        show_content(self.query_one("#evidence", Static), evidence_lines(self.bank, element, self.fresh))
