@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from guide.bank import Bank, check_answers
 from guide.engine import route, single_changes
-from guide.model import UNSURE, AnswerRecord, AnswersFile, AnswerValue, Result
+from guide.model import METHOD_STATUS_LABELS, UNSURE, AnswerRecord, AnswersFile, AnswerValue, Result
 from guide.report.text import md, plain
 from guide.source import GuideError
 
@@ -267,7 +267,7 @@ def _method_words(change: MethodChange) -> str:
 
 
 def _status(status: str) -> str:
-    return {"recommended": "recommended", "conditional": "with conditions", "excluded": "filtered out"}[status]
+    return METHOD_STATUS_LABELS[status]
 
 
 def _names(refs: list[MethodRef]) -> str:

@@ -415,12 +415,23 @@ class MethodResult(BaseModel):
     kind: str
     rank: int | None
     score: float
-    status: Literal["recommended", "conditional", "excluded"]
+    status: Literal["recommended", "conditional", "excluded"] = Field(
+        description="recommended: every need of the family is available; conditional: a need is unknown, or a "
+                    "soft need is missing and costs rank; excluded: a hard need is missing")
     covers: dict[str, str] = Field(description="element id -> strength, for the elements it serves")
     why: list[str]
     evidence: list[EvidenceItem]
     unmet_needs: list[str]
     unknown_needs: list[str]
+
+
+# How a method family's status reads in documents and on screen: it says whether the family fits the
+# project's constraints; what the design recommends is the ranking and the combination.
+METHOD_STATUS_LABELS = {
+    "recommended": "fits the constraints",
+    "conditional": "depends on a need not yet met",
+    "excluded": "filtered out",
+}
 
 
 class NeedStatus(BaseModel):

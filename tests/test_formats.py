@@ -186,7 +186,7 @@ def test_run_offers_every_format_on_the_command_line(tmp_path):
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--no-pdf-header-footer")
-CARD_HEADING = re.compile(r"^\s*\d+\. .+: (recommended|recommended with conditions)\s*$")
+CARD_HEADING = re.compile(r"^\s*\d+\. .+: (fits the constraints|depends on a need not yet met)\s*$")
 
 
 def test_printed_to_pdf_no_method_card_is_split_across_pages(bank, tmp_path):

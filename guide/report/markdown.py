@@ -11,16 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from guide.bank import Bank, bank_change
-from guide.model import AnswerRecord, AnswersFile, BankChange, ElementResult, EvidenceItem, MethodResult, Result, Review
+from guide.model import (
+    METHOD_STATUS_LABELS,
+    AnswerRecord,
+    AnswersFile,
+    BankChange,
+    ElementResult,
+    EvidenceItem,
+    MethodResult,
+    Result,
+    Review,
+)
 from guide.report.frontmatter import document_answers, front_matter
 from guide.report.text import md, md_block
 
 KIND_LABELS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
-STATUS_LABELS = {
-    "recommended": "recommended",
-    "conditional": "recommended with conditions",
-    "excluded": "filtered out",
-}
 DETAILED_METHODS = 5
 
 
@@ -194,7 +199,7 @@ def _summary(result: Result, bank: Bank) -> str:
     if ranked:
         lines += ["", "Top-ranked method families:", ""]
         for method in ranked[:3]:
-            lines.append(f"{method.rank}. {md(method.name)}: {STATUS_LABELS[method.status]}, "
+            lines.append(f"{method.rank}. {md(method.name)}: {METHOD_STATUS_LABELS[method.status]}, "
                          f"{KIND_LABELS[method.kind]}, score {method.score:g}")
     else:
         lines += ["", "No method family passes the constraints given in the answers."]
@@ -281,7 +286,7 @@ def _method_card(method: MethodResult, result: Result, bank: Bank, citations: Ci
                        for element, strength in method.covers.items())
     lines = [
         "",
-        f"{heading}: {STATUS_LABELS[method.status]}",
+        f"{heading}: {METHOD_STATUS_LABELS[method.status]}",
         "",
         f"{KIND_LABELS[family.kind].capitalize()}; serves {covers}; score {method.score:g}."
         + (" An emerging family." if family.emerging else ""),
@@ -333,7 +338,7 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
         lines += ["", "### Other families, ranked", "", "| Rank | Family | Kind | Status | Score |",
                   "|---:|---|---|---|---:|"]
         lines += [f"| {method.rank} | {md(method.name)} | {KIND_LABELS[method.kind]} | "
-                  f"{STATUS_LABELS[method.status]} | {method.score:g} |" for method in rest]
+                  f"{METHOD_STATUS_LABELS[method.status]} | {method.score:g} |" for method in rest]
     excluded = [method for method in result.methods if method.rank is None]
     if excluded:
         lines += ["", "### Filtered out", ""]
