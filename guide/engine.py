@@ -185,6 +185,14 @@ def single_changes(bank: Bank, values: Values, question_ids: list[str]) -> list[
 # The result.
 
 
+def element_results(bank: Bank, values: dict[str, AnswerValue]) -> list[ElementResult]:
+    """Each element's score, level and the evidence behind it: what the walk-through shows after every
+    answer. Confidence needs every alternative answer scored, which only `evaluate` does; here it is
+    not assessed (reported as if no answer were uncertain)."""
+    scored = score(bank, values)
+    return [_element_result(bank, scored, element_id, []) for element_id in bank.elements]
+
+
 def evaluate(bank: Bank, answers: AnswersFile) -> Result:
     values = dict(answers.answers)
     scored = score(bank, values)

@@ -30,9 +30,9 @@ from typing import Union
 from pydantic import Field, ValidationError
 
 from guide.bank import Bank, check_answers
-from guide.engine import evaluate, route
+from guide.engine import element_results, evaluate, route
 from guide.files import remove_stale_temporaries, write_atomically
-from guide.model import END, AnswersFile, AnswerValue, Identifier, Question, Result
+from guide.model import END, AnswersFile, AnswerValue, ElementResult, Identifier, Question, Result
 from guide.report.frontmatter import dump_yaml
 from guide.source import GuideError, read_yaml, validate
 
@@ -139,14 +139,14 @@ class Walk:
             self._last_result = (self.answers, evaluate(self.bank, self.answers))
         return self._last_result[1]
 
-    def result_so_far(self) -> Result:
-        """The result as the reasoning panel shows it. A worked example builds up question by
-        question, counting its answers only up to the current one; a design of one's own counts all."""
-        if not self.read_only or self.position == END:
-            return self.result()
-        shown = self.path[: self.path.index(self.position) + 1]
-        partial = {question_id: value for question_id, value in self.answers.answers.items() if question_id in shown}
-        return evaluate(self.bank, self.answers.model_copy(update={"answers": partial}))
+    def elements_so_far(self) -> list[ElementResult]:
+        """The elements as the reasoning panel shows them after every answer. A worked example builds up
+        question by question, counting its answers only up to the current one; a design of one's own counts all."""
+        values = dict(self.answers.answers)
+        if self.read_only and self.position != END:
+            shown = self.path[: self.path.index(self.position) + 1]
+            values = {question_id: value for question_id, value in values.items() if question_id in shown}
+        return element_results(self.bank, values)
 
     def would_set_aside(self, question_id: str, value: AnswerValue | None) -> list[str]:
         """Answered questions that this answer (None: clearing the answer) would take off the path."""

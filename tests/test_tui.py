@@ -499,7 +499,7 @@ async def test_the_reasoning_follows_the_last_answer(bank):
         await pilot.press("n", "1", "enter")
         await pilot.pause()
         panel = app.screen.query_one(ReasoningPanel)
-        moved = [element.id for element in panel.result.elements if element.score]
+        moved = [element.id for element in panel.elements if element.score]
         assert panel.selected_element() in moved, "the panel shows the element the answer moved"
         evidence = static_text(app.screen, "#evidence")
         assert "raised by:" in evidence and "new +" in evidence

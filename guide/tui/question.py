@@ -111,10 +111,10 @@ class QuestionScreen(SizedScreen):
         self.refresh_reasoning()
 
     def refresh_reasoning(self) -> None:
-        result = self.walk.result_so_far()
-        self.query_one(ReasoningPanel).show(result)
+        elements = self.walk.elements_so_far()
+        self.query_one(ReasoningPanel).show(elements)
         show_content(self.query_one("#strip", Static), Content.assemble(*[
-            part for element in result.elements
+            part for element in elements
             for part in ((element.short, "bold"), f":{element.level_label}  ")
         ], "(p: reasoning)"))
 

@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from guide.bank import Bank
 from guide.engine import chosen
-from guide.model import UNSURE, ElementResult, Question, Result
+from guide.model import UNSURE, ElementResult, Question
 from guide.plain import inert as clean
 
 NUMBER_KEYS = "1234567890"
@@ -221,10 +221,10 @@ class ElementBars(OptionList):
         super().__init__(id=id, compact=True)
         self.bank = bank
 
-    def show(self, result: Result, moved: dict[str, float]) -> None:
+    def show(self, elements: list[ElementResult], moved: dict[str, float]) -> None:
         highlighted = self.highlighted
         options = []
-        for element in result.elements:
+        for element in elements:
             delta = moved.get(element.id, 0.0)
             change = f" ▲{delta:+g}" if delta > 0 else f" ▼{delta:+g}" if delta < 0 else ""
             options.append(Option(Content.assemble(
@@ -260,7 +260,7 @@ class ReasoningPanel(VerticalScroll):
     def __init__(self, bank: Bank, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.bank = bank
-        self.result: Result | None = None
+        self.elements: list[ElementResult] | None = None
         self.scores: dict[str, float] | None = None
         self.fresh: frozenset[str] = frozenset()
 
@@ -269,15 +269,15 @@ class ReasoningPanel(VerticalScroll):
         yield ElementBars(self.bank, id="bars")
         yield Static(id="evidence")
 
-    def show(self, result: Result) -> None:
-        scores = {element.id: element.score for element in result.elements}
+    def show(self, elements: list[ElementResult]) -> None:
+        scores = {element.id: element.score for element in elements}
         moved = {} if self.scores is None else {key: scores[key] - self.scores.get(key, 0.0) for key in scores}
-        fired = {item.rule for element in result.elements for item in element.evidence}
-        before = set() if self.result is None else {item.rule for element in self.result.elements for item in element.evidence}
-        self.fresh = frozenset(fired - before) if self.result is not None else frozenset()
-        self.result, self.scores = result, scores
+        fired = {item.rule for element in elements for item in element.evidence}
+        before = set() if self.elements is None else {item.rule for element in self.elements for item in element.evidence}
+        self.fresh = frozenset(fired - before) if self.elements is not None else frozenset()
+        self.elements, self.scores = elements, scores
         bars = self.query_one(ElementBars)
-        bars.show(result, moved)
+        bars.show(elements, moved)
         # Follow the reasoning: after an answer, show the evidence of the element it moved most.
         biggest = max(moved, key=lambda key: abs(moved[key]), default=None)
         if biggest is not None and moved[biggest]:
@@ -290,11 +290,11 @@ class ReasoningPanel(VerticalScroll):
 
     def selected_element(self) -> str | None:
         bars = self.query_one(ElementBars)
-        return None if bars.highlighted is None or self.result is None else self.result.elements[bars.highlighted].id
+        return None if bars.highlighted is None or self.elements is None else self.elements[bars.highlighted].id
 
     def _show_evidence(self) -> None:
         element_id = self.selected_element()
-        if element_id is None or self.result is None:
+        if element_id is None or self.elements is None:
             return
-        element = next(item for item in self.result.elements if item.id == element_id)
+        element = next(item for item in self.elements if item.id == element_id)
         show_content(self.query_one("#evidence", Static), evidence_lines(self.bank, element, self.fresh))
