@@ -11,10 +11,9 @@ from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from guide.bank import Bank
-from guide.model import InstructorNotes, MethodResult, Result
+from guide.model import METHOD_STATUS_LABELS, InstructorNotes, MethodResult, Result
 from guide.tui.widgets import BAR_WIDTH, KeyFooter, SizedScreen, bar, clean, evidence_lines, level_fraction, level_label
 
-STATUS_WORDS = {"recommended": "recommended", "conditional": "with conditions", "excluded": "filtered out"}
 KIND_WORDS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
 
 
@@ -135,13 +134,13 @@ def method_options(result: Result) -> list[Option]:
         rank = f"{method.rank:>2}." if method.rank is not None else " –."
         options.append(Option(Content.assemble(
             rank, " ", (clean(method.name), "bold" if method.status == "recommended" else ""),
-            f"\n    {STATUS_WORDS[method.status]} · {method.score:g}"), id=method.id))
+            f"\n    {METHOD_STATUS_LABELS[method.status]} · {method.score:g}"), id=method.id))
     return options
 
 
 def method_detail(bank: Bank, result: Result, method: MethodResult) -> Content:
     family = bank.methods[method.id]
-    parts: list = [(clean(family.name), "bold"), f"\n{KIND_WORDS[family.kind]}, {STATUS_WORDS[method.status]}",
+    parts: list = [(clean(family.name), "bold"), f"\n{KIND_WORDS[family.kind]}, {METHOD_STATUS_LABELS[method.status]}",
                    "; emerging" if family.emerging else "", "\n\n", clean(family.summary), "\n"]
     covers = ", ".join(f"{clean(bank.elements[element].name)} ({strength})" for element, strength in method.covers.items())
     parts += [("\nServes: ", "bold"), covers, "\n"]
