@@ -48,11 +48,16 @@ def lint_bank(directory: str | Path) -> list[Finding]:
         # The loader stopped at the first problem: read each file on its own to report them all.
         findings = _file_findings(directory) or [_from_error(error)]
     else:
-        findings = check_bank(bank)
-        if not any(finding.severity == "error" for finding in findings):
-            findings += _answer_findings(bank)
-        findings += _case_findings(bank)
+        findings = lint_loaded_bank(bank)
     return sorted(findings, key=lambda finding: (finding.location.file, finding.location.line, finding.item))
+
+
+def lint_loaded_bank(bank: Bank) -> list[Finding]:
+    """The findings for a bank that loaded (`load_bank(..., check=False)`): the graph checks and lint's own."""
+    findings = check_bank(bank)
+    if not any(finding.severity == "error" for finding in findings):
+        findings += _answer_findings(bank)
+    return findings + _case_findings(bank)
 
 
 def _check_readable(directory: Path) -> None:
