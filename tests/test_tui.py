@@ -37,6 +37,13 @@ async def answer_current(pilot, app, text: str = "A fundus screening model in pr
     await pilot.pause()
 
 
+async def start_and_reach(pilot, app, kind: str) -> None:
+    """Start a new design and answer questions until the first one of this kind is on screen."""
+    await pilot.press("n")
+    while app.walk.question.kind != kind:
+        await answer_current(pilot, app)
+
+
 async def results_of_a_copied_preset(pilot, app) -> None:
     """The quick way to a complete design: copy a worked example, then open the results."""
     app.open_preset("dr-screening")
@@ -348,9 +355,7 @@ async def test_resizing_to_60x20_collapses_the_reasoning_and_back(bank):
 async def test_multiple_choice_ticks_with_space_and_numbers(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n")
-        while app.walk.question.kind != "multiple":
-            await answer_current(pilot, app)
+        await start_and_reach(pilot, app, "multiple")
         question = app.walk.question
         await pilot.press("1", "down", "space")
         await pilot.press("enter")
@@ -512,9 +517,7 @@ async def test_the_reasoning_follows_the_last_answer(bank):
 async def test_going_on_from_an_edited_text_answer_keeps_it(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n")
-        while app.walk.question.kind != "text":
-            await answer_current(pilot, app)
+        await start_and_reach(pilot, app, "text")
         question = app.walk.question
         await pilot.press(*"Fundus photographs", "escape", "right")
         await pilot.pause()
