@@ -131,10 +131,13 @@ def priorities(bank: Bank, result: Result, width: int = 80) -> Content:
 def method_options(result: Result) -> list[Option]:
     options = []
     for method in result.methods:
-        rank = f"{method.rank:>2}." if method.rank is not None else " –."
+        # The rank sits on the status line, so a name that wraps on a narrow screen stays flush left.
+        # Only a family that does not simply fit the constraints spells out its status here.
+        rank = f"#{method.rank} · " if method.rank is not None else ""
+        status = "" if method.status == "recommended" else f" · {METHOD_STATUS_LABELS[method.status]}"
         options.append(Option(Content.assemble(
-            rank, " ", (clean(method.name), "bold" if method.status == "recommended" else ""),
-            f"\n    {METHOD_STATUS_LABELS[method.status]} · {method.score:g}"), id=method.id))
+            (clean(method.name), "bold" if method.status == "recommended" else ""),
+            f"\n  {rank}score {method.score:g}{status}"), id=method.id))
     return options
 
 
