@@ -152,10 +152,12 @@ def alternative_values(question: Question, current: AnswerValue | None) -> list[
     return changes
 
 
-def single_changes(bank: Bank, values: Values, question_ids: list[str]) -> list[Change]:
+def single_changes(bank: Bank, values: Values, question_ids: list[str], base: Scored | None = None) -> list[Change]:
+    """Every answer one step away from `values` on the given questions, scored. `base` is
+    `score(bank, values)` when the caller has it already."""
     # Most changes keep the path; then only the rules that read the changed question can flip, and
-    # the rest keep their outcome from the unchanged answers (this runs on every answer in the app).
-    base = score(bank, values)
+    # the rest keep their outcome from the unchanged answers.
+    base = base or score(bank, values)
     base_fired = set(base.fired)
     readers: dict[str, set[str]] = {}
     for rule in bank.rules.values():
@@ -199,7 +201,7 @@ def evaluate(bank: Bank, answers: AnswersFile) -> Result:
     uncertain = [question_id for question_id in scored.path
                  if bank.questions[question_id].kind != "text"
                  and not is_usable(bank.questions[question_id], values.get(question_id))]
-    changes = single_changes(bank, values, uncertain)
+    changes = single_changes(bank, values, uncertain, scored)
     elements = [_element_result(bank, scored, element_id, changes) for element_id in bank.elements]
     levels = {element.id: element.level for element in elements}
     needs = _need_statuses(bank, scored.values)
