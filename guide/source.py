@@ -57,31 +57,152 @@ class _SafeLoader(_FastLoader):  # type: ignore[misc, valid-type]
     """SafeLoader (libyaml where available) that keeps `no`/`yes`/`on`/`off` and dates as strings."""
 
     def construct_mapping(self, node, deep=False):  # type: ignore[override]
-        # YAML lets a later key silently replace an earlier one; in a bank or answers file that
-        # hides a mistake (two answers to one question), so it is an error on the second key.
-        seen: set[tuple[str, str]] = set()
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                if (key_node.tag, key_node.value) in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key '{one_line(key_node.value, 80)}'", key_node.start_mark)
-                seen.add((key_node.tag, key_node.value))
+        _refuse_duplicate_keys(node)
         return super().construct_mapping(node, deep)
 
+    def construct_object(self, node, deep=False):  # type: ignore[override]
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, KeyError):
+            raise _not_of_its_tag(node) from None
 
-def _refuse_aliases_and_depth(text: str) -> None:
-    """Scan the event stream before composing: aliases (alias bombs) and deep nesting never get built."""
-    depth = 0
-    for event in yaml.parse(text, Loader=_SafeLoader):
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise yaml.composer.ComposerError(None, None, "anchors and aliases are not allowed", event.start_mark)
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise yaml.composer.ComposerError(None, None, f"nesting deeper than {MAX_DEPTH} levels",
-                                                  event.start_mark)
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            depth -= 1
+
+def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
+    # YAML lets a later key silently replace an earlier one; in a bank or answers file that
+    # hides a mistake (two answers to one question), so it is an error on the second key.
+    seen: set[tuple[str, str]] = set()
+    for key_node, _ in node.value:
+        if isinstance(key_node, yaml.ScalarNode):
+            if (key_node.tag, key_node.value) in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{one_line(key_node.value, 80)}'", key_node.start_mark)
+            seen.add((key_node.tag, key_node.value))
+
+
+def _not_of_its_tag(node: yaml.Node) -> yaml.constructor.ConstructorError:
+    """`!!int abc`: an explicit tag its value does not fit (the constructors raise a bare ValueError or KeyError)."""
+    kind = str(node.tag).rsplit(":", 1)[-1]
+    return yaml.constructor.ConstructorError(None, None, f"'{one_line(node.value, 80)}' is not a valid {kind}",
+                                             node.start_mark)
+
+
+_STR = "tag:yaml.org,2002:str"
+_COLLECTIONS: dict[type, type[yaml.Node]] = {yaml.MappingStartEvent: yaml.MappingNode,
+                                             yaml.SequenceStartEvent: yaml.SequenceNode}
+_COLLECTION_ENDS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+def _refused(event: yaml.Event, problem: str) -> yaml.composer.ComposerError:
+    return yaml.composer.ComposerError(None, None, problem, event.start_mark)
+
+
+def _compose_single_document(loader: _SafeLoader) -> yaml.Node | None:
+    """The nodes of the one document in the text, composed from the parser's events in one pass.
+
+    Anchors, aliases (alias bombs) and nesting deeper than MAX_DEPTH are refused at the event that
+    brings them, so they never get built: libyaml's own composer follows aliases and recurses
+    without a limit. Nodes, tags and marks are the ones libyaml's composer makes.
+    """
+    get_event, resolve, implicit_resolvers = loader.get_event, loader.resolve, loader.yaml_implicit_resolvers
+    get_event()  # the stream start
+    root: yaml.Node | None = None
+    documents: list[yaml.Event] = []
+    open_nodes: list[list] = []  # [collection node, the mapping key that waits for its value]
+    while True:
+        event = get_event()
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            if event.anchor is not None:
+                raise _refused(event, "anchors and aliases are not allowed")
+            tag = event.tag
+            if tag is None and event.implicit[0] and event.value[:1] not in implicit_resolvers:
+                tag = _STR  # what `resolve` finds for a plain scalar no implicit resolver can match
+            elif tag is None or tag == "!":
+                tag = resolve(yaml.ScalarNode, event.value, event.implicit)
+            node: yaml.Node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+        elif kind in _COLLECTIONS:
+            if event.anchor is not None:
+                raise _refused(event, "anchors and aliases are not allowed")
+            if len(open_nodes) == MAX_DEPTH:
+                raise _refused(event, f"nesting deeper than {MAX_DEPTH} levels")
+            node_class = _COLLECTIONS[kind]
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = resolve(node_class, None, event.implicit)
+            node = node_class(tag, [], event.start_mark, None, flow_style=event.flow_style)
+        elif kind in _COLLECTION_ENDS:
+            open_nodes.pop()[0].end_mark = event.end_mark
+            continue
+        elif kind is yaml.AliasEvent:
+            raise _refused(event, "anchors and aliases are not allowed")
+        elif kind is yaml.DocumentStartEvent:
+            # A second document is an error, reported once the whole text parsed and passed the checks.
+            documents.append(event)
+            continue
+        elif kind is yaml.DocumentEndEvent:
+            continue
+        else:  # the stream end
+            if len(documents) > 1:
+                raise yaml.composer.ComposerError("expected a single document in the stream",
+                                                  root.start_mark if root is not None else None,
+                                                  "but found another document", documents[1].start_mark)
+            return root
+        if not open_nodes:
+            root = root if len(documents) > 1 else node
+        elif type(open_nodes[-1][0]) is yaml.SequenceNode:
+            open_nodes[-1][0].value.append(node)
+        elif open_nodes[-1][1] is None:
+            open_nodes[-1][1] = node
+        else:
+            open_nodes[-1][0].value.append((open_nodes[-1][1], node))
+            open_nodes[-1][1] = None
+        if kind is not yaml.ScalarEvent:
+            open_nodes.append([node, None])
+
+
+_TAG = "tag:yaml.org,2002:"
+_SCALAR_CONSTRUCTORS = {_TAG + kind: _SafeLoader.yaml_constructors[_TAG + kind] for kind in ("null", "bool", "int", "float")}
+
+
+class _Unusual(Exception):
+    """A node other than a mapping, list, string, number, boolean or null, or a duplicate key."""
+
+
+def _construct(loader: _SafeLoader, root: yaml.Node) -> Any:
+    """The data of a document: plain mappings, lists and scalars directly, anything else (other tags,
+    merge keys, duplicate keys, keys that are collections) by PyYAML's constructor, for its results
+    and errors. Without aliases no node is shared, so building each node once is all it does too."""
+    try:
+        return _plain_data(loader, root)
+    except _Unusual:
+        return loader.construct_document(root)
+
+
+def _plain_data(loader: _SafeLoader, node: yaml.Node) -> Any:
+    kind, tag = type(node), node.tag
+    if kind is yaml.ScalarNode:
+        if tag == _STR:
+            return node.value
+        construct = _SCALAR_CONSTRUCTORS.get(tag)
+        if construct is None:
+            raise _Unusual
+        try:
+            return construct(loader, node)
+        except (ValueError, KeyError):
+            raise _not_of_its_tag(node) from None
+    if kind is yaml.SequenceNode and tag == _TAG + "seq":
+        return [_plain_data(loader, item) for item in node.value]
+    if kind is not yaml.MappingNode or tag != _TAG + "map":
+        raise _Unusual
+    data = {}
+    for key_node, value_node in node.value:
+        if type(key_node) is not yaml.ScalarNode:
+            raise _Unusual
+        key = _plain_data(loader, key_node)
+        if key in data:
+            raise _Unusual  # perhaps a duplicate key, perhaps `1` and `01`: PyYAML tells which
+        data[key] = _plain_data(loader, value_node)
+    return data
 
 
 _SafeLoader.yaml_implicit_resolvers = {
@@ -124,11 +245,10 @@ def parse_yaml(path: str | Path, text: str, line_offset: int = 0) -> YamlDocumen
     """
     text = "\n" * line_offset + text
     try:
-        _refuse_aliases_and_depth(text)
         loader = _SafeLoader(text)
         try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
+            node = _compose_single_document(loader)
+            data = _construct(loader, node) if node is not None else None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as error:

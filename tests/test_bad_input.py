@@ -172,6 +172,11 @@ BANK_CASES = [
     Case("unknown local tag", FLOW,
          edit(FLOW, lambda text, _: replace_once(text, "prompt: Question 2?", "prompt: !shout Question 2?")),
          r"tag", "Question 2?"),
+    Case("value that does not fit its tag", "rules.yaml",
+         edit("rules.yaml", lambda text, _: replace_once(text, "  weight: ", "  weight: !!int heavy # ")),
+         r"'heavy' is not a valid int", "heavy"),
+    Case("merge key with a value that does not fit its tag", "references.yaml",
+         lambda files, marker: "references:\n  - <<: {id: ref0}\n    citation: !!float soon\n", r"not a valid float", 3),
     # --- wrong shapes and types
     Case("top level is a list", "elements.yaml", lambda files, marker: "- id: element0\n- id: element1\n",
          r"mapping", 1),
