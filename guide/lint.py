@@ -304,7 +304,17 @@ class Solver:
         holds the questions whose routing reads a question that some paths skip, and those questions:
         there, which path a walk took changes where it can go.
         """
-        self.dominates = dominance(nx.immediate_dominators(routes, self.bank.meta.start), self.bank.meta.start)
+        start = self.bank.meta.start
+        dominators = nx.immediate_dominators(routes, start)
+        self.dominates = dominance(dominators, start)
+        # `lifts[j][i]`: the number of the question 2**j steps up the dominator tree from question i
+        # (the start, and anything unreachable, map to themselves).
+        self.ordered = ordered
+        parents = [self.order[dominators.get(question_id, question_id)] for question_id in ordered]
+        self.lifts = [parents]
+        for _ in range(len(ordered).bit_length()):
+            above = self.lifts[-1]
+            self.lifts.append([above[index] for index in above])
         unpinned = _Pins({}, frozenset())
         for question_id in reversed(ordered):
             question = self.bank.questions.get(question_id)
@@ -393,8 +403,8 @@ class Solver:
             if nearest != question_id:
                 if not self._reaches(question_id, nearest):
                     return False
-                if may_jump and not self._meets(question_id, nearest, unfree):
-                    return enter(nearest, asked)
+                if may_jump and (waypoint := self._waypoint(question_id, nearest, unfree)) != question_id:
+                    return enter(waypoint, asked)
             asked = frozenset(item for item in asked | {question_id}
                               if item in keep or self.last_reader.get(item, -1) >= horizon)
             key = (question_id, asked)
@@ -426,11 +436,32 @@ class Solver:
     def _reaches(self, source: str, target: str) -> bool:
         return bool(self.reach[source] >> self.order[target] & 1)
 
-    def _meets(self, source: str, target: str, questions: set[str]) -> bool:
-        """Can a walk from `source` to `target` pass one of `questions` (`source` included)?"""
+    def _waypoint(self, source: str, target: str, unfree: set[str]) -> str:
+        """Where a walk from the start, now at `source`, can jump to on its way to `target`.
+
+        Where no walk from `source` to `target` passes a question of `unfree` (`source` included),
+        every branch on the way opens as it does unpinned: the walk jumps to `target`. Otherwise,
+        the last question at or before the first `unfree` one that every walk to `target` passes
+        (a dominator of `target`) is reached the same way, and any walk that avoids it never gets
+        to `target`; `source` when there is no such question past it, and the walk steps on.
+        """
         low, high = self.order[source], self.order[target]
-        return any(low <= self.order[item] < high and self._reaches(source, item) and self._reaches(item, target)
-                   for item in questions)
+        first = min((self.order[item] for item in unfree if low <= self.order[item] < high
+                     and self._reaches(source, item) and self._reaches(item, target)), default=None)
+        if first is None:
+            return target
+        passed = self._passed_before(target, first)
+        return self.ordered[passed] if low < passed <= first else source
+
+    def _passed_before(self, target: str, limit: int) -> int:
+        """The number of the last question numbered `limit` or lower that every walk to `target` passes."""
+        index = self.order[target]
+        if index <= limit:
+            return index
+        for lift in reversed(self.lifts):
+            if lift[index] > limit:
+                index = lift[index]
+        return self.lifts[0][index]
 
     def _can_take(self, question: Question, index: int, asked: frozenset[str], pins: _Pins, *,
                   dominators_asked: bool = False) -> bool:
