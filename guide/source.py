@@ -11,7 +11,7 @@ import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -104,22 +104,26 @@ def _compose_single_document(loader: _SafeLoader) -> yaml.Node | None:
     without a limit. Nodes, tags and marks are the ones libyaml's composer makes.
     """
     get_event, resolve, implicit_resolvers = loader.get_event, loader.resolve, loader.yaml_implicit_resolvers
+    scalar_event, scalar_node, mapping_node = yaml.ScalarEvent, yaml.ScalarNode, yaml.MappingNode
     get_event()  # the stream start
-    root: yaml.Node | None = None
     documents: list[yaml.Event] = []
-    open_nodes: list[list] = []  # [collection node, the mapping key that waits for its value]
+    roots: list[yaml.Node] = []
+    add = roots.append  # adds a node to the collection being composed
+    # Open collections, with the `add` of the one around each. A mapping collects its keys and values
+    # in one list while it is open, and pairs them when it closes.
+    open_nodes: list[tuple[yaml.CollectionNode, Callable[[yaml.Node], None]]] = []
     while True:
         event = get_event()
         kind = type(event)
-        if kind is yaml.ScalarEvent:
+        if kind is scalar_event:
             if event.anchor is not None:
                 raise _refused(event, "anchors and aliases are not allowed")
-            tag = event.tag
-            if tag is None and event.implicit[0] and event.value[:1] not in implicit_resolvers:
+            tag, value = event.tag, event.value
+            if tag is None and event.implicit[0] and value[:1] not in implicit_resolvers:
                 tag = _STR  # what `resolve` finds for a plain scalar no implicit resolver can match
             elif tag is None or tag == "!":
-                tag = resolve(yaml.ScalarNode, event.value, event.implicit)
-            node: yaml.Node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+                tag = resolve(scalar_node, value, event.implicit)
+            add(scalar_node(tag, value, event.start_mark, event.end_mark, event.style))
         elif kind in _COLLECTIONS:
             if event.anchor is not None:
                 raise _refused(event, "anchors and aliases are not allowed")
@@ -129,35 +133,25 @@ def _compose_single_document(loader: _SafeLoader) -> yaml.Node | None:
             tag = event.tag
             if tag is None or tag == "!":
                 tag = resolve(node_class, None, event.implicit)
-            node = node_class(tag, [], event.start_mark, None, flow_style=event.flow_style)
+            node = node_class(tag, [], event.start_mark, None, event.flow_style)
+            add(node)
+            open_nodes.append((node, add))
+            add = node.value.append
         elif kind in _COLLECTION_ENDS:
-            open_nodes.pop()[0].end_mark = event.end_mark
-            continue
+            node, add = open_nodes.pop()
+            node.end_mark = event.end_mark
+            if type(node) is mapping_node:
+                node.value = list(zip(node.value[::2], node.value[1::2]))
         elif kind is yaml.AliasEvent:
             raise _refused(event, "anchors and aliases are not allowed")
         elif kind is yaml.DocumentStartEvent:
             # A second document is an error, reported once the whole text parsed and passed the checks.
             documents.append(event)
-            continue
-        elif kind is yaml.DocumentEndEvent:
-            continue
-        else:  # the stream end
+        elif kind is yaml.StreamEndEvent:
             if len(documents) > 1:
-                raise yaml.composer.ComposerError("expected a single document in the stream",
-                                                  root.start_mark if root is not None else None,
+                raise yaml.composer.ComposerError("expected a single document in the stream", roots[0].start_mark,
                                                   "but found another document", documents[1].start_mark)
-            return root
-        if not open_nodes:
-            root = root if len(documents) > 1 else node
-        elif type(open_nodes[-1][0]) is yaml.SequenceNode:
-            open_nodes[-1][0].value.append(node)
-        elif open_nodes[-1][1] is None:
-            open_nodes[-1][1] = node
-        else:
-            open_nodes[-1][0].value.append((open_nodes[-1][1], node))
-            open_nodes[-1][1] = None
-        if kind is not yaml.ScalarEvent:
-            open_nodes.append([node, None])
+            return roots[0] if roots else None
 
 
 _TAG = "tag:yaml.org,2002:"
