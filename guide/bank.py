@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import yaml
 from pydantic import BaseModel, Field
@@ -104,6 +104,27 @@ class Bank:
         from guide.graph import build_graph
 
         return build_graph(self)
+
+    @cached_property
+    def routes(self) -> nx.DiGraph:
+        """Questions only, with an edge for every branch (`graph.routing_graph`): shared by the checks that walk it."""
+        from guide.graph import routing_graph
+
+        return routing_graph(self)
+
+    @cached_property
+    def dominators(self) -> dict[str, str]:
+        """The immediate dominator of each question reachable in `routes`: the last question every walk to it passes."""
+        import networkx as nx
+
+        return nx.immediate_dominators(self.routes, self.meta.start)
+
+    @cached_property
+    def dominates(self) -> Callable[[str, str], bool]:
+        """`dominates(a, b)`: every walk from the start to b passes a (`graph.dominance`)."""
+        from guide.graph import dominance
+
+        return dominance(self.dominators, self.meta.start)
 
     @property
     def level_ids(self) -> list[str]:

@@ -8,11 +8,11 @@ and diagram writers need no other source. Static checks of a bank live here too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable, Literal
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal
 
 import networkx as nx
 
-from guide.model import END, AllOf, Answered, AnswerIn, AnyOf, Condition, NotCondition, iter_conditions
+from guide.model import END, AllOf, Answered, AnswerIn, AnyOf, Condition, iter_conditions
 from guide.source import GuideError, Location
 
 if TYPE_CHECKING:
@@ -63,41 +63,47 @@ def _triggers(condition: Condition) -> Iterable[str]:
 
 def build_graph(bank: Bank) -> nx.DiGraph:
     graph = nx.DiGraph()
-    graph.add_node(question_node(END), kind="end", label="End")
+    for source, target, data in graph_items(bank):
+        if target is None:
+            graph.add_node(source, **data)
+        else:
+            graph.add_edge(source, target, **data)
+    return graph
+
+
+def graph_items(bank: Bank) -> Iterator[tuple[str, str | None, dict]]:
+    """The decision graph as (node, None, attributes) and (source, target, attributes), in the order
+    `build_graph` adds them: checks that only follow edges read these without building the graph."""
+    yield question_node(END), None, {"kind": "end", "label": "End"}
     for element in bank.elements.values():
-        graph.add_node(f"e:{element.id}", kind="element", label=element.name)
+        yield f"e:{element.id}", None, {"kind": "element", "label": element.name}
     for method in bank.methods.values():
-        graph.add_node(f"m:{method.id}", kind="method", label=method.name)
+        yield f"m:{method.id}", None, {"kind": "method", "label": method.name}
         for serves in method.serves:
-            graph.add_edge(f"e:{serves.element}", f"m:{method.id}", kind="served_by", strength=serves.strength)
+            yield f"e:{serves.element}", f"m:{method.id}", {"kind": "served_by", "strength": serves.strength}
         for need in method.needs:
-            graph.add_edge(f"n:{need}", f"m:{method.id}", kind="needed_by")
+            yield f"n:{need}", f"m:{method.id}", {"kind": "needed_by"}
     for question in bank.questions.values():
-        graph.add_node(question_node(question.id), kind="question", label=question.prompt, stage=question.stage)
+        yield question_node(question.id), None, {"kind": "question", "label": question.prompt, "stage": question.stage}
         for choice in question.choices:
-            graph.add_node(choice_node(question.id, choice.id), kind="choice", label=choice.label)
-            graph.add_edge(question_node(question.id), choice_node(question.id, choice.id), kind="offers")
+            yield choice_node(question.id, choice.id), None, {"kind": "choice", "label": choice.label}
+            yield question_node(question.id), choice_node(question.id, choice.id), {"kind": "offers"}
         for order, branch in enumerate(question.next):
-            graph.add_edge(
-                question_node(question.id),
-                question_node(branch.goto),
-                kind="routes",
-                order=order,
-                condition=describe_condition(branch.when, bank) if branch.when else None,
-            )
+            yield question_node(question.id), question_node(branch.goto), {
+                "kind": "routes", "order": order,
+                "condition": describe_condition(branch.when, bank) if branch.when else None}
     for rule in bank.rules.values():
-        graph.add_node(f"r:{rule.id}", kind="rule", label=describe_condition(rule.when, bank))
+        yield f"r:{rule.id}", None, {"kind": "rule", "label": describe_condition(rule.when, bank)}
         for source in _triggers(rule.when):
-            graph.add_edge(source, f"r:{rule.id}", kind="triggers")
+            yield source, f"r:{rule.id}", {"kind": "triggers"}
         for effect in rule.effects:
             target = f"e:{effect.element}" if effect.element else f"m:{effect.method}"
-            graph.add_edge(f"r:{rule.id}", target, kind="evidence", weight=effect.weight, because=effect.because)
+            yield f"r:{rule.id}", target, {"kind": "evidence", "weight": effect.weight, "because": effect.because}
     for need in bank.needs.values():
-        graph.add_node(f"n:{need.id}", kind="need", label=need.label)
+        yield f"n:{need.id}", None, {"kind": "need", "label": need.label}
         for condition in (need.available_when, need.unavailable_when):
             for source in _triggers(condition):
-                graph.add_edge(source, f"n:{need.id}", kind="informs")
-    return graph
+                yield source, f"n:{need.id}", {"kind": "informs"}
 
 
 def routing_graph(bank: Bank) -> nx.DiGraph:
@@ -219,7 +225,7 @@ def check_bank(bank: Bank) -> list[Finding]:
 
 def _check_routing(bank: Bank) -> list[Finding]:
     findings: list[Finding] = []
-    routes = routing_graph(bank)
+    routes = bank.routes
     try:
         cycle = nx.find_cycle(routes, source=bank.meta.start)
     except nx.NetworkXNoCycle:
@@ -235,7 +241,7 @@ def _check_routing(bank: Bank) -> list[Finding]:
                                     f"no path from the start question '{bank.meta.start}' reaches this question"))
     if findings:
         return findings
-    dominates = dominance(nx.immediate_dominators(routes, bank.meta.start), bank.meta.start)
+    dominates = bank.dominates
     for question in bank.questions.values():
         before: set[str] | None = None  # ancestors, computed only when needed: one walk per question is quadratic
         for branch in question.next:
@@ -284,13 +290,17 @@ def dominance(dominators: dict[str, str], root: str) -> Callable[[str, str], boo
 
 def _check_reach(bank: Bank) -> list[Finding]:
     """Elements and methods that no answer can ever raise are dead weight in a bank."""
-    graph = bank.graph
-    # A walk over the bank's graph that skips evidence against: copying the raising edges into a graph
-    # of their own took longer than the walk.
+    # A walk over the graph's edges that skips evidence against. The graph itself is not built: its
+    # nodes and attributes cost several times the walk. Like the graph, a later edge between the
+    # same two nodes replaces an earlier one.
+    edges: dict[str, dict[str, dict]] = {}
+    for source, target, data in graph_items(bank):
+        if target is not None:
+            edges.setdefault(source, {})[target] = data
     reachable: set[str] = set()
     waiting = [question_node(bank.meta.start)]
     while waiting:
-        for target, data in graph.succ[waiting.pop()].items():
+        for target, data in edges.get(waiting.pop(), {}).items():
             if target not in reachable and (data["kind"] != "evidence" or data["weight"] > 0):
                 reachable.add(target)
                 waiting.append(target)

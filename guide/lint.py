@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Iterator
 import networkx as nx
 from guide.bank import BANK_FILES, FLOW_DIR, Bank, QuestionsFile, bank_files, load_bank, read_answers
 from guide.engine import holds
-from guide.graph import Finding, check_bank, dominance, routing_graph
+from guide.graph import Finding, check_bank
 from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, AnswerValue, Condition, NotCondition, Question, iter_conditions
 from guide.source import GuideError, Location, YamlDocument, read_yaml, validate
 
@@ -278,7 +278,7 @@ class Solver:
         # numbers the questions so that routing only moves to higher numbers; `last_reader` is the
         # highest-numbered question whose routing reads a question. Keeping the memo keys and the
         # asked sets that small keeps walks linear in the bank's size rather than exponential.
-        routes = routing_graph(bank)
+        routes = bank.routes
         try:
             ordered = list(nx.topological_sort(routes))
         except nx.NetworkXUnfeasible:
@@ -293,9 +293,9 @@ class Solver:
         self.reach: dict[str, int] = {}
         self.steered: set[str] = set()
         if ordered and bank.meta.start in routes:
-            self._index_routes(routes, ordered)
+            self._index_routes(ordered)
 
-    def _index_routes(self, routes: nx.DiGraph, ordered: list[str]) -> None:
+    def _index_routes(self, ordered: list[str]) -> None:
         """What lets a walk skip the stretches where no pinned answer steers it, so that each search
         costs about the number of pinned questions rather than the length of the flow.
 
@@ -304,9 +304,8 @@ class Solver:
         holds the questions whose routing reads a question that some paths skip, and those questions:
         there, which path a walk took changes where it can go.
         """
-        start = self.bank.meta.start
-        dominators = nx.immediate_dominators(routes, start)
-        self.dominates = dominance(dominators, start)
+        dominators = self.bank.dominators
+        self.dominates = self.bank.dominates
         # `lifts[j][i]`: the number of the question 2**j steps up the dominator tree from question i
         # (the start, and anything unreachable, map to themselves).
         self.ordered = ordered

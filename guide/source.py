@@ -333,14 +333,11 @@ def line_of(node: yaml.Node | None, loc: tuple[str | int, ...]) -> int:
         if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
             node = node.value[part]
         elif isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            match = next(
-                ((key, value) for key, value in node.value if getattr(key, "value", None) in (part, part.rstrip("_"))),
-                None,
-            )
-            if match is None:
-                continue
-            key, node = match
-            line = key.start_mark.line + 1
+            names = (part, part.rstrip("_"))
+            for key, value in node.value:
+                if key.value in names:
+                    line, node = key.start_mark.line + 1, value
+                    break
             continue
         else:
             continue
