@@ -15,7 +15,7 @@ from guide.tui.dialogs import Confirm, ExportDialog, HelpScreen, Review
 from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
-from guide.tui.widgets import ChoiceList, ReasoningPanel
+from guide.tui.widgets import ChoiceList, KeyBar, ReasoningPanel
 
 from .conftest import FIXED_DATE
 from .test_session import first_dropping_change
@@ -444,6 +444,14 @@ async def test_mouse_answers_a_question(bank):
         await pilot.click("#back-button")
         await pilot.pause()
         assert app.walk.position == first
+        # The key bar's keys are clickable too: "u Unsure" answers the question as unsure.
+        bar = app.screen.query_one(KeyBar)
+        unsure = next(start for start, _, key in bar.spans if key == "u")
+        await pilot.hover(KeyBar, offset=(unsure + 1, 0))
+        assert bar.hovered == "u"
+        await pilot.click(KeyBar, offset=(unsure + 1, 0))
+        await pilot.pause()
+        assert app.walk.answers.answers[first] == UNSURE
 
 
 async def test_hostile_bank_text_shows_inert(bank_copy):

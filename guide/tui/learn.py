@@ -12,7 +12,7 @@ from textual.widgets.option_list import Option
 
 from guide.bank import Bank
 from guide.model import Element
-from guide.tui.widgets import KeyFooter, SizedScreen, clean
+from guide.tui.widgets import KeyBar, SizedScreen, clean
 
 
 class LearnScreen(SizedScreen):
@@ -32,7 +32,7 @@ class LearnScreen(SizedScreen):
                                for element in self.bank.elements.values()], id="learn-list")
             with VerticalScroll(id="learn-pane"):
                 yield Static(id="learn-text")
-        yield KeyFooter()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         elements = list(self.bank.elements)

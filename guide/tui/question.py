@@ -12,14 +12,14 @@ from textual.widgets import Button, Input, OptionList, Static
 from guide.model import END, UNSURE
 from guide.session import Walk
 from guide.tui.dialogs import Confirm
-from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyFooter, ParagraphInput, ReasoningPanel, SizedScreen,
+from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyBar, ParagraphInput, ReasoningPanel, SizedScreen,
                                clean, show_content)
 
 
 class QuestionScreen(SizedScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
-    AUTO_FOCUS = ""  # show_question focuses the answer field; a focus before it would rebuild the footer twice
+    AUTO_FOCUS = ""  # show_question focuses the answer field; a focus before it would redo the key bar twice
     BINDINGS = [
         Binding("left", "back", "Back", key_display="←"),
         Binding("right", "forward", "Next", key_display="→"),
@@ -57,7 +57,7 @@ class QuestionScreen(SizedScreen):
                     yield Button("Answer ↵", id="answer-button", variant="primary", compact=True)
                     yield Button("Unsure", id="unsure-button", compact=True)
             yield ReasoningPanel(self.app.bank, id="reasoning")
-        yield KeyFooter()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.show_question()
@@ -104,8 +104,13 @@ class QuestionScreen(SizedScreen):
         note = self.query_one("#note", Input)
         note.value = walk.answers.notes.get(question.id, "")
         note.disabled = walk.read_only
-        # Focus now, not later: keys typed right after Enter must reach the new question's field.
-        self.set_focus(paragraph if is_text else choices, scroll_visible=False)
+        # Focus now, not later: keys typed right after Enter must reach the new question's field. A change
+        # of focus repaints the screen at once; ask for the new layout with it, or that repaint would show
+        # the previous question's choices for a frame.
+        field = paragraph if is_text else choices
+        if self.focused is not field:
+            self.refresh(layout=True)
+        self.set_focus(field, scroll_visible=False)
         self.query_one("#question-pane").scroll_home(animate=False)
         self._show_about()
         self.refresh_reasoning()

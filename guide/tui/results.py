@@ -12,7 +12,7 @@ from textual.widgets.option_list import Option
 
 from guide.bank import Bank
 from guide.model import METHOD_STATUS_LABELS, InstructorNotes, MethodResult, Result
-from guide.tui.widgets import BAR_WIDTH, KeyFooter, SizedScreen, bar, clean, evidence_lines, level_fraction, level_label
+from guide.tui.widgets import BAR_WIDTH, KeyBar, SizedScreen, bar, clean, evidence_lines, level_fraction, level_label
 
 KIND_WORDS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
 
@@ -66,7 +66,7 @@ class ResultsScreen(SizedScreen):
                 with TabPane("Discuss", id="tab-discuss"):
                     with VerticalScroll():
                         yield Static(discussion(notes), id="discuss")
-        yield KeyFooter()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         methods = self.query_one("#methods", OptionList)

@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from guide.tui.widgets import KeyFooter, SizedScreen, clean
+from guide.tui.widgets import KeyBar, SizedScreen, clean
 
 INTRO = ("guide walks you through the interpretability framework of Wang et al. (IEEE Access, 2024): you describe "
          "the use case, users, goals, risks and constraints of a medical-imaging model, and it shows which elements "
@@ -42,7 +42,7 @@ class StartScreen(SizedScreen):
                                                   clean(element.question)), classes="glance-line")
             yield OptionList(id="menu")
             yield Static(id="start-error")
-        yield KeyFooter()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.refresh_menu()

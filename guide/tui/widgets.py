@@ -3,6 +3,9 @@ they decide nothing about the framework."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+from rich.cells import cell_len
 from textual import events
 from textual._context import active_app
 from textual.app import ComposeResult
@@ -11,7 +14,7 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static, TextArea
+from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from guide.bank import Bank
@@ -62,32 +65,100 @@ class SizedScreen(Screen):
                        *self._get_breakpoint_classes(height, self.VERTICAL_BREAKPOINTS or []), update=False)
 
 
-class KeyFooter(Footer):
-    """Textual's footer, rebuilt only when the keys it shows change. The stock one rebuilds its key
-    widgets on every bindings signal (a focus change sends two), and rebuilding them is most of the
-    cost of showing a screen."""
+class KeyBar(Static):
+    """The keys that work on this screen, on one line, the command palette's at the right end; clicking a
+    key presses it. One widget, where Textual's Footer mounts one per key and rebuilds them all after a
+    change of focus: that was most of the cost of showing a screen, and a frame of its own."""
+
+    DEFAULT_CSS = """
+    KeyBar { dock: bottom; height: 1; background: $footer-background; text-wrap: nowrap; text-overflow: clip; }
+    """
+    ALLOW_SELECT = False
 
     def __init__(self) -> None:
         super().__init__()
-        self.shown: tuple | None = None
+        self.keys: tuple[KeyEntry, ...] = ()
+        self.palette: KeyEntry | None = None
+        self.spans: list[tuple[int, int, str]] = []  # cells from, to, and the key a click there presses
+        self.hovered: str | None = None
 
-    def shown_keys(self, screen: Screen) -> tuple:
-        app, active = screen.app, screen.active_bindings
-        palette = active.get(app.COMMAND_PALETTE_BINDING)
-        return (palette and palette[2], *[(binding.key, app.get_key_display(binding), binding.action, binding.description,
-                                           enabled, tooltip) for _, binding, enabled, tooltip in active.values() if binding.show])
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+        self.bindings_changed(self.screen)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
 
     def bindings_changed(self, screen: Screen) -> None:
-        if self.is_attached and screen is self.screen and screen.app.app_focus:
-            keys = self.shown_keys(screen)
-            if keys == self.shown:
-                return
-            self.shown = keys
-        super().bindings_changed(screen)
+        if screen is not self.screen:
+            return
+        app, active = screen.app, screen.active_bindings
+        shown: dict[str, KeyEntry] = {}
+        for _, binding, enabled, _ in active.values():
+            if binding.show and binding.action not in shown:  # one entry per action, as the Footer shows
+                shown[binding.action] = KeyEntry(binding.key, app.get_key_display(binding), binding.description, enabled)
+        palette = active.get(app.COMMAND_PALETTE_BINDING) if app.ENABLE_COMMAND_PALETTE else None
+        palette_entry = None if palette is None else KeyEntry(palette[1].key, app.get_key_display(palette[1]),
+                                                              palette[1].description, palette[2])
+        keys = tuple(entry for action, entry in shown.items() if action != "command_palette")
+        if (keys, palette_entry) != (self.keys, self.palette):
+            self.keys, self.palette = keys, palette_entry
+            self._paint()
+
+    def on_resize(self) -> None:
+        self._paint()  # the palette's key keeps to the right end
+
+    def _paint(self) -> None:
+        content, self.spans = Content(""), []
+        entries = [*self.keys, *([self.palette] if self.palette else [])]
+        for index, entry in enumerate(entries):
+            if entry is self.palette:
+                # Before its first layout the bar has no size yet; docked at the bottom, it spans the terminal.
+                width = self.size.width or self.app.size.width
+                content += " " * max(0, width - content.cell_length - entry.cell_length)
+            looks = ("" if entry.enabled else " dim") + (" on $block-hover-background" if entry.key == self.hovered else "")
+            if entry.enabled:
+                self.spans.append((content.cell_length, content.cell_length + entry.cell_length, entry.key))
+            content += Content.assemble((f" {entry.display} ", f"bold $footer-key-foreground{looks}"),
+                                        (f"{entry.description} ", f"$footer-description-foreground{looks}"))
+        show_content(self, content)
+
+    def _key_at(self, x: int) -> str | None:
+        return next((key for start, end, key in self.spans if start <= x < end), None)
+
+    def on_click(self, event: events.Click) -> None:
+        key = self._key_at(event.x)
+        if key is not None:
+            event.stop()
+            self.app.simulate_key(key)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._hover(self._key_at(event.x))
+
+    def on_leave(self) -> None:
+        self._hover(None)
+
+    def _hover(self, key: str | None) -> None:
+        if key != self.hovered:
+            self.hovered = key
+            self._paint()
+
+
+class KeyEntry(NamedTuple):
+    key: str
+    display: str
+    description: str
+    enabled: bool
+
+    @property
+    def cell_length(self) -> int:
+        return cell_len(f" {self.display} {self.description} ")
 
 
 class ChoiceList(OptionList):
     """The choices of one question. Enter answers; in a multiple-choice question space ticks."""
+
+    MAX_ROWS = 14  # a longer list scrolls, so that the note and the buttons stay close
 
     BINDINGS = [
         Binding("enter", "confirm", "Answer", show=False),
@@ -104,6 +175,7 @@ class ChoiceList(OptionList):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, compact=True)
+        self.styles.max_height = self.MAX_ROWS
         self.question: Question | None = None
         self.saved: list[str] = []
         self.ticked: list[str] = []
@@ -115,6 +187,9 @@ class ChoiceList(OptionList):
         self.ticked = list(self.saved)
         self.read_only = read_only
         self._refresh_prompts()
+        # Decide the scrollbar now, from the lines just measured: Textual adds it after the next layout,
+        # so a long list would first be painted without it and then again with it.
+        self.show_vertical_scrollbar = self.virtual_size.height > self.MAX_ROWS
         if self.saved and self.saved[0] in [choice.id for choice in question.choices]:
             self.highlighted = [choice.id for choice in question.choices].index(self.saved[0])
         else:
