@@ -37,11 +37,16 @@ def level_fraction(bank: Bank, score: float) -> float:
     return score / (top * 1.5)
 
 
+def looks(content: Content) -> tuple:
+    """What a piece of content shows: its text and styles."""
+    return content.plain, tuple(content.spans)
+
+
 def show_content(static: Static, content: Content) -> None:
     """Update a Static only when its text or styles differ: every update lays out the whole screen again,
     and the highlight messages that follow an answer ask for the same content a second time."""
     current = static.content
-    if isinstance(current, Content) and current.plain == content.plain and current.spans == content.spans:
+    if isinstance(current, Content) and looks(current) == looks(content):
         return
     static.update(content)
 
@@ -116,11 +121,11 @@ class KeyBar(Static):
                 # Before its first layout the bar has no size yet; docked at the bottom, it spans the terminal.
                 width = self.size.width or self.app.size.width
                 content += " " * max(0, width - content.cell_length - entry.cell_length)
-            looks = ("" if entry.enabled else " dim") + (" on $block-hover-background" if entry.key == self.hovered else "")
+            state = ("" if entry.enabled else " dim") + (" on $block-hover-background" if entry.key == self.hovered else "")
             if entry.enabled:
                 self.spans.append((content.cell_length, content.cell_length + entry.cell_length, entry.key))
-            content += Content.assemble((f" {entry.display} ", f"bold $footer-key-foreground{looks}"),
-                                        (f"{entry.description} ", f"$footer-description-foreground{looks}"))
+            content += Content.assemble((f" {entry.display} ", f"bold $footer-key-foreground{state}"),
+                                        (f"{entry.description} ", f"$footer-description-foreground{state}"))
         show_content(self, content)
 
     def _key_at(self, x: int) -> str | None:
@@ -295,18 +300,23 @@ class ElementBars(OptionList):
     def __init__(self, bank: Bank, *, id: str | None = None) -> None:
         super().__init__(id=id, compact=True)
         self.bank = bank
+        self.lines: list[tuple[str, tuple]] = []  # what each option shows, to skip an update that changes nothing
 
     def show(self, elements: list[ElementResult], moved: dict[str, float]) -> None:
-        highlighted = self.highlighted
-        options = []
+        lines = []
         for element in elements:
             delta = moved.get(element.id, 0.0)
             change = f" ▲{delta:+g}" if delta > 0 else f" ▼{delta:+g}" if delta < 0 else ""
-            options.append(Option(Content.assemble(
+            lines.append(Content.assemble(
                 (element.short, "bold"), " ", bar(level_fraction(self.bank, element.score)), " ",
                 (element.level_label, "bold" if element.level == self.bank.level_ids[0] else ""), (change, "italic"),
-            ), id=element.id))
-        self.set_options(options)
+            ))
+        shown = [looks(line) for line in lines]
+        if shown == self.lines:
+            return
+        self.lines = shown
+        highlighted = self.highlighted
+        self.set_options([Option(line, id=element.id) for line, element in zip(lines, elements)])
         self.highlighted = highlighted if highlighted is not None else 0
 
 
