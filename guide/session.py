@@ -228,7 +228,7 @@ def save_session(walk: Walk, path: Path | None = None) -> Path:
     path = Path(path) if path else session_path()
     data = walk.to_file().model_dump(mode="json", exclude_none=True, exclude_defaults=False)
     # Not yaml.safe_dump: it writes "\x85" (a YAML line break) bare, and it reads back as a space.
-    text = HEADER + dump_yaml(data)
+    text = HEADER + dump_yaml(data, for_people=False)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, text, private=True)
