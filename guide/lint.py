@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations, product
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, NamedTuple
 
 import networkx as nx
 from guide.bank import BANK_FILES, FLOW_DIR, Bank, QuestionsFile, bank_files, load_bank, read_answers
@@ -286,8 +286,10 @@ class Solver:
         self.order = {question_id: index for index, question_id in enumerate(ordered)}
         self.last_reader: dict[str, int] = {}
         self.readers: dict[str, list[str]] = {}
+        self.reads = {question.id: _reads(question) for question in bank.questions.values()}
+        self.branches: dict[tuple[str, int], _Branch] = {}
         for question in bank.questions.values():
-            for read in _reads(question):
+            for read in self.reads[question.id]:
                 self.last_reader[read] = max(self.last_reader.get(read, -1), self.order.get(question.id, len(ordered)))
                 self.readers.setdefault(read, []).append(question.id)
         self.reach: dict[str, int] = {}
@@ -319,7 +321,7 @@ class Solver:
             question = self.bank.questions.get(question_id)
             if question is None:
                 continue  # the end
-            reads = frozenset(_reads(question))
+            reads = frozenset(self.reads[question_id])
             bits = 1 << self.order[question_id]
             for index, branch in enumerate(question.next):
                 if branch.goto in self.reach and self._can_take(question, index, reads, unpinned):
@@ -343,16 +345,13 @@ class Solver:
         return None
 
     def assignments(self, conditions: list[Condition], questions: Iterable[str]) -> Iterator[dict[str, AnswerValue]] | None:
-        questions = list(questions)
+        return _assignments(list(questions), self._domains(conditions))
+
+    def _domains(self, conditions: list[Condition]) -> dict[str, list[AnswerValue | None]]:
+        """The answers that can make a difference to `conditions`, for each question they read."""
         named = _named_choices(conditions)
-        domains = [_domain(self.bank.questions[question_id], named.get(question_id, set())) for question_id in questions]
-        size = 1
-        for domain in domains:
-            size *= len(domain)
-        if size > MAX_COMBINATIONS:
-            return None
-        return ({question_id: value for question_id, value in zip(questions, combo) if value is not None}
-                for combo in product(*domains))
+        return {question_id: _domain(self.bank.questions[question_id], named.get(question_id, set()))
+                for question_id in _read_questions(conditions)}
 
     def skipping_answers(self, question: Question, index: int, other: Condition, avoid: str) -> dict[str, AnswerValue] | None:
         """Answers under which branch `index` of `question` is taken although `other` holds too, and the
@@ -469,25 +468,33 @@ class Solver:
         With `dominators_asked`, questions on every path from the start to this one count as asked,
         as they are on any walk from the start, including one that jumped past them.
         """
-        branches = question.next[: index + 1]
-        target = branches[-1].when
-        earlier = [branch.when for branch in branches[:-1] if branch.when is not None]
-        conditions = earlier + ([target] if target is not None else [])
-        if not conditions:
+        branch = self._branch(question, index)
+        target, earlier, read = branch.target, branch.earlier, branch.read
+        if target is None and not earlier:
             return True
-        read = _read_questions(conditions)
         if dominators_asked:
             asked = asked | {question_id for question_id in read if self.dominates(question_id, question.id)}
         # Only questions already asked steer the walk; pinned ones keep their answers, the rest are free.
         fixed = {question_id: pins.values[question_id] for question_id in read
                  if question_id in asked and question_id in pins.values}
         free = [question_id for question_id in read if question_id in asked and question_id not in pins.questions]
-        combos = self.assignments(conditions, free)
+        combos = _assignments(free, branch.domains)
         if combos is None:
             return True
         return any((target is None or holds(target, {**fixed, **values}, self.bank))
                    and not any(holds(condition, {**fixed, **values}, self.bank) for condition in earlier)
                    for values in combos)
+
+    def _branch(self, question: Question, index: int) -> _Branch:
+        """Branch `index` of `question` with the conditions before it, worked out once per solver."""
+        key = (question.id, index)
+        if key not in self.branches:
+            target = question.next[index].when
+            earlier = [branch.when for branch in question.next[:index] if branch.when is not None]
+            conditions = earlier + ([target] if target is not None else [])
+            domains = self._domains(conditions)
+            self.branches[key] = _Branch(target, earlier, list(domains), domains)
+        return self.branches[key]
 
     def describe(self, condition: Condition) -> str:
         from guide.graph import describe_condition
@@ -507,18 +514,36 @@ class Solver:
         return "; ".join(parts)
 
 
+class _Branch(NamedTuple):
+    target: Condition | None  # the branch's own condition
+    earlier: list[Condition]  # the conditions of the branches before it, which must not hold
+    read: list[str]  # the questions these conditions read
+    domains: dict[str, list[AnswerValue | None]]  # for each, the answers that can make a difference
+
+
+def _assignments(questions: list[str], domains: dict[str, list[AnswerValue | None]]) -> Iterator[dict[str, AnswerValue]] | None:
+    """Every combination of answers to `questions` from their domains; None when there are too many to try."""
+    size = 1
+    for question_id in questions:
+        size *= len(domains[question_id])
+    if size > MAX_COMBINATIONS:
+        return None
+    return ({question_id: value for question_id, value in zip(questions, combo) if value is not None}
+            for combo in product(*(domains[question_id] for question_id in questions)))
+
+
 def _reads(question: Question) -> list[str]:
     """The questions the routing of `question` reads."""
     return _read_questions(branch.when for branch in question.next if branch.when is not None)
 
 
 def _read_questions(conditions: Iterable[Condition]) -> list[str]:
-    found: list[str] = []
+    found: dict[str, None] = {}  # in the order first read
     for condition in conditions:
         for part in iter_conditions(condition):
-            if isinstance(part, (AnswerIn, Answered)) and part.q not in found:
-                found.append(part.q)
-    return found
+            if isinstance(part, (AnswerIn, Answered)):
+                found[part.q] = None
+    return list(found)
 
 
 def _named_choices(conditions: Iterable[Condition]) -> dict[str, set[str]]:
