@@ -191,8 +191,9 @@ def _load_bank(directory: Path, check: bool) -> Bank:
         document = documents[relative]
         for list_key, kind in (("elements", "element"), ("questions", "question"), ("rules", "rule"),
                                ("needs", "need"), ("methods", "method"), ("references", "reference")):
-            for index, item in enumerate(getattr(model, list_key, None) or []):
-                location = Location(document.path, document.line_of((list_key, index)))
+            items = getattr(model, list_key, None) or []
+            for index, (item, line) in enumerate(zip(items, document.item_lines((list_key,), len(items)))):
+                location = Location(document.path, line)
                 key = f"{kind}:{item.id}"
                 if key in locations:
                     raise GuideError(location.file, location.line, f"{list_key}[{index}].id",
@@ -238,9 +239,9 @@ def _content_digest(directory: Path) -> str:
 
 def _locate_choices(document: YamlDocument, index: int, question: Question, locations: dict[str, Location]) -> None:
     seen: set[str] = set()
-    for choice_index, choice in enumerate(question.choices):
+    lines = document.item_lines(("questions", index, "choices"), len(question.choices))
+    for choice_index, (choice, line) in enumerate(zip(question.choices, lines)):
         key = f"choice:{question.id}.{choice.id}"
-        line = document.line_of(("questions", index, "choices", choice_index))
         if choice.id in seen:
             raise GuideError(document.path, line, f"questions[{index}].choices[{choice_index}].id",
                              f"duplicate choice id '{choice.id}' in question '{question.id}'")

@@ -218,6 +218,12 @@ class YamlDocument:
     def line_of(self, loc: tuple[str | int, ...]) -> int:
         return line_of(self.node, loc)
 
+    def item_lines(self, loc: tuple[str | int, ...], count: int) -> list[int]:
+        """`[line_of((*loc, 0)), ..., line_of((*loc, count - 1))]`, finding `loc` once."""
+        node, line = _reach(self.node, loc)
+        items = node.value if isinstance(node, yaml.SequenceNode) else []
+        return [items[index].start_mark.line + 1 if index < len(items) else line for index in range(count)]
+
 
 def decode(path: str | Path, raw: bytes) -> str:
     if len(raw) > MAX_FILE_BYTES:
@@ -326,8 +332,13 @@ def describe_loc(data: Any, loc: tuple[str | int, ...]) -> str:
 
 def line_of(node: yaml.Node | None, loc: tuple[str | int, ...]) -> int:
     """The 1-based line of the deepest node that `loc` reaches."""
+    return _reach(node, loc)[1]
+
+
+def _reach(node: yaml.Node | None, loc: tuple[str | int, ...]) -> tuple[yaml.Node | None, int]:
+    """The deepest node that `loc` reaches and its 1-based line (a mapping value's is its key's)."""
     if node is None:
-        return 1
+        return None, 1
     line = node.start_mark.line + 1
     for part in loc:
         if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
@@ -342,5 +353,5 @@ def line_of(node: yaml.Node | None, loc: tuple[str | int, ...]) -> int:
         else:
             continue
         line = node.start_mark.line + 1
-    return line
+    return node, line
 
