@@ -113,6 +113,16 @@ class Bank:
         return routing_graph(self)
 
     @cached_property
+    def route_order(self) -> list[str]:
+        """The questions and the end in an order routing only moves forward in; empty when routing has a cycle."""
+        import networkx as nx
+
+        try:
+            return list(nx.topological_sort(self.routes))
+        except nx.NetworkXUnfeasible:
+            return []
+
+    @cached_property
     def dominators(self) -> dict[str, str]:
         """The immediate dominator of each question reachable in `routes`: the last question every walk to it passes."""
         import networkx as nx

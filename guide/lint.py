@@ -21,9 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations, product
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, NamedTuple
+from typing import Callable, Iterable, Iterator
 
-import networkx as nx
 from guide.bank import BANK_FILES, FLOW_DIR, Bank, QuestionsFile, bank_files, load_bank, read_answers
 from guide.engine import holds
 from guide.graph import Finding, check_bank
@@ -279,10 +278,7 @@ class Solver:
         # highest-numbered question whose routing reads a question. Keeping the memo keys and the
         # asked sets that small keeps walks linear in the bank's size rather than exponential.
         routes = bank.routes
-        try:
-            ordered = list(nx.topological_sort(routes))
-        except nx.NetworkXUnfeasible:
-            ordered = []
+        ordered = bank.route_order
         self.order = {question_id: index for index, question_id in enumerate(ordered)}
         self.last_reader: dict[str, int] = {}
         self.readers: dict[str, list[str]] = {}
@@ -478,12 +474,18 @@ class Solver:
         fixed = {question_id: pins.values[question_id] for question_id in read
                  if question_id in asked and question_id in pins.values}
         free = [question_id for question_id in read if question_id in asked and question_id not in pins.questions]
-        combos = _assignments(free, branch.domains)
-        if combos is None:
+
+        def taken(values: dict[str, AnswerValue]) -> bool:
+            return ((target is None or holds(target, values, self.bank))
+                    and not any(holds(condition, values, self.bank) for condition in earlier))
+
+        # The first combination, no more answers than `fixed`, often decides without the rest.
+        if taken(fixed):
             return True
-        return any((target is None or holds(target, {**fixed, **values}, self.bank))
-                   and not any(holds(condition, {**fixed, **values}, self.bank) for condition in earlier)
-                   for values in combos)
+        if branch.domains is None:
+            branch.domains = self._domains(branch.conditions)
+        combos = _assignments(free, branch.domains)
+        return combos is None or any(taken({**fixed, **values}) for values in combos)
 
     def _branch(self, question: Question, index: int) -> _Branch:
         """Branch `index` of `question` with the conditions before it, worked out once per solver."""
@@ -492,8 +494,7 @@ class Solver:
             target = question.next[index].when
             earlier = [branch.when for branch in question.next[:index] if branch.when is not None]
             conditions = earlier + ([target] if target is not None else [])
-            domains = self._domains(conditions)
-            self.branches[key] = _Branch(target, earlier, list(domains), domains)
+            self.branches[key] = _Branch(target, earlier, conditions, _read_questions(conditions))
         return self.branches[key]
 
     def describe(self, condition: Condition) -> str:
@@ -514,11 +515,13 @@ class Solver:
         return "; ".join(parts)
 
 
-class _Branch(NamedTuple):
+@dataclass
+class _Branch:
     target: Condition | None  # the branch's own condition
     earlier: list[Condition]  # the conditions of the branches before it, which must not hold
-    read: list[str]  # the questions these conditions read
-    domains: dict[str, list[AnswerValue | None]]  # for each, the answers that can make a difference
+    conditions: list[Condition]  # both
+    read: list[str]  # the questions they read
+    domains: dict[str, list[AnswerValue | None]] | None = None  # for each, the answers that can make a difference
 
 
 def _assignments(questions: list[str], domains: dict[str, list[AnswerValue | None]]) -> Iterator[dict[str, AnswerValue]] | None:
