@@ -319,9 +319,12 @@ class Solver:
                 continue  # the end
             reads = frozenset(self.reads[question_id])
             bits = 1 << self.order[question_id]
-            for index, branch in enumerate(question.next):
-                if branch.goto in self.reach and self._can_take(question, index, reads, unpinned):
-                    bits |= self.reach[branch.goto]
+            # Last branch first: the default often reaches all that the others do, and a branch that
+            # adds nothing needs no answers worked out.
+            for index in reversed(range(len(question.next))):
+                more = self.reach.get(question.next[index].goto, 0)
+                if more | bits != bits and self._can_take(question, index, reads, unpinned):
+                    bits |= more
             self.reach[question_id] = bits
             for read in reads:
                 if not self.dominates(read, question_id):
