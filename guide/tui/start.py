@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -35,11 +35,10 @@ class StartScreen(SizedScreen):
             yield Static(Content.styled("guide: what should “interpretable” mean for your model?", "bold"),
                          id="start-title")
             yield Static(INTRO, id="start-intro")
-            yield Static(Content.styled("The five elements", "bold"), classes="start-heading")
-            with Vertical(id="glance"):
-                for element in bank.elements.values():
-                    yield Static(Content.assemble((f"{element.short} {clean(element.name)}", "bold"), "  ",
-                                                  clean(element.question)), classes="glance-line")
+            # One widget for the heading and a line per element: every widget costs start-up time.
+            yield Static(Content("\n").join([Content.styled("The five elements", "bold"), *[
+                Content.assemble((f"{element.short} {clean(element.name)}", "bold"), "  ", clean(element.question))
+                for element in bank.elements.values()]]), id="glance")
             yield OptionList(id="menu")
             yield Static(id="start-error")
         yield KeyBar()
