@@ -243,3 +243,22 @@ def test_preset_that_no_longer_matches_the_bank(bank_copy, bank):
     findings = _findings(bank_copy)
     assert findings == [f"{case}:{_line_of(case, f'  task: {value}')}: answers.task: unknown choice '{value}' "
                         f"(choices: {', '.join(choice.id.replace(value, value + '_renamed') for choice in bank.questions['task'].choices)})"]
+
+
+@pytest.mark.parametrize("skippable", [False, True])
+def test_rule_that_needs_a_late_answer_and_an_earlier_question_unasked(tmp_path, skippable):
+    """q3 unanswered routes to the end, so q8 is answered only on walks that skip q3: with a way
+    around q3 the rule can fire, without one it never can, however far down the flow q8 is."""
+    from bench.bankgen import bank_files, write_files
+
+    files = bank_files(10, seed=3, extra_branches=0, text_share=0.0)
+    flow = files["flow/01.yaml"]["questions"]  # type: ignore[index]
+    flow[3]["next"] = [{"when": {"q": "q3", "in": ["c0"]}, "goto": "q4"}, {"goto": "end"}]
+    if skippable:
+        flow[2]["next"] = [{"when": {"q": "q2", "in": ["c0"]}, "goto": "q4"}, {"goto": "q3"}]
+    files["rules.yaml"]["rules"].append({  # type: ignore[index]
+        "id": "late-without-q3", "when": {"all": [{"q": "q8", "in": ["c0"]}, {"q": "q3", "answered": False}]},
+        "effects": [{"element": "element0", "weight": 1, "because": "Test."}]})
+    findings = _findings(write_files(tmp_path / "bank", files))
+    dead = [finding for finding in findings if "late-without-q3: this rule can never fire" in finding]
+    assert len(dead) == (0 if skippable else 1)
