@@ -352,6 +352,23 @@ async def test_resizing_to_60x20_collapses_the_reasoning_and_back(bank):
         assert app.screen.query_one(ChoiceList).region.right <= panel.region.x, "side by side, no overlap"
 
 
+async def test_a_wrapped_choice_continues_under_its_label(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n", "enter")  # the second question has the longest choice labels
+        await pilot.pause()
+        choices = app.screen.query_one(ChoiceList)
+        prompts = [str(choices.get_option_at_index(index).prompt) for index in range(choices.option_count)]
+        wrapped = [prompt for prompt in prompts if "\n" in prompt]
+        assert wrapped, "at 80 columns some label needs two lines"
+        for prompt in wrapped:
+            assert all(line.startswith(" " * len("1 ( ) ")) and line.strip() for line in prompt.split("\n")[1:])
+            assert all(len(line) <= choices.scrollable_content_region.width for line in prompt.split("\n"))
+        await pilot.resize_terminal(160, 40)
+        await pilot.pause()
+        assert not any("\n" in str(choices.get_option_at_index(index).prompt) for index in range(choices.option_count))
+
+
 async def test_multiple_choice_ticks_with_space_and_numbers(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:

@@ -23,6 +23,7 @@ from guide.model import UNSURE, ElementResult, Question
 from guide.plain import inert as clean
 
 NUMBER_KEYS = "1234567890"
+CHOICE_LEAD = len("1 ( ) ")  # the cells before a choice's label: its key and its mark
 BAR_WIDTH = 10
 
 
@@ -185,6 +186,7 @@ class ChoiceList(OptionList):
         self.saved: list[str] = []
         self.ticked: list[str] = []
         self.read_only = False
+        self.wrapped_at = 0  # the width the labels were last wrapped for
 
     def show(self, question: Question, value, read_only: bool) -> None:
         self.question = question
@@ -212,15 +214,34 @@ class ChoiceList(OptionList):
     def _refresh_prompts(self) -> None:
         assert self.question is not None
         highlighted = self.highlighted
+        # A label that wraps continues under its first word, not under the number. Before the first
+        # layout there is no width yet; on_resize wraps again when a label needs it.
+        self.wrapped_at = self.scrollable_content_region.width
         options = []
         for index, choice in enumerate(self.question.choices):
             key = NUMBER_KEYS[index] if index < len(NUMBER_KEYS) else " "
             on = choice.id in (self.ticked if self.multiple else self.saved)
             mark = ("[x]" if on else "[ ]") if self.multiple else ("(•)" if on else "( )")
-            options.append(Option(Content.assemble((key, "bold"), " ", mark, " ", clean(choice.label)), id=choice.id))
+            label = Content(clean(choice.label))
+            if self._too_long(label, self.wrapped_at):
+                label = Content("\n" + " " * CHOICE_LEAD).join(label.wrap(self.wrapped_at - CHOICE_LEAD))
+            options.append(Option(Content.assemble((key, "bold"), " ", mark, " ", label), id=choice.id))
         self.set_options(options)
         if highlighted is not None:
             self.highlighted = highlighted
+
+    @staticmethod
+    def _too_long(label: Content, width: int) -> bool:
+        """Whether a label needs more than one line at this width (0: not laid out yet)."""
+        return width > CHOICE_LEAD + 8 and CHOICE_LEAD + label.cell_length > width
+
+    def on_resize(self) -> None:
+        width = self.scrollable_content_region.width
+        if self.question is None or width == self.wrapped_at:
+            return
+        labels = [Content(clean(choice.label)) for choice in self.question.choices]
+        if any(self._too_long(label, width) or self._too_long(label, self.wrapped_at) for label in labels):
+            self._refresh_prompts()
 
     def choose_number(self, index: int) -> None:
         if self.question is None or index >= len(self.question.choices):
