@@ -144,7 +144,7 @@ async def test_a_browser_cannot_open_files_of_the_server(bank, monkeypatch):
         assert "open" not in [menu.get_option_at_index(index).id for index in range(menu.option_count)]
         await pilot.press("o")
         await pilot.pause()
-        assert not app.screen.query("#path"), "no dialog asking for a server path"
+        assert not app.screen.query("#entry"), "no dialog asking for a server path"
 
 
 async def test_back_and_change_sets_answers_aside_and_brings_them_back(bank):
@@ -490,11 +490,11 @@ async def test_open_an_answers_file(bank, tmp_path):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
         await pilot.press("o")
-        app.screen.query_one("#path", Input).value = str(tmp_path / "missing.yaml")
+        app.screen.query_one("#entry", Input).value = str(tmp_path / "missing.yaml")
         await pilot.press("enter")
         await pilot.pause()
         assert "missing.yaml" in static_text(app.screen, "#error"), "the dialog says what is wrong and stays"
-        app.screen.query_one("#path", Input).value = str(bank.cases()["breast-cancer-detection"])
+        app.screen.query_one("#entry", Input).value = str(bank.cases()["breast-cancer-detection"])
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ResultsScreen), "a complete design opens at its results"
@@ -504,6 +504,29 @@ async def test_open_an_answers_file(bank, tmp_path):
         assert isinstance(app.screen, QuestionScreen) and app.walk.position == app.walk.path[-1]
         preset = read_answers(bank.cases()["breast-cancer-detection"], bank)
         assert load_session(bank).answers.answers == preset.answers, "an opened file becomes the saved design"
+
+
+async def test_rename_the_design_from_the_questions(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "t")
+        entry = app.screen.query_one("#entry", Input)
+        assert entry.value == "Untitled design", "the dialog starts from the current title"
+        entry.value = "x" * 301
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "title" in static_text(app.screen, "#error"), "a title over the limit is refused, the dialog stays"
+        entry.value = "Fundus screening, site B"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+        assert app.walk.answers.title == "Fundus screening, site B"
+        assert load_session(bank).answers.title == "Fundus screening, site B", "the new title is saved at once"
+        app.open_preset("dr-screening")
+        await pilot.pause()
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen), "a worked example keeps its title"
 
 
 async def test_a_failed_save_is_shown_and_quitting_asks(bank, tmp_path, monkeypatch):

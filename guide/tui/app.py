@@ -23,7 +23,7 @@ from guide.engine import evaluate
 from guide.model import END
 from guide.session import Walk, browser_session_path, changed, load_session, save_session, session_path
 from guide.source import GuideError
-from guide.tui.dialogs import Confirm, ExportDialog, HelpScreen, PathDialog, PresetPicker, Review
+from guide.tui.dialogs import AskDialog, Confirm, ExportDialog, HelpScreen, PresetPicker, Review
 from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
@@ -39,6 +39,7 @@ class GuideApp(App):
     BINDINGS = [
         Binding("f1,question_mark", "help", "Help"),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+        Binding("t", "rename", "Rename", show=False),
     ]
 
     def __init__(self, bank: Bank, *, date: str | None = None) -> None:
@@ -154,10 +155,10 @@ class GuideApp(App):
         return self.offers_resume if action == "open_file" else True
 
     def action_open_file(self) -> None:
-        self.push_screen(PathDialog("Open an answers file", "An answers file (.yaml) or a design document (.md) "
-                                    "written by guide. It becomes your saved design.", action="Open"))
+        self.push_screen(AskDialog("Open an answers file", "An answers file (.yaml) or a design document (.md) "
+                                   "written by guide. It becomes your saved design.", self.path_chosen, action="Open"))
 
-    def path_chosen(self, dialog: PathDialog, value: str) -> None:
+    def path_chosen(self, dialog: AskDialog, value: str) -> None:
         path = Path(value).expanduser()
         try:
             answers = read_answers(path, self.bank)
@@ -167,6 +168,28 @@ class GuideApp(App):
         dialog.dismiss(None)
         walk = Walk(self.bank, answers)
         self.replacing_session(lambda: self.begin(walk))
+
+    def action_rename(self) -> None:
+        walk = self.walk
+        if walk is None:
+            self.notify("Start or open a design first.")
+        elif walk.read_only:
+            self.notify("A worked example keeps its title; c copies it into a design of your own.")
+        else:
+            self.push_screen(AskDialog("Rename the design", "The title heads the design document and names its "
+                                       "file when you export it.", self.title_entered, value=walk.answers.title,
+                                       action="Rename"))
+
+    def title_entered(self, dialog: AskDialog, value: str) -> None:
+        try:
+            changed(self.walk.answers, title=value)
+        except ValueError as error:
+            dialog.show_error(str(error))
+            return
+        self.walk.retitle(value)
+        self.save()
+        dialog.dismiss(None)
+        self.notify(f"The design is now “{clean(value)}”.", title="Renamed", markup=False)
 
     # -- moving around ------------------------------------------------------------------------
 
@@ -274,6 +297,7 @@ class GuideApp(App):
         if walk is None or self.question_screen() is None:
             return
         yield SystemCommand("Export the design document", "Write it as Markdown", self.action_export)
+        yield SystemCommand("Rename the design", "The title of the design document (t)", self.action_rename)
         yield SystemCommand("Results", "Priorities, methods, plan and open questions", self.show_results)
         yield SystemCommand("Review answers", "Every question on the path with its answer", self.action_review)
         for number, question_id in enumerate(walk.path, 1):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -132,32 +133,33 @@ class FormDialog(Dialog):
         self.dismiss(None)
 
 
-class PathDialog(FormDialog):
-    """Ask for a file path; the caller checks it and may show an error here."""
+class AskDialog(FormDialog):
+    """Ask for one line of text (a file path, a title); `entered` checks it and may show an error here."""
 
-    def __init__(self, title: str, explain: str, *, value: str = "", action: str = "Open") -> None:
+    def __init__(self, title: str, explain: str, entered: Callable[[AskDialog, str], None], *, value: str = "",
+                 action: str = "Open") -> None:
         super().__init__()
-        self.title_text, self.explain, self.value, self.action = title, explain, value, action
+        self.title_text, self.explain, self.entered, self.value, self.action = title, explain, entered, value, action
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
             yield Static(Content(self.explain))
-            yield Input(value=self.value, id="path")
+            yield Input(value=self.value, id="entry")
             yield Static(id="error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button(self.action, id="go", variant="primary")
 
     def on_mount(self) -> None:
-        self.query_one("#path").focus()
+        self.query_one("#entry").focus()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#go")
     def _go(self) -> None:
-        value = self.query_one("#path", Input).value.strip()
+        value = self.query_one("#entry", Input).value.strip()
         if value:
-            self.app.call_later(self.app.path_chosen, self, value)
+            self.app.call_later(self.entered, self, value)
 
 
 class ExportDialog(FormDialog):
@@ -244,6 +246,7 @@ KEYS_HELP = (
     ("p", "show or hide the reasoning panel"),
     ("h", "show or hide why a question is asked"),
     ("s", "results; e exports the design document there"),
+    ("t", "rename the design (its title)"),
     ("ctrl+t", "light or dark theme"),
     ("ctrl+p", "command palette: jump, export, theme"),
     ("F1, ?", "this help"),
