@@ -57,7 +57,15 @@ class _SafeLoader(_FastLoader):  # type: ignore[misc, valid-type]
     """SafeLoader (libyaml where available) that keeps `no`/`yes`/`on`/`off` and dates as strings."""
 
     def construct_mapping(self, node, deep=False):  # type: ignore[override]
-        _refuse_duplicate_keys(node)
+        # YAML lets a later key silently replace an earlier one; in a bank or answers file that
+        # hides a mistake (two answers to one question), so it is an error on the second key.
+        seen: set[tuple[str, str]] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                if (key_node.tag, key_node.value) in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key '{one_line(key_node.value, 80)}'", key_node.start_mark)
+                seen.add((key_node.tag, key_node.value))
         return super().construct_mapping(node, deep)
 
     def construct_object(self, node, deep=False):  # type: ignore[override]
@@ -65,18 +73,6 @@ class _SafeLoader(_FastLoader):  # type: ignore[misc, valid-type]
             return super().construct_object(node, deep)
         except (ValueError, KeyError):
             raise _not_of_its_tag(node) from None
-
-
-def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
-    # YAML lets a later key silently replace an earlier one; in a bank or answers file that
-    # hides a mistake (two answers to one question), so it is an error on the second key.
-    seen: set[tuple[str, str]] = set()
-    for key_node, _ in node.value:
-        if isinstance(key_node, yaml.ScalarNode):
-            if (key_node.tag, key_node.value) in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{one_line(key_node.value, 80)}'", key_node.start_mark)
-            seen.add((key_node.tag, key_node.value))
 
 
 def _not_of_its_tag(node: yaml.Node) -> yaml.constructor.ConstructorError:
@@ -100,8 +96,8 @@ def _compose_single_document(loader: _SafeLoader) -> yaml.Node | None:
     """The nodes of the one document in the text, composed from the parser's events in one pass.
 
     Anchors, aliases (alias bombs) and nesting deeper than MAX_DEPTH are refused at the event that
-    brings them, so they never get built: libyaml's own composer follows aliases and recurses
-    without a limit. Nodes, tags and marks are the ones libyaml's composer makes.
+    brings them, so they never get built (libyaml's own composer would resolve aliases and recurse
+    as deep as the text nests). Nodes, tags and marks are the ones libyaml's composer makes.
     """
     get_event, resolve, implicit_resolvers = loader.get_event, loader.resolve, loader.yaml_implicit_resolvers
     scalar_event, scalar_node, mapping_node = yaml.ScalarEvent, yaml.ScalarNode, yaml.MappingNode
