@@ -144,18 +144,19 @@ def _unused_choices(bank: Bank) -> list[Finding]:
     findings = []
     for question in bank.questions.values():
         for choice in question.choices:
-            key, where = (question.id, choice.id), bank.where(f"choice:{question.id}.{choice.id}")
-            item = f"{question.id}.{choice.id}"
             # "Unsure" needs no rule: the engine itself lowers confidence for it.
             if choice.id == UNSURE:
                 continue
+            key = (question.id, choice.id)
             if choice.neutral and key in readers:
-                findings.append(Finding("warning", where, item, f"marked neutral, but {readers[key]} reads it: "
-                                                                "remove `neutral: true` or the condition"))
+                message = f"marked neutral, but {readers[key]} reads it: remove `neutral: true` or the condition"
             elif not choice.neutral and key not in readers:
-                findings.append(Finding("warning", where, item,
-                                        "unused choice: no rule, need or routing condition reads it, so picking "
-                                        "it changes nothing (mark it `neutral: true` if that is the intent)"))
+                message = ("unused choice: no rule, need or routing condition reads it, so picking it changes "
+                           "nothing (mark it `neutral: true` if that is the intent)")
+            else:
+                continue
+            item = f"{question.id}.{choice.id}"
+            findings.append(Finding("warning", bank.where(f"choice:{item}"), item, message))
     return findings
 
 
