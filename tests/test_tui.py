@@ -340,6 +340,9 @@ async def test_resizing_to_60x20_collapses_the_reasoning_and_back(bank):
         await pilot.pause()
         assert not panel.display and strip.display
         assert "A:" in static_text(app.screen, "#strip"), "priorities stay visible in one line"
+        bar = app.screen.query_one(KeyBar)
+        assert all(end <= 60 for _, end, key in bar.spans if key != app.COMMAND_PALETTE_BINDING), \
+            "every key of the screen fits on the key bar, in its compact form"
         await pilot.press("p")
         await pilot.pause()
         assert panel.display and not app.screen.query_one("#question-pane").display

@@ -115,17 +115,19 @@ class KeyBar(Static):
         self._paint()  # the palette's key keeps to the right end
 
     def _paint(self) -> None:
-        content, self.spans = Content(""), []
+        # Before its first layout the bar has no size yet; docked at the bottom, it spans the terminal.
+        width = self.size.width or self.app.size.width
         entries = [*self.keys, *([self.palette] if self.palette else [])]
-        for index, entry in enumerate(entries):
+        # A narrow terminal gets the compact form, without the space before each key.
+        lead = " " if sum(entry.cell_length(" ") for entry in entries) <= width else ""
+        content, self.spans = Content(""), []
+        for entry in entries:
             if entry is self.palette:
-                # Before its first layout the bar has no size yet; docked at the bottom, it spans the terminal.
-                width = self.size.width or self.app.size.width
-                content += " " * max(0, width - content.cell_length - entry.cell_length)
+                content += " " * max(0, width - content.cell_length - entry.cell_length(lead))
             state = ("" if entry.enabled else " dim") + (" on $block-hover-background" if entry.key == self.hovered else "")
             if entry.enabled:
-                self.spans.append((content.cell_length, content.cell_length + entry.cell_length, entry.key))
-            content += Content.assemble((f" {entry.display} ", f"bold $footer-key-foreground{state}"),
+                self.spans.append((content.cell_length, content.cell_length + entry.cell_length(lead), entry.key))
+            content += Content.assemble((f"{lead}{entry.display} ", f"bold $footer-key-foreground{state}"),
                                         (f"{entry.description} ", f"$footer-description-foreground{state}"))
         show_content(self, content)
 
@@ -156,9 +158,8 @@ class KeyEntry(NamedTuple):
     description: str
     enabled: bool
 
-    @property
-    def cell_length(self) -> int:
-        return cell_len(f" {self.display} {self.description} ")
+    def cell_length(self, lead: str) -> int:
+        return cell_len(f"{lead}{self.display} {self.description} ")
 
 
 class ChoiceList(OptionList):
