@@ -525,6 +525,13 @@ async def test_rename_the_design_from_the_questions(bank):
         assert isinstance(app.screen, QuestionScreen)
         assert app.walk.answers.title == "Fundus screening, site B"
         assert load_session(bank).answers.title == "Fundus screening, site B", "the new title is saved at once"
+        await pilot.press("s", "t")
+        app.screen.query_one("#entry", Input).value = "Fundus screening, site C"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "site C" in static_text(app.screen, "#results-title"), "the results show the new title at once"
+        await pilot.press("b")
+        await pilot.pause()
         app.open_preset("dr-screening")
         await pilot.pause()
         await pilot.press("t")

@@ -188,6 +188,9 @@ class GuideApp(App):
             return
         self.walk.retitle(value)
         self.save()
+        for screen in self.screen_stack:
+            if isinstance(screen, ResultsScreen):
+                screen.retitled()
         dialog.dismiss(None)
         self.notify(f"The design is now “{clean(value)}”.", title="Renamed", markup=False)
 

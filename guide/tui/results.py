@@ -12,7 +12,8 @@ from textual.widgets.option_list import Option
 
 from guide.bank import Bank
 from guide.model import METHOD_STATUS_LABELS, InstructorNotes, MethodResult, Result
-from guide.tui.widgets import BAR_WIDTH, KeyBar, SizedScreen, bar, clean, evidence_lines, level_fraction, level_label
+from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, bar, clean, evidence_lines, level_fraction, level_label,
+                               show_content)
 
 KIND_WORDS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
 
@@ -31,15 +32,21 @@ class ResultsScreen(SizedScreen):
         self.walk = walk
         self.result: Result = walk.result()
 
-    def compose(self) -> ComposeResult:
-        bank, result = self.walk.bank, self.result
-        title = Content.assemble(("Results: ", "bold"), clean(result.title))
+    def heading(self) -> Content:
+        title = Content.assemble(("Results: ", "bold"), clean(self.walk.answers.title))
         if self.walk.read_only:
             title = Content.assemble(title, " · worked example")
         unanswered = [question for question in self.walk.path if not self.walk.is_answered(question)]
         if unanswered:
             title = Content.assemble(title, (f" · {len(unanswered)} question(s) not answered yet", "italic"))
-        yield Static(title, id="results-title")
+        return title
+
+    def retitled(self) -> None:
+        show_content(self.query_one("#results-title", Static), self.heading())
+
+    def compose(self) -> ComposeResult:
+        bank, result = self.walk.bank, self.result
+        yield Static(self.heading(), id="results-title")
         with TabbedContent(id="tabs"):
             with TabPane("Priorities", id="tab-priorities"):
                 with VerticalScroll():
