@@ -15,7 +15,7 @@ from guide.tui.dialogs import Confirm, ExportDialog, HelpScreen, Review
 from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
-from guide.tui.widgets import ChoiceList, KeyBar, ReasoningPanel
+from guide.tui.widgets import ChoiceList, ElementBars, EvidenceView, KeyBar, ReasoningPanel
 
 from .conftest import FIXED_DATE
 from .test_session import first_dropping_change
@@ -564,12 +564,13 @@ async def test_the_reasoning_follows_the_last_answer(bank):
         panel = app.screen.query_one(ReasoningPanel)
         moved = [element.id for element in panel.elements if element.score]
         assert panel.selected_element() in moved, "the panel shows the element the answer moved"
-        evidence = static_text(app.screen, "#evidence")
+        evidence = app.screen.query_one(EvidenceView).text
         assert "raised by:" in evidence and "new +" in evidence
-        assert "▲" in str(app.screen.query_one("#bars", OptionList).get_option(panel.selected_element()).prompt)
+        bars = app.screen.query_one(ElementBars)
+        assert "▲" in bars.lines[bars.highlighted].plain, "the bar of the element it moved shows by how much"
         await pilot.press("left")
         await pilot.pause()
-        assert "new +" not in static_text(app.screen, "#evidence"), "moving around changes nothing"
+        assert "new +" not in app.screen.query_one(EvidenceView).text, "moving around changes nothing"
 
 
 async def test_going_on_from_an_edited_text_answer_keeps_it(bank):
@@ -599,6 +600,37 @@ async def test_confirm_answers_to_y_and_n(bank):
     assert app.return_code == 0
 
 
+async def test_arrow_keys_on_the_bars_pick_an_element_and_its_reasons_wrap_under_their_indent(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n", "1", "enter")
+        await pilot.pause()
+        panel = app.screen.query_one(ReasoningPanel)
+        bars = app.screen.query_one(ElementBars)
+        shown = panel.selected_element()
+        bars.focus()
+        await pilot.press("up" if bars.highlighted else "down")
+        await pilot.pause()
+        picked = panel.selected_element()
+        assert picked != shown
+        assert bank.elements[picked].name in app.screen.query_one(EvidenceView).text
+        await pilot.press("down" if bars.highlighted < len(bank.elements) - 1 else "up")
+        await pilot.pause()
+        assert panel.selected_element() != picked, "arrows keep moving"
+        # Back to an element with evidence: a reason that wraps continues under its own first word.
+        while not any(item.because for element in panel.elements if element.id == panel.selected_element()
+                      for item in element.evidence):
+            await pilot.press("down" if bars.highlighted < len(bank.elements) - 1 else "up")
+            await pilot.pause()
+        view = app.screen.query_one(EvidenceView)
+        width = view.scrollable_content_region.width
+        reason, indent = next((paragraph.plain, indent) for paragraph, indent in view.paragraphs
+                              if indent and indent + len(paragraph.plain) > width)
+        lines = [strip.text.rstrip() for strip in view.lines]
+        start = next(number for number, line in enumerate(lines) if line.startswith(" " * indent + reason[:10]))
+        assert lines[start + 1].startswith(" " * indent) and lines[start + 1].strip(), "the wrapped line is indented"
+
+
 async def test_a_click_on_an_element_shows_its_evidence_and_enter_its_lesson(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -609,7 +641,7 @@ async def test_a_click_on_an_element_shows_its_evidence_and_enter_its_lesson(ban
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
         assert app.screen.query_one(ReasoningPanel).selected_element() == elements[0]
-        assert bank.elements[elements[0]].name in static_text(app.screen, "#evidence")
+        assert bank.elements[elements[0]].name in app.screen.query_one(EvidenceView).text
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, LearnScreen)

@@ -10,10 +10,16 @@ from textual import events
 from textual._context import active_app
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.cache import LRUCache
+from textual.containers import Vertical
 from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.visual import Visual
+from textual.widget import Widget
 from textual.widgets import OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
@@ -25,6 +31,7 @@ from guide.plain import inert as clean
 NUMBER_KEYS = "1234567890"
 CHOICE_LEAD = len("1 ( ) ")  # the cells before a choice's label: its key and its mark
 BAR_WIDTH = 10
+EVIDENCE_INDENT = 3  # the reason under each piece of evidence
 
 
 def bar(fraction: float, width: int = BAR_WIDTH) -> str:
@@ -274,9 +281,9 @@ class ChoiceList(OptionList):
         if not self.multiple:
             self.post_message(self.Chosen(self.question.choices[self.highlighted].id))
             return
-        if not self.ticked:
-            self.action_toggle()
-        self.post_message(self.Chosen(list(self.ticked)))
+        # Enter with nothing ticked answers the highlighted choice. It is not ticked on screen first: that
+        # would paint a frame of its own just before the next question replaces it.
+        self.post_message(self.Chosen(list(self.ticked) or [self.question.choices[self.highlighted].id]))
 
     def action_select(self) -> None:
         # A click: answers a single-choice question, ticks a multiple-choice one.
@@ -311,20 +318,44 @@ class ParagraphInput(TextArea):
         self.post_message(self.Submitted(self.text))
 
 
-class ElementBars(OptionList):
-    """One line per element: letter, bar, level in words, and how the last answer moved it."""
+class ElementBars(Widget, can_focus=True):
+    """One line per element: letter, bar, level in words, and how the last answer moved it. ↑ ↓ or a
+    click pick the element whose evidence the panel shows; Enter opens its lesson.
 
-    BINDINGS = [Binding("enter", "screen.learn", "Learn this element")]
+    Five lines drawn as one piece of content: an option list here cost about 8 ms of every answer
+    (its options are re-rendered and re-measured, and a new highlight scrolls the panel)."""
 
-    def action_select(self) -> None:
-        """A click only picks the element whose evidence is shown; Enter opens its lesson."""
+    COMPONENT_CLASSES = {"element-bars--cursor"}
+    DEFAULT_CSS = """
+    ElementBars { height: auto; background: $surface; }
+    ElementBars:focus { background-tint: $foreground 5%; }
+    ElementBars > .element-bars--cursor { background: $block-cursor-blurred-background; }
+    ElementBars:focus > .element-bars--cursor {
+        color: $block-cursor-foreground; background: $block-cursor-background; text-style: $block-cursor-text-style;
+    }
+    """
+    BINDINGS = [
+        Binding("up", "move(-1)", "Previous element", show=False),
+        Binding("down", "move(1)", "Next element", show=False),
+        Binding("enter", "screen.learn", "Learn this element"),
+    ]
+
+    class Picked(Message):
+        """The user picked another element; the panel shows its evidence."""
 
     def __init__(self, bank: Bank, *, id: str | None = None) -> None:
-        super().__init__(id=id, compact=True)
+        super().__init__(id=id)
         self.bank = bank
-        self.lines: list[tuple[str, tuple]] = []  # what each option shows, to skip an update that changes nothing
+        self.element_ids: list[str] = []
+        self.lines: list[Content] = []
+        self.highlighted = 0
 
-    def show(self, elements: list[ElementResult], moved: dict[str, float]) -> None:
+    @property
+    def selected(self) -> str | None:
+        return self.element_ids[self.highlighted] if self.element_ids else None
+
+    def show(self, elements: list[ElementResult], moved: dict[str, float], highlight: str | None = None) -> None:
+        """Draw the elements; `highlight` (an element id) moves the cursor there."""
         lines = []
         for element in elements:
             delta = moved.get(element.id, 0.0)
@@ -333,35 +364,128 @@ class ElementBars(OptionList):
                 (element.short, "bold"), " ", bar(level_fraction(self.bank, element.score)), " ",
                 (element.level_label, "bold" if element.level == self.bank.level_ids[0] else ""), (change, "italic"),
             ))
-        shown = [looks(line) for line in lines]
-        if shown == self.lines:
+        element_ids = [element.id for element in elements]
+        highlighted = element_ids.index(highlight) if highlight in element_ids else min(self.highlighted, len(lines) - 1)
+        if [looks(line) for line in lines] == [looks(line) for line in self.lines] and highlighted == self.highlighted:
             return
-        self.lines = shown
-        highlighted = self.highlighted
-        self.set_options([Option(line, id=element.id) for line, element in zip(lines, elements)])
-        self.highlighted = highlighted if highlighted is not None else 0
+        # One line per element: the height stays the same, so a repaint is enough after the first time.
+        layout = len(lines) != len(self.lines)
+        self.element_ids, self.lines, self.highlighted = element_ids, lines, max(highlighted, 0)
+        self.refresh(layout=layout)
+
+    def render(self) -> Content:
+        cursor = self.get_visual_style("element-bars--cursor")
+        width = self.size.width
+        return Content("\n").join(
+            line.extend_right(max(0, width - line.cell_length)).stylize(cursor) if index == self.highlighted else line
+            for index, line in enumerate(self.lines)
+        )
+
+    def pick(self, index: int) -> None:
+        if self.lines and 0 <= index < len(self.lines) and index != self.highlighted:
+            self.highlighted = index
+            self.refresh()
+            self.post_message(self.Picked())
+
+    def action_move(self, step: int) -> None:
+        self.pick(self.highlighted + step)
+
+    def on_click(self, event: events.Click) -> None:
+        # A click only picks the element whose evidence is shown; Enter opens its lesson.
+        self.pick(event.y)
 
 
-def evidence_lines(bank: Bank, element: ElementResult, fresh: frozenset[str] = frozenset()) -> Content:
-    """'Raised by' and 'lowered by' for one element, in the user's own answers; evidence from rules
-    in `fresh` (fired by the last answer) comes first, marked new."""
-    parts: list = [(clean(bank.elements[element.id].name), "bold"), f": {element.level_label} (score {element.score:g})\n"]
+def evidence_paragraphs(bank: Bank, element: ElementResult, fresh: frozenset[str] = frozenset()) -> list[tuple[Content, int]]:
+    """'Raised by' and 'lowered by' for one element, in the user's own answers, as paragraphs with the
+    indent their wrapped lines take; evidence from rules in `fresh` (fired by the last answer) comes
+    first, marked new."""
+    paragraphs = [(Content.assemble((clean(bank.elements[element.id].name), "bold"),
+                                    f": {element.level_label} (score {element.score:g})"), 0)]
     ordered = sorted(element.evidence, key=lambda item: item.rule not in fresh)
     raised = [item for item in ordered if item.weight > 0]
     lowered = [item for item in ordered if item.weight < 0]
     for heading, items in (("raised by:", raised), ("lowered by:", lowered)):
         if not items:
             continue
-        parts.append((f"\n{heading}\n", "bold"))
+        paragraphs += [(Content(""), 0), (Content.styled(heading, "bold"), 0)]
         for item in items:
-            parts += [("new " if item.rule in fresh else "", "bold italic"), (f"{item.weight:+g} ", "bold"),
-                      clean(item.answer_text), "\n", (f"   {clean(item.because)}\n", "italic")]
+            weight = f"{item.weight:+g} "
+            paragraphs += [
+                (Content.assemble(("new " if item.rule in fresh else "", "bold italic"), (weight, "bold"),
+                                  clean(item.answer_text)), 0),
+                (Content.styled(clean(item.because), "italic"), EVIDENCE_INDENT),
+            ]
     if not element.evidence:
-        parts.append("\nNo answer so far moves this element.\n")
-    return Content.assemble(*parts)
+        paragraphs += [(Content(""), 0), (Content("No answer so far moves this element."), 0)]
+    return paragraphs
 
 
-class ReasoningPanel(VerticalScroll):
+def evidence_lines(bank: Bank, element: ElementResult, fresh: frozenset[str] = frozenset()) -> Content:
+    """The evidence paragraphs as one piece of text."""
+    return Content("\n").join(Content(" " * indent) + paragraph
+                              for paragraph, indent in evidence_paragraphs(bank, element, fresh)) + "\n"
+
+
+class EvidenceView(ScrollView):
+    """The evidence behind the selected element, drawn a line at a time. Only the lines in view are
+    rendered, and a paragraph seen before (most of them, from one answer to the next) is not wrapped
+    again: as a Static, re-measuring and re-rendering the whole evidence cost about 7 ms of every answer."""
+
+    DEFAULT_CSS = "EvidenceView { height: 1fr; scrollbar-size-vertical: 1; scrollbar-gutter: stable; }"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.paragraphs: list[tuple[Content, int]] = []
+        # (paragraph's looks, indent, width) -> its lines; bounded, and big enough for every element's evidence
+        self.wrapped: LRUCache[tuple, list[Strip]] = LRUCache(1024)
+        self.lines: list[Strip] = []
+
+    @property
+    def text(self) -> str:
+        return "\n".join(" " * indent + paragraph.plain for paragraph, indent in self.paragraphs)
+
+    def show(self, paragraphs: list[tuple[Content, int]]) -> None:
+        if [(looks(paragraph), indent) for paragraph, indent in paragraphs] == \
+                [(looks(paragraph), indent) for paragraph, indent in self.paragraphs]:
+            return
+        self.paragraphs = paragraphs
+        self._wrap()
+
+    def on_resize(self) -> None:
+        self._wrap()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.wrapped.clear()  # a new theme: the lines keep their colours in them
+        self._wrap()
+
+    def _wrap(self) -> None:
+        width = self.scrollable_content_region.width
+        style = self.visual_style
+        lines = []
+        for paragraph, indent in self.paragraphs:
+            key = (looks(paragraph), indent, width)
+            strips = self.wrapped.get(key)
+            if strips is None:
+                margin = Strip.blank(indent, style.rich_style)
+                strips = [Strip.join([margin, strip]).extend_cell_length(width, style.rich_style)
+                          for strip in Visual.to_strips(self, paragraph, max(1, width - indent), None, style)
+                          ] or [Strip.blank(width, style.rich_style)]
+                self.wrapped[key] = strips
+            lines += strips
+        self.lines = lines
+        self.virtual_size = Size(width, len(lines))
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        index = self.scroll_offset.y + y
+        width = self.scrollable_content_region.width
+        if index >= len(self.lines):
+            return Strip.blank(width, self.visual_style.rich_style)
+        return self.lines[index]
+
+
+class ReasoningPanel(Vertical):
     """Element priorities that move with every answer, and the evidence behind the selected one."""
 
     def __init__(self, bank: Bank, *, id: str | None = None) -> None:
@@ -374,7 +498,7 @@ class ReasoningPanel(VerticalScroll):
     def compose(self) -> ComposeResult:
         yield Static(Content.styled("Priorities so far", "bold"), classes="panel-title")
         yield ElementBars(self.bank, id="bars")
-        yield Static(id="evidence")
+        yield EvidenceView(id="evidence")
 
     def show(self, elements: list[ElementResult]) -> None:
         scores = {element.id: element.score for element in elements}
@@ -383,25 +507,21 @@ class ReasoningPanel(VerticalScroll):
         before = set() if self.elements is None else {item.rule for element in self.elements for item in element.evidence}
         self.fresh = frozenset(fired - before) if self.elements is not None else frozenset()
         self.elements, self.scores = elements, scores
-        bars = self.query_one(ElementBars)
-        bars.show(elements, moved)
         # Follow the reasoning: after an answer, show the evidence of the element it moved most.
         biggest = max(moved, key=lambda key: abs(moved[key]), default=None)
-        if biggest is not None and moved[biggest]:
-            bars.highlighted = list(scores).index(biggest)
+        self.query_one(ElementBars).show(elements, moved, biggest if biggest is not None and moved[biggest] else None)
         self._show_evidence()
 
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+    def on_element_bars_picked(self, event: ElementBars.Picked) -> None:
         event.stop()
         self._show_evidence()
 
     def selected_element(self) -> str | None:
-        bars = self.query_one(ElementBars)
-        return None if bars.highlighted is None or self.elements is None else self.elements[bars.highlighted].id
+        return None if self.elements is None else self.query_one(ElementBars).selected
 
     def _show_evidence(self) -> None:
         element_id = self.selected_element()
         if element_id is None or self.elements is None:
             return
         element = next(item for item in self.elements if item.id == element_id)
-        show_content(self.query_one("#evidence", Static), evidence_lines(self.bank, element, self.fresh))
+        self.query_one(EvidenceView).show(evidence_paragraphs(self.bank, element, self.fresh))
