@@ -475,6 +475,11 @@ class EvidenceView(ScrollView):
             lines += strips
         self.lines = lines
         self.virtual_size = Size(width, len(lines))
+        # Its scrollbar too, in this frame: Textual would size it after the next layout, a frame late.
+        height = self.scrollable_content_region.height
+        self.show_vertical_scrollbar = len(lines) > height
+        self.vertical_scrollbar.window_virtual_size = len(lines)
+        self.vertical_scrollbar.window_size = height
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
