@@ -439,6 +439,7 @@ class EvidenceView(ScrollView):
         # (paragraph's looks, indent, width) -> its lines; bounded, and big enough for every element's evidence
         self.wrapped: LRUCache[tuple, list[Strip]] = LRUCache(1024)
         self.lines: list[Strip] = []
+        self.wrapped_width: int | None = None  # the width `lines` were wrapped for
 
     @property
     def text(self) -> str:
@@ -452,15 +453,20 @@ class EvidenceView(ScrollView):
         self._wrap()
 
     def on_resize(self) -> None:
-        self._wrap()
+        if self.scrollable_content_region.width != self.wrapped_width:
+            self._wrap()
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self.wrapped.clear()  # a new theme: the lines keep their colours in them
-        self._wrap()
+        self.wrapped_width = None
+        self.refresh()
 
     def _wrap(self) -> None:
         width = self.scrollable_content_region.width
+        if not width:  # not laid out yet: the first render wraps
+            self.wrapped_width = None
+            return
         style = self.visual_style
         lines = []
         for paragraph, indent in self.paragraphs:
@@ -473,7 +479,7 @@ class EvidenceView(ScrollView):
                           ] or [Strip.blank(width, style.rich_style)]
                 self.wrapped[key] = strips
             lines += strips
-        self.lines = lines
+        self.lines, self.wrapped_width = lines, width
         self.virtual_size = Size(width, len(lines))
         # Its scrollbar too, in this frame: Textual would size it after the next layout, a frame late.
         height = self.scrollable_content_region.height
@@ -483,8 +489,10 @@ class EvidenceView(ScrollView):
         self.refresh()
 
     def render_line(self, y: int) -> Strip:
-        index = self.scroll_offset.y + y
         width = self.scrollable_content_region.width
+        if width != self.wrapped_width:  # the first frame after mounting, or a new theme
+            self._wrap()
+        index = self.scroll_offset.y + y
         if index >= len(self.lines):
             return Strip.blank(width, self.visual_style.rich_style)
         return self.lines[index]
