@@ -26,6 +26,7 @@ from guide.model import (
     Question,
     Reference,
     Rule,
+    SessionFile,
     Strict,
 )
 from guide.source import GuideError, Location, YamlDocument, decode, parse_yaml, read_yaml, validate
@@ -280,9 +281,32 @@ def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
         document = parse_yaml(path, yaml_text, offset)
     else:
         document = _answers_part(parse_yaml(path, text))
-    answers = migrate(validate(document, AnswersFile), bank, document)
+    answers = migrate(_validated_answers(document, bank), bank, document)
     check_answers(answers, bank, document)
     return answers
+
+
+def _validated_answers(document: YamlDocument, bank: Bank) -> AnswersFile:
+    """The answers of an answers file, or of a session the app saved (an answers file with more keys)."""
+    data = document.data
+    if isinstance(data, dict) and all(key in data for key in SESSION_ONLY_KEYS):
+        saved = validate(document, SessionFile)
+        check_set_aside(saved, bank, document)
+        return saved.answers_file()
+    return validate(document, AnswersFile)
+
+
+def check_set_aside(saved: SessionFile, bank: Bank, document: YamlDocument) -> None:
+    """Each set-aside answer of a session must fit its question; an error names its line under `set_aside`."""
+    for question_id, value in saved.set_aside.items():
+        try:
+            check_answers(AnswersFile(answers={question_id: value}), bank)
+        except GuideError as error:
+            raise GuideError(document.path, document.line_of(("set_aside", question_id)), f"set_aside.{question_id}",
+                             error.problem) from None
+
+
+SESSION_ONLY_KEYS = tuple(field for field in SessionFile.model_fields if field not in AnswersFile.model_fields)
 
 
 def _answers_part(document: YamlDocument) -> YamlDocument:

@@ -346,6 +346,21 @@ class AnswersFile(Strict):
     review: Review | None = None
 
 
+class SessionFile(AnswersFile):
+    """The design in progress, as the app saves it after every answer: an answers file (the answers on
+    the current path) plus what only resuming needs."""
+
+    set_aside: dict[Identifier, Union[str, list[Identifier]]] = Field(
+        default_factory=dict, description="answers a changed answer took off the path: kept, not used")
+    position: Identifier = Field(default=END, description="the question to continue with (`end`: the results)")
+
+    def answers_file(self) -> AnswersFile:
+        """The design as an answers file: set-aside answers included, as the app keeps them (routing
+        leaves them out; results and documents list them as not counted)."""
+        fields = self.model_dump(exclude={"answers", "set_aside", "position"}, by_alias=True)
+        return AnswersFile(**fields, answers={**self.set_aside, **self.answers})
+
+
 class BankChange(BaseModel):
     """How the bank that made a document differs from the bank reading it now."""
 

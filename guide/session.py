@@ -25,14 +25,13 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
 
-from pydantic import Field, ValidationError
+from pydantic import ValidationError
 
-from guide.bank import Bank, check_answers
+from guide.bank import Bank, check_answers, check_set_aside
 from guide.engine import element_results, evaluate, route
 from guide.files import remove_stale_temporaries, write_atomically
-from guide.model import END, AnswersFile, AnswerValue, ElementResult, Identifier, Question, Result
+from guide.model import END, AnswersFile, AnswerValue, ElementResult, Question, Result, SessionFile
 from guide.report.frontmatter import dump_yaml
 from guide.source import GuideError, read_yaml, validate
 
@@ -40,11 +39,6 @@ SESSION_FILE = "session.yaml"
 HEADER = ("# guide: the design in progress, saved after every answer. `answers` are the answers on the\n"
           "# current path; `set_aside` are answers a changed answer took off it (kept, not used);\n"
           "# `position` is the question to continue with (`end`: the results).\n")
-
-
-class SessionFile(AnswersFile):
-    set_aside: dict[Identifier, Union[str, list[Identifier]]] = Field(default_factory=dict)
-    position: Identifier = END
 
 
 def session_dir() -> Path:
@@ -247,14 +241,7 @@ def load_session(bank: Bank, path: Path | None = None) -> Walk:
         raise GuideError(path, document.line_of(("bank_id",)), "bank_id",
                          f"saved with question bank '{saved.bank_id}', not '{bank.meta.id}' (use --bank)")
     check_answers(saved, bank, document)
-    for question_id, value in saved.set_aside.items():
-        try:
-            check_answers(AnswersFile(answers={question_id: value}), bank)
-        except GuideError as error:
-            raise GuideError(path, document.line_of(("set_aside", question_id)), f"set_aside.{question_id}",
-                             error.problem) from None
+    check_set_aside(saved, bank, document)
     if saved.position != END and saved.position not in bank.questions:
         raise GuideError(path, document.line_of(("position",)), "position", f"unknown question '{saved.position}'")
-    fields = saved.model_dump(exclude={"answers", "set_aside", "position"}, by_alias=True)
-    answers = AnswersFile(**fields, answers={**saved.set_aside, **saved.answers})
-    return Walk(bank, answers, saved.position)
+    return Walk(bank, saved.answers_file(), saved.position)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,7 +11,10 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
+from guide.session import Walk, save_session
+
 from .conftest import CASES, FIXED_DATE, ROOT, run_guide
+from .test_session import first_dropping_change, unsure
 
 GOLDEN = Path(__file__).parent / "golden"
 REQUIRED_SECTIONS = ("Summary", "Use case", "Element priorities", "Method families", "Evaluation plan",
@@ -101,3 +105,24 @@ def test_exported_document_gets_the_usual_permissions(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "design.md").stat().st_mode & 0o777 == 0o644
     assert [path.name for path in tmp_path.iterdir()] == ["design.md"]
+
+
+def test_a_saved_session_gives_the_document_the_app_would_export(bank, tmp_path):
+    """What the app saves after every answer can go straight to `guide run`: the answers on its path
+    count, and what a changed answer set aside is listed as set aside, as in the app's results."""
+    question_id, old, new, dropped = first_dropping_change(bank)
+    walk = Walk(bank)
+    walk.record(question_id, old)
+    for follower in dropped:
+        walk.record(follower, unsure(bank, follower))
+    walk.answer(question_id, new)
+    session = save_session(walk, tmp_path / "session.yaml")
+    assert "set_aside:" in session.read_text()
+
+    result = run_guide("run", "--answers", str(session), "--format", "json", "--date", FIXED_DATE)
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["answers_file"]["answers"] == walk.answers.answers
+    markdown = run_guide("run", "--answers", str(session), "--date", FIXED_DATE).stdout
+    assert "Set aside" in headings(markdown, level=3)
+    assert all(bank.questions[follower].prompt in markdown.split("### Set aside")[1] for follower in dropped)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from guide.commands import ANSWERS_HELP
+
 
 def register(subparsers, common) -> None:
     from guide.commands.diff import add_output_options
@@ -16,7 +18,7 @@ def register(subparsers, common) -> None:
                     "method families change as a result and why that matters, and the case's points for "
                     "discussion.",
     )
-    parser.add_argument("answers", metavar="FILE", type=Path, help="your answers file (YAML) or design document (.md)")
+    parser.add_argument("answers", metavar="FILE", type=Path, help="your " + ANSWERS_HELP)
     parser.add_argument("--case", metavar="NAME", required=True, help="the preset case to compare with (see `guide cases`)")
     add_output_options(parser)
     parser.set_defaults(handler=run)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from guide.commands import ANSWERS_HELP
+
 
 def register(subparsers, common) -> None:
     parser = subparsers.add_parser(
@@ -13,8 +15,8 @@ def register(subparsers, common) -> None:
                     "the element levels, the method ranking and the recommended combination change as a "
                     "result. Both are evaluated with the same (current) bank.",
     )
-    parser.add_argument("before", metavar="A", type=Path, help="answers file (YAML) or design document (.md)")
-    parser.add_argument("after", metavar="B", type=Path, help="answers file (YAML) or design document (.md)")
+    parser.add_argument("before", metavar="A", type=Path, help=ANSWERS_HELP)
+    parser.add_argument("after", metavar="B", type=Path, help=ANSWERS_HELP)
     add_output_options(parser)
     parser.set_defaults(handler=run)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from guide.commands import ANSWERS_HELP
 from guide.source import GuideError
 
 
@@ -20,7 +21,7 @@ def register(subparsers, common) -> None:
                "guide what-if design.md --sensitivity --format md",
     )
     parser.add_argument("answers", metavar="FILE", type=Path, nargs="?",
-                        help="answers file (YAML) or design document (.md)")
+                        help=ANSWERS_HELP)
     parser.add_argument("--case", metavar="NAME", help="a preset case of the bank instead of FILE")
     action = parser.add_mutually_exclusive_group(required=True)
     action.add_argument("--set", metavar="QUESTION=VALUE", action="append", dest="assignments",
