@@ -631,6 +631,20 @@ async def test_arrow_keys_on_the_bars_pick_an_element_and_its_reasons_wrap_under
         assert lines[start + 1].startswith(" " * indent) and lines[start + 1].strip(), "the wrapped line is indented"
 
 
+async def test_the_evidence_can_be_selected_with_the_mouse_to_copy(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n", "1", "enter")
+        await pilot.pause()
+        view = app.screen.query_one(EvidenceView)
+        lines = [line.text.rstrip() for line in view.lines]
+        await pilot.mouse_down("#evidence", offset=(0, 3))
+        await pilot.hover("#evidence", offset=(12, 4))
+        await pilot.mouse_up("#evidence", offset=(12, 4))
+        await pilot.pause()
+        assert app.screen.get_selected_text() == lines[3] + "\n" + lines[4][:13]
+
+
 async def test_a_click_on_an_element_shows_its_evidence_and_enter_its_lesson(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(100, 30)) as pilot:

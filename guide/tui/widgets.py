@@ -6,6 +6,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual import events
 from textual._context import active_app
 from textual.app import ComposeResult
@@ -17,6 +19,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
+from textual.selection import Selection
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
@@ -495,7 +498,29 @@ class EvidenceView(ScrollView):
         index = self.scroll_offset.y + y
         if index >= len(self.lines):
             return Strip.blank(width, self.visual_style.rich_style)
-        return self.lines[index]
+        line = self.lines[index]
+        # The mouse can select and copy the evidence, as in any text: mark the selected cells, and tell
+        # the screen which line and cell each one is.
+        span = self.text_selection.get_span(index) if self.text_selection is not None else None
+        if span is not None:
+            start, end = span
+            end = line.cell_length if end == -1 else min(end, line.cell_length)
+            before, selected, after = line.divide([start, end, line.cell_length])
+            selected = Strip(Segment.apply_style(selected, post_style=self._selection_style()), selected.cell_length)
+            line = Strip.join([before, selected, after])
+        return line.apply_offsets(0, index)
+
+    def _selection_style(self) -> RichStyle:
+        """The screen's selection colours laid over this view's background (they are translucent)."""
+        selection = self.screen.get_component_styles("screen--selection")
+        background = self.visual_style.background + selection.background
+        return RichStyle(bgcolor=background.rich_color, color=selection.color.rich_color if selection.color.a else None)
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        return selection.extract("\n".join(line.text.rstrip() for line in self.lines)), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.refresh()
 
 
 class ReasoningPanel(Vertical):
