@@ -286,6 +286,9 @@ def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
     return answers
 
 
+SESSION_ONLY_KEYS = tuple(field for field in SessionFile.model_fields if field not in AnswersFile.model_fields)
+
+
 def _validated_answers(document: YamlDocument, bank: Bank) -> AnswersFile:
     """The answers of an answers file, or of a session the app saved (an answers file with more keys)."""
     data = document.data
@@ -304,9 +307,6 @@ def check_set_aside(saved: SessionFile, bank: Bank, document: YamlDocument) -> N
         except GuideError as error:
             raise GuideError(document.path, document.line_of(("set_aside", question_id)), f"set_aside.{question_id}",
                              error.problem) from None
-
-
-SESSION_ONLY_KEYS = tuple(field for field in SessionFile.model_fields if field not in AnswersFile.model_fields)
 
 
 def _answers_part(document: YamlDocument) -> YamlDocument:

@@ -357,7 +357,7 @@ class SessionFile(AnswersFile):
     def answers_file(self) -> AnswersFile:
         """The design as an answers file: set-aside answers included, as the app keeps them (routing
         leaves them out; results and documents list them as not counted)."""
-        fields = self.model_dump(exclude={"answers", "set_aside", "position"}, by_alias=True)
+        fields = self.model_dump(include=set(AnswersFile.model_fields) - {"answers"}, by_alias=True)
         return AnswersFile(**fields, answers={**self.set_aside, **self.answers})
 
 
