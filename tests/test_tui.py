@@ -346,6 +346,10 @@ async def test_resizing_to_60x20_collapses_the_reasoning_and_back(bank):
         await pilot.press("p")
         await pilot.pause()
         assert panel.display and not app.screen.query_one("#question-pane").display
+        assert isinstance(app.focused, ElementBars)
+        assert str(bar.render()).rstrip().endswith("^p"), \
+            "with more keys than fit, the last ones give way to the palette's, which lists them all"
+        assert bar.spans[-1][1] <= 60
         await pilot.press("p")
         await pilot.pause()
         assert app.screen.query_one("#question-pane").display

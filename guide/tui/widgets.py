@@ -127,18 +127,28 @@ class KeyBar(Static):
     def _paint(self) -> None:
         # Before its first layout the bar has no size yet; docked at the bottom, it spans the terminal.
         width = self.size.width or self.app.size.width
-        entries = [*self.keys, *([self.palette] if self.palette else [])]
-        # A narrow terminal gets the compact form, without the space before each key.
-        lead = " " if sum(entry.cell_length(" ") for entry in entries) <= width else ""
+        keys, palette = list(self.keys), [self.palette] if self.palette else []
+
+        def cells(lead: str) -> int:
+            return sum(entry.cell_length(lead) for entry in [*keys, *palette])
+
+        # When the keys do not fit, they close up (no space before each), then the palette's key drops
+        # its word, then the last keys give way: the palette, which lists every command, always shows.
+        lead = " " if cells(" ") <= width else ""
+        if palette and cells(lead) > width:
+            palette = [palette[0]._replace(description="")]
+        while keys and cells(lead) > width:
+            keys.pop()
         content, self.spans = Content(""), []
-        for entry in entries:
-            if entry is self.palette:
+        for entry in [*keys, *palette]:
+            if entry in palette:
                 content += " " * max(0, width - content.cell_length - entry.cell_length(lead))
             state = ("" if entry.enabled else " dim") + (" on $block-hover-background" if entry.key == self.hovered else "")
             if entry.enabled:
                 self.spans.append((content.cell_length, content.cell_length + entry.cell_length(lead), entry.key))
             content += Content.assemble((f"{lead}{entry.display} ", f"bold $footer-key-foreground{state}"),
-                                        (f"{entry.description} ", f"$footer-description-foreground{state}"))
+                                        (f"{entry.description} " if entry.description else "",
+                                         f"$footer-description-foreground{state}"))
         show_content(self, content)
 
     def _key_at(self, x: int) -> str | None:
@@ -169,7 +179,7 @@ class KeyEntry(NamedTuple):
     enabled: bool
 
     def cell_length(self, lead: str) -> int:
-        return cell_len(f"{lead}{self.display} {self.description} ")
+        return cell_len(f"{lead}{self.display} ") + (cell_len(f"{self.description} ") if self.description else 0)
 
 
 class ChoiceList(OptionList):
