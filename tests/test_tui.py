@@ -621,11 +621,11 @@ async def test_arrow_keys_on_the_bars_pick_an_element_and_its_reasons_wrap_under
         await pilot.press("down" if bars.highlighted < len(bank.elements) - 1 else "up")
         await pilot.pause()
         assert panel.selected_element() != picked, "arrows keep moving"
-        # Back to an element with evidence: a reason that wraps continues under its own first word.
-        while not any(item.because for element in panel.elements if element.id == panel.selected_element()
-                      for item in element.evidence):
-            await pilot.press("down" if bars.highlighted < len(bank.elements) - 1 else "up")
-            await pilot.pause()
+        # On an element with evidence, a reason that wraps continues under its own first word.
+        target = next(index for index, element in enumerate(panel.elements) if element.evidence)
+        while bars.highlighted != target:
+            await pilot.press("down" if bars.highlighted < target else "up")
+        await pilot.pause()
         view = app.screen.query_one(EvidenceView)
         width = view.scrollable_content_region.width
         reason, indent = next((paragraph.plain, indent) for paragraph, indent in view.paragraphs
