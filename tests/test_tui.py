@@ -9,7 +9,7 @@ from textual.widgets import Input, OptionList, Select, Static
 
 from guide.bank import read_answers
 from guide.model import END, UNSURE
-from guide.session import load_session, session_path
+from guide.session import Walk, load_session, session_path
 from guide.tui.app import DARK, LIGHT, GuideApp
 from guide.tui.dialogs import Confirm, ExportDialog, HelpScreen, Review
 from guide.tui.learn import LearnScreen
@@ -295,6 +295,26 @@ async def test_worked_example_is_read_only_and_can_be_copied(bank):
         await pilot.pause()
         assert not app.walk.read_only
         assert load_session(bank).answers.answers == preset.answers
+
+
+async def test_the_results_indent_each_reason_under_its_evidence_at_any_width(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(90, 30)) as pilot:
+        app.begin(Walk(bank, read_answers(bank.cases()["dr-screening"], bank)))
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        for size in ((90, 30), (64, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            text = app.screen.query_one("#priorities", Static)
+            lines = str(text.render()).splitlines()
+            reasons = [item.because for element in app.screen.result.elements for item in element.evidence]
+            reason = next(reason for reason in reasons if len(reason) + 3 > text.content_region.width)
+            start = next(number for number, line in enumerate(lines) if line.startswith("   " + reason[:12]))
+            assert lines[start + 1].startswith("   ") and lines[start + 1].strip() in reason
+            assert all(len(line) <= text.content_region.width for line in lines if line.startswith("   ")), \
+                "wrapped for the width the text has, so it does not wrap a second time"
 
 
 async def test_learn_view_teaches_the_five_elements(bank):

@@ -53,7 +53,7 @@ class ResultsScreen(SizedScreen):
                     if self.walk.answers.reading:
                         yield Static(Content.assemble(("Whose reading: ", "italic"), clean(self.walk.answers.reading)),
                                      id="results-reading")
-                    yield Static(priorities(bank, result), id="priorities")
+                    yield PrioritiesText(bank, result)
             with TabPane("Methods", id="tab-methods"):
                 with Horizontal(id="methods-body"):
                     yield OptionList(*method_options(result), id="methods", compact=True)
@@ -79,10 +79,6 @@ class ResultsScreen(SizedScreen):
         methods = self.query_one("#methods", OptionList)
         methods.highlighted = 0
         self._detail()
-
-    def on_resize(self) -> None:
-        width = self.query_one("#priorities", Static).content_region.width or self.size.width
-        self.query_one("#priorities", Static).update(priorities(self.walk.bank, self.result, width))
 
     @on(OptionList.OptionHighlighted, "#methods")
     def _detail(self) -> None:
@@ -110,6 +106,18 @@ class ResultsScreen(SizedScreen):
             self.app.copy_example()
 
 
+class PrioritiesText(Static):
+    """The priorities and the reasons for them, laid out for the width they get: the table's columns and
+    the reasons' indents depend on it."""
+
+    def __init__(self, bank: Bank, result: Result) -> None:
+        super().__init__(priorities(bank, result), id="priorities")
+        self.bank, self.result = bank, result
+
+    def on_resize(self) -> None:
+        show_content(self, priorities(self.bank, self.result, self.content_region.width))
+
+
 def priorities(bank: Bank, result: Result, width: int = 80) -> Content:
     """One line per element where `width` allows it; on narrow screens confidence gets its own line."""
     parts: list = []
@@ -131,7 +139,7 @@ def priorities(bank: Bank, result: Result, width: int = 80) -> Content:
         parts += [("Not covered by any family: ", "bold"), names, "\n"]
     parts.append(("\nWhy each level\n", "bold"))
     for element in result.elements:
-        parts += ["\n", evidence_lines(bank, element)]
+        parts += ["\n", evidence_lines(bank, element, width)]
     return Content.assemble(*parts)
 
 

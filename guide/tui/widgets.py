@@ -433,10 +433,16 @@ def evidence_paragraphs(bank: Bank, element: ElementResult, fresh: frozenset[str
     return paragraphs
 
 
-def evidence_lines(bank: Bank, element: ElementResult, fresh: frozenset[str] = frozenset()) -> Content:
-    """The evidence paragraphs as one piece of text."""
-    return Content("\n").join(Content(" " * indent) + paragraph
-                              for paragraph, indent in evidence_paragraphs(bank, element, fresh)) + "\n"
+def indented_lines(paragraph: Content, indent: int, width: int) -> list[Content]:
+    """A paragraph wrapped to `width`, every line `indent` cells in (a reason under its evidence)."""
+    margin = Content(" " * indent)
+    return [margin + line for line in paragraph.wrap(max(1, width - indent))] or [Content("")]
+
+
+def evidence_lines(bank: Bank, element: ElementResult, width: int) -> Content:
+    """The evidence paragraphs as one text, wrapped to `width`."""
+    return Content("\n").join(line for paragraph, indent in evidence_paragraphs(bank, element)
+                              for line in indented_lines(paragraph, indent, width)) + "\n"
 
 
 class EvidenceView(ScrollView):
@@ -486,6 +492,7 @@ class EvidenceView(ScrollView):
             key = (looks(paragraph), indent, width)
             strips = self.wrapped.get(key)
             if strips is None:
+                # What indented_lines does, on strips: wrapped and rendered in one pass, 0.7 ms less an answer.
                 margin = Strip.blank(indent, style.rich_style)
                 strips = [Strip.join([margin, strip]).extend_cell_length(width, style.rich_style)
                           for strip in Visual.to_strips(self, paragraph, max(1, width - indent), None, style)
