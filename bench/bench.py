@@ -174,12 +174,16 @@ class FrameClock:
         return changed
 
 
-async def first_frame(app) -> float:
-    """Seconds from now to the last frame that changed the screen of `app` once it has settled."""
+async def first_frame(app, *keys: str, check=lambda app: None) -> float:
+    """Seconds from now to the last frame that changed the screen of `app` once it has settled, after
+    `keys` are pressed as soon as it takes them; `check` then asserts what the screen shows."""
     started = time.perf_counter()
     clock = FrameClock(app)
     async with app.run_test(size=(120, 40)) as pilot:
+        if keys:
+            await pilot.press(*keys)
         await pilot.pause()
+        check(app)
         return clock.last_change() - started
 
 
@@ -233,15 +237,12 @@ async def guide_app_start(bank) -> float:
     from guide.tui.app import GuideApp
     from guide.tui.question import QuestionScreen
 
-    started = time.perf_counter()
-    app = GuideApp(bank)
-    clock = FrameClock(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("n")  # a new design, as soon as the start screen takes keys: the first question
-        await pilot.pause()
+    def first_question_shown(app) -> None:
         assert isinstance(app.screen, QuestionScreen)
         assert bank.questions[bank.meta.start].prompt in str(app.screen.query_one("#prompt", Static).render())
-        return clock.last_change() - started
+
+    # A new design, as soon as the start screen takes keys: the first question.
+    return await first_frame(GuideApp(bank), "n", check=first_question_shown)
 
 
 def app_start(repeats: int) -> None:
