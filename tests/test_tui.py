@@ -650,7 +650,7 @@ async def test_arrow_keys_on_the_bars_pick_an_element_and_its_reasons_wrap_under
         width = view.scrollable_content_region.width
         reason, indent = next((paragraph.plain, indent) for paragraph, indent in view.paragraphs
                               if indent and indent + len(paragraph.plain) > width)
-        lines = [strip.text.rstrip() for strip in view.lines]
+        lines = view.text.splitlines()
         start = next(number for number, line in enumerate(lines) if line.startswith(" " * indent + reason[:10]))
         assert lines[start + 1].startswith(" " * indent) and lines[start + 1].strip(), "the wrapped line is indented"
 
@@ -661,7 +661,7 @@ async def test_the_evidence_can_be_selected_with_the_mouse_to_copy(bank):
         await pilot.press("n", "1", "enter")
         await pilot.pause()
         view = app.screen.query_one(EvidenceView)
-        lines = [line.text.rstrip() for line in view.lines]
+        lines = view.text.splitlines()
         await pilot.mouse_down("#evidence", offset=(0, 3))
         await pilot.hover("#evidence", offset=(12, 4))
         await pilot.mouse_up("#evidence", offset=(12, 4))

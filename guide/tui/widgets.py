@@ -462,7 +462,8 @@ class EvidenceView(ScrollView):
 
     @property
     def text(self) -> str:
-        return "\n".join(" " * indent + paragraph.plain for paragraph, indent in self.paragraphs)
+        """What the view shows, line by line."""
+        return "\n".join(line.text.rstrip() for line in self.lines)
 
     def show(self, paragraphs: list[tuple[Content, int]]) -> None:
         if [(looks(paragraph), indent) for paragraph, indent in paragraphs] == \
@@ -534,7 +535,7 @@ class EvidenceView(ScrollView):
         return RichStyle(bgcolor=background.rich_color, color=selection.color.rich_color if selection.color.a else None)
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
-        return selection.extract("\n".join(line.text.rstrip() for line in self.lines)), "\n"
+        return selection.extract(self.text), "\n"
 
     def selection_updated(self, selection: Selection | None) -> None:
         self.refresh()
