@@ -10,6 +10,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
+import re
+
 import yaml
 from pydantic import BaseModel, Field
 
@@ -23,16 +25,21 @@ from guide.model import (
     MethodFamily,
     Migration,
     Need,
+    Precedent,
     Question,
     Reference,
     Rule,
     SessionFile,
     Strict,
+    answer_problems,
 )
 from guide.source import GuideError, Location, YamlDocument, decode, parse_yaml, read_yaml, validate
 
 if TYPE_CHECKING:
     import networkx as nx
+
+IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
+
 
 def _builtin_bank() -> Path:
     # A wheel carries the bank inside the package; a source checkout keeps it at the top level.
@@ -77,6 +84,7 @@ BANK_FILES: dict[str, type[BaseModel]] = {
 }
 FLOW_DIR = "flow"
 CASES_DIR = "cases"
+PRECEDENTS_DIR = "precedents"
 DESIGN_DOCUMENT = "guide-design-document"
 
 
@@ -92,6 +100,7 @@ class Bank:
     needs: dict[str, Need]
     methods: dict[str, MethodFamily]
     references: dict[str, Reference]
+    precedents: dict[str, Precedent]
     locations: dict[str, Location]
     content_hash: str
     documents: dict[str, YamlDocument] = field(repr=False)  # parsed files; empty in a bank from the cache
@@ -150,6 +159,16 @@ def bank_files(directory: Path) -> Iterator[Path]:
     for name in BANK_FILES:
         yield directory / name
     yield from sorted((directory / FLOW_DIR).glob("*.yaml"))
+    yield from sorted((directory / PRECEDENTS_DIR).glob("*.yaml"))
+
+
+def file_model(relative: str) -> type[BaseModel]:
+    """The model a bank file (named relative to the bank) is validated against."""
+    if relative.startswith(FLOW_DIR + "/"):
+        return QuestionsFile
+    if relative.startswith(PRECEDENTS_DIR + "/"):
+        return Precedent
+    return BANK_FILES[relative]
 
 
 def load_bank(directory: str | Path = BUILTIN_BANK, *, check: bool = True) -> Bank:
@@ -196,14 +215,18 @@ def _load_bank(directory: Path, check: bool) -> Bank:
             raise GuideError(path, None, None, "required bank file is missing")
         document = read_yaml(path)
         documents[relative] = document
-        parsed[relative] = validate(document, QuestionsFile if relative.startswith(FLOW_DIR + "/") else BANK_FILES[relative])
+        parsed[relative] = validate(document, file_model(relative))
     if not any(name.startswith(FLOW_DIR + "/") for name in documents):
         raise GuideError(directory / FLOW_DIR, None, None, "no question files (flow/*.yaml)")
 
     locations: dict[str, Location] = {}
-    collected: dict[str, dict] = {kind: {} for kind in ("element", "question", "rule", "need", "method", "reference")}
+    collected: dict[str, dict] = {kind: {} for kind in ("element", "question", "rule", "need", "method", "reference",
+                                                         "precedent")}
     for relative, model in parsed.items():
         document = documents[relative]
+        if isinstance(model, Precedent):
+            _collect_precedent(document, model, locations, collected["precedent"])
+            continue
         for list_key, kind in (("elements", "element"), ("questions", "question"), ("rules", "rule"),
                                ("needs", "need"), ("methods", "method"), ("references", "reference")):
             items = getattr(model, list_key, None) or []
@@ -227,6 +250,7 @@ def _load_bank(directory: Path, check: bool) -> Bank:
         needs=collected["need"],
         methods=collected["method"],
         references=collected["reference"],
+        precedents=collected["precedent"],
         locations=locations,
         content_hash=digest[:12],
         documents=documents,
@@ -239,6 +263,22 @@ def _load_bank(directory: Path, check: bool) -> Bank:
             raise errors[0].as_error()
         store(cache_file, bank)
     return bank
+
+
+def _collect_precedent(document: YamlDocument, precedent: Precedent, locations: dict[str, Location],
+                       precedents: dict[str, Precedent]) -> None:
+    """A precedent is named by its file; its answers are located for the checks that read them."""
+    path = Path(document.path)
+    if not IDENTIFIER.fullmatch(path.stem):
+        raise GuideError(path, 1, None, f"a precedent's file name must be an id ([a-z0-9_-], starting with a letter "
+                                        f"or digit), not '{path.stem}'")
+    locations[f"precedent:{path.stem}"] = Location(document.path, 1)
+    for key in ("built", "serves", "answers"):
+        locations[f"precedent:{path.stem}.{key}"] = Location(document.path, document.line_of((key,)))
+    for question_id in precedent.answers:
+        locations[f"precedent:{path.stem}.answers.{question_id}"] = Location(document.path,
+                                                                             document.line_of(("answers", question_id)))
+    precedents[path.stem] = precedent
 
 
 def _content_digest(directory: Path) -> str:
@@ -367,9 +407,18 @@ def migrate(answers: AnswersFile, bank: Bank, document: YamlDocument | None = No
                 line = document.line_of((field_name, question_id)) if document else None
                 raise GuideError(where, line, f"{field_name}.{question_id}",
                                  f"'{question_id}' was renamed to '{new_id}', which is also given")
-            items[new_id] = value
+            items[new_id] = _renamed_choices(value, migration.renamed_choices.get(new_id)) if field_name == "answers" else value
         moved[field_name] = items
     return answers.model_copy(update=moved)
+
+
+def _renamed_choices(value, renames: dict[str, str] | None):
+    """An answer with the choices a migration renamed given their new ids (a text answer is left as it is)."""
+    if not renames or not isinstance(value, (str, list)):
+        return value
+    if isinstance(value, str):
+        return renames.get(value, value)
+    return list(dict.fromkeys(renames.get(choice, choice) for choice in value))
 
 
 def origin_version(answers: AnswersFile, bank: Bank) -> str | None:
@@ -397,6 +446,8 @@ def bank_change(answers: AnswersFile, bank: Bank) -> BankChange | None:
         migrated=migration is not None,
         renamed=dict(migration.renamed) if migration else {},
         removed=list(migration.removed) if migration else [],
+        renamed_choices={question: dict(choices) for question, choices in migration.renamed_choices.items()}
+        if migration else {},
         note=migration.note if migration else None,
     )
 
@@ -404,31 +455,12 @@ def bank_change(answers: AnswersFile, bank: Bank) -> BankChange | None:
 def check_answers(answers: AnswersFile, bank: Bank, document: YamlDocument | None = None) -> None:
     """Every answer must name a question of this bank and a choice of that question."""
     where = document.path if document else "answers"
-
-    def fail(loc: tuple, problem: str) -> GuideError:
+    for loc, problem in answer_problems(answers.answers, answers.notes, bank.questions):
         line = document.line_of(loc) if document else None
-        return GuideError(where, line, ".".join(str(part) for part in loc), problem)
-
-    for question_id, value in answers.answers.items():
-        question = bank.questions.get(question_id)
-        if question is None:
-            raise fail(("answers", question_id), f"unknown question '{question_id}'" + _version_hint(answers, bank))
-        if question.kind == "text":
-            if not isinstance(value, str):
-                raise fail(("answers", question_id), "a text question takes one string")
-            continue
-        values = [value] if isinstance(value, str) else value
-        if question.kind == "single" and (isinstance(value, list) and len(value) != 1):
-            raise fail(("answers", question_id), "a single-choice question takes one choice")
-        if question.kind == "multiple" and UNSURE in values and len(values) > 1:
-            raise fail(("answers", question_id), "'unsure' cannot be combined with other choices")
-        for choice_id in values:
-            if question.choice(choice_id) is None:
-                known = ", ".join(choice.id for choice in question.choices)
-                raise fail(("answers", question_id), f"unknown choice '{choice_id}' (choices: {known})")
-    for question_id in answers.notes:
+        question_id = loc[1]
         if question_id not in bank.questions:
-            raise fail(("notes", question_id), f"note for unknown question '{question_id}'" + _version_hint(answers, bank))
+            problem += _version_hint(answers, bank)
+        raise GuideError(where, line, ".".join(str(part) for part in loc), problem)
 
 
 def _version_hint(answers: AnswersFile, bank: Bank) -> str:

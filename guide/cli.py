@@ -18,7 +18,7 @@ from guide import __version__
 from guide.files import write_atomically
 from guide.source import GuideError, one_line
 
-COMMAND_MODULES = ("run", "cases", "schema", "lint", "codebook", "diff", "what_if", "check", "graph", "compare", "serve")
+COMMAND_MODULES = ("run", "cases", "schema", "lint", "codebook", "diff", "what_if", "check", "graph", "compare", "precedents", "serve")
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 

@@ -29,6 +29,7 @@ from guide.model import (
     MethodResult,
     NeedStatus,
     OpenQuestion,
+    PrecedentMatch,
     Question,
     Result,
     condition_questions,
@@ -225,7 +226,56 @@ def evaluate(bank: Bank, answers: AnswersFile) -> Result:
         needs=needs,
         evaluation=_evaluation_plan(bank, elements, methods, complementary),
         open_questions=_open_questions(bank, scored, uncertain, changes, values),
+        precedents=nearest_precedents(bank, scored.values),
     )
+
+
+# How similarity to a precedent is measured, in the words documents use.
+SIMILARITY_RULE = ("Similarity is the share of the questions answered on either side (you or the paper's setting) "
+                   "on which the answers agree; for a question with several choices, the overlap of the choices "
+                   "counts in part.")
+
+
+def similarity(bank: Bank, mine: Values, theirs: Values) -> tuple[float, list[str]]:
+    """Agreement between two sets of answers over the choice questions either side answered usably, 0 to 1,
+    and the questions on which they agree at least in part (bank order)."""
+    def usable(values: Values) -> dict[str, set[str]]:
+        return {question_id: set(chosen(value)) for question_id, value in values.items()
+                if question_id in bank.questions and bank.questions[question_id].kind != "text"
+                and is_usable(bank.questions[question_id], value)}
+
+    left, right = usable(mine), usable(theirs)
+    asked = left.keys() | right.keys()
+    if not asked:
+        return 0.0, []
+    overlap = {question_id: len(left[question_id] & right[question_id]) / len(left[question_id] | right[question_id])
+               for question_id in left.keys() & right.keys()}
+    matched = [question_id for question_id in bank.questions if overlap.get(question_id, 0) > 0]
+    return sum(overlap.values()) / len(asked), matched
+
+
+def precedent_values(bank: Bank, precedent_id: str) -> dict[str, AnswerValue]:
+    """A precedent's answers on its own path through the questions, as the engine reads them."""
+    answers = bank.precedents[precedent_id].answers
+    return {question_id: answers[question_id] for question_id in route(bank, answers) if question_id in answers}
+
+
+def nearest_precedents(bank: Bank, values: Values, count: int = 3) -> list[PrecedentMatch]:
+    """The published systems whose settings are nearest to these answers: shown as evidence, never scored."""
+    matches = []
+    for precedent_id, precedent in bank.precedents.items():
+        theirs = precedent_values(bank, precedent_id)
+        value, matched = similarity(bank, values, theirs)
+        if value > 0:
+            agreeing = [", ".join(choice.label for choice in bank.questions[question_id].choices
+                                  if choice.id in set(chosen(values[question_id])) & set(chosen(theirs[question_id])))
+                        for question_id in matched]
+            matches.append(PrecedentMatch(id=precedent_id, title=precedent.title,
+                                          citation=precedent.reference.citation(), similarity=round(value, 2),
+                                          matched=matched, agreeing=agreeing, built=precedent.built,
+                                          serves=precedent.serves))
+    matches.sort(key=lambda match: (-match.similarity, match.id))
+    return matches[:count]
 
 
 def answer_labels(question: Question, value: AnswerValue | None) -> list[str]:
@@ -359,6 +409,8 @@ def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dic
             id=method.id, name=method.name, kind=method.kind, rank=None, score=round(value, 2), status=status,
             covers={serves.element: serves.strength for serves in method.serves}, why=why,
             evidence=_evidence(bank, scored, "method", method.id), unmet_needs=unmet, unknown_needs=unknown,
+            built_by=[precedent_id for precedent_id, precedent in bank.precedents.items()
+                      if method.id in precedent.built],
         ))
     order = list(bank.methods)
     results.sort(key=lambda item: (item.status == "excluded", -item.score, order.index(item.id)))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal
 
 import networkx as nx
 
-from guide.model import END, AllOf, Answered, AnswerIn, AnyOf, Condition, iter_conditions
+from guide.model import END, AllOf, Answered, AnswerIn, AnyOf, Condition, answer_problems, iter_conditions
 from guide.source import GuideError, Location
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def routing_graph(bank: Bank) -> nx.DiGraph:
 
 @dataclass(frozen=True)
 class Finding:
-    severity: Literal["error", "warning"]
+    severity: Literal["error", "warning", "advice"]  # advice: worth a look, never a failure
     location: Location
     item: str
     message: str
@@ -215,6 +215,17 @@ def check_bank(bank: Bank) -> list[Finding]:
         check_references(key, (item.reference for item in method.representatives))
         check_references(key, (ref for item in method.caveats for ref in item.references))
         check_references(key, (ref for item in method.evaluation for ref in item.references))
+
+    for precedent_id, precedent in bank.precedents.items():
+        key = f"precedent:{precedent_id}"
+        for family in precedent.built:
+            if family not in bank.methods:
+                report(f"{key}.built", f"built names unknown method family '{family}'")
+        for element in precedent.serves:
+            if element not in bank.elements:
+                report(f"{key}.serves", f"serves names unknown element '{element}'")
+        for (_, question_id), problem in answer_problems(precedent.answers, {}, bank.questions):
+            report(f"{key}.answers.{question_id}", problem)
 
     if any(finding.severity == "error" for finding in findings):
         return findings  # the graph checks below assume references resolve

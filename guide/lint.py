@@ -23,8 +23,8 @@ from itertools import combinations, product
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from guide.bank import BANK_FILES, FLOW_DIR, Bank, QuestionsFile, bank_files, load_bank, read_answers
-from guide.engine import holds
+from guide.bank import FLOW_DIR, Bank, bank_files, file_model, load_bank, read_answers
+from guide.engine import holds, precedent_values
 from guide.graph import Finding, check_bank
 from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, AnswerValue, Condition, NotCondition, Question, iter_conditions
 from guide.source import GuideError, Location, YamlDocument, read_yaml, validate
@@ -55,8 +55,34 @@ def lint_loaded_bank(bank: Bank) -> list[Finding]:
     """The findings for a bank that loaded (`load_bank(..., check=False)`): the graph checks and lint's own."""
     findings = check_bank(bank)
     if not any(finding.severity == "error" for finding in findings):
-        findings += _answer_findings(bank)
+        findings += _answer_findings(bank) + _precedent_findings(bank)
     return findings + _case_findings(bank)
+
+
+def _precedent_findings(bank: Bank) -> list[Finding]:
+    """Precedent answers the walk never reaches, and rules that only one precedent's setting meets.
+
+    A rule that fires for a single published system may have been written for that system rather than
+    for a reason that holds across projects. That is advice to look at the rule, not a failure: a rule
+    can be right and its setting rare in the corpus."""
+    findings = []
+    on_paths = {}
+    for precedent_id, precedent in bank.precedents.items():
+        on_paths[precedent_id] = precedent_values(bank, precedent_id)
+        off_path = [question for question in precedent.answers if question not in on_paths[precedent_id]]
+        if off_path:
+            findings.append(Finding("warning", bank.where(f"precedent:{precedent_id}.answers"), precedent_id,
+                                    f"answers to questions its walk does not ask, which never count: "
+                                    f"{', '.join(off_path)}"))
+    if len(bank.precedents) < 2:
+        return findings
+    for rule in bank.rules.values():
+        met_by = [precedent_id for precedent_id, values in on_paths.items() if holds(rule.when, values, bank)]
+        if len(met_by) == 1:
+            findings.append(Finding("advice", bank.where(f"rule:{rule.id}"), rule.id,
+                                    f"advice: only one precedent ({met_by[0]}) meets this rule's condition; check "
+                                    "that the rule states a reason that holds across projects"))
+    return findings
 
 
 def _check_readable(directory: Path) -> None:
@@ -86,7 +112,7 @@ def _file_findings(directory: Path) -> list[Finding]:
             findings.append(Finding("error", Location(str(path), 1), relative, "required bank file is missing"))
             continue
         try:
-            validate(read_yaml(path), QuestionsFile if is_flow else BANK_FILES[relative])
+            validate(read_yaml(path), file_model(relative))
         except GuideError as error:
             findings.append(_from_error(error))
     if not flow_files:

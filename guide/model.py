@@ -6,7 +6,7 @@ bank file is an error that names the field rather than a silently ignored key.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Iterator, Literal, Mapping, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
@@ -136,6 +136,8 @@ class Migration(Strict):
     from_version: ShortText
     renamed: dict[Identifier, Identifier] = Field(default_factory=dict)
     removed: list[Identifier] = Field(default_factory=list)
+    renamed_choices: dict[Identifier, dict[Identifier, Identifier]] = Field(
+        default_factory=dict, description="question id (as named in this version) -> old choice id -> new choice id")
     note: ShortText | None = None
 
 
@@ -144,6 +146,15 @@ class Source(Strict):
     doi: ShortText
     arxiv: ShortText | None = None
     pmc: ShortText | None = None
+
+
+class PrecedentTargets(Strict):
+    """The least share of precedents the bank must get right (`guide precedents --score` exits 1 below it)."""
+
+    family_hit_at_3: float = Field(ge=0, le=1, description="a family its authors built ranked in the top 3")
+    element_hit_at_2: float = Field(ge=0, le=1, description="an element it mainly serves among the top 2")
+    holdout_family_hit_at_3: float = Field(ge=0, le=1)
+    holdout_element_hit_at_2: float = Field(ge=0, le=1)
 
 
 class BankMeta(Strict):
@@ -163,6 +174,7 @@ class BankMeta(Strict):
     medium_confidence: float = Field(default=0.5, gt=0, le=1)
     complementary_max: int = Field(default=3, ge=1, le=10)
     migrations: list[Migration] = Field(default_factory=list)
+    precedent_targets: PrecedentTargets | None = None
 
     @field_validator("levels")
     @classmethod
@@ -346,6 +358,67 @@ class AnswersFile(Strict):
     review: Review | None = None
 
 
+# ---------------------------------------------------------------------------------------------
+# Precedents: published systems whose setting and chosen method are known from their papers. The bank
+# is scored against them (`guide precedents --score`), and documents show the nearest ones as evidence;
+# they never change a score.
+
+
+class PaperReference(Strict):
+    """A paper, cited in full: who, what, when, where, and an identifier a reader can resolve."""
+
+    authors: ShortText
+    title: ShortText
+    year: int = Field(ge=1950, le=2100)
+    venue: ShortText
+    doi: Annotated[str, Field(pattern=r"^10\.\d{4,9}/\S+$", max_length=200)] | None = None
+    arxiv: Annotated[str, Field(pattern=r"^\d{4}\.\d{4,5}(v\d+)?$")] | None = None
+    url: Annotated[str, Field(pattern=r"^https://\S+$", max_length=300)] | None = None
+
+    @model_validator(mode="after")
+    def _resolvable(self) -> PaperReference:
+        if not (self.doi or self.arxiv or self.url):
+            raise ValueError("a reference needs a doi, an arxiv id or a url")
+        return self
+
+    def citation(self) -> str:
+        """Authors. Title. Venue, year. doi:/arXiv:/url."""
+        return f"{self.authors.rstrip('.')}. {self.title.rstrip('.')}. {self.venue}, {self.year}. {self.identifier()}"
+
+    def identifier(self) -> str:
+        if self.doi:
+            return f"doi:{self.doi}"
+        return f"arXiv:{self.arxiv}" if self.arxiv else str(self.url)
+
+
+class Precedent(Strict):
+    """`precedents/*.yaml`: one published system, its setting as answers and what its authors built."""
+
+    title: Annotated[str, Field(min_length=1, max_length=80)]
+    reference: PaperReference
+    checked: LongText = Field(description="how the citation was confirmed")
+    split: Literal["calibration", "holdout"] = Field(
+        description="calibration precedents may inform rule changes; holdout ones are only ever scored")
+    summary: LongText
+    built: list[Identifier] = Field(min_length=1, description="the method families the authors built")
+    serves: list[Identifier] = Field(min_length=1, description="the elements that approach mainly serves")
+    answers: dict[Identifier, Union[Annotated[str, Field(max_length=20000)], list[Identifier]]] = Field(min_length=1)
+    basis: dict[Identifier, ShortText] = Field(description="for every answer, the reason in the paper, in short")
+
+    @model_validator(mode="after")
+    def _every_answer_has_a_basis(self) -> Precedent:
+        missing = [question for question in self.answers if question not in self.basis]
+        if missing:
+            raise ValueError(f"every answer needs a basis; none for: {', '.join(missing)}")
+        extra = [question for question in self.basis if question not in self.answers]
+        if extra:
+            raise ValueError(f"a basis for a question that is not answered: {', '.join(extra)}")
+        return self
+
+    def answers_file(self) -> AnswersFile:
+        return AnswersFile(title=self.title, answers=self.answers)
+
+
 class SessionFile(AnswersFile):
     """The design in progress, as the app saves it after every answer: an answers file (the answers on
     the current path) plus what only resuming needs."""
@@ -361,6 +434,33 @@ class SessionFile(AnswersFile):
         return AnswersFile(**fields, answers={**self.set_aside, **self.answers})
 
 
+def answer_problems(answers: Mapping[str, Any], notes: Mapping[str, Any],
+                    questions: Mapping[str, Question]) -> Iterator[tuple[tuple[str, str], str]]:
+    """Each answer or note that does not fit a bank's questions: (location in the file, problem), in file order."""
+    for question_id, value in answers.items():
+        question = questions.get(question_id)
+        loc = ("answers", question_id)
+        if question is None:
+            yield loc, f"unknown question '{question_id}'"
+            continue
+        if question.kind == "text":
+            if not isinstance(value, str):
+                yield loc, "a text question takes one string"
+            continue
+        values = [value] if isinstance(value, str) else value
+        if question.kind == "single" and (isinstance(value, list) and len(value) != 1):
+            yield loc, "a single-choice question takes one choice"
+        elif question.kind == "multiple" and UNSURE in values and len(values) > 1:
+            yield loc, "'unsure' cannot be combined with other choices"
+        unknown = [choice_id for choice_id in values if question.choice(choice_id) is None]
+        if unknown:
+            known = ", ".join(choice.id for choice in question.choices)
+            yield loc, f"unknown choice '{unknown[0]}' (choices: {known})"
+    for question_id in notes:
+        if question_id not in questions:
+            yield ("notes", question_id), f"note for unknown question '{question_id}'"
+
+
 class BankChange(BaseModel):
     """How the bank that made a document differs from the bank reading it now."""
 
@@ -373,6 +473,8 @@ class BankChange(BaseModel):
     migrated: bool = Field(description="whether the bank lists a migration from the document's version")
     renamed: dict[str, str] = Field(description="old question id -> new question id")
     removed: list[str]
+    renamed_choices: dict[str, dict[str, str]] = Field(default_factory=dict,
+                                                       description="question id -> old choice id -> new choice id")
     note: str | None = None
 
 
@@ -438,6 +540,7 @@ class MethodResult(BaseModel):
     evidence: list[EvidenceItem]
     unmet_needs: list[str]
     unknown_needs: list[str]
+    built_by: list[str] = Field(default_factory=list, description="ids of the bank's precedents that built this family")
 
 
 # How a method family's status reads in documents and on screen: it says whether the family fits the
@@ -464,6 +567,19 @@ class EvaluationStep(BaseModel):
     source: str = Field(description="'element' or the method family id the step belongs to")
 
 
+class PrecedentMatch(BaseModel):
+    """A published system near the user's answers: evidence for a reader, never an input to a score."""
+
+    id: str
+    title: str
+    citation: str
+    similarity: float = Field(description="agreement over the questions either side answered, 0 to 1")
+    matched: list[str] = Field(description="question ids on which the answers agree, wholly or in part")
+    agreeing: list[str] = Field(description="for each matched question, the labels of the choices both sides picked")
+    built: list[str] = Field(description="method family ids its authors built")
+    serves: list[str] = Field(description="element ids that approach mainly serves")
+
+
 class OpenQuestion(BaseModel):
     question: str
     prompt: str
@@ -488,3 +604,5 @@ class Result(BaseModel):
     needs: list[NeedStatus]
     evaluation: list[EvaluationStep]
     open_questions: list[OpenQuestion]
+    precedents: list[PrecedentMatch] = Field(default_factory=list,
+                                             description="the published systems nearest to these answers")

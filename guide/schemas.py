@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from guide import bank as bank_files
-from guide.model import AnswersFile, BankMeta, Result
+from guide.model import AnswersFile, BankMeta, Precedent, Result
 from guide.report.jsondoc import DesignDocument
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
@@ -26,6 +26,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "methods.schema.json": bank_files.MethodsFile,
     "references.schema.json": bank_files.ReferencesFile,
     "answers.schema.json": AnswersFile,
+    "precedent.schema.json": Precedent,
     "result.schema.json": Result,
     "design-document.schema.json": DesignDocument,
 }

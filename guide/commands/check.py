@@ -115,6 +115,10 @@ def _bank_words(change) -> str:
         parts.append("renamed " + ", ".join(f"{old} → {new}" for old, new in change.renamed.items()))
     if change.removed:
         parts.append("removed " + ", ".join(change.removed))
+    if change.renamed_choices:
+        parts.append("renamed choices " + ", ".join(f"{question}: {old} → {new}"
+                                                    for question, renames in change.renamed_choices.items()
+                                                    for old, new in renames.items()))
     return "; ".join(parts)
 
 

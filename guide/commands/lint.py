@@ -12,7 +12,8 @@ def register(subparsers, common) -> None:
         "lint", parents=[common], help="check a question bank and list every problem",
         description="Check a question bank: every check of the loader and the decision graph, plus unused "
                     "choices, rules that can never fire, method families no path can recommend, routing "
-                    "branches that hold at once, and thin help text. Prints one `file:line: id: message` line "
+                    "branches that hold at once, thin help text, precedent answers off their walk, and (as advice "
+                    "that never fails the check) rules whose condition only one precedent meets. Prints one `file:line: id: message` line "
                     "per finding. Exit status: 0 clean, 1 findings, 2 the directory cannot be read as a bank.",
     )
     parser.add_argument("directory", metavar="DIR", type=Path, nargs="?", default=None,
@@ -29,10 +30,13 @@ def run(args: argparse.Namespace) -> int:
     findings = lint_bank(directory)
     for finding in findings:
         print(finding)
-    if not findings:
-        print(f"{directory}: no findings", file=sys.stderr)
+    advice = sum(finding.severity == "advice" for finding in findings)
+    counted = len(findings) - advice
+    advice_note = f" ({advice} piece{'s' if advice != 1 else ''} of advice, which never fail the check)" if advice else ""
+    if not counted:
+        print(f"{directory}: no findings{advice_note}", file=sys.stderr)
         return EXIT_OK
     unusable = sum(finding.severity == "error" for finding in findings)
-    print(f"{directory}: {len(findings)} finding{'s' if len(findings) != 1 else ''}"
-          + (f", {unusable} of which make the bank unusable" if unusable else ""), file=sys.stderr)
+    print(f"{directory}: {counted} finding{'s' if counted != 1 else ''}"
+          + (f", {unusable} of which make the bank unusable" if unusable else "") + advice_note, file=sys.stderr)
     return EXIT_FINDINGS

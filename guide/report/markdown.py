@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from guide.bank import Bank, bank_change
+from guide.engine import SIMILARITY_RULE
 from guide.model import (
     METHOD_STATUS_LABELS,
     AnswerRecord,
@@ -27,6 +28,7 @@ from guide.report.text import md, md_block
 
 KIND_LABELS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
 DETAILED_METHODS = 5
+PRECEDENTS_PER_FAMILY = 4
 
 
 @dataclass
@@ -68,6 +70,7 @@ def render_markdown(result: Result, bank: Bank, date: str, *, front_matter: str 
         _use_case(result, bank),
         _elements(result, bank),
         _methods(result, bank, citations),
+        _precedents(result, bank),
         _evaluation(result, bank, citations),
         _open_questions(result, bank),
         _risks(result, bank, citations),
@@ -129,6 +132,8 @@ def _bank_change(change: BankChange, bank: Bank) -> str:
         lines += [f"- `{old}` is now `{new}`" + (f": {md(bank.questions[new].prompt)}" if new in bank.questions else "")
                   for old, new in change.renamed.items()]
         lines += [f"- `{question}` was removed; an answer to it no longer counts" for question in change.removed]
+        lines += [f"- `{question}`: the choice `{old}` is now `{new}`"
+                  for question, renames in change.renamed_choices.items() for old, new in renames.items()]
         if change.note:
             lines += ["", md(change.note)]
     elif change.from_version not in (None, change.to_version) and change.from_bank_id in (None, change.to_bank_id):
@@ -317,6 +322,11 @@ def _method_card(method: MethodResult, result: Result, bank: Bank, citations: Ci
         f"{md(item.name)}{citations.cite([item.reference] if item.reference else [])}" for item in family.representatives
     )
     lines += ["", f"Representative methods: {representatives}."]
+    if method.built_by:
+        shown = [_precedent_name(bank, precedent_id) for precedent_id in method.built_by[:PRECEDENTS_PER_FAMILY]]
+        more = len(method.built_by) - len(shown)
+        lines.append(f"Published systems that built it: {'; '.join(shown)}"
+                     + (f"; and {more} more (`guide precedents`)." if more else "."))
     if family.libraries:
         lines.append(f"Libraries: {', '.join(md(library) for library in family.libraries)}.")
     lines += ["", "How to evaluate it:", ""]
@@ -346,6 +356,35 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
             reasons = "; ".join(md(bank.needs[need].explain_missing) for need in method.unmet_needs
                                 if bank.needs[need].when_missing == "exclude")
             lines.append(f"- {md(method.name)}: {reasons}")
+    return "\n".join(lines)
+
+
+def _precedent_name(bank: Bank, precedent_id: str) -> str:
+    precedent = bank.precedents[precedent_id]
+    first_author = precedent.reference.authors.split(",")[0].strip()
+    return f"{md(precedent.title)} ({md(first_author)}, {precedent.reference.year})"
+
+
+def _precedents(result: Result, bank: Bank) -> str:
+    if not result.precedents:
+        return ""
+    lines = ["## Published systems like yours", "",
+             f"The published systems in this bank whose settings are nearest to your answers. {SIMILARITY_RULE} "
+             "They are shown as evidence of what others built in similar settings; they never change a score."]
+    for match in result.precedents:
+        precedent = bank.precedents[match.id]
+        agreed = "; ".join(md(labels) for labels in match.agreeing)
+        lines += [
+            "",
+            f"### {md(precedent.title)} ({match.similarity:.0%} similar)",
+            "",
+            md(precedent.summary),
+            "",
+            f"- Built: {', '.join(md(bank.methods[family].name) for family in match.built)}; mainly serving "
+            f"{', '.join(md(bank.elements[element].name.lower()) for element in match.serves)}.",
+            f"- Agreeing answers: {agreed or 'none'}.",
+            f"- {md(precedent.reference.citation())}",
+        ]
     return "\n".join(lines)
 
 

@@ -11,6 +11,7 @@ from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from guide.bank import Bank
+from guide.engine import SIMILARITY_RULE
 from guide.model import METHOD_STATUS_LABELS, InstructorNotes, MethodResult, Result
 from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, bar, clean, evidence_lines, level_fraction, level_label,
                                show_content)
@@ -59,6 +60,10 @@ class ResultsScreen(SizedScreen):
                     yield OptionList(*method_options(result), id="methods", compact=True)
                     with VerticalScroll(id="method-detail-pane"):
                         yield Static(id="method-detail")
+            if result.precedents:
+                with TabPane("Like yours", id="tab-precedents"):
+                    with VerticalScroll():
+                        yield Static(precedents(bank, result), id="precedents")
             with TabPane("Plan", id="tab-plan"):
                 with VerticalScroll():
                     yield Static(plan(bank, result), id="plan")
@@ -181,6 +186,24 @@ def method_detail(bank: Bank, result: Result, method: MethodResult) -> Content:
               for item in family.representatives]
     if family.libraries:
         parts += [("\nLibraries: ", "bold"), ", ".join(clean(library) for library in family.libraries), "\n"]
+    if method.built_by:
+        parts.append(("\nPublished systems that built it\n", "bold"))
+        parts += [f"• {clean(bank.precedents[item].title)} ({bank.precedents[item].reference.year})\n"
+                  for item in method.built_by]
+    return Content.assemble(*parts)
+
+
+def precedents(bank: Bank, result: Result) -> Content:
+    """The published systems nearest to the answers, with what agreed and what their authors built."""
+    parts: list = [("Published systems like yours\n", "bold"), (f"{SIMILARITY_RULE} They never change a score.\n",
+                                                                "italic")]
+    for match in result.precedents:
+        precedent = bank.precedents[match.id]
+        parts += ["\n", (f"{clean(precedent.title)} ({match.similarity:.0%} similar)\n", "bold"),
+                  f"{clean(precedent.summary)}\n",
+                  "  Built: ", (", ".join(clean(bank.methods[family].name) for family in match.built), "bold"), "\n",
+                  f"  Agreeing answers: {clean('; '.join(match.agreeing))}\n",
+                  (f"  {clean(match.citation)}\n", "italic")]
     return Content.assemble(*parts)
 
 

@@ -1,0 +1,130 @@
+"""The bank measured against published systems: run the engine on each precedent's setting and ask whether
+it ranks what the authors built near the top.
+
+A precedent's answers describe the setting as its authors knew it before they chose a method; `built` is
+what they chose. Family hit@k: a built family is among the top k ranked families. Element hit@2: an
+element the built approach mainly serves is among the two highest-scoring elements. Holdout precedents
+are only ever scored, never used to decide a rule change, so their numbers estimate how the bank does
+on projects it was not fitted to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from guide.bank import Bank
+from guide.engine import evaluate
+from guide.model import AnswersFile
+
+SPLITS = ("calibration", "holdout")
+
+
+@dataclass(frozen=True)
+class PrecedentScore:
+    id: str
+    split: str
+    title: str
+    year: int
+    built: list[str]
+    serves: list[str]
+    family_rank: int | None  # the best rank of a built family; None when every one was filtered out
+    top_families: list[str]
+    top_elements: list[str]
+
+    @property
+    def hit1(self) -> bool:
+        return self.family_rank == 1
+
+    @property
+    def hit3(self) -> bool:
+        return self.family_rank is not None and self.family_rank <= 3
+
+    @property
+    def element_hit(self) -> bool:
+        return any(element in self.top_elements for element in self.serves)
+
+
+@dataclass(frozen=True)
+class FamilyRow:
+    family: str
+    built: int
+    in_top3_when_built: int
+    not_built: int
+    in_top3_when_not_built: int
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    split: str  # "all", "calibration" or "holdout"
+    precedents: list[PrecedentScore]
+    families: list[FamilyRow]
+
+    @property
+    def count(self) -> int:
+        return len(self.precedents)
+
+    def share(self, measure: str) -> float:
+        """The share of precedents for which `measure` (hit1, hit3, element_hit) holds; 0 with none."""
+        return sum(getattr(item, measure) for item in self.precedents) / self.count if self.count else 0.0
+
+
+def score_precedent(bank: Bank, precedent_id: str) -> PrecedentScore:
+    precedent = bank.precedents[precedent_id]
+    result = evaluate(bank, AnswersFile(title=precedent.title, answers=precedent.answers))
+    ranked = [method.id for method in result.methods if method.rank is not None]
+    ranks = [ranked.index(family) + 1 for family in precedent.built if family in ranked]
+    order = list(bank.elements)
+    elements = sorted(result.elements, key=lambda element: (-element.score, order.index(element.id)))
+    return PrecedentScore(
+        id=precedent_id, split=precedent.split, title=precedent.title, year=precedent.reference.year,
+        built=list(precedent.built), serves=list(precedent.serves), family_rank=min(ranks, default=None),
+        top_families=ranked[:3], top_elements=[element.id for element in elements[:2]],
+    )
+
+
+def scorecard(bank: Bank, split: str = "all") -> Scorecard:
+    scores = [score_precedent(bank, precedent_id) for precedent_id, precedent in bank.precedents.items()
+              if split == "all" or precedent.split == split]
+    rows = []
+    for family in bank.methods:
+        built = [item for item in scores if family in item.built]
+        other = [item for item in scores if family not in item.built]
+        rows.append(FamilyRow(family, len(built), sum(family in item.top_families for item in built),
+                              len(other), sum(family in item.top_families for item in other)))
+    return Scorecard(split, scores, rows)
+
+
+def shortfalls(bank: Bank, cards: list[Scorecard]) -> list[str]:
+    """Each score below the bank's declared target, in words; empty when every target is met (or none is set)."""
+    targets = bank.meta.precedent_targets
+    if targets is None:
+        return []
+    wanted = {
+        "all": (targets.family_hit_at_3, targets.element_hit_at_2),
+        "calibration": (targets.family_hit_at_3, targets.element_hit_at_2),
+        "holdout": (targets.holdout_family_hit_at_3, targets.holdout_element_hit_at_2),
+    }
+    missed = []
+    for card in cards:
+        if not card.count:
+            continue
+        family_target, element_target = wanted[card.split]
+        for label, measure, target in (("family hit@3", "hit3", family_target),
+                                       ("element hit@2", "element_hit", element_target)):
+            if card.share(measure) < target:
+                missed.append(f"{card.split}: {label} {card.share(measure):.0%} is below the bank's target "
+                              f"{target:.0%}")
+    return missed
+
+
+def as_data(card: Scorecard) -> dict:
+    return {
+        "split": card.split,
+        "count": card.count,
+        "family_hit_at_1": round(card.share("hit1"), 4),
+        "family_hit_at_3": round(card.share("hit3"), 4),
+        "element_hit_at_2": round(card.share("element_hit"), 4),
+        "precedents": [{**asdict(item), "hit1": item.hit1, "hit3": item.hit3, "element_hit": item.element_hit}
+                       for item in card.precedents],
+        "families": [asdict(row) for row in card.families],
+    }

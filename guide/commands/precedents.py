@@ -1,0 +1,110 @@
+"""`guide precedents`: the published systems the bank is measured against, and how well it does on them."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def register(subparsers, common) -> None:
+    parser = subparsers.add_parser(
+        "precedents", parents=[common], help="list the published systems the bank is measured against, or score it",
+        description="List the bank's precedents: published medical-imaging systems whose setting and chosen "
+                    "interpretability approach are known from their papers. With --score, run the engine on each "
+                    "precedent's setting and report the rank of the family its authors built, whether an element "
+                    "it serves is among the top 2, family hit@1 and hit@3, element hit@2 and a per-family table. "
+                    "Exit status: 0, 1 when a score is below the targets the bank declares, 2 on bad input.",
+    )
+    parser.add_argument("--score", action="store_true", help="score the bank against the precedents")
+    parser.add_argument("--split", choices=("all", "calibration", "holdout"), default="all",
+                        help="which precedents (default: all; with --score, all also reports each split)")
+    parser.add_argument("--format", choices=("text", "md", "json"), default="text",
+                        help="plain text for the terminal (default), Markdown or JSON")
+    parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from guide.cli import EXIT_FINDINGS, EXIT_OK, load_bank_option, write_output
+
+    bank = load_bank_option(args)
+    if not args.score:
+        write_output(_listing(bank, args.split, args.format), args.out)
+        return EXIT_OK
+    from guide.calibration import scorecard, shortfalls
+
+    splits = ["all", "calibration", "holdout"] if args.split == "all" else [args.split]
+    cards = [scorecard(bank, split) for split in splits]
+    write_output(_scores(bank, cards, args.format), args.out)
+    missed = shortfalls(bank, cards)
+    for line in missed:
+        print(f"guide precedents: {line}", file=sys.stderr)
+    return EXIT_FINDINGS if missed else EXIT_OK
+
+
+def _listing(bank, split: str, form: str) -> str:
+    from guide.report.text import md, plain
+
+    chosen = {key: item for key, item in bank.precedents.items() if split == "all" or item.split == split}
+    if form == "json":
+        return json.dumps([{"id": key, **item.model_dump(mode="json")} for key, item in chosen.items()],
+                          indent=2, ensure_ascii=False) + "\n"
+    if form == "md":
+        lines = ["| precedent | split | built | serves | reference |", "|---|---|---|---|---|"]
+        lines += [f"| `{key}` {md(item.title)} | {item.split} | {', '.join(item.built)} | {', '.join(item.serves)} | "
+                  f"{md(item.reference.citation())} |" for key, item in chosen.items()]
+        return "\n".join(lines) + "\n"
+    if not chosen:
+        return "This bank has no precedents.\n"
+    width = max(map(len, chosen))
+    return "".join(f"{key:<{width}}  {item.split:<11}  {plain(item.title)}  [built: {', '.join(item.built)}]\n"
+                   for key, item in chosen.items())
+
+
+def _scores(bank, cards, form: str) -> str:
+    from guide.calibration import as_data
+
+    if form == "json":
+        return json.dumps([as_data(card) for card in cards], indent=2, ensure_ascii=False) + "\n"
+    return (_scores_md if form == "md" else _scores_text)(bank, cards)
+
+
+def _summary(card) -> str:
+    return (f"{card.split}: {card.count} precedents; family hit@1 {card.share('hit1'):.0%}, "
+            f"hit@3 {card.share('hit3'):.0%}; element hit@2 {card.share('element_hit'):.0%}")
+
+
+def _rank_text(item) -> str:
+    return f"#{item.family_rank}" if item.family_rank is not None else "filtered out"
+
+
+def _scores_text(bank, cards) -> str:
+    first = cards[0]
+    width = max((len(item.id) for item in first.precedents), default=10)
+    lines = [f"{'precedent':<{width}}  split        built family rank  element in top 2  top 3 recommended"]
+    for item in first.precedents:
+        lines.append(f"{item.id:<{width}}  {item.split:<11}  {_rank_text(item):<17}  "
+                     f"{'yes' if item.element_hit else 'no':<16}  {', '.join(item.top_families)}")
+    lines += ["", *(_summary(card) for card in cards), "",
+              f"{'family':<26}  built  top 3 when built  top 3 when not built"]
+    for row in first.families:
+        lines.append(f"{row.family:<26}  {row.built:>5}  {row.in_top3_when_built:>5} of {row.built:<8}  "
+                     f"{row.in_top3_when_not_built:>5} of {row.not_built}")
+    return "\n".join(lines) + "\n"
+
+
+def _scores_md(bank, cards) -> str:
+    first = cards[0]
+    lines = ["| precedent | split | built | rank of built family | element in top 2 | top 3 recommended |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| `{item.id}` | {item.split} | {', '.join(item.built)} | {_rank_text(item)} | "
+              f"{'yes' if item.element_hit else 'no'} | {', '.join(item.top_families)} |" for item in first.precedents]
+    lines += ["", "| precedents | count | family hit@1 | family hit@3 | element hit@2 |", "|---|---|---|---|---|"]
+    lines += [f"| {card.split} | {card.count} | {card.share('hit1'):.0%} | {card.share('hit3'):.0%} | "
+              f"{card.share('element_hit'):.0%} |" for card in cards]
+    lines += ["", "| family | built by | in top 3 when built | in top 3 when not built |", "|---|---|---|---|"]
+    lines += [f"| `{row.family}` | {row.built} | {row.in_top3_when_built} | {row.in_top3_when_not_built} of "
+              f"{row.not_built} |" for row in first.families]
+    return "\n".join(lines) + "\n"
