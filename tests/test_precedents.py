@@ -1,0 +1,192 @@
+"""Precedents: published systems the bank is scored against and shows as evidence in every design."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from guide.bank import BUILTIN_BANK, load_bank
+from guide.calibration import scorecard
+from guide.engine import evaluate, precedent_values
+from guide.model import AnswersFile, PaperReference, Precedent
+
+from tests.conftest import CASES, FIXED_DATE, run_guide
+
+
+def test_the_corpus_has_the_spread_the_scores_need(bank):
+    precedents = bank.precedents.values()
+    assert len(bank.precedents) >= 40
+    assert {item.split for item in precedents} == {"calibration", "holdout"}
+    built = [family for item in precedents for family in item.built]
+    assert {family: built.count(family) for family in bank.methods if built.count(family) < 2} == {}
+    modalities = {item.answers.get("modality") for item in precedents} - {None, "unsure", "other_modality"}
+    assert len(modalities) >= 10
+    tasks = {item.answers.get("task") for item in precedents}
+    assert {choice.id for choice in bank.questions["task"].choices} - {"unsure"} <= tasks
+
+
+def test_every_precedent_cites_a_resolvable_paper_and_answers_on_its_own_walk(bank):
+    for precedent_id, precedent in bank.precedents.items():
+        assert precedent.reference.identifier().startswith(("doi:10.", "arXiv:", "https://")), precedent_id
+        assert set(precedent_values(bank, precedent_id)) == set(precedent.answers), precedent_id
+
+
+def test_scoring_meets_the_targets_the_bank_declares():
+    result = run_guide("precedents", "--score", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    cards = {card["split"]: card for card in json.loads(result.stdout)}
+    targets = load_bank(BUILTIN_BANK).meta.precedent_targets
+    assert cards["all"]["family_hit_at_3"] >= targets.family_hit_at_3
+    assert cards["all"]["element_hit_at_2"] >= targets.element_hit_at_2
+    assert cards["holdout"]["family_hit_at_3"] >= targets.holdout_family_hit_at_3
+    assert cards["holdout"]["element_hit_at_2"] >= targets.holdout_element_hit_at_2
+    assert cards["calibration"]["count"] + cards["holdout"]["count"] == cards["all"]["count"]
+
+
+def test_a_score_below_the_declared_target_exits_1(bank_copy):
+    meta = bank_copy / "bank.yaml"
+    meta.write_text(re.sub(r"holdout_family_hit_at_3: [0-9.]+", "holdout_family_hit_at_3: 1.0", meta.read_text()))
+    result = run_guide("precedents", "--bank", str(bank_copy), "--score", "--split", "holdout")
+    assert result.returncode == 1
+    assert "holdout: family hit@3" in result.stderr and "below the bank's target 100%" in result.stderr
+
+
+def test_the_score_table_reports_ranks_and_the_per_family_table():
+    result = run_guide("precedents", "--score", "--format", "md")
+    assert result.returncode == 0, result.stderr
+    assert "| `leibig2017-mc-dropout-dr-referral` | calibration | uncertainty_deferral | #" in result.stdout
+    assert "| family | built by | in top 3 when built | in top 3 when not built |" in result.stdout
+
+
+def test_a_scored_family_rank_is_the_engines_rank(bank):
+    card = scorecard(bank, "holdout")
+    item = card.precedents[0]
+    result = evaluate(bank, AnswersFile(answers=bank.precedents[item.id].answers))
+    ranked = [method.id for method in result.methods if method.rank is not None]
+    assert item.top_families == ranked[:3]
+    assert item.family_rank == min((ranked.index(family) + 1 for family in item.built if family in ranked), default=None)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_every_preset_document_shows_its_nearest_published_systems(case):
+    markdown = run_guide("run", "--case", case, "--date", FIXED_DATE)
+    assert markdown.returncode == 0, markdown.stderr
+    section = markdown.stdout.split("## Published systems like yours", 1)[1].split("\n## ", 1)[0]
+    assert section.count("\n### ") == 3
+    assert "Agreeing answers:" in section and ("doi:10." in section or "arXiv:" in section)
+    assert "Published systems that built it:" in markdown.stdout
+    data = json.loads(run_guide("run", "--case", case, "--format", "json", "--date", FIXED_DATE).stdout)
+    nearest = data["result"]["precedents"]
+    assert len(nearest) == 3 and nearest[0]["similarity"] >= nearest[-1]["similarity"] > 0
+    assert all(match["matched"] and len(match["agreeing"]) == len(match["matched"]) for match in nearest)
+    html = run_guide("run", "--case", case, "--format", "html", "--date", FIXED_DATE).stdout
+    assert "Published systems like yours" in html
+
+
+def test_precedents_never_change_a_score(bank):
+    answers = AnswersFile(answers=bank.precedents["leibig2017-mc-dropout-dr-referral"].answers)
+    with_precedents = evaluate(bank, answers)
+    without = evaluate(_without_precedents(bank), answers)
+    assert with_precedents.precedents and not without.precedents
+    assert [(element.id, element.score) for element in with_precedents.elements] == \
+           [(element.id, element.score) for element in without.elements]
+    assert [(method.id, method.score, method.rank) for method in with_precedents.methods] == \
+           [(method.id, method.score, method.rank) for method in without.methods]
+
+
+def _without_precedents(bank):
+    import copy
+
+    stripped = copy.copy(bank)
+    stripped.__dict__["precedents"] = {}
+    return stripped
+
+
+def test_a_precedent_naming_an_unknown_family_is_an_error_with_its_line(bank_copy):
+    path = bank_copy / "precedents" / "leibig2017-mc-dropout-dr-referral.yaml"
+    path.write_text(path.read_text().replace("built: [uncertainty_deferral]", "built: [crystal_ball]"))
+    result = run_guide("run", "--bank", str(bank_copy), "--case", "dr-screening")
+    assert result.returncode == 2
+    line = next(number for number, text in enumerate(path.read_text().splitlines(), 1) if text.startswith("built:"))
+    assert result.stderr.strip() == (f"guide: {path}:{line}: leibig2017-mc-dropout-dr-referral.built: built names "
+                                     "unknown method family 'crystal_ball'")
+
+
+def test_an_answer_without_a_basis_is_an_error_that_names_the_file(bank_copy):
+    path = bank_copy / "precedents" / "leibig2017-mc-dropout-dr-referral.yaml"
+    path.write_text(re.sub(r"\n  modality: .*", "", path.read_text().split("\nbasis:")[0], count=0)
+                    + "\nbasis:" + path.read_text().split("\nbasis:")[1].replace("\n  modality:", "\n  modality_gone:"))
+    result = run_guide("precedents", "--bank", str(bank_copy))
+    assert result.returncode == 2
+    assert str(path) in result.stderr and "basis" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_choice_a_precedent_gives_must_exist(bank_copy):
+    path = bank_copy / "precedents" / "leibig2017-mc-dropout-dr-referral.yaml"
+    path.write_text(path.read_text().replace("  modality: fundus_photo", "  modality: crystal"))
+    result = run_guide("lint", str(bank_copy))
+    assert result.returncode == 1
+    assert "leibig2017-mc-dropout-dr-referral.answers.modality: unknown choice 'crystal'" in result.stdout
+
+
+def test_lint_advises_on_a_rule_only_one_precedent_meets_without_failing(bank_copy):
+    rules = bank_copy / "rules.yaml"
+    rules.write_text(rules.read_text() + """
+  - id: only-for-a-cephalometric-atlas
+    when:
+      all:
+        - {q: finding_extent, in: [point_landmarks]}
+        - {q: modality, in: [ct, pet, quantitative_mri]}
+        - not: {q: task, in: [quantification]}
+    effects:
+      - element: localization
+        weight: 1
+        because: A rule written for one published system.
+""")
+    result = run_guide("lint", str(bank_copy))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "only-for-a-cephalometric-atlas" not in result.stdout  # no precedent meets it: nothing to say
+    rules.write_text(rules.read_text().replace("        - {q: modality, in: [ct, pet, quantitative_mri]}\n"
+                                               "        - not: {q: task, in: [quantification]}\n",
+                                               "        - {q: data_size, in: [small_data]}\n"))
+    result = run_guide("lint", str(bank_copy))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ("only-for-a-cephalometric-atlas: advice: only one precedent (lindner2016-cephalometric-landmarks) meets "
+            "this rule's condition") in result.stdout
+    assert "no findings (" in result.stderr and "advice" in result.stderr
+
+
+def test_a_reference_needs_an_identifier():
+    with pytest.raises(ValueError, match="a doi, an arxiv id or a url"):
+        PaperReference(authors="A", title="T", year=2020, venue="V")
+    reference = PaperReference(authors="Lu MY, et al.", title="Title.", year=2021, venue="Nat", doi="10.1000/x")
+    assert reference.citation() == "Lu MY, et al. Title. Nat, 2021. doi:10.1000/x"
+
+
+def test_a_1_0_answers_file_migrates_to_2_0(tmp_path):
+    old = tmp_path / "old.yaml"
+    old.write_text("bank_id: wang2024-mlmi\nbank_version: '1.0.0'\nanswers:\n  task: diagnosis_classification\n"
+                   "  goals: [accountability_regulation]\n  regulatory_pathway: medical_device_certification\n"
+                   "  user_correction: correct_at_use_time\n")
+    result = run_guide("run", "--answers", str(old), "--format", "json", "--date", FIXED_DATE)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    given = {record["question"]: record["value"] for record in data["result"]["answers"]}
+    assert given["regulatory_context"] == "medical_device_certification"
+    assert given["user_correction"] == "correct_concepts"
+    assert data["bank_change"]["renamed_choices"] == {"user_correction": {"correct_at_use_time": "correct_concepts"}}
+    markdown = run_guide("run", "--answers", str(old), "--date", FIXED_DATE).stdout
+    assert "- `user_correction`: the choice `correct_at_use_time` is now `correct_concepts`" in markdown
+
+
+def test_precedent_schema_matches_a_precedent_file(bank):
+    jsonschema = pytest.importorskip("jsonschema")
+    import yaml
+
+    schema = json.loads((Path(__file__).resolve().parent.parent / "schemas" / "precedent.schema.json").read_text())
+    for path in sorted((BUILTIN_BANK / "precedents").glob("*.yaml"))[:5]:
+        jsonschema.validate(yaml.safe_load(path.read_text()), schema)
+    assert Precedent.model_json_schema()["required"]
