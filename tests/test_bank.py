@@ -21,7 +21,7 @@ def test_builtin_bank_is_complete(bank):
     assert len(bank.questions) >= 25
     assert set(bank.elements) == {"localization", "visual_recognizability", "physical_attribution",
                                   "model_transparency", "actionability"}
-    assert len(bank.methods) == 19
+    assert len(bank.methods) == 25
     kinds = {question.kind for question in bank.questions.values()}
     assert kinds == {"single", "multiple", "text"}
     for question in bank.questions.values():

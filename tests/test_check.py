@@ -103,7 +103,7 @@ def test_a_document_of_an_older_bank_version_is_stale_and_names_the_migration(de
     new_bank = migrated_bank(bank_copy)
     result = run_guide("check", "--bank", str(new_bank), str(design))
     assert result.returncode == 1
-    assert "version 1.0.0 → 1.1.0" in result.stdout
+    assert "version 2.0.0 → 2.1.0" in result.stdout
     assert "renamed model_role → role_of_model; removed other_constraints" in result.stdout
     assert run_guide("run", "--bank", str(new_bank), "--answers", str(design), "--out", str(design)).returncode == 0
     assert run_guide("check", "--bank", str(new_bank), str(design)).returncode == 0

@@ -36,7 +36,8 @@ def _question_block(path: Path, question_id: str) -> tuple[int, int]:
 
 
 def _findings(directory: Path) -> list[str]:
-    return [str(finding) for finding in lint_bank(directory)]
+    """The findings that fail a lint (advice on rules only one precedent meets is tested with the precedents)."""
+    return [str(finding) for finding in lint_bank(directory) if finding.severity != "advice"]
 
 
 def _lint(directory: Path):
@@ -48,7 +49,7 @@ def _lint(directory: Path):
 def test_builtin_bank_lints_clean():
     result = run_guide("lint")
     assert result.returncode == 0, result.stdout
-    assert result.stdout == ""
+    assert all(": advice: " in line for line in result.stdout.splitlines())
     assert "no findings" in result.stderr
 
 
@@ -196,7 +197,7 @@ def test_contradictory_routing_is_reported_but_chains_are_not(bank_copy):
     start, end = _question_block(path, "hypothesis_type")
     text = path.read_text()
     block = text[start:end]
-    block = block[: block.index("    next:\n")] + "    next:\n      - goto: user_correction\n\n"
+    block = block[: block.index("    next:\n")] + "    next:\n      - goto: regulatory_context\n\n"
     path.write_text(text[:start] + block + text[end:])
     findings = _findings(bank_copy)
     line = _line_of(path, "goto: update_mechanism", after="- id: goals")
@@ -241,8 +242,12 @@ def test_preset_that_no_longer_matches_the_bank(bank_copy, bank):
     for path in [bank_copy / "rules.yaml", bank_copy / "needs.yaml", *sorted((bank_copy / "flow").glob("*.yaml"))]:
         path.write_text(re.sub(rf"\b{value}\b", f"{value}_renamed", path.read_text()))
     findings = _findings(bank_copy)
-    assert findings == [f"{case}:{_line_of(case, f'  task: {value}')}: answers.task: unknown choice '{value}' "
-                        f"(choices: {', '.join(choice.id.replace(value, value + '_renamed') for choice in bank.questions['task'].choices)})"]
+    expected = (f"{case}:{_line_of(case, f'  task: {value}')}: answers.task: unknown choice '{value}' "
+                f"(choices: {', '.join(choice.id.replace(value, value + '_renamed') for choice in bank.questions['task'].choices)})")
+    assert expected in findings
+    # Precedents that answer with the renamed choice are reported the same way, each at its own line.
+    assert all(f"unknown choice '{value}'" in finding for finding in findings)
+    assert any("/precedents/" in finding for finding in findings)
 
 
 @pytest.mark.parametrize("skippable", [False, True])

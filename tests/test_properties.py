@@ -26,7 +26,7 @@ from tests.conftest import FIXED_DATE
 SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 ALWAYS = ("Summary", "Element priorities", "Method families", "Evaluation plan", "Open questions", "Answers",
           "Decision path", "How this was derived")
-SOMETIMES = ("Question bank changed", "Review", "Risks", "References")
+SOMETIMES = ("Question bank changed", "Review", "Risks", "References", "Published systems like yours")
 PARSER = MarkdownIt("commonmark", {"html": True}).enable("table")
 
 

@@ -31,12 +31,14 @@ def run(args: argparse.Namespace) -> int:
     for finding in findings:
         print(finding)
     advice = sum(finding.severity == "advice" for finding in findings)
+    if advice:
+        print(f"{directory}: {advice} piece{'s' if advice != 1 else ''} of advice, which never fail the check",
+              file=sys.stderr)
     counted = len(findings) - advice
-    advice_note = f" ({advice} piece{'s' if advice != 1 else ''} of advice, which never fail the check)" if advice else ""
     if not counted:
-        print(f"{directory}: no findings{advice_note}", file=sys.stderr)
+        print(f"{directory}: no findings", file=sys.stderr)
         return EXIT_OK
     unusable = sum(finding.severity == "error" for finding in findings)
     print(f"{directory}: {counted} finding{'s' if counted != 1 else ''}"
-          + (f", {unusable} of which make the bank unusable" if unusable else "") + advice_note, file=sys.stderr)
+          + (f", {unusable} of which make the bank unusable" if unusable else ""), file=sys.stderr)
     return EXIT_FINDINGS
