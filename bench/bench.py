@@ -287,6 +287,9 @@ async def answer_times(bank, answers: int) -> tuple[list[float], list[float]]:
                 app.screen.query_one("#paragraph").load_text("A paragraph about the project.")
                 app.screen.query_one("#paragraph").focus()
                 await pilot.pause()
+            if app.walk.question.kind == "multiple":  # Enter answers with the ticked choices
+                await pilot.press("space")
+                await pilot.pause()
             clock.last_change()
             started = time.perf_counter()
             await pilot.press("enter")
@@ -367,7 +370,9 @@ async def student(url: str, answers: int) -> list[float | None]:
         times: list[float | None] = []
         for _ in range(answers):
             sent = time.perf_counter()
-            await socket.send_json(["stdin", "\r"])
+            # Space ticks the highlighted choice where several apply; on one choice it does nothing, and
+            # in a text box Enter strips it (the question is left open, as with Enter alone).
+            await socket.send_json(["stdin", " \r"])
             updated = await settle()
             times.append(None if updated is None else updated - sent)
         return times

@@ -11,13 +11,13 @@ from guide.bank import read_answers
 from guide.model import END, UNSURE
 from guide.session import Walk, load_session, session_path
 from guide.tui.app import DARK, LIGHT, GuideApp
-from guide.tui.dialogs import Confirm, ExportDialog, HelpScreen, Review
+from guide.tui.dialogs import KEYS_HELP, Confirm, ExportDialog, HelpScreen, Review
 from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
-from guide.tui.widgets import ChoiceList, ElementBars, EvidenceView, KeyBar, ReasoningPanel
+from guide.tui.widgets import NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ReasoningPanel
 
-from .conftest import FIXED_DATE
+from .conftest import FIXED_DATE, ROOT
 from .test_session import first_dropping_change
 
 pytestmark = pytest.mark.usefixtures("guide_home")
@@ -28,11 +28,14 @@ def static_text(screen, selector: str) -> str:
 
 
 async def answer_current(pilot, app, text: str = "A fundus screening model in primary care.") -> None:
-    """Answer the question on screen the quickest way a user can: Enter on the highlighted choice."""
+    """Answer the question on screen the quickest way a user can: Enter on the highlighted choice
+    (ticked first with space where several apply)."""
     question = app.walk.question
     if question.kind == "text":
         app.screen.query_one("#paragraph").load_text(text)
         app.screen.query_one("#paragraph").focus()
+    if question.kind == "multiple":
+        await pilot.press("space")
     await pilot.press("enter")
     await pilot.pause()
 
@@ -396,23 +399,34 @@ async def test_a_wrapped_choice_continues_under_its_label(bank):
         assert not any("\n" in str(choices.get_option_at_index(index).prompt) for index in range(choices.option_count))
 
 
-async def test_multiple_choice_ticks_with_space_and_numbers(bank):
+def ticked_on_screen(app) -> list[str]:
+    """The choices whose rows show a tick, read from the rows themselves."""
+    choices = app.screen.query_one(ChoiceList)
+    return [choices.get_option_at_index(index).id for index in range(choices.option_count)
+            if "[x]" in str(choices.get_option_at_index(index).prompt)]
+
+
+async def test_multiple_choice_records_exactly_the_ticks_on_screen(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
         await start_and_reach(pilot, app, "multiple")
         question = app.walk.question
-        await pilot.press("1", "down", "space")
+        await pilot.press("1", "space", "4", "space")  # a number moves to its choice, space ticks it
+        shown = ticked_on_screen(app)
+        assert shown == [question.choices[0].id, question.choices[3].id]
         await pilot.press("enter")
         await pilot.pause()
-        assert app.walk.answers.answers[question.id] == [question.choices[0].id, question.choices[1].id]
-        first_three = [question.choices[index].id for index in range(3)]
-        assert app.walk.question.kind == "text", "the bank asks in words next; Esc leaves its text box"
-        await pilot.press("escape", "left", "3", "right")  # → with changed ticks answers with them
+        assert app.walk.answers.answers[question.id] == shown
+        assert app.walk.position != question.id
+        # Esc first leaves the next question's text box, if it has one (elsewhere it keeps to the choices).
+        await pilot.press("escape", "left", "2", "space")
+        shown = ticked_on_screen(app)
+        await pilot.press("right")  # → with changed ticks answers with them
         await pilot.pause()
-        assert app.walk.answers.answers[question.id] == first_three
-        await pilot.press("escape", "left", "3", "left")  # ← drops them, and says so
+        assert app.walk.answers.answers[question.id] == shown == [question.choices[index].id for index in (0, 1, 3)]
+        await pilot.press("escape", "left", "3", "space", "left")  # ← drops them, and says so
         await pilot.pause()
-        assert app.walk.answers.answers[question.id] == first_three
+        assert app.walk.answers.answers[question.id] == shown
         assert any("not answered" in str(note.message) for note in app._notifications)
         await pilot.press("escape", "right")
         await pilot.pause()
@@ -420,6 +434,79 @@ async def test_multiple_choice_ticks_with_space_and_numbers(bank):
         await pilot.press("u")
         await pilot.pause()
         assert app.walk.answers.answers[question.id] == [UNSURE]
+
+
+async def test_enter_with_nothing_ticked_records_nothing_and_says_so(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await start_and_reach(pilot, app, "multiple")
+        question = app.walk.question
+        await pilot.press("4", "enter")
+        await pilot.pause()
+        assert question.id not in app.walk.answers.answers and app.walk.position == question.id
+        assert ChoiceList.NOTHING_TICKED in [note.message for note in app._notifications]
+        # An answer given before stays as it was when every tick is taken off and Enter pressed.
+        await pilot.press("space", "enter", "escape", "left")
+        await pilot.pause()
+        app._notifications.clear()
+        await pilot.press("space", "enter")
+        await pilot.pause()
+        assert app.walk.answers.answers[question.id] == [question.choices[3].id]
+        assert app.walk.position == question.id and ticked_on_screen(app) == []
+        assert ChoiceList.NOTHING_TICKED in [note.message for note in app._notifications]
+
+
+async def test_number_keys_move_to_a_choice_on_both_kinds_of_question(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "3")
+        choices = app.screen.query_one(ChoiceList)
+        first = app.walk.question
+        assert first.kind == "single" and choices.highlighted == 2
+        assert first.id not in app.walk.answers.answers, "a number moves; only Enter answers"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.walk.answers.answers[first.id] == first.choices[2].id
+        # Past the tenth choice there is no number key: the arrows reach it, and Enter answers it.
+        long_single = app.walk.question
+        assert long_single.kind == "single" and len(long_single.choices) > 12
+        await pilot.press("0", "down", "down", "down")
+        assert choices.highlighted == 12
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.walk.answers.answers[long_single.id] == long_single.choices[12].id
+        while app.walk.question.kind != "multiple":
+            await answer_current(pilot, app)
+        several = app.walk.question
+        await pilot.press("3")
+        assert choices.highlighted == 2 and ticked_on_screen(app) == [], "a number moves; only space ticks"
+        await pilot.press(NUMBER_KEYS[len(several.choices)])  # a number past the last choice: the highlight stays
+        assert choices.highlighted == 2
+        # The same past the tenth choice where several apply: the arrows reach it, space ticks it.
+        while not (app.walk.question.kind == "multiple" and len(app.walk.question.choices) > 11):
+            await answer_current(pilot, app)
+        long_multiple = app.walk.question
+        await pilot.press("0", "down", "down", "space", "enter")
+        await pilot.pause()
+        assert app.walk.answers.answers[long_multiple.id] == [long_multiple.choices[11].id]
+
+
+async def test_the_hint_key_bar_help_and_readme_tell_the_same_keys(bank):
+    help_rows = dict(KEYS_HELP)
+    assert help_rows["1-9, 0"].startswith("move to a choice"), "a number moves, on both kinds of question"
+    assert "tick" in help_rows["space"] and "Enter answers" in help_rows["space"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for keys in ("↑ ↓", "1-9, 0", "Enter", "space"):
+        assert help_rows[keys] in readme, f"README's key table says what help says of {keys}"
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        bar = app.screen.query_one(KeyBar)
+        assert "space" not in [entry.key for entry in bar.keys], "nothing to tick where one choice applies"
+        await start_and_reach(pilot, app, "multiple")
+        await pilot.pause()
+        assert ("space", "Tick") in [(entry.key, entry.description) for entry in bar.keys]
+        assert static_text(app.screen, "#about").endswith("space ticks, then Enter answers")
 
 
 async def test_hostile_text_shows_inert(bank):

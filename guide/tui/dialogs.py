@@ -236,9 +236,9 @@ class HelpScreen(Dialog):
 
 KEYS_HELP = (
     ("↑ ↓", "move between choices"),
-    ("1-9, 0", "pick a choice by its number"),
-    ("Enter", "answer (in a worked example: next)"),
-    ("space", "tick a choice when several apply"),
+    ("1-9, 0", "move to a choice by its number"),
+    ("Enter", "answer with the highlighted choice (worked example: next)"),
+    ("space", "tick choices where several apply; Enter answers with them"),
     ("u", "answer Unsure"),
     ("n", "write a note for this answer"),
     ("← →", "previous / next question"),

@@ -136,7 +136,7 @@ class QuestionScreen(SizedScreen):
             show_content(about, Content(""))
             return
         choice = question.choices[choices.highlighted]
-        hint = "space ticks, Enter answers" if question.kind == "multiple" else "Enter answers"
+        hint = "space ticks, then Enter answers" if question.kind == "multiple" else "Enter answers"
         if self.walk.read_only:
             hint = "Enter or → goes on"
         show_content(about, Content.assemble((clean(choice.label), "bold"), ": ", clean(choice.description) or "",
@@ -252,7 +252,7 @@ class QuestionScreen(SizedScreen):
 
     def action_number(self, index: int) -> None:
         if not self.walk.read_only:
-            self.query_one(ChoiceList).choose_number(index)
+            self.query_one(ChoiceList).highlight_number(index)
 
     def action_unsure(self) -> None:
         question = self.walk.question

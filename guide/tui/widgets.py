@@ -183,17 +183,19 @@ class KeyEntry(NamedTuple):
 
 
 class ChoiceList(OptionList):
-    """The choices of one question. Enter answers; in a multiple-choice question space ticks."""
+    """The choices of one question. ↑ ↓ or a choice's number move to it; Enter answers with the
+    highlighted choice, or in a multiple-choice question with the ticked ones (space ticks)."""
 
     MAX_ROWS = 14  # a longer list scrolls, so that the note and the buttons stay close
 
     BINDINGS = [
         Binding("enter", "confirm", "Answer", show=False),
-        Binding("space", "toggle", "Tick", show=False),
         # An option list scrolls sideways on ← →; here they step through the questions.
         Binding("left", "screen.back", "Back", key_display="←"),
         Binding("right", "screen.forward", "Next", key_display="→"),
+        Binding("space", "toggle", "Tick"),  # on the key bar only where it works (check_action)
     ]
+    NOTHING_TICKED = "Tick at least one choice with space, or press u for Unsure."
 
     class Chosen(Message):
         def __init__(self, value: str | list[str]) -> None:
@@ -214,6 +216,7 @@ class ChoiceList(OptionList):
         self.saved = chosen(value)
         self.ticked = list(self.saved)
         self.read_only = read_only
+        self.refresh_bindings()  # space ticks on a multiple-choice question only
         self._refresh_prompts()
         # Decide the scrollbar now, from the lines just measured: Textual adds it after the next layout,
         # so a long list would first be painted without it and then again with it.
@@ -226,6 +229,9 @@ class ChoiceList(OptionList):
     @property
     def multiple(self) -> bool:
         return self.question is not None and self.question.kind == "multiple"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.multiple and not self.read_only if action == "toggle" else True
 
     @property
     def pending(self) -> bool:
@@ -264,12 +270,10 @@ class ChoiceList(OptionList):
         if any(self._too_long(label, width) or self._too_long(label, self.wrapped_at) for label in labels):
             self._refresh_prompts()
 
-    def choose_number(self, index: int) -> None:
-        if self.question is None or index >= len(self.question.choices):
-            return
-        self.highlighted = index
-        if self.multiple:
-            self.action_toggle()
+    def highlight_number(self, index: int) -> None:
+        """A number key moves to its choice, in both kinds of question; only Enter answers, only space ticks."""
+        if self.question is not None and index < len(self.question.choices):
+            self.highlighted = index
 
     def action_toggle(self) -> None:
         if self.read_only or not self.multiple or self.highlighted is None or self.question is None:
@@ -294,9 +298,11 @@ class ChoiceList(OptionList):
         if not self.multiple:
             self.post_message(self.Chosen(self.question.choices[self.highlighted].id))
             return
-        # Enter with nothing ticked answers the highlighted choice. It is not ticked on screen first: that
-        # would paint a frame of its own just before the next question replaces it.
-        self.post_message(self.Chosen(list(self.ticked) or [self.question.choices[self.highlighted].id]))
+        # The answer is what the screen shows ticked; with nothing ticked there is nothing to record.
+        if not self.ticked:
+            self.notify(self.NOTHING_TICKED)
+            return
+        self.post_message(self.Chosen(list(self.ticked)))
 
     def action_select(self) -> None:
         # A click: answers a single-choice question, ticks a multiple-choice one.
