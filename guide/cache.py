@@ -4,29 +4,42 @@ Parsing and checking the built-in bank costs more than everything else `guide ru
 the checks need networkx, whose import alone is most of the command's start-up. A bank that
 loaded with every check passing is pickled under a key made of the bank's bytes and of the code
 that reads and checks banks, so a change to either misses the cache and the bank is loaded from
-its files again.
-
-Loading a pickle runs code, so the cache only reads a file that the current user owns, in a
-folder the user owns, neither writable by anyone else; anything else, and any file that fails to
-load, is ignored. The pickled bank has no parsed `documents` (only `guide lint` uses them, and it
+its files again. The pickled bank has no parsed `documents` (only `guide lint` uses them, and it
 loads with `check=False`, which never uses the cache).
 
+Loading a pickle runs code, so an entry is only unpickled once it proves it was written by this
+user: each is signed (HMAC-SHA256 over its name and bytes) with a random key that only the user
+can read. A file put in the cache's place by anyone else, by a race on a folder above it or
+otherwise, fails the signature and is only a missed cache; the bank is loaded from its files and
+the entry written again. A data-only format would need the bank validated again on every load,
+which is the cost the cache exists to avoid; pickle is the fast way back to the same objects.
+
+Nothing is opened by a path that could change between a check and an open. The folders from `/`
+down are opened one inside the other without following links, and each must belong to root or the
+user and be writable by no one else (unless sticky, as /tmp is); the cache folder, which the tool
+creates 0700, and every file in it must be the user's, and the files readable by no one else. Files
+are opened inside the folder's descriptor without following links and without blocking (a FIFO
+must not hang `guide run`), checked with fstat and read from the descriptor. Links above the cache
+folder (a ~/.cache on another disk) are resolved first, then the real folders are checked.
+
 Where: $GUIDE_HOME/cache, else $XDG_CACHE_HOME/guide, else ~/.cache/guide; the KEEP most recently
-stored banks are kept. GUIDE_NO_CACHE=1 turns the cache off.
+stored banks are kept. GUIDE_NO_CACHE=1 (or true, yes, on) turns the cache off.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
+import hmac
 import os
 import pickle
+import stat
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from guide import __version__
-from guide.files import write_atomically
 
 if TYPE_CHECKING:
     from guide.bank import Bank
@@ -35,6 +48,16 @@ if TYPE_CHECKING:
 CODE = ("model.py", "source.py", "bank.py", "graph.py", "cache.py")
 # Banks kept; storing another removes the oldest, so banks in passing folders do not pile up.
 KEEP = 8
+SIGNING_KEY_FILE = "signing-key"
+SIGNING_KEY_BYTES = 32
+SIGNATURE_BYTES = hashlib.sha256().digest_size
+TRUE_WORDS = ("1", "true", "yes", "on")
+
+FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
+OTHERS_ANY = stat.S_IRWXG | stat.S_IRWXO
 
 
 def cache_dir() -> Path:
@@ -46,7 +69,7 @@ def cache_dir() -> Path:
 
 def cache_key(content_digest: str) -> str | None:
     """The cache file name for a bank with these contents, or None when caching is off."""
-    if os.environ.get("GUIDE_NO_CACHE"):
+    if os.environ.get("GUIDE_NO_CACHE", "").strip().lower() in TRUE_WORDS:
         return None
     key = hashlib.sha256(f"{content_digest}\0{__version__}\0{sys.version}\0".encode())
     package = Path(__file__).resolve().parent
@@ -55,24 +78,24 @@ def cache_key(content_digest: str) -> str | None:
     return f"bank-{key.hexdigest()[:32]}.pickle"
 
 
-def _private(path: Path) -> bool:
-    try:
-        info = os.stat(path, follow_symlinks=False)
-    except OSError:
-        return False
-    return info.st_uid == os.getuid() and not info.st_mode & 0o022
-
-
 def load_cached(key: str | None) -> Bank | None:
     if key is None:
         return None
-    path = cache_dir() / key
-    if not (_private(path.parent) and _private(path)):
+    folder = _open_cache_folder(create=False)
+    if folder is None:
         return None
     try:
-        with open(path, "rb") as stream:
-            bank = pickle.load(stream)
-    except Exception:  # a damaged or outdated cache file is only a missed cache
+        signing_key, entry = _read_signing_key(folder), _read_private(folder, key)
+    finally:
+        os.close(folder)
+    if signing_key is None or entry is None:
+        return None
+    signature, data = entry[:SIGNATURE_BYTES], entry[SIGNATURE_BYTES:]
+    if not hmac.compare_digest(signature, _sign(signing_key, key, data)):
+        return None
+    try:
+        bank = pickle.loads(data)
+    except Exception:  # the user's own entry, pickled with other versions of the libraries: only a missed cache
         return None
     from guide.bank import Bank
 
@@ -83,15 +106,116 @@ def store(key: str | None, bank: Bank) -> None:
     """Best effort: a cache that cannot be written is not an error."""
     if key is None:
         return
-    folder = cache_dir()
+    folder = _open_cache_folder(create=True)
+    if folder is None:
+        return
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _private(folder):
-            return
+        signing_key = _read_signing_key(folder)
+        if signing_key is None:
+            # Two first runs at once each write a key; entries signed with the one replaced are only missed once.
+            signing_key = os.urandom(SIGNING_KEY_BYTES)
+            _write_private(folder, SIGNING_KEY_FILE, signing_key)
         data = pickle.dumps(dataclasses.replace(bank, documents={}), protocol=pickle.HIGHEST_PROTOCOL)
-        write_atomically(folder / key, data, private=True)
-        stored = sorted(folder.glob("bank-*.pickle"), key=lambda path: path.stat().st_mtime_ns, reverse=True)
-        for old in stored[KEEP:]:
-            old.unlink(missing_ok=True)
+        _write_private(folder, key, _sign(signing_key, key, data) + data)
+        _remove_oldest(folder)
     except OSError:
         return
+    finally:
+        os.close(folder)
+
+
+def _read_signing_key(folder: int) -> bytes | None:
+    signing_key = _read_private(folder, SIGNING_KEY_FILE)
+    return signing_key if signing_key is not None and len(signing_key) == SIGNING_KEY_BYTES else None
+
+
+def _sign(signing_key: bytes, key: str, data: bytes) -> bytes:
+    # The name is signed too, so a good entry cannot stand in for another bank's.
+    return hmac.digest(signing_key, key.encode() + b"\0" + data, "sha256")
+
+
+def _open_cache_folder(create: bool) -> int | None:
+    """A descriptor of the cache folder, or None when it, or a folder on its way, is missing or not safe.
+
+    With `create`, missing folders are made (the cache folder itself 0700).
+    """
+    folder = cache_dir()
+    names = [*Path(os.path.realpath(folder.parent)).parts[1:], folder.name]
+    descriptor = -1
+    try:
+        descriptor = os.open("/", FOLDER_FLAGS)
+        for index, name in enumerate(names):
+            if not _safe_above(os.fstat(descriptor)):
+                return None
+            outer, descriptor = descriptor, -1
+            try:
+                mode = (0o700 if index == len(names) - 1 else 0o777) if create else None
+                descriptor = _open_inside(outer, name, mode)
+            finally:
+                os.close(outer)
+        if not _private(os.fstat(descriptor), OTHERS_WRITE):
+            return None
+        cache, descriptor = descriptor, -1
+        return cache
+    except OSError:
+        return None
+    finally:
+        if descriptor >= 0:
+            os.close(descriptor)
+
+
+def _open_inside(folder: int, name: str, mode: int | None) -> int:
+    """Open the folder `name` inside `folder`, never through a link; make it with `mode` if missing and given."""
+    try:
+        return os.open(name, FOLDER_FLAGS, dir_fd=folder)
+    except FileNotFoundError:
+        if mode is None:
+            raise
+    with contextlib.suppress(FileExistsError):  # another guide made it meanwhile
+        os.mkdir(name, mode, dir_fd=folder)
+    return os.open(name, FOLDER_FLAGS, dir_fd=folder)
+
+
+def _safe_above(info: os.stat_result) -> bool:
+    """A folder only root and the user can change, or a sticky one whose entries others cannot move."""
+    others_cannot_move = not info.st_mode & OTHERS_WRITE or bool(info.st_mode & stat.S_ISVTX)
+    return info.st_uid in (0, os.getuid()) and others_cannot_move
+
+
+def _private(info: os.stat_result, others_may_not: int) -> bool:
+    return info.st_uid == os.getuid() and not info.st_mode & others_may_not
+
+
+def _read_private(folder: int, name: str) -> bytes | None:
+    """The bytes of a regular file of the user's that no one else can read or write, else None."""
+    try:
+        with open(os.open(name, READ_FLAGS, dir_fd=folder), "rb") as stream:
+            info = os.fstat(stream.fileno())
+            if not (stat.S_ISREG(info.st_mode) and _private(info, OTHERS_ANY)):
+                return None
+            return stream.read()
+    except OSError:
+        return None
+
+
+def _write_private(folder: int, name: str, data: bytes) -> None:
+    """Write a new 0600 file and rename it over `name`, all inside the folder's descriptor.
+
+    Not fsynced: a file a crash leaves torn fails its signature, which is only a missed cache.
+    """
+    temporary = f".{name}.{os.urandom(8).hex()}.tmp"
+    descriptor = os.open(temporary, CREATE_FLAGS, 0o600, dir_fd=folder)
+    try:
+        with open(descriptor, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        os.unlink(temporary, dir_fd=folder)
+        raise
+
+
+def _remove_oldest(folder: int) -> None:
+    entries = [name for name in os.listdir(folder) if name.startswith("bank-") and name.endswith(".pickle")]
+    entries.sort(key=lambda name: os.stat(name, dir_fd=folder, follow_symlinks=False).st_mtime_ns, reverse=True)
+    for name in entries[KEEP:]:
+        os.unlink(name, dir_fd=folder)

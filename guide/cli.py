@@ -29,10 +29,18 @@ class Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
 
-def common_options() -> argparse.ArgumentParser:
-    common = Parser(add_help=False)
-    common.add_argument("--bank", metavar="DIR", type=Path, default=None,
+def add_bank_option(parser: argparse.ArgumentParser, default) -> None:
+    parser.add_argument("--bank", metavar="DIR", type=Path, default=default,
                         help="question bank directory (default: the built-in bank)")
+
+
+def common_options() -> argparse.ArgumentParser:
+    """The options of every subcommand that reads a bank."""
+    common = Parser(add_help=False)
+    # argparse copies every value of a subcommand's namespace over the main one, defaults included: a
+    # default here would undo `guide --bank DIR COMMAND`, so the main parser alone supplies the default.
+    add_bank_option(common, argparse.SUPPRESS)
+    common.set_defaults(reads_bank=True)
     return common
 
 
@@ -43,8 +51,8 @@ def build_parser() -> Parser:
         description="Decide what 'interpretable' should mean for a machine-learning model in medical imaging, "
                     "following the framework of Wang et al. (IEEE Access, 2024). Without a command, opens the "
                     "terminal walk-through.",
-        parents=[common],
     )
+    add_bank_option(parser, None)
     parser.add_argument("--version", action="version", version=f"guide {__version__}")
     parser.add_argument("--plain", action="store_true",
                         help="ask the questions line by line on stdin/stdout (screen readers, dumb terminals)")
@@ -77,6 +85,8 @@ def write_output(text: str, out: Path | None) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command and args.bank is not None and not getattr(args, "reads_bank", False):
+        parser.error(f"{args.command} reads no question bank: drop --bank")
     try:
         if args.command:
             return args.handler(args)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from guide.bank import BUILTIN_BANK, load_bank
 from guide.cache import cache_dir
 
-from .conftest import ROOT
+from .conftest import ROOT, run_guide
 
 
 @pytest.fixture
@@ -89,3 +90,131 @@ def test_only_the_most_recent_banks_are_kept(tmp_path, cache):
     for index in range(KEEP + 3):
         load_bank(generate_bank(tmp_path / f"bank{index}", 3, seed=index))
     assert len(cached_files(cache)) == KEEP
+
+
+def code_running_pickle(marker: Path) -> bytes:
+    """A pickle that, when loaded, creates `marker`: proof that a file was unpickled."""
+    return b"cbuiltins\nopen\n(S'" + str(marker).encode() + b"'\nS'w'\ntR."
+
+
+def from_the_cache(bank_directory: Path) -> bool:
+    return load_bank(bank_directory).documents == {}
+
+
+@pytest.mark.parametrize("forged", [b"", os.urandom(32)], ids=["bare", "with a forged signature"])
+def test_a_pickle_swapped_in_by_the_user_id_that_owns_the_cache_is_never_unpickled(bank_copy, cache, tmp_path, forged):
+    """Whoever wins a race on a folder above the cache can put any file there; only the user's own key signs one."""
+    load_bank(bank_copy)
+    (entry,) = cached_files(cache)
+    marker = tmp_path / "code-ran"
+    swapped = tmp_path / "swapped"
+    swapped.write_bytes(forged + code_running_pickle(marker))
+    swapped.chmod(0o600)
+    os.replace(swapped, entry)
+    assert not from_the_cache(bank_copy)
+    assert not marker.exists()
+    assert from_the_cache(bank_copy), "the cache was rewritten with a good entry"
+
+
+def test_the_cache_folder_and_its_key_are_private(bank_copy, cache):
+    load_bank(bank_copy)
+    from guide.cache import SIGNING_KEY_FILE
+
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    assert stat.S_IMODE((cache / SIGNING_KEY_FILE).stat().st_mode) == 0o600
+
+
+def test_a_signing_key_others_can_read_is_not_used_but_replaced(bank_copy, cache):
+    from guide.cache import SIGNING_KEY_FILE
+
+    load_bank(bank_copy)
+    signing_key = cache / SIGNING_KEY_FILE
+    exposed = signing_key.read_bytes()
+    signing_key.chmod(0o644)
+    assert not from_the_cache(bank_copy)
+    assert signing_key.read_bytes() != exposed and stat.S_IMODE(signing_key.stat().st_mode) == 0o600
+    assert from_the_cache(bank_copy)
+
+
+def test_a_symlinked_cache_file_is_refused_and_what_it_points_to_is_left_alone(bank_copy, cache, tmp_path):
+    load_bank(bank_copy)
+    (entry,) = cached_files(cache)
+    elsewhere = tmp_path / "elsewhere.pickle"
+    os.replace(entry, elsewhere)
+    entry.symlink_to(elsewhere)
+    before = elsewhere.read_bytes()
+    assert not from_the_cache(bank_copy)
+    assert elsewhere.read_bytes() == before
+    assert not entry.is_symlink() and from_the_cache(bank_copy)
+
+
+def test_a_symlinked_cache_folder_is_refused_and_never_written_through(bank_copy, cache, tmp_path):
+    load_bank(bank_copy)
+    elsewhere = tmp_path / "elsewhere"
+    os.replace(cache, elsewhere)
+    cache.symlink_to(elsewhere, target_is_directory=True)
+    before = sorted(elsewhere.iterdir())
+    assert not from_the_cache(bank_copy)
+    assert not from_the_cache(bank_copy)
+    assert sorted(elsewhere.iterdir()) == before
+
+
+def test_a_symlinked_folder_above_the_cache_is_followed(bank_copy, tmp_path, monkeypatch):
+    """As when ~/.cache is a link to another disk: the real folders on its way are what is checked."""
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real", target_is_directory=True)
+    monkeypatch.setenv("GUIDE_HOME", str(tmp_path / "link" / "home"))
+    load_bank(bank_copy)
+    assert from_the_cache(bank_copy)
+
+
+@pytest.mark.parametrize("place", ["entry", "signing key"])
+def test_a_fifo_in_the_cache_does_not_hang_guide_run(bank_copy, cache, place):
+    from guide.cache import SIGNING_KEY_FILE
+
+    load_bank(bank_copy)
+    (entry,) = cached_files(cache)
+    fifo = entry if place == "entry" else cache / SIGNING_KEY_FILE
+    fifo.unlink()
+    os.mkfifo(fifo, 0o600)
+    result = run_guide("run", "--bank", str(bank_copy), "--case", "dr-screening")  # fails on its timeout if it hangs
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISREG(fifo.stat().st_mode), "replaced by a good file"
+
+
+def other_user() -> int:
+    return 65534  # nobody
+
+
+@pytest.mark.parametrize("parent", ["world-writable", "group-writable", "another user's"])
+def test_a_folder_above_the_cache_that_others_can_change_is_not_trusted(bank_copy, tmp_path, monkeypatch, parent):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    if parent == "another user's":
+        if os.getuid() != 0:
+            pytest.skip("only root can give a folder to another user")
+        os.chown(shared, other_user(), -1)
+    else:
+        shared.chmod(0o777 if parent == "world-writable" else 0o775)
+    monkeypatch.setenv("GUIDE_HOME", str(shared / "home"))
+    load_bank(bank_copy)
+    assert not from_the_cache(bank_copy)
+    assert cached_files(shared / "home" / "cache") == []
+
+
+def test_a_sticky_folder_above_the_cache_is_trusted(bank_copy, tmp_path, monkeypatch):
+    """Like /tmp: others can add names to it but not rename or remove the user's."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o1777)
+    monkeypatch.setenv("GUIDE_HOME", str(shared / "home"))
+    load_bank(bank_copy)
+    assert from_the_cache(bank_copy)
+
+
+@pytest.mark.parametrize("value, cached", [("1", False), ("yes", False), ("0", True), ("", True)])
+def test_guide_no_cache_turns_the_cache_off_only_when_set_to_a_true_value(bank_copy, cache, monkeypatch, value, cached):
+    monkeypatch.setenv("GUIDE_NO_CACHE", value)
+    load_bank(bank_copy)
+    assert from_the_cache(bank_copy) is cached
+    assert bool(cached_files(cache)) is cached

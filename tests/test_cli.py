@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -126,3 +127,84 @@ def test_a_saved_session_gives_the_document_the_app_would_export(bank, tmp_path)
     markdown = run_guide("run", "--answers", str(session), "--date", FIXED_DATE).stdout
     assert "Set aside" in headings(markdown, level=3)
     assert all(bank.questions[follower].prompt in markdown.split("### Set aside")[1] for follower in dropped)
+
+
+# The least each command that reads a bank needs besides --bank; a design document made with the built-in bank.
+BANK_COMMAND_ARGS = {
+    "run": ("--case", "dr-screening"),
+    "cases": (),
+    "check": (str(GOLDEN / "dr-screening.md"),),
+    "lint": (),
+    "codebook": (),
+    "diff": (str(GOLDEN / "dr-screening.md"), str(GOLDEN / "dr-screening.md")),
+    "what-if": (str(GOLDEN / "dr-screening.md"), "--sensitivity"),
+    "graph": (),
+    "compare": (str(GOLDEN / "dr-screening.md"), "--case", "dr-screening"),
+    "precedents": (),
+    "serve": ("--port", "1"),  # never reached: a broken bank stops serve before it listens
+}
+
+
+def bank_option_spellings(bank: Path, command: str, *args: str) -> dict[str, tuple[str, ...]]:
+    return {"before the command": ("--bank", str(bank), command, *args),
+            "after the command": (command, *args, "--bank", str(bank))}
+
+
+def test_every_command_that_reads_a_bank_is_covered_below():
+    from guide.cli import build_parser
+
+    (commands,) = [action for action in build_parser()._actions if action.dest == "command"]
+    takes_bank = {name for name, parser in commands.choices.items()
+                  if any("--bank" in action.option_strings for action in parser._actions)}
+    assert takes_bank == set(BANK_COMMAND_ARGS)
+
+
+@pytest.mark.parametrize("command", BANK_COMMAND_ARGS)
+def test_every_command_reads_the_bank_named_before_or_after_it(bank_copy, command):
+    """`guide --bank DIR COMMAND` once silently used the built-in bank: a broken DIR shows which bank is read."""
+    (bank_copy / "rules.yaml").write_text("rules: [\n", encoding="utf-8")
+    for spelling, args in bank_option_spellings(bank_copy, command, *BANK_COMMAND_ARGS[command]).items():
+        result = run_guide(*args)
+        named = result.stdout if command == "lint" else result.stderr  # lint lists the problem as a finding
+        assert result.returncode == (1 if command == "lint" else 2), (spelling, result.stderr)
+        assert str(bank_copy / "rules.yaml") in named, spelling
+
+
+@pytest.fixture
+def bank_9(bank_copy) -> Path:
+    """A working copy of the built-in bank whose version says 9.9.9."""
+    meta = bank_copy / "bank.yaml"
+    meta.write_text(re.sub(r'(?m)^version: ".*"$', 'version: "9.9.9"', meta.read_text(encoding="utf-8")), encoding="utf-8")
+    return bank_copy
+
+
+def test_run_writes_the_document_with_the_bank_named_before_or_after_it(bank_9):
+    for spelling, args in bank_option_spellings(bank_9, "run", "--case", "dr-screening").items():
+        result = run_guide(*args)
+        assert result.returncode == 0, result.stderr
+        assert "\nbank_version: 9.9.9\n" in result.stdout, spelling
+
+
+def test_check_compares_with_the_bank_named_before_or_after_it_and_its_fix_keeps_that_bank(bank, bank_9, tmp_path):
+    design = tmp_path / "design.md"
+    assert run_guide("run", "--case", "dr-screening", "--out", str(design)).returncode == 0
+    for spelling, args in bank_option_spellings(bank_9, "check", str(design)).items():
+        result = run_guide(*args)
+        assert result.returncode == 1, spelling
+        assert f"bank: version {bank.meta.version} → 9.9.9" in result.stdout, spelling
+    fix = result.stdout.split("update it with: ")[1].split()
+    assert fix[:2] == ["guide", "run"] and fix[fix.index("--bank") + 1] == str(bank_9)
+    assert run_guide(*fix[1:]).returncode == 0
+    assert run_guide("check", str(design), "--bank", str(bank_9)).returncode == 0
+
+
+def test_lint_checks_the_bank_named_before_or_after_it(bank_9):
+    for spelling, args in bank_option_spellings(bank_9, "lint").items():
+        result = run_guide(*args)
+        assert result.returncode == 0 and result.stderr.startswith(f"{bank_9}: no findings"), spelling
+
+
+def test_a_bank_given_to_a_command_that_reads_none_is_refused(tmp_path):
+    result = run_guide("--bank", str(tmp_path), "schema", "--check")
+    assert result.returncode == 2
+    assert result.stderr == "guide: error: schema reads no question bank: drop --bank (see guide --help)\n"

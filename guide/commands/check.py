@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import json
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,9 +89,19 @@ def check_document(path: Path, bank) -> Report:
         lines.append("  parts that differ: " + ", ".join(changed_parts(committed, fresh)))
     lines.append("  first differences:")
     lines += [f"    {line}" for line in first_differences(committed, fresh)]
-    option = "" if format == "md" else f" --format {format}"
-    lines.append(f"  update it with: guide run --answers {path}{option} --out {path}")
+    lines.append("  update it with: " + shlex.join(_update_command(path, format, bank)))
     return Report(True, "\n".join(lines) + "\n")
+
+
+def _update_command(path: Path, format: str, bank) -> list[str]:
+    from guide.bank import BUILTIN_BANK
+
+    command = ["guide", "run", "--answers", str(path)]
+    if format != "md":
+        command += ["--format", format]
+    if bank.directory != BUILTIN_BANK:  # rewritten with any other bank, the document would be stale again
+        command += ["--bank", str(bank.directory)]
+    return command + ["--out", str(path)]
 
 
 def _is_json_design_document(text: str) -> bool:
