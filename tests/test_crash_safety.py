@@ -179,21 +179,50 @@ def test_unreadable_sessions_are_kept_under_numbered_names(bank, guide_home):
         ["answers: [\n", "position: {\n", "\x00 not yaml\n"], "no earlier unreadable session is overwritten"
 
 
-def test_a_session_of_an_older_bank_version_is_migrated_not_broken(bank, bank_copy, guide_home):
-    from .test_roundtrip import migrated_bank
+SESSION_OF_BANK_1 = """\
+title: Made with 1.0.0
+bank_id: wang2024-mlmi
+bank_version: 1.0.0
+answers:
+  task: screening_triage
+  regulatory_pathway: medical_device_certification
+notes:
+  regulatory_pathway: CE marking planned.
+set_aside:
+  user_correction: correct_at_use_time
+position: regulatory_pathway
+"""
 
-    new_bank = load_bank(migrated_bank(bank_copy))
+
+def test_a_session_of_an_older_bank_version_is_migrated_not_broken(bank, guide_home):
+    """The built-in bank 2.0.0 migrates 1.0.0: a question renamed, a choice renamed (here in a set-aside answer)."""
+    assert bank.meta.version == "2.0.0" and "regulatory_pathway" not in bank.questions
     guide_home.mkdir(exist_ok=True)
     session = guide_home / "session.yaml"
-    session.write_text("title: Made with 1.0.0\nbank_id: wang2024-mlmi\nbank_version: 1.0.0\n"
-                       "answers:\n  task: screening_triage\n  other_constraints: Only a CPU at the clinic.\n"
-                       "notes:\n  model_role: Read as triage.\nset_aside:\n  model_role: triage\nposition: model_role\n")
-    done = run_guide("--plain", "--resume", "--bank", str(bank_copy), stdin="")
+    session.write_text(SESSION_OF_BANK_1)
+    done = run_guide("--plain", "--resume", stdin="")
     assert done.returncode == 0, done.stderr
     assert not list(guide_home.glob("*.broken*"))
-    assert inert(new_bank.questions["role_of_model"].prompt) in " ".join(done.stdout.split()), "it goes on where it was"
-    walk = load_session(new_bank, session)
-    assert walk.values == {"task": "screening_triage", "role_of_model": "triage"}
-    assert walk.answers.notes == {"role_of_model": "Read as triage."}
-    assert walk.position == "role_of_model"
-    assert (walk.answers.bank_version, walk.answers.migrated_from) == ("1.1.0", "1.0.0")
+    said = " ".join(done.stdout.split())
+    assert f"): {inert(bank.questions['regulatory_context'].prompt)}" in said, "it goes on where it was"
+    walk = load_session(bank, session)
+    assert walk.values == {"task": "screening_triage", "regulatory_context": "medical_device_certification",
+                           "user_correction": "correct_concepts"}
+    assert walk.answers.notes == {"regulatory_context": "CE marking planned."}
+    assert walk.position == "regulatory_context"
+    assert (walk.answers.bank_version, walk.answers.migrated_from) == ("2.0.0", "1.0.0")
+
+
+def test_a_migrated_session_at_a_removed_question_goes_on_at_the_first_open_one(bank_copy, guide_home):
+    meta = bank_copy / "bank.yaml"
+    meta.write_text(meta.read_text().replace("renamed: {regulatory_pathway: regulatory_context}",
+                                             "renamed: {regulatory_pathway: regulatory_context}\n    removed: [gone]"))
+    guide_home.mkdir(exist_ok=True)
+    session = guide_home / "session.yaml"
+    session.write_text(SESSION_OF_BANK_1.replace("position: regulatory_pathway", "position: gone")
+                       .replace("  task: screening_triage\n", "  task: screening_triage\n  gone: Old words.\n"))
+    done = run_guide("--plain", "--resume", "--bank", str(bank_copy), stdin="")
+    assert done.returncode == 0, done.stderr
+    walk = load_session(load_bank(bank_copy), session)
+    assert "gone" not in walk.values and "regulatory_context" in walk.values
+    assert walk.position == walk.first_open()
