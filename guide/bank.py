@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
 import re
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
 IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
+Answers = TypeVar("Answers", bound=AnswersFile)
 
 
 def _builtin_bank() -> Path:
@@ -325,7 +326,7 @@ def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
         document = parse_yaml(path, yaml_text, offset)
     else:
         document = _answers_part(parse_yaml(path, text))
-    answers = migrate(_validated_answers(document, bank), bank, document)
+    answers = _validated_answers(document, bank)
     check_answers(answers, bank, document)
     return answers
 
@@ -334,13 +335,13 @@ SESSION_ONLY_KEYS = tuple(field for field in SessionFile.model_fields if field n
 
 
 def _validated_answers(document: YamlDocument, bank: Bank) -> AnswersFile:
-    """The answers of an answers file, or of a session the app saved (an answers file with more keys)."""
+    """The migrated answers of an answers file, or of a session the app saved (an answers file with more keys)."""
     data = document.data
     if isinstance(data, dict) and all(key in data for key in SESSION_ONLY_KEYS):
-        saved = validate(document, SessionFile)
+        saved = migrate(validate(document, SessionFile), bank, document)
         check_set_aside(saved, bank, document)
         return saved.answers_file()
-    return validate(document, AnswersFile)
+    return migrate(validate(document, AnswersFile), bank, document)
 
 
 def check_set_aside(saved: SessionFile, bank: Bank, document: YamlDocument) -> None:
@@ -384,8 +385,9 @@ def migration_from(bank: Bank, version: str | None) -> Migration | None:
     return next((migration for migration in bank.meta.migrations if migration.from_version == version), None)
 
 
-def migrate(answers: AnswersFile, bank: Bank, document: YamlDocument | None = None) -> AnswersFile:
-    """Answers made with an older bank version, with renamed questions renamed and removed ones dropped.
+def migrate(answers: Answers, bank: Bank, document: YamlDocument | None = None) -> Answers:
+    """Answers made with an older bank version, with renamed questions renamed and removed ones dropped
+    (in a saved session, its set-aside answers too).
 
     `bank_version` keeps the version the answers were made with, so a document can say what changed.
     """
@@ -396,7 +398,8 @@ def migrate(answers: AnswersFile, bank: Bank, document: YamlDocument | None = No
         return answers
     where = document.path if document else "answers"
     moved = {}
-    for field_name in ("answers", "notes"):
+    keyed_by_question = ("answers", "notes", "set_aside") if isinstance(answers, SessionFile) else ("answers", "notes")
+    for field_name in keyed_by_question:
         given = getattr(answers, field_name)
         items: dict = {}
         for question_id, value in given.items():
@@ -407,7 +410,8 @@ def migrate(answers: AnswersFile, bank: Bank, document: YamlDocument | None = No
                 line = document.line_of((field_name, question_id)) if document else None
                 raise GuideError(where, line, f"{field_name}.{question_id}",
                                  f"'{question_id}' was renamed to '{new_id}', which is also given")
-            items[new_id] = _renamed_choices(value, migration.renamed_choices.get(new_id)) if field_name == "answers" else value
+            renames = migration.renamed_choices.get(new_id) if field_name != "notes" else None
+            items[new_id] = _renamed_choices(value, renames)
         moved[field_name] = items
     return answers.model_copy(update=moved)
 

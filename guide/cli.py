@@ -55,11 +55,29 @@ def build_parser() -> Parser:
     add_bank_option(parser, None)
     parser.add_argument("--version", action="version", version=f"guide {__version__}")
     parser.add_argument("--plain", action="store_true",
-                        help="ask the questions line by line on stdin/stdout (screen readers, dumb terminals)")
+                        help="ask the questions line by line on stdin/stdout (screen readers, dumb terminals, scripts)")
+    plain = parser.add_argument_group("plain mode (with --plain; without a terminal on stdin, nothing they "
+                                      "settle is asked)")
+    plain.add_argument("--title", type=design_title, metavar="TEXT",
+                       help="the title of a new design, or the new title of the resumed one")
+    start = plain.add_mutually_exclusive_group()
+    start.add_argument("--new", action="store_true",
+                       help="start a new design; refuses to replace a saved design with answers unless --replace")
+    start.add_argument("--resume", action="store_true", help="continue the saved design (an error when there is none)")
+    plain.add_argument("--replace", action="store_true", help="with --new: replace the saved design")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for name in COMMAND_MODULES:
         importlib.import_module(f"guide.commands.{name}").register(subparsers, common)
     return parser
+
+
+def design_title(text: str) -> str:
+    from guide.plain import checked_title
+
+    try:
+        return checked_title(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def load_bank_option(args: argparse.Namespace):
@@ -87,6 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command and args.bank is not None and not getattr(args, "reads_bank", False):
         parser.error(f"{args.command} reads no question bank: drop --bank")
+    if not args.plain and (args.title is not None or args.new or args.resume or args.replace):
+        parser.error("--title, --new, --resume and --replace go with --plain")
+    if args.replace and not args.new:
+        parser.error("--replace goes with --new")
     try:
         if args.command:
             return args.handler(args)

@@ -1,8 +1,13 @@
-"""`guide --plain`: the walk-through line by line on stdin/stdout, for screen readers and dumb terminals.
+"""`guide --plain`: the walk-through line by line on stdin/stdout, for screen readers, dumb terminals and scripts.
 
 No cursor movement, no colour, nothing but lines of text. It drives the same `Walk` as the terminal
-app and saves the same session file after every answer, so a walk can move between the two. When
-input ends (end of file), the session is saved and the command exits 0 with a one-line message.
+app and saves the same session file after every answer and note, so a walk can move between the two.
+
+The line protocol (README.md, "The terminal walk-through", shows it with an example that a test runs):
+one line per reply; at a question a choice's number or id, `u` unsure, `n` then the note line, `b`
+back, `q` stop. Which design to work on comes from `--new` / `--resume` (and `--title`, `--replace`);
+only a person at a terminal is asked what those options would settle. When input ends (end of
+file), everything given so far is saved and the command exits 0 with a one-line message.
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ from typing import TextIO
 
 from guide.bank import Bank
 from guide.engine import answer_labels
-from guide.model import END, UNSURE, AnswerValue, Question
+from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
 from guide.report.text import plain
-from guide.session import Walk, load_session, save_session, session_path
+from guide.session import (OtherBankSession, Walk, changed, design_to_replace, keep_aside, save_session, saved_walk,
+                           session_path)
 from guide.source import GuideError
 
 WIDTH = 78
-BACK, QUIT = "b", "q"
+BACK, QUIT, NOTE = "b", "q", "n"
 UNSURE_KEYS = ("u", "?")
 
 
@@ -31,13 +37,25 @@ def inert(text: str | None) -> str:
     return " ".join(plain(text or "").split())
 
 
+def checked_title(text: str) -> str:
+    """A typed title as one inert line; ValueError saying why when a design cannot take it."""
+    title = inert(text)
+    if title:
+        changed(AnswersFile(), title=title)
+    return title
+
+
 class EndOfInput(Exception):
     pass
 
 
 class Conversation:
-    def __init__(self, bank: Bank, stdin: TextIO, stdout: TextIO) -> None:
+    def __init__(self, bank: Bank, stdin: TextIO, stdout: TextIO, *, title: str | None = None,
+                 new: bool = False, resume: bool = False, replace: bool = False) -> None:
         self.bank, self.stdin, self.stdout = bank, stdin, stdout
+        self.title, self.new, self.resume, self.replace = title, new, resume, replace
+        # Only a person at a terminal is asked what an option could settle; a script gets no surprise prompt.
+        self.interactive = stdin.isatty()
         self.walk: Walk | None = None
         self.save_warned = False
 
@@ -54,6 +72,10 @@ class Conversation:
             raise EndOfInput
         return line.strip()
 
+    def agrees(self, prompt: str, *, default: bool) -> bool:
+        reply = self.ask(prompt).lower()
+        return reply not in ("n", "no") if default else reply in ("y", "yes")
+
     def save(self) -> None:
         if self.walk is None or self.walk.read_only:
             return
@@ -64,35 +86,80 @@ class Conversation:
                 print(f"guide: {error}", file=sys.stderr)
                 self.save_warned = True
 
-    # -- the walk -----------------------------------------------------------------------------
+    # -- which design -------------------------------------------------------------------------
 
-    def start(self) -> Walk:
+    def start(self) -> Walk | None:
+        """The design to work on, as the options say or, at a terminal, as the person answers;
+        None when the person keeps a saved design that cannot be resumed here."""
+        saved, problem = saved_walk(self.bank)
+        other_bank = problem if isinstance(problem, OtherBankSession) else None
+        design = design_to_replace(saved, problem)
+        # Decided before anything is said, so that a refused run prints its one line and nothing else.
+        if self.resume and saved is None:
+            raise problem or GuideError(session_path(), None, None, "there is no saved design to resume")
+        asks = (saved is not None or other_bank is not None) and not (self.resume or self.new)
+        if (self.new and design is not None and not self.replace) or (asks and not self.interactive):
+            raise self.refusal(saved, other_bank, design)
         self.say("guide, plain mode: the interpretability framework of Wang et al. (IEEE Access, 2024), one "
-                 "question per line. Type the number or the id of a choice; u for unsure, b to go back, q to "
-                 "stop. Your answers are saved after each one.")
-        if session_path().exists():
-            try:
-                saved = load_session(self.bank)
-            except GuideError as error:
-                self.say(f"The saved session cannot be resumed: {inert(str(error))}")
-                broken = session_path().with_name(session_path().name + ".broken")
-                session_path().replace(broken)
-                self.say(f"It was kept as {broken}.")
-            else:
-                count = len(saved.answered_on_path)
-                reply = self.ask(f"Resume “{inert(saved.answers.title)}” ({count} answers)? [Y/n] ")
-                if reply.lower() not in ("n", "no"):
-                    return saved
-        walk = Walk(self.bank)
-        title = self.ask("Title of this design (empty line: Untitled design): ")
-        try:
-            walk.retitle(inert(title))
-        except ValueError as error:
-            self.say(f"Title not used: {error}")
+                 "question per line. Type the number or the id of a choice; u for unsure, n to add a note, b to go "
+                 "back, q to stop. Your answers are saved after each one.")
+        if problem is not None and other_bank is None:
+            self.say(f"The saved session cannot be resumed: {inert(str(problem))}")
+            self.say(f"It was kept as {keep_aside()}.")
+        if saved is not None and self.resume:
+            return self.titled(saved)
+        if asks:
+            return self.ask_which(saved, other_bank, design)
+        return self.new_walk()
+
+    @staticmethod
+    def refusal(saved: Walk | None, other_bank: OtherBankSession | None, design: AnswersFile | None) -> GuideError:
+        """Why a saved design stops a run that did not say what to do with it, and which options would."""
+        replacing = "--new --replace replaces it" if design else "--new starts another"
+        if other_bank is not None:
+            return GuideError(other_bank.file, other_bank.line, other_bank.field, f"{other_bank.problem}; {replacing}")
+        assert saved is not None
+        held = f"“{inert(saved.answers.title)}” with {len(saved.answers.answers)} answer(s)"
+        return GuideError(session_path(), None, None,
+                          f"holds the saved design {held}: --resume continues it, {replacing}")
+
+    def ask_which(self, saved: Walk | None, other_bank: OtherBankSession | None,
+                  design: AnswersFile | None) -> Walk | None:
+        if other_bank is not None:
+            self.say(f"The saved design cannot be resumed with this question bank: {inert(str(other_bank))}")
+        while True:
+            if saved is not None and self.agrees(f"Resume “{inert(saved.answers.title)}” "
+                                                 f"({len(saved.answered_on_path)} answers)? [Y/n] ", default=True):
+                return self.titled(saved)
+            # As in the app: a design with answers is replaced only when the person says so.
+            if design is None or self.agrees(f"Replace “{inert(design.title)}” and its {len(design.answers)} "
+                                             "answer(s) with a new design? [y/N] ", default=False):
+                return self.new_walk()
+            if saved is None:
+                self.say(f"Nothing changed; the saved design stays in {session_path()}.")
+                return None
+
+    def titled(self, walk: Walk) -> Walk:
+        if self.title:
+            walk.retitle(self.title)
         return walk
 
+    def new_walk(self) -> Walk:
+        walk = Walk(self.bank)
+        if self.title is None and self.interactive:
+            try:
+                walk.retitle(checked_title(self.ask("Title of this design (empty line: Untitled design): ")))
+            except ValueError as error:
+                self.say(f"Title not used: {error}")
+        return self.titled(walk)
+
+    # -- the walk -----------------------------------------------------------------------------
+
     def run(self, date: str | None) -> int:
-        self.walk = walk = self.start()
+        walk = self.start()
+        if walk is None:
+            return 0
+        self.walk = walk
         self.save()
         shown_stage = None
         while True:
@@ -110,7 +177,7 @@ class Conversation:
                 self.say(f"== Step {number} of {len(stages)}: {inert(stages[number - 1].title)} ==")
                 self.say(inert(stages[number - 1].description))
             if self.ask_question(question) == QUIT:
-                self.say(f"Stopped. Your answers are saved in {session_path()}; run guide --plain to resume.")
+                self.say(f"Stopped. Your answers are saved in {session_path()}; run guide --plain --resume to go on.")
                 return 0
 
     def ask_question(self, question: Question) -> str | None:
@@ -135,6 +202,9 @@ class Conversation:
                 if not walk.back():
                     self.say("This is the first question.")
                 return None
+            if reply.lower() == NOTE:
+                self.take_note(question)
+                continue
             if not reply and walk.is_answered(question.id):
                 value: AnswerValue | None = current
                 break
@@ -142,29 +212,45 @@ class Conversation:
             if problem is None:
                 break
             self.say(problem)
-        old_note = walk.answers.notes.get(question.id, "")
-        note = self.ask("Note (optional; empty line " + ("keeps the current one" if old_note else "for none") + "): ")
-        note = inert(note) if note else old_note
         leaving = walk.would_set_aside(question.id, value)
         if leaving:
             self.say("This answer takes these answered questions off your path. Their answers are kept aside, "
                      "not used, and come back if you change this answer back: "
                      + "; ".join(inert(self.bank.questions[other].prompt) for other in leaving))
         try:
-            walk.answer(question.id, value, note)
+            walk.answer(question.id, value)
         except ValueError as error:
             self.say(f"Not saved, please answer again: {error}")
             return None
         self.save()
         return None
 
+    def take_note(self, question: Question) -> None:
+        """The line after `n`: the note on this question, saved at once, answered or not."""
+        walk = self.walk
+        assert walk is not None
+        old_note = walk.answers.notes.get(question.id, "")
+        if old_note:
+            self.say(f"Current note: {inert(old_note)}")
+        keeps = "keeps the current one" if old_note else "for none"
+        note = inert(self.ask(f"Note on this question (empty line {keeps}): "))
+        if not note:
+            return
+        try:
+            walk.set_note(question.id, note)
+        except ValueError as error:
+            self.say(f"Note not saved: {error}")
+            return
+        self.save()
+        self.say("Note saved.")
+
     @staticmethod
     def prompt_for(question: Question) -> str:
         if question.kind == "text":
-            return "Answer in one paragraph (empty line: leave it open; b back, q stop): "
+            return "Answer in one paragraph (empty line: leave it open; n note, b back, q stop): "
         count = len(question.choices)
         several = " numbers or ids, separated by spaces or commas;" if question.kind == "multiple" else ""
-        return f"Answer 1-{count} or an id;{several} u unsure, b back, q stop: "
+        return f"Answer 1-{count} or an id;{several} u unsure, n note, b back, q stop: "
 
     def finish(self, date: str | None) -> bool:
         """Summarize the result and write the document; False when the user went back."""
@@ -241,7 +327,8 @@ def run_plain(args: argparse.Namespace) -> int:
 
     # Whatever bytes arrive, a reply is text: undecodable bytes become U+FFFD instead of an error.
     sys.stdin.reconfigure(encoding="utf-8", errors="replace")
-    conversation = Conversation(load_bank_option(args), sys.stdin, sys.stdout)
+    conversation = Conversation(load_bank_option(args), sys.stdin, sys.stdout, title=args.title, new=args.new,
+                                resume=args.resume, replace=args.replace)
     try:
         return conversation.run(getattr(args, "date", None))
     except EndOfInput:
@@ -250,5 +337,5 @@ def run_plain(args: argparse.Namespace) -> int:
             return 0
         conversation.save()
         conversation.stdout.write(f"\nInput ended; your answers are saved in {session_path()}. "
-                                  "Run guide --plain to resume.\n")
+                                  "Run guide --plain --resume to go on.\n")
         return 0

@@ -17,6 +17,11 @@ answers on the current path, plus
 How it is written: into a temporary file in the same folder, flushed and fsynced, then renamed
 over the previous file (and the folder fsynced), so that the file on disk is always a whole
 session, the previous one or the new one, even if the process is killed mid-write.
+
+What reading it finds: a walk to resume (migrated when the bank lists a migration from the version
+it was saved with), a session of another question bank (kept as it is: it resumes with that bank),
+or a file that cannot be read, which is moved aside to the first free name of `session.yaml.broken`,
+`session.yaml.broken.1`, ... when a new design starts, so no earlier one is ever overwritten.
 """
 
 from __future__ import annotations
@@ -28,9 +33,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from guide.bank import Bank, check_answers, check_set_aside
+from guide.bank import Bank, check_answers, check_set_aside, migrate, migration_from, origin_version
 from guide.engine import element_results, evaluate, route
-from guide.files import remove_stale_temporaries, write_atomically
+from guide.files import move_aside, remove_stale_temporaries, write_atomically
 from guide.model import END, AnswersFile, AnswerValue, ElementResult, Question, Result, SessionFile
 from guide.report.frontmatter import dump_yaml
 from guide.source import GuideError, read_yaml, validate
@@ -232,16 +237,69 @@ def save_session(walk: Walk, path: Path | None = None) -> Path:
     return path
 
 
+class OtherBankSession(GuideError):
+    """A session saved with another question bank: not broken, only not this bank's to resume.
+    It carries the saved design, so that replacing it can say what would be lost."""
+
+    def __init__(self, file: Path, line: int | None, saved: SessionFile, bank_id: str) -> None:
+        super().__init__(file, line, "bank_id", f"saved with question bank '{saved.bank_id}', not '{bank_id}' "
+                                                "(resume it with --bank and that bank's folder)")
+        self.saved = saved
+
+
 def load_session(bank: Bank, path: Path | None = None) -> Walk:
-    """Read a saved session; any problem is a GuideError naming the file, line and field."""
+    """Read a saved session; any problem is a GuideError naming the file, line and field
+    (an OtherBankSession when it was saved with another bank)."""
     path = Path(path) if path else session_path()
     document = read_yaml(path)
     saved = validate(document, SessionFile)
     if saved.bank_id and saved.bank_id != bank.meta.id:
-        raise GuideError(path, document.line_of(("bank_id",)), "bank_id",
-                         f"saved with question bank '{saved.bank_id}', not '{bank.meta.id}' (use --bank)")
+        raise OtherBankSession(path, document.line_of(("bank_id",)), saved, bank.meta.id)
+    migration = migration_from(bank, saved.bank_version)
+    position: str | None = saved.position
+    if migration is not None:
+        saved = migrate(saved, bank, document)
+        # A removed question cannot be the one to continue with: the walk starts at the first open one.
+        position = None if position in migration.removed else migration.renamed.get(position, position)
     check_answers(saved, bank, document)
     check_set_aside(saved, bank, document)
-    if saved.position != END and saved.position not in bank.questions:
+    if position not in (END, None) and position not in bank.questions:
         raise GuideError(path, document.line_of(("position",)), "position", f"unknown question '{saved.position}'")
-    return Walk(bank, saved.answers_file(), saved.position)
+    answers = saved.answers_file()
+    if migration is not None:
+        # Saved again, the session holds this version's ids; the document still says what changed.
+        answers = answers.model_copy(update={"bank_version": bank.meta.version,
+                                             "migrated_from": origin_version(answers, bank)})
+    return Walk(bank, answers, position)
+
+
+def saved_walk(bank: Bank) -> tuple[Walk | None, GuideError | None]:
+    """The saved walk, or why it cannot be resumed; (None, None) when nothing is saved."""
+    if not session_path().exists():
+        return None, None
+    try:
+        return load_session(bank), None
+    except GuideError as error:
+        return None, error
+
+
+def design_to_replace(saved: Walk | None, problem: GuideError | None) -> AnswersFile | None:
+    """The saved design that starting another one would replace, when it has answers to lose
+    (a session of another bank too: it is a design, only not this bank's)."""
+    if saved is not None:
+        design = saved.answers
+    elif isinstance(problem, OtherBankSession):
+        design = problem.saved.answers_file()
+    else:
+        return None
+    return design if design.answers else None
+
+
+def keep_aside() -> Path:
+    """Move an unreadable session out of the way, never over an earlier one; returns where it went."""
+    path = session_path()
+    try:
+        return move_aside(path, ".broken")
+    except OSError as error:
+        raise GuideError(path, None, None,
+                         f"cannot move the unreadable session aside: {error.strerror or error}") from None

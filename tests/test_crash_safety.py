@@ -1,4 +1,5 @@
-"""Crash safety: real `guide --plain` sessions killed with SIGKILL at random moments, then resumed.
+"""Crash safety: real `guide --plain` sessions killed with SIGKILL at random moments, then resumed;
+and saved designs that plain mode must never lose (another bank's, an older version's, unreadable ones).
 
 A driver answers the questions over stdin as fast as they come and records every answer the
 program has shown as saved: an answer counts as saved once the program has printed anything
@@ -20,16 +21,16 @@ import sys
 import time
 from pathlib import Path
 
+from guide.bank import load_bank
 from guide.model import END
 from guide.plain import inert
 from guide.session import load_session
 
-from .conftest import ROOT
+from .conftest import ROOT, run_guide
 
 KILLS = 24
-PROMPT = re.compile(r"(?:(?P<resume>Resume) .*\[Y/n\] |(?P<title>Title) of this design.*: "
-                    r"|Answer 1-(?P<count>\d+) or an id.*: |(?P<text>Answer in one paragraph).*: "
-                    r"|(?P<note>Note) \(optional.*: |(?P<write>Write) the design document to.*: )$")
+PROMPT = re.compile(r"(?:Answer 1-(?P<count>\d+) or an id.*: |(?P<text>Answer in one paragraph).*: "
+                    r"|(?P<note>Note) on this question.*: |(?P<write>Write) the design document to.*: )$")
 # The prompt may wrap over several lines; the indented help text follows it.
 QUESTION = re.compile(r"Question \d+ \(\d+ more on this path\): (?P<prompt>.*?)\n  \S", re.DOTALL)
 
@@ -37,17 +38,17 @@ QUESTION = re.compile(r"Question \d+ \(\d+ more on this path\): (?P<prompt>.*?)\
 class Driver:
     """Answers prompts of one `guide --plain` process; knows which answers were shown as saved."""
 
-    def __init__(self, home: Path, rng: random.Random, bank, start_new: bool) -> None:
-        self.rng, self.bank, self.start_new = rng, bank, start_new
+    def __init__(self, home: Path, rng: random.Random, bank, start: list[str]) -> None:
+        self.rng, self.bank = rng, bank
         self.prompts = {inert(question.prompt): question for question in bank.questions.values()}
         self.process = subprocess.Popen(
-            [sys.executable, "-u", "-m", "guide", "--plain"], cwd=ROOT, stdin=subprocess.PIPE,
+            [sys.executable, "-u", "-m", "guide", "--plain", *start], cwd=ROOT, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             env={**os.environ, "GUIDE_HOME": str(home), "PYTHONPATH": str(ROOT)})
         self.output = ""
         self.pending: tuple[str, object] | None = None  # answered, not yet shown as saved
         self.saved: dict[str, object] = {}
-        self.current: tuple[str, object] | None = None
+        self.question = None  # the question being asked (after a note it is asked again without its text)
 
     def send(self, line: str) -> None:
         self.process.stdin.write((line + "\n").encode())
@@ -80,26 +81,25 @@ class Driver:
     def answer(self, match: re.Match) -> None:
         kind = match.lastgroup
         asked = QUESTION.findall(self.output)
+        if asked:
+            self.question = self.prompts[" ".join(asked[-1].split())]
         self.output = ""
-        if kind == "resume":
-            self.send("n" if self.start_new else "y")
-        elif kind == "title":
-            self.send("Crash test")
-        elif kind == "write":
+        if kind == "write":
             self.send("q")
         elif kind == "note":
-            self.send(self.rng.choice(["", "", "a note"]))
-            self.pending = self.current
+            self.send(self.rng.choice(["", "a note"]))
+        elif self.rng.random() < 0.2:  # a note first; the question is asked again after it
+            self.send("n")
         else:
-            question = self.prompts[" ".join(asked[-1].split())]
+            question = self.question
             if question.kind == "text":
                 text = self.rng.choice(["Some words.", "Other words about the project."])
-                self.current = (question.id, text)
+                self.pending = (question.id, text)
                 self.send(text)
             else:
                 number = self.rng.randint(1, int(match.group("count")))
                 picked = question.choices[number - 1].id
-                self.current = (question.id, picked if question.kind == "single" else [picked])
+                self.pending = (question.id, picked if question.kind == "single" else [picked])
                 self.send(str(number))
 
     def kill(self) -> None:
@@ -117,10 +117,13 @@ def test_sigkill_at_random_moments_loses_no_saved_answer(bank, tmp_path):
     kills_while_answering = 0
     for round_number in range(KILLS):
         # A design that reached its results is replaced by a new one, so the walk never runs out.
-        start_new = session.exists() and load_session(bank, session).position == END
-        if start_new:
-            expected = {}
-        driver = Driver(session.parent, rng, bank, start_new)
+        if not session.exists():
+            start = ["--new", "--title", "Crash test"]
+        elif load_session(bank, session).position == END:
+            start, expected = ["--new", "--replace", "--title", "Crash test"], {}
+        else:
+            start = ["--resume"]
+        driver = Driver(session.parent, rng, bank, start)
         if rng.random() < 0.2:  # killed while starting and reading the saved session
             time.sleep(rng.uniform(0.0, 0.6))
         elif driver.step(time.monotonic() + 60):  # killed while answering
@@ -137,3 +140,89 @@ def test_sigkill_at_random_moments_loses_no_saved_answer(bank, tmp_path):
         lost = {question: value for question, value in expected.items() if walk.values.get(question) != value}
         assert not lost, f"round {round_number}: answers shown as saved are missing or changed: {lost}"
     assert kills_while_answering >= KILLS // 2, "too few kills landed while answers were being saved"
+
+
+# ---------------------------------------------------------------------------------------------
+# Saved designs plain mode must never lose.
+
+
+def test_a_session_of_another_bank_is_reported_and_kept_untouched(bank, bank_copy, guide_home):
+    meta = bank_copy / "bank.yaml"
+    meta.write_text(meta.read_text().replace("id: wang2024-mlmi", "id: course-bank"))
+    started = run_guide("--plain", "--new", "--bank", str(bank_copy), "--title", "Course design", stdin="u\n")
+    assert started.returncode == 0, started.stderr
+    session = guide_home / "session.yaml"
+    before = session.read_bytes()
+    for options in ([], ["--resume"], ["--new"]):
+        done = run_guide("--plain", *options, stdin="u\n")
+        assert done.returncode == 2, options
+        assert done.stdout == "" and done.stderr.count("\n") == 1
+        assert f"guide: {session}:5: bank_id: saved with question bank 'course-bank', not 'wang2024-mlmi'" in done.stderr
+        assert session.read_bytes() == before, f"{options}: the design of another bank is left as it is"
+        assert not list(guide_home.glob("*.broken*")), "another bank's design is not broken"
+    resumed = run_guide("--plain", "--resume", "--bank", str(bank_copy), stdin="")
+    assert resumed.returncode == 0 and "Current answer" not in resumed.stdout
+    assert "Question 2 " in resumed.stdout, "it resumes with its own bank"
+
+
+def test_unreadable_sessions_are_kept_under_numbered_names(bank, guide_home):
+    guide_home.mkdir()
+    session = guide_home / "session.yaml"
+    for number, content in enumerate(["answers: [\n", "position: {\n", "\x00 not yaml\n"]):
+        session.write_text(content)
+        done = run_guide("--plain", "--new", stdin="")
+        kept = guide_home / ("session.yaml.broken" + (f".{number}" if number else ""))
+        assert done.returncode == 0, done.stderr
+        assert f"Itwaskeptas{kept}." in "".join(done.stdout.split()), "the line may wrap"
+    assert [(guide_home / name).read_text() for name in ("session.yaml.broken", "session.yaml.broken.1",
+                                                         "session.yaml.broken.2")] == \
+        ["answers: [\n", "position: {\n", "\x00 not yaml\n"], "no earlier unreadable session is overwritten"
+
+
+SESSION_OF_BANK_1 = """\
+title: Made with 1.0.0
+bank_id: wang2024-mlmi
+bank_version: 1.0.0
+answers:
+  task: screening_triage
+  regulatory_pathway: medical_device_certification
+notes:
+  regulatory_pathway: CE marking planned.
+set_aside:
+  user_correction: correct_at_use_time
+position: regulatory_pathway
+"""
+
+
+def test_a_session_of_an_older_bank_version_is_migrated_not_broken(bank, guide_home):
+    """The built-in bank 2.0.0 migrates 1.0.0: a question renamed, a choice renamed (here in a set-aside answer)."""
+    assert bank.meta.version == "2.0.0" and "regulatory_pathway" not in bank.questions
+    guide_home.mkdir(exist_ok=True)
+    session = guide_home / "session.yaml"
+    session.write_text(SESSION_OF_BANK_1)
+    done = run_guide("--plain", "--resume", stdin="")
+    assert done.returncode == 0, done.stderr
+    assert not list(guide_home.glob("*.broken*"))
+    said = " ".join(done.stdout.split())
+    assert f"): {inert(bank.questions['regulatory_context'].prompt)}" in said, "it goes on where it was"
+    walk = load_session(bank, session)
+    assert walk.values == {"task": "screening_triage", "regulatory_context": "medical_device_certification",
+                           "user_correction": "correct_concepts"}
+    assert walk.answers.notes == {"regulatory_context": "CE marking planned."}
+    assert walk.position == "regulatory_context"
+    assert (walk.answers.bank_version, walk.answers.migrated_from) == ("2.0.0", "1.0.0")
+
+
+def test_a_migrated_session_at_a_removed_question_goes_on_at_the_first_open_one(bank_copy, guide_home):
+    meta = bank_copy / "bank.yaml"
+    meta.write_text(meta.read_text().replace("renamed: {regulatory_pathway: regulatory_context}",
+                                             "renamed: {regulatory_pathway: regulatory_context}\n    removed: [gone]"))
+    guide_home.mkdir(exist_ok=True)
+    session = guide_home / "session.yaml"
+    session.write_text(SESSION_OF_BANK_1.replace("position: regulatory_pathway", "position: gone")
+                       .replace("  task: screening_triage\n", "  task: screening_triage\n  gone: Old words.\n"))
+    done = run_guide("--plain", "--resume", "--bank", str(bank_copy), stdin="")
+    assert done.returncode == 0, done.stderr
+    walk = load_session(load_bank(bank_copy), session)
+    assert "gone" not in walk.values and "regulatory_context" in walk.values
+    assert walk.position == walk.first_open()

@@ -1,16 +1,20 @@
-"""`guide --plain`: the same walk line by line on stdin/stdout, driven as a screen-reader user would."""
+"""`guide --plain`: the same walk line by line on stdin/stdout, driven as a screen-reader user or a script would."""
 
 from __future__ import annotations
 
+import os
+import pty
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from guide.bank import read_answers
 from guide.engine import route
 from guide.model import UNSURE
-from guide.session import load_session, session_path
+from guide.session import Walk, load_session, save_session, session_path
 
 from .conftest import ROOT, run_guide
 from .test_session import first_dropping_change
@@ -24,13 +28,13 @@ def all_unsure_lines(bank) -> list[str]:
               for question_id, question in bank.questions.items() if question.kind != "text"}
     lines = []
     for question_id in route(bank, unsure):
-        lines += ["Screening in primary care." if bank.questions[question_id].kind == "text" else "u", ""]
+        lines.append("Screening in primary care." if bank.questions[question_id].kind == "text" else "u")
     return lines
 
 
 def test_plain_walk_writes_the_design_document(bank, tmp_path):
-    lines = ["Plain \x1b[31mdesign", *all_unsure_lines(bank), str(tmp_path / "design.md")]
-    done = run_guide("--plain", stdin="\n".join(lines) + "\n", cwd=tmp_path)
+    lines = [*all_unsure_lines(bank), str(tmp_path / "design.md")]
+    done = run_guide("--plain", "--new", "--title", "Plain \x1b[31mdesign", stdin="\n".join(lines) + "\n", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert "\x1b" not in done.stdout, "no cursor movement, no colour, no echo of escapes"
@@ -45,7 +49,7 @@ def test_plain_walk_writes_the_design_document(bank, tmp_path):
 def test_end_of_input_saves_and_exits_cleanly_then_resumes(bank):
     first = bank.meta.start
     first_choice = bank.questions[first].choices[1]
-    done = run_guide("--plain", stdin=f"My design\n{first_choice.id}\nasked the lead\n")
+    done = run_guide("--plain", "--new", "--title", "My design", stdin=f"n\nasked the lead\n{first_choice.id}\n")
     assert done.returncode == 0
     assert "Traceback" not in done.stderr and done.stderr == ""
     last_line = done.stdout.strip().splitlines()[-1]
@@ -55,7 +59,7 @@ def test_end_of_input_saves_and_exits_cleanly_then_resumes(bank):
     assert saved.answers.notes == {first: "asked the lead"}
 
     # Resume: the walk continues at the second question; b goes back to the first.
-    done = run_guide("--plain", stdin="y\nb\n")
+    done = run_guide("--plain", "--resume", stdin="b\n")
     assert done.returncode == 0
     assert "Question 2 " in done.stdout
     assert "Current answer: " + first_choice.label in done.stdout
@@ -64,9 +68,10 @@ def test_end_of_input_saves_and_exits_cleanly_then_resumes(bank):
 
 def test_numbers_ids_and_mistakes(bank):
     question = bank.questions[bank.meta.start]
-    replies = ["", "99", "not-a-choice", "1 2", question.choices[2].id, "", "?", "-"]
-    done = run_guide("--plain", stdin="\n".join(replies) + "\n")
+    replies = ["", "99", "not-a-choice", "1 2", question.choices[2].id, "n", "-", "?"]
+    done = run_guide("--plain", "--new", stdin="\n".join(replies) + "\n")
     assert done.returncode == 0, done.stderr
+    assert "Type a number or an id (u for unsure)." in done.stdout
     assert f"Not a choice: 99. Type a number from 1 to {len(question.choices)}" in done.stdout
     assert "Not a choice: not-a-choice." in done.stdout
     assert "Pick one choice." in done.stdout
@@ -78,19 +83,19 @@ def test_numbers_ids_and_mistakes(bank):
     assert saved.answers.notes == {second: "-"}
 
 
-def test_a_saved_session_from_the_app_is_offered_and_an_unreadable_one_is_kept(bank, guide_home):
+def test_an_unreadable_session_is_reported_and_kept_when_a_new_design_starts(bank, guide_home):
     guide_home.mkdir()
     session_path().write_text("answers: [\n")
     done = run_guide("--plain", stdin="")
     assert done.returncode == 0
     assert "The saved session cannot be resumed:" in done.stdout
     assert "session.yaml:2" in done.stdout
-    assert (guide_home / "session.yaml.broken").exists()
-    assert done.stdout.strip().splitlines()[-1] == "Input ended before a design was started."
+    assert (guide_home / "session.yaml.broken").read_text() == "answers: [\n"
+    assert done.stdout.strip().splitlines()[-1].startswith("Input ended; your answers are saved in")
 
 
 def test_q_stops_with_answers_saved(bank):
-    done = run_guide("--plain", stdin="T\nu\n\nq\n")
+    done = run_guide("--plain", "--new", stdin="u\nq\n")
     assert done.returncode == 0
     assert "Stopped. Your answers are saved in" in done.stdout
     assert load_session(bank).answers.answers == {bank.meta.start: UNSURE}
@@ -98,7 +103,7 @@ def test_q_stops_with_answers_saved(bank):
 
 def test_plain_mode_honours_the_bank_option(bank_copy):
     (bank_copy / "bank.yaml").write_text((bank_copy / "bank.yaml").read_text().replace("id: wang2024-mlmi", "id: course-bank"))
-    done = run_guide("--plain", "--bank", str(bank_copy), stdin="T\nu\n\n")
+    done = run_guide("--plain", "--new", "--bank", str(bank_copy), stdin="u\n")
     assert done.returncode == 0, done.stderr
     assert "bank_id: course-bank" in session_path().read_text()
 
@@ -106,7 +111,7 @@ def test_plain_mode_honours_the_bank_option(bank_copy):
 def test_changing_an_answer_says_which_answers_are_set_aside(bank):
     question_id, old, new, dropped = first_dropping_change(bank)
     assert question_id == bank.meta.start and len(dropped) == 1, "the replies below walk this shape"
-    done = run_guide("--plain", stdin="\n".join(["T", old, "", "u", "", "b", "b", new, ""]) + "\n")
+    done = run_guide("--plain", "--new", stdin="\n".join([old, "u", "b", "b", new]) + "\n")
     assert done.returncode == 0, done.stderr
     said = " ".join(done.stdout.split())
     assert "This answer takes these answered questions off your path." in said
@@ -117,21 +122,136 @@ def test_changing_an_answer_says_which_answers_are_set_aside(bank):
 
 
 def test_undecodable_input_is_text_not_a_crash(bank):
-    done = subprocess.run([sys.executable, "-m", "guide", "--plain"], input=b"T\xff\n\xfe\nu\n\n",
+    done = subprocess.run([sys.executable, "-m", "guide", "--plain", "--new"], input=b"\xfe\nn\nT\xff\nu\n",
                           capture_output=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert b"Traceback" not in done.stderr
     assert b"Not a choice: \xef\xbf\xbd." in done.stdout
     saved = load_session(bank)
-    assert saved.answers.title == "T\ufffd"
+    assert saved.answers.notes == {bank.meta.start: "T\ufffd"}
     assert saved.answers.answers == {bank.meta.start: UNSURE}
 
 
 def test_over_long_replies_are_refused_with_a_reason(bank):
-    done = run_guide("--plain", stdin="T" * 400 + "\nu\n" + "n" * 20001 + "\nu\n\n")
+    done = run_guide("--plain", "--new", "--title", "T" * 400, stdin="u\n")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == ("guide: error: argument --title: title: String should have at most 300 characters "
+                           "(see guide --help)\n")
+    assert not session_path().exists()
+    done = run_guide("--plain", "--new", stdin="n\n" + "n" * 20001 + "\nu\n")
     assert done.returncode == 0, done.stderr
-    assert "Title not used: title:" in done.stdout
-    assert "Not saved, please answer again: notes." in done.stdout
+    assert "Note not saved: notes." in done.stdout
     saved = load_session(bank)
     assert saved.answers.title == "Untitled design"
     assert saved.answers.answers == {bank.meta.start: UNSURE} and saved.answers.notes == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# The line protocol a script can rely on (README.md, "The terminal walk-through").
+
+
+def readme_example() -> str:
+    """The plain-mode example of README.md, exactly as a reader would copy it."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(guide --plain .*?)```", readme, re.DOTALL)
+    assert len(blocks) == 1, "README.md shows one plain-mode example"
+    return blocks[0]
+
+
+def test_the_readme_example_runs_as_documented(bank, guide_home, tmp_path):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["sh", "-c", readme_example()], capture_output=True, text=True, cwd=tmp_path, env=env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    assert "Stopped. Your answers are saved in" in done.stdout
+    saved = load_session(bank)
+    assert saved.answers.title == "Knee OA grading"
+    third = route(bank, saved.answers.answers)[2]
+    assert saved.answers.answers == {"task": "diagnosis_classification", "modality": "radiograph",
+                                     third: [UNSURE] if bank.questions[third].kind == "multiple" else UNSURE}
+    assert saved.answers.notes == {"modality": "Weight-bearing PA views only."}
+
+
+def test_piped_input_is_asked_no_question_an_option_settles(bank):
+    first = bank.meta.start
+    done = run_guide("--plain", "--new", "--title", "Scripted", stdin="u\nu\n")
+    assert done.returncode == 0, done.stderr
+    assert "Title of this design" not in done.stdout and "Note" not in done.stdout
+    saved = load_session(bank)
+    assert saved.answers.title == "Scripted"
+    assert list(saved.answers.answers) == [first, route(bank, saved.answers.answers)[1]], "two lines, two answers"
+
+    # A saved design: without --new or --resume a script is told to choose, and nothing changes.
+    before = session_path().read_bytes()
+    refused = run_guide("--plain", stdin="u\n")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr == (f"guide: {session_path()}: holds the saved design “Scripted” with 2 answer(s): "
+                              "--resume continues it, --new --replace replaces it\n")
+    assert run_guide("--plain", "--new", "--title", "Other", stdin="u\n").returncode == 2
+    assert session_path().read_bytes() == before, "--new without --replace never replaces a design with answers"
+
+    resumed = run_guide("--plain", "--resume", "--title", "Renamed", stdin="1\n")
+    assert resumed.returncode == 0, resumed.stderr
+    assert "Resume" not in resumed.stdout
+    saved = load_session(bank)
+    assert saved.answers.title == "Renamed" and len(saved.answers.answers) == 3
+
+    replaced = run_guide("--plain", "--new", "--replace", "--title", "Fresh", stdin="")
+    assert replaced.returncode == 0, replaced.stderr
+    assert load_session(bank).answers.answers == {} and load_session(bank).answers.title == "Fresh"
+
+
+def test_resume_without_a_saved_design_is_a_one_line_error(bank):
+    done = run_guide("--plain", "--resume", stdin="u\n")
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr == f"guide: {session_path()}: there is no saved design to resume\n"
+    assert not session_path().exists()
+
+
+def test_end_of_input_keeps_the_last_answer_and_a_note_not_yet_answered(bank):
+    first = bank.meta.start
+    done = run_guide("--plain", "--new", stdin="u\n")
+    assert done.returncode == 0, done.stderr
+    assert load_session(bank).answers.answers == {first: UNSURE}, "the last answer before end of input is kept"
+
+    done = run_guide("--plain", "--resume", stdin="n\nto be confirmed with the lead\n")
+    assert done.returncode == 0, done.stderr
+    saved = load_session(bank)
+    second = saved.path[1]
+    assert saved.answers.answers == {first: UNSURE}
+    assert saved.answers.notes == {second: "to be confirmed with the lead"}, "a note is saved before its answer"
+
+
+def run_at_a_terminal(*args: str, typed: bytes) -> subprocess.CompletedProcess:
+    """`guide` with a terminal on stdin (a pseudo-terminal), as a person at a keyboard; ^D ends the input."""
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "guide", *args], stdin=terminal, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, cwd=ROOT)
+        os.write(controller, typed + b"\x04")
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        os.close(terminal)
+        os.close(controller)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout.decode(), stderr.decode())
+
+
+def test_at_a_terminal_it_asks_and_replaces_only_when_told(bank):
+    walk = Walk(bank)
+    walk.retitle("Keep me")
+    walk.answer(bank.meta.start, UNSURE)
+    save_session(walk)
+    before = session_path().read_bytes()
+
+    # "n" to resume is not "yes, replace it": the next question asks, and a title typed there is no yes.
+    done = run_at_a_terminal("--plain", typed=b"n\nAnother design\n")
+    assert done.returncode == 0, done.stderr
+    assert "Resume “Keep me” (1 answers)? [Y/n] " in done.stdout
+    assert "Replace “Keep me” and its 1 answer(s) with a new design? [y/N] " in done.stdout
+    assert session_path().read_bytes() == before
+
+    done = run_at_a_terminal("--plain", typed=b"n\ny\nAnother design\n")
+    assert done.returncode == 0, done.stderr
+    saved = load_session(bank)
+    assert saved.answers.title == "Another design" and saved.answers.answers == {}

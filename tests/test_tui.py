@@ -272,6 +272,41 @@ async def test_unreadable_session_is_reported_not_fatal(bank, guide_home):
     assert (guide_home / "session.yaml.broken").read_text() == "answers: [\n"
 
 
+async def test_a_second_unreadable_session_does_not_overwrite_the_first(bank, guide_home):
+    guide_home.mkdir()
+    (guide_home / "session.yaml.broken").write_text("the first one\n")
+    session_path().write_text("answers: [\n")
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+    assert (guide_home / "session.yaml.broken").read_text() == "the first one\n"
+    assert (guide_home / "session.yaml.broken.1").read_text() == "answers: [\n"
+
+
+async def test_a_design_of_another_bank_is_reported_kept_and_replaced_only_when_confirmed(bank, guide_home):
+    guide_home.mkdir()
+    session_path().write_text("title: Course design\nbank_id: course-bank\nanswers:\n  task: unsure\n")
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        assert "saved with question bank 'course-bank', not 'wang2024-mlmi'" in static_text(app.screen, "#start-error")
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm), "a design of another bank is a design: replacing it asks first"
+        assert "“Course design” has 1 answer(s)" in " ".join(static_text(app.screen, ".dialog-body Static").split())
+        await pilot.press("n")
+        await pilot.pause()
+        assert session_path().read_text().startswith("title: Course design\n")
+        assert not list(guide_home.glob("*.broken*"))
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+    assert load_session(bank).answers.answers == {}
+
+
 async def test_worked_example_is_read_only_and_can_be_copied(bank):
     name = "dr-screening"
     preset = read_answers(bank.cases()[name], bank)

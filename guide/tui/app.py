@@ -21,7 +21,8 @@ from textual.screen import Screen
 from guide.bank import Bank, read_answers
 from guide.engine import evaluate
 from guide.model import END
-from guide.session import Walk, browser_session_path, changed, load_session, save_session, session_path
+from guide.session import (OtherBankSession, Walk, browser_session_path, changed, design_to_replace, keep_aside,
+                           save_session, saved_walk, session_path)
 from guide.source import GuideError
 from guide.tui.dialogs import AskDialog, Confirm, ExportDialog, HelpScreen, PresetPicker, Review
 from guide.tui.learn import LearnScreen
@@ -64,14 +65,9 @@ class GuideApp(App):
     def session_file(self) -> Path:
         return browser_session_path() if self.is_web else session_path()
 
-    def saved_session(self) -> tuple[Walk | None, str | None]:
+    def saved_session(self) -> tuple[Walk | None, GuideError | None]:
         """The saved walk if there is one, or why it cannot be resumed."""
-        if not self.offers_resume or not session_path().exists():
-            return None, None
-        try:
-            return load_session(self.bank), None
-        except GuideError as error:
-            return None, str(error)
+        return saved_walk(self.bank) if self.offers_resume else (None, None)
 
     def save(self) -> None:
         if self.walk is None or self.walk.read_only:
@@ -94,16 +90,23 @@ class GuideApp(App):
     def replacing_session(self, then) -> None:
         """Run `then` after the user agreed to replace a saved design that has answers."""
         saved, problem = self.saved_session()
-        if problem:
-            broken = session_path().with_name(session_path().name + ".broken")
-            session_path().replace(broken)
-            self.notify(f"The unreadable session was kept as {broken.name}.", title="Session moved aside", markup=False)
-        if saved is None or not saved.answers.answers:
+        if problem and not isinstance(problem, OtherBankSession):
+            try:
+                kept = keep_aside()
+            except GuideError as error:
+                self.notify(clean(str(error)), title="Cannot start", severity="error", markup=False)
+                return
+            self.notify(f"The unreadable session was kept as {kept.name}.", title="Session moved aside", markup=False)
+        design = design_to_replace(saved, problem)
+        if design is None:
             then()
             return
-        message = (f"Your saved design “{clean(saved.answers.title)}” has {len(saved.answers.answers)} answer(s). "
-                   "Starting another one replaces it. Export it first (resume it, then press s and e) if you "
-                   "want to keep it.")
+        if isinstance(problem, OtherBankSession):
+            keep = f"Resume it with guide --bank and the folder of question bank '{clean(design.bank_id)}'"
+        else:
+            keep = "Export it first (resume it, then press s and e)"
+        message = (f"Your saved design “{clean(design.title)}” has {len(design.answers)} answer(s). "
+                   f"Starting another one replaces it. {keep} if you want to keep it.")
         self.push_screen(Confirm("Replace the saved design?", message, yes="Replace it"),
                          lambda agreed: then() if agreed else None)
 
@@ -117,7 +120,7 @@ class GuideApp(App):
         if saved is not None:
             self.begin(saved)
         elif problem:
-            self.notify(clean(problem), title="Cannot resume", severity="error", markup=False)
+            self.notify(clean(str(problem)), title="Cannot resume", severity="error", markup=False)
 
     def action_presets(self) -> None:
         if not self.bank.cases():

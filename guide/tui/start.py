@@ -68,7 +68,7 @@ class StartScreen(SizedScreen):
         menu.focus()
         error = self.query_one("#start-error", Static)
         if problem:
-            error.update(Content.assemble(("The saved session cannot be resumed: ", "bold"), clean(problem)))
+            error.update(Content.assemble(("The saved session cannot be resumed: ", "bold"), clean(str(problem))))
         elif not self.app.offers_resume:
             error.update("In a browser this tab's answers are saved on the server for this tab only and cannot "
                          "be resumed from another tab: export the design document to keep them (its front "
