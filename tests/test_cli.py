@@ -201,7 +201,7 @@ def test_check_compares_with_the_bank_named_before_or_after_it_and_its_fix_keeps
 def test_lint_checks_the_bank_named_before_or_after_it(bank_9):
     for spelling, args in bank_option_spellings(bank_9, "lint").items():
         result = run_guide(*args)
-        assert result.returncode == 0 and result.stderr.startswith(f"{bank_9}: no findings"), spelling
+        assert result.returncode == 0 and f"{bank_9}: no findings" in result.stderr, spelling
 
 
 def test_a_bank_given_to_a_command_that_reads_none_is_refused(tmp_path):
