@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 
-import re
-
 import yaml
 from pydantic import BaseModel, Field
 
 from guide.cache import cache_key, load_cached, store
 from guide.model import (
-    UNSURE,
+    IDENTIFIER_MAX,
+    IDENTIFIER_PATTERN,
     AnswersFile,
     BankChange,
     BankMeta,
@@ -38,7 +38,6 @@ from guide.source import GuideError, Location, YamlDocument, decode, parse_yaml,
 if TYPE_CHECKING:
     import networkx as nx
 
-IDENTIFIER = re.compile(r"[a-z0-9][a-z0-9_-]{0,79}")
 Answers = TypeVar("Answers", bound=AnswersFile)
 
 
@@ -270,7 +269,7 @@ def _collect_precedent(document: YamlDocument, precedent: Precedent, locations: 
                        precedents: dict[str, Precedent]) -> None:
     """A precedent is named by its file; its answers are located for the checks that read them."""
     path = Path(document.path)
-    if not IDENTIFIER.fullmatch(path.stem):
+    if not re.match(IDENTIFIER_PATTERN, path.stem) or len(path.stem) > IDENTIFIER_MAX:
         raise GuideError(path, 1, None, f"a precedent's file name must be an id ([a-z0-9_-], starting with a letter "
                                         f"or digit), not '{path.stem}'")
     locations[f"precedent:{path.stem}"] = Location(document.path, 1)

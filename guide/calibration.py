@@ -14,9 +14,6 @@ from dataclasses import asdict, dataclass
 
 from guide.bank import Bank
 from guide.engine import evaluate
-from guide.model import AnswersFile
-
-SPLITS = ("calibration", "holdout")
 
 
 @dataclass(frozen=True)
@@ -70,9 +67,9 @@ class Scorecard:
 
 def score_precedent(bank: Bank, precedent_id: str) -> PrecedentScore:
     precedent = bank.precedents[precedent_id]
-    result = evaluate(bank, AnswersFile(title=precedent.title, answers=precedent.answers))
+    result = evaluate(bank, precedent.answers_file(), with_precedents=False)
     ranked = [method.id for method in result.methods if method.rank is not None]
-    ranks = [ranked.index(family) + 1 for family in precedent.built if family in ranked]
+    ranks = [method.rank for method in result.methods if method.id in precedent.built and method.rank is not None]
     order = list(bank.elements)
     elements = sorted(result.elements, key=lambda element: (-element.score, order.index(element.id)))
     return PrecedentScore(

@@ -196,7 +196,9 @@ def element_results(bank: Bank, values: dict[str, AnswerValue]) -> list[ElementR
     return [_element_result(bank, scored, element_id, []) for element_id in bank.elements]
 
 
-def evaluate(bank: Bank, answers: AnswersFile) -> Result:
+def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) -> Result:
+    """The whole result; `with_precedents=False` leaves out the nearest published systems, which only
+    readers need (scoring the bank against those same systems does not)."""
     values = dict(answers.answers)
     scored = score(bank, values)
     uncertain = [question_id for question_id in scored.path
@@ -226,7 +228,7 @@ def evaluate(bank: Bank, answers: AnswersFile) -> Result:
         needs=needs,
         evaluation=_evaluation_plan(bank, elements, methods, complementary),
         open_questions=_open_questions(bank, scored, uncertain, changes, values),
-        precedents=nearest_precedents(bank, scored.values),
+        precedents=nearest_precedents(bank, scored.values) if with_precedents else [],
     )
 
 
@@ -236,22 +238,22 @@ SIMILARITY_RULE = ("Similarity is the share of the questions answered on either 
                    "counts in part.")
 
 
-def similarity(bank: Bank, mine: Values, theirs: Values) -> tuple[float, list[str]]:
-    """Agreement between two sets of answers over the choice questions either side answered usably, 0 to 1,
-    and the questions on which they agree at least in part (bank order)."""
-    def usable(values: Values) -> dict[str, set[str]]:
-        return {question_id: set(chosen(value)) for question_id, value in values.items()
-                if question_id in bank.questions and bank.questions[question_id].kind != "text"
-                and is_usable(bank.questions[question_id], value)}
+def usable_choices(bank: Bank, values: Values) -> dict[str, set[str]]:
+    """The choices picked on each choice question answered usably (not unsure, not empty)."""
+    return {question_id: set(chosen(value)) for question_id, value in values.items()
+            if question_id in bank.questions and bank.questions[question_id].kind != "text"
+            and is_usable(bank.questions[question_id], value)}
 
-    left, right = usable(mine), usable(theirs)
+
+def similarity(left: dict[str, set[str]], right: dict[str, set[str]]) -> tuple[float, dict[str, set[str]]]:
+    """Agreement between two sets of usable choices (`usable_choices`), 0 to 1, over the questions either side
+    answered, and the choices both picked on each question where they agree at least in part."""
     asked = left.keys() | right.keys()
+    shared = {question_id: left[question_id] & right[question_id] for question_id in left.keys() & right.keys()}
     if not asked:
-        return 0.0, []
-    overlap = {question_id: len(left[question_id] & right[question_id]) / len(left[question_id] | right[question_id])
-               for question_id in left.keys() & right.keys()}
-    matched = [question_id for question_id in bank.questions if overlap.get(question_id, 0) > 0]
-    return sum(overlap.values()) / len(asked), matched
+        return 0.0, {}
+    value = sum(len(both) / len(left[question_id] | right[question_id]) for question_id, both in shared.items())
+    return value / len(asked), {question_id: both for question_id, both in shared.items() if both}
 
 
 def precedent_values(bank: Bank, precedent_id: str) -> dict[str, AnswerValue]:
@@ -263,13 +265,13 @@ def precedent_values(bank: Bank, precedent_id: str) -> dict[str, AnswerValue]:
 def nearest_precedents(bank: Bank, values: Values, count: int = 3) -> list[PrecedentMatch]:
     """The published systems whose settings are nearest to these answers: shown as evidence, never scored."""
     matches = []
+    mine = usable_choices(bank, values)
     for precedent_id, precedent in bank.precedents.items():
-        theirs = precedent_values(bank, precedent_id)
-        value, matched = similarity(bank, values, theirs)
+        value, shared = similarity(mine, usable_choices(bank, precedent_values(bank, precedent_id)))
         if value > 0:
+            matched = [question_id for question_id in bank.questions if question_id in shared]
             agreeing = [", ".join(choice.label for choice in bank.questions[question_id].choices
-                                  if choice.id in set(chosen(values[question_id])) & set(chosen(theirs[question_id])))
-                        for question_id in matched]
+                                  if choice.id in shared[question_id]) for question_id in matched]
             matches.append(PrecedentMatch(id=precedent_id, title=precedent.title,
                                           citation=precedent.reference.citation(), similarity=round(value, 2),
                                           matched=matched, agreeing=agreeing, built=precedent.built,

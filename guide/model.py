@@ -13,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 UNSURE = "unsure"
 END = "end"
 
-Identifier = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=80)]
+IDENTIFIER_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+IDENTIFIER_MAX = 80
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, max_length=IDENTIFIER_MAX)]
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 LongText = Annotated[str, Field(min_length=1, max_length=5000)]
 

@@ -37,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
 
     splits = ["all", "calibration", "holdout"] if args.split == "all" else [args.split]
     cards = [scorecard(bank, split) for split in splits]
-    write_output(_scores(bank, cards, args.format), args.out)
+    write_output(_scores(cards, args.format), args.out)
     missed = shortfalls(bank, cards)
     for line in missed:
         print(f"guide precedents: {line}", file=sys.stderr)
@@ -63,12 +63,12 @@ def _listing(bank, split: str, form: str) -> str:
                    for key, item in chosen.items())
 
 
-def _scores(bank, cards, form: str) -> str:
+def _scores(cards, form: str) -> str:
     from guide.calibration import as_data
 
     if form == "json":
         return json.dumps([as_data(card) for card in cards], indent=2, ensure_ascii=False) + "\n"
-    return (_scores_md if form == "md" else _scores_text)(bank, cards)
+    return (_scores_md if form == "md" else _scores_text)(cards)
 
 
 def _summary(card) -> str:
@@ -80,7 +80,7 @@ def _rank_text(item) -> str:
     return f"#{item.family_rank}" if item.family_rank is not None else "filtered out"
 
 
-def _scores_text(bank, cards) -> str:
+def _scores_text(cards) -> str:
     first = cards[0]
     width = max((len(item.id) for item in first.precedents), default=10)
     lines = [f"{'precedent':<{width}}  split        built family rank  element in top 2  top 3 recommended"]
@@ -95,7 +95,7 @@ def _scores_text(bank, cards) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _scores_md(bank, cards) -> str:
+def _scores_md(cards) -> str:
     first = cards[0]
     lines = ["| precedent | split | built | rank of built family | element in top 2 | top 3 recommended |",
              "|---|---|---|---|---|---|"]
