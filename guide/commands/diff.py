@@ -21,9 +21,10 @@ def register(subparsers, common) -> None:
     parser.set_defaults(handler=run)
 
 
-def add_output_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--format", choices=("text", "md"), default="text",
-                        help="plain language for the terminal (default) or Markdown")
+def add_output_options(parser: argparse.ArgumentParser, *, json: bool = False) -> None:
+    """--format (text for the terminal, Markdown, and JSON where the command offers it) and --out."""
+    parser.add_argument("--format", choices=("text", "md", "json") if json else ("text", "md"), default="text",
+                        help="plain language for the terminal (default), Markdown" + (" or JSON" if json else ""))
     parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
 
 

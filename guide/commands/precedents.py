@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
 
 def register(subparsers, common) -> None:
+    from guide.commands.diff import add_output_options
+
     parser = subparsers.add_parser(
         "precedents", parents=[common], help="list the published systems the bank is measured against, or score it",
         description="List the bank's precedents: published medical-imaging systems whose setting and chosen "
@@ -20,9 +21,7 @@ def register(subparsers, common) -> None:
     parser.add_argument("--score", action="store_true", help="score the bank against the precedents")
     parser.add_argument("--split", choices=("all", "calibration", "holdout"), default="all",
                         help="which precedents (default: all; with --score, all also reports each split)")
-    parser.add_argument("--format", choices=("text", "md", "json"), default="text",
-                        help="plain text for the terminal (default), Markdown or JSON")
-    parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
+    add_output_options(parser, json=True)
     parser.set_defaults(handler=run)
 
 
