@@ -234,6 +234,9 @@ class Question(Strict):
     choices: list[Choice] = Field(default_factory=list)
     next: list[Branch] = Field(min_length=1)
     if_unsure: LongText | None = Field(default=None, description="what to find out when the answer is unsure")
+    names_the_explanation: bool = Field(
+        default=False, description="its answers are the user naming the explanation they want, so one of them "
+                                   "may put a family first on its own (no other answer may)")
 
     @field_validator("choices")
     @classmethod
