@@ -419,6 +419,12 @@ def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dic
                 value -= bank.needs[need].penalty
                 why.append(f"Needs {bank.needs[need].label.lower()}, which the answers say is missing: "
                            f"-{bank.needs[need].penalty:.1f}")
+        for need in unknown:
+            cost = bank.needs[need].penalty * bank.meta.unknown_need_share
+            if bank.needs[need].when_missing == "penalize" and cost:
+                value -= cost
+                why.append(f"Needs {bank.needs[need].label.lower()}, which the answers leave unknown: "
+                           f"-{cost:.2f} (expected cost: {bank.meta.unknown_need_share:.0%} of what its absence costs)")
         status = "excluded" if excluded else "conditional" if unmet or unknown else "recommended"
         results.append(MethodResult(
             id=method.id, name=method.name, kind=method.kind, rank=None, score=round(value, 2), status=status,

@@ -175,6 +175,10 @@ class BankMeta(Strict):
     high_confidence: float = Field(default=0.8, gt=0, le=1)
     medium_confidence: float = Field(default=0.5, gt=0, le=1)
     complementary_max: int = Field(default=3, ge=1, le=10)
+    unknown_need_share: float = Field(
+        default=0.0, ge=0, le=1, allow_inf_nan=False,
+        description="the share of a penalizing need's penalty a family pays while the answers leave that need "
+                    "unknown (0: only a need known to be missing costs)")
     migrations: list[Migration] = Field(default_factory=list)
     precedent_targets: PrecedentTargets | None = None
 
