@@ -33,6 +33,7 @@ def register(subparsers, common) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from guide.cli import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, load_bank_option
+    from guide.files import write_output
 
     bank = load_bank_option(args)
     status = EXIT_OK
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"guide: {error}", file=sys.stderr)
             status = EXIT_USAGE
             continue
-        sys.stdout.write(report.text)
+        write_output(report.text, None)
         if report.stale and status == EXIT_OK:
             status = EXIT_FINDINGS
     return status
