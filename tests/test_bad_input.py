@@ -15,6 +15,7 @@ import copy
 import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -480,3 +481,33 @@ def test_a_full_standard_output_is_one_line(args, tmp_path):
     with open("/dev/full", "wb") as full:
         status, stderr = run_with_bytes(*map(os.fsencode, args), cwd=tmp_path, stdout=full)
     assert status == 2 and stderr == "guide: standard output: No space left on device\n", stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Files larger than the limit are refused before they are read (stat first, then at most limit + 1 bytes).
+
+
+def sparse_file(path: Path, size: int) -> Path:
+    with open(path, "wb") as stream:
+        stream.truncate(size)
+    return path
+
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda tmp_path: Path("/dev/zero"), "file is over the limit of 2,097,152 bytes"),
+    (lambda tmp_path: sparse_file(tmp_path / "answers.yaml", 3 * 1024 ** 3),
+     "file is 3,221,225,472 bytes; the limit is 2,097,152"),
+], ids=["/dev/zero", "3 GB sparse"])
+def test_files_over_the_size_limit_are_refused_before_they_are_read(make, problem, tmp_path, good_bank):
+    answers = make(tmp_path)
+    result = run_limited("run", "--bank", str(good_bank), "--answers", str(answers), cwd=tmp_path)
+    assert (result.returncode, result.stderr.decode()) == (2, f"guide: {answers}: {problem}\n")
+
+
+def test_a_bank_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, good_bank):
+    bank = tmp_path / "bank"
+    shutil.copytree(good_bank, bank)
+    rules = sparse_file(bank / "rules.yaml", 3 * 1024 ** 3)
+    result = run_limited("run", "--bank", str(bank), "--case", "case-0", cwd=tmp_path)
+    assert (result.returncode, result.stderr.decode()) == (
+        2, f"guide: {rules}: file is 3,221,225,472 bytes; the limit is 2,097,152\n")

@@ -63,7 +63,7 @@ def check_document(path: Path, bank) -> Report:
     from guide.bank import DESIGN_DOCUMENT, bank_change, read_answers
     from guide.engine import evaluate
     from guide.report import document_date, render
-    from guide.source import decode
+    from guide.source import decode, read_limited
 
     format = FORMAT_OF_SUFFIX.get(path.suffix.lower())
     if format is None:
@@ -71,7 +71,7 @@ def check_document(path: Path, bank) -> Report:
             "this is not a design document (write one with `guide run --out design.md`)"
         raise GuideError(path, None, None, f"guide check reads design documents in Markdown (.md) or JSON (.json); {kind}")
     answers = read_answers(path, bank)
-    committed = decode(path, path.read_bytes()).replace("\r\n", "\n")
+    committed = decode(path, read_limited(path)).replace("\r\n", "\n")
     if format == "json" and not _is_json_design_document(committed):
         raise GuideError(path, None, None, f'not a design document: `guide run --format json` writes one, with '
                                            f'"document": "{DESIGN_DOCUMENT}"')
