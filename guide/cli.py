@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NoReturn, Sequence
 
 from guide import __version__
-from guide.files import write_atomically
+from guide.files import LONE_SURROGATE, discard, write_stream
 from guide.source import GuideError, one_line
 
 COMMAND_MODULES = ("run", "cases", "schema", "lint", "codebook", "diff", "what_if", "check", "graph", "compare", "precedents", "serve")
@@ -86,20 +86,6 @@ def load_bank_option(args: argparse.Namespace):
     return load_bank(args.bank or BUILTIN_BANK)
 
 
-def write_output(text: str, out: Path | None) -> None:
-    """Write to stdout, or atomically to `out` so a failed write never leaves half a document."""
-    if out is None:
-        sys.stdout.write(text)
-        return
-    out = Path(out)
-    if not out.parent.is_dir():
-        raise GuideError(out, None, None, "the folder to write into does not exist")
-    try:
-        write_atomically(out, text)
-    except OSError as error:
-        raise GuideError(out, None, None, error.strerror or "cannot be written") from None
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -109,16 +95,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--title, --new, --resume and --replace go with --plain")
     if args.replace and not args.new:
         parser.error("--replace goes with --new")
+    refuse_undecodable_text(parser, args)
     try:
-        if args.command:
-            return args.handler(args)
-        if args.plain:
-            from guide.plain import run_plain
-
-            return run_plain(args)
-        from guide.tui.app import run_app
-
-        return run_app(args)
+        status = dispatch(args)
+        # What print() left in the buffer: a full disk behind `>` is one line here, not a traceback at exit.
+        write_stream(sys.stdout, "")
+        return status
     except GuideError as error:
         print(f"guide: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -126,5 +108,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader (for example `head` or a pager) went away; that is not an error of ours.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        discard(sys.stdout)
         return EXIT_OK
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command:
+        return args.handler(args)
+    if args.plain:
+        from guide.plain import run_plain
+
+        return run_plain(args)
+    from guide.tui.app import run_app
+
+    return run_app(args)
+
+
+def refuse_undecodable_text(parser: Parser, args: argparse.Namespace) -> None:
+    """Bytes that are not UTF-8 may name a file, but not be the text of an option (a title, a date, an
+    answer): that text goes into documents and sessions, which are UTF-8."""
+    for value in vars(args).values():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and LONE_SURROGATE.search(text):
+                shown = os.fsencode(text).decode("utf-8", "backslashreplace")
+                parser.error(f"'{shown}' is not UTF-8 text (only file names may hold other bytes)")
