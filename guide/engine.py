@@ -24,6 +24,7 @@ from guide.model import (
     AnyOf,
     Condition,
     ElementResult,
+    EvaluationItem,
     EvaluationStep,
     EvidenceItem,
     MethodResult,
@@ -226,7 +227,8 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
         complementary=complementary,
         uncovered=uncovered,
         needs=needs,
-        evaluation=_evaluation_plan(bank, elements, methods, complementary),
+        evaluation=_evaluation_plan(bank, elements, methods, complementary,
+                                    {need.id for need in needs if need.status == "unavailable"}),
         open_questions=_open_questions(bank, scored, uncertain, changes, values),
         precedents=nearest_precedents(bank, scored.values) if with_precedents else [],
     )
@@ -473,17 +475,19 @@ def _complementary(bank: Bank, methods: list[MethodResult], levels: dict[str, st
 
 
 def _evaluation_plan(bank: Bank, elements: list[ElementResult], methods: list[MethodResult],
-                     complementary: list[str]) -> list[EvaluationStep]:
+                     complementary: list[str], missing: set[str]) -> list[EvaluationStep]:
+    """The checks for each prioritized element, from the element and from the chosen families; a check that
+    depends on a need the answers rule out is kept, marked as a conflict, with what to do instead."""
     floor = bank.level_ids[-1]
     ranked = [method.id for method in methods if method.rank is not None]
     chosen_ids = list(dict.fromkeys([*complementary, *ranked[:1]]))
+    family_gaps = {method.id: method.unmet_needs for method in methods}
     steps = []
     for element in elements:
         if element.level == floor:
             continue
         for item in bank.elements[element.id].evaluation:
-            steps.append(EvaluationStep(element=element.id, level=element.level, text=item.text,
-                                        references=item.references, source="element"))
+            steps.append(_step(bank, element, item, "element", [], missing))
         for method_id in chosen_ids:
             method = bank.methods[method_id]
             served = [serves.element for serves in method.serves]
@@ -492,9 +496,24 @@ def _evaluation_plan(bank: Bank, elements: list[ElementResult], methods: list[Me
             if primary != element.id:
                 continue
             for item in method.evaluation:
-                steps.append(EvaluationStep(element=element.id, level=element.level, text=item.text,
-                                            references=item.references, source=method_id))
+                steps.append(_step(bank, element, item, method_id, family_gaps[method_id], missing))
     return steps
+
+
+def _step(bank: Bank, element: ElementResult, item: EvaluationItem, source: str, family_gaps: list[str],
+          missing: set[str]) -> EvaluationStep:
+    own_gaps = [need for need in item.requires if need in missing]
+    gaps = list(dict.fromkeys([*own_gaps, *family_gaps]))
+    conflict = None
+    if gaps:
+        assumed = "; and that ".join(bank.needs[need].label.lower() for need in gaps)
+        instead = [bank.needs[need].evaluate_without for need in own_gaps]
+        if family_gaps:
+            instead.append(f"The family ({bank.methods[source].name}) depends on it: settle that before "
+                           f"planning this check, or plan the checks of the family you will build instead.")
+        conflict = f"This check assumes that {assumed}, which the answers rule out. Instead: {' '.join(instead)}"
+    return EvaluationStep(element=element.id, level=element.level, text=item.text, references=item.references,
+                          source=source, conflicting_needs=gaps, conflict=conflict)
 
 
 def _level(elements: list[ElementResult], element_id: str) -> str:

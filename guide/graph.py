@@ -196,6 +196,13 @@ def check_bank(bank: Bank) -> list[Finding]:
 
     for element in bank.elements.values():
         check_references(f"element:{element.id}", (ref for item in element.evaluation for ref in item.references))
+    for key, items in [*((f"element:{item.id}", item.evaluation) for item in bank.elements.values()),
+                       *((f"method:{item.id}", item.evaluation) for item in bank.methods.values())]:
+        for need in (need for item in items for need in item.requires):
+            if need not in bank.needs:
+                report(key, f"an evaluation item requires unknown need '{need}'")
+            elif bank.needs[need].evaluate_without is None:
+                report(key, f"an evaluation item requires need '{need}', which says nothing in `evaluate_without`")
     shorts: dict[str, str] = {}
     for element in bank.elements.values():
         if element.short in shorts:

@@ -200,6 +200,9 @@ class BankMeta(Strict):
 class EvaluationItem(Strict):
     text: LongText
     references: list[Identifier] = Field(default_factory=list)
+    requires: list[Identifier] = Field(
+        default_factory=list, description="needs (needs.yaml) this check cannot be done without; where the answers "
+                                          "rule one out, the plan marks the check as a conflict")
 
 
 class Element(Strict):
@@ -300,6 +303,8 @@ class Need(Strict):
     when_missing: Literal["exclude", "penalize"]
     penalty: float = Field(default=0.0, ge=0, le=10)
     explain_missing: LongText
+    evaluate_without: LongText | None = Field(
+        default=None, description="what an evaluation check that requires this need does instead when it is missing")
 
 
 class Representative(Strict):
@@ -574,6 +579,10 @@ class EvaluationStep(BaseModel):
     text: str
     references: list[str]
     source: str = Field(description="'element' or the method family id the step belongs to")
+    conflicting_needs: list[str] = Field(default_factory=list,
+                                         description="needs the step depends on that the answers say are missing")
+    conflict: str | None = Field(default=None, description="what the step assumes that the answers rule out, "
+                                                           "and what to do instead")
 
 
 class PrecedentMatch(BaseModel):

@@ -85,6 +85,16 @@ def test_dangling_goto_is_an_error(bank_copy, bank):
         load_bank(bank_copy)
 
 
+def test_an_evaluation_check_must_require_a_known_need_that_says_what_to_do_without_it(bank_copy):
+    elements = bank_copy / "elements.yaml"
+    _replace(elements, "requires: [region_annotations]", "requires: [crystal_ball]")
+    with pytest.raises(GuideError, match=r"elements\.yaml:\d+.*requires unknown need 'crystal_ball'"):
+        load_bank(bank_copy)
+    _replace(elements, "requires: [crystal_ball]", "requires: [white_box]")
+    with pytest.raises(GuideError, match="requires need 'white_box', which says nothing in `evaluate_without`"):
+        load_bank(bank_copy)
+
+
 def test_routing_cycle_is_an_error(bank_copy, bank):
     path = bank.meta.start
     # Send the last question of a flow file back to the start question.

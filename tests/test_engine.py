@@ -137,6 +137,23 @@ def test_an_unknown_soft_need_costs_half_its_penalty_and_says_so(bank, bank_copy
     assert not any("leave unknown" in reason for reason in free.why)
 
 
+def test_a_plan_check_the_answers_rule_out_is_marked_with_what_to_do_instead(bank, presets):
+    answers = presets["dr-screening"]
+    fitting = evaluate(bank, answers).evaluation
+    assert [step.text for step in fitting if step.conflict] == []
+    ruled_out = evaluate(bank, with_answers(answers, region_annotations="not_feasible")).evaluation
+    masks_check = next(step for step in ruled_out if step.source == "element" and "pointing game" in step.text)
+    assert masks_check.conflicting_needs == ["region_annotations"]
+    assert "which the answers rule out" in masks_check.conflict
+    assert bank.needs["region_annotations"].evaluate_without in masks_check.conflict
+    faithfulness = next(step for step in ruled_out if step.source == "element" and "sanity checks" in step.text)
+    assert faithfulness.conflict is None  # needs no annotations
+    family_checks = [step for step in ruled_out
+                     if step.source != "element" and "region_annotations" in bank.methods[step.source].needs]
+    assert family_checks  # a chosen family that needs masks keeps its checks, each marked
+    assert all(step.conflict and "depends on it" in step.conflict for step in family_checks)
+
+
 def test_answers_off_the_path_are_set_aside_not_counted(bank, presets):
     answers = presets["dr-screening"]
     extra = with_answers(answers, registration_landmarks="anatomical_landmarks")

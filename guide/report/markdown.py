@@ -399,6 +399,8 @@ def _evaluation(result: Result, bank: Bank, citations: Citations) -> str:
             lines += ["", f"### {element_label(bank, step.element)}: {_level_label(bank, step.level).lower()}", ""]
         source = "" if step.source == "element" else f" (for {md(bank.methods[step.source].name)})"
         lines.append(f"- {md(step.text)}{source}{citations.cite(step.references)}")
+        if step.conflict:
+            lines.append(f"  - **Conflict with your answers.** {md(step.conflict)}")
     return "\n".join(lines)
 
 

@@ -222,6 +222,8 @@ def plan(bank: Bank, result: Result) -> Content:
             parts += ["\n", (f"{clean(bank.elements[step.element].name)} ({level})\n", "bold")]
         source = "" if step.source == "element" else f" [for {clean(bank.methods[step.source].name)}]"
         parts.append(f"• {clean(step.text)}{source}{cite(bank, step.references)}\n")
+        if step.conflict:
+            parts += [("  Conflict with your answers. ", "bold"), f"{clean(step.conflict)}\n"]
     if not result.evaluation:
         parts.append("\nNo element is needed, so there is nothing to evaluate yet.\n")
     return Content.assemble(*parts)
