@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from guide.bank import Bank, check_answers
 from guide.engine import route, single_changes
 from guide.model import METHOD_STATUS_LABELS, UNSURE, AnswerRecord, AnswersFile, AnswerValue, Result
-from guide.report.text import md, plain
+from guide.report.text import inert, md
 from guide.source import GuideError
 
 Direction = Literal["up", "down", "same"]
@@ -305,8 +305,8 @@ def comparison_text(comparison: Comparison, before: str = "A", after: str = "B")
     """Plain language for a terminal."""
     if comparison.identical:
         return f"No differences: {before} and {after} give the same answers, priorities and ranking.\n"
-    facts = _comparison_lines(comparison, _flat)
-    lines = [f"{before}: {_flat(comparison.before_title)}", f"{after}: {_flat(comparison.after_title)}", ""]
+    facts = _comparison_lines(comparison, inert)
+    lines = [f"{before}: {inert(comparison.before_title)}", f"{after}: {inert(comparison.after_title)}", ""]
     lines += [f"Answers that differ ({len(facts['answers'])}):" if facts["answers"] else "The answers are the same."]
     lines += [f"  - {line.replace('`', '')}" for line in facts["answers"]]
     lines += ["", "Element priorities:"]
@@ -341,16 +341,12 @@ def _move_line(move: Move, text) -> str:
             f"{move.direction} to {text(move.level_label.lower())}")
 
 
-def _flat(value: str) -> str:
-    return " ".join(plain(value).split())
-
-
 def sensitivity_text(report: Sensitivity) -> str:
-    lines = [f"Sensitivity of “{_flat(report.title)}”: every single change to one of the {report.questions} "
+    lines = [f"Sensitivity of “{inert(report.title)}”: every single change to one of the {report.questions} "
              "choice questions on its path, and the element levels it would move.", ""]
     for element in report.elements:
-        lines.append(f"{_flat(element.name)} ({element.short}), now {_flat(element.level_label.lower())}:")
-        lines += [f"  - {_move_line(move, _flat).replace('`', '')}" for move in element.moves] \
+        lines.append(f"{inert(element.name)} ({element.short}), now {inert(element.level_label.lower())}:")
+        lines += [f"  - {_move_line(move, inert).replace('`', '')}" for move in element.moves] \
             or ["  - no single answer change moves it"]
     return "\n".join(lines) + "\n"
 

@@ -21,8 +21,9 @@ from typing import TextIO
 
 from guide.bank import Bank
 from guide.engine import answer_labels
+from guide.frontend import load_bank_option, write_output
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
-from guide.report.text import plain
+from guide.report.text import inert
 from guide.session import (OtherBankSession, Walk, changed, design_to_replace, keep_aside, save_session, saved_walk,
                            session_path)
 from guide.source import GuideError
@@ -30,11 +31,6 @@ from guide.source import GuideError
 WIDTH = 78
 BACK, QUIT, NOTE = "b", "q", "n"
 UNSURE_KEYS = ("u", "?")
-
-
-def inert(text: str | None) -> str:
-    """Bank or user text as one line without escape sequences or control characters."""
-    return " ".join(plain(text or "").split())
 
 
 def checked_title(text: str) -> str:
@@ -254,7 +250,6 @@ class Conversation:
 
     def finish(self, date: str | None) -> bool:
         """Summarize the result and write the document; False when the user went back."""
-        from guide.cli import write_output
         from guide.report import FORMATS, document_date, render
 
         walk = self.walk
@@ -323,8 +318,6 @@ def parse_answer(question: Question, reply: str) -> tuple[AnswerValue | None, st
 
 
 def run_plain(args: argparse.Namespace) -> int:
-    from guide.cli import load_bank_option
-
     # Whatever bytes arrive, a reply is text: undecodable bytes become U+FFFD instead of an error.
     sys.stdin.reconfigure(encoding="utf-8", errors="replace")
     conversation = Conversation(load_bank_option(args), sys.stdin, sys.stdout, title=args.title, new=args.new,

@@ -21,9 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-from guide.bank import load_bank
+from guide.load import load_bank
 from guide.model import END
-from guide.plain import inert
+from guide.report.text import inert
 from guide.session import load_session
 
 from .conftest import ROOT, run_guide

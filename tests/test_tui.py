@@ -621,7 +621,7 @@ async def test_mouse_answers_a_question(bank):
 
 
 async def test_hostile_bank_text_shows_inert(bank_copy):
-    from guide.bank import load_bank
+    from guide.load import load_bank
 
     flow = bank_copy / "flow" / "1-use-case.yaml"
     flow.write_text(flow.read_text().replace(

@@ -30,9 +30,9 @@ def add_output_options(parser: argparse.ArgumentParser, *, json: bool = False) -
 
 def run(args: argparse.Namespace) -> int:
     from guide.bank import read_answers
-    from guide.cli import load_bank_option, write_output
     from guide.diff import compare, comparison_markdown, comparison_text
     from guide.engine import evaluate
+    from guide.frontend import load_bank_option, write_output
 
     bank = load_bank_option(args)
     before = evaluate(bank, read_answers(args.before, bank))

@@ -26,7 +26,7 @@ def register(subparsers, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from guide.cli import EXIT_FINDINGS, EXIT_OK, load_bank_option, write_output
+    from guide.frontend import EXIT_FINDINGS, EXIT_OK, load_bank_option, write_output
 
     bank = load_bank_option(args)
     if not args.score:

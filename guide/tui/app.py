@@ -20,6 +20,7 @@ from textual.screen import Screen
 
 from guide.bank import Bank, read_answers
 from guide.engine import evaluate
+from guide.frontend import load_bank_option, write_output
 from guide.model import END
 from guide.session import (OtherBankSession, Walk, browser_session_path, changed, design_to_replace, keep_aside,
                            save_session, saved_walk, session_path)
@@ -248,7 +249,6 @@ class GuideApp(App):
                                       FORMATS, default, self.is_web))
 
     def export(self, dialog: ExportDialog, title: str, format: str, target: str) -> None:
-        from guide.cli import write_output
         from guide.report import document_date, render
 
         walk = self.walk
@@ -313,7 +313,5 @@ class GuideApp(App):
 
 
 def run_app(args: argparse.Namespace) -> int:
-    from guide.cli import load_bank_option
-
     GuideApp(load_bank_option(args)).run()
     return 0
