@@ -387,7 +387,15 @@ async def test_the_palette_goes_back_to_the_start_screen(bank):
         await pilot.pause()
         await pilot.press("enter")  # answers the first question
         await pilot.pause()
+        await pilot.press("n", "x")  # a note on the second, not answered yet: not saved
         await choose_in_palette(pilot, "start screen")
+        assert isinstance(app.screen, Confirm), "leaving what is not saved is asked first, as quitting is"
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.screen.query_one("#note", Input).value == "x"
+        await choose_in_palette(pilot, "start screen")
+        await pilot.press("y")
+        await pilot.pause()
         assert isinstance(app.screen, StartScreen)
         menu = app.screen.query_one("#menu", OptionList)
         assert menu.get_option_at_index(menu.highlighted).id == "resume", "a design of one's own stays, to resume"
