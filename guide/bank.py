@@ -29,7 +29,7 @@ from guide.model import (
     Strict,
     answer_problems,
 )
-from guide.source import GuideError, Location, YamlDocument, decode, parse_yaml, read_yaml, validate
+from guide.source import GuideError, Location, YamlDocument, decode, parse_yaml, read_limited, read_yaml, validate
 
 Answers = TypeVar("Answers", bound=AnswersFile)
 
@@ -207,8 +207,8 @@ def content_digest(directory: Path) -> str:
     digest = hashlib.sha256()
     for path in bank_files(directory):
         try:
-            digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-        except OSError:
+            digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + read_limited(path) + b"\0")
+        except (OSError, GuideError):
             continue  # the loader reports the file
     return digest.hexdigest()
 
@@ -233,7 +233,7 @@ def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
     """Read an answers file (YAML, a Markdown design document's front matter, or a JSON design document) and check it."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        raw = read_limited(path)
     except IsADirectoryError:
         raise GuideError(path, None, None, "is a directory, expected an answers file") from None
     except OSError as error:

@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from guide.bank import Bank
-from guide.engine import evaluate
+from guide.engine import evaluate, ranked_families, route
+from guide.model import UNSURE
 
 
 @dataclass(frozen=True)
@@ -125,3 +126,52 @@ def as_data(card: Scorecard) -> dict:
                        for item in card.precedents],
         "families": [asdict(row) for row in card.families],
     }
+
+
+@dataclass(frozen=True)
+class LoneDecider:
+    """An answer that puts one family first almost whatever else was answered."""
+
+    question: str
+    choice: str
+    family: str
+    made_first: int  # settings in which the answer puts the family first
+    settings: int  # settings on whose path the question lies and where the family was not first without it
+
+
+# An answer decides alone when, over the precedents' settings, it puts one family first in at least this share
+# of those where that family was not first with the answer left unsure (and in at least LONE_MINIMUM of them).
+LONE_SHARE = 0.5
+LONE_MINIMUM = 3
+
+
+def lone_deciders(bank: Bank) -> list[LoneDecider]:
+    """Answers other than the user naming the explanation they want that put one family first on their own,
+    measured on the precedents' settings: each answer is put into every setting whose path reaches it, and
+    the family ranked first is compared with the same setting answered unsure there."""
+    found = []
+    for question in bank.questions.values():
+        if question.kind == "text" or question.names_the_explanation:
+            continue
+        unsure = [UNSURE] if question.kind == "multiple" else UNSURE
+        first_unsure = {precedent_id: ranked_families(bank, {**precedent.answers, question.id: unsure})[:1]
+                        for precedent_id, precedent in bank.precedents.items()}
+        for choice in question.choices:
+            if choice.id == UNSURE:
+                continue
+            made_first = dict.fromkeys(bank.methods, 0)
+            settings = dict.fromkeys(bank.methods, 0)
+            for precedent_id, precedent in bank.precedents.items():
+                values = {**precedent.answers, question.id: [choice.id] if question.kind == "multiple" else choice.id}
+                if question.id not in route(bank, values):
+                    continue
+                first_with = ranked_families(bank, values)[:1]
+                first_without = first_unsure[precedent_id]
+                for family in bank.methods:
+                    if [family] != first_without:
+                        settings[family] += 1
+                        made_first[family] += [family] == first_with
+            found += [LoneDecider(question.id, choice.id, family, made_first[family], settings[family])
+                      for family in bank.methods
+                      if settings[family] >= LONE_MINIMUM and made_first[family] >= LONE_SHARE * settings[family]]
+    return found

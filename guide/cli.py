@@ -15,6 +15,7 @@ from typing import NoReturn, Sequence
 
 from guide import __version__
 from guide.commands import cases, check, codebook, compare, diff, graph, lint, precedents, run, schema, serve, what_if
+from guide.files import LONE_SURROGATE, discard, write_stream
 from guide.frontend import EXIT_OK, EXIT_USAGE
 from guide.source import GuideError, one_line
 
@@ -88,16 +89,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--title, --new, --resume and --replace go with --plain")
     if args.replace and not args.new:
         parser.error("--replace goes with --new")
+    refuse_undecodable_text(parser, args)
     try:
-        if args.command:
-            return args.handler(args)
-        if args.plain:
-            from guide.plain import run_plain
-
-            return run_plain(args)
-        from guide.tui.app import run_app
-
-        return run_app(args)
+        status = dispatch(args)
+        # What print() left in the buffer: a full disk behind `>` is one line here, not a traceback at exit.
+        write_stream(sys.stdout, "")
+        return status
     except GuideError as error:
         print(f"guide: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -105,5 +102,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader (for example `head` or a pager) went away; that is not an error of ours.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        discard(sys.stdout)
         return EXIT_OK
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if args.command:
+        return args.handler(args)
+    if args.plain:
+        from guide.plain import run_plain
+
+        return run_plain(args)
+    from guide.tui.app import run_app
+
+    return run_app(args)
+
+
+def refuse_undecodable_text(parser: Parser, args: argparse.Namespace) -> None:
+    """Bytes that are not UTF-8 may name a file, but not be the text of an option (a title, a date, an
+    answer): that text goes into documents and sessions, which are UTF-8."""
+    for value in vars(args).values():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str) and LONE_SURROGATE.search(text):
+                shown = os.fsencode(text).decode("utf-8", "backslashreplace")
+                parser.error(f"'{shown}' is not UTF-8 text (only file names may hold other bytes)")

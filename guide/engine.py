@@ -232,6 +232,16 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
     )
 
 
+def ranked_families(bank: Bank, values: Values) -> list[str]:
+    """The families in the order `evaluate` ranks them, filtered ones left out; only what ranking needs is
+    computed (no confidence, evidence or plan), for checks that rank many answer sets."""
+    scored = score(bank, values)
+    levels = {element_id: scored.level(bank, element_id) for element_id in bank.elements}
+    needs = {need.id: need for need in _need_statuses(bank, scored.values)}
+    return [method.id for method in _rank_methods(bank, scored, levels, needs, explained=False)
+            if method.rank is not None]
+
+
 # How similarity to a precedent is measured, in the words documents use.
 SIMILARITY_RULE = ("Similarity is the share of the questions answered on either side (you or the paper's setting) "
                    "on which the answers agree; for a question with several choices, the overlap of the choices "
@@ -380,7 +390,10 @@ def _need_statuses(bank: Bank, values: Values) -> list[NeedStatus]:
     return statuses
 
 
-def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dict[str, NeedStatus]) -> list[MethodResult]:
+def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dict[str, NeedStatus],
+                  *, explained: bool = True) -> list[MethodResult]:
+    """Every family scored, ordered and ranked; `explained=False` leaves out the evidence and the precedents
+    that built each family, which ordering does not need."""
     level_weight = {level.id: level.weight for level in bank.meta.levels}
     level_label = {level.id: level.label.lower() for level in bank.meta.levels}
     strength = {item.id: item.value for item in bank.meta.strengths}
@@ -406,13 +419,20 @@ def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dic
                 value -= bank.needs[need].penalty
                 why.append(f"Needs {bank.needs[need].label.lower()}, which the answers say is missing: "
                            f"-{bank.needs[need].penalty:.1f}")
+        for need in unknown:
+            cost = bank.needs[need].penalty * bank.meta.unknown_need_share
+            if bank.needs[need].when_missing == "penalize" and cost:
+                value -= cost
+                why.append(f"Needs {bank.needs[need].label.lower()}, which the answers leave unknown: "
+                           f"-{cost:.2f} (expected cost: {bank.meta.unknown_need_share:.0%} of what its absence costs)")
         status = "excluded" if excluded else "conditional" if unmet or unknown else "recommended"
         results.append(MethodResult(
             id=method.id, name=method.name, kind=method.kind, rank=None, score=round(value, 2), status=status,
             covers={serves.element: serves.strength for serves in method.serves}, why=why,
-            evidence=_evidence(bank, scored, "method", method.id), unmet_needs=unmet, unknown_needs=unknown,
+            evidence=_evidence(bank, scored, "method", method.id) if explained else [],
+            unmet_needs=unmet, unknown_needs=unknown,
             built_by=[precedent_id for precedent_id, precedent in bank.precedents.items()
-                      if method.id in precedent.built],
+                      if explained and method.id in precedent.built],
         ))
     order = list(bank.methods)
     results.sort(key=lambda item: (item.status == "excluded", -item.score, order.index(item.id)))

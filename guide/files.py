@@ -1,28 +1,117 @@
-"""Writing files so that a crash, a kill or a full disk never leaves half a file behind."""
+"""Writing files so that a crash, a kill or a full disk never leaves half a file behind, and writing
+documents wherever the user points: a file, a link, a FIFO or device, standard output."""
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
+import re
+import stat
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TextIO
+
+from guide.source import GuideError
 
 STALE_AFTER_SECONDS = 600
+STDOUT = "-"
+# Bytes that are not UTF-8 in a file name or the environment reach Python's strings as lone surrogates.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def write_atomically(path: Path, data: str | bytes, *, private: bool = False) -> None:
+def write_output(text: str, out: Path | None, *, wait_for_reader: bool = True) -> None:
+    """Write a document to `out`, or to standard output when `out` is None or `-`; a GuideError naming
+    `out` when it cannot be written.
+
+    A regular file or a new path is written atomically, so a failed write never leaves half a document.
+    A link is followed and the file it names is written, so the link stays a link. Anything else (a FIFO,
+    /dev/null or another device) is written through, never replaced. Without `wait_for_reader`, a FIFO
+    that nothing reads is an error instead of a wait (the app must not freeze on it).
+    """
+    if out is None or str(out) == STDOUT:
+        write_stream(sys.stdout, text)
+        return
+    target = Path(os.path.realpath(out))
+    try:
+        try:
+            info: os.stat_result | None = os.stat(target)
+        except FileNotFoundError:
+            info = None
+        if info is None or stat.S_ISREG(info.st_mode):
+            if not target.parent.is_dir():
+                raise GuideError(out, None, None, "the folder to write into does not exist")
+            write_atomically(target, as_utf8(text), mode=None if info is None else stat.S_IMODE(info.st_mode))
+        elif stat.S_ISDIR(info.st_mode):
+            raise GuideError(out, None, None, "is a folder; give a file name")
+        else:
+            _write_through(target, as_utf8(text).encode("utf-8"), wait_for_reader)
+    except OSError as error:
+        if error.errno == errno.ENXIO and not wait_for_reader:  # a FIFO opened without waiting, no reader
+            raise GuideError(out, None, None, "nothing is reading from this FIFO") from None
+        raise GuideError(out, None, None, error.strerror or "cannot be written") from None
+
+
+def _write_through(path: Path, data: bytes, wait_for_reader: bool) -> None:
+    # No O_CREAT: the node exists, and is written, not replaced.
+    flags = os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC | (0 if wait_for_reader else os.O_NONBLOCK)
+    descriptor = os.open(path, flags)
+    os.set_blocking(descriptor, True)
+    with open(descriptor, "wb") as stream:
+        stream.write(data)
+
+
+def write_stream(stream: TextIO, text: str) -> None:
+    """Write and flush; a stream that cannot take it (`> /dev/full`, a full disk) is a GuideError.
+
+    A reader that went away (BrokenPipeError) is left to the caller. After a failure the stream's
+    descriptor is pointed at /dev/null, so what is still buffered does not fail again, with a
+    traceback, when Python exits.
+    """
+    try:
+        stream.write(as_utf8(text))
+        stream.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        discard(stream)
+        where = "standard output" if stream is sys.stdout else getattr(stream, "name", "output")
+        raise GuideError(where, None, None, error.strerror or "cannot be written") from None
+
+
+def discard(stream: TextIO) -> None:
+    """Send whatever is still written to `stream` to /dev/null."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+
+
+def as_utf8(text: str) -> str:
+    """`text` with the lone surrogates of undecodable names as U+FFFD, so that it can be written as UTF-8."""
+    return LONE_SURROGATE.sub("\ufffd", text)
+
+
+def user_path(typed: str) -> Path:
+    """A path as the user typed it, with `~` and `~user` expanded; a GuideError when there is no such home."""
+    try:
+        return Path(typed).expanduser()
+    except RuntimeError:
+        raise GuideError(typed, None, None, "no home folder for this ~ (no such user?)") from None
+
+
+def write_atomically(path: Path, data: str | bytes, *, mode: int | None = None) -> None:
     """Write to a temporary file beside `path`, flush and fsync it, rename it over `path`, fsync the folder.
 
-    Readers see the old file or the new one, never a mix. A `private` file stays readable by its owner
-    only (mkstemp's 0600); otherwise it gets the permissions the user's umask gives any new file.
+    Readers see the old file or the new one, never a mix. The file gets `mode`, or else the permissions
+    the user's umask gives any new file.
     """
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        if not private:
+        if mode is None:
             umask = os.umask(0)
             os.umask(umask)
-            os.fchmod(handle, 0o666 & ~umask)
+            mode = 0o666 & ~umask
+        os.fchmod(handle, mode)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data.encode("utf-8") if isinstance(data, str) else data)
             stream.flush()

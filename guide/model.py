@@ -175,6 +175,10 @@ class BankMeta(Strict):
     high_confidence: float = Field(default=0.8, gt=0, le=1)
     medium_confidence: float = Field(default=0.5, gt=0, le=1)
     complementary_max: int = Field(default=3, ge=1, le=10)
+    unknown_need_share: float = Field(
+        default=0.0, ge=0, le=1, allow_inf_nan=False,
+        description="the share of a penalizing need's penalty a family pays while the answers leave that need "
+                    "unknown (0: only a need known to be missing costs)")
     migrations: list[Migration] = Field(default_factory=list)
     precedent_targets: PrecedentTargets | None = None
 
@@ -234,6 +238,9 @@ class Question(Strict):
     choices: list[Choice] = Field(default_factory=list)
     next: list[Branch] = Field(min_length=1)
     if_unsure: LongText | None = Field(default=None, description="what to find out when the answer is unsure")
+    names_the_explanation: bool = Field(
+        default=False, description="its answers are the user naming the explanation they want, so one of them "
+                                   "may put a family first on its own (no other answer may)")
 
     @field_validator("choices")
     @classmethod

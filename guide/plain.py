@@ -16,21 +16,22 @@ import argparse
 import re
 import sys
 import textwrap
-from pathlib import Path
 from typing import TextIO
 
 from guide.bank import Bank
 from guide.engine import answer_labels
-from guide.frontend import load_bank_option, write_output
+from guide.files import STDOUT, user_path, write_output, write_stream
+from guide.frontend import load_bank_option
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
 from guide.report.text import inert
-from guide.session import (OtherBankSession, Walk, changed, design_to_replace, keep_aside, save_session, saved_walk,
-                           session_path)
+from guide.session import (OtherBankSession, SessionLock, Walk, changed, design_to_replace, keep_aside, save_elsewhere,
+                           save_session, saved_walk, session_path, session_text)
 from guide.source import GuideError
 
 WIDTH = 78
 BACK, QUIT, NOTE = "b", "q", "n"
 UNSURE_KEYS = ("u", "?")
+EXIT_NOT_SAVED = 1
 
 
 def checked_title(text: str) -> str:
@@ -53,16 +54,17 @@ class Conversation:
         # Only a person at a terminal is asked what an option could settle; a script gets no surprise prompt.
         self.interactive = stdin.isatty()
         self.walk: Walk | None = None
-        self.save_warned = False
+        self.save_error: GuideError | None = None  # why the last save failed; None once one succeeds
 
     def say(self, text: str = "", indent: str = "", hanging: str | None = None) -> None:
-        lines = (textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent if hanging is None else hanging)
-                 if text else [""])
-        self.stdout.write("\n".join(lines) + "\n")
+        subsequent = indent if hanging is None else hanging
+        # Never inside a word: a path such as /tmp/my-designs/x.md stays whole, to copy.
+        lines = (textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=subsequent, break_on_hyphens=False,
+                               break_long_words=False) if text else [""])
+        write_stream(self.stdout, "\n".join(lines) + "\n")
 
     def ask(self, prompt: str) -> str:
-        self.stdout.write(prompt)
-        self.stdout.flush()
+        write_stream(self.stdout, prompt)
         line = self.stdin.readline()
         if not line:
             raise EndOfInput
@@ -73,14 +75,31 @@ class Conversation:
         return reply not in ("n", "no") if default else reply in ("y", "yes")
 
     def save(self) -> None:
+        """Save after every change. Every failure is reported, and remembered until a save succeeds, so
+        that nothing claims the answers are saved while they are not."""
         if self.walk is None or self.walk.read_only:
             return
         try:
             save_session(self.walk)
         except GuideError as error:
-            if not self.save_warned:
-                print(f"guide: {error}", file=sys.stderr)
-                self.save_warned = True
+            print(f"guide: {error}", file=sys.stderr)
+            self.save_error = error
+            return
+        if self.save_error is not None:
+            self.say("Saved again: the session file holds every answer so far.")
+            self.save_error = None
+
+    def not_saved(self, lead: str = "") -> int:
+        """The last words when the last save failed: where the answers are instead; the exit status."""
+        assert self.walk is not None and self.save_error is not None
+        self.say(f"{lead} Your answers are NOT saved in {session_path()} ({self.save_error.problem}).".lstrip())
+        try:
+            self.say(f"They are in {save_elsewhere(self.walk)} instead; copy that file to {session_path()} "
+                     "to go on with guide --plain --resume.")
+        except OSError:
+            self.say("Here they are, as the session file would hold them:")
+            write_stream(self.stdout, session_text(self.walk))
+        return EXIT_NOT_SAVED
 
     # -- which design -------------------------------------------------------------------------
 
@@ -160,8 +179,9 @@ class Conversation:
         shown_stage = None
         while True:
             if walk.position == END:
-                if self.finish(date):
-                    return 0
+                status = self.finish(date)
+                if status is not None:
+                    return status
                 continue
             question = walk.question
             assert question is not None
@@ -173,6 +193,8 @@ class Conversation:
                 self.say(f"== Step {number} of {len(stages)}: {inert(stages[number - 1].title)} ==")
                 self.say(inert(stages[number - 1].description))
             if self.ask_question(question) == QUIT:
+                if self.save_error:
+                    return self.not_saved("Stopped.")
                 self.say(f"Stopped. Your answers are saved in {session_path()}; run guide --plain --resume to go on.")
                 return 0
 
@@ -248,8 +270,8 @@ class Conversation:
         several = " numbers or ids, separated by spaces or commas;" if question.kind == "multiple" else ""
         return f"Answer 1-{count} or an id;{several} u unsure, n note, b back, q stop: "
 
-    def finish(self, date: str | None) -> bool:
-        """Summarize the result and write the document; False when the user went back."""
+    def finish(self, date: str | None) -> int | None:
+        """Summarize the result and write the document; the exit status, or None when the user went back."""
         from guide.report import FORMATS, document_date, render
 
         walk = self.walk
@@ -273,19 +295,21 @@ class Conversation:
             reply = self.ask(f"Write the design document to (empty line: {default}; b back, q stop without writing): ")
             if reply.lower() == BACK:
                 walk.back()
-                return False
+                return None
             if reply.lower() == QUIT:
+                if self.save_error:
+                    return self.not_saved("Stopped.")
                 self.say(f"Stopped. Your answers are saved in {session_path()}.")
-                return True
-            target = Path(reply or default).expanduser()
-            format = target.suffix.lstrip(".") if target.suffix.lstrip(".") in FORMATS else FORMATS[0]
+                return 0
             try:
+                target = user_path(reply or default)
+                format = target.suffix.lstrip(".") if target.suffix.lstrip(".") in FORMATS else FORMATS[0]
                 write_output(render(format, result, self.bank, walk.answers, document_date(walk.answers, date)), target)
             except GuideError as error:
                 self.say(f"Cannot write there: {inert(str(error))}")
                 continue
-            self.say(f"Wrote {target}")
-            return True
+            self.say("Wrote the design document to standard output." if reply == STDOUT else f"Wrote {target}")
+            return self.not_saved() if self.save_error else 0
 
 
 def parse_answer(question: Question, reply: str) -> tuple[AnswerValue | None, str | None]:
@@ -299,7 +323,7 @@ def parse_answer(question: Question, reply: str) -> tuple[AnswerValue | None, st
     for token in re.split(r"[\s,]+", reply.strip()):
         if not token:
             continue
-        if token.isdigit() and 1 <= int(token) <= len(ids):
+        if token.isdecimal() and 1 <= int(token) <= len(ids):
             picked.append(ids[int(token) - 1])
         elif token in ids:
             picked.append(token)
@@ -322,13 +346,17 @@ def run_plain(args: argparse.Namespace) -> int:
     sys.stdin.reconfigure(encoding="utf-8", errors="replace")
     conversation = Conversation(load_bank_option(args), sys.stdin, sys.stdout, title=args.title, new=args.new,
                                 resume=args.resume, replace=args.replace)
-    try:
-        return conversation.run(getattr(args, "date", None))
-    except EndOfInput:
-        if conversation.walk is None:
-            conversation.stdout.write("\nInput ended before a design was started.\n")
+    with SessionLock(session_path()):
+        try:
+            return conversation.run(getattr(args, "date", None))
+        except EndOfInput:
+            if conversation.walk is None:
+                write_stream(conversation.stdout, "\nInput ended before a design was started.\n")
+                return 0
+            conversation.save()
+            if conversation.save_error:
+                conversation.say()
+                return conversation.not_saved("Input ended.")
+            write_stream(conversation.stdout, f"\nInput ended; your answers are saved in {session_path()}. "
+                                              "Run guide --plain --resume to go on.\n")
             return 0
-        conversation.save()
-        conversation.stdout.write(f"\nInput ended; your answers are saved in {session_path()}. "
-                                  "Run guide --plain --resume to go on.\n")
-        return 0

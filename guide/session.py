@@ -18,6 +18,9 @@ How it is written: into a temporary file in the same folder, flushed and fsynced
 over the previous file (and the folder fsynced), so that the file on disk is always a whole
 session, the previous one or the new one, even if the process is killed mid-write.
 
+Who writes it: one guide at a time. The app and plain mode hold a lock on `session.yaml.lock`
+while they run; a second one on the same session is refused with a one-line message.
+
 What reading it finds: a walk to resume (migrated when the bank lists a migration from the version
 it was saved with), a session of another question bank (kept as it is: it resumes with that bank),
 or a file that cannot be read, which is moved aside to the first free name of `session.yaml.broken`,
@@ -26,7 +29,10 @@ or a file that cannot be read, which is moved aside to the first free name of `s
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,19 +228,81 @@ class Walk:
         return SessionFile(**fields, answers=on_path, set_aside=kept, position=self.position)
 
 
+def session_text(walk: Walk) -> str:
+    data = walk.to_file().model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+    # Not yaml.safe_dump: it writes "\x85" (a YAML line break) bare, and it reads back as a space.
+    return HEADER + dump_yaml(data, for_people=False)
+
+
 def save_session(walk: Walk, path: Path | None = None) -> Path:
     """Write the walk atomically; raises GuideError when the file cannot be written."""
     path = Path(path) if path else session_path()
-    data = walk.to_file().model_dump(mode="json", exclude_none=True, exclude_defaults=False)
-    # Not yaml.safe_dump: it writes "\x85" (a YAML line break) bare, and it reads back as a space.
-    text = HEADER + dump_yaml(data, for_people=False)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, text, private=True)
+        write_atomically(path, session_text(walk), mode=0o600)
         remove_stale_temporaries(path)
     except OSError as error:
         raise GuideError(path, None, None, f"cannot save the session: {error.strerror or error}") from None
     return path
+
+
+def save_elsewhere(walk: Walk) -> Path:
+    """When the session file cannot be written: the same text in a new private file in the temporary
+    folder (TMPDIR); raises OSError when that fails too."""
+    handle, name = tempfile.mkstemp(prefix="guide-session-", suffix=".yaml")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(session_text(walk))
+    except BaseException:
+        os.unlink(name)
+        raise
+    return Path(name)
+
+
+class SessionInUse(GuideError):
+    """Another guide holds the session: two writers would each overwrite the other's answers."""
+
+
+class SessionLock:
+    """An exclusive lock on a lock file beside the session (not on the session file, which every save
+    replaces), held until released or the process ends. The second guide on one session is refused
+    with SessionInUse instead of racing the first. Where no lock file can be made (a folder that cannot
+    be written) there is nothing to guard: every save there fails, and says so."""
+
+    def __init__(self, path: Path) -> None:
+        self.descriptor: int | None = None
+        lock = path.with_name(path.name + ".lock")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+        except OSError:
+            return
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(descriptor, 20).decode("ascii", "replace").strip()
+            os.close(descriptor)
+            process = f" (process {holder})" if holder.isdigit() else ""
+            raise SessionInUse(path, None, None, f"this design is open in another guide{process}; finish there "
+                                                 "first, or set GUIDE_HOME to another folder for a separate design") from None
+        except OSError:  # a file system without locks
+            os.close(descriptor)
+            return
+        self.descriptor = descriptor
+        with contextlib.suppress(OSError):  # the process id only makes the other guide's message clearer
+            os.ftruncate(descriptor, 0)
+            os.write(descriptor, f"{os.getpid()}\n".encode())
+
+    def release(self) -> None:
+        if self.descriptor is not None:
+            os.close(self.descriptor)
+            self.descriptor = None
+
+    def __enter__(self) -> SessionLock:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.release()
 
 
 class OtherBankSession(GuideError):

@@ -8,6 +8,7 @@ place that decides what a hostile or malformed file can do: nothing but fail wit
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -221,9 +222,21 @@ class YamlDocument:
         return [items[index].start_mark.line + 1 if index < len(items) else line for index in range(count)]
 
 
-def decode(path: str | Path, raw: bytes) -> str:
+def read_limited(path: str | Path) -> bytes:
+    """The bytes of a file the tool reads, never more than MAX_FILE_BYTES: a GuideError for a larger one,
+    found before reading (a regular file's size) or after MAX_FILE_BYTES + 1 bytes (/dev/zero, a pipe),
+    so a huge or endless file costs no more than the limit. Other failures are OSErrors."""
+    with open(path, "rb") as stream:
+        size = os.fstat(stream.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            raise GuideError(path, None, None, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+        raw = stream.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
-        raise GuideError(path, None, None, f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")
+        raise GuideError(path, None, None, f"file is over the limit of {MAX_FILE_BYTES:,} bytes")
+    return raw
+
+
+def decode(path: str | Path, raw: bytes) -> str:
     if b"\x00" in raw:
         raise GuideError(path, None, None, "binary file (contains NUL bytes); expected YAML text")
     try:
@@ -263,7 +276,7 @@ def parse_yaml(path: str | Path, text: str, line_offset: int = 0) -> YamlDocumen
 
 def read_yaml(path: str | Path) -> YamlDocument:
     try:
-        raw = Path(path).read_bytes()
+        raw = read_limited(path)
     except IsADirectoryError:
         raise GuideError(path, None, None, "is a directory, expected a YAML file") from None
     except OSError as error:

@@ -12,8 +12,10 @@ change to a known-good input.
 from __future__ import annotations
 
 import copy
+import os
 import re
 import resource
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -433,3 +435,79 @@ def test_lint_and_codebook_report_hostile_banks_without_running_them(command, ca
     lines = [line for line in (stdout + stderr).splitlines() if str(target) in line]
     assert lines and all(re.match(rf"(guide: )?{re.escape(str(target))}(:\d+)?: ", line) for line in lines), stdout + stderr
     assert not (tmp_path / "code-was-executed").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Arguments and outputs that used to end in a traceback: one line each, exit status 2.
+
+UNDECODABLE = b"\xff\xfe"
+
+
+def run_with_bytes(*args: bytes, cwd: Path, stdout=subprocess.PIPE) -> tuple[int, str]:
+    """`guide` with arguments as raw bytes, as a shell passes them; the exit status and stderr."""
+    result = subprocess.run([sys.executable, "-m", "guide", *args], stdout=stdout, stderr=subprocess.PIPE, cwd=cwd,
+                            timeout=TIME_LIMIT, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
+                                                     "HOME": str(cwd), "LC_ALL": "C.UTF-8"})
+    return result.returncode, result.stderr.decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("args, problem", [
+    ([b"run", b"--case", b"dr-screening", b"--date", UNDECODABLE, b"--out", b"design.md"],
+     "'\\xff\\xfe' is not UTF-8 text (only file names may hold other bytes)"),
+    ([b"what-if", b"--case", b"dr-screening", b"--set", b"task=" + UNDECODABLE, b"--out", b"design.md"],
+     "'task=\\xff\\xfe' is not UTF-8 text (only file names may hold other bytes)"),
+    ([b"--plain", b"--new", b"--title", UNDECODABLE + b" design"],
+     "argument --title: title: Input should be a valid string, unable to parse raw data as a unicode string"),
+], ids=["run --date", "what-if --set", "plain --title"])
+def test_text_arguments_that_are_not_utf8_are_one_line(args, problem, tmp_path):
+    status, stderr = run_with_bytes(*args, cwd=tmp_path)
+    assert (status, stderr) == (2, f"guide: error: {problem} (see guide --help)\n")
+    assert not (tmp_path / "design.md").exists()
+
+
+def test_file_names_that_are_not_utf8_are_written_and_named(tmp_path):
+    """A file name may be any bytes: the document goes there, and a document naming it is valid UTF-8."""
+    status, stderr = run_with_bytes(b"run", b"--case", b"dr-screening", b"--out", UNDECODABLE + b".md", cwd=tmp_path)
+    assert status == 0, stderr
+    named = tmp_path / os.fsdecode(UNDECODABLE + b".md")
+    status, stderr = run_with_bytes(b"diff", os.fsencode(named), os.fsencode(named), b"--format", b"md",
+                                    b"--out", b"diff.md", cwd=tmp_path)
+    assert status == 0, stderr
+    assert "\ufffd\ufffd.md" in (tmp_path / "diff.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("args", [["run", "--case", "dr-screening"], ["cases"], ["--plain", "--new"]])
+def test_a_full_standard_output_is_one_line(args, tmp_path):
+    with open("/dev/full", "wb") as full:
+        status, stderr = run_with_bytes(*map(os.fsencode, args), cwd=tmp_path, stdout=full)
+    assert status == 2 and stderr == "guide: standard output: No space left on device\n", stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# Files larger than the limit are refused before they are read (stat first, then at most limit + 1 bytes).
+
+
+def sparse_file(path: Path, size: int) -> Path:
+    with open(path, "wb") as stream:
+        stream.truncate(size)
+    return path
+
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda tmp_path: Path("/dev/zero"), "file is over the limit of 2,097,152 bytes"),
+    (lambda tmp_path: sparse_file(tmp_path / "answers.yaml", 3 * 1024 ** 3),
+     "file is 3,221,225,472 bytes; the limit is 2,097,152"),
+], ids=["/dev/zero", "3 GB sparse"])
+def test_files_over_the_size_limit_are_refused_before_they_are_read(make, problem, tmp_path, good_bank):
+    answers = make(tmp_path)
+    result = run_limited("run", "--bank", str(good_bank), "--answers", str(answers), cwd=tmp_path)
+    assert (result.returncode, result.stderr.decode()) == (2, f"guide: {answers}: {problem}\n")
+
+
+def test_a_bank_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, good_bank):
+    bank = tmp_path / "bank"
+    shutil.copytree(good_bank, bank)
+    rules = sparse_file(bank / "rules.yaml", 3 * 1024 ** 3)
+    result = run_limited("run", "--bank", str(bank), "--case", "case-0", cwd=tmp_path)
+    assert (result.returncode, result.stderr.decode()) == (
+        2, f"guide: {rules}: file is 3,221,225,472 bytes; the limit is 2,097,152\n")

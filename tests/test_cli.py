@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -106,6 +107,72 @@ def test_exported_document_gets_the_usual_permissions(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "design.md").stat().st_mode & 0o777 == 0o644
     assert [path.name for path in tmp_path.iterdir()] == ["design.md"]
+
+
+# ---------------------------------------------------------------------------------------------
+# --out writes where it points and replaces only regular files (guide/files.py, write_output).
+
+
+def golden_dr_screening() -> str:
+    return (GOLDEN / "dr-screening.md").read_text(encoding="utf-8")
+
+
+def test_out_through_a_link_writes_the_file_it_names_and_keeps_the_link(tmp_path):
+    real = tmp_path / "documents" / "design.md"
+    real.parent.mkdir()
+    real.write_text("old\n")
+    link = tmp_path / "design.md"
+    link.symlink_to(real)
+    result = run_guide("run", "--case", "dr-screening", "--date", FIXED_DATE, "--out", str(link))
+    assert result.returncode == 0, result.stderr
+    assert link.is_symlink() and os.readlink(link) == str(real), "the link is still a link to the same file"
+    assert real.read_text(encoding="utf-8") == golden_dr_screening()
+
+
+def test_out_to_an_existing_file_keeps_its_permissions(tmp_path):
+    private = tmp_path / "design.md"
+    private.write_text("old\n")
+    private.chmod(0o600)
+    assert run_guide("run", "--case", "dr-screening", "--out", str(private)).returncode == 0
+    assert private.stat().st_mode & 0o777 == 0o600, "a private document stays private"
+
+
+def test_out_to_a_fifo_writes_through_it(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    try:
+        result = run_guide("run", "--case", "dr-screening", "--date", FIXED_DATE, "--out", str(fifo))
+        assert result.returncode == 0, result.stderr
+        assert fifo.is_fifo(), "the FIFO is still a FIFO, not replaced by a file"
+        assert reader.communicate(timeout=30)[0].decode("utf-8") == golden_dr_screening()
+    finally:
+        reader.kill()
+        reader.wait()
+
+
+def test_out_to_a_device_writes_through_it(tmp_path):
+    """As root the tool used to replace the device node itself (/dev/null became a file); a copy of it here."""
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs CAP_MKNOD")
+    result = run_guide("run", "--case", "dr-screening", "--out", str(device))
+    assert result.returncode == 0, result.stderr
+    assert stat.S_ISCHR(device.lstat().st_mode) and device.lstat().st_rdev == os.makedev(1, 3)
+
+
+def test_out_dash_is_standard_output(tmp_path):
+    result = run_guide("run", "--case", "dr-screening", "--date", FIXED_DATE, "--out", "-", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == golden_dr_screening()
+    assert list(tmp_path.iterdir()) == [], "no file named -"
+
+
+def test_out_to_a_folder_is_one_line(tmp_path):
+    result = run_guide("run", "--case", "dr-screening", "--out", str(tmp_path))
+    assert result.returncode == 2 and result.stderr == f"guide: {tmp_path}: is a folder; give a file name\n"
 
 
 def test_a_saved_session_gives_the_document_the_app_would_export(bank, tmp_path):

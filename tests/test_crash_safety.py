@@ -11,6 +11,7 @@ of one growing design.
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import re
@@ -21,10 +22,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from guide.load import load_bank
 from guide.model import END
 from guide.report.text import inert
 from guide.session import load_session
+from guide.source import GuideError
 
 from .conftest import ROOT, run_guide
 
@@ -226,3 +230,45 @@ def test_a_migrated_session_at_a_removed_question_goes_on_at_the_first_open_one(
     walk = load_session(load_bank(bank_copy), session)
     assert "gone" not in walk.values and "regulatory_context" in walk.values
     assert walk.position == walk.first_open()
+
+
+# ---------------------------------------------------------------------------------------------
+# Two guides on one session: the second is refused, so neither overwrites the other's answers.
+
+
+def plain_guide_waiting_for_an_answer(home: Path) -> subprocess.Popen:
+    """A `guide --plain --new` that has shown its first question and waits for the reply."""
+    process = subprocess.Popen([sys.executable, "-u", "-m", "guide", "--plain", "--new", "--title", "First"],
+                               cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "GUIDE_HOME": str(home), "PYTHONPATH": str(ROOT)})
+    shown = b""
+    deadline = time.monotonic() + 60
+    while b"Answer 1-" not in shown and time.monotonic() < deadline:
+        shown += os.read(process.stdout.fileno(), 65536)
+    assert b"Answer 1-" in shown, shown
+    return process
+
+
+def test_a_second_guide_on_the_same_session_is_refused_and_changes_nothing(bank, guide_home, monkeypatch):
+    from guide.tui import app as tui_app
+
+    first = plain_guide_waiting_for_an_answer(guide_home)
+    try:
+        session = guide_home / "session.yaml"
+        before = session.read_bytes()
+        refusal = (f"guide: {session}: this design is open in another guide (process {first.pid}); finish there "
+                   "first, or set GUIDE_HOME to another folder for a separate design\n")
+        for options in (["--resume"], ["--new", "--replace"]):
+            second = run_guide("--plain", *options, stdin="u\nu\n")
+            assert (second.returncode, second.stdout, second.stderr) == (2, "", refusal), options
+        opened = []
+        monkeypatch.setattr(tui_app.GuideApp, "run", lambda self: opened.append(True))
+        with pytest.raises(GuideError, match="open in another guide"):
+            tui_app.run_app(argparse.Namespace(bank=None))
+        assert opened == [], "the app is refused before it takes over the terminal"
+        assert session.read_bytes() == before
+    finally:
+        first.communicate(b"u\nq\n", timeout=60)
+    assert load_session(bank).answers.title == "First"
+    after = run_guide("--plain", "--resume", stdin="q\n")
+    assert after.returncode == 0, "once the first guide has ended, the design is free again"

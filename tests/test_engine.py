@@ -6,6 +6,7 @@ import pytest
 
 from guide.bank import read_answers
 from guide.engine import evaluate, route
+from guide.load import load_bank
 from guide.model import UNSURE, AnswersFile
 
 from .conftest import CASES
@@ -120,6 +121,21 @@ def test_missing_concept_labels_are_stated_and_cost_rank(bank, presets):
     assert after.unmet_needs == ["concept_labels"] and after.status == "conditional"
     assert after.score < before.score and after.rank > before.rank
     assert any("concept" in reason.lower() for reason in after.why)
+
+
+def test_an_unknown_soft_need_costs_half_its_penalty_and_says_so(bank, bank_copy, presets):
+    answers = with_answers(presets["breast-cancer-detection"], concept_annotations=UNSURE)
+    meta = bank_copy / "bank.yaml"
+    meta.write_text(meta.read_text().replace("unknown_need_share: 0.5", "unknown_need_share: 0"))
+
+    def concept_bottleneck(in_bank):
+        return next(method for method in evaluate(in_bank, answers).methods if method.id == "concept_bottleneck")
+
+    costed, free = concept_bottleneck(bank), concept_bottleneck(load_bank(bank_copy))
+    assert costed.unknown_needs == ["concept_labels"] and costed.status == "conditional"
+    assert costed.score == pytest.approx(free.score - bank.needs["concept_labels"].penalty / 2)
+    assert any("leave unknown" in reason and "50% of what its absence costs" in reason for reason in costed.why)
+    assert not any("leave unknown" in reason for reason in free.why)
 
 
 def test_answers_off_the_path_are_set_aside_not_counted(bank, presets):

@@ -10,11 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from guide.bank import read_answers
 from guide.engine import route
 from guide.model import UNSURE
 from guide.session import Walk, load_session, save_session, session_path
+from guide.source import GuideError
 
 from .conftest import ROOT, run_guide
 from .test_session import first_dropping_change
@@ -255,3 +257,73 @@ def test_at_a_terminal_it_asks_and_replaces_only_when_told(bank):
     assert done.returncode == 0, done.stderr
     saved = load_session(bank)
     assert saved.answers.title == "Another design" and saved.answers.answers == {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Saves that fail: every one is reported, none is called a success, and nothing typed is lost.
+
+
+def unwritable_session_folder(tmp_path, monkeypatch) -> Path:
+    """A GUIDE_HOME under a regular file: no session can be written there, even by root."""
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("GUIDE_HOME", str(tmp_path / "a-file" / "guide"))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "rescue"))
+    (tmp_path / "rescue").mkdir()
+    return tmp_path / "a-file" / "guide" / "session.yaml"
+
+
+@pytest.mark.parametrize("typed, last_words", [("u\nu\nq\n", "Stopped."), ("u\nu\n", "Input ended.")])
+def test_failed_saves_are_each_reported_never_called_saved_and_kept_elsewhere(bank, tmp_path, monkeypatch, typed,
+                                                                              last_words):
+    session = unwritable_session_folder(tmp_path, monkeypatch)
+    done = run_guide("--plain", "--new", "--title", "Unsaved", stdin=typed)
+    assert done.returncode == 1, "the last save failed"
+    attempts = 3 + (last_words == "Input ended.")  # the new design, two answers, and once more at end of input
+    assert done.stderr.splitlines() == [f"guide: {session}: cannot save the session: Not a directory"] * attempts
+    said = " ".join(done.stdout.split())
+    after_the_introduction = said.split("Your answers are saved after each one.", 1)[1]
+    assert "are saved" not in after_the_introduction and "Saved" not in after_the_introduction
+    assert f"{last_words} Your answers are NOT saved in {session} (cannot save the session: Not a directory)." in said
+    [rescued] = (tmp_path / "rescue").iterdir()
+    assert f"They are in {rescued} instead; copy that file to {session}" in said
+    kept = read_answers(rescued, bank)
+    assert kept.title == "Unsaved" and kept.answers == {question: UNSURE for question in route(bank, {})[:2]}
+
+
+def test_when_no_file_can_be_written_the_answers_are_printed(bank, monkeypatch):
+    """A full disk: the session cannot be saved and no rescue file written either."""
+    import io
+
+    from guide import plain
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(plain, "save_session", lambda walk: (_ for _ in ()).throw(
+        GuideError(session_path(), None, None, "cannot save the session: No space left on device")))
+    monkeypatch.setattr(plain, "save_elsewhere", full_disk)
+    stdout = io.StringIO()
+    conversation = plain.Conversation(bank, io.StringIO("u\nn\nasked the lead\nq\n"), stdout, new=True)
+    assert conversation.run(None) == plain.EXIT_NOT_SAVED
+    printed = stdout.getvalue().split("Here they are, as the session file would hold them:\n")[1]
+    assert yaml.safe_load(printed)["answers"] == {bank.meta.start: UNSURE}
+    assert yaml.safe_load(printed)["notes"] == {route(bank, {bank.meta.start: UNSURE})[1]: "asked the lead"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Replies that used to end in a traceback, and where the document goes.
+
+
+def test_odd_replies_and_paths_get_a_sentence_not_a_traceback(bank, tmp_path):
+    real = tmp_path / "kept" / "design.md"
+    real.parent.mkdir()
+    real.write_text("old\n")
+    (tmp_path / "design.md").symlink_to(real)
+    lines = ["²", *all_unsure_lines(bank), "~nosuchuser/design.md", str(tmp_path / "design.md")]
+    done = run_guide("--plain", "--new", stdin="\n".join(lines) + "\n", cwd=tmp_path)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    said = " ".join(done.stdout.split())
+    assert "Not a choice: ². Type a number from 1 to" in said
+    assert "Cannot write there: ~nosuchuser/design.md: no home folder for this ~ (no such user?)" in said
+    assert (tmp_path / "design.md").is_symlink(), "the document is written through the link"
+    assert read_answers(real, bank).answers == load_session(bank).answers.answers

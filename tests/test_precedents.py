@@ -55,6 +55,32 @@ def test_a_score_below_the_declared_target_exits_1(bank_copy):
     assert "holdout: family hit@3" in result.stderr and "below the bank's target 100%" in result.stderr
 
 
+def test_only_the_explanation_form_may_put_a_family_first_on_its_own(bank_copy):
+    rules = bank_copy / "rules.yaml"
+    rules.write_text(rules.read_text() + """
+  - id: users-who-ask-for-similar-cases
+    when: {q: explanation_form, in: [similar_cases]}
+    effects:
+      - method: case_retrieval
+        weight: 5
+        because: The user asked for similar archive cases.
+""")
+    asked = run_guide("precedents", "--bank", str(bank_copy), "--score", "--split", "calibration")
+    assert "first on its own" not in asked.stderr
+    rules.write_text(rules.read_text() + """
+  - id: teaching-always-prototypes
+    when: {q: goals, in: [education]}
+    effects:
+      - method: prototypes
+        weight: 5
+        because: A rule that outweighs everything else.
+""")
+    result = run_guide("precedents", "--bank", str(bank_copy), "--score", "--split", "calibration")
+    assert result.returncode == 1
+    assert "answering goals = education puts prototypes first on its own" in result.stderr
+    assert "explanation_form" not in result.stderr
+
+
 def test_the_score_table_reports_ranks_and_the_per_family_table():
     result = run_guide("precedents", "--score", "--format", "md")
     assert result.returncode == 0, result.stderr

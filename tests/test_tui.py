@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import pytest
 from textual.widgets import Input, OptionList, Select, Static
@@ -662,6 +663,61 @@ async def test_export_in_another_format(bank, tmp_path):
         await pilot.press("enter")
         await pilot.pause()
     assert "<html" in (tmp_path / "design.html").read_text()
+
+
+@pytest.mark.parametrize("name", ["", ".", "  "])
+async def test_changing_the_format_with_no_file_name_leaves_it_to_the_export_to_ask(bank, name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # where a name made of the suffix alone would land
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        app.screen.query_one("#path", Input).value = name
+        app.screen.query_one("#format", Select).value = "html"
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+        assert static_text(app.screen, "#error") in ("Give a file name.", ".: is a folder; give a file name")
+    assert not list(tmp_path.glob("*.html")), "nothing written where the app runs"
+
+
+async def test_paths_with_an_unknown_home_are_one_line_in_the_export_and_open_dialogs(bank):
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await pilot.press("o")
+        app.screen.query_one("#entry", Input).value = "~nosuchuser/design.md"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert static_text(app.screen, "#error") == "~nosuchuser/design.md: no home folder for this ~ (no such user?)"
+        await pilot.press("escape")
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        app.screen.query_one("#path", Input).value = "~nosuchuser/design.md"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert static_text(app.screen, "#error") == "~nosuchuser/design.md: no home folder for this ~ (no such user?)"
+
+
+async def test_export_writes_through_what_it_does_not_own_and_never_waits_on_it(bank, tmp_path, monkeypatch):
+    """The app writes with the same writer as --out: a FIFO stays a FIFO, and one that nothing reads is an
+    error instead of a frozen screen; `-` (standard output) is the screen itself."""
+    monkeypatch.chdir(tmp_path)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        for target, error in ((str(fifo), f"{fifo}: nothing is reading from this FIFO"),
+                              ("-", "- means standard output, which this screen is using: give a file name.")):
+            app.screen.query_one("#path", Input).value = target
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ExportDialog)
+            assert static_text(app.screen, "#error") == error
+    assert fifo.is_fifo()
+    assert not (tmp_path / "-").exists(), "nothing written to a file named -"
 
 
 async def test_mouse_answers_a_question(bank):

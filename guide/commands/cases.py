@@ -13,6 +13,7 @@ def register(subparsers, common) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from guide.bank import read_answers
+    from guide.files import write_output
     from guide.frontend import load_bank_option
     from guide.report.text import plain
 
@@ -22,7 +23,6 @@ def run(args: argparse.Namespace) -> int:
         print("This bank has no preset cases.")
         return 0
     width = max(map(len, cases))
-    for name, path in cases.items():
-        answers = read_answers(path, bank)
-        print(f"{name:<{width}}  {' '.join(plain(answers.title).split())}")
+    titles = {name: " ".join(plain(read_answers(path, bank).title).split()) for name, path in cases.items()}
+    write_output("".join(f"{name:<{width}}  {title}\n" for name, title in titles.items()), None)
     return 0

@@ -32,6 +32,7 @@ def register(subparsers, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from guide.files import write_output
     from guide.frontend import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, load_bank_option
 
     bank = load_bank_option(args)
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"guide: {error}", file=sys.stderr)
             status = EXIT_USAGE
             continue
-        sys.stdout.write(report.text)
+        write_output(report.text, None)
         if report.stale and status == EXIT_OK:
             status = EXIT_FINDINGS
     return status
@@ -62,7 +63,7 @@ def check_document(path: Path, bank) -> Report:
     from guide.bank import DESIGN_DOCUMENT, bank_change, read_answers
     from guide.engine import evaluate
     from guide.report import document_date, render
-    from guide.source import decode
+    from guide.source import decode, read_limited
 
     format = FORMAT_OF_SUFFIX.get(path.suffix.lower())
     if format is None:
@@ -70,7 +71,7 @@ def check_document(path: Path, bank) -> Report:
             "this is not a design document (write one with `guide run --out design.md`)"
         raise GuideError(path, None, None, f"guide check reads design documents in Markdown (.md) or JSON (.json); {kind}")
     answers = read_answers(path, bank)
-    committed = decode(path, path.read_bytes()).replace("\r\n", "\n")
+    committed = decode(path, read_limited(path)).replace("\r\n", "\n")
     if format == "json" and not _is_json_design_document(committed):
         raise GuideError(path, None, None, f'not a design document: `guide run --format json` writes one, with '
                                            f'"document": "{DESIGN_DOCUMENT}"')

@@ -33,7 +33,8 @@ def run(args: argparse.Namespace) -> int:
     from guide.bank import read_answers
     from guide.diff import compare, comparison_markdown, comparison_text
     from guide.engine import evaluate
-    from guide.frontend import EXIT_FINDINGS, EXIT_OK, load_bank_option, write_output
+    from guide.files import write_output
+    from guide.frontend import EXIT_FINDINGS, EXIT_OK, load_bank_option
 
     bank = load_bank_option(args)
     before = evaluate(bank, read_answers(args.before, bank))

@@ -24,13 +24,13 @@ def register(subparsers, common) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from guide.bank import BUILTIN_BANK
+    from guide.files import write_output
     from guide.frontend import EXIT_FINDINGS, EXIT_OK
     from guide.lint import lint_bank
 
     directory = args.directory or args.bank or BUILTIN_BANK
     findings = lint_bank(directory)
-    for finding in findings:
-        print(finding)
+    write_output("".join(f"{finding}\n" for finding in findings), None)
     advice = sum(finding.severity == "advice" for finding in findings)
     if advice:
         print(f"{directory}: {advice} piece{'s' if advice != 1 else ''} of advice, which never fail the check",

@@ -15,8 +15,10 @@ def register(subparsers, common) -> None:
         description="List the bank's precedents: published medical-imaging systems whose setting and chosen "
                     "interpretability approach are known from their papers. With --score, run the engine on each "
                     "precedent's setting and report the rank of the family its authors built, whether an element "
-                    "it serves is among the top 2, family hit@1 and hit@3, element hit@2 and a per-family table. "
-                    "Exit status: 0, 1 when a score is below the targets the bank declares, 2 on bad input.",
+                    "it serves is among the top 2, family hit@1 and hit@3, element hit@2 and a per-family table; it "
+                    "also checks that no answer but the explanation form puts one family first on its own. "
+                    "Exit status: 0, 1 when a score is below the targets the bank declares or an answer decides "
+                    "alone, 2 on bad input.",
     )
     parser.add_argument("--score", action="store_true", help="score the bank against the precedents")
     parser.add_argument("--split", choices=("all", "calibration", "holdout"), default="all",
@@ -26,18 +28,22 @@ def register(subparsers, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from guide.frontend import EXIT_FINDINGS, EXIT_OK, load_bank_option, write_output
+    from guide.files import write_output
+    from guide.frontend import EXIT_FINDINGS, EXIT_OK, load_bank_option
 
     bank = load_bank_option(args)
     if not args.score:
         write_output(_listing(bank, args.split, args.format), args.out)
         return EXIT_OK
-    from guide.calibration import scorecard, shortfalls
+    from guide.calibration import lone_deciders, scorecard, shortfalls
 
     splits = ["all", "calibration", "holdout"] if args.split == "all" else [args.split]
     cards = [scorecard(bank, split) for split in splits]
     write_output(_scores(cards, args.format), args.out)
-    missed = shortfalls(bank, cards)
+    missed = shortfalls(bank, cards) + [
+        f"answering {item.question} = {item.choice} puts {item.family} first on its own (in {item.made_first} of "
+        f"{item.settings} precedent settings where it was not first); only the explanation form may"
+        for item in lone_deciders(bank)]
     for line in missed:
         print(f"guide precedents: {line}", file=sys.stderr)
     return EXIT_FINDINGS if missed else EXIT_OK

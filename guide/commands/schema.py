@@ -19,7 +19,7 @@ def register(subparsers, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from guide.frontend import write_output
+    from guide.files import write_output
     from guide.schemas import SCHEMA_DIR, generate, stale_schemas
 
     directory = args.out or SCHEMA_DIR

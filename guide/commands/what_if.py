@@ -39,7 +39,8 @@ def run(args: argparse.Namespace) -> int:
     from guide.diff import (compare, comparison_markdown, comparison_text, hypothetical, sensitivity,
                             sensitivity_markdown, sensitivity_text)
     from guide.engine import evaluate
-    from guide.frontend import load_bank_option, write_output
+    from guide.files import write_output
+    from guide.frontend import load_bank_option
 
     if (args.answers is None) == (args.case is None):
         raise GuideError("what-if", None, None, "give either FILE or --case NAME")

@@ -8,6 +8,7 @@ download instead of being written on the server, and each tab saves to a session
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import re
 from functools import cached_property
@@ -16,14 +17,16 @@ from typing import Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.drivers.web_driver import WebDriver
 from textual.screen import Screen
 
 from guide.bank import Bank, read_answers
 from guide.engine import evaluate
-from guide.frontend import load_bank_option, write_output
+from guide.files import STDOUT, user_path, write_output
+from guide.frontend import load_bank_option
 from guide.model import END
-from guide.session import (OtherBankSession, Walk, browser_session_path, changed, design_to_replace, keep_aside,
-                           save_session, saved_walk, session_path)
+from guide.session import (OtherBankSession, SessionLock, Walk, browser_session_path, changed, design_to_replace,
+                           keep_aside, save_session, saved_walk, session_path)
 from guide.source import GuideError
 from guide.tui.dialogs import AskDialog, Confirm, ExportDialog, HelpScreen, PresetPicker, Review
 from guide.tui.learn import LearnScreen
@@ -163,9 +166,8 @@ class GuideApp(App):
                                    "written by guide. It becomes your saved design.", self.path_chosen, action="Open"))
 
     def path_chosen(self, dialog: AskDialog, value: str) -> None:
-        path = Path(value).expanduser()
         try:
-            answers = read_answers(path, self.bank)
+            answers = read_answers(user_path(value), self.bank)
         except GuideError as error:
             dialog.show_error(str(error))
             return
@@ -255,6 +257,9 @@ class GuideApp(App):
         if walk is None or not target:
             dialog.show_error("Give a file name.")
             return
+        if target == STDOUT and not self.is_web:
+            dialog.show_error("- means standard output, which this screen is using: give a file name.")
+            return
         try:
             answers = changed(walk.answers, title=title.strip() or walk.answers.title)
         except ValueError as error:
@@ -269,9 +274,9 @@ class GuideApp(App):
             dialog.dismiss(None)
             self.notify(f"Sent {Path(target).name} to your browser.", title="Exported", markup=False)
             return
-        path = Path(target).expanduser()
         try:
-            write_output(text, path)
+            path = user_path(target)
+            write_output(text, path, wait_for_reader=False)
         except GuideError as error:
             dialog.show_error(str(error))
             return
@@ -332,5 +337,10 @@ class GuideApp(App):
 
 
 def run_app(args: argparse.Namespace) -> int:
-    GuideApp(load_bank_option(args)).run()
+    app = GuideApp(load_bank_option(args))
+    # Under `guide serve` each browser tab saves to a new file of its own; the shared session is held
+    # while the app runs, so a second guide on it is refused before it takes over the terminal.
+    in_browser = issubclass(app.get_driver_class(), WebDriver)
+    with contextlib.nullcontext() if in_browser else SessionLock(session_path()):
+        app.run()
     return 0

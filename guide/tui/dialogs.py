@@ -194,8 +194,9 @@ class ExportDialog(FormDialog):
     @on(Select.Changed, "#format")
     def _format(self, event: Select.Changed) -> None:
         path = self.query_one("#path", Input)
-        stem = Path(path.value).with_suffix("")
-        path.value = f"{stem}.{event.value}"
+        target = Path(path.value.strip())
+        if target.name not in ("", ".."):  # nothing to give a suffix to yet; the export asks for a name
+            path.value = str(target.with_suffix(f".{event.value}"))
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#go")
