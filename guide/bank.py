@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
+from typing import Iterator, TypeVar
 
 import yaml
 from pydantic import BaseModel, Field
 
-from guide.cache import cache_key, load_cached, store
 from guide.model import (
     IDENTIFIER_MAX,
     IDENTIFIER_PATTERN,
@@ -34,9 +30,6 @@ from guide.model import (
     answer_problems,
 )
 from guide.source import GuideError, Location, YamlDocument, decode, parse_yaml, read_limited, read_yaml, validate
-
-if TYPE_CHECKING:
-    import networkx as nx
 
 Answers = TypeVar("Answers", bound=AnswersFile)
 
@@ -104,47 +97,13 @@ class Bank:
     locations: dict[str, Location]
     content_hash: str
     documents: dict[str, YamlDocument] = field(repr=False)  # parsed files; empty in a bank from the cache
+    # What the layers above work out from the bank and keep with it, so that each is worked out once per
+    # bank (`graph.flow`). Not stored in the cache: a copy starts without it.
+    derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def where(self, key: str) -> Location:
         location = self.locations.get(key)
         return location if location is not None else Location(str(self.directory / "bank.yaml"), 1)
-
-    @cached_property
-    def graph(self) -> nx.DiGraph:
-        from guide.graph import build_graph
-
-        return build_graph(self)
-
-    @cached_property
-    def routes(self) -> nx.DiGraph:
-        """Questions only, with an edge for every branch (`graph.routing_graph`): shared by the checks that walk it."""
-        from guide.graph import routing_graph
-
-        return routing_graph(self)
-
-    @cached_property
-    def route_order(self) -> list[str]:
-        """The questions and the end in an order routing only moves forward in; empty when routing has a cycle."""
-        import networkx as nx
-
-        try:
-            return list(nx.topological_sort(self.routes))
-        except nx.NetworkXUnfeasible:
-            return []
-
-    @cached_property
-    def dominators(self) -> dict[str, str]:
-        """The immediate dominator of each question reachable in `routes`: the last question every walk to it passes."""
-        import networkx as nx
-
-        return nx.immediate_dominators(self.routes, self.meta.start)
-
-    @cached_property
-    def dominates(self) -> Callable[[str, str], bool]:
-        """`dominates(a, b)`: every walk from the start to b passes a (`graph.dominance`)."""
-        from guide.graph import dominance
-
-        return dominance(self.dominators, self.meta.start)
 
     @property
     def level_ids(self) -> list[str]:
@@ -171,42 +130,12 @@ def file_model(relative: str) -> type[BaseModel]:
     return BANK_FILES[relative]
 
 
-def load_bank(directory: str | Path = BUILTIN_BANK, *, check: bool = True) -> Bank:
-    """Read and validate every file of a bank; with `check`, the first graph error is raised too."""
-    with _collector_paused():
-        return _load_bank(Path(directory), check)
+def read_bank(directory: Path, digest: str) -> Bank:
+    """Read and validate every file of a bank directory whose files hash to `digest` (`content_digest`).
 
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Loading builds a large tree of long-lived objects (parsed YAML, models, the graph) and no reference
-    cycles. Python's cyclic collector would scan that tree again and again while it grows, and again
-    later; at 5,000 questions that doubled the time to load, lint and route. So it is paused while a bank
-    loads, and what exists then is frozen out of its later scans. Reference counting still frees
-    whatever is dropped, but cyclic garbage that exists when it is frozen is never freed (linting the
-    built-in bank leaves about 29,000 such objects), so a process that loads banks again (a server, the
-    benchmark, the tests) collects it first."""
-    enabled = gc.isenabled()
-    if gc.get_freeze_count():  # not the first load: `guide run` need not scan everything it imported
-        gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
-
-
-def _load_bank(directory: Path, check: bool) -> Bank:
-    if not directory.is_dir():
-        raise GuideError(directory, None, None, "bank directory not found")
-    digest = _content_digest(directory)
-    # The directory is part of the key: locations and cases() name files under it.
-    cache_file = cache_key(f"{directory}\0{digest}") if check else None
-    cached = load_cached(cache_file)
-    if cached is not None:
-        return cached
+    Only each file's own rules are checked here; the checks across the bank's graph are `graph.check_bank`,
+    and `load.load_bank` runs them.
+    """
     documents: dict[str, YamlDocument] = {}
     parsed: dict[str, BaseModel] = {}
     for path in bank_files(directory):
@@ -241,7 +170,7 @@ def _load_bank(directory: Path, check: bool) -> Bank:
                 if kind == "question":
                     _locate_choices(document, index, item, locations)
 
-    bank = Bank(
+    return Bank(
         directory=directory,
         meta=parsed["bank.yaml"],  # type: ignore[arg-type]
         elements=collected["element"],
@@ -255,14 +184,6 @@ def _load_bank(directory: Path, check: bool) -> Bank:
         content_hash=digest[:12],
         documents=documents,
     )
-    if check:
-        from guide.graph import check_bank
-
-        errors = [finding for finding in check_bank(bank) if finding.severity == "error"]
-        if errors:
-            raise errors[0].as_error()
-        store(cache_file, bank)
-    return bank
 
 
 def _collect_precedent(document: YamlDocument, precedent: Precedent, locations: dict[str, Location],
@@ -281,7 +202,7 @@ def _collect_precedent(document: YamlDocument, precedent: Precedent, locations: 
     precedents[path.stem] = precedent
 
 
-def _content_digest(directory: Path) -> str:
+def content_digest(directory: Path) -> str:
     """The hash of every bank file's name and bytes (`Bank.content_hash` is its start)."""
     digest = hashlib.sha256()
     for path in bank_files(directory):

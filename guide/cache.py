@@ -5,7 +5,8 @@ the checks need networkx, whose import alone is most of the command's start-up. 
 loaded with every check passing is pickled under a key made of the bank's bytes and of the code
 that reads and checks banks, so a change to either misses the cache and the bank is loaded from
 its files again. The pickled bank has no parsed `documents` (only `guide lint` uses them, and it
-loads with `check=False`, which never uses the cache).
+loads with `check=False`, which never uses the cache). `guide.load` decides what is stored and what
+kind of object it expects back; this module knows nothing of banks, so it sits below the loader.
 
 Loading a pickle runs code, so an entry is only unpickled once it proves it was written by this
 user: each is signed (HMAC-SHA256 over its name and bytes) with a random key that only the user
@@ -29,7 +30,6 @@ stored banks are kept. GUIDE_NO_CACHE=1 (or true, yes, on) turns the cache off.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import hmac
 import os
@@ -37,15 +37,12 @@ import pickle
 import stat
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TypeVar
 
 from guide import __version__
 
-if TYPE_CHECKING:
-    from guide.bank import Bank
-
 # The modules that decide what a loaded, checked bank is.
-CODE = ("model.py", "source.py", "bank.py", "graph.py", "cache.py")
+CODE = ("model.py", "source.py", "bank.py", "graph.py", "load.py", "cache.py")
 # Banks kept; storing another removes the oldest, so banks in passing folders do not pile up.
 KEEP = 8
 SIGNING_KEY_FILE = "signing-key"
@@ -58,6 +55,8 @@ READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
 OTHERS_ANY = stat.S_IRWXG | stat.S_IRWXO
+
+Entry = TypeVar("Entry")
 
 
 def cache_dir() -> Path:
@@ -78,31 +77,30 @@ def cache_key(content_digest: str) -> str | None:
     return f"bank-{key.hexdigest()[:32]}.pickle"
 
 
-def load_cached(key: str | None) -> Bank | None:
+def load_cached(key: str | None, kind: type[Entry]) -> Entry | None:
+    """The entry stored under `key` if it is a `kind`; None when there is none, or none to be trusted."""
     if key is None:
         return None
     folder = _open_cache_folder(create=False)
     if folder is None:
         return None
     try:
-        signing_key, entry = _read_signing_key(folder), _read_private(folder, key)
+        signing_key, signed = _read_signing_key(folder), _read_private(folder, key)
     finally:
         os.close(folder)
-    if signing_key is None or entry is None:
+    if signing_key is None or signed is None:
         return None
-    signature, data = entry[:SIGNATURE_BYTES], entry[SIGNATURE_BYTES:]
+    signature, data = signed[:SIGNATURE_BYTES], signed[SIGNATURE_BYTES:]
     if not hmac.compare_digest(signature, _sign(signing_key, key, data)):
         return None
     try:
-        bank = pickle.loads(data)
+        entry = pickle.loads(data)
     except Exception:  # the user's own entry, pickled with other versions of the libraries: only a missed cache
         return None
-    from guide.bank import Bank
-
-    return bank if isinstance(bank, Bank) else None
+    return entry if isinstance(entry, kind) else None
 
 
-def store(key: str | None, bank: Bank) -> None:
+def store(key: str | None, entry: object) -> None:
     """Best effort: a cache that cannot be written is not an error."""
     if key is None:
         return
@@ -115,7 +113,7 @@ def store(key: str | None, bank: Bank) -> None:
             # Two first runs at once each write a key; entries signed with the one replaced are only missed once.
             signing_key = os.urandom(SIGNING_KEY_BYTES)
             _write_private(folder, SIGNING_KEY_FILE, signing_key)
-        data = pickle.dumps(dataclasses.replace(bank, documents={}), protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
         _write_private(folder, key, _sign(signing_key, key, data) + data)
         _remove_oldest(folder)
     except OSError:

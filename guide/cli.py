@@ -1,25 +1,25 @@
 """The `guide` command: the terminal app without arguments, subcommands for everything headless.
 
-Subcommands live in `guide.commands.*`; each module has `register(subparsers, common)`. Modules are
-imported when the parser is built, so they import their heavy dependencies inside their handlers.
-Textual is only imported for the app itself.
+Subcommands live in `guide.commands.*`; each module has `register(subparsers, common)`. They are
+imported with this module, so they import their heavy dependencies inside their handlers. Textual is
+only imported for the app itself. What the front ends share is in `guide.frontend`, below them all.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import sys
 from pathlib import Path
 from typing import NoReturn, Sequence
 
 from guide import __version__
+from guide.commands import cases, check, codebook, compare, diff, graph, lint, precedents, run, schema, serve, what_if
 from guide.files import LONE_SURROGATE, discard, write_stream
+from guide.frontend import EXIT_OK, EXIT_USAGE
 from guide.source import GuideError, one_line
 
-COMMAND_MODULES = ("run", "cases", "schema", "lint", "codebook", "diff", "what_if", "check", "graph", "compare", "precedents", "serve")
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+COMMANDS = (run, cases, schema, lint, codebook, diff, what_if, check, graph, compare, precedents, serve)
 
 
 class Parser(argparse.ArgumentParser):
@@ -66,8 +66,8 @@ def build_parser() -> Parser:
     start.add_argument("--resume", action="store_true", help="continue the saved design (an error when there is none)")
     plain.add_argument("--replace", action="store_true", help="with --new: replace the saved design")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"guide.commands.{name}").register(subparsers, common)
+    for command in COMMANDS:
+        command.register(subparsers, common)
     return parser
 
 
@@ -78,12 +78,6 @@ def design_title(text: str) -> str:
         return checked_title(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def load_bank_option(args: argparse.Namespace):
-    from guide.bank import BUILTIN_BANK, load_bank
-
-    return load_bank(args.bank or BUILTIN_BANK)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

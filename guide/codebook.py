@@ -11,7 +11,7 @@ from __future__ import annotations
 import networkx as nx
 
 from guide.bank import Bank
-from guide.graph import describe_condition, routing_graph
+from guide.graph import describe_condition, flow
 from guide.lint import Solver
 from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, Choice, Condition, Need, Question, Rule, iter_conditions
 from guide.report.text import md, md_block, signed
@@ -52,8 +52,8 @@ def _answered_questions(condition: Condition) -> list[str]:
 
 
 def render_codebook(bank: Bank) -> str:
-    routes = routing_graph(bank)
-    always = _asked_on_every_walk(bank, routes)
+    routing = flow(bank)
+    routes, always = routing.routes, routing.asked_on_every_walk
     solver = Solver(bank)
     readers = _Readers(bank)
     sections = [_header(bank), _contents(bank)]
@@ -96,18 +96,6 @@ def _contents(bank: Bank) -> str:
         lines.append(f"{number}. {md(stage.title)}: {ids}")
     lines += ["", "Then: elements of interpretability, needs, method families."]
     return "\n".join(lines)
-
-
-def _asked_on_every_walk(bank: Bank, routes: nx.DiGraph) -> set[str]:
-    """Questions every walk passes through: the dominators of the end."""
-    if END not in routes:
-        return {bank.meta.start}
-    dominators = nx.immediate_dominators(routes, bank.meta.start)
-    found, node = set(), END
-    while dominators.get(node, node) != node:
-        node = dominators[node]
-        found.add(node)
-    return found | {bank.meta.start}
 
 
 def _question(bank: Bank, question: Question, routes: nx.DiGraph, always: set[str], solver: Solver,

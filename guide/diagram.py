@@ -1,6 +1,6 @@
 """Diagrams of the decision graph, as Mermaid or Graphviz DOT text written by hand.
 
-Two views, both read off `bank.graph`:
+Two views, both read off the decision graph (`graph.build_graph`):
 - the bank: questions (grouped by stage) with their routing, the rules their choices trigger, the
   elements and method families the rules move, the needs the answers settle;
 - one walk: the questions a case was asked with its answers, the rules that fired, and the
@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from guide.bank import Bank
+from guide.graph import build_graph
 from guide.model import END, Result
 from guide.report.text import signed
 
@@ -67,7 +68,7 @@ def _short(text: str, limit: int = MAX_LABEL) -> str:
 
 def bank_diagram(bank: Bank) -> Diagram:
     """The whole decision graph: routing, triggers, evidence, needs and what serves what."""
-    graph = bank.graph
+    graph = build_graph(bank)
     diagram = Diagram(f"Decision graph of {bank.meta.title} ({bank.meta.id} {bank.meta.version})")
     diagram.groups = {stage.id: stage.title for stage in bank.meta.stages}
     for question in bank.questions.values():

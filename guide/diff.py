@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from guide.bank import Bank, check_answers
 from guide.engine import route, single_changes
 from guide.model import METHOD_STATUS_LABELS, UNSURE, AnswerRecord, AnswersFile, AnswerValue, Result
-from guide.report.text import md, plain
+from guide.report.text import inert, md
 from guide.source import GuideError
 
 Direction = Literal["up", "down", "same"]
@@ -31,6 +31,13 @@ class AnswerChange(BaseModel):
     after_labels: list[str]
     asked_before: bool
     asked_after: bool
+
+
+class NoteChange(BaseModel):
+    question: str
+    prompt: str
+    before: str | None
+    after: str | None
 
 
 class ElementChange(BaseModel):
@@ -68,6 +75,7 @@ class Comparison(BaseModel):
     before_title: str
     after_title: str
     answers: list[AnswerChange]
+    notes: list[NoteChange]
     elements: list[ElementChange]
     methods: list[MethodChange]
     combination_before: list[MethodRef]
@@ -79,8 +87,14 @@ class Comparison(BaseModel):
 
     @property
     def identical(self) -> bool:
+        """The same answers, priorities, ranking and combination (notes may differ)."""
         return not self.answers and not self.moved_elements and not self.methods \
             and self.combination_before == self.combination_after
+
+    @property
+    def differs(self) -> bool:
+        """Anything a reader of the two designs would find different, notes included."""
+        return not self.identical or bool(self.notes)
 
 
 def _records(result: Result) -> dict[str, AnswerRecord]:
@@ -98,17 +112,20 @@ def compare(bank: Bank, before: Result, after: Result) -> Comparison:
     order = bank.level_ids
     old_records, new_records = _records(before), _records(after)
     questions = list(dict.fromkeys([*before.path, *after.path, *old_records, *new_records]))
-    answers = []
+    answers, notes = [], []
     for question_id in questions:
         old, new = old_records.get(question_id), new_records.get(question_id)
+        record = new or old
+        prompt = record.prompt if record else bank.questions[question_id].prompt
+        old_note, new_note = old.note if old else None, new.note if new else None
+        if old_note != new_note:
+            notes.append(NoteChange(question=question_id, prompt=prompt, before=old_note, after=new_note))
         old_value, new_value = old.value if old else None, new.value if new else None
         asked_before, asked_after = question_id in before.path, question_id in after.path
         if _same_answer(old_value, new_value) and asked_before == asked_after:
             continue
-        record = new or old
         answers.append(AnswerChange(
-            question=question_id, prompt=record.prompt if record else bank.questions[question_id].prompt,
-            before=old_value, after=new_value,
+            question=question_id, prompt=prompt, before=old_value, after=new_value,
             before_labels=old.labels if old else [], after_labels=new.labels if new else [],
             asked_before=asked_before, asked_after=asked_after,
         ))
@@ -138,7 +155,8 @@ def compare(bank: Bank, before: Result, after: Result) -> Comparison:
     methods.sort(key=lambda change: (change.rank_after is None, change.rank_after or 0, change.name))
     names = {method.id: method.name for method in after.methods}
     return Comparison(
-        before_title=before.title, after_title=after.title, answers=answers, elements=elements, methods=methods,
+        before_title=before.title, after_title=after.title, answers=answers, notes=notes, elements=elements,
+        methods=methods,
         combination_before=[MethodRef(method=item, name=names[item]) for item in before.complementary],
         combination_after=[MethodRef(method=item, name=names[item]) for item in after.complementary],
     )
@@ -252,6 +270,10 @@ def _value_words(labels: list[str], asked: bool) -> str:
     return "; ".join(labels) if labels else "not answered"
 
 
+def _note_words(note: str | None) -> str:
+    return f"“{note}”" if note else "no note"
+
+
 def _ordinal(rank: int | None) -> str:
     if rank is None:
         return "filtered out"
@@ -281,6 +303,8 @@ def _comparison_lines(comparison: Comparison, text) -> dict[str, list[str]]:
         answers.append(f"{text(change.prompt)} (`{change.question}`): "
                        f"{text(_value_words(change.before_labels, change.asked_before))} → "
                        f"{text(_value_words(change.after_labels, change.asked_after))}")
+    notes = [f"{text(change.prompt)} (`{change.question}`): {text(_note_words(change.before))} → "
+             f"{text(_note_words(change.after))}" for change in comparison.notes]
     elements = []
     for change in comparison.moved_elements:
         elements.append(f"{text(change.name)} ({change.short}): {text(change.before_label)} → "
@@ -297,18 +321,21 @@ def _comparison_lines(comparison: Comparison, text) -> dict[str, list[str]]:
                            f"{text(_names(comparison.combination_after))}")
     else:
         combination.append(f"unchanged: {text(_names(comparison.combination_after))}")
-    return {"answers": answers, "elements": elements, "steady": steady, "methods": methods,
+    return {"answers": answers, "notes": notes, "elements": elements, "steady": steady, "methods": methods,
             "combination": combination}
 
 
 def comparison_text(comparison: Comparison, before: str = "A", after: str = "B") -> str:
     """Plain language for a terminal."""
-    if comparison.identical:
-        return f"No differences: {before} and {after} give the same answers, priorities and ranking.\n"
-    facts = _comparison_lines(comparison, _flat)
-    lines = [f"{before}: {_flat(comparison.before_title)}", f"{after}: {_flat(comparison.after_title)}", ""]
+    if not comparison.differs:
+        return f"No differences: {before} and {after} give the same answers, notes, priorities and ranking.\n"
+    facts = _comparison_lines(comparison, inert)
+    lines = [f"{before}: {inert(comparison.before_title)}", f"{after}: {inert(comparison.after_title)}", ""]
     lines += [f"Answers that differ ({len(facts['answers'])}):" if facts["answers"] else "The answers are the same."]
     lines += [f"  - {line.replace('`', '')}" for line in facts["answers"]]
+    if facts["notes"]:
+        lines += ["", f"Notes that differ ({len(facts['notes'])}):"]
+        lines += [f"  - {line.replace('`', '')}" for line in facts["notes"]]
     lines += ["", "Element priorities:"]
     lines += [f"  - {line}" for line in facts["elements"]] or ["  - no level changes"]
     lines += [f"  - {line}" for line in facts["steady"]]
@@ -322,11 +349,14 @@ def comparison_markdown(comparison: Comparison, before: str = "A", after: str = 
     """Markdown, with every bank and user string escaped."""
     lines = [f"{heading} Comparison", "", f"- **{md(before)}:** {md(comparison.before_title)}",
              f"- **{md(after)}:** {md(comparison.after_title)}"]
-    if comparison.identical:
-        return "\n".join(lines + ["", "No differences: the same answers, priorities and ranking."]) + "\n"
+    if not comparison.differs:
+        return "\n".join(lines + ["", "No differences: the same answers, notes, priorities and ranking."]) + "\n"
     facts = _comparison_lines(comparison, md)
     lines += ["", f"{heading}# Answers that differ", ""]
     lines += [f"- {line}" for line in facts["answers"]] or ["The answers are the same."]
+    if facts["notes"]:
+        lines += ["", f"{heading}# Notes that differ", ""]
+        lines += [f"- {line}" for line in facts["notes"]]
     lines += ["", f"{heading}# Element priorities", ""]
     lines += [f"- **{line}**" for line in facts["elements"]] or ["No element changes level."]
     lines += [f"- {line}" for line in facts["steady"]]
@@ -341,16 +371,12 @@ def _move_line(move: Move, text) -> str:
             f"{move.direction} to {text(move.level_label.lower())}")
 
 
-def _flat(value: str) -> str:
-    return " ".join(plain(value).split())
-
-
 def sensitivity_text(report: Sensitivity) -> str:
-    lines = [f"Sensitivity of “{_flat(report.title)}”: every single change to one of the {report.questions} "
+    lines = [f"Sensitivity of “{inert(report.title)}”: every single change to one of the {report.questions} "
              "choice questions on its path, and the element levels it would move.", ""]
     for element in report.elements:
-        lines.append(f"{_flat(element.name)} ({element.short}), now {_flat(element.level_label.lower())}:")
-        lines += [f"  - {_move_line(move, _flat).replace('`', '')}" for move in element.moves] \
+        lines.append(f"{inert(element.name)} ({element.short}), now {inert(element.level_label.lower())}:")
+        lines += [f"  - {_move_line(move, inert).replace('`', '')}" for move in element.moves] \
             or ["  - no single answer change moves it"]
     return "\n".join(lines) + "\n"
 

@@ -2,17 +2,19 @@
 
 Node keys are `kind:id` strings (`q:task`, `c:task.detection`, `r:focal-findings`,
 `e:localization`, `n:retraining`, `m:prototypes`), so "why this recommendation" is a path query
-and diagram writers need no other source. Static checks of a bank live here too.
+and diagram writers need no other source. The algorithms over a bank's routing (`Flow`: order,
+dominators) and the static checks of a bank live here too, and nowhere else.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal
 
 import networkx as nx
 
-from guide.model import END, AllOf, Answered, AnswerIn, AnyOf, Condition, answer_problems, iter_conditions
+from guide.model import END, AllOf, Answered, AnswerIn, AnyOf, Condition, Question, answer_problems, iter_conditions
 from guide.source import GuideError, Location
 
 if TYPE_CHECKING:
@@ -106,13 +108,60 @@ def graph_items(bank: Bank) -> Iterator[tuple[str, str | None, dict]]:
                 yield source, f"n:{need.id}", {"kind": "informs"}
 
 
-def routing_graph(bank: Bank) -> nx.DiGraph:
-    """Questions only, with an edge for every branch: the graph routing walks."""
-    graph = nx.DiGraph()
-    graph.add_nodes_from(bank.questions)
-    for question in bank.questions.values():
-        graph.add_edges_from((question.id, branch.goto) for branch in question.next)
-    return graph
+def flow(bank: Bank) -> Flow:
+    """The routing between the bank's questions, worked out once per bank and shared by all that walk it."""
+    if "flow" not in bank.derived:
+        bank.derived["flow"] = Flow(bank.questions, bank.meta.start)
+    return bank.derived["flow"]  # type: ignore[return-value]
+
+
+class Flow:
+    """How routing runs through a bank's questions; each part is worked out when first asked for.
+
+    It keeps the questions, not the bank: the bank keeps it, and a loop between the two would outlive
+    them once the loader has frozen them out of the collector's scans (`load._collector_paused`).
+    """
+
+    def __init__(self, questions: dict[str, Question], start: str) -> None:
+        self.questions, self.start = questions, start
+
+    @cached_property
+    def routes(self) -> nx.DiGraph:
+        """Questions only, with an edge for every branch: the graph routing walks."""
+        graph = nx.DiGraph()
+        graph.add_nodes_from(self.questions)
+        for question in self.questions.values():
+            graph.add_edges_from((question.id, branch.goto) for branch in question.next)
+        return graph
+
+    @cached_property
+    def order(self) -> list[str]:
+        """The questions and the end in an order routing only moves forward in; empty when routing has a cycle."""
+        try:
+            return list(nx.topological_sort(self.routes))
+        except nx.NetworkXUnfeasible:
+            return []
+
+    @cached_property
+    def dominators(self) -> dict[str, str]:
+        """The immediate dominator of each question reachable in `routes`: the last question every walk to it passes."""
+        return nx.immediate_dominators(self.routes, self.start)
+
+    @cached_property
+    def dominates(self) -> Callable[[str, str], bool]:
+        """`dominates(a, b)`: every walk from the start to b passes a (`dominance`)."""
+        return dominance(self.dominators, self.start)
+
+    @cached_property
+    def asked_on_every_walk(self) -> set[str]:
+        """Questions every walk passes through: the dominators of the end."""
+        if END not in self.routes:
+            return {self.start}
+        found, node = set(), END
+        while self.dominators.get(node, node) != node:
+            node = self.dominators[node]
+            found.add(node)
+        return found | {self.start}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,9 +292,10 @@ def check_bank(bank: Bank) -> list[Finding]:
 
 def _check_routing(bank: Bank) -> list[Finding]:
     findings: list[Finding] = []
-    routes = bank.routes
+    routing = flow(bank)
+    routes = routing.routes
     cycle = None
-    if not bank.route_order:  # a cycle somewhere: find one that routing can reach
+    if not routing.order:  # a cycle somewhere: find one that routing can reach
         try:
             cycle = nx.find_cycle(routes, source=bank.meta.start)
         except nx.NetworkXNoCycle:
@@ -261,7 +311,7 @@ def _check_routing(bank: Bank) -> list[Finding]:
                                     f"no path from the start question '{bank.meta.start}' reaches this question"))
     if findings:
         return findings
-    dominates = bank.dominates
+    dominates = routing.dominates
     for question in bank.questions.values():
         before: set[str] | None = None  # ancestors, computed only when needed: one walk per question is quadratic
         for branch in question.next:

@@ -23,9 +23,10 @@ from itertools import combinations, product
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from guide.bank import FLOW_DIR, Bank, bank_files, file_model, load_bank, read_answers
+from guide.bank import FLOW_DIR, Bank, bank_files, file_model, read_answers
 from guide.engine import holds, precedent_values
-from guide.graph import Finding, check_bank
+from guide.graph import Finding, check_bank, describe_condition, flow
+from guide.load import load_bank
 from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, AnswerValue, Condition, NotCondition, Question, iter_conditions
 from guide.source import GuideError, Location, YamlDocument, read_yaml, validate
 
@@ -304,8 +305,9 @@ class Solver:
         # numbers the questions so that routing only moves to higher numbers; `last_reader` is the
         # highest-numbered question whose routing reads a question. Keeping the memo keys and the
         # asked sets that small keeps walks linear in the bank's size rather than exponential.
-        routes = bank.routes
-        ordered = bank.route_order
+        routing = flow(bank)
+        routes = routing.routes
+        ordered = routing.order
         self.order = {question_id: index for index, question_id in enumerate(ordered)}
         self.last_reader: dict[str, int] = {}
         self.readers: dict[str, list[str]] = {}
@@ -329,8 +331,9 @@ class Solver:
         holds the questions whose routing reads a question that some paths skip, and those questions:
         there, which path a walk took changes where it can go.
         """
-        dominators = self.bank.dominators
-        self.dominates = self.bank.dominates
+        routing = flow(self.bank)
+        dominators = routing.dominators
+        self.dominates = routing.dominates
         # `lifts[j][i]`: the number of the question 2**j steps up the dominator tree from question i
         # (the start, and anything unreachable, map to themselves).
         self.ordered = ordered
@@ -528,8 +531,6 @@ class Solver:
         return self.branches[key]
 
     def describe(self, condition: Condition) -> str:
-        from guide.graph import describe_condition
-
         return describe_condition(condition, self.bank)
 
     def describe_values(self, values: dict[str, AnswerValue]) -> str:

@@ -21,8 +21,9 @@ from typing import TextIO
 from guide.bank import Bank
 from guide.engine import answer_labels
 from guide.files import STDOUT, user_path, write_output, write_stream
+from guide.frontend import load_bank_option
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
-from guide.report.text import plain
+from guide.report.text import inert
 from guide.session import (OtherBankSession, SessionLock, Walk, changed, design_to_replace, keep_aside, save_elsewhere,
                            save_session, saved_walk, session_path, session_text)
 from guide.source import GuideError
@@ -31,11 +32,6 @@ WIDTH = 78
 BACK, QUIT, NOTE = "b", "q", "n"
 UNSURE_KEYS = ("u", "?")
 EXIT_NOT_SAVED = 1
-
-
-def inert(text: str | None) -> str:
-    """Bank or user text as one line without escape sequences or control characters."""
-    return " ".join(plain(text or "").split())
 
 
 def checked_title(text: str) -> str:
@@ -346,8 +342,6 @@ def parse_answer(question: Question, reply: str) -> tuple[AnswerValue | None, st
 
 
 def run_plain(args: argparse.Namespace) -> int:
-    from guide.cli import load_bank_option
-
     # Whatever bytes arrive, a reply is text: undecodable bytes become U+FFFD instead of an error.
     sys.stdin.reconfigure(encoding="utf-8", errors="replace")
     conversation = Conversation(load_bank_option(args), sys.stdin, sys.stdout, title=args.title, new=args.new,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from guide.bank import Bank
 from guide.diff import AnswerChange, Comparison, ElementChange, compare
 from guide.model import UNSURE, AnswersFile, EvidenceItem, MethodResult, Result
-from guide.report.text import md, plain, signed
+from guide.report.text import inert, md, signed
 
 REFERENCE, STUDENT = "the reference", "you"
 
@@ -247,7 +247,7 @@ def lesson_text(lesson: Lesson, width: int = 100) -> str:
     lines: list[str] = []
     previous = ""
     for block in lesson.blocks:
-        text = " ".join(plain(block.text).split())
+        text = inert(block.text)
         is_list = block.kind.startswith("li")
         if lines and not (is_list and previous.startswith("li")):
             lines.append("")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from guide.bank import BUILTIN_BANK, Bank, load_bank
+from guide.bank import BUILTIN_BANK, Bank
+from guide.load import load_bank
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ("dr-screening", "breast-cancer-detection", "brain-encoding")

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from guide.bank import load_bank, read_answers
+from guide.bank import read_answers
 from guide.graph import check_bank
 from guide.lint import lint_loaded_bank
+from guide.load import load_bank
 from guide.model import UNSURE
 from guide.source import GuideError
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from guide.bank import BUILTIN_BANK, load_bank
+from guide.bank import BUILTIN_BANK
 from guide.cache import cache_dir
+from guide.load import load_bank
 
 from .conftest import ROOT, run_guide
 

@@ -9,10 +9,11 @@ import subprocess
 import pytest
 from markdown_it import MarkdownIt
 
-from guide.bank import load_bank, read_answers
+from guide.bank import read_answers
 from guide.codebook import render_codebook
 from guide.diagram import bank_diagram, to_dot, to_mermaid
 from guide.engine import evaluate
+from guide.load import load_bank
 from guide.model import UNSURE, AnswerIn
 from guide.report.text import md, signed
 

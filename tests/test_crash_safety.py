@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from guide.bank import load_bank
+from guide.load import load_bank
 from guide.model import END
-from guide.plain import inert
+from guide.report.text import inert
 from guide.session import load_session
 from guide.source import GuideError
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from markdown_it import MarkdownIt
 
 from guide.bank import read_answers
@@ -132,7 +133,7 @@ def test_what_if_and_diff_on_the_command_line(tmp_path):
     autonomous.write_text(design.read_text(encoding="utf-8").replace("model_role: triage", "model_role: autonomous"),
                           encoding="utf-8")
     diff = run_guide("diff", str(design), str(autonomous))
-    assert diff.returncode == 0
+    assert diff.returncode == 1, diff.stderr  # they differ, as `diff` says it
     assert diff.stdout.splitlines()[:2] == ["dr.md: Automated diabetic retinopathy screening",
                                             "autonomous.md: Automated diabetic retinopathy screening"]
     assert "(model_role): Triage → Autonomous" in diff.stdout
@@ -145,3 +146,33 @@ def test_what_if_and_diff_on_the_command_line(tmp_path):
     sensitivity_run = run_guide("what-if", str(design), "--sensitivity")
     assert sensitivity_run.returncode == 0
     assert "Model transparency (T), now important:" in sensitivity_run.stdout
+
+
+def test_diff_shows_the_notes_that_differ_and_exits_like_diff(bank, tmp_path):
+    """0 when the designs are the same, 1 when they differ (a note alone is a difference), 2 on bad input."""
+    before = tmp_path / "before.yaml"
+    before.write_bytes(bank.cases()["breast-cancer-detection"].read_bytes())
+    design = yaml.safe_load(before.read_text(encoding="utf-8"))
+    design["notes"]["data_size"] = "Counted with the registry: 3,100 positives."
+    removed = design["notes"].pop("subgroup_disparity")
+    after = tmp_path / "after.yaml"
+    after.write_text(yaml.safe_dump(design, allow_unicode=True), encoding="utf-8")
+
+    same = run_guide("diff", str(before), str(before))
+    assert (same.returncode, same.stderr) == (0, "")
+    assert same.stdout.startswith("No differences")
+
+    notes = run_guide("diff", str(before), str(after))
+    assert (notes.returncode, notes.stderr) == (1, "")
+    data_size, subgroups = bank.questions["data_size"].prompt, bank.questions["subgroup_disparity"].prompt
+    assert "Notes that differ (2):" in notes.stdout
+    assert (f"  - {data_size} (data_size): “Many examinations, but cancers are rare: a few thousand positives.” → "
+            "“Counted with the registry: 3,100 positives.”") in notes.stdout
+    assert f"  - {subgroups} (subgroup_disparity): “{removed}” → no note" in notes.stdout
+
+    markdown = run_guide("diff", str(before), str(after), "--format", "md")
+    assert markdown.returncode == 1 and "### Notes that differ" in markdown.stdout
+    assert "“Counted with the registry: 3,100 positives.”" in markdown.stdout
+
+    missing = run_guide("diff", str(before), str(tmp_path / "missing.yaml"))
+    assert missing.returncode == 2 and missing.stdout == "" and missing.stderr.count("\n") == 1

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from guide.bank import load_bank, read_answers
+from guide.bank import read_answers
 from guide.engine import evaluate, route
+from guide.load import load_bank
 from guide.model import UNSURE, AnswersFile
 
 from .conftest import CASES

@@ -13,8 +13,9 @@ import jsonschema
 import pytest
 from markdown_it import MarkdownIt
 
-from guide.bank import load_bank, read_answers
+from guide.bank import read_answers
 from guide.engine import evaluate
+from guide.load import load_bank
 from guide.report import FORMATS
 from guide.schemas import SCHEMA_DIR
 

@@ -17,8 +17,9 @@ import pytest
 from markdown_it import MarkdownIt
 
 from bench.bankgen import bank_files, write_files
-from guide.bank import load_bank, read_answers
+from guide.bank import read_answers
 from guide.engine import evaluate
+from guide.load import load_bank
 from guide.model import AnswersFile, Review
 from guide.report import render
 from guide.report.text import plain

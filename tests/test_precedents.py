@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from guide.bank import BUILTIN_BANK, load_bank
+from guide.bank import BUILTIN_BANK
 from guide.calibration import scorecard
 from guide.engine import evaluate, precedent_values
+from guide.load import load_bank
 from guide.model import AnswersFile, PaperReference, Precedent
 
 from tests.conftest import CASES, FIXED_DATE, run_guide

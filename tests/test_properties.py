@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from bench.bankgen import generate_bank
-from guide.bank import Bank, front_matter, load_bank, read_answers
+from guide.bank import Bank, front_matter, read_answers
 from guide.engine import evaluate, holds, route
+from guide.load import load_bank
 from guide.model import END, UNSURE, AnswersFile, Question
 from guide.report import render
 from guide.session import Walk, load_session, save_session

@@ -11,8 +11,9 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from guide.bank import bank_change, front_matter as split_front_matter, load_bank, read_answers
+from guide.bank import bank_change, front_matter as split_front_matter, read_answers
 from guide.engine import evaluate
+from guide.load import load_bank
 from guide.model import AnswersFile, Review
 from guide.report import document_date, render
 from guide.report.frontmatter import document_answers, front_matter

@@ -16,6 +16,7 @@ from guide.tui.dialogs import KEYS_HELP, Confirm, ExportDialog, HelpScreen, Revi
 from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
+from guide.tui.start import StartScreen
 from guide.tui.widgets import NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ReasoningPanel
 
 from .conftest import FIXED_DATE, ROOT
@@ -334,6 +335,72 @@ async def test_worked_example_is_read_only_and_can_be_copied(bank):
         await pilot.pause()
         assert not app.walk.read_only
         assert load_session(bank).answers.answers == preset.answers
+
+
+async def open_worked_example(pilot, app) -> None:
+    await pilot.press("p", "enter")  # the first preset
+    await pilot.pause()
+    assert isinstance(app.screen, QuestionScreen) and app.walk.read_only
+
+
+async def test_esc_leaves_a_worked_example_for_the_start_screen(bank):
+    """A worked example once could not be left: Esc did nothing. It steps out one level at a time."""
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await open_worked_example(pilot, app)
+        bar = app.screen.query_one(KeyBar)
+        assert ("Esc", "Start screen") in [(entry.display, entry.description) for entry in bar.keys]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen) and app.walk is None
+        assert not session_path().exists(), "reading an example leaves nothing behind"
+
+        await open_worked_example(pilot, app)
+        while app.walk.question.kind != "text":
+            await pilot.press("enter")
+            await pilot.pause()
+        await pilot.press("escape")  # out of the text box first, so that ← → step through the questions
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.focused.id == "answer-button"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen)
+
+
+async def choose_in_palette(pilot, words: str) -> None:
+    await pilot.press("ctrl+p", *["space" if letter == " " else letter for letter in words])
+    await pilot.pause()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+async def test_the_palette_goes_back_to_the_start_screen(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await open_worked_example(pilot, app)
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, ResultsScreen)
+        await choose_in_palette(pilot, "start screen")
+        assert isinstance(app.screen, StartScreen) and app.walk is None
+
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("enter")  # answers the first question
+        await pilot.pause()
+        await pilot.press("n", "x")  # a note on the second, not answered yet: not saved
+        await choose_in_palette(pilot, "start screen")
+        assert isinstance(app.screen, Confirm), "leaving what is not saved is asked first, as quitting is"
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.screen.query_one("#note", Input).value == "x"
+        await choose_in_palette(pilot, "start screen")
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen)
+        menu = app.screen.query_one("#menu", OptionList)
+        assert menu.get_option_at_index(menu.highlighted).id == "resume", "a design of one's own stays, to resume"
+        assert len(load_session(bank).answers.answers) == 1
 
 
 async def test_the_results_indent_each_reason_under_its_evidence_at_any_width(bank):
@@ -677,7 +744,7 @@ async def test_mouse_answers_a_question(bank):
 
 
 async def test_hostile_bank_text_shows_inert(bank_copy):
-    from guide.bank import load_bank
+    from guide.load import load_bank
 
     flow = bank_copy / "flow" / "1-use-case.yaml"
     flow.write_text(flow.read_text().replace(

@@ -13,8 +13,8 @@ def register(subparsers, common) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from guide.bank import read_answers
-    from guide.cli import load_bank_option
     from guide.files import write_output
+    from guide.frontend import load_bank_option
     from guide.report.text import plain
 
     bank = load_bank_option(args)

@@ -19,9 +19,10 @@ def register(subparsers, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from guide.bank import BUILTIN_BANK, load_bank
+    from guide.bank import BUILTIN_BANK
     from guide.codebook import render_codebook
     from guide.files import write_output
+    from guide.load import load_bank
 
     write_output(render_codebook(load_bank(args.directory or args.bank or BUILTIN_BANK)), args.out)
     return 0

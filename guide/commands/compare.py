@@ -26,10 +26,10 @@ def register(subparsers, common) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from guide.bank import read_answers
-    from guide.cli import load_bank_option
     from guide.commands.run import answers_source
     from guide.engine import evaluate
     from guide.files import write_output
+    from guide.frontend import load_bank_option
     from guide.teaching import lesson_markdown, lesson_text, teach
 
     bank = load_bank_option(args)

@@ -13,7 +13,8 @@ def register(subparsers, common) -> None:
         "diff", parents=[common], help="compare two answers files or design documents",
         description="Compare two answers files or Markdown design documents: which answers differ, and how "
                     "the element levels, the method ranking and the recommended combination change as a "
-                    "result. Both are evaluated with the same (current) bank.",
+                    "result; notes that differ too. Both are evaluated with the same (current) bank. Exit "
+                    "status, as diff's: 0 the same, 1 different, 2 an input that cannot be used.",
     )
     parser.add_argument("before", metavar="A", type=Path, help=ANSWERS_HELP)
     parser.add_argument("after", metavar="B", type=Path, help=ANSWERS_HELP)
@@ -30,10 +31,10 @@ def add_output_options(parser: argparse.ArgumentParser, *, json: bool = False) -
 
 def run(args: argparse.Namespace) -> int:
     from guide.bank import read_answers
-    from guide.cli import load_bank_option
     from guide.diff import compare, comparison_markdown, comparison_text
     from guide.engine import evaluate
     from guide.files import write_output
+    from guide.frontend import EXIT_FINDINGS, EXIT_OK, load_bank_option
 
     bank = load_bank_option(args)
     before = evaluate(bank, read_answers(args.before, bank))
@@ -42,4 +43,4 @@ def run(args: argparse.Namespace) -> int:
     names = (args.before.name, args.after.name)
     render = comparison_markdown if args.format == "md" else comparison_text
     write_output(render(comparison, *names), args.out)
-    return 0
+    return EXIT_FINDINGS if comparison.differs else EXIT_OK

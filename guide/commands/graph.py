@@ -26,11 +26,11 @@ def register(subparsers, common) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from guide.bank import read_answers
-    from guide.cli import load_bank_option
     from guide.commands.run import answers_source
     from guide.diagram import bank_diagram, flow_only, render_diagram, walk_diagram
     from guide.engine import evaluate
     from guide.files import write_output
+    from guide.frontend import load_bank_option
 
     bank = load_bank_option(args)
     if args.case is None and args.answers is None:

@@ -24,8 +24,8 @@ def register(subparsers, common) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from guide.bank import BUILTIN_BANK
-    from guide.cli import EXIT_FINDINGS, EXIT_OK
     from guide.files import write_output
+    from guide.frontend import EXIT_FINDINGS, EXIT_OK
     from guide.lint import lint_bank
 
     directory = args.directory or args.bank or BUILTIN_BANK

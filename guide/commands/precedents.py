@@ -28,8 +28,8 @@ def register(subparsers, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from guide.cli import EXIT_FINDINGS, EXIT_OK, load_bank_option
     from guide.files import write_output
+    from guide.frontend import EXIT_FINDINGS, EXIT_OK, load_bank_option
 
     bank = load_bank_option(args)
     if not args.score:

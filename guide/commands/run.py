@@ -43,9 +43,9 @@ def answers_source(args: argparse.Namespace, bank) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from guide.bank import read_answers
-    from guide.cli import load_bank_option
-    from guide.files import write_output
     from guide.engine import evaluate
+    from guide.files import write_output
+    from guide.frontend import load_bank_option
     from guide.report import document_date, render
 
     bank = load_bank_option(args)

@@ -48,7 +48,7 @@ def app_command(bank: Path | None) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from guide.cli import load_bank_option
+    from guide.frontend import load_bank_option
 
     bank = load_bank_option(args)  # a broken bank fails here, once, not in every tab
     server = make_server(app_command(args.bank), args.host, args.port, args.public_url, bank.meta.title)

@@ -35,12 +35,12 @@ def register(subparsers, common) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from guide.bank import read_answers
-    from guide.cli import load_bank_option
     from guide.commands.run import answers_source
     from guide.diff import (compare, comparison_markdown, comparison_text, hypothetical, sensitivity,
                             sensitivity_markdown, sensitivity_text)
     from guide.engine import evaluate
     from guide.files import write_output
+    from guide.frontend import load_bank_option
 
     if (args.answers is None) == (args.case is None):
         raise GuideError("what-if", None, None, "give either FILE or --case NAME")

@@ -15,9 +15,14 @@ def plain(text: str) -> str:
     return _CONTROL.sub("", _ANSI.sub("", text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")))
 
 
+def inert(text: str | None) -> str:
+    """Bank or user text as one line without escape sequences or control characters."""
+    return " ".join(plain(text or "").split())
+
+
 def md(text: str) -> str:
     """One line of inline Markdown that renders as exactly the given characters."""
-    flat = _INLINE_SPECIAL.sub(r"\\\1", " ".join(plain(text).split()))
+    flat = _INLINE_SPECIAL.sub(r"\\\1", inert(text))
     # A leading '#', '>', '-', '1.' would start a heading, quote or list even inside a list item.
     match = _BLOCK_START.match(flat)
     if match and match.group(2).isdigit():

@@ -22,8 +22,9 @@ from textual.screen import Screen
 
 from guide.bank import Bank, read_answers
 from guide.engine import evaluate
-from guide.model import END
 from guide.files import STDOUT, user_path, write_output
+from guide.frontend import load_bank_option
+from guide.model import END
 from guide.session import (OtherBankSession, SessionLock, Walk, browser_session_path, changed, design_to_replace,
                            keep_aside, save_session, saved_walk, session_path)
 from guide.source import GuideError
@@ -289,14 +290,31 @@ class GuideApp(App):
         questions = self.question_screen()
         return self.save_failed or (questions is not None and questions.has_unsaved)
 
-    async def action_quit(self) -> None:
+    def leaving(self, title: str, yes: str, then) -> None:
+        """Run `then` now, or once the user agrees to leave what is not saved yet."""
         if not self.has_unsaved:
-            self.exit()
+            then()
             return
         message = ("Something on this question is not saved yet (a note, ticks or text you have not confirmed with "
                    "Enter)." if not self.save_failed else "The last answers could not be saved to the session file.")
-        self.push_screen(Confirm("Quit without it?", message, yes="Quit", no="Stay"),
-                         lambda agreed: self.exit() if agreed else None)
+        self.push_screen(Confirm(title, message, yes=yes, no="Stay"), lambda agreed: then() if agreed else None)
+
+    async def action_quit(self) -> None:
+        self.leaving("Quit without it?", "Quit", self.exit)
+
+    def action_start_screen(self) -> None:
+        """Leave the design or worked example on screen; a design of one's own stays saved, to resume."""
+        questions = self.question_screen()
+        if questions is None:
+            return
+        questions.save_pending_note()
+
+        def leave() -> None:
+            while len(self.screen_stack) > 1:
+                self.pop_screen()
+            self.walk = None
+
+        self.leaving("Leave without it?", "Leave", leave)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
@@ -310,6 +328,8 @@ class GuideApp(App):
         yield SystemCommand("Rename the design", "The title of the design document (t)", self.action_rename)
         yield SystemCommand("Results", "Priorities, methods, plan and open questions", self.show_results)
         yield SystemCommand("Review answers", "Every question on the path with its answer", self.action_review)
+        yield SystemCommand("Start screen", "Leave this design (it stays saved) or worked example",
+                            self.action_start_screen)
         for number, question_id in enumerate(walk.path, 1):
             prompt = clean(self.bank.questions[question_id].prompt)
             yield SystemCommand(f"Jump to question {number}: {prompt}", "Go to this question",
@@ -317,8 +337,6 @@ class GuideApp(App):
 
 
 def run_app(args: argparse.Namespace) -> int:
-    from guide.cli import load_bank_option
-
     app = GuideApp(load_bank_option(args))
     # Under `guide serve` each browser tab saves to a new file of its own; the shared session is held
     # while the app runs, so a second guide on it is refused before it takes over the terminal.

@@ -243,6 +243,7 @@ KEYS_HELP = (
     ("u", "answer Unsure"),
     ("n", "write a note for this answer"),
     ("← →", "previous / next question"),
+    ("Esc", "out of a note or text box; out of a worked example, to the start screen"),
     ("v", "review the answers; jump to any"),
     ("p", "show or hide the reasoning panel"),
     ("h", "show or hide why a question is asked"),

@@ -31,6 +31,8 @@ class QuestionScreen(SizedScreen):
         Binding("p", "toggle_reasoning", "Reasoning", show=False),
         Binding("l", "learn", "Learn the element", show=False),
         Binding("c", "copy_example", "Copy to edit"),
+        # Esc steps out one level: out of a text box, then out of a worked example (the first binding that works).
+        Binding("escape", "leave_example", "Start screen", key_display="Esc"),
         Binding("escape", "leave_field", "Back to choices", show=False),
         *[Binding(key, f"number({index})", show=False) for index, key in enumerate(NUMBER_KEYS)],
     ]
@@ -320,7 +322,12 @@ class QuestionScreen(SizedScreen):
         # A worked example can be read and copied, not answered; the footer shows only what works.
         if action == "copy_example":
             return self.walk.read_only
+        if action == "leave_example":
+            return self.walk.read_only and not isinstance(self.focused, ParagraphInput)
         return not (self.walk.read_only and action in ("unsure", "note", "number"))
+
+    def action_leave_example(self) -> None:
+        self.app.action_start_screen()
 
     def action_copy_example(self) -> None:
         if self.walk.read_only:

@@ -29,7 +29,7 @@ from textual.widgets.option_list import Option
 from guide.bank import Bank
 from guide.engine import chosen
 from guide.model import UNSURE, ElementResult, Question
-from guide.plain import inert as clean
+from guide.report.text import inert as clean
 
 NUMBER_KEYS = "1234567890"
 CHOICE_LEAD = len("1 ( ) ")  # the cells before a choice's label: its key and its mark
