@@ -14,6 +14,7 @@ from guide.bank import Bank
 from guide.model import (
     END,
     UNSURE,
+    AcceptanceStep,
     AllOf,
     Alternative,
     Answered,
@@ -211,6 +212,7 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
     needs = _need_statuses(bank, scored.values)
     methods = _rank_methods(bank, scored, levels, {need.id: need for need in needs})
     complementary, uncovered = _complementary(bank, methods, levels)
+    missing = {need.id for need in needs if need.status == "unavailable"}
     return Result(
         tool_version=__version__,
         bank_id=bank.meta.id,
@@ -227,8 +229,8 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
         complementary=complementary,
         uncovered=uncovered,
         needs=needs,
-        evaluation=_evaluation_plan(bank, elements, methods, complementary,
-                                    {need.id for need in needs if need.status == "unavailable"}),
+        evaluation=_evaluation_plan(bank, elements, methods, complementary, missing),
+        acceptance=_acceptance(bank, elements, missing),
         open_questions=_open_questions(bank, scored, uncertain, changes, values),
         precedents=nearest_precedents(bank, scored.values) if with_precedents else [],
     )
@@ -503,17 +505,39 @@ def _evaluation_plan(bank: Bank, elements: list[ElementResult], methods: list[Me
 def _step(bank: Bank, element: ElementResult, item: EvaluationItem, source: str, family_gaps: list[str],
           missing: set[str]) -> EvaluationStep:
     own_gaps = [need for need in item.requires if need in missing]
-    gaps = list(dict.fromkeys([*own_gaps, *family_gaps]))
-    conflict = None
-    if gaps:
-        assumed = "; and that ".join(bank.needs[need].label.lower() for need in gaps)
-        instead = [bank.needs[need].evaluate_without for need in own_gaps]
-        if family_gaps:
-            instead.append(f"The family ({bank.methods[source].name}) depends on it: settle that before "
-                           f"planning this check, or plan the checks of the family you will build instead.")
-        conflict = f"This check assumes that {assumed}, which the answers rule out. Instead: {' '.join(instead)}"
     return EvaluationStep(element=element.id, level=element.level, text=item.text, references=item.references,
-                          source=source, conflicting_needs=gaps, conflict=conflict)
+                          source=source, conflicting_needs=list(dict.fromkeys([*own_gaps, *family_gaps])),
+                          conflict=_conflict(bank, "check", own_gaps, family_gaps, source))
+
+
+def _conflict(bank: Bank, what: str, own_gaps: list[str], family_gaps: list[str], family: str | None) -> str | None:
+    """What a check or measure assumes that the answers rule out, and what to do instead; None when it fits."""
+    gaps = list(dict.fromkeys([*own_gaps, *family_gaps]))
+    if not gaps:
+        return None
+    assumed = "; and that ".join(bank.needs[need].label.lower() for need in gaps)
+    instead = [bank.needs[need].evaluate_without for need in own_gaps]
+    if family_gaps and family is not None:
+        instead.append(f"The family ({bank.methods[family].name}) depends on it: settle that before planning "
+                       f"this {what}, or plan the checks of the family you will build instead.")
+    return f"This {what} assumes that {assumed}, which the answers rule out. Instead: {' '.join(instead)}"
+
+
+def _acceptance(bank: Bank, elements: list[ElementResult], missing: set[str]) -> list[AcceptanceStep]:
+    """The acceptance criteria of every element at the two highest levels, each marked where the answers rule
+    out what it needs."""
+    prioritized = set(bank.level_ids[:2])
+    steps = []
+    for element in elements:
+        if element.level not in prioritized:
+            continue
+        for item in bank.elements[element.id].acceptance:
+            gaps = [need for need in item.requires if need in missing]
+            steps.append(AcceptanceStep(
+                element=element.id, level=element.level, measure=item.measure, threshold=item.threshold,
+                sample=item.sample, judge=item.judge, when=item.when, conflicting_needs=gaps,
+                conflict=_conflict(bank, "measure", gaps, [], None)))
+    return steps
 
 
 def _level(elements: list[ElementResult], element_id: str) -> str:

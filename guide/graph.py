@@ -245,13 +245,16 @@ def check_bank(bank: Bank) -> list[Finding]:
 
     for element in bank.elements.values():
         check_references(f"element:{element.id}", (ref for item in element.evaluation for ref in item.references))
-    for key, items in [*((f"element:{item.id}", item.evaluation) for item in bank.elements.values()),
-                       *((f"method:{item.id}", item.evaluation) for item in bank.methods.values())]:
+    checks = [*((f"element:{element.id}", [*element.evaluation, *element.acceptance])
+                for element in bank.elements.values()),
+              *((f"method:{method.id}", method.evaluation) for method in bank.methods.values())]
+    for key, items in checks:
         for need in (need for item in items for need in item.requires):
             if need not in bank.needs:
-                report(key, f"an evaluation item requires unknown need '{need}'")
+                report(key, f"an evaluation item or acceptance criterion requires unknown need '{need}'")
             elif bank.needs[need].evaluate_without is None:
-                report(key, f"an evaluation item requires need '{need}', which says nothing in `evaluate_without`")
+                report(key, f"an evaluation item or acceptance criterion requires need '{need}', which says nothing "
+                            f"in `evaluate_without`")
     shorts: dict[str, str] = {}
     for element in bank.elements.values():
         if element.short in shorts:

@@ -205,6 +205,18 @@ class EvaluationItem(Strict):
                                           "rule one out, the plan marks the check as a conflict")
 
 
+class AcceptanceCriterion(Strict):
+    """What must hold before an element counts as achieved: this tool's proposal, for the team to agree on."""
+
+    measure: LongText
+    threshold: LongText
+    sample: LongText
+    judge: LongText
+    when: LongText
+    requires: list[Identifier] = Field(default_factory=list, description="needs (needs.yaml) the measure cannot "
+                                                                          "be taken without")
+
+
 class Element(Strict):
     id: Identifier
     short: Annotated[str, Field(pattern=r"^[A-Z]$")]
@@ -214,6 +226,7 @@ class Element(Strict):
     examples: list[ShortText] = Field(min_length=1)
     teaching: LongText
     evaluation: list[EvaluationItem] = Field(min_length=1)
+    acceptance: list[AcceptanceCriterion] = Field(default_factory=list)
 
 
 class Choice(Strict):
@@ -573,6 +586,22 @@ class NeedStatus(BaseModel):
     answers: list[str]
 
 
+class AcceptanceStep(BaseModel):
+    """One acceptance criterion of a prioritized element, as it stands with the user's answers."""
+
+    element: str
+    level: str
+    measure: str
+    threshold: str
+    sample: str
+    judge: str
+    when: str
+    conflicting_needs: list[str] = Field(default_factory=list,
+                                         description="needs the measure depends on that the answers say are missing")
+    conflict: str | None = Field(default=None, description="what the measure assumes that the answers rule out, "
+                                                           "and what to do instead")
+
+
 class EvaluationStep(BaseModel):
     element: str
     level: str
@@ -621,6 +650,8 @@ class Result(BaseModel):
     uncovered: list[str]
     needs: list[NeedStatus]
     evaluation: list[EvaluationStep]
+    acceptance: list[AcceptanceStep] = Field(default_factory=list,
+                                             description="per prioritized element, what must hold to accept it")
     open_questions: list[OpenQuestion]
     precedents: list[PrecedentMatch] = Field(default_factory=list,
                                              description="the published systems nearest to these answers")

@@ -13,14 +13,17 @@ from pathlib import Path
 import pytest
 from markdown_it import MarkdownIt
 
+from guide.bank import read_answers
+from guide.engine import evaluate
+from guide.report.text import md
 from guide.session import Walk, save_session
 
 from .conftest import CASES, FIXED_DATE, ROOT, run_guide
 from .test_session import first_dropping_change, unsure
 
 GOLDEN = Path(__file__).parent / "golden"
-REQUIRED_SECTIONS = ("Summary", "Use case", "Element priorities", "Method families", "Evaluation plan",
-                     "Open questions", "Answers", "Decision path", "How this was derived", "References")
+REQUIRED_SECTIONS = ("Summary", "Method families", "Evaluation plan", "Open questions", "Appendix: the full trace",
+                     "Element evidence", "Evaluation guidance", "Answers", "How this was derived", "References")
 
 
 def headings(markdown: str, level: int = 2) -> list[str]:
@@ -48,6 +51,37 @@ def test_preset_document_holds_every_section(case):
     document = (GOLDEN / f"{case}.md").read_text(encoding="utf-8")
     assert [section for section in REQUIRED_SECTIONS if section not in headings(document)] == []
     assert "this tool's reading" in document
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_document_says_each_thing_once_and_leads_with_the_decision(bank, case):
+    document = (GOLDEN / f"{case}.md").read_text(encoding="utf-8")
+    body, trace = document.split("\n## Appendix: the full trace\n")
+    answers = read_answers(bank.cases()[case], bank)
+    result = evaluate(bank, answers)
+    # Every check of the plan and every answer in words appears once, the answers only in the trace.
+    for step in result.evaluation:
+        assert document.count(md(step.text)) == 1, step.text
+    for record in result.answers:
+        assert f"(`{record.question}`)" not in body and trace.count(f"(`{record.question}`)") == 1
+    summary = body.split("\n## Summary\n")[1].split("\n## ")[0]
+    for part in ("**What will be built:**", "**Deliberately not done:**",
+                 "**Risks named in the answers, and what the design does about them:**"):
+        assert part in summary
+    assert all(f"**{md(bank.methods[family].name)}**" in summary for family in result.complementary)
+    assert "**Measure:**" in body.split("\n## Evaluation plan\n")[1]
+
+
+def test_a_measure_the_answers_rule_out_is_marked_in_the_plan_with_what_to_do_instead(bank, tmp_path):
+    answers = tmp_path / "answers.yaml"
+    text = bank.cases()["dr-screening"].read_text(encoding="utf-8")
+    answers.write_text(text.replace("region_annotations: can_be_made", "region_annotations: not_feasible"),
+                       encoding="utf-8")
+    document = run_guide("run", "--answers", str(answers), "--date", FIXED_DATE).stdout
+    plan = document.split("\n## Evaluation plan\n")[1].split("\n## ")[0]
+    pointing = plan.split("**Measure:** Share of held-out cases whose evidence map points")[1].split("\n- ")[0]
+    assert "**Conflict with your answers.** This measure assumes that pixel masks or boxes" in pointing
+    assert md(" ".join(bank.needs["region_annotations"].evaluate_without.split())) in pointing
 
 
 def test_cases_lists_the_presets():

@@ -117,7 +117,8 @@ def test_html_print_layout_keeps_method_cards_whole(bank):
     assert len(cards) >= len(result.elements) + len(result.complementary)
     assert re.search(r"\.card\s*\{[^}]*break-inside:\s*avoid", html)
     assert "@media print" in html
-    assert [attributes for tag, attributes in page.tags if tag == "ol" and attributes.get("class") == "path"]
+    assert [attributes for tag, attributes in page.tags if tag == "h2" and attributes.get("class") == "appendix"]
+    assert re.search(r"h2\.appendix\s*\{[^}]*break-before:\s*page", html)
 
 
 HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)> [click](javascript:alert(3)) " \
@@ -190,22 +191,36 @@ CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 CARD_HEADING = re.compile(r"^\s*\d+\. .+: (fits the constraints|depends on a need not yet met)\s*$")
 
 
-def test_printed_to_pdf_no_method_card_is_split_across_pages(bank, tmp_path):
+def printed_pages(html: str, tmp_path: Path) -> list[str]:
+    """The text of each page of the HTML document printed to PDF by headless Chromium."""
     pdftotext = shutil.which("pdftotext")
     if not CHROMIUM.exists() or pdftotext is None:
         pytest.skip("needs Chromium and pdftotext (apt-get install -y chromium poppler-utils)")
     page = tmp_path / "design.html"
-    page.write_text(make_document(bank, bank.cases()["breast-cancer-detection"], "html"), encoding="utf-8")
+    page.write_text(html, encoding="utf-8")
     pdf = tmp_path / "design.pdf"
     subprocess.run([str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
                     f"--print-to-pdf={pdf}", page.as_uri()], capture_output=True, timeout=120, check=True)
-    pages = subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, timeout=60,
-                           check=True).stdout.split("\f")
+    return subprocess.run([pdftotext, str(pdf), "-"], capture_output=True, text=True, timeout=60,
+                          check=True).stdout.split("\f")
+
+
+def test_printed_to_pdf_no_method_card_is_split_across_pages(bank, tmp_path):
+    pages = printed_pages(make_document(bank, bank.cases()["breast-cancer-detection"], "html"), tmp_path)
     assert len(pages) > 5
     cards_started = [sum(bool(CARD_HEADING.match(line)) for line in text.splitlines()) for text in pages]
-    cards_ended = [text.count("How to evaluate it:") for text in pages]
+    cards_ended = [text.count("Representative methods:") for text in pages]
     # A card split over two pages would start on one page and end on the next.
     assert cards_started == cards_ended
     answers = read_answers(bank.cases()["breast-cancer-detection"], bank)
     assert sum(cards_started) >= len(evaluate(bank, answers).complementary)
     assert sum(cards_started) > 0
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_presets_document_body_prints_in_eight_pages_with_the_trace_after_it(bank, tmp_path, case):
+    pages = printed_pages(make_document(bank, bank.cases()[case], "html"), tmp_path)
+    appendix = next(number for number, text in enumerate(pages, start=1)
+                    if "Appendix: the full trace" in text.splitlines())
+    assert appendix <= 9, f"the body runs to page {appendix - 1}"
+    assert "Summary" in pages[0] and "References" in "".join(pages[appendix - 1:])

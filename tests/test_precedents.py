@@ -103,7 +103,12 @@ def test_every_preset_document_shows_its_nearest_published_systems(case):
     assert markdown.returncode == 0, markdown.stderr
     section = markdown.stdout.split("## Published systems like yours", 1)[1].split("\n## ", 1)[0]
     assert section.count("\n### ") == 3
-    assert "Agreeing answers:" in section and ("doi:10." in section or "arXiv:" in section)
+    assert "Agreeing answers:" in section
+    references = markdown.stdout.split("\n## References\n", 1)[1].splitlines()
+    for number in re.findall(r"- Paper: [^\n]* \[(\d+)\]\.", section):  # each cited in full, with its identifier
+        cited = next(line for line in references if line.startswith(f"{number}. "))
+        assert "doi:10." in cited or "arXiv:" in cited
+    assert len(re.findall(r"- Paper: ", section)) == 3
     assert "Published systems that built it:" in markdown.stdout
     data = json.loads(run_guide("run", "--case", case, "--format", "json", "--date", FIXED_DATE).stdout)
     nearest = data["result"]["precedents"]

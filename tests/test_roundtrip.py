@@ -214,9 +214,14 @@ def test_a_document_made_with_an_older_bank_is_migrated_and_says_what_changed(ba
     assert "The role question was renamed" in migrated
     assert "  role_of_model: triage\n" in migrated and "bank_version: 2.1.0\n" in migrated
     assert "other_constraints" not in split_front_matter(migrated)[0]
-    # The body is the old design read with the new bank: same priorities, since only names changed.
-    assert migrated.split("## Summary")[1].replace("role_of_model", "model_role").split("## Answers")[0] \
-        == old.split("## Summary")[1].split("## Answers")[0]
+    # The body is the old design read with the new bank: same priorities, families and plan, since only names
+    # changed (up to the removed question's free text, which the plan quotes).
+    def body(document: str) -> str:
+        summary_to_plan_end = document.split("## Summary")[1].split("\n## Published systems like yours")[0]
+        return summary_to_plan_end.split("\n\nYour constraints in your own words")[0].rstrip()
+
+    assert body(migrated).replace("role_of_model", "model_role") == body(old)
+    assert "Your constraints in your own words" in old and "Your constraints in your own words" not in migrated
 
     # The migrated document is a fixed point that keeps the note until `migrated_from` is deleted.
     assert "migrated_from: 2.0.0\n" in migrated

@@ -280,7 +280,7 @@ def test_browser_answers_the_first_question_and_downloads_the_document(serve, ba
     document = document_path.read_text(encoding="utf-8")
     front = yaml.safe_load(document.split("---\n")[1])
     assert front["answers"][first.id] == first.choices[0].id
-    assert "\n## Element priorities" in document
+    assert "\n## Element evidence" in document
     # The tab saved its own session on the server after the answer; no other tab is offered it.
     saved = sorted((tmp_path / "guide-home" / "browser").glob("*.yaml"))
     assert len(saved) == 1, saved

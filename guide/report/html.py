@@ -17,13 +17,12 @@ from markdown_it.token import Token
 
 from guide.bank import Bank
 from guide.model import AnswersFile, Result
-from guide.report.markdown import markdown_document
+from guide.report.markdown import APPENDIX_TITLE, markdown_document
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 SUMMARY_SECTION = "Summary"
 # Sections whose subsections a printed page must not split; elsewhere (long answer tables) they may.
-CARD_SECTIONS = ("Element priorities", "Method families")
-PATH_SECTION = "Decision path"
+CARD_SECTIONS = ("Element evidence", "Method families")
 SAFE_LINK_PREFIXES = ("https://", "http://", "#")
 
 
@@ -79,7 +78,7 @@ def _html(content: str) -> Token:
 
 
 def _arrange(tokens: list[Token], chart: str) -> list[Token]:
-    """Wrap third-level sections (as cards where they must not split), add the chart, mark the path list."""
+    """Wrap third-level sections (as cards where they must not split) and add the chart."""
     arranged: list[Token] = []
     section = ""
     in_card = False
@@ -91,11 +90,11 @@ def _arrange(tokens: list[Token], chart: str) -> list[Token]:
                 in_card = False
             if token.tag == "h2":
                 section = _plain_text(tokens[index + 1])
+                if section == APPENDIX_TITLE:
+                    token.attrSet("class", "appendix")  # printed from a new page, after the body
             else:
                 arranged.append(_html('<section class="card">' if section in CARD_SECTIONS else "<section>"))
                 in_card = True
-        if token.type == "ordered_list_open" and section == PATH_SECTION and token.level == 0:
-            token.attrSet("class", "path")
         if token.type == "table_open" and _header_is_empty(tokens, index):
             token.attrSet("class", "facts")
         arranged.append(token)

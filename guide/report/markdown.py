@@ -27,8 +27,13 @@ from guide.report.frontmatter import document_answers, front_matter
 from guide.report.text import md, md_block
 
 KIND_LABELS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
-DETAILED_METHODS = 5
+DETAILED_METHODS = 3
+APPENDIX_TITLE = "Appendix: the full trace"
+APPENDIX = (f"## {APPENDIX_TITLE}\n\nEverything above follows from what is below: the evidence behind every element "
+            "and family, the general evaluation guidance, each answer in the order it was asked, where the "
+            "reasoning comes from, and the references.")
 PRECEDENTS_PER_FAMILY = 4
+PRECEDENT_KEY = "precedent:"
 
 
 @dataclass
@@ -39,14 +44,28 @@ class Citations:
     order: list[str] = field(default_factory=list)
 
     def cite(self, reference_ids: list[str]) -> str:
-        numbers = []
-        for reference in reference_ids:
-            if reference not in self.bank.references:
-                continue
-            if reference not in self.order:
-                self.order.append(reference)
-            numbers.append(f"[{self.order.index(reference) + 1}]")
-        return (" " + "".join(numbers)) if numbers else ""
+        numbers = "".join(self._number(reference) for reference in reference_ids if reference in self.bank.references)
+        return f" {numbers}" if numbers else ""
+
+    def cite_precedent(self, precedent_id: str) -> str:
+        """A published system by first author and year, numbered like any reference."""
+        reference = self.bank.precedents[precedent_id].reference
+        surname = reference.authors.split(",")[0].strip().rsplit(" ", 1)[0]
+        # A paper the bank also lists as a reference keeps one number.
+        same = next((key for key, item in self.bank.references.items() if item.link == reference.identifier()),
+                    PRECEDENT_KEY + precedent_id)
+        return f"{md(surname)} {reference.year} {self._number(same)}"
+
+    def _number(self, key: str) -> str:
+        if key not in self.order:
+            self.order.append(key)
+        return f"[{self.order.index(key) + 1}]"
+
+    def full_citation(self, key: str) -> str:
+        if key.startswith(PRECEDENT_KEY):
+            return md(self.bank.precedents[key.removeprefix(PRECEDENT_KEY)].reference.citation())
+        reference = self.bank.references[key]
+        return md(reference.citation) + (f" {md(reference.link)}" if reference.link else "")
 
 
 def markdown_document(result: Result, bank: Bank, answers: AnswersFile, date: str, *,
@@ -67,15 +86,15 @@ def render_markdown(result: Result, bank: Bank, date: str, *, front_matter: str 
         _bank_change(change, bank) if change and _another_bank_or_version(change) else "",
         _review(review) if review else "",
         _summary(result, bank),
-        _use_case(result, bank),
-        _elements(result, bank),
         _methods(result, bank, citations),
-        _precedents(result, bank),
         _evaluation(result, bank, citations),
+        _precedents(result, bank, citations),
         _open_questions(result, bank),
-        _risks(result, bank, citations),
+        APPENDIX,
+        _elements(result, bank),
+        _family_evidence(result, bank),
+        _evaluation_guidance(result, bank, citations),
         _answers(result, bank),
-        _decision_path(result, bank),
         _derivation(result, bank),
         _references(bank, citations),
     ]
@@ -176,6 +195,8 @@ def _review(review: Review) -> str:
 
 
 def _summary(result: Result, bank: Bank) -> str:
+    """The decision on one page: priorities, what will be built, what is deliberately left out, the risks the
+    answers named and what answers them, and what is still open."""
     lines = [
         "## Summary",
         "",
@@ -188,36 +209,90 @@ def _summary(result: Result, bank: Bank) -> str:
         if element.level_range[0] != element.level_range[1]:
             confidence += f" (could be {_range_text(bank, element)})"
         lines.append(f"| {element_label(bank, element.id)} | {level} | {confidence} | {element.score:g} |")
+    reasons = [(element, max(element.evidence, key=lambda item: item.weight)) for element in result.elements
+               if element.level in bank.level_ids[:2] and any(item.weight > 0 for item in element.evidence)]
+    if reasons:
+        lines += ["", "Mainly because:", ""]
+        lines += [f"- {element_label(bank, element.id)}: {md(item.because)} (*{md(_answered(result, item))}*)"
+                  for element, item in reasons]
+    lines += ["", *_what_will_be_built(result, bank)]
+    lines += ["", *_left_out(result, bank)]
+    risks = _risks_answered(result, bank)
+    if risks:
+        lines += ["", "**Risks named in the answers, and what the design does about them:**", "", *risks]
+    if result.open_questions:
+        count = len(result.open_questions)
+        prompts = "; ".join(md(question.prompt) for question in result.open_questions)
+        lines += ["", f"**Open questions:** {count} {'answer is' if count == 1 else 'answers are'} unsure or "
+                  f"missing, which lowers confidence: {prompts} See *Open questions*."]
+    return "\n".join(lines)
+
+
+def _what_will_be_built(result: Result, bank: Bank) -> list[str]:
     ranked = [method for method in result.methods if method.rank is not None]
-    if result.complementary:
-        names = ", ".join(f"**{md(bank.methods[method_id].name)}**" for method_id in result.complementary)
-        lines += ["", f"**Recommended combination:** {names}."]
-        covered = [element.id for element in result.elements
-                   if element.level == _top_target_level(result, bank) and element.id not in result.uncovered]
-        if covered:
-            subject = "Together they cover" if len(result.complementary) > 1 else "It covers"
-            lines[-1] += f" {subject} " + ", ".join(element_label(bank, e) for e in covered) + "."
+    if not ranked:
+        return ["**What will be built:** no method family passes the constraints given in the answers."]
+    chosen = result.complementary or [ranked[0].id]
+    lines = ["**What will be built:**", ""]
+    for method_id in chosen:
+        family = bank.methods[method_id]
+        method = next(item for item in result.methods if item.id == method_id)
+        covers = ", ".join(md(bank.elements[element].name.lower()) for element in method.covers)
+        lines.append(f"- **{md(family.name)}** ({KIND_LABELS[family.kind]}, ranked {method.rank}, "
+                     f"{METHOD_STATUS_LABELS[method.status]}): {md(_first_sentence(family.summary))} "
+                     f"It serves {covers}.")
     if result.uncovered:
         lines += ["", "**Not covered by any available family:** "
                   + ", ".join(element_label(bank, element_id) for element_id in result.uncovered)
                   + ". See the open questions and the filtered-out families."]
-    if ranked:
-        lines += ["", "Top-ranked method families:", ""]
-        for method in ranked[:3]:
-            lines.append(f"{method.rank}. {md(method.name)}: {METHOD_STATUS_LABELS[method.status]}, "
-                         f"{KIND_LABELS[method.kind]}, score {method.score:g}")
-    else:
-        lines += ["", "No method family passes the constraints given in the answers."]
-    if result.open_questions:
-        count = len(result.open_questions)
-        lines += ["", f"**Open questions:** {count} {'answer is' if count == 1 else 'answers are'} unsure or "
-                  "missing, which lowers confidence; see *Open questions*."]
-    return "\n".join(lines)
+    forms = [record for record in result.answers
+             if bank.questions[record.question].names_the_explanation and record.labels]
+    if forms:
+        lines += ["", f"**What its users asked to see:** {_answer_text(forms[0])}."]
+    return lines
 
 
-def _top_target_level(result: Result, bank: Bank) -> str:
-    levels = {element.level for element in result.elements}
-    return bank.level_ids[0] if bank.level_ids[0] in levels else bank.level_ids[1]
+def _first_sentence(text: str) -> str:
+    flat = " ".join(text.split())
+    end = flat.find(". ")
+    return flat if end < 0 else flat[:end + 1]
+
+
+def _left_out(result: Result, bank: Bank) -> list[str]:
+    lines = ["**Deliberately not done:**", ""]
+    low_levels = {level.id: level for level in bank.meta.levels[2:]}
+    lines += [f"- {element_label(bank, element.id)} is {element.level_label.lower()}. "
+              f"{md(low_levels[element.level].description)}"
+              for element in result.elements if element.level in low_levels]
+    excluded = [method for method in result.methods if method.rank is None]
+    if excluded:
+        lines.append(f"- {len(excluded)} method {'family is' if len(excluded) == 1 else 'families are'} filtered "
+                     "out by the constraints: " + ", ".join(md(method.name) for method in excluded)
+                     + " (why, under *Method families*).")
+    return lines if len(lines) > 2 else []
+
+
+def _risks_answered(result: Result, bank: Bank) -> list[str]:
+    """Each answer of the risk stage and the elements and families its rules raised or lowered."""
+    risk_stage = next((stage for stage in bank.meta.stages if stage.id == "risks"), None)
+    if risk_stage is None:
+        return []
+    lines, inert = [], []
+    for record in result.answers:
+        if record.stage != risk_stage.id or not record.labels or record.kind == "text":
+            continue
+        moved = [(element_label(bank, element.id), item.weight) for element in result.elements
+                 for item in element.evidence if record.question in item.answers]
+        moved += [(md(method.name), item.weight) for method in result.methods
+                  for item in method.evidence if record.question in item.answers]
+        if moved:
+            lines.append(f"- {md(record.prompt)} *{_answer_text(record)}*: moves "
+                         + ", ".join(f"{target} {weight:+g}" for target, weight in moved) + ".")
+        else:
+            inert.append(_answer_text(record))
+    if inert:
+        lines.append(f"- Also answered, moving nothing in this bank: {'; '.join(inert)}.")
+    return lines
 
 
 def _range_text(bank: Bank, element: ElementResult) -> str:
@@ -231,29 +306,24 @@ def _answer_text(record: AnswerRecord) -> str:
     return "; ".join(md(label) for label in record.labels)
 
 
-def _use_case(result: Result, bank: Bank) -> str:
-    first_stage = bank.meta.stages[0].id
-    records = [record for record in result.answers if record.stage == first_stage]
-    lines = [f"## {md(bank.meta.stages[0].title)}", ""]
-    for record in records:
-        if record.kind == "text" and record.labels:
-            lines += [md_block(record.labels[0], "> "), ""]
-    for record in records:
-        if record.kind != "text":
-            lines.append(f"- {md(record.prompt)} **{_answer_text(record)}**")
-    return "\n".join(lines)
-
-
-def _evidence_line(item: EvidenceItem) -> str:
+def _evidence_line(item: EvidenceItem, answers: str | None = None) -> str:
+    """One piece of evidence; `answers` gives the triggering answers more briefly than the full question text."""
     sign = "+" if item.weight > 0 else "−"
-    return f"- {sign}{abs(item.weight):g} from *{md(item.answer_text)}*: {md(item.because)} (rule `{item.rule}`)"
+    return (f"- {sign}{abs(item.weight):g} from *{md(answers or item.answer_text)}*: {md(item.because)} "
+            f"(rule `{item.rule}`)")
+
+
+def _answered(result: Result, item: EvidenceItem) -> str:
+    """The answers that fired a rule, by their labels only (the appendix has the questions in full)."""
+    labels = {record.question: "; ".join(record.labels) for record in result.answers}
+    return "; ".join(labels[question] for question in item.answers if labels.get(question))
 
 
 def _elements(result: Result, bank: Bank) -> str:
     thresholds = ", ".join(
         f"{level.label.lower()} from {level.min_score:g}" for level in bank.meta.levels if level.min_score is not None
     )
-    lines = ["## Element priorities", "",
+    lines = ["## Element evidence", "",
              f"Each element's score is the sum of the weights of the rules its answers fired ({thresholds}; "
              f"below that, {bank.meta.levels[-1].label.lower()}). Confidence falls with every unsure or "
              "missing answer that could have moved the score."]
@@ -298,57 +368,100 @@ def _method_card(method: MethodResult, result: Result, bank: Bank, citations: Ci
         "",
         md(family.summary),
         "",
-        "Why:",
-        "",
-        *(f"- {md(reason)}" for reason in method.why),
-        *map(_evidence_line, method.evidence),
+        _why(result, method),
     ]
     if family.needs:
         statuses = {need.id: need.status for need in result.needs}
-        lines += ["", "Needs:", ""]
+        needs = []
         for need_id in family.needs:
             need = bank.needs[need_id]
             status = statuses[need_id]
-            text = f"- {md(need.label)}: {status}"
+            text = f"{md(need.label.lower())} ({status}"
             if status == "unavailable":
-                text += f". {md(need.explain_missing)}"
+                text += f": {md(need.explain_missing)}"
             elif status == "unknown":
-                text += ": confirm before committing to this family."
-            lines.append(text)
+                text += ": confirm before committing to this family"
+            needs.append(text + ")")
+        lines += ["", "Needs: " + "; ".join(needs) + "."]
     if family.caveats:
-        lines += ["", "Caveats:", ""]
-        lines += [f"- {md(caveat.text)}{citations.cite(caveat.references)}" for caveat in family.caveats]
-    representatives = "; ".join(
-        f"{md(item.name)}{citations.cite([item.reference] if item.reference else [])}" for item in family.representatives
-    )
-    lines += ["", f"Representative methods: {representatives}."]
+        lines += ["", "Caveats: " + " ".join(f"({number}) {md(caveat.text)}{citations.cite(caveat.references)}"
+                                             for number, caveat in enumerate(family.caveats, start=1))]
+    lines.append("")
     if method.built_by:
-        shown = [_precedent_name(bank, precedent_id) for precedent_id in method.built_by[:PRECEDENTS_PER_FAMILY]]
+        shown = [citations.cite_precedent(precedent_id) for precedent_id in method.built_by[:PRECEDENTS_PER_FAMILY]]
         more = len(method.built_by) - len(shown)
         lines.append(f"Published systems that built it: {'; '.join(shown)}"
                      + (f"; and {more} more (`guide precedents`)." if more else "."))
     if family.libraries:
         lines.append(f"Libraries: {', '.join(md(library) for library in family.libraries)}.")
-    lines += ["", "How to evaluate it:", ""]
-    lines += [f"- {md(item.text)}{citations.cite(item.references)}" for item in family.evaluation]
+    representatives = "; ".join(
+        f"{md(item.name)}{citations.cite([item.reference] if item.reference else [])}" for item in family.representatives
+    )
+    # The card's last line: printed documents keep a card from its heading to this line on one page.
+    lines.append(f"Representative methods: {representatives}. Its checks are in the *Evaluation plan*.")
     return lines
+
+
+def _why(result: Result, method: MethodResult) -> str:
+    """Why a family ranks where it does, in one paragraph; each rule's reasoning is in the appendix."""
+    reasons = [md(reason) for reason in method.why]
+    for verb, items in (("raised", [item for item in method.evidence if item.weight > 0]),
+                        ("lowered", [item for item in method.evidence if item.weight < 0])):
+        if items:
+            reasons.append(f"{verb} by " + ", ".join(f"*{md(_answered(result, item))}* {item.weight:+g}"
+                                                     for item in items))
+    if method.evidence:
+        reasons[-1] += " (each rule's reasoning: *Family evidence*, in the appendix)"
+    return "Why: " + "; ".join(reasons) + "." if reasons else "Why: nothing in the answers moved it."
+
+
+def _family_evidence(result: Result, bank: Bank) -> str:
+    detailed = [method for method in [*_detailed(result), *_alternatives(result)] if method.evidence]
+    if not detailed:
+        return ""
+    lines = ["## Family evidence", "", "The rules behind the ranking of each family described above, with their "
+             "reasoning."]
+    for method in detailed:
+        lines += ["", f"### {md(method.name)}", "",
+                  *(_evidence_line(item, _answered(result, item)) for item in method.evidence)]
+    return "\n".join(lines)
+
+
+def _detailed(result: Result) -> list[MethodResult]:
+    """The families the document describes in full: the recommended combination (or the top-ranked family)."""
+    ranked = [method for method in result.methods if method.rank is not None]
+    chosen = [method for method in ranked if method.id in result.complementary]
+    return chosen or ranked[:1]
+
+
+def _alternatives(result: Result) -> list[MethodResult]:
+    """Top-ranked families outside the combination: described briefly, as what a reviewer might choose instead."""
+    detailed = _detailed(result)
+    return [method for method in result.methods
+            if method.rank is not None and method.rank <= DETAILED_METHODS and method not in detailed]
 
 
 def _methods(result: Result, bank: Bank, citations: Citations) -> str:
     ranked = [method for method in result.methods if method.rank is not None]
-    detailed = [method for method in ranked if method.id in result.complementary or method.rank <= DETAILED_METHODS]
+    detailed = _detailed(result)
     lines = ["## Method families", "",
              "Families are ranked by how strongly they serve the prioritized elements (strength times the "
              "weight of the element's level), plus rule evidence for or against a family, less penalties "
              "for needs the project lacks. Families whose hard needs are missing are filtered out."]
     for method in detailed:
         lines += _method_card(method, result, bank, citations)
-    rest = [method for method in ranked if method not in detailed]
+    alternatives = _alternatives(result)
+    if alternatives:
+        lines += ["", "### Close alternatives", ""]
+        lines += [f"- **{method.rank}. {md(method.name)}** ({KIND_LABELS[method.kind]}, "
+                  f"{METHOD_STATUS_LABELS[method.status]}, score {method.score:g}): "
+                  f"{md(_first_sentence(bank.methods[method.id].summary))} {_why(result, method)}"
+                  for method in alternatives]
+    rest = [method for method in ranked if method not in detailed and method not in alternatives]
     if rest:
-        lines += ["", "### Other families, ranked", "", "| Rank | Family | Kind | Status | Score |",
-                  "|---:|---|---|---|---:|"]
-        lines += [f"| {method.rank} | {md(method.name)} | {KIND_LABELS[method.kind]} | "
-                  f"{METHOD_STATUS_LABELS[method.status]} | {method.score:g} |" for method in rest]
+        lines += ["", "### Other families, ranked", "",
+                  "; ".join(f"{method.rank}. {md(method.name)} ({KIND_LABELS[method.kind]}, "
+                            f"{METHOD_STATUS_LABELS[method.status]}, {method.score:g})" for method in rest) + "."]
     excluded = [method for method in result.methods if method.rank is None]
     if excluded:
         lines += ["", "### Filtered out", ""]
@@ -359,13 +472,7 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
     return "\n".join(lines)
 
 
-def _precedent_name(bank: Bank, precedent_id: str) -> str:
-    precedent = bank.precedents[precedent_id]
-    first_author = precedent.reference.authors.split(",")[0].strip()
-    return f"{md(precedent.title)} ({md(first_author)}, {precedent.reference.year})"
-
-
-def _precedents(result: Result, bank: Bank) -> str:
+def _precedents(result: Result, bank: Bank, citations: Citations) -> str:
     if not result.precedents:
         return ""
     lines = ["## Published systems like yours", "",
@@ -378,29 +485,63 @@ def _precedents(result: Result, bank: Bank) -> str:
             "",
             f"### {md(precedent.title)} ({match.similarity:.0%} similar)",
             "",
-            md(precedent.summary),
-            "",
             f"- Built: {', '.join(md(bank.methods[family].name) for family in match.built)}; mainly serving "
             f"{', '.join(md(bank.elements[element].name.lower()) for element in match.serves)}.",
             f"- Agreeing answers: {agreed or 'none'}.",
-            f"- {md(precedent.reference.citation())}",
+            f"- Paper: {citations.cite_precedent(match.id)}.",
         ]
     return "\n".join(lines)
 
 
 def _evaluation(result: Result, bank: Bank, citations: Citations) -> str:
-    if not result.evaluation:
+    """Per element: what must hold to accept it, then the checks of the chosen families. The element's general
+    evaluation guidance is in the appendix."""
+    family_checks = [step for step in result.evaluation if step.source != "element"]
+    if not result.acceptance and not family_checks:
         return "## Evaluation plan\n\nNo element is prioritized, so there is nothing to evaluate yet."
-    lines = ["## Evaluation plan"]
+    lines = ["## Evaluation plan", "",
+             "What must hold before each prioritized element counts as achieved, then the checks each chosen "
+             "family needs. The measures are this tool's proposal; every threshold is for the team and its "
+             "reviewers to agree on before the work starts."]
+    for element in result.elements:
+        criteria = [step for step in result.acceptance if step.element == element.id]
+        checks = [step for step in family_checks if step.element == element.id]
+        if not criteria and not checks:
+            continue
+        lines += ["", f"### {element_label(bank, element.id)}: {element.level_label.lower()}", ""]
+        for step in criteria:
+            lines.append(f"- **Measure:** {md(step.measure)} **Threshold to agree on:** {md(step.threshold)} "
+                         f"**Sample:** {md(step.sample)} **Who judges:** {md(step.judge)} **When:** {md(step.when)}")
+            lines += _conflict_line(step.conflict)
+        for step in checks:
+            lines.append(f"- For {md(bank.methods[step.source].name)}: {md(step.text)}{citations.cite(step.references)}")
+            lines += _conflict_line(step.conflict)
+    own_words = [record for record in result.answers
+                 if record.stage == bank.meta.stages[-1].id and record.kind == "text" and record.labels]
+    if own_words:
+        lines += ["", "Your constraints in your own words, to check against every criterion above:", ""]
+        for record in own_words:
+            lines += [md_block(record.labels[0], "> "), ""]
+        lines.pop()
+    return "\n".join(lines)
+
+
+def _conflict_line(conflict: str | None) -> list[str]:
+    return [f"  - **Conflict with your answers.** {md(conflict)}"] if conflict else []
+
+
+def _evaluation_guidance(result: Result, bank: Bank, citations: Citations) -> str:
+    steps = [step for step in result.evaluation if step.source == "element"]
+    if not steps:
+        return ""
+    lines = ["## Evaluation guidance", "", "How each prioritized element is evaluated in general, from the bank."]
     current = None
-    for step in result.evaluation:
+    for step in steps:
         if step.element != current:
             current = step.element
             lines += ["", f"### {element_label(bank, step.element)}: {_level_label(bank, step.level).lower()}", ""]
-        source = "" if step.source == "element" else f" (for {md(bank.methods[step.source].name)})"
-        lines.append(f"- {md(step.text)}{source}{citations.cite(step.references)}")
-        if step.conflict:
-            lines.append(f"  - **Conflict with your answers.** {md(step.conflict)}")
+        lines.append(f"- {md(step.text)}{citations.cite(step.references)}")
+        lines += _conflict_line(step.conflict)
     return "\n".join(lines)
 
 
@@ -421,48 +562,31 @@ def _open_questions(result: Result, bank: Bank) -> str:
     return "\n".join(lines)
 
 
-def _risks(result: Result, bank: Bank, citations: Citations) -> str:
-    risk_stage = next((stage for stage in bank.meta.stages if stage.id == "risks"), None)
-    lines = ["## Risks"]
-    if risk_stage:
-        named = [record for record in result.answers if record.stage == risk_stage.id and record.labels]
-        if named:
-            lines += ["", "Named in the answers:", ""]
-            lines += [f"- {md(record.prompt)} {_answer_text(record)}" for record in named]
-    caveats = [(method_id, caveat) for method_id in result.complementary for caveat in bank.methods[method_id].caveats]
-    if caveats:
-        lines += ["", "Caveats of the recommended combination:", ""]
-        lines += [f"- {md(bank.methods[method_id].name)}: {md(caveat.text)}{citations.cite(caveat.references)}"
-                  for method_id, caveat in caveats]
-    return "\n".join(lines) if len(lines) > 1 else ""
-
-
-def _answer_rows(records: list[AnswerRecord]) -> list[str]:
-    rows = ["| Question | Answer | Note |", "|---|---|---|"]
-    for record in records:
+def _answer_rows(records: list[AnswerRecord], first: int | None = 1) -> list[str]:
+    """Answers as a table; numbered in the order asked unless `first` is None (answers that were not asked)."""
+    numbered = first is not None
+    rows = ["| # | Question | Answer | Note |" if numbered else "| Question | Answer | Note |",
+            "|---:|---|---|---|" if numbered else "|---|---|---|"]
+    for offset, record in enumerate(records):
         note = md(record.note) if record.note else ""
-        rows.append(f"| {md(record.prompt)} (`{record.question}`) | {_answer_text(record)} | {note} |")
+        number = f"| {first + offset} " if numbered else ""
+        rows.append(f"{number}| {md(record.prompt)} (`{record.question}`) | {_answer_text(record)} | {note} |")
     return rows
 
 
 def _answers(result: Result, bank: Bank) -> str:
-    lines = ["## Answers", "", "Every question asked on this path, in order, by stage."]
+    lines = ["## Answers", "", "Every question asked, numbered in the order it was asked (each answer chose the "
+             "next question), grouped by stage."]
+    asked = 1
     for stage in bank.meta.stages:
         records = [record for record in result.answers if record.stage == stage.id]
         if records:
-            lines += ["", f"### {md(stage.title)}", "", *_answer_rows(records)]
+            lines += ["", f"### {md(stage.title)}", "", *_answer_rows(records, asked)]
+            asked += len(records)
     if result.set_aside:
         lines += ["", "### Set aside", "",
                   "These answers belong to questions that the current path does not ask. They are kept in the "
-                  "answers file but do not count.", "", *_answer_rows(result.set_aside)]
-    return "\n".join(lines)
-
-
-def _decision_path(result: Result, bank: Bank) -> str:
-    lines = ["## Decision path", "", "The questions in the order they were asked; each answer chose the next question.", ""]
-    for number, record in enumerate(result.answers, start=1):
-        answer = _answer_text(record) if record.kind != "text" else "*free text, see Answers*"
-        lines.append(f"{number}. `{record.question}`: {answer}")
+                  "answers file but do not count.", "", *_answer_rows(result.set_aside, None)]
     fired = sorted({item.rule for element in result.elements for item in element.evidence}
                    | {item.rule for method in result.methods for item in method.evidence},
                    key=list(bank.rules).index)
@@ -492,8 +616,5 @@ def _references(bank: Bank, citations: Citations) -> str:
     if not citations.order:
         return ""
     lines = ["## References", ""]
-    for number, reference_id in enumerate(citations.order, start=1):
-        reference = bank.references[reference_id]
-        link = f" {md(reference.link)}" if reference.link else ""
-        lines.append(f"{number}. {md(reference.citation)}{link}")
+    lines += [f"{number}. {citations.full_citation(key)}" for number, key in enumerate(citations.order, start=1)]
     return "\n".join(lines)
