@@ -262,6 +262,7 @@ def test_a_second_guide_on_the_same_session_is_refused_and_changes_nothing(bank,
             second = run_guide("--plain", *options, stdin="u\nu\n")
             assert (second.returncode, second.stdout, second.stderr) == (2, "", refusal), options
         opened = []
+        monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
         monkeypatch.setattr(tui_app.GuideApp, "run", lambda self: opened.append(True))
         with pytest.raises(GuideError, match="open in another guide"):
             tui_app.run_app(argparse.Namespace(bank=None))
