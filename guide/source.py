@@ -252,7 +252,7 @@ def parse_yaml(path: str | Path, text: str, line_offset: int = 0) -> YamlDocumen
     `line_offset` is where the text starts in its file (front matter starts on line 2): blank lines
     in front keep every line number right, since libyaml's marks cannot be shifted afterwards.
     """
-    text = "\n" * line_offset + text
+    text = "\n" * line_offset + _joined_surrogate_pairs(text)
     try:
         loader = _SafeLoader(text)
         try:
@@ -272,6 +272,20 @@ def parse_yaml(path: str | Path, text: str, line_offset: int = 0) -> YamlDocumen
     except RecursionError:
         raise GuideError(path, None, None, "YAML nested too deeply") from None
     return YamlDocument(str(path), data, node)
+
+
+# JSON writes a character beyond U+FFFF as two escapes (a surrogate pair: what `json.tool` and
+# `json.dumps` write by default); YAML knows only \U0001F600 and refuses each half. An even run of
+# backslashes before an escape is text, not an escape.
+_SURROGATE_PAIR = re.compile(r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
+
+
+def _joined_surrogate_pairs(text: str) -> str:
+    """JSON text (a mapping in braces) with each surrogate-pair escape as the character it stands for."""
+    if not text.lstrip().startswith("{"):
+        return text
+    return _SURROGATE_PAIR.sub(lambda match: match[1] + chr(0x10000 + ((int(match[2], 16) - 0xD800) << 10)
+                                                         + int(match[3], 16) - 0xDC00), text)
 
 
 def read_yaml(path: str | Path) -> YamlDocument:
