@@ -256,8 +256,10 @@ def save_session(walk: Walk, path: Path | None = None) -> Path:
     path = Path(path) if path else session_path()
     try:
         make_private_folder(path.parent)
-        write_atomically(path, session_text(walk), mode=0o600)
-        remove_stale_temporaries(path)
+        # A link is followed, so it stays a link (to a session kept in a synced folder, say).
+        target = Path(os.path.realpath(path))
+        write_atomically(target, session_text(walk), mode=0o600)
+        remove_stale_temporaries(target)
     except OSError as error:
         raise GuideError(path, None, None, f"cannot save the session: {error.strerror or error}") from None
     return path

@@ -326,3 +326,15 @@ def test_no_home_at_all_is_one_line_not_a_folder_named_tilde(tmp_path):
     document = guide("run", "--case", "dr-screening")
     assert (document.returncode, document.stderr) == (0, ""), "commands that keep no design need no home (and no cache)"
     assert list(workdir.iterdir()) == []
+
+
+def test_a_linked_session_file_is_written_through_and_stays_a_link(bank, guide_home, tmp_path):
+    kept = tmp_path / "synced" / "my-design.yaml"
+    kept.parent.mkdir()
+    assert run_guide("--plain", "--new", "--title", "Linked", stdin="u\n").returncode == 0
+    (guide_home / "session.yaml").rename(kept)
+    (guide_home / "session.yaml").symlink_to(kept)
+    done = run_guide("--plain", "--resume", stdin="u\nq\n")
+    assert done.returncode == 0, done.stderr
+    assert (guide_home / "session.yaml").is_symlink() and (guide_home / "session.yaml").readlink() == kept
+    assert len(load_session(bank, kept).values) == 2, "the answer given through the link is in the file it names"
