@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from pathlib import Path
 from typing import NoReturn, Sequence
 
 from guide import __version__
 from guide.files import LONE_SURROGATE, discard, write_stream
-from guide.source import GuideError, one_line
+from guide.source import GuideError, one_line, shown_name
 
 COMMAND_MODULES = ("run", "cases", "schema", "lint", "codebook", "diff", "what_if", "check", "graph", "compare", "precedents", "serve")
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -130,5 +129,4 @@ def refuse_undecodable_text(parser: Parser, args: argparse.Namespace) -> None:
     for value in vars(args).values():
         for text in value if isinstance(value, list) else [value]:
             if isinstance(text, str) and LONE_SURROGATE.search(text):
-                shown = os.fsencode(text).decode("utf-8", "backslashreplace")
-                parser.error(f"'{shown}' is not UTF-8 text (only file names may hold other bytes)")
+                parser.error(f"'{shown_name(text)}' is not UTF-8 text (only file names may hold other bytes)")

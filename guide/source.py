@@ -31,7 +31,7 @@ class GuideError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
+        where = f"{shown_name(self.file)}:{self.line}" if self.line else shown_name(self.file)
         field = f" {self.field}:" if self.field else ""
         return f"{where}:{field} {one_line(self.problem)}"
 
@@ -43,6 +43,19 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"
+
+
+# What would act on a terminal or split a log line instead of showing: C0 and C1 controls, DEL, the
+# Unicode line and paragraph separators and the bidirectional overrides.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def shown_name(name: str | Path) -> str:
+    """A file name (or other text given to the tool) as it can be printed: each byte that is not UTF-8 as
+    \\xNN and each character that is not printable as its escape (\\n, \\x1b, \\u202e), so it cannot
+    forge a line of a CI log or move the cursor."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return _UNPRINTABLE.sub(lambda match: match[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def one_line(text: str, limit: int = 300) -> str:
