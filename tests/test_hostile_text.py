@@ -278,3 +278,12 @@ def test_file_names_are_printed_escaped_by_check_and_diff(tmp_path):
         assert output.returncode == 0, output.stderr
         assert format == "md" or f"{FORGED_SHOWN}: Manual diabetic" in output.stdout
         assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]", output.stdout), format
+
+
+def test_html_holds_no_character_html_forbids(bank):
+    """NUL and other controls in a title, a note or an answer are U+FFFD in the HTML, as a browser shows NUL."""
+    controls = "".join(map(chr, [*range(0x00, 0x09), 0x0b, *range(0x0e, 0x20), *range(0x7f, 0xa0)]))
+    answers = hostile_answers(bank, [f"CONTROLWORD {controls} end"] * 9)
+    html = render("html", evaluate(bank, answers), bank, answers, FIXED_DATE)
+    assert f"<title>Interpretability design: CONTROLWORD {chr(0xfffd) * len(controls)} end</title>" in html
+    assert not re.search("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]", html)
