@@ -80,6 +80,11 @@ def edit(relative: str, change: Callable[[str, Path], str]) -> Callable[[Files, 
     return lambda files, marker: change(text_of(files, relative), marker)
 
 
+def first_number(relative: str, key: str, value: str) -> Callable[[Files, Path], str]:
+    """The file with its first `key: NUMBER` given `value` instead."""
+    return edit(relative, lambda text, _: re.sub(rf"{key}: -?\d+", f"{key}: {value}", text, count=1))
+
+
 def replace_once(text: str, old: str, new: str) -> str:
     assert old in text, old
     return text.replace(old, new, 1)
@@ -184,18 +189,10 @@ BANK_CASES = [
          r"mapping", 1),
     Case("top level is a string", "bank.yaml", lambda files, marker: "just some words\n", r"mapping", 1),
     Case("questions is a string", FLOW, lambda files, marker: "questions: several\n", r"list", "questions"),
-    Case("weight is a word", "rules.yaml",
-         edit("rules.yaml", lambda text, _: re.sub(r"weight: -?\d+", "weight: heavy", text, count=1)),
-         r"number", "weight: heavy"),
-    Case("weight out of range", "rules.yaml",
-         edit("rules.yaml", lambda text, _: re.sub(r"weight: -?\d+", "weight: 9", text, count=1)),
-         r"less than or equal", "weight: 9"),
-    Case("level weight infinite", "bank.yaml",
-         edit("bank.yaml", lambda text, _: re.sub(r"weight: \d+", "weight: .inf", text, count=1)),
-         r"finite number", "weight: .inf"),
-    Case("level threshold not a number", "bank.yaml",
-         edit("bank.yaml", lambda text, _: re.sub(r"min_score: \d+", "min_score: .nan", text, count=1)),
-         r"finite number", "min_score: .nan"),
+    Case("weight is a word", "rules.yaml", first_number("rules.yaml", "weight", "heavy"), r"number", "weight: heavy"),
+    Case("weight out of range", "rules.yaml", first_number("rules.yaml", "weight", "9"), r"less than or equal", "weight: 9"),
+    Case("level weight infinite", "bank.yaml", first_number("bank.yaml", "weight", ".inf"), r"finite number", "weight: .inf"),
+    Case("level threshold not a number", "bank.yaml", first_number("bank.yaml", "min_score", ".nan"), r"finite number", "min_score: .nan"),
     Case("choices as a mapping", FLOW, lambda files, marker: set_(question(files), "choices", {"a": "A", "b": "B"}),
          r"list", "choices"),
     Case("integer id", FLOW, lambda files, marker: set_(questions(files)[4], "id", 12345), r"string", "12345"),
