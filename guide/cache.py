@@ -29,7 +29,6 @@ stored banks are kept. GUIDE_NO_CACHE=1 (or true, yes, on) turns the cache off.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import os
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from guide import __version__
+from guide.files import home_folder, open_private_folder
 
 # The modules that decide what a loaded, checked bank is.
 CODE = ("model.py", "source.py", "bank.py", "graph.py", "load.py", "cache.py")
@@ -50,20 +50,21 @@ SIGNING_KEY_BYTES = 32
 SIGNATURE_BYTES = hashlib.sha256().digest_size
 TRUE_WORDS = ("1", "true", "yes", "on")
 
-FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
 OTHERS_ANY = stat.S_IRWXG | stat.S_IRWXO
 
 Entry = TypeVar("Entry")
 
 
-def cache_dir() -> Path:
+def cache_dir() -> Path | None:
+    """Where the cache is; None, and no cache, when there is no home to put it in."""
     if os.environ.get("GUIDE_HOME"):
         return Path(os.environ["GUIDE_HOME"]) / "cache"
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "guide"
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "guide"
+    home = home_folder()
+    return None if home is None else home / ".cache" / "guide"
 
 
 def cache_key(content_digest: str) -> str | None:
@@ -138,50 +139,12 @@ def _open_cache_folder(create: bool) -> int | None:
     With `create`, missing folders are made (the cache folder itself 0700).
     """
     folder = cache_dir()
-    names = [*Path(os.path.realpath(folder.parent)).parts[1:], folder.name]
-    descriptor = -1
+    if folder is None:
+        return None
     try:
-        descriptor = os.open("/", FOLDER_FLAGS)
-        for index, name in enumerate(names):
-            if not _safe_above(os.fstat(descriptor)):
-                return None
-            outer, descriptor = descriptor, -1
-            try:
-                mode = (0o700 if index == len(names) - 1 else 0o777) if create else None
-                descriptor = _open_inside(outer, name, mode)
-            finally:
-                os.close(outer)
-        if not _private(os.fstat(descriptor), OTHERS_WRITE):
-            return None
-        cache, descriptor = descriptor, -1
-        return cache
+        return open_private_folder(folder, create=create)
     except OSError:
         return None
-    finally:
-        if descriptor >= 0:
-            os.close(descriptor)
-
-
-def _open_inside(folder: int, name: str, mode: int | None) -> int:
-    """Open the folder `name` inside `folder`, never through a link; make it with `mode` if missing and given."""
-    try:
-        return os.open(name, FOLDER_FLAGS, dir_fd=folder)
-    except FileNotFoundError:
-        if mode is None:
-            raise
-    with contextlib.suppress(FileExistsError):  # another guide made it meanwhile
-        os.mkdir(name, mode, dir_fd=folder)
-    return os.open(name, FOLDER_FLAGS, dir_fd=folder)
-
-
-def _safe_above(info: os.stat_result) -> bool:
-    """A folder only root and the user can change, or a sticky one whose entries others cannot move."""
-    others_cannot_move = not info.st_mode & OTHERS_WRITE or bool(info.st_mode & stat.S_ISVTX)
-    return info.st_uid in (0, os.getuid()) and others_cannot_move
-
-
-def _private(info: os.stat_result, others_may_not: int) -> bool:
-    return info.st_uid == os.getuid() and not info.st_mode & others_may_not
 
 
 def _read_private(folder: int, name: str) -> bytes | None:
@@ -189,7 +152,7 @@ def _read_private(folder: int, name: str) -> bytes | None:
     try:
         with open(os.open(name, READ_FLAGS, dir_fd=folder), "rb") as stream:
             info = os.fstat(stream.fileno())
-            if not (stat.S_ISREG(info.st_mode) and _private(info, OTHERS_ANY)):
+            if not (stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid() and not info.st_mode & OTHERS_ANY):
                 return None
             return stream.read()
     except OSError:

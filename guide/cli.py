@@ -8,7 +8,6 @@ only imported for the app itself. What the front ends share is in `guide.fronten
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import NoReturn, Sequence
@@ -17,7 +16,7 @@ from guide import __version__
 from guide.commands import cases, check, codebook, compare, diff, graph, lint, precedents, run, schema, serve, what_if
 from guide.files import LONE_SURROGATE, discard, write_stream
 from guide.frontend import EXIT_OK, EXIT_USAGE
-from guide.source import GuideError, one_line
+from guide.source import GuideError, one_line, shown_name
 
 COMMANDS = (run, cases, schema, lint, codebook, diff, what_if, check, graph, compare, precedents, serve)
 
@@ -124,5 +123,4 @@ def refuse_undecodable_text(parser: Parser, args: argparse.Namespace) -> None:
     for value in vars(args).values():
         for text in value if isinstance(value, list) else [value]:
             if isinstance(text, str) and LONE_SURROGATE.search(text):
-                shown = os.fsencode(text).decode("utf-8", "backslashreplace")
-                parser.error(f"'{shown}' is not UTF-8 text (only file names may hold other bytes)")
+                parser.error(f"'{shown_name(text)}' is not UTF-8 text (only file names may hold other bytes)")

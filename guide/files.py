@@ -3,6 +3,7 @@ documents wherever the user points: a file, a link, a FIFO or device, standard o
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import itertools
 import os
@@ -20,6 +21,67 @@ STALE_AFTER_SECONDS = 600
 STDOUT = "-"
 # Bytes that are not UTF-8 in a file name or the environment reach Python's strings as lone surrogates.
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+OTHERS_WRITE = stat.S_IWGRP | stat.S_IWOTH
+
+
+class UnsafeFolder(OSError):
+    """A folder another user could change: what is in it may not be the user's own."""
+
+    def __init__(self, folder: Path, reason: str) -> None:
+        super().__init__(f"{folder}: {reason}")
+        self.folder, self.reason = folder, reason
+
+
+def open_private_folder(folder: Path, *, create: bool) -> int:
+    """A descriptor of `folder`, a folder of the user's that no one else can write, reached from `/` down
+    one folder inside the other without following links (nothing checked by path can be swapped before
+    it is opened). Every folder above must belong to root or the user and be writable by no one else,
+    unless sticky, as /tmp is. UnsafeFolder (an OSError) names the first folder that is not so; any other
+    OSError (a missing folder) is left to the caller. With `create`, missing folders are made, `folder`
+    itself 0700. Links above `folder` (a ~/.cache on another disk) are resolved first; a link in
+    `folder`'s own place is not followed.
+    """
+    names = [*Path(os.path.realpath(folder.parent)).parts[1:], folder.name]
+    reached = Path("/")
+    descriptor = os.open(reached, FOLDER_FLAGS)
+    try:
+        for index, name in enumerate(names):
+            _check_owner(reached, os.fstat(descriptor), above=True)
+            outer, descriptor = descriptor, -1
+            try:
+                mode = (0o700 if index == len(names) - 1 else 0o777) if create else None
+                descriptor = _open_folder_inside(outer, name, mode)
+            finally:
+                os.close(outer)
+            reached /= name
+        _check_owner(reached, os.fstat(descriptor), above=False)
+    except BaseException:
+        if descriptor >= 0:
+            os.close(descriptor)
+        raise
+    return descriptor
+
+
+def _check_owner(folder: Path, info: os.stat_result, *, above: bool) -> None:
+    owners = (0, os.getuid()) if above else (os.getuid(),)
+    if info.st_uid not in owners:
+        raise UnsafeFolder(folder, f"belongs to another user (uid {info.st_uid})")
+    # Above, a sticky folder's entries cannot be moved by others; the folder itself must be the user's alone.
+    if info.st_mode & OTHERS_WRITE and not (above and info.st_mode & stat.S_ISVTX):
+        raise UnsafeFolder(folder, "other users can write in it")
+
+
+def _open_folder_inside(folder: int, name: str, mode: int | None) -> int:
+    """Open the folder `name` inside `folder`, never through a link; make it with `mode` if missing and given."""
+    try:
+        return os.open(name, FOLDER_FLAGS, dir_fd=folder)
+    except FileNotFoundError:
+        if mode is None:
+            raise
+    with contextlib.suppress(FileExistsError):  # another guide made it meanwhile
+        os.mkdir(name, mode, dir_fd=folder)
+    return os.open(name, FOLDER_FLAGS, dir_fd=folder)
 
 
 def write_output(text: str, out: Path | None, *, wait_for_reader: bool = True) -> None:
@@ -89,6 +151,13 @@ def discard(stream: TextIO) -> None:
 def as_utf8(text: str) -> str:
     """`text` with the lone surrogates of undecodable names as U+FFFD, so that it can be written as UTF-8."""
     return LONE_SURROGATE.sub("\ufffd", text)
+
+
+def home_folder() -> Path | None:
+    """The user's home: $HOME, else the password database's entry; None when there is neither (no HOME and
+    a user id missing from /etc/passwd, as in some containers), where `~` would stay a folder named `~`."""
+    home = os.path.expanduser("~")
+    return None if home == "~" else Path(home)
 
 
 def user_path(typed: str) -> Path:

@@ -21,7 +21,8 @@ LongText = Annotated[str, Field(min_length=1, max_length=5000)]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # No .inf or .nan: they would rank nothing sensibly and make the JSON documents invalid.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -479,6 +480,9 @@ def answer_problems(answers: Mapping[str, Any], notes: Mapping[str, Any],
             yield loc, "a single-choice question takes one choice"
         elif question.kind == "multiple" and UNSURE in values and len(values) > 1:
             yield loc, "'unsure' cannot be combined with other choices"
+        repeated = [choice_id for index, choice_id in enumerate(values) if choice_id in values[:index]]
+        if repeated:
+            yield loc, f"choice '{repeated[0]}' is given twice"
         unknown = [choice_id for choice_id in values if question.choice(choice_id) is None]
         if unknown:
             known = ", ".join(choice.id for choice in question.choices)

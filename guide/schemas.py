@@ -15,7 +15,11 @@ from guide import bank as bank_files
 from guide.model import AnswersFile, BankMeta, Precedent, Result
 from guide.report.jsondoc import DesignDocument
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schemas"
+# A wheel carries the schemas inside the package (read-only: they belong to the installed version); a
+# source checkout keeps them at the top level, where `guide schema` regenerates them.
+PACKAGED_SCHEMA_DIR = Path(__file__).resolve().parent / "_schemas"
+INSTALLED = PACKAGED_SCHEMA_DIR.is_dir()
+SCHEMA_DIR = PACKAGED_SCHEMA_DIR if INSTALLED else Path(__file__).resolve().parent.parent / "schemas"
 
 MODELS: dict[str, type[BaseModel]] = {
     "bank.schema.json": BankMeta,

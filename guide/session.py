@@ -7,6 +7,8 @@ Where the file lives (first that applies):
   $GUIDE_HOME/session.yaml
   $XDG_STATE_HOME/guide/session.yaml
   ~/.local/state/guide/session.yaml
+The folder must be the user's, writable by no one else, below folders only root and the user can
+change (as the bank cache's); otherwise, and when there is no home at all, guide stops with one line.
 
 What it holds: the keys of an answers file (`guide.model.AnswersFile`), where `answers` are the
 answers on the current path, plus
@@ -41,7 +43,7 @@ from pydantic import ValidationError
 
 from guide.bank import Bank, check_answers, check_set_aside, migrate, migration_from, origin_version
 from guide.engine import element_results, evaluate, route
-from guide.files import move_aside, remove_stale_temporaries, write_atomically
+from guide.files import UnsafeFolder, home_folder, move_aside, open_private_folder, remove_stale_temporaries, write_atomically
 from guide.model import END, AnswersFile, AnswerValue, ElementResult, Question, Result, SessionFile
 from guide.report.frontmatter import dump_yaml
 from guide.source import GuideError, read_yaml, validate
@@ -55,8 +57,13 @@ HEADER = ("# guide: the design in progress, saved after every answer. `answers` 
 def session_dir() -> Path:
     if os.environ.get("GUIDE_HOME"):
         return Path(os.environ["GUIDE_HOME"])
-    state = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(state) / "guide"
+    if os.environ.get("XDG_STATE_HOME"):
+        return Path(os.environ["XDG_STATE_HOME"]) / "guide"
+    home = home_folder()
+    if home is None:
+        raise GuideError("~", None, None, f"no home folder to save the design in (HOME is not set and user id "
+                                          f"{os.getuid()} has no entry in the password database); set HOME or GUIDE_HOME")
+    return home / ".local" / "state" / "guide"
 
 
 def session_path() -> Path:
@@ -234,13 +241,25 @@ def session_text(walk: Walk) -> str:
     return HEADER + dump_yaml(data, for_people=False)
 
 
+def make_private_folder(folder: Path) -> None:
+    """Create the session folder if missing. A GuideError when it, or a folder above it, is one another user
+    could change (a shared XDG_STATE_HOME): they could read the design, or replace it with theirs."""
+    try:
+        os.close(open_private_folder(Path(os.path.realpath(folder)), create=True))
+    except UnsafeFolder as error:
+        raise GuideError(error.folder, None, None, f"{error.reason}, so a design saved there is not private; "
+                                                   "set GUIDE_HOME to a folder of your own") from None
+
+
 def save_session(walk: Walk, path: Path | None = None) -> Path:
     """Write the walk atomically; raises GuideError when the file cannot be written."""
     path = Path(path) if path else session_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(path, session_text(walk), mode=0o600)
-        remove_stale_temporaries(path)
+        make_private_folder(path.parent)
+        # A link is followed, so it stays a link (to a session kept in a synced folder, say).
+        target = Path(os.path.realpath(path))
+        write_atomically(target, session_text(walk), mode=0o600)
+        remove_stale_temporaries(target)
     except OSError as error:
         raise GuideError(path, None, None, f"cannot save the session: {error.strerror or error}") from None
     return path
@@ -273,7 +292,7 @@ class SessionLock:
         self.descriptor: int | None = None
         lock = path.with_name(path.name + ".lock")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_private_folder(path.parent)
             descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
         except OSError:
             return

@@ -31,7 +31,7 @@ class GuideError(Exception):
         super().__init__(str(self))
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
+        where = f"{shown_name(self.file)}:{self.line}" if self.line else shown_name(self.file)
         field = f" {self.field}:" if self.field else ""
         return f"{where}:{field} {one_line(self.problem)}"
 
@@ -43,6 +43,19 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}"
+
+
+# What would act on a terminal or split a log line instead of showing: C0 and C1 controls, DEL, the
+# Unicode line and paragraph separators and the bidirectional overrides.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def shown_name(name: str | Path) -> str:
+    """A file name (or other text given to the tool) as it can be printed: each byte that is not UTF-8 as
+    \\xNN and each character that is not printable as its escape (\\n, \\x1b, \\u202e), so it cannot
+    forge a line of a CI log or move the cursor."""
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return _UNPRINTABLE.sub(lambda match: match[0].encode("unicode_escape").decode("ascii"), text)
 
 
 def one_line(text: str, limit: int = 300) -> str:
@@ -252,7 +265,7 @@ def parse_yaml(path: str | Path, text: str, line_offset: int = 0) -> YamlDocumen
     `line_offset` is where the text starts in its file (front matter starts on line 2): blank lines
     in front keep every line number right, since libyaml's marks cannot be shifted afterwards.
     """
-    text = "\n" * line_offset + text
+    text = "\n" * line_offset + _joined_surrogate_pairs(text)
     try:
         loader = _SafeLoader(text)
         try:
@@ -272,6 +285,20 @@ def parse_yaml(path: str | Path, text: str, line_offset: int = 0) -> YamlDocumen
     except RecursionError:
         raise GuideError(path, None, None, "YAML nested too deeply") from None
     return YamlDocument(str(path), data, node)
+
+
+# JSON writes a character beyond U+FFFF as two escapes (a surrogate pair: what `json.tool` and
+# `json.dumps` write by default); YAML knows only \U0001F600 and refuses each half. An even run of
+# backslashes before an escape is text, not an escape.
+_SURROGATE_PAIR = re.compile(r"(?<!\\)((?:\\\\)*)\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})", re.IGNORECASE)
+
+
+def _joined_surrogate_pairs(text: str) -> str:
+    """JSON text (a mapping in braces) with each surrogate-pair escape as the character it stands for."""
+    if not text.lstrip().startswith("{"):
+        return text
+    return _SURROGATE_PAIR.sub(lambda match: match[1] + chr(0x10000 + ((int(match[2], 16) - 0xD800) << 10)
+                                                         + int(match[3], 16) - 0xDC00), text)
 
 
 def read_yaml(path: str | Path) -> YamlDocument:

@@ -80,6 +80,11 @@ def edit(relative: str, change: Callable[[str, Path], str]) -> Callable[[Files, 
     return lambda files, marker: change(text_of(files, relative), marker)
 
 
+def first_number(relative: str, key: str, value: str) -> Callable[[Files, Path], str]:
+    """The file with its first `key: NUMBER` given `value` instead."""
+    return edit(relative, lambda text, _: re.sub(rf"{key}: -?\d+", f"{key}: {value}", text, count=1))
+
+
 def replace_once(text: str, old: str, new: str) -> str:
     assert old in text, old
     return text.replace(old, new, 1)
@@ -184,12 +189,10 @@ BANK_CASES = [
          r"mapping", 1),
     Case("top level is a string", "bank.yaml", lambda files, marker: "just some words\n", r"mapping", 1),
     Case("questions is a string", FLOW, lambda files, marker: "questions: several\n", r"list", "questions"),
-    Case("weight is a word", "rules.yaml",
-         edit("rules.yaml", lambda text, _: re.sub(r"weight: -?\d+", "weight: heavy", text, count=1)),
-         r"number", "weight: heavy"),
-    Case("weight out of range", "rules.yaml",
-         edit("rules.yaml", lambda text, _: re.sub(r"weight: -?\d+", "weight: 9", text, count=1)),
-         r"less than or equal", "weight: 9"),
+    Case("weight is a word", "rules.yaml", first_number("rules.yaml", "weight", "heavy"), r"number", "weight: heavy"),
+    Case("weight out of range", "rules.yaml", first_number("rules.yaml", "weight", "9"), r"less than or equal", "weight: 9"),
+    Case("level weight infinite", "bank.yaml", first_number("bank.yaml", "weight", ".inf"), r"finite number", "weight: .inf"),
+    Case("level threshold not a number", "bank.yaml", first_number("bank.yaml", "min_score", ".nan"), r"finite number", "min_score: .nan"),
     Case("choices as a mapping", FLOW, lambda files, marker: set_(question(files), "choices", {"a": "A", "b": "B"}),
          r"list", "choices"),
     Case("integer id", FLOW, lambda files, marker: set_(questions(files)[4], "id", 12345), r"string", "12345"),
@@ -266,6 +269,9 @@ ANSWERS_CASES = [
          answers_text(lambda data: set_(data["answers"], "q0", "c77")), r"unknown choice 'c77'", "q0:"),
     Case("answers: two choices for a single-choice question", "answers.yaml",
          lambda files, marker: dump({"answers": {question(files)["id"]: ["c0", "c1"]}}), r"single-choice", 2),
+    Case("answers: a choice given twice", "answers.yaml",
+         lambda files, marker: dump({"answers": {question(files, "multiple")["id"]: ["c0", "c1", "c0"]}}),
+         r"choice 'c0' is given twice", 2),
     Case("answers: unsure with other choices", "answers.yaml",
          lambda files, marker: dump({"answers": {question(files, "multiple")["id"]: ["c0", "unsure"]}}), r"unsure", 2),
     Case("answers: list for a text question", "answers.yaml",
@@ -466,14 +472,15 @@ def test_text_arguments_that_are_not_utf8_are_one_line(args, problem, tmp_path):
 
 
 def test_file_names_that_are_not_utf8_are_written_and_named(tmp_path):
-    """A file name may be any bytes: the document goes there, and a document naming it is valid UTF-8."""
+    """A file name may be any bytes: the document goes there, and a document naming it is valid UTF-8,
+    showing the bytes that are not as escapes (Markdown escapes the backslash again)."""
     status, stderr = run_with_bytes(b"run", b"--case", b"dr-screening", b"--out", UNDECODABLE + b".md", cwd=tmp_path)
     assert status == 0, stderr
     named = tmp_path / os.fsdecode(UNDECODABLE + b".md")
     status, stderr = run_with_bytes(b"diff", os.fsencode(named), os.fsencode(named), b"--format", b"md",
                                     b"--out", b"diff.md", cwd=tmp_path)
     assert status == 0, stderr
-    assert "\ufffd\ufffd.md" in (tmp_path / "diff.md").read_text(encoding="utf-8")
+    assert "- **\\\\xff\\\\xfe.md:** Automated" in (tmp_path / "diff.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("args", [["run", "--case", "dr-screening"], ["cases"], ["--plain", "--new"]])

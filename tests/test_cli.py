@@ -309,3 +309,13 @@ def test_a_bank_given_to_a_command_that_reads_none_is_refused(tmp_path):
     result = run_guide("--bank", str(tmp_path), "schema", "--check")
     assert result.returncode == 2
     assert result.stderr == "guide: error: schema reads no question bank: drop --bank (see guide --help)\n"
+
+
+def test_the_walk_through_without_a_terminal_says_to_use_plain(tmp_path):
+    """Not a terminal on stdin (a pipe, a file, a cron job): one line pointing to --plain, not a hang."""
+    for stdin in (subprocess.DEVNULL, subprocess.PIPE):
+        done = subprocess.run([sys.executable, "-m", "guide"], stdin=stdin, capture_output=True, text=True,
+                              cwd=ROOT, timeout=60, env={**os.environ, "GUIDE_HOME": str(tmp_path)})
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr == ("guide: standard input: is not a terminal, which the walk-through needs; "
+                               "use guide --plain to answer line by line\n")

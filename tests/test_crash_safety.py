@@ -262,6 +262,7 @@ def test_a_second_guide_on_the_same_session_is_refused_and_changes_nothing(bank,
             second = run_guide("--plain", *options, stdin="u\nu\n")
             assert (second.returncode, second.stdout, second.stderr) == (2, "", refusal), options
         opened = []
+        monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
         monkeypatch.setattr(tui_app.GuideApp, "run", lambda self: opened.append(True))
         with pytest.raises(GuideError, match="open in another guide"):
             tui_app.run_app(argparse.Namespace(bank=None))
@@ -272,3 +273,68 @@ def test_a_second_guide_on_the_same_session_is_refused_and_changes_nothing(bank,
     assert load_session(bank).answers.title == "First"
     after = run_guide("--plain", "--resume", stdin="q\n")
     assert after.returncode == 0, "once the first guide has ended, the design is free again"
+
+
+OTHER_USER = 54321
+as_root = pytest.mark.skipif(os.geteuid() != 0, reason="making another user's folder, or being one, needs root")
+
+
+def shared_state_home(tmp_path: Path, layout: str) -> Path:
+    """An XDG_STATE_HOME whose `guide` folder is another user's, or lies in a folder anyone can write."""
+    state = tmp_path / "state"
+    (state / "guide").mkdir(parents=True)
+    if layout == "owned by another user":
+        os.chown(state / "guide", OTHER_USER, OTHER_USER)
+    else:
+        state.chmod(0o777)
+    return state
+
+
+@pytest.mark.parametrize("layout", [pytest.param("owned by another user", marks=as_root), "writable by anyone above"])
+def test_a_session_folder_another_user_could_change_is_refused(tmp_path, monkeypatch, layout):
+    """Their guide could read the design, or put its own in its place: one line, exit 2, nothing written."""
+    state = shared_state_home(tmp_path, layout)
+    monkeypatch.delenv("GUIDE_HOME", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    done = run_guide("--plain", "--new", stdin="A title\nq\n")
+    unsafe = state / "guide" if layout == "owned by another user" else state
+    reason = f"belongs to another user (uid {OTHER_USER})" if layout == "owned by another user" else "other users can write in it"
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == (f"guide: {unsafe}: {reason}, so a design saved there is not private; set GUIDE_HOME to "
+                           "a folder of your own\n")
+    assert list((state / "guide").iterdir()) == []
+
+
+@as_root
+def test_no_home_at_all_is_one_line_not_a_folder_named_tilde(tmp_path):
+    """No HOME and a user id missing from /etc/passwd: `~` cannot be expanded, and must not become `./~/`."""
+    workdir = tmp_path / "work"
+    workdir.mkdir(mode=0o777)
+    workdir.chmod(0o777)
+    environment = {name: value for name, value in os.environ.items()
+                   if name not in ("HOME", "GUIDE_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME")}
+
+    def guide(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["setpriv", f"--reuid={OTHER_USER}", f"--regid={OTHER_USER}", "--clear-groups",
+                               sys.executable, "-m", "guide", *args], input="q\n", capture_output=True, text=True,
+                              cwd=workdir, timeout=120, env={**environment, "PYTHONPATH": str(ROOT)})
+
+    plain = guide("--plain")
+    assert (plain.returncode, plain.stdout) == (2, "")
+    assert plain.stderr == (f"guide: ~: no home folder to save the design in (HOME is not set and user id {OTHER_USER} "
+                            "has no entry in the password database); set HOME or GUIDE_HOME\n")
+    document = guide("run", "--case", "dr-screening")
+    assert (document.returncode, document.stderr) == (0, ""), "commands that keep no design need no home (and no cache)"
+    assert list(workdir.iterdir()) == []
+
+
+def test_a_linked_session_file_is_written_through_and_stays_a_link(bank, guide_home, tmp_path):
+    kept = tmp_path / "synced" / "my-design.yaml"
+    kept.parent.mkdir()
+    assert run_guide("--plain", "--new", "--title", "Linked", stdin="u\n").returncode == 0
+    (guide_home / "session.yaml").rename(kept)
+    (guide_home / "session.yaml").symlink_to(kept)
+    done = run_guide("--plain", "--resume", stdin="u\nq\n")
+    assert done.returncode == 0, done.stderr
+    assert (guide_home / "session.yaml").is_symlink() and (guide_home / "session.yaml").readlink() == kept
+    assert len(load_session(bank, kept).values) == 2, "the answer given through the link is in the file it names"

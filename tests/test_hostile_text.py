@@ -24,7 +24,7 @@ from guide.model import AnswersFile, Review
 from guide.report import render
 from guide.report.text import plain
 
-from .conftest import FIXED_DATE
+from .conftest import FIXED_DATE, run_guide
 
 # Each string carries a distinct word, so a test can find where it ended up.
 HOSTILE = [
@@ -253,3 +253,38 @@ async def test_the_app_shows_hostile_text_literally(tmp_path):
     for fragment in re.findall(r"MARKUPWORD.{0,40}", " ".join(text.split())):
         assert fragment.startswith("MARKUPWORD[/bold red] [@click=app.quit]quit[/]"), fragment
     assert "\x1b" not in text and "\x07" not in text
+
+
+FORGED_NAME = "design\n::error file=x::forged \x1b[2J\x1b]0;title\x07\u202edm.md"
+FORGED_SHOWN = "design\\n::error file=x::forged \\x1b[2J\\x1b]0;title\\x07\\u202edm.md"
+
+
+def test_file_names_are_printed_escaped_by_check_and_diff(tmp_path):
+    """A name with a line break or escapes cannot forge a CI log line or act on the terminal."""
+    document = tmp_path / FORGED_NAME
+    other = tmp_path / "other.md"
+    for path, case in ((document, "dr-screening"), (other, "brain-encoding")):
+        assert run_guide("run", "--case", case, "--date", FIXED_DATE, "--out", str(path)).returncode == 0
+    current = run_guide("check", str(document))
+    assert (current.returncode, current.stderr) == (0, "")
+    assert current.stdout.startswith(f"{tmp_path}/{FORGED_SHOWN}: current (bank ") and current.stdout.count("\n") == 1
+    document.write_text(document.read_text().replace("title: Automated", "title: Manual", 1))
+    stale = run_guide("check", str(document))
+    assert stale.stdout.startswith(f"{tmp_path}/{FORGED_SHOWN}: stale:")
+    assert stale.stdout.endswith(f" --out '{tmp_path}/{FORGED_SHOWN}'\n") and stale.returncode == 1
+    missing = run_guide("check", str(tmp_path / ("gone" + FORGED_NAME)))
+    assert missing.stderr == f"guide: {tmp_path}/gone{FORGED_SHOWN}: No such file or directory\n"
+    for format in ("text", "md"):
+        output = run_guide("diff", str(document), str(other), "--format", format)
+        assert output.returncode == 1, output.stderr  # the designs differ
+        assert format == "md" or f"{FORGED_SHOWN}: Manual diabetic" in output.stdout
+        assert not re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e]", output.stdout), format
+
+
+def test_html_holds_no_character_html_forbids(bank):
+    """NUL and other controls in a title, a note or an answer are U+FFFD in the HTML, as a browser shows NUL."""
+    controls = "".join(map(chr, [*range(0x00, 0x09), 0x0b, *range(0x0e, 0x20), *range(0x7f, 0xa0)]))
+    answers = hostile_answers(bank, [f"CONTROLWORD {controls} end"] * 9)
+    html = render("html", evaluate(bank, answers), bank, answers, FIXED_DATE)
+    assert f"<title>Interpretability design: CONTROLWORD {chr(0xfffd) * len(controls)} end</title>" in html
+    assert not re.search("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]", html)

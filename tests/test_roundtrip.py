@@ -57,6 +57,21 @@ def test_a_json_document_carries_its_answers_too(bank, case, tmp_path):
     assert make_document(bank, as_json, "json") == as_json.read_text(encoding="utf-8")
 
 
+def test_json_with_escaped_characters_beyond_the_basic_plane_reads_back(bank, tmp_path):
+    """`python -m json.tool` and `json.dumps` write an emoji as a surrogate pair ("\\ud83d\\ude00"); a
+    backslash before one (an even run of them) is text and stays text."""
+    title = "Screening 😀 \\ud83d\\ude00 and \\\\😀"
+    answers = read_answers(bank.cases()["dr-screening"], bank).model_copy(update={"title": title})
+    escaped = tmp_path / "design.json"
+    escaped.write_text(json.dumps(json.loads(render("json", evaluate(bank, answers), bank, answers, FIXED_DATE)),
+                                  indent=4), encoding="ascii")
+    assert "\\ud83d\\ude00" in escaped.read_text(encoding="ascii")
+    assert read_answers(escaped, bank).title == title
+    reformatted = run_guide("run", "--answers", str(escaped), "--format", "json")
+    assert reformatted.returncode == 0, reformatted.stderr
+    assert json.loads(reformatted.stdout)["answers_file"]["title"] == title
+
+
 def test_front_matter_holds_everything_the_answers_file_has(bank):
     document = make_document(bank, bank.cases()["dr-screening"])
     text, _ = split_front_matter(document)

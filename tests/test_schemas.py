@@ -1,8 +1,16 @@
 """The committed JSON Schemas are what editors and other tools validate against: they must match the models."""
 
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
 from guide.schemas import SCHEMA_DIR, generate, stale_schemas
 
-from .conftest import run_guide
+from .conftest import ROOT, run_guide
 
 
 def test_committed_schemas_match_the_models():
@@ -18,3 +26,37 @@ def test_schema_check_reports_drift(tmp_path):
     assert result.returncode == 1
     assert "rules.schema.json: out of date" in result.stdout
     assert SCHEMA_DIR.name == "schemas"
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """guide as a wheel installs it (not the editable checkout): the wheel built from this tree, unpacked."""
+    built = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(built), str(ROOT)],
+                   check=True, capture_output=True, timeout=300)
+    site = tmp_path_factory.mktemp("site-packages")
+    with zipfile.ZipFile(next(built.glob("*.whl"))) as wheel:
+        wheel.extractall(site)
+    return site
+
+
+def run_installed(site: Path, *args: str) -> subprocess.CompletedProcess:
+    """`python -m guide ARGS` (or `python -c CODE`) with the unpacked wheel first on the path."""
+    command = list(args) if args[0] == "-c" else ["-m", "guide", *args]
+    return subprocess.run([sys.executable, *command], capture_output=True, text=True, timeout=120,
+                          cwd=site.parent, env={**os.environ, "PYTHONPATH": str(site)})
+
+
+def test_an_installed_guide_checks_its_own_schemas_and_does_not_write_over_them(installed):
+    located = run_installed(installed, "-c", "import guide; print(guide.__file__)")
+    assert located.stdout.startswith(str(installed)), "the test runs the unpacked wheel, not the checkout"
+    check = run_installed(installed, "schema", "--check")
+    assert (check.returncode, check.stdout, check.stderr) == (0, "", "")
+    before = sorted(path.relative_to(installed) for path in installed.rglob("*") if "__pycache__" not in path.parts)
+    write = run_installed(installed, "schema")
+    assert (write.returncode, write.stdout) == (2, "")
+    assert write.stderr == (f"guide: {installed}/guide/_schemas: these are the schemas installed with guide, not written "
+                            "over; give --out DIR to write them elsewhere\n")
+    assert sorted(path.relative_to(installed) for path in installed.rglob("*") if "__pycache__" not in path.parts) == before
+    elsewhere = run_installed(installed, "schema", "--out", str(installed.parent / "mine"))
+    assert elsewhere.returncode == 0 and len(list((installed.parent / "mine").iterdir())) == len(generate())

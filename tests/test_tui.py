@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 from textual.widgets import Input, OptionList, Select, Static
@@ -646,6 +652,7 @@ def test_run_app_uses_the_bank_option(bank_copy, monkeypatch):
     from guide.tui import app as tui_app
 
     opened = []
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
     monkeypatch.setattr(tui_app.GuideApp, "run", lambda self: opened.append(self.bank.directory))
     assert tui_app.run_app(argparse.Namespace(bank=bank_copy)) == 0
     assert opened == [bank_copy]
@@ -929,3 +936,35 @@ async def test_a_click_on_an_element_shows_its_evidence_and_enter_its_lesson(ban
         await pilot.pause()
         assert isinstance(app.screen, LearnScreen)
         assert bank.elements[elements[0]].name in static_text(app.screen, "#learn-text")
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", "-L", "guide-tests", *args], capture_output=True, text=True, check=True).stdout
+
+
+def wait_for(condition, what: str) -> None:
+    for _ in range(300):
+        if condition():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"never {what}")
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
+def test_a_killed_app_gives_the_terminal_back(signal_name, guide_home):
+    """Killed, or its terminal hung up, the app leaves the alternate screen and stops mouse reporting."""
+    terminal_state = "#{alternate_on} #{mouse_any_flag} #{mouse_button_flag} #{mouse_sgr_flag}"
+    tmux("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", "-e", f"GUIDE_HOME={guide_home}",
+         f"{shlex.quote(sys.executable)} -m guide; echo exit status $?; sleep 60")
+    try:
+        wait_for(lambda: "Start a new design" in tmux("capture-pane", "-p", "-t", "app"), "showed the start screen")
+        assert tmux("display", "-p", "-t", "app", terminal_state).split()[:2] == ["1", "1"]
+        shell = tmux("display", "-p", "-t", "app", "#{pane_pid}").strip()
+        app = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout.split()
+        os.kill(int(app[0]), getattr(signal, signal_name))
+        wait_for(lambda: "exit status" in tmux("capture-pane", "-p", "-t", "app"), "exited")
+        assert tmux("display", "-p", "-t", "app", terminal_state).split() == ["0", "0", "0", "0"]
+        assert f"exit status {128 + getattr(signal, signal_name)}" in tmux("capture-pane", "-p", "-t", "app")
+    finally:
+        tmux("kill-server")

@@ -63,7 +63,7 @@ def check_document(path: Path, bank) -> Report:
     from guide.bank import DESIGN_DOCUMENT, bank_change, read_answers
     from guide.engine import evaluate
     from guide.report import document_date, render
-    from guide.source import decode, read_limited
+    from guide.source import decode, read_limited, shown_name
 
     format = FORMAT_OF_SUFFIX.get(path.suffix.lower())
     if format is None:
@@ -77,9 +77,9 @@ def check_document(path: Path, bank) -> Report:
                                            f'"document": "{DESIGN_DOCUMENT}"')
     fresh = render(format, evaluate(bank, answers), bank, answers, document_date(answers))
     if committed == fresh:
-        return Report(False, f"{path}: current (bank {bank.meta.id} {bank.meta.version}, "
+        return Report(False, f"{shown_name(path)}: current (bank {bank.meta.id} {bank.meta.version}, "
                              f"content hash {bank.content_hash})\n")
-    lines = [f"{path}: stale: its answers now produce a different document."]
+    lines = [f"{shown_name(path)}: stale: its answers now produce a different document."]
     change = bank_change(answers, bank)
     if change:
         lines.append("  bank: " + _bank_words(change))
@@ -90,7 +90,8 @@ def check_document(path: Path, bank) -> Report:
         lines.append("  parts that differ: " + ", ".join(changed_parts(committed, fresh)))
     lines.append("  first differences:")
     lines += [f"    {line}" for line in first_differences(committed, fresh)]
-    lines.append("  update it with: " + shlex.join(_update_command(path, format, bank)))
+    # A name with a line break or an escape is shown escaped: the line is then one to read, not to paste.
+    lines.append("  update it with: " + shown_name(shlex.join(_update_command(path, format, bank))))
     return Report(True, "\n".join(lines) + "\n")
 
 

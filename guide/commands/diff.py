@@ -35,12 +35,13 @@ def run(args: argparse.Namespace) -> int:
     from guide.engine import evaluate
     from guide.files import write_output
     from guide.frontend import EXIT_FINDINGS, EXIT_OK, load_bank_option
+    from guide.source import shown_name
 
     bank = load_bank_option(args)
     before = evaluate(bank, read_answers(args.before, bank))
     after = evaluate(bank, read_answers(args.after, bank))
     comparison = compare(bank, before, after)
-    names = (args.before.name, args.after.name)
+    names = (shown_name(args.before.name), shown_name(args.after.name))
     render = comparison_markdown if args.format == "md" else comparison_text
     write_output(render(comparison, *names), args.out)
     return EXIT_FINDINGS if comparison.differs else EXIT_OK

@@ -13,21 +13,26 @@ def register(subparsers, common) -> None:
                     "tools), or check that the committed ones match the models.",
     )
     parser.add_argument("--out", metavar="DIR", type=Path, default=None,
-                        help="folder to write the schemas into (default: the project's schemas/ folder)")
+                        help="folder to write the schemas into, or to check (default: the project's schemas/ "
+                             "folder; installed, the schemas that came with guide, which only --check reads)")
     parser.add_argument("--check", action="store_true", help="exit 1 if a schema in the folder is missing or stale")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from guide.files import write_output
-    from guide.schemas import SCHEMA_DIR, generate, stale_schemas
+    from guide.schemas import INSTALLED, SCHEMA_DIR, generate, stale_schemas
+    from guide.source import GuideError, shown_name
 
     directory = args.out or SCHEMA_DIR
     if args.check:
         stale = stale_schemas(directory)
         for name in stale:
-            print(f"{directory / name}: out of date with the models (run `guide schema` to regenerate)")
+            print(f"{shown_name(directory / name)}: out of date with the models (run `guide schema` to regenerate)")
         return 1 if stale else 0
+    if INSTALLED and args.out is None:
+        raise GuideError(directory, None, None, "these are the schemas installed with guide, not written over; "
+                                                "give --out DIR to write them elsewhere")
     directory.mkdir(parents=True, exist_ok=True)
     texts = generate()
     for name, text in texts.items():

@@ -9,6 +9,7 @@ external request. No fonts, images or styles are fetched: the file works offline
 
 from __future__ import annotations
 
+import re
 from html import escape
 from importlib.resources import files
 
@@ -33,6 +34,11 @@ def _parser() -> MarkdownIt:
     return parser
 
 
+# Characters HTML does not allow in a document (NUL, the other controls but tab, line breaks and form feed,
+# DEL and C1): browsers treat them inconsistently, so they are written as U+FFFD, as a browser shows NUL.
+_NOT_HTML_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
 def render_html(result: Result, bank: Bank, answers: AnswersFile, date: str) -> str:
     body_markdown = markdown_document(result, bank, answers, date, with_front_matter=False)
     parser = _parser()
@@ -43,7 +49,8 @@ def render_html(result: Result, bank: Bank, answers: AnswersFile, date: str) -> 
     title = escape(f"Interpretability design: {result.title}")
     nav = "".join(f'<li><a href="#{anchor}">{escape(text)}</a></li>' for anchor, text in headings)
     css = files("guide.report").joinpath("document.css").read_text(encoding="utf-8")
-    return (
+    return _NOT_HTML_TEXT.sub(
+        "\ufffd",
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">\n'

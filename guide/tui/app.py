@@ -8,9 +8,12 @@ download instead of being written on the server, and each tab saves to a session
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import io
 import re
+import signal
+import sys
 from functools import cached_property
 from pathlib import Path
 from typing import Iterable
@@ -56,6 +59,13 @@ class GuideApp(App):
 
     def get_default_screen(self) -> Screen:
         return StartScreen()
+
+    def on_mount(self) -> None:
+        # Killed (SIGTERM) or its terminal closed (SIGHUP), the process would end in the alternate screen
+        # with mouse reporting on. Exiting through Textual restores the terminal; every answer is already saved.
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGTERM, signal.SIGHUP):
+            loop.add_signal_handler(number, self.exit, None, 128 + number)
 
     # -- the session --------------------------------------------------------------------------
 
@@ -341,6 +351,9 @@ def run_app(args: argparse.Namespace) -> int:
     # Under `guide serve` each browser tab saves to a new file of its own; the shared session is held
     # while the app runs, so a second guide on it is refused before it takes over the terminal.
     in_browser = issubclass(app.get_driver_class(), WebDriver)
+    if not in_browser and not sys.stdin.isatty():
+        raise GuideError("standard input", None, None, "is not a terminal, which the walk-through needs; "
+                                                       "use guide --plain to answer line by line")
     with contextlib.nullcontext() if in_browser else SessionLock(session_path()):
         app.run()
-    return 0
+    return app.return_code or 0
