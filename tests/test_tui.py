@@ -6,7 +6,7 @@ import argparse
 import os
 
 import pytest
-from textual.widgets import Input, OptionList, Select, Static
+from textual.widgets import Input, OptionList, RadioSet, Static
 
 from guide.bank import read_answers
 from guide.model import END, UNSURE
@@ -642,6 +642,104 @@ async def test_command_palette_offers_jump_export_and_theme(bank):
         assert app.walk.position == app.walk.path[0]
 
 
+async def test_the_results_scroll_at_once_and_arrows_switch_tabs(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        priorities = app.screen.query_one("#tab-priorities VerticalScroll")
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert priorities.scroll_y > 0, "PageDown scrolls the priorities without a Tab first"
+        await pilot.press("right")
+        await pilot.pause()
+        methods = app.screen.query_one("#methods", OptionList)
+        assert app.screen.query_one("#tabs").active == "tab-methods" and app.screen.focused is methods
+        await pilot.press("down")
+        assert methods.highlighted == 1, "↓ moves through the methods at once"
+        await pilot.press("left", "left")
+        await pilot.pause()
+        assert app.screen.query_one("#tabs").active == "tab-answers", "← from the first tab goes round to the last"
+        assert "← →" in [entry.display for entry in app.screen.query_one(KeyBar).keys]
+
+
+async def test_the_export_dialog_keeps_its_buttons_on_a_60x20_screen(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        await pilot.pause()
+        for button in ("#cancel", "#go"):
+            region = app.screen.query_one(button).region
+            assert region.height and region.bottom <= 20, f"{button} is on screen"
+        await pilot.click("#go")  # a click raises on a widget off screen
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportDialog)
+
+
+async def test_the_palette_exports_html_and_json_and_has_one_theme_command(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Theme" not in titles and "Light or dark theme" in titles
+        for format, title in (("html", "Export as HTML"), ("json", "Export as JSON")):
+            await choose_in_palette(pilot, title)
+            assert isinstance(app.screen, ExportDialog)
+            assert app.screen.query_one("#path", Input).value.endswith(f".{format}")
+            assert app.screen.query_one("#format", RadioSet).pressed_button.id == f"format-{format}"
+            await pilot.press("escape")
+
+
+async def test_the_light_or_dark_choice_is_kept_for_the_next_run(bank):
+    async with GuideApp(bank).run_test() as pilot:
+        first = pilot.app.theme
+        await pilot.press("ctrl+t")
+    async with GuideApp(bank).run_test() as pilot:
+        assert pilot.app.theme != first and pilot.app.theme in (LIGHT, DARK)
+
+
+async def test_an_export_goes_to_documents_not_into_the_checkout_then_to_the_last_folder(bank, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "Documents").mkdir()
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        path = app.screen.query_one("#path", Input)
+        assert path.value == str(tmp_path / "Documents" / "automated-diabetic-retinopathy-screening-my-copy.md")
+        (tmp_path / "reviews").mkdir()
+        path.value = str(tmp_path / "reviews" / "design.md")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("e")
+        assert app.screen.query_one("#path", Input).value.startswith(str(tmp_path / "reviews") + os.sep)
+    assert (tmp_path / "reviews" / "design.md").is_file()
+
+
+async def test_an_export_asks_before_replacing_a_file(bank, tmp_path):
+    existing = tmp_path / "design.md"
+    existing.write_text("my own notes\n")
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        app.screen.query_one("#path", Input).value = str(existing)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm) and "design.md" in static_text(app.screen, ".dialog-title")
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog), "kept open to give another name"
+        assert existing.read_text() == "my own notes\n"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert not isinstance(app.screen, (Confirm, ExportDialog))
+    assert existing.read_text().startswith("---")
+
+
 def test_run_app_uses_the_bank_option(bank_copy, monkeypatch):
     from guide.tui import app as tui_app
 
@@ -657,10 +755,10 @@ async def test_export_in_another_format(bank, tmp_path):
         await results_of_a_copied_preset(pilot, app)
         await pilot.press("e")
         app.screen.query_one("#path", Input).value = str(tmp_path / "design.md")
-        app.screen.query_one("#format", Select).value = "html"
+        await pilot.press("tab", "right", "space")  # from the file name, Tab reaches the format
         await pilot.pause()
         assert app.screen.query_one("#path", Input).value == str(tmp_path / "design.html")
-        await pilot.press("enter")
+        await pilot.click("#go")
         await pilot.pause()
     assert "<html" in (tmp_path / "design.html").read_text()
 
@@ -673,7 +771,7 @@ async def test_changing_the_format_with_no_file_name_leaves_it_to_the_export_to_
         await results_of_a_copied_preset(pilot, app)
         await pilot.press("e")
         app.screen.query_one("#path", Input).value = name
-        app.screen.query_one("#format", Select).value = "html"
+        await pilot.press("tab", "right", "space", "shift+tab")
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()

@@ -22,6 +22,9 @@ KIND_WORDS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post 
 class ResultsScreen(SizedScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal"), (110, "-wide")]
     BINDINGS = [
+        # The content has the focus, so ↑ ↓ and PageUp/PageDown scroll at once; ← → switch tabs from anywhere.
+        Binding("left", "switch_tab(-1)", "Tabs", key_display="← →", priority=True),
+        Binding("right", "switch_tab(1)", "Next tab", show=False, priority=True),
         Binding("e", "export", "Export"),
         Binding("b", "questions", "Questions"),
         Binding("v", "review", "Review"),
@@ -84,6 +87,20 @@ class ResultsScreen(SizedScreen):
         methods = self.query_one("#methods", OptionList)
         methods.highlighted = 0
         self._detail()
+        self._focus_content()
+
+    def action_switch_tab(self, step: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        panes = [pane.id for pane in tabs.query(TabPane)]
+        tabs.active = panes[(panes.index(tabs.active) + step) % len(panes)]
+        self._focus_content()
+
+    @on(TabbedContent.TabActivated)
+    def _focus_content(self) -> None:
+        """Give the keys to what the active tab shows (its text, or the list of methods), not to the tab bar."""
+        pane = self.query_one(TabbedContent).active_pane
+        if pane is not None:
+            next(widget for widget in pane.query("*") if widget.focusable).focus()
 
     @on(OptionList.OptionHighlighted, "#methods")
     def _detail(self) -> None:

@@ -23,7 +23,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
-from textual.widgets import OptionList, Static, TextArea
+from textual.widgets import OptionList, RadioButton, Static, TextArea
 from textual.widgets.option_list import Option
 
 from guide.bank import Bank
@@ -46,6 +46,12 @@ def level_fraction(bank: Bank, score: float) -> float:
     """Where a score sits on a scale whose top level starts at two thirds of the bar."""
     top = next(level.min_score for level in bank.meta.levels if level.min_score is not None)
     return score / (top * 1.5)
+
+
+def listing(texts: list[str]) -> str:
+    """Prompts or sentences one under another, each after a bullet: run together with "; " they would
+    end up as "apply.;" where a prompt ends with a full stop."""
+    return "".join(f"\n• {clean(text)}" for text in texts)
 
 
 def looks(content: Content) -> tuple:
@@ -335,6 +341,14 @@ class ParagraphInput(TextArea):
 
     def action_submit(self) -> None:
         self.post_message(self.Submitted(self.text))
+
+
+class MarkedRadioButton(RadioButton):
+    """A radio button whose state shows in its mark, as the choices' do, not in its colour alone."""
+
+    @property
+    def _button(self) -> Content:
+        return Content.assemble("(", ("•" if self.value else " ", "bold"), ")")
 
 
 class ElementBars(Widget, can_focus=True):
