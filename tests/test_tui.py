@@ -44,7 +44,7 @@ async def answer_current(pilot, app, text: str = "A fundus screening model in pr
 
 async def start_and_reach(pilot, app, kind: str) -> None:
     """Start a new design and answer questions until the first one of this kind is on screen."""
-    await pilot.press("n")
+    await pilot.press("n", "enter")
     while app.walk.question.kind != kind:
         await answer_current(pilot, app)
 
@@ -85,7 +85,7 @@ async def walk_to_results(pilot, app) -> None:
 async def test_full_walk_to_export(bank, tmp_path):
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         assert isinstance(app.screen, QuestionScreen)
         assert "Step 1/5" in static_text(app.screen, "#progress")
         await walk_to_results(pilot, app)
@@ -156,7 +156,7 @@ async def test_back_and_change_sets_answers_aside_and_brings_them_back(bank):
     question_id, old, new, dropped = first_dropping_change(bank)
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         await change_answer(pilot, app, question_id, old)
         while not all(app.walk.is_answered(item) for item in dropped):
             await pilot.press("u")
@@ -195,7 +195,7 @@ async def test_cancelling_a_rerouting_change_keeps_the_answer(bank):
     question_id, old, new, dropped = first_dropping_change(bank)
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         await change_answer(pilot, app, question_id, old)
         await pilot.press("u")
         await change_answer(pilot, app, question_id, new)
@@ -208,7 +208,7 @@ async def test_cancelling_a_rerouting_change_keeps_the_answer(bank):
 async def test_resume_after_restart(bank):
     first = GuideApp(bank)
     async with first.run_test() as pilot:
-        await pilot.press("n", "2", "enter")
+        await pilot.press("n", "enter", "2", "enter")
         await pilot.press("n")
         await pilot.press(*"checked with the lead")
         await pilot.press("escape", "u")
@@ -233,7 +233,7 @@ async def test_resume_after_restart(bank):
 async def test_quit_asks_only_when_something_is_unsaved(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "enter", "n")
+        await pilot.press("n", "enter", "enter", "n")
         await pilot.press(*"half a thought")
         await pilot.press("ctrl+q")
         await pilot.pause()
@@ -248,7 +248,7 @@ async def test_quit_asks_only_when_something_is_unsaved(bank):
 async def test_new_design_over_a_saved_one_asks_first(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "enter")
+        await pilot.press("n", "enter", "enter")
         app.pop_screen()
         await pilot.pause()
         await pilot.press("n")
@@ -256,6 +256,7 @@ async def test_new_design_over_a_saved_one_asks_first(bank):
         assert isinstance(app.screen, Confirm)
         await pilot.click("#yes")
         await pilot.pause()
+        await pilot.press("enter")  # no title: the default one
         assert isinstance(app.screen, QuestionScreen)
         assert app.walk.answers.answers == {}
         assert load_session(bank).answers.answers == {}
@@ -268,7 +269,7 @@ async def test_unreadable_session_is_reported_not_fatal(bank, guide_home):
     async with app.run_test() as pilot:
         error = static_text(app.screen, "#start-error")
         assert "session.yaml:2" in error
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
     assert (guide_home / "session.yaml.broken").read_text() == "answers: [\n"
@@ -280,7 +281,7 @@ async def test_a_second_unreadable_session_does_not_overwrite_the_first(bank, gu
     session_path().write_text("answers: [\n")
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
     assert (guide_home / "session.yaml.broken").read_text() == "the first one\n"
@@ -305,6 +306,7 @@ async def test_a_design_of_another_bank_is_reported_kept_and_replaced_only_when_
         await pilot.pause()
         await pilot.press("y")
         await pilot.pause()
+        await pilot.press("enter")
         assert isinstance(app.screen, QuestionScreen)
     assert load_session(bank).answers.answers == {}
 
@@ -384,7 +386,7 @@ async def test_the_palette_goes_back_to_the_start_screen(bank):
         await choose_in_palette(pilot, "start screen")
         assert isinstance(app.screen, StartScreen) and app.walk is None
 
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         await pilot.pause()
         await pilot.press("enter")  # answers the first question
         await pilot.pause()
@@ -445,7 +447,7 @@ async def test_help_and_themes(bank):
         assert isinstance(app.screen, HelpScreen)
         assert "ctrl+q" in static_text(app.screen, "#help-body Static")
         await pilot.press("escape")
-        await pilot.press("n", "question_mark")
+        await pilot.press("n", "enter", "question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         theme = app.theme
@@ -458,7 +460,7 @@ async def test_help_and_themes(bank):
 async def test_resizing_to_60x20_collapses_the_reasoning_and_back(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("n", "enter")
+        await pilot.press("n", "enter", "enter")
         panel = app.screen.query_one("#reasoning")
         strip = app.screen.query_one("#strip")
         assert panel.display and not strip.display
@@ -488,7 +490,7 @@ async def test_resizing_to_60x20_collapses_the_reasoning_and_back(bank):
 async def test_a_wrapped_choice_continues_under_its_label(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("n", "enter")  # the second question has the longest choice labels
+        await pilot.press("n", "enter", "enter")  # the second question has the longest choice labels
         await pilot.pause()
         choices = app.screen.query_one(ChoiceList)
         prompts = [str(choices.get_option_at_index(index).prompt) for index in range(choices.option_count)]
@@ -562,7 +564,7 @@ async def test_enter_with_nothing_ticked_records_nothing_and_says_so(bank):
 async def test_number_keys_move_to_a_choice_on_both_kinds_of_question(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "3")
+        await pilot.press("n", "enter", "3")
         choices = app.screen.query_one(ChoiceList)
         first = app.walk.question
         assert first.kind == "single" and choices.highlighted == 2
@@ -603,7 +605,7 @@ async def test_the_hint_key_bar_help_and_readme_tell_the_same_keys(bank):
         assert help_rows[keys] in readme, f"README's key table says what help says of {keys}"
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         bar = app.screen.query_one(KeyBar)
         assert "space" not in [entry.key for entry in bar.keys], "nothing to tick where one choice applies"
         await start_and_reach(pilot, app, "multiple")
@@ -615,7 +617,7 @@ async def test_the_hint_key_bar_help_and_readme_tell_the_same_keys(bank):
 async def test_hostile_text_shows_inert(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "n")
+        await pilot.press("n", "enter", "n")
         await pilot.press(*"[bold]x[/bold] [link=http://evil]y[/link]")
         await pilot.press("escape", "enter")
         await pilot.pause()
@@ -632,7 +634,7 @@ async def test_hostile_text_shows_inert(bank):
 async def test_command_palette_offers_jump_export_and_theme(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "enter", "enter")
+        await pilot.press("n", "enter", "enter", "enter")
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Export the design document" in titles
         assert "Light or dark theme" in titles
@@ -659,7 +661,7 @@ async def test_the_results_scroll_at_once_and_arrows_switch_tabs(bank):
         await pilot.press("left", "left")
         await pilot.pause()
         assert app.screen.query_one("#tabs").active == "tab-answers", "← from the first tab goes round to the last"
-        assert "← →" in [entry.display for entry in app.screen.query_one(KeyBar).keys]
+        assert "←→" in key_bar(app)
 
 
 async def test_the_export_dialog_keeps_its_buttons_on_a_60x20_screen(bank):
@@ -738,6 +740,121 @@ async def test_an_export_asks_before_replacing_a_file(bank, tmp_path):
         await pilot.pause()
         assert not isinstance(app.screen, (Confirm, ExportDialog))
     assert existing.read_text().startswith("---")
+
+
+def key_bar(app) -> list[str]:
+    return [entry.display for entry in app.screen.query_one(KeyBar).keys]
+
+
+async def test_a_new_design_is_named_once_and_the_name_is_kept(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        assert static_text(app.screen, ".dialog-title") == "Name your design"
+        await pilot.press(*"Fundus screening")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+        assert load_session(bank).answers.title == "Fundus screening"
+        assert "t" in key_bar(app), "renamed later with t, as the key bar says"
+
+
+async def test_the_key_bars_show_resume_rename_why_panel_and_quit_at_80_columns(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "r" not in key_bar(app), "nothing to resume yet"
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        assert {"t", "p", "^q", "?", "←→", "u", "v", "s"} <= set(key_bar(app))
+        assert "h: why we ask this" in static_text(app.screen, "#help-hint"), "h is on the screen where help is hidden"
+        await pilot.resize_terminal(100, 40)
+        await pilot.pause()
+        assert "h" in key_bar(app)
+        await pilot.press("n")
+        await pilot.pause()
+        keys = app.screen.query_one(KeyBar).keys
+        assert ("⏎", "Keep the note, back to the answer") in [(entry.display, entry.description) for entry in keys]
+        app.pop_screen()
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen) and "r" in key_bar(app)
+
+
+async def test_help_names_every_key_on_every_key_bar(bank):
+    """Start screen, a design of one's own, a worked example, the results, the note box: each key shown is in help."""
+    spelled = {"^q": "ctrl+q", "^t": "ctrl+t", "⏎": "Enter", "esc": "Esc", "f1": "F1"}
+    help_keys = set()
+    for keys, what in KEYS_HELP:
+        help_keys |= {keys, *keys.replace(",", " ").split()}
+        help_keys |= {word.strip(",") for word in what.split() if len(word.strip(",")) == 1}  # "e exports", "b goes"
+    shown = set()
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 40)) as pilot:
+        shown |= set(key_bar(app))
+        await pilot.press("n", "enter", "n")
+        await pilot.pause()
+        shown |= set(key_bar(app))
+        await pilot.press("escape", "s")
+        await pilot.pause()
+        shown |= set(key_bar(app))
+        app.open_preset("dr-screening")
+        await pilot.pause()
+        shown |= set(key_bar(app))
+    missing = {key for key in shown if spelled.get(key, key) not in help_keys}
+    assert not missing, f"keys on a key bar that help does not explain: {missing}"
+    for key in ("l", "c", "b", "Tab"):
+        assert key in help_keys
+
+
+async def test_review_starts_at_the_first_question_and_stops_at_the_ends(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter")
+        for _ in range(3):
+            await answer_current(pilot, app)
+        await pilot.press("v")
+        await pilot.pause()
+        review = app.screen.query_one("#review-list", OptionList)
+        assert review.highlighted == 0
+        await pilot.press("up")
+        assert review.highlighted == 0, "no wrapping round to the last question"
+        await pilot.press("end", "down")
+        assert review.highlighted == review.option_count - 1
+
+
+async def test_an_answer_changed_from_the_review_is_confirmed_with_what_it_did(bank):
+    question_id, old, new, dropped = first_dropping_change(bank)
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n", "enter")
+        await change_answer(pilot, app, question_id, old)
+        while not all(other in app.walk.answers.answers for other in dropped):
+            await answer_current(pilot, app)
+        await pilot.press("v")
+        await pilot.pause()
+        review = app.screen.query_one("#review-list", OptionList)
+        review.highlighted = app.walk.path.index(question_id)
+        await pilot.press("enter")
+        await pilot.pause()
+        choices = [choice.id for choice in bank.questions[question_id].choices]
+        app.screen.query_one(ChoiceList).highlighted = choices.index(new)
+        await pilot.press("enter", "y")
+        await pilot.pause()
+        notice = next(item for item in app._notifications if item.title == "Answer changed")
+        question = bank.questions[question_id]
+        assert f"“{question.prompt}”, is now: {question.choice(new).label}." in notice.message
+        for other in dropped:
+            assert bank.questions[other].prompt in notice.message, "names the later questions it takes off the path"
+
+
+async def test_enter_in_the_note_box_keeps_the_note_of_an_answered_question(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter", "enter", "left", "n", *"checked with Dr A", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen.focused, ChoiceList)
+        assert load_session(bank).answers.notes == {app.walk.path[0]: "checked with Dr A"}
+        assert not app.has_unsaved
 
 
 def test_run_app_uses_the_bank_option(bank_copy, monkeypatch):
@@ -823,6 +940,8 @@ async def test_mouse_answers_a_question(bank):
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.click("#menu", offset=(4, 0))
         await pilot.pause()
+        await pilot.click("#go")  # the title is asked first; left as it is
+        await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
         first = app.walk.position
         await pilot.click(ChoiceList, offset=(8, 2))
@@ -849,7 +968,7 @@ async def test_hostile_bank_text_shows_inert(bank_copy):
         "prompt: What does the model do?", 'prompt: "[bold red]What[/] does the \\e[31mmodel [link=http://x]do?[/link]"'))
     app = GuideApp(load_bank(bank_copy))
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         shown = static_text(app.screen, "#prompt")
         assert shown == "[bold red]What[/] does the model [link=http://x]do?[/link]"
         await pilot.press("v")
@@ -879,7 +998,7 @@ async def test_open_an_answers_file(bank, tmp_path):
 async def test_rename_the_design_from_the_questions(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "t")
+        await pilot.press("n", "enter", "t")
         entry = app.screen.query_one("#entry", Input)
         assert entry.value == "Untitled design", "the dialog starts from the current title"
         entry.value = "x" * 301
@@ -912,7 +1031,7 @@ async def test_a_failed_save_is_shown_and_quitting_asks(bank, tmp_path, monkeypa
     monkeypatch.setenv("GUIDE_HOME", str(blocker / "guide"))
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "enter")
+        await pilot.press("n", "enter", "enter")
         await pilot.pause()
         assert app.save_failed
         assert any("cannot save the session" in str(note.message) for note in app._notifications)
@@ -926,7 +1045,7 @@ async def test_a_failed_save_is_shown_and_quitting_asks(bank, tmp_path, monkeypa
 async def test_the_reasoning_follows_the_last_answer(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "1", "enter")
+        await pilot.press("n", "enter", "1", "enter")
         await pilot.pause()
         panel = app.screen.query_one(ReasoningPanel)
         moved = [element.id for element in panel.elements if element.score]
@@ -954,7 +1073,7 @@ async def test_going_on_from_an_edited_text_answer_keeps_it(bank):
 async def test_confirm_answers_to_y_and_n(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "enter", "n")
+        await pilot.press("n", "enter", "enter", "n")
         await pilot.press(*"draft", "ctrl+q")
         await pilot.pause()
         assert isinstance(app.screen, Confirm)
@@ -970,7 +1089,7 @@ async def test_confirm_answers_to_y_and_n(bank):
 async def test_arrow_keys_on_the_bars_pick_an_element_and_its_reasons_wrap_under_their_indent(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("n", "1", "enter")
+        await pilot.press("n", "enter", "1", "enter")
         await pilot.pause()
         panel = app.screen.query_one(ReasoningPanel)
         bars = app.screen.query_one(ElementBars)
@@ -1001,7 +1120,7 @@ async def test_arrow_keys_on_the_bars_pick_an_element_and_its_reasons_wrap_under
 async def test_the_evidence_can_be_selected_with_the_mouse_to_copy(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("n", "1", "enter")
+        await pilot.press("n", "enter", "1", "enter")
         await pilot.pause()
         view = app.screen.query_one(EvidenceView)
         lines = view.text.splitlines()
@@ -1015,7 +1134,7 @@ async def test_the_evidence_can_be_selected_with_the_mouse_to_copy(bank):
 async def test_a_click_on_an_element_shows_its_evidence_and_enter_its_lesson(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("n", "1", "enter")
+        await pilot.press("n", "enter", "1", "enter")
         await pilot.pause()
         elements = list(bank.elements)
         await pilot.click("#bars", offset=(2, 0))

@@ -43,9 +43,10 @@ class GuideApp(App):
     TITLE = "guide"
     CSS_PATH = "guide.tcss"
     BINDINGS = [
-        Binding("f1,question_mark", "help", "Help"),
+        Binding("f1,question_mark", "help", "Help", key_display="?"),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False),
         Binding("t", "rename", "Rename", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),  # Textual's own is not on the key bar
     ]
 
     def __init__(self, bank: Bank, *, date: str | None = None) -> None:
@@ -119,7 +120,15 @@ class GuideApp(App):
     # -- starting points ----------------------------------------------------------------------
 
     def action_new_design(self) -> None:
-        self.replacing_session(lambda: self.begin(Walk(self.bank)))
+        self.replacing_session(self.begin_new_design)
+
+    def begin_new_design(self) -> None:
+        """A new design, named first: once here, and with t (rename) any time later."""
+        walk = Walk(self.bank)
+        self.begin(walk)
+        self.push_screen(AskDialog("Name your design", "The title heads the design document and names its file "
+                                   f"when you export it; t changes it later. Left empty, it is “{walk.answers.title}”.",
+                                   self.title_entered, action="Start", required=False))
 
     def action_resume(self) -> None:
         saved, problem = self.saved_session()
@@ -161,7 +170,11 @@ class GuideApp(App):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # In a browser a path would name a file on the shared server, not on the student's computer.
-        return self.offers_resume if action == "open_file" else True
+        if action == "open_file":
+            return self.offers_resume
+        if action == "rename":  # the key bar offers it only where there is a title to change
+            return self.walk is not None and not self.walk.read_only
+        return True
 
     def action_open_file(self) -> None:
         self.push_screen(AskDialog("Open an answers file", "An answers file (.yaml) or a design document (.md) "
@@ -189,6 +202,9 @@ class GuideApp(App):
                                        action="Rename"))
 
     def title_entered(self, dialog: AskDialog, value: str) -> None:
+        if not value:  # a new design left unnamed keeps its default title
+            dialog.dismiss(None)
+            return
         try:
             changed(self.walk.answers, title=value)
         except ValueError as error:

@@ -16,9 +16,9 @@ from textual.widgets.option_list import Option
 
 from guide.bank import read_answers
 from guide.engine import answer_labels
-from guide.model import END, AnswersFile
+from guide.model import AnswersFile
 from guide.source import GuideError
-from guide.tui.widgets import MarkedRadioButton, clean, listing
+from guide.tui.widgets import ListWithEnds, MarkedRadioButton, clean, listing
 
 
 class Dialog(ModalScreen):
@@ -80,16 +80,16 @@ class Review(Dialog):
                 marker, (f"{number:>2}. {clean(question.prompt)}", "bold"), "\n     ", (answer[:200], "italic")),
                 id=question_id))
         with Vertical(classes="dialog wide-dialog"):
-            yield Static(Content.styled("Review: Enter jumps to a question", "bold"), classes="dialog-title")
-            yield OptionList(*options, id="review-list")
+            yield Static(Content.styled("Review: Enter jumps to a question (▶ is where you are)", "bold"),
+                         classes="dialog-title")
+            yield ListWithEnds(*options, id="review-list")
             if walk.set_aside:
                 names = listing([walk.bank.questions[other].prompt for other in walk.set_aside])
                 yield Static(Content.assemble(("Set aside (off the path, kept):", "bold"), names), id="review-aside")
 
     def on_mount(self) -> None:
         review = self.query_one(OptionList)
-        if self.walk.position != END:
-            review.highlighted = self.walk.path.index(self.walk.position)
+        review.highlighted = 0  # read from the top, as the design document lists them
         review.focus()
 
     @on(OptionList.OptionSelected)
@@ -137,9 +137,10 @@ class AskDialog(FormDialog):
     """Ask for one line of text (a file path, a title); `entered` checks it and may show an error here."""
 
     def __init__(self, title: str, explain: str, entered: Callable[[AskDialog, str], None], *, value: str = "",
-                 action: str = "Open") -> None:
+                 action: str = "Open", required: bool = True) -> None:
         super().__init__()
         self.title_text, self.explain, self.entered, self.value, self.action = title, explain, entered, value, action
+        self.required = required
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -158,7 +159,7 @@ class AskDialog(FormDialog):
     @on(Button.Pressed, "#go")
     def _go(self) -> None:
         value = self.query_one("#entry", Input).value.strip()
-        if value:
+        if value or not self.required:
             self.app.call_later(self.entered, self, value)
 
 
@@ -250,22 +251,26 @@ class HelpScreen(Dialog):
 
 
 KEYS_HELP = (
+    ("n r p o", "start screen: new design, resume, presets, open a file"),
     ("↑ ↓", "move between choices"),
     ("1-9, 0", "move to a choice by its number"),
     ("Enter", "answer with the highlighted choice (worked example: next)"),
     ("space", "tick choices where several apply; Enter answers with them"),
     ("u", "answer Unsure"),
-    ("n", "write a note for this answer"),
-    ("← →", "previous / next question"),
+    ("n", "write a note for this answer; Enter keeps it and goes back to the answer"),
+    ("←→", "previous / next question; on the results, previous / next tab"),
+    ("Tab", "move between the choices, the note, the buttons and the panel"),
     ("Esc", "out of a note or text box; out of a worked example, to the start screen"),
     ("v", "review the answers; jump to any"),
     ("p", "show or hide the reasoning panel"),
+    ("l", "the lesson on the element picked in the panel (start screen: all five)"),
     ("h", "show or hide why a question is asked"),
-    ("s", "results; e exports the design document there"),
+    ("s", "results; e exports the design document there, b goes back to the questions"),
     ("t", "rename the design (its title)"),
-    ("ctrl+t", "light or dark theme"),
-    ("ctrl+p", "command palette: jump, export, theme"),
+    ("c", "copy a worked example into a design of your own"),
+    ("ctrl+t", "light or dark theme (kept for the next time)"),
+    ("ctrl+p", "command palette: jump, export (HTML, JSON), theme"),
     ("F1, ?", "this help"),
     ("ctrl+q", "quit (answers are saved after each one)"),
 )
-KEYS = "".join(f"  {keys:<8} {what}\n" for keys, what in KEYS_HELP)
+KEYS = "".join(f"  {keys:<7} {what}\n" for keys, what in KEYS_HELP)

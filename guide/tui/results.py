@@ -23,7 +23,7 @@ class ResultsScreen(SizedScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal"), (110, "-wide")]
     BINDINGS = [
         # The content has the focus, so ↑ ↓ and PageUp/PageDown scroll at once; ← → switch tabs from anywhere.
-        Binding("left", "switch_tab(-1)", "Tabs", key_display="← →", priority=True),
+        Binding("left", "switch_tab(-1)", "Tabs", key_display="←→", priority=True),
         Binding("right", "switch_tab(1)", "Next tab", show=False, priority=True),
         Binding("e", "export", "Export"),
         Binding("b", "questions", "Questions"),

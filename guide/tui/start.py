@@ -23,7 +23,7 @@ class StartScreen(SizedScreen):
     AUTO_FOCUS = "#menu"
     BINDINGS = [
         Binding("n", "app.new_design", "New"),
-        Binding("r", "app.resume", "Resume", show=False),
+        Binding("r", "resume", "Resume"),  # on the key bar while there is a design to resume
         Binding("p", "app.presets", "Presets"),
         Binding("o", "app.open_file", "Open"),
         Binding("l", "app.learn", "Learn"),
@@ -43,14 +43,26 @@ class StartScreen(SizedScreen):
             yield Static(id="start-error")
         yield KeyBar()
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.resumable = False
+
     def on_mount(self) -> None:
         self.refresh_menu()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.resumable if action == "resume" else True
+
+    def action_resume(self) -> None:
+        self.app.action_resume()
 
     def on_screen_resume(self) -> None:
         self.refresh_menu()
 
     def refresh_menu(self) -> None:
         saved, problem = self.app.saved_session()
+        self.resumable = saved is not None
+        self.refresh_bindings()
         entries = [("new", "n", "Start a new design")]
         if saved is not None:
             stages = saved.bank.meta.stages

@@ -23,7 +23,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
-from textual.widgets import OptionList, RadioButton, Static, TextArea
+from textual.widgets import Input, OptionList, RadioButton, Static, TextArea
 from textual.widgets.option_list import Option
 
 from guide.bank import Bank
@@ -116,9 +116,10 @@ class KeyBar(Static):
             return
         app, active = screen.app, screen.active_bindings
         shown: dict[str, KeyEntry] = {}
-        for _, binding, enabled, _ in active.values():
+        for namespace, binding, enabled, _ in active.values():
             if binding.show and binding.action not in shown:  # one entry per action, as the Footer shows
-                shown[binding.action] = KeyEntry(binding.key, app.get_key_display(binding), binding.description, enabled)
+                shown[binding.action] = KeyEntry(binding.key, app.get_key_display(binding), binding.description,
+                                                 enabled, namespace is app)
         palette = active.get(app.COMMAND_PALETTE_BINDING) if app.ENABLE_COMMAND_PALETTE else None
         palette_entry = None if palette is None else KeyEntry(palette[1].key, app.get_key_display(palette[1]),
                                                               palette[1].description, palette[2])
@@ -139,12 +140,14 @@ class KeyBar(Static):
             return sum(entry.cell_length(lead) for entry in [*keys, *palette])
 
         # When the keys do not fit, they close up (no space before each), then the palette's key drops
-        # its word, then the last keys give way: the palette, which lists every command, always shows.
+        # its word, then the screen's last keys give way, then the app's (help, quit): the palette, which
+        # lists every command, always shows.
         lead = " " if cells(" ") <= width else ""
         if palette and cells(lead) > width:
             palette = [palette[0]._replace(description="")]
         while keys and cells(lead) > width:
-            keys.pop()
+            local = [index for index, entry in enumerate(keys) if not entry.everywhere]
+            keys.pop(local[-1] if local else -1)
         content, self.spans = Content(""), []
         for entry in [*keys, *palette]:
             if entry in palette:
@@ -183,6 +186,7 @@ class KeyEntry(NamedTuple):
     display: str
     description: str
     enabled: bool
+    everywhere: bool = False  # the app's own key (help, quit), on every screen
 
     def cell_length(self, lead: str) -> int:
         return cell_len(f"{lead}{self.display} ") + (cell_len(f"{self.description} ") if self.description else 0)
@@ -197,8 +201,8 @@ class ChoiceList(OptionList):
     BINDINGS = [
         Binding("enter", "confirm", "Answer", show=False),
         # An option list scrolls sideways on ← →; here they step through the questions.
-        Binding("left", "screen.back", "Back", key_display="←"),
-        Binding("right", "screen.forward", "Next", key_display="→"),
+        Binding("left", "screen.back", "Back/Next", key_display="←→"),
+        Binding("right", "screen.forward", "Next", show=False),
         Binding("space", "toggle", "Tick"),  # on the key bar only where it works (check_action)
     ]
     NOTHING_TICKED = "Tick at least one choice with space, or press u for Unsure."
@@ -341,6 +345,24 @@ class ParagraphInput(TextArea):
 
     def action_submit(self) -> None:
         self.post_message(self.Submitted(self.text))
+
+
+class ListWithEnds(OptionList):
+    """An option list that stops at its first and last option instead of going round from one to the other."""
+
+    def action_cursor_down(self) -> None:
+        if self.highlighted is None or self.highlighted < self.option_count - 1:
+            super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.highlighted is None or self.highlighted > 0:
+            super().action_cursor_up()
+
+
+class NoteInput(Input):
+    """The note on an answer. Enter keeps it and goes back to the answer, as Esc does; the key bar says so."""
+
+    BINDINGS = [Binding("enter", "submit", "Keep the note, back to the answer", key_display="⏎")]
 
 
 class MarkedRadioButton(RadioButton):
