@@ -12,9 +12,12 @@ def test_committed_schemas_match_the_models():
 def test_schema_check_reports_drift(tmp_path):
     for name, text in generate().items():
         (tmp_path / name).write_text(text)
-    assert run_guide("schema", "--check", "--out", str(tmp_path)).returncode == 0
+    current = run_guide("schema", "--check", "--out", str(tmp_path))
+    assert current.returncode == 0 and current.stdout == ""
+    assert current.stderr == f"{tmp_path}: all {len(generate())} schemas current\n", "a summary on stderr, as lint's"
     (tmp_path / "rules.schema.json").write_text("{}\n")
     result = run_guide("schema", "--check", "--out", str(tmp_path))
     assert result.returncode == 1
     assert "rules.schema.json: out of date" in result.stdout
+    assert result.stderr == f"{tmp_path}: 1 of {len(generate())} schemas out of date\n"
     assert SCHEMA_DIR.name == "schemas"

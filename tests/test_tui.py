@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 
 import pytest
 from textual.widgets import Input, OptionList, RadioSet, Static
@@ -855,6 +856,49 @@ async def test_enter_in_the_note_box_keeps_the_note_of_an_answered_question(bank
         assert isinstance(app.screen.focused, ChoiceList)
         assert load_session(bank).answers.notes == {app.walk.path[0]: "checked with Dr A"}
         assert not app.has_unsaved
+
+
+@pytest.mark.parametrize("case", ["dr-screening", "breast-cancer-detection", "brain-encoding"])
+async def test_bars_of_different_scores_look_different_and_the_evidence_names_an_answer_once(bank, case):
+    app = GuideApp(bank)
+    async with app.run_test(size=(250, 60)) as pilot:  # wide: no evidence line wraps
+        app.open_preset(case)
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        result = app.screen.result
+        text = static_text(app.screen, "#priorities")
+        bars = {element.score: re.search("[█░]+▸?", next(line for line in text.splitlines()
+                                                         if line.startswith(f"{element.short} "))).group()
+                for element in result.elements}
+        assert len(set(bars.values())) == len(bars), f"scores {sorted(bars)} drawn as {bars}"
+        top = 2 * next(level.min_score for level in bank.meta.levels if level.min_score is not None)
+        assert all(bar.endswith("▸") == (score > top) for score, bar in bars.items()), "past the scale: ▸"
+        reasons = text.split("Why each level")[1]
+        starts = [reasons.index(f"\n{bank.elements[element.id].name}: {element.level_label} (score")
+                  for element in result.elements] + [len(reasons)]
+        for number, element in enumerate(result.elements):
+            block = reasons[starts[number]:starts[number + 1]]
+            for answer in {item.answer_text for item in element.evidence}:
+                lines = [re.sub(r"^[+-][\d.]+ ", "", line) for line in block.splitlines()]
+                assert lines.count(answer) == 1, f"{answer!r} said once under {element.id}"
+
+
+async def test_the_start_screen_and_presets_cut_after_a_whole_word_with_an_ellipsis(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(60, 20)) as pilot:
+        lines = static_text(app.screen, "#glance").splitlines()[1:]
+        for element, line in zip(bank.elements.values(), lines):
+            shown = line.split("  ", 1)[1]
+            if shown != element.question:
+                kept = shown.removesuffix("…")
+                assert element.question.startswith(kept) and not element.question[len(kept)].isalnum(), shown
+        await pilot.press("p")
+        await pilot.pause()
+        presets = app.screen.query_one("#preset-list", OptionList)
+        for index in range(presets.option_count):
+            description = str(presets.get_option_at_index(index).prompt).split("\n  ", 1)[1]
+            assert len(description) <= 160 and description.endswith(("…", ".")), description
 
 
 def test_run_app_uses_the_bank_option(bank_copy, monkeypatch):

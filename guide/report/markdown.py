@@ -441,7 +441,7 @@ def _answer_rows(records: list[AnswerRecord]) -> list[str]:
     rows = ["| Question | Answer | Note |", "|---|---|---|"]
     for record in records:
         note = md(record.note) if record.note else ""
-        rows.append(f"| {md(record.prompt)} (`{record.question}`) | {_answer_text(record)} | {note} |")
+        rows.append(f"| {md(record.prompt)} | {_answer_text(record)} | {note} |")  # readers go by the words, not ids
     return rows
 
 

@@ -18,7 +18,7 @@ from guide.bank import read_answers
 from guide.engine import answer_labels
 from guide.model import AnswersFile
 from guide.source import GuideError
-from guide.tui.widgets import ListWithEnds, MarkedRadioButton, clean, listing
+from guide.tui.widgets import ListWithEnds, MarkedRadioButton, clean, listing, shorten
 
 
 class Dialog(ModalScreen):
@@ -109,7 +109,7 @@ class PresetPicker(Dialog):
         for name, path in self.bank.cases().items():
             try:
                 preset = read_answers(path, self.bank)
-                text = Content.assemble((clean(preset.title), "bold"), "\n  ", clean(preset.description)[:160])
+                text = Content.assemble((clean(preset.title), "bold"), "\n  ", shorten(clean(preset.description), 160))
             except GuideError as error:
                 text = Content.assemble((name, "bold"), "\n  cannot be opened: ", clean(str(error)))
             options.append(Option(text, id=name))

@@ -14,7 +14,7 @@ from guide.model import END, UNSURE
 from guide.session import Outcome, Walk
 from guide.tui.dialogs import Confirm
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyBar, NoteInput, ParagraphInput, ReasoningPanel,
-                               SizedScreen, clean, listing, show_content)
+                               SizedScreen, clean, listing, sentence, show_content)
 
 
 class QuestionScreen(SizedScreen):
@@ -241,7 +241,7 @@ class QuestionScreen(SizedScreen):
         def prompts(question_ids: list[str]) -> str:
             return listing([walk.bank.questions[other].prompt for other in question_ids])
 
-        lines = [f"Question {walk.path.index(question_id) + 1}, “{clean(question.prompt)}”, is now: {labels}."]
+        lines = [f"Question {walk.path.index(question_id) + 1}, “{clean(question.prompt)}”, is now: {sentence(labels)}"]
         if outcome.set_aside:
             lines.append(f"Set aside, off the path (they return if you change it back):{prompts(outcome.set_aside)}")
         if outcome.restored:

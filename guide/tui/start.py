@@ -10,12 +10,33 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from guide.tui.widgets import KeyBar, SizedScreen, clean
+from guide.bank import Bank
+from guide.tui.widgets import KeyBar, SizedScreen, clean, shorten, show_content
 
 INTRO = ("guide walks you through the interpretability framework of Wang et al. (IEEE Access, 2024): you describe "
          "the use case, users, goals, risks and constraints of a medical-imaging model, and it shows which elements "
          "of interpretability the model needs and why. It then ranks method families for those elements, plans how "
          "to evaluate them, and writes the design document.")
+
+
+class Glance(Static):
+    """The heading and a line per element (one widget: every widget costs start-up time). A question too long
+    for the line ends after a whole word, with an ellipsis."""
+
+    def __init__(self, bank: Bank) -> None:
+        super().__init__(self.lines(bank, 80), id="glance")
+        self.bank = bank
+
+    @staticmethod
+    def lines(bank: Bank, width: int) -> Content:
+        rows = [Content.styled("The five elements", "bold")]
+        for element in bank.elements.values():
+            name = f"{element.short} {clean(element.name)}  "
+            rows.append(Content.assemble((name, "bold"), shorten(clean(element.question), width - len(name))))
+        return Content("\n").join(rows)
+
+    def on_resize(self) -> None:
+        show_content(self, self.lines(self.bank, self.content_region.width))
 
 
 class StartScreen(SizedScreen):
@@ -35,10 +56,7 @@ class StartScreen(SizedScreen):
             yield Static(Content.styled("guide: what should “interpretable” mean for your model?", "bold"),
                          id="start-title")
             yield Static(INTRO, id="start-intro")
-            # One widget for the heading and a line per element: every widget costs start-up time.
-            yield Static(Content("\n").join([Content.styled("The five elements", "bold"), *[
-                Content.assemble((f"{element.short} {clean(element.name)}", "bold"), "  ", clean(element.question))
-                for element in bank.elements.values()]]), id="glance")
+            yield Glance(bank)
             yield OptionList(id="menu")
             yield Static(id="start-error")
         yield KeyBar()

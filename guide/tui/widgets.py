@@ -33,19 +33,32 @@ from guide.report.text import inert as clean
 
 NUMBER_KEYS = "1234567890"
 CHOICE_LEAD = len("1 ( ) ")  # the cells before a choice's label: its key and its mark
-BAR_WIDTH = 10
+BAR_WIDTH = 10  # and one more cell for the overflow mark
 EVIDENCE_INDENT = 3  # the reason under each piece of evidence
 
 
-def bar(fraction: float, width: int = BAR_WIDTH) -> str:
-    filled = round(max(0.0, min(1.0, fraction)) * width)
-    return "█" * filled + "░" * (width - filled)
-
-
-def level_fraction(bank: Bank, score: float) -> float:
-    """Where a score sits on a scale whose top level starts at two thirds of the bar."""
+def level_bar(bank: Bank, score: float) -> str:
+    """A score as a bar whose full width is twice the top level's threshold, so that level starts half way.
+    A score past the full width shows ▸ after it: 9 and 13 look different, and 13 and 30 say they overflow."""
     top = next(level.min_score for level in bank.meta.levels if level.min_score is not None)
-    return score / (top * 1.5)
+    scale = 2 * top
+    filled = round(max(0.0, min(1.0, score / scale)) * BAR_WIDTH)
+    return "█" * filled + "░" * (BAR_WIDTH - filled) + ("▸" if score > scale else " ")
+
+
+def sentence(text: str) -> str:
+    """`text` ending with a full stop, not two: an answer in words may have its own."""
+    return text if text.endswith((".", "?", "!", "…")) else f"{text}."
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` in at most `width` characters: where it is longer, cut after a whole word, with an ellipsis."""
+    if len(text) <= width:
+        return text
+    cut = text[: max(0, width - 1)]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.") + "…"
 
 
 def listing(texts: list[str]) -> str:
@@ -416,7 +429,7 @@ class ElementBars(Widget, can_focus=True):
             delta = moved.get(element.id, 0.0)
             change = f" ▲{delta:+g}" if delta > 0 else f" ▼{delta:+g}" if delta < 0 else ""
             lines.append(Content.assemble(
-                (element.short, "bold"), " ", bar(level_fraction(self.bank, element.score)), " ",
+                (element.short, "bold"), " ", level_bar(self.bank, element.score), " ",
                 (element.level_label, "bold" if element.level == self.bank.level_ids[0] else ""), (change, "italic"),
             ))
         element_ids = [element.id for element in elements]
@@ -463,13 +476,18 @@ def evidence_paragraphs(bank: Bank, element: ElementResult, fresh: frozenset[str
         if not items:
             continue
         paragraphs += [(Content(""), 0), (Content.styled(heading, "bold"), 0)]
+        # Rules fired by one answer (several ticks of a multiple-choice question, say) share it: the answer
+        # once, with its total weight, and each reason under it with its own.
+        by_answer: dict[str, list] = {}
         for item in items:
-            weight = f"{item.weight:+g} "
-            paragraphs += [
-                (Content.assemble(("new " if item.rule in fresh else "", "bold italic"), (weight, "bold"),
-                                  clean(item.answer_text)), 0),
-                (Content.styled(clean(item.because), "italic"), EVIDENCE_INDENT),
-            ]
+            by_answer.setdefault(item.answer_text, []).append(item)
+        for answer_text, group in by_answer.items():
+            new = any(item.rule in fresh for item in group)
+            paragraphs.append((Content.assemble(("new " if new else "", "bold italic"),
+                                                (f"{sum(item.weight for item in group):+g} ", "bold"),
+                                                clean(answer_text)), 0))
+            paragraphs += [(Content.styled(f"{item.weight:+g} " * (len(group) > 1) + clean(item.because), "italic"),
+                            EVIDENCE_INDENT) for item in group]
     if not element.evidence:
         paragraphs += [(Content(""), 0), (Content("No answer so far moves this element."), 0)]
     return paragraphs
