@@ -128,7 +128,7 @@ class GuideApp(App):
         self.begin(walk)
         self.push_screen(AskDialog("Name your design", "The title heads the design document and names its file "
                                    f"when you export it; t changes it later. Left empty, it is “{walk.answers.title}”.",
-                                   self.title_entered, action="Start", required=False))
+                                   self.title_entered, action="Start", required=False, cancel="Skip"))
 
     def action_resume(self) -> None:
         saved, problem = self.saved_session()

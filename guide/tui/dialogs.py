@@ -137,10 +137,10 @@ class AskDialog(FormDialog):
     """Ask for one line of text (a file path, a title); `entered` checks it and may show an error here."""
 
     def __init__(self, title: str, explain: str, entered: Callable[[AskDialog, str], None], *, value: str = "",
-                 action: str = "Open", required: bool = True) -> None:
+                 action: str = "Open", required: bool = True, cancel: str = "Cancel") -> None:
         super().__init__()
         self.title_text, self.explain, self.entered, self.value, self.action = title, explain, entered, value, action
-        self.required = required
+        self.required, self.cancel = required, cancel
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -149,7 +149,7 @@ class AskDialog(FormDialog):
             yield Input(value=self.value, id="entry")
             yield Static(id="error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel")
+                yield Button(self.cancel, id="cancel")
                 yield Button(self.action, id="go", variant="primary")
 
     def on_mount(self) -> None:
