@@ -234,8 +234,8 @@ def _elements(bank: Bank) -> str:
     for element in bank.elements.values():
         lines += [f"### {md(element.name)} ({element.short})", "", f"*{md(element.question)}*", "",
                   md_block(element.definition), ""]
-        lines.append("Examples: " + "; ".join(md(example) for example in element.examples) + ".")
-        lines.append("")
+        # One example a line: each is a sentence with its own full stop, so "; " between them read "..;".
+        lines += ["Examples:", "", *[f"- {md(example)}" for example in element.examples], ""]
     return "\n".join(lines)
 
 

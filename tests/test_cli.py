@@ -47,6 +47,15 @@ def test_preset_document_matches_reviewed_golden_copy(case):
 
 
 @pytest.mark.parametrize("case", CASES)
+def test_the_document_names_questions_by_their_words_before_the_trace(case, bank):
+    """Readers meet questions by their prompts; ids such as `model_role` belong to the answers in the trace."""
+    document = run_guide("run", "--case", case, "--date", FIXED_DATE).stdout
+    body = document.split("\n---\n", 1)[1].split("\n## Appendix: the full trace\n", 1)[0]
+    named = sorted({word for word in re.findall(r"[a-z_]+", body) if word in bank.questions and "_" in word})
+    assert not named, f"question ids in the text for readers: {named}"
+
+
+@pytest.mark.parametrize("case", CASES)
 def test_preset_document_holds_every_section(case):
     document = (GOLDEN / f"{case}.md").read_text(encoding="utf-8")
     assert [section for section in REQUIRED_SECTIONS if section not in headings(document)] == []

@@ -55,6 +55,12 @@ def test_codebook_has_every_question_with_help_choices_and_when_asked(bank, code
     assert "*Asked:* first; every walk starts here." in sections[bank.meta.start]
 
 
+def test_codebook_has_no_doubled_punctuation(codebook):
+    """Sentences joined with "; " or given another full stop read "raised.;" or "training..": one mark each."""
+    doubled = re.findall(r".{30}(?:(?<!\.\.)\.;|(?<![.\w])\.\.(?!\.)|\w\.\.(?!\.)).{0,10}", codebook)
+    assert not doubled, doubled[:3]
+
+
 def test_codebook_says_in_words_when_a_conditional_question_is_asked(bank, codebook):
     sections = _sections(codebook)
     checked = 0

@@ -20,11 +20,14 @@ def test_committed_schemas_match_the_models():
 def test_schema_check_reports_drift(tmp_path):
     for name, text in generate().items():
         (tmp_path / name).write_text(text)
-    assert run_guide("schema", "--check", "--out", str(tmp_path)).returncode == 0
+    current = run_guide("schema", "--check", "--out", str(tmp_path))
+    assert current.returncode == 0 and current.stdout == ""
+    assert current.stderr == f"{tmp_path}: all {len(generate())} schemas current\n", "a summary on stderr, as lint's"
     (tmp_path / "rules.schema.json").write_text("{}\n")
     result = run_guide("schema", "--check", "--out", str(tmp_path))
     assert result.returncode == 1
     assert "rules.schema.json: out of date" in result.stdout
+    assert result.stderr == f"{tmp_path}: 1 of {len(generate())} schemas out of date\n"
     assert SCHEMA_DIR.name == "schemas"
 
 
@@ -51,7 +54,8 @@ def test_an_installed_guide_checks_its_own_schemas_and_does_not_write_over_them(
     located = run_installed(installed, "-c", "import guide; print(guide.__file__)")
     assert located.stdout.startswith(str(installed)), "the test runs the unpacked wheel, not the checkout"
     check = run_installed(installed, "schema", "--check")
-    assert (check.returncode, check.stdout, check.stderr) == (0, "", "")
+    assert (check.returncode, check.stdout) == (0, "")
+    assert check.stderr.endswith("guide/_schemas: all 11 schemas current\n")
     before = sorted(path.relative_to(installed) for path in installed.rglob("*") if "__pycache__" not in path.parts)
     write = run_installed(installed, "schema")
     assert (write.returncode, write.stdout) == (2, "")

@@ -145,6 +145,7 @@ async def _websocket_walk(port: int, first_prompt: str, next_prompt: str) -> boo
         async with client.ws_connect(f"http://127.0.0.1:{port}/ws?width=110&height=36") as websocket:
             assert await read_until(websocket, "Start a new design"), "the start screen never appeared"
             await websocket.send_json(["stdin", "n"])
+            await websocket.send_json(["stdin", "\r"])  # the new design keeps its default title
             assert await read_until(websocket, re.escape(first_prompt)), "the first question never appeared"
             await websocket.send_json(["stdin", "1"])  # highlight the first choice
             await websocket.send_json(["stdin", "\r"])  # and answer with it
@@ -252,6 +253,7 @@ def test_browser_answers_the_first_question_and_downloads_the_document(serve, ba
 
             start = settled_screenshot(tmp_path / "0-start.png")
             page.keyboard.press("n")
+            page.keyboard.press("Enter")  # the new design keeps its default title
             question = next_screen(start, tmp_path / "1-question.png")
             assert question, "the first question never appeared"
             page.keyboard.press("1")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -12,7 +13,7 @@ import sys
 import time
 
 import pytest
-from textual.widgets import Input, OptionList, Select, Static
+from textual.widgets import Input, OptionList, RadioSet, Static
 
 from guide.bank import read_answers
 from guide.model import END, UNSURE
@@ -50,7 +51,7 @@ async def answer_current(pilot, app, text: str = "A fundus screening model in pr
 
 async def start_and_reach(pilot, app, kind: str) -> None:
     """Start a new design and answer questions until the first one of this kind is on screen."""
-    await pilot.press("n")
+    await pilot.press("n", "enter")
     while app.walk.question.kind != kind:
         await answer_current(pilot, app)
 
@@ -91,7 +92,7 @@ async def walk_to_results(pilot, app) -> None:
 async def test_full_walk_to_export(bank, tmp_path):
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         assert isinstance(app.screen, QuestionScreen)
         assert "Step 1/5" in static_text(app.screen, "#progress")
         await walk_to_results(pilot, app)
@@ -162,7 +163,7 @@ async def test_back_and_change_sets_answers_aside_and_brings_them_back(bank):
     question_id, old, new, dropped = first_dropping_change(bank)
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         await change_answer(pilot, app, question_id, old)
         while not all(app.walk.is_answered(item) for item in dropped):
             await pilot.press("u")
@@ -201,7 +202,7 @@ async def test_cancelling_a_rerouting_change_keeps_the_answer(bank):
     question_id, old, new, dropped = first_dropping_change(bank)
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         await change_answer(pilot, app, question_id, old)
         await pilot.press("u")
         await change_answer(pilot, app, question_id, new)
@@ -214,7 +215,7 @@ async def test_cancelling_a_rerouting_change_keeps_the_answer(bank):
 async def test_resume_after_restart(bank):
     first = GuideApp(bank)
     async with first.run_test() as pilot:
-        await pilot.press("n", "2", "enter")
+        await pilot.press("n", "enter", "2", "enter")
         await pilot.press("n")
         await pilot.press(*"checked with the lead")
         await pilot.press("escape", "u")
@@ -239,7 +240,7 @@ async def test_resume_after_restart(bank):
 async def test_quit_asks_only_when_something_is_unsaved(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "enter", "n")
+        await pilot.press("n", "enter", "enter", "n")
         await pilot.press(*"half a thought")
         await pilot.press("ctrl+q")
         await pilot.pause()
@@ -254,7 +255,7 @@ async def test_quit_asks_only_when_something_is_unsaved(bank):
 async def test_new_design_over_a_saved_one_asks_first(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "enter")
+        await pilot.press("n", "enter", "enter")
         app.pop_screen()
         await pilot.pause()
         await pilot.press("n")
@@ -262,6 +263,7 @@ async def test_new_design_over_a_saved_one_asks_first(bank):
         assert isinstance(app.screen, Confirm)
         await pilot.click("#yes")
         await pilot.pause()
+        await pilot.press("enter")  # no title: the default one
         assert isinstance(app.screen, QuestionScreen)
         assert app.walk.answers.answers == {}
         assert load_session(bank).answers.answers == {}
@@ -274,7 +276,7 @@ async def test_unreadable_session_is_reported_not_fatal(bank, guide_home):
     async with app.run_test() as pilot:
         error = static_text(app.screen, "#start-error")
         assert "session.yaml:2" in error
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
     assert (guide_home / "session.yaml.broken").read_text() == "answers: [\n"
@@ -286,7 +288,7 @@ async def test_a_second_unreadable_session_does_not_overwrite_the_first(bank, gu
     session_path().write_text("answers: [\n")
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
     assert (guide_home / "session.yaml.broken").read_text() == "the first one\n"
@@ -311,6 +313,7 @@ async def test_a_design_of_another_bank_is_reported_kept_and_replaced_only_when_
         await pilot.pause()
         await pilot.press("y")
         await pilot.pause()
+        await pilot.press("enter")
         assert isinstance(app.screen, QuestionScreen)
     assert load_session(bank).answers.answers == {}
 
@@ -390,7 +393,7 @@ async def test_the_palette_goes_back_to_the_start_screen(bank):
         await choose_in_palette(pilot, "start screen")
         assert isinstance(app.screen, StartScreen) and app.walk is None
 
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         await pilot.pause()
         await pilot.press("enter")  # answers the first question
         await pilot.pause()
@@ -451,7 +454,7 @@ async def test_help_and_themes(bank):
         assert isinstance(app.screen, HelpScreen)
         assert "ctrl+q" in static_text(app.screen, "#help-body Static")
         await pilot.press("escape")
-        await pilot.press("n", "question_mark")
+        await pilot.press("n", "enter", "question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         theme = app.theme
@@ -464,7 +467,7 @@ async def test_help_and_themes(bank):
 async def test_resizing_to_60x20_collapses_the_reasoning_and_back(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("n", "enter")
+        await pilot.press("n", "enter", "enter")
         panel = app.screen.query_one("#reasoning")
         strip = app.screen.query_one("#strip")
         assert panel.display and not strip.display
@@ -494,7 +497,7 @@ async def test_resizing_to_60x20_collapses_the_reasoning_and_back(bank):
 async def test_a_wrapped_choice_continues_under_its_label(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("n", "enter")  # the second question has the longest choice labels
+        await pilot.press("n", "enter", "enter")  # the second question has the longest choice labels
         await pilot.pause()
         choices = app.screen.query_one(ChoiceList)
         prompts = [str(choices.get_option_at_index(index).prompt) for index in range(choices.option_count)]
@@ -568,7 +571,7 @@ async def test_enter_with_nothing_ticked_records_nothing_and_says_so(bank):
 async def test_number_keys_move_to_a_choice_on_both_kinds_of_question(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "3")
+        await pilot.press("n", "enter", "3")
         choices = app.screen.query_one(ChoiceList)
         first = app.walk.question
         assert first.kind == "single" and choices.highlighted == 2
@@ -609,7 +612,7 @@ async def test_the_hint_key_bar_help_and_readme_tell_the_same_keys(bank):
         assert help_rows[keys] in readme, f"README's key table says what help says of {keys}"
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         bar = app.screen.query_one(KeyBar)
         assert "space" not in [entry.key for entry in bar.keys], "nothing to tick where one choice applies"
         await start_and_reach(pilot, app, "multiple")
@@ -621,7 +624,7 @@ async def test_the_hint_key_bar_help_and_readme_tell_the_same_keys(bank):
 async def test_hostile_text_shows_inert(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "n")
+        await pilot.press("n", "enter", "n")
         await pilot.press(*"[bold]x[/bold] [link=http://evil]y[/link]")
         await pilot.press("escape", "enter")
         await pilot.pause()
@@ -638,7 +641,7 @@ async def test_hostile_text_shows_inert(bank):
 async def test_command_palette_offers_jump_export_and_theme(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "enter", "enter")
+        await pilot.press("n", "enter", "enter", "enter")
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Export the design document" in titles
         assert "Light or dark theme" in titles
@@ -646,6 +649,262 @@ async def test_command_palette_offers_jump_export_and_theme(bank):
         jump.callback()
         await pilot.pause()
         assert app.walk.position == app.walk.path[0]
+
+
+async def test_the_results_scroll_at_once_and_arrows_switch_tabs(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        priorities = app.screen.query_one("#tab-priorities VerticalScroll")
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert priorities.scroll_y > 0, "PageDown scrolls the priorities without a Tab first"
+        await pilot.press("right")
+        await pilot.pause()
+        methods = app.screen.query_one("#methods", OptionList)
+        assert app.screen.query_one("#tabs").active == "tab-methods" and app.screen.focused is methods
+        await pilot.press("down")
+        assert methods.highlighted == 1, "↓ moves through the methods at once"
+        await pilot.press("left", "left")
+        await pilot.pause()
+        assert app.screen.query_one("#tabs").active == "tab-answers", "← from the first tab goes round to the last"
+        assert "←→" in key_bar(app)
+
+
+async def test_the_export_dialog_keeps_its_buttons_on_a_60x20_screen(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        await pilot.pause()
+        for button in ("#cancel", "#go"):
+            region = app.screen.query_one(button).region
+            assert region.height and region.bottom <= 20, f"{button} is on screen"
+        await pilot.click("#go")  # a click raises on a widget off screen
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportDialog)
+
+
+async def test_the_palette_exports_html_and_json_and_has_one_theme_command(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Theme" not in titles and "Light or dark theme" in titles
+        for format, title in (("html", "Export as HTML"), ("json", "Export as JSON")):
+            await choose_in_palette(pilot, title)
+            assert isinstance(app.screen, ExportDialog)
+            assert app.screen.query_one("#path", Input).value.endswith(f".{format}")
+            assert app.screen.query_one("#format", RadioSet).pressed_button.id == f"format-{format}"
+            await pilot.press("escape")
+
+
+async def test_the_light_or_dark_choice_is_kept_for_the_next_run(bank):
+    async with GuideApp(bank).run_test() as pilot:
+        first = pilot.app.theme
+        await pilot.press("ctrl+t")
+    async with GuideApp(bank).run_test() as pilot:
+        assert pilot.app.theme != first and pilot.app.theme in (LIGHT, DARK)
+
+
+async def test_an_export_goes_to_documents_not_into_the_checkout_then_to_the_last_folder(bank, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "Documents").mkdir()
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        path = app.screen.query_one("#path", Input)
+        assert path.value == str(tmp_path / "Documents" / "automated-diabetic-retinopathy-screening-my-copy.md")
+        (tmp_path / "reviews").mkdir()
+        path.value = str(tmp_path / "reviews" / "design.md")
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("e")
+        assert app.screen.query_one("#path", Input).value.startswith(str(tmp_path / "reviews") + os.sep)
+    assert (tmp_path / "reviews" / "design.md").is_file()
+
+
+async def test_an_export_asks_before_replacing_a_file(bank, tmp_path):
+    existing = tmp_path / "design.md"
+    existing.write_text("my own notes\n")
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        app.screen.query_one("#path", Input).value = str(existing)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm) and "design.md" in static_text(app.screen, ".dialog-title")
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog), "kept open to give another name"
+        assert existing.read_text() == "my own notes\n"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        assert not isinstance(app.screen, (Confirm, ExportDialog))
+    assert existing.read_text().startswith("---")
+
+
+def key_bar(app) -> list[str]:
+    return [entry.display for entry in app.screen.query_one(KeyBar).keys]
+
+
+async def test_a_new_design_is_named_once_and_the_name_is_kept(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        assert static_text(app.screen, ".dialog-title") == "Name your design"
+        await pilot.press(*"Fundus screening")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+        assert load_session(bank).answers.title == "Fundus screening"
+        assert "t" in key_bar(app), "renamed later with t, as the key bar says"
+
+
+async def test_the_key_bars_show_resume_rename_why_panel_and_quit_at_80_columns(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert "r" not in key_bar(app), "nothing to resume yet"
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        assert {"t", "p", "^q", "?", "←→", "u", "v", "s"} <= set(key_bar(app))
+        assert "h: why we ask this" in static_text(app.screen, "#help-hint"), "h is on the screen where help is hidden"
+        await pilot.resize_terminal(100, 40)
+        await pilot.pause()
+        assert "h" in key_bar(app)
+        await pilot.press("n")
+        await pilot.pause()
+        keys = app.screen.query_one(KeyBar).keys
+        assert ("⏎", "Keep the note, back to the answer") in [(entry.display, entry.description) for entry in keys]
+        app.pop_screen()
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen) and "r" in key_bar(app)
+
+
+async def test_help_names_every_key_on_every_key_bar(bank):
+    """Start screen, a design of one's own, a worked example, the results, the note box: each key shown is in help."""
+    spelled = {"^q": "ctrl+q", "^t": "ctrl+t", "⏎": "Enter", "esc": "Esc", "f1": "F1"}
+    help_keys = set()
+    for keys, what in KEYS_HELP:
+        help_keys |= {keys, *keys.replace(",", " ").split()}
+        help_keys |= {word.strip(",") for word in what.split() if len(word.strip(",")) == 1}  # "e exports", "b goes"
+    shown = set()
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 40)) as pilot:
+        shown |= set(key_bar(app))
+        await pilot.press("n", "enter", "n")
+        await pilot.pause()
+        shown |= set(key_bar(app))
+        await pilot.press("escape", "s")
+        await pilot.pause()
+        shown |= set(key_bar(app))
+        app.open_preset("dr-screening")
+        await pilot.pause()
+        shown |= set(key_bar(app))
+    missing = {key for key in shown if spelled.get(key, key) not in help_keys}
+    assert not missing, f"keys on a key bar that help does not explain: {missing}"
+    for key in ("l", "c", "b", "Tab"):
+        assert key in help_keys
+
+
+async def test_review_starts_at_the_first_question_and_stops_at_the_ends(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter")
+        for _ in range(3):
+            await answer_current(pilot, app)
+        await pilot.press("v")
+        await pilot.pause()
+        review = app.screen.query_one("#review-list", OptionList)
+        assert review.highlighted == 0
+        await pilot.press("up")
+        assert review.highlighted == 0, "no wrapping round to the last question"
+        await pilot.press("end", "down")
+        assert review.highlighted == review.option_count - 1
+
+
+async def test_an_answer_changed_from_the_review_is_confirmed_with_what_it_did(bank):
+    question_id, old, new, dropped = first_dropping_change(bank)
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n", "enter")
+        await change_answer(pilot, app, question_id, old)
+        while not all(other in app.walk.answers.answers for other in dropped):
+            await answer_current(pilot, app)
+        await pilot.press("v")
+        await pilot.pause()
+        review = app.screen.query_one("#review-list", OptionList)
+        review.highlighted = app.walk.path.index(question_id)
+        await pilot.press("enter")
+        await pilot.pause()
+        choices = [choice.id for choice in bank.questions[question_id].choices]
+        app.screen.query_one(ChoiceList).highlighted = choices.index(new)
+        await pilot.press("enter", "y")
+        await pilot.pause()
+        notice = next(item for item in app._notifications if item.title == "Answer changed")
+        question = bank.questions[question_id]
+        assert f"“{question.prompt}”, is now: {question.choice(new).label}." in notice.message
+        for other in dropped:
+            assert bank.questions[other].prompt in notice.message, "names the later questions it takes off the path"
+
+
+async def test_enter_in_the_note_box_keeps_the_note_of_an_answered_question(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter", "enter", "left", "n", *"checked with Dr A", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen.focused, ChoiceList)
+        assert load_session(bank).answers.notes == {app.walk.path[0]: "checked with Dr A"}
+        assert not app.has_unsaved
+
+
+@pytest.mark.parametrize("case", ["dr-screening", "breast-cancer-detection", "brain-encoding"])
+async def test_bars_of_different_scores_look_different_and_the_evidence_names_an_answer_once(bank, case):
+    app = GuideApp(bank)
+    async with app.run_test(size=(250, 60)) as pilot:  # wide: no evidence line wraps
+        app.open_preset(case)
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        result = app.screen.result
+        text = static_text(app.screen, "#priorities")
+        bars = {element.score: re.search("[█░]+▸?", next(line for line in text.splitlines()
+                                                         if line.startswith(f"{element.short} "))).group()
+                for element in result.elements}
+        assert len(set(bars.values())) == len(bars), f"scores {sorted(bars)} drawn as {bars}"
+        top = 2 * next(level.min_score for level in bank.meta.levels if level.min_score is not None)
+        assert all(bar.endswith("▸") == (score > top) for score, bar in bars.items()), "past the scale: ▸"
+        reasons = text.split("Why each level")[1]
+        starts = [reasons.index(f"\n{bank.elements[element.id].name}: {element.level_label} (score")
+                  for element in result.elements] + [len(reasons)]
+        for number, element in enumerate(result.elements):
+            block = reasons[starts[number]:starts[number + 1]]
+            for answer in {item.answer_text for item in element.evidence}:
+                lines = [re.sub(r"^[+-][\d.]+ ", "", line) for line in block.splitlines()]
+                assert lines.count(answer) == 1, f"{answer!r} said once under {element.id}"
+
+
+async def test_the_start_screen_and_presets_cut_after_a_whole_word_with_an_ellipsis(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(60, 20)) as pilot:
+        lines = static_text(app.screen, "#glance").splitlines()[1:]
+        for element, line in zip(bank.elements.values(), lines):
+            shown = line.split("  ", 1)[1]
+            if shown != element.question:
+                kept = shown.removesuffix("…")
+                assert element.question.startswith(kept) and not element.question[len(kept)].isalnum(), shown
+        await pilot.press("p")
+        await pilot.pause()
+        presets = app.screen.query_one("#preset-list", OptionList)
+        for index in range(presets.option_count):
+            description = str(presets.get_option_at_index(index).prompt).split("\n  ", 1)[1]
+            assert len(description) <= 160 and description.endswith(("…", ".")), description
 
 
 def test_run_app_uses_the_bank_option(bank_copy, monkeypatch):
@@ -664,10 +923,10 @@ async def test_export_in_another_format(bank, tmp_path):
         await results_of_a_copied_preset(pilot, app)
         await pilot.press("e")
         app.screen.query_one("#path", Input).value = str(tmp_path / "design.md")
-        app.screen.query_one("#format", Select).value = "html"
+        await pilot.press("tab", "right", "space")  # from the file name, Tab reaches the format
         await pilot.pause()
         assert app.screen.query_one("#path", Input).value == str(tmp_path / "design.html")
-        await pilot.press("enter")
+        await pilot.click("#go")
         await pilot.pause()
     assert "<html" in (tmp_path / "design.html").read_text()
 
@@ -680,7 +939,7 @@ async def test_changing_the_format_with_no_file_name_leaves_it_to_the_export_to_
         await results_of_a_copied_preset(pilot, app)
         await pilot.press("e")
         app.screen.query_one("#path", Input).value = name
-        app.screen.query_one("#format", Select).value = "html"
+        await pilot.press("tab", "right", "space", "shift+tab")
         await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
@@ -732,6 +991,8 @@ async def test_mouse_answers_a_question(bank):
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.click("#menu", offset=(4, 0))
         await pilot.pause()
+        await pilot.click("#go")  # the title is asked first; left as it is
+        await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
         first = app.walk.position
         await pilot.click(ChoiceList, offset=(8, 2))
@@ -758,7 +1019,7 @@ async def test_hostile_bank_text_shows_inert(bank_copy):
         "prompt: What does the model do?", 'prompt: "[bold red]What[/] does the \\e[31mmodel [link=http://x]do?[/link]"'))
     app = GuideApp(load_bank(bank_copy))
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("n")
+        await pilot.press("n", "enter")
         shown = static_text(app.screen, "#prompt")
         assert shown == "[bold red]What[/] does the model [link=http://x]do?[/link]"
         await pilot.press("v")
@@ -788,7 +1049,7 @@ async def test_open_an_answers_file(bank, tmp_path):
 async def test_rename_the_design_from_the_questions(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "t")
+        await pilot.press("n", "enter", "t")
         entry = app.screen.query_one("#entry", Input)
         assert entry.value == "Untitled design", "the dialog starts from the current title"
         entry.value = "x" * 301
@@ -821,7 +1082,7 @@ async def test_a_failed_save_is_shown_and_quitting_asks(bank, tmp_path, monkeypa
     monkeypatch.setenv("GUIDE_HOME", str(blocker / "guide"))
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "enter")
+        await pilot.press("n", "enter", "enter")
         await pilot.pause()
         assert app.save_failed
         assert any("cannot save the session" in str(note.message) for note in app._notifications)
@@ -835,7 +1096,7 @@ async def test_a_failed_save_is_shown_and_quitting_asks(bank, tmp_path, monkeypa
 async def test_the_reasoning_follows_the_last_answer(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "1", "enter")
+        await pilot.press("n", "enter", "1", "enter")
         await pilot.pause()
         panel = app.screen.query_one(ReasoningPanel)
         moved = [element.id for element in panel.elements if element.score]
@@ -863,7 +1124,7 @@ async def test_going_on_from_an_edited_text_answer_keeps_it(bank):
 async def test_confirm_answers_to_y_and_n(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "enter", "n")
+        await pilot.press("n", "enter", "enter", "n")
         await pilot.press(*"draft", "ctrl+q")
         await pilot.pause()
         assert isinstance(app.screen, Confirm)
@@ -879,7 +1140,7 @@ async def test_confirm_answers_to_y_and_n(bank):
 async def test_arrow_keys_on_the_bars_pick_an_element_and_its_reasons_wrap_under_their_indent(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("n", "1", "enter")
+        await pilot.press("n", "enter", "1", "enter")
         await pilot.pause()
         panel = app.screen.query_one(ReasoningPanel)
         bars = app.screen.query_one(ElementBars)
@@ -910,7 +1171,7 @@ async def test_arrow_keys_on_the_bars_pick_an_element_and_its_reasons_wrap_under
 async def test_the_evidence_can_be_selected_with_the_mouse_to_copy(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("n", "1", "enter")
+        await pilot.press("n", "enter", "1", "enter")
         await pilot.pause()
         view = app.screen.query_one(EvidenceView)
         lines = view.text.splitlines()
@@ -924,7 +1185,7 @@ async def test_the_evidence_can_be_selected_with_the_mouse_to_copy(bank):
 async def test_a_click_on_an_element_shows_its_evidence_and_enter_its_lesson(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("n", "1", "enter")
+        await pilot.press("n", "enter", "1", "enter")
         await pilot.pause()
         elements = list(bank.elements)
         await pilot.click("#bars", offset=(2, 0))

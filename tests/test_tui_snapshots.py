@@ -21,7 +21,7 @@ def test_start_screen(snap_compare, bank):
 
 
 def test_question_screen_after_one_answer(snap_compare, bank):
-    assert snap_compare(GuideApp(bank, date=FIXED_DATE), press=["n", "1", "enter"], terminal_size=(80, 24))
+    assert snap_compare(GuideApp(bank, date=FIXED_DATE), press=["n", "enter", "1", "enter"], terminal_size=(80, 24))
 
 
 def test_results_screen_of_a_worked_example(snap_compare, bank):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 
@@ -15,7 +16,9 @@ def register(subparsers, common) -> None:
     parser.add_argument("--out", metavar="DIR", type=Path, default=None,
                         help="folder to write the schemas into, or to check (default: the project's schemas/ "
                              "folder; installed, the schemas that came with guide, which only --check reads)")
-    parser.add_argument("--check", action="store_true", help="exit 1 if a schema in the folder is missing or stale")
+    parser.add_argument("--check", action="store_true",
+                        help="check instead of writing: one line per missing or stale schema on stdout, a one-line "
+                             "summary on stderr (as guide lint does); exit 1 if any")
     parser.set_defaults(handler=run)
 
 
@@ -29,6 +32,9 @@ def run(args: argparse.Namespace) -> int:
         stale = stale_schemas(directory)
         for name in stale:
             print(f"{shown_name(directory / name)}: out of date with the models (run `guide schema` to regenerate)")
+        count = len(generate())
+        print(f"{shown_name(directory)}: {len(stale)} of {count} schemas out of date" if stale else
+              f"{shown_name(directory)}: all {count} schemas current", file=sys.stderr)
         return 1 if stale else 0
     if INSTALLED and args.out is None:
         raise GuideError(directory, None, None, "these are the schemas installed with guide, not written over; "

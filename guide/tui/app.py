@@ -28,6 +28,7 @@ from guide.engine import evaluate
 from guide.files import STDOUT, user_path, write_output
 from guide.frontend import load_bank_option
 from guide.model import END
+from guide.preferences import export_folder, load_preferences, remember
 from guide.session import (OtherBankSession, SessionLock, Walk, browser_session_path, changed, design_to_replace,
                            keep_aside, save_session, saved_walk, session_path)
 from guide.source import GuideError
@@ -45,9 +46,10 @@ class GuideApp(App):
     TITLE = "guide"
     CSS_PATH = "guide.tcss"
     BINDINGS = [
-        Binding("f1,question_mark", "help", "Help"),
+        Binding("f1,question_mark", "help", "Help", key_display="?"),
         Binding("ctrl+t", "toggle_theme", "Theme", show=False),
         Binding("t", "rename", "Rename", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),  # Textual's own is not on the key bar
     ]
 
     def __init__(self, bank: Bank, *, date: str | None = None) -> None:
@@ -56,13 +58,15 @@ class GuideApp(App):
         self.date = date
         self.walk: Walk | None = None
         self.save_failed = False
+        self.theme = LIGHT if load_preferences().theme == "light" else DARK
 
     def get_default_screen(self) -> Screen:
         return StartScreen()
 
-    def on_mount(self) -> None:
-        # Killed (SIGTERM) or its terminal closed (SIGHUP), the process would end in the alternate screen
-        # with mouse reporting on. Exiting through Textual restores the terminal; every answer is already saved.
+    def on_load(self) -> None:
+        # Killed (SIGTERM) or its terminal closed (SIGHUP), the process would end in the alternate screen with
+        # mouse reporting on. Exiting through Textual restores the terminal; every answer is already saved.
+        # Installed on load, so a signal that comes while the first screen is still being drawn is caught too.
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(number, self.exit, None, 128 + number)
@@ -127,7 +131,15 @@ class GuideApp(App):
     # -- starting points ----------------------------------------------------------------------
 
     def action_new_design(self) -> None:
-        self.replacing_session(lambda: self.begin(Walk(self.bank)))
+        self.replacing_session(self.begin_new_design)
+
+    def begin_new_design(self) -> None:
+        """A new design, named first: once here, and with t (rename) any time later."""
+        walk = Walk(self.bank)
+        self.begin(walk)
+        self.push_screen(AskDialog("Name your design", "The title heads the design document and names its file "
+                                   f"when you export it; t changes it later. Left empty, it is “{walk.answers.title}”.",
+                                   self.title_entered, action="Start", required=False, cancel="Skip"))
 
     def action_resume(self) -> None:
         saved, problem = self.saved_session()
@@ -169,7 +181,11 @@ class GuideApp(App):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # In a browser a path would name a file on the shared server, not on the student's computer.
-        return self.offers_resume if action == "open_file" else True
+        if action == "open_file":
+            return self.offers_resume
+        if action == "rename":  # the key bar offers it only where there is a title to change
+            return self.walk is not None and not self.walk.read_only
+        return True
 
     def action_open_file(self) -> None:
         self.push_screen(AskDialog("Open an answers file", "An answers file (.yaml) or a design document (.md) "
@@ -197,6 +213,9 @@ class GuideApp(App):
                                        action="Rename"))
 
     def title_entered(self, dialog: AskDialog, value: str) -> None:
+        if not value:  # a new design left unnamed keeps its default title
+            dialog.dismiss(None)
+            return
         try:
             changed(self.walk.answers, title=value)
         except ValueError as error:
@@ -246,19 +265,21 @@ class GuideApp(App):
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT if self.current_theme.dark else DARK
+        remember(theme="dark" if self.current_theme.dark else "light")
 
     # -- export -------------------------------------------------------------------------------
 
-    def action_export(self) -> None:
+    def action_export(self, format: str | None = None) -> None:
         if self.walk is None:
             self.notify("Start or open a design first.")
             return
         from guide.report import FORMATS
 
+        format = format if format in FORMATS else FORMATS[0]
         slug = re.sub(r"[^a-z0-9]+", "-", self.walk.answers.title.lower()).strip("-") or "design"
-        default = f"{slug}.{FORMATS[0]}" if self.is_web else str(Path.cwd() / f"{slug}.{FORMATS[0]}")
+        default = f"{slug}.{format}" if self.is_web else str(export_folder() / f"{slug}.{format}")
         self.push_screen(ExportDialog(self.walk.answers, [self.bank.questions[item].prompt for item in self.walk.set_aside],
-                                      FORMATS, default, self.is_web))
+                                      FORMATS, format, default, self.is_web))
 
     def export(self, dialog: ExportDialog, title: str, format: str, target: str) -> None:
         from guide.report import document_date, render
@@ -272,26 +293,35 @@ class GuideApp(App):
             return
         try:
             answers = changed(walk.answers, title=title.strip() or walk.answers.title)
-        except ValueError as error:
+            path = None if self.is_web else user_path(target)
+        except (ValueError, GuideError) as error:
             dialog.show_error(str(error))
             return
-        if not walk.read_only and answers.title != walk.answers.title:
-            walk.retitle(answers.title)
-            self.save()
-        text = render(format, evaluate(self.bank, answers), self.bank, answers, document_date(answers, self.date))
-        if self.is_web:
-            self.deliver_text(io.StringIO(text), save_filename=Path(target).name)
+
+        def write() -> None:
+            if not walk.read_only and answers.title != walk.answers.title:
+                walk.retitle(answers.title)
+                self.save()
+            text = render(format, evaluate(self.bank, answers), self.bank, answers, document_date(answers, self.date))
+            if path is None:
+                self.deliver_text(io.StringIO(text), save_filename=Path(target).name)
+                dialog.dismiss(None)
+                self.notify(f"Sent {Path(target).name} to your browser.", title="Exported", markup=False)
+                return
+            try:
+                write_output(text, path, wait_for_reader=False)
+            except GuideError as error:
+                dialog.show_error(str(error))
+                return
             dialog.dismiss(None)
-            self.notify(f"Sent {Path(target).name} to your browser.", title="Exported", markup=False)
-            return
-        try:
-            path = user_path(target)
-            write_output(text, path, wait_for_reader=False)
-        except GuideError as error:
-            dialog.show_error(str(error))
-            return
-        dialog.dismiss(None)
-        self.notify(f"Wrote {path}", title="Exported", markup=False)
+            remember(export_folder=str(path.resolve().parent))
+            self.notify(f"Wrote {path}", title="Exported", markup=False)
+
+        if path is not None and path.is_file():
+            self.push_screen(Confirm(f"Replace {path.name}?", f"{path} exists. Exporting replaces it with this "
+                                     "design document.", yes="Replace it"), lambda agreed: write() if agreed else None)
+        else:
+            write()
 
     # -- quitting, palette --------------------------------------------------------------------
 
@@ -327,14 +357,20 @@ class GuideApp(App):
         self.leaving("Leave without it?", "Leave", leave)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        # Textual's own theme picker would be a second theme command; ours toggles light and dark and remembers it.
+        yield from (command for command in super().get_system_commands(screen)
+                    if command.callback != self.action_change_theme)
         yield SystemCommand("Light or dark theme", "Switch between the light and the dark theme", self.action_toggle_theme)
         yield SystemCommand("Learn the five elements", "Definitions, examples and teaching notes", self.action_learn)
         yield SystemCommand("Help", "Keys and a short guide to the framework", self.action_help)
         walk = self.walk
         if walk is None or self.question_screen() is None:
             return
-        yield SystemCommand("Export the design document", "Write it as Markdown", self.action_export)
+        yield SystemCommand("Export the design document", "Markdown; the dialog offers every format", self.action_export)
+        yield SystemCommand("Export as HTML", "The design document as a web page to read or print",
+                            lambda: self.action_export("html"))
+        yield SystemCommand("Export as JSON", "The design document as data for other tools",
+                            lambda: self.action_export("json"))
         yield SystemCommand("Rename the design", "The title of the design document (t)", self.action_rename)
         yield SystemCommand("Results", "Priorities, methods, plan and open questions", self.show_results)
         yield SystemCommand("Review answers", "Every question on the path with its answer", self.action_review)

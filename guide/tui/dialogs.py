@@ -11,14 +11,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, OptionList, Select, Static
+from textual.widgets import Button, Input, OptionList, RadioSet, Static
 from textual.widgets.option_list import Option
 
 from guide.bank import read_answers
 from guide.engine import answer_labels
-from guide.model import END, AnswersFile
+from guide.model import AnswersFile
 from guide.source import GuideError
-from guide.tui.widgets import clean
+from guide.tui.widgets import ListWithEnds, MarkedRadioButton, clean, listing, shorten
 
 
 class Dialog(ModalScreen):
@@ -80,16 +80,16 @@ class Review(Dialog):
                 marker, (f"{number:>2}. {clean(question.prompt)}", "bold"), "\n     ", (answer[:200], "italic")),
                 id=question_id))
         with Vertical(classes="dialog wide-dialog"):
-            yield Static(Content.styled("Review: Enter jumps to a question", "bold"), classes="dialog-title")
-            yield OptionList(*options, id="review-list")
+            yield Static(Content.styled("Review: Enter jumps to a question (▶ is where you are)", "bold"),
+                         classes="dialog-title")
+            yield ListWithEnds(*options, id="review-list")
             if walk.set_aside:
-                names = "; ".join(clean(walk.bank.questions[other].prompt) for other in walk.set_aside)
-                yield Static(Content.assemble(("Set aside (off the path, kept): ", "bold"), names), id="review-aside")
+                names = listing([walk.bank.questions[other].prompt for other in walk.set_aside])
+                yield Static(Content.assemble(("Set aside (off the path, kept):", "bold"), names), id="review-aside")
 
     def on_mount(self) -> None:
         review = self.query_one(OptionList)
-        if self.walk.position != END:
-            review.highlighted = self.walk.path.index(self.walk.position)
+        review.highlighted = 0  # read from the top, as the design document lists them
         review.focus()
 
     @on(OptionList.OptionSelected)
@@ -109,7 +109,7 @@ class PresetPicker(Dialog):
         for name, path in self.bank.cases().items():
             try:
                 preset = read_answers(path, self.bank)
-                text = Content.assemble((clean(preset.title), "bold"), "\n  ", clean(preset.description)[:160])
+                text = Content.assemble((clean(preset.title), "bold"), "\n  ", shorten(clean(preset.description), 160))
             except GuideError as error:
                 text = Content.assemble((name, "bold"), "\n  cannot be opened: ", clean(str(error)))
             options.append(Option(text, id=name))
@@ -137,9 +137,10 @@ class AskDialog(FormDialog):
     """Ask for one line of text (a file path, a title); `entered` checks it and may show an error here."""
 
     def __init__(self, title: str, explain: str, entered: Callable[[AskDialog, str], None], *, value: str = "",
-                 action: str = "Open") -> None:
+                 action: str = "Open", required: bool = True, cancel: str = "Cancel") -> None:
         super().__init__()
         self.title_text, self.explain, self.entered, self.value, self.action = title, explain, entered, value, action
+        self.required, self.cancel = required, cancel
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -148,7 +149,7 @@ class AskDialog(FormDialog):
             yield Input(value=self.value, id="entry")
             yield Static(id="error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button("Cancel", id="cancel")
+                yield Button(self.cancel, id="cancel")
                 yield Button(self.action, id="go", variant="primary")
 
     def on_mount(self) -> None:
@@ -158,32 +159,40 @@ class AskDialog(FormDialog):
     @on(Button.Pressed, "#go")
     def _go(self) -> None:
         value = self.query_one("#entry", Input).value.strip()
-        if value:
+        if value or not self.required:
             self.app.call_later(self.entered, self, value)
 
 
 class ExportDialog(FormDialog):
-    """Title, format and where to write the design document (or download it, in a browser)."""
+    """Title, where to write the design document (or its name, downloaded by a browser) and its format, in
+    the order Tab moves through them from the file name, which has the focus."""
 
-    def __init__(self, answers: AnswersFile, set_aside: list[str], formats: tuple[str, ...], default: str,
-                 web: bool) -> None:
+    FORMAT_NAMES = {"md": "Markdown", "html": "HTML", "json": "JSON"}
+
+    def __init__(self, answers: AnswersFile, set_aside: list[str], formats: tuple[str, ...], format: str,
+                 default: str, web: bool) -> None:
         super().__init__()
-        self.answers, self.set_aside, self.formats, self.default, self.web = answers, set_aside, formats, default, web
+        self.answers, self.set_aside, self.formats, self.web = answers, set_aside, formats, web
+        self.format, self.default = format, default
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Content.styled("Export the design document", "bold"), classes="dialog-title")
-            yield Static("Title")
-            yield Input(value=clean(self.answers.title), id="title", max_length=300)
-            yield Static("Format")
-            yield Select([(name, name) for name in self.formats], value=self.formats[0], allow_blank=False, id="format")
-            yield Static("File name (downloaded by the browser)" if self.web else "Write to")
-            yield Input(value=self.default, id="path")
-            if self.set_aside:
-                yield Static(Content.assemble(
-                    (f"{len(self.set_aside)} set-aside answer(s) ", "bold"),
-                    "are listed in the document but do not count: ", "; ".join(self.set_aside)), id="aside-note")
-            yield Static(id="error")
+            with VerticalScroll(classes="dialog-fields"):
+                yield Static("Title")
+                yield Input(value=clean(self.answers.title), id="title", max_length=300)
+                yield Static("File name (downloaded by the browser)" if self.web else "Write to")
+                yield Input(value=self.default, id="path")
+                yield Static("Format (Tab to it, ← → and space to choose)")
+                with RadioSet(id="format", compact=True):
+                    for name in self.formats:
+                        yield MarkedRadioButton(self.FORMAT_NAMES.get(name, name), value=name == self.format, id=f"format-{name}")
+                if self.set_aside:
+                    yield Static(Content.assemble(
+                        (f"{len(self.set_aside)} set-aside answer(s) ", "bold"),
+                        "are listed in the document but do not count:", listing(self.set_aside)), id="aside-note")
+                yield Static(id="error")
+            # The fields scroll on a short terminal; the buttons stay docked below them, always on screen.
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Download" if self.web else "Export", id="go", variant="primary")
@@ -191,18 +200,24 @@ class ExportDialog(FormDialog):
     def on_mount(self) -> None:
         self.query_one("#path").focus()
 
-    @on(Select.Changed, "#format")
-    def _format(self, event: Select.Changed) -> None:
+    @property
+    def chosen_format(self) -> str:
+        pressed = self.query_one("#format", RadioSet).pressed_button
+        return pressed.id.removeprefix("format-") if pressed is not None and pressed.id else self.format
+
+    @on(RadioSet.Changed, "#format")
+    def _format(self) -> None:
         path = self.query_one("#path", Input)
         target = Path(path.value.strip())
         if target.name not in ("", ".."):  # nothing to give a suffix to yet; the export asks for a name
-            path.value = str(target.with_suffix(f".{event.value}"))
+            path.value = str(target.with_suffix(f".{self.chosen_format}"))
+            path.cursor_position = len(path.value)  # the new suffix in view
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#go")
     def _go(self) -> None:
-        self.app.call_later(self.app.export, self, self.query_one("#title", Input).value,
-                            str(self.query_one("#format", Select).value), self.query_one("#path", Input).value.strip())
+        self.app.call_later(self.app.export, self, self.query_one("#title", Input).value, self.chosen_format,
+                            self.query_one("#path", Input).value.strip())
 
 
 class HelpScreen(Dialog):
@@ -236,22 +251,26 @@ class HelpScreen(Dialog):
 
 
 KEYS_HELP = (
+    ("n r p o", "start screen: new design, resume, presets, open a file"),
     ("↑ ↓", "move between choices"),
     ("1-9, 0", "move to a choice by its number"),
     ("Enter", "answer with the highlighted choice (worked example: next)"),
     ("space", "tick choices where several apply; Enter answers with them"),
     ("u", "answer Unsure"),
-    ("n", "write a note for this answer"),
-    ("← →", "previous / next question"),
+    ("n", "write a note for this answer; Enter keeps it and goes back to the answer"),
+    ("←→", "previous / next question; on the results, previous / next tab"),
+    ("Tab", "move between the choices, the note, the buttons and the panel"),
     ("Esc", "out of a note or text box; out of a worked example, to the start screen"),
     ("v", "review the answers; jump to any"),
     ("p", "show or hide the reasoning panel"),
+    ("l", "the lesson on the element picked in the panel (start screen: all five)"),
     ("h", "show or hide why a question is asked"),
-    ("s", "results; e exports the design document there"),
+    ("s", "results; e exports the design document there, b goes back to the questions"),
     ("t", "rename the design (its title)"),
-    ("ctrl+t", "light or dark theme"),
-    ("ctrl+p", "command palette: jump, export, theme"),
+    ("c", "copy a worked example into a design of your own"),
+    ("ctrl+t", "light or dark theme (kept for the next time)"),
+    ("ctrl+p", "command palette: jump, export (HTML, JSON), theme"),
     ("F1, ?", "this help"),
     ("ctrl+q", "quit (answers are saved after each one)"),
 )
-KEYS = "".join(f"  {keys:<8} {what}\n" for keys, what in KEYS_HELP)
+KEYS = "".join(f"  {keys:<7} {what}\n" for keys, what in KEYS_HELP)

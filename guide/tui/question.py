@@ -9,11 +9,12 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.widgets import Button, Input, OptionList, Static
 
+from guide.engine import answer_labels, chosen
 from guide.model import END, UNSURE
-from guide.session import Walk
+from guide.session import Outcome, Walk
 from guide.tui.dialogs import Confirm
-from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyBar, ParagraphInput, ReasoningPanel, SizedScreen,
-                               clean, show_content)
+from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyBar, NoteInput, ParagraphInput, ReasoningPanel,
+                               SizedScreen, clean, listing, sentence, show_content)
 
 
 class QuestionScreen(SizedScreen):
@@ -21,16 +22,19 @@ class QuestionScreen(SizedScreen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     AUTO_FOCUS = ""  # show_question focuses the answer field; a focus before it would redo the key bar twice
     BINDINGS = [
-        Binding("left", "back", "Back", key_display="←"),
-        Binding("right", "forward", "Next", key_display="→"),
+        # The key bar keeps the first of these when the terminal is narrow. n is on the note box itself, and
+        # h on the screen where the question's help is hidden.
+        Binding("left", "back", "Back/Next", key_display="←→"),
+        Binding("right", "forward", "Next", show=False),
         Binding("u", "unsure", "Unsure"),
-        Binding("n", "note", "Note"),
+        Binding("n", "note", "Note", show=False),
         Binding("v", "review", "Review"),
         Binding("s", "results", "Results"),
-        Binding("h", "toggle_help", "Why?", show=False),
-        Binding("p", "toggle_reasoning", "Reasoning", show=False),
-        Binding("l", "learn", "Learn the element", show=False),
+        Binding("t", "app.rename", "Rename"),
         Binding("c", "copy_example", "Copy to edit"),
+        Binding("p", "toggle_reasoning", "Panel"),
+        Binding("h", "toggle_help", "Why?"),
+        Binding("l", "learn", "Learn the element", show=False),
         # Esc steps out one level: out of a text box, then out of a worked example (the first binding that works).
         Binding("escape", "leave_example", "Start screen", key_display="Esc"),
         Binding("escape", "leave_field", "Back to choices", show=False),
@@ -53,7 +57,8 @@ class QuestionScreen(SizedScreen):
                 yield ChoiceList(id="choices")
                 yield ParagraphInput(id="paragraph", soft_wrap=True, show_line_numbers=False)
                 yield Static(id="about")
-                yield Input(placeholder="Note (optional): why, or who confirmed it", id="note", max_length=20000, compact=True)
+                yield NoteInput(placeholder="n: a note (optional): why, or who confirmed it", id="note", max_length=20000,
+                            compact=True)
                 with Horizontal(id="buttons"):
                     yield Button("← Back", id="back-button", compact=True)
                     yield Button("Answer ↵", id="answer-button", variant="primary", compact=True)
@@ -167,6 +172,7 @@ class QuestionScreen(SizedScreen):
 
     @on(Input.Submitted, "#note")
     def _note_done(self) -> None:
+        self.save_pending_note()  # an answered question keeps its note now; an open one, with its answer
         self._focus_answer()
 
     @on(Button.Pressed, "#answer-button")
@@ -209,18 +215,42 @@ class QuestionScreen(SizedScreen):
         self.app.push_screen(Confirm("Change the path?", message, yes="Change it", no="Keep my answer"), decided)
 
     def _record(self, question_id: str, value, note: str) -> None:
+        before, path_before = self.walk.answers.answers.get(question_id), list(self.walk.path)
         try:
             outcome = self.walk.answer(question_id, value, note)
         except ValueError as error:
             self.notify(clean(str(error)), title="Not saved", severity="error")
             return
         self.app.save()
-        if outcome.set_aside:
+        if before is not None and sorted(chosen(before)) != sorted(chosen(value)):
+            self._tell_change(question_id, value, outcome, path_before)
+        elif outcome.set_aside:
             self.notify(f"{len(outcome.set_aside)} answer(s) set aside; they return if you change this answer back.",
                         title="Path changed")
         if outcome.restored:
             self.notify(f"{len(outcome.restored)} set-aside answer(s) are back on your path.", title="Path changed")
         self.show_question()
+
+    def _tell_change(self, question_id: str, value, outcome: Outcome, path_before: list[str]) -> None:
+        """Say that an answer given before was changed, to what, and what it did to the questions after it."""
+        walk = self.walk
+        question = walk.bank.questions[question_id]
+        labels = ", ".join(clean(label) for label in answer_labels(question, value)) or "not answered"
+        added = [other for other in walk.path if other not in path_before and other not in outcome.restored]
+
+        def prompts(question_ids: list[str]) -> str:
+            return listing([walk.bank.questions[other].prompt for other in question_ids])
+
+        lines = [f"Question {walk.path.index(question_id) + 1}, “{clean(question.prompt)}”, is now: {sentence(labels)}"]
+        if outcome.set_aside:
+            lines.append(f"Set aside, off the path (they return if you change it back):{prompts(outcome.set_aside)}")
+        if outcome.restored:
+            lines.append(f"Back on the path with their answers:{prompts(outcome.restored)}")
+        if added:
+            lines.append(f"New on the path, to answer:{prompts(added)}")
+        if not (outcome.set_aside or outcome.restored or added):
+            lines.append("The later questions stay as they were; the priorities follow the new answer.")
+        self.notify("\n".join(lines), title="Answer changed", timeout=10, markup=False)
 
     def save_pending_note(self) -> None:
         """Keep a note typed for an answered question when the user moves on without pressing Enter."""
@@ -324,6 +354,8 @@ class QuestionScreen(SizedScreen):
             return self.walk.read_only
         if action == "leave_example":
             return self.walk.read_only and not isinstance(self.focused, ParagraphInput)
+        if action in ("back", "forward") and isinstance(self.focused, (Input, ParagraphInput)):
+            return False  # in a text box ← → move the cursor; the key bar does not offer them
         return not (self.walk.read_only and action in ("unsure", "note", "number"))
 
     def action_leave_example(self) -> None:

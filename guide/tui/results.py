@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 from guide.bank import Bank
 from guide.engine import SIMILARITY_RULE
 from guide.model import METHOD_STATUS_LABELS, InstructorNotes, MethodResult, Result
-from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, bar, clean, evidence_lines, level_fraction, level_label,
+from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, level_bar, level_label,
                                show_content)
 
 KIND_WORDS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
@@ -22,6 +22,9 @@ KIND_WORDS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post 
 class ResultsScreen(SizedScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal"), (110, "-wide")]
     BINDINGS = [
+        # The content has the focus, so ↑ ↓ and PageUp/PageDown scroll at once; ← → switch tabs from anywhere.
+        Binding("left", "switch_tab(-1)", "Tabs", key_display="←→", priority=True),
+        Binding("right", "switch_tab(1)", "Next tab", show=False, priority=True),
         Binding("e", "export", "Export"),
         Binding("b", "questions", "Questions"),
         Binding("v", "review", "Review"),
@@ -84,6 +87,20 @@ class ResultsScreen(SizedScreen):
         methods = self.query_one("#methods", OptionList)
         methods.highlighted = 0
         self._detail()
+        self._focus_content()
+
+    def action_switch_tab(self, step: int) -> None:
+        tabs = self.query_one(TabbedContent)
+        panes = [pane.id for pane in tabs.query(TabPane)]
+        tabs.active = panes[(panes.index(tabs.active) + step) % len(panes)]
+        self._focus_content()
+
+    @on(TabbedContent.TabActivated)
+    def _focus_content(self) -> None:
+        """Give the keys to what the active tab shows (its text, or the list of methods), not to the tab bar."""
+        pane = self.query_one(TabbedContent).active_pane
+        if pane is not None:
+            next(widget for widget in pane.query("*") if widget.focusable).focus()
 
     @on(OptionList.OptionHighlighted, "#methods")
     def _detail(self) -> None:
@@ -128,10 +145,10 @@ def priorities(bank: Bank, result: Result, width: int = 80) -> Content:
     parts: list = []
     name_width = max(len(clean(element.name)) for element in result.elements)
     level_width = max(len(level.label) for level in bank.meta.levels)
-    fits = 2 + name_width + 1 + BAR_WIDTH + 1 + level_width + len("  confidence medium (0.00)") <= width
+    fits = 2 + name_width + 1 + BAR_WIDTH + 2 + level_width + len("  confidence medium (0.00)") <= width
     for element in result.elements:
         parts += [(f"{element.short} {clean(element.name):<{name_width}} ", "bold"),
-                  f"{bar(level_fraction(bank, element.score))} ", (f"{element.level_label:<{level_width}}", "bold"),
+                  f"{level_bar(bank, element.score)} ", (f"{element.level_label:<{level_width}}", "bold"),
                   "  " if fits else "\n  ", f"confidence {element.confidence_label} ({element.confidence:.2f})\n"]
         if element.level_range[0] != element.level_range[1]:
             low, high = (level_label(bank, item) for item in element.level_range)

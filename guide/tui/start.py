@@ -10,7 +10,8 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from guide.tui.widgets import KeyBar, SizedScreen, clean
+from guide.bank import Bank
+from guide.tui.widgets import KeyBar, SizedScreen, clean, shorten, show_content
 
 INTRO = ("guide walks you through the interpretability framework of Wang et al. (IEEE Access, 2024): you describe "
          "the use case, users, goals, risks and constraints of a medical-imaging model, and it shows which elements "
@@ -18,12 +19,32 @@ INTRO = ("guide walks you through the interpretability framework of Wang et al. 
          "to evaluate them, and writes the design document.")
 
 
+class Glance(Static):
+    """The heading and a line per element (one widget: every widget costs start-up time). A question too long
+    for the line ends after a whole word, with an ellipsis."""
+
+    def __init__(self, bank: Bank) -> None:
+        super().__init__(self.lines(bank, 80), id="glance")
+        self.bank = bank
+
+    @staticmethod
+    def lines(bank: Bank, width: int) -> Content:
+        rows = [Content.styled("The five elements", "bold")]
+        for element in bank.elements.values():
+            name = f"{element.short} {clean(element.name)}  "
+            rows.append(Content.assemble((name, "bold"), shorten(clean(element.question), width - len(name))))
+        return Content("\n").join(rows)
+
+    def on_resize(self) -> None:
+        show_content(self, self.lines(self.bank, self.content_region.width))
+
+
 class StartScreen(SizedScreen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (24, "-tall")]
     AUTO_FOCUS = "#menu"
     BINDINGS = [
         Binding("n", "app.new_design", "New"),
-        Binding("r", "app.resume", "Resume", show=False),
+        Binding("r", "resume", "Resume"),  # on the key bar while there is a design to resume
         Binding("p", "app.presets", "Presets"),
         Binding("o", "app.open_file", "Open"),
         Binding("l", "app.learn", "Learn"),
@@ -35,22 +56,31 @@ class StartScreen(SizedScreen):
             yield Static(Content.styled("guide: what should “interpretable” mean for your model?", "bold"),
                          id="start-title")
             yield Static(INTRO, id="start-intro")
-            # One widget for the heading and a line per element: every widget costs start-up time.
-            yield Static(Content("\n").join([Content.styled("The five elements", "bold"), *[
-                Content.assemble((f"{element.short} {clean(element.name)}", "bold"), "  ", clean(element.question))
-                for element in bank.elements.values()]]), id="glance")
+            yield Glance(bank)
             yield OptionList(id="menu")
             yield Static(id="start-error")
         yield KeyBar()
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.resumable = False
+
     def on_mount(self) -> None:
         self.refresh_menu()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.resumable if action == "resume" else True
+
+    def action_resume(self) -> None:
+        self.app.action_resume()
 
     def on_screen_resume(self) -> None:
         self.refresh_menu()
 
     def refresh_menu(self) -> None:
         saved, problem = self.app.saved_session()
+        self.resumable = saved is not None
+        self.refresh_bindings()
         entries = [("new", "n", "Start a new design")]
         if saved is not None:
             stages = saved.bank.meta.stages

@@ -23,7 +23,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
-from textual.widgets import OptionList, Static, TextArea
+from textual.widgets import Input, OptionList, RadioButton, Static, TextArea
 from textual.widgets.option_list import Option
 
 from guide.bank import Bank
@@ -33,19 +33,38 @@ from guide.report.text import inert as clean
 
 NUMBER_KEYS = "1234567890"
 CHOICE_LEAD = len("1 ( ) ")  # the cells before a choice's label: its key and its mark
-BAR_WIDTH = 10
+BAR_WIDTH = 10  # and one more cell for the overflow mark
 EVIDENCE_INDENT = 3  # the reason under each piece of evidence
 
 
-def bar(fraction: float, width: int = BAR_WIDTH) -> str:
-    filled = round(max(0.0, min(1.0, fraction)) * width)
-    return "█" * filled + "░" * (width - filled)
-
-
-def level_fraction(bank: Bank, score: float) -> float:
-    """Where a score sits on a scale whose top level starts at two thirds of the bar."""
+def level_bar(bank: Bank, score: float) -> str:
+    """A score as a bar whose full width is twice the top level's threshold, so that level starts half way.
+    A score past the full width shows ▸ after it: 9 and 13 look different, and 13 and 30 say they overflow."""
     top = next(level.min_score for level in bank.meta.levels if level.min_score is not None)
-    return score / (top * 1.5)
+    scale = 2 * top
+    filled = round(max(0.0, min(1.0, score / scale)) * BAR_WIDTH)
+    return "█" * filled + "░" * (BAR_WIDTH - filled) + ("▸" if score > scale else " ")
+
+
+def sentence(text: str) -> str:
+    """`text` ending with a full stop, not two: an answer in words may have its own."""
+    return text if text.endswith((".", "?", "!", "…")) else f"{text}."
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` in at most `width` characters: where it is longer, cut after a whole word, with an ellipsis."""
+    if len(text) <= width:
+        return text
+    cut = text[: max(0, width - 1)]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+def listing(texts: list[str]) -> str:
+    """Prompts or sentences one under another, each after a bullet: run together with "; " they would
+    end up as "apply.;" where a prompt ends with a full stop."""
+    return "".join(f"\n• {clean(text)}" for text in texts)
 
 
 def looks(content: Content) -> tuple:
@@ -110,9 +129,10 @@ class KeyBar(Static):
             return
         app, active = screen.app, screen.active_bindings
         shown: dict[str, KeyEntry] = {}
-        for _, binding, enabled, _ in active.values():
+        for namespace, binding, enabled, _ in active.values():
             if binding.show and binding.action not in shown:  # one entry per action, as the Footer shows
-                shown[binding.action] = KeyEntry(binding.key, app.get_key_display(binding), binding.description, enabled)
+                shown[binding.action] = KeyEntry(binding.key, app.get_key_display(binding), binding.description,
+                                                 enabled, namespace is app)
         palette = active.get(app.COMMAND_PALETTE_BINDING) if app.ENABLE_COMMAND_PALETTE else None
         palette_entry = None if palette is None else KeyEntry(palette[1].key, app.get_key_display(palette[1]),
                                                               palette[1].description, palette[2])
@@ -133,12 +153,14 @@ class KeyBar(Static):
             return sum(entry.cell_length(lead) for entry in [*keys, *palette])
 
         # When the keys do not fit, they close up (no space before each), then the palette's key drops
-        # its word, then the last keys give way: the palette, which lists every command, always shows.
+        # its word, then the screen's last keys give way, then the app's (help, quit): the palette, which
+        # lists every command, always shows.
         lead = " " if cells(" ") <= width else ""
         if palette and cells(lead) > width:
             palette = [palette[0]._replace(description="")]
         while keys and cells(lead) > width:
-            keys.pop()
+            local = [index for index, entry in enumerate(keys) if not entry.everywhere]
+            keys.pop(local[-1] if local else -1)
         content, self.spans = Content(""), []
         for entry in [*keys, *palette]:
             if entry in palette:
@@ -177,6 +199,7 @@ class KeyEntry(NamedTuple):
     display: str
     description: str
     enabled: bool
+    everywhere: bool = False  # the app's own key (help, quit), on every screen
 
     def cell_length(self, lead: str) -> int:
         return cell_len(f"{lead}{self.display} ") + (cell_len(f"{self.description} ") if self.description else 0)
@@ -191,8 +214,8 @@ class ChoiceList(OptionList):
     BINDINGS = [
         Binding("enter", "confirm", "Answer", show=False),
         # An option list scrolls sideways on ← →; here they step through the questions.
-        Binding("left", "screen.back", "Back", key_display="←"),
-        Binding("right", "screen.forward", "Next", key_display="→"),
+        Binding("left", "screen.back", "Back/Next", key_display="←→"),
+        Binding("right", "screen.forward", "Next", show=False),
         Binding("space", "toggle", "Tick"),  # on the key bar only where it works (check_action)
     ]
     NOTHING_TICKED = "Tick at least one choice with space, or press u for Unsure."
@@ -337,6 +360,32 @@ class ParagraphInput(TextArea):
         self.post_message(self.Submitted(self.text))
 
 
+class ListWithEnds(OptionList):
+    """An option list that stops at its first and last option instead of going round from one to the other."""
+
+    def action_cursor_down(self) -> None:
+        if self.highlighted is None or self.highlighted < self.option_count - 1:
+            super().action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        if self.highlighted is None or self.highlighted > 0:
+            super().action_cursor_up()
+
+
+class NoteInput(Input):
+    """The note on an answer. Enter keeps it and goes back to the answer, as Esc does; the key bar says so."""
+
+    BINDINGS = [Binding("enter", "submit", "Keep the note, back to the answer", key_display="⏎")]
+
+
+class MarkedRadioButton(RadioButton):
+    """A radio button whose state shows in its mark, as the choices' do, not in its colour alone."""
+
+    @property
+    def _button(self) -> Content:
+        return Content.assemble("(", ("•" if self.value else " ", "bold"), ")")
+
+
 class ElementBars(Widget, can_focus=True):
     """One line per element: letter, bar, level in words, and how the last answer moved it. ↑ ↓ or a
     click pick the element whose evidence the panel shows; Enter opens its lesson.
@@ -380,7 +429,7 @@ class ElementBars(Widget, can_focus=True):
             delta = moved.get(element.id, 0.0)
             change = f" ▲{delta:+g}" if delta > 0 else f" ▼{delta:+g}" if delta < 0 else ""
             lines.append(Content.assemble(
-                (element.short, "bold"), " ", bar(level_fraction(self.bank, element.score)), " ",
+                (element.short, "bold"), " ", level_bar(self.bank, element.score), " ",
                 (element.level_label, "bold" if element.level == self.bank.level_ids[0] else ""), (change, "italic"),
             ))
         element_ids = [element.id for element in elements]
@@ -427,13 +476,18 @@ def evidence_paragraphs(bank: Bank, element: ElementResult, fresh: frozenset[str
         if not items:
             continue
         paragraphs += [(Content(""), 0), (Content.styled(heading, "bold"), 0)]
+        # Rules fired by one answer (several ticks of a multiple-choice question, say) share it: the answer
+        # once, with its total weight, and each reason under it with its own.
+        by_answer: dict[str, list] = {}
         for item in items:
-            weight = f"{item.weight:+g} "
-            paragraphs += [
-                (Content.assemble(("new " if item.rule in fresh else "", "bold italic"), (weight, "bold"),
-                                  clean(item.answer_text)), 0),
-                (Content.styled(clean(item.because), "italic"), EVIDENCE_INDENT),
-            ]
+            by_answer.setdefault(item.answer_text, []).append(item)
+        for answer_text, group in by_answer.items():
+            new = any(item.rule in fresh for item in group)
+            paragraphs.append((Content.assemble(("new " if new else "", "bold italic"),
+                                                (f"{sum(item.weight for item in group):+g} ", "bold"),
+                                                clean(answer_text)), 0))
+            paragraphs += [(Content.styled(f"{item.weight:+g} " * (len(group) > 1) + clean(item.because), "italic"),
+                            EVIDENCE_INDENT) for item in group]
     if not element.evidence:
         paragraphs += [(Content(""), 0), (Content("No answer so far moves this element."), 0)]
     return paragraphs
