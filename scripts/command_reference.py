@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "reference" / "commands.md"
-WIDTH = 100  # of the usage lines, so the page does not depend on the terminal that generated it
+WIDTH = 76  # of the usage lines, so the page does not depend on the terminal that generated it
 
 HEADER = """\
 # Command reference
