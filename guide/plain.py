@@ -3,7 +3,7 @@
 No cursor movement, no colour, nothing but lines of text. It drives the same `Walk` as the terminal
 app and saves the same session file after every answer and note, so a walk can move between the two.
 
-The line protocol (README.md, "The terminal walk-through", shows it with an example that a test runs):
+The line protocol (docs/user-guide/plain-mode.md shows it with an example that a test runs):
 one line per reply; at a question a choice's number or id, `u` unsure, `n` then the note line, `b`
 back, `q` stop. Which design to work on comes from `--new` / `--resume` (and `--title`, `--replace`);
 only a person at a terminal is asked what those options would settle. When input ends (end of

@@ -149,20 +149,22 @@ def test_over_long_replies_are_refused_with_a_reason(bank):
 
 
 # ---------------------------------------------------------------------------------------------
-# The line protocol a script can rely on (README.md, "The terminal walk-through").
+# The line protocol a script can rely on (docs/user-guide/plain-mode.md).
+
+PLAIN_MODE_PAGE = ROOT / "docs" / "user-guide" / "plain-mode.md"
 
 
-def readme_example() -> str:
-    """The plain-mode example of README.md, exactly as a reader would copy it."""
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    blocks = re.findall(r"```sh\n(guide --plain .*?)```", readme, re.DOTALL)
-    assert len(blocks) == 1, "README.md shows one plain-mode example"
+def documented_example() -> str:
+    """The plain-mode example of the user guide, exactly as a reader would copy it."""
+    page = PLAIN_MODE_PAGE.read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(guide --plain .*?)```", page, re.DOTALL)
+    assert len(blocks) == 1, f"{PLAIN_MODE_PAGE.name} shows one plain-mode example"
     return blocks[0]
 
 
-def test_the_readme_example_runs_as_documented(bank, guide_home, tmp_path):
+def test_the_documented_example_runs_as_written(bank, guide_home, tmp_path):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    done = subprocess.run(["sh", "-c", readme_example()], capture_output=True, text=True, cwd=tmp_path, env=env,
+    done = subprocess.run(["sh", "-c", documented_example()], capture_output=True, text=True, cwd=tmp_path, env=env,
                           timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""

@@ -1,7 +1,7 @@
 """Editors check bank files against the committed JSON Schemas: the wiring must point at the right schema.
 
 Each bank file starts with a `# yaml-language-server: $schema=...` line (read by the YAML language
-server behind VS Code's YAML extension and other editors); the README shows the `yaml.schemas`
+server behind VS Code's YAML extension and other editors); docs/authoring/index.md shows the `yaml.schemas`
 setting for files without that line. What an editor would underline is what the schema rejects.
 """
 
@@ -60,10 +60,10 @@ def test_schema_rejects_what_the_loader_rejects(bank, mistake, expected):
     assert any(expected in message for message in messages), messages
 
 
-def test_readme_editor_settings_cover_every_bank_file():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"```json\n(\{\n  \"yaml\.schemas\".*?)\n```", readme, re.DOTALL)
-    assert block, "README shows no yaml.schemas setting"
+def test_the_documented_editor_settings_cover_every_bank_file():
+    page = (ROOT / "docs" / "authoring" / "index.md").read_text(encoding="utf-8")
+    block = re.search(r"```json\n(\{\n  \"yaml\.schemas\".*?)\n```", page, re.DOTALL)
+    assert block, "docs/authoring/index.md shows no yaml.schemas setting"
     settings = json.loads(block[1])["yaml.schemas"]
     for schema in settings:
         assert (ROOT / schema).is_file(), schema

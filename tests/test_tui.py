@@ -603,13 +603,13 @@ async def test_number_keys_move_to_a_choice_on_both_kinds_of_question(bank):
         assert app.walk.answers.answers[long_multiple.id] == [long_multiple.choices[11].id]
 
 
-async def test_the_hint_key_bar_help_and_readme_tell_the_same_keys(bank):
+async def test_the_hint_key_bar_help_and_the_user_guide_tell_the_same_keys(bank):
     help_rows = dict(KEYS_HELP)
     assert help_rows["1-9, 0"].startswith("move to a choice"), "a number moves, on both kinds of question"
     assert "tick" in help_rows["space"] and "Enter answers" in help_rows["space"]
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide_page = (ROOT / "docs" / "user-guide" / "walkthrough.md").read_text(encoding="utf-8")
     for keys in ("↑ ↓", "1-9, 0", "Enter", "space"):
-        assert help_rows[keys] in readme, f"README's key table says what help says of {keys}"
+        assert help_rows[keys] in guide_page, f"the user guide's key table says what help says of {keys}"
     app = GuideApp(bank)
     async with app.run_test() as pilot:
         await pilot.press("n", "enter")
