@@ -671,6 +671,18 @@ async def test_the_results_scroll_at_once_and_arrows_switch_tabs(bank):
         assert "←→" in key_bar(app)
 
 
+async def test_the_plan_tab_leads_each_element_with_its_acceptance_criteria(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        app.screen.query_one("#tabs").active = "tab-plan"
+        await pilot.pause()
+        text = str(app.screen.query_one("#plan").render())
+        localization = text.split("Localization (Essential)")[1]
+        assert localization.lstrip().startswith("Accept when: Share of held-out cases whose evidence map points")
+        assert "Threshold to agree on:" in localization and "Who judges:" in localization
+
+
 async def test_the_export_dialog_keeps_its_buttons_on_a_60x20_screen(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(60, 20)) as pilot:

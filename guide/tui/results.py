@@ -237,6 +237,7 @@ def plan(bank: Bank, result: Result) -> Content:
             current = step.element
             level = next(item.level_label for item in result.elements if item.id == step.element)
             parts += ["\n", (f"{clean(bank.elements[step.element].name)} ({level})\n", "bold")]
+            parts += _acceptance(result, step.element)
         source = "" if step.source == "element" else f" [for {clean(bank.methods[step.source].name)}]"
         parts.append(f"• {clean(step.text)}{source}{cite(bank, step.references)}\n")
         if step.conflict:
@@ -244,6 +245,18 @@ def plan(bank: Bank, result: Result) -> Content:
     if not result.evaluation:
         parts.append("\nNo element is needed, so there is nothing to evaluate yet.\n")
     return Content.assemble(*parts)
+
+
+def _acceptance(result: Result, element_id: str) -> list:
+    """The element's acceptance criteria, as the plan's first lines: this tool's proposal, thresholds to agree on."""
+    parts: list = []
+    for criterion in (item for item in result.acceptance if item.element == element_id):
+        parts += [("Accept when: ", "bold"), f"{clean(criterion.measure)} Threshold to agree on: "
+                  f"{clean(criterion.threshold)} Sample: {clean(criterion.sample)} Who judges: "
+                  f"{clean(criterion.judge)} When: {clean(criterion.when)}\n"]
+        if criterion.conflict:
+            parts += [("  Conflict with your answers. ", "bold"), f"{clean(criterion.conflict)}\n"]
+    return parts
 
 
 def open_questions(bank: Bank, result: Result) -> Content:
