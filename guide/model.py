@@ -6,6 +6,8 @@ bank file is an error that names the field rather than a silently ignored key.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Annotated, Any, Iterator, Literal, Mapping, Union
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
@@ -362,11 +364,28 @@ class InstructorNotes(Strict):
     common_mistakes: list[LongText] = Field(default_factory=list)
 
 
+Decision = Literal["pending", "approved", "changes-requested", "rejected"]
+
+
 class Review(Strict):
     reviewer: ShortText | None = None
+    role: ShortText | None = Field(default=None, description="the reviewer's role, e.g. radiologist or clinical lead")
     date: ShortText | None = None
-    decision: Literal["pending", "approved", "changes-requested", "rejected"] = "pending"
+    decision: Decision = "pending"
     comments: Annotated[str, Field(max_length=20000)] | None = None
+    answers_hash: ShortText | None = Field(
+        default=None, description="what the decision was made on: the hash of the answers and notes, filled in by "
+                                  "guide when the document is next run; delete it when the reviewer reviews again")
+    bank_hash: ShortText | None = Field(
+        default=None, description="the content hash of the bank the decision was made with, filled in with answers_hash")
+
+    def stale_reason(self, answers_hash: str, bank_hash: str | None) -> Literal["answers", "bank"] | None:
+        """What an approval was given to instead of these answers and bank; None when it holds or is no approval."""
+        if self.decision != "approved":
+            return None
+        if self.answers_hash != answers_hash:
+            return "answers"
+        return "bank" if self.bank_hash != bank_hash else None
 
 
 class AnswersFile(Strict):
@@ -383,7 +402,31 @@ class AnswersFile(Strict):
     answers: dict[Identifier, Union[Annotated[str, Field(max_length=20000)], list[Identifier]]] = Field(default_factory=dict)
     notes: dict[Identifier, Annotated[str, Field(max_length=20000)]] = Field(default_factory=dict)
     instructor_notes: InstructorNotes | None = None
-    review: Review | None = None
+    reviews: list[Review] = Field(default_factory=list, description="one entry per reviewer who signs the design off")
+    review: Review | None = Field(default=None, description="older documents' single review: read as the first of "
+                                                            "reviews, never written")
+
+    def answers_hash(self) -> str:
+        """A short hash of what a reviewer judges: the answers and the notes that explain them."""
+        content = json.dumps({"answers": self.answers, "notes": self.notes}, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(content.encode("utf-8")).hexdigest()[:12]
+
+    def stale_approvals(self) -> list[tuple[int, Review, Literal["answers", "bank"]]]:
+        """The approvals given to other answers or another bank than this (stamped) answers file's, with their
+        positions in `reviews`."""
+        answers_hash = self.answers_hash()
+        return [(position, review, reason) for position, review in enumerate(self.reviews)
+                if (reason := review.stale_reason(answers_hash, self.bank_hash))]
+
+    def review_decision(self) -> Decision:
+        """The design's overall decision: approved only when every reviewer listed (at least one) approved
+        these answers; rejected when anyone rejected it; else changes requested, or pending."""
+        decisions = {review.decision for review in self.reviews}
+        if "rejected" in decisions:
+            return "rejected"
+        if "changes-requested" in decisions:
+            return "changes-requested"
+        return "approved" if decisions == {"approved"} and not self.stale_approvals() else "pending"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from .conftest import FIXED_DATE, run_guide
+from .test_roundtrip import TWO_REVIEWERS, run_document, with_reviews
 
 
 @pytest.fixture
@@ -40,6 +42,35 @@ def test_an_answer_edited_in_the_front_matter_makes_the_document_stale(design):
     fixed = run_guide("run", "--answers", str(design), "--out", str(design))
     assert fixed.returncode == 0
     assert run_guide("check", str(design)).returncode == 0
+
+
+def test_an_approval_records_what_it_approved_and_goes_stale_when_the_answers_change(design):
+    path = design
+    path.write_text(with_reviews(path.read_text(encoding="utf-8"), TWO_REVIEWERS.format(second="approved")),
+                    encoding="utf-8")
+    approved = run_document(path)
+    hashes = re.findall(r"\n  answers_hash: (\w+)\n  bank_hash: (\w+)\n", approved)
+    assert len(hashes) == 2 and len(set(hashes)) == 1  # both stamped at the run after they were recorded
+    assert "Overall decision: **approved**" in approved
+    # An answer changed after the approvals: the document no longer carries them, and check says so.
+    path.write_text(approved.replace("  model_role: triage\n", "  model_role: autonomous\n"), encoding="utf-8")
+    edited = run_guide("check", str(path))
+    assert edited.returncode == 1
+    assert ("  approvals that no longer match: Dr. Ada O'Neill (2026-02-01): approved other answers (stale); "
+            "Sam Lee (2026-02-03): approved other answers (stale)") in edited.stdout
+    rerun_document = run_document(path)
+    assert "Overall decision: **pending**" in rerun_document
+    assert "| Dr. Ada O'Neill | radiologist | 2026-02-01 | **approved other answers (stale)** |" in rerun_document
+    assert run_document(path) == rerun_document  # still reproducible, and still not approved
+    still = run_guide("check", str(path))
+    assert still.returncode == 1
+    assert still.stdout.startswith(f"{path}: stale: approvals no longer match its answers.\n")
+    assert "Sam Lee (2026-02-03): approved other answers (stale)" in still.stdout
+    # Both reviewers approve again: their new decisions, without the old hashes, are stamped afresh.
+    path.write_text(re.sub(r"  answers_hash: \w+\n  bank_hash: \w+\n", "", rerun_document), encoding="utf-8")
+    reapproved = run_document(path)
+    assert "Overall decision: **approved**" in reapproved and "(stale)" not in reapproved
+    assert run_guide("check", str(path)).returncode == 0
 
 
 def test_a_hand_edited_body_is_stale(design):

@@ -30,7 +30,7 @@ class Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.open: list[str] = []
-        self.text: dict[str, list[str]] = {"main": [], "figure": [], "svg-text": []}
+        self.text: dict[str, list[str]] = {"main": [], "figure": [], "svg-text": [], "aside": []}
 
     def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
@@ -45,7 +45,9 @@ class Page(HTMLParser):
                 break
 
     def handle_data(self, data):
-        if "figure" in self.open:
+        if "aside" in self.open:  # the review instructions: the HTML's own, not the Markdown's
+            self.text["aside"].append(data)
+        elif "figure" in self.open:
             self.text["figure"].append(data)
             if "text" in self.open:
                 self.text["svg-text"].append(data)
@@ -75,6 +77,46 @@ def test_html_says_what_the_markdown_says(bank, case):
     expected = parse("<main>" + MarkdownIt("commonmark").enable("table").render(body_of(markdown)) + "</main>")
     assert words(page.text["main"]) == words(expected.text["main"])
     assert words(page.text["main"])  # not vacuous
+
+
+def test_html_tells_a_clinician_how_to_review_without_a_terminal(tmp_path):
+    html_path = tmp_path / "design.html"
+    result = run_guide("run", "--case", "dr-screening", "--date", FIXED_DATE, "--format", "html", "--out", str(html_path))
+    assert result.returncode == 0, result.stderr
+    html = html_path.read_text(encoding="utf-8")
+    page = parse(html)
+    instructions = words(page.text["aside"])
+    # Where to start, what to check and how to answer, in words that need no tool.
+    assert "Asked to review this design? How to review it is in the Review section" in instructions
+    assert "Read the Summary first" in instructions
+    assert "Check that the answers describe the clinical setting as you know it" in instructions
+    assert ("Reply to the author by email or message with your name, role, the date, your decision (approved, "
+            "changes requested or rejected) and your comments") in instructions
+    assert "terminal" not in instructions and "guide run" not in instructions and "front matter" not in instructions
+    summary = re.search(r'<h2 id="(section-\d+)">Summary</h2>', html).group(1)
+    links = {attributes["href"] for tag, attributes in page.tags if tag == "a"}
+    assert f"#{summary}" in links and "#how-to-review" in links
+    # The instructions open the Review section, above its table of reviews.
+    assert html.index(">Review</h2>") < html.index('id="how-to-review"') < html.index("Overall decision:")
+
+
+def test_json_carries_every_review_and_the_overall_decision(tmp_path):
+    design = tmp_path / "design.md"
+    assert run_guide("run", "--case", "dr-screening", "--date", FIXED_DATE, "--out", str(design)).returncode == 0
+    text = design.read_text(encoding="utf-8")
+    start = text.index("reviews:\n")
+    design.write_text(text[:start] + "reviews:\n- reviewer: A\n  decision: approved\n  answers_hash: 0abc0abc0abc\n"
+                      "- reviewer: B\n  role: radiologist\n  decision: approved\n" + text[text.index("\n---\n", start) + 1:],
+                      encoding="utf-8")
+    result = run_guide("run", "--answers", str(design), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [review["reviewer"] for review in data["answers_file"]["reviews"]] == ["A", "B"]
+    assert data["answers_file"]["reviews"][1]["role"] == "radiologist"
+    assert data["answers_file"]["reviews"][1]["answers_hash"] != "0abc0abc0abc"  # stamped by this run
+    assert (data["review_decision"], data["stale_approvals"]) == ("pending", [0])
+    schema = json.loads((SCHEMA_DIR / "design-document.schema.json").read_text(encoding="utf-8"))
+    jsonschema.validate(data, schema)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -131,7 +173,8 @@ def hostile_answers(tmp_path: Path) -> Path:
         "title": HOSTILE[:300], "description": HOSTILE, "reading": HOSTILE,
         "answers": {"task": "detection", "use_case_summary": HOSTILE},
         "notes": {"task": HOSTILE},
-        "review": {"reviewer": "<b>Eve</b>", "decision": "rejected", "comments": HOSTILE + "\n</style><script>x</script>"},
+        "reviews": [{"reviewer": "<b>Eve</b>", "role": HOSTILE[:300], "decision": "rejected",
+                     "comments": HOSTILE + "\n</style><script>x</script>"}],
     })
     path.write_text(text, encoding="utf-8")
     return path

@@ -82,7 +82,7 @@ def test_front_matter_holds_everything_the_answers_file_has(bank):
     assert data["title"] == original.title
     assert (data["date"], data["bank_id"], data["bank_version"], data["bank_hash"]) == (
         FIXED_DATE, bank.meta.id, bank.meta.version, bank.content_hash)
-    assert data["review"] == {"reviewer": None, "date": None, "decision": "pending", "comments": None}
+    assert data["reviews"] == [{"reviewer": None, "role": None, "date": None, "decision": "pending", "comments": None}]
 
 
 def test_date_comes_from_the_front_matter_unless_overridden(bank, tmp_path):
@@ -105,7 +105,7 @@ def test_editing_an_answer_in_the_front_matter_updates_the_document(bank, tmp_pa
     assert rerun(bank, updated, tmp_path, "again.md") == updated
 
 
-REVIEW = """review:
+OLD_REVIEW = """review:
   reviewer: Dr. Ada O'Neill
   date: '2026-02-01'
   decision: changes-requested
@@ -117,31 +117,92 @@ REVIEW = """review:
 """
 
 
-def reviewed(document: str) -> str:
-    start = document.index("review:\n")
+def with_reviews(document: str, reviews: str) -> str:
+    """The document with its front matter's `reviews` block replaced, as an author records replies."""
+    start = document.index("reviews:\n")
     end = document.index("\n---\n", start)
-    return document[:start] + REVIEW + document[end + 1:]
+    return document[:start] + reviews + document[end + 1:]
 
 
-def test_review_fields_survive_a_rerun_and_show_in_every_format(bank, tmp_path):
-    document = reviewed(make_document(bank, bank.cases()["breast-cancer-detection"]))
+def run_document(path: Path, *options: str) -> str:
+    """`guide run --answers` on a document, written back in place, as its author re-runs it."""
+    result = run_guide("run", "--answers", str(path), *options, "--out", str(path))
+    assert result.returncode == 0, result.stderr
+    return path.read_text(encoding="utf-8")
+
+
+def test_an_older_single_review_is_carried_into_the_list_of_reviews(bank, tmp_path):
     path = tmp_path / "design.md"
-    path.write_text(document, encoding="utf-8")
-    answers = read_answers(path, bank)
-    assert answers.review == Review(reviewer="Dr. Ada O'Neill", date="2026-02-01", decision="changes-requested",
-                                    comments="Localization is right, but:\n---\n- the evaluation plan needs a "
-                                             "reader study\n<script>alert(1)</script> *not emphasis*")
-    again = make_document(bank, path)
-    assert split_front_matter(again) == split_front_matter(document)
-    assert rerun(bank, again, tmp_path, "again.md") == again
-    assert "| Decision | **changes requested** |" in again and "| Reviewer | Dr. Ada O'Neill |" in again
+    path.write_text(with_reviews(make_document(bank, bank.cases()["breast-cancer-detection"]), OLD_REVIEW),
+                    encoding="utf-8")
+    again = run_document(path)
+    data = yaml.safe_load(split_front_matter(again)[0])
+    assert "review" not in data
+    assert [(review["reviewer"], review["decision"]) for review in data["reviews"]] == [
+        ("Dr. Ada O'Neill", "changes-requested")]
+    assert data["reviews"][0]["comments"] == ("Localization is right, but:\n---\n- the evaluation plan needs a reader "
+                                              "study\n<script>alert(1)</script> *not emphasis*")
+    assert run_document(path) == again  # the list it now writes re-runs to itself
+    assert "| Dr. Ada O'Neill |  | 2026-02-01 | **changes requested** |" in again
     assert "> \\<script\\>alert(1)\\</script\\> \\*not emphasis\\*" in again
     html = make_document(bank, path, "html")
-    assert "Dr. Ada O&#x27;Neill" in html or "Dr. Ada O'Neill" in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script" not in html
-    data = json.loads(make_document(bank, path, "json"))
-    assert data["answers_file"]["review"]["decision"] == "changes-requested"
-    assert data["answers_file"]["review"]["comments"] == answers.review.comments
+    answers_file = json.loads(make_document(bank, path, "json"))["answers_file"]
+    assert answers_file["reviews"][0]["decision"] == "changes-requested" and "review" not in answers_file
+
+
+TWO_REVIEWERS = """reviews:
+- reviewer: Dr. Ada O'Neill
+  role: radiologist
+  date: '2026-02-01'
+  decision: approved
+- reviewer: Sam Lee
+  role: clinical lead
+  date: '2026-02-03'
+  decision: {second}
+  comments: |-
+    Fine,
+    once the reader study is planned.
+"""
+
+
+@pytest.mark.parametrize(("second", "overall"), [("approved", "approved"), ("pending", "pending"),
+                                                 ("changes-requested", "changes requested"), ("rejected", "rejected")])
+def test_every_reviewer_signs_off_and_the_overall_decision_follows(tmp_path, second, overall):
+    path = tmp_path / "design.md"
+    assert run_guide("run", "--case", "dr-screening", "--date", FIXED_DATE, "--out", str(path)).returncode == 0
+    path.write_text(with_reviews(path.read_text(encoding="utf-8"), TWO_REVIEWERS.format(second=second)),
+                    encoding="utf-8")
+    document = run_document(path)
+    assert f"Overall decision: **{overall}**" in document
+    assert "| Reviewer | Role | Date | Decision |" in document
+    assert "| Dr. Ada O'Neill | radiologist | 2026-02-01 | **approved** |" in document
+    assert f"| Sam Lee | clinical lead | 2026-02-03 | **{second.replace('-', ' ')}** |" in document
+    assert "Comments from Sam Lee:\n\n> Fine,\\\n> once the reader study is planned." in document
+    assert run_document(path) == document
+    assert run_guide("check", str(path)).returncode == 0
+
+
+def test_a_blank_review_left_in_the_list_keeps_the_design_pending(bank, tmp_path):
+    # The blank review a new document offers is a reviewer still to be named, not an approval.
+    path = tmp_path / "design.md"
+    document = make_document(bank, bank.cases()["dr-screening"])
+    path.write_text(document.replace("reviews:\n", "reviews:\n- reviewer: Dr. Ada O'Neill\n  decision: approved\n", 1),
+                    encoding="utf-8")
+    again = run_document(path)
+    assert "Overall decision: **pending**" in again and "| *not named yet* |  | *not reviewed yet* | **pending** |" in again
+
+
+def test_an_approval_with_another_bank_is_stale(bank, bank_copy, tmp_path):
+    path = tmp_path / "design.md"
+    path.write_text(with_reviews(make_document(bank, bank.cases()["dr-screening"]),
+                                 TWO_REVIEWERS.format(second="approved")), encoding="utf-8")
+    run_document(path)
+    rules = bank_copy / "rules.yaml"
+    rules.write_text(rules.read_text(encoding="utf-8").replace("weight: 2\n", "weight: 3\n", 1), encoding="utf-8")
+    document = run_document(path, "--bank", str(bank_copy))
+    assert "| Sam Lee | clinical lead | 2026-02-03 | **approved with another question bank (stale)** |" in document
+    assert "Overall decision: **pending**" in document
 
 
 def test_strings_yaml_1_1_reads_as_booleans_stay_strings(bank, tmp_path):
@@ -170,7 +231,7 @@ def builtin_bank():
 def test_any_text_survives_the_front_matter(tmp_path, title, note, comments, summary):
     bank = builtin_bank()
     answers = AnswersFile(title=title, answers={"task": "detection", "use_case_summary": summary},
-                          notes={"task": note}, review=Review(reviewer="R", comments=comments))
+                          notes={"task": note}, reviews=[Review(reviewer="R", role=title[:300], comments=comments)])
     carried = document_answers(answers, bank, FIXED_DATE)
     path = tmp_path / "design.md"
     path.write_text(front_matter(carried) + "# body\n", encoding="utf-8", newline="")

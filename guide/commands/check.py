@@ -63,6 +63,7 @@ def check_document(path: Path, bank) -> Report:
     from guide.bank import DESIGN_DOCUMENT, bank_change, read_answers
     from guide.engine import evaluate
     from guide.report import document_date, render
+    from guide.report.frontmatter import document_answers
     from guide.source import decode, read_limited, shown_name
 
     format = FORMAT_OF_SUFFIX.get(path.suffix.lower())
@@ -75,10 +76,16 @@ def check_document(path: Path, bank) -> Report:
     if format == "json" and not _is_json_design_document(committed):
         raise GuideError(path, None, None, f'not a design document: `guide run --format json` writes one, with '
                                            f'"document": "{DESIGN_DOCUMENT}"')
-    fresh = render(format, evaluate(bank, answers), bank, answers, document_date(answers))
-    if committed == fresh:
+    date = document_date(answers)
+    fresh = render(format, evaluate(bank, answers), bank, answers, date)
+    stale_approvals = _stale_approvals(document_answers(answers, bank, date))
+    if committed == fresh and not stale_approvals:
         return Report(False, f"{shown_name(path)}: current (bank {bank.meta.id} {bank.meta.version}, "
                              f"content hash {bank.content_hash})\n")
+    if committed == fresh:
+        return Report(True, f"{shown_name(path)}: stale: approvals no longer match its answers.\n{stale_approvals}"
+                            "  ask those reviewers to review it again, then record each new decision in place of the "
+                            "old one, without its answers_hash and bank_hash lines, and re-run the document\n")
     lines = [f"{shown_name(path)}: stale: its answers now produce a different document."]
     change = bank_change(answers, bank)
     if change:
@@ -88,11 +95,25 @@ def check_document(path: Path, bank) -> Report:
                                                            for name, count in changed_sections(committed, fresh)))
     else:
         lines.append("  parts that differ: " + ", ".join(changed_parts(committed, fresh)))
+    if stale_approvals:
+        lines.append(stale_approvals.rstrip("\n"))
     lines.append("  first differences:")
     lines += [f"    {line}" for line in first_differences(committed, fresh)]
     # A name with a line break or an escape is shown escaped: the line is then one to read, not to paste.
     lines.append("  update it with: " + shown_name(shlex.join(_update_command(path, format, bank))))
     return Report(True, "\n".join(lines) + "\n")
+
+
+def _stale_approvals(carried) -> str:
+    """The line naming each approval given to other answers or another bank, or "" when every one holds."""
+    from guide.report.markdown import STALE_LABELS
+    from guide.source import one_line
+
+    if not (stale := carried.stale_approvals()):
+        return ""
+    named = [f"{one_line(review.reviewer or 'a reviewer', 80)}{f' ({one_line(review.date, 40)})' if review.date else ''}: "
+             + STALE_LABELS[reason] for _, review, reason in stale]
+    return "  approvals that no longer match: " + "; ".join(named) + "\n"
 
 
 def _update_command(path: Path, format: str, bank) -> list[str]:

@@ -56,16 +56,32 @@ def document_answers(answers: AnswersFile, bank: Bank, date: str) -> AnswersFile
         "bank_version": bank.meta.version,
         "bank_hash": bank.content_hash,
         "migrated_from": origin_version(answers, bank),
-        "review": answers.review or Review(),
+        "reviews": _stamped_reviews(answers, bank),
+        "review": None,
     })
 
 
+STAMP_KEYS = ("answers_hash", "bank_hash")
+
+
+def _stamped_reviews(answers: AnswersFile, bank: Bank) -> list[Review]:
+    """An older document's single review first, a blank one to fill in when there is none, and each decision
+    stamped, the first time the document is run with it, with the answers and bank it was made on."""
+    reviews = [*([answers.review] if answers.review else []), *answers.reviews] or [Review()]
+    made_on = {"answers_hash": answers.answers_hash(), "bank_hash": bank.content_hash}
+    return [review.model_copy(update=made_on) if review.decision != "pending" and review.answers_hash is None
+            else review for review in reviews]
+
+
 def front_matter_data(answers: AnswersFile) -> dict[str, Any]:
-    """The answers file as plain data: unset fields left out, except the review, shown in full to fill in."""
+    """The answers file as plain data: unset fields left out, except the reviews, shown in full to fill in."""
     data = answers.model_dump(mode="json", by_alias=True)
     for key, value in list(data.items()):
-        if key != "review" and (value is None or (key == "notes" and not value)):
+        if key != "reviews" and (value is None or (key == "notes" and not value)):
             del data[key]
+    # A review's hashes are guide's to fill in: an empty one is left out rather than offered to fill.
+    data["reviews"] = [{key: value for key, value in review.items() if value is not None or key not in STAMP_KEYS}
+                       for review in data["reviews"]]
     return data
 
 

@@ -22,6 +22,7 @@ from guide.report.markdown import APPENDIX_TITLE, markdown_document
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 SUMMARY_SECTION = "Summary"
+REVIEW_SECTION = "Review"
 # Sections whose subsections a printed page must not split; elsewhere (long answer tables) they may.
 CARD_SECTIONS = ("Element evidence", "Method families")
 SAFE_LINK_PREFIXES = ("https://", "http://", "#")
@@ -44,7 +45,8 @@ def render_html(result: Result, bank: Bank, answers: AnswersFile, date: str) -> 
     parser = _parser()
     tokens = parser.parse(body_markdown)
     headings = _number_sections(tokens)
-    tokens = _arrange(tokens, priority_chart(result, bank))
+    summary_anchor = next((anchor for anchor, text in headings if text == SUMMARY_SECTION), "")
+    tokens = _arrange(tokens, priority_chart(result, bank), how_to_review(summary_anchor))
     body = parser.renderer.render(tokens, parser.options, {})
     title = escape(f"Interpretability design: {result.title}")
     nav = "".join(f'<li><a href="#{anchor}">{escape(text)}</a></li>' for anchor, text in headings)
@@ -84,12 +86,13 @@ def _html(content: str) -> Token:
     return token
 
 
-def _arrange(tokens: list[Token], chart: str) -> list[Token]:
-    """Wrap third-level sections (as cards where they must not split) and add the chart."""
+def _arrange(tokens: list[Token], chart: str, review_help: str) -> list[Token]:
+    """Wrap third-level sections (as cards where they must not split), add the chart, and open the Review section
+    with how to review."""
     arranged: list[Token] = []
     section = ""
     in_card = False
-    chart_placed = False
+    chart_placed = pointer_placed = False
     for index, token in enumerate(tokens):
         if token.type == "heading_open" and token.tag in ("h2", "h3"):
             if in_card:
@@ -105,6 +108,11 @@ def _arrange(tokens: list[Token], chart: str) -> list[Token]:
         if token.type == "table_open" and _header_is_empty(tokens, index):
             token.attrSet("class", "facts")
         arranged.append(token)
+        if token.type == "heading_close" and token.tag == "h2" and section == REVIEW_SECTION:
+            arranged.append(_html(review_help))
+        if token.type == "table_close" and not section and not pointer_placed:
+            arranged.append(_html(REVIEW_POINTER))  # under the header's facts, where a reviewer starts
+            pointer_placed = True
         if token.type == "table_close" and section == SUMMARY_SECTION and not chart_placed:
             arranged.append(_html(chart))
             chart_placed = True
@@ -121,6 +129,28 @@ def _header_is_empty(tokens: list[Token], table_open: int) -> bool:
         if token.type == "inline" and token.content.strip():
             return False
     return False
+
+
+REVIEW_POINTER = ('<aside class="review-pointer"><p>Asked to review this design? <a href="#how-to-review">How to '
+                  'review it</a> is in the Review section, at the end of the body, before the appendix.</p></aside>')
+
+
+def how_to_review(summary_anchor: str) -> str:
+    """What a clinical reviewer does with this file, without a terminal: read, check, reply to the author."""
+    return f"""<aside class="how-to-review" aria-labelledby="how-to-review">
+<h3 id="how-to-review">How to review this design</h3>
+<ol>
+<li><strong>Read the <a href="#{summary_anchor}">Summary</a> first:</strong> what matters most for this clinical use,
+what will be built, what is left out and what is still open. The appendix is there to look things up.</li>
+<li><strong>Check</strong> that the answers describe the clinical setting as you know it (who acts on the output, when,
+and what happens when it is wrong), that the priorities match what a clinician needs to trust or overrule the output,
+and that the evaluation plan would convince you.</li>
+<li><strong>Reply to the author</strong> by email or message with your name, role, the date, your decision
+(approved, changes requested or rejected) and your comments. The author records it in this document; you need
+not edit or install anything. Your approval covers the answers you read: if they change, it shows as stale and
+you will be asked again.</li>
+</ol>
+</aside>"""
 
 
 # ---------------------------------------------------------------------------------------------

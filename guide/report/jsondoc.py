@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from guide.bank import DESIGN_DOCUMENT, Bank, bank_change
-from guide.model import AnswersFile, BankChange, Result
+from guide.model import AnswersFile, BankChange, Decision, Result
 from guide.report.frontmatter import document_answers
 
 FORMAT_VERSION = 1
@@ -27,14 +27,22 @@ class DesignDocument(BaseModel):
     answers_file: AnswersFile = Field(description="the answers, notes, review and bank versions the document carries; "
                                                   "the same data as the Markdown document's front matter")
     bank_change: BankChange | None = Field(description="set when the answers were made with another bank or bank version")
+    review_decision: Decision = Field(description="the overall decision: approved only when every review in "
+                                                  "answers_file.reviews (at least one) approved these answers and bank")
+    stale_approvals: list[int] = Field(description="positions in answers_file.reviews of approvals given to other "
+                                                   "answers or another bank (their answers_hash or bank_hash differs)")
     result: Result
 
 
 def design_document(result: Result, bank: Bank, answers: AnswersFile, date: str) -> DesignDocument:
-    return DesignDocument(date=date, answers_file=document_answers(answers, bank, date),
-                          bank_change=bank_change(answers, bank), result=result)
+    carried = document_answers(answers, bank, date)
+    return DesignDocument(date=date, answers_file=carried, bank_change=bank_change(answers, bank),
+                          review_decision=carried.review_decision(),
+                          stale_approvals=[position for position, _, _ in carried.stale_approvals()], result=result)
 
 
 def render_json(result: Result, bank: Bank, answers: AnswersFile, date: str) -> str:
-    data = design_document(result, bank, answers, date).model_dump(mode="json", by_alias=True)
+    # An older document's single `review` is carried in `reviews`; the empty field is not written.
+    data = design_document(result, bank, answers, date).model_dump(mode="json", by_alias=True,
+                                                                   exclude={"answers_file": {"review"}})
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

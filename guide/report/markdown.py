@@ -73,23 +73,23 @@ def markdown_document(result: Result, bank: Bank, answers: AnswersFile, date: st
     """The design document: front matter that re-runs it, then the body for reviewers."""
     carried = document_answers(answers, bank, date)
     return render_markdown(result, bank, date, front_matter=front_matter(carried) if with_front_matter else "",
-                           reading=answers.reading, description=answers.description, review=carried.review,
+                           reading=answers.reading, description=answers.description, reviewed=carried,
                            change=bank_change(answers, bank))
 
 
 def render_markdown(result: Result, bank: Bank, date: str, *, front_matter: str = "",
                     reading: str | None = None, description: str | None = None,
-                    review: Review | None = None, change: BankChange | None = None) -> str:
+                    reviewed: AnswersFile | None = None, change: BankChange | None = None) -> str:
     citations = Citations(bank)
     sections = [
-        _header(result, bank, date, reading, description),
+        _header(result, bank, date, reading, description, reviewed),
         _bank_change(change, bank) if change and _another_bank_or_version(change) else "",
-        _review(review) if review else "",
         _summary(result, bank),
         _methods(result, bank, citations),
         _evaluation(result, bank, citations),
         _precedents(result, bank, citations),
         _open_questions(result, bank),
+        _reviews(reviewed) if reviewed else "",  # the sign-off closes the body, before the trace
         APPENDIX,
         _elements(result, bank),
         _family_evidence(result, bank),
@@ -111,7 +111,8 @@ def _level_label(bank: Bank, level_id: str) -> str:
     return next(level.label for level in bank.meta.levels if level.id == level_id)
 
 
-def _header(result: Result, bank: Bank, date: str, reading: str | None, description: str | None) -> str:
+def _header(result: Result, bank: Bank, date: str, reading: str | None, description: str | None,
+            reviewed: AnswersFile | None) -> str:
     source = bank.meta.source
     lines = [
         f"# Interpretability design: {md(result.title)}",
@@ -127,6 +128,9 @@ def _header(result: Result, bank: Bank, date: str, reading: str | None, descript
         f"| Date | {md(date)} |",
         f"| Framework | {md(source.citation)} doi:{md(source.doi)} |",
     ]
+    if reviewed:
+        lines.append(f"| Review | **{DECISION_LABELS[reviewed.review_decision()]}** (reviewers are listed in the Review "
+                     "section, before the appendix) |")
     if reading:
         lines += ["", "> **Whose reading this is.** " + md(reading)]
     return "\n".join(lines)
@@ -170,27 +174,39 @@ DECISION_LABELS = {
     "changes-requested": "changes requested",
     "rejected": "rejected",
 }
+_MISSING_DATE = {True: "*not reviewed yet*", False: "*not dated*"}
+STALE_LABELS = {"answers": "approved other answers (stale)", "bank": "approved with another question bank (stale)"}
 
 
-def _review(review: Review) -> str:
-    lines = [
-        "## Review",
-        "",
-        "| | |",
-        "|---|---|",
-        f"| Decision | **{DECISION_LABELS[review.decision]}** |",
-        f"| Reviewer | {md(review.reviewer) if review.reviewer else '*not named yet*'} |",
-        f"| Review date | {md(review.date) if review.date else '*not reviewed yet*'} |",
-    ]
-    if review.comments and review.comments.strip():
-        quoted = md_block(review.comments, "> ").split("\n")
-        # A reviewer's line breaks are kept: a trailing backslash is a hard break in CommonMark.
-        lines += ["", "Comments:", ""]
-        lines += [line + "\\" if line != ">" and index + 1 < len(quoted) and quoted[index + 1] != ">" else line
-                  for index, line in enumerate(quoted)]
-    lines += ["", "To record a review, fill in the `review` block in the front matter of the Markdown design "
-              "document (reviewer, date, decision: pending, approved, changes-requested or rejected, and "
-              "comments), then re-run `guide run --answers` on it: the review is kept."]
+def _reviews(carried: AnswersFile) -> str:
+    """Who signed the design off, and whether each approval was of the answers this document shows."""
+    stale = {position: reason for position, _, reason in carried.stale_approvals()}
+    lines = ["## Review", ""]
+    if carried.reviews == [Review()]:  # the blank review a new document offers to fill in
+        lines.append("Overall decision: **pending**: no reviewer has replied yet.")
+    else:
+        lines += [f"Overall decision: **{DECISION_LABELS[carried.review_decision()]}** (approved once every reviewer "
+                  "listed approved these answers; rejected if anyone rejects them).",
+                  "", "| Reviewer | Role | Date | Decision |", "|---|---|---|---|"]
+        for position, review in enumerate(carried.reviews):
+            decision = STALE_LABELS[stale[position]] if position in stale else DECISION_LABELS[review.decision]
+            lines.append(f"| {md(review.reviewer) if review.reviewer else '*not named yet*'} | "
+                         f"{md(review.role) if review.role else ''} | "
+                         f"{md(review.date) if review.date else _MISSING_DATE[review.decision == 'pending']} | "
+                         f"**{decision}** |")
+    for number, review in enumerate(carried.reviews, 1):
+        if review.comments and review.comments.strip():
+            quoted = md_block(review.comments, "> ").split("\n")
+            # A reviewer's line breaks are kept: a trailing backslash is a hard break in CommonMark.
+            lines += ["", f"Comments from {md(review.reviewer) if review.reviewer else f'reviewer {number}'}:", ""]
+            lines += [line + "\\" if line != ">" and index + 1 < len(quoted) and quoted[index + 1] != ">" else line
+                      for index, line in enumerate(quoted)]
+    if stale:
+        lines += ["", "An approval marked stale was given to other answers or another question bank than this "
+                  "document's: ask that reviewer to review it again, then record the new decision in place of the "
+                  "old one and delete that review's `answers_hash` and `bank_hash` lines."]
+    lines += ["", "For the author: record each reply under `reviews` in the front matter (reviewer, role, date, "
+              "decision: approved, changes-requested or rejected, comments), then re-run `guide run --answers` on it."]
     return "\n".join(lines)
 
 
