@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import secrets
 import tempfile
 import time
 from dataclasses import dataclass
@@ -70,9 +71,28 @@ def session_path() -> Path:
     return session_dir() / SESSION_FILE
 
 
+def browser_sessions_dir() -> Path:
+    return session_dir() / "browser"
+
+
 def browser_session_path() -> Path:
-    """A session file for one browser tab under `guide serve`: new for every tab, never offered to another."""
-    return session_dir() / "browser" / f"{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.yaml"
+    """A session file for one browser tab under `guide serve`: new for every tab, never offered to another.
+    The time keeps the folder in order for an instructor; the random part means no one can name another
+    tab's file (a process id or a second's time is easy to guess)."""
+    return browser_sessions_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(16)}.yaml"
+
+
+def expire_browser_sessions(max_age_seconds: float) -> None:
+    """Remove browser sessions not saved for `max_age_seconds`: a classroom server is not an archive,
+    and a student keeps a design by exporting it."""
+    folder = browser_sessions_dir()
+    if not folder.is_dir():
+        return
+    oldest = time.time() - max_age_seconds
+    for path in folder.glob("*.yaml"):
+        with contextlib.suppress(OSError):  # gone already, or not ours to remove: the next sweep tries again
+            if path.stat().st_mtime < oldest:
+                path.unlink()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ websocket smoke test needs no browser.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import socket
@@ -29,6 +30,8 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
+NEVER = r"(?!)"  # a pattern nothing matches: read_until(NEVER, limit=1) reads one message
+DOWNLOAD_NAME = 'Bericht "Prüfung"; Ü'  # quotes, a semicolon, non-ASCII letters: each can break a header
 STARTUP_TRIES = 300  # 0.1 s apart: a slow machine gets time, a broken server still fails the test
 
 
@@ -85,7 +88,7 @@ def serve(tmp_path):
 
 
 def test_app_command_uses_this_python_and_passes_the_bank(tmp_path):
-    assert app_command(None).split() == [sys.executable, "-m", "guide"]
+    assert app_command(None).split() == ["exec", sys.executable, "-m", "guide"]
     odd = tmp_path / "my bank; rm -rf ~"
     assert app_command(odd).endswith(f"--bank '{odd.resolve()}'")
 
@@ -219,6 +222,7 @@ def test_browser_answers_the_first_question_and_downloads_the_document(serve, ba
     server holds the answer. Exporting from the results reaches the student as a browser download, and
     that document holds the answer too."""
     import base64
+    from urllib.parse import quote
 
     sync_playwright = _playwright()
     port = serve()
@@ -227,10 +231,20 @@ def test_browser_answers_the_first_question_and_downloads_the_document(serve, ba
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1200, "height": 800}, accept_downloads=True)
-            # The page asks for a web font; nothing but this server is reachable or wanted.
-            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
-                f"http://127.0.0.1:{port}/") or route.request.url.startswith(f"ws://127.0.0.1:{port}/")
-                else route.abort())
+            headers = []  # of the download's response
+
+            def only_this_server(route):
+                """The page asks for a web font; nothing but this server is reachable or wanted."""
+                if not route.request.url.startswith((f"http://127.0.0.1:{port}/", f"ws://127.0.0.1:{port}/")):
+                    route.abort()
+                elif "/download/" in route.request.url:
+                    response = route.fetch()
+                    headers.append(response.headers)
+                    route.fulfill(response=response)
+                else:
+                    route.continue_()
+
+            page.context.route("**/*", only_this_server)  # the context's: a download opens in a new tab
             page.goto(f"http://127.0.0.1:{port}/")
             page.wait_for_selector("body.-first-byte", timeout=60_000)
             terminal = page.locator("#terminal")
@@ -266,7 +280,11 @@ def test_browser_answers_the_first_question_and_downloads_the_document(serve, ba
             page.keyboard.press("s")  # the results
             results = next_screen(answered, tmp_path / "3-results.png")
             page.keyboard.press("e")  # export: a dialog with a file name
-            next_screen(results, tmp_path / "4-export.png")
+            dialog = next_screen(results, tmp_path / "4-export.png")
+            page.keyboard.press("Control+a")
+            page.keyboard.press("Control+k")
+            page.keyboard.type(DOWNLOAD_NAME)  # no suffix: the type must come from the format chosen
+            next_screen(dialog, tmp_path / "5-named.png")
             with page.expect_download(timeout=60_000) as download:
                 page.keyboard.press("Enter")
             document_path = tmp_path / "download.md"
@@ -277,8 +295,13 @@ def test_browser_answers_the_first_question_and_downloads_the_document(serve, ba
     # The answer moved the walk on: a visibly different screen, and still a drawn terminal, not a blank page.
     assert difference["changed"] > 0.01, difference
     assert difference["colours"] > 4, difference
-    # The download is the design document, and it carries the answer given in the browser.
-    assert filename.endswith(".md")
+    # The download is the design document, and it carries the answer given in the browser. Its name
+    # reaches the browser whole (RFC 6266 `filename*`), its type is the format's, whatever the name.
+    assert filename == DOWNLOAD_NAME.replace('"', "_"), filename  # Chromium's own stand-in for a quote
+    (header,) = headers
+    assert header["content-type"] == "text/markdown; charset=utf-8"
+    assert header["content-disposition"].startswith("attachment; ")
+    assert f"; filename*=UTF-8''{quote(DOWNLOAD_NAME, safe='')}" in header["content-disposition"]
     document = document_path.read_text(encoding="utf-8")
     front = yaml.safe_load(document.split("---\n")[1])
     assert front["answers"][first.id] == first.choices[0].id
@@ -288,3 +311,206 @@ def test_browser_answers_the_first_question_and_downloads_the_document(serve, ba
     assert len(saved) == 1, saved
     assert yaml.safe_load(saved[0].read_text(encoding="utf-8"))["answers"][first.id] == first.choices[0].id
     assert not (tmp_path / "guide-home" / "session.yaml").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# A classroom's limits: what one tab, another web site or a dropped client can do to the server.
+
+
+class Screen:
+    """A websocket session as the browser page opens it; `text` is everything drawn so far, escapes removed."""
+
+    def __init__(self, websocket):
+        self.websocket, self.raw, self.messages = websocket, "", []
+
+    @property
+    def text(self) -> str:
+        return ANSI.sub("", self.raw)
+
+    async def read_until(self, pattern: str, limit: int = STARTUP_TRIES) -> bool:
+        import aiohttp
+
+        for _ in range(limit):
+            if re.search(pattern, self.text):
+                return True
+            try:
+                message = await self.websocket.receive(timeout=0.1)
+            except asyncio.TimeoutError:
+                continue
+            if message.type == aiohttp.WSMsgType.BINARY:
+                self.raw += message.data.decode("utf-8", "replace")
+            elif message.type == aiohttp.WSMsgType.TEXT:
+                self.messages.append(message.json())
+            elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                return False
+        return bool(re.search(pattern, self.text))
+
+    async def keys(self, *keys: str) -> None:
+        for key in keys:
+            await self.websocket.send_json(["stdin", key])
+
+
+async def _handshake_status(port: int, **headers) -> int:
+    """The HTTP status a websocket handshake gets (101 once it is open)."""
+    import aiohttp
+
+    async with aiohttp.ClientSession() as client:
+        try:
+            async with client.ws_connect(f"http://127.0.0.1:{port}/ws", headers=headers):
+                return 101
+        except aiohttp.WSServerHandshakeError as error:
+            return error.status
+
+
+def test_sessions_beyond_the_cap_see_a_page_saying_the_class_is_full(serve):
+    import aiohttp
+
+    port = serve("--max-sessions", "1")
+
+    async def scenario():
+        async with aiohttp.ClientSession() as client:
+            async with client.ws_connect(f"http://127.0.0.1:{port}/ws") as websocket:
+                assert await Screen(websocket).read_until("Start a new design")
+                async with client.get(f"http://127.0.0.1:{port}/") as page:
+                    full = page.status, await page.text()
+                refused = await _handshake_status(port)
+            # The tab closed: its place is free again.
+            for _ in range(STARTUP_TRIES):
+                async with client.get(f"http://127.0.0.1:{port}/") as page:
+                    if page.status == 200:
+                        break
+                await asyncio.sleep(0.1)
+            return full, refused, page.status
+
+    (status, html), refused, afterwards = asyncio.run(scenario())
+    assert status == 503 and "The class is full" in html and "--max-sessions" in html
+    assert refused == 503
+    assert afterwards == 200
+
+
+def test_websockets_from_other_web_sites_are_refused(serve):
+    """A page of any site a student has open could otherwise start sessions here from their browser."""
+    port = serve("--allow-origin", "https://course.example/")
+
+    async def statuses():
+        return [await _handshake_status(port, Origin=origin)
+                for origin in ("http://evil.example", f"http://127.0.0.1:{port + 1}", "null",
+                               f"http://127.0.0.1:{port}", "https://course.example")]
+
+    assert asyncio.run(statuses()) == [403, 403, 403, 101, 101]
+
+
+def test_absurd_terminal_sizes_are_bounded(serve):
+    """A client asking for a huge terminal, on connecting or later, gets the largest one served: the app
+    never draws past row 200."""
+    import aiohttp
+
+    port = serve()
+
+    def rows_drawn(screen: Screen) -> int:
+        return max(int(row) for row in re.findall(r"\x1b\[(\d+);\d+H", screen.raw))
+
+    async def scenario():
+        async with aiohttp.ClientSession() as client:
+            async with client.ws_connect(f"http://127.0.0.1:{port}/ws?width=120&height=400") as websocket:
+                screen = Screen(websocket)
+                assert await screen.read_until("Quit"), "the start screen never appeared"
+                first = rows_drawn(screen)
+                screen.raw = ""
+                await websocket.send_json(["resize", {"width": 120, "height": 10 ** 9}])
+                await websocket.send_json(["resize", {"width": "wide", "height": 10 ** 9}])
+                assert await screen.read_until("Quit"), "the app stopped drawing"
+                await websocket.send_json(["ping", "alive"])
+                assert await screen.read_until("") and await _pong(screen)
+                return first, rows_drawn(screen)
+
+    assert asyncio.run(scenario()) == (200, 200)
+
+
+async def _pong(screen: Screen) -> bool:
+    for _ in range(STARTUP_TRIES):
+        if ["pong", "alive"] in screen.messages:
+            return True
+        await screen.read_until(NEVER, limit=1)
+    return False
+
+
+def _descendants(pid: int) -> list[int]:
+    children = []
+    for status in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = status.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[1]) == pid:
+            children.append(int(status.parent.name))
+    return children + [grandchild for child in children for grandchild in _descendants(child)]
+
+
+def _writing_to_a_full_pipe(pids: list[int]) -> bool:
+    """Whether a thread of these processes waits in the kernel for room in a pipe."""
+    for pid in pids:
+        for wchan in Path(f"/proc/{pid}/task").glob("*/wchan"):
+            with contextlib.suppress(OSError):
+                if "pipe_write" in wchan.read_text():
+                    return True
+    return False
+
+
+def test_an_app_whose_browser_is_gone_is_ended(serve):
+    """A client asks for big frames, reads none, and drops its connection (a reset) once the app is blocked
+    writing a frame the server cannot pass on. The server's writes to the client fail; the app must still
+    end, not stay blocked forever on its output."""
+    import base64
+    import struct
+
+    port = serve()
+    server = next(pid for pid in _descendants(os.getpid())
+                  if f"--port\0{port}" in Path(f"/proc/{pid}/cmdline").read_text())
+
+    def frame(payload: str) -> bytes:
+        data = payload.encode()
+        mask = os.urandom(4)
+        return struct.pack("!BBH", 0x81, 0xFE, len(data)) + mask + bytes(
+            byte ^ mask[index % 4] for index, byte in enumerate(data))
+
+    with socket.socket() as client:
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a client that takes almost nothing
+        client.connect(("127.0.0.1", port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        client.sendall(f"GET /ws?width=500&height=200 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                       f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+        assert b" 101 " in client.recv(1024).split(b"\r\n")[0]
+        assert _wait_for(lambda: _descendants(server)), "no app was started"
+        resizes = iter(range(STARTUP_TRIES))
+
+        def blocked() -> bool:
+            """Ask for one more whole frame (a new width); true once the app cannot write its output."""
+            client.sendall(frame(f'["resize", {{"width": {500 - next(resizes) % 2}, "height": 200}}]'))
+            return _writing_to_a_full_pipe(_descendants(server))
+
+        assert _wait_for(blocked, tries=STARTUP_TRIES - 1), "the app never filled its output pipe"
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = reset
+    assert _wait_for(lambda: not _descendants(server), tries=600), "an app outlived its browser"
+
+
+def test_browser_sessions_have_unguessable_names_and_expire(serve, tmp_path, bank):
+    """A tab's session file is named by the time and 128 random bits; files not saved for longer than
+    --session-days are removed as new sessions begin."""
+    browser = tmp_path / "guide-home" / "browser"
+    browser.mkdir(parents=True, mode=0o700)
+    tmp_path.joinpath("guide-home").chmod(0o700)
+    old, recent = browser / "old.yaml", browser / "recent.yaml"
+    for path, age in ((old, 3 * 86400), (recent, 3600)):
+        path.write_text("answers: {}\n")
+        os.utime(path, (time.time() - age, time.time() - age))
+    port = serve("--session-days", "2")
+    first = bank.questions[bank.meta.start]
+    following = route(bank, {first.id: first.choices[0].id})[1]
+    assert asyncio.run(_websocket_walk(port, " ".join(first.prompt.split()[:3]),
+                                       " ".join(bank.questions[following].prompt.split()[:3])))
+    names = sorted(path.name for path in browser.glob("*.yaml"))
+    assert "old.yaml" not in names and "recent.yaml" in names
+    (saved,) = [name for name in names if name != "recent.yaml"]
+    assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{32}\.yaml", saved), saved
+

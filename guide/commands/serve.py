@@ -7,12 +7,23 @@ so each student gets their own walk. Documents the app exports reach the student
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
 import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+DEFAULT_MAX_SESSIONS = 50  # each tab is an app process of about 60 MiB
+DEFAULT_SESSION_DAYS = 30.0
+# A terminal a browser may ask for: a 4K screen at a small font is about 400 x 120 cells. A client asking
+# for more (or for nonsense) gets the nearest bound instead: one absurd frame could hold the app for minutes.
+COLUMNS = (10, 500)
+ROWS = (5, 200)
+QUIT_GRACE = 5.0  # seconds an app has to end once its browser is gone, before it is killed
 
 
 def register(subparsers, common) -> None:
@@ -26,6 +37,15 @@ def register(subparsers, common) -> None:
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port to listen on (default: {DEFAULT_PORT})")
     parser.add_argument("--public-url", metavar="URL", default=None,
                         help="the address browsers use, when it is not the one they connected to (behind a proxy)")
+    parser.add_argument("--max-sessions", metavar="N", type=_positive(int), default=DEFAULT_MAX_SESSIONS,
+                        help=f"browser tabs served at once; one more is shown a page saying the class is full "
+                             f"(default: {DEFAULT_MAX_SESSIONS})")
+    parser.add_argument("--allow-origin", metavar="URL", action="append", default=[],
+                        help="a web page address (scheme://host[:port]) besides this server's own that may open "
+                             "sessions; repeat for several")
+    parser.add_argument("--session-days", metavar="DAYS", type=_positive(float), default=DEFAULT_SESSION_DAYS,
+                        help="remove a browser tab's saved design this many days after its last answer "
+                             f"(default: {DEFAULT_SESSION_DAYS:g})")
     parser.set_defaults(handler=run)
 
 
@@ -39,38 +59,197 @@ def _port(text: str) -> int:
     return port
 
 
+def _positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"{text} is not above 0")
+        return value
+    return parse
+
+
 def app_command(bank: Path | None) -> str:
-    """The shell command textual-serve runs for each browser tab: this Python, this bank."""
+    """The shell command textual-serve runs for each browser tab: this Python, this bank. `exec` makes the
+    app the process textual-serve holds, so ending that process ends the app, not only a shell around it."""
     words = [sys.executable, "-m", "guide"]
     if bank is not None:
         words += ["--bank", str(bank.resolve())]
-    return shlex.join(words)
+    return "exec " + shlex.join(words)
 
 
 def run(args: argparse.Namespace) -> int:
     from guide.frontend import load_bank_option
 
     bank = load_bank_option(args)  # a broken bank fails here, once, not in every tab
-    server = make_server(app_command(args.bank), args.host, args.port, args.public_url, bank.meta.title)
+    server = make_server(app_command(args.bank), args.host, args.port, args.public_url, bank.meta.title,
+                         Limits(args.max_sessions, tuple(args.allow_origin), args.session_days * 86400))
     server.serve()
     return 0
 
 
-def make_server(command: str, host: str, port: int, public_url: str | None, title: str):
-    from textual_serve.server import Server
+@dataclass(frozen=True)
+class Limits:
+    max_sessions: int = DEFAULT_MAX_SESSIONS
+    allowed_origins: tuple[str, ...] = ()
+    session_seconds: float = DEFAULT_SESSION_DAYS * 86400
+
+
+def bounded(value, limits: tuple[int, int]) -> int:
+    """A terminal dimension a client sent, as a number within `limits` (the lower bound for nonsense)."""
+    low, high = limits
+    try:
+        return min(max(int(value), low), high)
+    except (TypeError, ValueError, OverflowError):
+        return low
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host[:port]` of a URL, lower-cased, as a browser sends it in an Origin header."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def content_disposition(disposition: str, file_name: str) -> str:
+    """RFC 6266: an ASCII `filename` for old clients and the exact name as UTF-8 in `filename*`, so that
+    spaces, quotes, semicolons or non-ASCII letters in a name can neither break nor extend the header."""
+    fallback = "".join(char if char.isascii() and char.isprintable() and char not in '"\\' else "_"
+                       for char in file_name)
+    return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(file_name, safe='')}"
+
+
+def unless_gone(send):
+    """`send` to a browser, doing nothing once the browser is gone. textual-serve stops reading an app's
+    output when a send fails; an app left writing to a full pipe is blocked forever, unable even to
+    see the quit it is sent. Its output is read, and dropped, to the end instead."""
+    async def send_unless_gone(data) -> None:
+        with contextlib.suppress(ConnectionError):
+            await send(data)
+    return send_unless_gone
+
+
+FULL_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>The class is full</title></head>
+<body style="font-family: sans-serif; max-width: 40em; margin: 4em auto">
+<h1>The class is full</h1>
+<p>This server already serves {count} browser tabs, as many as it is set to. Try again when someone
+has closed a tab, or ask the instructor to raise <code>--max-sessions</code>.</p>
+</body></html>
+"""
+
+
+def make_server(command: str, host: str, port: int, public_url: str | None, title: str, limits: Limits = Limits()):
+    from aiohttp import web
+    from textual_serve.app_service import AppService
+    from textual_serve.server import Server, log
+
+    from guide.session import expire_browser_sessions
+
+    class GuideAppService(AppService):
+        """One tab's app; it keeps within the terminal bounds and never outlives its browser."""
+
+        async def start(self, width: int, height: int) -> None:
+            await super().start(bounded(width, COLUMNS), bounded(height, ROWS))
+
+        async def set_terminal_size(self, width, height) -> None:
+            await super().set_terminal_size(bounded(width, COLUMNS), bounded(height, ROWS))
+
+        async def stop(self) -> None:
+            process = self._process
+            try:
+                await asyncio.wait_for(self._quit(process), QUIT_GRACE)
+            except asyncio.TimeoutError:
+                with contextlib.suppress(ProcessLookupError):  # ended on its own meanwhile
+                    process.kill()  # an app that does not quit when asked must not keep its memory forever
+                await process.wait()
+
+        async def _quit(self, process) -> None:
+            await super().stop()  # asks the app to quit and reads its output to the end
+            if process is not None:
+                await process.wait()
 
     class GuideServer(Server):
-        """A textual-serve Server whose page points the browser back at the address it used.
+        """A textual-serve Server with a classroom's limits.
 
         textual-serve writes `http://HOST:PORT` into the page as the websocket address; with
         `--host 0.0.0.0` that address is unusable from a student's machine. Unless a public URL is
         given, each page is built for the host name the browser asked for.
         """
 
+        sessions = 0
+
+        def full(self) -> bool:
+            return self.sessions >= limits.max_sessions
+
+        def full_page(self) -> web.Response:
+            return web.Response(status=503, text=FULL_PAGE.format(count=self.sessions), content_type="text/html",
+                                headers={"Retry-After": "60"})
+
+        def origin_allowed(self, request: web.Request) -> bool:
+            """A browser names the page that opens a websocket; any other site's page (one a student has open
+            in another tab) must not start sessions here. A client that is no browser sends no Origin."""
+            origin = request.headers.get("Origin")
+            if origin is None:
+                return True
+            allowed = {origin_of(item) for item in (*limits.allowed_origins, *filter(None, [public_url]))}
+            allowed.add(f"{request.scheme}://{request.host}".lower())  # the page this server gave the browser
+            return origin_of(origin) in allowed
+
         async def handle_index(self, request):
+            if self.full():
+                return self.full_page()
             if public_url is None:
                 # No await happens before the page is rendered, so no other request sees this value.
                 self.public_url = f"{request.scheme}://{request.host}"
             return await super().handle_index(request)
+
+        async def handle_websocket(self, request: web.Request) -> web.StreamResponse:
+            """textual-serve's own, with GuideAppService, the limits checked before anything starts, and
+            old browser sessions swept away as a new one begins."""
+            if not self.origin_allowed(request):
+                return web.Response(status=403, text=f"websocket from {request.headers['Origin']} refused: "
+                                                     f"not this server's page (see --allow-origin)")
+            if self.full():
+                return self.full_page()
+            self.sessions += 1
+            try:
+                expire_browser_sessions(limits.session_seconds)
+                websocket = web.WebSocketResponse(heartbeat=15)
+                app_service = GuideAppService(self.command, write_bytes=unless_gone(websocket.send_bytes),
+                                              write_str=unless_gone(websocket.send_str), close=websocket.close,
+                                              download_manager=self.download_manager, debug=self.debug)
+                try:
+                    await websocket.prepare(request)
+                    await app_service.start(request.query.get("width", 80), request.query.get("height", 24))
+                    await self._process_messages(websocket, app_service)
+                except asyncio.CancelledError:
+                    await websocket.close()
+                except Exception as error:
+                    log.exception(error)
+                finally:
+                    await app_service.stop()
+                return websocket
+            finally:
+                self.sessions -= 1
+
+        async def handle_download(self, request: web.Request) -> web.StreamResponse:
+            """textual-serve's own, with a Content-Disposition that any file name survives."""
+            key = request.match_info["key"]
+            try:
+                download = await self.download_manager.get_download_metadata(key)
+            except KeyError:
+                raise web.HTTPNotFound(text="no such download") from None
+            response = web.StreamResponse()
+            response.headers["Content-Type"] = download.mime_type + (
+                f"; charset={download.encoding}" if download.encoding else "")
+            response.headers["Content-Disposition"] = content_disposition(
+                "inline" if download.open_method == "browser" else "attachment", download.file_name)
+            await response.prepare(request)
+            async for chunk in self.download_manager.download(key):
+                await response.write(chunk)
+            await response.write_eof()
+            return response
 
     return GuideServer(command, host=host, port=port, title=title, public_url=public_url)

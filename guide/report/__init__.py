@@ -8,6 +8,8 @@ from guide.bank import Bank
 from guide.model import AnswersFile, Result
 
 FORMATS = ("md", "html", "json")
+# What a browser is told a downloaded document is: the chosen format, whatever the file is called.
+MEDIA_TYPES = {"md": "text/markdown", "html": "text/html", "json": "application/json"}
 
 
 def render(format: str, result: Result, bank: Bank, answers: AnswersFile, date: str) -> str:

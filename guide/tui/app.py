@@ -282,7 +282,7 @@ class GuideApp(App):
                                       FORMATS, format, default, self.is_web))
 
     def export(self, dialog: ExportDialog, title: str, format: str, target: str) -> None:
-        from guide.report import document_date, render
+        from guide.report import MEDIA_TYPES, document_date, render
 
         walk = self.walk
         if walk is None or not target:
@@ -304,7 +304,7 @@ class GuideApp(App):
                 self.save()
             text = render(format, evaluate(self.bank, answers), self.bank, answers, document_date(answers, self.date))
             if path is None:
-                self.deliver_text(io.StringIO(text), save_filename=Path(target).name)
+                self.deliver_text(io.StringIO(text), save_filename=Path(target).name, mime_type=MEDIA_TYPES[format])
                 dialog.dismiss(None)
                 self.notify(f"Sent {Path(target).name} to your browser.", title="Exported", markup=False)
                 return
