@@ -25,7 +25,7 @@ from typing import Callable
 import pytest
 
 from bench.bankgen import bank_files, dump, write_files
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_guide
 
 MEMORY_LIMIT = 1024 ** 3
 TIME_LIMIT = 60
@@ -463,17 +463,32 @@ def run_with_bytes(*args: bytes, cwd: Path, stdout=subprocess.PIPE) -> tuple[int
 
 
 @pytest.mark.parametrize("args, problem", [
-    ([b"run", b"--case", b"dr-screening", b"--date", UNDECODABLE, b"--out", b"design.md"],
+    ([b"run", b"--case", UNDECODABLE, b"--out", b"design.md"],
      "'\\xff\\xfe' is not UTF-8 text (only file names may hold other bytes)"),
     ([b"what-if", b"--case", b"dr-screening", b"--set", b"task=" + UNDECODABLE, b"--out", b"design.md"],
      "'task=\\xff\\xfe' is not UTF-8 text (only file names may hold other bytes)"),
     ([b"--plain", b"--new", b"--title", UNDECODABLE + b" design"],
      "argument --title: title: Input should be a valid string, unable to parse raw data as a unicode string"),
-], ids=["run --date", "what-if --set", "plain --title"])
+], ids=["run --case", "what-if --set", "plain --title"])
 def test_text_arguments_that_are_not_utf8_are_one_line(args, problem, tmp_path):
     status, stderr = run_with_bytes(*args, cwd=tmp_path)
     assert (status, stderr) == (2, f"guide: error: {problem} (see guide --help)\n")
     assert not (tmp_path / "design.md").exists()
+
+
+@pytest.mark.parametrize("date", ["9" * 400, "2026-13-01", "2026-02-29", "tomorrow", "2026-1-5", " 2026-01-15"])
+def test_a_date_the_document_could_not_carry_back_is_refused(date, tmp_path):
+    out = tmp_path / "design.md"
+    result = run_guide("run", "--case", "dr-screening", "--date", date, "--out", str(out))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "argument --date: a calendar day as YYYY-MM-DD" in result.stderr and not out.exists()
+
+
+def test_a_dated_document_reads_back_with_its_date(tmp_path):
+    out = tmp_path / "design.md"
+    assert run_guide("run", "--case", "dr-screening", "--date", "2028-02-29", "--out", str(out)).returncode == 0
+    again = run_guide("run", "--answers", str(out))
+    assert again.returncode == 0 and again.stdout == out.read_text(encoding="utf-8")
 
 
 def test_file_names_that_are_not_utf8_are_written_and_named(tmp_path):

@@ -19,9 +19,21 @@ def register(subparsers, common) -> None:
     source.add_argument("--case", metavar="NAME", help="a preset case of the bank (see `guide cases`)")
     parser.add_argument("--format", choices=_formats(), default="md", help="document format (default: md)")
     parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
-    parser.add_argument("--date", metavar="YYYY-MM-DD", help="date to print in the document (default: the "
-                        "answers file's date, else today)")
+    parser.add_argument("--date", metavar="YYYY-MM-DD", type=calendar_date,
+                        help="date to print in the document (default: the answers file's date, else today)")
     parser.set_defaults(handler=run)
+
+
+def calendar_date(text: str) -> str:
+    """A --date value: a real calendar day as YYYY-MM-DD, so the document it stamps reads back."""
+    from datetime import date
+
+    try:
+        if len(text) == 10 and date.fromisoformat(text).isoformat() == text:
+            return text
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError("a calendar day as YYYY-MM-DD, such as 2026-01-15")
 
 
 def _formats() -> tuple[str, ...]:
