@@ -506,38 +506,33 @@ def _step(bank: Bank, element: ElementResult, item: EvaluationItem, source: str,
           missing: set[str]) -> EvaluationStep:
     own_gaps = [need for need in item.requires if need in missing]
     return EvaluationStep(element=element.id, level=element.level, text=item.text, references=item.references,
-                          source=source, conflicting_needs=list(dict.fromkeys([*own_gaps, *family_gaps])),
-                          conflict=_conflict(bank, "check", own_gaps, family_gaps, source))
+                          source=source, **_conflict(bank, "check", own_gaps, family_gaps, source))
 
 
-def _conflict(bank: Bank, what: str, own_gaps: list[str], family_gaps: list[str], family: str | None) -> str | None:
-    """What a check or measure assumes that the answers rule out, and what to do instead; None when it fits."""
+def _conflict(bank: Bank, what: str, own_gaps: list[str], family_gaps: list[str], family: str | None) -> dict:
+    """A plan item's conflicting needs, and what it assumes that the answers rule out with what to do instead
+    (None when it fits)."""
     gaps = list(dict.fromkeys([*own_gaps, *family_gaps]))
     if not gaps:
-        return None
+        return {"conflicting_needs": [], "conflict": None}
     assumed = "; and that ".join(bank.needs[need].label.lower() for need in gaps)
     instead = [bank.needs[need].evaluate_without for need in own_gaps]
     if family_gaps and family is not None:
         instead.append(f"The family ({bank.methods[family].name}) depends on it: settle that before planning "
                        f"this {what}, or plan the checks of the family you will build instead.")
-    return f"This {what} assumes that {assumed}, which the answers rule out. Instead: {' '.join(instead)}"
+    return {"conflicting_needs": gaps,
+            "conflict": f"This {what} assumes that {assumed}, which the answers rule out. Instead: {' '.join(instead)}"}
 
 
 def _acceptance(bank: Bank, elements: list[ElementResult], missing: set[str]) -> list[AcceptanceStep]:
     """The acceptance criteria of every element at the two highest levels, each marked where the answers rule
     out what it needs."""
     prioritized = set(bank.level_ids[:2])
-    steps = []
-    for element in elements:
-        if element.level not in prioritized:
-            continue
-        for item in bank.elements[element.id].acceptance:
-            gaps = [need for need in item.requires if need in missing]
-            steps.append(AcceptanceStep(
-                element=element.id, level=element.level, measure=item.measure, threshold=item.threshold,
-                sample=item.sample, judge=item.judge, when=item.when, conflicting_needs=gaps,
-                conflict=_conflict(bank, "measure", gaps, [], None)))
-    return steps
+    return [AcceptanceStep(element=element.id, level=element.level, measure=item.measure, threshold=item.threshold,
+                           sample=item.sample, judge=item.judge, when=item.when,
+                           **_conflict(bank, "measure", [need for need in item.requires if need in missing], [], None))
+            for element in elements if element.level in prioritized
+            for item in bank.elements[element.id].acceptance]
 
 
 def _level(elements: list[ElementResult], element_id: str) -> str:

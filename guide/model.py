@@ -633,32 +633,31 @@ class NeedStatus(BaseModel):
     answers: list[str]
 
 
-class AcceptanceStep(BaseModel):
-    """One acceptance criterion of a prioritized element, as it stands with the user's answers."""
+class PlanItem(BaseModel):
+    """A line of the evaluation plan for one element, marked where the answers rule out what it needs."""
 
     element: str
     level: str
+    conflicting_needs: list[str] = Field(default_factory=list,
+                                         description="needs the item depends on that the answers say are missing")
+    conflict: str | None = Field(default=None, description="what the item assumes that the answers rule out, "
+                                                           "and what to do instead")
+
+
+class AcceptanceStep(PlanItem):
+    """One acceptance criterion of a prioritized element, as it stands with the user's answers."""
+
     measure: str
     threshold: str
     sample: str
     judge: str
     when: str
-    conflicting_needs: list[str] = Field(default_factory=list,
-                                         description="needs the measure depends on that the answers say are missing")
-    conflict: str | None = Field(default=None, description="what the measure assumes that the answers rule out, "
-                                                           "and what to do instead")
 
 
-class EvaluationStep(BaseModel):
-    element: str
-    level: str
+class EvaluationStep(PlanItem):
     text: str
     references: list[str]
     source: str = Field(description="'element' or the method family id the step belongs to")
-    conflicting_needs: list[str] = Field(default_factory=list,
-                                         description="needs the step depends on that the answers say are missing")
-    conflict: str | None = Field(default=None, description="what the step assumes that the answers rule out, "
-                                                           "and what to do instead")
 
 
 class PrecedentMatch(BaseModel):
