@@ -476,8 +476,10 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
     rest = [method for method in ranked if method not in detailed and method not in alternatives]
     if rest:
         lines += ["", "### Other families, ranked", "",
-                  "; ".join(f"{method.rank}. {md(method.name)} ({KIND_LABELS[method.kind]}, "
-                            f"{METHOD_STATUS_LABELS[method.status]}, {method.score:g})" for method in rest) + "."]
+                  # Led by words: a paragraph starting "4." would render as a one-item numbered list.
+                  "In rank order: " + "; ".join(f"{method.rank}. {md(method.name)} ({KIND_LABELS[method.kind]}, "
+                                                f"{METHOD_STATUS_LABELS[method.status]}, {method.score:g})"
+                                                for method in rest) + "."]
     excluded = [method for method in result.methods if method.rank is None]
     if excluded:
         lines += ["", "### Filtered out", ""]
