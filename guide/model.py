@@ -406,6 +406,11 @@ class AnswersFile(Strict):
     review: Review | None = Field(default=None, description="older documents' single review: read as the first of "
                                                             "reviews, never written")
 
+    def revised(self, **changes: Any) -> AnswersFile:
+        """This file with some fields replaced, validated as a file being read is: what the tool writes from it
+        must read back. Raises pydantic's ValidationError."""
+        return AnswersFile.model_validate({**self.model_dump(by_alias=True), **changes})
+
     def answers_hash(self) -> str:
         """A short hash of what a reviewer judges: the answers and the notes that explain them."""
         content = json.dumps({"answers": self.answers, "notes": self.notes}, sort_keys=True, ensure_ascii=False)
