@@ -321,6 +321,9 @@ class Need(Strict):
     explain_missing: LongText
     evaluate_without: LongText | None = Field(
         default=None, description="what an evaluation check that requires this need does instead when it is missing")
+    missing_in_words: list[Annotated[str, Field(min_length=3, max_length=80, pattern=r"^[a-z0-9][a-z0-9' -]*[a-z0-9]$")]] = Field(
+        default_factory=list, description="phrases (lower case) that, written in a free-text answer, say a project "
+                                          "lacks this need, such as 'cannot retrain'; the plan flags what depends on it")
 
 
 class Representative(Strict):
@@ -631,11 +634,21 @@ METHOD_STATUS_LABELS = {
 }
 
 
+class SaidMissing(BaseModel):
+    """Where the user's own words say a need is missing."""
+
+    question: str
+    phrase: str
+
+
 class NeedStatus(BaseModel):
     id: str
     label: str
     status: Literal["available", "unavailable", "unknown"]
     answers: list[str]
+    said_missing: list[SaidMissing] = Field(
+        default_factory=list, description="phrases of free-text answers that say the need is missing; they mark the "
+                                          "plan, but only the chosen answers decide the status")
 
 
 class PlanItem(BaseModel):
