@@ -321,8 +321,9 @@ def _evidence(bank: Bank, scored: Scored, target_kind: str, target: str) -> list
     for rule_id in scored.fired:
         rule = bank.rules[rule_id]
         read = condition_questions(rule.when)
+        deciding = _deciding_answers(rule.when, scored.values, bank)
         text = "; ".join(
-            f"{bank.questions[question_id].prompt} — {', '.join(answer_labels(bank.questions[question_id], scored.values.get(question_id))) or 'not answered'}"
+            f"{bank.questions[question_id].prompt} — {', '.join(answer_labels(bank.questions[question_id], deciding.get(question_id))) or 'not answered'}"
             for question_id in read
         )
         for effect in rule.effects:
@@ -330,6 +331,30 @@ def _evidence(bank: Bank, scored: Scored, target_kind: str, target: str) -> list
                 items.append(EvidenceItem(rule=rule.id, target=target, weight=effect.weight,
                                           because=effect.because, answers=read, answer_text=text))
     return items
+
+
+def _deciding_answers(condition: Condition, values: Values, bank: Bank) -> dict[str, AnswerValue]:
+    """Of a condition that holds, the part of each answer it holds by: of the goals ticked, only the goal a
+    rule names, so the evidence cites what caused it. Where a condition holds by an absence (`not`, or an
+    answer missing), the whole answer is cited."""
+    if isinstance(condition, AnswerIn):
+        value = values.get(condition.q)
+        if isinstance(value, list):
+            return {condition.q: [choice for choice in value if choice in condition.in_]}
+        return {condition.q: value} if value is not None else {}
+    if isinstance(condition, (AllOf, AnyOf)):
+        parts = condition.all if isinstance(condition, AllOf) else condition.any
+        found: dict[str, AnswerValue] = {}
+        for part in parts:
+            if not holds(part, values, bank):
+                continue
+            for question_id, value in _deciding_answers(part, values, bank).items():
+                if isinstance(value, list) and isinstance(found.get(question_id), list):
+                    value = list(dict.fromkeys([*found[question_id], *value]))
+                found[question_id] = value
+        return found
+    return {question_id: values[question_id] for question_id in condition_questions(condition)
+            if question_id in values}
 
 
 def _element_result(bank: Bank, scored: Scored, element_id: str, changes: list[Change]) -> ElementResult:

@@ -176,6 +176,15 @@ def test_free_text_that_says_a_need_is_missing_marks_the_plan_but_changes_no_sco
         assert [need.id for need in unrelated.needs if need.said_missing] == []
 
 
+def test_evidence_cites_the_choices_a_rule_fired_on_not_every_choice_ticked(bank, presets):
+    answers = with_answers(presets["dr-screening"], goals=["trust_calibration", "safety", "education"])
+    result = evaluate(bank, answers)
+    evidence = [item for element in result.elements for item in element.evidence if item.rule == "goal-safety"]
+    assert evidence and all(item.answer_text.endswith(" — Safety") for item in evidence)
+    goals = bank.questions["goals"]
+    assert all(goals.choice("trust_calibration").label not in item.answer_text for item in evidence)
+
+
 def test_answers_off_the_path_are_set_aside_not_counted(bank, presets):
     answers = presets["dr-screening"]
     extra = with_answers(answers, registration_landmarks="anatomical_landmarks")
