@@ -21,7 +21,8 @@ import yaml
 from guide.engine import route
 
 from .conftest import ROOT
-from .test_serve import STARTUP_TRIES, Screen, _free_port, _wait_for, browser_walk, serve  # noqa: F401 - a fixture
+from .test_serve import NEVER, STARTUP_TRIES, Screen, _free_port, _wait_for, browser_walk
+from .test_serve import serve  # noqa: F401 - a fixture
 
 CONFIG = ROOT / "docs" / "proxy" / "haproxy.cfg"
 INSTANCES = ("guide1", "guide2")  # the cookie values the configuration gives its two servers
@@ -118,7 +119,7 @@ async def _delivered(screen: Screen) -> bool:
     for _ in range(STARTUP_TRIES):
         if any(kind == "deliver_file_start" for kind, _ in screen.messages):
             return True
-        await screen.read_until(r"(?!)", limit=1)
+        await screen.read_until(NEVER, limit=1)
     return False
 
 
