@@ -113,7 +113,7 @@ async def test_full_walk_to_export(bank, tmp_path):
     assert FIXED_DATE in document
     exported = read_answers(tmp_path / "design.md", bank)
     assert exported.answers == app.walk.answers.answers
-    assert load_session(bank).answers.title == "My screening design"
+    assert load_saved(bank).answers.title == "My screening design"
 
 
 async def test_export_to_a_missing_folder_says_so_and_stays_open(bank, tmp_path):
@@ -181,7 +181,7 @@ async def test_back_and_change_sets_answers_aside_and_brings_them_back(bank):
         assert app.walk.set_aside == dropped
         assert app.walk.answers.answers[question_id] == new
         assert app.screen.query_one(ReasoningPanel).scores != scores_before, "the reasoning moved"
-        assert load_session(bank).set_aside == dropped, "the session was saved with the set-aside answers"
+        assert load_saved(bank).set_aside == dropped, "the session was saved with the set-aside answers"
 
         # The review lists them; the results name them; changing back restores them.
         await pilot.press("v")
@@ -266,7 +266,7 @@ async def test_new_design_over_a_saved_one_asks_first(bank):
         await pilot.press("enter")  # no title: the default one
         assert isinstance(app.screen, QuestionScreen)
         assert app.walk.answers.answers == {}
-        assert load_session(bank).answers.answers == {}
+        assert load_saved(bank).answers.answers == {}
 
 
 async def test_unreadable_session_is_reported_not_fatal(bank, guide_home):
@@ -315,7 +315,7 @@ async def test_a_design_of_another_bank_is_reported_kept_and_replaced_only_when_
         await pilot.pause()
         await pilot.press("enter")
         assert isinstance(app.screen, QuestionScreen)
-    assert load_session(bank).answers.answers == {}
+    assert load_saved(bank).answers.answers == {}
 
 
 async def test_worked_example_is_read_only_and_can_be_copied(bank):
@@ -343,7 +343,7 @@ async def test_worked_example_is_read_only_and_can_be_copied(bank):
         await pilot.press("c")
         await pilot.pause()
         assert not app.walk.read_only
-        assert load_session(bank).answers.answers == preset.answers
+        assert load_saved(bank).answers.answers == preset.answers
 
 
 async def open_worked_example(pilot, app) -> None:
@@ -409,7 +409,7 @@ async def test_the_palette_goes_back_to_the_start_screen(bank):
         assert isinstance(app.screen, StartScreen)
         menu = app.screen.query_one("#menu", OptionList)
         assert menu.get_option_at_index(menu.highlighted).id == "resume", "a design of one's own stays, to resume"
-        assert len(load_session(bank).answers.answers) == 1
+        assert len(load_saved(bank).answers.answers) == 1
 
 
 async def test_the_results_indent_each_reason_under_its_evidence_at_any_width(bank):
@@ -775,7 +775,7 @@ async def test_a_new_design_is_named_once_and_the_name_is_kept(bank):
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
-        assert load_session(bank).answers.title == "Fundus screening"
+        assert load_saved(bank).answers.title == "Fundus screening"
         assert "t" in key_bar(app), "renamed later with t, as the key bar says"
 
 
@@ -872,7 +872,7 @@ async def test_enter_in_the_note_box_keeps_the_note_of_an_answered_question(bank
         await pilot.press("n", "enter", "enter", "left", "n", *"checked with Dr A", "enter")
         await pilot.pause()
         assert isinstance(app.screen.focused, ChoiceList)
-        assert load_session(bank).answers.notes == {app.walk.path[0]: "checked with Dr A"}
+        assert load_saved(bank).answers.notes == {app.walk.path[0]: "checked with Dr A"}
         assert not app.has_unsaved
 
 
@@ -1055,7 +1055,7 @@ async def test_open_an_answers_file(bank, tmp_path):
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen) and app.walk.position == app.walk.path[-1]
         preset = read_answers(bank.cases()["breast-cancer-detection"], bank)
-        assert load_session(bank).answers.answers == preset.answers, "an opened file becomes the saved design"
+        assert load_saved(bank).answers.answers == preset.answers, "an opened file becomes the saved design"
 
 
 async def test_rename_the_design_from_the_questions(bank):
@@ -1073,7 +1073,7 @@ async def test_rename_the_design_from_the_questions(bank):
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
         assert app.walk.answers.title == "Fundus screening, site B"
-        assert load_session(bank).answers.title == "Fundus screening, site B", "the new title is saved at once"
+        assert load_saved(bank).answers.title == "Fundus screening, site B", "the new title is saved at once"
         await pilot.press("s", "t")
         app.screen.query_one("#entry", Input).value = "Fundus screening, site C"
         await pilot.press("enter")
