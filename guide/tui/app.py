@@ -72,6 +72,9 @@ class GuideApp(App):
         for number in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(number, self.exit, None, 128 + number)
 
+    def on_unmount(self) -> None:
+        self.close_design()  # also done by the process ending; an app run in a test process must do it itself
+
     # -- the session --------------------------------------------------------------------------
 
     @property

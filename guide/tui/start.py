@@ -87,7 +87,10 @@ class StartScreen(SizedScreen):
         self.refresh_menu()
 
     def refresh_menu(self, highlight: Path | None = None) -> None:
-        self.designs = self.app.designs()
+        try:
+            self.designs, problem = self.app.designs(), None
+        except GuideError as error:  # a state folder that cannot be made: a new design still runs, and says so
+            self.designs, problem = [], error
         self.refresh_bindings()
         entries = [("new", "n", "Start a new design"), ("presets", "p", "Open a preset case as a worked example")]
         if self.app.offers_resume:
@@ -102,11 +105,13 @@ class StartScreen(SizedScreen):
         listing.display = self.query_one("#designs-title").display = bool(self.designs)
         (listing if self.designs else menu).focus()
         error = self.query_one("#start-error", Static)
-        if not self.app.offers_resume:
+        if problem:
+            error.update(Content.assemble(("The saved designs cannot be listed: ", "bold"), clean(str(problem))))
+        elif not self.app.offers_resume:
             error.update("In a browser this tab's answers are saved on the server for this tab only and cannot "
                          "be resumed from another tab: export the design document to keep them (its front "
                          "matter holds every answer).")
-        error.display = not self.app.offers_resume
+        error.display = bool(problem) or not self.app.offers_resume
 
     @staticmethod
     def entry(design: Design) -> Content:
