@@ -490,6 +490,9 @@ async def test_learn_view_teaches_the_five_elements(bank):
         assert element.name in text
         assert " ".join(element.examples[0].split())[:40] in text
         assert " ".join(element.teaching.split())[:40] in text
+        serving = [precedent for precedent in bank.precedents.values() if element.id in precedent.serves]
+        assert serving and "Published systems built mainly for it" in text
+        assert all(" ".join(precedent.title.split()) in " ".join(text.split()) for precedent in serving)
         await pilot.press("escape")
         assert not isinstance(app.screen, LearnScreen)
 
