@@ -73,7 +73,9 @@ class GuideApp(App):
             loop.add_signal_handler(number, self.exit, None, 128 + number)
 
     def on_unmount(self) -> None:
-        self.close_design()  # also done by the process ending; an app run in a test process must do it itself
+        # The process ending lets go of the lock too; an app run inside another process must do it itself.
+        if self.lock is not None:
+            self.lock.release()
 
     # -- the session --------------------------------------------------------------------------
 
