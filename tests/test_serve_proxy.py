@@ -96,12 +96,13 @@ class Student:
             self.page = await page.text()
             return page.status
 
-    async def walk_and_export(self, client, websocket, next_prompt: str) -> str:
-        """Start a design named after the student, answer the first question, export it: the download."""
+    async def walk_and_export(self, client, websocket, prompts: tuple[str, str]) -> str:
+        """Start a design named after the student, answer the first question, export it: the download.
+        `prompts`: the start of the first question's prompt and of the one after it."""
         screen = Screen(websocket)
         for keys, shown in (((), "Start a new design"), (("n",), "Name your design"),
-                            ((self.name, "\r"), re.escape(f"The design is now “{self.name}”")),
-                            (("1", "\r"), re.escape(next_prompt)),
+                            ((self.name, "\r"), re.escape(prompts[0])),
+                            (("1", "\r"), re.escape(prompts[1])),
                             (("s",), "Priorities"), (("e",), "Export the design document"),
                             ((self.name,), re.escape(self.name))):  # the file name: empty until typed
             screen.raw = ""  # only what these keys drew: a screen beneath a dialog may show the text already
@@ -144,7 +145,8 @@ def test_students_behind_the_proxy_each_stay_on_one_instance(serve, proxy, bank,
     address = proxy(_instances(serve, tmp_path, 1, 3))
     first = bank.questions[bank.meta.start]
     following = bank.questions[route(bank, {first.id: first.choices[0].id})[1]]
-    next_prompt = " ".join(following.prompt.split()[:3])  # the terminal is wide enough to keep these on one line
+    # The terminal is wide enough to keep three words of a prompt on one line.
+    prompts = " ".join(first.prompt.split()[:3]), " ".join(following.prompt.split()[:3])
 
     async def scenario():
         placed = {}
@@ -158,7 +160,7 @@ def test_students_behind_the_proxy_each_stay_on_one_instance(serve, proxy, bank,
                 page_instance = _instance_of(client)
                 websocket = await tabs.enter_async_context(
                     client.ws_connect(f"{address}/ws?width=110&height=36", headers={"Origin": address}))
-                document = await student.walk_and_export(client, websocket, next_prompt)
+                document = await student.walk_and_export(client, websocket, prompts)
                 placed[student.name] = page_instance, _instance_of(client), document
             full = Student(address, "Student 5")
             async with aiohttp.ClientSession() as client:
