@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from guide.bank import Bank, check_answers
 from guide.engine import route, single_changes
@@ -203,7 +203,11 @@ def hypothetical(bank: Bank, answers: AnswersFile, assignments: list[str]) -> An
         if question_id in changed:
             raise GuideError("--set", None, question_id, "set more than once")
         changed[question_id] = value
-    updated = answers.model_copy(update={"answers": {**answers.answers, **changed}})
+    try:
+        updated = answers.revised(answers={**answers.answers, **changed})
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        raise GuideError("--set", None, str(first["loc"][1]), first["msg"]) from None
     check_answers(updated, bank)
     return updated
 

@@ -6,6 +6,7 @@ the same `Result`, field for field.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -34,6 +35,7 @@ from guide.model import (
     PrecedentMatch,
     Question,
     Result,
+    SaidMissing,
     condition_questions,
 )
 
@@ -210,9 +212,9 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
     elements = [_element_result(bank, scored, element_id, changes) for element_id in bank.elements]
     levels = {element.id: element.level for element in elements}
     needs = _need_statuses(bank, scored.values)
-    methods = _rank_methods(bank, scored, levels, {need.id: need for need in needs})
+    by_id = {need.id: need for need in needs}
+    methods = _rank_methods(bank, scored, levels, by_id)
     complementary, uncovered = _complementary(bank, methods, levels)
-    missing = {need.id for need in needs if need.status == "unavailable"}
     return Result(
         tool_version=__version__,
         bank_id=bank.meta.id,
@@ -229,8 +231,8 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
         complementary=complementary,
         uncovered=uncovered,
         needs=needs,
-        evaluation=_evaluation_plan(bank, elements, methods, complementary, missing),
-        acceptance=_acceptance(bank, elements, missing),
+        evaluation=_evaluation_plan(bank, elements, methods, complementary, by_id),
+        acceptance=_acceptance(bank, elements, by_id),
         open_questions=_open_questions(bank, scored, uncertain, changes, values),
         precedents=nearest_precedents(bank, scored.values) if with_precedents else [],
     )
@@ -319,8 +321,9 @@ def _evidence(bank: Bank, scored: Scored, target_kind: str, target: str) -> list
     for rule_id in scored.fired:
         rule = bank.rules[rule_id]
         read = condition_questions(rule.when)
+        deciding = _deciding_answers(rule.when, scored.values, bank)
         text = "; ".join(
-            f"{bank.questions[question_id].prompt} — {', '.join(answer_labels(bank.questions[question_id], scored.values.get(question_id))) or 'not answered'}"
+            f"{bank.questions[question_id].prompt} — {', '.join(answer_labels(bank.questions[question_id], deciding.get(question_id))) or 'not answered'}"
             for question_id in read
         )
         for effect in rule.effects:
@@ -328,6 +331,30 @@ def _evidence(bank: Bank, scored: Scored, target_kind: str, target: str) -> list
                 items.append(EvidenceItem(rule=rule.id, target=target, weight=effect.weight,
                                           because=effect.because, answers=read, answer_text=text))
     return items
+
+
+def _deciding_answers(condition: Condition, values: Values, bank: Bank) -> dict[str, AnswerValue]:
+    """Of a condition that holds, the part of each answer it holds by: of the goals ticked, only the goal a
+    rule names, so the evidence cites what caused it. Where a condition holds by an absence (`not`, or an
+    answer missing), the whole answer is cited."""
+    if isinstance(condition, AnswerIn):
+        value = values.get(condition.q)
+        if isinstance(value, list):
+            return {condition.q: [choice for choice in value if choice in condition.in_]}
+        return {condition.q: value} if value is not None else {}
+    if isinstance(condition, (AllOf, AnyOf)):
+        parts = condition.all if isinstance(condition, AllOf) else condition.any
+        found: dict[str, AnswerValue] = {}
+        for part in parts:
+            if not holds(part, values, bank):
+                continue
+            for question_id, value in _deciding_answers(part, values, bank).items():
+                if isinstance(value, list) and isinstance(found.get(question_id), list):
+                    value = list(dict.fromkeys([*found[question_id], *value]))
+                found[question_id] = value
+        return found
+    return {question_id: values[question_id] for question_id in condition_questions(condition)
+            if question_id in values}
 
 
 def _element_result(bank: Bank, scored: Scored, element_id: str, changes: list[Change]) -> ElementResult:
@@ -380,6 +407,8 @@ def _confidence_label(bank: Bank, confidence: float, level_may_change: bool) -> 
 
 
 def _need_statuses(bank: Bank, values: Values) -> list[NeedStatus]:
+    own_words = {question_id: _plain_words(value) for question_id, value in values.items()
+                 if bank.questions[question_id].kind == "text" and isinstance(value, str)}
     statuses = []
     for need in bank.needs.values():
         if holds(need.unavailable_when, values, bank):
@@ -389,9 +418,21 @@ def _need_statuses(bank: Bank, values: Values) -> list[NeedStatus]:
         else:
             status = "unknown"
         read = condition_questions(need.available_when) + condition_questions(need.unavailable_when)
-        statuses.append(NeedStatus(id=need.id, label=need.label, status=status,
+        said = [SaidMissing(question=question_id, phrase=phrase) for question_id, words in own_words.items()
+                for phrase in need.missing_in_words if re.search(_phrase_pattern(phrase), words)]
+        statuses.append(NeedStatus(id=need.id, label=need.label, status=status, said_missing=said,
                                    answers=[question for question in dict.fromkeys(read) if question in values]))
     return statuses
+
+
+def _plain_words(text: str) -> str:
+    """Free text as phrases are matched in it: lower case, one kind of apostrophe, single spaces."""
+    return " ".join(text.lower().replace("\u2019", "'").replace("\u2018", "'").split())
+
+
+def _phrase_pattern(phrase: str) -> str:
+    """A phrase as whole words, so that 'no masks' is not found in 'piano masks'."""
+    return r"(?<![\w'])" + re.escape(phrase) + r"(?![\w'])"
 
 
 def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dict[str, NeedStatus],
@@ -477,19 +518,18 @@ def _complementary(bank: Bank, methods: list[MethodResult], levels: dict[str, st
 
 
 def _evaluation_plan(bank: Bank, elements: list[ElementResult], methods: list[MethodResult],
-                     complementary: list[str], missing: set[str]) -> list[EvaluationStep]:
+                     complementary: list[str], needs: dict[str, NeedStatus]) -> list[EvaluationStep]:
     """The checks for each prioritized element, from the element and from the chosen families; a check that
     depends on a need the answers rule out is kept, marked as a conflict, with what to do instead."""
     floor = bank.level_ids[-1]
     ranked = [method.id for method in methods if method.rank is not None]
     chosen_ids = list(dict.fromkeys([*complementary, *ranked[:1]]))
-    family_gaps = {method.id: method.unmet_needs for method in methods}
     steps = []
     for element in elements:
         if element.level == floor:
             continue
         for item in bank.elements[element.id].evaluation:
-            steps.append(_step(bank, element, item, "element", [], missing))
+            steps.append(_step(bank, element, item, "element", needs))
         for method_id in chosen_ids:
             method = bank.methods[method_id]
             served = [serves.element for serves in method.serves]
@@ -498,39 +538,63 @@ def _evaluation_plan(bank: Bank, elements: list[ElementResult], methods: list[Me
             if primary != element.id:
                 continue
             for item in method.evaluation:
-                steps.append(_step(bank, element, item, method_id, family_gaps[method_id], missing))
+                steps.append(_step(bank, element, item, method_id, needs))
     return steps
 
 
-def _step(bank: Bank, element: ElementResult, item: EvaluationItem, source: str, family_gaps: list[str],
-          missing: set[str]) -> EvaluationStep:
-    own_gaps = [need for need in item.requires if need in missing]
+def _step(bank: Bank, element: ElementResult, item: EvaluationItem, source: str,
+          needs: dict[str, NeedStatus]) -> EvaluationStep:
+    family = None if source == "element" else source
     return EvaluationStep(element=element.id, level=element.level, text=item.text, references=item.references,
-                          source=source, **_conflict(bank, "check", own_gaps, family_gaps, source))
+                          source=source, **_conflict(bank, "check", item.requires, family, needs))
 
 
-def _conflict(bank: Bank, what: str, own_gaps: list[str], family_gaps: list[str], family: str | None) -> dict:
-    """A plan item's conflicting needs, and what it assumes that the answers rule out with what to do instead
-    (None when it fits)."""
-    gaps = list(dict.fromkeys([*own_gaps, *family_gaps]))
-    if not gaps:
-        return {"conflicting_needs": [], "conflict": None}
-    assumed = "; and that ".join(bank.needs[need].label.lower() for need in gaps)
-    instead = [bank.needs[need].evaluate_without for need in own_gaps]
-    if family_gaps and family is not None:
+def _conflict(bank: Bank, what: str, requires: list[str], family: str | None, needs: dict[str, NeedStatus]) -> dict:
+    """A plan item's conflicting needs, and what it assumes that the answers rule out, or that the user's own
+    words say may be missing, with what to do instead (None when it fits)."""
+    family_needs = bank.methods[family].needs if family else []
+
+    def split(selected) -> tuple[list[str], list[str]]:
+        return [need for need in requires if selected(needs[need])], [need for need in family_needs if selected(needs[need])]
+
+    own_gaps, family_gaps = split(lambda need: need.status == "unavailable")
+    own_doubts, family_doubts = split(lambda need: need.status != "unavailable" and bool(need.said_missing))
+    parts = []
+    if own_gaps or family_gaps:
+        parts.append(f"This {what} assumes that {_labels(bank, [*own_gaps, *family_gaps])}, which the answers rule "
+                     f"out. Instead: {_instead(bank, what, own_gaps, family_gaps, family)}")
+    if own_doubts or family_doubts:
+        doubted = list(dict.fromkeys([*own_doubts, *family_doubts]))
+        quoted = ", ".join(dict.fromkeys(f"\u201c{said.phrase}\u201d" for need in doubted
+                                         for said in needs[need].said_missing))
+        doubts = "; and that ".join(f"{bank.needs[need].label.lower()} (which your answers "
+                                    f"{'say holds' if needs[need].status == 'available' else 'leave open'})"
+                                    for need in doubted)
+        parts.append(f"Your own words ({quoted}) doubt what this {what} assumes: that {doubts}. If they are right: "
+                     f"{_instead(bank, what, own_doubts, family_doubts, family)}")
+    gaps = list(dict.fromkeys([*own_gaps, *family_gaps, *own_doubts, *family_doubts]))
+    return {"conflicting_needs": gaps, "conflict": " ".join(parts) or None}
+
+
+def _labels(bank: Bank, needs: list[str]) -> str:
+    return "; and that ".join(bank.needs[need].label.lower() for need in dict.fromkeys(needs))
+
+
+def _instead(bank: Bank, what: str, own: list[str], of_family: list[str], family: str | None) -> str:
+    instead = [bank.needs[need].evaluate_without for need in own]
+    if of_family and family is not None:
         instead.append(f"The family ({bank.methods[family].name}) depends on it: settle that before planning "
                        f"this {what}, or plan the checks of the family you will build instead.")
-    return {"conflicting_needs": gaps,
-            "conflict": f"This {what} assumes that {assumed}, which the answers rule out. Instead: {' '.join(instead)}"}
+    return " ".join(instead)
 
 
-def _acceptance(bank: Bank, elements: list[ElementResult], missing: set[str]) -> list[AcceptanceStep]:
+def _acceptance(bank: Bank, elements: list[ElementResult], needs: dict[str, NeedStatus]) -> list[AcceptanceStep]:
     """The acceptance criteria of every element at the two highest levels, each marked where the answers rule
     out what it needs."""
     prioritized = set(bank.level_ids[:2])
     return [AcceptanceStep(element=element.id, level=element.level, measure=item.measure, threshold=item.threshold,
                            sample=item.sample, judge=item.judge, when=item.when,
-                           **_conflict(bank, "measure", [need for need in item.requires if need in missing], [], None))
+                           **_conflict(bank, "measure", item.requires, None, needs))
             for element in elements if element.level in prioritized
             for item in bank.elements[element.id].acceptance]
 

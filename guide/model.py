@@ -321,6 +321,9 @@ class Need(Strict):
     explain_missing: LongText
     evaluate_without: LongText | None = Field(
         default=None, description="what an evaluation check that requires this need does instead when it is missing")
+    missing_in_words: list[Annotated[str, Field(min_length=3, max_length=80, pattern=r"^[a-z0-9][a-z0-9' -]*[a-z0-9]$")]] = Field(
+        default_factory=list, description="phrases (lower case) that, written in a free-text answer, say a project "
+                                          "lacks this need, such as 'cannot retrain'; the plan flags what depends on it")
 
 
 class Representative(Strict):
@@ -405,6 +408,11 @@ class AnswersFile(Strict):
     reviews: list[Review] = Field(default_factory=list, description="one entry per reviewer who signs the design off")
     review: Review | None = Field(default=None, description="older documents' single review: read as the first of "
                                                             "reviews, never written")
+
+    def revised(self, **changes: Any) -> AnswersFile:
+        """This file with some fields replaced, validated as a file being read is: what the tool writes from it
+        must read back. Raises pydantic's ValidationError."""
+        return AnswersFile.model_validate({**self.model_dump(by_alias=True), **changes})
 
     def answers_hash(self) -> str:
         """A short hash of what a reviewer judges: the answers and the notes that explain them."""
@@ -626,11 +634,21 @@ METHOD_STATUS_LABELS = {
 }
 
 
+class SaidMissing(BaseModel):
+    """Where the user's own words say a need is missing."""
+
+    question: str
+    phrase: str
+
+
 class NeedStatus(BaseModel):
     id: str
     label: str
     status: Literal["available", "unavailable", "unknown"]
     answers: list[str]
+    said_missing: list[SaidMissing] = Field(
+        default_factory=list, description="phrases of free-text answers that say the need is missing; they mark the "
+                                          "plan, but only the chosen answers decide the status")
 
 
 class PlanItem(BaseModel):

@@ -304,7 +304,8 @@ class Conversation:
             try:
                 target = user_path(reply or default)
                 format = target.suffix.lstrip(".") if target.suffix.lstrip(".") in FORMATS else FORMATS[0]
-                write_output(render(format, result, self.bank, walk.answers, document_date(walk.answers, date)), target)
+                write_output(render(format, result, self.bank, walk.answers, document_date(walk.answers, date), target),
+                             target)
             except GuideError as error:
                 self.say(f"Cannot write there: {inert(str(error))}")
                 continue

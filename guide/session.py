@@ -47,7 +47,7 @@ from guide.engine import element_results, evaluate, route
 from guide.files import UnsafeFolder, home_folder, move_aside, open_private_folder, remove_stale_temporaries, write_atomically
 from guide.model import END, AnswersFile, AnswerValue, ElementResult, Question, Result, SessionFile
 from guide.report.frontmatter import dump_yaml
-from guide.source import GuideError, read_yaml, validate
+from guide.source import MAX_FILE_BYTES, GuideError, read_yaml, validate
 
 SESSION_FILE = "session.yaml"
 HEADER = ("# guide: the design in progress, saved after every answer. `answers` are the answers on the\n"
@@ -103,7 +103,7 @@ def changed(current: AnswersFile, /, **changes) -> AnswersFile:
     """`current` with some fields replaced and checked, so that nothing unreadable is ever saved.
     Raises ValueError with a one-line reason (for example a note over the length limit)."""
     try:
-        return AnswersFile.model_validate({**current.model_dump(by_alias=True), **changes})
+        return current.revised(**changes)
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         raise ValueError(f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}") from None
@@ -212,8 +212,7 @@ class Walk:
             notes[question_id] = note.strip()
         elif note is not None:
             notes.pop(question_id, None)
-        self.answers = changed(self.answers, answers=answers, notes=notes)
-        self.path = route(self.bank, answers)
+        self._adopt(changed(self.answers, answers=answers, notes=notes), route(self.bank, answers))
         return Outcome(set_aside=[other for other in before if other in answers and other not in self.path],
                        restored=[other for other in self.path if other in answers and other not in before])
 
@@ -221,7 +220,18 @@ class Walk:
         self.record(question_id, self.answers.answers.get(question_id), note)
 
     def retitle(self, title: str) -> None:
-        self.answers = changed(self.answers, title=title.strip() or self.answers.title)
+        self._adopt(changed(self.answers, title=title.strip() or self.answers.title), self.path)
+
+    def _adopt(self, answers: AnswersFile, path: list[str]) -> None:
+        """Take revised answers, unless the session file holding them would be larger than guide reads back:
+        then raise ValueError and keep the walk as it was, so the user can shorten what they typed."""
+        before = self.answers, self.path
+        self.answers, self.path = answers, path
+        size = len(session_text(self).encode("utf-8"))
+        if size > MAX_FILE_BYTES:
+            self.answers, self.path = before
+            raise ValueError(f"the design would take {size:,} bytes, over the {MAX_FILE_BYTES:,} a session file may "
+                             "hold; shorten this or another long answer or note")
 
     def back(self) -> bool:
         if self.position == END:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from guide.bank import Bank
 from guide.diff import AnswerChange, Comparison, ElementChange, compare
 from guide.model import UNSURE, AnswersFile, EvidenceItem, MethodResult, Result
-from guide.report.text import inert, md, signed
+from guide.report.text import inert, md, sentence, signed
 
 REFERENCE, STUDENT = "the reference", "you"
 
@@ -34,12 +34,14 @@ class Lesson:
         self.blocks.append(Block(kind, text))
 
 
-def teach(bank: Bank, case_name: str, reference: AnswersFile, reference_result: Result,
-          student: AnswersFile, student_result: Result) -> Lesson:
+def teach(bank: Bank, reference_name: str, reference: AnswersFile, reference_result: Result,
+          student: AnswersFile, student_result: Result, built: list[str] | None = None) -> Lesson:
+    """The lesson; `reference_name` says what the reference is (a preset case, a published system), and
+    `built` the families a published system's authors built."""
     comparison = compare(bank, reference_result, student_result)
     lesson = Lesson()
     lesson.add("h1", f"Your design compared with the reference: {reference.title}")
-    lesson.add("p", f"Your answers: {student.title}. Reference: the preset case '{case_name}'.")
+    lesson.add("p", f"Your answers: {student.title}. Reference: {reference_name}.")
     if reference.reading:
         lesson.add("p", reference.reading)
     lesson.add("p", _summary(comparison))
@@ -47,6 +49,8 @@ def teach(bank: Bank, case_name: str, reference: AnswersFile, reference_result: 
     _answers(lesson, bank, comparison, reference, evidence)
     _elements(lesson, bank, comparison, evidence)
     _methods(lesson, bank, comparison, reference_result, student_result)
+    if built:
+        _built(lesson, bank, built, reference_result, student_result)
     _discussion(lesson, reference)
     return lesson
 
@@ -114,8 +118,8 @@ def _answers(lesson: Lesson, bank: Bank, comparison: Comparison, reference: Answ
     lesson.add("h2", "Where your answers differ")
     for change in comparison.answers:
         lesson.add("h3", f"{change.prompt} ({change.question})")
-        lesson.add("li", f"The reference: {_answer_words(change.before_labels, change.asked_before)}.")
-        lesson.add("li", f"You: {_answer_words(change.after_labels, change.asked_after)}.")
+        lesson.add("li", sentence(f"The reference: {_answer_words(change.before_labels, change.asked_before)}"))
+        lesson.add("li", sentence(f"You: {_answer_words(change.after_labels, change.asked_after)}"))
         note = reference.notes.get(change.question)
         if note:
             lesson.add("li", f"Why the reference answered so: {note}")
@@ -189,6 +193,19 @@ def _methods(lesson: Lesson, bank: Bank, comparison: Comparison, reference: Resu
     for change in comparison.methods[:8]:
         lesson.add("li", f"{change.name}: ranked {_rank(change.rank_before)} for the reference, "
                          f"{_rank(change.rank_after)} for you.")
+
+
+def _built(lesson: Lesson, bank: Bank, built: list[str], reference: Result, student: Result) -> None:
+    """What a published system's authors built, against this tool's ranking: the paper's choice is evidence
+    about the field, not a right answer the rules were made to reproduce."""
+    lesson.add("h2", "What its authors built")
+    theirs = {method.id: method for method in reference.methods}
+    yours = {method.id: method for method in student.methods}
+    for method_id in built:
+        lesson.add("li", f"{bank.methods[method_id].name}: ranked {_rank(theirs[method_id].rank)} on the paper's "
+                         f"setting by this tool, {_rank(yours[method_id].rank)} on yours.")
+    lesson.add("p", "The authors chose with knowledge no answers file holds; where this tool ranks their choice "
+                    "low, ask which of the two is the better argument.")
 
 
 def _why_lower(bank: Bank, comparison: Comparison, lower: MethodResult, higher: MethodResult) -> str:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+import yaml
 
 from bench.bankgen import bank_files, dump, write_files
 from tests.conftest import ROOT, run_guide
@@ -538,3 +539,29 @@ def test_a_bank_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, 
     result = run_limited("run", "--bank", str(bank), "--case", "case-0", cwd=tmp_path)
     assert (result.returncode, result.stderr.decode()) == (
         2, f"guide: {rules}: file is 3,221,225,472 bytes; the limit is 2,097,152\n")
+
+
+def test_a_hypothetical_answer_the_loader_would_refuse_is_refused(tmp_path):
+    """`what-if --set` takes a free-text answer only within the length an answers file may hold."""
+    out = tmp_path / "what-if.md"
+    result = run_guide("what-if", "--case", "dr-screening", "--set", "use_case_summary=" + "x" * 20001,
+                       "--out", str(out))
+    assert (result.returncode, result.stderr) == (
+        2, "guide: --set: use_case_summary: String should have at most 20000 characters\n")
+    assert not out.exists()
+
+
+def test_a_document_too_large_to_read_back_is_not_written(tmp_path, bank):
+    """An answers file within the limits can make a Markdown or JSON document over them (answers are shown
+    more than once): that document is refused, naming the file, and HTML, which is never read back, is written."""
+    notes = {question_id: "é" * 19990 for question_id in list(bank.questions)[:52]}
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(yaml.safe_dump({"answers": {"task": "screening_triage"}, "notes": notes}, allow_unicode=True),
+                       encoding="utf-8")
+    for format in ("md", "json"):
+        out = tmp_path / f"design.{format}"
+        result = run_guide("run", "--answers", str(answers), "--format", format, "--out", str(out))
+        assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+        assert result.stderr.startswith(f"guide: {out}: the document would be ") and not out.exists()
+    html = tmp_path / "design.html"
+    assert run_guide("run", "--answers", str(answers), "--format", "html", "--out", str(html)).returncode == 0

@@ -93,6 +93,22 @@ def test_a_measure_the_answers_rule_out_is_marked_in_the_plan_with_what_to_do_in
     assert md(" ".join(bank.needs["region_annotations"].evaluate_without.split())) in pointing
 
 
+def test_constraints_in_the_users_words_are_read_for_what_they_put_in_doubt(bank, tmp_path):
+    """A reviewer sees which phrases of the free text doubt the plan, and which answer settles each."""
+    answers = tmp_path / "answers.yaml"
+    text = bank.cases()["dr-screening"].read_text(encoding="utf-8")
+    answers.write_text(text.replace("  other_constraints: >-\n", "  other_constraints: >-\n    We have no masks.\n"),
+                       encoding="utf-8")
+    document = run_guide("run", "--answers", str(answers), "--date", FIXED_DATE).stdout
+    plan = document.split("\n## Evaluation plan\n")[1].split("\n## ")[0]
+    assert "**Conflict with your answers.** Your own words (\u201cno masks\u201d) doubt what this measure assumes" in plan
+    doubts = plan.split("Your words put in doubt what the answers do not rule out")[1]
+    assert doubts.count("\n- ") == 1
+    assert "- \u201cno masks\u201d: pixel masks or boxes of findings exist or can be made? Now your answers say it " \
+           "holds. Settle it in: " in doubts
+    assert md(bank.questions["region_annotations"].prompt) in doubts
+
+
 def test_cases_lists_the_presets():
     result = run_guide("cases")
     assert result.returncode == 0

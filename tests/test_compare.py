@@ -115,7 +115,10 @@ def test_compare_markdown_is_structured_and_escapes_bank_text(tmp_path, bank_cop
 
 @pytest.mark.parametrize("args, message", [
     (("--case", "no-such-case"), "no case 'no-such-case'"),
-    ((), "the following arguments are required: --case"),
+    ((), "one of the arguments --case --precedent is required"),
+    (("--precedent", "ribli2018-mammography"), "no precedent 'ribli2018-mammography' (did you mean "
+                                               "ribli2018-mammography-frcnn?)"),
+    (("--case", CASE, "--precedent", "ribli2018-mammography-frcnn"), "not allowed with argument --case"),
 ])
 def test_compare_usage_errors_are_one_line(bank, args, message):
     result = run_guide("compare", str(bank.cases()[CASE]), *args)
@@ -129,3 +132,22 @@ def test_compare_bad_student_file_names_file_and_line(tmp_path, bank):
     assert result.returncode == 2
     line = next(number for number, text in enumerate(path.read_text().splitlines(), 1) if "pilot_in_command" in text)
     assert result.stderr.startswith(f"guide: {path}:{line}: answers.model_role: unknown choice 'pilot_in_command'")
+
+
+def test_compare_with_a_published_system_gives_the_papers_reasons_and_what_its_authors_built(bank):
+    """A student compares a design with a precedent: each differing answer comes with the paper's basis, and
+    the lesson ends with the family the authors built, ranked on both settings; never a sentence ending '..'."""
+    precedent = bank.precedents["ribli2018-mammography-frcnn"]
+    result = run_guide("compare", str(bank.cases()["breast-cancer-detection"]), "--precedent",
+                       "ribli2018-mammography-frcnn", "--format", "md")
+    assert result.returncode == 0, result.stderr
+    text = _flat(result.stdout)
+    assert "Reference: the published system 'ribli2018-mammography-frcnn'" in text
+    assert _flat(md(precedent.reference.citation())) in text
+    assert f"Why the reference answered so: {_flat(md(precedent.basis['explanation_form']))}" in text
+    built = text.split("## What its authors built")[1]
+    ranks = evaluate(bank, precedent.answers_file()), evaluate(bank, read_answers(bank.cases()["breast-cancer-detection"], bank))
+    theirs, yours = ({method.id: method.rank for method in side.methods} for side in ranks)
+    assert (f"- {md(bank.methods['detect_first_pipelines'].name)}: ranked #{theirs['detect_first_pipelines']} on the "
+            f"paper's setting by this tool, #{yours['detect_first_pipelines']} on yours.") in built
+    assert ".." not in result.stdout.replace("...", "")

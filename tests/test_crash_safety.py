@@ -323,6 +323,8 @@ def test_no_home_at_all_is_one_line_not_a_folder_named_tilde(tmp_path):
     assert (plain.returncode, plain.stdout) == (2, "")
     assert plain.stderr == (f"guide: ~: no home folder to save the design in (HOME is not set and user id {OTHER_USER} "
                             "has no entry in the password database); set HOME or GUIDE_HOME\n")
+    served = guide("serve", "--port", "1")  # refused before it listens: port 1 would fail differently
+    assert (served.returncode, served.stderr) == (2, plain.stderr), "every browser tab keeps its design there"
     document = guide("run", "--case", "dr-screening")
     assert (document.returncode, document.stderr) == (0, ""), "commands that keep no design need no home (and no cache)"
     assert list(workdir.iterdir()) == []

@@ -155,6 +155,36 @@ def test_a_plan_check_the_answers_rule_out_is_marked_with_what_to_do_instead(ban
     assert all(step.conflict and "depends on it" in step.conflict for step in family_checks)
 
 
+def test_free_text_that_says_a_need_is_missing_marks_the_plan_but_changes_no_score(bank, presets):
+    """Words are read for the phrases the bank lists, as whole words; they flag what depends on the need and
+    leave every score to the chosen answers, since free text can be read more than one way."""
+    answers = presets["dr-screening"]
+    plain = evaluate(bank, answers)
+    worded = evaluate(bank, with_answers(answers, other_constraints="We have NO  masks, and the vendor\u2019s "
+                                                                    "model is locked after clearance."))
+    said = {need.id: [item.phrase for item in need.said_missing] for need in worded.needs if need.said_missing}
+    assert said == {"region_annotations": ["no masks"], "retraining": ["model is locked"]}
+    assert [method.score for method in worded.methods] == [method.score for method in plain.methods]
+    assert [element.score for element in worded.elements] == [element.score for element in plain.elements]
+    masks_check = next(step for step in worded.evaluation if step.source == "element" and "pointing game" in step.text)
+    assert masks_check.conflicting_needs == ["region_annotations"]
+    assert "Your own words (\u201cno masks\u201d)" in masks_check.conflict
+    assert bank.needs["region_annotations"].evaluate_without in masks_check.conflict
+    assert [step.text for step in plain.evaluation if step.conflict] == []
+    for text in ("We can retrain the model, and piano masks are no object.", "No masking of the reports."):
+        unrelated = evaluate(bank, with_answers(answers, other_constraints=text))
+        assert [need.id for need in unrelated.needs if need.said_missing] == []
+
+
+def test_evidence_cites_the_choices_a_rule_fired_on_not_every_choice_ticked(bank, presets):
+    answers = with_answers(presets["dr-screening"], goals=["trust_calibration", "safety", "education"])
+    result = evaluate(bank, answers)
+    evidence = [item for element in result.elements for item in element.evidence if item.rule == "goal-safety"]
+    assert evidence and all(item.answer_text.endswith(" — Safety") for item in evidence)
+    goals = bank.questions["goals"]
+    assert all(goals.choice("trust_calibration").label not in item.answer_text for item in evidence)
+
+
 def test_answers_off_the_path_are_set_aside_not_counted(bank, presets):
     answers = presets["dr-screening"]
     extra = with_answers(answers, registration_landmarks="anatomical_landmarks")

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -53,12 +54,12 @@ def _wait_for(predicate, tries: int = STARTUP_TRIES):
 @pytest.fixture
 def serve(tmp_path):
     """Start `guide serve [ARGS]` on a free loopback port and return the port; every server started is
-    stopped afterwards. GUIDE_HOME keeps the real home untouched."""
+    stopped afterwards. GUIDE_HOME (tmp_path/guide-home unless `home` is given) keeps the real home untouched."""
     servers: list[subprocess.Popen] = []
 
-    def start(*args: str) -> int:
+    def start(*args: str, home: Path | None = None) -> int:
         port = _free_port()
-        environment = {**os.environ, "GUIDE_HOME": str(tmp_path / "guide-home")}
+        environment = {**os.environ, "GUIDE_HOME": str(home or tmp_path / "guide-home")}
         log = tmp_path / f"serve-{port}.log"  # a file, not a pipe: a pipe nobody reads could stall the server
         with log.open("wb") as output:
             server = subprocess.Popen([sys.executable, "-m", "guide", "serve", "--host", "127.0.0.1",
@@ -216,17 +217,23 @@ COMPARE_SCREENSHOTS = """async ([before, after]) => {
 }"""
 
 
-def test_browser_answers_the_first_question_and_downloads_the_document(serve, bank, tmp_path):
-    """A student opens the page, starts a new design and picks the first choice of the first question:
-    the page shows the next question (the screenshot changes), and the tab's own session file on the
-    server holds the answer. Exporting from the results reaches the student as a browser download, and
-    that document holds the answer too."""
+@dataclass
+class BrowserWalk:
+    """What a student's browser saw: the screen change an answer made, the download and its headers."""
+    difference: dict
+    filename: str
+    headers: list[dict]
+    document: str
+    cookies: list[dict]
+
+
+def browser_walk(url: str, tmp_path: Path) -> BrowserWalk:
+    """A student opens the page at `url`, starts a new design, picks the first choice of the first question,
+    opens the results and exports the design under DOWNLOAD_NAME, which reaches them as a browser download."""
     import base64
-    from urllib.parse import quote
 
     sync_playwright = _playwright()
-    port = serve()
-    first = bank.questions[bank.meta.start]
+    origin = url.rstrip("/")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
@@ -235,7 +242,7 @@ def test_browser_answers_the_first_question_and_downloads_the_document(serve, ba
 
             def only_this_server(route):
                 """The page asks for a web font; nothing but this server is reachable or wanted."""
-                if not route.request.url.startswith((f"http://127.0.0.1:{port}/", f"ws://127.0.0.1:{port}/")):
+                if not route.request.url.startswith((f"{origin}/", "ws" + origin.removeprefix("http") + "/")):
                     route.abort()
                 elif "/download/" in route.request.url:
                     response = route.fetch()
@@ -245,7 +252,7 @@ def test_browser_answers_the_first_question_and_downloads_the_document(serve, ba
                     route.continue_()
 
             page.context.route("**/*", only_this_server)  # the context's: a download opens in a new tab
-            page.goto(f"http://127.0.0.1:{port}/")
+            page.goto(f"{origin}/")
             page.wait_for_selector("body.-first-byte", timeout=60_000)
             terminal = page.locator("#terminal")
             terminal.click()
@@ -289,23 +296,35 @@ def test_browser_answers_the_first_question_and_downloads_the_document(serve, ba
                 page.keyboard.press("Enter")
             document_path = tmp_path / "download.md"
             download.value.save_as(document_path)
-            filename = download.value.suggested_filename
+            return BrowserWalk(difference, download.value.suggested_filename, headers,
+                               document_path.read_text(encoding="utf-8"), page.context.cookies())
         finally:
             browser.close()
+
+
+def test_browser_answers_the_first_question_and_downloads_the_document(serve, bank, tmp_path):
+    """A student opens the page, starts a new design and picks the first choice of the first question:
+    the page shows the next question (the screenshot changes), and the tab's own session file on the
+    server holds the answer. Exporting from the results reaches the student as a browser download, and
+    that document holds the answer too."""
+    from urllib.parse import quote
+
+    port = serve()
+    first = bank.questions[bank.meta.start]
+    walk = browser_walk(f"http://127.0.0.1:{port}/", tmp_path)
     # The answer moved the walk on: a visibly different screen, and still a drawn terminal, not a blank page.
-    assert difference["changed"] > 0.01, difference
-    assert difference["colours"] > 4, difference
+    assert walk.difference["changed"] > 0.01, walk.difference
+    assert walk.difference["colours"] > 4, walk.difference
     # The download is the design document, and it carries the answer given in the browser. Its name
     # reaches the browser whole (RFC 6266 `filename*`), its type is the format's, whatever the name.
-    assert filename == DOWNLOAD_NAME.replace('"', "_"), filename  # Chromium's own stand-in for a quote
-    (header,) = headers
+    assert walk.filename == DOWNLOAD_NAME.replace('"', "_"), walk.filename  # Chromium's stand-in for a quote
+    (header,) = walk.headers
     assert header["content-type"] == "text/markdown; charset=utf-8"
     assert header["content-disposition"].startswith("attachment; ")
     assert f"; filename*=UTF-8''{quote(DOWNLOAD_NAME, safe='')}" in header["content-disposition"]
-    document = document_path.read_text(encoding="utf-8")
-    front = yaml.safe_load(document.split("---\n")[1])
+    front = yaml.safe_load(walk.document.split("---\n")[1])
     assert front["answers"][first.id] == first.choices[0].id
-    assert "\n## Element evidence" in document
+    assert "\n## Element evidence" in walk.document
     # The tab saved its own session on the server after the answer; no other tab is offered it.
     saved = sorted((tmp_path / "guide-home" / "browser").glob("*.yaml"))
     assert len(saved) == 1, saved

@@ -179,3 +179,33 @@ def test_nothing_unreadable_is_ever_saved(bank, guide_home):
     walk.record("task", UNSURE, note="n" * 20000)
     save_session(walk)
     assert load_session(bank).answers.notes["task"] == "n" * 20000
+
+
+def test_emoji_are_saved_as_themselves_and_read_back(bank, guide_home):
+    """The fast emitter would write each character beyond U+FFFF as a ten-byte escape."""
+    walk = Walk(bank)
+    walk.retitle("Skin 🔬 triage")
+    walk.record("task", UNSURE, note="ask 🙂 the dermatologists")
+    save_session(walk)
+    text = session_path().read_text(encoding="utf-8")
+    assert "Skin 🔬 triage" in text and "ask 🙂 the dermatologists" in text and "\\U0001" not in text
+    loaded = load_session(bank)
+    assert (loaded.answers.title, loaded.answers.notes["task"]) == ("Skin 🔬 triage", "ask 🙂 the dermatologists")
+
+
+def test_a_design_too_large_to_read_back_is_refused_when_typed(bank, guide_home):
+    """Each note may hold 20,000 characters, but a session file only 2 MiB: the note that would pass that is
+    refused with a reason, the walk keeps what it had, and what is saved reads back."""
+    walk = Walk(bank)
+    questions = [question_id for question_id in bank.questions if bank.questions[question_id].kind != "text"]
+    note = "🙂" * 20000  # 80,000 bytes
+    taken = 0
+    with pytest.raises(ValueError, match="over the 2,097,152 a session file may hold"):
+        for question_id in questions:
+            walk.record(question_id, UNSURE, note=note)
+            taken += 1
+    assert 20 < taken < len(questions)
+    refused = questions[taken]
+    assert refused not in walk.answers.answers and refused not in walk.answers.notes
+    save_session(walk)
+    assert len(load_session(bank).answers.notes) == taken

@@ -63,5 +63,6 @@ def run(args: argparse.Namespace) -> int:
     bank = load_bank_option(args)
     answers = read_answers(answers_source(args, bank), bank)
     result = evaluate(bank, answers)
-    write_output(render(args.format, result, bank, answers, document_date(answers, args.date)), args.out)
+    write_output(render(args.format, result, bank, answers, document_date(answers, args.date), args.out or "standard output"),
+                 args.out)
     return 0

@@ -83,7 +83,10 @@ def app_command(bank: Path | None) -> str:
 def run(args: argparse.Namespace) -> int:
     from guide.frontend import load_bank_option
 
+    from guide.session import browser_sessions_dir
+
     bank = load_bank_option(args)  # a broken bank fails here, once, not in every tab
+    browser_sessions_dir()  # so does a machine with no folder for the tabs' designs
     server = make_server(app_command(args.bank), args.host, args.port, args.public_url, bank.meta.title,
                          Limits(args.max_sessions, tuple(args.allow_origin), args.session_days * 86400))
     server.serve()

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from datetime import date as _date
+from pathlib import Path
 
 from guide.bank import Bank
 from guide.model import AnswersFile, Result
+from guide.source import MAX_FILE_BYTES, GuideError
 
 FORMATS = ("md", "html", "json")
 # What a browser is told a downloaded document is: the chosen format, whatever the file is called.
 MEDIA_TYPES = {"md": "text/markdown", "html": "text/html", "json": "application/json"}
 
 
-def render(format: str, result: Result, bank: Bank, answers: AnswersFile, date: str) -> str:
+def render(format: str, result: Result, bank: Bank, answers: AnswersFile, date: str,
+           where: str | Path = "the design document") -> str:
+    """The document in `format`. A Markdown or JSON document is an answers file too, so one larger than guide
+    reads back is a GuideError naming `where` (the file it was going to), not a file nobody can load."""
     if format == "html":
         from guide.report.html import render_html
 
@@ -20,10 +25,16 @@ def render(format: str, result: Result, bank: Bank, answers: AnswersFile, date: 
     if format == "json":
         from guide.report.jsondoc import render_json
 
-        return render_json(result, bank, answers, date)
-    from guide.report.markdown import markdown_document
+        text = render_json(result, bank, answers, date)
+    else:
+        from guide.report.markdown import markdown_document
 
-    return markdown_document(result, bank, answers, date)
+        text = markdown_document(result, bank, answers, date)
+    size = len(text.encode("utf-8"))
+    if size > MAX_FILE_BYTES:
+        raise GuideError(where, None, None, f"the document would be {size:,} bytes, over the {MAX_FILE_BYTES:,} "
+                                            "guide reads back; shorten the longest answers or notes, or export HTML")
+    return text
 
 
 def document_date(answers: AnswersFile, override: str | None = None) -> str:

@@ -20,6 +20,7 @@ from guide.model import AnswersFile, Review
 _YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
 # Line breaks YAML knows besides "\n"; in a plain or literal scalar they would come back as "\n" or vanish.
 _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
 
 
 class _FrontMatterDumper(yaml.SafeDumper):
@@ -87,9 +88,21 @@ def front_matter_data(answers: AnswersFile) -> dict[str, Any]:
 
 def dump_yaml(data: Any, *, for_people: bool = True) -> str:
     """YAML that reads back as exactly `data`, any text included. The session file, written after every
-    answer and read by guide alone, takes the fast emitter (`for_people=False`)."""
-    return yaml.dump(data, Dumper=_FrontMatterDumper if for_people else _FastDumper, sort_keys=False,
+    answer, takes the fast emitter (`for_people=False`) unless its text holds characters that emitter would
+    write as ten-byte escapes: a person may open the file, and a note of emoji must stay within the limits."""
+    fast = not for_people and not _beyond_basic_plane(data)
+    return yaml.dump(data, Dumper=_FastDumper if fast else _FrontMatterDumper, sort_keys=False,
                      allow_unicode=True, default_flow_style=False, width=100)
+
+
+def _beyond_basic_plane(data: Any) -> bool:
+    if isinstance(data, str):
+        return _ASTRAL.search(data) is not None
+    if isinstance(data, dict):
+        return any(_beyond_basic_plane(key) or _beyond_basic_plane(value) for key, value in data.items())
+    if isinstance(data, list):
+        return any(_beyond_basic_plane(item) for item in data)
+    return False
 
 
 def front_matter(answers: AnswersFile) -> str:

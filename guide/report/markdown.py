@@ -22,6 +22,7 @@ from guide.model import (
     MethodResult,
     Result,
     Review,
+    condition_questions,
 )
 from guide.report.frontmatter import document_answers, front_matter
 from guide.report.text import md, md_block
@@ -541,7 +542,26 @@ def _evaluation(result: Result, bank: Bank, citations: Citations) -> str:
         for record in own_words:
             lines += [md_block(record.labels[0], "> "), ""]
         lines.pop()
+    lines += _doubts_in_words(result, bank)
     return "\n".join(lines)
+
+
+def _doubts_in_words(result: Result, bank: Bank) -> list[str]:
+    """What phrases of the user's free text put in doubt, and which answer settles it: the words change no
+    score, the answers do."""
+    doubted = [need for need in result.needs if need.said_missing and need.status != "unavailable"]
+    if not doubted:
+        return []
+    lines = ["", "Your words put in doubt what the answers do not rule out; only the chosen answers change the "
+                 "design, so settle each in the answer named:", ""]
+    for need in doubted:
+        quoted = ", ".join(dict.fromkeys(f"\u201c{md(said.phrase)}\u201d" for said in need.said_missing))
+        deciding = dict.fromkeys(condition_questions(bank.needs[need.id].available_when)
+                                 + condition_questions(bank.needs[need.id].unavailable_when))
+        settle = "; ".join(md(bank.questions[question].prompt) for question in deciding if question in bank.questions)
+        stands = "your answers say it holds" if need.status == "available" else "your answers leave it open"
+        lines.append(f"- {quoted}: {md(need.label.lower())}? Now {stands}. Settle it in: {settle}")
+    return lines
 
 
 def _conflict_line(conflict: str | None) -> list[str]:

@@ -36,6 +36,11 @@ def md_block(text: str, prefix: str = "") -> str:
     return "\n".join(f"{prefix}{line}".rstrip() if line else prefix.rstrip() for line in lines)
 
 
+def sentence(text: str) -> str:
+    """`text` ended with a full stop, unless it already ends a sentence (a typed answer often does)."""
+    return text if text.rstrip().endswith((".", "!", "?")) else text + "."
+
+
 def signed(weight: float) -> str:
     """A weight with its sign and a true minus: `+3`, `−1.5`."""
     return f"{weight:+g}".replace("-", "−")

@@ -302,7 +302,12 @@ class GuideApp(App):
             if not walk.read_only and answers.title != walk.answers.title:
                 walk.retitle(answers.title)
                 self.save()
-            text = render(format, evaluate(self.bank, answers), self.bank, answers, document_date(answers, self.date))
+            try:
+                text = render(format, evaluate(self.bank, answers), self.bank, answers,
+                              document_date(answers, self.date), path or target)
+            except GuideError as error:
+                dialog.show_error(str(error))
+                return
             if path is None:
                 self.deliver_text(io.StringIO(text), save_filename=Path(target).name, mime_type=MEDIA_TYPES[format])
                 dialog.dismiss(None)

@@ -52,6 +52,19 @@ def lesson(bank: Bank, element: Element) -> Content:
     parts += [f"• {clean(example)}\n" for example in element.examples]
     parts += [("\nWhat to keep in mind\n", "bold"), clean(element.teaching), "\n", ("\nHow to evaluate it\n", "bold")]
     parts += [f"• {clean(item.text)}\n" for item in element.evaluation]
-    parts.append(("\nThe element names are the paper's; the definitions, examples and teaching notes are this "
-                  "tool's reading.", "italic"))
+    serving = [precedent for precedent in bank.precedents.values() if element.id in precedent.serves]
+    if serving:
+        parts.append(("\nPublished systems built mainly for it\n", "bold"))
+        parts += [f"• {clean(precedent.title)} ({clean(_first_author(precedent.reference.authors))} "
+                  f"{precedent.reference.year}): {clean(', '.join(bank.methods[family].name for family in precedent.built))}\n"
+                  for precedent in serving]
+    parts.append(("\nThe element names are the paper's; the definitions, examples, teaching notes and the "
+                  "reading of each published system are this tool's.", "italic"))
     return Content.assemble(*parts)
+
+
+def _first_author(authors: str) -> str:
+    """'Ribli D, Horváth A, ...' -> 'Ribli et al.'; a single author stays as written."""
+    names = [name.strip() for name in authors.split(",") if name.strip()]
+    surname = names[0].rsplit(" ", 1)[0] if " " in names[0] else names[0]
+    return surname + (" et al." if len(names) > 1 else "")

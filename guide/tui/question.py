@@ -17,6 +17,8 @@ from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyBar, Not
                                SizedScreen, clean, listing, sentence, show_content)
 
 
+COMPACT_NOTICE_ROWS = 30  # below this height, a changed answer's notice gives counts, not every prompt
+
 class QuestionScreen(SizedScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
@@ -238,7 +240,12 @@ class QuestionScreen(SizedScreen):
         labels = ", ".join(clean(label) for label in answer_labels(question, value)) or "not answered"
         added = [other for other in walk.path if other not in path_before and other not in outcome.restored]
 
+        # On a small screen the prompts would cover it: the notice gives counts, and the review lists the rest.
+        compact = self.app.size.height < COMPACT_NOTICE_ROWS
+
         def prompts(question_ids: list[str]) -> str:
+            if compact:
+                return f" {len(question_ids)} question{'s' if len(question_ids) != 1 else ''}."
             return listing([walk.bank.questions[other].prompt for other in question_ids])
 
         lines = [f"Question {walk.path.index(question_id) + 1}, “{clean(question.prompt)}”, is now: {sentence(labels)}"]
@@ -250,7 +257,7 @@ class QuestionScreen(SizedScreen):
             lines.append(f"New on the path, to answer:{prompts(added)}")
         if not (outcome.set_aside or outcome.restored or added):
             lines.append("The later questions stay as they were; the priorities follow the new answer.")
-        self.notify("\n".join(lines), title="Answer changed", timeout=10, markup=False)
+        self.notify("\n".join(lines), title="Answer changed", timeout=6 if compact else 10, markup=False)
 
     def save_pending_note(self) -> None:
         """Keep a note typed for an answered question when the user moves on without pressing Enter."""
