@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import NoReturn, Sequence
 
 from guide import __version__
-from guide.commands import cases, check, codebook, compare, diff, graph, lint, precedents, run, schema, serve, what_if
+from guide.commands import (cases, check, codebook, compare, designs, diff, graph, lint, precedents, run, schema, serve,
+                            what_if)
 from guide.files import LONE_SURROGATE, discard, write_stream
 from guide.frontend import EXIT_OK, EXIT_USAGE
 from guide.source import GuideError, one_line, shown_name
 
-COMMANDS = (run, cases, schema, lint, codebook, diff, what_if, check, graph, compare, precedents, serve)
+COMMANDS = (run, cases, designs, schema, lint, codebook, diff, what_if, check, graph, compare, precedents, serve)
 
 
 class Parser(argparse.ArgumentParser):
@@ -59,11 +60,15 @@ def build_parser() -> Parser:
                                       "settle is asked)")
     plain.add_argument("--title", type=design_title, metavar="TEXT",
                        help="the title of a new design, or the new title of the resumed one")
+    plain.add_argument("--design", metavar="NAME",
+                       help="the design of the library to work on, by the name guide designs lists; a new one "
+                            "under that name when there is none")
     start = plain.add_mutually_exclusive_group()
     start.add_argument("--new", action="store_true",
-                       help="start a new design; refuses to replace a saved design with answers unless --replace")
-    start.add_argument("--resume", action="store_true", help="continue the saved design (an error when there is none)")
-    plain.add_argument("--replace", action="store_true", help="with --new: replace the saved design")
+                       help="start a new design (with --design NAME: refuses to replace that design unless --replace)")
+    start.add_argument("--resume", action="store_true",
+                       help="continue the latest design, or the one --design names (an error when there is none)")
+    plain.add_argument("--replace", action="store_true", help="with --new --design NAME: replace that design")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for command in COMMANDS:
         command.register(subparsers, common)
@@ -84,10 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command and args.bank is not None and not getattr(args, "reads_bank", False):
         parser.error(f"{args.command} reads no question bank: drop --bank")
-    if not args.plain and (args.title is not None or args.new or args.resume or args.replace):
-        parser.error("--title, --new, --resume and --replace go with --plain")
-    if args.replace and not args.new:
-        parser.error("--replace goes with --new")
+    if not args.plain and (args.title is not None or args.design is not None or args.new or args.resume or args.replace):
+        parser.error("--title, --design, --new, --resume and --replace go with --plain")
+    if args.replace and not (args.new and args.design is not None):
+        parser.error("--replace goes with --new --design NAME")
     refuse_undecodable_text(parser, args)
     try:
         status = dispatch(args)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import itertools
 import os
 import re
 import stat
@@ -190,24 +189,6 @@ def write_atomically(path: Path, data: str | bytes, *, mode: int | None = None) 
         Path(temporary).unlink(missing_ok=True)
         raise
     _fsync_folder(path.parent)
-
-
-def move_aside(path: Path, suffix: str) -> Path:
-    """Rename `path` to the first free name of `path` + suffix, then + suffix + ".1", ".2", ...
-
-    Never over an existing file: a hard link claims the new name (and fails if the name is taken,
-    even when another process took it a moment ago), then the old name is removed.
-    """
-    names = (path.with_name(path.name + suffix + (f".{number}" if number else "")) for number in itertools.count())
-    for target in names:
-        try:
-            os.link(path, target, follow_symlinks=False)
-        except FileExistsError:
-            continue
-        break
-    path.unlink()
-    _fsync_folder(path.parent)
-    return target
 
 
 def remove_stale_temporaries(path: Path) -> None:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import sys
+from pathlib import Path
 import textwrap
 from typing import TextIO
 
@@ -24,8 +26,9 @@ from guide.files import STDOUT, user_path, write_output, write_stream
 from guide.frontend import load_bank_option
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
 from guide.report.text import inert
-from guide.session import (OtherBankSession, SessionLock, Walk, changed, design_to_replace, keep_aside, save_elsewhere,
-                           save_session, saved_walk, session_path, session_text)
+from guide.library import (Design, design_path, designs_dir, library_writable, list_designs, new_design_file,
+                           read_design)
+from guide.session import SessionLock, Walk, changed, load_session, save_elsewhere, save_session, session_text
 from guide.source import GuideError
 
 WIDTH = 78
@@ -48,9 +51,11 @@ class EndOfInput(Exception):
 
 class Conversation:
     def __init__(self, bank: Bank, stdin: TextIO, stdout: TextIO, *, title: str | None = None,
-                 new: bool = False, resume: bool = False, replace: bool = False) -> None:
+                 design: str | None = None, new: bool = False, resume: bool = False, replace: bool = False) -> None:
         self.bank, self.stdin, self.stdout = bank, stdin, stdout
-        self.title, self.new, self.resume, self.replace = title, new, resume, replace
+        self.title, self.design, self.new, self.resume, self.replace = title, design, new, resume, replace
+        self.path: Path | None = None  # the design's file, once chosen
+        self.lock: SessionLock | None = None
         # Only a person at a terminal is asked what an option could settle; a script gets no surprise prompt.
         self.interactive = stdin.isatty()
         self.walk: Walk | None = None
@@ -80,7 +85,7 @@ class Conversation:
         if self.walk is None or self.walk.read_only:
             return
         try:
-            save_session(self.walk)
+            save_session(self.walk, self.path)
         except GuideError as error:
             print(f"guide: {error}", file=sys.stderr)
             self.save_error = error
@@ -92,10 +97,10 @@ class Conversation:
     def not_saved(self, lead: str = "") -> int:
         """The last words when the last save failed: where the answers are instead; the exit status."""
         assert self.walk is not None and self.save_error is not None
-        self.say(f"{lead} Your answers are NOT saved in {session_path()} ({self.save_error.problem}).".lstrip())
+        self.say(f"{lead} Your answers are NOT saved in {self.path} ({self.save_error.problem}).".lstrip())
         try:
-            self.say(f"They are in {save_elsewhere(self.walk)} instead; copy that file to {session_path()} "
-                     "to go on with guide --plain --resume.")
+            self.say(f"They are in {save_elsewhere(self.walk)} instead; copy that file to {self.path} "
+                     f"to go on with {self.resume_command}.")
         except OSError:
             self.say("Here they are, as the session file would hold them:")
             write_stream(self.stdout, session_text(self.walk))
@@ -103,56 +108,66 @@ class Conversation:
 
     # -- which design -------------------------------------------------------------------------
 
-    def start(self) -> Walk | None:
-        """The design to work on, as the options say or, at a terminal, as the person answers;
-        None when the person keeps a saved design that cannot be resumed here."""
-        saved, problem = saved_walk(self.bank)
-        other_bank = problem if isinstance(problem, OtherBankSession) else None
-        design = design_to_replace(saved, problem)
-        # Decided before anything is said, so that a refused run prints its one line and nothing else.
-        if self.resume and saved is None:
-            raise problem or GuideError(session_path(), None, None, "there is no saved design to resume")
-        asks = (saved is not None or other_bank is not None) and not (self.resume or self.new)
-        if (self.new and design is not None and not self.replace) or (asks and not self.interactive):
-            raise self.refusal(saved, other_bank, design)
+    def start(self) -> Walk:
+        """The design to work on, as the options say or, at a terminal, as the person answers. What the
+        options settle (and the lock on a design to resume) comes before anything is said, so that a
+        refused run prints its one line and nothing else."""
+        library_writable()  # a folder that is not the user's alone stops the run here
+        resumed = self.named_design(design_path(self.design)) if self.design is not None else self.resumed_latest()
         self.say("guide, plain mode: the interpretability framework of Wang et al. (IEEE Access, 2024), one "
                  "question per line. Type the number or the id of a choice; u for unsure, n to add a note, b to go "
                  "back, q to stop. Your answers are saved after each one.")
-        if problem is not None and other_bank is None:
-            self.say(f"The saved session cannot be resumed: {inert(str(problem))}")
-            self.say(f"It was kept as {keep_aside()}.")
-        if saved is not None and self.resume:
-            return self.titled(saved)
-        if asks:
-            return self.ask_which(saved, other_bank, design)
-        return self.new_walk()
+        if resumed is not None:
+            return resumed
+        latest = None if self.design is not None or self.new else self.latest()
+        if latest is not None and self.agrees(f"Resume “{inert(latest.title)}” ({latest.state})? [Y/n] ", default=True):
+            return self.resumed(latest.path)
+        walk = self.new_walk()
+        if self.path is None:
+            self.take(new_design_file(walk.answers.title))
+        return walk
 
-    @staticmethod
-    def refusal(saved: Walk | None, other_bank: OtherBankSession | None, design: AnswersFile | None) -> GuideError:
-        """Why a saved design stops a run that did not say what to do with it, and which options would."""
-        replacing = "--new --replace replaces it" if design else "--new starts another"
-        if other_bank is not None:
-            return GuideError(other_bank.file, other_bank.line, other_bank.field, f"{other_bank.problem}; {replacing}")
-        assert saved is not None
-        held = f"“{inert(saved.answers.title)}” with {len(saved.answers.answers)} answer(s)"
-        return GuideError(session_path(), None, None,
-                          f"holds the saved design {held}: --resume continues it, {replacing}")
+    def latest(self) -> Design | None:
+        """The most recently changed design that this bank can resume."""
+        return next((design for design in list_designs(self.bank) if design.walk is not None), None)
 
-    def ask_which(self, saved: Walk | None, other_bank: OtherBankSession | None,
-                  design: AnswersFile | None) -> Walk | None:
-        if other_bank is not None:
-            self.say(f"The saved design cannot be resumed with this question bank: {inert(str(other_bank))}")
-        while True:
-            if saved is not None and self.agrees(f"Resume “{inert(saved.answers.title)}” "
-                                                 f"({len(saved.answered_on_path)} answers)? [Y/n] ", default=True):
-                return self.titled(saved)
-            # As in the app: a design with answers is replaced only when the person says so.
-            if design is None or self.agrees(f"Replace “{inert(design.title)}” and its {len(design.answers)} "
-                                             "answer(s) with a new design? [y/N] ", default=False):
-                return self.new_walk()
-            if saved is None:
-                self.say(f"Nothing changed; the saved design stays in {session_path()}.")
-                return None
+    def resumed_latest(self) -> Walk | None:
+        """Without --design: the latest design with --resume; None for a new one, or for a person to choose."""
+        latest = None if self.new else self.latest()
+        if self.resume:
+            if latest is None:
+                raise GuideError(designs_dir(), None, None, "there is no saved design to resume")
+            return self.resumed(latest.path)
+        if latest is not None and not self.new and not self.interactive:
+            raise GuideError(designs_dir(), None, None, f"holds saved designs, the latest “{inert(latest.title)}” "
+                             f"({latest.name}, {latest.state}): --resume continues it, --new starts another, "
+                             "--design NAME picks one (guide designs lists them)")
+        return None
+
+    def named_design(self, path: Path) -> Walk | None:
+        """--design NAME: that design resumed; None for a new design under that name (locked already)."""
+        if not path.exists():
+            if self.resume:
+                raise GuideError(path, None, None, "there is no such design to resume (guide designs lists them)")
+            self.take(path)
+            return None
+        if not self.new:
+            return self.resumed(path)
+        if not self.replace:
+            held = read_design(self.bank, path)
+            raise GuideError(path, None, None, f"holds the saved design “{inert(held.title)}” ({held.state}): "
+                                               "--resume continues it, --new --replace replaces it")
+        self.take(path)
+        return None
+
+    def resumed(self, path: Path) -> Walk:
+        self.take(path)
+        return self.titled(load_session(self.bank, path))
+
+    def take(self, path: Path) -> None:
+        """Hold the design's file for this run (`run_plain` lets go): a second guide on it is refused."""
+        self.lock = SessionLock(path)
+        self.path = path
 
     def titled(self, walk: Walk) -> Walk:
         if self.title:
@@ -160,6 +175,7 @@ class Conversation:
         return walk
 
     def new_walk(self) -> Walk:
+        """A new design, titled by --title or, when asked at a terminal, by the person."""
         walk = Walk(self.bank)
         if self.title is None and self.interactive:
             try:
@@ -168,12 +184,15 @@ class Conversation:
                 self.say(f"Title not used: {error}")
         return self.titled(walk)
 
+    @property
+    def resume_command(self) -> str:
+        assert self.path is not None
+        return f"guide --plain --design {shlex.quote(self.path.name.removesuffix('.yaml'))}"
+
     # -- the walk -----------------------------------------------------------------------------
 
     def run(self, date: str | None) -> int:
         walk = self.start()
-        if walk is None:
-            return 0
         self.walk = walk
         self.save()
         shown_stage = None
@@ -195,7 +214,7 @@ class Conversation:
             if self.ask_question(question) == QUIT:
                 if self.save_error:
                     return self.not_saved("Stopped.")
-                self.say(f"Stopped. Your answers are saved in {session_path()}; run guide --plain --resume to go on.")
+                self.say(f"Stopped. Your answers are saved in {self.path}; run {self.resume_command} to go on.")
                 return 0
 
     def ask_question(self, question: Question) -> str | None:
@@ -299,7 +318,7 @@ class Conversation:
             if reply.lower() == QUIT:
                 if self.save_error:
                     return self.not_saved("Stopped.")
-                self.say(f"Stopped. Your answers are saved in {session_path()}.")
+                self.say(f"Stopped. Your answers are saved in {self.path}.")
                 return 0
             try:
                 target = user_path(reply or default)
@@ -345,19 +364,21 @@ def parse_answer(question: Question, reply: str) -> tuple[AnswerValue | None, st
 def run_plain(args: argparse.Namespace) -> int:
     # Whatever bytes arrive, a reply is text: undecodable bytes become U+FFFD instead of an error.
     sys.stdin.reconfigure(encoding="utf-8", errors="replace")
-    conversation = Conversation(load_bank_option(args), sys.stdin, sys.stdout, title=args.title, new=args.new,
-                                resume=args.resume, replace=args.replace)
-    with SessionLock(session_path()):
-        try:
-            return conversation.run(getattr(args, "date", None))
-        except EndOfInput:
-            if conversation.walk is None:
-                write_stream(conversation.stdout, "\nInput ended before a design was started.\n")
-                return 0
-            conversation.save()
-            if conversation.save_error:
-                conversation.say()
-                return conversation.not_saved("Input ended.")
-            write_stream(conversation.stdout, f"\nInput ended; your answers are saved in {session_path()}. "
-                                              "Run guide --plain --resume to go on.\n")
+    conversation = Conversation(load_bank_option(args), sys.stdin, sys.stdout, title=args.title, design=args.design,
+                                new=args.new, resume=args.resume, replace=args.replace)
+    try:
+        return conversation.run(getattr(args, "date", None))
+    except EndOfInput:
+        if conversation.walk is None:
+            write_stream(conversation.stdout, "\nInput ended before a design was started.\n")
             return 0
+        conversation.save()
+        if conversation.save_error:
+            conversation.say()
+            return conversation.not_saved("Input ended.")
+        write_stream(conversation.stdout, f"\nInput ended; your answers are saved in {conversation.path}. "
+                                          f"Run {conversation.resume_command} to go on.\n")
+        return 0
+    finally:
+        if conversation.lock is not None:
+            conversation.lock.release()

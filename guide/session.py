@@ -1,17 +1,18 @@
 """The design in progress: the walk through the questions, and the session file that keeps it.
 
 Both faces of the tool drive a `Walk` (the terminal app and `guide --plain`), and both save it to
-the same session file after every answer, so a walk begun in one resumes in the other.
+the same kind of session file after every answer, so a walk begun in one resumes in the other.
+Each design is one such file in the library (`guide.library`: `designs/` of the state folder).
 
-Where the file lives (first that applies):
-  $GUIDE_HOME/session.yaml
-  $XDG_STATE_HOME/guide/session.yaml
-  ~/.local/state/guide/session.yaml
+Where the state folder is (first that applies):
+  $GUIDE_HOME
+  $XDG_STATE_HOME/guide
+  ~/.local/state/guide
 The folder must be the user's, writable by no one else, below folders only root and the user can
 change (as the bank cache's); otherwise, and when there is no home at all, guide stops with one line.
 
-What it holds: the keys of an answers file (`guide.model.AnswersFile`), where `answers` are the
-answers on the current path, plus
+What a session file holds: the keys of an answers file (`guide.model.AnswersFile`), where `answers`
+are the answers on the current path, plus
   set_aside: answers to questions that a changed answer took off the path. They are kept, not
              used, and they return to the path when the answer that removed them is changed back.
   position:  the id of the question being answered, or `end` once the walk reached its results.
@@ -20,13 +21,12 @@ How it is written: into a temporary file in the same folder, flushed and fsynced
 over the previous file (and the folder fsynced), so that the file on disk is always a whole
 session, the previous one or the new one, even if the process is killed mid-write.
 
-Who writes it: one guide at a time. The app and plain mode hold a lock on `session.yaml.lock`
-while they run; a second one on the same session is refused with a one-line message.
+Who writes it: one guide at a time. The app and plain mode hold a lock on `<file>.lock` while a
+design is open; a second one on the same design is refused with a one-line message.
 
 What reading it finds: a walk to resume (migrated when the bank lists a migration from the version
 it was saved with), a session of another question bank (kept as it is: it resumes with that bank),
-or a file that cannot be read, which is moved aside to the first free name of `session.yaml.broken`,
-`session.yaml.broken.1`, ... when a new design starts, so no earlier one is ever overwritten.
+or a file that cannot be read (a GuideError naming the file and line; the library lists it as broken).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from pydantic import ValidationError
 
 from guide.bank import Bank, check_answers, check_set_aside, migrate, migration_from, origin_version
 from guide.engine import element_results, evaluate, route
-from guide.files import UnsafeFolder, home_folder, move_aside, open_private_folder, remove_stale_temporaries, write_atomically
+from guide.files import UnsafeFolder, home_folder, open_private_folder, remove_stale_temporaries, write_atomically
 from guide.model import END, AnswersFile, AnswerValue, ElementResult, Question, Result, SessionFile
 from guide.report.frontmatter import dump_yaml
 from guide.source import MAX_FILE_BYTES, GuideError, read_yaml, validate
@@ -68,6 +68,7 @@ def session_dir() -> Path:
 
 
 def session_path() -> Path:
+    """Where guide kept its one design before the library (`guide.library` moves it in)."""
     return session_dir() / SESSION_FILE
 
 
@@ -149,6 +150,11 @@ class Walk:
         return [question_id for question_id in self.path if question_id in self.answers.answers]
 
     @property
+    def unanswered(self) -> list[str]:
+        """Questions on the path, as the answers so far predict it, that have no answer yet."""
+        return [question_id for question_id in self.path if question_id not in self.answers.answers]
+
+    @property
     def remaining(self) -> int:
         """Questions after the current one on the path as the answers so far predict it."""
         if self.position == END:
@@ -157,7 +163,7 @@ class Walk:
 
     def first_open(self) -> str:
         """The first question on the path without an answer, or END when every one has one."""
-        return next((question_id for question_id in self.path if question_id not in self.answers.answers), END)
+        return next(iter(self.unanswered), END)
 
     def stage_number(self, question: Question) -> int:
         return [stage.id for stage in self.bank.meta.stages].index(question.stage) + 1
@@ -281,9 +287,9 @@ def make_private_folder(folder: Path) -> None:
                                                    "set GUIDE_HOME to a folder of your own") from None
 
 
-def save_session(walk: Walk, path: Path | None = None) -> Path:
+def save_session(walk: Walk, path: Path) -> Path:
     """Write the walk atomically; raises GuideError when the file cannot be written."""
-    path = Path(path) if path else session_path()
+    path = Path(path)
     try:
         make_private_folder(path.parent)
         # A link is followed, so it stays a link (to a session kept in a synced folder, say).
@@ -308,6 +314,10 @@ def save_elsewhere(walk: Walk) -> Path:
     return Path(name)
 
 
+def lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
 class SessionInUse(GuideError):
     """Another guide holds the session: two writers would each overwrite the other's answers."""
 
@@ -320,7 +330,7 @@ class SessionLock:
 
     def __init__(self, path: Path) -> None:
         self.descriptor: int | None = None
-        lock = path.with_name(path.name + ".lock")
+        lock = lock_path(path)
         try:
             make_private_folder(path.parent)
             descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
@@ -333,7 +343,7 @@ class SessionLock:
             os.close(descriptor)
             process = f" (process {holder})" if holder.isdigit() else ""
             raise SessionInUse(path, None, None, f"this design is open in another guide{process}; finish there "
-                                                 "first, or set GUIDE_HOME to another folder for a separate design") from None
+                                                 "first, or work on another design") from None
         except OSError:  # a file system without locks
             os.close(descriptor)
             return
@@ -364,10 +374,10 @@ class OtherBankSession(GuideError):
         self.saved = saved
 
 
-def load_session(bank: Bank, path: Path | None = None) -> Walk:
+def load_session(bank: Bank, path: Path) -> Walk:
     """Read a saved session; any problem is a GuideError naming the file, line and field
     (an OtherBankSession when it was saved with another bank)."""
-    path = Path(path) if path else session_path()
+    path = Path(path)
     document = read_yaml(path)
     saved = validate(document, SessionFile)
     if saved.bank_id and saved.bank_id != bank.meta.id:
@@ -388,35 +398,3 @@ def load_session(bank: Bank, path: Path | None = None) -> Walk:
         answers = answers.model_copy(update={"bank_version": bank.meta.version,
                                              "migrated_from": origin_version(answers, bank)})
     return Walk(bank, answers, position)
-
-
-def saved_walk(bank: Bank) -> tuple[Walk | None, GuideError | None]:
-    """The saved walk, or why it cannot be resumed; (None, None) when nothing is saved."""
-    if not session_path().exists():
-        return None, None
-    try:
-        return load_session(bank), None
-    except GuideError as error:
-        return None, error
-
-
-def design_to_replace(saved: Walk | None, problem: GuideError | None) -> AnswersFile | None:
-    """The saved design that starting another one would replace, when it has answers to lose
-    (a session of another bank too: it is a design, only not this bank's)."""
-    if saved is not None:
-        design = saved.answers
-    elif isinstance(problem, OtherBankSession):
-        design = problem.saved.answers_file()
-    else:
-        return None
-    return design if design.answers else None
-
-
-def keep_aside() -> Path:
-    """Move an unreadable session out of the way, never over an earlier one; returns where it went."""
-    path = session_path()
-    try:
-        return move_aside(path, ".broken")
-    except OSError as error:
-        raise GuideError(path, None, None,
-                         f"cannot move the unreadable session aside: {error.strerror or error}") from None

@@ -52,3 +52,17 @@ def run_guide(*args: str, stdin: str | None = None, cwd: Path | None = None) -> 
         cwd=cwd or ROOT,
         timeout=120,
     )
+
+
+def saved_path() -> Path:
+    """The file of the most recently changed design in the library (GUIDE_HOME)."""
+    from guide.library import designs_dir
+
+    return max(designs_dir().glob("*.yaml"), key=lambda path: path.stat().st_mtime_ns)
+
+
+def load_saved(bank: Bank):
+    """The most recently changed design, as guide would resume it."""
+    from guide.session import load_session
+
+    return load_session(bank, saved_path())

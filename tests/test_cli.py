@@ -259,6 +259,7 @@ def test_a_saved_session_gives_the_document_the_app_would_export(bank, tmp_path)
 BANK_COMMAND_ARGS = {
     "run": ("--case", "dr-screening"),
     "cases": (),
+    "designs": (),
     "check": (str(GOLDEN / "dr-screening.md"),),
     "lint": (),
     "codebook": (),

@@ -11,7 +11,7 @@ of one growing design.
 
 from __future__ import annotations
 
-import argparse
+import json
 import os
 import random
 import re
@@ -27,10 +27,10 @@ import pytest
 from guide.load import load_bank
 from guide.model import END
 from guide.report.text import inert
-from guide.session import load_session
+from guide.session import Walk, load_session, save_session
 from guide.source import GuideError
 
-from .conftest import ROOT, run_guide
+from .conftest import ROOT, load_saved, run_guide, saved_path
 
 KILLS = 24
 PROMPT = re.compile(r"(?:Answer 1-(?P<count>\d+) or an id.*: |(?P<text>Answer in one paragraph).*: "
@@ -116,18 +116,19 @@ class Driver:
 
 def test_sigkill_at_random_moments_loses_no_saved_answer(bank, tmp_path):
     rng = random.Random(20240601)
-    session = tmp_path / "home" / "session.yaml"
+    session = tmp_path / "home" / "designs" / "crash-test.yaml"
+    design = ["--design", "crash-test"]
     expected: dict[str, object] = {}
     kills_while_answering = 0
     for round_number in range(KILLS):
         # A design that reached its results is replaced by a new one, so the walk never runs out.
         if not session.exists():
-            start = ["--new", "--title", "Crash test"]
+            start = [*design, "--new", "--title", "Crash test"]
         elif load_session(bank, session).position == END:
-            start, expected = ["--new", "--replace", "--title", "Crash test"], {}
+            start, expected = [*design, "--new", "--replace", "--title", "Crash test"], {}
         else:
-            start = ["--resume"]
-        driver = Driver(session.parent, rng, bank, start)
+            start = [*design, "--resume"]
+        driver = Driver(tmp_path / "home", rng, bank, start)
         if rng.random() < 0.2:  # killed while starting and reading the saved session
             time.sleep(rng.uniform(0.0, 0.6))
         elif driver.step(time.monotonic() + 60):  # killed while answering
@@ -150,37 +151,50 @@ def test_sigkill_at_random_moments_loses_no_saved_answer(bank, tmp_path):
 # Saved designs plain mode must never lose.
 
 
-def test_a_session_of_another_bank_is_reported_and_kept_untouched(bank, bank_copy, guide_home):
+def test_a_design_of_another_bank_is_listed_and_kept_untouched(bank, bank_copy, guide_home):
     meta = bank_copy / "bank.yaml"
     meta.write_text(meta.read_text().replace("id: wang2024-mlmi", "id: course-bank"))
     started = run_guide("--plain", "--new", "--bank", str(bank_copy), "--title", "Course design", stdin="u\n")
     assert started.returncode == 0, started.stderr
-    session = guide_home / "session.yaml"
+    session = guide_home / "designs" / "course-design.yaml"
     before = session.read_bytes()
-    for options in ([], ["--resume"], ["--new"]):
+    listed = run_guide("designs").stdout
+    assert "| course-design | Course design | saved with question bank 'course-bank' |" in listed
+    for options in (["--design", "course-design"], ["--design", "course-design", "--resume"]):
         done = run_guide("--plain", *options, stdin="u\n")
         assert done.returncode == 2, options
         assert done.stdout == "" and done.stderr.count("\n") == 1
         assert f"guide: {session}:5: bank_id: saved with question bank 'course-bank', not 'wang2024-mlmi'" in done.stderr
-        assert session.read_bytes() == before, f"{options}: the design of another bank is left as it is"
-        assert not list(guide_home.glob("*.broken*")), "another bank's design is not broken"
+    assert run_guide("--plain", "--resume", stdin="u\n").returncode == 2, "not this bank's design to resume"
+    assert session.read_bytes() == before, "the design of another bank is left as it is"
     resumed = run_guide("--plain", "--resume", "--bank", str(bank_copy), stdin="")
     assert resumed.returncode == 0 and "Current answer" not in resumed.stdout
     assert "Question 2 " in resumed.stdout, "it resumes with its own bank"
 
 
-def test_unreadable_sessions_are_kept_under_numbered_names(bank, guide_home):
+def test_the_single_session_of_earlier_versions_moves_into_the_library_even_unreadable(bank, guide_home):
+    """Each run finds a session.yaml (as an older guide left it) and moves it in under a name of its own:
+    nothing is overwritten, and a broken one is listed as broken, not dropped."""
     guide_home.mkdir()
     session = guide_home / "session.yaml"
-    for number, content in enumerate(["answers: [\n", "position: {\n", "\x00 not yaml\n"]):
+    contents = ["answers: [\n", "position: {\n", "\x00 not yaml\n"]
+    for content in contents:
         session.write_text(content)
-        done = run_guide("--plain", "--new", stdin="")
-        kept = guide_home / ("session.yaml.broken" + (f".{number}" if number else ""))
-        assert done.returncode == 0, done.stderr
-        assert f"Itwaskeptas{kept}." in "".join(done.stdout.split()), "the line may wrap"
-    assert [(guide_home / name).read_text() for name in ("session.yaml.broken", "session.yaml.broken.1",
-                                                         "session.yaml.broken.2")] == \
-        ["answers: [\n", "position: {\n", "\x00 not yaml\n"], "no earlier unreadable session is overwritten"
+        listed = run_guide("designs", "--format", "json")
+        assert listed.returncode == 0, listed.stderr
+        assert not session.exists()
+    designs = guide_home / "designs"
+    assert [(designs / name).read_text() for name in ("design.yaml", "design-2.yaml", "design-3.yaml")] == contents
+    states = [entry["state"] for entry in json.loads(listed.stdout)]
+    assert states == ["broken"] * 3
+    walk = Walk(bank)
+    walk.retitle("Knee study")
+    walk.answer(bank.meta.start, "screening_triage")
+    save_session(walk, session)
+    before = session.read_bytes()
+    done = run_guide("--plain", "--resume", stdin="")
+    assert done.returncode == 0, done.stderr
+    assert (designs / "knee-study.yaml").read_bytes() == before, "a readable one keeps its answers and resumes"
 
 
 SESSION_OF_BANK_1 = """\
@@ -206,10 +220,9 @@ def test_a_session_of_an_older_bank_version_is_migrated_not_broken(bank, guide_h
     session.write_text(SESSION_OF_BANK_1)
     done = run_guide("--plain", "--resume", stdin="")
     assert done.returncode == 0, done.stderr
-    assert not list(guide_home.glob("*.broken*"))
     said = " ".join(done.stdout.split())
     assert f"): {inert(bank.questions['regulatory_context'].prompt)}" in said, "it goes on where it was"
-    walk = load_session(bank, session)
+    walk = load_saved(bank)
     assert walk.values == {"task": "screening_triage", "regulatory_context": "medical_device_certification",
                            "user_correction": "correct_concepts"}
     assert walk.answers.notes == {"regulatory_context": "CE marking planned."}
@@ -227,7 +240,7 @@ def test_a_migrated_session_at_a_removed_question_goes_on_at_the_first_open_one(
                        .replace("  task: screening_triage\n", "  task: screening_triage\n  gone: Old words.\n"))
     done = run_guide("--plain", "--resume", "--bank", str(bank_copy), stdin="")
     assert done.returncode == 0, done.stderr
-    walk = load_session(load_bank(bank_copy), session)
+    walk = load_session(load_bank(bank_copy), saved_path())
     assert "gone" not in walk.values and "regulatory_context" in walk.values
     assert walk.position == walk.first_open()
 
@@ -249,29 +262,23 @@ def plain_guide_waiting_for_an_answer(home: Path) -> subprocess.Popen:
     return process
 
 
-def test_a_second_guide_on_the_same_session_is_refused_and_changes_nothing(bank, guide_home, monkeypatch):
-    from guide.tui import app as tui_app
-
+def test_a_second_guide_on_the_same_design_is_refused_and_changes_nothing(bank, guide_home):
     first = plain_guide_waiting_for_an_answer(guide_home)
     try:
-        session = guide_home / "session.yaml"
+        session = guide_home / "designs" / "first.yaml"
         before = session.read_bytes()
         refusal = (f"guide: {session}: this design is open in another guide (process {first.pid}); finish there "
-                   "first, or set GUIDE_HOME to another folder for a separate design\n")
-        for options in (["--resume"], ["--new", "--replace"]):
+                   "first, or work on another design\n")
+        for options in (["--resume"], ["--design", "first"], ["--design", "first", "--new", "--replace"]):
             second = run_guide("--plain", *options, stdin="u\nu\n")
             assert (second.returncode, second.stdout, second.stderr) == (2, "", refusal), options
-        opened = []
-        monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
-        monkeypatch.setattr(tui_app.GuideApp, "run", lambda self: opened.append(True))
-        with pytest.raises(GuideError, match="open in another guide"):
-            tui_app.run_app(argparse.Namespace(bank=None))
-        assert opened == [], "the app is refused before it takes over the terminal"
         assert session.read_bytes() == before
+        other = run_guide("--plain", "--new", "--title", "Second", stdin="u\n")
+        assert other.returncode == 0, "another design can be worked on at the same time"
     finally:
         first.communicate(b"u\nq\n", timeout=60)
-    assert load_session(bank).answers.title == "First"
-    after = run_guide("--plain", "--resume", stdin="q\n")
+    assert load_session(bank, session).answers.title == "First"
+    after = run_guide("--plain", "--design", "first", stdin="q\n")
     assert after.returncode == 0, "once the first guide has ended, the design is free again"
 
 
@@ -334,9 +341,10 @@ def test_a_linked_session_file_is_written_through_and_stays_a_link(bank, guide_h
     kept = tmp_path / "synced" / "my-design.yaml"
     kept.parent.mkdir()
     assert run_guide("--plain", "--new", "--title", "Linked", stdin="u\n").returncode == 0
-    (guide_home / "session.yaml").rename(kept)
-    (guide_home / "session.yaml").symlink_to(kept)
-    done = run_guide("--plain", "--resume", stdin="u\nq\n")
+    link = guide_home / "designs" / "linked.yaml"
+    link.rename(kept)
+    link.symlink_to(kept)
+    done = run_guide("--plain", "--design", "linked", stdin="u\nq\n")
     assert done.returncode == 0, done.stderr
-    assert (guide_home / "session.yaml").is_symlink() and (guide_home / "session.yaml").readlink() == kept
+    assert link.is_symlink() and link.readlink() == kept
     assert len(load_session(bank, kept).values) == 2, "the answer given through the link is in the file it names"

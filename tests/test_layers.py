@@ -25,7 +25,7 @@ LAYERS = (
     ("engine", ("guide.engine",)),
     ("writers", ("guide.report.*", "guide.diagram", "guide.diff", "guide.teaching", "guide.codebook", "guide.lint",
                  "guide.calibration", "guide.schemas")),
-    ("front-end helpers", ("guide.frontend", "guide.session", "guide.preferences")),
+    ("front-end helpers", ("guide.frontend", "guide.session", "guide.library", "guide.preferences")),
     ("front ends", ("guide.cli", "guide.__main__", "guide.commands.*", "guide.plain", "guide.tui.*")),
 )
 

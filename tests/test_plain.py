@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -15,10 +16,11 @@ import yaml
 from guide.bank import read_answers
 from guide.engine import route
 from guide.model import UNSURE
-from guide.session import Walk, load_session, save_session, session_path
+from guide.library import designs_dir
+from guide.session import Walk, save_session, session_path
 from guide.source import GuideError
 
-from .conftest import ROOT, run_guide
+from .conftest import ROOT, load_saved, run_guide, saved_path
 from .test_session import first_dropping_change
 
 pytestmark = pytest.mark.usefixtures("guide_home")
@@ -45,7 +47,7 @@ def test_plain_walk_writes_the_design_document(bank, tmp_path):
     assert f"Wrote {tmp_path / 'design.md'}" in done.stdout
     document = (tmp_path / "design.md").read_text()
     assert "# Interpretability design: Plain design" in document
-    assert read_answers(tmp_path / "design.md", bank).answers == load_session(bank).answers.answers
+    assert read_answers(tmp_path / "design.md", bank).answers == load_saved(bank).answers.answers
 
 
 def test_end_of_input_saves_and_exits_cleanly_then_resumes(bank):
@@ -56,7 +58,7 @@ def test_end_of_input_saves_and_exits_cleanly_then_resumes(bank):
     assert "Traceback" not in done.stderr and done.stderr == ""
     last_line = done.stdout.strip().splitlines()[-1]
     assert last_line.startswith("Input ended; your answers are saved in")
-    saved = load_session(bank)
+    saved = load_saved(bank)
     assert saved.answers.answers == {first: first_choice.id}
     assert saved.answers.notes == {first: "asked the lead"}
 
@@ -65,7 +67,7 @@ def test_end_of_input_saves_and_exits_cleanly_then_resumes(bank):
     assert done.returncode == 0
     assert "Question 2 " in done.stdout
     assert "Current answer: " + first_choice.label in done.stdout
-    assert load_session(bank).position == first, "the position saved is where the user stopped"
+    assert load_saved(bank).position == first, "the position saved is where the user stopped"
 
 
 def test_numbers_ids_and_mistakes(bank):
@@ -77,7 +79,7 @@ def test_numbers_ids_and_mistakes(bank):
     assert f"Not a choice: 99. Type a number from 1 to {len(question.choices)}" in done.stdout
     assert "Not a choice: not-a-choice." in done.stdout
     assert "Pick one choice." in done.stdout
-    saved = load_session(bank)
+    saved = load_saved(bank)
     assert saved.answers.answers[question.id] == question.choices[2].id
     second = route(bank, saved.answers.answers)[1]
     expected = [UNSURE] if bank.questions[second].kind == "multiple" else UNSURE
@@ -85,29 +87,30 @@ def test_numbers_ids_and_mistakes(bank):
     assert saved.answers.notes == {second: "-"}
 
 
-def test_an_unreadable_session_is_reported_and_kept_when_a_new_design_starts(bank, guide_home):
+def test_an_unreadable_session_is_kept_in_the_library_as_broken_and_a_new_design_starts(bank, guide_home):
     guide_home.mkdir()
     session_path().write_text("answers: [\n")
     done = run_guide("--plain", stdin="")
-    assert done.returncode == 0
-    assert "The saved session cannot be resumed:" in done.stdout
-    assert "session.yaml:2" in done.stdout
-    assert (guide_home / "session.yaml.broken").read_text() == "answers: [\n"
+    assert done.returncode == 0, done.stderr
+    assert (guide_home / "designs" / "design.yaml").read_text() == "answers: [\n", "moved into the library as it was"
+    assert not session_path().exists()
     assert done.stdout.strip().splitlines()[-1].startswith("Input ended; your answers are saved in")
+    listed = run_guide("designs")
+    assert "| design | design | broken (line 2: YAML: " in listed.stdout
 
 
 def test_q_stops_with_answers_saved(bank):
     done = run_guide("--plain", "--new", stdin="u\nq\n")
     assert done.returncode == 0
     assert "Stopped. Your answers are saved in" in done.stdout
-    assert load_session(bank).answers.answers == {bank.meta.start: UNSURE}
+    assert load_saved(bank).answers.answers == {bank.meta.start: UNSURE}
 
 
 def test_plain_mode_honours_the_bank_option(bank_copy):
     (bank_copy / "bank.yaml").write_text((bank_copy / "bank.yaml").read_text().replace("id: wang2024-mlmi", "id: course-bank"))
     done = run_guide("--plain", "--new", "--bank", str(bank_copy), stdin="u\n")
     assert done.returncode == 0, done.stderr
-    assert "bank_id: course-bank" in session_path().read_text()
+    assert "bank_id: course-bank" in saved_path().read_text()
 
 
 def test_changing_an_answer_says_which_answers_are_set_aside(bank):
@@ -118,7 +121,7 @@ def test_changing_an_answer_says_which_answers_are_set_aside(bank):
     said = " ".join(done.stdout.split())
     assert "This answer takes these answered questions off your path." in said
     assert " ".join(bank.questions[dropped[0]].prompt.split()) in said
-    saved = load_session(bank)
+    saved = load_saved(bank)
     assert saved.set_aside == dropped
     assert saved.answers.answers[question_id] == new
 
@@ -129,7 +132,7 @@ def test_undecodable_input_is_text_not_a_crash(bank):
     assert done.returncode == 0, done.stderr
     assert b"Traceback" not in done.stderr
     assert b"Not a choice: \xef\xbf\xbd." in done.stdout
-    saved = load_session(bank)
+    saved = load_saved(bank)
     assert saved.answers.notes == {bank.meta.start: "T\ufffd"}
     assert saved.answers.answers == {bank.meta.start: UNSURE}
 
@@ -139,11 +142,11 @@ def test_over_long_replies_are_refused_with_a_reason(bank):
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == ("guide: error: argument --title: title: String should have at most 300 characters "
                            "(see guide --help)\n")
-    assert not session_path().exists()
+    assert not designs_dir().exists()
     done = run_guide("--plain", "--new", stdin="n\n" + "n" * 20001 + "\nu\n")
     assert done.returncode == 0, done.stderr
     assert "Note not saved: notes." in done.stdout
-    saved = load_session(bank)
+    saved = load_saved(bank)
     assert saved.answers.title == "Untitled design"
     assert saved.answers.answers == {bank.meta.start: UNSURE} and saved.answers.notes == {}
 
@@ -169,7 +172,7 @@ def test_the_documented_example_runs_as_written(bank, guide_home, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert "Stopped. Your answers are saved in" in done.stdout
-    saved = load_session(bank)
+    saved = load_saved(bank)
     assert saved.answers.title == "Knee OA grading"
     third = route(bank, saved.answers.answers)[2]
     assert saved.answers.answers == {"task": "diagnosis_classification", "modality": "radiograph",
@@ -182,46 +185,95 @@ def test_piped_input_is_asked_no_question_an_option_settles(bank):
     done = run_guide("--plain", "--new", "--title", "Scripted", stdin="u\nu\n")
     assert done.returncode == 0, done.stderr
     assert "Title of this design" not in done.stdout and "Note" not in done.stdout
-    saved = load_session(bank)
+    saved = load_saved(bank)
     assert saved.answers.title == "Scripted"
     assert list(saved.answers.answers) == [first, route(bank, saved.answers.answers)[1]], "two lines, two answers"
 
-    # A saved design: without --new or --resume a script is told to choose, and nothing changes.
-    before = session_path().read_bytes()
+    # A saved design: without --new, --resume or --design a script is told to choose, and nothing changes.
+    scripted = designs_dir() / "scripted.yaml"
+    before = scripted.read_bytes()
     refused = run_guide("--plain", stdin="u\n")
     assert refused.returncode == 2 and refused.stdout == ""
-    assert refused.stderr == (f"guide: {session_path()}: holds the saved design “Scripted” with 2 answer(s): "
-                              "--resume continues it, --new --replace replaces it\n")
-    assert run_guide("--plain", "--new", "--title", "Other", stdin="u\n").returncode == 2
-    assert session_path().read_bytes() == before, "--new without --replace never replaces a design with answers"
+    left = len(route(bank, saved.answers.answers)) - 2
+    assert refused.stderr == (f"guide: {designs_dir()}: holds saved designs, the latest “Scripted” (scripted, "
+                              f"unfinished, {left} questions left): --resume continues it, --new starts another, "
+                              "--design NAME picks one (guide designs lists them)\n")
+    assert run_guide("--plain", "--new", "--design", "scripted", stdin="u\n").returncode == 2
+    assert scripted.read_bytes() == before, "--new without --replace never replaces a design"
 
     resumed = run_guide("--plain", "--resume", "--title", "Renamed", stdin="1\n")
     assert resumed.returncode == 0, resumed.stderr
     assert "Resume" not in resumed.stdout
-    saved = load_session(bank)
+    saved = load_saved(bank)
     assert saved.answers.title == "Renamed" and len(saved.answers.answers) == 3
+    assert sorted(designs_dir().glob("*.yaml")) == [scripted], "renamed, the design keeps its file"
 
-    replaced = run_guide("--plain", "--new", "--replace", "--title", "Fresh", stdin="")
+    other = run_guide("--plain", "--new", "--title", "Other", stdin="u\n")
+    assert other.returncode == 0, other.stderr
+    assert (designs_dir() / "other.yaml").is_file() and scripted.read_bytes() != before, "--new adds a design"
+
+    replaced = run_guide("--plain", "--new", "--design", "scripted", "--replace", "--title", "Fresh", stdin="")
     assert replaced.returncode == 0, replaced.stderr
-    assert load_session(bank).answers.answers == {} and load_session(bank).answers.title == "Fresh"
+    assert load_saved(bank).answers.answers == {} and load_saved(bank).answers.title == "Fresh"
+    assert saved_path() == scripted
+
+
+def test_design_picks_one_design_to_resume_or_start(bank):
+    """--design NAME: a new design under that name, then that one resumed, whichever was changed last."""
+    first = run_guide("--plain", "--design", "knee", "--title", "Knee", stdin="u\n")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.endswith(f"your answers are saved in {designs_dir() / 'knee.yaml'}. "
+                                 "Run guide --plain --design knee to go on.\n")
+    assert run_guide("--plain", "--new", "--title", "Chest", stdin="u\nu\n").returncode == 0
+    again = run_guide("--plain", "--design", "knee.yaml", stdin="1\n")
+    assert again.returncode == 0, again.stderr
+    assert load_saved(bank).answers.title == "Knee" and len(load_saved(bank).answers.answers) == 2
+    missing = run_guide("--plain", "--design", "hip", "--resume", stdin="")
+    assert (missing.returncode, missing.stdout) == (2, "")
+    assert missing.stderr == (f"guide: {designs_dir() / 'hip.yaml'}: there is no such design to resume "
+                              "(guide designs lists them)\n")
+    listed = run_guide("designs", "--format", "json")
+    assert [(entry["name"], entry["title"], entry["state"]) for entry in json.loads(listed.stdout)] == \
+        [("knee", "Knee", "unfinished"), ("chest", "Chest", "unfinished")]
+
+
+@pytest.mark.parametrize("name", ["../outside", "a/b", ".hidden", "x\nguide: forged", "\x1b[31mred", "/etc/passwd", ""])
+def test_a_design_name_cannot_leave_the_library_or_forge_output(bank, guide_home, name):
+    done = run_guide("--plain", "--design", name, stdin="u\n")
+    assert (done.returncode, done.stdout) == (2, "")
+    assert len(done.stderr.splitlines()) == 1 and "is not a design name" in done.stderr
+    assert "\x1b" not in done.stderr
+    assert not list(guide_home.parent.rglob("*.yaml")), "nothing was written anywhere"
+
+
+def test_a_hostile_title_names_a_safe_file_and_lists_as_text(bank, guide_home):
+    title = "../../x\u202e/..\\ | *bold* \x1b[2J"
+    done = run_guide("--plain", "--new", "--title", title, stdin="u\n")
+    assert done.returncode == 0, done.stderr
+    [path] = designs_dir().glob("*.yaml")
+    assert path.name == "x-bold.yaml"
+    listed = run_guide("designs").stdout
+    assert "\x1b" not in listed and "\u202e" not in listed
+    rows = [line for line in listed.splitlines() if line.startswith("| x-bold ")]
+    assert len(rows) == 1 and "\\|" in rows[0], "the title's | cannot open a table column"
 
 
 def test_resume_without_a_saved_design_is_a_one_line_error(bank):
     done = run_guide("--plain", "--resume", stdin="u\n")
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == f"guide: {session_path()}: there is no saved design to resume\n"
-    assert not session_path().exists()
+    assert done.stderr == f"guide: {designs_dir()}: there is no saved design to resume\n"
+    assert not list(designs_dir().iterdir())
 
 
 def test_end_of_input_keeps_the_last_answer_and_a_note_not_yet_answered(bank):
     first = bank.meta.start
     done = run_guide("--plain", "--new", stdin="u\n")
     assert done.returncode == 0, done.stderr
-    assert load_session(bank).answers.answers == {first: UNSURE}, "the last answer before end of input is kept"
+    assert load_saved(bank).answers.answers == {first: UNSURE}, "the last answer before end of input is kept"
 
     done = run_guide("--plain", "--resume", stdin="n\nto be confirmed with the lead\n")
     assert done.returncode == 0, done.stderr
-    saved = load_session(bank)
+    saved = load_saved(bank)
     second = saved.path[1]
     assert saved.answers.answers == {first: UNSURE}
     assert saved.answers.notes == {second: "to be confirmed with the lead"}, "a note is saved before its answer"
@@ -241,24 +293,26 @@ def run_at_a_terminal(*args: str, typed: bytes) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(process.args, process.returncode, stdout.decode(), stderr.decode())
 
 
-def test_at_a_terminal_it_asks_and_replaces_only_when_told(bank):
+def test_at_a_terminal_it_asks_which_and_never_replaces(bank):
     walk = Walk(bank)
     walk.retitle("Keep me")
     walk.answer(bank.meta.start, UNSURE)
-    save_session(walk)
+    save_session(walk, session_path())  # where guide kept its one design before the library
     before = session_path().read_bytes()
 
-    # "n" to resume is not "yes, replace it": the next question asks, and a title typed there is no yes.
+    # "n" to resume starts another design, asking its title; the first one stays as it was.
     done = run_at_a_terminal("--plain", typed=b"n\nAnother design\n")
     assert done.returncode == 0, done.stderr
-    assert "Resume “Keep me” (1 answers)? [Y/n] " in done.stdout
-    assert "Replace “Keep me” and its 1 answer(s) with a new design? [y/N] " in done.stdout
-    assert session_path().read_bytes() == before
-
-    done = run_at_a_terminal("--plain", typed=b"n\ny\nAnother design\n")
-    assert done.returncode == 0, done.stderr
-    saved = load_session(bank)
+    left = len(walk.unanswered)
+    assert f"Resume “Keep me” (unfinished, {left} questions left)? [Y/n] " in done.stdout
+    assert (designs_dir() / "keep-me.yaml").read_bytes() == before, "moved into the library unchanged"
+    saved = load_saved(bank)
     assert saved.answers.title == "Another design" and saved.answers.answers == {}
+    assert saved_path() == designs_dir() / "another-design.yaml"
+
+    done = run_at_a_terminal("--plain", typed=b"\n1\n")
+    assert done.returncode == 0, done.stderr
+    assert "Resume “Another design”" in done.stdout, "the latest design is offered"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,7 +325,7 @@ def unwritable_session_folder(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("GUIDE_HOME", str(tmp_path / "a-file" / "guide"))
     monkeypatch.setenv("TMPDIR", str(tmp_path / "rescue"))
     (tmp_path / "rescue").mkdir()
-    return tmp_path / "a-file" / "guide" / "session.yaml"
+    return tmp_path / "a-file" / "guide" / "designs" / "unsaved.yaml"
 
 
 @pytest.mark.parametrize("typed, last_words", [("u\nu\nq\n", "Stopped."), ("u\nu\n", "Input ended.")])
@@ -301,7 +355,7 @@ def test_when_no_file_can_be_written_the_answers_are_printed(bank, monkeypatch):
     def full_disk(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(plain, "save_session", lambda walk: (_ for _ in ()).throw(
+    monkeypatch.setattr(plain, "save_session", lambda walk, path: (_ for _ in ()).throw(
         GuideError(session_path(), None, None, "cannot save the session: No space left on device")))
     monkeypatch.setattr(plain, "save_elsewhere", full_disk)
     stdout = io.StringIO()
@@ -328,4 +382,4 @@ def test_odd_replies_and_paths_get_a_sentence_not_a_traceback(bank, tmp_path):
     assert "Not a choice: ². Type a number from 1 to" in said
     assert "Cannot write there: ~nosuchuser/design.md: no home folder for this ~ (no such user?)" in said
     assert (tmp_path / "design.md").is_symlink(), "the document is written through the link"
-    assert read_answers(real, bank).answers == load_session(bank).answers.answers
+    assert read_answers(real, bank).answers == load_saved(bank).answers.answers

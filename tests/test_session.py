@@ -55,11 +55,11 @@ def test_round_trip_keeps_answers_notes_set_aside_and_position(bank, guide_home)
         walk.record(follower, unsure(bank, follower), note="yes")
     outcome = walk.answer(question_id, new)
     assert outcome.set_aside == dropped
-    save_session(walk)
+    save_session(walk, session_path())
 
     text = session_path().read_text()
     assert "set_aside:" in text and f"position: {walk.position}" in text
-    loaded = load_session(bank)
+    loaded = load_session(bank, session_path())
     assert loaded.answers == walk.answers
     assert loaded.position == walk.position
     assert loaded.set_aside == dropped
@@ -89,7 +89,7 @@ def test_walk_moves_along_the_engine_path(bank):
 def test_save_is_atomic_and_leaves_no_temporary_files(bank, guide_home, monkeypatch):
     walk = Walk(bank)
     walk.answer(walk.position, UNSURE)
-    save_session(walk)
+    save_session(walk, session_path())
     before = session_path().read_bytes()
 
     def fail(*args, **kwargs):
@@ -98,7 +98,7 @@ def test_save_is_atomic_and_leaves_no_temporary_files(bank, guide_home, monkeypa
     monkeypatch.setattr(os, "replace", fail)
     walk.answer(walk.position, UNSURE)
     with pytest.raises(GuideError, match="No space left on device"):
-        save_session(walk)
+        save_session(walk, session_path())
     assert session_path().read_bytes() == before, "a failed save must leave the previous session whole"
     assert sorted(path.name for path in guide_home.iterdir()) == ["session.yaml"]
 
@@ -114,7 +114,7 @@ def test_saving_clears_what_a_killed_writer_left_but_not_a_live_one(bank, guide_
     in_progress.write_text("being written")
     walk = Walk(bank)
     walk.answer(walk.position, UNSURE)
-    save_session(walk)
+    save_session(walk, session_path())
     assert sorted(path.name for path in guide_home.iterdir()) == [".session.yaml.def456.tmp", "session.yaml"]
 
 
@@ -137,7 +137,7 @@ def test_load_errors_name_file_line_and_field(bank, guide_home, content, line, f
     guide_home.mkdir()
     session_path().write_text(content)
     with pytest.raises(GuideError) as caught:
-        load_session(bank)
+        load_session(bank, session_path())
     assert caught.value.file == str(session_path())
     assert caught.value.line == line
     assert caught.value.field == field
@@ -147,18 +147,18 @@ def test_load_errors_name_file_line_and_field(bank, guide_home, content, line, f
 def test_position_off_the_path_falls_back_to_first_open_question(bank, guide_home):
     walk = Walk(bank)
     walk.answer(walk.position, bank.questions[walk.position].choices[0].id)
-    save_session(walk)
+    save_session(walk, session_path())
     text = session_path().read_text().replace(f"position: {walk.position}", "position: end")
     session_path().write_text(text)
-    assert load_session(bank).position == END
+    assert load_session(bank, session_path()).position == END
     off_path = next(question for question in bank.questions if question not in walk.path)
     session_path().write_text(text.replace("position: end", f"position: {off_path}"))
-    assert load_session(bank).position == walk.first_open()
+    assert load_session(bank, session_path()).position == walk.first_open()
 
 
 def test_missing_session_is_an_error_naming_the_file(bank, guide_home):
     with pytest.raises(GuideError) as caught:
-        load_session(bank)
+        load_session(bank, session_path())
     assert str(session_path()) in str(caught.value)
 
 
@@ -177,8 +177,8 @@ def test_nothing_unreadable_is_ever_saved(bank, guide_home):
         walk.retitle("T" * 301)
     assert walk.answers.answers == {} and walk.answers.title == "Untitled design"
     walk.record("task", UNSURE, note="n" * 20000)
-    save_session(walk)
-    assert load_session(bank).answers.notes["task"] == "n" * 20000
+    save_session(walk, session_path())
+    assert load_session(bank, session_path()).answers.notes["task"] == "n" * 20000
 
 
 def test_emoji_are_saved_as_themselves_and_read_back(bank, guide_home):
@@ -186,10 +186,10 @@ def test_emoji_are_saved_as_themselves_and_read_back(bank, guide_home):
     walk = Walk(bank)
     walk.retitle("Skin 🔬 triage")
     walk.record("task", UNSURE, note="ask 🙂 the dermatologists")
-    save_session(walk)
+    save_session(walk, session_path())
     text = session_path().read_text(encoding="utf-8")
     assert "Skin 🔬 triage" in text and "ask 🙂 the dermatologists" in text and "\\U0001" not in text
-    loaded = load_session(bank)
+    loaded = load_session(bank, session_path())
     assert (loaded.answers.title, loaded.answers.notes["task"]) == ("Skin 🔬 triage", "ask 🙂 the dermatologists")
 
 
@@ -207,5 +207,5 @@ def test_a_design_too_large_to_read_back_is_refused_when_typed(bank, guide_home)
     assert 20 < taken < len(questions)
     refused = questions[taken]
     assert refused not in walk.answers.answers and refused not in walk.answers.notes
-    save_session(walk)
-    assert len(load_session(bank).answers.notes) == taken
+    save_session(walk, session_path())
+    assert len(load_session(bank, session_path()).answers.notes) == taken

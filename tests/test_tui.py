@@ -17,7 +17,8 @@ from textual.widgets import Input, OptionList, RadioSet, Static
 
 from guide.bank import read_answers
 from guide.model import END, UNSURE
-from guide.session import Walk, load_session, session_path
+from guide.library import designs_dir
+from guide.session import SessionLock, Walk, load_session, save_session, session_path
 from guide.tui.app import DARK, LIGHT, GuideApp
 from guide.tui.dialogs import KEYS_HELP, Confirm, ExportDialog, HelpScreen, Review
 from guide.tui.learn import LearnScreen
@@ -26,7 +27,7 @@ from guide.tui.results import ResultsScreen
 from guide.tui.start import StartScreen
 from guide.tui.widgets import NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ReasoningPanel
 
-from .conftest import FIXED_DATE, ROOT
+from .conftest import FIXED_DATE, ROOT, load_saved
 from .test_session import first_dropping_change
 
 pytestmark = pytest.mark.usefixtures("guide_home")
@@ -124,7 +125,7 @@ async def test_full_walk_to_export(bank, tmp_path):
     assert FIXED_DATE in document
     exported = read_answers(tmp_path / "design.md", bank)
     assert exported.answers == app.walk.answers.answers
-    assert load_session(bank).answers.title == "My screening design"
+    assert load_saved(bank).answers.title == "My screening design"
 
 
 async def test_export_to_a_missing_folder_says_so_and_stays_open(bank, tmp_path):
@@ -192,7 +193,7 @@ async def test_back_and_change_sets_answers_aside_and_brings_them_back(bank):
         assert app.walk.set_aside == dropped
         assert app.walk.answers.answers[question_id] == new
         assert app.screen.query_one(ReasoningPanel).scores != scores_before, "the reasoning moved"
-        assert load_session(bank).set_aside == dropped, "the session was saved with the set-aside answers"
+        assert load_saved(bank).set_aside == dropped, "the session was saved with the set-aside answers"
 
         # The review lists them; the results name them; changing back restores them.
         await pilot.press("v")
@@ -239,8 +240,9 @@ async def test_resume_after_restart(bank):
 
     second = GuideApp(bank)
     async with second.run_test() as pilot:
-        menu = second.screen.query_one("#menu", OptionList)
-        assert "Resume" in str(menu.get_option_at_index(menu.highlighted).prompt)
+        designs = second.screen.query_one("#designs", OptionList)
+        assert second.focused is designs and designs.highlighted == 0, "the latest design is ready to resume"
+        assert "Untitled design" in str(designs.get_option_at_index(0).prompt)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(second.screen, QuestionScreen)
@@ -264,70 +266,116 @@ async def test_quit_asks_only_when_something_is_unsaved(bank):
     assert app.return_code == 0
 
 
-async def test_new_design_over_a_saved_one_asks_first(bank):
+def design_rows(app) -> list[str]:
+    listing = app.screen.query_one("#designs", OptionList)
+    return [str(listing.get_option_at_index(index).prompt) for index in range(listing.option_count)]
+
+
+async def test_a_new_design_is_added_beside_the_saved_one(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "enter", "enter")
-        app.pop_screen()
+        await pilot.press("n", *"Knee", "enter", "u")
+        await pilot.press("ctrl+p", *"start screen", "enter")
         await pilot.pause()
+        assert isinstance(app.screen, StartScreen)
+        await pilot.press("n", *"Chest", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.walk.answers.answers == {}
+        assert sorted(path.name for path in designs_dir().glob("*.yaml")) == ["chest.yaml", "knee.yaml"]
+        assert len(load_session(bank, designs_dir() / "knee.yaml").answers.answers) == 1, "nothing is replaced"
+
+
+async def test_a_broken_design_is_listed_with_its_problem_and_deleted_only_when_confirmed(bank, guide_home):
+    guide_home.mkdir()
+    session_path().write_text("answers: [\n")  # as an earlier guide left it: moved into the library
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        [row] = design_rows(app)
+        assert row.startswith("design.yaml  broken (line 2: YAML: ")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen), "a broken design cannot be resumed"
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm), "deleting asks first"
+        assert "broken file design.yaml is deleted" in " ".join(static_text(app.screen, ".dialog-body Static").split())
         await pilot.press("n")
         await pilot.pause()
-        assert isinstance(app.screen, Confirm)
-        await pilot.click("#yes")
+        assert (designs_dir() / "design.yaml").read_text() == "answers: [\n"
+        await pilot.press("delete", "y")
         await pilot.pause()
-        await pilot.press("enter")  # no title: the default one
-        assert isinstance(app.screen, QuestionScreen)
-        assert app.walk.answers.answers == {}
-        assert load_session(bank).answers.answers == {}
-
-
-async def test_unreadable_session_is_reported_not_fatal(bank, guide_home):
-    guide_home.mkdir()
-    session_path().write_text("answers: [\n")
-    app = GuideApp(bank)
-    async with app.run_test() as pilot:
-        error = static_text(app.screen, "#start-error")
-        assert "session.yaml:2" in error
+        assert not (designs_dir() / "design.yaml").exists() and design_rows(app) == []
         await pilot.press("n", "enter")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
-    assert (guide_home / "session.yaml.broken").read_text() == "answers: [\n"
 
 
-async def test_a_second_unreadable_session_does_not_overwrite_the_first(bank, guide_home):
-    guide_home.mkdir()
-    (guide_home / "session.yaml.broken").write_text("the first one\n")
-    session_path().write_text("answers: [\n")
-    app = GuideApp(bank)
-    async with app.run_test() as pilot:
-        await pilot.press("n", "enter")
-        await pilot.pause()
-        assert isinstance(app.screen, QuestionScreen)
-    assert (guide_home / "session.yaml.broken").read_text() == "the first one\n"
-    assert (guide_home / "session.yaml.broken.1").read_text() == "answers: [\n"
-
-
-async def test_a_design_of_another_bank_is_reported_kept_and_replaced_only_when_confirmed(bank, guide_home):
+async def test_a_design_of_another_bank_is_listed_as_such_and_kept(bank, guide_home):
     guide_home.mkdir()
     session_path().write_text("title: Course design\nbank_id: course-bank\nanswers:\n  task: unsure\n")
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        assert "saved with question bank 'course-bank', not 'wang2024-mlmi'" in static_text(app.screen, "#start-error")
-        await pilot.press("n")
+        assert design_rows(app) == [design_rows(app)[0]] and design_rows(app)[0].startswith(
+            "Course design  saved with question bank 'course-bank'")
+        await pilot.press("r")
         await pilot.pause()
-        assert isinstance(app.screen, Confirm), "a design of another bank is a design: replacing it asks first"
-        assert "“Course design” has 1 answer(s)" in " ".join(static_text(app.screen, ".dialog-body Static").split())
-        await pilot.press("n")
+        assert isinstance(app.screen, StartScreen)
+        assert "saved with question bank 'course-bank', not 'wang2024-mlmi'" in list(app._notifications)[-1].message
+        assert (designs_dir() / "course-design.yaml").read_text().startswith("title: Course design\n")
+
+
+async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
+    walk = Walk(bank)
+    walk.retitle("Knee")
+    walk.answer(bank.meta.start, "screening_triage")
+    knee = designs_dir() / "knee.yaml"
+    knee.parent.mkdir(parents=True)
+    save_session(walk, knee)
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        bar = [entry.description for entry in app.screen.query_one(KeyBar).keys]
+        assert {"New", "Resume", "Rename", "Duplicate", "Delete"} <= set(bar)
+        left = len(walk.unanswered)
+        assert design_rows(app)[0].startswith(f"Knee  unfinished, {left} questions left  ")
+        await pilot.press("t")
         await pilot.pause()
-        assert session_path().read_text().startswith("title: Course design\n")
-        assert not list(guide_home.glob("*.broken*"))
-        await pilot.press("n")
-        await pilot.pause()
-        await pilot.press("y")
-        await pilot.pause()
+        app.screen.query_one(Input).value = "Knee OA"
         await pilot.press("enter")
-        assert isinstance(app.screen, QuestionScreen)
-    assert load_session(bank).answers.answers == {}
+        await pilot.pause()
+        assert load_session(bank, knee).answers.title == "Knee OA", "renamed in place: the file keeps its name"
+        await pilot.press("d")
+        await pilot.pause()
+        copy = designs_dir() / "knee-oa-copy.yaml"
+        assert load_session(bank, copy).answers.title == "Knee OA (copy)"
+        assert load_session(bank, copy).values == load_session(bank, knee).values
+        assert design_rows(app)[0].startswith("Knee OA (copy)"), "the copy is listed first and highlighted"
+        await pilot.press("x", "y")
+        await pilot.pause()
+        assert not copy.exists() and knee.exists()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.walk.answers.title == "Knee OA"
+
+
+async def test_a_design_open_in_another_guide_is_refused_and_others_open(bank):
+    walk = Walk(bank)
+    walk.retitle("Busy")
+    busy = designs_dir() / "busy.yaml"
+    busy.parent.mkdir(parents=True)
+    save_session(walk, busy)
+    with SessionLock(busy):  # the other guide
+        app = GuideApp(bank)
+        async with app.run_test() as pilot:
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, StartScreen)
+            assert "this design is open in another guide" in list(app._notifications)[-1].message
+            await pilot.press("n", "enter")
+            await pilot.pause()
+            assert isinstance(app.screen, QuestionScreen), "another design opens meanwhile"
+            await pilot.press("ctrl+p", *"start screen", "enter")
+            await pilot.pause()
+        assert app.lock is None, "a design left is let go"
 
 
 async def test_worked_example_is_read_only_and_can_be_copied(bank):
@@ -347,7 +395,7 @@ async def test_worked_example_is_read_only_and_can_be_copied(bank):
         await pilot.pause()
         assert app.walk.answers.answers == preset.answers, "nothing in a worked example changes"
         assert app.walk.position == app.walk.path[1], "Enter steps on"
-        assert not session_path().exists()
+        assert not list(designs_dir().glob("*.yaml"))
         await pilot.press("s")
         await pilot.pause()
         await open_tab(pilot, app, "tab-discuss")
@@ -356,7 +404,7 @@ async def test_worked_example_is_read_only_and_can_be_copied(bank):
         await pilot.press("c")
         await pilot.pause()
         assert not app.walk.read_only
-        assert load_session(bank).answers.answers == preset.answers
+        assert load_saved(bank).answers.answers == preset.answers
 
 
 async def open_worked_example(pilot, app) -> None:
@@ -375,7 +423,7 @@ async def test_esc_leaves_a_worked_example_for_the_start_screen(bank):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, StartScreen) and app.walk is None
-        assert not session_path().exists(), "reading an example leaves nothing behind"
+        assert not list(designs_dir().glob("*.yaml")), "reading an example leaves nothing behind"
 
         await open_worked_example(pilot, app)
         while app.walk.question.kind != "text":
@@ -420,9 +468,8 @@ async def test_the_palette_goes_back_to_the_start_screen(bank):
         await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, StartScreen)
-        menu = app.screen.query_one("#menu", OptionList)
-        assert menu.get_option_at_index(menu.highlighted).id == "resume", "a design of one's own stays, to resume"
-        assert len(load_session(bank).answers.answers) == 1
+        assert design_rows(app)[0].startswith("Untitled design  unfinished"), "a design of one's own stays, to resume"
+        assert len(load_saved(bank).answers.answers) == 1
 
 
 async def test_the_results_indent_each_reason_under_its_evidence_at_any_width(bank):
@@ -817,7 +864,7 @@ async def test_a_new_design_is_named_once_and_the_name_is_kept(bank):
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
-        assert load_session(bank).answers.title == "Fundus screening"
+        assert load_saved(bank).answers.title == "Fundus screening"
         assert "t" in key_bar(app), "renamed later with t, as the key bar says"
 
 
@@ -920,7 +967,7 @@ async def test_enter_in_the_note_box_keeps_the_note_of_an_answered_question(bank
         await pilot.press("n", "enter", "enter", "left", "n", *"checked with Dr A", "enter")
         await pilot.pause()
         assert isinstance(app.screen.focused, ChoiceList)
-        assert load_session(bank).answers.notes == {app.walk.path[0]: "checked with Dr A"}
+        assert load_saved(bank).answers.notes == {app.walk.path[0]: "checked with Dr A"}
         assert not app.has_unsaved
 
 
@@ -1103,7 +1150,7 @@ async def test_open_an_answers_file(bank, tmp_path):
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen) and app.walk.position == app.walk.path[-1]
         preset = read_answers(bank.cases()["breast-cancer-detection"], bank)
-        assert load_session(bank).answers.answers == preset.answers, "an opened file becomes the saved design"
+        assert load_saved(bank).answers.answers == preset.answers, "an opened file becomes the saved design"
 
 
 async def test_rename_the_design_from_the_questions(bank):
@@ -1121,7 +1168,7 @@ async def test_rename_the_design_from_the_questions(bank):
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
         assert app.walk.answers.title == "Fundus screening, site B"
-        assert load_session(bank).answers.title == "Fundus screening, site B", "the new title is saved at once"
+        assert load_saved(bank).answers.title == "Fundus screening, site B", "the new title is saved at once"
         await pilot.press("s", "t")
         app.screen.query_one("#entry", Input).value = "Fundus screening, site C"
         await pilot.press("enter")

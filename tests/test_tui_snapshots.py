@@ -31,3 +31,33 @@ def test_results_screen_of_a_worked_example(snap_compare, bank):
 
     assert snap_compare(GuideApp(bank, date=FIXED_DATE), run_before=open_dr_screening, press=["s"],
                         terminal_size=(80, 24))
+
+
+def test_start_screen_with_designs_at_60x20(snap_compare, bank, monkeypatch):
+    """The library on a small terminal: a finished design, an unfinished one, one of another bank, a broken file."""
+    import os
+    import time
+
+    from guide.library import designs_dir
+    from guide.model import UNSURE
+    from guide.session import Walk, save_session
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    folder = designs_dir()
+    folder.mkdir(parents=True)
+    finished = Walk(bank)
+    finished.retitle("Fundus screening")
+    while finished.first_open() != "end":
+        question = bank.questions[finished.first_open()]
+        finished.answer(question.id, [UNSURE] if question.kind == "multiple" else UNSURE)
+    save_session(finished, folder / "fundus-screening.yaml")
+    started = Walk(bank)
+    started.retitle("Knee OA grading")
+    started.answer(bank.meta.start, UNSURE)
+    save_session(started, folder / "knee-oa-grading.yaml")
+    (folder / "course.yaml").write_text("title: Course design\nbank_id: course-bank\nanswers:\n  task: unsure\n")
+    (folder / "broken.yaml").write_text("answers: [\n")
+    for minutes, name in enumerate(["broken", "course", "fundus-screening", "knee-oa-grading"]):
+        os.utime(folder / f"{name}.yaml", (1_800_000_000 + 60 * minutes,) * 2)
+    assert snap_compare(GuideApp(bank, date=FIXED_DATE), terminal_size=(60, 20))

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import io
 import re
 import signal
@@ -29,8 +28,8 @@ from guide.files import STDOUT, user_path, write_output
 from guide.frontend import load_bank_option
 from guide.model import END
 from guide.preferences import export_folder, load_preferences, remember
-from guide.session import (OtherBankSession, SessionLock, Walk, browser_session_path, changed, design_to_replace,
-                           keep_aside, save_session, saved_walk, session_path)
+from guide.library import Design, list_designs, new_design_file
+from guide.session import SessionLock, Walk, browser_session_path, changed, save_session
 from guide.source import GuideError
 from guide.tui.dialogs import AskDialog, Confirm, ExportDialog, HelpScreen, PresetPicker, Review
 from guide.tui.learn import LearnScreen
@@ -57,6 +56,8 @@ class GuideApp(App):
         self.bank = bank
         self.date = date
         self.walk: Walk | None = None
+        self.design_file: Path | None = None  # where the walk is saved; None for a worked example
+        self.lock: SessionLock | None = None  # held on design_file while it is open here
         self.save_failed = False
         self.theme = LIGHT if load_preferences().theme == "light" else DARK
 
@@ -71,6 +72,11 @@ class GuideApp(App):
         for number in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(number, self.exit, None, 128 + number)
 
+    def on_unmount(self) -> None:
+        # The process ending lets go of the lock too; an app run inside another process must do it itself.
+        if self.lock is not None:
+            self.lock.release()
+
     # -- the session --------------------------------------------------------------------------
 
     @property
@@ -80,73 +86,78 @@ class GuideApp(App):
         return not self.is_web
 
     @cached_property
-    def session_file(self) -> Path:
-        return browser_session_path() if self.is_web else session_path()
+    def tab_file(self) -> Path:
+        return browser_session_path()
 
-    def saved_session(self) -> tuple[Walk | None, GuideError | None]:
-        """The saved walk if there is one, or why it cannot be resumed."""
-        return saved_walk(self.bank) if self.offers_resume else (None, None)
+    def designs(self) -> list[Design]:
+        """The library, newest first; in a browser, nothing (each tab keeps its own file, never listed)."""
+        return list_designs(self.bank) if self.offers_resume else []
 
     def save(self) -> None:
-        if self.walk is None or self.walk.read_only:
+        if self.walk is None or self.walk.read_only or self.design_file is None:
             return
         try:
-            save_session(self.walk, self.session_file)
+            save_session(self.walk, self.design_file)
             self.save_failed = False
         except GuideError as error:
             self.save_failed = True
             self.notify(clean(str(error)), title="Not saved", severity="error", timeout=10, markup=False)
 
-    def begin(self, walk: Walk) -> None:
-        """Show a walk from its current position, on top of the start screen."""
-        self.walk = walk
+    def begin(self, walk: Walk, path: Path | None = None) -> bool:
+        """Show a design from its current position, on top of the start screen: the one saved in `path`,
+        or a new one of the library. False, and said, when it cannot be opened (another guide has it)."""
+        try:
+            if self.is_web:
+                path = self.tab_file
+            elif path is None:
+                path = new_design_file(walk.answers.title)
+            lock = None if self.is_web else SessionLock(path)
+        except GuideError as error:
+            self.notify(clean(str(error)), title="Cannot open the design", severity="error", markup=False)
+            return False
+        self.close_design()
+        self.walk, self.design_file, self.lock = walk, path, lock
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.save()
         self.push_screen(QuestionScreen(walk))
+        return True
 
-    def replacing_session(self, then) -> None:
-        """Run `then` after the user agreed to replace a saved design that has answers."""
-        saved, problem = self.saved_session()
-        if problem and not isinstance(problem, OtherBankSession):
-            try:
-                kept = keep_aside()
-            except GuideError as error:
-                self.notify(clean(str(error)), title="Cannot start", severity="error", markup=False)
-                return
-            self.notify(f"The unreadable session was kept as {kept.name}.", title="Session moved aside", markup=False)
-        design = design_to_replace(saved, problem)
-        if design is None:
-            then()
-            return
-        if isinstance(problem, OtherBankSession):
-            keep = f"Resume it with guide --bank and the folder of question bank '{clean(design.bank_id)}'"
-        else:
-            keep = "Export it first (resume it, then press s and e)"
-        message = (f"Your saved design “{clean(design.title)}” has {len(design.answers)} answer(s). "
-                   f"Starting another one replaces it. {keep} if you want to keep it.")
-        self.push_screen(Confirm("Replace the saved design?", message, yes="Replace it"),
-                         lambda agreed: then() if agreed else None)
+    def close_design(self) -> None:
+        """Let go of the design on screen (it stays saved), so that another guide may open it."""
+        if self.lock is not None:
+            self.lock.release()
+        self.walk, self.design_file, self.lock = None, None, None
 
     # -- starting points ----------------------------------------------------------------------
 
     def action_new_design(self) -> None:
-        self.replacing_session(self.begin_new_design)
-
-    def begin_new_design(self) -> None:
-        """A new design, named first: once here, and with t (rename) any time later."""
+        """A new design, named first (its file is named after the title): once here, and with t any time later."""
         walk = Walk(self.bank)
-        self.begin(walk)
+
+        def named(dialog: AskDialog, value: str) -> None:
+            try:
+                walk.retitle(value)
+            except ValueError as error:
+                dialog.show_error(str(error))
+                return
+            dialog.dismiss(None)
+
+        # Skipped or named, the design starts when the dialog closes.
         self.push_screen(AskDialog("Name your design", "The title heads the design document and names its file "
                                    f"when you export it; t changes it later. Left empty, it is “{walk.answers.title}”.",
-                                   self.title_entered, action="Start", required=False, cancel="Skip"))
+                                   named, action="Start", required=False, cancel="Skip"), lambda _: self.begin(walk))
 
-    def action_resume(self) -> None:
-        saved, problem = self.saved_session()
-        if saved is not None:
-            self.begin(saved)
-        elif problem:
-            self.notify(clean(str(problem)), title="Cannot resume", severity="error", markup=False)
+    def action_resume(self, design: Design | None = None) -> None:
+        """Resume a design of the library: the one given, or else the latest this bank can resume."""
+        design = design or next((design for design in self.designs() if design.walk is not None), None)
+        if design is None:
+            self.notify("There is no saved design to resume.")
+        elif design.walk is None:
+            assert design.problem is not None
+            self.notify(clean(str(design.problem)), title="Cannot resume", severity="error", markup=False)
+        else:
+            self.begin(design.walk, design.path)
 
     def action_presets(self) -> None:
         if not self.bank.cases():
@@ -162,6 +173,7 @@ class GuideApp(App):
         except GuideError as error:
             self.notify(clean(str(error)), title="Cannot open the preset", severity="error", markup=False)
             return
+        self.close_design()
         self.walk = Walk(self.bank, preset, self.bank.meta.start, read_only=True)
         while len(self.screen_stack) > 1:
             self.pop_screen()
@@ -177,7 +189,7 @@ class GuideApp(App):
                              instructor_notes=None)
         except ValueError:  # the title is at its length limit already
             copied = changed(example.answers, reading=None, instructor_notes=None)
-        self.replacing_session(lambda: self.begin(Walk(self.bank, copied, example.position)))
+        self.begin(Walk(self.bank, copied, example.position))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # In a browser a path would name a file on the shared server, not on the student's computer.
@@ -189,7 +201,7 @@ class GuideApp(App):
 
     def action_open_file(self) -> None:
         self.push_screen(AskDialog("Open an answers file", "An answers file (.yaml) or a design document (.md) "
-                                   "written by guide. It becomes your saved design.", self.path_chosen, action="Open"))
+                                   "written by guide. It becomes a new design of your own.", self.path_chosen, action="Open"))
 
     def path_chosen(self, dialog: AskDialog, value: str) -> None:
         try:
@@ -198,8 +210,7 @@ class GuideApp(App):
             dialog.show_error(str(error))
             return
         dialog.dismiss(None)
-        walk = Walk(self.bank, answers)
-        self.replacing_session(lambda: self.begin(walk))
+        self.begin(Walk(self.bank, answers))
 
     def action_rename(self) -> None:
         walk = self.walk
@@ -213,9 +224,6 @@ class GuideApp(App):
                                        action="Rename"))
 
     def title_entered(self, dialog: AskDialog, value: str) -> None:
-        if not value:  # a new design left unnamed keeps its default title
-            dialog.dismiss(None)
-            return
         try:
             changed(self.walk.answers, title=value)
         except ValueError as error:
@@ -357,7 +365,7 @@ class GuideApp(App):
         def leave() -> None:
             while len(self.screen_stack) > 1:
                 self.pop_screen()
-            self.walk = None
+            self.close_design()
 
         self.leaving("Leave without it?", "Leave", leave)
 
@@ -389,12 +397,10 @@ class GuideApp(App):
 
 def run_app(args: argparse.Namespace) -> int:
     app = GuideApp(load_bank_option(args))
-    # Under `guide serve` each browser tab saves to a new file of its own; the shared session is held
-    # while the app runs, so a second guide on it is refused before it takes over the terminal.
-    in_browser = issubclass(app.get_driver_class(), WebDriver)
-    if not in_browser and not sys.stdin.isatty():
+    # Under `guide serve` each browser tab saves to a new file of its own. A design of the library is
+    # locked while it is open, so a second guide may run at once, on other designs.
+    if not issubclass(app.get_driver_class(), WebDriver) and not sys.stdin.isatty():
         raise GuideError("standard input", None, None, "is not a terminal, which the walk-through needs; "
                                                        "use guide --plain to answer line by line")
-    with contextlib.nullcontext() if in_browser else SessionLock(session_path()):
-        app.run()
+    app.run()
     return app.return_code or 0

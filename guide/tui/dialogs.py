@@ -251,7 +251,8 @@ class HelpScreen(Dialog):
 
 
 KEYS_HELP = (
-    ("n r p o", "start screen: new design, resume, presets, open a file"),
+    ("n p o", "start screen: new design, presets, open a file as a new design"),
+    ("r t d x", "start screen, on the highlighted design: resume (or Enter), rename, duplicate, delete (asks first)"),
     ("↑ ↓", "move between choices"),
     ("1-9, 0", "move to a choice by its number"),
     ("Enter", "answer with the highlighted choice (worked example: next)"),

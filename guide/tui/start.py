@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +14,9 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from guide.bank import Bank
+from guide.library import Design, delete_design, duplicate_design, rename_design
+from guide.source import GuideError
+from guide.tui.dialogs import AskDialog, Confirm
 from guide.tui.widgets import KeyBar, SizedScreen, clean, shorten, show_content
 
 INTRO = ("guide walks you through the interpretability framework of Wang et al. (IEEE Access, 2024): you describe "
@@ -41,10 +47,13 @@ class Glance(Static):
 
 class StartScreen(SizedScreen):
     VERTICAL_BREAKPOINTS = [(0, "-short"), (24, "-tall")]
-    AUTO_FOCUS = "#menu"
     BINDINGS = [
         Binding("n", "app.new_design", "New"),
-        Binding("r", "resume", "Resume"),  # on the key bar while there is a design to resume
+        # The design keys are on the key bar while there is a design to act on; they act on the highlighted one.
+        Binding("r", "resume", "Resume"),
+        Binding("t", "rename", "Rename"),
+        Binding("d", "duplicate", "Duplicate"),
+        Binding("x,delete", "delete", "Delete", key_display="x"),
         Binding("p", "app.presets", "Presets"),
         Binding("o", "app.open_file", "Open"),
         Binding("l", "app.learn", "Learn"),
@@ -56,58 +65,128 @@ class StartScreen(SizedScreen):
             yield Static(Content.styled("guide: what should “interpretable” mean for your model?", "bold"),
                          id="start-title")
             yield Static(INTRO, id="start-intro")
-            yield Glance(bank)
             yield OptionList(id="menu")
+            yield Static(Content.styled("Designs: ⏎ resume  t rename  d duplicate  x delete", "bold"),
+                         id="designs-title")
+            yield OptionList(id="designs")
             yield Static(id="start-error")
+            yield Glance(bank)
         yield KeyBar()
 
     def __init__(self) -> None:
         super().__init__()
-        self.resumable = False
+        self.designs: list[Design] = []
 
     def on_mount(self) -> None:
         self.refresh_menu()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return self.resumable if action == "resume" else True
-
-    def action_resume(self) -> None:
-        self.app.action_resume()
+        return bool(self.designs) if action in ("resume", "rename", "duplicate", "delete") else True
 
     def on_screen_resume(self) -> None:
         self.refresh_menu()
 
-    def refresh_menu(self) -> None:
-        saved, problem = self.app.saved_session()
-        self.resumable = saved is not None
+    def refresh_menu(self, highlight: Path | None = None) -> None:
+        try:
+            self.designs, problem = self.app.designs(), None
+        except GuideError as error:  # a state folder that cannot be made: a new design still runs, and says so
+            self.designs, problem = [], error
         self.refresh_bindings()
-        entries = [("new", "n", "Start a new design")]
-        if saved is not None:
-            stages = saved.bank.meta.stages
-            stage = ("at the results" if saved.question is None else
-                     f"at {clean(stages[saved.stage_number(saved.question) - 1].title).lower()}")
-            count = len(saved.answered_on_path)
-            entries.append(("resume", "r", f"Resume “{clean(saved.answers.title)}”: {count} answer(s), {stage}"))
-        entries.append(("presets", "p", "Open a preset case as a worked example"))
+        entries = [("new", "n", "Start a new design"), ("presets", "p", "Open a preset case as a worked example")]
         if self.app.offers_resume:
             entries.append(("open", "o", "Open an answers file or design document"))
         entries += [("learn", "l", "Learn the five elements"), ("help", "?", "Help: keys and the framework")]
         menu = self.query_one("#menu", OptionList)
         menu.set_options([Option(Content.assemble((key, "bold"), "  ", label), id=action) for action, key, label in entries])
-        menu.highlighted = 1 if saved is not None else 0
-        menu.focus()
+        listing = self.query_one("#designs", OptionList)
+        listing.set_options([Option(self.entry(design)) for design in self.designs])
+        paths = [design.path for design in self.designs]
+        listing.highlighted = paths.index(highlight) if highlight in paths else 0 if paths else None
+        listing.display = self.query_one("#designs-title").display = bool(self.designs)
+        (listing if self.designs else menu).focus()
         error = self.query_one("#start-error", Static)
         if problem:
-            error.update(Content.assemble(("The saved session cannot be resumed: ", "bold"), clean(str(problem))))
+            error.update(Content.assemble(("The saved designs cannot be listed: ", "bold"), clean(str(problem))))
         elif not self.app.offers_resume:
             error.update("In a browser this tab's answers are saved on the server for this tab only and cannot "
                          "be resumed from another tab: export the design document to keep them (its front "
                          "matter holds every answer).")
         error.display = bool(problem) or not self.app.offers_resume
 
+    @staticmethod
+    def entry(design: Design) -> Content:
+        changed = time.strftime("%Y-%m-%d %H:%M", time.localtime(design.changed))
+        style = {"finished": "bold", "broken": "bold $text-error"}.get(design.kind, "")
+        title = clean(design.title) if design.kind != "broken" else clean(design.path.name)
+        return Content.assemble((title, "bold"), "  ", (clean(design.state), style), f"  {changed}")
+
+    def highlighted_design(self) -> Design | None:
+        index = self.query_one("#designs", OptionList).highlighted
+        return self.designs[index] if self.designs and index is not None else None
+
+    def action_resume(self) -> None:
+        self.app.action_resume(self.highlighted_design())
+
+    def action_rename(self) -> None:
+        design = self.highlighted_design()
+        if design is None:
+            return
+        if design.walk is None:
+            self.notify("Only a design of this question bank can be renamed here.", severity="warning")
+            return
+
+        def entered(dialog: AskDialog, value: str) -> None:
+            try:
+                rename_design(design, value)
+            except (ValueError, GuideError) as error:
+                dialog.show_error(str(error))
+                return
+            dialog.dismiss(None)
+            self.refresh_menu(design.path)
+            self.notify(f"The design is now “{clean(value)}”.", title="Renamed", markup=False)
+
+        self.app.push_screen(AskDialog("Rename the design", "The title heads the design document; the design's "
+                                       "file keeps its name.", entered, value=design.title, action="Rename"))
+
+    def action_duplicate(self) -> None:
+        design = self.highlighted_design()
+        if design is None:
+            return
+        try:
+            copy = duplicate_design(design)
+        except GuideError as error:
+            self.notify(clean(str(error)), title="Cannot duplicate", severity="error", markup=False)
+            return
+        self.refresh_menu(copy)
+        self.notify(f"Saved a copy as {clean(copy.name)}.", title="Duplicated", markup=False)
+
+    def action_delete(self) -> None:
+        design = self.highlighted_design()
+        if design is None:
+            return
+
+        def delete(agreed: bool | None) -> None:
+            if not agreed:
+                return
+            try:
+                delete_design(design)
+            except GuideError as error:
+                self.notify(clean(str(error)), title="Not deleted", severity="error", markup=False)
+                return
+            self.refresh_menu()
+            self.notify(f"Deleted {clean(design.path.name)}.", title="Deleted", markup=False)
+
+        what = "broken file" if design.kind == "broken" else "design"
+        self.app.push_screen(Confirm(f"Delete “{clean(design.title)}”?", f"The {what} {clean(design.path.name)} is "
+                                     f"deleted for good ({clean(design.state)}). Export its design document first "
+                                     "to keep it.", yes="Delete it"), delete)
+
+    @on(OptionList.OptionSelected, "#designs")
+    def _design_chosen(self, event: OptionList.OptionSelected) -> None:
+        self.app.action_resume(self.designs[event.option_index])
+
     @on(OptionList.OptionSelected, "#menu")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
-        actions = {"new": self.app.action_new_design, "resume": self.app.action_resume,
-                   "presets": self.app.action_presets, "open": self.app.action_open_file,
-                   "learn": self.app.action_learn, "help": self.app.action_help}
+        actions = {"new": self.app.action_new_design, "presets": self.app.action_presets,
+                   "open": self.app.action_open_file, "learn": self.app.action_learn, "help": self.app.action_help}
         actions[event.option.id]()

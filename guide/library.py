@@ -1,0 +1,210 @@
+"""The library of saved designs: each design its own session file in `designs/` of the state folder.
+
+  designs/<name>.yaml       one design, written as `guide.session` writes a session (atomically)
+  designs/<name>.yaml.lock  held by the guide that has the design open (`SessionLock`)
+
+A name is made from the title when a design is created (lower-case letters, digits and dashes, made
+unique with -2, -3, ...) and stays when the design is renamed, so `guide --plain --design NAME` keeps
+finding it. A name given by the user is one plain file name in that folder, nothing else: no `/`, no
+leading dot, no control characters.
+
+The single `session.yaml` that guide kept before there was a library is moved into it the first time
+the library is opened, whatever it holds: a broken one is listed as broken, not lost.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from guide.bank import Bank
+from guide.model import SessionFile
+from guide.report.text import inert
+from guide.session import (OtherBankSession, SessionLock, Walk, load_session, lock_path, make_private_folder, save_session,
+                           session_dir, session_path)
+from guide.source import GuideError, read_yaml, validate
+
+DESIGNS = "designs"
+SUFFIX = ".yaml"
+NAME_LENGTH = 40
+
+
+def designs_dir() -> Path:
+    return session_dir() / DESIGNS
+
+
+def open_library() -> Path:
+    """The designs folder, made (private) if missing, with the single session of earlier versions moved in.
+    A GuideError when the state folder is not the user's alone, or the folder cannot be made."""
+    folder = designs_dir()
+    try:
+        make_private_folder(folder)
+    except OSError as error:
+        raise GuideError(folder, None, None, f"cannot make the designs folder: {error.strerror or error}") from None
+    old = session_path()
+    if old.is_file() or old.is_symlink():
+        target = reserve(folder, title_of(old))
+        try:
+            os.replace(old, target)  # over the empty file just reserved for it
+        except FileNotFoundError:  # another guide moved it a moment ago
+            target.unlink()
+        except OSError as error:
+            target.unlink()
+            raise GuideError(old, None, None, f"cannot move the saved design into {folder}: "
+                                              f"{error.strerror or error}") from None
+    return folder
+
+
+def title_of(path: Path) -> str:
+    """The title saved in a session file, or '' when it cannot be read."""
+    try:
+        return validate(read_yaml(path), SessionFile).title
+    except GuideError:
+        return ""
+
+
+def name_from_title(title: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", inert(title).lower()).strip("-")[:NAME_LENGTH].strip("-")
+    return slug or "design"
+
+
+def reserve(folder: Path, title: str) -> Path:
+    """A new, empty design file named after `title`; created exclusively, so that two guides never take one name."""
+    stem = name_from_title(title)
+    number = 1
+    while True:
+        path = folder / f"{stem}{'' if number == 1 else f'-{number}'}{SUFFIX}"
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600))
+            return path
+        except FileExistsError:
+            number += 1
+        except OSError as error:
+            raise GuideError(path, None, None, f"cannot create the design: {error.strerror or error}") from None
+
+
+def design_path(name: str) -> Path:
+    """The file of the design called `name` (with or without .yaml); a GuideError when the name could
+    reach outside the folder or be mistaken for something else."""
+    stem = name.removesuffix(SUFFIX)
+    if not stem or stem != Path(stem).name or stem.startswith(".") or not stem.isprintable() or len(stem) > 200:
+        raise GuideError(designs_dir(), None, None, f"'{inert(name)[:60]}' is not a design name: use a name that "
+                                                    "guide designs lists (letters, digits and dashes)")
+    return open_library() / f"{stem}{SUFFIX}"
+
+
+@dataclass(frozen=True)
+class Design:
+    """One file of the library as it reads with this bank: a walk to resume, or why it cannot be resumed."""
+
+    path: Path
+    walk: Walk | None
+    problem: GuideError | None
+    changed: float  # seconds since the epoch
+
+    @property
+    def name(self) -> str:
+        return self.path.name.removesuffix(SUFFIX)
+
+    @property
+    def title(self) -> str:
+        if self.walk is not None:
+            return self.walk.answers.title
+        if isinstance(self.problem, OtherBankSession):
+            return self.problem.saved.title
+        return self.name
+
+    @property
+    def kind(self) -> str:
+        if self.walk is not None:
+            return "finished" if not self.walk.unanswered else "unfinished"
+        return "other bank" if isinstance(self.problem, OtherBankSession) else "broken"
+
+    @property
+    def state(self) -> str:
+        """The state in words, for people."""
+        if self.walk is not None:
+            left = len(self.walk.unanswered)
+            return "finished" if not left else f"unfinished, {left} question{'s' if left != 1 else ''} left"
+        if isinstance(self.problem, OtherBankSession):
+            return f"saved with question bank '{inert(self.problem.saved.bank_id)}'"
+        assert self.problem is not None
+        where = f"line {self.problem.line}: " if self.problem.line else ""
+        return f"broken ({where}{inert(self.problem.problem)})"
+
+
+def read_design(bank: Bank, path: Path) -> Design:
+    try:
+        changed = path.stat().st_mtime
+    except OSError:
+        changed = 0.0
+    try:
+        return Design(path, load_session(bank, path), None, changed)
+    except GuideError as error:
+        return Design(path, None, error, changed)
+
+
+def list_designs(bank: Bank) -> list[Design]:
+    """Every design in the library, the most recently changed first."""
+    paths = [path for path in open_library().glob(f"*{SUFFIX}") if not path.name.startswith(".")]
+    return sorted((read_design(bank, path) for path in paths), key=lambda design: (-design.changed, design.name))
+
+
+def library_writable() -> bool:
+    """Make the designs folder if missing; False when it cannot be made (a state folder that cannot be
+    written), a GuideError when there is no home or the folder is not the user's alone."""
+    try:
+        make_private_folder(designs_dir())
+    except OSError:
+        return False
+    return True
+
+
+def new_design_file(title: str) -> Path:
+    """A new file of the library for a design called `title`. Where the folder cannot be made, the name
+    it would have: every save there fails and says why, and the front end keeps the answers elsewhere,
+    so nothing typed is lost."""
+    if not library_writable():
+        return designs_dir() / f"{name_from_title(title)}{SUFFIX}"
+    return reserve(open_library(), title)
+
+
+def duplicate_design(design: Design) -> Path:
+    if design.walk is None:
+        raise GuideError(design.path, None, None, "only a design of this question bank can be duplicated")
+    copy = Walk(design.walk.bank, design.walk.answers, design.walk.position)
+    with contextlib.suppress(ValueError):  # a title at its length limit already: the copy keeps it
+        copy.retitle(f"{copy.answers.title} (copy)")
+    path = reserve(open_library(), copy.answers.title)
+    try:
+        return save_session(copy, path)
+    except GuideError:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        raise
+
+
+def rename_design(design: Design, title: str) -> None:
+    """Give a design a new title (its file keeps its name); refused while another guide has it open."""
+    if design.walk is None:
+        raise GuideError(design.path, None, None, "only a design of this question bank can be renamed here")
+    with SessionLock(design.path):
+        walk = load_session(design.walk.bank, design.path)
+        walk.retitle(title)
+        save_session(walk, design.path)
+
+
+def delete_design(design: Design) -> None:
+    """Remove a design's file and its lock file; refused while another guide has it open."""
+    with SessionLock(design.path):
+        try:
+            design.path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as error:
+            raise GuideError(design.path, None, None, f"cannot delete it: {error.strerror or error}") from None
+        with contextlib.suppress(OSError):
+            lock_path(design.path).unlink()
