@@ -6,19 +6,24 @@ sides of a ratio alike. This script is not part of the test suite and never fail
 
   1. run_vs_import_floor       `guide run --case dr-screening` as a whole process vs the import
                                of its own dependencies; Textual must not be imported on this path.
-  2. app_start_vs_label_app    app start to first question on screen vs a one-label Textual app
-                               to its label, both under `run_test` in this process. Also printed:
-                               the same screen built from Textual's own widgets with no guide code,
-                               the floor any app with this layout starts from.
-  3. answer_to_screen_ms       answer to updated screen (engine plus re-render), median of 100
-                               answers under Pilot.
-                               Metrics 2 and 3 end at the last frame that changed the screen (see
-                               FrameClock), not when Pilot's idle waits end.
+  2. launch_vs_label_app       `guide` started in a 120x40 pseudo-terminal to its first painted
+                               start screen, whole process, vs a one-label Textual app to its label.
+     first_question_vs_stock_widgets
+                               a running guide to its first question on screen vs a running app to
+                               the question screen's layout built from Textual's own widgets with
+                               no guide code: the floor any app with this screen starts from.
+  3. answer_vs_stock_widgets   Enter to the updated screen, median of 100 answers, vs the same on
+     answer_to_screen_ms       the stock-widget screen (its choices and prompt swapped); and the
+                               median itself, in milliseconds. Taken in alternating rounds of 20.
   4. bank_5000q_25000e         load, lint, route and score a generated bank of 5,000 questions and
                                25,000 edges (seconds), and the time ratio to a 500-question bank.
+     bank_5000q_peak_mib       the peak of that work's memory (tracemalloc, in a child process).
   5. classroom_30x20           30 concurrent `guide serve` sessions over the websocket, each
                                answering 20 questions: completed sessions, slowest answer, memory
                                per session.
+  6. results_screen_ms         s on a question of a whole design to the last frame of its results.
+Metrics 2, 3 and 6 end at the last frame that changed the screen (see FrameClock), not when Pilot's
+idle waits end.
 """
 
 from __future__ import annotations
@@ -116,13 +121,77 @@ def large_bank() -> None:
         # Alternated, as the other ratios are: a busy spell then slows both sides alike.
         rounds = [(bank_work(small), bank_work(large)) for _ in range(5)]
         small_time, large_time = (min(times) for times in zip(*rounds))
+        peak = int(subprocess.run([PYTHON, "-c", BANK_MEMORY, str(large)], check=True, capture_output=True,
+                                  text=True, cwd=ROOT).stdout)
     del os.environ["GUIDE_NO_CACHE"]
     note(f"4: 5,000 questions, {graph.number_of_nodes():,} nodes, {graph.number_of_edges():,} edges: "
-         f"{large_time:.2f} s; 500 questions: {small_time:.3f} s")
+         f"{large_time:.2f} s; 500 questions: {small_time:.3f} s; peak of the memory the work allocates "
+         f"(tracemalloc, after the imports) {peak / 2**20:.1f} MiB")
     report("bank_5000q_25000e", f"{large_time:.2f}s/x{large_time / small_time:.1f}", "<=2s/x<=12")
+    report("bank_5000q_peak_mib", f"{peak / 2**20:.1f}", "<=60")
 
 
-# --- 2 and 3 -------------------------------------------------------------------------------------
+# The peak of bank_work's allocations in a process of its own, its modules imported before tracing.
+BANK_MEMORY = """
+import sys, tracemalloc
+from pathlib import Path
+import guide.bank, guide.engine, guide.graph, guide.lint, guide.load
+from bench.bench import bank_work
+tracemalloc.start()
+bank_work(Path(sys.argv[1]))
+print(tracemalloc.get_traced_memory()[1])
+"""
+
+
+# --- 2, 3 and 6: the terminal app ---------------------------------------------------------------
+
+SIZE = (120, 40)  # columns, rows
+
+
+def painted(command: list[str], marker: bytes, home: str) -> float:
+    """Seconds from starting `command` in a pseudo-terminal of SIZE to the output that paints `marker`."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[1], SIZE[0], 0, 0))
+    environment = {**os.environ, "GUIDE_HOME": home, "TERM": "xterm-256color", "COLUMNS": "", "LINES": ""}
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdin=terminal, stdout=terminal, stderr=terminal, cwd=ROOT,
+                               env=environment, start_new_session=True)
+    os.close(terminal)
+    output = b""
+    try:
+        while marker not in output:
+            if not select.select([controller], [], [], 30)[0]:
+                raise RuntimeError(f"{command} painted no {marker!r} in 30 s")
+            output += os.read(controller, 1 << 16)
+        return time.perf_counter() - started
+    finally:
+        process.kill()
+        process.wait()
+        os.close(controller)
+
+
+LABEL_APP = ("from textual.app import App\nfrom textual.widgets import Label\n"
+             "class OneLabel(App):\n    def compose(self):\n        yield Label('What does the model do?')\n"
+             "OneLabel().run()")
+
+
+def launch(repeats: int) -> None:
+    guide = ([PYTHON, "-m", "guide"], b"Help: keys and the framework")  # the start menu's last line
+    label = ([PYTHON, "-c", LABEL_APP], b"What does the model do?")
+    with tempfile.TemporaryDirectory() as home:
+        painted(*guide, home), painted(*label, home)  # warm the file, bytecode and bank caches
+        rounds = [(painted(*guide, home), painted(*label, home)) for _ in range(repeats)]
+    guide_time, label_time = (min(times) for times in zip(*rounds))
+    note(f"2: in a {SIZE[0]}x{SIZE[1]} pseudo-terminal, process start to its first painted start screen best "
+         f"{guide_time * 1000:.0f} ms; a one-label Textual app to its label {label_time * 1000:.0f} ms")
+    report("launch_vs_label_app", f"{guide_time / label_time:.2f}", "<=1.5")
+
 
 class FrameClock:
     """When each frame of an app under Pilot was ready, and what it changed on screen.
@@ -176,47 +245,40 @@ class FrameClock:
         return changed
 
 
-async def first_frame(app, *keys: str, check=lambda app: None) -> float:
-    """Seconds from now to the last frame that changed the screen of `app` once it has settled, after
-    `keys` are pressed as soon as it takes them; `check` then asserts what the screen shows."""
+async def timed(clock: FrameClock, pilot, act) -> float:
+    """Seconds from `act` (a call, or a key pressed) to the last frame that changed the screen."""
+    await pilot.pause()
+    clock.last_change()
     started = time.perf_counter()
-    clock = FrameClock(app)
-    async with app.run_test(size=(120, 40)) as pilot:
-        if keys:
-            await pilot.press(*keys)
-        await pilot.pause()
-        check(app)
-        return clock.last_change() - started
+    if isinstance(act, str):
+        await pilot.press(act)
+    else:
+        act()
+    await pilot.pause()
+    return clock.last_change() - started
 
 
-def label_app():
-    from textual.app import App
-    from textual.widgets import Label
-
-    class OneLabel(App):
-        def compose(self):
-            yield Label("What does the model do?")
-
-    return OneLabel()
-
-
-def stock_widget_app():
+def stock_question_screen():
     """The question screen's layout built from Textual's own widgets, with no guide code: what any
-    app showing a question, its help, its choices, a text box, a note, buttons and a side panel costs."""
-    from textual.app import App
+    app showing a question, its help, its choices, a text box, a note, buttons and a side panel costs.
+    Enter on a choice answers: the next question's prompt and choices replace the ones shown."""
+    from textual import on
     from textual.containers import Horizontal, Vertical, VerticalScroll
+    from textual.screen import Screen
     from textual.widgets import Button, Input, OptionList, Static, TextArea
 
     help_text = "The task decides what an explanation has to point at. " * 3
 
-    class StockWidgets(App):
+    class StockQuestion(Screen):
+        answered = 0
+
         def compose(self):
             yield Static("Step 1/5: Use case")
             with Horizontal():
                 with VerticalScroll():
-                    yield Static("What does the model do?")
+                    yield Static("What does the model do?", id="prompt")
                     yield Static(help_text)
-                    yield OptionList(*[f"{number} ( ) choice {number}" for number in range(9)])
+                    yield OptionList(*self.choices())
                     yield TextArea()
                     yield Static(help_text)
                     yield Input(placeholder="Note")
@@ -230,90 +292,142 @@ def stock_widget_app():
                     yield Static(help_text)
             yield Static("← Back  → Next  u Unsure")
 
-    return StockWidgets()
+        def choices(self) -> list[str]:
+            return [f"{number} ( ) choice {number} of question {self.answered}" for number in range(9 - self.answered % 4)]
+
+        def on_mount(self) -> None:
+            self.query_one(OptionList).highlighted = 0
+            self.query_one(OptionList).focus()
+
+        @on(OptionList.OptionSelected)
+        def answer(self) -> None:
+            self.answered += 1
+            choices = self.query_one(OptionList)
+            choices.set_options(self.choices())
+            choices.highlighted = 0
+            self.query_one("#prompt", Static).update(f"Question {self.answered}: what does the model do?")
+
+    return StockQuestion()
 
 
-async def guide_app_start(bank) -> float:
-    from textual.widgets import Static
+def label_app():
+    from textual.app import App
+    from textual.widgets import Label
 
-    from guide.tui.app import GuideApp
-    from guide.tui.question import QuestionScreen
+    class OneLabel(App):
+        def compose(self):
+            yield Label("What does the model do?")
 
-    def first_question_shown(app) -> None:
-        assert isinstance(app.screen, QuestionScreen)
-        assert bank.questions[bank.meta.start].prompt in str(app.screen.query_one("#prompt", Static).render())
-
-    # A new design, as soon as the start screen takes keys: the first question.
-    return await first_frame(GuideApp(bank), "n", check=first_question_shown)
+    return OneLabel()
 
 
-def app_start(repeats: int) -> None:
+def first_question(repeats: int) -> None:
     from guide.load import load_bank
+    from guide.session import Walk
+    from guide.tui.app import GuideApp
 
     bank = load_bank()
+
+    async def guide_question() -> float:
+        app = GuideApp(bank)
+        async with app.run_test(size=SIZE) as pilot:  # from the start screen, as a new design begins
+            return await timed(FrameClock(app), pilot, lambda: app.begin(Walk(bank)))
+
+    async def stock_question() -> float:
+        app = label_app()
+        async with app.run_test(size=SIZE) as pilot:
+            return await timed(FrameClock(app), pilot, lambda: app.push_screen(stock_question_screen()))
+
     with tempfile.TemporaryDirectory() as home:
         os.environ["GUIDE_HOME"] = home
-        # Warm imports and caches first.
-        asyncio.run(first_frame(label_app())), asyncio.run(first_frame(stock_widget_app())), asyncio.run(guide_app_start(bank))
-        label_times, stock_times, guide_times = [], [], []
-        for _ in range(repeats):
-            label_times.append(asyncio.run(first_frame(label_app())))
-            stock_times.append(asyncio.run(first_frame(stock_widget_app())))
-            guide_times.append(asyncio.run(guide_app_start(bank)))
-    label, stock, guide = min(label_times), min(stock_times), min(guide_times)
-    note(f"2: launch to the first question on screen best {guide * 1000:.0f} ms, one-label app to its "
-         f"label {label * 1000:.0f} ms (bank loaded beforehand); the question screen's layout in Textual's own "
-         f"widgets with no guide code {stock * 1000:.0f} ms ({stock / label:.1f}x the one-label app; guide is "
-         f"{guide / stock:.1f}x that, start screen included)")
-    report("app_start_vs_label_app", f"{guide / label:.2f}", "<=1.3")
+        asyncio.run(guide_question()), asyncio.run(stock_question())  # warm imports and caches
+        rounds = [(asyncio.run(guide_question()), asyncio.run(stock_question())) for _ in range(repeats)]
+    guide_time, stock_time = (min(times) for times in zip(*rounds))
+    note(f"2: a running app to its first question painted best {guide_time * 1000:.0f} ms; the question screen's "
+         f"layout in Textual's own widgets with no guide code {stock_time * 1000:.0f} ms")
+    report("first_question_vs_stock_widgets", f"{guide_time / stock_time:.2f}", "<=1.3")
 
 
-async def answer_times(bank, answers: int) -> tuple[list[float], list[float]]:
-    """Seconds from each Enter to the last frame that changed the screen, and to the end of Pilot's waits."""
+async def guide_answers(bank, answers: int) -> list[float]:
+    """Seconds from each Enter to the last frame that changed the screen."""
     from guide.session import Walk
     from guide.tui.app import GuideApp
     from guide.tui.question import QuestionScreen
 
     app = GuideApp(bank)
     clock = FrameClock(app)
-    to_screen, to_pilot = [], []
-    async with app.run_test(size=(120, 40)) as pilot:
-        app.begin(Walk(bank))
-        await pilot.pause()
-        while len(to_screen) < answers:
-            if not isinstance(app.screen, QuestionScreen):  # reached the results: start again
+    times = []
+    async with app.run_test(size=SIZE) as pilot:
+        while len(times) < answers:
+            if not isinstance(app.screen, QuestionScreen):  # not yet begun, or reached the results: start again
                 app.begin(Walk(bank))
                 await pilot.pause()
             asked = app.walk.position
             if app.walk.question.kind == "text":
                 app.screen.query_one("#paragraph").load_text("A paragraph about the project.")
                 app.screen.query_one("#paragraph").focus()
-                await pilot.pause()
             if app.walk.question.kind == "multiple":  # Enter answers with the ticked choices
                 await pilot.press("space")
-                await pilot.pause()
-            clock.last_change()
-            started = time.perf_counter()
-            await pilot.press("enter")
-            await pilot.pause()
-            to_pilot.append(time.perf_counter() - started)
-            to_screen.append(clock.last_change() - started)
+            times.append(await timed(clock, pilot, "enter"))
             assert app.walk.position != asked, "the answer did not move the walk on"
-    return to_screen, to_pilot
+    return times
 
 
-def answer_to_screen(answers: int = 100) -> None:
+async def stock_answers(answers: int) -> list[float]:
+    app = label_app()
+    clock = FrameClock(app)
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(stock_question_screen())
+        return [await timed(clock, pilot, "enter") for _ in range(answers)]
+
+
+def answer(rounds: int = 5, answers: int = 20) -> None:
     from guide.load import load_bank
 
     bank = load_bank()
+    guide_times, stock_times = [], []
     with tempfile.TemporaryDirectory() as home:
         os.environ["GUIDE_HOME"] = home
-        to_screen, to_pilot = asyncio.run(answer_times(bank, answers))
-    median = statistics.median(to_screen) * 1000
-    note(f"3: {len(to_screen)} answers, Enter to the last frame that changed the screen: median {median:.1f} ms, "
-         f"90th percentile {statistics.quantiles(to_screen, n=10)[-1] * 1000:.1f} ms, slowest {max(to_screen) * 1000:.1f} ms; "
-         f"Enter to the end of Pilot's press and pause: median {statistics.median(to_pilot) * 1000:.1f} ms")
-    report("answer_to_screen_ms", f"{median:.1f}", "<=30")
+        for _ in range(rounds):
+            guide_times += asyncio.run(guide_answers(bank, answers))
+            stock_times += asyncio.run(stock_answers(answers))
+    guide_median, stock_median = statistics.median(guide_times), statistics.median(stock_times)
+    note(f"3: {len(guide_times)} answers, Enter to the last frame that changed the screen: median "
+         f"{guide_median * 1000:.1f} ms, 90th percentile {statistics.quantiles(guide_times, n=10)[-1] * 1000:.1f} ms, "
+         f"slowest {max(guide_times) * 1000:.1f} ms; on the stock-widget screen (its choices and prompt swapped) "
+         f"median {stock_median * 1000:.1f} ms")
+    report("answer_vs_stock_widgets", f"{guide_median / stock_median:.2f}", "<=1.5")
+    report("answer_to_screen_ms", f"{guide_median * 1000:.1f}", "<=30")
+
+
+def results_screen(repeats: int) -> None:
+    from guide.bank import read_answers
+    from guide.load import load_bank
+    from guide.session import Walk
+    from guide.tui.app import GuideApp
+    from guide.tui.results import ResultsScreen
+
+    bank = load_bank()
+    preset = read_answers(bank.cases()["dr-screening"], bank)
+
+    async def openings() -> list[float]:
+        app = GuideApp(bank)
+        clock = FrameClock(app)
+        times = []
+        async with app.run_test(size=SIZE) as pilot:
+            app.begin(Walk(bank, preset, bank.meta.start))
+            for _ in range(repeats + 1):  # the first opening warms what the others reuse
+                times.append(await timed(clock, pilot, "s"))
+                assert isinstance(app.screen, ResultsScreen)
+                await pilot.press("b")
+        return times[1:]
+
+    with tempfile.TemporaryDirectory() as home:
+        os.environ["GUIDE_HOME"] = home
+        times = asyncio.run(openings())
+    note(f"6: s on a question of a whole design (dr-screening) to the last frame of its results: best "
+         f"{min(times) * 1000:.0f} ms, median {statistics.median(times) * 1000:.0f} ms of {len(times)}")
+    report("results_screen_ms", f"{min(times) * 1000:.0f}", "<=100")
 
 
 # --- 5 -------------------------------------------------------------------------------------------
@@ -424,10 +538,11 @@ def classroom_metric() -> None:
 
 METRICS = {
     "1": lambda args: run_vs_import_floor(args.repeats),
-    "2": lambda args: app_start(args.repeats),
-    "3": lambda args: answer_to_screen(),
+    "2": lambda args: (launch(args.repeats), first_question(args.repeats)),
+    "3": lambda args: answer(),
     "4": lambda args: large_bank(),
     "5": lambda args: classroom_metric(),
+    "6": lambda args: results_screen(args.repeats),
 }
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, TypeVar
 
-import yaml
 from pydantic import BaseModel, Field
 
 from guide.model import (
@@ -276,11 +275,10 @@ def check_set_aside(saved: SessionFile, bank: Bank, document: YamlDocument) -> N
 
 def _answers_part(document: YamlDocument) -> YamlDocument:
     """A JSON design document (`guide run --format json`) carries its answers under `answers_file`."""
-    data, node = document.data, document.node
-    if not (isinstance(data, dict) and data.get("document") == DESIGN_DOCUMENT and isinstance(node, yaml.MappingNode)):
+    data = document.data
+    if not (isinstance(data, dict) and data.get("document") == DESIGN_DOCUMENT):
         return document
-    part = next((value for key, value in node.value if getattr(key, "value", None) == "answers_file"), node)
-    return YamlDocument(document.path, data.get("answers_file"), part)
+    return document.part("answers_file")
 
 
 def front_matter(text: str) -> tuple[str, int]:

@@ -219,20 +219,47 @@ _SafeLoader.yaml_implicit_resolvers = {
 }
 
 
+# Where each part of a document is, without its nodes (each node with its two marks costs several times
+# the data it describes: at 5,000 questions, the nodes kept for line numbers were two thirds of a loaded
+# bank). A scalar is its 1-based line; a list is (its line, [its items]); a mapping is (its line,
+# {key: what the key holds}), the first of a duplicated key kept. A mapping's value is found at its key's
+# line, so what a key holds takes the key's line: a scalar is that line alone.
+Lines = int | tuple[int, list] | tuple[int, dict]
+
+
+def lines_of(node: yaml.Node) -> Lines:
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.SequenceNode):
+        return line, [lines_of(item) for item in node.value]
+    if isinstance(node, yaml.MappingNode):
+        keys: dict[str, Lines] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode):  # a collection as a key is never looked up
+                key_line = key.start_mark.line + 1
+                keys.setdefault(key.value, key_line if isinstance(value, yaml.ScalarNode) else (key_line, lines_of(value)[1]))
+        return line, keys
+    return line
+
+
 @dataclass(frozen=True)
 class YamlDocument:
     path: str
     data: Any
-    node: yaml.Node | None
+    lines: Lines | None
 
     def line_of(self, loc: tuple[str | int, ...]) -> int:
-        return line_of(self.node, loc)
+        """The 1-based line of the deepest part that `loc` reaches."""
+        return _reach(self.lines, loc)[1]
 
     def item_lines(self, loc: tuple[str | int, ...], count: int) -> list[int]:
         """`[line_of((*loc, 0)), ..., line_of((*loc, count - 1))]`, finding `loc` once."""
-        node, line = _reach(self.node, loc)
-        items = node.value if isinstance(node, yaml.SequenceNode) else []
-        return [items[index].start_mark.line + 1 if index < len(items) else line for index in range(count)]
+        lines, line = _reach(self.lines, loc)
+        items = lines[1] if isinstance(lines, tuple) and isinstance(lines[1], list) else []
+        return [_line(items[index]) if index < len(items) else line for index in range(count)]
+
+    def part(self, key: str) -> YamlDocument:
+        """What the top mapping holds under `key`, with its lines (the whole document's where there is no key)."""
+        return YamlDocument(self.path, self.data.get(key), _reach(self.lines, (key,))[0])
 
 
 def read_limited(path: str | Path) -> bytes:
@@ -284,7 +311,7 @@ def parse_yaml(path: str | Path, text: str, line_offset: int = 0) -> YamlDocumen
         raise GuideError(path, None, None, f"YAML: {one_line(str(error))}") from None
     except RecursionError:
         raise GuideError(path, None, None, "YAML nested too deeply") from None
-    return YamlDocument(str(path), data, node)
+    return YamlDocument(str(path), data, lines_of(node) if node is not None else None)
 
 
 # JSON writes a character beyond U+FFFF as two escapes (a surrogate pair: what `json.tool` and
@@ -366,28 +393,23 @@ def describe_loc(data: Any, loc: tuple[str | int, ...]) -> str:
     return "".join(parts)
 
 
-def line_of(node: yaml.Node | None, loc: tuple[str | int, ...]) -> int:
-    """The 1-based line of the deepest node that `loc` reaches."""
-    return _reach(node, loc)[1]
+def _line(lines: Lines) -> int:
+    return lines if isinstance(lines, int) else lines[0]
 
 
-def _reach(node: yaml.Node | None, loc: tuple[str | int, ...]) -> tuple[yaml.Node | None, int]:
-    """The deepest node that `loc` reaches and its 1-based line (a mapping value's is its key's)."""
-    if node is None:
+def _reach(lines: Lines | None, loc: tuple[str | int, ...]) -> tuple[Lines | None, int]:
+    """The deepest part that `loc` reaches and its 1-based line (a mapping value's is its key's)."""
+    if lines is None:
         return None, 1
-    line = node.start_mark.line + 1
+    line = _line(lines)
     for part in loc:
-        if isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-            node = node.value[part]
-        elif isinstance(node, yaml.MappingNode) and isinstance(part, str):
-            names = (part, part.rstrip("_"))
-            for key, value in node.value:
-                if key.value in names:
-                    line, node = key.start_mark.line + 1, value
-                    break
-            continue
-        else:
-            continue
-        line = node.start_mark.line + 1
-    return node, line
+        inside = lines[1] if isinstance(lines, tuple) else None
+        if isinstance(inside, list) and isinstance(part, int) and 0 <= part < len(inside):
+            lines = inside[part]
+            line = _line(lines)
+        elif isinstance(inside, dict) and isinstance(part, str):
+            held = inside.get(part) or inside.get(part.rstrip("_"))
+            if held is not None:
+                lines, line = held, _line(held)
+    return lines, line
 

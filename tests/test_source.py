@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from guide.source import _SafeLoader, parse_yaml
+from guide.source import _compose_single_document, _SafeLoader, lines_of, parse_yaml
 
 KEYS = st.one_of(st.text(max_size=12), st.sampled_from(["no", "yes", "on", "1", "01", "1.0", "~", "<<", "=", "&a", "*a"]),
                  st.integers(-5, 5), st.booleans(), st.none())
@@ -48,6 +48,27 @@ def test_any_yaml_without_aliases_reads_as_pyyaml_reads_it(data, flow):
     expected, node = _pyyaml(text)
     document = parse_yaml("x.yaml", text)
     assert repr(document.data) == repr(expected)
-    assert (document.node is None) == (node is None)
+    loader = _SafeLoader(text)
+    try:
+        composed = _compose_single_document(loader)
+    finally:
+        loader.dispose()
+    assert (composed is None) == (node is None) == (document.lines is None)
     if node is not None:
-        assert _shape(document.node) == _shape(node)
+        assert _shape(composed) == _shape(node)
+        assert document.lines == lines_of(node), "the lines kept are PyYAML's"
+
+
+def test_line_numbers_reach_keys_items_and_what_they_hold():
+    document = parse_yaml("x.yaml", "title: a\nquestions:\n  - id: q1\n    choices:\n      - id: c1\n"
+                                    "      - id: c2\n  - id: q2\n    from: x\nanswers_file:\n  answers:\n    q1: c1\n")
+    assert document.line_of(()) == 1
+    assert document.line_of(("title",)) == 1
+    assert document.line_of(("questions",)) == 2, "a key holding a list is found at the key"
+    assert document.line_of(("questions", 1)) == 7
+    assert document.line_of(("questions", 0, "choices", 1, "id")) == 6
+    assert document.line_of(("questions", 1, "from_")) == 8, "a field named with a trailing _ finds its key"
+    assert document.line_of(("questions", 0, "missing")) == 3, "what is not there: the deepest part found"
+    assert document.line_of(("questions", 5)) == 2
+    assert document.item_lines(("questions", 0, "choices"), 3) == [5, 6, 4]
+    assert document.part("answers_file").line_of(("answers", "q1")) == 11

@@ -68,6 +68,17 @@ async def results_of_a_copied_preset(pilot, app) -> None:
     assert isinstance(app.screen, ResultsScreen)
 
 
+async def open_tab(pilot, app, pane_id: str) -> None:
+    """On the results, press → until the tab `pane_id` is shown."""
+    tabs = app.screen.query_one("#tabs")
+    for _ in tabs.query("TabPane"):
+        if tabs.active == pane_id:
+            return
+        await pilot.press("right")
+        await pilot.pause()
+    assert tabs.active == pane_id, f"no tab {pane_id}"
+
+
 async def change_answer(pilot, app, question_id: str, choice_id: str) -> None:
     """Go to a question (back with ←, or on by answering) and answer it with the given choice."""
     while app.walk.position != question_id:
@@ -191,6 +202,7 @@ async def test_back_and_change_sets_answers_aside_and_brings_them_back(bank):
         await pilot.press("escape")
         await pilot.press("s")
         await pilot.pause()
+        await open_tab(pilot, app, "tab-answers")
         assert "Set aside" in static_text(app.screen, "#answers")
         await pilot.press("b")
         await pilot.pause()
@@ -386,6 +398,7 @@ async def test_worked_example_is_read_only_and_can_be_copied(bank):
         assert not list(designs_dir().glob("*.yaml"))
         await pilot.press("s")
         await pilot.pause()
+        await open_tab(pilot, app, "tab-discuss")
         discuss = static_text(app.screen, "#discuss")
         assert " ".join(preset.instructor_notes.discuss[0].split())[:60] in discuss, "the teaching notes are shown"
         await pilot.press("c")
@@ -685,6 +698,7 @@ async def test_hostile_text_shows_inert(bank):
         assert app.screen.query_one("#note", Input).value == "[bold]x[/bold] [link=http://evil]y[/link]"
         await pilot.press("s")
         await pilot.pause()
+        await open_tab(pilot, app, "tab-answers")
         assert "note: [bold]x[/bold] [link=http://evil]y[/link]" in static_text(app.screen, "#answers")
 
 
@@ -719,6 +733,31 @@ async def test_the_results_scroll_at_once_and_arrows_switch_tabs(bank):
         await pilot.pause()
         assert app.screen.query_one("#tabs").active == "tab-answers", "← from the first tab goes round to the last"
         assert "←→" in key_bar(app)
+
+
+async def test_every_results_tab_shows_its_content_when_opened(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.open_preset("dr-screening")  # a worked example has every tab, its teaching notes too
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        result = app.screen.result
+        expected = {"tab-methods": ("#method-detail", bank.methods[result.methods[0].id].name),
+                    "tab-precedents": ("#precedents", bank.precedents[result.precedents[0].id].title),
+                    "tab-plan": ("#plan", "Evaluation plan, element by element"),
+                    "tab-open": ("#open", "open question"),
+                    "tab-answers": ("#answers", "Answers on the path"),
+                    "tab-discuss": ("#discuss", "To discuss")}
+        for pane_id, (selector, text) in expected.items():
+            await open_tab(pilot, app, pane_id)
+            pane = app.screen.query_one(f"#{pane_id}")
+            assert text in static_text(pane, selector), f"{pane_id} shows its content"
+            assert app.screen.focused in pane.query("*"), f"{pane_id} takes the keys"
+        await pilot.press("right", "right")  # round to the methods again: still one list, its detail shown
+        await pilot.pause()
+        assert len(app.screen.query("#methods")) == 1
+        assert app.screen.query_one("#methods").highlighted == 0
 
 
 async def test_the_plan_tab_leads_each_element_with_its_acceptance_criteria(bank):

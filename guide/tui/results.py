@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+from typing import Callable
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
@@ -49,7 +53,6 @@ class ResultsScreen(SizedScreen):
         show_content(self.query_one("#results-title", Static), self.heading())
 
     def compose(self) -> ComposeResult:
-        bank, result = self.walk.bank, self.result
         yield Static(self.heading(), id="results-title")
         with TabbedContent(id="tabs"):
             with TabPane("Priorities", id="tab-priorities"):
@@ -57,45 +60,50 @@ class ResultsScreen(SizedScreen):
                     if self.walk.answers.reading:
                         yield Static(Content.assemble(("Whose reading: ", "italic"), clean(self.walk.answers.reading)),
                                      id="results-reading")
-                    yield PrioritiesText(bank, result)
-            with TabPane("Methods", id="tab-methods"):
-                with Horizontal(id="methods-body"):
-                    yield OptionList(*method_options(result), id="methods", compact=True)
-                    with VerticalScroll(id="method-detail-pane"):
-                        yield Static(id="method-detail")
-            if result.precedents:
-                with TabPane("Like yours", id="tab-precedents"):
-                    with VerticalScroll():
-                        yield Static(precedents(bank, result), id="precedents")
-            with TabPane("Plan", id="tab-plan"):
-                with VerticalScroll():
-                    yield Static(plan(bank, result), id="plan")
-            with TabPane("Open questions", id="tab-open"):
-                with VerticalScroll():
-                    yield Static(open_questions(bank, result), id="open")
-            with TabPane("Answers", id="tab-answers"):
-                with VerticalScroll():
-                    yield Static(answers(result), id="answers")
-            notes = self.walk.answers.instructor_notes
-            if notes and (notes.discuss or notes.common_mistakes):
-                with TabPane("Discuss", id="tab-discuss"):
-                    with VerticalScroll():
-                        yield Static(discussion(notes), id="discuss")
+                    yield PrioritiesText(self.walk.bank, self.result)
+            # The other tabs are filled when first shown: building them all made opening the results slow.
+            for pane_id, (title, _) in self.unbuilt_tabs.items():
+                yield TabPane(title, id=pane_id)
         yield KeyBar()
 
+    @cached_property
+    def unbuilt_tabs(self) -> dict[str, tuple[str, Callable[[], Widget]]]:
+        """The tabs after the first not shown yet, by pane id: each one's title and what builds its content."""
+        bank, result = self.walk.bank, self.result
+        tabs: dict[str, tuple[str, Callable[[], Widget]]] = {"tab-methods": ("Methods", self._methods)}
+        if result.precedents:
+            tabs["tab-precedents"] = ("Like yours", lambda: VerticalScroll(Static(precedents(bank, result), id="precedents")))
+        tabs["tab-plan"] = ("Plan", lambda: VerticalScroll(Static(plan(bank, result), id="plan")))
+        tabs["tab-open"] = ("Open questions", lambda: VerticalScroll(Static(open_questions(bank, result), id="open")))
+        tabs["tab-answers"] = ("Answers", lambda: VerticalScroll(Static(answers(result), id="answers")))
+        notes = self.walk.answers.instructor_notes
+        if notes and (notes.discuss or notes.common_mistakes):
+            tabs["tab-discuss"] = ("Discuss", lambda: VerticalScroll(Static(discussion(notes), id="discuss")))
+        return tabs
+
+    def _methods(self) -> Widget:
+        return Horizontal(OptionList(*method_options(self.result), id="methods", compact=True),
+                          VerticalScroll(Static(id="method-detail"), id="method-detail-pane"), id="methods-body")
+
     def on_mount(self) -> None:
-        methods = self.query_one("#methods", OptionList)
-        methods.highlighted = 0
-        self._detail()
         self._focus_content()
 
     def action_switch_tab(self, step: int) -> None:
         tabs = self.query_one(TabbedContent)
         panes = [pane.id for pane in tabs.query(TabPane)]
         tabs.active = panes[(panes.index(tabs.active) + step) % len(panes)]
-        self._focus_content()
 
     @on(TabbedContent.TabActivated)
+    async def _show_tab(self) -> None:
+        pane = self.query_one(TabbedContent).active_pane
+        if pane is not None and pane.id in self.unbuilt_tabs:
+            _, build = self.unbuilt_tabs.pop(pane.id)
+            await pane.mount(build())
+            if pane.id == "tab-methods":
+                self.query_one("#methods", OptionList).highlighted = 0
+                self._detail()
+        self._focus_content()
+
     def _focus_content(self) -> None:
         """Give the keys to what the active tab shows (its text, or the list of methods), not to the tab bar."""
         pane = self.query_one(TabbedContent).active_pane
