@@ -81,13 +81,18 @@ def test_a_document_says_each_thing_once_and_leads_with_the_decision(bank, case)
     assert "**Measure:**" in body.split("\n## Evaluation plan\n")[1]
 
 
-def test_a_measure_the_answers_rule_out_is_marked_in_the_plan_with_what_to_do_instead(bank, tmp_path):
+def plan_of_changed_preset(bank, tmp_path: Path, old: str, new: str) -> str:
+    """The evaluation plan of the dr-screening preset with one piece of its answers file replaced."""
     answers = tmp_path / "answers.yaml"
     text = bank.cases()["dr-screening"].read_text(encoding="utf-8")
-    answers.write_text(text.replace("region_annotations: can_be_made", "region_annotations: not_feasible"),
-                       encoding="utf-8")
+    assert old in text
+    answers.write_text(text.replace(old, new), encoding="utf-8")
     document = run_guide("run", "--answers", str(answers), "--date", FIXED_DATE).stdout
-    plan = document.split("\n## Evaluation plan\n")[1].split("\n## ")[0]
+    return document.split("\n## Evaluation plan\n")[1].split("\n## ")[0]
+
+
+def test_a_measure_the_answers_rule_out_is_marked_in_the_plan_with_what_to_do_instead(bank, tmp_path):
+    plan = plan_of_changed_preset(bank, tmp_path, "region_annotations: can_be_made", "region_annotations: not_feasible")
     pointing = plan.split("**Measure:** Share of held-out cases whose evidence map points")[1].split("\n- ")[0]
     assert "**Conflict with your answers.** This measure assumes that pixel masks or boxes" in pointing
     assert md(" ".join(bank.needs["region_annotations"].evaluate_without.split())) in pointing
@@ -95,12 +100,7 @@ def test_a_measure_the_answers_rule_out_is_marked_in_the_plan_with_what_to_do_in
 
 def test_constraints_in_the_users_words_are_read_for_what_they_put_in_doubt(bank, tmp_path):
     """A reviewer sees which phrases of the free text doubt the plan, and which answer settles each."""
-    answers = tmp_path / "answers.yaml"
-    text = bank.cases()["dr-screening"].read_text(encoding="utf-8")
-    answers.write_text(text.replace("  other_constraints: >-\n", "  other_constraints: >-\n    We have no masks.\n"),
-                       encoding="utf-8")
-    document = run_guide("run", "--answers", str(answers), "--date", FIXED_DATE).stdout
-    plan = document.split("\n## Evaluation plan\n")[1].split("\n## ")[0]
+    plan = plan_of_changed_preset(bank, tmp_path, "  other_constraints: >-\n", "  other_constraints: >-\n    We have no masks.\n")
     assert "**Conflict with your answers.** Your own words (\u201cno masks\u201d) doubt what this measure assumes" in plan
     doubts = plan.split("Your words put in doubt what the answers do not rule out")[1]
     assert doubts.count("\n- ") == 1
