@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from guide.commands.preloaded import APP_NAME, PRELOADED_NAME
 from guide.commands.serve import app_command
 from guide.engine import route
 
@@ -447,6 +448,18 @@ def _descendants(pid: int) -> list[int]:
     return children + [grandchild for child in children for grandchild in _descendants(child)]
 
 
+def _apps(server: int) -> list[int]:
+    """The app processes of a `guide serve` process: its descendants but the preloaded one they fork from."""
+    return [pid for pid in _descendants(server) if _name(pid) != PRELOADED_NAME]
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""  # ended meanwhile
+
+
 def _writing_to_a_full_pipe(pids: list[int]) -> bool:
     """Whether a thread of these processes waits in the kernel for room in a pipe."""
     for pid in pids:
@@ -481,17 +494,17 @@ def test_an_app_whose_browser_is_gone_is_ended(serve):
         client.sendall(f"GET /ws?width=500&height=200 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
         assert b" 101 " in client.recv(1024).split(b"\r\n")[0]
-        assert _wait_for(lambda: _descendants(server)), "no app was started"
+        assert _wait_for(lambda: _apps(server)), "no app was started"
         resizes = iter(range(STARTUP_TRIES))
 
         def blocked() -> bool:
             """Ask for one more whole frame (a new width); true once the app cannot write its output."""
             client.sendall(frame(f'["resize", {{"width": {500 - next(resizes) % 2}, "height": 200}}]'))
-            return _writing_to_a_full_pipe(_descendants(server))
+            return _writing_to_a_full_pipe(_apps(server))
 
         assert _wait_for(blocked, tries=STARTUP_TRIES - 1), "the app never filled its output pipe"
         client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = reset
-    assert _wait_for(lambda: not _descendants(server), tries=600), "an app outlived its browser"
+    assert _wait_for(lambda: not _apps(server), tries=600), "an app outlived its browser"
 
 
 def test_browser_sessions_have_unguessable_names_and_expire(serve, tmp_path, bank):

@@ -18,6 +18,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.drivers.web_driver import WebDriver
@@ -70,6 +71,12 @@ class GuideApp(App):
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(number, self.exit, None, 128 + number)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # In a browser every blink of a text cursor is a frame drawn by a server shared with the whole class
+        # and sent over the network, twice a second for as long as the student reads: the cursor stays on.
+        if self.is_web and hasattr(event.widget, "cursor_blink"):
+            event.widget.cursor_blink = False
 
     # -- the session --------------------------------------------------------------------------
 
