@@ -390,7 +390,10 @@ class Student:
                     settled, _ = await self.settle()
                     self.start = None if settled is None else settled - opened
                     self.stalled = not await self.walk() or not await self.export(client)
-                    await class_done.wait()
+                    while not class_done.is_set():
+                        if not await self.read(1.0):
+                            self.stalled = True  # the server closed a tab the student still has open
+                            break
             except (OSError, aiohttp.ClientError) as error:
                 note(f"5: a student lost the connection: {error!r}")
                 self.stalled = True
@@ -414,6 +417,21 @@ class Student:
                 return last, messages
             last = time.perf_counter()
 
+    async def read(self, seconds: float) -> bool:
+        """Take what the server sends for `seconds`, as an open page does (it answers the server's pings
+        meanwhile); False once the connection is closed."""
+        import aiohttp
+
+        deadline = time.perf_counter() + seconds
+        while (left := deadline - time.perf_counter()) > 0:
+            try:
+                message = await self.socket.receive(timeout=left)
+            except asyncio.TimeoutError:
+                break
+            if message.type not in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
+                return False
+        return True
+
     async def keys(self, keys: str) -> tuple[float | None, list]:
         """Type `keys`; seconds to the settled screen (None: stalled) and what came meanwhile."""
         sent = time.perf_counter()
@@ -426,7 +444,8 @@ class Student:
         if (await self.keys("n"))[0] is None:  # a new design: the first question
             return False
         for _ in range(MOST_ANSWERS):
-            await asyncio.sleep(self.random.uniform(*READING))
+            if not await self.read(self.random.uniform(*READING)):
+                return False
             # Space ticks the highlighted choice where several apply; on one choice it does nothing, and
             # in a text box Enter strips it (the question is left open, as with Enter alone).
             seconds, messages = await self.keys(" \r")
@@ -439,8 +458,7 @@ class Student:
 
     async def export(self, client) -> bool:
         """Export with the dialog's defaults and download the document, as the browser page does."""
-        await asyncio.sleep(self.random.uniform(*READING))
-        if (await self.keys("e"))[0] is None:
+        if not await self.read(self.random.uniform(*READING)) or (await self.keys("e"))[0] is None:
             return False
         _, messages = await self.keys("\r")
         keys = [message[1] for message in messages if isinstance(message, list) and message[0] == "deliver_file_start"]
