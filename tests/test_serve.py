@@ -527,3 +527,88 @@ def test_browser_sessions_have_unguessable_names_and_expire(serve, tmp_path, ban
     (saved,) = [name for name in names if name != "recent.yaml"]
     assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{32}\.yaml", saved), saved
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Isolation: every tab's app is a process of its own, forked from one preloaded process.
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _pipes(pid: int) -> set[str]:
+    links = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            links.add(os.readlink(fd))
+    return {link for link in links if link.startswith("pipe:")}
+
+
+async def _draws_on_a_key(screen: Screen) -> bool:
+    """Whether the tab's app draws anything when a key is pressed: a new design's title box."""
+    await screen.read_until(NEVER, limit=20)  # what was drawn before the key
+    screen.raw = ""
+    with contextlib.suppress(ConnectionError):
+        await screen.keys("n")
+    return await screen.read_until(r"\w", limit=50)
+
+
+def test_each_tab_is_an_app_process_of_its_own_and_a_killed_one_stops_no_other(serve):
+    """Two tabs: two app processes forked from the preloaded process, sharing no pipe. Killing one (a crash)
+    stops that tab only; the other draws on, and a new tab still opens."""
+    import aiohttp
+
+    port = serve()
+    server = next(pid for pid in _descendants(os.getpid())
+                  if f"--port\0{port}" in Path(f"/proc/{pid}/cmdline").read_text())
+
+    async def scenario():
+        async with aiohttp.ClientSession() as client:
+            url = f"http://127.0.0.1:{port}/ws?width=110&height=36"
+            async with client.ws_connect(url) as first_socket, client.ws_connect(url) as second_socket:
+                first, second = Screen(first_socket), Screen(second_socket)
+                assert await first.read_until("Start a new design") and await second.read_until("Start a new design")
+                apps = _apps(server)
+                assert len(apps) == 2 and server not in apps, apps
+                for app in apps:
+                    assert _name(app) == APP_NAME
+                    assert _name(_parent(app)) == PRELOADED_NAME and _parent(_parent(app)) == server
+                assert not _pipes(apps[0]) & _pipes(apps[1]), "two tabs' apps share a pipe"
+                os.kill(apps[0], 9)
+                assert _wait_for(lambda: apps[0] not in _apps(server)), "the killed app is still there"
+                drawing = [await _draws_on_a_key(screen) for screen in (first, second)]
+            async with client.ws_connect(url) as third_socket:
+                reopened = await Screen(third_socket).read_until("Start a new design")
+            return drawing, reopened
+
+    drawing, reopened = asyncio.run(scenario())
+    assert sorted(drawing) == [False, True], "killing one tab's app must stop that tab, and only that one"
+    assert reopened, "no new tab opens after an app was killed"
+
+
+def test_tabs_still_open_when_the_preloaded_process_is_gone(serve):
+    """Should the preloaded process end (killed by an out-of-memory killer, say), a new tab's app is started
+    as a fresh Python instead."""
+    import aiohttp
+
+    port = serve()
+    server = next(pid for pid in _descendants(os.getpid())
+                  if f"--port\0{port}" in Path(f"/proc/{pid}/cmdline").read_text())
+    (preloaded,) = [pid for pid in _descendants(server) if _name(pid) == PRELOADED_NAME]
+    os.kill(preloaded, 9)
+    assert _wait_for(lambda: not _alive(preloaded))
+
+    async def scenario():
+        async with aiohttp.ClientSession() as client:
+            async with client.ws_connect(f"http://127.0.0.1:{port}/ws?width=110&height=36") as websocket:
+                return await Screen(websocket).read_until("Start a new design")
+
+    assert asyncio.run(scenario()), "no tab opens without the preloaded process"
