@@ -18,9 +18,11 @@ sides of a ratio alike. This script is not part of the test suite and never fail
   4. bank_5000q_25000e         load, lint, route and score a generated bank of 5,000 questions and
                                25,000 edges (seconds), and the time ratio to a 500-question bank.
      bank_5000q_peak_mib       the peak of that work's memory (tracemalloc, in a child process).
-  5. classroom_30x20           30 concurrent `guide serve` sessions over the websocket, each
-                               answering 20 questions: completed sessions, slowest answer, memory
-                               per session.
+  5. classroom_100_*           100 students (--students N) on one `guide serve` over the websocket,
+                               each reading 5-15 s (seeded) before every answer, walking a whole
+                               design and downloading its document: 95th percentile of answer to
+                               settled screen, students stalled, and server memory (PSS and USS
+                               over the server and its processes) per added student.
   6. results_screen_ms         s on a question of a whole design to the last frame of its results.
 Metrics 2, 3 and 6 end at the last frame that changed the screen (see FrameClock), not when Pilot's
 idle waits end.
@@ -432,9 +434,13 @@ def results_screen(repeats: int) -> None:
 
 # --- 5 -------------------------------------------------------------------------------------------
 
-SESSIONS, ANSWERS = 30, 20
-QUIET = 0.4  # seconds without output after which a screen counts as updated
+STUDENTS = 100
+READING = (5.0, 15.0)  # seconds a student reads a question before answering it
+ARRIVAL = 30.0  # students open their tab within this many seconds of the lesson's start
+SEED = 15
+QUIET = 0.4  # seconds without output after which a screen counts as settled
 STALL = 20.0  # seconds without any output after a key: the session stalled
+MOST_ANSWERS = 80  # a walk that has not reached the results by then is stuck
 
 
 def free_port() -> int:
@@ -445,12 +451,20 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def rss_kib(pid: int) -> int:
+def memory_kib(pid: int) -> tuple[int, int]:
+    """(PSS, USS) of a process in KiB: its share of every page it maps, and the pages only it maps."""
     try:
-        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
     except OSError:  # the process has just ended
-        return 0
-    return next((int(line.split()[1]) for line in lines if line.startswith("VmRSS:")), 0)
+        return 0, 0
+    fields = {line.split(":")[0]: int(line.split()[1]) for line in lines[1:]}
+    return fields["Pss"], fields["Private_Clean"] + fields["Private_Dirty"]
+
+
+def server_memory_kib(server_pid: int) -> tuple[int, int]:
+    """PSS and USS summed over the server and every process under it."""
+    pss, uss = zip(*(memory_kib(pid) for pid in [server_pid, *descendants(server_pid)]))
+    return sum(pss), sum(uss)
 
 
 def descendants(pid: int) -> list[int]:
@@ -463,55 +477,142 @@ def descendants(pid: int) -> list[int]:
     return [pid for child in children for pid in (child, *descendants(child))]
 
 
-async def student(url: str, answers: int) -> list[float | None]:
-    """One browser tab: open the app, start a design, answer with Enter; seconds per answer (None: stalled)."""
-    import aiohttp
+class Student:
+    """One browser tab: opens the app, walks a whole design answering after reading each question, and
+    exports the design document as a download."""
 
-    async with aiohttp.ClientSession() as session, session.ws_connect(url) as socket:
-        async def settle() -> float | None:
-            """Wait for the screen to stop changing; the time of its last change, None if nothing came."""
-            last = None
-            while True:
-                try:
-                    message = await socket.receive(timeout=QUIET if last else STALL)
-                except asyncio.TimeoutError:
-                    return last
-                if message.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
-                    return last
-                last = time.perf_counter()
+    def __init__(self, number: int, port: int) -> None:
+        import random
 
-        await settle()
-        await socket.send_json(["stdin", "n"])  # a new design: the first question
-        await settle()
-        times: list[float | None] = []
-        for _ in range(answers):
-            sent = time.perf_counter()
+        self.port, self.random = port, random.Random(SEED * 1000 + number)
+        self.arrival = self.random.uniform(0, ARRIVAL)
+        self.socket = None
+        self.start: float | None = None  # seconds from opening the tab to its settled start screen
+        self.answers: list[float] = []  # seconds from each answer to its settled screen
+        self.stalled = self.exported = False
+
+    async def attend(self, class_done: asyncio.Event) -> None:
+        """The lesson of one student; the tab stays open until `class_done`, as a class keeps its tabs."""
+        import aiohttp
+
+        await asyncio.sleep(self.arrival)
+        async with aiohttp.ClientSession() as client:
+            try:
+                async with client.ws_connect(f"ws://127.0.0.1:{self.port}/ws?width=120&height=40") as socket:
+                    self.socket = socket
+                    opened = time.perf_counter()
+                    settled, _ = await self.settle()
+                    self.start = None if settled is None else settled - opened
+                    self.stalled = not await self.walk() or not await self.export(client)
+                    while not class_done.is_set():
+                        if not await self.read(1.0):
+                            self.stalled = True  # the server closed a tab the student still has open
+                            break
+            except (OSError, aiohttp.ClientError) as error:
+                note(f"5: a student lost the connection: {error!r}")
+                self.stalled = True
+
+    async def settle(self) -> tuple[float | None, list]:
+        """Wait for the screen to stop changing: the time of its last change (None if nothing came) and
+        the messages received meanwhile (screen output as text, escapes left in; others as JSON)."""
+        import aiohttp
+
+        last, messages = None, []
+        while True:
+            try:
+                message = await self.socket.receive(timeout=QUIET if last else STALL)
+            except asyncio.TimeoutError:
+                return last, messages
+            if message.type == aiohttp.WSMsgType.BINARY:
+                messages.append(message.data.decode("utf-8", "replace"))
+            elif message.type == aiohttp.WSMsgType.TEXT:
+                messages.append(message.json())
+            else:  # closed
+                return last, messages
+            last = time.perf_counter()
+
+    async def read(self, seconds: float) -> bool:
+        """Take what the server sends for `seconds`, as an open page does (it answers the server's pings
+        meanwhile); False once the connection is closed."""
+        import aiohttp
+
+        deadline = time.perf_counter() + seconds
+        while (left := deadline - time.perf_counter()) > 0:
+            try:
+                message = await self.socket.receive(timeout=left)
+            except asyncio.TimeoutError:
+                break
+            if message.type not in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
+                return False
+        return True
+
+    async def keys(self, keys: str) -> tuple[float | None, list]:
+        """Type `keys`; seconds to the settled screen (None: stalled) and what came meanwhile."""
+        sent = time.perf_counter()
+        await self.socket.send_json(["stdin", keys])
+        settled, messages = await self.settle()
+        return (None if settled is None else settled - sent), messages
+
+    async def walk(self) -> bool:
+        """A new design, answered to the results; whether the results were reached without a stall."""
+        if (await self.keys("n"))[0] is None:  # a new design: the first question
+            return False
+        for _ in range(MOST_ANSWERS):
+            if not await self.read(self.random.uniform(*READING)):
+                return False
             # Space ticks the highlighted choice where several apply; on one choice it does nothing, and
             # in a text box Enter strips it (the question is left open, as with Enter alone).
-            await socket.send_json(["stdin", " \r"])
-            updated = await settle()
-            times.append(None if updated is None else updated - sent)
-        return times
+            seconds, messages = await self.keys(" \r")
+            if seconds is None:
+                return False
+            self.answers.append(seconds)
+            if "Export" in "".join(message for message in messages if isinstance(message, str)):
+                return True  # the key bar of the results
+        return False
+
+    async def export(self, client) -> bool:
+        """Export with the dialog's defaults and download the document, as the browser page does."""
+        if not await self.read(self.random.uniform(*READING)) or (await self.keys("e"))[0] is None:
+            return False
+        _, messages = await self.keys("\r")
+        keys = [message[1] for message in messages if isinstance(message, list) and message[0] == "deliver_file_start"]
+        if not keys:
+            return False
+        async with client.get(f"http://127.0.0.1:{self.port}/download/{keys[0]}") as response:
+            self.exported = response.status == 200 and "## Element evidence" in await response.text()
+        return self.exported
 
 
-async def classroom(port: int, server_pid: int) -> tuple[list[list[float | None]], int]:
-    url = f"ws://127.0.0.1:{port}/ws?width=120&height=40"
-    tasks = [asyncio.create_task(student(url, ANSWERS)) for _ in range(SESSIONS)]
-    peak = 0
-    while not all(task.done() for task in tasks):
-        peak = max(peak, sum(rss_kib(pid) for pid in [server_pid, *descendants(server_pid)]))
-        await asyncio.sleep(0.5)
-    return [task.result() if not task.exception() else [None] for task in tasks], peak
+async def classroom(port: int, server_pid: int, students: int) -> tuple[list[Student], tuple[int, int]]:
+    """Run a class; the server's memory (PSS, USS) with every student's tab open and exported."""
+    class_done = asyncio.Event()
+    members = [Student(number, port) for number in range(students)]
+    lessons = [asyncio.create_task(member.attend(class_done)) for member in members]
+    while not all(member.stalled or member.exported for member in members):
+        if all(lesson.done() for lesson in lessons):
+            break
+        await asyncio.sleep(1)
+    memory = server_memory_kib(server_pid)
+    class_done.set()
+    await asyncio.gather(*lessons, return_exceptions=True)
+    for lesson in lessons:
+        if lesson.exception():
+            note(f"5: a student failed: {lesson.exception()!r}")
+    return members, memory
 
 
-def classroom_metric() -> None:
+def percentile(values: list[float], share: float) -> float:
+    return sorted(values)[min(len(values) - 1, int(share * len(values)))] if values else float("nan")
+
+
+def classroom_metric(students: int) -> None:
     import socket
 
     port = free_port()
     with tempfile.TemporaryDirectory() as home:
-        server = subprocess.Popen([PYTHON, "-m", "guide", "serve", "--port", str(port)], cwd=ROOT,
-                                  env={**os.environ, "GUIDE_HOME": home}, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL)
+        server = subprocess.Popen([PYTHON, "-m", "guide", "serve", "--port", str(port), "--max-sessions",
+                                   str(students)], cwd=ROOT, env={**os.environ, "GUIDE_HOME": home},
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             for _ in range(100):
                 try:
@@ -519,21 +620,29 @@ def classroom_metric() -> None:
                     break
                 except OSError:
                     time.sleep(0.1)
-            idle = rss_kib(server.pid)
-            results, peak = asyncio.run(classroom(port, server.pid))
+            time.sleep(2)  # the preloaded process has imported the app
+            idle_pss, idle_uss = server_memory_kib(server.pid)
+            members, (pss, uss) = asyncio.run(classroom(port, server.pid, students))
         finally:
             server.terminate()
-            server.wait(timeout=30)
-    done = sum(len(times) == ANSWERS and None not in times for times in results)
-    answered = [time for times in results for time in times if time is not None]
-    slowest = max(answered) if answered else float("nan")
-    per_session = (peak - idle) / SESSIONS / 1024
-    note(f"5: {done}/{SESSIONS} sessions answered {ANSWERS} questions; answer to settled screen median "
-         f"{statistics.median(answered):.2f} s, slowest {slowest:.2f} s (a screen counts as settled after "
-         f"{QUIET} s without output); peak memory {peak / 1024:.0f} MiB for the server and {SESSIONS} app "
-         f"processes, {per_session:.0f} MiB per session")
-    report("classroom_30x20", f"{done}/{SESSIONS}_complete,slowest_{slowest:.2f}s,{per_session:.0f}MiB/session",
-           f"{SESSIONS}/{SESSIONS}_complete,no_stall")
+            server.wait(timeout=60)
+    answers = [seconds for member in members for seconds in member.answers]
+    starts = [member.start for member in members if member.start is not None]
+    stalled = sum(member.stalled or not member.exported for member in members)
+    p95 = percentile(answers, 0.95) * 1000
+    pss_per_student, uss_per_student = ((now - idle) / students / 1024 for now, idle in ((pss, idle_pss), (uss, idle_uss)))
+    note(f"5: {students} students, reading {READING[0]:g}-{READING[1]:g} s per question, arriving within {ARRIVAL:g} s: "
+         f"{len(answers)} answers; answer to settled screen median {statistics.median(answers) * 1000:.0f} ms, "
+         f"95th percentile {p95:.0f} ms, slowest {max(answers) * 1000:.0f} ms (settled: {QUIET} s without output); "
+         f"tab opened to settled start screen median {statistics.median(starts) * 1000:.0f} ms, slowest "
+         f"{max(starts) * 1000:.0f} ms; {students - stalled} walked to the results and downloaded the document; "
+         f"server memory idle PSS {idle_pss / 1024:.0f} MiB (USS {idle_uss / 1024:.0f}), with every tab open PSS "
+         f"{pss / 1024:.0f} MiB (USS {uss / 1024:.0f}): per student {pss_per_student:.1f} MiB PSS, "
+         f"{uss_per_student:.1f} MiB USS")
+    report(f"classroom_{students}_p95_ms", f"{p95:.0f}", "<=250")
+    report(f"classroom_{students}_stalled", str(stalled), "0")
+    report("classroom_pss_mib_per_student", f"{pss_per_student:.1f}", "<=25")
+    report("classroom_uss_mib_per_student", f"{uss_per_student:.1f}", "<=25")
 
 
 METRICS = {
@@ -541,7 +650,7 @@ METRICS = {
     "2": lambda args: (launch(args.repeats), first_question(args.repeats)),
     "3": lambda args: answer(),
     "4": lambda args: large_bank(),
-    "5": lambda args: classroom_metric(),
+    "5": lambda args: classroom_metric(args.students),
     "6": lambda args: results_screen(args.repeats),
 }
 
@@ -550,6 +659,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("metrics", nargs="*", default=list(METRICS), help="which metrics (default: all)")
     parser.add_argument("--repeats", type=int, default=9, help="repeats of each timed process (default: 9)")
+    parser.add_argument("--students", type=int, default=STUDENTS, help=f"students of metric 5 (default: {STUDENTS})")
     args = parser.parse_args()
     os.chdir(ROOT)
     for metric in args.metrics:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from guide.commands.preloaded import APP_NAME, PRELOADED_NAME
 from guide.commands.serve import app_command
 from guide.engine import route
 
@@ -466,6 +467,18 @@ def _descendants(pid: int) -> list[int]:
     return children + [grandchild for child in children for grandchild in _descendants(child)]
 
 
+def _apps(server: int) -> list[int]:
+    """The app processes of a `guide serve` process: its descendants but the preloaded one they fork from."""
+    return [pid for pid in _descendants(server) if _name(pid) != PRELOADED_NAME]
+
+
+def _name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""  # ended meanwhile
+
+
 def _writing_to_a_full_pipe(pids: list[int]) -> bool:
     """Whether a thread of these processes waits in the kernel for room in a pipe."""
     for pid in pids:
@@ -500,17 +513,17 @@ def test_an_app_whose_browser_is_gone_is_ended(serve):
         client.sendall(f"GET /ws?width=500&height=200 HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
         assert b" 101 " in client.recv(1024).split(b"\r\n")[0]
-        assert _wait_for(lambda: _descendants(server)), "no app was started"
+        assert _wait_for(lambda: _apps(server)), "no app was started"
         resizes = iter(range(STARTUP_TRIES))
 
         def blocked() -> bool:
             """Ask for one more whole frame (a new width); true once the app cannot write its output."""
             client.sendall(frame(f'["resize", {{"width": {500 - next(resizes) % 2}, "height": 200}}]'))
-            return _writing_to_a_full_pipe(_descendants(server))
+            return _writing_to_a_full_pipe(_apps(server))
 
         assert _wait_for(blocked, tries=STARTUP_TRIES - 1), "the app never filled its output pipe"
         client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = reset
-    assert _wait_for(lambda: not _descendants(server), tries=600), "an app outlived its browser"
+    assert _wait_for(lambda: not _apps(server), tries=600), "an app outlived its browser"
 
 
 def test_browser_sessions_have_unguessable_names_and_expire(serve, tmp_path, bank):
@@ -533,3 +546,88 @@ def test_browser_sessions_have_unguessable_names_and_expire(serve, tmp_path, ban
     (saved,) = [name for name in names if name != "recent.yaml"]
     assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{32}\.yaml", saved), saved
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Isolation: every tab's app is a process of its own, forked from one preloaded process.
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _pipes(pid: int) -> set[str]:
+    links = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            links.add(os.readlink(fd))
+    return {link for link in links if link.startswith("pipe:")}
+
+
+async def _draws_on_a_key(screen: Screen) -> bool:
+    """Whether the tab's app draws anything when a key is pressed: a new design's title box."""
+    await screen.read_until(NEVER, limit=20)  # what was drawn before the key
+    screen.raw = ""
+    with contextlib.suppress(ConnectionError):
+        await screen.keys("n")
+    return await screen.read_until(r"\w", limit=50)
+
+
+def test_each_tab_is_an_app_process_of_its_own_and_a_killed_one_stops_no_other(serve):
+    """Two tabs: two app processes forked from the preloaded process, sharing no pipe. Killing one (a crash)
+    stops that tab only; the other draws on, and a new tab still opens."""
+    import aiohttp
+
+    port = serve()
+    server = next(pid for pid in _descendants(os.getpid())
+                  if f"--port\0{port}" in Path(f"/proc/{pid}/cmdline").read_text())
+
+    async def scenario():
+        async with aiohttp.ClientSession() as client:
+            url = f"http://127.0.0.1:{port}/ws?width=110&height=36"
+            async with client.ws_connect(url) as first_socket, client.ws_connect(url) as second_socket:
+                first, second = Screen(first_socket), Screen(second_socket)
+                assert await first.read_until("Start a new design") and await second.read_until("Start a new design")
+                apps = _apps(server)
+                assert len(apps) == 2 and server not in apps, apps
+                for app in apps:
+                    assert _name(app) == APP_NAME
+                    assert _name(_parent(app)) == PRELOADED_NAME and _parent(_parent(app)) == server
+                assert not _pipes(apps[0]) & _pipes(apps[1]), "two tabs' apps share a pipe"
+                os.kill(apps[0], 9)
+                assert _wait_for(lambda: apps[0] not in _apps(server)), "the killed app is still there"
+                drawing = [await _draws_on_a_key(screen) for screen in (first, second)]
+            async with client.ws_connect(url) as third_socket:
+                reopened = await Screen(third_socket).read_until("Start a new design")
+            return drawing, reopened
+
+    drawing, reopened = asyncio.run(scenario())
+    assert sorted(drawing) == [False, True], "killing one tab's app must stop that tab, and only that one"
+    assert reopened, "no new tab opens after an app was killed"
+
+
+def test_tabs_still_open_when_the_preloaded_process_is_gone(serve):
+    """Should the preloaded process end (killed by an out-of-memory killer, say), a new tab's app is started
+    as a fresh Python instead."""
+    import aiohttp
+
+    port = serve()
+    server = next(pid for pid in _descendants(os.getpid())
+                  if f"--port\0{port}" in Path(f"/proc/{pid}/cmdline").read_text())
+    (preloaded,) = [pid for pid in _descendants(server) if _name(pid) == PRELOADED_NAME]
+    os.kill(preloaded, 9)
+    assert _wait_for(lambda: not _alive(preloaded))
+
+    async def scenario():
+        async with aiohttp.ClientSession() as client:
+            async with client.ws_connect(f"http://127.0.0.1:{port}/ws?width=110&height=36") as websocket:
+                return await Screen(websocket).read_until("Start a new design")
+
+    assert asyncio.run(scenario()), "no tab opens without the preloaded process"

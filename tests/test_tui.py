@@ -171,6 +171,17 @@ async def test_a_browser_cannot_open_files_of_the_server(bank, monkeypatch):
         assert not app.screen.query("#entry"), "no dialog asking for a server path"
 
 
+async def test_text_cursors_do_not_blink_in_a_browser(bank, monkeypatch):
+    """Each blink is a frame a classroom server draws and sends, twice a second for every reading student."""
+    monkeypatch.setattr(GuideApp, "is_web", property(lambda self: True))
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")  # a new design: its title, in a text box that has the focus
+        await pilot.pause()
+        title = app.screen.focused
+        assert isinstance(title, Input) and not title.cursor_blink
+
+
 async def test_back_and_change_sets_answers_aside_and_brings_them_back(bank):
     question_id, old, new, dropped = first_dropping_change(bank)
     app = GuideApp(bank, date=FIXED_DATE)

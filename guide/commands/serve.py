@@ -1,7 +1,9 @@
 """`guide serve`: the terminal app in a browser, for a classroom where students only have a browser.
 
-textual-serve starts one app process per browser tab, with the same Python that runs this command,
-so each student gets their own walk. Documents the app exports reach the student as downloads.
+Every browser tab gets an app process of its own, so each student gets their own walk: forked from one
+preloaded process (see `guide.commands.preloaded`), or, should that process be gone, started by
+textual-serve with the same Python that runs this command. Documents the app exports reach the student
+as downloads.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from urllib.parse import quote, urlsplit
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-DEFAULT_MAX_SESSIONS = 50  # each tab is an app process of about 60 MiB
+DEFAULT_MAX_SESSIONS = 150  # each tab is an app process of about 15 MiB of its own
 DEFAULT_SESSION_DAYS = 30.0
 # A terminal a browser may ask for: a 4K screen at a small font is about 400 x 120 cells. A client asking
 # for more (or for nonsense) gets the nearest bound instead: one absurd frame could hold the app for minutes.
@@ -80,15 +82,27 @@ def app_command(bank: Path | None) -> str:
     return "exec " + shlex.join(words)
 
 
-def run(args: argparse.Namespace) -> int:
-    from guide.frontend import load_bank_option
+def app_environment() -> dict[str, str]:
+    """What textual-serve runs every app with (its driver, colours, frame rate); each tab's size is added later."""
+    from textual_serve.app_service import AppService
 
+    unused = AppService("", write_bytes=None, write_str=None, close=None, download_manager=None)
+    environment = unused._build_environment()
+    del environment["COLUMNS"], environment["ROWS"]
+    return environment
+
+
+def run(args: argparse.Namespace) -> int:
+    from guide.commands.preloaded import PreloadedApps
+    from guide.frontend import load_bank_option
     from guide.session import browser_sessions_dir
 
     bank = load_bank_option(args)  # a broken bank fails here, once, not in every tab
     browser_sessions_dir()  # so does a machine with no folder for the tabs' designs
+    preloaded = PreloadedApps()
+    preloaded.start(bank, app_environment())
     server = make_server(app_command(args.bank), args.host, args.port, args.public_url, bank.meta.title,
-                         Limits(args.max_sessions, tuple(args.allow_origin), args.session_days * 86400))
+                         Limits(args.max_sessions, tuple(args.allow_origin), args.session_days * 86400), preloaded)
     server.serve()
     return 0
 
@@ -143,7 +157,8 @@ has closed a tab, or ask the instructor to raise <code>--max-sessions</code>.</p
 """
 
 
-def make_server(command: str, host: str, port: int, public_url: str | None, title: str, limits: Limits = Limits()):
+def make_server(command: str, host: str, port: int, public_url: str | None, title: str, limits: Limits = Limits(),
+                preloaded=None):
     from aiohttp import web
     from textual_serve.app_service import AppService
     from textual_serve.server import Server, log
@@ -155,6 +170,16 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
 
         async def start(self, width: int, height: int) -> None:
             await super().start(bounded(width, COLUMNS), bounded(height, ROWS))
+
+        async def _open_app_process(self, width: int = 80, height: int = 24):
+            if preloaded is not None:
+                try:
+                    self._process = await preloaded.open_app(width, height)
+                    self._stdin = self._process.stdin
+                    return self._process
+                except OSError as error:  # ConnectionError included: the preloaded process is gone
+                    log.warning("starting the app without the preloaded process: %s", error)
+            return await super()._open_app_process(width, height)
 
         async def set_terminal_size(self, width, height) -> None:
             await super().set_terminal_size(bounded(width, COLUMNS), bounded(height, ROWS))

@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Iterable
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.drivers.web_driver import WebDriver
@@ -76,6 +77,12 @@ class GuideApp(App):
         # The process ending lets go of the lock too; an app run inside another process must do it itself.
         if self.lock is not None:
             self.lock.release()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        # In a browser every blink of a text cursor is a frame drawn by a server shared with the whole class
+        # and sent over the network, twice a second for as long as the student reads: the cursor stays on.
+        if self.is_web and hasattr(event.widget, "cursor_blink"):
+            event.widget.cursor_blink = False
 
     # -- the session --------------------------------------------------------------------------
 

@@ -1,0 +1,218 @@
+"""Browser tabs' apps forked from one preloaded process, for `guide serve`.
+
+Started as a fresh Python each, every tab's app imported Textual and the guide, loaded the bank and
+parsed its stylesheet on its own: about 60 MiB and a second of CPU per student. Here one process does
+that work once, before the server's event loop starts, and forks each tab's app from itself. A fork
+shares the preloaded pages with its parent until it writes them (`gc.freeze()` keeps the collector from
+writing them), and is still a process of its own: a crash or hostile input in one tab reaches no other.
+
+The server asks over a Unix socket, passing the tab's pipes as file descriptors (SCM_RIGHTS); the
+preloaded process answers with a pidfd of the new app, through which the server waits for it and kills it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import select
+import signal
+import socket
+import sys
+import threading
+import traceback
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from guide.bank import Bank
+
+REAP_INTERVAL = 1.0  # seconds between looks for ended apps, so none stays a zombie for long
+# Process names (as `ps` and `top` show them), so an instructor can tell the processes of `guide serve` apart.
+PRELOADED_NAME, APP_NAME = "guide-preload", "guide-tab"
+
+
+class PreloadedApps:
+    """The server's handle on the preloaded process; `start` it before any event loop or thread exists."""
+
+    def __init__(self) -> None:
+        self._socket: socket.socket | None = None
+        self._lock = threading.Lock()  # one request and its answer at a time on the one socket
+
+    def start(self, bank: Bank, environment: dict[str, str]) -> None:
+        """Fork the preloaded process. `environment` is what every app runs with (Textual reads its
+        settings when it is imported)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        sys.stdout.flush(), sys.stderr.flush()
+        if os.fork() == 0:
+            ours.close()
+            _serve_forks(theirs, bank, environment)  # never returns
+        theirs.close()
+        self._socket = ours
+
+    async def open_app(self, columns: int, rows: int) -> ForkedApp:
+        """A new app for a tab of this size, its standard streams connected to the returned process."""
+        if self._socket is None:
+            raise ConnectionError("the preloaded process was not started")
+        stdin_read, stdin_write = os.pipe()
+        stdout_read, stdout_write = os.pipe()
+        stderr_read, stderr_write = os.pipe()
+        try:
+            request = json.dumps({"columns": columns, "rows": rows}).encode()
+            pidfd = await asyncio.get_running_loop().run_in_executor(
+                None, self._ask, request, [stdin_read, stdout_write, stderr_write])
+        except BaseException:
+            for fd in (stdin_write, stdout_read, stderr_read):
+                os.close(fd)
+            raise
+        finally:  # the app holds its ends now; the pipes end when the app does
+            for fd in (stdin_read, stdout_write, stderr_write):
+                os.close(fd)
+        return await ForkedApp.connect(pidfd, stdin_write, stdout_read, stderr_read)
+
+    def _ask(self, request: bytes, fds: list[int]) -> int:
+        with self._lock:
+            socket.send_fds(self._socket, [request], fds)
+            answer, pidfds, _, _ = socket.recv_fds(self._socket, 64, 1)
+        if not pidfds:
+            raise ConnectionError(f"the preloaded process could not start an app: {answer.decode(errors='replace')}")
+        return pidfds[0]
+
+
+class ForkedApp:
+    """A forked app, as much of `asyncio.subprocess.Process` as textual-serve's AppService uses."""
+
+    def __init__(self, pidfd: int, stdin: asyncio.StreamWriter, stdout: asyncio.StreamReader,
+                 stderr: asyncio.StreamReader) -> None:
+        self.pidfd, self.stdin, self.stdout, self.stderr = pidfd, stdin, stdout, stderr
+        self.returncode: int | None = None
+        self._ended = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().add_reader(pidfd, self._on_end)  # a pidfd turns readable when its process ends
+
+    @classmethod
+    async def connect(cls, pidfd: int, stdin: int, stdout: int, stderr: int) -> ForkedApp:
+        loop = asyncio.get_running_loop()
+
+        async def reader(fd: int) -> asyncio.StreamReader:
+            stream = asyncio.StreamReader(limit=2 ** 16)
+            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), open(fd, "rb", 0))
+            return stream
+
+        transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, open(stdin, "wb", 0))
+        writer = asyncio.StreamWriter(transport, protocol, None, loop)
+        return cls(pidfd, writer, await reader(stdout), await reader(stderr))
+
+    def _on_end(self) -> None:
+        asyncio.get_running_loop().remove_reader(self.pidfd)
+        os.close(self.pidfd)
+        self.stdin.close()
+        self.returncode = -1  # not its parent, the server cannot learn the status; that it ended is enough
+        self._ended.set_result(self.returncode)
+
+    async def wait(self) -> int:
+        return await asyncio.shield(self._ended)
+
+    def kill(self) -> None:
+        if self._ended.done():
+            raise ProcessLookupError("the app has ended")
+        signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+
+
+# --- the preloaded process -----------------------------------------------------------------------
+
+def _serve_forks(requests: socket.socket, bank: Bank, environment: dict[str, str]) -> None:
+    """Preload, then fork an app for every request until the server is gone."""
+    _name_process(PRELOADED_NAME)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the server's terminal is the server's to handle
+    os.environ.update(environment)
+    _preload()
+    gc.collect()
+    gc.freeze()
+    status = 0
+    try:
+        while True:
+            ready, _, _ = select.select([requests], [], [], REAP_INTERVAL)
+            _reap()
+            if not ready:
+                continue
+            request, fds, _, _ = socket.recv_fds(requests, 1024, 3)
+            if not request:
+                break  # the server has ended
+            try:
+                pidfd = _fork_app(requests, bank, json.loads(request), fds)
+            except OSError as error:
+                socket.send_fds(requests, [str(error).encode()], [])
+            else:
+                socket.send_fds(requests, [b"started"], [pidfd])
+                os.close(pidfd)
+            finally:
+                for fd in fds:
+                    os.close(fd)
+    except BaseException:
+        traceback.print_exc()
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def _preload() -> None:
+    """Import here, once, what every app imports, down to what Textual and Rich import only as a screen
+    is first drawn, so that no app holds a copy of its own."""
+    import importlib
+
+    from rich.cells import cell_len
+
+    for module in ("guide.tui.app", "textual.drivers.web_driver", "textual.layouts.factory",
+                   "textual.layouts.horizontal", "textual.layouts.stream", "textual.scrollbar"):
+        importlib.import_module(module)
+    cell_len("→ ░")  # loads Rich's table of character widths
+
+
+def _name_process(name: str) -> None:
+    with contextlib.suppress(OSError):  # a name is a convenience; a system without /proc runs without it
+        with open("/proc/self/comm", "w") as comm:
+            comm.write(name)
+
+
+def _reap() -> None:
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+
+
+def _fork_app(requests: socket.socket, bank: Bank, size: dict, fds: list[int]) -> int:
+    pid = os.fork()
+    if pid == 0:
+        requests.close()
+        _run_app(bank, size, fds)  # never returns
+    return os.pidfd_open(pid)  # before the next _reap, so the pid still names this app
+
+
+def _run_app(bank: Bank, size: dict, fds: list[int]) -> None:
+    """In the forked child: become the tab's app, on the tab's pipes, and end with it."""
+    status = 1
+    try:
+        _name_process(APP_NAME)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for target, fd in enumerate(fds):
+            os.dup2(fd, target)
+        os.closerange(3, os.sysconf("SC_OPEN_MAX"))  # nothing of the server or of other tabs stays open
+        # Standard streams as a freshly started Python would make them on these pipes.
+        sys.stdin = sys.__stdin__ = open(0, "r", encoding="utf-8", closefd=False)
+        sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", closefd=False)
+        sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", errors="backslashreplace",
+                                           closefd=False, buffering=1)
+        os.environ["COLUMNS"], os.environ["ROWS"] = str(size["columns"]), str(size["rows"])
+        from guide.tui.app import GuideApp
+
+        app = GuideApp(bank)
+        app.run()
+        status = app.return_code or 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(status)
