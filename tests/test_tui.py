@@ -368,6 +368,24 @@ async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
         assert isinstance(app.screen, QuestionScreen) and app.walk.answers.title == "Knee OA"
 
 
+async def test_opening_a_design_and_leaving_it_unchanged_does_not_date_it_as_changed(bank):
+    walk = Walk(bank)
+    walk.retitle("Knee")
+    walk.answer(bank.meta.start, "screening_triage")
+    knee = designs_dir() / "knee.yaml"
+    knee.parent.mkdir(parents=True)
+    save_session(walk, knee)
+    os.utime(knee, (1_700_000_000, 1_700_000_000))
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.walk.answers.title == "Knee"
+        await pilot.press("escape")
+        await pilot.pause()
+    assert knee.stat().st_mtime == 1_700_000_000, "the library's 'last changed' stays true"
+
+
 async def test_a_design_open_in_another_guide_is_refused_and_others_open(bank):
     walk = Walk(bank)
     walk.retitle("Busy")

@@ -113,6 +113,7 @@ class GuideApp(App):
     def begin(self, walk: Walk, path: Path | None = None) -> bool:
         """Show a design from its current position, on top of the start screen: the one saved in `path`,
         or a new one of the library. False, and said, when it cannot be opened (another guide has it)."""
+        resumed = path is not None and not self.is_web
         try:
             if self.is_web:
                 path = self.tab_file
@@ -126,7 +127,8 @@ class GuideApp(App):
         self.walk, self.design_file, self.lock = walk, path, lock
         while len(self.screen_stack) > 1:
             self.pop_screen()
-        self.save()
+        if not resumed:  # a resumed design is saved as it is: saving it again would list it as just changed
+            self.save()
         self.push_screen(QuestionScreen(walk))
         return True
 
