@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator, TypeVar
 
@@ -142,8 +142,10 @@ def read_bank(directory: Path, digest: str) -> Bank:
         if not path.exists():
             raise GuideError(path, None, None, "required bank file is missing")
         document = read_yaml(path)
-        documents[relative] = document
         parsed[relative] = validate(document, file_model(relative))
+        # Only the line numbers are read from here on (locations, lint's findings): the parsed data is
+        # as large again as the models, so it is not kept.
+        documents[relative] = replace(document, data=None)
     if not any(name.startswith(FLOW_DIR + "/") for name in documents):
         raise GuideError(directory / FLOW_DIR, None, None, "no question files (flow/*.yaml)")
 

@@ -267,16 +267,20 @@ def question_locator(bank: Bank) -> Callable[..., Location]:
 
     Each question's place in its flow file is found once: a search of the files per finding is quadratic.
     """
+    by_path = {document.path: document for document in bank.documents.values()}
+    # The bank keeps each file's questions in file order, so a question's index in its file is how many
+    # questions of that file came before it.
     entries: dict[str, tuple[YamlDocument, int]] = {}
-    for document in bank.documents.values():
-        questions = document.data.get("questions") if isinstance(document.data, dict) else None
-        for index, item in enumerate(questions if isinstance(questions, list) else []):
-            if isinstance(item, dict) and isinstance(item.get("id"), str):
-                entries.setdefault(item["id"], (document, index))
+    counts: dict[str, int] = {}
+    for question_id in bank.questions:
+        path = bank.where(f"question:{question_id}").file
+        if path in by_path:
+            entries[question_id] = (by_path[path], counts.get(path, 0))
+            counts[path] = counts.get(path, 0) + 1
 
     def locate(question_id: str, *loc: str | int) -> Location:
         where = bank.where(f"question:{question_id}")
-        if question_id not in entries or entries[question_id][0].path != where.file:
+        if question_id not in entries:  # a bank from the cache keeps no files' lines
             return where
         document, index = entries[question_id]
         return Location(where.file, document.line_of(("questions", index, *loc)))

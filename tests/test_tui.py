@@ -521,6 +521,21 @@ async def test_the_results_indent_each_reason_under_its_evidence_at_any_width(ba
                 "wrapped for the width the text has, so it does not wrap a second time"
 
 
+async def test_the_priorities_tab_ends_at_its_last_line(bank):
+    """The tab ends at the text's last line: it is as tall as its text at the width it
+    has (it once kept the height of the text written for 80 columns, and ended in a run of blank rows)."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.open_preset("dr-screening")
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        text = app.screen.query_one("#priorities", Static)
+        rows = [text.render_line(y).text.strip() for y in range(text.size.height)]
+        blank_at_the_end = len(rows) - max(y for y, row in enumerate(rows) if row) - 1
+        assert blank_at_the_end <= 1, "the text ends with one empty line, as a paragraph does"
+
+
 async def test_learn_view_teaches_the_five_elements(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:

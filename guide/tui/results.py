@@ -10,6 +10,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
+from textual.selection import Selection
+from textual.strip import Strip
+from textual.visual import Visual
 from textual.widget import Widget
 from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
@@ -137,15 +141,41 @@ class ResultsScreen(SizedScreen):
 
 
 class PrioritiesText(Static):
-    """The priorities and the reasons for them, laid out for the width they get: the table's columns and
-    the reasons' indents depend on it."""
+    """The priorities and the reasons for them, written for the width they get (the table's columns and
+    the reasons' indents depend on it) and drawn a line at a time.
+
+    Its hundred lines cost half of opening the results: written for a guessed width and again once laid
+    out, then measured and rendered whole, twice over. Now they are written, wrapped and rendered once
+    per width, when the layout asks for their height, and only the lines in view are drawn."""
 
     def __init__(self, bank: Bank, result: Result) -> None:
-        super().__init__(priorities(bank, result), id="priorities")
+        super().__init__(id="priorities")
         self.bank, self.result = bank, result
+        self.written: dict[int, tuple[Content, list[Strip]]] = {}  # by width: the text and its lines
 
-    def on_resize(self) -> None:
-        show_content(self, priorities(self.bank, self.result, self.content_region.width))
+    def _written(self, width: int) -> tuple[Content, list[Strip]]:
+        if width not in self.written:
+            text = priorities(self.bank, self.result, width)
+            self.written[width] = text, Visual.to_strips(self, text, width, None, self.visual_style)
+        return self.written[width]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        return len(self._written(width)[1]) if width else 0
+
+    def render(self) -> Content:
+        return self._written(self.size.width)[0]
+
+    def render_line(self, y: int) -> Strip:
+        lines = self._written(self.size.width)[1]
+        return lines[y] if y < len(lines) else Strip.blank(self.size.width, self.visual_style.rich_style)
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self.written.clear()  # the lines carry the selection's colours
+        super().selection_updated(selection)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.written.clear()  # a new theme: the lines keep their colours in them
 
 
 def priorities(bank: Bank, result: Result, width: int = 80) -> Content:
