@@ -496,7 +496,8 @@ class Student:
         import aiohttp
 
         await asyncio.sleep(self.arrival)
-        async with aiohttp.ClientSession() as client:
+        # A request that never ends would hold the class open forever: each gets a minute, then counts as a stall.
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=60)) as client:
             try:
                 async with client.ws_connect(f"ws://127.0.0.1:{self.port}/ws?width=120&height=40") as socket:
                     self.socket = socket
@@ -508,7 +509,7 @@ class Student:
                         if not await self.read(1.0):
                             self.stalled = True  # the server closed a tab the student still has open
                             break
-            except (OSError, aiohttp.ClientError) as error:
+            except (OSError, aiohttp.ClientError, asyncio.TimeoutError) as error:
                 note(f"5: a student lost the connection: {error!r}")
                 self.stalled = True
 
