@@ -335,13 +335,19 @@ async def test_a_design_of_another_bank_is_listed_as_such_and_kept(bank, guide_h
         assert (designs_dir() / "course-design.yaml").read_text().startswith("title: Course design\n")
 
 
-async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
+def saved_knee_design(bank) -> tuple[Walk, Path]:
+    """A design titled Knee with its first question answered, saved in the library as knee.yaml."""
     walk = Walk(bank)
     walk.retitle("Knee")
     walk.answer(bank.meta.start, "screening_triage")
     knee = designs_dir() / "knee.yaml"
     knee.parent.mkdir(parents=True)
     save_session(walk, knee)
+    return walk, knee
+
+
+async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
+    walk, knee = saved_knee_design(bank)
     app = GuideApp(bank)
     async with app.run_test() as pilot:
         bar = [entry.description for entry in app.screen.query_one(KeyBar).keys]
@@ -369,12 +375,7 @@ async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
 
 
 async def test_opening_a_design_and_leaving_it_unchanged_does_not_date_it_as_changed(bank):
-    walk = Walk(bank)
-    walk.retitle("Knee")
-    walk.answer(bank.meta.start, "screening_triage")
-    knee = designs_dir() / "knee.yaml"
-    knee.parent.mkdir(parents=True)
-    save_session(walk, knee)
+    _, knee = saved_knee_design(bank)
     os.utime(knee, (1_700_000_000, 1_700_000_000))
     app = GuideApp(bank)
     async with app.run_test() as pilot:
