@@ -604,12 +604,14 @@ def test_each_tab_is_an_app_process_of_its_own_and_a_killed_one_stops_no_other(s
                 os.kill(apps[0], 9)
                 assert _wait_for(lambda: apps[0] not in _apps(server)), "the killed app is still there"
                 drawing = [await _draws_on_a_key(screen) for screen in (first, second)]
+                closed = [socket.closed for socket in (first_socket, second_socket)]
             async with client.ws_connect(url) as third_socket:
                 reopened = await Screen(third_socket).read_until("Start a new design")
-            return drawing, reopened
+            return drawing, closed, reopened
 
-    drawing, reopened = asyncio.run(scenario())
+    drawing, closed, reopened = asyncio.run(scenario())
     assert sorted(drawing) == [False, True], "killing one tab's app must stop that tab, and only that one"
+    assert closed == [not drew for drew in drawing], "the dead app's tab is told its session ended, not left frozen"
     assert reopened, "no new tab opens after an app was killed"
 
 

@@ -184,6 +184,12 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
         async def set_terminal_size(self, width, height) -> None:
             await super().set_terminal_size(bounded(width, COLUMNS), bounded(height, ROWS))
 
+        async def run(self) -> None:
+            await super().run()
+            # An app that ended without saying so (killed, crashed) would leave its tab a frozen screen: the
+            # browser is told the session is over, as when the app quits.
+            await self.remote_close()
+
         async def stop(self) -> None:
             process = self._process
             try:
