@@ -633,3 +633,4 @@ def test_tabs_still_open_when_the_preloaded_process_is_gone(serve):
                 return await Screen(websocket).read_until("Start a new design")
 
     assert asyncio.run(scenario()), "no tab opens without the preloaded process"
+    assert not Path(f"/proc/{preloaded}").exists(), "the preloaded process was left a zombie"

@@ -38,6 +38,7 @@ class PreloadedApps:
 
     def __init__(self) -> None:
         self._socket: socket.socket | None = None
+        self._pid = 0
         self._lock = threading.Lock()  # one request and its answer at a time on the one socket
 
     def start(self, bank: Bank, environment: dict[str, str]) -> None:
@@ -45,7 +46,8 @@ class PreloadedApps:
         settings when it is imported)."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         sys.stdout.flush(), sys.stderr.flush()
-        if os.fork() == 0:
+        self._pid = os.fork()
+        if self._pid == 0:
             ours.close()
             _serve_forks(theirs, bank, environment)  # never returns
         theirs.close()
@@ -62,9 +64,12 @@ class PreloadedApps:
             request = json.dumps({"columns": columns, "rows": rows}).encode()
             pidfd = await asyncio.get_running_loop().run_in_executor(
                 None, self._ask, request, [stdin_read, stdout_write, stderr_write])
-        except BaseException:
+        except BaseException as error:
             for fd in (stdin_write, stdout_read, stderr_read):
                 os.close(fd)
+            if isinstance(error, OSError):  # the preloaded process is gone: it must not stay a zombie
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(self._pid, os.WNOHANG)
             raise
         finally:  # the app holds its ends now; the pipes end when the app does
             for fd in (stdin_read, stdout_write, stderr_write):
