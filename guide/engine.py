@@ -417,11 +417,10 @@ def _need_statuses(bank: Bank, values: Values) -> list[NeedStatus]:
             status = "available"
         else:
             status = "unknown"
-        read = condition_questions(need.available_when) + condition_questions(need.unavailable_when)
         said = [SaidMissing(question=question_id, phrase=phrase) for question_id, words in own_words.items()
                 for phrase in need.missing_in_words if re.search(_phrase_pattern(phrase), words)]
         statuses.append(NeedStatus(id=need.id, label=need.label, status=status, said_missing=said,
-                                   answers=[question for question in dict.fromkeys(read) if question in values]))
+                                   answers=[question for question in need.deciding_questions() if question in values]))
     return statuses
 
 
@@ -612,8 +611,7 @@ def _open_questions(bank: Bank, scored: Scored, uncertain: list[str], changes: l
                    if any(change.question == question_id
                           and change.scored.element_scores[element_id] != scored.element_scores[element_id]
                           for change in changes)]
-        affects += [need.id for need in bank.needs.values()
-                    if question_id in condition_questions(need.available_when) + condition_questions(need.unavailable_when)]
+        affects += [need.id for need in bank.needs.values() if question_id in need.deciding_questions()]
         questions.append(OpenQuestion(
             question=question_id,
             prompt=question.prompt,

@@ -325,6 +325,10 @@ class Need(Strict):
         default_factory=list, description="phrases (lower case) that, written in a free-text answer, say a project "
                                           "lacks this need, such as 'cannot retrain'; the plan flags what depends on it")
 
+    def deciding_questions(self) -> list[str]:
+        """The questions whose answers say whether a project has this need, in order of first mention."""
+        return list(dict.fromkeys(condition_questions(self.available_when) + condition_questions(self.unavailable_when)))
+
 
 class Representative(Strict):
     name: ShortText

@@ -22,7 +22,6 @@ from guide.model import (
     MethodResult,
     Result,
     Review,
-    condition_questions,
 )
 from guide.report.frontmatter import document_answers, front_matter
 from guide.report.text import md, md_block
@@ -556,9 +555,8 @@ def _doubts_in_words(result: Result, bank: Bank) -> list[str]:
                  "design, so settle each in the answer named:", ""]
     for need in doubted:
         quoted = ", ".join(dict.fromkeys(f"\u201c{md(said.phrase)}\u201d" for said in need.said_missing))
-        deciding = dict.fromkeys(condition_questions(bank.needs[need.id].available_when)
-                                 + condition_questions(bank.needs[need.id].unavailable_when))
-        settle = "; ".join(md(bank.questions[question].prompt) for question in deciding if question in bank.questions)
+        settle = "; ".join(md(bank.questions[question].prompt) for question in bank.needs[need.id].deciding_questions()
+                           if question in bank.questions)
         stands = "your answers say it holds" if need.status == "available" else "your answers leave it open"
         lines.append(f"- {quoted}: {md(need.label.lower())}? Now {stands}. Settle it in: {settle}")
     return lines

@@ -38,7 +38,7 @@ def md_block(text: str, prefix: str = "") -> str:
 
 def sentence(text: str) -> str:
     """`text` ended with a full stop, unless it already ends a sentence (a typed answer often does)."""
-    return text if text.rstrip().endswith((".", "!", "?")) else text + "."
+    return text if text.rstrip().endswith((".", "!", "?", "…")) else text + "."
 
 
 def signed(weight: float) -> str:

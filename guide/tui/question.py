@@ -11,10 +11,11 @@ from textual.widgets import Button, Input, OptionList, Static
 
 from guide.engine import answer_labels, chosen
 from guide.model import END, UNSURE
+from guide.report.text import sentence
 from guide.session import Outcome, Walk
 from guide.tui.dialogs import Confirm
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyBar, NoteInput, ParagraphInput, ReasoningPanel,
-                               SizedScreen, clean, listing, sentence, show_content)
+                               SizedScreen, clean, listing, show_content)
 
 
 COMPACT_NOTICE_ROWS = 30  # below this height, a changed answer's notice gives counts, not every prompt

@@ -46,11 +46,6 @@ def level_bar(bank: Bank, score: float) -> str:
     return "█" * filled + "░" * (BAR_WIDTH - filled) + ("▸" if score > scale else " ")
 
 
-def sentence(text: str) -> str:
-    """`text` ending with a full stop, not two: an answer in words may have its own."""
-    return text if text.endswith((".", "?", "!", "…")) else f"{text}."
-
-
 def shorten(text: str, width: int) -> str:
     """`text` in at most `width` characters: where it is longer, cut after a whole word, with an ellipsis."""
     if len(text) <= width:
