@@ -322,22 +322,18 @@ class GuideApp(App):
             try:
                 text = render(format, evaluate(self.bank, answers), self.bank, answers,
                               document_date(answers, self.date), path or target)
-            except GuideError as error:
-                dialog.show_error(str(error))
-                return
-            if path is None:
-                self.deliver_text(io.StringIO(text), save_filename=Path(target).name, mime_type=MEDIA_TYPES[format])
-                dialog.dismiss(None)
-                self.notify(f"Sent {Path(target).name} to your browser.", title="Exported", markup=False)
-                return
-            try:
-                write_output(text, path, wait_for_reader=False)
+                if path is not None:
+                    write_output(text, path, wait_for_reader=False)
             except GuideError as error:
                 dialog.show_error(str(error))
                 return
             dialog.dismiss(None)
-            remember(export_folder=str(path.resolve().parent))
-            self.notify(f"Wrote {path}", title="Exported", markup=False)
+            if path is None:
+                self.deliver_text(io.StringIO(text), save_filename=Path(target).name, mime_type=MEDIA_TYPES[format])
+                self.notify(f"Sent {Path(target).name} to your browser.", title="Exported", markup=False)
+            else:
+                remember(export_folder=str(path.resolve().parent))
+                self.notify(f"Wrote {path}", title="Exported", markup=False)
 
         if path is not None and path.is_file():
             self.push_screen(Confirm(f"Replace {path.name}?", f"{path} exists. Exporting replaces it with this "
