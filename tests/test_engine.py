@@ -155,6 +155,22 @@ def test_a_plan_check_the_answers_rule_out_is_marked_with_what_to_do_instead(ban
     assert all(step.conflict and "depends on it" in step.conflict for step in family_checks)
 
 
+def test_an_encoding_model_is_not_handed_designs_built_on_findings_or_anatomy_in_its_images(bank, presets):
+    """An encoding model's images are stimuli: nothing in them is a finding to delineate or a landmark to
+    locate. Families and checks that presume one are ruled out there, with the reason; a clinical task keeps them."""
+    presumes_findings = ("detect_first_pipelines", "landmark_detection")
+    encoding = evaluate(bank, presets["brain-encoding"])
+    excluded = {method.id: method for method in encoding.methods if method.status == "excluded"}
+    assert set(presumes_findings) <= set(excluded)
+    assert not set(presumes_findings) & set(encoding.complementary)
+    pointing_game = next(step for step in encoding.acceptance if "pointing game" in step.measure)
+    assert pointing_game.conflicting_needs == ["findings_to_delineate"]
+    assert bank.needs["findings_to_delineate"].evaluate_without in pointing_game.conflict
+    clinical = evaluate(bank, presets["dr-screening"])
+    assert all(method.status != "excluded" for method in clinical.methods if method.id in presumes_findings)
+    assert all(step.conflict is None for step in clinical.acceptance)
+
+
 def test_free_text_that_says_a_need_is_missing_marks_the_plan_but_changes_no_score(bank, presets):
     """Words are read for the phrases the bank lists, as whole words; they flag what depends on the need and
     leave every score to the chosen answers, since free text can be read more than one way."""
