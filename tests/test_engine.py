@@ -171,6 +171,16 @@ def test_an_encoding_model_is_not_handed_designs_built_on_findings_or_anatomy_in
     assert all(step.conflict is None for step in clinical.acceptance)
 
 
+def test_an_acceptance_study_of_clinical_decisions_is_marked_when_no_clinical_action_follows(bank, presets):
+    research = evaluate(bank, presets["brain-encoding"])
+    decisions = next(step for step in research.acceptance if step.element == "actionability")
+    assert decisions.conflicting_needs == ["clinical_action"]
+    assert bank.needs["clinical_action"].evaluate_without in decisions.conflict
+    also_clinical = with_answers(presets["brain-encoding"], downstream_action=["no_clinical_action", "refer_or_recall"])
+    assert all(step.conflict is None for step in evaluate(bank, also_clinical).acceptance
+               if step.element == "actionability")
+
+
 def test_free_text_that_says_a_need_is_missing_marks_the_plan_but_changes_no_score(bank, presets):
     """Words are read for the phrases the bank lists, as whole words; they flag what depends on the need and
     leave every score to the chosen answers, since free text can be read more than one way."""
