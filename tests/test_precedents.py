@@ -183,7 +183,8 @@ def test_lint_advises_on_a_rule_only_one_precedent_meets_without_failing(bank_co
     assert "only-for-a-cephalometric-atlas" not in result.stdout  # no precedent meets it: nothing to say
     rules.write_text(rules.read_text().replace("        - {q: modality, in: [ct, pet, quantitative_mri]}\n"
                                                "        - not: {q: task, in: [quantification]}\n",
-                                               "        - {q: data_size, in: [small_data]}\n"))
+                                               "        - {q: data_size, in: [small_data]}\n"
+                                               "        - {q: task, in: [quantification]}\n"))
     result = run_guide("lint", str(bank_copy))
     assert result.returncode == 0, result.stdout + result.stderr
     assert ("only-for-a-cephalometric-atlas: advice: only one precedent (lindner2016-cephalometric-landmarks) meets "
