@@ -89,7 +89,8 @@ def test_html_tells_a_clinician_how_to_review_without_a_terminal(tmp_path):
     # Where to start, what to check and how to answer, in words that need no tool.
     assert "Asked to review this design? How to review it is in the Review section" in instructions
     assert "Read the Summary first" in instructions
-    assert "Check that the answers describe the clinical setting as you know it" in instructions
+    assert "Check that the answers describe the setting as you know it" in instructions
+    assert "clinical" not in instructions  # the reviewer may be a scientist: nothing presumes a clinic
     assert ("Reply to the author by email or message with your name, role, the date, your decision (approved, "
             "changes requested or rejected) and your comments") in instructions
     assert "terminal" not in instructions and "guide run" not in instructions and "front matter" not in instructions
@@ -252,7 +253,7 @@ def test_printed_to_pdf_no_method_card_is_split_across_pages(bank, tmp_path):
     pages = printed_pages(make_document(bank, bank.cases()["breast-cancer-detection"], "html"), tmp_path)
     assert len(pages) > 5
     cards_started = [sum(bool(CARD_HEADING.match(line)) for line in text.splitlines()) for text in pages]
-    cards_ended = [text.count("Representative methods:") for text in pages]
+    cards_ended = [" ".join(text.split()).count("Representative methods:") for text in pages]  # across a wrap
     # A card split over two pages would start on one page and end on the next.
     assert cards_started == cards_ended
     answers = read_answers(bank.cases()["breast-cancer-detection"], bank)

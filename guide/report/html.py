@@ -136,14 +136,15 @@ REVIEW_POINTER = ('<aside class="review-pointer"><p>Asked to review this design?
 
 
 def how_to_review(summary_anchor: str) -> str:
-    """What a clinical reviewer does with this file, without a terminal: read, check, reply to the author."""
+    """What a reviewer (a clinician, a scientist, a regulator) does with this file, without a terminal: read, check,
+    reply to the author."""
     return f"""<aside class="how-to-review" aria-labelledby="how-to-review">
 <h3 id="how-to-review">How to review this design</h3>
 <ol>
-<li><strong>Read the <a href="#{summary_anchor}">Summary</a> first:</strong> what matters most for this clinical use,
-what will be built, what is left out and what is still open. The appendix is there to look things up.</li>
-<li><strong>Check</strong> that the answers describe the clinical setting as you know it (who acts on the output, when,
-and what happens when it is wrong), that the priorities match what a clinician needs to trust or overrule the output,
+<li><strong>Read the <a href="#{summary_anchor}">Summary</a> first:</strong> what matters most for this use, what
+will be built, what is left out and what is still open. The appendix is there to look things up.</li>
+<li><strong>Check</strong> that the answers describe the setting as you know it (who acts on the output, when, and
+what happens when it is wrong), that the priorities match what its users need to trust or overrule the output,
 and that the evaluation plan would convince you.</li>
 <li><strong>Reply to the author</strong> by email or message with your name, role, the date, your decision
 (approved, changes requested or rejected) and your comments. The author records it in this document; you need
