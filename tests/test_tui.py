@@ -790,7 +790,7 @@ async def test_every_results_tab_shows_its_content_when_opened(bank):
         await pilot.pause()
         result = app.screen.result
         expected = {"tab-methods": ("#method-detail", bank.methods[result.methods[0].id].name),
-                    "tab-precedents": ("#precedents", bank.precedents[result.precedents[0].id].title),
+                    "tab-precedents": ("#precedent-1", bank.precedents[result.precedents[0].id].title),
                     "tab-plan": ("#plan", "Evaluation plan, element by element"),
                     "tab-open": ("#open", "open question"),
                     "tab-answers": ("#answers", "Answers on the path"),

@@ -76,7 +76,7 @@ class ResultsScreen(SizedScreen):
         bank, result = self.walk.bank, self.result
         tabs: dict[str, tuple[str, Callable[[], Widget]]] = {"tab-methods": ("Methods", self._methods)}
         if result.precedents:
-            tabs["tab-precedents"] = ("Like yours", lambda: VerticalScroll(Static(precedents(bank, result), id="precedents")))
+            tabs["tab-precedents"] = ("Like yours", lambda: VerticalScroll(*precedents(bank, result), id="precedents-pane"))
         tabs["tab-plan"] = ("Plan", lambda: VerticalScroll(Static(plan(bank, result), id="plan")))
         tabs["tab-open"] = ("Open questions", lambda: VerticalScroll(Static(open_questions(bank, result), id="open")))
         tabs["tab-answers"] = ("Answers", lambda: VerticalScroll(Static(answers(result), id="answers")))
@@ -248,18 +248,20 @@ def method_detail(bank: Bank, result: Result, method: MethodResult) -> Content:
     return Content.assemble(*parts)
 
 
-def precedents(bank: Bank, result: Result) -> Content:
-    """The published systems nearest to the answers, with what agreed and what their authors built."""
-    parts: list = [("Published systems like yours\n", "bold"), (f"{SIMILARITY_RULE} They never change a score.\n",
-                                                                "italic")]
-    for match in result.precedents:
+def precedents(bank: Bank, result: Result) -> list[Static]:
+    """The published systems nearest to the answers, with what agreed and what their authors built; the details
+    of each are a block of their own so that a long list of agreeing answers wraps under itself, indented."""
+    cards = [Static(Content.assemble(("Published systems like yours\n", "bold"),
+                                     (f"{SIMILARITY_RULE} They never change a score.", "italic")), id="precedents")]
+    for number, match in enumerate(result.precedents, start=1):
         precedent = bank.precedents[match.id]
-        parts += ["\n", (f"{clean(precedent.title)} ({match.similarity:.0%} similar)\n", "bold"),
-                  f"{clean(precedent.summary)}\n",
-                  "  Built: ", (", ".join(clean(bank.methods[family].name) for family in match.built), "bold"), "\n",
-                  f"  Agreeing answers: {clean('; '.join(match.agreeing))}\n",
-                  (f"  {clean(match.citation)}\n", "italic")]
-    return Content.assemble(*parts)
+        cards.append(Static(Content.assemble((f"{clean(precedent.title)} ({match.similarity:.0%} similar)\n", "bold"),
+                                             clean(precedent.summary)), id=f"precedent-{number}", classes="precedent"))
+        cards.append(Static(Content.assemble(
+            "Built: ", (", ".join(clean(bank.methods[family].name) for family in match.built), "bold"), "\n",
+            f"Agreeing answers: {clean('; '.join(match.agreeing))}\n", (clean(match.citation), "italic")),
+            classes="precedent-details"))
+    return cards
 
 
 def cite(bank: Bank, reference_ids: list[str]) -> str:
