@@ -215,6 +215,7 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
     by_id = {need.id: need for need in needs}
     methods = _rank_methods(bank, scored, levels, by_id)
     complementary, uncovered = _complementary(bank, methods, levels)
+    acceptance = _acceptance(bank, elements, by_id)
     return Result(
         tool_version=__version__,
         bank_id=bank.meta.id,
@@ -231,8 +232,8 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
         complementary=complementary,
         uncovered=uncovered,
         needs=needs,
-        evaluation=_evaluation_plan(bank, elements, methods, complementary, by_id),
-        acceptance=_acceptance(bank, elements, by_id),
+        evaluation=_evaluation_plan(bank, elements, methods, complementary, by_id, acceptance),
+        acceptance=acceptance,
         open_questions=_open_questions(bank, scored, uncertain, changes, values),
         precedents=nearest_precedents(bank, scored.values) if with_precedents else [],
     )
@@ -517,9 +518,14 @@ def _complementary(bank: Bank, methods: list[MethodResult], levels: dict[str, st
 
 
 def _evaluation_plan(bank: Bank, elements: list[ElementResult], methods: list[MethodResult],
-                     complementary: list[str], needs: dict[str, NeedStatus]) -> list[EvaluationStep]:
+                     complementary: list[str], needs: dict[str, NeedStatus],
+                     acceptance: list[AcceptanceStep]) -> list[EvaluationStep]:
     """The checks for each prioritized element, from the element and from the chosen families; a check that
-    depends on a need the answers rule out is kept, marked as a conflict, with what to do instead."""
+    depends on a need the answers rule out is kept, marked as a conflict, with what to do instead (or, where the
+    element's acceptance measures, shown first, already say it, a pointer to them)."""
+    advised: dict[str, set[str]] = {}
+    for criterion in acceptance:
+        advised.setdefault(criterion.element, set()).update(criterion.conflicting_needs)
     floor = bank.level_ids[-1]
     ranked = [method.id for method in methods if method.rank is not None]
     chosen_ids = list(dict.fromkeys([*complementary, *ranked[:1]]))
@@ -528,7 +534,7 @@ def _evaluation_plan(bank: Bank, elements: list[ElementResult], methods: list[Me
         if element.level == floor:
             continue
         for item in bank.elements[element.id].evaluation:
-            steps.append(_step(bank, element, item, "element", needs))
+            steps.append(_step(bank, element, item, "element", needs, advised.get(element.id, set())))
         for method_id in chosen_ids:
             method = bank.methods[method_id]
             served = [serves.element for serves in method.serves]
@@ -537,20 +543,22 @@ def _evaluation_plan(bank: Bank, elements: list[ElementResult], methods: list[Me
             if primary != element.id:
                 continue
             for item in method.evaluation:
-                steps.append(_step(bank, element, item, method_id, needs))
+                steps.append(_step(bank, element, item, method_id, needs, advised.get(element.id, set())))
     return steps
 
 
 def _step(bank: Bank, element: ElementResult, item: EvaluationItem, source: str,
-          needs: dict[str, NeedStatus]) -> EvaluationStep:
+          needs: dict[str, NeedStatus], advised: set[str]) -> EvaluationStep:
     family = None if source == "element" else source
     return EvaluationStep(element=element.id, level=element.level, text=item.text, references=item.references,
-                          source=source, **_conflict(bank, "check", item.requires, family, needs))
+                          source=source, **_conflict(bank, "check", item.requires, family, needs, advised))
 
 
-def _conflict(bank: Bank, what: str, requires: list[str], family: str | None, needs: dict[str, NeedStatus]) -> dict:
+def _conflict(bank: Bank, what: str, requires: list[str], family: str | None, needs: dict[str, NeedStatus],
+              advised: set[str] = frozenset()) -> dict:
     """A plan item's conflicting needs, and what it assumes that the answers rule out, or that the user's own
-    words say may be missing, with what to do instead (None when it fits)."""
+    words say may be missing, with what to do instead (None when it fits); `advised` are needs whose advice
+    the element's acceptance measures already give."""
     family_needs = bank.methods[family].needs if family else []
 
     def split(selected) -> tuple[list[str], list[str]]:
@@ -561,7 +569,7 @@ def _conflict(bank: Bank, what: str, requires: list[str], family: str | None, ne
     parts = []
     if own_gaps or family_gaps:
         parts.append(f"This {what} assumes that {_labels(bank, [*own_gaps, *family_gaps])}, which the answers rule "
-                     f"out. Instead: {_instead(bank, what, own_gaps, family_gaps, family)}")
+                     f"out. Instead: {_instead(bank, what, own_gaps, family_gaps, family, advised)}")
     if own_doubts or family_doubts:
         doubted = list(dict.fromkeys([*own_doubts, *family_doubts]))
         quoted = ", ".join(dict.fromkeys(f"\u201c{said.phrase}\u201d" for need in doubted
@@ -570,7 +578,7 @@ def _conflict(bank: Bank, what: str, requires: list[str], family: str | None, ne
                                     f"{'say holds' if needs[need].status == 'available' else 'leave open'})"
                                     for need in doubted)
         parts.append(f"Your own words ({quoted}) doubt what this {what} assumes: that {doubts}. If they are right: "
-                     f"{_instead(bank, what, own_doubts, family_doubts, family)}")
+                     f"{_instead(bank, what, own_doubts, family_doubts, family, advised)}")
     gaps = list(dict.fromkeys([*own_gaps, *family_gaps, *own_doubts, *family_doubts]))
     return {"conflicting_needs": gaps, "conflict": " ".join(parts) or None}
 
@@ -579,8 +587,11 @@ def _labels(bank: Bank, needs: list[str]) -> str:
     return "; and that ".join(bank.needs[need].label.lower() for need in dict.fromkeys(needs))
 
 
-def _instead(bank: Bank, what: str, own: list[str], of_family: list[str], family: str | None) -> str:
-    instead = [bank.needs[need].evaluate_without for need in own]
+def _instead(bank: Bank, what: str, own: list[str], of_family: list[str], family: str | None,
+             advised: set[str]) -> str:
+    instead = [bank.needs[need].evaluate_without for need in own if need not in advised]
+    if any(need in advised for need in own):
+        instead.insert(0, "see this element's acceptance measures, above.")
     if of_family and family is not None:
         instead.append(f"The family ({bank.methods[family].name}) depends on it: settle that before planning "
                        f"this {what}, or plan the checks of the family you will build instead.")

@@ -142,11 +142,16 @@ def test_a_plan_check_the_answers_rule_out_is_marked_with_what_to_do_instead(ban
     answers = presets["dr-screening"]
     fitting = evaluate(bank, answers).evaluation
     assert [step.text for step in fitting if step.conflict] == []
-    ruled_out = evaluate(bank, with_answers(answers, region_annotations="not_feasible")).evaluation
+    without_masks = evaluate(bank, with_answers(answers, region_annotations="not_feasible"))
+    ruled_out = without_masks.evaluation
     masks_check = next(step for step in ruled_out if step.source == "element" and "pointing game" in step.text)
     assert masks_check.conflicting_needs == ["region_annotations"]
     assert "which the answers rule out" in masks_check.conflict
-    assert bank.needs["region_annotations"].evaluate_without in masks_check.conflict
+    # What to do instead is said once, under the acceptance measure read first, and pointed to after.
+    masks_measure = next(item for item in without_masks.acceptance if "pointing game" in item.measure)
+    assert bank.needs["region_annotations"].evaluate_without in masks_measure.conflict
+    assert bank.needs["region_annotations"].evaluate_without not in masks_check.conflict
+    assert "acceptance measures, above" in masks_check.conflict
     faithfulness = next(step for step in ruled_out if step.source == "element" and "sanity checks" in step.text)
     assert faithfulness.conflict is None  # needs no annotations
     family_checks = [step for step in ruled_out
@@ -192,10 +197,10 @@ def test_free_text_that_says_a_need_is_missing_marks_the_plan_but_changes_no_sco
     assert said == {"region_annotations": ["no masks"], "retraining": ["model is locked"]}
     assert [method.score for method in worded.methods] == [method.score for method in plain.methods]
     assert [element.score for element in worded.elements] == [element.score for element in plain.elements]
-    masks_check = next(step for step in worded.evaluation if step.source == "element" and "pointing game" in step.text)
-    assert masks_check.conflicting_needs == ["region_annotations"]
-    assert "Your own words (\u201cno masks\u201d)" in masks_check.conflict
-    assert bank.needs["region_annotations"].evaluate_without in masks_check.conflict
+    masks_measure = next(item for item in worded.acceptance if "pointing game" in item.measure)
+    assert masks_measure.conflicting_needs == ["region_annotations"]
+    assert "Your own words (\u201cno masks\u201d)" in masks_measure.conflict
+    assert bank.needs["region_annotations"].evaluate_without in masks_measure.conflict
     assert [step.text for step in plain.evaluation if step.conflict] == []
     for text in ("We can retrain the model, and piano masks are no object.", "No masking of the reports."):
         unrelated = evaluate(bank, with_answers(answers, other_constraints=text))
