@@ -23,7 +23,8 @@ from itertools import combinations, product
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from guide.bank import FLOW_DIR, Bank, bank_files, file_model, read_answers
+from guide.bank import Bank, file_model, read_answers
+from guide.bankfiles import FLOW_DIR, bank_files
 from guide.engine import holds, precedent_values
 from guide.graph import Finding, check_bank, describe_condition, flow
 from guide.load import load_bank

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict
 import guide
 from guide.files import write_atomically
 from guide.report.frontmatter import dump_yaml
-from guide.session import session_dir
 from guide.source import GuideError, read_yaml, validate
+from guide.state import session_dir
 
 PREFERENCES_FILE = "preferences.yaml"
 # The folder that holds the package: a checkout, or site-packages. An export belongs elsewhere.

@@ -12,15 +12,17 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 64
 
-Model = TypeVar("Model", bound=BaseModel)
+Model = TypeVar("Model", bound="BaseModel")
 
 
 class GuideError(Exception):
@@ -340,6 +342,9 @@ def read_yaml(path: str | Path) -> YamlDocument:
 
 def validate(document: YamlDocument, model: type[Model]) -> Model:
     """Validate a parsed document against a model; the first error names its line and field."""
+    # Imported here: the app paints its start screen before anything needs pydantic (tens of milliseconds).
+    from pydantic import ValidationError
+
     if not isinstance(document.data, dict):
         kind = "empty" if document.data is None else f"a {type(document.data).__name__}"
         raise GuideError(document.path, 1, None, f"expected a mapping of keys to values, found {kind}")

@@ -18,8 +18,8 @@ from textual.widgets import Input, OptionList, RadioSet, Static
 
 from guide.bank import read_answers
 from guide.model import END, UNSURE
-from guide.library import designs_dir
-from guide.session import SessionLock, Walk, load_session, save_session, session_path
+from guide.session import SessionLock, Walk, load_session, save_session
+from guide.state import designs_dir, session_path
 from guide.tui.app import DARK, LIGHT, GuideApp
 from guide.tui.dialogs import KEYS_HELP, Confirm, ExportDialog, HelpScreen, Review
 from guide.tui.learn import LearnScreen
