@@ -7,6 +7,8 @@ that reads and checks banks, so a change to either misses the cache and the bank
 its files again. The pickled bank has no parsed `documents` (only `guide lint` uses them, and it
 loads with `check=False`, which never uses the cache). `guide.load` decides what is stored and what
 kind of object it expects back; this module knows nothing of banks, so it sits below the loader.
+An entry may be several pickles one after the other, each read back by its place: the bank is stored
+after its elements at a glance, which the app's start screen reads without importing the models.
 
 Loading a pickle runs code, so an entry is only unpickled once it proves it was written by this
 user: each is signed (HMAC-SHA256 over its name and bytes) with a random key that only the user

@@ -17,6 +17,7 @@ import pytest
 from textual.widgets import Input, OptionList, RadioSet, Static
 
 from guide.bank import read_answers
+from guide.load import PendingBank, at_a_glance
 from guide.model import END, UNSURE
 from guide.session import SessionLock, Walk, load_session, save_session
 from guide.state import designs_dir, session_path
@@ -28,7 +29,7 @@ from guide.tui.results import ResultsScreen
 from guide.tui.start import StartScreen
 from guide.tui.widgets import NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ReasoningPanel
 
-from .conftest import FIXED_DATE, ROOT, load_saved
+from .conftest import FIXED_DATE, ROOT, load_saved, run_guide
 from .test_session import first_dropping_change
 
 pytestmark = pytest.mark.usefixtures("guide_home")
@@ -1350,6 +1351,51 @@ async def test_a_click_on_an_element_shows_its_evidence_and_enter_its_lesson(ban
         await pilot.pause()
         assert isinstance(app.screen, LearnScreen)
         assert bank.elements[elements[0]].name in static_text(app.screen, "#learn-text")
+
+
+# Starts the app as `guide` does (run_app), and notes what was imported and on screen when the bank began to load.
+STARTED_FROM_THE_CACHE = """
+import asyncio, sys
+from guide.load import PendingBank, pending_bank
+from guide.tui.app import GuideApp
+
+load, seen = PendingBank.load, []
+
+def noted_load(self):
+    seen.append((sorted({"pydantic", "guide.model"} & sys.modules.keys()), app.screen.query_one("#menu").option_count))
+    return load(self)
+
+PendingBank.load = noted_load
+app = GuideApp(pending_bank())
+
+async def start():
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        print(seen, type(app.screen).__name__)
+
+asyncio.run(start())
+"""
+
+
+def test_the_start_screen_is_painted_before_the_bank_models_are_imported(guide_home):
+    """Importing pydantic and the bank's models takes longer than Textual takes to paint: with the bank in the
+    cache and no designs to list, the start screen is on screen before either is imported, and the bank
+    loaded right after, in time for the first key."""
+    assert run_guide("run", "--case", "dr-screening").returncode == 0  # the bank is now in the cache
+    started = subprocess.run([sys.executable, "-c", STARTED_FROM_THE_CACHE], capture_output=True, text=True,
+                             cwd=ROOT, timeout=120)
+    assert started.stdout.split("\n")[-2] == "[([], 5)] AskDialog", started.stderr
+
+
+async def test_a_bank_found_broken_after_the_start_screen_is_painted_ends_the_app_with_status_2(bank, bank_copy):
+    """The bank the start screen was painted from is loaded after it; broken by then, the app ends with exit
+    status 2 and the problem naming the file (which `guide` prints as its one line)."""
+    (bank_copy / "elements.yaml").write_text("elements: [\n")
+    app = GuideApp(PendingBank(bank_copy, at_a_glance(bank)))
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+    assert app.return_code == 2 and app.bank is None
+    assert str(app.bank_problem).startswith(f"{bank_copy / 'elements.yaml'}:2: YAML:")
 
 
 def tmux(*args: str) -> str:
