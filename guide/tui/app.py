@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Iterable
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.drivers.web_driver import WebDriver
 from textual.screen import Screen
 
 from guide.bankfiles import BUILTIN_BANK
@@ -484,7 +483,10 @@ def run_app(args: argparse.Namespace) -> int:
     app = GuideApp(pending or load_bank(directory))
     # Under `guide serve` each browser tab saves to a new file of its own. A design of the library is
     # locked while it is open, so a second guide may run at once, on other designs.
-    if not issubclass(app.get_driver_class(), WebDriver) and not sys.stdin.isatty():
+    driver = app.get_driver_class()
+    # Textual imports its web driver only when it is the one chosen (textual-serve's): not in a terminal's start.
+    web_driver = sys.modules.get("textual.drivers.web_driver")
+    if not (web_driver is not None and issubclass(driver, web_driver.WebDriver)) and not sys.stdin.isatty():
         raise GuideError("standard input", None, None, "is not a terminal, which the walk-through needs; "
                                                        "use guide --plain to answer line by line")
     app.run()
