@@ -28,7 +28,8 @@ from guide.model import (
     answer_problems,
 )
 from guide.bankfiles import BANK_FILE_NAMES, CASES_DIR, FLOW_DIR, PRECEDENTS_DIR, bank_files
-from guide.source import GuideError, Location, YamlDocument, decode, parse_yaml, read_limited, read_yaml, validate
+from guide.source import GuideError, Location, YamlDocument, decode, read_limited, validate
+from guide.yamlfile import parse_yaml, read_yaml
 
 Answers = TypeVar("Answers", bound=AnswersFile)
 

@@ -45,7 +45,7 @@ from guide import __version__
 from guide.files import home_folder, open_private_folder
 
 # The modules that decide what a loaded, checked bank is.
-CODE = ("model.py", "source.py", "bankfiles.py", "bank.py", "graph.py", "load.py", "cache.py")
+CODE = ("model.py", "source.py", "yamlfile.py", "bankfiles.py", "bank.py", "graph.py", "load.py", "cache.py")
 # Banks kept; storing another removes the oldest, so banks in passing folders do not pile up.
 KEEP = 8
 SIGNING_KEY_FILE = "signing-key"

@@ -24,8 +24,9 @@ from guide.bank import Bank
 from guide.model import SessionFile
 from guide.report.text import inert
 from guide.session import OtherBankSession, SessionLock, Walk, load_session, lock_path, save_session
-from guide.source import GuideError, read_yaml, validate
+from guide.source import GuideError, validate
 from guide.state import SUFFIX, design_files, designs_dir, make_private_folder, session_path
+from guide.yamlfile import read_yaml
 
 NAME_LENGTH = 40
 

@@ -29,7 +29,8 @@ from guide.engine import holds, precedent_values
 from guide.graph import Finding, check_bank, describe_condition, flow
 from guide.load import load_bank
 from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, AnswerValue, Condition, NotCondition, Question, iter_conditions
-from guide.source import GuideError, Location, YamlDocument, read_yaml, validate
+from guide.source import GuideError, Location, YamlDocument, validate
+from guide.yamlfile import read_yaml
 
 MIN_HELP_WORDS = 12
 # Beyond this many answer combinations for one condition, lint assumes it can hold rather than wait.

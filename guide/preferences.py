@@ -11,7 +11,7 @@ from pathlib import Path
 
 import guide
 from guide.files import write_atomically
-from guide.source import GuideError, read_yaml
+from guide.source import GuideError
 from guide.state import session_dir
 
 PREFERENCES_FILE = "preferences.yaml"
@@ -49,6 +49,8 @@ def load_preferences() -> Preferences:
     if not path.is_file():
         return Preferences()
     try:
+        from guide.yamlfile import read_yaml  # PyYAML: not imported before the app's first paint without a file to read
+
         return Preferences.from_data(read_yaml(path).data)
     except GuideError:
         return Preferences()

@@ -43,8 +43,9 @@ from guide.engine import element_results, evaluate, route
 from guide.files import remove_stale_temporaries, write_atomically
 from guide.model import END, AnswersFile, AnswerValue, ElementResult, Question, Result, SessionFile
 from guide.report.frontmatter import dump_yaml
-from guide.source import MAX_FILE_BYTES, GuideError, read_yaml, validate
+from guide.source import MAX_FILE_BYTES, GuideError, validate
 from guide.state import make_private_folder, session_dir
+from guide.yamlfile import read_yaml
 
 HEADER = ("# guide: the design in progress, saved after every answer. `answers` are the answers on the\n"
           "# current path; `set_aside` are answers a changed answer took off it (kept, not used);\n"
