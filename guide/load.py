@@ -65,8 +65,8 @@ def _collector_paused() -> Iterator[None]:
     cycles. Python's cyclic collector would scan that tree again and again while it grows, and again
     later; at 5,000 questions that doubled the time to load, lint and route. So it is paused while a bank
     loads, and what exists then is frozen out of its later scans. Reference counting still frees
-    whatever is dropped, but cyclic garbage that exists when it is frozen is never freed (linting the
-    built-in bank leaves about 29,000 such objects), so a process that loads banks again (a server, the
+    whatever is dropped, but cyclic garbage that exists when it is frozen is never freed (networkx leaves
+    some the first time it runs a function), so a process that loads banks again (a server, the
     benchmark, the tests) collects it first."""
     enabled = gc.isenabled()
     if gc.get_freeze_count():  # not the first load: `guide run` need not scan everything it imported
