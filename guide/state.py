@@ -59,10 +59,13 @@ def design_files(folder: Path) -> list[Path]:
 
 
 def library_is_empty() -> bool:
-    """No design to list: the library's folder holds none, and no single session of earlier versions waits to
-    be moved in. False whenever that cannot be told (the library then says why)."""
+    """No design to list: the library's folder (made if missing, as opening the library does) holds none, and no
+    single session of earlier versions waits to be moved in. False whenever that cannot be told, or the folder
+    is not the user's alone (the library then says why)."""
     try:
+        folder = designs_dir()
+        make_private_folder(folder)
         old = session_path()
-        return not (old.is_file() or old.is_symlink() or design_files(designs_dir()))
+        return not (old.is_file() or old.is_symlink() or design_files(folder))
     except (GuideError, OSError):
         return False

@@ -30,6 +30,7 @@ from guide.tui.start import StartScreen
 from guide.tui.widgets import NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ReasoningPanel
 
 from .conftest import FIXED_DATE, ROOT, load_saved, run_guide
+from .test_crash_safety import shared_state_home
 from .test_session import first_dropping_change
 
 pytestmark = pytest.mark.usefixtures("guide_home")
@@ -1408,6 +1409,24 @@ def wait_for(condition, what: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"never {what}")
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_a_state_folder_others_could_change_is_said_on_the_start_screen_with_a_cached_bank(tmp_path, monkeypatch):
+    """The start screen painted before the bank loads still tells why there is no library, as it always did."""
+    state = shared_state_home(tmp_path, "writable by anyone above")
+    monkeypatch.delenv("GUIDE_HOME", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert run_guide("run", "--case", "dr-screening").returncode == 0  # the bank is now in the cache
+    tmux("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", "-e", f"XDG_STATE_HOME={state}", "-e",
+         f"XDG_CACHE_HOME={tmp_path / 'cache'}", "-e", "GUIDE_HOME=", f"{shlex.quote(sys.executable)} -m guide")
+    try:
+        wait_for(lambda: "Help: keys and the framework" in tmux("capture-pane", "-p", "-t", "app"), "showed the start screen")
+        screen = " ".join(tmux("capture-pane", "-p", "-t", "app").split())
+        assert f"The saved designs cannot be listed: {state}: other users can write in it" in screen
+    finally:
+        tmux("kill-server")
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")

@@ -139,8 +139,7 @@ class GuideApp(App):
             return []
         from guide.library import list_designs
 
-        self.load_pending_bank()
-        return list_designs(self.bank)
+        return list_designs(self.bank) if self.load_pending_bank() else []
 
     def save(self) -> None:
         if self.walk is None or self.walk.read_only or self.design_file is None:
