@@ -663,6 +663,9 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=STUDENTS, help=f"students of metric 5 (default: {STUDENTS})")
     args = parser.parse_args()
     os.chdir(ROOT)
+    # An installed guide runs from cached bytecode; with this set, the warm-up runs cannot write it and every
+    # timed process compiles guide's modules again (about 60 ms), which the baselines' installed packages never do.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     for metric in args.metrics:
         METRICS[metric](args)
 

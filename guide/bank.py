@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterator, TypeVar
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -28,18 +27,11 @@ from guide.model import (
     Strict,
     answer_problems,
 )
-from guide.source import GuideError, Location, YamlDocument, decode, parse_yaml, read_limited, read_yaml, validate
+from guide.bankfiles import BANK_FILE_NAMES, CASES_DIR, FLOW_DIR, PRECEDENTS_DIR, bank_files
+from guide.source import GuideError, Location, YamlDocument, decode, read_limited, validate
+from guide.yamlfile import parse_yaml, read_yaml
 
 Answers = TypeVar("Answers", bound=AnswersFile)
-
-
-def _builtin_bank() -> Path:
-    # A wheel carries the bank inside the package; a source checkout keeps it at the top level.
-    packaged = Path(__file__).resolve().parent / "_bank"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "questions"
-
-
-BUILTIN_BANK = _builtin_bank()
 
 
 class ElementsFile(Strict):
@@ -66,17 +58,8 @@ class ReferencesFile(Strict):
     references: list[Reference] = Field(default_factory=list)
 
 
-BANK_FILES: dict[str, type[BaseModel]] = {
-    "bank.yaml": BankMeta,
-    "elements.yaml": ElementsFile,
-    "rules.yaml": RulesFile,
-    "needs.yaml": NeedsFile,
-    "methods.yaml": MethodsFile,
-    "references.yaml": ReferencesFile,
-}
-FLOW_DIR = "flow"
-CASES_DIR = "cases"
-PRECEDENTS_DIR = "precedents"
+BANK_FILES: dict[str, type[BaseModel]] = dict(zip(
+    BANK_FILE_NAMES, (BankMeta, ElementsFile, RulesFile, NeedsFile, MethodsFile, ReferencesFile), strict=True))
 DESIGN_DOCUMENT = "guide-design-document"
 
 
@@ -111,13 +94,6 @@ class Bank:
     def cases(self) -> dict[str, Path]:
         folder = self.directory / CASES_DIR
         return {path.stem: path for path in sorted(folder.glob("*.yaml"))} if folder.is_dir() else {}
-
-
-def bank_files(directory: Path) -> Iterator[Path]:
-    for name in BANK_FILES:
-        yield directory / name
-    yield from sorted((directory / FLOW_DIR).glob("*.yaml"))
-    yield from sorted((directory / PRECEDENTS_DIR).glob("*.yaml"))
 
 
 def file_model(relative: str) -> type[BaseModel]:
@@ -201,17 +177,6 @@ def _collect_precedent(document: YamlDocument, precedent: Precedent, locations: 
         locations[f"precedent:{path.stem}.answers.{question_id}"] = Location(document.path,
                                                                              document.line_of(("answers", question_id)))
     precedents[path.stem] = precedent
-
-
-def content_digest(directory: Path) -> str:
-    """The hash of every bank file's name and bytes (`Bank.content_hash` is its start)."""
-    digest = hashlib.sha256()
-    for path in bank_files(directory):
-        try:
-            digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + read_limited(path) + b"\0")
-        except (OSError, GuideError):
-            continue  # the loader reports the file
-    return digest.hexdigest()
 
 
 def _locate_choices(document: YamlDocument, index: int, question: Question, locations: dict[str, Location]) -> None:

@@ -7,6 +7,8 @@ that reads and checks banks, so a change to either misses the cache and the bank
 its files again. The pickled bank has no parsed `documents` (only `guide lint` uses them, and it
 loads with `check=False`, which never uses the cache). `guide.load` decides what is stored and what
 kind of object it expects back; this module knows nothing of banks, so it sits below the loader.
+An entry may be several pickles one after the other, each read back by its place: the bank is stored
+after its elements at a glance, which the app's start screen reads without importing the models.
 
 Loading a pickle runs code, so an entry is only unpickled once it proves it was written by this
 user: each is signed (HMAC-SHA256 over its name and bytes) with a random key that only the user
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import os
 import pickle
 import stat
@@ -42,7 +45,7 @@ from guide import __version__
 from guide.files import home_folder, open_private_folder
 
 # The modules that decide what a loaded, checked bank is.
-CODE = ("model.py", "source.py", "bank.py", "graph.py", "load.py", "cache.py")
+CODE = ("model.py", "source.py", "yamlfile.py", "bankfiles.py", "bank.py", "graph.py", "load.py", "cache.py")
 # Banks kept; storing another removes the oldest, so banks in passing folders do not pile up.
 KEEP = 8
 SIGNING_KEY_FILE = "signing-key"
@@ -78,8 +81,10 @@ def cache_key(content_digest: str) -> str | None:
     return f"bank-{key.hexdigest()[:32]}.pickle"
 
 
-def load_cached(key: str | None, kind: type[Entry]) -> Entry | None:
-    """The entry stored under `key` if it is a `kind`; None when there is none, or none to be trusted."""
+def load_cached(key: str | None, kind: type[Entry], part: int = 0) -> Entry | None:
+    """The entry stored under `key` (its `part`-th, when several were stored together) if it is a `kind`;
+    None when there is none, or none to be trusted. The parts before it are unpickled too, the ones after
+    it not: a small part first can be read without what the large one would import."""
     if key is None:
         return None
     folder = _open_cache_folder(create=False)
@@ -94,15 +99,18 @@ def load_cached(key: str | None, kind: type[Entry]) -> Entry | None:
     signature, data = signed[:SIGNATURE_BYTES], signed[SIGNATURE_BYTES:]
     if not hmac.compare_digest(signature, _sign(signing_key, key, data)):
         return None
+    stream = io.BytesIO(data)
     try:
-        entry = pickle.loads(data)
+        for _ in range(part + 1):
+            entry = pickle.load(stream)
     except Exception:  # the user's own entry, pickled with other versions of the libraries: only a missed cache
         return None
     return entry if isinstance(entry, kind) else None
 
 
-def store(key: str | None, entry: object) -> None:
-    """Best effort: a cache that cannot be written is not an error."""
+def store(key: str | None, *entries: object) -> None:
+    """Store `entries` together, each read back by its place (`load_cached`'s `part`). Best effort: a cache
+    that cannot be written is not an error."""
     if key is None:
         return
     folder = _open_cache_folder(create=True)
@@ -114,7 +122,7 @@ def store(key: str | None, entry: object) -> None:
             # Two first runs at once each write a key; entries signed with the one replaced are only missed once.
             signing_key = os.urandom(SIGNING_KEY_BYTES)
             _write_private(folder, SIGNING_KEY_FILE, signing_key)
-        data = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
+        data = b"".join(pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL) for entry in entries)
         _write_private(folder, key, _sign(signing_key, key, data) + data)
         _remove_oldest(folder)
     except OSError:

@@ -12,7 +12,7 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
 def load_bank_option(args: argparse.Namespace):
-    from guide.bank import BUILTIN_BANK
+    from guide.bankfiles import BUILTIN_BANK
     from guide.load import load_bank
 
     return load_bank(args.bank or BUILTIN_BANK)

@@ -23,17 +23,12 @@ from pathlib import Path
 from guide.bank import Bank
 from guide.model import SessionFile
 from guide.report.text import inert
-from guide.session import (OtherBankSession, SessionLock, Walk, load_session, lock_path, make_private_folder, save_session,
-                           session_dir, session_path)
-from guide.source import GuideError, read_yaml, validate
+from guide.session import OtherBankSession, SessionLock, Walk, load_session, lock_path, save_session
+from guide.source import GuideError, validate
+from guide.state import SUFFIX, design_files, designs_dir, make_private_folder, session_path
+from guide.yamlfile import read_yaml
 
-DESIGNS = "designs"
-SUFFIX = ".yaml"
 NAME_LENGTH = 40
-
-
-def designs_dir() -> Path:
-    return session_dir() / DESIGNS
 
 
 def open_library() -> Path:
@@ -149,8 +144,7 @@ def read_design(bank: Bank, path: Path) -> Design:
 
 def list_designs(bank: Bank) -> list[Design]:
     """Every design in the library, the most recently changed first."""
-    paths = [path for path in open_library().glob(f"*{SUFFIX}") if not path.name.startswith(".")]
-    return sorted((read_design(bank, path) for path in paths), key=lambda design: (-design.changed, design.name))
+    return sorted((read_design(bank, path) for path in design_files(open_library())), key=lambda design: (-design.changed, design.name))
 
 
 def library_writable() -> bool:

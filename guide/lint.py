@@ -23,12 +23,14 @@ from itertools import combinations, product
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from guide.bank import FLOW_DIR, Bank, bank_files, file_model, read_answers
+from guide.bank import Bank, file_model, read_answers
+from guide.bankfiles import FLOW_DIR, bank_files
 from guide.engine import holds, precedent_values
 from guide.graph import Finding, check_bank, describe_condition, flow
 from guide.load import load_bank
 from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, AnswerValue, Condition, NotCondition, Question, iter_conditions
-from guide.source import GuideError, Location, YamlDocument, read_yaml, validate
+from guide.source import GuideError, Location, YamlDocument, validate
+from guide.yamlfile import read_yaml
 
 MIN_HELP_WORDS = 12
 # Beyond this many answer combinations for one condition, lint assumes it can hold rather than wait.
@@ -420,22 +422,28 @@ class Solver:
 
         def enter(question_id: str, asked: frozenset[str]) -> bool | None:
             """The answer for this question at once, or None after pushing it to be searched."""
-            if question_id == avoid:
-                return False
-            if question_id == END or question_id not in self.bank.questions:
-                return must_ask <= asked
-            if avoid is None and must_ask <= asked:
-                return True  # every question has a branch some answers take, and every path ends
-            horizon = self.order.get(question_id, -1)
-            pending = must_ask - asked
-            if any(self.order.get(item, -1) < horizon for item in pending):
-                return False  # a pinned question is behind us: routing never goes back to it
-            nearest = min(pending, key=self.order.__getitem__) if pending and self.reach else question_id
-            if nearest != question_id:
+            # A loop, not a call of itself for a jump: a closure that calls itself is a reference cycle, which
+            # kept `seen` and the stack of every search alive until the collector's next full pass (7 MiB at
+            # the peak of linting a 5,000-question bank).
+            while True:
+                if question_id == avoid:
+                    return False
+                if question_id == END or question_id not in self.bank.questions:
+                    return must_ask <= asked
+                if avoid is None and must_ask <= asked:
+                    return True  # every question has a branch some answers take, and every path ends
+                horizon = self.order.get(question_id, -1)
+                pending = must_ask - asked
+                if any(self.order.get(item, -1) < horizon for item in pending):
+                    return False  # a pinned question is behind us: routing never goes back to it
+                nearest = min(pending, key=self.order.__getitem__) if pending and self.reach else question_id
+                if nearest == question_id:
+                    break
                 if not self._reaches(question_id, nearest):
                     return False
-                if may_jump and (waypoint := self._waypoint(question_id, nearest, unfree)) != question_id:
-                    return enter(waypoint, asked)
+                if not may_jump or (waypoint := self._waypoint(question_id, nearest, unfree)) == question_id:
+                    break
+                question_id = waypoint
             asked = frozenset(item for item in asked | {question_id}
                               if item in keep or self.last_reader.get(item, -1) >= horizon)
             key = (question_id, asked)

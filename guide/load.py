@@ -10,11 +10,17 @@ import dataclasses
 import gc
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-from guide.bank import BUILTIN_BANK, Bank, content_digest, read_bank
+from guide.bankfiles import BUILTIN_BANK, content_digest
 from guide.cache import cache_key, load_cached, store
 from guide.source import GuideError
+
+if TYPE_CHECKING:
+    from guide.bank import Bank
+
+# An element as the start screen shows it at a glance: its letter, its name and its question.
+ElementLine = tuple[str, str, str]
 
 
 def load_bank(directory: str | Path = BUILTIN_BANK, *, check: bool = True) -> Bank:
@@ -23,14 +29,44 @@ def load_bank(directory: str | Path = BUILTIN_BANK, *, check: bool = True) -> Ba
         return _load_bank(Path(directory), check)
 
 
+def at_a_glance(bank: Bank) -> tuple[ElementLine, ...]:
+    return tuple((element.short, element.name, element.question) for element in bank.elements.values())
+
+
+@dataclasses.dataclass(frozen=True)
+class PendingBank:
+    """A bank in the cache (so it passed every check) that is not loaded yet: its elements at a glance, read
+    without the models, so that the app can paint its start screen before it imports them."""
+
+    directory: Path
+    elements: tuple[ElementLine, ...]
+
+    def load(self) -> Bank:
+        return load_bank(self.directory)
+
+
+def pending_bank(directory: str | Path = BUILTIN_BANK) -> PendingBank | None:
+    """The bank in `directory` if it is in the cache, not loaded yet; None when it is not in the cache."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return None
+    elements = load_cached(_cache_file(directory, content_digest(directory)), tuple, part=0)
+    return None if elements is None else PendingBank(directory, elements)
+
+
+def _cache_file(directory: Path, digest: str) -> str | None:
+    # The directory is part of the key: locations and cases() name files under it.
+    return cache_key(f"{directory}\0{digest}")
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     """Loading builds a large tree of long-lived objects (parsed YAML, models, the graph) and no reference
     cycles. Python's cyclic collector would scan that tree again and again while it grows, and again
     later; at 5,000 questions that doubled the time to load, lint and route. So it is paused while a bank
     loads, and what exists then is frozen out of its later scans. Reference counting still frees
-    whatever is dropped, but cyclic garbage that exists when it is frozen is never freed (linting the
-    built-in bank leaves about 29,000 such objects), so a process that loads banks again (a server, the
+    whatever is dropped, but cyclic garbage that exists when it is frozen is never freed (networkx leaves
+    some the first time it runs a function), so a process that loads banks again (a server, the
     benchmark, the tests) collects it first."""
     enabled = gc.isenabled()
     if gc.get_freeze_count():  # not the first load: `guide run` need not scan everything it imported
@@ -47,10 +83,11 @@ def _collector_paused() -> Iterator[None]:
 def _load_bank(directory: Path, check: bool) -> Bank:
     if not directory.is_dir():
         raise GuideError(directory, None, None, "bank directory not found")
+    from guide.bank import Bank, read_bank  # pydantic and the models: not before the app's first paint
+
     digest = content_digest(directory)
-    # The directory is part of the key: locations and cases() name files under it.
-    cache_file = cache_key(f"{directory}\0{digest}") if check else None
-    cached = load_cached(cache_file, Bank)
+    cache_file = _cache_file(directory, digest) if check else None
+    cached = load_cached(cache_file, Bank, part=1)
     if cached is not None:
         return cached
     bank = read_bank(directory, digest)
@@ -60,5 +97,6 @@ def _load_bank(directory: Path, check: bool) -> Bank:
         errors = [finding for finding in check_bank(bank) if finding.severity == "error"]
         if errors:
             raise errors[0].as_error()
-        store(cache_file, dataclasses.replace(bank, documents={}))
+        # The elements first: the start screen reads them without unpickling the bank (`pending_bank`).
+        store(cache_file, at_a_glance(bank), dataclasses.replace(bank, documents={}))
     return bank

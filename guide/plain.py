@@ -26,10 +26,10 @@ from guide.files import STDOUT, user_path, write_output, write_stream
 from guide.frontend import load_bank_option
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
 from guide.report.text import inert
-from guide.library import (Design, design_path, designs_dir, library_writable, list_designs, new_design_file,
-                           read_design)
+from guide.library import Design, design_path, library_writable, list_designs, new_design_file, read_design
 from guide.session import SessionLock, Walk, changed, load_session, save_elsewhere, save_session, session_text
 from guide.source import GuideError
+from guide.state import designs_dir
 
 WIDTH = 78
 BACK, QUIT, NOTE = "b", "q", "n"

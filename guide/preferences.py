@@ -5,27 +5,39 @@ folder); it is only a convenience, so one that cannot be read or written is igno
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict
 
 import guide
 from guide.files import write_atomically
-from guide.report.frontmatter import dump_yaml
-from guide.session import session_dir
-from guide.source import GuideError, read_yaml, validate
+from guide.source import GuideError
+from guide.state import session_dir
 
 PREFERENCES_FILE = "preferences.yaml"
 # The folder that holds the package: a checkout, or site-packages. An export belongs elsewhere.
 INSTALLED_AT = Path(guide.__file__).resolve().parent.parent
 
 
-class Preferences(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+THEMES = ("light", "dark")
 
-    theme: Literal["light", "dark"] | None = None
+
+# A dataclass, not a pydantic model: the app reads the theme before its first paint, which pydantic's
+# import would delay by tens of milliseconds.
+@dataclass(frozen=True)
+class Preferences:
+    theme: str | None = None  # one of THEMES
     export_folder: str | None = None
+
+    @classmethod
+    def from_data(cls, data: object) -> Preferences:
+        """The preferences a file holds; the defaults when it holds anything else. Unknown keys are ignored."""
+        if not isinstance(data, dict):
+            return cls()
+        theme, folder = data.get("theme"), data.get("export_folder")
+        if theme not in (None, *THEMES) or not (folder is None or isinstance(folder, str)):
+            return cls()
+        return cls(theme, folder)
 
 
 def preferences_path() -> Path:
@@ -37,17 +49,22 @@ def load_preferences() -> Preferences:
     if not path.is_file():
         return Preferences()
     try:
-        return validate(read_yaml(path), Preferences)
+        from guide.yamlfile import read_yaml  # PyYAML: not imported before the app's first paint without a file to read
+
+        return Preferences.from_data(read_yaml(path).data)
     except GuideError:
         return Preferences()
 
 
 def remember(**changes: str) -> None:
     """Keep these preferences with the others, for the next run."""
-    current = load_preferences().model_copy(update=changes)
+    from guide.report.frontmatter import dump_yaml  # it reads the bank's models, which the app's first paint does not need
+
+    current = dataclasses.asdict(dataclasses.replace(load_preferences(), **changes))
     try:
         preferences_path().parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(preferences_path(), dump_yaml(current.model_dump(exclude_none=True), for_people=True))
+        kept = {key: value for key, value in current.items() if value is not None}
+        write_atomically(preferences_path(), dump_yaml(kept, for_people=True))
     except OSError:
         pass  # the app works the same without them; the next run starts from the defaults
 

@@ -4,11 +4,7 @@ Both faces of the tool drive a `Walk` (the terminal app and `guide --plain`), an
 the same kind of session file after every answer, so a walk begun in one resumes in the other.
 Each design is one such file in the library (`guide.library`: `designs/` of the state folder).
 
-Where the state folder is (first that applies):
-  $GUIDE_HOME
-  $XDG_STATE_HOME/guide
-  ~/.local/state/guide
-The folder must be the user's, writable by no one else, below folders only root and the user can
+Where the state folder is: `guide.state`. The folder must be the user's, writable by no one else, below folders only root and the user can
 change (as the bank cache's); otherwise, and when there is no home at all, guide stops with one line.
 
 What a session file holds: the keys of an answers file (`guide.model.AnswersFile`), where `answers`
@@ -44,32 +40,16 @@ from pydantic import ValidationError
 
 from guide.bank import Bank, check_answers, check_set_aside, migrate, migration_from, origin_version
 from guide.engine import element_results, evaluate, route
-from guide.files import UnsafeFolder, home_folder, open_private_folder, remove_stale_temporaries, write_atomically
+from guide.files import remove_stale_temporaries, write_atomically
 from guide.model import END, AnswersFile, AnswerValue, ElementResult, Question, Result, SessionFile
 from guide.report.frontmatter import dump_yaml
-from guide.source import MAX_FILE_BYTES, GuideError, read_yaml, validate
+from guide.source import MAX_FILE_BYTES, GuideError, validate
+from guide.state import make_private_folder, session_dir
+from guide.yamlfile import read_yaml
 
-SESSION_FILE = "session.yaml"
 HEADER = ("# guide: the design in progress, saved after every answer. `answers` are the answers on the\n"
           "# current path; `set_aside` are answers a changed answer took off it (kept, not used);\n"
           "# `position` is the question to continue with (`end`: the results).\n")
-
-
-def session_dir() -> Path:
-    if os.environ.get("GUIDE_HOME"):
-        return Path(os.environ["GUIDE_HOME"])
-    if os.environ.get("XDG_STATE_HOME"):
-        return Path(os.environ["XDG_STATE_HOME"]) / "guide"
-    home = home_folder()
-    if home is None:
-        raise GuideError("~", None, None, f"no home folder to save the design in (HOME is not set and user id "
-                                          f"{os.getuid()} has no entry in the password database); set HOME or GUIDE_HOME")
-    return home / ".local" / "state" / "guide"
-
-
-def session_path() -> Path:
-    """Where guide kept its one design before the library (`guide.library` moves it in)."""
-    return session_dir() / SESSION_FILE
 
 
 def browser_sessions_dir() -> Path:
@@ -275,16 +255,6 @@ def session_text(walk: Walk) -> str:
     data = walk.to_file().model_dump(mode="json", exclude_none=True, exclude_defaults=False)
     # Not yaml.safe_dump: it writes "\x85" (a YAML line break) bare, and it reads back as a space.
     return HEADER + dump_yaml(data, for_people=False)
-
-
-def make_private_folder(folder: Path) -> None:
-    """Create the session folder if missing. A GuideError when it, or a folder above it, is one another user
-    could change (a shared XDG_STATE_HOME): they could read the design, or replace it with theirs."""
-    try:
-        os.close(open_private_folder(Path(os.path.realpath(folder)), create=True))
-    except UnsafeFolder as error:
-        raise GuideError(error.folder, None, None, f"{error.reason}, so a design saved there is not private; "
-                                                   "set GUIDE_HOME to a folder of your own") from None
 
 
 def save_session(walk: Walk, path: Path) -> Path:

@@ -59,7 +59,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="guide-screenshots-") as home:
         os.environ["GUIDE_HOME"] = home
-        from guide.bank import BUILTIN_BANK
+        from guide.bankfiles import BUILTIN_BANK
         from guide.load import load_bank
 
         bank = load_bank(BUILTIN_BANK)

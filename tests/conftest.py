@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from guide.bank import BUILTIN_BANK, Bank
+from guide.bank import Bank
+from guide.bankfiles import BUILTIN_BANK
 from guide.load import load_bank
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +57,7 @@ def run_guide(*args: str, stdin: str | None = None, cwd: Path | None = None) -> 
 
 def saved_path() -> Path:
     """The file of the most recently changed design in the library (GUIDE_HOME)."""
-    from guide.library import designs_dir
+    from guide.state import designs_dir
 
     return max(designs_dir().glob("*.yaml"), key=lambda path: path.stat().st_mtime_ns)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from guide.bank import BUILTIN_BANK
+from guide.bankfiles import BUILTIN_BANK
 from guide.cache import cache_dir
 from guide.load import load_bank
 

@@ -18,9 +18,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "guide"
 
 # Low to high. A name is one module; `name.*` is a package and every module in it.
 LAYERS = (
-    ("files", ("guide", "guide.files", "guide.source")),
+    ("files", ("guide", "guide.files", "guide.source", "guide.yamlfile", "guide.state")),
     ("models", ("guide.model", "guide.cache")),
-    ("bank loading", ("guide.bank",)),
+    ("bank loading", ("guide.bankfiles", "guide.bank")),
     ("graph", ("guide.graph", "guide.load")),
     ("engine", ("guide.engine",)),
     ("writers", ("guide.report.*", "guide.diagram", "guide.diff", "guide.teaching", "guide.codebook", "guide.lint",

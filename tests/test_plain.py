@@ -16,8 +16,8 @@ import yaml
 from guide.bank import read_answers
 from guide.engine import route
 from guide.model import UNSURE
-from guide.library import designs_dir
-from guide.session import Walk, save_session, session_path
+from guide.session import Walk, save_session
+from guide.state import designs_dir, session_path
 from guide.source import GuideError
 
 from .conftest import ROOT, load_saved, run_guide, saved_path

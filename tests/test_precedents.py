@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from guide.bank import BUILTIN_BANK
+from guide.bankfiles import BUILTIN_BANK
 from guide.calibration import scorecard
 from guide.engine import evaluate, precedent_values
 from guide.load import load_bank

@@ -15,9 +15,10 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from guide.bank import BANK_FILES, BUILTIN_BANK, CASES_DIR, FLOW_DIR
+from guide.bank import BANK_FILES
+from guide.bankfiles import BUILTIN_BANK, CASES_DIR, FLOW_DIR
 from guide.schemas import MODELS, SCHEMA_DIR
-from guide.source import read_yaml
+from guide.yamlfile import read_yaml
 
 from .conftest import ROOT
 

@@ -8,7 +8,8 @@ import pytest
 
 from guide.engine import route
 from guide.model import END, UNSURE
-from guide.session import Walk, load_session, save_session, session_path
+from guide.session import Walk, load_session, save_session
+from guide.state import session_path
 from guide.source import GuideError
 
 

@@ -8,7 +8,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from guide.source import _compose_single_document, _SafeLoader, lines_of, parse_yaml
+from guide.yamlfile import _compose_single_document, _SafeLoader, lines_of, parse_yaml
 
 KEYS = st.one_of(st.text(max_size=12), st.sampled_from(["no", "yes", "on", "1", "01", "1.0", "~", "<<", "=", "&a", "*a"]),
                  st.integers(-5, 5), st.booleans(), st.none())

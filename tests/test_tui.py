@@ -17,9 +17,10 @@ import pytest
 from textual.widgets import Input, OptionList, RadioSet, Static
 
 from guide.bank import read_answers
+from guide.load import PendingBank, at_a_glance
 from guide.model import END, UNSURE
-from guide.library import designs_dir
-from guide.session import SessionLock, Walk, load_session, save_session, session_path
+from guide.session import SessionLock, Walk, load_session, save_session
+from guide.state import designs_dir, session_path
 from guide.tui.app import DARK, LIGHT, GuideApp
 from guide.tui.dialogs import KEYS_HELP, Confirm, ExportDialog, HelpScreen, Review
 from guide.tui.learn import LearnScreen
@@ -28,7 +29,8 @@ from guide.tui.results import ResultsScreen
 from guide.tui.start import StartScreen
 from guide.tui.widgets import NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ReasoningPanel
 
-from .conftest import FIXED_DATE, ROOT, load_saved
+from .conftest import FIXED_DATE, ROOT, load_saved, run_guide
+from .test_crash_safety import shared_state_home
 from .test_session import first_dropping_change
 
 pytestmark = pytest.mark.usefixtures("guide_home")
@@ -1352,6 +1354,51 @@ async def test_a_click_on_an_element_shows_its_evidence_and_enter_its_lesson(ban
         assert bank.elements[elements[0]].name in static_text(app.screen, "#learn-text")
 
 
+# Starts the app as `guide` does (run_app), and notes what was imported and on screen when the bank began to load.
+STARTED_FROM_THE_CACHE = """
+import asyncio, sys
+from guide.load import PendingBank, pending_bank
+from guide.tui.app import GuideApp
+
+load, seen = PendingBank.load, []
+
+def noted_load(self):
+    seen.append((sorted({"pydantic", "guide.model"} & sys.modules.keys()), app.screen.query_one("#menu").option_count))
+    return load(self)
+
+PendingBank.load = noted_load
+app = GuideApp(pending_bank())
+
+async def start():
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        print(seen, type(app.screen).__name__)
+
+asyncio.run(start())
+"""
+
+
+def test_the_start_screen_is_painted_before_the_bank_models_are_imported(guide_home):
+    """Importing pydantic and the bank's models takes longer than Textual takes to paint: with the bank in the
+    cache and no designs to list, the start screen is on screen before either is imported, and the bank
+    loaded right after, in time for the first key."""
+    assert run_guide("run", "--case", "dr-screening").returncode == 0  # the bank is now in the cache
+    started = subprocess.run([sys.executable, "-c", STARTED_FROM_THE_CACHE], capture_output=True, text=True,
+                             cwd=ROOT, timeout=120)
+    assert started.stdout.split("\n")[-2] == "[([], 5)] AskDialog", started.stderr
+
+
+async def test_a_bank_found_broken_after_the_start_screen_is_painted_ends_the_app_with_status_2(bank, bank_copy):
+    """The bank the start screen was painted from is loaded after it; broken by then, the app ends with exit
+    status 2 and the problem naming the file (which `guide` prints as its one line)."""
+    (bank_copy / "elements.yaml").write_text("elements: [\n")
+    app = GuideApp(PendingBank(bank_copy, at_a_glance(bank)))
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+    assert app.return_code == 2 and app.bank is None
+    assert str(app.bank_problem).startswith(f"{bank_copy / 'elements.yaml'}:2: YAML:")
+
+
 def tmux(*args: str) -> str:
     return subprocess.run(["tmux", "-L", "guide-tests", *args], capture_output=True, text=True, check=True).stdout
 
@@ -1362,6 +1409,24 @@ def wait_for(condition, what: str) -> None:
             return
         time.sleep(0.1)
     raise AssertionError(f"never {what}")
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_a_state_folder_others_could_change_is_said_on_the_start_screen_with_a_cached_bank(tmp_path, monkeypatch):
+    """The start screen painted before the bank loads still tells why there is no library, as it always did."""
+    state = shared_state_home(tmp_path, "writable by anyone above")
+    monkeypatch.delenv("GUIDE_HOME", raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(state))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert run_guide("run", "--case", "dr-screening").returncode == 0  # the bank is now in the cache
+    tmux("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", "-e", f"XDG_STATE_HOME={state}", "-e",
+         f"XDG_CACHE_HOME={tmp_path / 'cache'}", "-e", "GUIDE_HOME=", f"{shlex.quote(sys.executable)} -m guide")
+    try:
+        wait_for(lambda: "Help: keys and the framework" in tmux("capture-pane", "-p", "-t", "app"), "showed the start screen")
+        screen = " ".join(tmux("capture-pane", "-p", "-t", "app").split())
+        assert f"The saved designs cannot be listed: {state}: other users can write in it" in screen
+    finally:
+        tmux("kill-server")
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")

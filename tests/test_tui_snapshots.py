@@ -38,7 +38,7 @@ def test_start_screen_with_designs_at_60x20(snap_compare, bank, monkeypatch):
     import os
     import time
 
-    from guide.library import designs_dir
+    from guide.state import designs_dir
     from guide.model import UNSURE
     from guide.session import Walk, save_session
 

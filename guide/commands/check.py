@@ -117,7 +117,7 @@ def _stale_approvals(carried) -> str:
 
 
 def _update_command(path: Path, format: str, bank) -> list[str]:
-    from guide.bank import BUILTIN_BANK
+    from guide.bankfiles import BUILTIN_BANK
 
     command = ["guide", "run", "--answers", str(path)]
     if format != "md":

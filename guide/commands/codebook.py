@@ -19,7 +19,7 @@ def register(subparsers, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from guide.bank import BUILTIN_BANK
+    from guide.bankfiles import BUILTIN_BANK
     from guide.codebook import render_codebook
     from guide.files import write_output
     from guide.load import load_bank

@@ -20,7 +20,8 @@ def register(subparsers, common) -> None:
 def run(args: argparse.Namespace) -> int:
     from guide.files import write_output
     from guide.frontend import load_bank_option
-    from guide.library import designs_dir, list_designs
+    from guide.library import list_designs
+    from guide.state import designs_dir
 
     designs = list_designs(load_bank_option(args))
     write_output((_json if args.format == "json" else _markdown)(designs, designs_dir()), None)

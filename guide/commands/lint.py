@@ -24,7 +24,7 @@ def register(subparsers, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from guide.bank import BUILTIN_BANK
+    from guide.bankfiles import BUILTIN_BANK
     from guide.files import write_output
     from guide.frontend import EXIT_FINDINGS, EXIT_OK
     from guide.lint import lint_bank

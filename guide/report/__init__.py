@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date as _date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from guide.bank import Bank
-from guide.model import AnswersFile, Result
 from guide.source import MAX_FILE_BYTES, GuideError
+
+if TYPE_CHECKING:  # `guide.report.text` is imported by the app's start screen, which paints before the models load
+    from guide.bank import Bank
+    from guide.model import AnswersFile, Result
 
 FORMATS = ("md", "html", "json")
 # What a browser is told a downloaded document is: the chosen format, whatever the file is called.

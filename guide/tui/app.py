@@ -3,6 +3,11 @@
 The app owns the current walk and the session file; screens display the walk and report what the
 user did. Under textual-serve (`guide serve`) the design document is delivered to the browser as a
 download instead of being written on the server, and each tab saves to a session file of its own.
+
+Pydantic and the bank's models take longer to import than Textual takes to paint. When the bank is in
+the cache and there are no designs to list, the start screen needs neither (`guide.load.pending_bank`),
+so it is painted first and the bank loaded right after; the screens past it, and what they import, are
+imported where they are first used.
 """
 
 from __future__ import annotations
@@ -15,29 +20,29 @@ import signal
 import sys
 from functools import cached_property
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.drivers.web_driver import WebDriver
 from textual.screen import Screen
 
-from guide.bank import Bank, read_answers
-from guide.engine import evaluate
+from guide.bankfiles import BUILTIN_BANK
 from guide.files import STDOUT, user_path, write_output
-from guide.frontend import load_bank_option
-from guide.model import END
+from guide.frontend import EXIT_USAGE
+from guide.load import ElementLine, PendingBank, at_a_glance, load_bank, pending_bank
 from guide.preferences import export_folder, load_preferences, remember
-from guide.library import Design, list_designs, new_design_file
-from guide.session import SessionLock, Walk, browser_session_path, changed, save_session
 from guide.source import GuideError
-from guide.tui.dialogs import AskDialog, Confirm, ExportDialog, HelpScreen, PresetPicker, Review
-from guide.tui.learn import LearnScreen
-from guide.tui.question import QuestionScreen
-from guide.tui.results import ResultsScreen
+from guide.state import library_is_empty
+from guide.tui.dialogs import AskDialog, Confirm, ExportDialog, HelpScreen
 from guide.tui.start import StartScreen
 from guide.tui.widgets import clean
+
+if TYPE_CHECKING:
+    from guide.bank import Bank
+    from guide.library import Design
+    from guide.session import SessionLock, Walk
+    from guide.tui.question import QuestionScreen
 
 LIGHT, DARK = "textual-light", "textual-dark"
 
@@ -52,9 +57,12 @@ class GuideApp(App):
         Binding("ctrl+q", "quit", "Quit", priority=True),  # Textual's own is not on the key bar
     ]
 
-    def __init__(self, bank: Bank, *, date: str | None = None) -> None:
+    def __init__(self, bank: Bank | PendingBank, *, date: str | None = None) -> None:
         super().__init__()
-        self.bank = bank
+        # A bank still in the cache is loaded once the start screen is painted, or when the user first acts.
+        self.pending = bank if isinstance(bank, PendingBank) else None
+        self.bank: Bank = None if self.pending else bank  # type: ignore[assignment]
+        self.bank_problem: GuideError | None = None  # why the pending bank could not be loaded
         self.date = date
         self.walk: Walk | None = None
         self.design_file: Path | None = None  # where the walk is saved; None for a worked example
@@ -72,6 +80,33 @@ class GuideApp(App):
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGHUP):
             loop.add_signal_handler(number, self.exit, None, 128 + number)
+
+    def on_ready(self) -> None:
+        self.load_pending_bank()
+
+    async def on_event(self, event: events.Event) -> None:
+        # A key or click that comes before the bank is loaded acts once it is, not on a missing bank.
+        if isinstance(event, events.InputEvent) and not self.load_pending_bank():
+            return
+        await super().on_event(event)
+
+    def load_pending_bank(self) -> bool:
+        """Load the bank the start screen was painted without; False, and the app ends with exit status 2 and
+        the problem (`run_app` says it), when it turns out unusable after all."""
+        if self.pending is None:
+            return self.bank_problem is None
+        pending, self.pending = self.pending, None
+        try:
+            self.bank = pending.load()
+        except GuideError as error:
+            self.bank_problem = error
+            self.exit(return_code=EXIT_USAGE)
+            return False
+        return True
+
+    @property
+    def elements_at_a_glance(self) -> tuple[ElementLine, ...]:
+        return self.pending.elements if self.pending is not None else at_a_glance(self.bank)
 
     def on_unmount(self) -> None:
         # The process ending lets go of the lock too; an app run inside another process must do it itself.
@@ -94,15 +129,23 @@ class GuideApp(App):
 
     @cached_property
     def tab_file(self) -> Path:
+        from guide.session import browser_session_path
+
         return browser_session_path()
 
     def designs(self) -> list[Design]:
         """The library, newest first; in a browser, nothing (each tab keeps its own file, never listed)."""
-        return list_designs(self.bank) if self.offers_resume else []
+        if not self.offers_resume or (self.pending is not None and library_is_empty()):
+            return []
+        from guide.library import list_designs
+
+        return list_designs(self.bank) if self.load_pending_bank() else []
 
     def save(self) -> None:
         if self.walk is None or self.walk.read_only or self.design_file is None:
             return
+        from guide.session import save_session
+
         try:
             save_session(self.walk, self.design_file)
             self.save_failed = False
@@ -113,6 +156,10 @@ class GuideApp(App):
     def begin(self, walk: Walk, path: Path | None = None) -> bool:
         """Show a design from its current position, on top of the start screen: the one saved in `path`,
         or a new one of the library. False, and said, when it cannot be opened (another guide has it)."""
+        from guide.library import new_design_file
+        from guide.session import SessionLock
+        from guide.tui.question import QuestionScreen
+
         resumed = path is not None and not self.is_web
         try:
             if self.is_web:
@@ -142,6 +189,8 @@ class GuideApp(App):
 
     def action_new_design(self) -> None:
         """A new design, named first (its file is named after the title): once here, and with t any time later."""
+        from guide.session import Walk
+
         walk = Walk(self.bank)
 
         def named(dialog: AskDialog, value: str) -> None:
@@ -169,6 +218,8 @@ class GuideApp(App):
             self.begin(design.walk, design.path)
 
     def action_presets(self) -> None:
+        from guide.tui.dialogs import PresetPicker
+
         if not self.bank.cases():
             self.notify("This question bank has no preset cases.")
             return
@@ -177,6 +228,10 @@ class GuideApp(App):
     def open_preset(self, name: str | None) -> None:
         if name is None:
             return
+        from guide.bank import read_answers
+        from guide.session import Walk
+        from guide.tui.question import QuestionScreen
+
         try:
             preset = read_answers(self.bank.cases()[name], self.bank)
         except GuideError as error:
@@ -193,6 +248,8 @@ class GuideApp(App):
         example = self.walk
         if example is None or not example.read_only:
             return
+        from guide.session import Walk, changed
+
         try:
             copied = changed(example.answers, title=f"{example.answers.title} (my copy)", reading=None,
                              instructor_notes=None)
@@ -213,6 +270,9 @@ class GuideApp(App):
                                    "written by guide. It becomes a new design of your own.", self.path_chosen, action="Open"))
 
     def path_chosen(self, dialog: AskDialog, value: str) -> None:
+        from guide.bank import read_answers
+        from guide.session import Walk
+
         try:
             answers = read_answers(user_path(value), self.bank)
         except GuideError as error:
@@ -233,6 +293,9 @@ class GuideApp(App):
                                        action="Rename"))
 
     def title_entered(self, dialog: AskDialog, value: str) -> None:
+        from guide.session import changed
+        from guide.tui.results import ResultsScreen
+
         try:
             changed(self.walk.answers, title=value)
         except ValueError as error:
@@ -249,9 +312,13 @@ class GuideApp(App):
     # -- moving around ------------------------------------------------------------------------
 
     def question_screen(self) -> QuestionScreen | None:
+        from guide.tui.question import QuestionScreen
+
         return next((screen for screen in reversed(self.screen_stack) if isinstance(screen, QuestionScreen)), None)
 
     def show_results(self) -> None:
+        from guide.tui.results import ResultsScreen
+
         if self.walk is None or isinstance(self.screen, ResultsScreen):
             return
         self.push_screen(ResultsScreen(self.walk))
@@ -265,15 +332,21 @@ class GuideApp(App):
         if question_id:
             questions.jump(question_id)
         else:
+            from guide.model import END
+
             if self.walk.position == END:
                 self.walk.back()
             questions.show_question()
 
     def action_review(self) -> None:
+        from guide.tui.dialogs import Review
+
         if self.walk is not None:
             self.push_screen(Review(self.walk), lambda question_id: self.back_to_questions(question_id) if question_id else None)
 
     def action_learn(self, element_id: str | None = None) -> None:
+        from guide.tui.learn import LearnScreen
+
         self.push_screen(LearnScreen(self.bank, element_id))
 
     def action_help(self) -> None:
@@ -299,7 +372,9 @@ class GuideApp(App):
                                       FORMATS, format, default, self.is_web))
 
     def export(self, dialog: ExportDialog, title: str, format: str, target: str) -> None:
+        from guide.engine import evaluate
         from guide.report import MEDIA_TYPES, document_date, render
+        from guide.session import changed
 
         walk = self.walk
         if walk is None or not target:
@@ -401,11 +476,19 @@ class GuideApp(App):
 
 
 def run_app(args: argparse.Namespace) -> int:
-    app = GuideApp(load_bank_option(args))
+    directory = args.bank or BUILTIN_BANK
+    # Designs to list need the bank before the start screen can be painted.
+    pending = pending_bank(directory) if library_is_empty() else None
+    app = GuideApp(pending or load_bank(directory))
     # Under `guide serve` each browser tab saves to a new file of its own. A design of the library is
     # locked while it is open, so a second guide may run at once, on other designs.
-    if not issubclass(app.get_driver_class(), WebDriver) and not sys.stdin.isatty():
+    driver = app.get_driver_class()
+    # Textual imports its web driver only when it is the one chosen (textual-serve's): not in a terminal's start.
+    web_driver = sys.modules.get("textual.drivers.web_driver")
+    if not (web_driver is not None and issubclass(driver, web_driver.WebDriver)) and not sys.stdin.isatty():
         raise GuideError("standard input", None, None, "is not a terminal, which the walk-through needs; "
                                                        "use guide --plain to answer line by line")
     app.run()
+    if app.bank_problem is not None:
+        raise app.bank_problem
     return app.return_code or 0

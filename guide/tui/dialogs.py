@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,11 +14,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, RadioSet, Static
 from textual.widgets.option_list import Option
 
-from guide.bank import read_answers
-from guide.engine import answer_labels
-from guide.model import AnswersFile
 from guide.source import GuideError
 from guide.tui.widgets import ListWithEnds, MarkedRadioButton, clean, listing, shorten
+
+if TYPE_CHECKING:  # the start screen's dialogs come before the models are imported
+    from guide.model import AnswersFile
 
 
 class Dialog(ModalScreen):
@@ -67,6 +67,8 @@ class Review(Dialog):
         self.walk = walk
 
     def compose(self) -> ComposeResult:
+        from guide.engine import answer_labels
+
         walk = self.walk
         options = []
         for number, question_id in enumerate(walk.path, 1):
@@ -105,6 +107,8 @@ class PresetPicker(Dialog):
         self.bank = bank
 
     def compose(self) -> ComposeResult:
+        from guide.bank import read_answers
+
         options = []
         for name, path in self.bank.cases().items():
             try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,11 +14,13 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from guide.bank import Bank
-from guide.library import Design, delete_design, duplicate_design, rename_design
+from guide.load import ElementLine
 from guide.source import GuideError
 from guide.tui.dialogs import AskDialog, Confirm
 from guide.tui.widgets import KeyBar, SizedScreen, clean, shorten, show_content
+
+if TYPE_CHECKING:  # the library needs the models, which the start screen is painted without
+    from guide.library import Design
 
 INTRO = ("guide walks you through the interpretability framework of Wang et al. (IEEE Access, 2024): you describe "
          "the use case, users, goals, risks and constraints of a medical-imaging model, and it shows which elements "
@@ -29,20 +32,20 @@ class Glance(Static):
     """The heading and a line per element (one widget: every widget costs start-up time). A question too long
     for the line ends after a whole word, with an ellipsis."""
 
-    def __init__(self, bank: Bank) -> None:
-        super().__init__(self.lines(bank, 80), id="glance")
-        self.bank = bank
+    def __init__(self, elements: tuple[ElementLine, ...]) -> None:
+        super().__init__(self.lines(elements, 80), id="glance")
+        self.elements = elements
 
     @staticmethod
-    def lines(bank: Bank, width: int) -> Content:
+    def lines(elements: tuple[ElementLine, ...], width: int) -> Content:
         rows = [Content.styled("The five elements", "bold")]
-        for element in bank.elements.values():
-            name = f"{element.short} {clean(element.name)}  "
-            rows.append(Content.assemble((name, "bold"), shorten(clean(element.question), width - len(name))))
+        for short, element_name, question in elements:
+            name = f"{short} {clean(element_name)}  "
+            rows.append(Content.assemble((name, "bold"), shorten(clean(question), width - len(name))))
         return Content("\n").join(rows)
 
     def on_resize(self) -> None:
-        show_content(self, self.lines(self.bank, self.content_region.width))
+        show_content(self, self.lines(self.elements, self.content_region.width))
 
 
 class StartScreen(SizedScreen):
@@ -60,7 +63,6 @@ class StartScreen(SizedScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        bank = self.app.bank
         with VerticalScroll(id="start"):
             yield Static(Content.styled("guide: what should “interpretable” mean for your model?", "bold"),
                          id="start-title")
@@ -70,7 +72,7 @@ class StartScreen(SizedScreen):
                          id="designs-title")
             yield OptionList(id="designs")
             yield Static(id="start-error")
-            yield Glance(bank)
+            yield Glance(self.app.elements_at_a_glance)
         yield KeyBar()
 
     def __init__(self) -> None:
@@ -136,6 +138,8 @@ class StartScreen(SizedScreen):
             return
 
         def entered(dialog: AskDialog, value: str) -> None:
+            from guide.library import rename_design
+
             try:
                 rename_design(design, value)
             except (ValueError, GuideError) as error:
@@ -152,6 +156,8 @@ class StartScreen(SizedScreen):
         design = self.highlighted_design()
         if design is None:
             return
+        from guide.library import duplicate_design
+
         try:
             copy = duplicate_design(design)
         except GuideError as error:
@@ -168,6 +174,8 @@ class StartScreen(SizedScreen):
         def delete(agreed: bool | None) -> None:
             if not agreed:
                 return
+            from guide.library import delete_design
+
             try:
                 delete_design(design)
             except GuideError as error:

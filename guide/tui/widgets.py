@@ -3,7 +3,7 @@ they decide nothing about the framework."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -26,10 +26,11 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList, RadioButton, Static, TextArea
 from textual.widgets.option_list import Option
 
-from guide.bank import Bank
-from guide.engine import chosen
-from guide.model import UNSURE, ElementResult, Question
 from guide.report.text import inert as clean
+
+if TYPE_CHECKING:  # the start screen uses these widgets, and paints before the models are imported
+    from guide.bank import Bank
+    from guide.model import ElementResult, Question
 
 NUMBER_KEYS = "1234567890"
 CHOICE_LEAD = len("1 ( ) ")  # the cells before a choice's label: its key and its mark
@@ -230,6 +231,8 @@ class ChoiceList(OptionList):
         self.wrapped_at = 0  # the width the labels were last wrapped for
 
     def show(self, question: Question, value, read_only: bool) -> None:
+        from guide.engine import chosen
+
         self.question = question
         self.saved = chosen(value)
         self.ticked = list(self.saved)
@@ -296,6 +299,8 @@ class ChoiceList(OptionList):
     def action_toggle(self) -> None:
         if self.read_only or not self.multiple or self.highlighted is None or self.question is None:
             return
+        from guide.model import UNSURE
+
         choice = self.question.choices[self.highlighted].id
         if choice in self.ticked:
             self.ticked.remove(choice)
