@@ -191,18 +191,18 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
             await self.remote_close()
 
         async def stop(self) -> None:
+            # The grace period times the process, not textual-serve's stop: that waits on a task which
+            # swallows its cancellation, so a timeout around it would never fire.
+            quitting = asyncio.create_task(super().stop())  # asks the app to quit and reads its output to the end
             process = self._process
-            try:
-                await asyncio.wait_for(self._quit(process), QUIT_GRACE)
-            except asyncio.TimeoutError:
-                with contextlib.suppress(ProcessLookupError):  # ended on its own meanwhile
-                    process.kill()  # an app that does not quit when asked must not keep its memory forever
-                await process.wait()
-
-        async def _quit(self, process) -> None:
-            await super().stop()  # asks the app to quit and reads its output to the end
             if process is not None:
-                await process.wait()
+                try:
+                    await asyncio.wait_for(process.wait(), QUIT_GRACE)
+                except asyncio.TimeoutError:
+                    with contextlib.suppress(ProcessLookupError):  # ended on its own meanwhile
+                        process.kill()  # an app that does not quit when asked must not keep its memory forever
+                    await process.wait()
+            await quitting
 
     class GuideServer(Server):
         """A textual-serve Server with a classroom's limits.
