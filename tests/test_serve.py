@@ -637,6 +637,18 @@ def test_tabs_still_open_when_the_preloaded_process_is_gone(serve):
     assert not Path(f"/proc/{preloaded}").exists(), "the preloaded process was left a zombie"
 
 
+def test_the_start_banner_says_tabs_are_forked_from_the_preloaded_process(serve, tmp_path):
+    """The banner tells an instructor how each tab's app starts: forked from the preloaded process, the
+    command only should that process be gone."""
+    port = serve()
+    log = tmp_path / f"serve-{port}.log"
+    assert _wait_for(lambda: "Ctrl+C" in log.read_text(errors="replace"))
+    banner = " ".join(log.read_text(errors="replace").split())  # as one line, however the console wrapped it
+    assert f"on http://127.0.0.1:{port}: every browser tab gets an app process of its own, forked from the " \
+           f"preloaded process ({PRELOADED_NAME})" in banner, banner
+    assert f"Serving '{app_command(None)}'" not in banner
+
+
 def test_an_app_that_ignores_the_end_after_its_browser_left_is_killed(serve):
     """A tab's app that does not end when its browser leaves (stopped here, as a hung app would be) is
     killed after a grace period: it must not keep its memory for the rest of the lesson."""

@@ -161,8 +161,9 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
                 preloaded=None):
     from aiohttp import web
     from textual_serve.app_service import AppService
-    from textual_serve.server import Server, log
+    from textual_serve.server import LOGO, Server, log
 
+    from guide.commands.preloaded import PRELOADED_NAME
     from guide.session import expire_browser_sessions
 
     class GuideAppService(AppService):
@@ -213,6 +214,17 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
         """
 
         sessions = 0
+
+        async def on_startup(self, app: web.Application) -> None:
+            """textual-serve's banner, saying how tabs' apps start: it would name the command, which runs
+            only should the preloaded process be gone."""
+            how = f"started as {self.command}" if preloaded is None else (
+                f"forked from the preloaded process ({PRELOADED_NAME}), or started as {self.command} "
+                f"should that process be gone")
+            self.console.print(LOGO, highlight=False)
+            self.console.print(f"Serving {title} on {self.public_url}: every browser tab gets an app process of its "
+                               f"own, {how}", highlight=False, markup=False)
+            self.console.print("\n[cyan]Press Ctrl+C to quit")
 
         def full(self) -> bool:
             return self.sessions >= limits.max_sessions
