@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-DEFAULT_MAX_SESSIONS = 150  # each tab is an app process of about 15 MiB of its own
+DEFAULT_MAX_SESSIONS = 150  # each tab is an app process of 20-35 MiB of its own (docs/classroom-server.md)
 DEFAULT_SESSION_DAYS = 30.0
 # A terminal a browser may ask for: a 4K screen at a small font is about 400 x 120 cells. A client asking
 # for more (or for nonsense) gets the nearest bound instead: one absurd frame could hold the app for minutes.
