@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -634,3 +635,36 @@ def test_tabs_still_open_when_the_preloaded_process_is_gone(serve):
 
     assert asyncio.run(scenario()), "no tab opens without the preloaded process"
     assert not Path(f"/proc/{preloaded}").exists(), "the preloaded process was left a zombie"
+
+
+def test_the_start_banner_says_tabs_are_forked_from_the_preloaded_process(serve, tmp_path):
+    """The banner tells an instructor how each tab's app starts: forked from the preloaded process, the
+    command only should that process be gone."""
+    port = serve()
+    log = tmp_path / f"serve-{port}.log"
+    assert _wait_for(lambda: "Ctrl+C" in log.read_text(errors="replace"))
+    banner = " ".join(log.read_text(errors="replace").split())  # as one line, however the console wrapped it
+    assert f"on http://127.0.0.1:{port}: every browser tab gets an app process of its own, forked from the " \
+           f"preloaded process ({PRELOADED_NAME})" in banner, banner
+    assert f"Serving '{app_command(None)}'" not in banner
+
+
+def test_an_app_that_ignores_the_end_after_its_browser_left_is_killed(serve):
+    """A tab's app that does not end when its browser leaves (stopped here, as a hung app would be) is
+    killed after a grace period: it must not keep its memory for the rest of the lesson."""
+    import aiohttp
+
+    port = serve()
+    server = next(pid for pid in _descendants(os.getpid())
+                  if f"--port\0{port}" in Path(f"/proc/{pid}/cmdline").read_text())
+
+    async def leave_a_stopped_app() -> int:
+        async with aiohttp.ClientSession() as client:
+            async with client.ws_connect(f"http://127.0.0.1:{port}/ws?width=110&height=36") as websocket:
+                assert await Screen(websocket).read_until("Start a new design")
+                (app,) = _apps(server)
+                os.kill(app, signal.SIGSTOP)  # it can read no quit message now
+        return app
+
+    app = asyncio.run(leave_a_stopped_app())
+    assert _wait_for(lambda: not _alive(app), tries=600), "an app that ignored the end outlived its browser"

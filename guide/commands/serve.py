@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
-DEFAULT_MAX_SESSIONS = 150  # each tab is an app process of about 15 MiB of its own
+DEFAULT_MAX_SESSIONS = 150  # each tab is an app process of 20-35 MiB of its own (docs/classroom-server.md)
 DEFAULT_SESSION_DAYS = 30.0
 # A terminal a browser may ask for: a 4K screen at a small font is about 400 x 120 cells. A client asking
 # for more (or for nonsense) gets the nearest bound instead: one absurd frame could hold the app for minutes.
@@ -161,8 +161,9 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
                 preloaded=None):
     from aiohttp import web
     from textual_serve.app_service import AppService
-    from textual_serve.server import Server, log
+    from textual_serve.server import LOGO, Server, log
 
+    from guide.commands.preloaded import PRELOADED_NAME
     from guide.session import expire_browser_sessions
 
     class GuideAppService(AppService):
@@ -191,18 +192,18 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
             await self.remote_close()
 
         async def stop(self) -> None:
+            # The grace period times the process, not textual-serve's stop: that waits on a task which
+            # swallows its cancellation, so a timeout around it would never fire.
+            quitting = asyncio.create_task(super().stop())  # asks the app to quit and reads its output to the end
             process = self._process
-            try:
-                await asyncio.wait_for(self._quit(process), QUIT_GRACE)
-            except asyncio.TimeoutError:
-                with contextlib.suppress(ProcessLookupError):  # ended on its own meanwhile
-                    process.kill()  # an app that does not quit when asked must not keep its memory forever
-                await process.wait()
-
-        async def _quit(self, process) -> None:
-            await super().stop()  # asks the app to quit and reads its output to the end
             if process is not None:
-                await process.wait()
+                try:
+                    await asyncio.wait_for(process.wait(), QUIT_GRACE)
+                except asyncio.TimeoutError:
+                    with contextlib.suppress(ProcessLookupError):  # ended on its own meanwhile
+                        process.kill()  # an app that does not quit when asked must not keep its memory forever
+                    await process.wait()
+            await quitting
 
     class GuideServer(Server):
         """A textual-serve Server with a classroom's limits.
@@ -213,6 +214,17 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
         """
 
         sessions = 0
+
+        async def on_startup(self, app: web.Application) -> None:
+            """textual-serve's banner, saying how tabs' apps start: it would name the command, which runs
+            only should the preloaded process be gone."""
+            how = f"started as {self.command}" if preloaded is None else (
+                f"forked from the preloaded process ({PRELOADED_NAME}), or started as {self.command} "
+                f"should that process be gone")
+            self.console.print(LOGO, highlight=False)
+            self.console.print(f"Serving {title} on {self.public_url}: every browser tab gets an app process of its "
+                               f"own, {how}", highlight=False, markup=False)
+            self.console.print("\n[cyan]Press Ctrl+C to quit")
 
         def full(self) -> bool:
             return self.sessions >= limits.max_sessions
