@@ -27,7 +27,7 @@ from guide.model import (
     Strict,
     answer_problems,
 )
-from guide.bankfiles import BANK_FILE_NAMES, CASES_DIR, FLOW_DIR, PRECEDENTS_DIR, bank_files
+from guide.bankfiles import BANK_FILE_NAMES, CASES_DIR, FLOW_DIR, PRECEDENTS_DIR, bank_files, missing_file_problem
 from guide.source import GuideError, Location, YamlDocument, decode, read_limited, validate
 from guide.yamlfile import parse_yaml, read_yaml
 
@@ -115,8 +115,9 @@ def read_bank(directory: Path, digest: str) -> Bank:
     parsed: dict[str, BaseModel] = {}
     for path in bank_files(directory):
         relative = path.relative_to(directory).as_posix()
-        if not path.exists():
-            raise GuideError(path, None, None, "required bank file is missing")
+        problem = missing_file_problem(path)
+        if problem:
+            raise GuideError(path, None, None, problem)
         document = read_yaml(path)
         parsed[relative] = validate(document, file_model(relative))
         # Only the line numbers are read from here on (locations, lint's findings): the parsed data is
@@ -173,9 +174,10 @@ def _collect_precedent(document: YamlDocument, precedent: Precedent, locations: 
     locations[f"precedent:{path.stem}"] = Location(document.path, 1)
     for key in ("built", "serves", "answers"):
         locations[f"precedent:{path.stem}.{key}"] = Location(document.path, document.line_of((key,)))
-    for question_id in precedent.answers:
-        locations[f"precedent:{path.stem}.answers.{question_id}"] = Location(document.path,
-                                                                             document.line_of(("answers", question_id)))
+    for part in ("answers", "basis"):
+        for question_id in getattr(precedent, part):
+            locations[f"precedent:{path.stem}.{part}.{question_id}"] = Location(
+                document.path, document.line_of((part, question_id)))
     precedents[path.stem] = precedent
 
 

@@ -35,6 +35,28 @@ def bank_files(directory: Path) -> Iterator[Path]:
     yield from sorted((directory / PRECEDENTS_DIR).glob("*.yaml"))
 
 
+def missing_file_problem(path: Path) -> str | None:
+    """Why a bank file is not there to be read, or None when it is."""
+    if path.exists():
+        return None
+    if path.is_symlink():
+        return "a link to nothing: its target is missing, or the links loop"
+    return "required bank file is missing"
+
+
+def folder_problems(directory: Path) -> list[tuple[Path, str]]:
+    """A bank's folders that are something else, and files in them that are not read for their name."""
+    problems = []
+    for name in (FLOW_DIR, CASES_DIR, PRECEDENTS_DIR):
+        folder = directory / name
+        if (folder.exists() or folder.is_symlink()) and not folder.is_dir():
+            problems.append((folder, f"{name} must be a folder of .yaml files"))
+        elif folder.is_dir():
+            problems += [(path, f"not read: the bank reads only files ending in .yaml (rename it to {path.stem}.yaml)")
+                         for path in sorted(folder.glob("*.yml"))]
+    return problems
+
+
 def content_digest(directory: Path) -> str:
     """The hash of every bank file's name and bytes (`Bank.content_hash` is its start)."""
     digest = hashlib.sha256()
@@ -42,5 +64,6 @@ def content_digest(directory: Path) -> str:
         try:
             digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + read_limited(path) + b"\0")
         except (OSError, GuideError):
-            continue  # the loader reports the file
+            # The loader reports the file; it still changes the digest, so a cached bank is not used without it.
+            digest.update(path.relative_to(directory).as_posix().encode() + b"\0unreadable\0")
     return digest.hexdigest()

@@ -93,7 +93,8 @@ def scorecard(bank: Bank, split: str = "all") -> Scorecard:
 
 
 def shortfalls(bank: Bank, cards: list[Scorecard]) -> list[str]:
-    """Each score below the bank's declared target, in words; empty when every target is met (or none is set)."""
+    """Each score below the bank's declared target, and each split with nothing to score, in words; empty when
+    every target is met (or none is set)."""
     targets = bank.meta.precedent_targets
     if targets is None:
         return []
@@ -104,7 +105,8 @@ def shortfalls(bank: Bank, cards: list[Scorecard]) -> list[str]:
     }
     missed = []
     for card in cards:
-        if not card.count:
+        if not card.count:  # a target over no precedents would pass a gate that checked nothing
+            missed.append(f"{card.split}: no precedents to score, so the bank's targets cannot be met")
             continue
         family_target, element_target = wanted[card.split]
         for label, measure, target in (("family hit@3", "hit3", family_target),

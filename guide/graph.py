@@ -283,8 +283,17 @@ def check_bank(bank: Bank) -> list[Finding]:
         for element in precedent.serves:
             if element not in bank.elements:
                 report(f"{key}.serves", f"serves names unknown element '{element}'")
-        for (_, question_id), problem in answer_problems(precedent.answers, {}, bank.questions):
-            report(f"{key}.answers.{question_id}", problem)
+        misfits = {question_id: problem for (_, question_id), problem
+                   in answer_problems(precedent.answers, {}, bank.questions)}
+        for question_id in precedent.answers:
+            if question_id in misfits:
+                report(f"{key}.answers.{question_id}", misfits[question_id])
+            elif question_id not in precedent.basis:
+                report(f"{key}.answers.{question_id}", "no basis: say under `basis` where in the paper this answer "
+                                                       "comes from")
+        for question_id in precedent.basis:
+            if question_id not in precedent.answers:
+                report(f"{key}.basis.{question_id}", f"a basis for '{question_id}', which is not answered")
 
     if any(finding.severity == "error" for finding in findings):
         return findings  # the graph checks below assume references resolve

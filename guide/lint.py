@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from guide.bank import Bank, file_model, read_answers
-from guide.bankfiles import FLOW_DIR, bank_files
+from guide.bankfiles import FLOW_DIR, bank_files, folder_problems, missing_file_problem
 from guide.engine import holds, precedent_values
 from guide.graph import Finding, check_bank, describe_condition, flow
 from guide.load import load_bank
@@ -51,6 +51,8 @@ def lint_bank(directory: str | Path) -> list[Finding]:
         findings = _file_findings(directory) or [_from_error(error)]
     else:
         findings = lint_loaded_bank(bank)
+    findings += [Finding("warning", Location(str(path), 1), path.relative_to(directory).as_posix(), problem)
+                 for path, problem in folder_problems(directory)]
     return sorted(findings, key=lambda finding: (finding.location.file, finding.location.line, finding.item))
 
 
@@ -58,8 +60,19 @@ def lint_loaded_bank(bank: Bank) -> list[Finding]:
     """The findings for a bank that loaded (`load_bank(..., check=False)`): the graph checks and lint's own."""
     findings = check_bank(bank)
     if not any(finding.severity == "error" for finding in findings):
-        findings += _answer_findings(bank) + _precedent_findings(bank)
+        findings += _answer_findings(bank) + _precedent_findings(bank) + _unused_needs(bank)
     return findings + _case_findings(bank)
+
+
+def _unused_needs(bank: Bank) -> list[Finding]:
+    """A need that no family needs and no plan item requires changes nothing the tool says."""
+    used = {need for method in bank.methods.values() for need in method.needs}
+    items = [*(item for element in bank.elements.values() for item in (*element.evaluation, *element.acceptance)),
+             *(item for method in bank.methods.values() for item in method.evaluation)]
+    used.update(need for item in items for need in item.requires)
+    return [Finding("warning", bank.where(f"need:{need_id}"), need_id,
+                    "no method family needs it and no evaluation item requires it, so it changes nothing")
+            for need_id in bank.needs if need_id not in used]
 
 
 def _precedent_findings(bank: Bank) -> list[Finding]:
@@ -111,8 +124,9 @@ def _file_findings(directory: Path) -> list[Finding]:
         relative = path.relative_to(directory).as_posix()
         is_flow = relative.startswith(FLOW_DIR + "/")
         flow_files += is_flow
-        if not path.exists():
-            findings.append(Finding("error", Location(str(path), 1), relative, "required bank file is missing"))
+        problem = missing_file_problem(path)
+        if problem:
+            findings.append(Finding("error", Location(str(path), 1), relative, problem))
             continue
         try:
             validate(read_yaml(path), file_model(relative))

@@ -54,6 +54,48 @@ def test_builtin_bank_lints_clean():
     assert result.returncode == 0, result.stdout
     assert all(": advice: " in line for line in result.stdout.splitlines())
     assert "no findings" in result.stderr
+    assert len(result.stderr.splitlines()) == 1, "the summary is one line, advice counted in it"
+
+
+def test_a_bank_file_that_is_a_broken_link_is_said_to_be_one_by_lint_and_every_command(bank_copy):
+    (bank_copy / "precedents" / "zz-dangling.yaml").symlink_to(bank_copy / "precedents" / "gone.yaml")
+    said = "precedents/zz-dangling.yaml: a link to nothing: its target is missing, or the links loop"
+    assert any(said in finding for finding in _findings(bank_copy))
+    for command in (("precedents", "--bank", str(bank_copy), "--score"),
+                    ("run", "--bank", str(bank_copy), "--case", "dr-screening")):
+        result = run_guide(*command)
+        assert result.returncode == 2 and said in result.stderr, command  # not a bank read from the cache without it
+
+
+def test_files_the_bank_would_not_read_are_reported(bank_copy):
+    (bank_copy / "precedents" / "aerts2014-radiomics.yaml").rename(bank_copy / "precedents" / "aerts2014-radiomics.yml")
+    (bank_copy / "cases" / "mycase.yml").write_text((bank_copy / "cases" / "dr-screening.yaml").read_text())
+    findings = _findings(bank_copy)
+    assert any("cases/mycase.yml: not read: the bank reads only files ending in .yaml (rename it to mycase.yaml)"
+               in finding for finding in findings)
+    assert any("precedents/aerts2014-radiomics.yml: not read" in finding for finding in findings)
+    (bank_copy / "cases" / "mycase.yml").unlink()
+    (bank_copy / "precedents" / "aerts2014-radiomics.yml").unlink()
+    for path in (bank_copy / "precedents").iterdir():
+        path.unlink()
+    (bank_copy / "precedents").rmdir()
+    (bank_copy / "precedents").write_text("not a folder\n")
+    assert any("precedents: precedents must be a folder of .yaml files" in finding for finding in _findings(bank_copy))
+
+
+def test_a_need_nothing_uses_is_reported_at_its_line(bank_copy):
+    needs = bank_copy / "needs.yaml"
+    needs.write_text(needs.read_text() + """
+  - id: telepathy
+    label: The users read minds
+    available_when: {q: task, in: [detection]}
+    unavailable_when: {q: task, in: [segmentation]}
+    when_missing: penalize
+    explain_missing: Without telepathy, nothing changes.
+""")
+    line = _line_of(needs, "- id: telepathy")
+    assert f"{needs}:{line}: telepathy: no method family needs it and no evaluation item requires it, so it changes " \
+           "nothing" in _findings(bank_copy)
 
 
 def test_linting_leaves_nothing_for_the_cyclic_collector():

@@ -55,6 +55,29 @@ def test_a_score_below_the_declared_target_exits_1(bank_copy):
     assert "holdout: family hit@3" in result.stderr and "below the bank's target 100%" in result.stderr
 
 
+def test_a_split_with_no_precedents_fails_the_declared_targets_instead_of_passing_unchecked(bank_copy):
+    for path in (bank_copy / "precedents").glob("*.yaml"):
+        if "split: holdout" in path.read_text():
+            path.unlink()
+    result = run_guide("precedents", "--bank", str(bank_copy), "--score")
+    assert result.returncode == 1
+    assert "holdout: no precedents to score" in result.stderr
+    assert "calibration" not in result.stderr  # the splits that have precedents still meet their targets
+
+
+def test_a_misspelt_answer_in_a_precedent_is_reported_at_its_line_as_unknown_and_a_stray_basis_at_its_own(bank_copy):
+    path = bank_copy / "precedents" / "abdulaal2024-sae-rad.yaml"
+    text = path.read_text()
+    path.write_text(text.replace("\n  task: report_generation\n", "\n  tsak: report_generation\n", 1))
+    lines = path.read_text().splitlines()
+    answer_line = lines.index("  tsak: report_generation") + 1
+    basis_line = next(number for number, line in enumerate(lines, 1) if line.startswith("  task: ") and number > answer_line)
+    result = run_guide("lint", str(bank_copy))
+    assert f"{path}:{answer_line}: abdulaal2024-sae-rad.answers.tsak: unknown question 'tsak'" in result.stdout
+    assert f"{path}:{basis_line}: abdulaal2024-sae-rad.basis.task: a basis for 'task', which is not answered" in result.stdout
+    assert "every answer needs a basis" not in result.stdout
+
+
 def test_only_the_explanation_form_may_put_a_family_first_on_its_own(bank_copy):
     rules = bank_copy / "rules.yaml"
     rules.write_text(rules.read_text() + """

@@ -33,14 +33,14 @@ def run(args: argparse.Namespace) -> int:
     findings = lint_bank(directory)
     write_output("".join(f"{finding}\n" for finding in findings), None)
     advice = sum(finding.severity == "advice" for finding in findings)
-    if advice:
-        print(f"{directory}: {advice} piece{'s' if advice != 1 else ''} of advice, which never fail the check",
-              file=sys.stderr)
     counted = len(findings) - advice
-    if not counted:
-        print(f"{directory}: no findings", file=sys.stderr)
-        return EXIT_OK
     unusable = sum(finding.severity == "error" for finding in findings)
-    print(f"{directory}: {counted} finding{'s' if counted != 1 else ''}"
-          + (f", {unusable} of which make the bank unusable" if unusable else ""), file=sys.stderr)
+    summary = f"{counted} finding{'s' if counted != 1 else ''}" if counted else "no findings"
+    if unusable:
+        summary += f", {unusable} of which make the bank unusable"
+    if advice:
+        summary += f" ({advice} piece{'s' if advice != 1 else ''} of advice, which never fail the check)"
+    print(f"{directory}: {summary}", file=sys.stderr)  # one line, as the help says
+    if not counted:
+        return EXIT_OK
     return EXIT_FINDINGS
