@@ -140,6 +140,27 @@ def test_hostile_answers_show_as_the_typed_characters(documents):
     assert "\x1b" not in documents["hostile"] and "\x07" not in documents["hostile"]
 
 
+def test_text_cannot_be_shown_in_another_order_than_it_reads(bank, tmp_path):
+    """Bidirectional overrides and isolates (a 'Trojan source' title) are dropped wherever text is shown:
+    the Markdown body, the HTML and its window title, and the terminal's compare. The Markdown's front
+    matter keeps the answers as typed, so that the document re-runs to the same answers."""
+    reordering = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    answers = answers.model_copy(update={"title": "Approve \u202eREDRO\u202c now BIDIWORD",
+                                         "answers": {**answers.answers, "users_in_words": "Graders \u2067BIDINOTE\u2069."}})
+    result = evaluate(bank, answers)
+    for form in ("md", "html"):
+        document = render(form, result, bank, answers, FIXED_DATE)
+        shown = document.split("\n---\n", 1)[1] if form == "md" else document  # the front matter keeps the data
+        assert "BIDIWORD" in shown and "BIDINOTE" in shown
+        assert not set(reordering) & set(shown), form
+    path = tmp_path / "design.yaml"
+    path.write_text(f"title: \"Approve \\u202eREDRO now\"\nanswers:\n  task: detection\n", encoding="utf-8")
+    compared = run_guide("compare", str(path), "--case", "dr-screening")
+    assert compared.returncode == 0, compared.stderr
+    assert "REDRO" in compared.stdout and not set(reordering) & set(compared.stdout)
+
+
 def test_hostile_bank_text_leaves_the_markdown_structure_unchanged(tmp_path):
     documents = []
     for name, strings in (("hostile", HOSTILE), ("clean", [harmless(text) for text in HOSTILE])):

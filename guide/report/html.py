@@ -37,7 +37,8 @@ def _parser() -> MarkdownIt:
 
 # Characters HTML does not allow in a document (NUL, the other controls but tab, line breaks and form feed,
 # DEL and C1): browsers treat them inconsistently, so they are written as U+FFFD, as a browser shows NUL.
-_NOT_HTML_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+# So are the bidirectional overrides and isolates, which could show the window title in another order.
+_NOT_HTML_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def render_html(result: Result, bank: Bank, answers: AnswersFile, date: str) -> str:
