@@ -59,9 +59,16 @@ def shown_name(name: str | Path) -> str:
     return _UNPRINTABLE.sub(lambda match: match[0].encode("unicode_escape").decode("ascii"), text)
 
 
+# Characters a message would show as nothing, or as a plain space, though they make a value differ from the
+# one it looks like (a zero-width space inside a choice id, a no-break space after it).
+_INVISIBLE = re.compile("[\u00a0\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
 def one_line(text: str, limit: int = 300) -> str:
-    """Collapse whitespace and control characters so a message stays one inert line."""
+    """Collapse whitespace and control characters so a message stays one inert line; invisible characters are
+    shown as their escapes."""
     text = re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", str(text)).strip()
+    text = _INVISIBLE.sub(lambda match: match[0].encode("unicode_escape").decode("ascii"), text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

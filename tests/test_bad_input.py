@@ -268,6 +268,8 @@ ANSWERS_CASES = [
          r"unknown question 'ghost_question'", "ghost_question"),
     Case("answers: unknown choice", "answers.yaml",
          answers_text(lambda data: set_(data["answers"], "q0", "c77")), r"unknown choice 'c77'", "q0:"),
+    Case("answers: a choice that differs from a real one by an invisible character", "answers.yaml",
+         answers_text(lambda data: set_(data["answers"], "q0", "c\u200b0")), r"unknown choice 'c\\u200b0'", "q0:"),
     Case("answers: two choices for a single-choice question", "answers.yaml",
          lambda files, marker: dump({"answers": {question(files)["id"]: ["c0", "c1"]}}), r"single-choice", 2),
     Case("answers: a choice given twice", "answers.yaml",
