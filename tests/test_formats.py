@@ -268,3 +268,12 @@ def test_a_presets_document_body_prints_in_eight_pages_with_the_trace_after_it(b
                     if "Appendix: the full trace" in text.splitlines())
     assert appendix <= 9, f"the body runs to page {appendix - 1}"
     assert "Summary" in pages[0] and "References" in "".join(pages[appendix - 1:])
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_familys_why_names_each_answer_once(bank, case):
+    """Two rules that fired on the same answers are one cause in the card, their weights summed."""
+    document = make_document(bank, bank.cases()[case], "md")
+    for line in (line for line in document.splitlines() if line.startswith("Why: ")):
+        answers = re.findall(r"\*([^*]+)\* [+\u2212-]", line)
+        assert len(answers) == len(set(answers)), line

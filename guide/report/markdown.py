@@ -423,9 +423,14 @@ def _why(result: Result, method: MethodResult) -> str:
     reasons = [md(reason) for reason in method.why]
     for verb, items in (("raised", [item for item in method.evidence if item.weight > 0]),
                         ("lowered", [item for item in method.evidence if item.weight < 0])):
-        if items:
-            reasons.append(f"{verb} by " + ", ".join(f"*{md(_answered(result, item))}* {item.weight:+g}"
-                                                     for item in items))
+        # Rules that fired on the same answers are one cause here, their weights summed; the appendix has each.
+        by_answer: dict[str, float] = {}
+        for item in items:
+            answered = _answered(result, item)
+            by_answer[answered] = by_answer.get(answered, 0) + item.weight
+        if by_answer:
+            reasons.append(f"{verb} by " + ", ".join(f"*{md(answered)}* {weight:+g}"
+                                                     for answered, weight in by_answer.items()))
     if method.evidence:
         reasons[-1] += " (each rule's reasoning: *Family evidence*, in the appendix)"
     return "Why: " + "; ".join(reasons) + "." if reasons else "Why: nothing in the answers moved it."
