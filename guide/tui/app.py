@@ -266,7 +266,7 @@ class GuideApp(App):
         return True
 
     def action_open_file(self) -> None:
-        self.push_screen(AskDialog("Open an answers file", "An answers file (.yaml) or a design document (.md) "
+        self.push_screen(AskDialog("Open an answers file", "An answers file (.yaml) or a design document (.md or .json) "
                                    "written by guide. It becomes a new design of your own.", self.path_chosen, action="Open"))
 
     def path_chosen(self, dialog: AskDialog, value: str) -> None:
