@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import AbstractSet, Mapping
 
 from guide import __version__
 from guide.bank import Bank
@@ -548,14 +548,14 @@ def _evaluation_plan(bank: Bank, elements: list[ElementResult], methods: list[Me
 
 
 def _step(bank: Bank, element: ElementResult, item: EvaluationItem, source: str,
-          needs: dict[str, NeedStatus], advised: set[str]) -> EvaluationStep:
+          needs: dict[str, NeedStatus], advised: AbstractSet[str]) -> EvaluationStep:
     family = None if source == "element" else source
     return EvaluationStep(element=element.id, level=element.level, text=item.text, references=item.references,
                           source=source, **_conflict(bank, "check", item.requires, family, needs, advised))
 
 
 def _conflict(bank: Bank, what: str, requires: list[str], family: str | None, needs: dict[str, NeedStatus],
-              advised: set[str] = frozenset()) -> dict:
+              advised: AbstractSet[str] = frozenset()) -> dict:
     """A plan item's conflicting needs, and what it assumes that the answers rule out, or that the user's own
     words say may be missing, with what to do instead (None when it fits); `advised` are needs whose advice
     the element's acceptance measures already give."""
@@ -588,7 +588,7 @@ def _labels(bank: Bank, needs: list[str]) -> str:
 
 
 def _instead(bank: Bank, what: str, own: list[str], of_family: list[str], family: str | None,
-             advised: set[str]) -> str:
+             advised: AbstractSet[str]) -> str:
     instead = [bank.needs[need].evaluate_without for need in own if need not in advised]
     if any(need in advised for need in own):
         instead.insert(0, "see this element's acceptance measures, above.")
