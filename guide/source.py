@@ -94,12 +94,31 @@ class YamlDocument:
         return YamlDocument(self.path, self.data.get(key), _reach(self.lines, (key,))[0])
 
 
+# Each file read so far, by (device, inode): its name as given and as an absolute path (the folder we are
+# in may change). An output must never replace one of them (`read_as`).
+_READ: dict[tuple[int, int], tuple[str, str]] = {}
+
+
+def read_as(info: os.stat_result) -> str | None:
+    """The name this process read the file `info` describes by, or None when it read no such file.
+
+    The name is looked up again, so a file that only took over the inode of one read and since replaced
+    (a session saved atomically frees its old inode) is not mistaken for it."""
+    given, absolute = _READ.get((info.st_dev, info.st_ino), ("", ""))
+    try:
+        return given if absolute and os.path.samestat(os.stat(absolute), info) else None
+    except OSError:
+        return None
+
+
 def read_limited(path: str | Path) -> bytes:
     """The bytes of a file the tool reads, never more than MAX_FILE_BYTES: a GuideError for a larger one,
     found before reading (a regular file's size) or after MAX_FILE_BYTES + 1 bytes (/dev/zero, a pipe),
     so a huge or endless file costs no more than the limit. Other failures are OSErrors."""
     with open(path, "rb") as stream:
-        size = os.fstat(stream.fileno()).st_size
+        info = os.fstat(stream.fileno())
+        _READ[info.st_dev, info.st_ino] = (str(path), os.path.abspath(path))
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             raise GuideError(path, None, None, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
         raw = stream.read(MAX_FILE_BYTES + 1)

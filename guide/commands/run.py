@@ -64,5 +64,15 @@ def run(args: argparse.Namespace) -> int:
     answers = read_answers(answers_source(args, bank), bank)
     result = evaluate(bank, answers)
     write_output(render(args.format, result, bank, answers, document_date(answers, args.date), args.out or "standard output"),
-                 args.out)
+                 args.out, updating=updated_document(args))
     return 0
+
+
+def updated_document(args: argparse.Namespace) -> Path | None:
+    """The design document --answers names when it is written again in its own format (the update `guide
+    check` suggests), which --out may then replace: the new document carries everything the old one held."""
+    from guide.commands.check import FORMAT_OF_SUFFIX
+
+    if args.answers is not None and FORMAT_OF_SUFFIX.get(args.answers.suffix.lower()) == args.format:
+        return args.answers
+    return None
