@@ -521,15 +521,36 @@ def sparse_file(path: Path, size: int) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make, problem", [
-    (lambda tmp_path: Path("/dev/zero"), "file is over the limit of 2,097,152 bytes"),
-    (lambda tmp_path: sparse_file(tmp_path / "answers.yaml", 3 * 1024 ** 3),
-     "file is 3,221,225,472 bytes; the limit is 2,097,152"),
-], ids=["/dev/zero", "3 GB sparse"])
-def test_files_over_the_size_limit_are_refused_before_they_are_read(make, problem, tmp_path, good_bank):
-    answers = make(tmp_path)
+def test_files_over_the_size_limit_are_refused_before_they_are_read(tmp_path, good_bank):
+    answers = sparse_file(tmp_path / "answers.yaml", 3 * 1024 ** 3)
     result = run_limited("run", "--bank", str(good_bank), "--answers", str(answers), cwd=tmp_path)
-    assert (result.returncode, result.stderr.decode()) == (2, f"guide: {answers}: {problem}\n")
+    assert (result.returncode, result.stderr.decode()) == (
+        2, f"guide: {answers}: file is 3,221,225,472 bytes; the limit is 2,097,152\n")
+
+
+@pytest.mark.parametrize("command, fifo, problem", [
+    (["run", "--bank", "bank", "--answers", "answers.yaml"], "answers.yaml", "is a FIFO, not an answers file"),
+    (["compare", "answers.yaml", "--bank", "bank", "--case", "case-0"], "answers.yaml", "is a FIFO, not an answers file"),
+    (["diff", "--bank", "bank", "bank/cases/case-0.yaml", "answers.yaml"], "answers.yaml",
+     "is a FIFO, not an answers file"),
+    (["run", "--bank", "bank", "--answers", "/dev/zero"], None, "is a device, not an answers file"),
+    (["cases", "--bank", "bank"], "bank/cases/case-9.yaml", "is a FIFO, not an answers file"),
+    (["run", "--bank", "bank", "--case", "case-0"], "bank/flow/99.yaml", "is a FIFO, not a YAML file"),
+    (["run", "--bank", "bank", "--case", "case-0"], "bank/precedents/zz.yaml", "is a FIFO, not a YAML file"),
+], ids=["run --answers", "compare", "diff", "a device", "cases/", "flow/", "precedents/"])
+def test_what_is_not_a_regular_file_is_refused_without_waiting(command, fifo, problem, tmp_path, good_bank):
+    """A FIFO opened for reading waits for a writer that never comes: the command must not hang (it would
+    hit run_limited's timeout), not even on a bank it loaded from its cache before the FIFO was there."""
+    shutil.copytree(good_bank, tmp_path / "bank")
+    (tmp_path / "bank" / "precedents").mkdir(exist_ok=True)
+    (tmp_path / "answers.yaml").write_text((tmp_path / "bank" / "cases" / "case-0.yaml").read_text())
+    assert run_limited("run", "--bank", "bank", "--case", "case-0", cwd=tmp_path).returncode == 0
+    if fifo is not None:
+        (tmp_path / fifo).unlink(missing_ok=True)
+        os.mkfifo(tmp_path / fifo)
+    result = run_limited(*command, cwd=tmp_path)
+    named = fifo or "/dev/zero"
+    assert (result.returncode, result.stderr.decode()) == (2, f"guide: {named}: {problem}\n")
 
 
 def test_a_bank_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, good_bank):
