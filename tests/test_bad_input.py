@@ -12,6 +12,7 @@ change to a known-good input.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import resource
@@ -483,6 +484,31 @@ def test_a_date_the_document_could_not_carry_back_is_refused(date, tmp_path):
     result = run_guide("run", "--case", "dr-screening", "--date", date, "--out", str(out))
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "argument --date: a calendar day as YYYY-MM-DD" in result.stderr and not out.exists()
+
+
+DATED_ANSWERS = "title: Knee\ndate: {date}\nanswers:\n  task: diagnosis_classification\n"
+DATED_REVIEW = ("title: Knee\nanswers:\n  task: diagnosis_classification\nreviews:\n  - reviewer: Ann\n"
+                "    decision: approved\n    date: {date}\n")
+
+
+@pytest.mark.parametrize("date", ['"last tuesday"', "2024-13-45", '"2024-02-30"', "2024-2-3"])
+@pytest.mark.parametrize("name, text, where", [
+    ("answers.yaml", DATED_ANSWERS, "2: date"),
+    ("answers.yaml", DATED_REVIEW, "7: reviews[0].date"),
+    ("design.json", None, "9: date"),
+], ids=["answers file", "review", "JSON document"])
+def test_a_date_in_answers_that_is_not_a_calendar_day_is_refused(name, text, where, date, tmp_path):
+    """Such a date was printed as the document's date, or as a reviewer's."""
+    path = tmp_path / name
+    if text is None:
+        document = json.loads(run_guide("run", "--case", "dr-screening", "--format", "json").stdout)
+        document["answers_file"]["date"] = json.loads(date) if date.startswith('"') else date
+        text = json.dumps(document, indent=1)
+        assert text.splitlines()[8].startswith('  "date"'), "the line the message names"
+    path.write_text(text.format(date=date) if name.endswith(".yaml") else text)
+    result = run_guide("run", "--answers", str(path))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2, "", f"guide: {path}:{where}: a calendar day as YYYY-MM-DD, such as 2026-01-15\n")
 
 
 def test_a_dated_document_reads_back_with_its_date(tmp_path):

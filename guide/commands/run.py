@@ -25,15 +25,13 @@ def register(subparsers, common) -> None:
 
 
 def calendar_date(text: str) -> str:
-    """A --date value: a real calendar day as YYYY-MM-DD, so the document it stamps reads back."""
-    from datetime import date
+    """A --date value: a calendar day as answers files carry one, so the document it stamps reads back."""
+    from guide.model import calendar_day
 
     try:
-        if len(text) == 10 and date.fromisoformat(text).isoformat() == text:
-            return text
-    except ValueError:
-        pass
-    raise argparse.ArgumentTypeError("a calendar day as YYYY-MM-DD, such as 2026-01-15")
+        return calendar_day(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _formats() -> tuple[str, ...]:
