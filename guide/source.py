@@ -206,8 +206,10 @@ def describe_loc(data: Any, loc: tuple[str | int, ...]) -> str:
         elif isinstance(data, dict) and part.rstrip("_") in data:
             parts.append(("." if parts else "") + part.rstrip("_"))
             data = data[part.rstrip("_")]
-        elif part[:1].isupper() or "[" in part or part in ("str", "list[str]"):
-            continue  # union-member tags pydantic inserts into locations
+        elif part[:1].isupper() or "[" in part or "-" in part or part == "str":
+            # Union-member tags pydantic inserts into locations (`constrained-str`, `list[str]`, `AnswerIn`):
+            # no field of a model has a capital, a bracket or a dash in its name.
+            continue
         else:
             parts.append(("." if parts else "") + str(part))
             data = None

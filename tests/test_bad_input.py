@@ -280,8 +280,11 @@ ANSWERS_CASES = [
          lambda files, marker: dump({"answers": {question(files, "text")["id"]: ["c0"]}}), r"text question", 2),
     Case("answers: note for an unknown question", "answers.yaml",
          answers_text(lambda data: set_(data, "notes", {"ghost": "Boo."})), r"unknown question 'ghost'", "ghost"),
+    # The field as the user wrote it, without the names pydantic gives the members of a union.
     Case("answers: a number as an answer", "answers.yaml",
-         lambda files, marker: "answers:\n  q0: 3\n", r"string|list", 2),
+         lambda files, marker: "answers:\n  q0: 3\n", r"\.yaml:2: answers\.q0: Input should be a valid string$", 2),
+    Case("answers: a mapping as an answer", "answers.yaml",
+         lambda files, marker: "answers:\n  q0: {c0: 1}\n", r"\.yaml:2: answers\.q0: Input should be a valid string$", 2),
     Case("answers: answers is a list", "answers.yaml", lambda files, marker: "answers:\n  - q0\n  - c0\n",
          r"dictionary|mapping", 1),
     Case("answers: unknown top-level key", "answers.yaml", lambda files, marker: "title: x\nanswer: {}\n",
