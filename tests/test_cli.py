@@ -267,6 +267,22 @@ def test_out_never_replaces_a_file_the_command_reads(command, out, input_name, t
     assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before, "nothing written"
 
 
+@pytest.mark.parametrize("args, message", [
+    (["run", "--answers", "-"],
+     "guide run: error: argument --answers: standard input is not accepted: give a file name (see guide run --help)"),
+    (["diff", "knee.yaml", ""], "guide diff: error: argument B: the path is empty (see guide diff --help)"),
+    (["run", "--answers", ""], "guide run: error: argument --answers: the path is empty (see guide run --help)"),
+    (["lint", "knee.yaml"], "guide: knee.yaml: not a directory; a bank is a folder of YAML files"),
+    (["run", "--bank", "knee.yaml", "--case", "dr-screening"],
+     "guide: knee.yaml: not a directory; a bank is a folder of YAML files"),
+], ids=["answers -", "empty A", "empty --answers", "lint a file", "--bank a file"])
+def test_a_path_that_cannot_be_what_is_asked_says_why(args, message, tmp_path):
+    """These once read `-: No such file or directory`, `.: is a directory` and `bank directory not found`."""
+    (tmp_path / "knee.yaml").write_text(KNEE)
+    result = run_guide(*args, cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", message + "\n")
+
+
 def test_a_saved_session_gives_the_document_the_app_would_export(bank, tmp_path):
     """What the app saves after every answer can go straight to `guide run`: the answers on its path
     count, and what a changed answer set aside is listed as set aside, as in the app's results."""

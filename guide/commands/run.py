@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from guide.commands import ANSWERS_HELP
+from guide.commands import ANSWERS_HELP, input_path
 from guide.source import GuideError
 
 
@@ -15,7 +15,7 @@ def register(subparsers, common) -> None:
         description="Evaluate an answers file (or a preset case) and write the design document.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--answers", metavar="FILE", type=Path, help=ANSWERS_HELP)
+    source.add_argument("--answers", metavar="FILE", type=input_path, help=ANSWERS_HELP)
     source.add_argument("--case", metavar="NAME", help="a preset case of the bank (see `guide cases`)")
     parser.add_argument("--format", choices=_formats(), default="md", help="document format (default: md)")
     parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
