@@ -200,13 +200,7 @@ def _locate_choices(document: YamlDocument, index: int, question: Question, loca
 def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
     """Read an answers file (YAML, a Markdown design document's front matter, or a JSON design document) and check it."""
     path = Path(path)
-    try:
-        raw = read_limited(path)
-    except IsADirectoryError:
-        raise GuideError(path, None, None, "is a directory, expected an answers file") from None
-    except OSError as error:
-        raise GuideError(path, None, None, error.strerror or "cannot be read") from None
-    text = decode(path, raw)
+    text = decode(path, read_limited(path, "an answers file"))
     if path.suffix.lower() in (".md", ".markdown"):
         yaml_text, offset = front_matter(text)
         if not yaml_text.strip():

@@ -61,9 +61,11 @@ def content_digest(directory: Path) -> str:
     """The hash of every bank file's name and bytes (`Bank.content_hash` is its start)."""
     digest = hashlib.sha256()
     for path in bank_files(directory):
+        name = path.relative_to(directory).as_posix().encode() + b"\0"
         try:
-            digest.update(path.relative_to(directory).as_posix().encode() + b"\0" + read_limited(path) + b"\0")
-        except (OSError, GuideError):
-            # The loader reports the file; it still changes the digest, so a cached bank is not used without it.
-            digest.update(path.relative_to(directory).as_posix().encode() + b"\0unreadable\0")
+            digest.update(name + read_limited(path) + b"\0")
+        except GuideError as error:
+            # Hashed too, so a bank with a file it cannot read never matches the cached bank without that
+            # file: the loader then reports the file.
+            digest.update(name + b"cannot be read: " + error.problem.encode() + b"\0")
     return digest.hexdigest()

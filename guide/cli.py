@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import NoReturn, Sequence
 
 from guide import __version__
-from guide.commands import (cases, check, codebook, compare, designs, diff, graph, lint, precedents, run, schema, serve,
-                            what_if)
+from guide.commands import (cases, check, codebook, compare, designs, diff, graph, input_path, lint, precedents, run,
+                            schema, serve, what_if)
 from guide.files import LONE_SURROGATE, discard, write_stream
 from guide.frontend import EXIT_OK, EXIT_USAGE
 from guide.source import GuideError, one_line, shown_name
@@ -30,7 +29,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def add_bank_option(parser: argparse.ArgumentParser, default) -> None:
-    parser.add_argument("--bank", metavar="DIR", type=Path, default=default,
+    parser.add_argument("--bank", metavar="DIR", type=input_path, default=default,
                         help="question bank directory (default: the built-in bank)")
 
 

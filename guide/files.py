@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from guide.source import GuideError
+from guide.source import GuideError, read_as, shown_name
 
 STALE_AFTER_SECONDS = 600
 STDOUT = "-"
@@ -83,7 +83,7 @@ def _open_folder_inside(folder: int, name: str, mode: int | None) -> int:
     return os.open(name, FOLDER_FLAGS, dir_fd=folder)
 
 
-def write_output(text: str, out: Path | None, *, wait_for_reader: bool = True) -> None:
+def write_output(text: str, out: Path | None, *, wait_for_reader: bool = True, updating: Path | None = None) -> None:
     """Write a document to `out`, or to standard output when `out` is None or `-`; a GuideError naming
     `out` when it cannot be written.
 
@@ -91,6 +91,9 @@ def write_output(text: str, out: Path | None, *, wait_for_reader: bool = True) -
     A link is followed and the file it names is written, so the link stays a link. Anything else (a FIFO,
     /dev/null or another device) is written through, never replaced. Without `wait_for_reader`, a FIFO
     that nothing reads is an error instead of a wait (the app must not freeze on it).
+
+    A file this process read is never replaced (the user's input would be lost), except `updating`: a
+    design document rewritten in its own format, which carries everything it held.
     """
     if out is None or str(out) == STDOUT:
         write_stream(sys.stdout, text)
@@ -102,6 +105,10 @@ def write_output(text: str, out: Path | None, *, wait_for_reader: bool = True) -
         except FileNotFoundError:
             info = None
         if info is None or stat.S_ISREG(info.st_mode):
+            source = read_as(info) if info is not None else None
+            if source is not None and not (updating is not None and os.path.samestat(os.stat(updating), info)):
+                raise GuideError(out, None, None, f"is the same file as the input {shown_name(source)}; "
+                                                  "write to another file so that the input is kept")
             if not target.parent.is_dir():
                 raise GuideError(out, None, None, "the folder to write into does not exist")
             write_atomically(target, as_utf8(text), mode=None if info is None else stat.S_IMODE(info.st_mode))

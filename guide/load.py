@@ -80,9 +80,15 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load_bank(directory: Path, check: bool) -> Bank:
+def require_bank_directory(directory: Path) -> None:
+    """A GuideError unless `directory` is a folder, saying whether it is missing or something else."""
     if not directory.is_dir():
-        raise GuideError(directory, None, None, "bank directory not found")
+        raise GuideError(directory, None, None, "not a directory; a bank is a folder of YAML files"
+                         if directory.exists() else "bank directory not found")
+
+
+def _load_bank(directory: Path, check: bool) -> Bank:
+    require_bank_directory(directory)
     from guide.bank import Bank, read_bank  # pydantic and the models: not before the app's first paint
 
     digest = content_digest(directory)

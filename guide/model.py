@@ -6,11 +6,12 @@ bank file is an error that names the field rather than a silently ignored key.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 from typing import Annotated, Any, Iterator, Literal, Mapping, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 UNSURE = "unsure"
 END = "end"
@@ -20,6 +21,22 @@ IDENTIFIER_MAX = 80
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, max_length=IDENTIFIER_MAX)]
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
 LongText = Annotated[str, Field(min_length=1, max_length=5000)]
+
+
+def calendar_day(text: str) -> str:
+    """`text` when it is a real calendar day written YYYY-MM-DD, the one form a document prints and reads
+    back; else a ValueError that says so."""
+    try:
+        if len(text) == 10 and datetime.date.fromisoformat(text).isoformat() == text:
+            return text
+    except ValueError:
+        pass
+    raise ValueError("a calendar day as YYYY-MM-DD, such as 2026-01-15")
+
+
+CalendarDay = Annotated[str, AfterValidator(calendar_day),
+                        Field(description="a calendar day as YYYY-MM-DD",
+                              json_schema_extra={"format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"})]
 
 
 class Strict(BaseModel):
@@ -377,7 +394,7 @@ Decision = Literal["pending", "approved", "changes-requested", "rejected"]
 class Review(Strict):
     reviewer: ShortText | None = None
     role: ShortText | None = Field(default=None, description="the reviewer's role, e.g. radiologist or clinical lead")
-    date: ShortText | None = None
+    date: CalendarDay | None = None
     decision: Decision = "pending"
     comments: Annotated[str, Field(max_length=20000)] | None = None
     answers_hash: ShortText | None = Field(
@@ -399,7 +416,7 @@ class AnswersFile(Strict):
     title: ShortText = "Untitled design"
     description: LongText | None = None
     reading: LongText | None = Field(default=None, description="for presets: whose reading the answers are")
-    date: ShortText | None = None
+    date: CalendarDay | None = None
     bank_id: Identifier | None = None
     bank_version: ShortText | None = None
     bank_hash: ShortText | None = Field(default=None, description="content hash of the bank a design document was made with")

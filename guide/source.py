@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -101,18 +102,55 @@ class YamlDocument:
         return YamlDocument(self.path, self.data.get(key), _reach(self.lines, (key,))[0])
 
 
-def read_limited(path: str | Path) -> bytes:
-    """The bytes of a file the tool reads, never more than MAX_FILE_BYTES: a GuideError for a larger one,
-    found before reading (a regular file's size) or after MAX_FILE_BYTES + 1 bytes (/dev/zero, a pipe),
-    so a huge or endless file costs no more than the limit. Other failures are OSErrors."""
-    with open(path, "rb") as stream:
-        size = os.fstat(stream.fileno()).st_size
-        if size > MAX_FILE_BYTES:
-            raise GuideError(path, None, None, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
-        raw = stream.read(MAX_FILE_BYTES + 1)
+# Each file read so far, by (device, inode): its name as given and as an absolute path (the folder we are
+# in may change). An output must never replace one of them (`read_as`).
+_READ: dict[tuple[int, int], tuple[str, str]] = {}
+
+
+def read_as(info: os.stat_result) -> str | None:
+    """The name this process read the file `info` describes by, or None when it read no such file.
+
+    The name is looked up again, so a file that only took over the inode of one read and since replaced
+    (a session saved atomically frees its old inode) is not mistaken for it."""
+    given, absolute = _READ.get((info.st_dev, info.st_ino), ("", ""))
+    try:
+        return given if absolute and os.path.samestat(os.stat(absolute), info) else None
+    except OSError:
+        return None
+
+
+def read_limited(path: str | Path, expected: str = "a file") -> bytes:
+    """The bytes of a regular file the tool reads, never more than MAX_FILE_BYTES; any failure is a
+    GuideError naming `path` (a folder, a FIFO or a device is not `expected`).
+
+    Opened without blocking, so a FIFO is refused instead of waiting forever for a writer. A file larger
+    than the limit is refused by its size before it is read, or after MAX_FILE_BYTES + 1 bytes when it
+    grows meanwhile, so a huge file costs no more than the limit."""
+    try:
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb") as stream:
+            info = os.fstat(stream.fileno())
+            if not stat.S_ISREG(info.st_mode):
+                raise GuideError(path, None, None, f"is {_kind_of_file(info)}, not {expected}")
+            _READ[info.st_dev, info.st_ino] = (str(path), os.path.abspath(path))
+            if info.st_size > MAX_FILE_BYTES:
+                raise GuideError(path, None, None, f"file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+            raw = stream.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise GuideError(path, None, None, error.strerror or "cannot be read") from None
     if len(raw) > MAX_FILE_BYTES:
         raise GuideError(path, None, None, f"file is over the limit of {MAX_FILE_BYTES:,} bytes")
     return raw
+
+
+def _kind_of_file(info: os.stat_result) -> str:
+    """What a file that is not a regular file is, in a few words."""
+    if stat.S_ISDIR(info.st_mode):
+        return "a directory"
+    if stat.S_ISFIFO(info.st_mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(info.st_mode):
+        return "a socket"
+    return "a device"
 
 
 def decode(path: str | Path, raw: bytes) -> str:
@@ -175,8 +213,10 @@ def describe_loc(data: Any, loc: tuple[str | int, ...]) -> str:
         elif isinstance(data, dict) and part.rstrip("_") in data:
             parts.append(("." if parts else "") + part.rstrip("_"))
             data = data[part.rstrip("_")]
-        elif part[:1].isupper() or "[" in part or part in ("str", "list[str]"):
-            continue  # union-member tags pydantic inserts into locations
+        elif part[:1].isupper() or "[" in part or "-" in part or part == "str":
+            # Union-member tags pydantic inserts into locations (`constrained-str`, `list[str]`, `AnswerIn`):
+            # no field of a model has a capital, a bracket or a dash in its name.
+            continue
         else:
             parts.append(("." if parts else "") + str(part))
             data = None

@@ -230,10 +230,4 @@ def _joined_surrogate_pairs(text: str) -> str:
 
 
 def read_yaml(path: str | Path) -> YamlDocument:
-    try:
-        raw = read_limited(path)
-    except IsADirectoryError:
-        raise GuideError(path, None, None, "is a directory, expected a YAML file") from None
-    except OSError as error:
-        raise GuideError(path, None, None, error.strerror or "cannot be read") from None
-    return parse_yaml(path, decode(path, raw))
+    return parse_yaml(path, decode(path, read_limited(path, "a YAML file")))

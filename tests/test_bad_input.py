@@ -12,6 +12,7 @@ change to a known-good input.
 from __future__ import annotations
 
 import copy
+import json
 import os
 import re
 import resource
@@ -281,8 +282,11 @@ ANSWERS_CASES = [
          lambda files, marker: dump({"answers": {question(files, "text")["id"]: ["c0"]}}), r"text question", 2),
     Case("answers: note for an unknown question", "answers.yaml",
          answers_text(lambda data: set_(data, "notes", {"ghost": "Boo."})), r"unknown question 'ghost'", "ghost"),
+    # The field as the user wrote it, without the names pydantic gives the members of a union.
     Case("answers: a number as an answer", "answers.yaml",
-         lambda files, marker: "answers:\n  q0: 3\n", r"string|list", 2),
+         lambda files, marker: "answers:\n  q0: 3\n", r"\.yaml:2: answers\.q0: Input should be a valid string$", 2),
+    Case("answers: a mapping as an answer", "answers.yaml",
+         lambda files, marker: "answers:\n  q0: {c0: 1}\n", r"\.yaml:2: answers\.q0: Input should be a valid string$", 2),
     Case("answers: answers is a list", "answers.yaml", lambda files, marker: "answers:\n  - q0\n  - c0\n",
          r"dictionary|mapping", 1),
     Case("answers: unknown top-level key", "answers.yaml", lambda files, marker: "title: x\nanswer: {}\n",
@@ -487,6 +491,31 @@ def test_a_date_the_document_could_not_carry_back_is_refused(date, tmp_path):
     assert "argument --date: a calendar day as YYYY-MM-DD" in result.stderr and not out.exists()
 
 
+DATED_ANSWERS = "title: Knee\ndate: {date}\nanswers:\n  task: diagnosis_classification\n"
+DATED_REVIEW = ("title: Knee\nanswers:\n  task: diagnosis_classification\nreviews:\n  - reviewer: Ann\n"
+                "    decision: approved\n    date: {date}\n")
+
+
+@pytest.mark.parametrize("date", ['"last tuesday"', "2024-13-45", '"2024-02-30"', "2024-2-3"])
+@pytest.mark.parametrize("name, text, where", [
+    ("answers.yaml", DATED_ANSWERS, "2: date"),
+    ("answers.yaml", DATED_REVIEW, "7: reviews[0].date"),
+    ("design.json", None, "9: date"),
+], ids=["answers file", "review", "JSON document"])
+def test_a_date_in_answers_that_is_not_a_calendar_day_is_refused(name, text, where, date, tmp_path):
+    """Such a date was printed as the document's date, or as a reviewer's."""
+    path = tmp_path / name
+    if text is None:
+        document = json.loads(run_guide("run", "--case", "dr-screening", "--format", "json").stdout)
+        document["answers_file"]["date"] = json.loads(date) if date.startswith('"') else date
+        text = json.dumps(document, indent=1)
+        assert text.splitlines()[8].startswith('  "date"'), "the line the message names"
+    path.write_text(text.format(date=date) if name.endswith(".yaml") else text)
+    result = run_guide("run", "--answers", str(path))
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2, "", f"guide: {path}:{where}: a calendar day as YYYY-MM-DD, such as 2026-01-15\n")
+
+
 def test_a_dated_document_reads_back_with_its_date(tmp_path):
     out = tmp_path / "design.md"
     assert run_guide("run", "--case", "dr-screening", "--date", "2028-02-29", "--out", str(out)).returncode == 0
@@ -523,15 +552,36 @@ def sparse_file(path: Path, size: int) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make, problem", [
-    (lambda tmp_path: Path("/dev/zero"), "file is over the limit of 2,097,152 bytes"),
-    (lambda tmp_path: sparse_file(tmp_path / "answers.yaml", 3 * 1024 ** 3),
-     "file is 3,221,225,472 bytes; the limit is 2,097,152"),
-], ids=["/dev/zero", "3 GB sparse"])
-def test_files_over_the_size_limit_are_refused_before_they_are_read(make, problem, tmp_path, good_bank):
-    answers = make(tmp_path)
+def test_files_over_the_size_limit_are_refused_before_they_are_read(tmp_path, good_bank):
+    answers = sparse_file(tmp_path / "answers.yaml", 3 * 1024 ** 3)
     result = run_limited("run", "--bank", str(good_bank), "--answers", str(answers), cwd=tmp_path)
-    assert (result.returncode, result.stderr.decode()) == (2, f"guide: {answers}: {problem}\n")
+    assert (result.returncode, result.stderr.decode()) == (
+        2, f"guide: {answers}: file is 3,221,225,472 bytes; the limit is 2,097,152\n")
+
+
+@pytest.mark.parametrize("command, fifo, problem", [
+    (["run", "--bank", "bank", "--answers", "answers.yaml"], "answers.yaml", "is a FIFO, not an answers file"),
+    (["compare", "answers.yaml", "--bank", "bank", "--case", "case-0"], "answers.yaml", "is a FIFO, not an answers file"),
+    (["diff", "--bank", "bank", "bank/cases/case-0.yaml", "answers.yaml"], "answers.yaml",
+     "is a FIFO, not an answers file"),
+    (["run", "--bank", "bank", "--answers", "/dev/zero"], None, "is a device, not an answers file"),
+    (["cases", "--bank", "bank"], "bank/cases/case-9.yaml", "is a FIFO, not an answers file"),
+    (["run", "--bank", "bank", "--case", "case-0"], "bank/flow/99.yaml", "is a FIFO, not a YAML file"),
+    (["run", "--bank", "bank", "--case", "case-0"], "bank/precedents/zz.yaml", "is a FIFO, not a YAML file"),
+], ids=["run --answers", "compare", "diff", "a device", "cases/", "flow/", "precedents/"])
+def test_what_is_not_a_regular_file_is_refused_without_waiting(command, fifo, problem, tmp_path, good_bank):
+    """A FIFO opened for reading waits for a writer that never comes: the command must not hang (it would
+    hit run_limited's timeout), not even on a bank it loaded from its cache before the FIFO was there."""
+    shutil.copytree(good_bank, tmp_path / "bank")
+    (tmp_path / "bank" / "precedents").mkdir(exist_ok=True)
+    (tmp_path / "answers.yaml").write_text((tmp_path / "bank" / "cases" / "case-0.yaml").read_text())
+    assert run_limited("run", "--bank", "bank", "--case", "case-0", cwd=tmp_path).returncode == 0
+    if fifo is not None:
+        (tmp_path / fifo).unlink(missing_ok=True)
+        os.mkfifo(tmp_path / fifo)
+    result = run_limited(*command, cwd=tmp_path)
+    named = fifo or "/dev/zero"
+    assert (result.returncode, result.stderr.decode()) == (2, f"guide: {named}: {problem}\n")
 
 
 def test_a_bank_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path, good_bank):

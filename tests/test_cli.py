@@ -234,6 +234,55 @@ def test_out_to_a_folder_is_one_line(tmp_path):
     assert result.returncode == 2 and result.stderr == f"guide: {tmp_path}: is a folder; give a file name\n"
 
 
+KNEE = """title: Knee osteoarthritis grading
+answers:
+  task: diagnosis_classification
+  modality: radiograph
+"""
+
+
+@pytest.mark.parametrize("command, out, input_name", [
+    (["run", "--answers", "knee.yaml"], "knee.yaml", "knee.yaml"),
+    (["run", "--answers", "knee.yaml", "--format", "html"], "knee.yaml", "knee.yaml"),
+    (["run", "--answers", "knee.yaml"], "link.md", "knee.yaml"),
+    (["compare", "knee.yaml", "--case", "dr-screening"], "knee.yaml", "knee.yaml"),
+    (["what-if", "knee.yaml", "--set", "task=detection"], "knee.yaml", "knee.yaml"),
+    (["diff", "other.yaml", "knee.yaml"], "knee.yaml", "knee.yaml"),
+    (["run", "--bank", "bank", "--case", "dr-screening"], "bank/cases/dr-screening.yaml", "bank/cases/dr-screening.yaml"),
+    (["codebook", "--bank", "bank"], "bank/rules.yaml", "bank/rules.yaml"),
+    (["run", "--answers", "design.md", "--format", "html"], "design.md", "design.md"),
+], ids=["run", "run html", "through a link", "compare", "what-if", "diff", "a bank's case", "a bank file",
+        "a document in another format"])
+def test_out_never_replaces_a_file_the_command_reads(command, out, input_name, tmp_path, bank_copy):
+    """Only a design document written again in its own format may replace itself (test_check: the update
+    `guide check` suggests), since it carries everything it held."""
+    (tmp_path / "knee.yaml").write_text(KNEE)
+    (tmp_path / "design.md").write_text(run_guide("run", "--answers", "knee.yaml", cwd=tmp_path).stdout)
+    (tmp_path / "other.yaml").write_text(KNEE)
+    (tmp_path / "link.md").symlink_to("knee.yaml")
+    before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    result = run_guide(*command, "--out", out, cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (
+        2, f"guide: {out}: is the same file as the input {input_name}; write to another file so that the input is kept\n")
+    assert {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()} == before, "nothing written"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "--answers", "-"],
+     "guide run: error: argument --answers: standard input is not accepted: give a file name (see guide run --help)"),
+    (["diff", "knee.yaml", ""], "guide diff: error: argument B: the path is empty (see guide diff --help)"),
+    (["run", "--answers", ""], "guide run: error: argument --answers: the path is empty (see guide run --help)"),
+    (["lint", "knee.yaml"], "guide: knee.yaml: not a directory; a bank is a folder of YAML files"),
+    (["run", "--bank", "knee.yaml", "--case", "dr-screening"],
+     "guide: knee.yaml: not a directory; a bank is a folder of YAML files"),
+], ids=["answers -", "empty A", "empty --answers", "lint a file", "--bank a file"])
+def test_a_path_that_cannot_be_what_is_asked_says_why(args, message, tmp_path):
+    """These once read `-: No such file or directory`, `.: is a directory` and `bank directory not found`."""
+    (tmp_path / "knee.yaml").write_text(KNEE)
+    result = run_guide(*args, cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", message + "\n")
+
+
 def test_a_saved_session_gives_the_document_the_app_would_export(bank, tmp_path):
     """What the app saves after every answer can go straight to `guide run`: the answers on its path
     count, and what a changed answer set aside is listed as set aside, as in the app's results."""

@@ -197,6 +197,16 @@ def test_the_single_session_of_earlier_versions_moves_into_the_library_even_unre
     assert (designs / "knee-study.yaml").read_bytes() == before, "a readable one keeps its answers and resumes"
 
 
+def test_a_fifo_among_the_designs_is_listed_as_broken_without_waiting(guide_home):
+    """Reading it waited for a writer: `guide designs` hung (run_guide's timeout fails the test)."""
+    (guide_home / "designs").mkdir(parents=True)
+    os.mkfifo(guide_home / "designs" / "pipe.yaml")
+    listed = run_guide("designs", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    [design] = json.loads(listed.stdout)
+    assert (design["name"], design["description"]) == ("pipe", "broken (is a FIFO, not a YAML file)")
+
+
 SESSION_OF_BANK_1 = """\
 title: Made with 1.0.0
 bank_id: wang2024-mlmi

@@ -60,7 +60,7 @@ def hostile_answers(bank, strings: list[str]) -> AnswersFile:
     return preset.model_copy(update={
         "title": strings[0].replace("\n", " ")[:300], "description": "\n\n".join(strings[1:4]),
         "notes": notes, "answers": answers,
-        "reviews": [Review(reviewer=strings[8][:300], role=strings[6].replace("\n", " ")[:300], date=strings[4][:300],
+        "reviews": [Review(reviewer=strings[8][:300], role=strings[6].replace("\n", " ")[:300], date="2026-01-15",
                            decision="changes-requested", comments="\n\n".join(strings)),
                     Review(reviewer=strings[7][:300], decision="approved", comments=strings[3])],
     })

@@ -120,7 +120,8 @@ def test_dir_argument_and_bank_option_agree(bank_copy):
 
 @pytest.mark.parametrize("make, message", [
     (lambda tmp: tmp / "missing", "bank directory not found"),
-    (lambda tmp: (tmp / "file.yaml").write_text("x: 1\n") and tmp / "file.yaml", "bank directory not found"),
+    (lambda tmp: (tmp / "file.yaml").write_text("x: 1\n") and tmp / "file.yaml",
+     "not a directory; a bank is a folder of YAML files"),
     (lambda tmp: (tmp / "empty").mkdir() or tmp / "empty", "not a question bank (no bank.yaml)"),
 ])
 def test_unreadable_directory_is_exit_2(tmp_path, make, message):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shlex
@@ -10,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -297,6 +299,53 @@ async def test_a_new_design_is_added_beside_the_saved_one(bank):
         assert isinstance(app.screen, QuestionScreen) and app.walk.answers.answers == {}
         assert sorted(path.name for path in designs_dir().glob("*.yaml")) == ["chest.yaml", "knee.yaml"]
         assert len(load_session(bank, designs_dir() / "knee.yaml").answers.answers) == 1, "nothing is replaced"
+
+
+@contextlib.contextmanager
+def released_if_waited_on(fifo: Path):
+    """While inside, a writer comes and goes on `fifo` whenever a reader waits on it: code that waits for a
+    writer then reads nothing and fails the test, instead of hanging it."""
+    done = threading.Event()
+
+    def release() -> None:
+        while not done.wait(0.05):
+            with contextlib.suppress(OSError):  # ENXIO: no reader is waiting
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+
+    releaser = threading.Thread(target=release, daemon=True)
+    releaser.start()
+    try:
+        yield
+    finally:
+        done.set()
+        releaser.join()
+
+
+async def test_a_fifo_among_the_designs_is_listed_as_broken(bank, guide_home):
+    """A FIFO there once froze the app before its first screen."""
+    designs_dir().mkdir(parents=True)
+    fifo = designs_dir() / "pipe.yaml"
+    os.mkfifo(fifo)
+    with released_if_waited_on(fifo):
+        app = GuideApp(bank)
+        async with app.run_test() as pilot:
+            await pilot.pause()
+            [row] = design_rows(app)
+            assert row.startswith("pipe.yaml  broken (is a FIFO, not a YAML file)")
+
+
+async def test_opening_a_fifo_is_refused_in_the_dialog(bank, tmp_path):
+    """Typing a FIFO's name in the open dialog once froze the app for good (not even SIGTERM ended it)."""
+    fifo = tmp_path / "answers.yaml"
+    os.mkfifo(fifo)
+    with released_if_waited_on(fifo):
+        app = GuideApp(bank, date=FIXED_DATE)
+        async with app.run_test() as pilot:
+            await pilot.press("o")
+            app.screen.query_one("#entry", Input).value = str(fifo)
+            await pilot.press("enter")
+            await pilot.pause()
+            assert static_text(app.screen, "#error") == f"{fifo}: is a FIFO, not an answers file"
 
 
 async def test_a_broken_design_is_listed_with_its_problem_and_deleted_only_when_confirmed(bank, guide_home):

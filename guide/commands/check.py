@@ -14,6 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from guide.commands import input_path
+
 from guide.source import GuideError
 
 SHOWN_DIFF_LINES = 12
@@ -26,7 +28,7 @@ def register(subparsers, common) -> None:
                     "answers_file of a JSON document) with the current bank and compare. Exit status: 0 all "
                     "current, 1 some stale, 2 some unreadable.",
     )
-    parser.add_argument("documents", metavar="DOC", type=Path, nargs="+",
+    parser.add_argument("documents", metavar="DOC", type=input_path, nargs="+",
                         help="design document written by `guide run`, Markdown (.md) or JSON (.json)")
     parser.set_defaults(handler=run)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from guide.commands import input_path
+
 
 def register(subparsers, common) -> None:
     parser = subparsers.add_parser(
@@ -12,7 +14,7 @@ def register(subparsers, common) -> None:
         description="Write a Markdown codebook of a question bank: every question with its help, its choices, "
                     "when it is asked, and which elements, method families and needs each choice moves.",
     )
-    parser.add_argument("directory", metavar="DIR", type=Path, nargs="?", default=None,
+    parser.add_argument("directory", metavar="DIR", type=input_path, nargs="?", default=None,
                         help="bank directory (default: --bank, else the built-in bank)")
     parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
     parser.set_defaults(handler=run)

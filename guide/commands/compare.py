@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import argparse
 import difflib
-from pathlib import Path
 
-from guide.commands import ANSWERS_HELP
+from guide.commands import ANSWERS_HELP, input_path
 from guide.source import GuideError
 
 
@@ -22,7 +21,7 @@ def register(subparsers, common) -> None:
                     "as a result and why that matters, the case's points for discussion, and for a published "
                     "system what its authors built.",
     )
-    parser.add_argument("answers", metavar="FILE", type=Path, help="your " + ANSWERS_HELP)
+    parser.add_argument("answers", metavar="FILE", type=input_path, help="your " + ANSWERS_HELP)
     reference = parser.add_mutually_exclusive_group(required=True)
     reference.add_argument("--case", metavar="NAME", help="the preset case to compare with (see `guide cases`)")
     reference.add_argument("--precedent", metavar="ID",

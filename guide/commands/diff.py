@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from guide.commands import ANSWERS_HELP
+from guide.commands import ANSWERS_HELP, input_path
 
 
 def register(subparsers, common) -> None:
@@ -16,8 +16,8 @@ def register(subparsers, common) -> None:
                     "result; notes that differ too. Both are evaluated with the same (current) bank. Exit "
                     "status, as diff's: 0 the same, 1 different, 2 an input that cannot be used.",
     )
-    parser.add_argument("before", metavar="A", type=Path, help=ANSWERS_HELP)
-    parser.add_argument("after", metavar="B", type=Path, help=ANSWERS_HELP)
+    parser.add_argument("before", metavar="A", type=input_path, help=ANSWERS_HELP)
+    parser.add_argument("after", metavar="B", type=input_path, help=ANSWERS_HELP)
     add_output_options(parser)
     parser.set_defaults(handler=run)
 

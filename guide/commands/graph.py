@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from guide.commands import input_path
+
 
 def register(subparsers, common) -> None:
     parser = subparsers.add_parser(
@@ -17,7 +19,7 @@ def register(subparsers, common) -> None:
                         help="diagram language (default: mermaid)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--case", metavar="NAME", help="draw the walk of a preset case (see `guide cases`)")
-    source.add_argument("--answers", metavar="FILE", type=Path, help="draw the walk of an answers file or design document")
+    source.add_argument("--answers", metavar="FILE", type=input_path, help="draw the walk of an answers file or design document")
     parser.add_argument("--routing", action="store_true",
                         help="only the questions and the routing between them, without rules, elements, needs and methods")
     parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+
+from guide.commands import input_path
 
 
 def register(subparsers, common) -> None:
@@ -18,7 +19,7 @@ def register(subparsers, common) -> None:
                     "clean (as `guide schema --check` does). Exit status: 0 clean, 1 findings, 2 the directory "
                     "cannot be read as a bank.",
     )
-    parser.add_argument("directory", metavar="DIR", type=Path, nargs="?", default=None,
+    parser.add_argument("directory", metavar="DIR", type=input_path, nargs="?", default=None,
                         help="bank directory (default: --bank, else the built-in bank)")
     parser.set_defaults(handler=run)
 
@@ -28,8 +29,10 @@ def run(args: argparse.Namespace) -> int:
     from guide.files import write_output
     from guide.frontend import EXIT_FINDINGS, EXIT_OK
     from guide.lint import lint_bank
+    from guide.load import require_bank_directory
 
     directory = args.directory or args.bank or BUILTIN_BANK
+    require_bank_directory(directory)
     findings = lint_bank(directory)
     write_output("".join(f"{finding}\n" for finding in findings), None)
     advice = sum(finding.severity == "advice" for finding in findings)

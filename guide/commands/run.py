@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from guide.commands import ANSWERS_HELP
+from guide.commands import ANSWERS_HELP, input_path
 from guide.source import GuideError
 
 
@@ -15,7 +15,7 @@ def register(subparsers, common) -> None:
         description="Evaluate an answers file (or a preset case) and write the design document.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--answers", metavar="FILE", type=Path, help=ANSWERS_HELP)
+    source.add_argument("--answers", metavar="FILE", type=input_path, help=ANSWERS_HELP)
     source.add_argument("--case", metavar="NAME", help="a preset case of the bank (see `guide cases`)")
     parser.add_argument("--format", choices=_formats(), default="md", help="document format (default: md)")
     parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
@@ -25,15 +25,13 @@ def register(subparsers, common) -> None:
 
 
 def calendar_date(text: str) -> str:
-    """A --date value: a real calendar day as YYYY-MM-DD, so the document it stamps reads back."""
-    from datetime import date
+    """A --date value: a calendar day as answers files carry one, so the document it stamps reads back."""
+    from guide.model import calendar_day
 
     try:
-        if len(text) == 10 and date.fromisoformat(text).isoformat() == text:
-            return text
-    except ValueError:
-        pass
-    raise argparse.ArgumentTypeError("a calendar day as YYYY-MM-DD, such as 2026-01-15")
+        return calendar_day(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _formats() -> tuple[str, ...]:
@@ -64,5 +62,15 @@ def run(args: argparse.Namespace) -> int:
     answers = read_answers(answers_source(args, bank), bank)
     result = evaluate(bank, answers)
     write_output(render(args.format, result, bank, answers, document_date(answers, args.date), args.out or "standard output"),
-                 args.out)
+                 args.out, updating=updated_document(args))
     return 0
+
+
+def updated_document(args: argparse.Namespace) -> Path | None:
+    """The design document --answers names when it is written again in its own format (the update `guide
+    check` suggests), which --out may then replace: the new document carries everything the old one held."""
+    from guide.commands.check import FORMAT_OF_SUFFIX
+
+    if args.answers is not None and FORMAT_OF_SUFFIX.get(args.answers.suffix.lower()) == args.format:
+        return args.answers
+    return None

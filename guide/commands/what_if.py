@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from guide.commands import ANSWERS_HELP
+from guide.commands import ANSWERS_HELP, input_path
 from guide.source import GuideError
 
 
@@ -20,7 +19,7 @@ def register(subparsers, common) -> None:
                "guide what-if --case dr-screening --set goals=safety,trust_calibration; "
                "guide what-if design.md --sensitivity --format md",
     )
-    parser.add_argument("answers", metavar="FILE", type=Path, nargs="?",
+    parser.add_argument("answers", metavar="FILE", type=input_path, nargs="?",
                         help=ANSWERS_HELP)
     parser.add_argument("--case", metavar="NAME", help="a preset case of the bank instead of FILE")
     action = parser.add_mutually_exclusive_group(required=True)
