@@ -27,7 +27,7 @@ from guide.bank import Bank, file_model, read_answers
 from guide.bankfiles import FLOW_DIR, bank_files, folder_problems, missing_file_problem
 from guide.engine import holds, precedent_values
 from guide.graph import Finding, check_bank, describe_condition, flow
-from guide.load import load_bank
+from guide.load import load_bank, require_bank_directory
 from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, AnswerValue, Condition, NotCondition, Question, iter_conditions
 from guide.source import GuideError, Location, YamlDocument, validate
 from guide.yamlfile import read_yaml
@@ -102,8 +102,7 @@ def _precedent_findings(bank: Bank) -> list[Finding]:
 
 
 def _check_readable(directory: Path) -> None:
-    if not directory.is_dir():
-        raise GuideError(directory, None, None, "bank directory not found")
+    require_bank_directory(directory)
     try:
         names = {path.name for path in directory.iterdir()}
     except OSError as error:
