@@ -283,9 +283,10 @@ def migrate(answers: Answers, bank: Bank, document: YamlDocument | None = None) 
         return answers
     where = document.path if document else "answers"
     moved = {}
-    keyed_by_question = ("answers", "notes", "set_aside") if isinstance(answers, SessionFile) else ("answers", "notes")
+    keyed_by_question = (("answers", "notes", "set_aside", "drafts") if isinstance(answers, SessionFile)
+                         else ("answers", "notes"))
     for field_name in keyed_by_question:
-        given = getattr(answers, field_name)
+        given = getattr(answers, field_name) or {}
         items: dict = {}
         for question_id, value in given.items():
             if question_id in migration.removed:

@@ -75,11 +75,19 @@ class GuideApp(App):
 
     def on_load(self) -> None:
         # Killed (SIGTERM) or its terminal closed (SIGHUP), the process would end in the alternate screen with
-        # mouse reporting on. Exiting through Textual restores the terminal; every answer is already saved.
+        # mouse reporting on, and lose what is typed but not confirmed. Every answer is already saved.
         # Installed on load, so a signal that comes while the first screen is still being drawn is caught too.
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(number, self.exit, None, 128 + number)
+            loop.add_signal_handler(number, self.end_by_signal, 128 + number)
+
+    def end_by_signal(self, return_code: int) -> None:
+        """Keep what is typed on the question and not confirmed (as moving away from it would), then exit
+        through Textual, which gives the terminal back."""
+        questions = self.question_screen() if self.walk is not None else None
+        if questions is not None and questions.is_mounted:
+            questions.keep_typed()
+        self.exit(None, return_code)
 
     def on_ready(self) -> None:
         self.load_pending_bank()
@@ -440,7 +448,7 @@ class GuideApp(App):
         questions = self.question_screen()
         if questions is None:
             return
-        questions.save_pending_note()
+        questions.keep_typed()
 
         def leave() -> None:
             while len(self.screen_stack) > 1:
