@@ -217,7 +217,8 @@ def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
     return answers
 
 
-SESSION_ONLY_KEYS = tuple(field for field in SessionFile.model_fields if field not in AnswersFile.model_fields)
+# What every saved session holds beside an answers file's keys (`drafts` only when there is one).
+SESSION_ONLY_KEYS = ("set_aside", "position")
 
 
 def _validated_answers(document: YamlDocument, bank: Bank) -> AnswersFile:
