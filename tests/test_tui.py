@@ -1266,13 +1266,19 @@ async def test_the_reasoning_follows_the_last_answer(bank):
         assert "new +" not in app.screen.query_one(EvidenceView).text, "moving around changes nothing"
 
 
+async def type_and_leave_the_first_text_question(pilot, app, key: str):
+    """Start a design, type a paragraph on its first text question, leave the box with Esc and press `key`."""
+    await start_and_reach(pilot, app, "text")
+    question = app.walk.question
+    await pilot.press(*"Fundus photographs", "escape", key)
+    await pilot.pause()
+    return question
+
+
 async def test_going_on_from_an_edited_text_answer_keeps_it(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await start_and_reach(pilot, app, "text")
-        question = app.walk.question
-        await pilot.press(*"Fundus photographs", "escape", "right")
-        await pilot.pause()
+        question = await type_and_leave_the_first_text_question(pilot, app, "right")
         assert app.walk.answers.answers[question.id] == "Fundus photographs"
         assert app.walk.position != question.id
 
@@ -1280,10 +1286,7 @@ async def test_going_on_from_an_edited_text_answer_keeps_it(bank):
 async def test_text_left_with_back_is_kept_as_a_draft_shown_again_and_answered_with_enter(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await start_and_reach(pilot, app, "text")
-        question = app.walk.question
-        await pilot.press(*"Fundus photographs", "escape", "left")
-        await pilot.pause()
+        question = await type_and_leave_the_first_text_question(pilot, app, "left")
         assert "kept as a draft, not as the answer" in list(app._notifications)[-1].message
         saved = load_saved(bank)
         assert question.id not in saved.answers.answers, "a draft is never an answer"
