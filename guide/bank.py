@@ -213,7 +213,8 @@ def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
     return answers
 
 
-SESSION_ONLY_KEYS = tuple(field for field in SessionFile.model_fields if field not in AnswersFile.model_fields)
+# What every saved session holds beside an answers file's keys (`drafts` only when there is one).
+SESSION_ONLY_KEYS = ("set_aside", "position")
 
 
 def _validated_answers(document: YamlDocument, bank: Bank) -> AnswersFile:
@@ -279,9 +280,10 @@ def migrate(answers: Answers, bank: Bank, document: YamlDocument | None = None) 
         return answers
     where = document.path if document else "answers"
     moved = {}
-    keyed_by_question = ("answers", "notes", "set_aside") if isinstance(answers, SessionFile) else ("answers", "notes")
+    keyed_by_question = (("answers", "notes", "set_aside", "drafts") if isinstance(answers, SessionFile)
+                         else ("answers", "notes"))
     for field_name in keyed_by_question:
-        given = getattr(answers, field_name)
+        given = getattr(answers, field_name) or {}
         items: dict = {}
         for question_id, value in given.items():
             if question_id in migration.removed:

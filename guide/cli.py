@@ -15,7 +15,7 @@ from guide import __version__
 from guide.commands import (cases, check, codebook, compare, designs, diff, graph, input_path, lint, precedents, run,
                             schema, serve, what_if)
 from guide.files import LONE_SURROGATE, discard, write_stream
-from guide.frontend import EXIT_OK, EXIT_USAGE
+from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from guide.source import GuideError, one_line, shown_name
 
 COMMANDS = (run, cases, designs, schema, lint, codebook, diff, what_if, check, graph, compare, precedents, serve)
@@ -102,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"guide: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader (for example `head` or a pager) went away; that is not an error of ours.
         discard(sys.stdout)

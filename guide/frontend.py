@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl+C
 
 
 def load_bank_option(args: argparse.Namespace):

@@ -518,6 +518,9 @@ class SessionFile(AnswersFile):
     set_aside: dict[Identifier, Union[str, list[Identifier]]] = Field(
         default_factory=dict, description="answers a changed answer took off the path: kept, not used")
     position: Identifier = Field(default=END, description="the question to continue with (`end`: the results)")
+    drafts: dict[Identifier, Annotated[str, Field(max_length=20000)]] | None = Field(
+        default=None, description="text typed for a text question and left without confirming it: shown in its "
+                                  "box again, never an answer (left out when there is none)")
 
     def answers_file(self) -> AnswersFile:
         """The design as an answers file: set-aside answers included, as the app keeps them (routing

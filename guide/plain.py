@@ -7,7 +7,8 @@ The line protocol (docs/user-guide/plain-mode.md shows it with an example that a
 one line per reply; at a question a choice's number or id, `u` unsure, `n` then the note line, `b`
 back, `q` stop. Which design to work on comes from `--new` / `--resume` (and `--title`, `--replace`);
 only a person at a terminal is asked what those options would settle. When input ends (end of
-file), everything given so far is saved and the command exits 0 with a one-line message.
+file), everything given so far is saved and the command exits 0 with a one-line message; on Ctrl+C
+the same, with exit status 130.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import TextIO
 from guide.bank import Bank
 from guide.engine import answer_labels
 from guide.files import STDOUT, user_path, write_output, write_stream
-from guide.frontend import load_bank_option
+from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, load_bank_option
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
 from guide.report.text import inert
 from guide.library import Design, design_path, library_writable, list_designs, new_design_file, read_design
@@ -231,6 +232,9 @@ class Conversation:
         if walk.is_answered(question.id):
             self.say(f"Current answer: {'; '.join(inert(label) for label in answer_labels(question, current))} "
                      "(empty line keeps it)")
+        draft = walk.drafts.get(question.id)
+        if draft is not None:
+            self.say(f"Draft, not yet your answer (an empty line keeps it): {inert(draft)}")
         while True:
             reply = self.ask(self.prompt_for(question))
             if reply.lower() == QUIT:
@@ -256,6 +260,8 @@ class Conversation:
                      + "; ".join(inert(self.bank.questions[other].prompt) for other in leaving))
         try:
             walk.answer(question.id, value)
+            if draft is not None and not reply:  # only a typed answer takes the draft's place
+                walk.keep_draft(question.id, draft)
         except ValueError as error:
             self.say(f"Not saved, please answer again: {error}")
             return None
@@ -368,17 +374,19 @@ def run_plain(args: argparse.Namespace) -> int:
                                 new=args.new, resume=args.resume, replace=args.replace)
     try:
         return conversation.run(getattr(args, "date", None))
-    except EndOfInput:
+    except (EndOfInput, KeyboardInterrupt) as ending:
+        interrupted = isinstance(ending, KeyboardInterrupt)
+        how, status = ("Interrupted", EXIT_INTERRUPTED) if interrupted else ("Input ended", EXIT_OK)
         if conversation.walk is None:
-            write_stream(conversation.stdout, "\nInput ended before a design was started.\n")
-            return 0
+            write_stream(conversation.stdout, f"\n{how} before a design was started.\n")
+            return status
         conversation.save()
         if conversation.save_error:
             conversation.say()
-            return conversation.not_saved("Input ended.")
-        write_stream(conversation.stdout, f"\nInput ended; your answers are saved in {conversation.path}. "
+            return conversation.not_saved(f"{how}.")
+        write_stream(conversation.stdout, f"\n{how}; your answers are saved in {conversation.path}. "
                                           f"Run {conversation.resume_command} to go on.\n")
-        return 0
+        return status
     finally:
         if conversation.lock is not None:
             conversation.lock.release()

@@ -12,6 +12,8 @@ are the answers on the current path, plus
   set_aside: answers to questions that a changed answer took off the path. They are kept, not
              used, and they return to the path when the answer that removed them is changed back.
   position:  the id of the question being answered, or `end` once the walk reached its results.
+  drafts:    text typed for a text question and left without confirming it (Enter), kept so that
+             nothing typed is lost: shown in its box again, never used as an answer. Only when there is one.
 
 How it is written: into a temporary file in the same folder, flushed and fsynced, then renamed
 over the previous file (and the folder fsynced), so that the file on disk is always a whole
@@ -43,7 +45,7 @@ from guide.engine import element_results, evaluate, route
 from guide.files import remove_stale_temporaries, write_atomically
 from guide.model import END, AnswersFile, AnswerValue, ElementResult, Question, Result, SessionFile
 from guide.report.frontmatter import dump_yaml
-from guide.source import MAX_FILE_BYTES, GuideError, validate
+from guide.source import MAX_FILE_BYTES, GuideError, YamlDocument, validate
 from guide.state import make_private_folder, session_dir
 from guide.yamlfile import read_yaml
 
@@ -102,10 +104,11 @@ class Walk:
     """The answers of one design and the question being looked at. All routing is the engine's."""
 
     def __init__(self, bank: Bank, answers: AnswersFile | None = None, position: str | None = None,
-                 *, read_only: bool = False) -> None:
+                 *, read_only: bool = False, drafts: dict[str, str] | None = None) -> None:
         self.bank = bank
         self.answers = answers or AnswersFile(bank_id=bank.meta.id, bank_version=bank.meta.version)
         self.read_only = read_only
+        self.drafts: dict[str, str] = dict(drafts or {})  # by question id; see the module's docstring
         self._last_result: tuple[AnswersFile, Result] | None = None
         self.path = route(bank, self.answers.answers)
         self.position = position if position in self.path or position == END else self.first_open()
@@ -184,7 +187,12 @@ class Walk:
         return outcome
 
     def record(self, question_id: str, value: AnswerValue | None, note: str | None = None) -> Outcome:
-        """Record an answer (None clears it) without moving; a note of None keeps the note, "" removes it."""
+        """Record an answer (None clears it) without moving; a note of None keeps the note, "" removes it.
+        The answer takes the place of the question's draft."""
+        drafts = {other: draft for other, draft in self.drafts.items() if other != question_id}
+        return self._revise(question_id, value, note, drafts)
+
+    def _revise(self, question_id: str, value: AnswerValue | None, note: str | None, drafts: dict[str, str]) -> Outcome:
         if self.read_only:
             raise ValueError("a worked example is read-only")
         before = set(self.path)
@@ -198,24 +206,37 @@ class Walk:
             notes[question_id] = note.strip()
         elif note is not None:
             notes.pop(question_id, None)
-        self._adopt(changed(self.answers, answers=answers, notes=notes), route(self.bank, answers))
+        self._adopt(changed(self.answers, answers=answers, notes=notes), route(self.bank, answers), drafts)
         return Outcome(set_aside=[other for other in before if other in answers and other not in self.path],
                        restored=[other for other in self.path if other in answers and other not in before])
 
     def set_note(self, question_id: str, note: str) -> None:
-        self.record(question_id, self.answers.answers.get(question_id), note)
+        self._revise(question_id, self.answers.answers.get(question_id), note, self.drafts)
+
+    def keep_draft(self, question_id: str, text: str) -> None:
+        """Keep text typed for a question and not confirmed as its answer. Empty text, or the answer itself,
+        is no draft: it removes the one kept before. Raises ValueError as recording an answer does."""
+        if self.read_only:
+            raise ValueError("a worked example is read-only")
+        drafts = {other: draft for other, draft in self.drafts.items() if other != question_id}
+        text = text.strip()
+        if text and text != self.answers.answers.get(question_id):
+            drafts[question_id] = text
+        self._adopt(self.answers, self.path, drafts)
 
     def retitle(self, title: str) -> None:
         self._adopt(changed(self.answers, title=title.strip() or self.answers.title), self.path)
 
-    def _adopt(self, answers: AnswersFile, path: list[str]) -> None:
-        """Take revised answers, unless the session file holding them would be larger than guide reads back:
-        then raise ValueError and keep the walk as it was, so the user can shorten what they typed."""
-        before = self.answers, self.path
+    def _adopt(self, answers: AnswersFile, path: list[str], drafts: dict[str, str] | None = None) -> None:
+        """Take revised answers (and drafts), unless the session file holding them would be larger than guide
+        reads back: then raise ValueError and keep the walk as it was, so the user can shorten what they typed."""
+        before = self.answers, self.path, self.drafts
         self.answers, self.path = answers, path
+        if drafts is not None:
+            self.drafts = drafts
         size = len(session_text(self).encode("utf-8"))
         if size > MAX_FILE_BYTES:
-            self.answers, self.path = before
+            self.answers, self.path, self.drafts = before
             raise ValueError(f"the design would take {size:,} bytes, over the {MAX_FILE_BYTES:,} a session file may "
                              "hold; shorten this or another long answer or note")
 
@@ -248,7 +269,7 @@ class Walk:
         on_path = {question_id: value for question_id, value in self.answers.answers.items() if question_id in self.path}
         kept = {question_id: value for question_id, value in self.answers.answers.items() if question_id not in self.path}
         fields = self.answers.model_dump(exclude={"answers"}, by_alias=True)
-        return SessionFile(**fields, answers=on_path, set_aside=kept, position=self.position)
+        return SessionFile(**fields, answers=on_path, set_aside=kept, position=self.position, drafts=self.drafts or None)
 
 
 def session_text(walk: Walk) -> str:
@@ -360,6 +381,7 @@ def load_session(bank: Bank, path: Path) -> Walk:
         position = None if position in migration.removed else migration.renamed.get(position, position)
     check_answers(saved, bank, document)
     check_set_aside(saved, bank, document)
+    check_drafts(saved, bank, document)
     if position not in (END, None) and position not in bank.questions:
         raise GuideError(path, document.line_of(("position",)), "position", f"unknown question '{saved.position}'")
     answers = saved.answers_file()
@@ -367,4 +389,13 @@ def load_session(bank: Bank, path: Path) -> Walk:
         # Saved again, the session holds this version's ids; the document still says what changed.
         answers = answers.model_copy(update={"bank_version": bank.meta.version,
                                              "migrated_from": origin_version(answers, bank)})
-    return Walk(bank, answers, position)
+    return Walk(bank, answers, position, drafts=saved.drafts)
+
+
+def check_drafts(saved: SessionFile, bank: Bank, document: YamlDocument) -> None:
+    """A draft belongs to a text question of this bank; an error names its line under `drafts`."""
+    for question_id in saved.drafts or {}:
+        question = bank.questions.get(question_id)
+        if question is None or question.kind != "text":
+            problem = f"unknown question '{question_id}'" if question is None else "only a text question has a draft"
+            raise GuideError(document.path, document.line_of(("drafts", question_id)), f"drafts.{question_id}", problem)

@@ -292,8 +292,10 @@ def test_a_saved_session_gives_the_document_the_app_would_export(bank, tmp_path)
     for follower in dropped:
         walk.record(follower, unsure(bank, follower))
     walk.answer(question_id, new)
+    text_question = next(question.id for question in bank.questions.values() if question.kind == "text")
+    walk.keep_draft(text_question, "Typed, never confirmed")  # a draft is not an answer: not in the document
     session = save_session(walk, tmp_path / "session.yaml")
-    assert "set_aside:" in session.read_text()
+    assert "set_aside:" in session.read_text() and "drafts:" in session.read_text()
 
     result = run_guide("run", "--answers", str(session), "--format", "json", "--date", FIXED_DATE)
     assert result.returncode == 0, result.stderr
@@ -302,6 +304,7 @@ def test_a_saved_session_gives_the_document_the_app_would_export(bank, tmp_path)
     markdown = run_guide("run", "--answers", str(session), "--date", FIXED_DATE).stdout
     assert "Set aside" in headings(markdown, level=3)
     assert all(bank.questions[follower].prompt in markdown.split("### Set aside")[1] for follower in dropped)
+    assert "Typed, never confirmed" not in markdown
 
 
 # The least each command that reads a bank needs besides --bank; a design document made with the built-in bank.

@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from guide.state import designs_dir, session_path
 from guide.source import GuideError
 
 from .conftest import ROOT, load_saved, run_guide, saved_path
+from .test_crash_safety import plain_guide_waiting_for_an_answer
 from .test_session import first_dropping_change
 
 pytestmark = pytest.mark.usefixtures("guide_home")
@@ -97,6 +99,41 @@ def test_an_unreadable_session_is_kept_in_the_library_as_broken_and_a_new_design
     assert done.stdout.strip().splitlines()[-1].startswith("Input ended; your answers are saved in")
     listed = run_guide("designs")
     assert "| design | design | broken (line 2: YAML: " in listed.stdout
+
+
+def test_ctrl_c_saves_and_says_how_to_go_on(bank, guide_home):
+    guide = plain_guide_waiting_for_an_answer(guide_home)  # --new --title First, at the first question
+    guide.stdin.write(b"u\nn\nhalf a tho")  # Ctrl+C while a note is being typed
+    guide.stdin.flush()
+    shown = b""
+    while b"Note on this question" not in shown:
+        shown += os.read(guide.stdout.fileno(), 65536)
+    guide.send_signal(signal.SIGINT)
+    rest, _ = guide.communicate(timeout=60)
+    assert guide.returncode == 130
+    design = guide_home / "designs" / "first.yaml"
+    assert rest.decode().strip().splitlines()[-1:] == [f"Interrupted; your answers are saved in {design}. "
+                                                       "Run guide --plain --design first to go on."]
+    assert load_saved(bank).answers.answers == {bank.meta.start: UNSURE}
+
+
+def test_a_draft_from_the_terminal_app_is_shown_and_kept_until_an_answer_is_typed(bank):
+    walk = Walk(bank)
+    while walk.question.kind != "text":
+        walk.answer(walk.position, [UNSURE] if walk.question.kind == "multiple" else UNSURE)
+    question = walk.question
+    walk.keep_draft(question.id, "Fundus photographs")
+    designs_dir().mkdir(parents=True)
+    save_session(walk, designs_dir() / "typed.yaml")
+    done = run_guide("--plain", "--design", "typed", stdin="\nb\n")  # leave it open, come back, input ends
+    assert done.returncode == 0, done.stderr
+    said = " ".join(done.stdout.split())
+    assert said.count("Draft, not yet your answer (an empty line keeps it): Fundus photographs") == 2
+    saved = load_saved(bank)
+    assert saved.drafts == {question.id: "Fundus photographs"} and question.id not in saved.answers.answers
+    run_guide("--plain", "--design", "typed", stdin="Fundus photographs of diabetic patients\n")
+    saved = load_saved(bank)
+    assert saved.answers.answers[question.id] == "Fundus photographs of diabetic patients" and saved.drafts == {}
 
 
 def test_q_stops_with_answers_saved(bank):

@@ -133,6 +133,8 @@ def test_unwritable_folder_is_one_line_error(bank, tmp_path):
     ("bank_id: another-bank\n", 1, "bank_id"),
     ("answers: [\n", 2, None),
     ("answers: {}\ncolour: red\n", 2, "colour"),
+    ("answers: {}\ndrafts:\n  not_a_question: x\n", 3, "drafts.not_a_question"),
+    ("answers: {}\ndrafts:\n  task: detection\n", 3, "drafts.task"),
 ])
 def test_load_errors_name_file_line_and_field(bank, guide_home, content, line, field):
     guide_home.mkdir()
@@ -143,6 +145,23 @@ def test_load_errors_name_file_line_and_field(bank, guide_home, content, line, f
     assert caught.value.line == line
     assert caught.value.field == field
     assert "\n" not in str(caught.value)
+
+
+def test_a_draft_is_kept_with_the_session_never_as_an_answer_until_answered(bank, guide_home):
+    walk = Walk(bank)
+    text_question = next(question.id for question in bank.questions.values() if question.kind == "text")
+    save_session(walk, session_path())
+    assert "drafts" not in session_path().read_text(), "only a session with a draft names them"
+    walk.keep_draft(text_question, "  Fundus photographs ")
+    walk.set_note(text_question, "ask the lead")
+    save_session(walk, session_path())
+    loaded = load_session(bank, session_path())
+    assert loaded.drafts == {text_question: "Fundus photographs"} and text_question not in loaded.answers.answers
+    assert loaded.answers.notes == {text_question: "ask the lead"}, "a note leaves the draft as it is"
+    loaded.answer(text_question, "Fundus photographs of diabetic patients")
+    assert loaded.drafts == {}, "the answer takes the draft's place"
+    loaded.keep_draft(text_question, "Fundus photographs of diabetic patients")
+    assert loaded.drafts == {}, "the answer itself is no draft"
 
 
 def test_position_off_the_path_falls_back_to_first_open_question(bank, guide_home):

@@ -29,7 +29,8 @@ from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
 from guide.tui.start import StartScreen
-from guide.tui.widgets import NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ReasoningPanel
+from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ParagraphInput,
+                               ReasoningPanel)
 
 from .conftest import FIXED_DATE, ROOT, load_saved, run_guide
 from .test_crash_safety import shared_state_home
@@ -267,19 +268,17 @@ async def test_resume_after_restart(bank):
         assert any(note == "checked with the lead" for note in second.walk.answers.notes.values())
 
 
-async def test_quit_asks_only_when_something_is_unsaved(bank):
+async def test_quit_keeps_a_typed_note_and_asks_only_about_ticks(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "enter", "enter", "n")
-        await pilot.press(*"half a thought")
-        await pilot.press("ctrl+q")
+        await start_and_reach(pilot, app, "multiple")
+        await pilot.press("space", "ctrl+q")
         await pilot.pause()
-        assert isinstance(app.screen, Confirm), "a typed note is not saved yet"
-        await pilot.press("escape")
-        app.screen.query_one("#note", Input).value = ""
-        await pilot.press("ctrl+q")
+        assert isinstance(app.screen, Confirm), "ticks not answered are not saved"
+        await pilot.press("escape", "space", "n", *"half a thought", "ctrl+q")
         await pilot.pause()
     assert app.return_code == 0
+    assert load_saved(bank).answers.notes == {app.walk.position: "half a thought"}, "a note is kept on the way out"
 
 
 def design_rows(app) -> list[str]:
@@ -536,22 +535,22 @@ async def test_the_palette_goes_back_to_the_start_screen(bank):
         await choose_in_palette(pilot, "start screen")
         assert isinstance(app.screen, StartScreen) and app.walk is None
 
-        await pilot.press("n", "enter")
-        await pilot.pause()
-        await pilot.press("enter")  # answers the first question
-        await pilot.pause()
-        await pilot.press("n", "x")  # a note on the second, not answered yet: not saved
+        await start_and_reach(pilot, app, "multiple")
+        answered = dict(app.walk.answers.answers)
+        await pilot.press("n", "x")  # a note on a question not answered yet: kept as it is left
+        await pilot.press("escape", "space")  # a tick, not answered: not saved
         await choose_in_palette(pilot, "start screen")
         assert isinstance(app.screen, Confirm), "leaving what is not saved is asked first, as quitting is"
         await pilot.press("n")
         await pilot.pause()
-        assert isinstance(app.screen, QuestionScreen) and app.screen.query_one("#note", Input).value == "x"
+        assert isinstance(app.screen, QuestionScreen) and app.screen.query_one(ChoiceList).pending
         await choose_in_palette(pilot, "start screen")
         await pilot.press("y")
         await pilot.pause()
         assert isinstance(app.screen, StartScreen)
         assert design_rows(app)[0].startswith("Untitled design  unfinished"), "a design of one's own stays, to resume"
-        assert len(load_saved(bank).answers.answers) == 1
+        saved = load_saved(bank)
+        assert saved.answers.answers == answered and list(saved.answers.notes.values()) == ["x"]
 
 
 async def test_the_results_indent_each_reason_under_its_evidence_at_any_width(bank):
@@ -1314,22 +1313,60 @@ async def test_the_reasoning_follows_the_last_answer(bank):
         assert "new +" not in app.screen.query_one(EvidenceView).text, "moving around changes nothing"
 
 
+async def type_and_leave_the_first_text_question(pilot, app, key: str):
+    """Start a design, type a paragraph on its first text question, leave the box with Esc and press `key`."""
+    await start_and_reach(pilot, app, "text")
+    question = app.walk.question
+    await pilot.press(*"Fundus photographs", "escape", key)
+    await pilot.pause()
+    return question
+
+
 async def test_going_on_from_an_edited_text_answer_keeps_it(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await start_and_reach(pilot, app, "text")
-        question = app.walk.question
-        await pilot.press(*"Fundus photographs", "escape", "right")
-        await pilot.pause()
+        question = await type_and_leave_the_first_text_question(pilot, app, "right")
         assert app.walk.answers.answers[question.id] == "Fundus photographs"
         assert app.walk.position != question.id
+
+
+async def test_text_left_with_back_is_kept_as_a_draft_shown_again_and_answered_with_enter(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        question = await type_and_leave_the_first_text_question(pilot, app, "left")
+        assert "kept as a draft, not as the answer" in list(app._notifications)[-1].message
+        saved = load_saved(bank)
+        assert question.id not in saved.answers.answers, "a draft is never an answer"
+        assert saved.drafts == {question.id: "Fundus photographs"}, "kept with the session, to survive a crash"
+        await pilot.press("right")
+        await pilot.pause()
+        assert app.walk.position == question.id
+        assert app.screen.query_one(ParagraphInput).text == "Fundus photographs"
+        assert "Your draft, not yet the answer" in static_text(app.screen, "#about")
+        await pilot.press("enter")
+        await pilot.pause()
+        saved = load_saved(bank)
+        assert saved.answers.answers[question.id] == "Fundus photographs" and saved.drafts == {}
+
+
+async def test_a_note_left_on_an_open_question_is_kept(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter", "enter", "n", *"ask the lead", "escape", "left")
+        await pilot.pause()
+        second = app.walk.path[1]
+        assert app.walk.position == app.walk.path[0]
+        await pilot.press("right")
+        await pilot.pause()
+        assert app.screen.query_one("#note", Input).value == "ask the lead"
+        assert load_saved(bank).answers.notes == {second: "ask the lead"}
 
 
 async def test_confirm_answers_to_y_and_n(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "enter", "enter", "n")
-        await pilot.press(*"draft", "ctrl+q")
+        await start_and_reach(pilot, app, "multiple")
+        await pilot.press("space", "ctrl+q")  # a tick not answered: quitting asks
         await pilot.pause()
         assert isinstance(app.screen, Confirm)
         await pilot.press("n")
@@ -1449,7 +1486,9 @@ async def test_a_bank_found_broken_after_the_start_screen_is_painted_ends_the_ap
 
 
 def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", "-L", "guide-tests", *args], capture_output=True, text=True, check=True).stdout
+    # A server of this test run's own: another run's kill-server must not end this run's app.
+    return subprocess.run(["tmux", "-L", f"guide-tests-{os.getpid()}", *args], capture_output=True, text=True,
+                          check=True).stdout
 
 
 def wait_for(condition, what: str) -> None:
@@ -1496,3 +1535,38 @@ def test_a_killed_app_gives_the_terminal_back(signal_name, guide_home):
         assert f"exit status {128 + getattr(signal, signal_name)}" in tmux("capture-pane", "-p", "-t", "app")
     finally:
         tmux("kill-server")
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
+def test_a_killed_app_keeps_the_text_and_note_typed_but_not_confirmed(bank, signal_name, guide_home):
+    """The terminal closed while typing: the paragraph is kept as a draft (never an answer) and the note as a note."""
+    walk = Walk(bank)
+    while walk.question.kind != "text":
+        walk.answer(walk.position, [UNSURE] if walk.question.kind == "multiple" else UNSURE)
+    question = walk.question
+    designs_dir().mkdir(parents=True)
+    save_session(walk, designs_dir() / "typed.yaml")
+    tmux("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", "-e", f"GUIDE_HOME={guide_home}",
+         f"{shlex.quote(sys.executable)} -m guide; echo exit status $?; sleep 60")
+    try:
+        wait_for(lambda: "Resume" in tmux("capture-pane", "-p", "-t", "app"), "showed the start screen")
+        tmux("send-keys", "-t", "app", "r")
+        wait_for(lambda: question.prompt[:40] in " ".join(tmux("capture-pane", "-p", "-t", "app").split()),
+                 "showed the text question")
+        tmux("send-keys", "-t", "app", "-l", "Fundus photographs")
+        tmux("send-keys", "-t", "app", "Escape")  # alone: Esc and n sent together would read as alt+n
+        wait_for(lambda: "Review" in tmux("capture-pane", "-p", "-t", "app"), "left the text box")
+        tmux("send-keys", "-t", "app", "n")
+        tmux("send-keys", "-t", "app", "-l", "ask the lead")
+        wait_for(lambda: "ask the lead" in tmux("capture-pane", "-p", "-t", "app"), "showed the note")
+        shell = tmux("display", "-p", "-t", "app", "#{pane_pid}").strip()
+        app = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout.split()
+        os.kill(int(app[0]), getattr(signal, signal_name))
+        wait_for(lambda: "exit status" in tmux("capture-pane", "-p", "-t", "app"), "exited")
+    finally:
+        tmux("kill-server")
+    saved = load_session(bank, designs_dir() / "typed.yaml")
+    assert saved.drafts == {question.id: "Fundus photographs"}
+    assert question.id not in saved.answers.answers
+    assert saved.answers.notes == {question.id: "ask the lead"}

@@ -75,11 +75,17 @@ class GuideApp(App):
 
     def on_load(self) -> None:
         # Killed (SIGTERM) or its terminal closed (SIGHUP), the process would end in the alternate screen with
-        # mouse reporting on. Exiting through Textual restores the terminal; every answer is already saved.
+        # mouse reporting on, and lose what is typed but not confirmed. Every answer is already saved.
         # Installed on load, so a signal that comes while the first screen is still being drawn is caught too.
         loop = asyncio.get_running_loop()
         for number in (signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(number, self.exit, None, 128 + number)
+            loop.add_signal_handler(number, self.end_by_signal, 128 + number)
+
+    def end_by_signal(self, return_code: int) -> None:
+        """Keep what is typed on the question and not confirmed, as leaving it would, then exit through
+        Textual, which gives the terminal back."""
+        self.keep_typed()
+        self.exit(None, return_code)
 
     def on_ready(self) -> None:
         self.load_pending_bank()
@@ -418,18 +424,26 @@ class GuideApp(App):
 
     # -- quitting, palette --------------------------------------------------------------------
 
+    def keep_typed(self) -> None:
+        """Keep what is typed on the question and not confirmed: `QuestionScreen.keep_typed`."""
+        questions = self.question_screen() if self.walk is not None else None
+        if questions is not None and questions.is_mounted:
+            questions.keep_typed()
+
     @property
     def has_unsaved(self) -> bool:
         questions = self.question_screen()
         return self.save_failed or (questions is not None and questions.has_unsaved)
 
     def leaving(self, title: str, yes: str, then) -> None:
-        """Run `then` now, or once the user agrees to leave what is not saved yet."""
+        """Keep what is typed on the question, then run `then` now, or once the user agrees to leave what is
+        still not saved (ticks not answered, or a failed save)."""
+        self.keep_typed()
         if not self.has_unsaved:
             then()
             return
-        message = ("Something on this question is not saved yet (a note, ticks or text you have not confirmed with "
-                   "Enter)." if not self.save_failed else "The last answers could not be saved to the session file.")
+        message = ("Something on this question is not saved yet: ticks not answered with Enter, or text that could "
+                   "not be kept." if not self.save_failed else "The last answers could not be saved to the session file.")
         self.push_screen(Confirm(title, message, yes=yes, no="Stay"), lambda agreed: then() if agreed else None)
 
     async def action_quit(self) -> None:
@@ -437,10 +451,8 @@ class GuideApp(App):
 
     def action_start_screen(self) -> None:
         """Leave the design or worked example on screen; a design of one's own stays saved, to resume."""
-        questions = self.question_screen()
-        if questions is None:
+        if self.question_screen() is None:
             return
-        questions.save_pending_note()
 
         def leave() -> None:
             while len(self.screen_stack) > 1:

@@ -107,7 +107,7 @@ class QuestionScreen(SizedScreen):
         self.query_one("#unsure-button").display = not is_text and not walk.read_only
         self.query_one("#answer-button", Button).label = "Next →" if walk.read_only else "Answer ↵"
         if is_text:
-            paragraph.load_text(value if isinstance(value, str) else "")
+            paragraph.load_text(walk.drafts.get(question.id) or (value if isinstance(value, str) else ""))
             paragraph.read_only = walk.read_only
         else:
             choices.show(question, value, walk.read_only)
@@ -139,7 +139,8 @@ class QuestionScreen(SizedScreen):
         choices = self.query_one(ChoiceList)
         about = self.query_one("#about", Static)
         if question is not None and question.kind == "text":
-            show_content(about, Content.styled("Enter answers (an empty answer leaves the question open). "
+            draft = "Your draft, not yet the answer: " if question.id in self.walk.drafts else ""
+            show_content(about, Content.styled(f"{draft}Enter answers (an empty answer leaves the question open). "
                                         "Esc leaves the text box; then ← and → step through the questions.", "italic"))
             return
         if question is None or choices.highlighted is None:
@@ -163,6 +164,8 @@ class QuestionScreen(SizedScreen):
         note = self.query_one("#note", Input).value.strip()
         if note != self.walk.answers.notes.get(question.id, ""):
             return True
+        if question.kind == "text":  # a kept draft is not lost
+            return self._typed_text() != self.walk.drafts.get(question.id, self._text_answer())
         return self._answer_changed()
 
     @on(ChoiceList.Chosen)
@@ -175,7 +178,7 @@ class QuestionScreen(SizedScreen):
 
     @on(Input.Submitted, "#note")
     def _note_done(self) -> None:
-        self.save_pending_note()  # an answered question keeps its note now; an open one, with its answer
+        self.keep_typed()
         self._focus_answer()
 
     @on(Button.Pressed, "#answer-button")
@@ -260,19 +263,31 @@ class QuestionScreen(SizedScreen):
             lines.append("The later questions stay as they were; the priorities follow the new answer.")
         self.notify("\n".join(lines), title="Answer changed", timeout=6 if compact else 10, markup=False)
 
-    def save_pending_note(self) -> None:
-        """Keep a note typed for an answered question when the user moves on without pressing Enter."""
-        question = self.walk.question
-        if question is None or self.walk.read_only or not self.walk.is_answered(question.id):
+    def keep_typed(self) -> None:
+        """Keep what is typed on this question and not confirmed with Enter, when the user moves away or the
+        terminal closes: the note as the question's note (answered or not), text in the answer box as its
+        draft. Nothing typed is lost; a draft is never an answer."""
+        walk = self.walk
+        question = walk.question
+        if question is None or walk.read_only:
             return
         note = self.query_one("#note", Input).value.strip()
-        if note != self.walk.answers.notes.get(question.id, ""):
-            try:
-                self.walk.set_note(question.id, note)
-            except ValueError as error:
-                self.notify(clean(str(error)), title="Note not saved", severity="error")
-                return
-            self.app.save()
+        answers_before, draft_before = walk.answers, walk.drafts.get(question.id)
+        try:
+            if note != walk.answers.notes.get(question.id, ""):
+                walk.set_note(question.id, note)
+            if question.kind == "text":
+                walk.keep_draft(question.id, self._typed_text())
+        except ValueError as error:
+            self.notify(clean(str(error)), title="Not kept", severity="error")
+            return
+        draft = walk.drafts.get(question.id)
+        if walk.answers is answers_before and draft == draft_before:
+            return  # saving nothing new would list the design as just changed
+        self.app.save()
+        if draft is not None and draft != draft_before:
+            self.notify("What you typed here is kept as a draft, not as the answer: it is in the box again when you "
+                        "come back, and Enter there answers with it.", title="Draft kept")
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -310,13 +325,23 @@ class QuestionScreen(SizedScreen):
         if question is None or self.walk.read_only:
             return False
         if question.kind == "text":
-            return self.query_one(ParagraphInput).text.strip() != (self.walk.answers.answers.get(question.id) or "").strip()
+            return self._typed_text() != self._text_answer()
         return self.query_one(ChoiceList).pending
 
+    def _typed_text(self) -> str:
+        return self.query_one(ParagraphInput).text.strip()
+
+    def _text_answer(self) -> str:
+        question = self.walk.question
+        answer = self.walk.answers.answers.get(question.id) if question is not None else None
+        return answer.strip() if isinstance(answer, str) else ""
+
     def action_back(self) -> None:
-        if self._answer_changed():
+        answer_changed = self._answer_changed()
+        self.keep_typed()
+        question = self.walk.question
+        if answer_changed and question is not None and question.id not in self.walk.drafts:
             self.notify("What you changed here was not answered, so the answer stays as it was.")
-        self.save_pending_note()
         if self.walk.back():
             self.show_question()
         else:
@@ -326,7 +351,7 @@ class QuestionScreen(SizedScreen):
         if self._answer_changed():
             self._answer_button()  # going on with a changed answer means answering with it
             return
-        self.save_pending_note()
+        self.keep_typed()
         if self.walk.forward():
             self.show_question()
         elif self.walk.question is not None and self.walk.question.kind == "text":
@@ -349,11 +374,11 @@ class QuestionScreen(SizedScreen):
         self.app.action_learn(self.query_one(ReasoningPanel).selected_element())
 
     def action_review(self) -> None:
-        self.save_pending_note()
+        self.keep_typed()
         self.app.action_review()
 
     def action_results(self) -> None:
-        self.save_pending_note()
+        self.keep_typed()
         self.app.show_results()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -374,6 +399,6 @@ class QuestionScreen(SizedScreen):
             self.app.copy_example()
 
     def jump(self, question_id: str) -> None:
-        self.save_pending_note()
+        self.keep_typed()
         self.walk.jump(question_id)
         self.show_question()
