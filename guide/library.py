@@ -169,7 +169,7 @@ def new_design_file(title: str) -> Path:
 def duplicate_design(design: Design) -> Path:
     if design.walk is None:
         raise GuideError(design.path, None, None, "only a design of this question bank can be duplicated")
-    copy = Walk(design.walk.bank, design.walk.answers, design.walk.position)
+    copy = Walk(design.walk.bank, design.walk.answers, design.walk.position, drafts=design.walk.drafts)
     with contextlib.suppress(ValueError):  # a title at its length limit already: the copy keeps it
         copy.retitle(f"{copy.answers.title} (copy)")
     path = reserve(open_library(), copy.answers.title)

@@ -164,6 +164,18 @@ def test_a_draft_is_kept_with_the_session_never_as_an_answer_until_answered(bank
     assert loaded.drafts == {}, "the answer itself is no draft"
 
 
+def test_a_duplicated_design_keeps_the_drafts_of_the_original(bank, guide_home):
+    from guide.library import duplicate_design, list_designs, new_design_file
+
+    walk = Walk(bank)
+    text_question = next(question.id for question in bank.questions.values() if question.kind == "text")
+    walk.keep_draft(text_question, "Fundus photographs, half described")
+    save_session(walk, new_design_file("Screening"))
+    original = next(design for design in list_designs(bank) if design.walk is not None)
+    copy = load_session(bank, duplicate_design(original))
+    assert copy.drafts == {text_question: "Fundus photographs, half described"}
+
+
 def test_position_off_the_path_falls_back_to_first_open_question(bank, guide_home):
     walk = Walk(bank)
     walk.answer(walk.position, bank.questions[walk.position].choices[0].id)
