@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +99,12 @@ class Design:
     path: Path
     walk: Walk | None
     problem: GuideError | None
-    changed: float  # seconds since the epoch
+    changed: float | None  # seconds since the epoch; None when the file cannot be looked at
+
+    @property
+    def changed_text(self) -> str:
+        """When the design was last changed, in local time, for people (and the designs listing)."""
+        return "unknown" if self.changed is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(self.changed))
 
     @property
     def name(self) -> str:
@@ -132,10 +138,11 @@ class Design:
 
 
 def read_design(bank: Bank, path: Path) -> Design:
-    try:
-        changed = path.stat().st_mtime
-    except OSError:
-        changed = 0.0
+    changed = None
+    for look in (path.stat, path.lstat):  # a link to nothing still has a time of its own
+        with contextlib.suppress(OSError):
+            changed = look().st_mtime
+            break
     try:
         return Design(path, load_session(bank, path), None, changed)
     except GuideError as error:
@@ -144,7 +151,7 @@ def read_design(bank: Bank, path: Path) -> Design:
 
 def list_designs(bank: Bank) -> list[Design]:
     """Every design in the library, the most recently changed first."""
-    return sorted((read_design(bank, path) for path in design_files(open_library())), key=lambda design: (-design.changed, design.name))
+    return sorted((read_design(bank, path) for path in design_files(open_library())), key=lambda design: (-(design.changed or 0.0), design.name))
 
 
 def library_writable() -> bool:

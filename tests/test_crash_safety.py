@@ -207,6 +207,16 @@ def test_a_fifo_among_the_designs_is_listed_as_broken_without_waiting(guide_home
     assert (design["name"], design["description"]) == ("pipe", "broken (is a FIFO, not a YAML file)")
 
 
+def test_a_design_that_is_a_link_to_nothing_says_when_the_link_was_made_not_1970(guide_home):
+    (guide_home / "designs").mkdir(parents=True)
+    (guide_home / "designs" / "gone.yaml").symlink_to(guide_home / "elsewhere.yaml")
+    listed = run_guide("designs", "--format", "json")
+    assert listed.returncode == 0, listed.stderr
+    [design] = json.loads(listed.stdout)
+    assert design["name"] == "gone" and design["description"].startswith("broken")
+    assert not design["changed"].startswith("1970"), design
+
+
 SESSION_OF_BANK_1 = """\
 title: Made with 1.0.0
 bank_id: wang2024-mlmi

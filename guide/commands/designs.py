@@ -28,12 +28,6 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _changed(design) -> str:
-    import time
-
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(design.changed))
-
-
 def _markdown(designs, folder) -> str:
     from guide.report.text import md
     from guide.source import shown_name
@@ -42,7 +36,7 @@ def _markdown(designs, folder) -> str:
         return f"No saved designs in {md(shown_name(folder))}.\n"
     rows = [f"Designs in {md(shown_name(folder))}, the most recently changed first:", "",
             "| Name | Title | State | Changed | File |", "| --- | --- | --- | --- | --- |"]
-    rows += [f"| {md(shown_name(design.name))} | {md(shown_name(design.title))} | {md(design.state)} | {_changed(design)} | "
+    rows += [f"| {md(shown_name(design.name))} | {md(shown_name(design.title))} | {md(design.state)} | {design.changed_text} | "
              f"{md(shown_name(design.path.name))} |" for design in designs]
     return "\n".join(rows) + "\n"
 
@@ -52,5 +46,5 @@ def _json(designs, folder) -> str:
 
     return json.dumps([{"name": shown_name(design.name), "title": design.title, "state": design.kind,
                         "questions_left": len(design.walk.unanswered) if design.walk is not None else None,
-                        "description": design.state, "changed": _changed(design),
+                        "description": design.state, "changed": design.changed_text,
                         "file": shown_name(design.path)} for design in designs], ensure_ascii=False, indent=2) + "\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -117,10 +116,9 @@ class StartScreen(SizedScreen):
 
     @staticmethod
     def entry(design: Design) -> Content:
-        changed = time.strftime("%Y-%m-%d %H:%M", time.localtime(design.changed))
         style = {"finished": "bold", "broken": "bold $text-error"}.get(design.kind, "")
         title = clean(design.title) if design.kind != "broken" else clean(design.path.name)
-        return Content.assemble((title, "bold"), "  ", (clean(design.state), style), f"  {changed}")
+        return Content.assemble((title, "bold"), "  ", (clean(design.state), style), f"  {design.changed_text}")
 
     def highlighted_design(self) -> Design | None:
         index = self.query_one("#designs", OptionList).highlighted
