@@ -1,0 +1,91 @@
+"""bench.py metric 5's students: however a server behaves, a class ends and every student is counted.
+
+Each server here is a few lines of aiohttp on a free loopback port that misbehaves in one way. The
+students' stall limit is lowered so that the class ends soon; how long it takes is never checked,
+only that it ends, with the misbehaving tabs counted as stalled. The outer bound (`CLASS_ENDS_WITHIN`)
+only turns a class that would wait forever into a failure instead of a hung test run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+from aiohttp import web
+
+from bench import bench
+
+CLASS_ENDS_WITHIN = 60.0  # seconds; far above what these classes need once their waits are bounded
+
+
+@pytest.fixture
+def quick_class(monkeypatch):
+    monkeypatch.setattr(bench, "ARRIVAL", 0.0)
+    monkeypatch.setattr(bench, "STALL", 1.0)
+    monkeypatch.setattr(bench, "QUIET", 0.1)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def _serving(handle_websocket) -> tuple[web.AppRunner, int]:
+    application = web.Application()
+    application.router.add_get("/ws", handle_websocket)
+    runner = web.AppRunner(application)
+    await runner.setup()
+    port = _free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, port
+
+
+async def _class_of(students: int, handle_websocket) -> list[bench.Student]:
+    runner, port = await _serving(handle_websocket)
+    try:
+        members, _ = await asyncio.wait_for(bench.classroom(port, 0, students), CLASS_ENDS_WITHIN)
+        return members
+    finally:
+        await runner.cleanup()
+
+
+async def _pinging_and_never_answering(request: web.Request) -> web.WebSocketResponse:
+    """A tab whose app drew its start screen and then never answers a key, while the server's
+    heartbeat pings the browser more often than a student waits for an answer."""
+    websocket = web.WebSocketResponse(heartbeat=0.2)
+    await websocket.prepare(request)
+    await websocket.send_bytes(b"the start screen")
+    async for _ in websocket:
+        pass
+    return websocket
+
+
+async def test_a_student_whose_key_is_never_answered_stalls_though_the_server_pings(quick_class):
+    members = await _class_of(2, _pinging_and_never_answering)
+    assert all(member.stalled and not member.exported for member in members)
+
+
+def _first_tab_sent_what_no_page_reads():
+    """The first tab is sent a message its page cannot read, which ends that student's lesson with an
+    error; the other tabs never answer a key, so their students stall and wait for the class to end."""
+    tabs = 0
+
+    async def handle_websocket(request: web.Request) -> web.WebSocketResponse:
+        nonlocal tabs
+        tabs += 1
+        if tabs > 1:
+            return await _pinging_and_never_answering(request)
+        websocket = web.WebSocketResponse()
+        await websocket.prepare(request)
+        await websocket.send_str("not JSON")
+        async for _ in websocket:
+            pass
+        return websocket
+    return handle_websocket
+
+
+async def test_a_student_whose_lesson_fails_is_counted_as_stalled_and_the_class_still_ends(quick_class):
+    members = await _class_of(3, _first_tab_sent_what_no_page_reads())
+    assert all(member.stalled and not member.exported for member in members)
