@@ -591,6 +591,22 @@ class Student:
                 return True  # the key bar of the results
         return False
 
+    async def offered_download(self, messages: list) -> str | None:
+        """The key of the download the app offers, from `messages` or from what comes within STALL seconds:
+        writing the document can take longer than the screen takes to settle, and a page takes the offer
+        whenever it comes. None if none came, or the tab was closed."""
+        import aiohttp
+
+        deadline = time.perf_counter() + STALL
+        while True:
+            for message in messages:
+                if isinstance(message, list) and message[0] == "deliver_file_start":
+                    return message[1]
+            message = await self.receive(deadline)
+            if message is None or message.type not in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
+                return None
+            messages = [message.json()] if message.type == aiohttp.WSMsgType.TEXT else []
+
     async def export(self, client) -> bool:
         """Export with the dialog's defaults and download the document, as the browser page does."""
         import aiohttp
@@ -598,11 +614,11 @@ class Student:
         if not await self.read(self.random.uniform(*READING)) or (await self.keys("e"))[0] is None:
             return False
         _, messages = await self.keys("\r")
-        keys = [message[1] for message in messages if isinstance(message, list) and message[0] == "deliver_file_start"]
-        if not keys:
+        key = await self.offered_download(messages)
+        if key is None:
             return False
         self.doing = "downloading the document"
-        async with client.get(f"http://127.0.0.1:{self.port}/download/{keys[0]}",
+        async with client.get(f"http://127.0.0.1:{self.port}/download/{key}",
                               timeout=aiohttp.ClientTimeout(total=3 * STALL)) as response:
             self.exported = response.status == 200 and "## Element evidence" in await response.text()
         return self.exported

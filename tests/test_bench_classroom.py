@@ -32,9 +32,11 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-async def _serving(handle_websocket) -> tuple[web.AppRunner, int]:
+async def _serving(handle_websocket, handle_download=None) -> tuple[web.AppRunner, int]:
     application = web.Application()
     application.router.add_get("/ws", handle_websocket)
+    if handle_download is not None:
+        application.router.add_get("/download/{key}", handle_download)
     runner = web.AppRunner(application)
     await runner.setup()
     port = _free_port()
@@ -42,8 +44,8 @@ async def _serving(handle_websocket) -> tuple[web.AppRunner, int]:
     return runner, port
 
 
-async def _class_of(students: int, handle_websocket) -> list[bench.Student]:
-    runner, port = await _serving(handle_websocket)
+async def _class_of(students: int, handle_websocket, handle_download=None) -> list[bench.Student]:
+    runner, port = await _serving(handle_websocket, handle_download)
     try:
         members, _ = await asyncio.wait_for(bench.classroom(port, 0, students), CLASS_ENDS_WITHIN)
         return members
@@ -89,3 +91,32 @@ def _first_tab_sent_what_no_page_reads():
 async def test_a_student_whose_lesson_fails_is_counted_as_stalled_and_the_class_still_ends(quick_class):
     members = await _class_of(3, _first_tab_sent_what_no_page_reads())
     assert all(member.stalled and not member.exported for member in members)
+
+
+def _offering_the_document_after_the_screen_settled():
+    """Every key draws the results' key bar; Enter (in the export dialog) offers the document only once the
+    screen has been quiet for longer than a student waits for it to settle, as an app writing a long
+    document on a busy server does."""
+    async def handle_websocket(request: web.Request) -> web.WebSocketResponse:
+        websocket = web.WebSocketResponse()
+        await websocket.prepare(request)
+        await websocket.send_bytes(b"the start screen")
+        async for message in websocket:
+            keys = message.json()[1]
+            await websocket.send_bytes(b"Export")
+            if keys == "\r":
+                await asyncio.sleep(bench.QUIET * 5)
+                await websocket.send_json(["deliver_file_start", "the-key"])
+        return websocket
+
+    async def handle_download(request: web.Request) -> web.Response:
+        return web.Response(text="## Element evidence" if request.match_info["key"] == "the-key" else "",
+                            content_type="text/markdown")
+    return handle_websocket, handle_download
+
+
+async def test_a_document_offered_after_the_screen_settled_is_still_downloaded(quick_class, monkeypatch):
+    monkeypatch.setattr(bench, "READING", (0.0, 0.0))
+    handle_websocket, handle_download = _offering_the_document_after_the_screen_settled()
+    members = await _class_of(2, handle_websocket, handle_download)
+    assert all(member.exported and not member.stalled for member in members)
