@@ -477,6 +477,23 @@ def descendants(pid: int) -> list[int]:
     return [pid for child in children for pid in (child, *descendants(child))]
 
 
+def decoded(message):
+    """A websocket message as the page takes it: screen output as text (escapes left in), others as JSON;
+    None for a close or an error."""
+    import aiohttp
+
+    if message.type == aiohttp.WSMsgType.BINARY:
+        return message.data.decode("utf-8", "replace")
+    if message.type == aiohttp.WSMsgType.TEXT:
+        return message.json()
+    return None
+
+
+def showing_results(messages: list) -> bool:
+    """Whether screen output among `messages` draws the key bar of the results."""
+    return "Export" in "".join(message for message in messages if isinstance(message, str))
+
+
 class Student:
     """One browser tab: opens the app, walks a whole design answering after reading each question, and
     exports the design document as a download."""
@@ -515,7 +532,7 @@ class Student:
                         self.stall("no settled screen or no document")
                     self.doing = "waiting for the class"
                     while not class_done.is_set():
-                        if not await self.read(1.0):
+                        if await self.read(1.0) is None:
                             self.stall("the server closed a tab the student still has open")
                             break
             except (OSError, aiohttp.ClientError) as error:  # TimeoutError included
@@ -537,8 +554,6 @@ class Student:
         """Wait for the screen to stop changing: the time of its last change (None if nothing came, or if it
         was still changing STALL seconds on) and the messages received meanwhile (screen output as text,
         escapes left in; others as JSON)."""
-        import aiohttp
-
         last, messages = None, []
         stalled_at = time.perf_counter() + STALL
         while True:
@@ -547,24 +562,20 @@ class Student:
             if message is None:
                 settled = last is not None and quiet_at <= stalled_at
                 return (last if settled else None), messages
-            if message.type == aiohttp.WSMsgType.BINARY:
-                messages.append(message.data.decode("utf-8", "replace"))
-            elif message.type == aiohttp.WSMsgType.TEXT:
-                messages.append(message.json())
-            else:  # closed
+            if (content := decoded(message)) is None:  # closed
                 return last, messages
+            messages.append(content)
             last = time.perf_counter()
 
-    async def read(self, seconds: float) -> bool:
+    async def read(self, seconds: float) -> list | None:
         """Take what the server sends for `seconds`, as an open page does (it answers the server's pings
-        meanwhile); False once the connection is closed."""
-        import aiohttp
-
-        deadline = time.perf_counter() + seconds
+        meanwhile): the messages, or None once the connection is closed."""
+        deadline, messages = time.perf_counter() + seconds, []
         while (message := await self.receive(deadline)) is not None:
-            if message.type not in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
-                return False
-        return True
+            if (content := decoded(message)) is None:
+                return None
+            messages.append(content)
+        return messages
 
     async def keys(self, keys: str) -> tuple[float | None, list]:
         """Type `keys`; seconds to the settled screen (None: stalled) and what came meanwhile."""
@@ -579,39 +590,40 @@ class Student:
         if (await self.keys("n"))[0] is None:  # a new design: the first question
             return False
         for _ in range(MOST_ANSWERS):
-            if not await self.read(self.random.uniform(*READING)):
+            reading = await self.read(self.random.uniform(*READING))
+            if reading is None:
                 return False
+            if self.answers and showing_results(reading):
+                return True  # drawn after the screen of the last answer had settled, as a busy app may
             # Space ticks the highlighted choice where several apply; on one choice it does nothing, and
             # in a text box Enter strips it (the question is left open, as with Enter alone).
             seconds, messages = await self.keys(" \r")
             if seconds is None:
                 return False
             self.answers.append(seconds)
-            if "Export" in "".join(message for message in messages if isinstance(message, str)):
-                return True  # the key bar of the results
+            if showing_results(messages):
+                return True
         return False
 
     async def offered_download(self, messages: list) -> str | None:
         """The key of the download the app offers, from `messages` or from what comes within STALL seconds:
         writing the document can take longer than the screen takes to settle, and a page takes the offer
         whenever it comes. None if none came, or the tab was closed."""
-        import aiohttp
-
         deadline = time.perf_counter() + STALL
         while True:
             for message in messages:
                 if isinstance(message, list) and message[0] == "deliver_file_start":
                     return message[1]
             message = await self.receive(deadline)
-            if message is None or message.type not in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
+            if message is None or (content := decoded(message)) is None:
                 return None
-            messages = [message.json()] if message.type == aiohttp.WSMsgType.TEXT else []
+            messages = [content]
 
     async def export(self, client) -> bool:
         """Export with the dialog's defaults and download the document, as the browser page does."""
         import aiohttp
 
-        if not await self.read(self.random.uniform(*READING)) or (await self.keys("e"))[0] is None:
+        if await self.read(self.random.uniform(*READING)) is None or (await self.keys("e"))[0] is None:
             return False
         _, messages = await self.keys("\r")
         key = await self.offered_download(messages)

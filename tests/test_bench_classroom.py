@@ -120,3 +120,36 @@ async def test_a_document_offered_after_the_screen_settled_is_still_downloaded(q
     handle_websocket, handle_download = _offering_the_document_after_the_screen_settled()
     members = await _class_of(2, handle_websocket, handle_download)
     assert all(member.exported and not member.stalled for member in members)
+
+
+def _drawing_the_results_key_bar_after_the_screen_settled():
+    """The first answer leads to the results, whose key bar is drawn only once the screen has been quiet
+    for longer than a student waits for it to settle, as on a busy server; the results ignore space and
+    Enter. e opens the export dialog, whose Enter offers the document."""
+    async def handle_websocket(request: web.Request) -> web.WebSocketResponse:
+        websocket = web.WebSocketResponse()
+        await websocket.prepare(request)
+        await websocket.send_bytes(b"the start screen")
+        answered = False
+        async for message in websocket:
+            keys = message.json()[1]
+            if keys == " \r" and not answered:
+                answered = True
+                await websocket.send_bytes(b"the results")
+                await asyncio.sleep(bench.QUIET * 5)
+                await websocket.send_bytes(b"Export")
+            elif keys in ("n", "e"):
+                await websocket.send_bytes(b"a dialog")
+            elif keys == "\r":
+                await websocket.send_json(["deliver_file_start", "the-key"])
+        return websocket
+
+    async def handle_download(request: web.Request) -> web.Response:
+        return web.Response(text="## Element evidence", content_type="text/markdown")
+    return handle_websocket, handle_download
+
+
+async def test_results_whose_key_bar_comes_after_the_screen_settled_are_still_seen(quick_class, monkeypatch):
+    monkeypatch.setattr(bench, "READING", (bench.QUIET * 10, bench.QUIET * 10))
+    members = await _class_of(2, *_drawing_the_results_key_bar_after_the_screen_settled())
+    assert all(member.exported and not member.stalled and len(member.answers) == 1 for member in members)
