@@ -439,7 +439,7 @@ READING = (5.0, 15.0)  # seconds a student reads a question before answering it
 ARRIVAL = 30.0  # students open their tab within this many seconds of the lesson's start
 SEED = 15
 QUIET = 0.4  # seconds without output after which a screen counts as settled
-STALL = 20.0  # seconds without any output after a key: the session stalled
+STALL = 20.0  # seconds from a key (or from opening the tab) to a settled screen, beyond which the session stalled
 MOST_ANSWERS = 80  # a walk that has not reached the results by then is stuck
 
 
@@ -477,6 +477,23 @@ def descendants(pid: int) -> list[int]:
     return [pid for child in children for pid in (child, *descendants(child))]
 
 
+def decoded(message):
+    """A websocket message as the page takes it: screen output as text (escapes left in), others as JSON;
+    None for a close or an error."""
+    import aiohttp
+
+    if message.type == aiohttp.WSMsgType.BINARY:
+        return message.data.decode("utf-8", "replace")
+    if message.type == aiohttp.WSMsgType.TEXT:
+        return message.json()
+    return None
+
+
+def showing_results(messages: list) -> bool:
+    """Whether screen output among `messages` draws the key bar of the results."""
+    return "Export" in "".join(message for message in messages if isinstance(message, str))
+
+
 class Student:
     """One browser tab: opens the app, walks a whole design answering after reading each question, and
     exports the design document as a download."""
@@ -490,67 +507,81 @@ class Student:
         self.start: float | None = None  # seconds from opening the tab to its settled start screen
         self.answers: list[float] = []  # seconds from each answer to its settled screen
         self.stalled = self.exported = False
+        self.doing = "arriving"  # what the student last did, said when the student stalls
+
+    def stall(self, why: str) -> None:
+        self.stalled = True
+        note(f"5: a student stalled, {why}, after {len(self.answers)} answers ({self.doing})")
 
     async def attend(self, class_done: asyncio.Event) -> None:
-        """The lesson of one student; the tab stays open until `class_done`, as a class keeps its tabs."""
+        """The lesson of one student; the tab stays open until `class_done`, as a class keeps its tabs.
+        Every wait is bounded: a lesson that cannot go on, whatever the reason, ends as a stall."""
         import aiohttp
 
         await asyncio.sleep(self.arrival)
         # A request that never ends would hold the class open forever: each gets a minute, then counts as a stall.
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None, sock_connect=60, sock_read=60)) as client:
             try:
+                self.doing = "opening the tab"
                 async with client.ws_connect(f"ws://127.0.0.1:{self.port}/ws?width=120&height=40") as socket:
                     self.socket = socket
                     opened = time.perf_counter()
                     settled, _ = await self.settle()
                     self.start = None if settled is None else settled - opened
-                    self.stalled = not await self.walk() or not await self.export(client)
+                    if not await self.walk() or not await self.export(client):
+                        self.stall("no settled screen or no document")
+                    self.doing = "waiting for the class"
                     while not class_done.is_set():
-                        if not await self.read(1.0):
-                            self.stalled = True  # the server closed a tab the student still has open
+                        if await self.read(1.0) is None:
+                            self.stall("the server closed a tab the student still has open")
                             break
-            except (OSError, aiohttp.ClientError, asyncio.TimeoutError) as error:
-                note(f"5: a student lost the connection: {error!r}")
-                self.stalled = True
+            except (OSError, aiohttp.ClientError) as error:  # TimeoutError included
+                self.stall(f"the connection was lost: {error!r}")
+            except Exception as error:  # a lesson that failed must neither pass as walked nor hold the class
+                self.stall(f"the lesson failed: {error!r}")
+
+    async def receive(self, deadline: float):
+        """The next message from the server, or None once `deadline` (time.perf_counter()) has passed.
+        aiohttp restarts a receive's own timeout at every ping the server sends (every 15 s, as the
+        server's heartbeat), so `socket.receive(timeout=20)` on a screen that never answers waits forever."""
+        try:
+            async with asyncio.timeout(deadline - time.perf_counter()):
+                return await self.socket.receive()
+        except TimeoutError:
+            return None
 
     async def settle(self) -> tuple[float | None, list]:
-        """Wait for the screen to stop changing: the time of its last change (None if nothing came) and
-        the messages received meanwhile (screen output as text, escapes left in; others as JSON)."""
-        import aiohttp
-
+        """Wait for the screen to stop changing: the time of its last change (None if nothing came, or if it
+        was still changing STALL seconds on) and the messages received meanwhile (screen output as text,
+        escapes left in; others as JSON)."""
         last, messages = None, []
+        stalled_at = time.perf_counter() + STALL
         while True:
-            try:
-                message = await self.socket.receive(timeout=QUIET if last else STALL)
-            except asyncio.TimeoutError:
+            quiet_at = stalled_at if last is None else last + QUIET
+            message = await self.receive(min(quiet_at, stalled_at))
+            if message is None:
+                settled = last is not None and quiet_at <= stalled_at
+                return (last if settled else None), messages
+            if (content := decoded(message)) is None:  # closed
                 return last, messages
-            if message.type == aiohttp.WSMsgType.BINARY:
-                messages.append(message.data.decode("utf-8", "replace"))
-            elif message.type == aiohttp.WSMsgType.TEXT:
-                messages.append(message.json())
-            else:  # closed
-                return last, messages
+            messages.append(content)
             last = time.perf_counter()
 
-    async def read(self, seconds: float) -> bool:
+    async def read(self, seconds: float) -> list | None:
         """Take what the server sends for `seconds`, as an open page does (it answers the server's pings
-        meanwhile); False once the connection is closed."""
-        import aiohttp
-
-        deadline = time.perf_counter() + seconds
-        while (left := deadline - time.perf_counter()) > 0:
-            try:
-                message = await self.socket.receive(timeout=left)
-            except asyncio.TimeoutError:
-                break
-            if message.type not in (aiohttp.WSMsgType.BINARY, aiohttp.WSMsgType.TEXT):
-                return False
-        return True
+        meanwhile): the messages, or None once the connection is closed."""
+        deadline, messages = time.perf_counter() + seconds, []
+        while (message := await self.receive(deadline)) is not None:
+            if (content := decoded(message)) is None:
+                return None
+            messages.append(content)
+        return messages
 
     async def keys(self, keys: str) -> tuple[float | None, list]:
         """Type `keys`; seconds to the settled screen (None: stalled) and what came meanwhile."""
+        self.doing = f"typed {keys!r}"
         sent = time.perf_counter()
-        await self.socket.send_json(["stdin", keys])
+        await asyncio.wait_for(self.socket.send_json(["stdin", keys]), STALL)
         settled, messages = await self.settle()
         return (None if settled is None else settled - sent), messages
 
@@ -559,27 +590,48 @@ class Student:
         if (await self.keys("n"))[0] is None:  # a new design: the first question
             return False
         for _ in range(MOST_ANSWERS):
-            if not await self.read(self.random.uniform(*READING)):
+            reading = await self.read(self.random.uniform(*READING))
+            if reading is None:
                 return False
+            if self.answers and showing_results(reading):
+                return True  # drawn after the screen of the last answer had settled, as a busy app may
             # Space ticks the highlighted choice where several apply; on one choice it does nothing, and
             # in a text box Enter strips it (the question is left open, as with Enter alone).
             seconds, messages = await self.keys(" \r")
             if seconds is None:
                 return False
             self.answers.append(seconds)
-            if "Export" in "".join(message for message in messages if isinstance(message, str)):
-                return True  # the key bar of the results
+            if showing_results(messages):
+                return True
         return False
+
+    async def offered_download(self, messages: list) -> str | None:
+        """The key of the download the app offers, from `messages` or from what comes within STALL seconds:
+        writing the document can take longer than the screen takes to settle, and a page takes the offer
+        whenever it comes. None if none came, or the tab was closed."""
+        deadline = time.perf_counter() + STALL
+        while True:
+            for message in messages:
+                if isinstance(message, list) and message[0] == "deliver_file_start":
+                    return message[1]
+            message = await self.receive(deadline)
+            if message is None or (content := decoded(message)) is None:
+                return None
+            messages = [content]
 
     async def export(self, client) -> bool:
         """Export with the dialog's defaults and download the document, as the browser page does."""
-        if not await self.read(self.random.uniform(*READING)) or (await self.keys("e"))[0] is None:
+        import aiohttp
+
+        if await self.read(self.random.uniform(*READING)) is None or (await self.keys("e"))[0] is None:
             return False
         _, messages = await self.keys("\r")
-        keys = [message[1] for message in messages if isinstance(message, list) and message[0] == "deliver_file_start"]
-        if not keys:
+        key = await self.offered_download(messages)
+        if key is None:
             return False
-        async with client.get(f"http://127.0.0.1:{self.port}/download/{keys[0]}") as response:
+        self.doing = "downloading the document"
+        async with client.get(f"http://127.0.0.1:{self.port}/download/{key}",
+                              timeout=aiohttp.ClientTimeout(total=3 * STALL)) as response:
             self.exported = response.status == 200 and "## Element evidence" in await response.text()
         return self.exported
 
@@ -589,16 +641,11 @@ async def classroom(port: int, server_pid: int, students: int) -> tuple[list[Stu
     class_done = asyncio.Event()
     members = [Student(number, port) for number in range(students)]
     lessons = [asyncio.create_task(member.attend(class_done)) for member in members]
-    while not all(member.stalled or member.exported for member in members):
-        if all(lesson.done() for lesson in lessons):
-            break
+    while not all(member.stalled or member.exported or lesson.done() for member, lesson in zip(members, lessons)):
         await asyncio.sleep(1)
     memory = server_memory_kib(server_pid)
     class_done.set()
-    await asyncio.gather(*lessons, return_exceptions=True)
-    for lesson in lessons:
-        if lesson.exception():
-            note(f"5: a student failed: {lesson.exception()!r}")
+    await asyncio.gather(*lessons)  # each ends within a second of `class_done`: a lesson's every wait is bounded
     return members, memory
 
 
