@@ -397,6 +397,24 @@ def saved_knee_design(bank) -> tuple[Walk, Path]:
     return walk, knee
 
 
+async def test_a_second_enter_before_the_name_is_taken_starts_one_design(bank, guide_home):
+    """On a slow server a second Enter can be handled before the first one's name is checked: the design
+    starts once, on its first question (a second dismiss took the app back to the start screen)."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"Knee")
+        entry = app.screen.query_one("#entry", Input)
+        for _ in range(2):  # both queued before either is handled
+            entry.post_message(Input.Submitted(entry, entry.value))
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+        assert app.walk.answers.title == "Knee"
+        assert len(list((guide_home / "designs").glob("*.yaml"))) == 1
+
+
 async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
     walk, knee = saved_knee_design(bank)
     app = GuideApp(bank)

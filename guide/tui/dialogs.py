@@ -145,6 +145,7 @@ class AskDialog(FormDialog):
         super().__init__()
         self.title_text, self.explain, self.entered, self.value, self.action = title, explain, entered, value, action
         self.required, self.cancel = required, cancel
+        self.answering = False  # an entry is being checked: a second Enter meanwhile is the same entry
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -163,8 +164,15 @@ class AskDialog(FormDialog):
     @on(Button.Pressed, "#go")
     def _go(self) -> None:
         value = self.query_one("#entry", Input).value.strip()
-        if value or not self.required:
-            self.app.call_later(self.entered, self, value)
+        if (value or not self.required) and not self.answering and self.is_current:
+            self.answering = True
+            self.app.call_later(self._answer, value)
+
+    def _answer(self, value: str) -> None:
+        try:
+            self.entered(self, value)
+        finally:
+            self.answering = False
 
 
 class ExportDialog(FormDialog):
