@@ -47,9 +47,16 @@ class Location:
         return f"{self.file}:{self.line}"
 
 
+# The bidirectional embeddings, overrides and isolates (a character class's inside): they can make text display
+# in another order than it reads. Arabic and Hebrew need none of them.
+REORDERING = "\u202a-\u202e\u2066-\u2069"
 # What would act on a terminal or split a log line instead of showing: C0 and C1 controls, DEL, the
 # Unicode line and paragraph separators and the bidirectional overrides.
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNPRINTABLE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{REORDERING}]")
+
+
+def _escaped(match: re.Match) -> str:
+    return match[0].encode("unicode_escape").decode("ascii")
 
 
 def shown_name(name: str | Path) -> str:
@@ -57,19 +64,19 @@ def shown_name(name: str | Path) -> str:
     \\xNN and each character that is not printable as its escape (\\n, \\x1b, \\u202e), so it cannot
     forge a line of a CI log or move the cursor."""
     text = os.fsencode(name).decode("utf-8", "backslashreplace")
-    return _UNPRINTABLE.sub(lambda match: match[0].encode("unicode_escape").decode("ascii"), text)
+    return _UNPRINTABLE.sub(_escaped, text)
 
 
 # Characters a message would show as nothing, or as a plain space, though they make a value differ from the
 # one it looks like (a zero-width space inside a choice id, a no-break space after it).
-_INVISIBLE = re.compile("[\u00a0\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+_INVISIBLE = re.compile(f"[\u00a0\u200b-\u200f\u2060-\u2065\ufeff{REORDERING}]")
 
 
 def one_line(text: str, limit: int = 300) -> str:
     """Collapse whitespace and control characters so a message stays one inert line; invisible characters are
     shown as their escapes."""
     text = re.sub(r"[\x00-\x1f\x7f-\x9f]+", " ", str(text)).strip()
-    text = _INVISIBLE.sub(lambda match: match[0].encode("unicode_escape").decode("ascii"), text)
+    text = _INVISIBLE.sub(_escaped, text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -19,6 +19,7 @@ from markdown_it.token import Token
 from guide.bank import Bank
 from guide.model import AnswersFile, Result
 from guide.report.markdown import APPENDIX_TITLE, markdown_document
+from guide.source import REORDERING
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 SUMMARY_SECTION = "Summary"
@@ -38,7 +39,7 @@ def _parser() -> MarkdownIt:
 # Characters HTML does not allow in a document (NUL, the other controls but tab, line breaks and form feed,
 # DEL and C1): browsers treat them inconsistently, so they are written as U+FFFD, as a browser shows NUL.
 # So are the bidirectional overrides and isolates, which could show the window title in another order.
-_NOT_HTML_TEXT = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NOT_HTML_TEXT = re.compile(f"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f{REORDERING}]")
 
 
 def render_html(result: Result, bank: Bank, answers: AnswersFile, date: str) -> str:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
-# Control characters, and the bidirectional embeddings, overrides and isolates that can make text display in
-# another order than it reads (a title shown reversed to its reviewer); Arabic and Hebrew need none of them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from guide.source import REORDERING
+
+# Control characters, and what could show a title reversed to its reviewer.
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{REORDERING}]")
 _ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\-_])")
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>|~]|&(?=#?\w+;))")
 _BLOCK_START = re.compile(r"^(\s*)([#>+=-]|\d+(?=[.)](\s|$)))")
