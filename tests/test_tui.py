@@ -964,6 +964,25 @@ async def test_an_export_asks_before_replacing_a_file(bank, tmp_path):
     assert existing.read_text().startswith("---")
 
 
+async def test_a_second_enter_in_the_export_dialog_exports_once_and_asks_nothing(bank, tmp_path):
+    """Queued behind the first, a second Enter found the file just written: it asked to replace it, and
+    agreeing closed the results beneath."""
+    target = tmp_path / "design.md"
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        results = app.screen
+        await pilot.press("e")
+        path = app.screen.query_one("#path", Input)
+        path.value = str(target)
+        for _ in range(2):  # both queued before either is handled
+            path.post_message(Input.Submitted(path, path.value))
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is results
+    assert target.read_text().startswith("---")
+
+
 def key_bar(app) -> list[str]:
     return [entry.display for entry in app.screen.query_one(KeyBar).keys]
 

@@ -136,6 +136,13 @@ class FormDialog(Dialog):
     def _cancel(self) -> None:
         self.dismiss(None)
 
+    def submit(self, entered: Callable[..., None], *fields: str) -> None:
+        """Hand what was entered to the app, which checks it and closes the dialog or shows an error; a second
+        Enter queued behind the first finds the dialog closed and does nothing (on a slow server it would
+        close the screen beneath)."""
+        if self.is_current:
+            entered(self, *fields)
+
 
 class AskDialog(FormDialog):
     """Ask for one line of text (a file path, a title); `entered` checks it and may show an error here."""
@@ -145,7 +152,6 @@ class AskDialog(FormDialog):
         super().__init__()
         self.title_text, self.explain, self.entered, self.value, self.action = title, explain, entered, value, action
         self.required, self.cancel = required, cancel
-        self.answering = False  # an entry is being checked: a second Enter meanwhile is the same entry
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -164,15 +170,8 @@ class AskDialog(FormDialog):
     @on(Button.Pressed, "#go")
     def _go(self) -> None:
         value = self.query_one("#entry", Input).value.strip()
-        if (value or not self.required) and not self.answering and self.is_current:
-            self.answering = True
-            self.app.call_later(self._answer, value)
-
-    def _answer(self, value: str) -> None:
-        try:
-            self.entered(self, value)
-        finally:
-            self.answering = False
+        if value or not self.required:
+            self.submit(self.entered, value)
 
 
 class ExportDialog(FormDialog):
@@ -228,8 +227,8 @@ class ExportDialog(FormDialog):
     @on(Input.Submitted)
     @on(Button.Pressed, "#go")
     def _go(self) -> None:
-        self.app.call_later(self.app.export, self, self.query_one("#title", Input).value, self.chosen_format,
-                            self.query_one("#path", Input).value.strip())
+        self.submit(self.app.export, self.query_one("#title", Input).value, self.chosen_format,
+                    self.query_one("#path", Input).value.strip())
 
 
 class HelpScreen(Dialog):
