@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import os
 import re
 import shlex
@@ -1522,10 +1523,17 @@ async def test_a_bank_found_broken_after_the_start_screen_is_painted_ends_the_ap
     assert str(app.bank_problem).startswith(f"{bank_copy / 'elements.yaml'}:2: YAML:")
 
 
+_TMUX_SERVERS = itertools.count()
+_tmux_server = f"guide-tests-{os.getpid()}"
+
+
 def tmux(*args: str) -> str:
-    # A server of this test run's own: another run's kill-server must not end this run's app.
-    return subprocess.run(["tmux", "-L", f"guide-tests-{os.getpid()}", *args], capture_output=True, text=True,
-                          check=True).stdout
+    # A server of each app's own: another run's kill-server must not end this run's app, and the last test's
+    # kill-server, still ending its server, must not refuse this test's new session.
+    global _tmux_server
+    if args[0] == "new-session":
+        _tmux_server = f"guide-tests-{os.getpid()}-{next(_TMUX_SERVERS)}"
+    return subprocess.run(["tmux", "-L", _tmux_server, *args], capture_output=True, text=True, check=True).stdout
 
 
 def wait_for(condition, what: str) -> None:
