@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal
 
 import networkx as nx
 
-from guide.model import END, AllOf, Answered, AnswerIn, AnyOf, Condition, Question, answer_problems, iter_conditions
+from guide.model import (END, AcceptanceCriterion, AllOf, Answered, AnswerIn, AnyOf, Condition, EvaluationItem, Question,
+                         answer_problems, iter_conditions)
 from guide.source import GuideError, Location
 
 if TYPE_CHECKING:
@@ -182,6 +183,17 @@ class Finding:
         return GuideError(self.location.file, self.location.line, self.item, self.message)
 
 
+def plan_items(bank: Bank) -> Iterator[tuple[str, EvaluationItem | AcceptanceCriterion]]:
+    """Every evaluation item and acceptance criterion of the bank, with the key of the element or family it is
+    part of: the items whose `requires` name needs."""
+    for element in bank.elements.values():
+        for item in (*element.evaluation, *element.acceptance):
+            yield f"element:{element.id}", item
+    for method in bank.methods.values():
+        for item in method.evaluation:
+            yield f"method:{method.id}", item
+
+
 def check_bank(bank: Bank) -> list[Finding]:
     """Every structural check of a bank; errors make it unusable, warnings are for `guide lint`."""
     findings: list[Finding] = []
@@ -245,11 +257,8 @@ def check_bank(bank: Bank) -> list[Finding]:
 
     for element in bank.elements.values():
         check_references(f"element:{element.id}", (ref for item in element.evaluation for ref in item.references))
-    checks = [*((f"element:{element.id}", [*element.evaluation, *element.acceptance])
-                for element in bank.elements.values()),
-              *((f"method:{method.id}", method.evaluation) for method in bank.methods.values())]
-    for key, items in checks:
-        for need in (need for item in items for need in item.requires):
+    for key, item in plan_items(bank):
+        for need in item.requires:
             if need not in bank.needs:
                 report(key, f"an evaluation item or acceptance criterion requires unknown need '{need}'")
             elif bank.needs[need].evaluate_without is None:

@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Iterator
 from guide.bank import Bank, file_model, read_answers
 from guide.bankfiles import FLOW_DIR, bank_files, folder_problems, missing_file_problem
 from guide.engine import holds, precedent_values
-from guide.graph import Finding, check_bank, describe_condition, flow
+from guide.graph import Finding, check_bank, describe_condition, flow, plan_items
 from guide.load import load_bank, require_bank_directory
 from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, AnswerValue, Condition, NotCondition, Question, iter_conditions
 from guide.source import GuideError, Location, YamlDocument, validate
@@ -67,9 +67,7 @@ def lint_loaded_bank(bank: Bank) -> list[Finding]:
 def _unused_needs(bank: Bank) -> list[Finding]:
     """A need that no family needs and no plan item requires changes nothing the tool says."""
     used = {need for method in bank.methods.values() for need in method.needs}
-    items = [*(item for element in bank.elements.values() for item in (*element.evaluation, *element.acceptance)),
-             *(item for method in bank.methods.values() for item in method.evaluation)]
-    used.update(need for item in items for need in item.requires)
+    used.update(need for _, item in plan_items(bank) for need in item.requires)
     return [Finding("warning", bank.where(f"need:{need_id}"), need_id,
                     "no method family needs it and no evaluation item requires it, so it changes nothing")
             for need_id in bank.needs if need_id not in used]
