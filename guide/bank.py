@@ -222,19 +222,25 @@ def _validated_answers(document: YamlDocument, bank: Bank) -> AnswersFile:
     data = document.data
     if isinstance(data, dict) and all(key in data for key in SESSION_ONLY_KEYS):
         saved = migrate(validate(document, SessionFile), bank, document)
-        check_set_aside(saved, bank, document)
+        check_session_parts(saved, bank, document)
         return saved.answers_file()
     return migrate(validate(document, AnswersFile), bank, document)
 
 
-def check_set_aside(saved: SessionFile, bank: Bank, document: YamlDocument) -> None:
-    """Each set-aside answer of a session must fit its question; an error names its line under `set_aside`."""
+def check_session_parts(saved: SessionFile, bank: Bank, document: YamlDocument) -> None:
+    """What a session holds beside its answers must fit the bank: each set-aside answer its question, each draft
+    a text question; an error names its line under `set_aside` or `drafts`."""
     for question_id, value in saved.set_aside.items():
         try:
             check_answers(AnswersFile(answers={question_id: value}), bank)
         except GuideError as error:
             raise GuideError(document.path, document.line_of(("set_aside", question_id)), f"set_aside.{question_id}",
                              error.problem) from None
+    for question_id in saved.drafts or {}:
+        question = bank.questions.get(question_id)
+        if question is None or question.kind != "text":
+            problem = f"unknown question '{question_id}'" if question is None else "only a text question has a draft"
+            raise GuideError(document.path, document.line_of(("drafts", question_id)), f"drafts.{question_id}", problem)
 
 
 def _answers_part(document: YamlDocument) -> YamlDocument:

@@ -40,12 +40,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from guide.bank import Bank, check_answers, check_set_aside, migrate, migration_from, origin_version
+from guide.bank import Bank, check_answers, check_session_parts, migrate, migration_from, origin_version
 from guide.engine import element_results, evaluate, route
 from guide.files import remove_stale_temporaries, write_atomically
 from guide.model import END, AnswersFile, AnswerValue, ElementResult, Question, Result, SessionFile
 from guide.report.frontmatter import dump_yaml
-from guide.source import MAX_FILE_BYTES, GuideError, YamlDocument, validate
+from guide.source import MAX_FILE_BYTES, GuideError, validate
 from guide.state import make_private_folder, session_dir
 from guide.yamlfile import read_yaml
 
@@ -380,8 +380,7 @@ def load_session(bank: Bank, path: Path) -> Walk:
         # A removed question cannot be the one to continue with: the walk starts at the first open one.
         position = None if position in migration.removed else migration.renamed.get(position, position)
     check_answers(saved, bank, document)
-    check_set_aside(saved, bank, document)
-    check_drafts(saved, bank, document)
+    check_session_parts(saved, bank, document)
     if position not in (END, None) and position not in bank.questions:
         raise GuideError(path, document.line_of(("position",)), "position", f"unknown question '{saved.position}'")
     answers = saved.answers_file()
@@ -390,12 +389,3 @@ def load_session(bank: Bank, path: Path) -> Walk:
         answers = answers.model_copy(update={"bank_version": bank.meta.version,
                                              "migrated_from": origin_version(answers, bank)})
     return Walk(bank, answers, position, drafts=saved.drafts)
-
-
-def check_drafts(saved: SessionFile, bank: Bank, document: YamlDocument) -> None:
-    """A draft belongs to a text question of this bank; an error names its line under `drafts`."""
-    for question_id in saved.drafts or {}:
-        question = bank.questions.get(question_id)
-        if question is None or question.kind != "text":
-            problem = f"unknown question '{question_id}'" if question is None else "only a text question has a draft"
-            raise GuideError(document.path, document.line_of(("drafts", question_id)), f"drafts.{question_id}", problem)

@@ -12,6 +12,8 @@ from guide.session import Walk, load_session, save_session
 from guide.state import session_path
 from guide.source import GuideError
 
+from .conftest import run_guide
+
 
 def unsure(bank, question_id):
     return [UNSURE] if bank.questions[question_id].kind == "multiple" else UNSURE
@@ -145,6 +147,17 @@ def test_load_errors_name_file_line_and_field(bank, guide_home, content, line, f
     assert caught.value.line == line
     assert caught.value.field == field
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("drafts, field", [("  not_a_question: x\n", "drafts.not_a_question"),
+                                           ("  task: detection\n", "drafts.task")])
+def test_a_session_with_a_bad_draft_is_refused_by_run_as_by_the_app(tmp_path, drafts, field):
+    """The same session file is one file to every command: `guide run --answers` reads it as the app does."""
+    session = tmp_path / "session.yaml"
+    session.write_text(f"answers: {{}}\nset_aside: {{}}\nposition: task\ndrafts:\n{drafts}")
+    result = run_guide("run", "--answers", str(session))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"guide: {session}:5: {field}:") and result.stderr.count("\n") == 1
 
 
 def test_a_draft_is_kept_with_the_session_never_as_an_answer_until_answered(bank, guide_home):
