@@ -61,6 +61,8 @@ class ReferencesFile(Strict):
 BANK_FILES: dict[str, type[BaseModel]] = dict(zip(
     BANK_FILE_NAMES, (BankMeta, ElementsFile, RulesFile, NeedsFile, MethodsFile, ReferencesFile), strict=True))
 DESIGN_DOCUMENT = "guide-design-document"
+# The design documents that carry their answers, by file suffix (an HTML document does not).
+DOCUMENT_FORMAT_OF_SUFFIX = {".md": "md", ".markdown": "md", ".json": "json"}
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,7 @@ def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
     """Read an answers file (YAML, a Markdown design document's front matter, or a JSON design document) and check it."""
     path = Path(path)
     text = decode(path, read_limited(path, "an answers file"))
-    if path.suffix.lower() in (".md", ".markdown"):
+    if DOCUMENT_FORMAT_OF_SUFFIX.get(path.suffix.lower()) == "md":
         yaml_text, offset = front_matter(text)
         if not yaml_text.strip():
             raise GuideError(path, 1, None, "no YAML front matter with answers at the top of this document")

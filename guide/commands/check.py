@@ -58,17 +58,14 @@ class Report:
     text: str
 
 
-FORMAT_OF_SUFFIX = {".md": "md", ".markdown": "md", ".json": "json"}
-
-
 def check_document(path: Path, bank) -> Report:
-    from guide.bank import DESIGN_DOCUMENT, bank_change, read_answers
+    from guide.bank import DESIGN_DOCUMENT, DOCUMENT_FORMAT_OF_SUFFIX, bank_change, read_answers
     from guide.engine import evaluate
     from guide.report import document_date, render
     from guide.report.frontmatter import document_answers
     from guide.source import decode, read_limited, shown_name
 
-    format = FORMAT_OF_SUFFIX.get(path.suffix.lower())
+    format = DOCUMENT_FORMAT_OF_SUFFIX.get(path.suffix.lower())
     if format is None:
         kind = "an HTML document does not carry its answers" if path.suffix.lower() in (".html", ".htm") else \
             "this is not a design document (write one with `guide run --out design.md`)"

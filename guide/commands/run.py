@@ -69,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
 def updated_document(args: argparse.Namespace) -> Path | None:
     """The design document --answers names when it is written again in its own format (the update `guide
     check` suggests), which --out may then replace: the new document carries everything the old one held."""
-    from guide.commands.check import FORMAT_OF_SUFFIX
+    from guide.bank import DOCUMENT_FORMAT_OF_SUFFIX
 
-    if args.answers is not None and FORMAT_OF_SUFFIX.get(args.answers.suffix.lower()) == args.format:
+    if args.answers is not None and DOCUMENT_FORMAT_OF_SUFFIX.get(args.answers.suffix.lower()) == args.format:
         return args.answers
     return None
