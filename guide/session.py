@@ -189,12 +189,17 @@ class Walk:
     def record(self, question_id: str, value: AnswerValue | None, note: str | None = None) -> Outcome:
         """Record an answer (None clears it) without moving; a note of None keeps the note, "" removes it.
         The answer takes the place of the question's draft."""
-        drafts = {other: draft for other, draft in self.drafts.items() if other != question_id}
-        return self._revise(question_id, value, note, drafts)
+        return self._revise(question_id, value, note, self._drafts_but(question_id))
 
-    def _revise(self, question_id: str, value: AnswerValue | None, note: str | None, drafts: dict[str, str]) -> Outcome:
+    def _drafts_but(self, question_id: str) -> dict[str, str]:
+        return {other: draft for other, draft in self.drafts.items() if other != question_id}
+
+    def _refuse_if_read_only(self) -> None:
         if self.read_only:
             raise ValueError("a worked example is read-only")
+
+    def _revise(self, question_id: str, value: AnswerValue | None, note: str | None, drafts: dict[str, str]) -> Outcome:
+        self._refuse_if_read_only()
         before = set(self.path)
         answers = dict(self.answers.answers)
         notes = dict(self.answers.notes)
@@ -216,9 +221,8 @@ class Walk:
     def keep_draft(self, question_id: str, text: str) -> None:
         """Keep text typed for a question and not confirmed as its answer. Empty text, or the answer itself,
         is no draft: it removes the one kept before. Raises ValueError as recording an answer does."""
-        if self.read_only:
-            raise ValueError("a worked example is read-only")
-        drafts = {other: draft for other, draft in self.drafts.items() if other != question_id}
+        self._refuse_if_read_only()
+        drafts = self._drafts_but(question_id)
         text = text.strip()
         if text and text != self.answers.answers.get(question_id):
             drafts[question_id] = text
