@@ -90,6 +90,41 @@ def serve(tmp_path):
             server.wait()
 
 
+WALK_AFTER_THE_PRELOAD = """
+import asyncio, sys
+from guide.commands.preloaded import _preload
+from guide.load import load_bank
+_preload()
+bank = load_bank()
+from guide.tui.app import GuideApp
+before = set(sys.modules)
+
+async def walk():
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.open_preset("dr-screening")
+        await pilot.press("s")
+        for tab in ("tab-methods", "tab-precedents", "tab-plan", "tab-open", "tab-answers"):
+            app.screen.query_one("#tabs").active = tab
+            await pilot.pause()
+        await pilot.press("e")
+        await pilot.press("escape", "b", "l")
+        await pilot.pause()
+
+asyncio.run(walk())
+print(sorted(name for name in set(sys.modules) - before if name.startswith("guide")))
+"""
+
+
+def test_a_forked_tab_imports_nothing_of_guide_the_preload_has_not(guide_home):
+    """Whatever a tab's app imports after the fork is a copy of its own: the preload imports what the app imports
+    where it is first used (LATER_IMPORTS)."""
+    result = subprocess.run([sys.executable, "-c", WALK_AFTER_THE_PRELOAD], capture_output=True, text=True,
+                            timeout=120, env={**os.environ, "GUIDE_HOME": str(guide_home)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
 def test_app_command_uses_this_python_and_passes_the_bank(tmp_path):
     assert app_command(None).split() == ["exec", sys.executable, "-m", "guide"]
     odd = tmp_path / "my bank; rm -rf ~"

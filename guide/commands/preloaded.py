@@ -168,9 +168,9 @@ def _preload() -> None:
 
     from rich.cells import cell_len
 
-    # The app imports its later screens, the library and the document writer where it first uses them.
-    for module in ("guide.tui.app", "guide.tui.question", "guide.tui.results", "guide.tui.learn", "guide.library",
-                   "guide.report.markdown", "textual.drivers.web_driver", "textual.layouts.factory",
+    from guide.tui.app import LATER_IMPORTS
+
+    for module in (*LATER_IMPORTS, "textual.drivers.web_driver", "textual.layouts.factory",
                    "textual.layouts.horizontal", "textual.layouts.stream", "textual.scrollbar"):
         importlib.import_module(module)
     cell_len("→ ░")  # loads Rich's table of character widths

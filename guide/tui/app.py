@@ -45,6 +45,10 @@ if TYPE_CHECKING:
     from guide.tui.question import QuestionScreen
 
 LIGHT, DARK = "textual-light", "textual-dark"
+# What the app imports where it is first used, past the start screen; `guide serve` imports these before it
+# forks each tab's app, so that no tab holds a copy of its own.
+LATER_IMPORTS = ("guide.tui.question", "guide.tui.results", "guide.tui.learn", "guide.library",
+                 "guide.report.markdown")
 
 
 class GuideApp(App):
