@@ -184,7 +184,7 @@ class QuestionScreen(SizedScreen):
     @on(Button.Pressed, "#answer-button")
     def _answer_button(self) -> None:
         if self.walk.question and self.walk.question.kind == "text":
-            self.submit(self.query_one(ParagraphInput).text.strip() or None)
+            self.submit(self._typed_text() or None)
         else:
             self.query_one(ChoiceList).action_confirm()
 
