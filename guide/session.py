@@ -242,7 +242,18 @@ class Walk:
         if size > MAX_FILE_BYTES:
             self.answers, self.path, self.drafts = before
             raise ValueError(f"the design would take {size:,} bytes, over the {MAX_FILE_BYTES:,} a session file may "
-                             "hold; shorten this or another long answer or note")
+                             f"hold; {self._what_to_shorten(size)}")
+
+    def _what_to_shorten(self, size: int) -> str:
+        """Advice that points at what fills the file: reviews are not typed in the walk, so shortening answers
+        cannot help when they take most of it."""
+        reviews = self.answers.reviews
+        review_bytes = len(dump_yaml([review.model_dump(mode="json", exclude_none=True) for review in reviews],
+                                     for_people=False).encode("utf-8")) if reviews else 0
+        if review_bytes * 2 > size:
+            return (f"its {len(reviews):,} reviews take {review_bytes:,} bytes: keep older reviews in another "
+                    "file and open the design again")
+        return "shorten this or another long answer or note"
 
     def back(self) -> bool:
         if self.position == END:

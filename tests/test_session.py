@@ -7,7 +7,7 @@ import os
 import pytest
 
 from guide.engine import route
-from guide.model import END, UNSURE
+from guide.model import END, UNSURE, AnswersFile
 from guide.session import Walk, load_session, save_session
 from guide.state import session_path
 from guide.source import GuideError
@@ -254,3 +254,13 @@ def test_a_design_too_large_to_read_back_is_refused_when_typed(bank, guide_home)
     assert refused not in walk.answers.answers and refused not in walk.answers.notes
     save_session(walk, session_path())
     assert len(load_session(bank, session_path()).answers.notes) == taken
+
+
+def test_a_design_too_large_because_of_its_reviews_says_so(bank, guide_home):
+    """A design whose reviews fill the file: shortening answers or notes cannot help, so the advice names the
+    reviews instead."""
+    reviews = [{"reviewer": f"Reviewer {number}", "decision": "pending", "comments": "c" * 400}
+               for number in range(4560)]
+    walk = Walk(bank, AnswersFile.model_validate({"answers": {}, "reviews": reviews}))
+    with pytest.raises(ValueError, match=r"its 4,560 reviews take [\d,]+ bytes: keep older reviews in another file"):
+        walk.record("task", UNSURE, note="n" * 20000)
