@@ -269,8 +269,11 @@ def lesson_text(lesson: Lesson, width: int = 100) -> str:
         if lines and not (is_list and previous.startswith("li")):
             lines.append("")
         if block.kind in ("h1", "h2", "h3"):
-            lines.append(text)
-            lines.append({"h1": "=", "h2": "-", "h3": "·"}[block.kind] * min(len(text), width))
+            # A heading longer than the width (a design's own title) wraps like a paragraph; its underline
+            # spans its longest line, so the underline never stops short of the words it marks.
+            heading = textwrap.wrap(text, width, break_on_hyphens=False)
+            lines += heading
+            lines.append({"h1": "=", "h2": "-", "h3": "·"}[block.kind] * max(len(line) for line in heading))
         elif is_list:
             indent = "  " if block.kind == "li" else "      "
             lines += textwrap.wrap(text, width, initial_indent=indent + "- ", subsequent_indent=indent + "  ",

@@ -113,6 +113,23 @@ def test_compare_markdown_is_structured_and_escapes_bank_text(tmp_path, bank_cop
         "Where your answers differ", "Element priorities that differ", "Method families", "For discussion"]
 
 
+def test_a_heading_longer_than_the_page_wraps_and_its_underline_spans_it(tmp_path, bank_copy):
+    """The heading carries the reference's title, which may be long: it wraps at the text's width like the
+    paragraphs, and its underline is as long as its longest line, never shorter than the words it marks."""
+    case = bank_copy / "cases" / f"{CASE}.yaml"
+    long_title = "Automated diabetic retinopathy screening in community clinics " * 3
+    case.write_text(re.sub(r"^title: .*$", f"title: {long_title.strip()}", case.read_text(encoding="utf-8"),
+                           count=1, flags=re.MULTILINE), encoding="utf-8")
+    result = run_guide("compare", str(case), "--case", CASE, "--bank", str(bank_copy))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    underline = next(index for index, line in enumerate(lines) if line and set(line) == {"="})
+    heading = lines[:underline]
+    assert len(heading) > 1 and " ".join(heading).endswith(long_title.strip())
+    assert max(len(line) for line in heading) <= 100
+    assert len(lines[underline]) == max(len(line) for line in heading)
+
+
 @pytest.mark.parametrize("args, message", [
     (("--case", "no-such-case"), "no case 'no-such-case'"),
     ((), "one of the arguments --case --precedent is required"),
