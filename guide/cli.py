@@ -13,7 +13,7 @@ from typing import NoReturn, Sequence
 
 from guide import __version__
 from guide.commands import (cases, check, codebook, compare, designs, diff, graph, input_path, lint, precedents, run,
-                            schema, serve, what_if)
+                            schema, serve, settle_format, what_if)
 from guide.files import LONE_SURROGATE, discard, write_stream
 from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from guide.source import GuideError, one_line, shown_name
@@ -93,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.replace and not (args.new and args.design is not None):
         parser.error("--replace goes with --new --design NAME")
     refuse_undecodable_text(parser, args)
+    if (mismatch := settle_format(args)) is not None:
+        parser.error(mismatch)
     try:
         status = dispatch(args)
         # What print() left in the buffer: a full disk behind `>` is one line here, not a traceback at exit.

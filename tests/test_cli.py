@@ -123,6 +123,40 @@ def test_out_writes_the_same_document(tmp_path):
     assert out.read_text(encoding="utf-8") == (GOLDEN / "dr-screening.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.parametrize("name, starts", [
+    ("design.html", "<!DOCTYPE html>"), ("design.JSON", "{"), ("design.markdown", "---"), ("design.txt", "---"),
+])
+def test_without_format_the_out_files_name_decides_it(tmp_path, name, starts):
+    """`--out design.html` writes HTML: a file named .html holding Markdown would open as one grey paragraph."""
+    out = tmp_path / name
+    result = run_guide("run", "--case", "dr-screening", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert out.read_text(encoding="utf-8").startswith(starts)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("run", "--case", "dr-screening", "--format", "md", "--out", "design.html"),
+     "--out design.html: the name says HTML, but --format is md; drop --format, or give the file a name that fits"),
+    (("diff", "a.md", "b.md", "--out", "changes.html"),
+     "--out changes.html: the name says HTML, but this command writes plain text or Markdown"),
+    (("graph", "--format", "dot", "--out", "graph.mmd"), "--out graph.mmd: the name says Mermaid, but --format is dot"),
+    # A design document written again in another format would lose what the old one held (test_check).
+    (("run", "--answers", "design.md", "--format", "html", "--out", "design.md"),
+     "--out design.md: the name says Markdown, but --format is html"),
+])
+def test_an_out_file_named_for_another_format_is_refused_before_anything_is_read(tmp_path, args, message):
+    result = run_guide(*args, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert message in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_graph_writes_dot_to_a_file_named_dot(tmp_path):
+    out = tmp_path / "graph.dot"
+    assert run_guide("graph", "--out", str(out)).returncode == 0
+    assert out.read_text(encoding="utf-8").startswith("digraph ")
+
+
 @pytest.mark.parametrize("args, message", [
     (("run", "--case", "no-such-case"), "no case 'no-such-case' (known: brain-encoding, breast-cancer-detection, dr-screening)"),
     (("run", "--answers", "missing.yaml"), "missing.yaml: No such file or directory"),
@@ -250,9 +284,7 @@ answers:
     (["diff", "other.yaml", "knee.yaml"], "knee.yaml", "knee.yaml"),
     (["run", "--bank", "bank", "--case", "dr-screening"], "bank/cases/dr-screening.yaml", "bank/cases/dr-screening.yaml"),
     (["codebook", "--bank", "bank"], "bank/rules.yaml", "bank/rules.yaml"),
-    (["run", "--answers", "design.md", "--format", "html"], "design.md", "design.md"),
-], ids=["run", "run html", "through a link", "compare", "what-if", "diff", "a bank's case", "a bank file",
-        "a document in another format"])
+], ids=["run", "run html", "through a link", "compare", "what-if", "diff", "a bank's case", "a bank file"])
 def test_out_never_replaces_a_file_the_command_reads(command, out, input_name, tmp_path, bank_copy):
     """Only a design document written again in its own format may replace itself (test_check: the update
     `guide check` suggests), since it carries everything it held."""

@@ -11,7 +11,7 @@ from guide.source import GuideError
 
 
 def register(subparsers, common) -> None:
-    from guide.commands.diff import add_output_options
+    from guide.commands.diff import add_report_output_options
 
     parser = subparsers.add_parser(
         "compare", parents=[common], help="explain how your answers differ from a preset's or a published system's",
@@ -26,7 +26,7 @@ def register(subparsers, common) -> None:
     reference.add_argument("--case", metavar="NAME", help="the preset case to compare with (see `guide cases`)")
     reference.add_argument("--precedent", metavar="ID",
                            help="the published system to compare with (see `guide precedents`)")
-    add_output_options(parser)
+    add_report_output_options(parser)
     parser.set_defaults(handler=run)
 
 

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-from guide.commands import ANSWERS_HELP, input_path
+from guide.commands import ANSWERS_HELP, add_output_options, input_path
 
 
 def register(subparsers, common) -> None:
@@ -18,15 +16,14 @@ def register(subparsers, common) -> None:
     )
     parser.add_argument("before", metavar="A", type=input_path, help=ANSWERS_HELP)
     parser.add_argument("after", metavar="B", type=input_path, help=ANSWERS_HELP)
-    add_output_options(parser)
+    add_report_output_options(parser)
     parser.set_defaults(handler=run)
 
 
-def add_output_options(parser: argparse.ArgumentParser, *, json: bool = False) -> None:
+def add_report_output_options(parser: argparse.ArgumentParser, *, json: bool = False) -> None:
     """--format (text for the terminal, Markdown, and JSON where the command offers it) and --out."""
-    parser.add_argument("--format", choices=("text", "md", "json") if json else ("text", "md"), default="text",
-                        help="plain language for the terminal (default), Markdown" + (" or JSON" if json else ""))
-    parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
+    add_output_options(parser, ("text", "md", "json") if json else ("text", "md"), "text",
+                       "plain language for the terminal, Markdown" + (" or JSON" if json else ""))
 
 
 def run(args: argparse.Namespace) -> int:

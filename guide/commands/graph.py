@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from guide.commands import input_path
+from guide.commands import add_output_options, input_path
 
 
 def register(subparsers, common) -> None:
@@ -15,14 +14,12 @@ def register(subparsers, common) -> None:
                     "and method families) as a Mermaid or Graphviz DOT diagram; with --case or --answers, only "
                     "the questions that case was asked and the evidence edges that fired.",
     )
-    parser.add_argument("--format", choices=("mermaid", "dot"), default="mermaid",
-                        help="diagram language (default: mermaid)")
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--case", metavar="NAME", help="draw the walk of a preset case (see `guide cases`)")
     source.add_argument("--answers", metavar="FILE", type=input_path, help="draw the walk of an answers file or design document")
     parser.add_argument("--routing", action="store_true",
                         help="only the questions and the routing between them, without rules, elements, needs and methods")
-    parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
+    add_output_options(parser, ("mermaid", "dot"), "mermaid", "diagram language")
     parser.set_defaults(handler=run)
 
 

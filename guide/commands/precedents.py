@@ -8,7 +8,7 @@ import sys
 
 
 def register(subparsers, common) -> None:
-    from guide.commands.diff import add_output_options
+    from guide.commands.diff import add_report_output_options
 
     parser = subparsers.add_parser(
         "precedents", parents=[common], help="list the published systems the bank is measured against, or score it",
@@ -23,7 +23,7 @@ def register(subparsers, common) -> None:
     parser.add_argument("--score", action="store_true", help="score the bank against the precedents")
     parser.add_argument("--split", choices=("all", "calibration", "holdout"), default="all",
                         help="which precedents (default: all; with --score, all also reports each split)")
-    add_output_options(parser, json=True)
+    add_report_output_options(parser, json=True)
     parser.set_defaults(handler=run)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from guide.commands import ANSWERS_HELP, input_path
+from guide.commands import ANSWERS_HELP, add_output_options, input_path
 from guide.source import GuideError
 
 
@@ -17,8 +17,7 @@ def register(subparsers, common) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--answers", metavar="FILE", type=input_path, help=ANSWERS_HELP)
     source.add_argument("--case", metavar="NAME", help="a preset case of the bank (see `guide cases`)")
-    parser.add_argument("--format", choices=_formats(), default="md", help="document format (default: md)")
-    parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
+    add_output_options(parser, _formats(), "md", "document format")
     parser.add_argument("--date", metavar="YYYY-MM-DD", type=calendar_date,
                         help="date to print in the document (default: the answers file's date, else today)")
     parser.set_defaults(handler=run)

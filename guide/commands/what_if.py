@@ -9,7 +9,7 @@ from guide.source import GuideError
 
 
 def register(subparsers, common) -> None:
-    from guide.commands.diff import add_output_options
+    from guide.commands.diff import add_report_output_options
 
     parser = subparsers.add_parser(
         "what-if", parents=[common], help="see what changing answers would change",
@@ -28,7 +28,7 @@ def register(subparsers, common) -> None:
                              "question are separated by commas (goals=safety,trust_calibration)")
     action.add_argument("--sensitivity", action="store_true",
                         help="for each element, the single answer changes that would move its level")
-    add_output_options(parser)
+    add_report_output_options(parser)
     parser.set_defaults(handler=run)
 
 
