@@ -84,6 +84,7 @@ def _header(bank: Bank) -> str:
         "nothing and lowers the confidence of whatever the answer would have moved.",
         "",
         f"> {md(meta.source.citation)} doi:{md(meta.source.doi)}",
+        *([">", md_block(meta.source.establishes, "> ")] if meta.source.establishes else []),
         ">",
         md_block(meta.derivation_note, "> "),
     ])

@@ -250,7 +250,7 @@ def ranked_families(bank: Bank, values: Values) -> list[str]:
 
 
 # How similarity to a precedent is measured, in the words documents use.
-SIMILARITY_RULE = ("Similarity is the share of the questions answered on either side (you or the paper's setting) "
+SIMILARITY_RULE = ("Similarity is the share of the questions answered on either side (yours or the published system's) "
                    "on which the answers agree; for a question with several choices, the overlap of the choices "
                    "counts in part.")
 

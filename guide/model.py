@@ -165,6 +165,9 @@ class Migration(Strict):
 
 class Source(Strict):
     citation: LongText
+    establishes: LongText | None = Field(
+        default=None, description="what the source itself establishes, in the bank's words: documents show it "
+                                  "under 'From the paper', apart from the tool's own operationalization")
     doi: ShortText
     arxiv: ShortText | None = None
     pmc: ShortText | None = None

@@ -640,9 +640,7 @@ def _derivation(result: Result, bank: Bank) -> str:
     return "\n".join([
         "## How this was derived",
         "",
-        f"**From the paper.** {md(bank.meta.source.citation)} The five elements and the idea of a "
-        "step-by-step path from the goals of a use case to elements, and from elements to methods, are the "
-        "paper's.",
+        f"**From the paper.** {md(bank.meta.source.citation)} {md(bank.meta.source.establishes or '')}".rstrip(),
         "",
         f"**From this tool.** {md(bank.meta.derivation_note)}",
         "",
