@@ -213,7 +213,9 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
     levels = {element.id: element.level for element in elements}
     needs = _need_statuses(bank, scored.values)
     by_id = {need.id: need for need in needs}
-    methods = _rank_methods(bank, scored, levels, by_id)
+    similarities = precedent_similarities(bank, scored.values) if with_precedents else {}
+    methods = _rank_methods(bank, scored, levels, by_id,
+                            closeness={precedent_id: value for precedent_id, (value, _) in similarities.items()})
     complementary, uncovered = _complementary(bank, methods, levels)
     acceptance = _acceptance(bank, elements, by_id)
     return Result(
@@ -235,7 +237,7 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
         evaluation=_evaluation_plan(bank, elements, methods, complementary, by_id, acceptance),
         acceptance=acceptance,
         open_questions=_open_questions(bank, scored, uncertain, changes, values),
-        precedents=nearest_precedents(bank, scored.values) if with_precedents else [],
+        precedents=nearest_precedents(bank, scored.values, similarities=similarities) if with_precedents else [],
     )
 
 
@@ -279,12 +281,20 @@ def precedent_values(bank: Bank, precedent_id: str) -> dict[str, AnswerValue]:
     return {question_id: answers[question_id] for question_id in route(bank, answers) if question_id in answers}
 
 
-def nearest_precedents(bank: Bank, values: Values, count: int = 3) -> list[PrecedentMatch]:
+def precedent_similarities(bank: Bank, values: Values) -> dict[str, tuple[float, dict[str, set[str]]]]:
+    """Each precedent's similarity to these answers, with the choices both picked (`similarity`)."""
+    mine = usable_choices(bank, values)
+    return {precedent_id: similarity(mine, usable_choices(bank, precedent_values(bank, precedent_id)))
+            for precedent_id in bank.precedents}
+
+
+def nearest_precedents(bank: Bank, values: Values, count: int = 3,
+                       similarities: dict[str, tuple[float, dict[str, set[str]]]] | None = None) -> list[PrecedentMatch]:
     """The published systems whose settings are nearest to these answers: shown as evidence, never scored."""
     matches = []
-    mine = usable_choices(bank, values)
+    similarities = similarities or precedent_similarities(bank, values)
     for precedent_id, precedent in bank.precedents.items():
-        value, shared = similarity(mine, usable_choices(bank, precedent_values(bank, precedent_id)))
+        value, shared = similarities[precedent_id]
         if value > 0:
             matched = [question_id for question_id in bank.questions if question_id in shared]
             agreeing = [", ".join(choice.label for choice in bank.questions[question_id].choices
@@ -436,9 +446,12 @@ def _phrase_pattern(phrase: str) -> str:
 
 
 def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dict[str, NeedStatus],
-                  *, explained: bool = True) -> list[MethodResult]:
+                  *, explained: bool = True, closeness: dict[str, float] | None = None) -> list[MethodResult]:
     """Every family scored, ordered and ranked; `explained=False` leaves out the evidence and the precedents
-    that built each family, which ordering does not need."""
+    that built each family, which ordering does not need. The precedents that built a family come nearest
+    to the answers first when `closeness` (similarity by precedent id) is given, else in the bank's order."""
+    closeness = closeness or {}
+    precedent_order = sorted(bank.precedents, key=lambda precedent_id: -closeness.get(precedent_id, 0.0))
     level_weight = {level.id: level.weight for level in bank.meta.levels}
     level_label = {level.id: level.label.lower() for level in bank.meta.levels}
     strength = {item.id: item.value for item in bank.meta.strengths}
@@ -476,8 +489,8 @@ def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dic
             covers={serves.element: serves.strength for serves in method.serves}, why=why,
             evidence=_evidence(bank, scored, "method", method.id) if explained else [],
             unmet_needs=unmet, unknown_needs=unknown,
-            built_by=[precedent_id for precedent_id, precedent in bank.precedents.items()
-                      if explained and method.id in precedent.built],
+            built_by=[precedent_id for precedent_id in precedent_order
+                      if explained and method.id in bank.precedents[precedent_id].built],
         ))
     order = list(bank.methods)
     results.sort(key=lambda item: (item.status == "excluded", -item.score, order.index(item.id)))

@@ -641,7 +641,8 @@ class MethodResult(BaseModel):
     evidence: list[EvidenceItem]
     unmet_needs: list[str]
     unknown_needs: list[str]
-    built_by: list[str] = Field(default_factory=list, description="ids of the bank's precedents that built this family")
+    built_by: list[str] = Field(default_factory=list, description="ids of the bank's precedents that built this "
+                                                                  "family, the nearest to the answers first")
 
 
 # How a method family's status reads in documents and on screen: it says whether the family fits the

@@ -10,7 +10,7 @@ import pytest
 
 from guide.bankfiles import BUILTIN_BANK
 from guide.calibration import scorecard
-from guide.engine import evaluate, precedent_values
+from guide.engine import evaluate, precedent_similarities, precedent_values
 from guide.load import load_bank
 from guide.model import AnswersFile, PaperReference, Precedent
 
@@ -121,6 +121,23 @@ def test_a_scored_family_rank_is_the_engines_rank(bank):
 
 
 @pytest.mark.parametrize("case", CASES)
+def test_the_systems_that_built_a_family_come_nearest_to_the_users_setting_first(bank, case):
+    """A document shows the first few systems that built each family: they must be the apt ones, not the
+    first in the alphabet."""
+    from guide.bank import read_answers
+
+    answers = read_answers(bank.cases()[case], bank)
+    result = evaluate(bank, answers)
+    closeness = {precedent_id: value for precedent_id, (value, _) in precedent_similarities(bank, answers.answers).items()}
+    listed = [method.built_by for method in result.methods if len(method.built_by) > 1]
+    assert listed
+    for built_by in listed:
+        assert [closeness[item] for item in built_by] == sorted((closeness[item] for item in built_by), reverse=True)
+    assert any([closeness[item] for item in built_by] != [closeness[item] for item in sorted(built_by)]
+               for built_by in listed), "the order differs from the bank's somewhere"
+
+
+@pytest.mark.parametrize("case", CASES)
 def test_every_preset_document_shows_its_nearest_published_systems(case):
     markdown = run_guide("run", "--case", case, "--date", FIXED_DATE)
     assert markdown.returncode == 0, markdown.stderr
@@ -132,7 +149,7 @@ def test_every_preset_document_shows_its_nearest_published_systems(case):
         cited = next(line for line in references if line.startswith(f"{number}. "))
         assert "doi:10." in cited or "arXiv:" in cited
     assert len(re.findall(r"- Paper: ", section)) == 3
-    assert "Published systems that built it:" in markdown.stdout
+    assert "Published systems that built it, nearest to this setting first:" in markdown.stdout
     data = json.loads(run_guide("run", "--case", case, "--format", "json", "--date", FIXED_DATE).stdout)
     nearest = data["result"]["precedents"]
     assert len(nearest) == 3 and nearest[0]["similarity"] >= nearest[-1]["similarity"] > 0

@@ -406,7 +406,7 @@ def _method_card(method: MethodResult, result: Result, bank: Bank, citations: Ci
     if method.built_by:
         shown = [citations.cite_precedent(precedent_id) for precedent_id in method.built_by[:PRECEDENTS_PER_FAMILY]]
         more = len(method.built_by) - len(shown)
-        lines.append(f"Published systems that built it: {'; '.join(shown)}"
+        lines.append(f"Published systems that built it, nearest to this setting first: {'; '.join(shown)}"
                      + (f"; and {more} more (`guide precedents`)." if more else "."))
     if family.libraries:
         lines.append(f"Libraries: {', '.join(md(library) for library in family.libraries)}.")

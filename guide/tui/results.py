@@ -242,7 +242,7 @@ def method_detail(bank: Bank, result: Result, method: MethodResult) -> Content:
     if family.libraries:
         parts += [("\nLibraries: ", "bold"), ", ".join(clean(library) for library in family.libraries), "\n"]
     if method.built_by:
-        parts.append(("\nPublished systems that built it\n", "bold"))
+        parts.append(("\nPublished systems that built it, nearest to this setting first\n", "bold"))
         parts += [f"• {clean(bank.precedents[item].title)} ({bank.precedents[item].reference.year})\n"
                   for item in method.built_by]
     return Content.assemble(*parts)
