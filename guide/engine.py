@@ -18,6 +18,7 @@ from guide.model import (
     AcceptanceStep,
     AllOf,
     Alternative,
+    AnswerCheck,
     Answered,
     AnswerIn,
     AnswerRecord,
@@ -236,6 +237,7 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
         needs=needs,
         evaluation=_evaluation_plan(bank, elements, methods, complementary, by_id, acceptance),
         acceptance=acceptance,
+        answer_checks=_answer_checks(bank, scored, by_id),
         open_questions=_open_questions(bank, scored, uncertain, changes, values),
         precedents=nearest_precedents(bank, scored.values, similarities=similarities) if with_precedents else [],
     )
@@ -327,21 +329,39 @@ def _record(bank: Bank, question_id: str, value: AnswerValue | None, note: str |
     )
 
 
+def _triggering_answers(bank: Bank, scored: Scored, rule_id: str) -> tuple[list[str], str]:
+    """The questions a fired rule reads, and their answers in words (only the part the rule holds by)."""
+    rule = bank.rules[rule_id]
+    read = condition_questions(rule.when)
+    deciding = _deciding_answers(rule.when, scored.values, bank)
+    text = "; ".join(
+        f"{bank.questions[question_id].prompt} — {', '.join(answer_labels(bank.questions[question_id], deciding.get(question_id))) or 'not answered'}"
+        for question_id in read
+    )
+    return read, text
+
+
 def _evidence(bank: Bank, scored: Scored, target_kind: str, target: str) -> list[EvidenceItem]:
     items = []
     for rule_id in scored.fired:
-        rule = bank.rules[rule_id]
-        read = condition_questions(rule.when)
-        deciding = _deciding_answers(rule.when, scored.values, bank)
-        text = "; ".join(
-            f"{bank.questions[question_id].prompt} — {', '.join(answer_labels(bank.questions[question_id], deciding.get(question_id))) or 'not answered'}"
-            for question_id in read
-        )
-        for effect in rule.effects:
-            if getattr(effect, target_kind) == target:
-                items.append(EvidenceItem(rule=rule.id, target=target, weight=effect.weight,
-                                          because=effect.because, answers=read, answer_text=text))
+        matching = [effect for effect in bank.rules[rule_id].effects if getattr(effect, target_kind) == target]
+        if not matching:
+            continue
+        read, text = _triggering_answers(bank, scored, rule_id)
+        items += [EvidenceItem(rule=rule_id, target=target, weight=effect.weight, because=effect.because,
+                               answers=read, answer_text=text) for effect in matching]
     return items
+
+
+def _answer_checks(bank: Bank, scored: Scored, needs: dict[str, NeedStatus]) -> list[AnswerCheck]:
+    """The checks of every fired rule: what the answers call for, whatever families are chosen."""
+    checks = []
+    for rule_id in scored.fired:
+        for item in bank.rules[rule_id].checks:
+            read, text = _triggering_answers(bank, scored, rule_id)
+            checks.append(AnswerCheck(rule=rule_id, text=item.text, references=item.references, answers=read,
+                                      answer_text=text, **_conflict(bank, "check", item.requires, None, needs)))
+    return checks
 
 
 def _deciding_answers(condition: Condition, values: Values, bank: Bank) -> dict[str, AnswerValue]:

@@ -192,6 +192,9 @@ def plan_items(bank: Bank) -> Iterator[tuple[str, EvaluationItem | AcceptanceCri
     for method in bank.methods.values():
         for item in method.evaluation:
             yield f"method:{method.id}", item
+    for rule in bank.rules.values():
+        for item in rule.checks:
+            yield f"rule:{rule.id}", item
 
 
 def check_bank(bank: Bank) -> list[Finding]:
@@ -249,6 +252,7 @@ def check_bank(bank: Bank) -> list[Finding]:
                 report(key, f"effect on unknown element '{effect.element}'")
             if effect.method and effect.method not in bank.methods:
                 report(key, f"effect on unknown method family '{effect.method}'")
+        check_references(key, (ref for item in rule.checks for ref in item.references))
 
     for need in bank.needs.values():
         key = f"need:{need.id}"

@@ -327,6 +327,9 @@ class Rule(Strict):
     id: Identifier
     when: Condition
     effects: list[Effect] = Field(min_length=1)
+    checks: list[EvaluationItem] = Field(
+        default_factory=list, description="checks the evaluation plan lists whenever the rule fires, whatever "
+                                          "families are chosen: what the answers themselves call for")
 
 
 class Need(Strict):
@@ -682,6 +685,20 @@ class PlanItem(BaseModel):
                                                            "and what to do instead")
 
 
+class AnswerCheck(BaseModel):
+    """A check the answers themselves call for (a fired rule's `checks`), whatever families are chosen."""
+
+    rule: str
+    text: str
+    references: list[str]
+    answers: list[str] = Field(description="question ids whose answers made the rule fire")
+    answer_text: str = Field(description="the triggering answers in words")
+    conflicting_needs: list[str] = Field(default_factory=list,
+                                         description="needs the check depends on that the answers say are missing")
+    conflict: str | None = Field(default=None, description="what the check assumes that the answers rule out, "
+                                                           "and what to do instead")
+
+
 class AcceptanceStep(PlanItem):
     """One acceptance criterion of a prioritized element, as it stands with the user's answers."""
 
@@ -736,6 +753,8 @@ class Result(BaseModel):
     evaluation: list[EvaluationStep]
     acceptance: list[AcceptanceStep] = Field(default_factory=list,
                                              description="per prioritized element, what must hold to accept it")
+    answer_checks: list[AnswerCheck] = Field(default_factory=list,
+                                             description="checks the answers call for, whatever families are chosen")
     open_questions: list[OpenQuestion]
     precedents: list[PrecedentMatch] = Field(default_factory=list,
                                              description="the published systems nearest to these answers")

@@ -520,12 +520,20 @@ def _evaluation(result: Result, bank: Bank, citations: Citations) -> str:
     """Per element: what must hold to accept it, then the checks of the chosen families. The element's general
     evaluation guidance is in the appendix."""
     family_checks = [step for step in result.evaluation if step.source != "element"]
-    if not result.acceptance and not family_checks:
+    if not result.acceptance and not family_checks and not result.answer_checks:
         return "## Evaluation plan\n\nNo element is prioritized, so there is nothing to evaluate yet."
     lines = ["## Evaluation plan", "",
              "What must hold before each prioritized element counts as achieved, then the checks each chosen "
              "family needs. The measures are this tool's proposal; every threshold is for the team and its "
              "reviewers to agree on before the work starts."]
+    if result.answer_checks:
+        lines += ["", "### What your answers call for", "", "Whatever families are built, these answers call for:", ""]
+        for rule_id in dict.fromkeys(check.rule for check in result.answer_checks):
+            checks = [check for check in result.answer_checks if check.rule == rule_id]
+            lines.append(f"- *{md(checks[0].answer_text)}* (rule `{rule_id}`):")
+            for check in checks:
+                lines.append(f"  - {md(check.text)}{citations.cite(check.references)}")
+                lines += ["  " + line for line in _conflict_line(check.conflict)]
     for element in result.elements:
         criteria = [step for step in result.acceptance if step.element == element.id]
         checks = [step for step in family_checks if step.element == element.id]
