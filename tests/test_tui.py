@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, OptionList, RadioSet, Static
 
+from bench.bench import FrameClock
 from guide.bank import read_answers
 from guide.load import PendingBank, at_a_glance
 from guide.model import END, UNSURE
@@ -848,6 +849,22 @@ async def test_the_results_scroll_at_once_and_arrows_switch_tabs(bank):
         await pilot.pause()
         assert app.screen.query_one("#tabs").active == "tab-answers", "← from the first tab goes round to the last"
         assert "←→" in key_bar(app)
+
+
+async def test_the_results_open_in_one_frame(bank):
+    """Opening the results paints their final picture at once, not a screen that then settles in frames of its
+    own (the tab bar losing the focus to the priorities, the underline placed under the first tab, the
+    priorities' scrollbar thumb)."""
+    app = GuideApp(bank)
+    frames = FrameClock(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_preset("dr-screening")
+        await pilot.pause()
+        frames.changes()
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, ResultsScreen)
+        assert len(frames.changes()) == 1, "the results settled over several frames"
 
 
 async def test_every_results_tab_shows_its_content_when_opened(bank):
