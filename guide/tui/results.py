@@ -16,8 +16,8 @@ from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
 from textual.widgets import OptionList, Static, TabbedContent, TabPane
-from textual.widgets.tabbed_content import ContentTabs
 from textual.widgets.option_list import Option
+from textual.widgets.tabbed_content import ContentTabs
 
 from guide.bank import Bank
 from guide.engine import SIMILARITY_RULE
