@@ -219,14 +219,15 @@ class FrameClock:
 
         app._display = timed_display
 
+    def changes(self) -> list[float]:
+        """The times of the frames, since the previous call, that changed a cell on screen."""
+        changed = [when for when, update in self.frames if self._replay(update)]
+        self.frames.clear()
+        return changed
+
     def last_change(self) -> float | None:
         """The time of the last frame, since the previous call, that changed a cell on screen."""
-        changed_at = None
-        for when, update in self.frames:
-            if self._replay(update):
-                changed_at = when
-        self.frames.clear()
-        return changed_at
+        return (self.changes() or [None])[-1]
 
     def _replay(self, update) -> bool:
         from rich.cells import cell_len

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, OptionList, RadioSet, Static
 
+from bench.bench import FrameClock
 from guide.bank import read_answers
 from guide.load import PendingBank, at_a_glance
 from guide.model import END, UNSURE
@@ -848,6 +849,48 @@ async def test_the_results_scroll_at_once_and_arrows_switch_tabs(bank):
         await pilot.pause()
         assert app.screen.query_one("#tabs").active == "tab-answers", "← from the first tab goes round to the last"
         assert "←→" in key_bar(app)
+
+
+async def test_an_answer_that_moves_the_focus_paints_the_next_question_in_one_frame(bank):
+    """From the choices to the text box and back, the next question appears whole in one frame: not the old
+    question's field first, nor the screen painted twice."""
+    app = GuideApp(bank)
+    frames = FrameClock(app)
+    moved = 0
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start_and_reach(pilot, app, "text")
+        app.screen.query_one("#paragraph").cursor_blink = False  # a blink would be a frame of its own
+        while moved < 2 and isinstance(app.screen, QuestionScreen):
+            kind = app.walk.question.kind
+            if kind == "text":
+                await pilot.press(*"A fundus screening model.")
+            if kind == "multiple":
+                await pilot.press("space")
+            await pilot.pause()
+            frames.changes()
+            await pilot.press("enter")
+            await pilot.pause()
+            next_kind = app.walk.question.kind if app.walk.question else None
+            if isinstance(app.screen, QuestionScreen) and (kind == "text") != (next_kind == "text"):
+                moved += 1
+                assert len(frames.changes()) == 1, f"the answer from a {kind} to a {next_kind} question took several frames"
+    assert moved == 2, "the walk moves from a text question to choices and back"
+
+
+async def test_the_results_open_in_one_frame(bank):
+    """Opening the results paints their final picture at once, not a screen that then settles in frames of its
+    own (the tab bar losing the focus to the priorities, the underline placed under the first tab, the
+    priorities' scrollbar thumb)."""
+    app = GuideApp(bank)
+    frames = FrameClock(app)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_preset("dr-screening")
+        await pilot.pause()
+        frames.changes()
+        await pilot.press("s")
+        await pilot.pause()
+        assert isinstance(app.screen, ResultsScreen)
+        assert len(frames.changes()) == 1, "the results settled over several frames"
 
 
 async def test_every_results_tab_shows_its_content_when_opened(bank):

@@ -7,6 +7,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
+from textual.reactive import Reactive
+from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList, Static
 
 from guide.engine import answer_labels, chosen
@@ -24,6 +26,10 @@ class QuestionScreen(SizedScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal"), (110, "-wide")]
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
     AUTO_FOCUS = ""  # show_question focuses the answer field; a focus before it would redo the key bar twice
+    # Textual repaints the whole screen when the focus moves, at once, before the widgets that changed with it
+    # have asked for their layout: an answer that moved the focus between the choices and the text box was
+    # painted in two frames, each of the whole screen. The widgets that gain and lose the focus repaint themselves.
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
     BINDINGS = [
         # The key bar keeps the first of these when the terminal is narrow. n is on the note box itself, and
         # h on the screen where the question's help is hidden.
@@ -114,12 +120,8 @@ class QuestionScreen(SizedScreen):
         note = self.query_one("#note", Input)
         note.value = walk.answers.notes.get(question.id, "")
         note.disabled = walk.read_only
-        # Focus now, not later: keys typed right after Enter must reach the new question's field. A change
-        # of focus repaints the screen at once; ask for the new layout with it, or that repaint would show
-        # the previous question's choices for a frame.
+        # Focus now, not later: keys typed right after Enter must reach the new question's field.
         field = paragraph if is_text else choices
-        if self.focused is not field:
-            self.refresh(layout=True)
         self.set_focus(field, scroll_visible=False)
         self.query_one("#question-pane").scroll_home(animate=False)
         self._show_about()

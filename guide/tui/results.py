@@ -17,6 +17,7 @@ from textual.visual import Visual
 from textual.widget import Widget
 from textual.widgets import OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
+from textual.widgets.tabbed_content import ContentTabs
 
 from guide.bank import Bank
 from guide.engine import SIMILARITY_RULE
@@ -29,6 +30,9 @@ KIND_WORDS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post 
 
 class ResultsScreen(SizedScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal"), (110, "-wide")]
+    # The keys go to the priorities from the first frame: focusing the tab bar first, as Textual would, and
+    # the priorities once the tab is activated restyled the tab bar in a frame of its own.
+    AUTO_FOCUS = "#tab-priorities VerticalScroll"
     BINDINGS = [
         # The content has the focus, so ↑ ↓ and PageUp/PageDown scroll at once; ← → switch tabs from anywhere.
         Binding("left", "switch_tab(-1)", "Tabs", key_display="←→", priority=True),
@@ -90,7 +94,12 @@ class ResultsScreen(SizedScreen):
                           VerticalScroll(Static(id="method-detail"), id="method-detail-pane"), id="methods-body")
 
     def on_mount(self) -> None:
-        self._focus_content()
+        # The underline under the first tab from the first frame: Textual places it once the tab bar is laid
+        # out, and that took a frame of its own. The tab's text starts after its left padding.
+        first = self.query_one(ContentTabs).active_tab
+        if first is not None:
+            underline, start = self.query_one("Underline"), first.styles.padding.left
+            underline.highlight_start, underline.highlight_end = start, start + first.label.cell_length
 
     def action_switch_tab(self, step: int) -> None:
         tabs = self.query_one(TabbedContent)
