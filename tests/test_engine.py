@@ -242,3 +242,24 @@ def test_evaluation_plan_covers_each_prioritized_element(bank, presets):
     planned = {step.element for step in result.evaluation}
     prioritized = {element.id for element in result.elements if element.level != "not_needed"}
     assert planned == prioritized
+
+
+def test_a_named_shortcut_calls_for_checks_whatever_families_are_built(bank, presets):
+    """A suspected shortcut brings a stratified check and an intervention test into the plan, traced to the
+    answer that calls for them, in every document and on the results screen's plan; without the suspicion,
+    neither."""
+    from guide.report.markdown import markdown_document
+    from guide.tui.results import plan
+
+    answers = presets["breast-cancer-detection"]
+    suspected = evaluate(bank, answers.revised(answers={**answers.answers, "shortcut_risk": "known_shortcuts"}))
+    checks = [check for check in suspected.answer_checks if check.rule == "shortcut-risk"]
+    assert len(checks) == 2 and "with and without each suspected shortcut" in checks[0].text
+    assert checks[0].answers == ["shortcut_risk"] and "Known shortcuts" in checks[0].answer_text
+    document = markdown_document(suspected, bank, answers, "2026-01-01")
+    section = document.split("### What your answers call for", 1)[1].split("\n### ", 1)[0]
+    assert "rule `shortcut-risk`" in section and " ".join(checks[1].text.split()) in " ".join(section.split())
+    assert "with and without each suspected shortcut" in plan(bank, suspected).plain
+    unlikely = evaluate(bank, answers.revised(answers={**answers.answers, "shortcut_risk": "shortcuts_unlikely"}))
+    assert not [check for check in unlikely.answer_checks if check.rule == "shortcut-risk"]
+    assert "### What your answers call for" not in markdown_document(unlikely, bank, answers, "2026-01-01")

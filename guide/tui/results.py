@@ -280,6 +280,15 @@ def cite(bank: Bank, reference_ids: list[str]) -> str:
 
 def plan(bank: Bank, result: Result) -> Content:
     parts: list = [("Evaluation plan, element by element\n", "bold")]
+    if result.answer_checks:
+        parts += ["\n", ("What your answers call for, whatever families are built\n", "bold")]
+        for rule_id in dict.fromkeys(check.rule for check in result.answer_checks):
+            checks = [check for check in result.answer_checks if check.rule == rule_id]
+            parts.append((f"{clean(checks[0].answer_text)}\n", "italic"))
+            for check in checks:
+                parts.append(f"• {clean(check.text)}{cite(bank, check.references)}\n")
+                if check.conflict:
+                    parts += [("  Conflict with your answers. ", "bold"), f"{clean(check.conflict)}\n"]
     current = None
     for step in result.evaluation:
         if step.element != current:
