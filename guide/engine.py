@@ -25,6 +25,7 @@ from guide.model import (
     AnswersFile,
     AnswerValue,
     AnyOf,
+    Caveat,
     Condition,
     ElementResult,
     EvaluationItem,
@@ -548,6 +549,13 @@ def _complementary(bank: Bank, methods: list[MethodResult], levels: dict[str, st
         missing -= covered_by(best)
         candidates.remove(best)
     return chosen_ids, [element for element in targets if element in missing]
+
+
+def applicable_caveats(bank: Bank, method_id: str, needs: list[NeedStatus]) -> list[Caveat]:
+    """A family's caveats, without those about something the answers rule out (a caveat comparing maps with
+    findings means nothing where there are no findings to delineate)."""
+    ruled_out = {need.id for need in needs if need.status == "unavailable"}
+    return [caveat for caveat in bank.methods[method_id].caveats if not ruled_out.intersection(caveat.requires)]
 
 
 def _evaluation_plan(bank: Bank, elements: list[ElementResult], methods: list[MethodResult],

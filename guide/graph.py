@@ -286,6 +286,9 @@ def check_bank(bank: Bank) -> list[Finding]:
                 report(key, f"needs unknown need '{need}'")
         check_references(key, (item.reference for item in method.representatives))
         check_references(key, (ref for item in method.caveats for ref in item.references))
+        for need in (need for caveat in method.caveats for need in caveat.requires):
+            if need not in bank.needs:
+                report(key, f"a caveat requires unknown need '{need}'")
         check_references(key, (ref for item in method.evaluation for ref in item.references))
 
     for precedent_id, precedent in bank.precedents.items():

@@ -68,6 +68,7 @@ def _unused_needs(bank: Bank) -> list[Finding]:
     """A need that no family needs and no plan item requires changes nothing the tool says."""
     used = {need for method in bank.methods.values() for need in method.needs}
     used.update(need for _, item in plan_items(bank) for need in item.requires)
+    used.update(need for method in bank.methods.values() for caveat in method.caveats for need in caveat.requires)
     return [Finding("warning", bank.where(f"need:{need_id}"), need_id,
                     "no method family needs it and no evaluation item requires it, so it changes nothing")
             for need_id in bank.needs if need_id not in used]

@@ -367,6 +367,9 @@ class Serves(Strict):
 class Caveat(Strict):
     text: LongText
     references: list[Identifier] = Field(default_factory=list)
+    requires: list[Identifier] = Field(
+        default_factory=list, description="needs (needs.yaml) the caveat is about; where the answers rule one out, "
+                                          "documents leave the caveat out, since it does not apply")
 
 
 class MethodFamily(Strict):

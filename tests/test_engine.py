@@ -254,12 +254,27 @@ def test_a_named_shortcut_calls_for_checks_whatever_families_are_built(bank, pre
     answers = presets["breast-cancer-detection"]
     suspected = evaluate(bank, answers.revised(answers={**answers.answers, "shortcut_risk": "known_shortcuts"}))
     checks = [check for check in suspected.answer_checks if check.rule == "shortcut-risk"]
-    assert len(checks) == 2 and "with and without each suspected shortcut" in checks[0].text
+    assert len(checks) == 2 and "with and without each suspected shortcut" in " ".join(checks[0].text.split())
     assert checks[0].answers == ["shortcut_risk"] and "Known shortcuts" in checks[0].answer_text
     document = markdown_document(suspected, bank, answers, "2026-01-01")
-    section = document.split("### What your answers call for", 1)[1].split("\n### ", 1)[0]
+    section = document.split("### What your answers call for, whatever families are built", 1)[1].split("\n### ", 1)[0]
     assert "rule `shortcut-risk`" in section and " ".join(checks[1].text.split()) in " ".join(section.split())
-    assert "with and without each suspected shortcut" in plan(bank, suspected).plain
+    assert "with and without each suspected shortcut" in " ".join(plan(bank, suspected).plain.split())
     unlikely = evaluate(bank, answers.revised(answers={**answers.answers, "shortcut_risk": "shortcuts_unlikely"}))
     assert not [check for check in unlikely.answer_checks if check.rule == "shortcut-risk"]
     assert "### What your answers call for" not in markdown_document(unlikely, bank, answers, "2026-01-01")
+
+
+def test_a_caveat_about_what_the_answers_rule_out_is_left_out(bank, presets):
+    """Comparing attribution maps with experts' marks of findings means nothing for an encoding model, which has
+    no findings to delineate: the family's details leave that caveat out there; a clinical design keeps it."""
+    from guide.engine import applicable_caveats
+    from guide.tui.results import method_detail
+
+    caveat = next(item for item in bank.methods["attribution_maps"].caveats if "findings_to_delineate" in item.requires)
+    first_words = " ".join(caveat.text.split()[:6])
+    for case, shown in (("brain-encoding", False), ("dr-screening", True)):
+        result = evaluate(bank, presets[case])
+        assert (caveat in applicable_caveats(bank, "attribution_maps", result.needs)) is shown
+        family = next(method for method in result.methods if method.id == "attribution_maps")
+        assert (first_words in " ".join(method_detail(bank, result, family).plain.split())) is shown, case

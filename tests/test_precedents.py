@@ -149,7 +149,7 @@ def test_every_preset_document_shows_its_nearest_published_systems(case):
         cited = next(line for line in references if line.startswith(f"{number}. "))
         assert "doi:10." in cited or "arXiv:" in cited
     assert len(re.findall(r"- Paper: ", section)) == 3
-    assert "Published systems that built it, nearest to this setting first:" in markdown.stdout
+    assert "Published systems that built it (nearest first):" in markdown.stdout
     data = json.loads(run_guide("run", "--case", case, "--format", "json", "--date", FIXED_DATE).stdout)
     nearest = data["result"]["precedents"]
     assert len(nearest) == 3 and nearest[0]["similarity"] >= nearest[-1]["similarity"] > 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from guide.bank import Bank, bank_change
-from guide.engine import SIMILARITY_RULE
+from guide.engine import SIMILARITY_RULE, applicable_caveats
 from guide.model import (
     METHOD_STATUS_LABELS,
     AnswerRecord,
@@ -399,14 +399,15 @@ def _method_card(method: MethodResult, result: Result, bank: Bank, citations: Ci
                 text += ": confirm before committing to this family"
             needs.append(text + ")")
         lines += ["", "Needs: " + "; ".join(needs) + "."]
-    if family.caveats:
+    caveats = applicable_caveats(bank, method.id, result.needs)
+    if caveats:
         lines += ["", "Caveats: " + " ".join(f"({number}) {md(caveat.text)}{citations.cite(caveat.references)}"
-                                             for number, caveat in enumerate(family.caveats, start=1))]
+                                             for number, caveat in enumerate(caveats, start=1))]
     lines.append("")
     if method.built_by:
         shown = [citations.cite_precedent(precedent_id) for precedent_id in method.built_by[:PRECEDENTS_PER_FAMILY]]
         more = len(method.built_by) - len(shown)
-        lines.append(f"Published systems that built it, nearest to this setting first: {'; '.join(shown)}"
+        lines.append(f"Published systems that built it (nearest first): {'; '.join(shown)}"
                      + (f"; and {more} more (`guide precedents`)." if more else "."))
     if family.libraries:
         lines.append(f"Libraries: {', '.join(md(library) for library in family.libraries)}.")
@@ -482,9 +483,10 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
     if rest:
         lines += ["", "### Other families, ranked", "",
                   # Led by words: a paragraph starting "4." would render as a one-item numbered list.
-                  "In rank order: " + "; ".join(f"{method.rank}. {md(method.name)} ({KIND_LABELS[method.kind]}, "
-                                                f"{METHOD_STATUS_LABELS[method.status]}, {method.score:g})"
-                                                for method in rest) + "."]
+                  "In rank order, each fitting the constraints unless said: " + "; ".join(
+                      f"{method.rank}. {md(method.name)} ({KIND_LABELS[method.kind]}, "
+                      + ("" if method.status == "recommended" else f"{METHOD_STATUS_LABELS[method.status]}, ")
+                      + f"{method.score:g})" for method in rest) + "."]
     excluded = [method for method in result.methods if method.rank is None]
     if excluded:
         lines += ["", "### Filtered out", ""]
@@ -523,11 +525,11 @@ def _evaluation(result: Result, bank: Bank, citations: Citations) -> str:
     if not result.acceptance and not family_checks and not result.answer_checks:
         return "## Evaluation plan\n\nNo element is prioritized, so there is nothing to evaluate yet."
     lines = ["## Evaluation plan", "",
-             "What must hold before each prioritized element counts as achieved, then the checks each chosen "
-             "family needs. The measures are this tool's proposal; every threshold is for the team and its "
-             "reviewers to agree on before the work starts."]
+             "What must hold before each prioritized element counts as achieved, and the checks each chosen "
+             "family needs: this tool's proposal, every threshold for the team and its reviewers to agree on "
+             "before the work starts."]
     if result.answer_checks:
-        lines += ["", "### What your answers call for", "", "Whatever families are built, these answers call for:", ""]
+        lines += ["", "### What your answers call for, whatever families are built", ""]
         for rule_id in dict.fromkeys(check.rule for check in result.answer_checks):
             checks = [check for check in result.answer_checks if check.rule == rule_id]
             lines.append(f"- *{md(checks[0].answer_text)}* (rule `{rule_id}`):")

@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 from textual.widgets.tabbed_content import ContentTabs
 
 from guide.bank import Bank
-from guide.engine import SIMILARITY_RULE
+from guide.engine import SIMILARITY_RULE, applicable_caveats
 from guide.model import METHOD_STATUS_LABELS, InstructorNotes, MethodResult, Result
 from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, level_bar, level_label,
                                show_content)
@@ -242,9 +242,10 @@ def method_detail(bank: Bank, result: Result, method: MethodResult) -> Content:
             parts.append(f"• {clean(bank.needs[need].label)}: {statuses.get(need, 'unknown')}\n")
             if statuses.get(need) == "unavailable":
                 parts.append((f"  {clean(bank.needs[need].explain_missing)}\n", "italic"))
-    if family.caveats:
+    caveats = applicable_caveats(bank, method.id, result.needs)
+    if caveats:
         parts.append(("\nCaveats\n", "bold"))
-        parts += [f"• {clean(caveat.text)}{cite(bank, caveat.references)}\n" for caveat in family.caveats]
+        parts += [f"• {clean(caveat.text)}{cite(bank, caveat.references)}\n" for caveat in caveats]
     parts.append(("\nRepresentative methods\n", "bold"))
     parts += [f"• {clean(item.name)}{cite(bank, [item.reference] if item.reference else [])}\n"
               for item in family.representatives]
