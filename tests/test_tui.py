@@ -1148,6 +1148,15 @@ async def test_enter_in_the_note_box_keeps_the_note_of_an_answered_question(bank
         assert not app.has_unsaved
 
 
+def test_a_score_that_reaches_a_level_draws_longer_than_the_score_below_it(bank):
+    """Score 3 (important) and score 2 (optional) drew the same two cells when halves rounded to even: a bar
+    must show that a level was reached."""
+    from guide.tui.widgets import level_bar
+
+    for level in (level for level in bank.meta.levels if level.min_score):
+        assert level_bar(bank, level.min_score).count("█") > level_bar(bank, level.min_score - 1).count("█"), level.id
+
+
 @pytest.mark.parametrize("case", ["dr-screening", "breast-cancer-detection", "brain-encoding"])
 async def test_bars_of_different_scores_look_different_and_the_evidence_names_an_answer_once(bank, case):
     app = GuideApp(bank)

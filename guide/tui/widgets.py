@@ -43,7 +43,8 @@ def level_bar(bank: Bank, score: float) -> str:
     A score past the full width shows ▸ after it: 9 and 13 look different, and 13 and 30 say they overflow."""
     top = next(level.min_score for level in bank.meta.levels if level.min_score is not None)
     scale = 2 * top
-    filled = round(max(0.0, min(1.0, score / scale)) * BAR_WIDTH)
+    # Halves round up, not to even: the important threshold (3 of 12) is 2.5 cells and must not draw like 2.
+    filled = int(max(0.0, min(1.0, score / scale)) * BAR_WIDTH + 0.5)
     return "█" * filled + "░" * (BAR_WIDTH - filled) + ("▸" if score > scale else " ")
 
 
