@@ -1412,6 +1412,19 @@ async def type_and_leave_the_first_text_question(pilot, app, key: str):
     return question
 
 
+async def test_out_of_a_text_box_the_key_bar_does_not_offer_unsure(bank):
+    """Unsure does nothing on a text question (it is answered in words or left empty), so neither the key bar
+    nor the help offers u there; on a choice question it does."""
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await type_and_leave_the_first_text_question(pilot, app, "escape")
+        assert app.walk.question.kind == "text"
+        assert "u" not in key_bar(app)
+        await pilot.press("right", "enter")
+        await pilot.pause()
+        assert app.walk.question.kind != "text" and "u" in key_bar(app)
+
+
 async def test_going_on_from_an_edited_text_answer_keeps_it(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:

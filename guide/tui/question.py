@@ -391,6 +391,8 @@ class QuestionScreen(SizedScreen):
             return self.walk.read_only and not isinstance(self.focused, ParagraphInput)
         if action in ("back", "forward") and isinstance(self.focused, (Input, ParagraphInput)):
             return False  # in a text box ← → move the cursor; the key bar does not offer them
+        if action == "unsure" and (self.walk.question is None or self.walk.question.kind == "text"):
+            return False  # a text question is answered in words or left empty; the key bar does not offer u
         return not (self.walk.read_only and action in ("unsure", "note", "number"))
 
     def action_leave_example(self) -> None:
