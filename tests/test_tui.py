@@ -918,6 +918,24 @@ async def test_every_results_tab_shows_its_content_when_opened(bank):
         assert app.screen.query_one("#methods").highlighted == 0
 
 
+def test_the_plans_wrapped_lines_stay_under_their_own_text(bank):
+    """On a narrow screen an item's wrapped lines are indented under its text, a conflict's under its label;
+    none falls back to the margin, where it would read as a new item."""
+    from guide.bank import read_answers
+    from guide.engine import evaluate
+    from guide.tui.results import plan
+
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    result = evaluate(bank, answers.revised(answers={**answers.answers, "region_annotations": "not_feasible"}))
+    assert any(step.conflict for step in [*result.acceptance, *result.evaluation]) and result.answer_checks
+    lines = plan(bank, result, 50).plain.splitlines()
+    starts = ("• ", "Accept when: ", "  ")
+    for before, line in zip(lines, lines[1:]):
+        if before.startswith(starts) and line:
+            assert line.startswith(starts), f"{line!r} after {before!r}"
+    assert max(len(line) for line in lines) <= 50
+
+
 async def test_the_plan_tab_leads_each_element_with_its_acceptance_criteria(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(100, 40)) as pilot:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Callable
 
 from textual import on
@@ -22,8 +22,8 @@ from textual.widgets.tabbed_content import ContentTabs
 from guide.bank import Bank
 from guide.engine import SIMILARITY_RULE, applicable_caveats
 from guide.model import METHOD_STATUS_LABELS, InstructorNotes, MethodResult, Result
-from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, level_bar, level_label,
-                               show_content)
+from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, hanging_lines, level_bar,
+                               level_label, show_content)
 
 KIND_WORDS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
 
@@ -68,7 +68,7 @@ class ResultsScreen(SizedScreen):
                     if self.walk.answers.reading:
                         yield Static(Content.assemble(("Whose reading: ", "italic"), clean(self.walk.answers.reading)),
                                      id="results-reading")
-                    yield PrioritiesText(self.walk.bank, self.result)
+                    yield TextForWidth(partial(priorities, self.walk.bank, self.result), id="priorities")
             # The other tabs are filled when first shown: building them all made opening the results slow.
             for pane_id, (title, _) in self.unbuilt_tabs.items():
                 yield TabPane(title, id=pane_id)
@@ -81,7 +81,7 @@ class ResultsScreen(SizedScreen):
         tabs: dict[str, tuple[str, Callable[[], Widget]]] = {"tab-methods": ("Methods", self._methods)}
         if result.precedents:
             tabs["tab-precedents"] = ("Like yours", lambda: VerticalScroll(*precedents(bank, result), id="precedents-pane"))
-        tabs["tab-plan"] = ("Plan", lambda: VerticalScroll(Static(plan(bank, result), id="plan")))
+        tabs["tab-plan"] = ("Plan", lambda: VerticalScroll(TextForWidth(partial(plan, bank, result), id="plan")))
         tabs["tab-open"] = ("Open questions", lambda: VerticalScroll(Static(open_questions(bank, result), id="open")))
         tabs["tab-answers"] = ("Answers", lambda: VerticalScroll(Static(answers(result), id="answers")))
         notes = self.walk.answers.instructor_notes
@@ -149,22 +149,22 @@ class ResultsScreen(SizedScreen):
             self.app.copy_example()
 
 
-class PrioritiesText(Static):
-    """The priorities and the reasons for them, written for the width they get (the table's columns and
-    the reasons' indents depend on it) and drawn a line at a time.
+class TextForWidth(Static):
+    """Text written for the width it gets (a table's columns and wrapped lines' indents depend on it) and drawn
+    a line at a time: the priorities and the plan.
 
-    Its hundred lines cost half of opening the results: written for a guessed width and again once laid
-    out, then measured and rendered whole, twice over. Now they are written, wrapped and rendered once
+    The priorities' hundred lines cost half of opening the results: written for a guessed width and again once
+    laid out, then measured and rendered whole, twice over. Now they are written, wrapped and rendered once
     per width, when the layout asks for their height, and only the lines in view are drawn."""
 
-    def __init__(self, bank: Bank, result: Result) -> None:
-        super().__init__(id="priorities")
-        self.bank, self.result = bank, result
+    def __init__(self, write: Callable[[int], Content], *, id: str) -> None:
+        super().__init__(id=id)
+        self.write = write
         self.written: dict[int, tuple[Content, list[Strip]]] = {}  # by width: the text and its lines
 
     def _written(self, width: int) -> tuple[Content, list[Strip]]:
         if width not in self.written:
-            text = priorities(self.bank, self.result, width)
+            text = self.write(width)
             self.written[width] = text, Visual.to_strips(self, text, width, None, self.visual_style)
         return self.written[width]
 
@@ -279,43 +279,46 @@ def cite(bank: Bank, reference_ids: list[str]) -> str:
     return f" ({'; '.join(found)})" if found else ""
 
 
-def plan(bank: Bank, result: Result) -> Content:
-    parts: list = [("Evaluation plan, element by element\n", "bold")]
+def plan(bank: Bank, result: Result, width: int = 80) -> Content:
+    """The plan, each item wrapped under its own start: a bullet's lines under its text, a conflict's under
+    its label."""
+    # Each paragraph with the indents of its first line and of the lines it wraps to.
+    paragraphs: list[tuple[Content, int, int]] = [(Content.styled("Evaluation plan, element by element", "bold"), 0, 0)]
+
+    def item(text: str, references: list[str], conflict: str | None) -> None:
+        paragraphs.append((Content(f"• {text}{cite(bank, references)}"), 0, 2))
+        if conflict:
+            paragraphs.append((Content.assemble(("Conflict with your answers. ", "bold"), clean(conflict)), 2, 4))
+
     if result.answer_checks:
-        parts += ["\n", ("What your answers call for, whatever families are built\n", "bold")]
+        paragraphs += [(Content(""), 0, 0),
+                       (Content.styled("What your answers call for, whatever families are built", "bold"), 0, 0)]
         for rule_id in dict.fromkeys(check.rule for check in result.answer_checks):
             checks = [check for check in result.answer_checks if check.rule == rule_id]
-            parts.append((f"{clean(checks[0].answer_text)}\n", "italic"))
+            paragraphs.append((Content.styled(clean(checks[0].answer_text), "italic"), 0, 0))
             for check in checks:
-                parts.append(f"• {clean(check.text)}{cite(bank, check.references)}\n")
-                if check.conflict:
-                    parts += [("  Conflict with your answers. ", "bold"), f"{clean(check.conflict)}\n"]
+                item(clean(check.text), check.references, check.conflict)
     current = None
     for step in result.evaluation:
         if step.element != current:
             current = step.element
-            level = next(item.level_label for item in result.elements if item.id == step.element)
-            parts += ["\n", (f"{clean(bank.elements[step.element].name)} ({level})\n", "bold")]
-            parts += _acceptance(result, step.element)
+            level = next(element.level_label for element in result.elements if element.id == step.element)
+            paragraphs += [(Content(""), 0, 0),
+                           (Content.styled(f"{clean(bank.elements[step.element].name)} ({level})", "bold"), 0, 0)]
+            for criterion in (criterion for criterion in result.acceptance if criterion.element == step.element):
+                paragraphs.append((Content.assemble(
+                    ("Accept when: ", "bold"), f"{clean(criterion.measure)} Threshold to agree on: "
+                    f"{clean(criterion.threshold)} Sample: {clean(criterion.sample)} Who judges: "
+                    f"{clean(criterion.judge)} When: {clean(criterion.when)}"), 0, 2))
+                if criterion.conflict:
+                    paragraphs.append((Content.assemble(("Conflict with your answers. ", "bold"), clean(criterion.conflict)),
+                                       2, 4))
         source = "" if step.source == "element" else f" [for {clean(bank.methods[step.source].name)}]"
-        parts.append(f"• {clean(step.text)}{source}{cite(bank, step.references)}\n")
-        if step.conflict:
-            parts += [("  Conflict with your answers. ", "bold"), f"{clean(step.conflict)}\n"]
+        item(f"{clean(step.text)}{source}", step.references, step.conflict)
     if not result.evaluation:
-        parts.append("\nNo element is needed, so there is nothing to evaluate yet.\n")
-    return Content.assemble(*parts)
-
-
-def _acceptance(result: Result, element_id: str) -> list:
-    """The element's acceptance criteria, as the plan's first lines: this tool's proposal, thresholds to agree on."""
-    parts: list = []
-    for criterion in (item for item in result.acceptance if item.element == element_id):
-        parts += [("Accept when: ", "bold"), f"{clean(criterion.measure)} Threshold to agree on: "
-                  f"{clean(criterion.threshold)} Sample: {clean(criterion.sample)} Who judges: "
-                  f"{clean(criterion.judge)} When: {clean(criterion.when)}\n"]
-        if criterion.conflict:
-            parts += [("  Conflict with your answers. ", "bold"), f"{clean(criterion.conflict)}\n"]
-    return parts
+        paragraphs += [(Content(""), 0, 0), (Content("No element is needed, so there is nothing to evaluate yet."), 0, 0)]
+    return Content("\n").join(line for paragraph, first, rest in paragraphs
+                              for line in hanging_lines(paragraph, first, rest, width))
 
 
 def open_questions(bank: Bank, result: Result) -> Content:

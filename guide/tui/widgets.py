@@ -494,6 +494,13 @@ def evidence_paragraphs(bank: Bank, element: ElementResult, fresh: frozenset[str
     return paragraphs
 
 
+def hanging_lines(paragraph: Content, first: int, rest: int, width: int) -> list[Content]:
+    """A paragraph wrapped to `width`, its first line `first` cells in and the others `rest` (a bullet's text
+    under its text, not under its bullet)."""
+    lines = paragraph.wrap(max(1, width - max(first, rest))) or [Content("")]
+    return [Content(" " * first) + lines[0], *(Content(" " * rest) + line for line in lines[1:])]
+
+
 def indented_lines(paragraph: Content, indent: int, width: int) -> list[Content]:
     """A paragraph wrapped to `width`, every line `indent` cells in (a reason under its evidence)."""
     margin = Content(" " * indent)
