@@ -1334,6 +1334,31 @@ async def test_a_failed_save_is_shown_and_quitting_asks(bank, tmp_path, monkeypa
     assert app.return_code == 0
 
 
+@pytest.mark.parametrize("reached", ["as it is", "through a link", "through .."])
+async def test_an_export_never_replaces_a_saved_design(bank, tmp_path, reached):
+    """Exporting over the open design's own file was one "Replace?" away from losing its drafts, position and
+    set-aside answers (and listing it as broken): the dialog says where not to write, keeping what was typed."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        own = app.design_file
+        before = own.read_bytes()
+        if reached == "through a link":
+            (tmp_path / "link").symlink_to(designs_dir())
+            typed = str(tmp_path / "link" / own.name)
+        else:
+            typed = str(designs_dir() / ".." / "designs" / own.name) if reached == "through .." else str(own)
+        await pilot.press("e")
+        app.screen.query_one("#path", Input).value = typed
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog), "no question to replace it: the answer is no"
+        assert static_text(app.screen, "#error") == (f"{typed}: is in {designs_dir()}, the folder that holds guide's "
+                                                     "saved designs; write the document elsewhere")
+        assert app.screen.query_one("#path", Input).value == typed
+    assert own.read_bytes() == before
+
+
 async def test_the_reasoning_follows_the_last_answer(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:

@@ -28,7 +28,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from guide.bankfiles import BUILTIN_BANK
-from guide.files import STDOUT, user_path, write_output
+from guide.files import STDOUT, refuse_designs_folder, user_path, write_output
 from guide.frontend import EXIT_USAGE
 from guide.load import ElementLine, PendingBank, at_a_glance, load_bank, pending_bank
 from guide.preferences import export_folder, load_preferences, remember
@@ -396,6 +396,8 @@ class GuideApp(App):
         try:
             answers = changed(walk.answers, title=title.strip() or walk.answers.title)
             path = None if self.is_web else user_path(target)
+            if path is not None:
+                refuse_designs_folder(path)  # before asking to replace a file there: it may be this very design
         except (ValueError, GuideError) as error:
             dialog.show_error(str(error))
             return
@@ -408,7 +410,7 @@ class GuideApp(App):
                 text = render(format, evaluate(self.bank, answers), self.bank, answers,
                               document_date(answers, self.date), path or target)
                 if path is not None:
-                    write_output(text, path, wait_for_reader=False)
+                    write_output(text, path)
             except GuideError as error:
                 dialog.show_error(str(error))
                 return
