@@ -27,7 +27,7 @@ from guide.files import STDOUT, user_path, write_output, write_stream
 from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, load_bank_option
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
 from guide.report.text import inert
-from guide.library import Design, design_path, library_writable, list_designs, new_design_file, read_design
+from guide.library import Design, design_path, list_designs, new_design_file, open_library, read_design
 from guide.session import SessionLock, Walk, changed, load_session, save_elsewhere, save_session, session_text
 from guide.source import GuideError
 from guide.state import designs_dir
@@ -113,7 +113,7 @@ class Conversation:
         """The design to work on, as the options say or, at a terminal, as the person answers. What the
         options settle (and the lock on a design to resume) comes before anything is said, so that a
         refused run prints its one line and nothing else."""
-        library_writable()  # a folder that is not the user's alone stops the run here
+        open_library()  # a folder that cannot be made, or is not the user's alone, stops the run here
         resumed = self.named_design(design_path(self.design)) if self.design is not None else self.resumed_latest()
         self.say("guide, plain mode: the interpretability framework of Wang et al. (IEEE Access, 2024), one "
                  "question per line. Type the number or the id of a choice; u for unsure, n to add a note, b to go "

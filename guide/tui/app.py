@@ -160,8 +160,9 @@ class GuideApp(App):
             save_session(self.walk, self.design_file)
             self.save_failed = False
         except GuideError as error:
+            if not self.save_failed:  # once until a save succeeds: a toast on every answer hid the quit dialog's buttons
+                self.notify(clean(str(error)), title="Not saved", severity="error", timeout=10, markup=False)
             self.save_failed = True
-            self.notify(clean(str(error)), title="Not saved", severity="error", timeout=10, markup=False)
 
     def begin(self, walk: Walk, path: Path | None = None) -> bool:
         """Show a design from its current position, on top of the start screen: the one saved in `path`,
@@ -199,8 +200,15 @@ class GuideApp(App):
 
     def action_new_design(self) -> None:
         """A new design, named first (its file is named after the title): once here, and with t any time later."""
+        from guide.library import open_library
         from guide.session import Walk
 
+        if not self.is_web:
+            try:
+                open_library()  # a designs folder that cannot be made is said before a title is typed for nothing
+            except GuideError as error:
+                self.notify(clean(str(error)), title="Cannot start a design", severity="error", markup=False)
+                return
         walk = Walk(self.bank)
 
         def named(dialog: AskDialog, value: str) -> None:
