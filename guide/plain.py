@@ -23,7 +23,7 @@ from typing import TextIO
 
 from guide.bank import Bank
 from guide.engine import answer_labels
-from guide.files import STDOUT, user_path, write_output, write_stream
+from guide.files import LONE_SURROGATE, STDOUT, user_path, write_output, write_stream
 from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, load_bank_option
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
 from guide.report.text import inert
@@ -69,12 +69,17 @@ class Conversation:
                                break_long_words=False) if text else [""])
         write_stream(self.stdout, "\n".join(lines) + "\n")
 
-    def ask(self, prompt: str) -> str:
-        write_stream(self.stdout, prompt)
-        line = self.stdin.readline()
-        if not line:
-            raise EndOfInput
-        return line.strip()
+    def ask(self, prompt: str, *, file_name: bool = False) -> str:
+        """The next line, stripped. A line holding bytes that are not UTF-8 is asked again (they would be
+        saved as U+FFFD), except a file name, which may be any bytes."""
+        while True:
+            write_stream(self.stdout, prompt)
+            line = self.stdin.readline()
+            if not line:
+                raise EndOfInput
+            if file_name or not LONE_SURROGATE.search(line):
+                return line.strip()
+            self.say("That line is not UTF-8 text, so it was not used; type it again.")
 
     def agrees(self, prompt: str, *, default: bool) -> bool:
         reply = self.ask(prompt).lower()
@@ -317,7 +322,8 @@ class Conversation:
         slug = re.sub(r"[^a-z0-9]+", "-", walk.answers.title.lower()).strip("-") or "design"
         default = f"{slug}.{FORMATS[0]}"
         while True:
-            reply = self.ask(f"Write the design document to (empty line: {default}; b back, q stop without writing): ")
+            reply = self.ask(f"Write the design document to (empty line: {default}; b back, q stop without writing): ",
+                             file_name=True)
             if reply.lower() == BACK:
                 walk.back()
                 return None
@@ -368,8 +374,8 @@ def parse_answer(question: Question, reply: str) -> tuple[AnswerValue | None, st
 
 
 def run_plain(args: argparse.Namespace) -> int:
-    # Whatever bytes arrive, a reply is text: undecodable bytes become U+FFFD instead of an error.
-    sys.stdin.reconfigure(encoding="utf-8", errors="replace")
+    # Undecodable bytes arrive as lone surrogates, for `Conversation.ask` to refuse, instead of an error.
+    sys.stdin.reconfigure(encoding="utf-8", errors="surrogateescape")
     conversation = Conversation(load_bank_option(args), sys.stdin, sys.stdout, title=args.title, design=args.design,
                                 new=args.new, resume=args.resume, replace=args.replace)
     try:

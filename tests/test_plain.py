@@ -163,15 +163,25 @@ def test_changing_an_answer_says_which_answers_are_set_aside(bank):
     assert saved.answers.answers[question_id] == new
 
 
-def test_undecodable_input_is_text_not_a_crash(bank):
-    done = subprocess.run([sys.executable, "-m", "guide", "--plain", "--new"], input=b"\xfe\nn\nT\xff\nu\n",
-                          capture_output=True, cwd=ROOT, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert b"Traceback" not in done.stderr
-    assert b"Not a choice: \xef\xbf\xbd." in done.stdout
+def test_a_line_that_is_not_utf8_is_asked_again_and_nothing_else_is_lost(bank):
+    """Undecodable bytes were saved as U+FFFD (answers files holding them are refused): the line is refused, once
+    said, and the lines around it are taken as typed."""
+    done = subprocess.run([sys.executable, "-m", "guide", "--plain", "--new", "--title", "Hostile"],
+                          input=b"\xfe\nn\n\x00\xff\xfe note\nT\nu\n", capture_output=True, cwd=ROOT, timeout=120)
+    assert (done.returncode, done.stderr) == (0, b"")
+    said = done.stdout.decode("utf-8")
+    assert "\ufffd" not in said
+    assert said.count("That line is not UTF-8 text, so it was not used; type it again.") == 2
     saved = load_saved(bank)
-    assert saved.answers.notes == {bank.meta.start: "T\ufffd"}
+    assert saved.answers.notes == {bank.meta.start: "T"}
     assert saved.answers.answers == {bank.meta.start: UNSURE}
+
+
+def test_a_file_name_may_be_any_bytes(bank, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "guide", "--plain", "--new"], cwd=tmp_path, timeout=120,
+                          input=("\n".join(all_unsure_lines(bank)) + "\n").encode() + b"design-\xff.md\n", capture_output=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / os.fsdecode(b"design-\xff.md")).is_file()
 
 
 def test_over_long_replies_are_refused_with_a_reason(bank):
