@@ -42,7 +42,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from guide import __version__
-from guide.files import home_folder, open_private_folder
+from guide.files import open_private_folder
+from guide.places import home_folder
 
 # The modules that decide what a loaded, checked bank is.
 CODE = ("model.py", "source.py", "yamlfile.py", "bankfiles.py", "bank.py", "graph.py", "load.py", "cache.py")

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from guide.places import designs_dir
 from guide.source import GuideError, read_as, shown_name
 
 STALE_AFTER_SECONDS = 600
@@ -83,21 +84,23 @@ def _open_folder_inside(folder: int, name: str, mode: int | None) -> int:
     return os.open(name, FOLDER_FLAGS, dir_fd=folder)
 
 
-def write_output(text: str, out: Path | None, *, wait_for_reader: bool = True, updating: Path | None = None) -> None:
+def write_output(text: str, out: Path | None, *, updating: Path | None = None) -> None:
     """Write a document to `out`, or to standard output when `out` is None or `-`; a GuideError naming
     `out` when it cannot be written.
 
     A regular file or a new path is written atomically, so a failed write never leaves half a document.
     A link is followed and the file it names is written, so the link stays a link. Anything else (a FIFO,
-    /dev/null or another device) is written through, never replaced. Without `wait_for_reader`, a FIFO
-    that nothing reads is an error instead of a wait (the app must not freeze on it).
+    /dev/null or another device) is written through, never replaced; a FIFO that nothing reads is an error
+    instead of a wait (the app must not freeze on it, nor a command hang).
 
     A file this process read is never replaced (the user's input would be lost), except `updating`: a
-    design document rewritten in its own format, which carries everything it held.
+    design document rewritten in its own format, which carries everything it held. Nothing is written
+    into the designs folder (`refuse_designs_folder`).
     """
     if out is None or str(out) == STDOUT:
         write_stream(sys.stdout, text)
         return
+    refuse_designs_folder(out)
     target = Path(os.path.realpath(out))
     try:
         try:
@@ -115,17 +118,31 @@ def write_output(text: str, out: Path | None, *, wait_for_reader: bool = True, u
         elif stat.S_ISDIR(info.st_mode):
             raise GuideError(out, None, None, "is a folder; give a file name")
         else:
-            _write_through(target, as_utf8(text).encode("utf-8"), wait_for_reader)
+            _write_through(target, as_utf8(text).encode("utf-8"))
     except OSError as error:
-        if error.errno == errno.ENXIO and not wait_for_reader:  # a FIFO opened without waiting, no reader
+        if error.errno == errno.ENXIO:  # a FIFO opened without waiting, no reader
             raise GuideError(out, None, None, "nothing is reading from this FIFO") from None
         raise GuideError(out, None, None, error.strerror or "cannot be written") from None
 
 
-def _write_through(path: Path, data: bytes, wait_for_reader: bool) -> None:
-    # No O_CREAT: the node exists, and is written, not replaced.
-    flags = os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC | (0 if wait_for_reader else os.O_NONBLOCK)
-    descriptor = os.open(path, flags)
+def refuse_designs_folder(out: Path) -> None:
+    """A GuideError when `out` is in the designs folder, however it is reached (links, `..`, another mount
+    of it): a document written there would replace a saved design, or be listed as a broken one."""
+    try:
+        designs = os.stat(designs_dir())
+    except (GuideError, OSError):  # no home, or no designs folder yet: nothing there to keep
+        return
+    target = Path(os.path.realpath(out))
+    for folder in (target, *target.parents):
+        with contextlib.suppress(OSError):
+            if os.path.samestat(os.stat(folder), designs):
+                raise GuideError(out, None, None, f"is in {shown_name(designs_dir())}, the folder that holds guide's "
+                                                  "saved designs; write the document elsewhere")
+
+
+def _write_through(path: Path, data: bytes) -> None:
+    # No O_CREAT: the node exists, and is written, not replaced. O_NONBLOCK: a FIFO without a reader is ENXIO.
+    descriptor = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_CLOEXEC | os.O_NONBLOCK)
     os.set_blocking(descriptor, True)
     with open(descriptor, "wb") as stream:
         stream.write(data)
@@ -157,13 +174,6 @@ def discard(stream: TextIO) -> None:
 def as_utf8(text: str) -> str:
     """`text` with the lone surrogates of undecodable names as U+FFFD, so that it can be written as UTF-8."""
     return LONE_SURROGATE.sub("\ufffd", text)
-
-
-def home_folder() -> Path | None:
-    """The user's home: $HOME, else the password database's entry; None when there is neither (no HOME and
-    a user id missing from /etc/passwd, as in some containers), where `~` would stay a folder named `~`."""
-    home = os.path.expanduser("~")
-    return None if home == "~" else Path(home)
 
 
 def user_path(typed: str) -> Path:

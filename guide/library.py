@@ -154,22 +154,9 @@ def list_designs(bank: Bank) -> list[Design]:
     return sorted((read_design(bank, path) for path in design_files(open_library())), key=lambda design: (-(design.changed or 0.0), design.name))
 
 
-def library_writable() -> bool:
-    """Make the designs folder if missing; False when it cannot be made (a state folder that cannot be
-    written), a GuideError when there is no home or the folder is not the user's alone."""
-    try:
-        make_private_folder(designs_dir())
-    except OSError:
-        return False
-    return True
-
-
 def new_design_file(title: str) -> Path:
-    """A new file of the library for a design called `title`. Where the folder cannot be made, the name
-    it would have: every save there fails and says why, and the front end keeps the answers elsewhere,
-    so nothing typed is lost."""
-    if not library_writable():
-        return designs_dir() / f"{name_from_title(title)}{SUFFIX}"
+    """A new file of the library for a design called `title`; a GuideError when the designs folder cannot be
+    made, said before anything is asked, since no answer could be saved."""
     return reserve(open_library(), title)
 
 

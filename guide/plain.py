@@ -23,11 +23,11 @@ from typing import TextIO
 
 from guide.bank import Bank
 from guide.engine import answer_labels
-from guide.files import STDOUT, user_path, write_output, write_stream
+from guide.files import LONE_SURROGATE, STDOUT, user_path, write_output, write_stream
 from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, load_bank_option
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
 from guide.report.text import inert
-from guide.library import Design, design_path, library_writable, list_designs, new_design_file, read_design
+from guide.library import Design, design_path, list_designs, new_design_file, open_library, read_design
 from guide.session import SessionLock, Walk, changed, load_session, save_elsewhere, save_session, session_text
 from guide.source import GuideError
 from guide.state import designs_dir
@@ -69,12 +69,17 @@ class Conversation:
                                break_long_words=False) if text else [""])
         write_stream(self.stdout, "\n".join(lines) + "\n")
 
-    def ask(self, prompt: str) -> str:
-        write_stream(self.stdout, prompt)
-        line = self.stdin.readline()
-        if not line:
-            raise EndOfInput
-        return line.strip()
+    def ask(self, prompt: str, *, file_name: bool = False) -> str:
+        """The next line, stripped. A line holding bytes that are not UTF-8 is asked again (they would be
+        saved as U+FFFD), except a file name, which may be any bytes."""
+        while True:
+            write_stream(self.stdout, prompt)
+            line = self.stdin.readline()
+            if not line:
+                raise EndOfInput
+            if file_name or not LONE_SURROGATE.search(line):
+                return line.strip()
+            self.say("That line is not UTF-8 text, so it was not used; type it again.")
 
     def agrees(self, prompt: str, *, default: bool) -> bool:
         reply = self.ask(prompt).lower()
@@ -113,7 +118,7 @@ class Conversation:
         """The design to work on, as the options say or, at a terminal, as the person answers. What the
         options settle (and the lock on a design to resume) comes before anything is said, so that a
         refused run prints its one line and nothing else."""
-        library_writable()  # a folder that is not the user's alone stops the run here
+        open_library()  # a folder that cannot be made, or is not the user's alone, stops the run here
         resumed = self.named_design(design_path(self.design)) if self.design is not None else self.resumed_latest()
         self.say("guide, plain mode: the interpretability framework of Wang et al. (IEEE Access, 2024), one "
                  "question per line. Type the number or the id of a choice; u for unsure, n to add a note, b to go "
@@ -317,7 +322,8 @@ class Conversation:
         slug = re.sub(r"[^a-z0-9]+", "-", walk.answers.title.lower()).strip("-") or "design"
         default = f"{slug}.{FORMATS[0]}"
         while True:
-            reply = self.ask(f"Write the design document to (empty line: {default}; b back, q stop without writing): ")
+            reply = self.ask(f"Write the design document to (empty line: {default}; b back, q stop without writing): ",
+                             file_name=True)
             if reply.lower() == BACK:
                 walk.back()
                 return None
@@ -368,8 +374,8 @@ def parse_answer(question: Question, reply: str) -> tuple[AnswerValue | None, st
 
 
 def run_plain(args: argparse.Namespace) -> int:
-    # Whatever bytes arrive, a reply is text: undecodable bytes become U+FFFD instead of an error.
-    sys.stdin.reconfigure(encoding="utf-8", errors="replace")
+    # Undecodable bytes arrive as lone surrogates, for `Conversation.ask` to refuse, instead of an error.
+    sys.stdin.reconfigure(encoding="utf-8", errors="surrogateescape")
     conversation = Conversation(load_bank_option(args), sys.stdin, sys.stdout, title=args.title, design=args.design,
                                 new=args.new, resume=args.resume, replace=args.replace)
     try:

@@ -1,9 +1,5 @@
-"""Where guide keeps its state, and the library's folder in it (`guide.session` says what the files are).
-
-Where the state folder is (first that applies):
-  $GUIDE_HOME
-  $XDG_STATE_HOME/guide
-  ~/.local/state/guide
+"""The state folder's files and the library's folder in it (`guide.places` says where they are, `guide.session`
+what the files are).
 
 Kept apart from the sessions and the library, which need the bank's models, so that the app can tell
 whether there are designs to list before it imports them (an empty library needs no bank to show).
@@ -14,33 +10,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from guide.files import UnsafeFolder, home_folder, open_private_folder
+from guide.files import UnsafeFolder, open_private_folder
+from guide.places import designs_dir, session_dir
 from guide.source import GuideError
 
 SESSION_FILE = "session.yaml"
-DESIGNS = "designs"
 SUFFIX = ".yaml"
-
-
-def session_dir() -> Path:
-    if os.environ.get("GUIDE_HOME"):
-        return Path(os.environ["GUIDE_HOME"])
-    if os.environ.get("XDG_STATE_HOME"):
-        return Path(os.environ["XDG_STATE_HOME"]) / "guide"
-    home = home_folder()
-    if home is None:
-        raise GuideError("~", None, None, f"no home folder to save the design in (HOME is not set and user id "
-                                          f"{os.getuid()} has no entry in the password database); set HOME or GUIDE_HOME")
-    return home / ".local" / "state" / "guide"
 
 
 def session_path() -> Path:
     """Where guide kept its one design before the library (`guide.library` moves it in)."""
     return session_dir() / SESSION_FILE
-
-
-def designs_dir() -> Path:
-    return session_dir() / DESIGNS
 
 
 def make_private_folder(folder: Path) -> None:

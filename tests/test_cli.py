@@ -234,14 +234,31 @@ def test_out_to_a_fifo_writes_through_it(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    # Returns once cat has the FIFO open for reading, as guide needs (it does not wait for a reader); held
+    # open until guide is done, so that cat reads all it writes.
+    holding = os.open(fifo, os.O_WRONLY)
     try:
-        result = run_guide("run", "--case", "dr-screening", "--date", FIXED_DATE, "--out", str(fifo))
+        try:
+            result = run_guide("run", "--case", "dr-screening", "--date", FIXED_DATE, "--out", str(fifo))
+        finally:
+            os.close(holding)
         assert result.returncode == 0, result.stderr
         assert fifo.is_fifo(), "the FIFO is still a FIFO, not replaced by a file"
         assert reader.communicate(timeout=30)[0].decode("utf-8") == golden_dr_screening()
     finally:
         reader.kill()
         reader.wait()
+
+
+def test_out_to_a_fifo_that_nothing_reads_is_one_line_not_a_hang(tmp_path):
+    """It waited for a reader for ever; the app's export already refused at once, and now both do."""
+    fifo = tmp_path / "f.md"
+    os.mkfifo(fifo)
+    result = subprocess.run([sys.executable, "-m", "guide", "run", "--case", "dr-screening", "--out", str(fifo)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == f"guide: {fifo}: nothing is reading from this FIFO\n"
+    assert fifo.is_fifo()
 
 
 def test_out_to_a_device_writes_through_it(tmp_path):

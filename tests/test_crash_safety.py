@@ -302,6 +302,45 @@ def test_a_second_guide_on_the_same_design_is_refused_and_changes_nothing(bank, 
     assert after.returncode == 0, "once the first guide has ended, the design is free again"
 
 
+@pytest.mark.parametrize("reached", ["as it is", "through a link", "through .."])
+def test_no_command_writes_over_a_saved_design_open_or_not(bank, guide_home, tmp_path, reached):
+    """`guide run --out` replaced a saved design with a document (exit 0): listed as broken, its drafts,
+    position and set-aside answers gone, even while another guide had it open under its lock."""
+    first = plain_guide_waiting_for_an_answer(guide_home)
+    session = guide_home / "designs" / "first.yaml"
+    (tmp_path / "link").symlink_to(guide_home / "designs")
+    out = {"as it is": session, "through a link": tmp_path / "link" / session.name,
+           "through ..": guide_home / "designs" / ".." / "designs" / session.name}[reached]
+    refusal = (f"guide: {out}: is in {guide_home / 'designs'}, the folder that holds guide's saved designs; "
+               "write the document elsewhere\n")
+    try:
+        before = session.read_bytes()
+        refused = run_guide("run", "--case", "dr-screening", "--out", str(out))
+        assert (refused.returncode, refused.stdout, refused.stderr) == (2, "", refusal)
+        assert session.read_bytes() == before, "open"
+    finally:
+        first.communicate(b"u\nq\n", timeout=60)
+    before = session.read_bytes()
+    refused = run_guide("run", "--case", "dr-screening", "--out", str(out))
+    assert (refused.returncode, refused.stdout, refused.stderr) == (2, "", refusal)
+    assert session.read_bytes() == before, "closed"
+    assert load_session(bank, session).answers.title == "First"
+
+
+@pytest.mark.parametrize("command, name", [(["run", "--case", "dr-screening"], "document.yaml"),
+                                           (["codebook"], "codebook.md"), (["graph"], "graph.mmd"),
+                                           (["what-if", "--case", "dr-screening", "--set", "task=detection"], "w.md")])
+def test_no_command_writes_a_new_file_into_the_designs_folder(guide_home, command, name):
+    """A document there would be listed as a broken design: one line, exit 2, nothing written."""
+    (guide_home / "designs").mkdir(parents=True)
+    out = guide_home / "designs" / name
+    refused = run_guide(*command, "--out", str(out))
+    assert (refused.returncode, refused.stdout) == (2, ""), refused.stderr
+    assert refused.stderr == (f"guide: {out}: is in {guide_home / 'designs'}, the folder that holds guide's saved "
+                              "designs; write the document elsewhere\n")
+    assert list((guide_home / "designs").iterdir()) == []
+
+
 OTHER_USER = 54321
 as_root = pytest.mark.skipif(os.geteuid() != 0, reason="making another user's folder, or being one, needs root")
 

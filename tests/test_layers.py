@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "guide"
 
 # Low to high. A name is one module; `name.*` is a package and every module in it.
 LAYERS = (
-    ("files", ("guide", "guide.files", "guide.source", "guide.yamlfile", "guide.state")),
+    ("files", ("guide", "guide.files", "guide.places", "guide.source", "guide.yamlfile", "guide.state")),
     ("models", ("guide.model", "guide.cache")),
     ("bank loading", ("guide.bankfiles", "guide.bank")),
     ("graph", ("guide.graph", "guide.load")),

@@ -163,15 +163,25 @@ def test_changing_an_answer_says_which_answers_are_set_aside(bank):
     assert saved.answers.answers[question_id] == new
 
 
-def test_undecodable_input_is_text_not_a_crash(bank):
-    done = subprocess.run([sys.executable, "-m", "guide", "--plain", "--new"], input=b"\xfe\nn\nT\xff\nu\n",
-                          capture_output=True, cwd=ROOT, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert b"Traceback" not in done.stderr
-    assert b"Not a choice: \xef\xbf\xbd." in done.stdout
+def test_a_line_that_is_not_utf8_is_asked_again_and_nothing_else_is_lost(bank):
+    """Undecodable bytes were saved as U+FFFD (answers files holding them are refused): the line is refused, once
+    said, and the lines around it are taken as typed."""
+    done = subprocess.run([sys.executable, "-m", "guide", "--plain", "--new", "--title", "Hostile"],
+                          input=b"\xfe\nn\n\x00\xff\xfe note\nT\nu\n", capture_output=True, cwd=ROOT, timeout=120)
+    assert (done.returncode, done.stderr) == (0, b"")
+    said = done.stdout.decode("utf-8")
+    assert "\ufffd" not in said
+    assert said.count("That line is not UTF-8 text, so it was not used; type it again.") == 2
     saved = load_saved(bank)
-    assert saved.answers.notes == {bank.meta.start: "T\ufffd"}
+    assert saved.answers.notes == {bank.meta.start: "T"}
     assert saved.answers.answers == {bank.meta.start: UNSURE}
+
+
+def test_a_file_name_may_be_any_bytes(bank, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "guide", "--plain", "--new"], cwd=tmp_path, timeout=120,
+                          input=("\n".join(all_unsure_lines(bank)) + "\n").encode() + b"design-\xff.md\n", capture_output=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / os.fsdecode(b"design-\xff.md")).is_file()
 
 
 def test_over_long_replies_are_refused_with_a_reason(bank):
@@ -356,31 +366,48 @@ def test_at_a_terminal_it_asks_which_and_never_replaces(bank):
 # Saves that fail: every one is reported, none is called a success, and nothing typed is lost.
 
 
-def unwritable_session_folder(tmp_path, monkeypatch) -> Path:
-    """A GUIDE_HOME under a regular file: no session can be written there, even by root."""
-    (tmp_path / "a-file").write_text("")
-    monkeypatch.setenv("GUIDE_HOME", str(tmp_path / "a-file" / "guide"))
+def unwritable_session(tmp_path, monkeypatch) -> Path:
+    """A design whose file cannot be replaced, as a folder in its place, even by root: every save fails after the
+    run has started (a designs folder that cannot be made stops it before)."""
     monkeypatch.setenv("TMPDIR", str(tmp_path / "rescue"))
     (tmp_path / "rescue").mkdir()
-    return tmp_path / "a-file" / "guide" / "designs" / "unsaved.yaml"
+    session = designs_dir() / "unsaved.yaml"
+    session.mkdir(parents=True)
+    return session
 
 
 @pytest.mark.parametrize("typed, last_words", [("u\nu\nq\n", "Stopped."), ("u\nu\n", "Input ended.")])
 def test_failed_saves_are_each_reported_never_called_saved_and_kept_elsewhere(bank, tmp_path, monkeypatch, typed,
                                                                               last_words):
-    session = unwritable_session_folder(tmp_path, monkeypatch)
-    done = run_guide("--plain", "--new", "--title", "Unsaved", stdin=typed)
+    session = unwritable_session(tmp_path, monkeypatch)
+    done = run_guide("--plain", "--new", "--replace", "--design", "unsaved", "--title", "Unsaved", stdin=typed)
     assert done.returncode == 1, "the last save failed"
     attempts = 3 + (last_words == "Input ended.")  # the new design, two answers, and once more at end of input
-    assert done.stderr.splitlines() == [f"guide: {session}: cannot save the session: Not a directory"] * attempts
+    assert done.stderr.splitlines() == [f"guide: {session}: cannot save the session: Is a directory"] * attempts
     said = " ".join(done.stdout.split())
     after_the_introduction = said.split("Your answers are saved after each one.", 1)[1]
     assert "are saved" not in after_the_introduction and "Saved" not in after_the_introduction
-    assert f"{last_words} Your answers are NOT saved in {session} (cannot save the session: Not a directory)." in said
+    assert f"{last_words} Your answers are NOT saved in {session} (cannot save the session: Is a directory)." in said
     [rescued] = (tmp_path / "rescue").iterdir()
     assert f"They are in {rescued} instead; copy that file to {session}" in said
     kept = read_answers(rescued, bank)
     assert kept.title == "Unsaved" and kept.answers == {question: UNSURE for question in route(bank, {})[:2]}
+
+
+@pytest.mark.parametrize("state_folder", ["/dev/null", "a regular file"])
+def test_a_state_folder_that_cannot_hold_designs_is_refused_before_anything_is_asked(tmp_path, monkeypatch,
+                                                                                     state_folder):
+    """It used to take every answer, then end with advice to copy a file into /dev/null/designs; now it refuses
+    up front, as `guide designs` does."""
+    if state_folder == "a regular file":
+        state_folder = str(tmp_path / "a-file")
+        Path(state_folder).write_text("")
+    monkeypatch.setenv("GUIDE_HOME", state_folder)
+    refusal = f"guide: {state_folder}/designs: cannot make the designs folder: Not a directory\n"
+    listed = run_guide("designs")
+    assert (listed.returncode, listed.stdout, listed.stderr) == (2, "", refusal)
+    done = run_guide("--plain", "--new", "--title", "X", stdin="u\nq\n")
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", refusal)
 
 
 def test_when_no_file_can_be_written_the_answers_are_printed(bank, monkeypatch):

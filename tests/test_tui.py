@@ -1387,21 +1387,64 @@ async def test_rename_the_design_from_the_questions(bank):
         assert isinstance(app.screen, QuestionScreen), "a worked example keeps its title"
 
 
-async def test_a_failed_save_is_shown_and_quitting_asks(bank, tmp_path, monkeypatch):
-    blocker = tmp_path / "not-a-folder"
-    blocker.write_text("")
-    monkeypatch.setenv("GUIDE_HOME", str(blocker / "guide"))
+async def test_a_failed_save_is_said_once_and_quitting_asks(bank):
+    """A toast on every answer piled up over the quit dialog's buttons at 80x24: once is enough, and quitting asks."""
     app = GuideApp(bank)
     async with app.run_test() as pilot:
-        await pilot.press("n", "enter", "enter")
+        await pilot.press("n", "enter")
         await pilot.pause()
+        app.design_file.unlink()
+        app.design_file.mkdir()  # the design's file can no longer be replaced
+        for _ in range(3):
+            await answer_current(pilot, app)
         assert app.save_failed
-        assert any("cannot save the session" in str(note.message) for note in app._notifications)
+        assert [str(note.message) for note in app._notifications if note.title == "Not saved"] == [
+            f"{app.design_file}: cannot save the session: Is a directory"]
         await pilot.press("ctrl+q")
         await pilot.pause()
         assert isinstance(app.screen, Confirm)
         await pilot.click("#yes")
     assert app.return_code == 0
+
+
+async def test_a_state_folder_that_cannot_hold_designs_is_said_before_a_design_starts(bank, tmp_path, monkeypatch):
+    """It used to start the design and toast "Not saved" on every answer; now it says why at once, before a
+    title is typed for nothing."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("GUIDE_HOME", str(blocker))
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen) and app.walk is None
+        assert [str(note.message) for note in app._notifications] == [
+            f"{blocker / 'designs'}: cannot make the designs folder: Not a directory"]
+
+
+@pytest.mark.parametrize("reached", ["as it is", "through a link", "through .."])
+async def test_an_export_never_replaces_a_saved_design(bank, tmp_path, reached):
+    """Exporting over the open design's own file was one "Replace?" away from losing its drafts, position and
+    set-aside answers (and listing it as broken): the dialog says where not to write, keeping what was typed."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        own = app.design_file
+        before = own.read_bytes()
+        if reached == "through a link":
+            (tmp_path / "link").symlink_to(designs_dir())
+            typed = str(tmp_path / "link" / own.name)
+        else:
+            typed = str(designs_dir() / ".." / "designs" / own.name) if reached == "through .." else str(own)
+        await pilot.press("e")
+        app.screen.query_one("#path", Input).value = typed
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog), "no question to replace it: the answer is no"
+        assert static_text(app.screen, "#error") == (f"{typed}: is in {designs_dir()}, the folder that holds guide's "
+                                                     "saved designs; write the document elsewhere")
+        assert app.screen.query_one("#path", Input).value == typed
+    assert own.read_bytes() == before
 
 
 async def test_the_reasoning_follows_the_last_answer(bank):

@@ -28,7 +28,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from guide.bankfiles import BUILTIN_BANK
-from guide.files import STDOUT, user_path, write_output
+from guide.files import STDOUT, refuse_designs_folder, user_path, write_output
 from guide.frontend import EXIT_USAGE
 from guide.load import ElementLine, PendingBank, at_a_glance, load_bank, pending_bank
 from guide.preferences import export_folder, load_preferences, remember
@@ -160,8 +160,9 @@ class GuideApp(App):
             save_session(self.walk, self.design_file)
             self.save_failed = False
         except GuideError as error:
+            if not self.save_failed:  # once until a save succeeds: a toast on every answer hid the quit dialog's buttons
+                self.notify(clean(str(error)), title="Not saved", severity="error", timeout=10, markup=False)
             self.save_failed = True
-            self.notify(clean(str(error)), title="Not saved", severity="error", timeout=10, markup=False)
 
     def begin(self, walk: Walk, path: Path | None = None) -> bool:
         """Show a design from its current position, on top of the start screen: the one saved in `path`,
@@ -199,8 +200,15 @@ class GuideApp(App):
 
     def action_new_design(self) -> None:
         """A new design, named first (its file is named after the title): once here, and with t any time later."""
+        from guide.library import open_library
         from guide.session import Walk
 
+        if not self.is_web:
+            try:
+                open_library()  # a designs folder that cannot be made is said before a title is typed for nothing
+            except GuideError as error:
+                self.notify(clean(str(error)), title="Cannot start a design", severity="error", markup=False)
+                return
         walk = Walk(self.bank)
 
         def named(dialog: AskDialog, value: str) -> None:
@@ -396,6 +404,8 @@ class GuideApp(App):
         try:
             answers = changed(walk.answers, title=title.strip() or walk.answers.title)
             path = None if self.is_web else user_path(target)
+            if path is not None:
+                refuse_designs_folder(path)  # before asking to replace a file there: it may be this very design
         except (ValueError, GuideError) as error:
             dialog.show_error(str(error))
             return
@@ -408,7 +418,7 @@ class GuideApp(App):
                 text = render(format, evaluate(self.bank, answers), self.bank, answers,
                               document_date(answers, self.date), path or target)
                 if path is not None:
-                    write_output(text, path, wait_for_reader=False)
+                    write_output(text, path)
             except GuideError as error:
                 dialog.show_error(str(error))
                 return
