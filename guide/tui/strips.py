@@ -1,7 +1,7 @@
 """Textual's lines (`Strip`) make their seven small caches when one is first used, not when the line is made.
 
 Every line a widget draws is a Strip, and every screen on the stack keeps the lines it drew: a tab under
-`guide serve` holds 2,000-3,500 of them after a walk. Each made seven FIFOCaches (with a dict each) as it
+`guide serve` holds 2,000-4,500 of them after a walk. Each made seven FIFOCaches (with a dict each) as it
 was made, about 1.1 KB a line, most never used: 3-4 MiB of every tab. Textual's `Content` already makes its
 cache when first used; this does the same for `Strip`, in this one place, once, for every app of the process.
 """
@@ -35,8 +35,7 @@ class _MadeWhenUsed:
 
 
 def make_strip_caches_when_used() -> None:
-    if isinstance(Strip.__dict__["_crop_cache"], _MadeWhenUsed):
-        return
+    """Once per process, before the first line is drawn."""
     sample = Strip([])  # the sizes Textual gives each cache
     for name in ("_divide_cache", "_crop_cache", "_style_cache", "_filter_cache", "_line_length_cache",
                  "_crop_extend_cache", "_offsets_cache"):
