@@ -135,8 +135,7 @@ async def test_a_drawn_line_keeps_only_the_caches_it_used(bank, guide_home):
     app = GuideApp(bank)
     async with app.run_test(size=(120, 40)) as pilot:
         app.open_preset("dr-screening")
-        await pilot.pause()
-        await pilot.press("s")
+        await pilot.press("s")  # the results, over the question screen, over the start screen
         await pilot.pause()
         objects = gc.get_objects()
         lines = sum(isinstance(thing, Strip) for thing in objects)
