@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import re
 import signal
@@ -21,10 +22,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from textual.cache import FIFOCache
+from textual.strip import Strip
 
 from guide.commands.preloaded import APP_NAME, PRELOADED_NAME
 from guide.commands.serve import app_command
 from guide.engine import route
+from guide.tui.app import GuideApp
 
 from .conftest import ROOT, run_guide
 from .test_custom_bank import mini_bank  # noqa: F401 - a fixture: the small bank of test_custom_bank
@@ -123,6 +127,21 @@ def test_a_forked_tab_imports_nothing_of_guide_the_preload_has_not(guide_home):
                             timeout=120, env={**os.environ, "GUIDE_HOME": str(guide_home)})
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+async def test_a_drawn_line_keeps_only_the_caches_it_used(bank, guide_home):
+    """Every screen on the stack keeps the lines (Strips) it drew, thousands in a tab; a line that made all seven
+    of its caches up front cost a browser tab about 4 MiB of the server's memory, most of it caches never used."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.open_preset("dr-screening")
+        await pilot.press("s")  # the results, over the question screen, over the start screen
+        await pilot.pause()
+        objects = gc.get_objects()
+        lines = sum(isinstance(thing, Strip) for thing in objects)
+        caches = sum(isinstance(thing, FIFOCache) for thing in objects)
+    assert lines > 500  # the start, question and results screens are all drawn and kept
+    assert caches < lines
 
 
 def test_app_command_uses_this_python_and_passes_the_bank(tmp_path):

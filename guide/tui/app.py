@@ -36,6 +36,7 @@ from guide.source import GuideError
 from guide.state import library_is_empty
 from guide.tui.dialogs import AskDialog, Confirm, ExportDialog, HelpScreen
 from guide.tui.start import StartScreen
+from guide.tui.strips import make_strip_caches_when_used
 from guide.tui.widgets import clean
 
 if TYPE_CHECKING:
@@ -49,6 +50,9 @@ LIGHT, DARK = "textual-light", "textual-dark"
 # forks each tab's app, so that no tab holds a copy of its own.
 LATER_IMPORTS = ("guide.tui.question", "guide.tui.results", "guide.tui.learn", "guide.library",
                  "guide.report.markdown")
+
+
+make_strip_caches_when_used()
 
 
 class GuideApp(App):

@@ -1,0 +1,42 @@
+"""Textual's lines (`Strip`) make their seven small caches when one is first used, not when the line is made.
+
+Every line a widget draws is a Strip, and every screen on the stack keeps the lines it drew: a tab under
+`guide serve` holds 2,000-4,500 of them after a walk. Each made seven FIFOCaches (with a dict each) as it
+was made, about 1.1 KB a line, most never used: 3-4 MiB of every tab. Textual's `Content` already makes its
+cache when first used; this does the same for `Strip`, in this one place, once, for every app of the process.
+"""
+
+from __future__ import annotations
+
+from textual.cache import FIFOCache
+from textual.strip import Strip
+
+
+class _MadeWhenUsed:
+    """A Strip's cache slot that stays empty until the cache is first read."""
+
+    def __init__(self, slot, maxsize: int) -> None:
+        self.slot, self.maxsize = slot, maxsize  # Textual's own slot, where the cache is kept once made
+
+    def __get__(self, strip: Strip | None, owner: type | None = None):
+        if strip is None:
+            return self
+        try:
+            return self.slot.__get__(strip, owner)
+        except AttributeError:
+            cache = FIFOCache(self.maxsize)
+            self.slot.__set__(strip, cache)
+            return cache
+
+    def __set__(self, strip: Strip, cache: FIFOCache) -> None:
+        # Strip.__init__ sets every cache, empty; only a cache with something in it is worth keeping.
+        if cache:
+            self.slot.__set__(strip, cache)
+
+
+def make_strip_caches_when_used() -> None:
+    """Once per process, before the first line is drawn."""
+    sample = Strip([])  # the sizes Textual gives each cache
+    for name in ("_divide_cache", "_crop_cache", "_style_cache", "_filter_cache", "_line_length_cache",
+                 "_crop_extend_cache", "_offsets_cache"):
+        setattr(Strip, name, _MadeWhenUsed(Strip.__dict__[name], getattr(sample, name)._maxsize))
