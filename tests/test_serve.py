@@ -502,6 +502,33 @@ def test_absurd_terminal_sizes_are_bounded(serve):
     assert asyncio.run(scenario()) == (200, 200)
 
 
+def test_a_message_no_browser_sends_is_one_log_line_and_the_tab_lives_on(serve, tmp_path):
+    """Malformed websocket messages (not JSON, the wrong shape, a resize without sizes) are ignored with one
+    line each in the server's log, not a traceback that ended the tab: the app still answers afterwards."""
+    import aiohttp
+
+    port = serve()
+    bad = ['not json', '[]', '[1]', '"stdin"', '["stdin", 5]', '["resize", "x"]', '["resize", {"width": 80}]', '{}']
+
+    async def scenario():
+        async with aiohttp.ClientSession() as client:
+            async with client.ws_connect(f"http://127.0.0.1:{port}/ws?width=100&height=30") as websocket:
+                screen = Screen(websocket)
+                assert await screen.read_until("Quit"), "the start screen never appeared"
+                for text in bad:
+                    await websocket.send_str(text)
+                await websocket.send_json(["ping", "alive"])
+                assert await _pong(screen), "the tab ended"
+                screen.raw = ""
+                await websocket.send_json(["resize", {"width": 90, "height": 28}])
+                return await screen.read_until("Quit")
+
+    assert asyncio.run(scenario()), "the app stopped drawing"
+    log = (tmp_path / f"serve-{port}.log").read_text(errors="replace")
+    assert "Traceback" not in log
+    assert log.count("ignored a websocket message no browser page sends") == len(bad)
+
+
 async def _pong(screen: Screen) -> bool:
     for _ in range(STARTUP_TRIES):
         if ["pong", "alive"] in screen.messages:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import shlex
 import sys
 from dataclasses import dataclass
@@ -123,6 +124,29 @@ def bounded(value, limits: tuple[int, int]) -> int:
         return low
 
 
+# What a browser's page sends over the websocket: the message type and whether it carries data.
+BROWSER_MESSAGES = {"stdin": True, "resize": True, "ping": True, "blur": False, "focus": False}
+
+
+def browser_message(text: str) -> tuple[str, object] | None:
+    """A websocket text message as the page sends it, `[type, data]`, or None for anything else (the
+    message is then ignored, not the end of the tab)."""
+    try:
+        envelope = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(envelope, list) or not envelope or envelope[0] not in BROWSER_MESSAGES:
+        return None
+    kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
+    if BROWSER_MESSAGES[kind] and len(envelope) < 2:
+        return None
+    if kind == "stdin" and not isinstance(data, str):
+        return None
+    if kind == "resize" and not (isinstance(data, dict) and "width" in data and "height" in data):
+        return None
+    return kind, data
+
+
 def origin_of(url: str) -> str:
     """`scheme://host[:port]` of a URL, lower-cased, as a browser sends it in an Origin header."""
     parts = urlsplit(url.strip())
@@ -159,12 +183,13 @@ has closed a tab, or ask the instructor to raise <code>--max-sessions</code>.</p
 
 def make_server(command: str, host: str, port: int, public_url: str | None, title: str, limits: Limits = Limits(),
                 preloaded=None):
-    from aiohttp import web
+    from aiohttp import WSMsgType, web
     from textual_serve.app_service import AppService
     from textual_serve.server import LOGO, Server, log
 
     from guide.commands.preloaded import PRELOADED_NAME
     from guide.session import expire_browser_sessions
+    from guide.source import one_line
 
     class GuideAppService(AppService):
         """One tab's app; it keeps within the terminal bounds and never outlives its browser."""
@@ -242,6 +267,28 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
             allowed = {origin_of(item) for item in (*limits.allowed_origins, *filter(None, [public_url]))}
             allowed.add(f"{request.scheme}://{request.host}".lower())  # the page this server gave the browser
             return origin_of(origin) in allowed
+
+        async def _process_messages(self, websocket: web.WebSocketResponse, app_service: AppService) -> None:
+            """textual-serve's own, except that a message no browser page sends is logged in one line and
+            ignored: it raised, which logged a traceback and ended the tab."""
+            async for message in websocket:
+                if message.type != WSMsgType.TEXT:
+                    continue
+                parsed = browser_message(message.data)
+                if parsed is None:
+                    log.warning("ignored a websocket message no browser page sends: %s", one_line(message.data[:80]))
+                    continue
+                kind, data = parsed
+                if kind == "stdin":
+                    await app_service.send_bytes(data.encode("utf-8", "replace"))
+                elif kind == "resize":
+                    await app_service.set_terminal_size(data["width"], data["height"])
+                elif kind == "ping":
+                    await websocket.send_json(["pong", data])
+                elif kind == "blur":
+                    await app_service.blur()
+                else:
+                    await app_service.focus()
 
         async def handle_index(self, request):
             if self.full():
