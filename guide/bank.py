@@ -204,7 +204,7 @@ def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
     path = Path(path)
     text = decode(path, read_limited(path, "an answers file"))
     if DOCUMENT_FORMAT_OF_SUFFIX.get(path.suffix.lower()) == "md":
-        yaml_text, offset = front_matter(text)
+        yaml_text, offset = front_matter(text, path)
         if not yaml_text.strip():
             raise GuideError(path, 1, None, "no YAML front matter with answers at the top of this document")
         document = parse_yaml(path, yaml_text, offset)
@@ -253,8 +253,8 @@ def _answers_part(document: YamlDocument) -> YamlDocument:
     return document.part("answers_file")
 
 
-def front_matter(text: str) -> tuple[str, int]:
-    """The YAML between the leading `---` lines of a Markdown document, and its line offset.
+def front_matter(text: str, path: Path) -> tuple[str, int]:
+    """The YAML between the leading `---` lines of a Markdown document (`path`), and its line offset.
 
     Only a `---` at the start of a line counts: YAML indents every line of a multi-line value, so a
     comment that contains `---` on a line of its own cannot end the front matter early.
@@ -266,7 +266,8 @@ def front_matter(text: str) -> tuple[str, int]:
         if line.rstrip("\r") == "---":
             # Keep the last line's break: a literal block at the end of the front matter ends with it.
             return "".join(line + "\n" for line in lines[1:end]), 1
-    return "", 0
+    raise GuideError(path, 1, None, "the front matter that opens here is not closed: put a `---` line after the "
+                                    "answers, before the document's text")
 
 
 def migration_from(bank: Bank, version: str | None) -> Migration | None:

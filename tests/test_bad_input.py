@@ -328,7 +328,7 @@ ANSWERS_CASES = [
     Case("document: no front matter", "design.md", lambda files, marker: "# A design\n\nNo answers here.\n",
          r"front matter", 1),
     Case("document: unterminated front matter", "design.md", lambda files, marker: "---\ntitle: x\nanswers: {}\n",
-         r"front matter", 1),
+         r"front matter that opens here is not closed", 1),
     Case("document: YAML error in front matter", "design.md",
          lambda files, marker: front_matter_document("title: x\nanswers: {q0: [c0\n"), r"YAML", None),
     Case("document: unknown choice in front matter", "design.md",

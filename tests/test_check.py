@@ -108,6 +108,7 @@ def test_several_documents_exit_with_the_worst_status(design, tmp_path):
     ("answers.yaml", "answers:\n  task: detection\n", "(.json); this is not a design document"),
     ("plain.md", "# Notes\n\nNo front matter here.\n", "no YAML front matter with answers"),
     ("broken.md", "---\ntitle: x\nanswers:\n  task: [unclosed\n---\n# x\n", "YAML"),
+    ("unclosed.md", "---\ntitle: x\nanswers:\n  task: detection\n\n# x\n", ":1: the front matter that opens here is not closed"),
     ("unknown.md", "---\ntitle: x\nanswers:\n  nosuchquestion: yes\n---\n# x\n", "unknown question 'nosuchquestion'"),
     ("design.html", "<!DOCTYPE html>", "an HTML document does not"),
     ("answers.json", '{"answers": {"task": "detection"}}', "not a design document: `guide run --format json` writes one"),
