@@ -284,6 +284,7 @@ def migrate(answers: Answers, bank: Bank, document: YamlDocument | None = None) 
     """
     if answers.bank_id not in (None, bank.meta.id):
         return answers
+    refuse_newer_bank_version(answers, bank, document)
     migration = migration_from(bank, answers.bank_version)
     if migration is None:
         return answers
@@ -306,6 +307,28 @@ def migrate(answers: Answers, bank: Bank, document: YamlDocument | None = None) 
             items[new_id] = _renamed_choices(value, renames)
         moved[field_name] = items
     return answers.model_copy(update=moved)
+
+
+def _version_numbers(version: str) -> tuple[int, ...] | None:
+    """`2.1` as (2, 1, 0), to compare versions written with two or three numbers; None for any other text."""
+    if not re.fullmatch(r"\d+(\.\d+)*", version):
+        return None
+    numbers = tuple(int(part) for part in version.split("."))
+    return numbers + (0,) * (3 - len(numbers))
+
+
+def refuse_newer_bank_version(answers: Answers, bank: Bank, document: YamlDocument | None = None) -> None:
+    """Answers made with a later version of this bank may use what this one lacks, and a re-run here would
+    stamp them with the older version: they are refused rather than taken for stale."""
+    made_with = _version_numbers(answers.bank_version or "")
+    if answers.bank_id not in (None, bank.meta.id) or made_with is None:
+        return
+    if made_with <= _version_numbers(bank.meta.version):
+        return
+    where, line = (document.path, document.line_of(("bank_version",))) if document else ("answers", None)
+    raise GuideError(where, line, "bank_version", f"made with bank version {answers.bank_version}, newer than this guide's bank "
+                                     f"(version {bank.meta.version}): open it with a guide whose bank is version "
+                                     f"{answers.bank_version} or later")
 
 
 def _renamed_choices(value, renames: dict[str, str] | None):

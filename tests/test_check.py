@@ -141,6 +141,24 @@ def test_a_document_of_an_older_bank_version_is_stale_and_names_the_migration(de
     assert run_guide("check", "--bank", str(new_bank), str(design)).returncode == 0
 
 
+@pytest.mark.parametrize("name", ["design.md", "answers.yaml"])
+def test_answers_from_a_newer_bank_version_are_refused_not_called_stale(design, tmp_path, name):
+    """A re-run here would stamp them with the older version: no command offers that downgrade."""
+    path = tmp_path / name
+    text = design.read_text(encoding="utf-8").replace("bank_version: 2.0.0", "bank_version: 9.0.0")
+    path.write_text(text if name.endswith(".md") else text.split("---\n")[1], encoding="utf-8")
+    line = text.split("---\n")[1].splitlines().index("bank_version: 9.0.0") + (2 if name.endswith(".md") else 1)
+    expected = (f"guide: {path}:{line}: bank_version: made with bank version 9.0.0, newer than this guide's bank "
+                "(version 2.0.0): open it with a guide whose bank is version 9.0.0 or later\n")
+    commands = [["run", "--answers", str(path), "--out", str(tmp_path / "out.md")]]
+    if name.endswith(".md"):
+        commands.append(["check", str(path)])
+    for command in commands:
+        result = run_guide(*command)
+        assert (result.returncode, result.stdout, result.stderr) == (2, "", expected), command
+    assert not (tmp_path / "out.md").exists() and "9.0.0" in path.read_text(encoding="utf-8")
+
+
 def test_a_json_document_is_checked_the_same_way(tmp_path):
     path = tmp_path / "design.json"
     assert run_guide("run", "--case", "brain-encoding", "--format", "json", "--date", FIXED_DATE,
