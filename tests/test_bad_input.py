@@ -501,7 +501,7 @@ DATED_REVIEW = ("title: Knee\nanswers:\n  task: diagnosis_classification\nreview
 @pytest.mark.parametrize("name, text, where", [
     ("answers.yaml", DATED_ANSWERS, "2: date"),
     ("answers.yaml", DATED_REVIEW, "7: reviews[0].date"),
-    ("design.json", None, "9: date"),
+    ("design.json", None, "9: answers_file.date"),
 ], ids=["answers file", "review", "JSON document"])
 def test_a_date_in_answers_that_is_not_a_calendar_day_is_refused(name, text, where, date, tmp_path):
     """Such a date was printed as the document's date, or as a reviewer's."""

@@ -112,7 +112,10 @@ def test_several_documents_exit_with_the_worst_status(design, tmp_path):
     ("unknown.md", "---\ntitle: x\nanswers:\n  nosuchquestion: yes\n---\n# x\n", "unknown question 'nosuchquestion'"),
     ("design.html", "<!DOCTYPE html>", "an HTML document does not"),
     ("answers.json", '{"answers": {"task": "detection"}}', "not a design document: `guide run --format json` writes one"),
-    ("design.json", '{"document": "guide-design-document", "answers_file": {"answers": {"task": 1}}}', "answers.task"),
+    ("design.json", '{"document": "guide-design-document",\n "answers_file": {"answers": {"task": 1}}}',
+     ":2: answers_file.answers.task: "),
+    ("cut.json", "{\n", ":1: JSON: the text ends before the document does"),
+    ("comma.json", '{"document": "guide-design-document",\n "answers_file": }\n', ":2: JSON: Expecting value"),
 ])
 def test_unusable_input_is_a_one_line_error_with_exit_2(tmp_path, name, content, problem):
     path = tmp_path / name
