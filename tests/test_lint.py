@@ -188,6 +188,18 @@ def test_a_routing_cycle_is_reported_at_the_goto_that_closes_it(bank_copy):
     assert finding.endswith(" -> consumers -> task"), finding
 
 
+def test_a_number_in_quotes_is_a_finding_not_a_number(bank_copy):
+    rules = bank_copy / "rules.yaml"
+    line = _line_of(rules, "weight: ")
+    lines = rules.read_text().split("\n")
+    lines[line - 1] = re.sub(r"weight: (-?\d+)", r'weight: "\1"', lines[line - 1])
+    rules.write_text("\n".join(lines))
+    result = _lint(bank_copy)
+    assert result.returncode == 1
+    assert re.match(rf"{re.escape(str(rules))}:{line}: rules\[0\] \([^)]+\)\.effects\[0\]\.weight: a number, not the text "
+                    r"'-?\d+': write it without quotes$", result.stdout), result.stdout
+
+
 def test_unused_choice_is_reported_at_its_line_and_unsure_is_not(bank_copy, bank):
     path = bank_copy / "flow" / "1-use-case.yaml"
     _replace(path, "      - id: detection\n",
