@@ -360,9 +360,9 @@ def refuse_newer_bank_version(answers: Answers, bank: Bank, document: YamlDocume
     if made_with <= _version_numbers(bank.meta.version):
         return
     where, line = (document.path, document.line_of(("bank_version",))) if document else ("answers", None)
-    raise GuideError(where, line, "bank_version", f"made with bank version {answers.bank_version}, newer than this guide's bank "
-                                     f"(version {bank.meta.version}): open it with a guide whose bank is version "
-                                     f"{answers.bank_version} or later")
+    raise GuideError(where, line, "bank_version",
+                     f"made with bank version {answers.bank_version}, newer than this guide's bank (version "
+                     f"{bank.meta.version}): open it with a guide whose bank is version {answers.bank_version} or later")
 
 
 def _renamed_choices(value, renames: dict[str, str] | None):

@@ -195,8 +195,8 @@ BANK_CASES = [
     # A number or flag in quotes is text: read as a number it lint-passed while an answer's 5 was refused.
     Case("weight in quotes", "rules.yaml", first_number("rules.yaml", "weight", '"3"'),
          r"weight: a number, not the text '3': write it without quotes", 'weight: "3"'),
-    Case("level weight in quotes", "bank.yaml", first_number("bank.yaml", "weight", "'1'"), r"a number, not the text '1'",
-         "weight: '1'"),
+    Case("level weight in quotes", "bank.yaml", first_number("bank.yaml", "weight", "'1'"),
+         r"a number, not the text '1'", "weight: '1'"),
     Case("neutral in quotes", FLOW, lambda files, marker: set_(question(files)["choices"][0], "neutral", "true"),
          r"neutral: true or false, not the text 'true'", "neutral: 'true'"),
     Case("weight out of range", "rules.yaml", first_number("rules.yaml", "weight", "9"), r"less than or equal", "weight: 9"),
