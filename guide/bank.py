@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -203,16 +204,46 @@ def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
     """Read an answers file (YAML, a Markdown design document's front matter, or a JSON design document) and check it."""
     path = Path(path)
     text = decode(path, read_limited(path, "an answers file"))
-    if DOCUMENT_FORMAT_OF_SUFFIX.get(path.suffix.lower()) == "md":
-        yaml_text, offset = front_matter(text)
+    document_format = DOCUMENT_FORMAT_OF_SUFFIX.get(path.suffix.lower())
+    if document_format == "md":
+        yaml_text, offset = front_matter(text, path)
         if not yaml_text.strip():
             raise GuideError(path, 1, None, "no YAML front matter with answers at the top of this document")
         document = parse_yaml(path, yaml_text, offset)
     else:
-        document = _answers_part(parse_yaml(path, text))
+        if document_format == "json":
+            _refuse_broken_json(path, text)
+        whole = parse_yaml(path, text)
+        document = _answers_part(whole)
+        if document is not whole:  # a JSON design document: its answers sit under `answers_file`
+            try:
+                return _checked_answers(document, bank)
+            except GuideError as error:
+                if error.field and error.file == document.path:
+                    error = GuideError(error.file, error.line, f"{ANSWERS_PART}.{error.field}", error.problem)
+                raise error from None
+    return _checked_answers(document, bank)
+
+
+def _checked_answers(document: YamlDocument, bank: Bank) -> AnswersFile:
     answers = _validated_answers(document, bank)
     check_answers(answers, bank, document)
     return answers
+
+
+def _refuse_broken_json(path: Path, text: str) -> None:
+    """A JSON file is read by the YAML reader, for its lines, but its syntax errors are told in JSON's terms."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as error:
+        end = len(text.rstrip())
+        if error.pos < end:
+            raise GuideError(path, error.lineno, None, f"JSON: {error.msg}") from None
+        # Past the last character: the line to mend is the last one written, not the empty one after it.
+        raise GuideError(path, text.count("\n", 0, end) + 1, None,
+                         f"JSON: the text ends before the document does ({error.msg})") from None
+    except RecursionError:
+        raise GuideError(path, None, None, "JSON nested too deeply") from None
 
 
 # What every saved session holds beside an answers file's keys (`drafts` only when there is one).
@@ -245,16 +276,19 @@ def check_session_parts(saved: SessionFile, bank: Bank, document: YamlDocument) 
             raise GuideError(document.path, document.line_of(("drafts", question_id)), f"drafts.{question_id}", problem)
 
 
+ANSWERS_PART = "answers_file"
+
+
 def _answers_part(document: YamlDocument) -> YamlDocument:
     """A JSON design document (`guide run --format json`) carries its answers under `answers_file`."""
     data = document.data
     if not (isinstance(data, dict) and data.get("document") == DESIGN_DOCUMENT):
         return document
-    return document.part("answers_file")
+    return document.part(ANSWERS_PART)
 
 
-def front_matter(text: str) -> tuple[str, int]:
-    """The YAML between the leading `---` lines of a Markdown document, and its line offset.
+def front_matter(text: str, path: Path) -> tuple[str, int]:
+    """The YAML between the leading `---` lines of a Markdown document (`path`), and its line offset.
 
     Only a `---` at the start of a line counts: YAML indents every line of a multi-line value, so a
     comment that contains `---` on a line of its own cannot end the front matter early.
@@ -266,7 +300,8 @@ def front_matter(text: str) -> tuple[str, int]:
         if line.rstrip("\r") == "---":
             # Keep the last line's break: a literal block at the end of the front matter ends with it.
             return "".join(line + "\n" for line in lines[1:end]), 1
-    return "", 0
+    raise GuideError(path, 1, None, "the front matter that opens here is not closed: put a `---` line after the "
+                                    "answers, before the document's text")
 
 
 def migration_from(bank: Bank, version: str | None) -> Migration | None:
@@ -283,6 +318,7 @@ def migrate(answers: Answers, bank: Bank, document: YamlDocument | None = None) 
     """
     if answers.bank_id not in (None, bank.meta.id):
         return answers
+    refuse_newer_bank_version(answers, bank, document)
     migration = migration_from(bank, answers.bank_version)
     if migration is None:
         return answers
@@ -305,6 +341,28 @@ def migrate(answers: Answers, bank: Bank, document: YamlDocument | None = None) 
             items[new_id] = _renamed_choices(value, renames)
         moved[field_name] = items
     return answers.model_copy(update=moved)
+
+
+def _version_numbers(version: str) -> tuple[int, ...] | None:
+    """`2.1` as (2, 1, 0), to compare versions written with two or three numbers; None for any other text."""
+    if not re.fullmatch(r"\d+(\.\d+)*", version):
+        return None
+    numbers = tuple(int(part) for part in version.split("."))
+    return numbers + (0,) * (3 - len(numbers))
+
+
+def refuse_newer_bank_version(answers: Answers, bank: Bank, document: YamlDocument | None = None) -> None:
+    """Answers made with a later version of this bank may use what this one lacks, and a re-run here would
+    stamp them with the older version: they are refused rather than taken for stale."""
+    made_with = _version_numbers(answers.bank_version or "")
+    if answers.bank_id not in (None, bank.meta.id) or made_with is None:
+        return
+    if made_with <= _version_numbers(bank.meta.version):
+        return
+    where, line = (document.path, document.line_of(("bank_version",))) if document else ("answers", None)
+    raise GuideError(where, line, "bank_version",
+                     f"made with bank version {answers.bank_version}, newer than this guide's bank (version "
+                     f"{bank.meta.version}): open it with a guide whose bank is version {answers.bank_version} or later")
 
 
 def _renamed_choices(value, renames: dict[str, str] | None):

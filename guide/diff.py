@@ -15,7 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from guide.bank import Bank, check_answers
 from guide.engine import route, single_changes
-from guide.model import METHOD_STATUS_LABELS, UNSURE, AnswerRecord, AnswersFile, AnswerValue, Result
+from guide.model import METHOD_STATUS_LABELS, AnswerRecord, AnswersFile, AnswerValue, Result, answer_problems
 from guide.report.text import inert, md
 from guide.source import GuideError
 
@@ -182,17 +182,14 @@ def parse_assignment(bank: Bank, assignment: str) -> tuple[str, AnswerValue]:
     if question.kind == "text":
         return question_id, raw
     picked = [item.strip() for item in raw.split(",") if item.strip()]
-    known = ", ".join(choice.id for choice in question.choices)
-    for choice_id in picked:
-        if question.choice(choice_id) is None:
-            raise GuideError("--set", None, question_id, f"unknown choice '{choice_id}' (choices: {known})")
-    if question.kind == "single":
-        if len(picked) != 1:
-            raise GuideError("--set", None, question_id, f"takes one choice, got {len(picked)} (choices: {known})")
-        return question_id, picked[0]
-    if UNSURE in picked and len(picked) > 1:
-        raise GuideError("--set", None, question_id, "'unsure' cannot be combined with other choices")
-    return question_id, list(dict.fromkeys(picked))
+    if question.kind == "single" and len(picked) != 1:
+        known = ", ".join(choice.id for choice in question.choices)
+        raise GuideError("--set", None, question_id, f"takes one choice, got {len(picked)} (choices: {known})")
+    value: AnswerValue = picked[0] if question.kind == "single" else picked
+    # The checks an answers file gets, so a value refused there (a choice given twice) is refused here too.
+    for _, problem in answer_problems({question_id: value}, {}, bank.questions):
+        raise GuideError("--set", None, question_id, problem)
+    return question_id, value
 
 
 def hypothetical(bank: Bank, answers: AnswersFile, assignments: list[str]) -> AnswersFile:

@@ -16,7 +16,7 @@ import networkx as nx
 
 from guide.model import (END, AcceptanceCriterion, AllOf, Answered, AnswerIn, AnyOf, Condition, EvaluationItem, Question,
                          answer_problems, iter_conditions)
-from guide.source import GuideError, Location
+from guide.source import GuideError, Location, YamlDocument
 
 if TYPE_CHECKING:
     from guide.bank import Bank
@@ -318,6 +318,32 @@ def check_bank(bank: Bank) -> list[Finding]:
     return findings
 
 
+def question_locator(bank: Bank) -> Callable[..., Location]:
+    """`locate(question_id, *loc)`: the line of a part of a question (its help, one of its branches).
+
+    Each question's place in its flow file is found once: a search of the files per finding is quadratic.
+    """
+    by_path = {document.path: document for document in bank.documents.values()}
+    # The bank keeps each file's questions in file order, so a question's index in its file is how many
+    # questions of that file came before it.
+    entries: dict[str, tuple[YamlDocument, int]] = {}
+    counts: dict[str, int] = {}
+    for question_id in bank.questions:
+        path = bank.where(f"question:{question_id}").file
+        if path in by_path:
+            entries[question_id] = (by_path[path], counts.get(path, 0))
+            counts[path] = counts.get(path, 0) + 1
+
+    def locate(question_id: str, *loc: str | int) -> Location:
+        where = bank.where(f"question:{question_id}")
+        if question_id not in entries:  # a bank from the cache keeps no files' lines
+            return where
+        document, index = entries[question_id]
+        return Location(where.file, document.line_of(("questions", index, *loc)))
+
+    return locate
+
+
 def _check_routing(bank: Bank) -> list[Finding]:
     findings: list[Finding] = []
     routing = flow(bank)
@@ -330,8 +356,11 @@ def _check_routing(bank: Bank) -> list[Finding]:
             pass
     if cycle:
         loop = " -> ".join([edge[0] for edge in cycle] + [cycle[0][0]])
-        first = cycle[0][0]
-        return [Finding("error", bank.where(f"question:{first}"), first, f"routing cycle: {loop}")]
+        # The search's last edge is the one that leads back: name that branch, where the loop is closed.
+        closer, target = cycle[-1][:2]
+        index = next(index for index, branch in enumerate(bank.questions[closer].next) if branch.goto == target)
+        return [Finding("error", question_locator(bank)(closer, "next", index, "goto"), closer,
+                        f"routing cycle: {loop}")]
     reachable = nx.descendants(routes, bank.meta.start) | {bank.meta.start}
     for question_id in bank.questions:
         if question_id not in reachable:

@@ -134,7 +134,8 @@ class Design:
             return f"saved with question bank '{inert(self.problem.saved.bank_id)}'"
         assert self.problem is not None
         where = f"line {self.problem.line}: " if self.problem.line else ""
-        return f"broken ({where}{inert(self.problem.problem)})"
+        field = f"{inert(self.problem.field)}: " if self.problem.field else ""
+        return f"broken ({where}{field}{inert(self.problem.problem)})"
 
 
 def read_design(bank: Bank, path: Path) -> Design:

@@ -26,10 +26,10 @@ from typing import Callable, Iterable, Iterator
 from guide.bank import Bank, file_model, read_answers
 from guide.bankfiles import FLOW_DIR, bank_files, folder_problems, missing_file_problem
 from guide.engine import holds, precedent_values
-from guide.graph import Finding, check_bank, describe_condition, flow, plan_items
+from guide.graph import Finding, check_bank, describe_condition, flow, plan_items, question_locator
 from guide.load import load_bank, require_bank_directory
 from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, AnswerValue, Condition, NotCondition, Question, iter_conditions
-from guide.source import GuideError, Location, YamlDocument, validate
+from guide.source import GuideError, Location, validate
 from guide.yamlfile import read_yaml
 
 MIN_HELP_WORDS = 12
@@ -274,32 +274,6 @@ def _never_recommended(bank: Bank, solver: Solver, need_ids: list[str]) -> str |
         return ("no path can recommend this method family: no answers make all of its needs available at once "
                 f"({', '.join(need_ids)})")
     return None
-
-
-def question_locator(bank: Bank) -> Callable[..., Location]:
-    """`locate(question_id, *loc)`: the line of a part of a question (its help, one of its branches).
-
-    Each question's place in its flow file is found once: a search of the files per finding is quadratic.
-    """
-    by_path = {document.path: document for document in bank.documents.values()}
-    # The bank keeps each file's questions in file order, so a question's index in its file is how many
-    # questions of that file came before it.
-    entries: dict[str, tuple[YamlDocument, int]] = {}
-    counts: dict[str, int] = {}
-    for question_id in bank.questions:
-        path = bank.where(f"question:{question_id}").file
-        if path in by_path:
-            entries[question_id] = (by_path[path], counts.get(path, 0))
-            counts[path] = counts.get(path, 0) + 1
-
-    def locate(question_id: str, *loc: str | int) -> Location:
-        where = bank.where(f"question:{question_id}")
-        if question_id not in entries:  # a bank from the cache keeps no files' lines
-            return where
-        document, index = entries[question_id]
-        return Location(where.file, document.line_of(("questions", index, *loc)))
-
-    return locate
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,8 +40,9 @@ CalendarDay = Annotated[str, AfterValidator(calendar_day),
 
 
 class Strict(BaseModel):
-    # No .inf or .nan: they would rank nothing sensibly and make the JSON documents invalid.
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False)
+    # No .inf or .nan: they would rank nothing sensibly and make the JSON documents invalid. Strict types: a
+    # weight written "3" is a quoted string in the file, refused as an answer's 5 is rather than read as 3.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False, strict=True)
 
 
 # ---------------------------------------------------------------------------------------------

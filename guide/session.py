@@ -40,7 +40,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from guide.bank import Bank, check_answers, check_session_parts, migrate, migration_from, origin_version
+from guide.bank import (Bank, check_answers, check_session_parts, migrate, migration_from, origin_version,
+                        refuse_newer_bank_version)
 from guide.engine import element_results, evaluate, route
 from guide.files import remove_stale_temporaries, write_atomically
 from guide.model import END, AnswersFile, AnswerValue, ElementResult, Question, Result, SessionFile
@@ -388,6 +389,7 @@ def load_session(bank: Bank, path: Path) -> Walk:
     saved = validate(document, SessionFile)
     if saved.bank_id and saved.bank_id != bank.meta.id:
         raise OtherBankSession(path, document.line_of(("bank_id",)), saved, bank.meta.id)
+    refuse_newer_bank_version(saved, bank, document)
     migration = migration_from(bank, saved.bank_version)
     position: str | None = saved.position
     if migration is not None:

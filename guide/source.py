@@ -184,6 +184,10 @@ def validate(document: YamlDocument, model: type[Model]) -> Model:
         raise error_at(document, error) from None
 
 
+# What a value of these types looks like in a file; quoted, it is text, and the models take no text for them.
+_UNQUOTED = {"int_type": "a whole number", "float_type": "a number", "bool_type": "true or false"}
+
+
 def error_at(document: YamlDocument, error: ValidationError) -> GuideError:
     errors = error.errors(include_url=False)
     first = errors[0]
@@ -200,6 +204,8 @@ def error_at(document: YamlDocument, error: ValidationError) -> GuideError:
         message = "unknown key (not allowed here)" + (f"; did you mean '{close[0]}'?" if close else "")
     elif first["type"] == "missing":
         message = "required key is missing"
+    elif first["type"] in _UNQUOTED and isinstance(first["input"], str):
+        message = f"{_UNQUOTED[first['type']]}, not the text {first['input']!r}: write it without quotes"
     return GuideError(document.path, document.line_of(loc), describe_loc(document.data, loc), message)
 
 

@@ -192,6 +192,13 @@ BANK_CASES = [
     Case("top level is a string", "bank.yaml", lambda files, marker: "just some words\n", r"mapping", 1),
     Case("questions is a string", FLOW, lambda files, marker: "questions: several\n", r"list", "questions"),
     Case("weight is a word", "rules.yaml", first_number("rules.yaml", "weight", "heavy"), r"number", "weight: heavy"),
+    # A number or flag in quotes is text: read as a number it lint-passed while an answer's 5 was refused.
+    Case("weight in quotes", "rules.yaml", first_number("rules.yaml", "weight", '"3"'),
+         r"weight: a number, not the text '3': write it without quotes", 'weight: "3"'),
+    Case("level weight in quotes", "bank.yaml", first_number("bank.yaml", "weight", "'1'"),
+         r"a number, not the text '1'", "weight: '1'"),
+    Case("neutral in quotes", FLOW, lambda files, marker: set_(question(files)["choices"][0], "neutral", "true"),
+         r"neutral: true or false, not the text 'true'", "neutral: 'true'"),
     Case("weight out of range", "rules.yaml", first_number("rules.yaml", "weight", "9"), r"less than or equal", "weight: 9"),
     Case("level weight infinite", "bank.yaml", first_number("bank.yaml", "weight", ".inf"), r"finite number", "weight: .inf"),
     Case("level threshold not a number", "bank.yaml", first_number("bank.yaml", "min_score", ".nan"), r"finite number", "min_score: .nan"),
@@ -226,7 +233,8 @@ BANK_CASES = [
     Case("duplicate mapping key", "bank.yaml",
          edit("bank.yaml", lambda text, _: replace_once(text, "start: q0", "start: q0\nstart: q0")),
          r"duplicate key 'start'", 10),
-    Case("routing cycle", FLOW, lambda files, marker: cycle(files), r"cycle", "id: q2"),
+    Case("routing cycle", FLOW, lambda files, marker: cycle(files), r"q5: routing cycle: q2 -> .* -> q5 -> q2$",
+         "goto: q2"),
     Case("unreachable question", FLOW, lambda files, marker: unreachable(files), r"no path", "id: orphan"),
     Case("goto an unknown question", FLOW,
          lambda files, marker: set_(questions(files)[3], "next", [{"goto": "nowhere"}]), r"unknown question 'nowhere'",
@@ -333,7 +341,7 @@ ANSWERS_CASES = [
     Case("document: no front matter", "design.md", lambda files, marker: "# A design\n\nNo answers here.\n",
          r"front matter", 1),
     Case("document: unterminated front matter", "design.md", lambda files, marker: "---\ntitle: x\nanswers: {}\n",
-         r"front matter", 1),
+         r"front matter that opens here is not closed", 1),
     Case("document: YAML error in front matter", "design.md",
          lambda files, marker: front_matter_document("title: x\nanswers: {q0: [c0\n"), r"YAML", None),
     Case("document: unknown choice in front matter", "design.md",
@@ -506,7 +514,7 @@ DATED_REVIEW = ("title: Knee\nanswers:\n  task: diagnosis_classification\nreview
 @pytest.mark.parametrize("name, text, where", [
     ("answers.yaml", DATED_ANSWERS, "2: date"),
     ("answers.yaml", DATED_REVIEW, "7: reviews[0].date"),
-    ("design.json", None, "9: date"),
+    ("design.json", None, "9: answers_file.date"),
 ], ids=["answers file", "review", "JSON document"])
 def test_a_date_in_answers_that_is_not_a_calendar_day_is_refused(name, text, where, date, tmp_path):
     """Such a date was printed as the document's date, or as a reviewer's."""

@@ -108,10 +108,14 @@ def test_several_documents_exit_with_the_worst_status(design, tmp_path):
     ("answers.yaml", "answers:\n  task: detection\n", "(.json); this is not a design document"),
     ("plain.md", "# Notes\n\nNo front matter here.\n", "no YAML front matter with answers"),
     ("broken.md", "---\ntitle: x\nanswers:\n  task: [unclosed\n---\n# x\n", "YAML"),
+    ("unclosed.md", "---\ntitle: x\nanswers:\n  task: detection\n\n# x\n", ":1: the front matter that opens here is not closed"),
     ("unknown.md", "---\ntitle: x\nanswers:\n  nosuchquestion: yes\n---\n# x\n", "unknown question 'nosuchquestion'"),
     ("design.html", "<!DOCTYPE html>", "an HTML document does not"),
     ("answers.json", '{"answers": {"task": "detection"}}', "not a design document: `guide run --format json` writes one"),
-    ("design.json", '{"document": "guide-design-document", "answers_file": {"answers": {"task": 1}}}', "answers.task"),
+    ("design.json", '{"document": "guide-design-document",\n "answers_file": {"answers": {"task": 1}}}',
+     ":2: answers_file.answers.task: "),
+    ("cut.json", "{\n", ":1: JSON: the text ends before the document does"),
+    ("comma.json", '{"document": "guide-design-document",\n "answers_file": }\n', ":2: JSON: Expecting value"),
 ])
 def test_unusable_input_is_a_one_line_error_with_exit_2(tmp_path, name, content, problem):
     path = tmp_path / name
@@ -138,6 +142,24 @@ def test_a_document_of_an_older_bank_version_is_stale_and_names_the_migration(de
     assert "renamed model_role → role_of_model; removed other_constraints" in result.stdout
     assert run_guide("run", "--bank", str(new_bank), "--answers", str(design), "--out", str(design)).returncode == 0
     assert run_guide("check", "--bank", str(new_bank), str(design)).returncode == 0
+
+
+@pytest.mark.parametrize("name", ["design.md", "answers.yaml"])
+def test_answers_from_a_newer_bank_version_are_refused_not_called_stale(design, tmp_path, name):
+    """A re-run here would stamp them with the older version: no command offers that downgrade."""
+    path = tmp_path / name
+    text = design.read_text(encoding="utf-8").replace("bank_version: 2.0.0", "bank_version: 9.0.0")
+    path.write_text(text if name.endswith(".md") else text.split("---\n")[1], encoding="utf-8")
+    line = text.split("---\n")[1].splitlines().index("bank_version: 9.0.0") + (2 if name.endswith(".md") else 1)
+    expected = (f"guide: {path}:{line}: bank_version: made with bank version 9.0.0, newer than this guide's bank "
+                "(version 2.0.0): open it with a guide whose bank is version 9.0.0 or later\n")
+    commands = [["run", "--answers", str(path), "--out", str(tmp_path / "out.md")]]
+    if name.endswith(".md"):
+        commands.append(["check", str(path)])
+    for command in commands:
+        result = run_guide(*command)
+        assert (result.returncode, result.stdout, result.stderr) == (2, "", expected), command
+    assert not (tmp_path / "out.md").exists() and "9.0.0" in path.read_text(encoding="utf-8")
 
 
 def test_a_json_document_is_checked_the_same_way(tmp_path):

@@ -142,6 +142,8 @@ def test_what_if_and_diff_on_the_command_line(tmp_path):
     bad = run_guide("what-if", str(design), "--set", "goals=safety,nonsense")
     assert bad.returncode == 2 and bad.stdout == "" and bad.stderr.count("\n") == 1
     assert "unknown choice 'nonsense'" in bad.stderr
+    twice = run_guide("what-if", str(design), "--set", "goals=safety,safety")
+    assert (twice.returncode, twice.stdout, twice.stderr) == (2, "", "guide: --set: goals: choice 'safety' is given twice\n")
 
     sensitivity_run = run_guide("what-if", str(design), "--sensitivity")
     assert sensitivity_run.returncode == 0

@@ -304,9 +304,23 @@ def test_file_names_are_printed_escaped_by_check_and_diff(tmp_path):
 
 
 def test_html_holds_no_character_html_forbids(bank):
-    """NUL and other controls in a title, a note or an answer are U+FFFD in the HTML, as a browser shows NUL."""
+    """NUL and other controls in a note or an answer are U+FFFD in the HTML, as a browser shows NUL; the title
+    drops them, as its heading does."""
     controls = "".join(map(chr, [*range(0x00, 0x09), 0x0b, *range(0x0e, 0x20), *range(0x7f, 0xa0)]))
     answers = hostile_answers(bank, [f"CONTROLWORD {controls} end"] * 9)
     html = render("html", evaluate(bank, answers), bank, answers, FIXED_DATE)
-    assert f"<title>Interpretability design: CONTROLWORD {chr(0xfffd) * len(controls)} end</title>" in html
+    assert "<title>Interpretability design: CONTROLWORD end</title>" in html
     assert not re.search("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]", html)
+
+
+def test_a_title_reads_the_same_in_the_window_title_the_heading_and_the_markdown(tmp_path):
+    """U+202E, ESC and BEL once showed as U+FFFD in the HTML <title> while the <h1> and Markdown dropped them."""
+    answers = tmp_path / "answers.yaml"
+    answers.write_text('title: "Knee \\u202eevil\\e done\\a bell"\nanswers:\n  task: detection\n', encoding="utf-8")
+    html_path, markdown_path = tmp_path / "design.html", tmp_path / "design.md"
+    for path in (html_path, markdown_path):
+        assert run_guide("run", "--answers", str(answers), "--out", str(path)).returncode == 0
+    html = html_path.read_text(encoding="utf-8")
+    expected = "Interpretability design: Knee evil done bell"
+    assert re.search(r"<title>(.*)</title>", html)[1] == re.search(r"<h1[^>]*>(.*)</h1>", html)[1] == expected
+    assert f"\n# {expected}\n" in markdown_path.read_text(encoding="utf-8")

@@ -177,6 +177,29 @@ def test_duplicate_ids_and_graph_errors_are_findings_not_crashes(bank_copy):
     assert len(findings) == 1 and f"duplicate rule id '{first_rule}'" in findings[0]
 
 
+def test_a_routing_cycle_is_reported_at_the_goto_that_closes_it(bank_copy):
+    """The branch that leads back is the one to change, so its line is named, not the first question's."""
+    flow = bank_copy / "flow" / "2-users.yaml"
+    _replace(flow, "goto: explanation_form", "goto: task")
+    result = _lint(bank_copy)
+    assert result.returncode == 1, result.stdout + result.stderr
+    [finding] = [line for line in result.stdout.splitlines() if "routing cycle" in line]
+    assert finding.startswith(f"{flow}:{_line_of(flow, 'goto: task')}: consumers: routing cycle: task -> "), finding
+    assert finding.endswith(" -> consumers -> task"), finding
+
+
+def test_a_number_in_quotes_is_a_finding_not_a_number(bank_copy):
+    rules = bank_copy / "rules.yaml"
+    line = _line_of(rules, "weight: ")
+    lines = rules.read_text().split("\n")
+    lines[line - 1] = re.sub(r"weight: (-?\d+)", r'weight: "\1"', lines[line - 1])
+    rules.write_text("\n".join(lines))
+    result = _lint(bank_copy)
+    assert result.returncode == 1
+    assert re.match(rf"{re.escape(str(rules))}:{line}: rules\[0\] \([^)]+\)\.effects\[0\]\.weight: a number, not the text "
+                    r"'-?\d+': write it without quotes$", result.stdout), result.stdout
+
+
 def test_unused_choice_is_reported_at_its_line_and_unsure_is_not(bank_copy, bank):
     path = bank_copy / "flow" / "1-use-case.yaml"
     _replace(path, "      - id: detection\n",

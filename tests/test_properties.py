@@ -65,7 +65,7 @@ def check_route(bank: Bank, values: dict) -> list[str]:
 def check_document(bank: Bank, result, answers: AnswersFile) -> None:
     document = render("md", result, bank, answers, FIXED_DATE)
     assert document == render("md", result, bank, answers, FIXED_DATE)
-    yaml_text, _ = front_matter(document)
+    yaml_text, _ = front_matter(document, Path("design.md"))
     assert yaml_text.strip(), "a design document starts with its answers"
     body = document.split("\n---\n", 1)[1]
     tokens = PARSER.parse(body)

@@ -74,7 +74,7 @@ def test_json_with_escaped_characters_beyond_the_basic_plane_reads_back(bank, tm
 
 def test_front_matter_holds_everything_the_answers_file_has(bank):
     document = make_document(bank, bank.cases()["dr-screening"])
-    text, _ = split_front_matter(document)
+    text, _ = split_front_matter(document, Path("design.md"))
     data = yaml.safe_load(text)  # a plain YAML 1.1 reader, as other tools would use
     original = read_answers(bank.cases()["dr-screening"], bank)
     assert data["answers"] == original.answers
@@ -136,7 +136,7 @@ def test_an_older_single_review_is_carried_into_the_list_of_reviews(bank, tmp_pa
     path.write_text(with_reviews(make_document(bank, bank.cases()["breast-cancer-detection"]), OLD_REVIEW),
                     encoding="utf-8")
     again = run_document(path)
-    data = yaml.safe_load(split_front_matter(again)[0])
+    data = yaml.safe_load(split_front_matter(again, Path("design.md"))[0])
     assert "review" not in data
     assert [(review["reviewer"], review["decision"]) for review in data["reviews"]] == [
         ("Dr. Ada O'Neill", "changes-requested")]
@@ -289,7 +289,7 @@ def test_a_document_made_with_an_older_bank_is_migrated_and_says_what_changed(ba
     assert "- `other_constraints` was removed" in migrated
     assert "The role question was renamed" in migrated
     assert "  role_of_model: triage\n" in migrated and "bank_version: 2.1.0\n" in migrated
-    assert "other_constraints" not in split_front_matter(migrated)[0]
+    assert "other_constraints" not in split_front_matter(migrated, Path("design.md"))[0]
     # The body is the old design read with the new bank: same priorities, families and plan, since only names
     # changed (up to the removed question's free text, which the plan quotes).
     def body(document: str) -> str:

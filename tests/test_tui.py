@@ -374,6 +374,25 @@ async def test_a_broken_design_is_listed_with_its_problem_and_deleted_only_when_
         assert isinstance(app.screen, QuestionScreen)
 
 
+async def test_a_broken_design_says_what_guide_run_says_and_the_delete_dialog_offers_no_export(bank, guide_home):
+    designs_dir().mkdir(parents=True)
+    broken = designs_dir() / "scratchy.yaml"
+    broken.write_text("scratch: 1\n")
+    ran = run_guide("run", "--answers", str(broken))
+    assert ran.stderr == f"guide: {broken}:1: scratch: unknown key (not allowed here)\n"
+    expected = "broken (line 1: scratch: unknown key (not allowed here))"
+    assert f"| scratchy | scratchy | {expected} |" in run_guide("designs").stdout
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 30)) as pilot:
+        [row] = design_rows(app)
+        assert row.startswith(f"scratchy.yaml  {expected}")
+        await pilot.press("x")
+        await pilot.pause()
+        body = " ".join(static_text(app.screen, ".dialog-body Static").split())
+        assert "Export" not in body, "a file guide cannot read has no design document to export"
+        assert f"To keep it, copy {broken} somewhere else first." in body
+
+
 async def test_a_design_of_another_bank_is_listed_as_such_and_kept(bank, guide_home):
     guide_home.mkdir()
     session_path().write_text("title: Course design\nbank_id: course-bank\nanswers:\n  task: unsure\n")

@@ -18,7 +18,7 @@ from markdown_it.token import Token
 
 from guide.bank import Bank
 from guide.model import AnswersFile, Result
-from guide.report.markdown import APPENDIX_TITLE, markdown_document
+from guide.report.markdown import APPENDIX_TITLE, document_title, markdown_document
 from guide.source import REORDERING
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -50,7 +50,7 @@ def render_html(result: Result, bank: Bank, answers: AnswersFile, date: str) -> 
     summary_anchor = next((anchor for anchor, text in headings if text == SUMMARY_SECTION), "")
     tokens = _arrange(tokens, priority_chart(result, bank), how_to_review(summary_anchor))
     body = parser.renderer.render(tokens, parser.options, {})
-    title = escape(f"Interpretability design: {result.title}")
+    title = escape(document_title(result))
     nav = "".join(f'<li><a href="#{anchor}">{escape(text)}</a></li>' for anchor, text in headings)
     css = files("guide.report").joinpath("document.css").read_text(encoding="utf-8")
     return _NOT_HTML_TEXT.sub(

@@ -24,7 +24,7 @@ from guide.model import (
     Review,
 )
 from guide.report.frontmatter import document_answers, front_matter
-from guide.report.text import md, md_block
+from guide.report.text import inert, md, md_block
 
 KIND_LABELS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
 DETAILED_METHODS = 3
@@ -66,6 +66,12 @@ class Citations:
             return md(self.bank.precedents[key.removeprefix(PRECEDENT_KEY)].reference.citation())
         reference = self.bank.references[key]
         return md(reference.citation) + (f" {md(reference.link)}" if reference.link else "")
+
+
+def document_title(result: Result) -> str:
+    """The document's title, the same wherever it is shown (the heading, an HTML page's window title): with
+    the control characters and reordering marks a title may hold dropped."""
+    return f"Interpretability design: {inert(result.title)}"
 
 
 def markdown_document(result: Result, bank: Bank, answers: AnswersFile, date: str, *,
@@ -115,7 +121,7 @@ def _header(result: Result, bank: Bank, date: str, reading: str | None, descript
             reviewed: AnswersFile | None) -> str:
     source = bank.meta.source
     lines = [
-        f"# Interpretability design: {md(result.title)}",
+        f"# {md(document_title(result))}",
         "",
     ]
     if description:

@@ -182,10 +182,12 @@ class StartScreen(SizedScreen):
             self.refresh_menu()
             self.notify(f"Deleted {clean(design.path.name)}.", title="Deleted", markup=False)
 
-        what = "broken file" if design.kind == "broken" else "design"
+        if design.kind == "broken":  # a file guide cannot read has no design document to export
+            what, keep = "broken file", f"To keep it, copy {clean(str(design.path))} somewhere else first."
+        else:
+            what, keep = "design", "Export its design document first to keep it."
         self.app.push_screen(Confirm(f"Delete “{clean(design.title)}”?", f"The {what} {clean(design.path.name)} is "
-                                     f"deleted for good ({clean(design.state)}). Export its design document first "
-                                     "to keep it.", yes="Delete it"), delete)
+                                     f"deleted for good ({clean(design.state)}). {keep}", yes="Delete it"), delete)
 
     @on(OptionList.OptionSelected, "#designs")
     def _design_chosen(self, event: OptionList.OptionSelected) -> None:
