@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import AbstractSet, Mapping
 
 from guide import __version__
@@ -254,10 +255,12 @@ def ranked_families(bank: Bank, values: Values) -> list[str]:
             if method.rank is not None]
 
 
-# How similarity to a precedent is measured, in the words documents use.
-SIMILARITY_RULE = ("Similarity is the share of the questions answered on either side (yours or the published system's) "
-                   "on which the answers agree; for a question with several choices, the overlap of the choices "
-                   "counts in part.")
+def similarity_rule(bank: Bank) -> str:
+    """How similarity to a precedent is measured, in the words documents use."""
+    weighted = f" {bank.meta.similarity_note}" if bank.meta.similarity_note else ""
+    return ("Similarity is the share of the questions answered on either side (yours or the published system's) "
+            f"on which the answers agree; for a question with several choices, the overlap of the choices counts in "
+            f"part.{weighted}")
 
 
 def usable_choices(bank: Bank, values: Values) -> dict[str, set[str]]:
@@ -267,15 +270,19 @@ def usable_choices(bank: Bank, values: Values) -> dict[str, set[str]]:
             and is_usable(bank.questions[question_id], value)}
 
 
-def similarity(left: dict[str, set[str]], right: dict[str, set[str]]) -> tuple[float, dict[str, set[str]]]:
+def similarity(left: dict[str, set[str]], right: dict[str, set[str]],
+               weights: Mapping[str, float] = MappingProxyType({})) -> tuple[float, dict[str, set[str]]]:
     """Agreement between two sets of usable choices (`usable_choices`), 0 to 1, over the questions either side
-    answered, and the choices both picked on each question where they agree at least in part."""
+    answered (each counting its weight, else once), and the choices both picked on each question where they
+    agree at least in part."""
     asked = left.keys() | right.keys()
     shared = {question_id: left[question_id] & right[question_id] for question_id in left.keys() & right.keys()}
     if not asked:
         return 0.0, {}
-    value = sum(len(both) / len(left[question_id] | right[question_id]) for question_id, both in shared.items())
-    return value / len(asked), {question_id: both for question_id, both in shared.items() if both}
+    value = sum(weights.get(question_id, 1.0) * len(both) / len(left[question_id] | right[question_id])
+                for question_id, both in shared.items())
+    total = sum(weights.get(question_id, 1.0) for question_id in asked)
+    return value / total, {question_id: both for question_id, both in shared.items() if both}
 
 
 def precedent_values(bank: Bank, precedent_id: str) -> dict[str, AnswerValue]:
@@ -287,7 +294,8 @@ def precedent_values(bank: Bank, precedent_id: str) -> dict[str, AnswerValue]:
 def precedent_similarities(bank: Bank, values: Values) -> dict[str, tuple[float, dict[str, set[str]]]]:
     """Each precedent's similarity to these answers, with the choices both picked (`similarity`)."""
     mine = usable_choices(bank, values)
-    return {precedent_id: similarity(mine, usable_choices(bank, precedent_values(bank, precedent_id)))
+    return {precedent_id: similarity(mine, usable_choices(bank, precedent_values(bank, precedent_id)),
+                                     bank.meta.similarity_weights)
             for precedent_id in bank.precedents}
 
 

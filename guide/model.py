@@ -205,6 +205,11 @@ class BankMeta(Strict):
                     "unknown (0: only a need known to be missing costs)")
     migrations: list[Migration] = Field(default_factory=list)
     precedent_targets: PrecedentTargets | None = None
+    similarity_weights: dict[Identifier, Annotated[float, Field(gt=0, le=10, allow_inf_nan=False)]] = Field(
+        default_factory=dict, description="how many times an agreeing answer to these questions counts when the "
+                                          "published systems nearest to the answers are found (others count once)")
+    similarity_note: ShortText | None = Field(
+        default=None, description="the weights in words, for the sentence documents give on similarity")
 
     @field_validator("levels")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -135,6 +136,20 @@ def test_the_systems_that_built_a_family_come_nearest_to_the_users_setting_first
         assert [closeness[item] for item in built_by] == sorted((closeness[item] for item in built_by), reverse=True)
     assert any([closeness[item] for item in built_by] != [closeness[item] for item in sorted(built_by)]
                for built_by in listed), "the order differs from the bank's somewhere"
+
+
+def test_the_task_and_the_modality_weigh_more_in_finding_the_nearest_systems(bank):
+    """A mammography detector's nearest systems are mammography systems: with every answer counting once, a
+    lung CT screening system came third on generic answers (2D, large data, full access)."""
+    from guide.bank import read_answers
+
+    answers = read_answers(bank.cases()["breast-cancer-detection"], bank)
+    nearest = evaluate(bank, answers).precedents
+    assert {bank.precedents[match.id].answers["modality"] for match in nearest} == {"mammography"}
+    assert bank.meta.similarity_weights == {"task": 3, "modality": 3}
+    unweighted = dataclasses.replace(bank, meta=bank.meta.model_copy(update={"similarity_weights": {}}))
+    plain = evaluate(unweighted, answers).precedents
+    assert {bank.precedents[match.id].answers["modality"] for match in plain} != {"mammography"}
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from guide.bank import Bank, bank_change
-from guide.engine import SIMILARITY_RULE, applicable_caveats
+from guide.engine import applicable_caveats, similarity_rule
 from guide.model import (
     METHOD_STATUS_LABELS,
     AnswerRecord,
@@ -507,7 +507,7 @@ def _precedents(result: Result, bank: Bank, citations: Citations) -> str:
     if not result.precedents:
         return ""
     lines = ["## Published systems like yours", "",
-             f"The published systems in this bank whose settings are nearest to your answers. {SIMILARITY_RULE} "
+             f"The published systems in this bank whose settings are nearest to your answers. {similarity_rule(bank)} "
              "They are shown as evidence of what others built in similar settings; they never change a score."]
     for match in result.precedents:
         precedent = bank.precedents[match.id]

@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 from textual.widgets.tabbed_content import ContentTabs
 
 from guide.bank import Bank
-from guide.engine import SIMILARITY_RULE, applicable_caveats
+from guide.engine import applicable_caveats, similarity_rule
 from guide.model import METHOD_STATUS_LABELS, InstructorNotes, MethodResult, Result
 from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, hanging_lines, level_bar,
                                level_label, show_content)
@@ -262,7 +262,7 @@ def precedents(bank: Bank, result: Result) -> list[Static]:
     """The published systems nearest to the answers, with what agreed and what their authors built; the details
     of each are a block of their own so that a long list of agreeing answers wraps under itself, indented."""
     cards = [Static(Content.assemble(("Published systems like yours\n", "bold"),
-                                     (f"{SIMILARITY_RULE} They never change a score.", "italic")), id="precedents")]
+                                     (f"{similarity_rule(bank)} They never change a score.", "italic")), id="precedents")]
     for number, match in enumerate(result.precedents, start=1):
         precedent = bank.precedents[match.id]
         cards.append(Static(Content.assemble((f"{clean(precedent.title)} ({match.similarity:.0%} similar)\n", "bold"),
