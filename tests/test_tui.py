@@ -1185,6 +1185,19 @@ async def test_enter_in_the_note_box_keeps_the_note_of_an_answered_question(bank
         assert not app.has_unsaved
 
 
+async def test_before_any_answer_moves_an_element_the_walk_says_nothing_yet_not_a_level(bank):
+    """At the first question no answer has moved anything: "Not needed" there reads as a conclusion."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n", *"Knee", "enter")
+        await pilot.pause()
+        bars = app.screen.query_one(ElementBars)
+        assert all("Nothing yet" in line.plain and "Not needed" not in line.plain for line in bars.lines)
+        await answer_current(pilot, app)
+        moved = [line.plain for line in bars.lines if "Nothing yet" not in line.plain]
+        assert moved and all("Nothing yet" not in line for line in moved)
+
+
 def test_a_score_that_reaches_a_level_draws_longer_than_the_score_below_it(bank):
     """Score 3 (important) and score 2 (optional) drew the same two cells when halves rounded to even: a bar
     must show that a level was reached."""

@@ -17,7 +17,7 @@ from guide.report.text import sentence
 from guide.session import Outcome, Walk
 from guide.tui.dialogs import Confirm
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyBar, NoteInput, ParagraphInput, ReasoningPanel,
-                               SizedScreen, clean, listing, show_content)
+                               SizedScreen, clean, listing, show_content, walk_label)
 
 
 COMPACT_NOTICE_ROWS = 30  # below this height, a changed answer's notice gives counts, not every prompt
@@ -129,10 +129,11 @@ class QuestionScreen(SizedScreen):
 
     def refresh_reasoning(self) -> None:
         elements = self.walk.elements_so_far()
-        self.query_one(ReasoningPanel).show(elements)
+        settled = not self.walk.unanswered
+        self.query_one(ReasoningPanel).show(elements, settled)
         show_content(self.query_one("#strip", Static), Content.assemble(*[
             part for element in elements
-            for part in ((element.short, "bold"), f":{element.level_label}  ")
+            for part in ((element.short, "bold"), f":{walk_label(element, settled)}  ")
         ], "(p: reasoning)"))
 
     @on(OptionList.OptionHighlighted, "#choices")

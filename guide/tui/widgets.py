@@ -38,6 +38,12 @@ BAR_WIDTH = 10  # and one more cell for the overflow mark
 EVIDENCE_INDENT = 3  # the reason under each piece of evidence
 
 
+def walk_label(element: ElementResult, settled: bool) -> str:
+    """An element's level as the walk shows it: while questions remain and no answer has moved the element,
+    "Nothing yet", since "Not needed" would read as a conclusion drawn from nothing."""
+    return element.level_label if element.evidence or settled else "Nothing yet"
+
+
 def level_bar(bank: Bank, score: float) -> str:
     """A score as a bar whose full width is twice the top level's threshold, so that level starts half way.
     A score past the full width shows ▸ after it: 9 and 13 look different, and 13 and 30 say they overflow."""
@@ -423,15 +429,18 @@ class ElementBars(Widget, can_focus=True):
     def selected(self) -> str | None:
         return self.element_ids[self.highlighted] if self.element_ids else None
 
-    def show(self, elements: list[ElementResult], moved: dict[str, float], highlight: str | None = None) -> None:
-        """Draw the elements; `highlight` (an element id) moves the cursor there."""
+    def show(self, elements: list[ElementResult], moved: dict[str, float], highlight: str | None = None,
+             settled: bool = True) -> None:
+        """Draw the elements; `highlight` (an element id) moves the cursor there; `settled`: no question of the
+        walk is left open (`walk_label`)."""
         lines = []
         for element in elements:
             delta = moved.get(element.id, 0.0)
             change = f" ▲{delta:+g}" if delta > 0 else f" ▼{delta:+g}" if delta < 0 else ""
             lines.append(Content.assemble(
                 (element.short, "bold"), " ", level_bar(self.bank, element.score), " ",
-                (element.level_label, "bold" if element.level == self.bank.level_ids[0] else ""), (change, "italic"),
+                (walk_label(element, settled), "bold" if element.level == self.bank.level_ids[0] else ""),
+                (change, "italic"),
             ))
         element_ids = [element.id for element in elements]
         highlighted = element_ids.index(highlight) if highlight in element_ids else min(self.highlighted, len(lines) - 1)
@@ -464,12 +473,13 @@ class ElementBars(Widget, can_focus=True):
         self.pick(event.y)
 
 
-def evidence_paragraphs(bank: Bank, element: ElementResult, fresh: frozenset[str] = frozenset()) -> list[tuple[Content, int]]:
+def evidence_paragraphs(bank: Bank, element: ElementResult, fresh: frozenset[str] = frozenset(),
+                        settled: bool = True) -> list[tuple[Content, int]]:
     """'Raised by' and 'lowered by' for one element, in the user's own answers, as paragraphs with the
     indent their wrapped lines take; evidence from rules in `fresh` (fired by the last answer) comes
-    first, marked new."""
+    first, marked new; `settled` as for `walk_label`."""
     paragraphs = [(Content.assemble((clean(bank.elements[element.id].name), "bold"),
-                                    f": {element.level_label} (score {element.score:g})"), 0)]
+                                    f": {walk_label(element, settled)} (score {element.score:g})"), 0)]
     ordered = sorted(element.evidence, key=lambda item: item.rule not in fresh)
     raised = [item for item in ordered if item.weight > 0]
     lowered = [item for item in ordered if item.weight < 0]
@@ -617,6 +627,7 @@ class ReasoningPanel(Vertical):
         self.bank = bank
         self.elements: list[ElementResult] | None = None
         self.scores: dict[str, float] | None = None
+        self.settled = True  # no question of the walk is left open (walk_label)
         self.fresh: frozenset[str] = frozenset()
 
     def compose(self) -> ComposeResult:
@@ -624,16 +635,17 @@ class ReasoningPanel(Vertical):
         yield ElementBars(self.bank, id="bars")
         yield EvidenceView(id="evidence")
 
-    def show(self, elements: list[ElementResult]) -> None:
+    def show(self, elements: list[ElementResult], settled: bool = True) -> None:
         scores = {element.id: element.score for element in elements}
         moved = {} if self.scores is None else {key: scores[key] - self.scores.get(key, 0.0) for key in scores}
         fired = {item.rule for element in elements for item in element.evidence}
         before = set() if self.elements is None else {item.rule for element in self.elements for item in element.evidence}
         self.fresh = frozenset(fired - before) if self.elements is not None else frozenset()
-        self.elements, self.scores = elements, scores
+        self.elements, self.scores, self.settled = elements, scores, settled
         # Follow the reasoning: after an answer, show the evidence of the element it moved most.
         biggest = max(moved, key=lambda key: abs(moved[key]), default=None)
-        self.query_one(ElementBars).show(elements, moved, biggest if biggest is not None and moved[biggest] else None)
+        self.query_one(ElementBars).show(elements, moved, biggest if biggest is not None and moved[biggest] else None,
+                                         settled)
         self._show_evidence()
 
     def on_element_bars_picked(self, event: ElementBars.Picked) -> None:
@@ -648,4 +660,4 @@ class ReasoningPanel(Vertical):
         if element_id is None or self.elements is None:
             return
         element = next(item for item in self.elements if item.id == element_id)
-        self.query_one(EvidenceView).show(evidence_paragraphs(self.bank, element, self.fresh))
+        self.query_one(EvidenceView).show(evidence_paragraphs(self.bank, element, self.fresh, self.settled))
