@@ -219,8 +219,9 @@ def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
             try:
                 return _checked_answers(document, bank)
             except GuideError as error:
-                if error.field and error.file == document.path:
-                    error = GuideError(error.file, error.line, f"{ANSWERS_PART}.{error.field}", error.problem)
+                if error.file == document.path:  # named from the file's root, as its author wrote it
+                    field = f"{ANSWERS_PART}.{error.field}" if error.field else ANSWERS_PART
+                    error = GuideError(error.file, error.line, field, error.problem)
                 raise error from None
     return _checked_answers(document, bank)
 

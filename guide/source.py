@@ -170,14 +170,26 @@ def decode(path: str | Path, raw: bytes) -> str:
         raise GuideError(path, line, None, "not UTF-8 text") from None
 
 
+def kind_of(value: object) -> str:
+    """What a parsed YAML or JSON value is, in the words a file's author uses."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    return "a list" if isinstance(value, list) else "a mapping"
+
+
 def validate(document: YamlDocument, model: type[Model]) -> Model:
     """Validate a parsed document against a model; the first error names its line and field."""
     # Imported here: the app paints its start screen before anything needs pydantic (tens of milliseconds).
     from pydantic import ValidationError
 
     if not isinstance(document.data, dict):
-        kind = "empty" if document.data is None else f"a {type(document.data).__name__}"
-        raise GuideError(document.path, 1, None, f"expected a mapping of keys to values, found {kind}")
+        raise GuideError(document.path, 1, None, f"expected a mapping of keys to values, found {kind_of(document.data)}")
     try:
         return model.model_validate(document.data)
     except ValidationError as error:

@@ -114,6 +114,9 @@ def test_several_documents_exit_with_the_worst_status(design, tmp_path):
     ("answers.json", '{"answers": {"task": "detection"}}', "not a design document: `guide run --format json` writes one"),
     ("design.json", '{"document": "guide-design-document",\n "answers_file": {"answers": {"task": 1}}}',
      ":2: answers_file.answers.task: "),
+    ("number.json", '{"document": "guide-design-document",\n "answers_file": 5}',
+     ": answers_file: expected a mapping of keys to values, found a number"),
+    ("list.md", "---\n- a\n---\n# x\n", "expected a mapping of keys to values, found a list"),
     ("cut.json", "{\n", ":1: JSON: the text ends before the document does"),
     ("comma.json", '{"document": "guide-design-document",\n "answers_file": }\n', ":2: JSON: Expecting value"),
 ])
