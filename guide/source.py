@@ -173,7 +173,7 @@ def decode(path: str | Path, raw: bytes) -> str:
 def kind_of(value: object) -> str:
     """What a parsed YAML or JSON value is, in the words a file's author uses."""
     if value is None:
-        return "nothing"
+        return "nothing: it is empty"
     if isinstance(value, bool):
         return "true or false"
     if isinstance(value, (int, float)):
