@@ -302,6 +302,24 @@ async def test_a_new_design_is_added_beside_the_saved_one(bank):
         assert len(load_session(bank, designs_dir() / "knee.yaml").answers.answers) == 1, "nothing is replaced"
 
 
+async def test_two_designs_with_the_same_title_are_told_apart_by_their_files(bank):
+    walk, knee = saved_knee_design(bank)
+    save_session(walk, knee.with_name("knee-2.yaml"))
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        rows = design_rows(app)
+        assert len(rows) == 2 and rows[0] != rows[1]
+        assert {row.split("  ")[0] for row in rows} == {"Knee"}
+        assert any("(knee.yaml)" in row for row in rows) and any("(knee-2.yaml)" in row for row in rows)
+        walk.retitle("Knee, left")
+        save_session(walk, knee.with_name("knee-2.yaml"))
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert not any(".yaml)" in row for row in design_rows(app)), "a title of its own needs no file name"
+
+
 @contextlib.contextmanager
 def released_if_waited_on(fifo: Path):
     """While inside, a writer comes and goes on `fifo` whenever a reader waits on it: code that waits for a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,7 +101,8 @@ class StartScreen(SizedScreen):
         menu = self.query_one("#menu", OptionList)
         menu.set_options([Option(Content.assemble((key, "bold"), "  ", label), id=action) for action, key, label in entries])
         listing = self.query_one("#designs", OptionList)
-        listing.set_options([Option(self.entry(design)) for design in self.designs])
+        titles = Counter(design.title for design in self.designs)
+        listing.set_options([Option(self.entry(design, titles[design.title] > 1)) for design in self.designs])
         paths = [design.path for design in self.designs]
         listing.highlighted = paths.index(highlight) if highlight in paths else 0 if paths else None
         listing.display = self.query_one("#designs-title").display = bool(self.designs)
@@ -115,10 +117,13 @@ class StartScreen(SizedScreen):
         error.display = bool(problem) or not self.app.offers_resume
 
     @staticmethod
-    def entry(design: Design) -> Content:
+    def entry(design: Design, title_shared: bool = False) -> Content:
+        """A design's line; when another design has the same title, its file name tells them apart."""
         style = {"finished": "bold", "broken": "bold $text-error"}.get(design.kind, "")
         title = clean(design.title) if design.kind != "broken" else clean(design.path.name)
-        return Content.assemble((title, "bold"), "  ", (clean(design.state), style), f"  {design.changed_text}")
+        file = f"  ({clean(design.path.name)})" if title_shared and design.kind != "broken" else ""
+        return Content.assemble((title, "bold"), (file, "$text-muted"), "  ", (clean(design.state), style),
+                                f"  {design.changed_text}")
 
     def highlighted_design(self) -> Design | None:
         index = self.query_one("#designs", OptionList).highlighted
