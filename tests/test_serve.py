@@ -508,7 +508,8 @@ def test_a_message_no_browser_sends_is_one_log_line_and_the_tab_lives_on(serve, 
     import aiohttp
 
     port = serve()
-    bad = ['not json', '[]', '[1]', '"stdin"', '["stdin", 5]', '["resize", "x"]', '["resize", {"width": 80}]', '{}']
+    bad = ['not json', '[]', '[1]', '[[1]]', '[{}]', '"stdin"', '["stdin", 5]', '["resize", "x"]',
+           '["resize", {"width": 80}]', '{}']
 
     async def scenario():
         async with aiohttp.ClientSession() as client:

@@ -135,7 +135,8 @@ def browser_message(text: str) -> tuple[str, object] | None:
         envelope = json.loads(text)
     except ValueError:
         return None
-    if not isinstance(envelope, list) or not envelope or envelope[0] not in BROWSER_MESSAGES:
+    if not (isinstance(envelope, list) and envelope and isinstance(envelope[0], str)
+            and envelope[0] in BROWSER_MESSAGES):
         return None
     kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
     if BROWSER_MESSAGES[kind] and len(envelope) < 2:
