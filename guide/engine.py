@@ -365,9 +365,9 @@ def _evidence(bank: Bank, scored: Scored, target_kind: str, target: str) -> list
 def _answer_checks(bank: Bank, scored: Scored, needs: dict[str, NeedStatus]) -> list[AnswerCheck]:
     """The checks of every fired rule: what the answers call for, whatever families are chosen."""
     checks = []
-    for rule_id in scored.fired:
+    for rule_id in (rule_id for rule_id in scored.fired if bank.rules[rule_id].checks):
+        read, text = _triggering_answers(bank, scored, rule_id)
         for item in bank.rules[rule_id].checks:
-            read, text = _triggering_answers(bank, scored, rule_id)
             checks.append(AnswerCheck(rule=rule_id, text=item.text, references=item.references, answers=read,
                                       answer_text=text, **_conflict(bank, "check", item.requires, None, needs)))
     return checks
@@ -480,7 +480,9 @@ def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dic
     that built each family, which ordering does not need. The precedents that built a family come nearest
     to the answers first when `closeness` (similarity by precedent id) is given, else in the bank's order."""
     closeness = closeness or {}
-    precedent_order = sorted(bank.precedents, key=lambda precedent_id: -closeness.get(precedent_id, 0.0))
+    # Only explained results list the precedents; ranking alone (lint ranks many answer sets) needs no order.
+    precedent_order = sorted(bank.precedents, key=lambda precedent_id: -closeness.get(precedent_id, 0.0)) \
+        if explained else []
     level_weight = {level.id: level.weight for level in bank.meta.levels}
     level_label = {level.id: level.label.lower() for level in bank.meta.levels}
     strength = {item.id: item.value for item in bank.meta.strengths}
@@ -519,7 +521,7 @@ def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dic
             evidence=_evidence(bank, scored, "method", method.id) if explained else [],
             unmet_needs=unmet, unknown_needs=unknown,
             built_by=[precedent_id for precedent_id in precedent_order
-                      if explained and method.id in bank.precedents[precedent_id].built],
+                      if method.id in bank.precedents[precedent_id].built],
         ))
     order = list(bank.methods)
     results.sort(key=lambda item: (item.status == "excluded", -item.score, order.index(item.id)))

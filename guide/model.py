@@ -767,3 +767,8 @@ class Result(BaseModel):
     open_questions: list[OpenQuestion]
     precedents: list[PrecedentMatch] = Field(default_factory=list,
                                              description="the published systems nearest to these answers")
+
+    def answer_checks_by_rule(self) -> list[list[AnswerCheck]]:
+        """The answer checks, one group per rule that called for them (the same answers), in order."""
+        rules = dict.fromkeys(check.rule for check in self.answer_checks)
+        return [[check for check in self.answer_checks if check.rule == rule] for rule in rules]

@@ -536,9 +536,8 @@ def _evaluation(result: Result, bank: Bank, citations: Citations) -> str:
              "before the work starts."]
     if result.answer_checks:
         lines += ["", "### What your answers call for, whatever families are built", ""]
-        for rule_id in dict.fromkeys(check.rule for check in result.answer_checks):
-            checks = [check for check in result.answer_checks if check.rule == rule_id]
-            lines.append(f"- *{md(checks[0].answer_text)}* (rule `{rule_id}`):")
+        for checks in result.answer_checks_by_rule():
+            lines.append(f"- *{md(checks[0].answer_text)}* (rule `{checks[0].rule}`):")
             for check in checks:
                 lines.append(f"  - {md(check.text)}{citations.cite(check.references)}")
                 lines += ["  " + line for line in _conflict_line(check.conflict)]

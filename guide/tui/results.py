@@ -252,7 +252,7 @@ def method_detail(bank: Bank, result: Result, method: MethodResult) -> Content:
     if family.libraries:
         parts += [("\nLibraries: ", "bold"), ", ".join(clean(library) for library in family.libraries), "\n"]
     if method.built_by:
-        parts.append(("\nPublished systems that built it, nearest to this setting first\n", "bold"))
+        parts.append(("\nPublished systems that built it (nearest first)\n", "bold"))
         parts += [f"• {clean(bank.precedents[item].title)} ({bank.precedents[item].reference.year})\n"
                   for item in method.built_by]
     return Content.assemble(*parts)
@@ -285,16 +285,18 @@ def plan(bank: Bank, result: Result, width: int = 80) -> Content:
     # Each paragraph with the indents of its first line and of the lines it wraps to.
     paragraphs: list[tuple[Content, int, int]] = [(Content.styled("Evaluation plan, element by element", "bold"), 0, 0)]
 
-    def item(text: str, references: list[str], conflict: str | None) -> None:
-        paragraphs.append((Content(f"• {text}{cite(bank, references)}"), 0, 2))
+    def conflict_with(conflict: str | None) -> None:
         if conflict:
             paragraphs.append((Content.assemble(("Conflict with your answers. ", "bold"), clean(conflict)), 2, 4))
+
+    def item(text: str, references: list[str], conflict: str | None) -> None:
+        paragraphs.append((Content(f"• {text}{cite(bank, references)}"), 0, 2))
+        conflict_with(conflict)
 
     if result.answer_checks:
         paragraphs += [(Content(""), 0, 0),
                        (Content.styled("What your answers call for, whatever families are built", "bold"), 0, 0)]
-        for rule_id in dict.fromkeys(check.rule for check in result.answer_checks):
-            checks = [check for check in result.answer_checks if check.rule == rule_id]
+        for checks in result.answer_checks_by_rule():
             paragraphs.append((Content.styled(clean(checks[0].answer_text), "italic"), 0, 0))
             for check in checks:
                 item(clean(check.text), check.references, check.conflict)
@@ -310,9 +312,7 @@ def plan(bank: Bank, result: Result, width: int = 80) -> Content:
                     ("Accept when: ", "bold"), f"{clean(criterion.measure)} Threshold to agree on: "
                     f"{clean(criterion.threshold)} Sample: {clean(criterion.sample)} Who judges: "
                     f"{clean(criterion.judge)} When: {clean(criterion.when)}"), 0, 2))
-                if criterion.conflict:
-                    paragraphs.append((Content.assemble(("Conflict with your answers. ", "bold"), clean(criterion.conflict)),
-                                       2, 4))
+                conflict_with(criterion.conflict)
         source = "" if step.source == "element" else f" [for {clean(bank.methods[step.source].name)}]"
         item(f"{clean(step.text)}{source}", step.references, step.conflict)
     if not result.evaluation:
