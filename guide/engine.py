@@ -338,16 +338,19 @@ def _record(bank: Bank, question_id: str, value: AnswerValue | None, note: str |
     )
 
 
-def _triggering_answers(bank: Bank, scored: Scored, rule_id: str) -> tuple[list[str], str]:
-    """The questions a fired rule reads, and their answers in words (only the part the rule holds by)."""
+def _triggering_answers(bank: Bank, scored: Scored, rule_id: str) -> tuple[list[str], str, str]:
+    """The questions a fired rule reads, their answers in words with the questions, and the same answers by
+    their labels alone (both only the part the rule holds by)."""
     rule = bank.rules[rule_id]
     read = condition_questions(rule.when)
     deciding = _deciding_answers(rule.when, scored.values, bank)
-    text = "; ".join(
-        f"{bank.questions[question_id].prompt} — {', '.join(answer_labels(bank.questions[question_id], deciding.get(question_id))) or 'not answered'}"
-        for question_id in read
-    )
-    return read, text
+    labels = {question_id: ", ".join(answer_labels(bank.questions[question_id], deciding.get(question_id)))
+              for question_id in read}
+    text = "; ".join(f"{bank.questions[question_id].prompt} — {labels[question_id] or 'not answered'}"
+                     for question_id in read)
+    # A rule that holds by an answer's absence has no label to cite: the full text then says which one.
+    brief = "; ".join(label for label in labels.values() if label) or text
+    return read, text, brief
 
 
 def _evidence(bank: Bank, scored: Scored, target_kind: str, target: str) -> list[EvidenceItem]:
@@ -356,9 +359,9 @@ def _evidence(bank: Bank, scored: Scored, target_kind: str, target: str) -> list
         matching = [effect for effect in bank.rules[rule_id].effects if getattr(effect, target_kind) == target]
         if not matching:
             continue
-        read, text = _triggering_answers(bank, scored, rule_id)
+        read, text, brief = _triggering_answers(bank, scored, rule_id)
         items += [EvidenceItem(rule=rule_id, target=target, weight=effect.weight, because=effect.because,
-                               answers=read, answer_text=text) for effect in matching]
+                               answers=read, answer_text=text, deciding_labels=brief) for effect in matching]
     return items
 
 
@@ -366,7 +369,7 @@ def _answer_checks(bank: Bank, scored: Scored, needs: dict[str, NeedStatus]) -> 
     """The checks of every fired rule: what the answers call for, whatever families are chosen."""
     checks = []
     for rule_id in (rule_id for rule_id in scored.fired if bank.rules[rule_id].checks):
-        read, text = _triggering_answers(bank, scored, rule_id)
+        read, text, _ = _triggering_answers(bank, scored, rule_id)
         for item in bank.rules[rule_id].checks:
             checks.append(AnswerCheck(rule=rule_id, text=item.text, references=item.references, answers=read,
                                       answer_text=text, **_conflict(bank, "check", item.requires, None, needs)))

@@ -613,6 +613,8 @@ class EvidenceItem(BaseModel):
     because: str
     answers: list[str] = Field(description="question ids whose answers made the rule fire")
     answer_text: str = Field(description="the triggering answers in words")
+    deciding_labels: str = Field(default="", description="only the choices the rule fired on, by their labels "
+                                                         "(the brief form of answer_text)")
 
 
 class Alternative(BaseModel):

@@ -277,3 +277,11 @@ def test_a_familys_why_names_each_answer_once(bank, case):
     for line in (line for line in document.splitlines() if line.startswith("Why: ")):
         answers = re.findall(r"\*([^*]+)\* [+\u2212-]", line)
         assert len(answers) == len(set(answers)), line
+
+
+def test_a_familys_why_cites_only_the_choices_its_rules_fired_on(bank):
+    """The brain-encoding answers tick two forms; the rule for marked regions fired on one of them."""
+    document = make_document(bank, bank.cases()["brain-encoding"], "md")
+    heatmaps = next(line for line in document.splitlines() if "Gradient / attribution maps**" in line)
+    assert "*Marked regions* +1.5" in heatmaps
+    assert "*Marked regions; Images of what would change*" not in document  # nor in the family evidence

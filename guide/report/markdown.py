@@ -235,7 +235,7 @@ def _summary(result: Result, bank: Bank) -> str:
                if element.level in bank.level_ids[:2] and any(item.weight > 0 for item in element.evidence)]
     if reasons:
         lines += ["", "Mainly because:", ""]
-        lines += [f"- {element_label(bank, element.id)}: {md(item.because)} (*{md(_answered(result, item))}*)"
+        lines += [f"- {element_label(bank, element.id)}: {md(item.because)} (*{md(item.deciding_labels)}*)"
                   for element, item in reasons]
     lines += ["", *_what_will_be_built(result, bank)]
     lines += ["", *_left_out(result, bank)]
@@ -335,12 +335,6 @@ def _evidence_line(item: EvidenceItem, answers: str | None = None) -> str:
             f"(rule `{item.rule}`)")
 
 
-def _answered(result: Result, item: EvidenceItem) -> str:
-    """The answers that fired a rule, by their labels only (the appendix has the questions in full)."""
-    labels = {record.question: "; ".join(record.labels) for record in result.answers}
-    return "; ".join(labels[question] for question in item.answers if labels.get(question))
-
-
 def _elements(result: Result, bank: Bank) -> str:
     thresholds = ", ".join(
         f"{level.label.lower()} from {level.min_score:g}" for level in bank.meta.levels if level.min_score is not None
@@ -390,7 +384,7 @@ def _method_card(method: MethodResult, result: Result, bank: Bank, citations: Ci
         "",
         md(family.summary),
         "",
-        _why(result, method),
+        _why(method),
     ]
     if family.needs:
         statuses = {need.id: need.status for need in result.needs}
@@ -425,7 +419,7 @@ def _method_card(method: MethodResult, result: Result, bank: Bank, citations: Ci
     return lines
 
 
-def _why(result: Result, method: MethodResult) -> str:
+def _why(method: MethodResult) -> str:
     """Why a family ranks where it does, in one paragraph; each rule's reasoning is in the appendix."""
     reasons = [md(reason) for reason in method.why]
     for verb, items in (("raised", [item for item in method.evidence if item.weight > 0]),
@@ -433,7 +427,7 @@ def _why(result: Result, method: MethodResult) -> str:
         # Rules that fired on the same answers are one cause here, their weights summed; the appendix has each.
         by_answer: dict[str, float] = {}
         for item in items:
-            answered = _answered(result, item)
+            answered = item.deciding_labels
             by_answer[answered] = by_answer.get(answered, 0) + item.weight
         if by_answer:
             reasons.append(f"{verb} by " + ", ".join(f"*{md(answered)}* {weight:+g}"
@@ -451,7 +445,7 @@ def _family_evidence(result: Result, bank: Bank) -> str:
              "reasoning."]
     for method in detailed:
         lines += ["", f"### {md(method.name)}", "",
-                  *(_evidence_line(item, _answered(result, item)) for item in method.evidence)]
+                  *(_evidence_line(item, item.deciding_labels) for item in method.evidence)]
     return "\n".join(lines)
 
 
@@ -483,7 +477,7 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
         lines += ["", "### Close alternatives", ""]
         lines += [f"- **{method.rank}. {md(method.name)}** ({KIND_LABELS[method.kind]}, "
                   f"{METHOD_STATUS_LABELS[method.status]}, score {method.score:g}): "
-                  f"{md(_first_sentence(bank.methods[method.id].summary))} {_why(result, method)}"
+                  f"{md(_first_sentence(bank.methods[method.id].summary))} {_why(method)}"
                   for method in alternatives]
     rest = [method for method in ranked if method not in detailed and method not in alternatives]
     if rest:
