@@ -56,6 +56,22 @@ def test_a_score_below_the_declared_target_exits_1(bank_copy):
     assert "holdout: family hit@3" in result.stderr and "below the bank's target 100%" in result.stderr
 
 
+def test_a_share_just_under_a_target_never_reads_as_meeting_it(bank_copy):
+    """With the whole corpus at, say, 60 of 67 (89.6%), a target of 90% is missed, and the words must say so
+    rather than round the share up to 90%."""
+    bank = load_bank(bank_copy)
+    card = scorecard(bank, "all")
+    hits = sum(item.hit3 for item in card.precedents)
+    share = hits / card.count
+    just_above = round(share + 0.0005, 4)  # a target that a share rounded to whole percents would seem to meet
+    meta = bank_copy / "bank.yaml"
+    meta.write_text(re.sub(r"\bfamily_hit_at_3: [0-9.]+", f"family_hit_at_3: {just_above}", meta.read_text(), count=1))
+    result = run_guide("precedents", "--bank", str(bank_copy), "--score", "--split", "all")
+    assert result.returncode == 1
+    assert f"all: family hit@3 {share:.1%} ({hits} of {card.count}) is below" in result.stderr
+    assert f"hit@3 {share:.1%} ({hits} of {card.count})" in result.stdout
+
+
 def test_a_split_with_no_precedents_fails_the_declared_targets_instead_of_passing_unchecked(bank_copy):
     for path in (bank_copy / "precedents").glob("*.yaml"):
         if "split: holdout" in path.read_text():

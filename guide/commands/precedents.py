@@ -77,8 +77,8 @@ def _scores(cards, form: str) -> str:
 
 
 def _summary(card) -> str:
-    return (f"{card.split}: {card.count} precedents; family hit@1 {card.share('hit1'):.0%}, "
-            f"hit@3 {card.share('hit3'):.0%}; element hit@2 {card.share('element_hit'):.0%}")
+    return (f"{card.split}: {card.count} precedents; family hit@1 {card.measured('hit1')}, "
+            f"hit@3 {card.measured('hit3')}; element hit@2 {card.measured('element_hit')}")
 
 
 def _rank_text(item) -> str:
@@ -107,8 +107,8 @@ def _scores_md(cards) -> str:
     lines += [f"| `{item.id}` | {item.split} | {', '.join(item.built)} | {_rank_text(item)} | "
               f"{'yes' if item.element_hit else 'no'} | {', '.join(item.top_families)} |" for item in first.precedents]
     lines += ["", "| precedents | count | family hit@1 | family hit@3 | element hit@2 |", "|---|---|---|---|---|"]
-    lines += [f"| {card.split} | {card.count} | {card.share('hit1'):.0%} | {card.share('hit3'):.0%} | "
-              f"{card.share('element_hit'):.0%} |" for card in cards]
+    lines += [f"| {card.split} | {card.count} | {card.measured('hit1')} | {card.measured('hit3')} | "
+              f"{card.measured('element_hit')} |" for card in cards]
     lines += ["", "| family | built by | in top 3 when built | in top 3 when not built |", "|---|---|---|---|"]
     lines += [f"| `{row.family}` | {row.built} | {row.in_top3_when_built} | {row.in_top3_when_not_built} of "
               f"{row.not_built} |" for row in first.families]
