@@ -527,7 +527,10 @@ def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dic
                       if method.id in bank.precedents[precedent_id].built],
         ))
     order = list(bank.methods)
-    results.sort(key=lambda item: (item.status == "excluded", -item.score, order.index(item.id)))
+    # What the project can build as its answers stand comes first; a family that needs what the answers say
+    # is missing follows every such family, whatever its score: it is an option only if that changes.
+    results.sort(key=lambda item: (item.status == "excluded", bool(item.unmet_needs), -item.score,
+                                   order.index(item.id)))
     rank = 0
     for item in results:
         if item.status != "excluded":

@@ -112,6 +112,16 @@ def test_a_frozen_black_box_gets_no_by_design_family(bank, presets):
     assert not (set(result.complementary) & set(excluded))
 
 
+def test_what_the_answers_say_cannot_be_built_ranks_after_everything_that_can(bank, presets):
+    """A standard network explained afterwards: the families that would replace it are options only if
+    that decision changes, so each follows every family the project can build as its answers stand."""
+    answers = with_answers(presets["dr-screening"], explanation_priority="accuracy_first")
+    ranked = [method for method in evaluate(bank, answers).methods if method.rank is not None]
+    blocked = [method for method in ranked if method.unmet_needs]
+    assert {"local_evidence_cnn", "prototypes"} <= {method.id for method in blocked}
+    assert max(method.rank for method in ranked if not method.unmet_needs) < min(method.rank for method in blocked)
+
+
 def test_missing_concept_labels_are_stated_and_cost_rank(bank, presets):
     answers = presets["breast-cancer-detection"]
     with_labels = evaluate(bank, answers)
