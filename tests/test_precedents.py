@@ -48,6 +48,16 @@ def test_scoring_meets_the_targets_the_bank_declares():
     assert cards["calibration"]["count"] + cards["holdout"]["count"] == cards["all"]["count"]
 
 
+def test_the_built_in_bank_meets_the_goal_on_the_whole_corpus_and_on_the_holdout(bank):
+    """The goal (issue 11): the family its authors built in the top 3, and an element it serves in the top 2,
+    for at least 90% of all precedents and 85% of the held-out ones. Calibration alone is not held to it."""
+    goal = {"all": 0.90, "holdout": 0.85}
+    for split, least in goal.items():
+        card = scorecard(bank, split)
+        assert card.share("hit3") >= least, (split, card.measured("hit3"))
+        assert card.share("element_hit") >= least, (split, card.measured("element_hit"))
+
+
 def test_a_score_below_the_declared_target_exits_1(bank_copy):
     meta = bank_copy / "bank.yaml"
     meta.write_text(re.sub(r"holdout_family_hit_at_3: [0-9.]+", "holdout_family_hit_at_3: 1.0", meta.read_text()))
