@@ -13,7 +13,8 @@ import networkx as nx
 from guide.bank import Bank
 from guide.graph import describe_condition, flow
 from guide.lint import Solver
-from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, Choice, Condition, Need, Question, Rule, iter_conditions
+from guide.model import (END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, Choice, Condition, Need, NotCondition, Question,
+                         Rule, iter_conditions)
 from guide.report.text import md, md_block, signed
 
 KIND_LABELS = {"single": "one choice", "multiple": "one or more choices", "text": "free text"}
@@ -156,9 +157,26 @@ def _either(conditions: list[Condition], bank: Bank) -> str:
     return " or ".join(describe_condition(condition, bank) for condition in conditions)
 
 
-def _names_choice(condition: Condition, question_id: str, choice_id: str) -> bool:
-    return any(isinstance(part, AnswerIn) and part.q == question_id and choice_id in part.in_
-               for part in iter_conditions(condition))
+def _with_choice(condition: Condition, question_id: str, choice_id: str) -> bool | None:
+    """Whether the condition holds once this choice is picked: True or False, or None when that also
+    depends on other answers. A choice a `not` rules out makes its condition False, not True."""
+    if isinstance(condition, AnswerIn):
+        return choice_id in condition.in_ if condition.q == question_id else None
+    if isinstance(condition, Answered):
+        return condition.answered if condition.q == question_id else None
+    if isinstance(condition, NotCondition):
+        inner = _with_choice(condition.not_, question_id, choice_id)
+        return None if inner is None else not inner
+    parts = [_with_choice(part, question_id, choice_id)
+             for part in (condition.all if isinstance(condition, AllOf) else condition.any)]
+    decisive, other = (False, True) if isinstance(condition, AllOf) else (True, False)
+    if decisive in parts:
+        return decisive
+    return other if all(part is other for part in parts) else None
+
+
+def _reads(condition: Condition, question_id: str) -> bool:
+    return any(isinstance(part, (AnswerIn, Answered)) and part.q == question_id for part in iter_conditions(condition))
 
 
 def _choice_suffices(condition: Condition, question_id: str, choice_id: str) -> bool:
@@ -184,18 +202,17 @@ def _choice(bank: Bank, question: Question, choice: Choice, readers: _Readers) -
         line = f"Tells the tool the project {verb}: {md(need.label)}"
         if verb == "lacks":
             users = [method.name for method in bank.methods.values() if need.id in method.needs]
-            effect = ("which filters out" if need.when_missing == "exclude"
-                      else f"which lowers by {need.penalty:g} the ranking of")
             if users:
-                line += f", {effect} {md(', '.join(users))}"
+                line += f", so {md(', '.join(users))} {'is' if len(users) == 1 else 'are'} {_when_lacking(need)}"
         if not _choice_suffices(condition, question.id, choice.id):
             line += f" (when {md(describe_condition(condition, bank))})"
         lines.append(f"  - {line}")
     for branch in question.next:
-        if branch.when is not None and _names_choice(branch.when, question.id, choice.id):
+        holds = None if branch.when is None else _with_choice(branch.when, question.id, choice.id)
+        if branch.when is not None and _reads(branch.when, question.id) and holds is not False:
             target = "the end of the walk" if branch.goto == END else f"`{branch.goto}`"
             line = f"Leads to {target}"
-            if not _choice_suffices(branch.when, question.id, choice.id):
+            if holds is None:
                 line += f" (when {md(describe_condition(branch.when, bank))})"
             lines.append(f"  - {line}")
     if choice.neutral:
@@ -214,6 +231,8 @@ def _rule_line(bank: Bank, question: Question, choice: Choice, rule: Rule) -> st
         parts.append("Raises " + ", ".join(raised))
     if lowered:
         parts.append("Lowers " + ", ".join(lowered))
+    if rule.checks:
+        parts.append(f"Adds {len(rule.checks)} check{'s' if len(rule.checks) > 1 else ''} to the evaluation plan")
     line = "; ".join(parts) + f" (rule `{rule.id}`"
     if not _choice_suffices(rule.when, question.id, choice.id):
         line += f", when {md(describe_condition(rule.when, bank))}"
@@ -246,15 +265,21 @@ def _needs(bank: Bank) -> str:
              "unknown otherwise (unknown lowers confidence but removes nothing).", ""]
     for need in bank.needs.values():
         users = [md(method.name) for method in bank.methods.values() if need.id in method.needs]
-        effect = ("filtered out" if need.when_missing == "exclude"
-                  else f"ranked {need.penalty:g} lower")
+        then = (f"{', '.join(users)} {'is' if len(users) == 1 else 'are'} {_when_lacking(need)}" if users
+                else "no method family is affected; the evaluation checks that depend on it are marked")
         lines += [
             f"- **{md(need.label)}** (`{need.id}`)",
             f"  - Available when {md(describe_condition(need.available_when, bank))}.",
-            f"  - Unavailable when {md(describe_condition(need.unavailable_when, bank))}; then "
-            f"{', '.join(users) or 'no method family'} {'is' if len(users) == 1 else 'are'} {effect}.",
+            f"  - Unavailable when {md(describe_condition(need.unavailable_when, bank))}; then {then}.",
         ]
     return "\n".join(lines)
+
+
+def _when_lacking(need: Need) -> str:
+    """What becomes of the families that need what a project lacks, as the engine ranks them."""
+    if need.when_missing == "exclude":
+        return "filtered out"
+    return f"ranked after every family the project can build, {need.penalty:g} lower in score"
 
 
 def _methods(bank: Bank) -> str:

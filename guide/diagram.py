@@ -30,6 +30,7 @@ STYLES = {
     "element": ("#e6f4ea", "#2f8a4c", "hexagon"),
     "need": ("#fde8ef", "#b3476b", "parallelogram"),
     "method": ("#f3e8fd", "#7a4fb3", "component"),
+    "plan": ("#e0f2f1", "#26867a", "folder"),
 }
 
 
@@ -102,11 +103,16 @@ def bank_diagram(bank: Bank) -> Diagram:
         diagram.add(f"n:{need.id}", f"need: {_short(need.label)}", "need")
     for method in bank.methods.values():
         diagram.add(f"m:{method.id}", method.name, "method")
+    # A rule may call for checks whatever families are chosen; they go to the evaluation plan.
+    for rule in (rule for rule in bank.rules.values() if rule.checks):
+        diagram.add("p:plan", "evaluation plan", "plan")
+        count = len(rule.checks)
+        diagram.edges.append(Edge(f"r:{rule.id}", "p:plan", "checks", f"{count} check{'s' if count > 1 else ''}"))
     diagram.edges.sort(key=lambda edge: (_EDGE_ORDER.index(edge.kind), edge.source, edge.target))
     return diagram
 
 
-_EDGE_ORDER = ("routes", "triggers", "informs", "evidence", "served_by", "needed_by")
+_EDGE_ORDER = ("routes", "triggers", "informs", "evidence", "checks", "served_by", "needed_by")
 
 
 def flow_only(diagram: Diagram) -> Diagram:
@@ -218,7 +224,9 @@ def _mermaid_text(text: str) -> str:
 def to_dot(diagram: Diagram) -> str:
     lines = [
         "digraph guide {",
-        f"  graph [rankdir={diagram.direction}, label={_dot_text(diagram.title)}, labelloc=t, fontname=Helvetica];",
+        # newrank: ranking with clusters otherwise fails on some graphs ("trouble in init_rank", Graphviz 2.43).
+        f"  graph [newrank=true, rankdir={diagram.direction}, label={_dot_text(diagram.title)}, labelloc=t, "
+        "fontname=Helvetica];",
         "  node [style=filled, fontname=Helvetica, fontsize=11];",
         "  edge [fontname=Helvetica, fontsize=9];",
     ]

@@ -267,7 +267,7 @@ def sensitivity(bank: Bank, answers: AnswersFile, result: Result) -> Sensitivity
 
 def _value_words(labels: list[str], asked: bool) -> str:
     if not asked:
-        return f"{'; '.join(labels)} (not asked, so not counted)" if labels else "not asked"
+        return f"{'; '.join(labels)} (answered, but off this walk, so not counted)" if labels else "not asked"
     return "; ".join(labels) if labels else "not answered"
 
 

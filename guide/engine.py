@@ -517,7 +517,8 @@ def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dic
                 value -= cost
                 why.append(f"Needs {bank.needs[need].label.lower()}, which the answers leave unknown: "
                            f"-{cost:.2f} (expected cost: {bank.meta.unknown_need_share:.0%} of what its absence costs)")
-        status = "excluded" if excluded else "conditional" if unmet or unknown else "recommended"
+        status = ("excluded" if excluded else "needs_change" if unmet else "conditional" if unknown
+                  else "recommended")
         results.append(MethodResult(
             id=method.id, name=method.name, kind=method.kind, rank=None, score=round(value, 2), status=status,
             covers={serves.element: serves.strength for serves in method.serves}, why=why,
@@ -529,7 +530,7 @@ def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dic
     order = list(bank.methods)
     # What the project can build as its answers stand comes first; a family that needs what the answers say
     # is missing follows every such family, whatever its score: it is an option only if that changes.
-    results.sort(key=lambda item: (item.status == "excluded", bool(item.unmet_needs), -item.score,
+    results.sort(key=lambda item: (item.status == "excluded", item.status == "needs_change", -item.score,
                                    order.index(item.id)))
     rank = 0
     for item in results:
@@ -540,30 +541,30 @@ def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dic
 
 
 def _complementary(bank: Bank, methods: list[MethodResult], levels: dict[str, str]) -> tuple[list[str], list[str]]:
-    """A few families that together cover every top-priority element, chosen greedily by rank."""
+    """A few families that together cover every top-priority element, chosen greedily by rank from those the
+    project can build as its answers stand; what none of them covers is reported, not papered over."""
     top = bank.level_ids[0]
     targets = [element for element, level in levels.items() if level == top]
     if not targets:
         targets = [element for element, level in levels.items() if level == bank.level_ids[1]]
     strength = {item.id: item.value for item in bank.meta.strengths}
     threshold = sorted(strength.values(), reverse=True)[min(1, len(strength) - 1)]
-    candidates = [method for method in methods if method.status != "excluded" and method.score > 0]
+    candidates = [method for method in methods if method.status not in ("excluded", "needs_change")
+                  and method.score > 0]
 
     def covered_by(method: MethodResult) -> set[str]:
         return {element for element, grade in method.covers.items() if strength[grade] >= threshold}
 
     chosen_ids: list[str] = []
     missing = set(targets)
-    while missing and len(chosen_ids) < bank.meta.complementary_max:
-        # The top-ranked family leads when it covers a target; then whichever covers most of the rest.
-        best = next((method for method in candidates[:1] if not chosen_ids and covered_by(method) & missing), None)
-        best = best or max(candidates, key=lambda method: (len(covered_by(method) & missing), method.score,
-                                                           -methods.index(method)), default=None)
-        if best is None or not covered_by(best) & missing:
+    # In rank order, each family that serves a still-uncovered target well: a lower-ranked family that happens
+    # to cover two targets does not displace the ranking's choices for each.
+    for method in candidates:
+        if not missing or len(chosen_ids) >= bank.meta.complementary_max:
             break
-        chosen_ids.append(best.id)
-        missing -= covered_by(best)
-        candidates.remove(best)
+        if covered_by(method) & missing:
+            chosen_ids.append(method.id)
+            missing -= covered_by(method)
     return chosen_ids, [element for element in targets if element in missing]
 
 

@@ -332,10 +332,17 @@ class Effect(Strict):
 class Rule(Strict):
     id: Identifier
     when: Condition
-    effects: list[Effect] = Field(min_length=1)
+    effects: list[Effect] = Field(default_factory=list)
     checks: list[EvaluationItem] = Field(
         default_factory=list, description="checks the evaluation plan lists whenever the rule fires, whatever "
                                           "families are chosen: what the answers themselves call for")
+
+    @model_validator(mode="after")
+    def _does_something(self) -> Rule:
+        # A constraint may call for a check without moving any score (constraints filter, they do not weigh).
+        if not self.effects and not self.checks:
+            raise ValueError("a rule needs at least one effect or one check")
+        return self
 
 
 class Need(Strict):
@@ -647,9 +654,10 @@ class MethodResult(BaseModel):
     kind: str
     rank: int | None
     score: float
-    status: Literal["recommended", "conditional", "excluded"] = Field(
-        description="recommended: every need of the family is available; conditional: a need is unknown, or a "
-                    "soft need is missing and costs rank; excluded: a hard need is missing")
+    status: Literal["recommended", "conditional", "needs_change", "excluded"] = Field(
+        description="recommended: every need of the family is available; conditional: a need is unknown; "
+                    "needs_change: a soft need is missing, so the family ranks after every buildable one and is "
+                    "an option only if that changes; excluded: a hard need is missing")
     covers: dict[str, str] = Field(description="element id -> strength, for the elements it serves")
     why: list[str]
     evidence: list[EvidenceItem]
@@ -663,9 +671,12 @@ class MethodResult(BaseModel):
 # project's constraints; what the design recommends is the ranking and the combination.
 METHOD_STATUS_LABELS = {
     "recommended": "fits the constraints",
-    "conditional": "depends on a need not yet met",
+    "conditional": "needs something not yet known",
+    "needs_change": "needs something the answers rule out",
     "excluded": "filtered out",
 }
+# An essential element that no family the project can build serves well.
+UNCOVERED_LABEL = "Not covered by any family the project can build as its answers stand"
 
 
 class SaidMissing(BaseModel):

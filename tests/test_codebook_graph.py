@@ -137,9 +137,13 @@ def test_mermaid_bank_graph_has_every_item_and_only_declared_nodes(bank):
     text = run_guide("graph").stdout
     assert text.startswith("---\ntitle: ") and "\nflowchart LR\n" in text
     nodes, edges = _mermaid(text)
-    expected = (len(bank.questions) + 1 + len(bank.rules) + len(bank.elements) + len(bank.needs) + len(bank.methods))
+    plan = 1 if any(rule.checks for rule in bank.rules.values()) else 0  # where rules' own checks go
+    expected = (len(bank.questions) + 1 + len(bank.rules) + len(bank.elements) + len(bank.needs) + len(bank.methods)
+                + plan)
     assert len(nodes) == expected
     assert {source for source, *_ in edges} | {target for *_, target in edges} <= set(nodes)
+    # Every rule leads somewhere: to what it moves, or to the plan it adds checks to.
+    assert {"r_" + re.sub(r"[^A-Za-z0-9_]", "_", rule.id) for rule in bank.rules.values()} <= {source for source, *_ in edges}
     # Routing edges carry their condition; evidence edges their signed weight.
     routes = [edge for edge in edges if edge[0].startswith("q_") and edge[3].startswith("q_")]
     assert len(routes) == sum(len(question.next) for question in bank.questions.values())

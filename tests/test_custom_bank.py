@@ -201,7 +201,7 @@ def test_codebook_and_graph_describe_the_custom_bank(mini_bank):
     assert "### `purpose`: What is the model for?" in codebook
     assert "Raises Whereabouts +5 (rule `detection-needs-whereabouts`)" in codebook
     assert "Neutral by design" in codebook
-    assert "Tells the tool the project lacks: The model can be retrained, which filters out Glass-box heads" in codebook
+    assert "Tells the tool the project lacks: The model can be retrained, so Glass-box heads is filtered out" in codebook
     assert _ok("codebook", str(mini_bank)) == codebook
 
     diagram = _ok("graph", "--bank", str(mini_bank))

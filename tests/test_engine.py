@@ -122,13 +122,28 @@ def test_what_the_answers_say_cannot_be_built_ranks_after_everything_that_can(ba
     assert max(method.rank for method in ranked if not method.unmet_needs) < min(method.rank for method in blocked)
 
 
+def test_the_design_to_build_holds_only_families_the_answers_allow(bank, presets):
+    """Families that need what the answers rule out are options if that changes, never part of the design."""
+    answers = with_answers(presets["dr-screening"], explanation_priority="accuracy_first")
+    result = evaluate(bank, answers)
+    status = {method.id: method.status for method in result.methods}
+    assert result.complementary and all(status[method_id] not in ("needs_change", "excluded")
+                                        for method_id in result.complementary)
+    assert status["local_evidence_cnn"] == "needs_change"
+    # Chosen in rank order: response synthesis, which a clinical screening model ranks near the bottom, does not
+    # displace the maps and counterfactuals ranked above it for covering two elements at once.
+    rank = {method.id: method.rank for method in result.methods}
+    assert [rank[method_id] for method_id in result.complementary] == sorted(rank[method_id] for method_id in result.complementary)
+    assert "feature_visualization" not in result.complementary
+
+
 def test_missing_concept_labels_are_stated_and_cost_rank(bank, presets):
     answers = presets["breast-cancer-detection"]
     with_labels = evaluate(bank, answers)
     without = evaluate(bank, with_answers(answers, concept_annotations="not_feasible"))
     before = next(method for method in with_labels.methods if method.id == "concept_bottleneck")
     after = next(method for method in without.methods if method.id == "concept_bottleneck")
-    assert after.unmet_needs == ["concept_labels"] and after.status == "conditional"
+    assert after.unmet_needs == ["concept_labels"] and after.status == "needs_change"
     assert after.score < before.score and after.rank > before.rank
     assert any("concept" in reason.lower() for reason in after.why)
 
@@ -164,10 +179,11 @@ def test_a_plan_check_the_answers_rule_out_is_marked_with_what_to_do_instead(ban
     assert "acceptance measures, above" in masks_check.conflict
     faithfulness = next(step for step in ruled_out if step.source == "element" and "sanity checks" in step.text)
     assert faithfulness.conflict is None  # needs no annotations
-    family_checks = [step for step in ruled_out
-                     if step.source != "element" and "region_annotations" in bank.methods[step.source].needs]
-    assert family_checks  # a chosen family that needs masks keeps its checks, each marked
-    assert all(step.conflict and "depends on it" in step.conflict for step in family_checks)
+    # A family that needs the masks is no longer part of the design, so none of its own checks is planned.
+    assert "detect_first_pipelines" in evaluate(bank, answers).complementary
+    assert "detect_first_pipelines" not in without_masks.complementary
+    assert not [step for step in ruled_out
+                if step.source != "element" and "region_annotations" in bank.methods[step.source].needs]
 
 
 def test_an_encoding_model_is_not_handed_designs_built_on_findings_or_anatomy_in_its_images(bank, presets):

@@ -14,6 +14,7 @@ from guide.bank import Bank, bank_change
 from guide.engine import applicable_caveats, similarity_rule
 from guide.model import (
     METHOD_STATUS_LABELS,
+    UNCOVERED_LABEL,
     AnswerRecord,
     AnswersFile,
     BankChange,
@@ -264,9 +265,10 @@ def _what_will_be_built(result: Result, bank: Bank) -> list[str]:
                      f"{METHOD_STATUS_LABELS[method.status]}): {md(_first_sentence(family.summary))} "
                      f"It serves {covers}.")
     if result.uncovered:
-        lines += ["", "**Not covered by any available family:** "
+        lines += ["", f"**{UNCOVERED_LABEL}:** "
                   + ", ".join(element_label(bank, element_id) for element_id in result.uncovered)
-                  + ". See the open questions and the filtered-out families."]
+                  + ". Families that would serve it need something the answers rule out, or are filtered out "
+                    "(under *Method families*); see also the open questions."]
     forms = [record for record in result.answers
              if bank.questions[record.question].names_the_explanation and record.labels]
     if forms:
@@ -449,6 +451,13 @@ def _family_evidence(result: Result, bank: Bank) -> str:
     return "\n".join(lines)
 
 
+def _ranked_list(methods: list[MethodResult]) -> str:
+    return "; ".join(f"{method.rank}. {md(method.name)} ({KIND_LABELS[method.kind]}, "
+                     + ("" if method.status in ("recommended", "needs_change")
+                        else f"{METHOD_STATUS_LABELS[method.status]}, ")
+                     + f"{method.score:g})" for method in methods)
+
+
 def _detailed(result: Result) -> list[MethodResult]:
     """The families the document describes in full: the recommended combination (or the top-ranked family)."""
     ranked = [method for method in result.methods if method.rank is not None]
@@ -469,7 +478,10 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
     lines = ["## Method families", "",
              "Families are ranked by how strongly they serve the prioritized elements (strength times the "
              "weight of the element's level), plus rule evidence for or against a family, less penalties "
-             "for needs the project lacks. Families whose hard needs are missing are filtered out."]
+             "for needs the project lacks. A family that needs something the answers rule out ranks after "
+             "every family the project can build as its answers stand, and is never in the recommended "
+             "combination: it is an option only if that changes. Families whose hard needs are missing are "
+             "filtered out."]
     for method in detailed:
         lines += _method_card(method, result, bank, citations)
     alternatives = _alternatives(result)
@@ -480,13 +492,17 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
                   f"{md(_first_sentence(bank.methods[method.id].summary))} {_why(method)}"
                   for method in alternatives]
     rest = [method for method in ranked if method not in detailed and method not in alternatives]
+    buildable = [method for method in rest if method.status != "needs_change"]
+    blocked = [method for method in rest if method.status == "needs_change"]
     if rest:
-        lines += ["", "### Other families, ranked", "",
-                  # Led by words: a paragraph starting "4." would render as a one-item numbered list.
-                  "In rank order, each fitting the constraints unless said: " + "; ".join(
-                      f"{method.rank}. {md(method.name)} ({KIND_LABELS[method.kind]}, "
-                      + ("" if method.status == "recommended" else f"{METHOD_STATUS_LABELS[method.status]}, ")
-                      + f"{method.score:g})" for method in rest) + "."]
+        lines += ["", "### Other families, ranked", ""]
+    if buildable:
+        # Led by words: a paragraph starting "4." would render as a one-item numbered list.
+        lines.append("In rank order, each fitting the constraints unless said: " + _ranked_list(buildable) + ".")
+    if blocked:
+        lines += [""] if buildable else []
+        lines.append("Then those that need something the answers rule out, listed in case that changes: "
+                     + _ranked_list(blocked) + ".")
     excluded = [method for method in result.methods if method.rank is None]
     if excluded:
         lines += ["", "### Filtered out", ""]

@@ -21,7 +21,7 @@ from textual.widgets.tabbed_content import ContentTabs
 
 from guide.bank import Bank
 from guide.engine import applicable_caveats, similarity_rule
-from guide.model import METHOD_STATUS_LABELS, InstructorNotes, MethodResult, Result
+from guide.model import METHOD_STATUS_LABELS, UNCOVERED_LABEL, InstructorNotes, MethodResult, Result
 from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, hanging_lines, level_bar,
                                level_label, show_content)
 
@@ -205,7 +205,7 @@ def priorities(bank: Bank, result: Result, width: int = 80) -> Content:
         parts += [("\nRecommended combination: ", "bold"), names, "\n"]
     if result.uncovered:
         names = ", ".join(clean(bank.elements[element].name) for element in result.uncovered)
-        parts += [("Not covered by any family: ", "bold"), names, "\n"]
+        parts += [(f"{UNCOVERED_LABEL}: ", "bold"), names, "\n"]
     parts.append(("\nWhy each level\n", "bold"))
     for element in result.elements:
         parts += ["\n", evidence_lines(bank, element, width)]
