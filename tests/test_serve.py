@@ -17,6 +17,8 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -509,7 +511,7 @@ def test_a_message_no_browser_sends_is_one_log_line_and_the_tab_lives_on(serve, 
 
     port = serve()
     bad = ['not json', '[]', '[1]', '[[1]]', '[{}]', '"stdin"', '["stdin", 5]', '["resize", "x"]',
-           '["resize", {"width": 80}]', '{}']
+           '["resize", {"width": 80}]', '{}', '[' * 100_000]
 
     async def scenario():
         async with aiohttp.ClientSession() as client:
@@ -518,6 +520,7 @@ def test_a_message_no_browser_sends_is_one_log_line_and_the_tab_lives_on(serve, 
                 assert await screen.read_until("Quit"), "the start screen never appeared"
                 for text in bad:
                     await websocket.send_str(text)
+                await websocket.send_bytes(b"\x00\xff")
                 await websocket.send_json(["ping", "alive"])
                 assert await _pong(screen), "the tab ended"
                 screen.raw = ""
@@ -528,6 +531,18 @@ def test_a_message_no_browser_sends_is_one_log_line_and_the_tab_lives_on(serve, 
     log = (tmp_path / f"serve-{port}.log").read_text(errors="replace")
     assert "Traceback" not in log
     assert log.count("ignored a websocket message no browser page sends") == len(bad)
+    assert log.count("ignored a binary websocket message") == 1
+
+
+def test_a_plain_request_to_the_websocket_address_gets_400_and_one_log_line(serve, tmp_path):
+    """A browser opening /ws, or a health check, is not a websocket upgrade: it is told so, not left with an
+    empty reply and a traceback in the log."""
+    port = serve()
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/ws", timeout=10)
+    assert refused.value.code == 400 and b"open the page at /" in refused.value.read()
+    log = (tmp_path / f"serve-{port}.log").read_text(errors="replace")
+    assert "Traceback" not in log and log.count("not a websocket upgrade") == 1
 
 
 async def _pong(screen: Screen) -> bool:

@@ -133,7 +133,7 @@ def browser_message(text: str) -> tuple[str, object] | None:
     message is then ignored, not the end of the tab)."""
     try:
         envelope = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested thousands deep
         return None
     if not (isinstance(envelope, list) and envelope and isinstance(envelope[0], str)
             and envelope[0] in BROWSER_MESSAGES):
@@ -273,6 +273,10 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
             """textual-serve's own, except that a message no browser page sends is logged in one line and
             ignored: it raised, which logged a traceback and ended the tab."""
             async for message in websocket:
+                if message.type == WSMsgType.BINARY:
+                    log.warning("ignored a binary websocket message (a browser page sends text): %d bytes",
+                                len(message.data))
+                    continue
                 if message.type != WSMsgType.TEXT:
                     continue
                 parsed = browser_message(message.data)
@@ -307,10 +311,15 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
                                                      f"not this server's page (see --allow-origin)")
             if self.full():
                 return self.full_page()
+            websocket = web.WebSocketResponse(heartbeat=15)
+            if not websocket.can_prepare(request).ok:
+                # A plain GET (a browser opening the address, a health check) would raise in prepare().
+                log.warning("refused a request to %s that is not a websocket upgrade", request.path)
+                return web.Response(status=400, text="this address takes websocket connections only; "
+                                                     "open the page at / instead\n")
             self.sessions += 1
             try:
                 expire_browser_sessions(limits.session_seconds)
-                websocket = web.WebSocketResponse(heartbeat=15)
                 app_service = GuideAppService(self.command, write_bytes=unless_gone(websocket.send_bytes),
                                               write_str=unless_gone(websocket.send_str), close=websocket.close,
                                               download_manager=self.download_manager, debug=self.debug)
