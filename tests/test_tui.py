@@ -1407,6 +1407,21 @@ async def test_open_an_answers_file(bank, tmp_path):
         assert load_saved(bank).answers.answers == preset.answers, "an opened file becomes the saved design"
 
 
+async def test_an_answers_file_of_another_bank_is_refused_before_it_becomes_a_design(bank, tmp_path):
+    """Opened, it would be saved under the other bank and could not be resumed with this one."""
+    other = tmp_path / "other.yaml"
+    other.write_text("answers:\n  task: unsure\nbank_id: other\n")
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("o")
+        app.screen.query_one("#entry", Input).value = str(other)
+        await pilot.press("enter")
+        await pilot.pause()
+        error = static_text(app.screen, "#error")
+        assert "other.yaml" in error and ":3:" in error and "bank_id" in error and "'other'" in error
+        assert app.walk is None, "no design was started"
+
+
 async def test_rename_the_design_from_the_questions(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
