@@ -29,7 +29,7 @@ from guide.engine import holds, precedent_values
 from guide.graph import Finding, check_bank, describe_condition, flow, plan_items, question_locator
 from guide.load import load_bank, require_bank_directory
 from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, AnswerValue, Condition, NotCondition, Question, iter_conditions
-from guide.source import GuideError, Location, validate
+from guide.source import GuideError, Location, validate_all
 from guide.yamlfile import read_yaml
 
 MIN_HELP_WORDS = 12
@@ -127,9 +127,12 @@ def _file_findings(directory: Path) -> list[Finding]:
             findings.append(Finding("error", Location(str(path), 1), relative, problem))
             continue
         try:
-            validate(read_yaml(path), file_model(relative))
-        except GuideError as error:
+            checked = validate_all(read_yaml(path), file_model(relative))
+        except GuideError as error:  # unreadable: not YAML, not UTF-8, too large
             findings.append(_from_error(error))
+            continue
+        if isinstance(checked, list):
+            findings += [_from_error(error) for error in checked]
     if not flow_files:
         findings.append(Finding("error", Location(str(directory / FLOW_DIR), 1), FLOW_DIR,
                                 "no question files (flow/*.yaml)"))

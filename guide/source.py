@@ -185,40 +185,70 @@ def kind_of(value: object) -> str:
 
 def validate(document: YamlDocument, model: type[Model]) -> Model:
     """Validate a parsed document against a model; the first error names its line and field."""
+    model_or_errors = validate_all(document, model)
+    if isinstance(model_or_errors, list):
+        raise model_or_errors[0]
+    return model_or_errors
+
+
+def validate_all(document: YamlDocument, model: type[Model]) -> Model | list[GuideError]:
+    """The validated model, or every problem in the document, each naming its line and field (lint lists
+    them all; one broken field should not hide the next)."""
     # Imported here: the app paints its start screen before anything needs pydantic (tens of milliseconds).
     from pydantic import ValidationError
 
     if not isinstance(document.data, dict):
-        raise GuideError(document.path, 1, None, f"expected a mapping of keys to values, found {kind_of(document.data)}")
+        return [GuideError(document.path, 1, None, f"expected a mapping of keys to values, found {kind_of(document.data)}")]
     try:
         return model.model_validate(document.data)
     except ValidationError as error:
-        raise error_at(document, error) from None
+        return errors_at(document, error)
 
 
 # What a value of these types looks like in a file; quoted, it is text, and the models take no text for them.
 _UNQUOTED = {"int_type": "a whole number", "float_type": "a number", "bool_type": "true or false"}
 
 
-def error_at(document: YamlDocument, error: ValidationError) -> GuideError:
+def errors_at(document: YamlDocument, error: ValidationError) -> list[GuideError]:
+    """One GuideError for each problem pydantic found, in its order, each at most once."""
     errors = error.errors(include_url=False)
-    first = errors[0]
-    # A misspelt key is both missing and unknown; the unknown one is where the typo is.
-    missing = [str(item["loc"][-1]) for item in errors
-               if item["type"] == "missing" and item["loc"][:-1] == first["loc"][:-1]]
-    if first["type"] == "missing":
-        first = next((item for item in errors
-                      if item["type"] == "extra_forbidden" and item["loc"][:-1] == first["loc"][:-1]), first)
-    loc = tuple(first["loc"])
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        close = difflib.get_close_matches(str(loc[-1]), missing, n=1)
-        message = "unknown key (not allowed here)" + (f"; did you mean '{close[0]}'?" if close else "")
-    elif first["type"] == "missing":
-        message = "required key is missing"
-    elif first["type"] in _UNQUOTED and isinstance(first["input"], str):
-        message = f"{_UNQUOTED[first['type']]}, not the text {first['input']!r}: write it without quotes"
-    return GuideError(document.path, document.line_of(loc), describe_loc(document.data, loc), message)
+    found: dict[tuple[int | None, str], GuideError] = {}
+    for item in errors:
+        # A misspelt key is both missing and unknown; the unknown one is where the typo is, so it speaks for both.
+        if item["type"] == "missing" and any(other["type"] == "extra_forbidden" and other["loc"][:-1] == item["loc"][:-1]
+                                             for other in errors):
+            continue
+        loc = tuple(item["loc"])
+        problem = GuideError(document.path, document.line_of(loc), describe_loc(document.data, loc),
+                             _message(item, errors))
+        found.setdefault((problem.line, problem.field or ""), problem)
+    return list(found.values())
+
+
+def _message(item: dict, errors: list[dict]) -> str:
+    if item["type"] == "extra_forbidden":
+        missing = [str(other["loc"][-1]) for other in errors
+                   if other["type"] == "missing" and other["loc"][:-1] == item["loc"][:-1]]
+        close = difflib.get_close_matches(str(item["loc"][-1]), missing, n=1)
+        return "unknown key (not allowed here)" + (f"; did you mean '{close[0]}'?" if close else "")
+    if item["type"] == "missing":
+        return "required key is missing"
+    if item["type"] in _UNQUOTED and isinstance(item["input"], str):
+        written = _as_yaml_number(item["input"])
+        if written:  # YAML reads 1e308 (no dot in it) as text, quoted or not
+            return f"{_UNQUOTED[item['type']]}, not the text {item['input']!r}: YAML reads it as text; write {written}"
+        return f"{_UNQUOTED[item['type']]}, not the text {item['input']!r}: write it without quotes"
+    return item["msg"].removeprefix("Value error, ")
+
+
+def _as_yaml_number(text: str) -> str | None:
+    """A number with an exponent written as YAML reads it as a number (a dot in it, a signed exponent), or None
+    when `text` is no such number."""
+    match = re.fullmatch(r"\s*([-+]?[0-9]+(?:\.[0-9]*)?)[eE]([-+]?)([0-9]+)\s*", text)
+    if not match:
+        return None
+    mantissa, sign, exponent = match.groups()
+    return f"{mantissa if '.' in mantissa else mantissa + '.0'}e{sign or '+'}{exponent}"
 
 
 def describe_loc(data: Any, loc: tuple[str | int, ...]) -> str:

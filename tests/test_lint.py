@@ -200,6 +200,27 @@ def test_a_number_in_quotes_is_a_finding_not_a_number(bank_copy):
                     r"'-?\d+': write it without quotes$", result.stdout), result.stdout
 
 
+def test_every_broken_field_of_a_file_is_listed_not_only_the_first(bank_copy):
+    """Two weights out of range in one file, and an exponent YAML reads as text, are three findings."""
+    rules = bank_copy / "rules.yaml"
+    lines = rules.read_text().split("\n")
+    broken = [index for index, line in enumerate(lines) if re.match(r"\s+weight: -?\d", line)][:2]
+    for index in broken:
+        lines[index] = re.sub(r"weight: -?[\d.]+", "weight: 9", lines[index])
+    rules.write_text("\n".join(lines))
+    needs = bank_copy / "needs.yaml"
+    penalty_line = _line_of(needs, "penalty: ")
+    text = needs.read_text().split("\n")
+    text[penalty_line - 1] = re.sub(r"penalty: [\d.]+", "penalty: 1e308", text[penalty_line - 1])
+    needs.write_text("\n".join(text))
+    result = _lint(bank_copy)
+    assert result.returncode == 1
+    for index in broken:
+        assert f"{rules}:{index + 1}: " in result.stdout and "less than or equal to 5" in result.stdout, result.stdout
+    assert (f"{needs}:{penalty_line}: " in result.stdout
+            and "not the text '1e308': YAML reads it as text; write 1.0e+308" in result.stdout), result.stdout
+
+
 def test_unused_choice_is_reported_at_its_line_and_unsure_is_not(bank_copy, bank):
     path = bank_copy / "flow" / "1-use-case.yaml"
     _replace(path, "      - id: detection\n",
