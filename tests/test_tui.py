@@ -914,6 +914,35 @@ async def test_an_answer_that_moves_the_focus_paints_the_next_question_in_one_fr
     assert moved == 2, "the walk moves from a text question to choices and back"
 
 
+async def test_an_answer_is_painted_before_its_fsynced_save_and_saved_before_anything_else(bank):
+    """The next question is on screen without waiting for the session file's fsync; the answer is on disk
+    right after that frame, before the next key is handled, and when the app ends at once."""
+    app = GuideApp(bank)
+    saved_at_frame = []
+    display = app._display
+
+    def watched_display(screen, update) -> None:
+        display(screen, update)
+        if update is not None and app.walk is not None and app.design_file is not None:
+            saved_at_frame.append(load_session(bank, app.design_file).answers.answers.get(first))
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        first = app.walk.position
+        app._display = watched_display
+        await answer_current(pilot, app)
+        assert saved_at_frame[0] is None, "the next question waited for the answer's save"
+        assert load_saved(bank).answers.answers[first] == app.walk.answers.answers[first]
+        second = app.walk.position
+        await pilot.press("enter", "down")  # no pause: the second answer's save is due when "down" comes
+        assert load_saved(bank).answers.answers.get(second) == app.walk.answers.answers[second]
+        third = app.walk.position
+        await pilot.press(*(["space"] if app.walk.question.kind == "multiple" else []), "enter")
+        app.exit()
+    assert load_saved(bank).answers.answers.get(third) is not None, "the answer was lost on the way out"
+
+
 async def test_the_results_open_in_one_frame(bank):
     """Opening the results paints their final picture at once, not a screen that then settles in frames of its
     own (the tab bar losing the focus to the priorities, the underline placed under the first tab, the

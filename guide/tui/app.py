@@ -76,6 +76,7 @@ class GuideApp(App):
         self.design_file: Path | None = None  # where the walk is saved; None for a worked example
         self.lock: SessionLock | None = None  # held on design_file while it is open here
         self.save_failed = False
+        self.answer_unsaved = False  # an answer on screen whose save waits for the frame (save_after_frame)
         self.theme = LIGHT if load_preferences().theme == "light" else DARK
 
     def get_default_screen(self) -> Screen:
@@ -102,6 +103,8 @@ class GuideApp(App):
         # A key or click that comes before the bank is loaded acts once it is, not on a missing bank.
         if isinstance(event, events.InputEvent) and not self.load_pending_bank():
             return
+        if isinstance(event, events.InputEvent):
+            self.save_answer()  # the last answer is on disk before anything else is done
         await super().on_event(event)
 
     def load_pending_bank(self) -> bool:
@@ -123,6 +126,7 @@ class GuideApp(App):
         return self.pending.elements if self.pending is not None else at_a_glance(self.bank)
 
     def on_unmount(self) -> None:
+        self.save_answer()
         # The process ending lets go of the lock too; an app run inside another process must do it itself.
         if self.lock is not None:
             self.lock.release()
@@ -155,7 +159,20 @@ class GuideApp(App):
 
         return list_designs(self.bank) if self.load_pending_bank() else []
 
+    def save_after_frame(self) -> None:
+        """Save an answer once the screen it changed is painted: the fsynced write (2.5 ms, many times that while
+        the disk is busy) is then not part of the wait for the next question. It is on disk before the next key
+        or click is handled, and before the design is closed or the app ends."""
+        self.answer_unsaved = True
+        self.call_after_refresh(self.save_answer)
+
+    def save_answer(self) -> None:
+        """Save the answer that save_after_frame left to save, if no save has written it since."""
+        if self.answer_unsaved:
+            self.save()
+
     def save(self) -> None:
+        self.answer_unsaved = False  # whatever is saved now includes it
         if self.walk is None or self.walk.read_only or self.design_file is None:
             return
         from guide.session import save_session
@@ -196,6 +213,7 @@ class GuideApp(App):
 
     def close_design(self) -> None:
         """Let go of the design on screen (it stays saved), so that another guide may open it."""
+        self.save_answer()
         if self.lock is not None:
             self.lock.release()
         self.walk, self.design_file, self.lock = None, None, None

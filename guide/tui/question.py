@@ -230,7 +230,7 @@ class QuestionScreen(SizedScreen):
         except ValueError as error:
             self.notify(clean(str(error)), title="Not saved", severity="error")
             return
-        self.app.save()
+        self.app.save_after_frame()
         if before is not None and sorted(chosen(before)) != sorted(chosen(value)):
             self._tell_change(question_id, value, outcome, path_before)
         elif outcome.set_aside:
