@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from guide.bank import Bank
-from guide.engine import evaluate, ranked_families, route
+from guide.engine import ranked_families, ranking, route
 from guide.model import UNSURE
 
 
@@ -74,15 +74,14 @@ class Scorecard:
 
 def score_precedent(bank: Bank, precedent_id: str) -> PrecedentScore:
     precedent = bank.precedents[precedent_id]
-    result = evaluate(bank, precedent.answers_file(), with_precedents=False)
-    ranked = [method.id for method in result.methods if method.rank is not None]
-    ranks = [method.rank for method in result.methods if method.id in precedent.built and method.rank is not None]
+    element_scores, ranked = ranking(bank, dict(precedent.answers_file().answers))
+    ranks = [index + 1 for index, family in enumerate(ranked) if family in precedent.built]
     order = list(bank.elements)
-    elements = sorted(result.elements, key=lambda element: (-element.score, order.index(element.id)))
+    elements = sorted(element_scores, key=lambda element_id: (-element_scores[element_id], order.index(element_id)))
     return PrecedentScore(
         id=precedent_id, split=precedent.split, title=precedent.title, year=precedent.reference.year,
         built=list(precedent.built), serves=list(precedent.serves), family_rank=min(ranks, default=None),
-        top_families=ranked[:3], top_elements=[element.id for element in elements[:2]],
+        top_families=ranked[:3], top_elements=elements[:2],
     )
 
 

@@ -245,14 +245,19 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
     )
 
 
-def ranked_families(bank: Bank, values: Values) -> list[str]:
-    """The families in the order `evaluate` ranks them, filtered ones left out; only what ranking needs is
-    computed (no confidence, evidence or plan), for checks that rank many answer sets."""
+def ranking(bank: Bank, values: Values) -> tuple[dict[str, float], list[str]]:
+    """Each element's score, and the families in the order `evaluate` ranks them (filtered ones left out);
+    only what ranking needs is computed (no confidence, evidence or plan), for checks that rank many answer
+    sets, such as scoring the bank against its precedents."""
     scored = score(bank, values)
     levels = {element_id: scored.level(bank, element_id) for element_id in bank.elements}
     needs = {need.id: need for need in _need_statuses(bank, scored.values)}
-    return [method.id for method in _rank_methods(bank, scored, levels, needs, explained=False)
-            if method.rank is not None]
+    return scored.element_scores, [method.id for method in _rank_methods(bank, scored, levels, needs, explained=False)
+                                   if method.rank is not None]
+
+
+def ranked_families(bank: Bank, values: Values) -> list[str]:
+    return ranking(bank, values)[1]
 
 
 def similarity_rule(bank: Bank) -> str:

@@ -40,6 +40,9 @@ def run(args: argparse.Namespace) -> int:
     splits = ["all", "calibration", "holdout"] if args.split == "all" else [args.split]
     cards = [scorecard(bank, split) for split in splits]
     write_output(_scores(cards, args.format), args.out)
+    if sys.stderr.isatty():  # the check below ranks every precedent once per choice: seconds, not instant
+        print("guide precedents: checking that no answer but the explanation form puts a family first on its "
+              "own…", file=sys.stderr, flush=True)
     missed = shortfalls(bank, cards) + [
         f"answering {item.question} = {item.choice} puts {item.family} first on its own (in {item.made_first} of "
         f"{item.settings} precedent settings where it was not first); only the explanation form may"
