@@ -137,6 +137,15 @@ def test_the_design_to_build_holds_only_families_the_answers_allow(bank, presets
     assert "feature_visualization" not in result.complementary
 
 
+def test_landmark_detection_waits_for_named_points_to_matter(bank, presets):
+    """Focal lesions and no alignment step: detecting landmarks would explain a measurement nobody asked for."""
+    lesions = {method.id: method for method in evaluate(bank, presets["dr-screening"]).methods}
+    assert lesions["landmark_detection"].unmet_needs == ["named_points_matter"]
+    points = evaluate(bank, with_answers(presets["dr-screening"], finding_extent="point_landmarks"))
+    assert "named_points_matter" not in next(method for method in points.methods
+                                             if method.id == "landmark_detection").unmet_needs
+
+
 def test_missing_concept_labels_are_stated_and_cost_rank(bank, presets):
     answers = presets["breast-cancer-detection"]
     with_labels = evaluate(bank, answers)
