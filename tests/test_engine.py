@@ -137,6 +137,16 @@ def test_the_design_to_build_holds_only_families_the_answers_allow(bank, presets
     assert "feature_visualization" not in result.complementary
 
 
+def test_a_standard_model_explained_afterwards_is_held_to_faithfulness_not_interventions(bank, presets):
+    answers = with_answers(presets["dr-screening"], explanation_priority="accuracy_first")
+    [transparency] = [item for item in evaluate(bank, answers).acceptance if item.element == "model_transparency"]
+    assert transparency.conflicting_needs == ["model_shaped_by_explanation"]
+    assert "model randomization test" in transparency.conflict
+    [as_designed] = [item for item in evaluate(bank, presets["dr-screening"]).acceptance
+                     if item.element == "model_transparency"]
+    assert as_designed.conflict is None
+
+
 def test_landmark_detection_waits_for_named_points_to_matter(bank, presets):
     """Focal lesions and no alignment step: detecting landmarks would explain a measurement nobody asked for."""
     lesions = {method.id: method for method in evaluate(bank, presets["dr-screening"]).methods}
