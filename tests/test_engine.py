@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guide.bank import read_answers
-from guide.engine import evaluate, route
+from guide.engine import applicable_caveats, evaluate, route
 from guide.load import load_bank
 from guide.model import UNSURE, AnswersFile
 
@@ -145,6 +145,15 @@ def test_a_standard_model_explained_afterwards_is_held_to_faithfulness_not_inter
     [as_designed] = [item for item in evaluate(bank, presets["dr-screening"]).acceptance
                      if item.element == "model_transparency"]
     assert as_designed.conflict is None
+
+
+def test_a_segmenter_is_not_told_about_a_second_stage_it_does_not_have(bank, presets):
+    answers = with_answers(presets["dr-screening"], task="segmentation")
+    result = evaluate(bank, answers)
+    [propagation] = [step for step in result.evaluation if "first-stage errors propagate" in step.text]
+    assert propagation.conflicting_needs == ["decision_after_stage"] and "Dice" in propagation.conflict
+    assert not applicable_caveats(bank, "detect_first_pipelines", result.needs)
+    assert applicable_caveats(bank, "detect_first_pipelines", evaluate(bank, presets["dr-screening"]).needs)
 
 
 def test_landmark_detection_waits_for_named_points_to_matter(bank, presets):
