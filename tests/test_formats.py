@@ -285,3 +285,19 @@ def test_a_familys_why_cites_only_the_choices_its_rules_fired_on(bank):
     heatmaps = next(line for line in document.splitlines() if "Gradient / attribution maps**" in line)
     assert "*Marked regions* +1.5" in heatmaps
     assert "*Marked regions; Images of what would change*" not in document  # nor in the family evidence
+
+
+def test_a_risk_that_moves_one_element_through_two_rules_reads_as_one_move(bank_copy):
+    rules = bank_copy / "rules.yaml"
+    rules.write_text(rules.read_text() + """
+  - id: high-stakes-again
+    when: {q: error_stakes, in: [high_stakes]}
+    effects:
+      - element: model_transparency
+        weight: 1
+        because: A second reason, for the test.
+""")
+    bank = load_bank(bank_copy)
+    document = make_document(bank, bank.cases()["dr-screening"], "md")
+    [line] = [line for line in document.splitlines() if "*Serious or irreversible harm*: moves" in line]
+    assert line.count("Model transparency (T)") == 1 and "Model transparency (T) +3" in line, line

@@ -309,9 +309,12 @@ def _risks_answered(result: Result, bank: Bank) -> list[str]:
                  for item in element.evidence if record.question in item.answers]
         moved += [(md(method.name), item.weight) for method in result.methods
                   for item in method.evidence if record.question in item.answers]
+        totals: dict[str, float] = {}
+        for target, weight in moved:  # two rules moving one target are one move here, as in the family's Why
+            totals[target] = totals.get(target, 0) + weight
         if moved:
             lines.append(f"- {md(record.prompt)} *{_answer_text(record)}*: moves "
-                         + ", ".join(f"{target} {weight:+g}" for target, weight in moved) + ".")
+                         + ", ".join(f"{target} {weight:+g}" for target, weight in totals.items()) + ".")
         else:
             inert.append(_answer_text(record))
     if inert:
