@@ -156,6 +156,16 @@ def test_a_segmenter_is_not_told_about_a_second_stage_it_does_not_have(bank, pre
     assert applicable_caveats(bank, "detect_first_pipelines", evaluate(bank, presets["dr-screening"]).needs)
 
 
+def test_a_developers_audit_is_judged_by_what_the_developers_fix_not_by_clinical_decisions(bank, presets):
+    answers = with_answers(presets["dr-screening"], consumers=["ml_developer"],
+                           explanation_form=["training_examples", "failing_groups"])
+    [action] = [item for item in evaluate(bank, answers).acceptance if item.element == "actionability"]
+    assert action.conflicting_needs == ["clinicians_see_explanations"]
+    assert "flipped labels" in action.conflict
+    [clinical] = [item for item in evaluate(bank, presets["dr-screening"]).acceptance if item.element == "actionability"]
+    assert clinical.conflict is None
+
+
 def test_landmark_detection_waits_for_named_points_to_matter(bank, presets):
     """Focal lesions and no alignment step: detecting landmarks would explain a measurement nobody asked for."""
     lesions = {method.id: method for method in evaluate(bank, presets["dr-screening"]).methods}
