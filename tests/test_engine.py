@@ -243,9 +243,10 @@ def test_an_encoding_model_is_not_handed_designs_built_on_findings_or_anatomy_in
 def test_an_acceptance_study_of_clinical_decisions_is_marked_when_no_clinical_action_follows(bank, presets):
     research = evaluate(bank, presets["brain-encoding"])
     decisions = next(step for step in research.acceptance if step.element == "actionability")
-    assert decisions.conflicting_needs == ["clinical_action"]
+    assert decisions.conflicting_needs == ["clinical_action", "clinicians_see_explanations"]  # scientists read it
     assert bank.needs["clinical_action"].evaluate_without in decisions.conflict
-    also_clinical = with_answers(presets["brain-encoding"], downstream_action=["no_clinical_action", "refer_or_recall"])
+    also_clinical = with_answers(presets["brain-encoding"], downstream_action=["no_clinical_action", "refer_or_recall"],
+                                 consumers=["scientist", "acting_physician"])
     assert all(step.conflict is None for step in evaluate(bank, also_clinical).acceptance
                if step.element == "actionability")
 
