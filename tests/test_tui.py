@@ -1601,10 +1601,12 @@ async def test_text_left_with_back_is_kept_as_a_draft_shown_again_and_answered_w
         assert app.walk.position == question.id
         assert app.screen.query_one(ParagraphInput).text == "Fundus photographs"
         assert "Your draft, not yet the answer" in static_text(app.screen, "#about")
+        await pilot.press(*" in clinics")  # typing goes on where the draft ends, not in front of it
+        assert app.screen.query_one(ParagraphInput).text == "Fundus photographs in clinics"
         await pilot.press("enter")
         await pilot.pause()
         saved = load_saved(bank)
-        assert saved.answers.answers[question.id] == "Fundus photographs" and saved.drafts == {}
+        assert saved.answers.answers[question.id] == "Fundus photographs in clinics" and saved.drafts == {}
 
 
 async def test_a_note_left_on_an_open_question_is_kept(bank):
@@ -1618,6 +1620,8 @@ async def test_a_note_left_on_an_open_question_is_kept(bank):
         await pilot.pause()
         assert app.screen.query_one("#note", Input).value == "ask the lead"
         assert load_saved(bank).answers.notes == {second: "ask the lead"}
+        await pilot.press("n", *" first")  # the note goes on where it ends
+        assert app.screen.query_one("#note", Input).value == "ask the lead first"
 
 
 async def test_confirm_answers_to_y_and_n(bank):

@@ -66,8 +66,9 @@ class QuestionScreen(SizedScreen):
                 yield ChoiceList(id="choices")
                 yield ParagraphInput(id="paragraph", soft_wrap=True, show_line_numbers=False)
                 yield Static(id="about")
+                # Not selected on focus: `n` and a word would replace a note written earlier.
                 yield NoteInput(placeholder="n: a note (optional): why, or who confirmed it", id="note", max_length=20000,
-                            compact=True)
+                                compact=True, select_on_focus=False)
                 with Horizontal(id="buttons"):
                     yield Button("← Back", id="back-button", compact=True)
                     yield Button("Answer ↵", id="answer-button", variant="primary", compact=True)
@@ -114,11 +115,13 @@ class QuestionScreen(SizedScreen):
         self.query_one("#answer-button", Button).label = "Next →" if walk.read_only else "Answer ↵"
         if is_text:
             paragraph.load_text(walk.drafts.get(question.id) or (value if isinstance(value, str) else ""))
+            paragraph.move_cursor(paragraph.document.end)  # typing goes on where the text ends
             paragraph.read_only = walk.read_only
         else:
             choices.show(question, value, walk.read_only)
         note = self.query_one("#note", Input)
         note.value = walk.answers.notes.get(question.id, "")
+        note.cursor_position = len(note.value)
         note.disabled = walk.read_only
         # Focus now, not later: keys typed right after Enter must reach the new question's field.
         field = paragraph if is_text else choices
