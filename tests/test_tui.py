@@ -1609,6 +1609,20 @@ async def test_text_left_with_back_is_kept_as_a_draft_shown_again_and_answered_w
         assert saved.answers.answers[question.id] == "Fundus photographs in clinics" and saved.drafts == {}
 
 
+async def test_the_same_notice_is_not_stacked_when_a_key_is_pressed_again(bank):
+    """Enter on a several-choice question with nothing ticked, five times: one notice, not five over the panel."""
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter")
+        while not app.screen.query_one(ChoiceList).multiple:
+            await pilot.press("enter")
+            await pilot.pause()
+        for _ in range(5):
+            await pilot.press("enter")
+            await pilot.pause()
+        assert [note.message for note in app._notifications].count(ChoiceList.NOTHING_TICKED) == 1
+
+
 async def test_a_note_left_on_an_open_question_is_kept(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:

@@ -40,6 +40,8 @@ from guide.tui.strips import make_strip_caches_when_used
 from guide.tui.widgets import clean
 
 if TYPE_CHECKING:
+    from textual.notifications import SeverityLevel
+
     from guide.bank import Bank
     from guide.library import Design
     from guide.session import SessionLock, Walk
@@ -304,6 +306,14 @@ class GuideApp(App):
         if action == "rename":  # the key bar offers it only where there is a title to change
             return self.walk is not None and not self.walk.read_only
         return True
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Textual's, but a message already on screen is not shown again: a key pressed five times would
+        stack five copies over the reasoning panel."""
+        if any(shown.message == message and shown.title == title for shown in self._notifications):
+            return
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def action_open_file(self) -> None:
         self.push_screen(AskDialog("Open an answers file", "An answers file (.yaml) or a design document (.md or .json) "
