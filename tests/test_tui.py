@@ -1623,6 +1623,17 @@ async def test_the_same_notice_is_not_stacked_when_a_key_is_pressed_again(bank):
         assert [note.message for note in app._notifications].count(ChoiceList.NOTHING_TICKED) == 1
 
 
+async def test_a_resume_comes_back_to_the_question_the_user_went_back_to(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter", "enter", "enter", "left")  # two answers, then back to the second
+        await pilot.pause()
+        assert load_saved(bank).position == app.walk.position == app.walk.path[1]
+        await pilot.press("right")
+        await pilot.pause()
+        assert load_saved(bank).position == app.walk.path[2]
+
+
 async def test_a_note_left_on_an_open_question_is_kept(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:

@@ -350,6 +350,7 @@ class QuestionScreen(SizedScreen):
             self.notify("What you changed here was not answered, so the answer stays as it was.")
         if self.walk.back():
             self.show_question()
+            self.app.save_after_frame()  # where the user is, so that a resume comes back to it
         else:
             self.notify("This is the first question.")
 
@@ -360,6 +361,7 @@ class QuestionScreen(SizedScreen):
         self.keep_typed()
         if self.walk.forward():
             self.show_question()
+            self.app.save_after_frame()
         elif self.walk.question is not None and self.walk.question.kind == "text":
             self.notify("Answer in words, or press Enter on an empty box to leave it open, to go on.")
         else:
