@@ -17,6 +17,9 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.segment import Segment
+from textual.cache import FIFOCache
+from textual.strip import Strip
 from textual.widgets import Input, OptionList, RadioSet, Static
 
 from bench.bench import FrameClock
@@ -886,6 +889,18 @@ async def test_the_results_scroll_at_once_and_arrows_switch_tabs(bank):
         await pilot.pause()
         assert app.screen.query_one("#tabs").active == "tab-answers", "← from the first tab goes round to the last"
         assert "←→" in key_bar(app)
+
+
+def test_a_drawn_line_is_made_without_the_caches_it_never_uses(monkeypatch):
+    """An answer draws a few thousand lines (Strips); each used to build seven caches as it was made, most never
+    used, about 3 ms of every answer. A line builds a cache when it first needs one, and only that one."""
+    made = []
+    build = FIFOCache.__init__
+    monkeypatch.setattr(FIFOCache, "__init__", lambda cache, maxsize: made.append(maxsize) or build(cache, maxsize))
+    line = Strip([Segment("What does the model do?")])
+    assert made == [], "a new line built caches"
+    assert line.crop(0, 4).text == "What" and line.crop(0, 4) is line.crop(0, 4)
+    assert len(made) == 1, "a crop built more than the crop cache"
 
 
 async def test_an_answer_that_moves_the_focus_paints_the_next_question_in_one_frame(bank):
