@@ -1713,6 +1713,30 @@ async def test_a_click_on_an_element_shows_its_evidence_and_enter_its_lesson(ban
         assert bank.elements[elements[0]].name in static_text(app.screen, "#learn-text")
 
 
+async def test_moving_between_elements_repaints_only_the_two_bars_it_changes(bank):
+    """The bars are drawn a line at a time and kept: ↓ sends the terminal the bar it leaves and the bar it
+    reaches, not all five again (the evidence below changes with it)."""
+    app = GuideApp(bank)
+    sent_rows: list[int] = []
+    display = app._display
+
+    def noted_display(screen, update) -> None:
+        display(screen, update)
+        sent_rows.extend(y for y, _, _ in getattr(update, "spans", []))
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n", "enter", "1", "enter")
+        await pilot.click("#bars", offset=(2, 0))
+        await pilot.pause()
+        bars = app.screen.query_one(ElementBars)
+        top = bars.region.y
+        app._display = noted_display
+        await pilot.press("down")
+        await pilot.pause()
+        assert bars.highlighted == 1
+        assert {row - top for row in sent_rows if top <= row < top + len(bars.lines)} == {0, 1}
+
+
 # Starts the app as `guide` does (run_app), and notes what was imported and on screen when the bank began to load.
 STARTED_FROM_THE_CACHE = """
 import asyncio, sys
