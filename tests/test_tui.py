@@ -20,6 +20,7 @@ import pytest
 from rich.segment import Segment
 from textual.cache import FIFOCache
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Input, OptionList, RadioSet, Static
 
 from bench.bench import FrameClock
@@ -1735,6 +1736,27 @@ async def test_moving_between_elements_repaints_only_the_two_bars_it_changes(ban
         await pilot.pause()
         assert bars.highlighted == 1
         assert {row - top for row in sent_rows if top <= row < top + len(bars.lines)} == {0, 1}
+
+
+async def test_the_evidence_asks_for_the_mouse_selection_once_a_frame_not_once_a_row(bank, monkeypatch):
+    """Every answer draws some 30 rows of evidence; what each row needs from the screen (its width, the mouse's
+    selection) is looked up once for the frame."""
+    app = GuideApp(bank)
+    asked = []
+    selection = Widget.text_selection
+    monkeypatch.setattr(EvidenceView, "text_selection", property(lambda view: asked.append(1) or selection.fget(view)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n", "enter", "1", "enter")
+        await pilot.pause()
+        view = app.screen.query_one(EvidenceView)
+        asked.clear()
+        view.refresh()
+        await pilot.pause()
+        assert view.size.height > 10 and 0 < len(asked) <= 2
+        await pilot.mouse_down("#evidence", offset=(0, 3))  # a selection still shows and copies, row by row
+        await pilot.hover("#evidence", offset=(12, 4))
+        await pilot.mouse_up("#evidence", offset=(12, 4))
+        assert app.screen.get_selected_text()
 
 
 # Starts the app as `guide` does (run_app), and notes what was imported and on screen when the bank began to load.

@@ -574,6 +574,7 @@ class EvidenceView(ScrollView):
         self.wrapped: LRUCache[tuple, list[Strip]] = LRUCache(1024)
         self.lines: list[Strip] = []
         self.wrapped_width: int | None = None  # the width `lines` were wrapped for
+        self.selection_drawn: Selection | None = None  # the mouse's selection in the frame being drawn
 
     @property
     def text(self) -> str:
@@ -624,17 +625,21 @@ class EvidenceView(ScrollView):
         self.vertical_scrollbar.window_size = height
         self.refresh()
 
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        if width != self.wrapped_width:  # the first frame after mounting, or a new theme
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # What every row needs is looked up once a frame, not once a row (about 30 rows an answer).
+        if self.scrollable_content_region.width != self.wrapped_width:  # the first frame after mounting, or a new theme
             self._wrap()
+        self.selection_drawn = self.text_selection
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         if index >= len(self.lines):
-            return Strip.blank(width, self.visual_style.rich_style)
+            return Strip.blank(self.wrapped_width or 0, self.visual_style.rich_style)
         line = self.lines[index]
         # The mouse can select and copy the evidence, as in any text: mark the selected cells, and tell
         # the screen which line and cell each one is.
-        span = self.text_selection.get_span(index) if self.text_selection is not None else None
+        span = self.selection_drawn.get_span(index) if self.selection_drawn is not None else None
         if span is not None:
             start, end = span
             end = line.cell_length if end == -1 else min(end, line.cell_length)
