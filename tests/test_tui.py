@@ -17,6 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
+from rich.segment import Segment
+from textual.cache import FIFOCache
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Input, OptionList, RadioSet, Static
 
 from bench.bench import FrameClock
@@ -888,6 +892,18 @@ async def test_the_results_scroll_at_once_and_arrows_switch_tabs(bank):
         assert "←→" in key_bar(app)
 
 
+def test_a_drawn_line_is_made_without_the_caches_it_never_uses(monkeypatch):
+    """An answer draws a few thousand lines (Strips); each used to build seven caches as it was made, most never
+    used, about 3 ms of every answer. A line builds a cache when it first needs one, and only that one."""
+    made = []
+    build = FIFOCache.__init__
+    monkeypatch.setattr(FIFOCache, "__init__", lambda cache, maxsize: made.append(maxsize) or build(cache, maxsize))
+    line = Strip([Segment("What does the model do?")])
+    assert made == [], "a new line built caches"
+    assert line.crop(0, 4).text == "What" and line.crop(0, 4) is line.crop(0, 4)
+    assert len(made) == 1, "a crop built more than the crop cache"
+
+
 async def test_an_answer_that_moves_the_focus_paints_the_next_question_in_one_frame(bank):
     """From the choices to the text box and back, the next question appears whole in one frame: not the old
     question's field first, nor the screen painted twice."""
@@ -1725,6 +1741,51 @@ async def test_a_click_on_an_element_shows_its_evidence_and_enter_its_lesson(ban
         await pilot.pause()
         assert isinstance(app.screen, LearnScreen)
         assert bank.elements[elements[0]].name in static_text(app.screen, "#learn-text")
+
+
+async def test_moving_between_elements_repaints_only_the_two_bars_it_changes(bank):
+    """The bars are drawn a line at a time and kept: ↓ sends the terminal the bar it leaves and the bar it
+    reaches, not all five again (the evidence below changes with it)."""
+    app = GuideApp(bank)
+    sent_rows: list[int] = []
+    display = app._display
+
+    def noted_display(screen, update) -> None:
+        display(screen, update)
+        sent_rows.extend(y for y, _, _ in getattr(update, "spans", []))
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n", "enter", "1", "enter")
+        await pilot.click("#bars", offset=(2, 0))
+        await pilot.pause()
+        bars = app.screen.query_one(ElementBars)
+        top = bars.region.y
+        app._display = noted_display
+        await pilot.press("down")
+        await pilot.pause()
+        assert bars.highlighted == 1
+        assert {row - top for row in sent_rows if top <= row < top + len(bars.lines)} == {0, 1}
+
+
+async def test_the_evidence_asks_for_the_mouse_selection_once_a_frame_not_once_a_row(bank, monkeypatch):
+    """Every answer draws some 30 rows of evidence; what each row needs from the screen (its width, the mouse's
+    selection) is looked up once for the frame."""
+    app = GuideApp(bank)
+    asked = []
+    selection = Widget.text_selection
+    monkeypatch.setattr(EvidenceView, "text_selection", property(lambda view: asked.append(1) or selection.fget(view)))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n", "enter", "1", "enter")
+        await pilot.pause()
+        view = app.screen.query_one(EvidenceView)
+        asked.clear()
+        view.refresh()
+        await pilot.pause()
+        assert view.size.height > 10 and 0 < len(asked) <= 2
+        await pilot.mouse_down("#evidence", offset=(0, 3))  # a selection still shows and copies, row by row
+        await pilot.hover("#evidence", offset=(12, 4))
+        await pilot.mouse_up("#evidence", offset=(12, 4))
+        assert app.screen.get_selected_text()
 
 
 # Starts the app as `guide` does (run_app), and notes what was imported and on screen when the bank began to load.

@@ -4,6 +4,8 @@ Every line a widget draws is a Strip, and every screen on the stack keeps the li
 `guide serve` holds 2,000-4,500 of them after a walk. Each made seven FIFOCaches (with a dict each) as it
 was made, about 1.1 KB a line, most never used: 3-4 MiB of every tab. Textual's `Content` already makes its
 cache when first used; this does the same for `Strip`, in this one place, once, for every app of the process.
+A line is also made without building those caches at all (Textual's own `__init__` built seven and threw
+them away): an answer makes a few thousand lines, and building their caches was about 3 ms of it.
 """
 
 from __future__ import annotations
@@ -34,9 +36,24 @@ class _MadeWhenUsed:
             self.slot.__set__(strip, cache)
 
 
+CACHES = ("_divide_cache", "_crop_cache", "_style_cache", "_filter_cache", "_line_length_cache", "_crop_extend_cache",
+          "_offsets_cache")
+OTHER_SLOTS = {"_segments", "_cell_length", "_render_cache", "_link_ids", "_cell_count"}  # what _made_bare sets
+
+
+def _made_bare(strip: Strip, segments, cell_length: int | None = None) -> None:
+    """Textual's `Strip.__init__` without its caches: `_MadeWhenUsed` makes each when it is first read."""
+    strip._segments = list(segments)
+    strip._cell_length = cell_length
+    strip._render_cache = None
+    strip._link_ids = None
+    strip._cell_count = None
+
+
 def make_strip_caches_when_used() -> None:
     """Once per process, before the first line is drawn."""
     sample = Strip([])  # the sizes Textual gives each cache
-    for name in ("_divide_cache", "_crop_cache", "_style_cache", "_filter_cache", "_line_length_cache",
-                 "_crop_extend_cache", "_offsets_cache"):
+    for name in CACHES:
         setattr(Strip, name, _MadeWhenUsed(Strip.__dict__[name], getattr(sample, name)._maxsize))
+    if set(Strip.__slots__) == {*CACHES, *OTHER_SLOTS}:  # another Textual's lines may hold more: keep its own
+        Strip.__init__ = _made_bare

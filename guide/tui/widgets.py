@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.content import Content
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
@@ -397,8 +397,9 @@ class ElementBars(Widget, can_focus=True):
     """One line per element: letter, bar, level in words, and how the last answer moved it. ↑ ↓ or a
     click pick the element whose evidence the panel shows; Enter opens its lesson.
 
-    Five lines drawn as one piece of content: an option list here cost about 8 ms of every answer
-    (its options are re-rendered and re-measured, and a new highlight scrolls the panel)."""
+    Five lines, each drawn on its own and kept: an option list here cost about 8 ms of every answer (its
+    options are re-rendered and re-measured, and a new highlight scrolls the panel), and one piece of content
+    for all five was rendered whole when one bar moved. An answer repaints only the lines it changed."""
 
     COMPONENT_CLASSES = {"element-bars--cursor"}
     DEFAULT_CSS = """
@@ -424,6 +425,8 @@ class ElementBars(Widget, can_focus=True):
         self.element_ids: list[str] = []
         self.lines: list[Content] = []
         self.highlighted = 0
+        # (line's looks, row, under the cursor, width) -> that line drawn in this widget's present styles
+        self.drawn: LRUCache[tuple, Strip] = LRUCache(64)
 
     @property
     def selected(self) -> str | None:
@@ -444,14 +447,28 @@ class ElementBars(Widget, can_focus=True):
             ))
         element_ids = [element.id for element in elements]
         highlighted = element_ids.index(highlight) if highlight in element_ids else min(self.highlighted, len(lines) - 1)
-        if [looks(line) for line in lines] == [looks(line) for line in self.lines] and highlighted == self.highlighted:
+        highlighted = max(highlighted, 0)
+        before, highlighted_before = [looks(line) for line in self.lines], self.highlighted
+        self.element_ids, self.lines, self.highlighted = element_ids, lines, highlighted
+        if len(lines) != len(before):  # the first time: the height is set once, one line per element
+            self.refresh(layout=True)
             return
-        # One line per element: the height stays the same, so a repaint is enough after the first time.
-        layout = len(lines) != len(self.lines)
-        self.element_ids, self.lines, self.highlighted = element_ids, lines, max(highlighted, 0)
-        self.refresh(layout=layout)
+        self._repaint([row for row, line in enumerate(lines)
+                       if looks(line) != before[row] or (row in (highlighted, highlighted_before)
+                                                         and highlighted != highlighted_before)])
+
+    def _repaint(self, rows: list[int]) -> None:
+        if self._wraps():  # a line on two rows moves those under it: all of them are drawn again
+            self.refresh()
+        elif rows:
+            self.refresh(*(Region(0, row, self.size.width, 1) for row in rows))
+
+    def _wraps(self) -> bool:
+        """Whether a line is wider than the widget (a tiny terminal): then the lines are one wrapped text."""
+        return any(line.cell_length > self.size.width for line in self.lines)
 
     def render(self) -> Content:
+        """All the lines as one text: what the layout measures, the mouse selects, and a tiny terminal shows."""
         cursor = self.get_visual_style("element-bars--cursor")
         width = self.size.width
         return Content("\n").join(
@@ -459,10 +476,30 @@ class ElementBars(Widget, can_focus=True):
             for index, line in enumerate(self.lines)
         )
 
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if self._wraps() or self.text_selection is not None or y >= len(self.lines):
+            return super().render_line(y)
+        line, cursor = self.lines[y], y == self.highlighted
+        key = (looks(line), y, cursor, width)
+        strip = self.drawn.get(key)
+        if strip is None:
+            if cursor:
+                line = line.extend_right(width - line.cell_length).stylize(self.get_visual_style("element-bars--cursor"))
+            strip = Visual.to_strips(self, line, width, 1, self.visual_style)[0].apply_offsets(0, y)
+            self.drawn[key] = strip
+        return strip
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.drawn.clear()  # the focus or a new theme: the lines keep their colours in them
+        self.refresh()
+
     def pick(self, index: int) -> None:
         if self.lines and 0 <= index < len(self.lines) and index != self.highlighted:
+            rows = [self.highlighted, index]
             self.highlighted = index
-            self.refresh()
+            self._repaint(rows)
             self.post_message(self.Picked())
 
     def action_move(self, step: int) -> None:
@@ -537,6 +574,7 @@ class EvidenceView(ScrollView):
         self.wrapped: LRUCache[tuple, list[Strip]] = LRUCache(1024)
         self.lines: list[Strip] = []
         self.wrapped_width: int | None = None  # the width `lines` were wrapped for
+        self.selection_drawn: Selection | None = None  # the mouse's selection in the frame being drawn
 
     @property
     def text(self) -> str:
@@ -587,17 +625,21 @@ class EvidenceView(ScrollView):
         self.vertical_scrollbar.window_size = height
         self.refresh()
 
-    def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
-        if width != self.wrapped_width:  # the first frame after mounting, or a new theme
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # What every row needs is looked up once a frame, not once a row (about 30 rows an answer).
+        if self.scrollable_content_region.width != self.wrapped_width:  # the first frame after mounting, or a new theme
             self._wrap()
+        self.selection_drawn = self.text_selection
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
         index = self.scroll_offset.y + y
         if index >= len(self.lines):
-            return Strip.blank(width, self.visual_style.rich_style)
+            return Strip.blank(self.wrapped_width or 0, self.visual_style.rich_style)
         line = self.lines[index]
         # The mouse can select and copy the evidence, as in any text: mark the selected cells, and tell
         # the screen which line and cell each one is.
-        span = self.text_selection.get_span(index) if self.text_selection is not None else None
+        span = self.selection_drawn.get_span(index) if self.selection_drawn is not None else None
         if span is not None:
             start, end = span
             end = line.cell_length if end == -1 else min(end, line.cell_length)
