@@ -1452,6 +1452,19 @@ async def test_open_an_answers_file(bank, tmp_path):
         assert load_saved(bank).answers.answers == preset.answers, "an opened file becomes the saved design"
 
 
+async def test_a_finished_design_looked_over_says_all_answered_not_how_many_more(bank):
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("o")
+        app.screen.query_one("#entry", Input).value = str(bank.cases()["breast-cancer-detection"])
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("b")
+        await pilot.pause()
+        progress = static_text(app.screen, "#progress")
+        assert f"of {len(app.walk.path)}, all answered" in progress and "more on this path" not in progress
+
+
 async def test_an_answers_file_of_another_bank_is_refused_before_it_becomes_a_design(bank, tmp_path):
     """Opened, it would be saved under the other bank and could not be resumed with this one."""
     other = tmp_path / "other.yaml"

@@ -91,10 +91,12 @@ class QuestionScreen(SizedScreen):
         stages = walk.bank.meta.stages
         number = walk.stage_number(question)
         left = walk.remaining
+        # A design with every question answered is being looked over, not walked: "39 more" would read as work left.
+        where = (f"of {len(walk.path)}, all answered" if not walk.unanswered
+                 else f"· {left} more on this path" if left else "· the last on this path")
         show_content(self.query_one("#progress", Static), Content.assemble(
             (f"Step {number}/{len(stages)}: {clean(stages[number - 1].title)}", "bold"),
-            f" · question {walk.path.index(question.id) + 1} · ",
-            f"{left} more on this path" if left else "the last on this path",
+            f" · question {walk.path.index(question.id) + 1} {where}",
         ))
         banner = self.query_one("#banner", Static)
         if walk.read_only:
