@@ -1676,6 +1676,8 @@ async def test_a_note_left_on_an_open_question_is_kept(bank):
         assert load_saved(bank).answers.notes == {second: "ask the lead"}
         await pilot.press("n", *" first")  # the note goes on where it ends
         assert app.screen.query_one("#note", Input).value == "ask the lead first"
+        await pilot.press("escape", "n", *" today")  # also after leaving it, which shows the note from its start
+        assert app.screen.query_one("#note", Input).value == "ask the lead first today"
 
 
 async def test_confirm_answers_to_y_and_n(bank):

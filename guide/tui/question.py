@@ -123,7 +123,6 @@ class QuestionScreen(SizedScreen):
             choices.show(question, value, walk.read_only)
         note = self.query_one("#note", Input)
         note.value = walk.answers.notes.get(question.id, "")
-        note.cursor_position = len(note.value)
         note.disabled = walk.read_only
         # Focus now, not later: keys typed right after Enter must reach the new question's field.
         field = paragraph if is_text else choices

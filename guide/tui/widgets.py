@@ -380,9 +380,14 @@ class ListWithEnds(OptionList):
 
 
 class NoteInput(Input):
-    """The note on an answer. Enter keeps it and goes back to the answer, as Esc does; the key bar says so."""
+    """The note on an answer. Enter keeps it and goes back to the answer, as Esc does; the key bar says so.
+    Focused, it shows its end with the cursor there, so typing goes on after what was written (leaving it shows
+    the note from its start)."""
 
     BINDINGS = [Binding("enter", "submit", "Keep the note, back to the answer", key_display="⏎")]
+
+    def on_focus(self) -> None:
+        self.cursor_position = len(self.value)
 
 
 class MarkedRadioButton(RadioButton):
