@@ -157,17 +157,20 @@ def _either(conditions: list[Condition], bank: Bank) -> str:
     return " or ".join(describe_condition(condition, bank) for condition in conditions)
 
 
-def _with_choice(condition: Condition, question_id: str, choice_id: str) -> bool | None:
+def _with_choice(condition: Condition, question: Question, choice_id: str) -> bool | None:
     """Whether the condition holds once this choice is picked: True or False, or None when that also
-    depends on other answers. A choice a `not` rules out makes its condition False, not True."""
+    depends on other answers (or, for a several-choice question, on what else is ticked). A choice a `not`
+    rules out makes its condition False, not True."""
     if isinstance(condition, AnswerIn):
-        return choice_id in condition.in_ if condition.q == question_id else None
+        if condition.q != question.id:
+            return None
+        return True if choice_id in condition.in_ else None if question.kind == "multiple" else False
     if isinstance(condition, Answered):
-        return condition.answered if condition.q == question_id else None
+        return condition.answered if condition.q == question.id else None
     if isinstance(condition, NotCondition):
-        inner = _with_choice(condition.not_, question_id, choice_id)
+        inner = _with_choice(condition.not_, question, choice_id)
         return None if inner is None else not inner
-    parts = [_with_choice(part, question_id, choice_id)
+    parts = [_with_choice(part, question, choice_id)
              for part in (condition.all if isinstance(condition, AllOf) else condition.any)]
     decisive, other = (False, True) if isinstance(condition, AllOf) else (True, False)
     if decisive in parts:
@@ -175,19 +178,14 @@ def _with_choice(condition: Condition, question_id: str, choice_id: str) -> bool
     return other if all(part is other for part in parts) else None
 
 
-def _reads(condition: Condition, question_id: str) -> bool:
-    return any(isinstance(part, (AnswerIn, Answered)) and part.q == question_id for part in iter_conditions(condition))
-
-
-def _choice_suffices(condition: Condition, question_id: str, choice_id: str) -> bool:
-    """Does picking this choice alone make the condition hold? Then the choice it is listed under
-    already says when it applies, and the condition need not be spelled out."""
+def _names(condition: Condition, question_id: str, choice_id: str) -> bool:
+    """Does the condition name this choice as one that makes it hold (not under a `not`)?"""
     if isinstance(condition, AnswerIn):
         return condition.q == question_id and choice_id in condition.in_
-    if isinstance(condition, AnyOf):
-        return any(_choice_suffices(part, question_id, choice_id) for part in condition.any)
+    if isinstance(condition, (AllOf, AnyOf)):
+        return any(_names(part, question_id, choice_id)
+                   for part in (condition.all if isinstance(condition, AllOf) else condition.any))
     return False
-
 
 def _choice(bank: Bank, question: Question, choice: Choice, readers: _Readers) -> list[str]:
     head = f"- **{md(choice.label)}** (`{choice.id}`)"
@@ -204,12 +202,12 @@ def _choice(bank: Bank, question: Question, choice: Choice, readers: _Readers) -
             users = [method.name for method in bank.methods.values() if need.id in method.needs]
             if users:
                 line += f", so {md(', '.join(users))} {'is' if len(users) == 1 else 'are'} {_when_lacking(need)}"
-        if not _choice_suffices(condition, question.id, choice.id):
+        if _with_choice(condition, question, choice.id) is not True:
             line += f" (when {md(describe_condition(condition, bank))})"
         lines.append(f"  - {line}")
     for branch in question.next:
-        holds = None if branch.when is None else _with_choice(branch.when, question.id, choice.id)
-        if branch.when is not None and _reads(branch.when, question.id) and holds is not False:
+        holds = None if branch.when is None else _with_choice(branch.when, question, choice.id)
+        if holds is True or (holds is None and branch.when is not None and _names(branch.when, question.id, choice.id)):
             target = "the end of the walk" if branch.goto == END else f"`{branch.goto}`"
             line = f"Leads to {target}"
             if holds is None:
@@ -234,7 +232,7 @@ def _rule_line(bank: Bank, question: Question, choice: Choice, rule: Rule) -> st
     if rule.checks:
         parts.append(f"Adds {len(rule.checks)} check{'s' if len(rule.checks) > 1 else ''} to the evaluation plan")
     line = "; ".join(parts) + f" (rule `{rule.id}`"
-    if not _choice_suffices(rule.when, question.id, choice.id):
+    if _with_choice(rule.when, question, choice.id) is not True:
         line += f", when {md(describe_condition(rule.when, bank))}"
     return line + ")"
 

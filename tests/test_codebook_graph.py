@@ -92,6 +92,21 @@ def test_codebook_lists_what_each_choice_moves(bank, codebook):
     assert checked >= 10
 
 
+def test_codebook_says_where_each_choice_leads_and_not_where_a_not_rules_it_out(codebook):
+    """`explanation_priority` is asked unless the model is frozen or audited (a `not`): it is listed under the
+    choices that lead there, plainly, and under neither of the two that rule it out."""
+    text = _sections(codebook)["model_status"]
+
+    def entry(choice_id: str) -> str:
+        part = text[text.index(f"(`{choice_id}`)"):]
+        return part[: part.find("\n- **") if "\n- **" in part else len(part)]
+
+    for choice_id in ("new_model", "existing_can_retrain"):
+        assert "Leads to `explanation_priority`\n" in entry(choice_id) + "\n"
+    for choice_id in ("frozen_black_box", "audit_published"):
+        assert "explanation_priority" not in entry(choice_id)
+
+
 def test_codebook_marks_unsure_and_neutral_choices(bank, codebook):
     sections = _sections(codebook)
     for question in bank.questions.values():
