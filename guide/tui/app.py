@@ -78,7 +78,7 @@ class GuideApp(App):
         self.design_file: Path | None = None  # where the walk is saved; None for a worked example
         self.lock: SessionLock | None = None  # held on design_file while it is open here
         self.save_failed = False
-        self.answer_unsaved = False  # an answer on screen whose save waits for the frame (save_after_frame)
+        self.save_pending = False  # an answer or a move on screen whose save waits for the frame (save_after_frame)
         self.theme = LIGHT if load_preferences().theme == "light" else DARK
 
     def get_default_screen(self) -> Screen:
@@ -106,7 +106,7 @@ class GuideApp(App):
         if isinstance(event, events.InputEvent) and not self.load_pending_bank():
             return
         if isinstance(event, events.InputEvent):
-            self.save_answer()  # the last answer is on disk before anything else is done
+            self.save_if_pending()  # the last answer or move is on disk before anything else is done
         await super().on_event(event)
 
     def load_pending_bank(self) -> bool:
@@ -128,7 +128,7 @@ class GuideApp(App):
         return self.pending.elements if self.pending is not None else at_a_glance(self.bank)
 
     def on_unmount(self) -> None:
-        self.save_answer()
+        self.save_if_pending()
         # The process ending lets go of the lock too; an app run inside another process must do it itself.
         if self.lock is not None:
             self.lock.release()
@@ -162,19 +162,19 @@ class GuideApp(App):
         return list_designs(self.bank) if self.load_pending_bank() else []
 
     def save_after_frame(self) -> None:
-        """Save an answer once the screen it changed is painted: the fsynced write (2.5 ms, many times that while
-        the disk is busy) is then not part of the wait for the next question. It is on disk before the next key
-        or click is handled, and before the design is closed or the app ends."""
-        self.answer_unsaved = True
-        self.call_after_refresh(self.save_answer)
+        """Save an answer (or where the user moved) once the screen it changed is painted: the fsynced write
+        (2.5 ms, many times that while the disk is busy) is then not part of the wait for the next question. It
+        is on disk before the next key or click is handled, and before the design is closed or the app ends."""
+        self.save_pending = True
+        self.call_after_refresh(self.save_if_pending)
 
-    def save_answer(self) -> None:
-        """Save the answer that save_after_frame left to save, if no save has written it since."""
-        if self.answer_unsaved:
+    def save_if_pending(self) -> None:
+        """Save what save_after_frame left to save, if no save has written it since."""
+        if self.save_pending:
             self.save()
 
     def save(self) -> None:
-        self.answer_unsaved = False  # whatever is saved now includes it
+        self.save_pending = False  # whatever is saved now includes it
         if self.walk is None or self.walk.read_only or self.design_file is None:
             return
         from guide.session import save_session
@@ -215,7 +215,7 @@ class GuideApp(App):
 
     def close_design(self) -> None:
         """Let go of the design on screen (it stays saved), so that another guide may open it."""
-        self.save_answer()
+        self.save_if_pending()
         if self.lock is not None:
             self.lock.release()
         self.walk, self.design_file, self.lock = None, None, None
