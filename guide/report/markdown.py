@@ -305,16 +305,14 @@ def _risks_answered(result: Result, bank: Bank) -> list[str]:
     for record in result.answers:
         if record.stage != risk_stage.id or not record.labels or record.kind == "text":
             continue
-        moved = [(element_label(bank, element.id), item.weight) for element in result.elements
-                 for item in element.evidence if record.question in item.answers]
-        moved += [(md(method.name), item.weight) for method in result.methods
-                  for item in method.evidence if record.question in item.answers]
-        totals: dict[str, float] = {}
-        for target, weight in moved:  # two rules moving one target are one move here, as in the family's Why
-            totals[target] = totals.get(target, 0) + weight
+        # Two rules moving one target are one move here, as in a family's Why.
+        moved = _summed([(element_label(bank, element.id), item.weight) for element in result.elements
+                         for item in element.evidence if record.question in item.answers]
+                        + [(md(method.name), item.weight) for method in result.methods
+                           for item in method.evidence if record.question in item.answers])
         if moved:
             lines.append(f"- {md(record.prompt)} *{_answer_text(record)}*: moves "
-                         + ", ".join(f"{target} {weight:+g}" for target, weight in totals.items()) + ".")
+                         + ", ".join(f"{target} {weight:+g}" for target, weight in moved.items()) + ".")
         else:
             inert.append(_answer_text(record))
     if inert:
@@ -424,16 +422,21 @@ def _method_card(method: MethodResult, result: Result, bank: Bank, citations: Ci
     return lines
 
 
+def _summed(weights: list[tuple[str, float]]) -> dict[str, float]:
+    """The weights added up by what they are for, in the order each first appears."""
+    totals: dict[str, float] = {}
+    for key, weight in weights:
+        totals[key] = totals.get(key, 0) + weight
+    return totals
+
+
 def _why(method: MethodResult) -> str:
     """Why a family ranks where it does, in one paragraph; each rule's reasoning is in the appendix."""
     reasons = [md(reason) for reason in method.why]
     for verb, items in (("raised", [item for item in method.evidence if item.weight > 0]),
                         ("lowered", [item for item in method.evidence if item.weight < 0])):
         # Rules that fired on the same answers are one cause here, their weights summed; the appendix has each.
-        by_answer: dict[str, float] = {}
-        for item in items:
-            answered = item.deciding_labels
-            by_answer[answered] = by_answer.get(answered, 0) + item.weight
+        by_answer = _summed([(item.deciding_labels, item.weight) for item in items])
         if by_answer:
             reasons.append(f"{verb} by " + ", ".join(f"*{md(answered)}* {weight:+g}"
                                                      for answered, weight in by_answer.items()))
