@@ -61,15 +61,18 @@ class Scorecard:
     def count(self) -> int:
         return len(self.precedents)
 
+    def hits(self, measure: str) -> int:
+        """How many precedents `measure` (hit1, hit3, element_hit) holds for."""
+        return sum(getattr(item, measure) for item in self.precedents)
+
     def share(self, measure: str) -> float:
-        """The share of precedents for which `measure` (hit1, hit3, element_hit) holds; 0 with none."""
-        return sum(getattr(item, measure) for item in self.precedents) / self.count if self.count else 0.0
+        """The share of precedents for which `measure` holds; 0 with none."""
+        return self.hits(measure) / self.count if self.count else 0.0
 
     def measured(self, measure: str) -> str:
         """The share in words with its count, to a tenth of a percent, so that 60 of 67 (89.6%) never reads as
         meeting a target of 90%."""
-        hits = sum(getattr(item, measure) for item in self.precedents)
-        return f"{self.share(measure):.1%} ({hits} of {self.count})"
+        return f"{self.share(measure):.1%} ({self.hits(measure)} of {self.count})"
 
 
 def score_precedent(bank: Bank, precedent_id: str) -> PrecedentScore:
