@@ -175,6 +175,25 @@ def test_landmark_detection_waits_for_named_points_to_matter(bank, presets):
                                              if method.id == "landmark_detection").unmet_needs
 
 
+def test_a_large_finding_in_one_place_is_shown_but_not_sent_to_a_patch_scorer(bank, presets):
+    """A pneumothorax screener: where the evidence lies matters as for a small lesion, but a model that scores
+    small patches is the screening fit only for small lesions."""
+    def outcome(extent):
+        result = evaluate(bank, with_answers(presets["dr-screening"], finding_extent=extent))
+        return scores(result)["localization"], {method.id: method for method in result.methods}
+
+    lesion_localization, lesion = outcome("focal")
+    region_localization, region = outcome("localized_region")
+    assert region_localization == lesion_localization
+    assert region["local_evidence_cnn"].score == pytest.approx(lesion["local_evidence_cnn"].score - 2)
+    def rules(method):
+        return {item.rule for item in method.evidence}
+
+    assert "screening-focal-lesions-glass-box" in rules(lesion["local_evidence_cnn"]) - rules(region["local_evidence_cnn"])
+    assert "image-labels-for-focal-disease" in rules(region["local_evidence_cnn"])
+    assert "localized-regions-must-be-shown" in rules(region["detect_first_pipelines"])
+
+
 def test_missing_concept_labels_are_stated_and_cost_rank(bank, presets):
     answers = presets["breast-cancer-detection"]
     with_labels = evaluate(bank, answers)
