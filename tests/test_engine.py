@@ -194,6 +194,15 @@ def test_a_large_finding_in_one_place_is_shown_but_not_sent_to_a_patch_scorer(ba
     assert "localized-regions-must-be-shown" in rules(region["detect_first_pipelines"])
 
 
+def test_a_size_threshold_that_decides_an_intervention_raises_physical_attribution(bank, presets):
+    """A mass recalled and biopsied by its measured size: the size must be checkable in real units."""
+    answers = presets["breast-cancer-detection"]
+    by_size = with_answers(answers, downstream_action=[*answers.answers["downstream_action"], "size_threshold_decides"])
+    before, after = evaluate(bank, answers), evaluate(bank, by_size)
+    assert scores(after)["physical_attribution"] == scores(before)["physical_attribution"] + 2
+    assert levels(before)["physical_attribution"] == "optional" and levels(after)["physical_attribution"] == "important"
+
+
 def test_missing_concept_labels_are_stated_and_cost_rank(bank, presets):
     answers = presets["breast-cancer-detection"]
     with_labels = evaluate(bank, answers)
