@@ -1,7 +1,7 @@
 """The library of saved designs: each design its own session file in `designs/` of the state folder.
 
   designs/<name>.yaml       one design, written as `guide.session` writes a session (atomically)
-  designs/<name>.yaml.lock  held by the guide that has the design open (`SessionLock`)
+  designs/<name>.yaml.lock  held by the guide that has the design open (`SessionLock`), gone after
 
 A name is made from the title when a design is created (lower-case letters, digits and dashes, made
 unique with -2, -3, ...) and stays when the design is renamed, so `guide --plain --design NAME` keeps
@@ -24,7 +24,7 @@ from pathlib import Path
 from guide.bank import Bank
 from guide.model import SessionFile
 from guide.report.text import inert
-from guide.session import OtherBankSession, SessionLock, Walk, load_session, lock_path, save_session
+from guide.session import OtherBankSession, SessionLock, Walk, load_session, save_session
 from guide.source import GuideError, validate
 from guide.state import SUFFIX, design_files, designs_dir, make_private_folder, session_path
 from guide.yamlfile import read_yaml
@@ -187,7 +187,8 @@ def rename_design(design: Design, title: str) -> None:
 
 
 def delete_design(design: Design) -> None:
-    """Remove a design's file and its lock file; refused while another guide has it open."""
+    """Remove a design's file (its lock file goes when the lock is let go); refused while another guide has
+    it open."""
     with SessionLock(design.path):
         try:
             design.path.unlink()
@@ -195,5 +196,3 @@ def delete_design(design: Design) -> None:
             pass
         except OSError as error:
             raise GuideError(design.path, None, None, f"cannot delete it: {error.strerror or error}") from None
-        with contextlib.suppress(OSError):
-            lock_path(design.path).unlink()

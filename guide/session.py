@@ -20,7 +20,8 @@ over the previous file (and the folder fsynced), so that the file on disk is alw
 session, the previous one or the new one, even if the process is killed mid-write.
 
 Who writes it: one guide at a time. The app and plain mode hold a lock on `<file>.lock` while a
-design is open; a second one on the same design is refused with a one-line message.
+design is open, and remove it when they let go; a second one on the same design is refused with a
+one-line message.
 
 What reading it finds: a walk to resume (migrated when the bank lists a migration from the version
 it was saved with), a session of another question bank (kept as it is: it resumes with that bank),
@@ -321,46 +322,64 @@ def save_elsewhere(walk: Walk) -> Path:
     return Path(name)
 
 
-def lock_path(path: Path) -> Path:
-    return path.with_name(path.name + ".lock")
-
-
 class SessionInUse(GuideError):
     """Another guide holds the session: two writers would each overwrite the other's answers."""
 
 
 class SessionLock:
     """An exclusive lock on a lock file beside the session (not on the session file, which every save
-    replaces), held until released or the process ends. The second guide on one session is refused
-    with SessionInUse instead of racing the first. Where no lock file can be made (a folder that cannot
-    be written) there is nothing to guard: every save there fails, and says so."""
+    replaces), held until released or the process ends, and removed when released. The second guide on
+    one session is refused with SessionInUse instead of racing the first. Where no lock file can be made
+    (a folder that cannot be written) there is nothing to guard: every save there fails, and says so."""
 
     def __init__(self, path: Path) -> None:
         self.descriptor: int | None = None
-        lock = lock_path(path)
-        try:
-            make_private_folder(path.parent)
-            descriptor = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
-        except OSError:
-            return
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.read(descriptor, 20).decode("ascii", "replace").strip()
+        self.lock = path.with_name(path.name + ".lock")
+        while True:
+            try:
+                make_private_folder(path.parent)
+                descriptor = os.open(self.lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                                     0o600)
+            except OSError:
+                return
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.read(descriptor, 20).decode("ascii", "replace").strip()
+                os.close(descriptor)
+                process = f" (process {holder})" if holder.isdigit() else ""
+                raise SessionInUse(path, None, None, f"this design is open in another guide{process}; finish there "
+                                                     "first, or work on another design") from None
+            except OSError:  # a file system without locks
+                os.close(descriptor)
+                return
+            if self._names(descriptor):
+                break
+            # The guide before removed this file as it let go, after it was opened here: a lock on it guards
+            # nothing, since the next guide makes a new file.
             os.close(descriptor)
-            process = f" (process {holder})" if holder.isdigit() else ""
-            raise SessionInUse(path, None, None, f"this design is open in another guide{process}; finish there "
-                                                 "first, or work on another design") from None
-        except OSError:  # a file system without locks
-            os.close(descriptor)
-            return
         self.descriptor = descriptor
         with contextlib.suppress(OSError):  # the process id only makes the other guide's message clearer
             os.ftruncate(descriptor, 0)
             os.write(descriptor, f"{os.getpid()}\n".encode())
 
+    def _names(self, descriptor: int) -> bool:
+        """Whether the lock file's name still leads to the file open on descriptor."""
+        try:
+            named = os.stat(self.lock, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        except OSError:  # cannot be looked at: the lock taken is the best there is
+            return True
+        held = os.fstat(descriptor)
+        return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
+
     def release(self) -> None:
         if self.descriptor is not None:
+            # Removed while still held, so a guide that opened it meanwhile sees it gone once it has the lock.
+            if self._names(self.descriptor):
+                with contextlib.suppress(OSError):
+                    os.unlink(self.lock)
             os.close(self.descriptor)
             self.descriptor = None
 

@@ -27,7 +27,8 @@ import pytest
 from guide.load import load_bank
 from guide.model import END
 from guide.report.text import inert
-from guide.session import Walk, load_session, save_session
+from guide import session as session_module
+from guide.session import SessionInUse, SessionLock, Walk, load_session, save_session
 from guide.source import GuideError
 
 from .conftest import ROOT, load_saved, run_guide, saved_path
@@ -298,8 +299,31 @@ def test_a_second_guide_on_the_same_design_is_refused_and_changes_nothing(bank, 
     finally:
         first.communicate(b"u\nq\n", timeout=60)
     assert load_session(bank, session).answers.title == "First"
+    assert sorted(path.name for path in session.parent.iterdir()) == ["first.yaml", "second.yaml"], \
+        "a guide that has ended leaves no lock file among the designs"
     after = run_guide("--plain", "--design", "first", stdin="q\n")
     assert after.returncode == 0, "once the first guide has ended, the design is free again"
+
+
+def test_a_lock_file_removed_as_the_guide_before_let_go_is_not_taken_for_the_lock(tmp_path, monkeypatch):
+    """A guide opens the lock file just as the guide holding it lets go (and removes it) and a third makes a
+    new one: the lock the second then gets on the removed file must not count, or two guides would write."""
+    design = tmp_path / "design.yaml"
+    holder = SessionLock(design)
+    locks = [holder]
+    lock_file = session_module.fcntl.flock
+
+    def let_go_and_let_a_third_in(descriptor: int, operation: int) -> None:
+        monkeypatch.setattr(session_module.fcntl, "flock", lock_file)
+        holder.release()
+        locks.append(SessionLock(design))
+        lock_file(descriptor, operation)
+
+    monkeypatch.setattr(session_module.fcntl, "flock", let_go_and_let_a_third_in)
+    with pytest.raises(SessionInUse, match=f"process {os.getpid()}"):
+        SessionLock(design)
+    locks[-1].release()
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize("reached", ["as it is", "through a link", "through .."])
