@@ -665,11 +665,21 @@ def _acceptance(bank: Bank, elements: list[ElementResult], needs: dict[str, Need
     """The acceptance criteria of every element at the two highest levels, each marked where the answers rule
     out what it needs."""
     prioritized = set(bank.level_ids[:2])
-    return [AcceptanceStep(element=element.id, level=element.level, measure=item.measure, threshold=item.threshold,
-                           sample=item.sample, judge=item.judge, when=item.when,
-                           **_conflict(bank, "measure", item.requires, None, needs))
-            for element in elements if element.level in prioritized
-            for item in bank.elements[element.id].acceptance]
+    steps = []
+    for element in elements:
+        if element.level not in prioritized:
+            continue
+        said: set[str] = set()  # an element's measures that lack the same need are told once what to do instead
+        for item in bank.elements[element.id].acceptance:
+            conflict = _conflict(bank, "measure", item.requires, None, needs)
+            if conflict["conflict"] in said:
+                conflict["conflict"] = "The same as for the measure above."
+            elif conflict["conflict"]:
+                said.add(conflict["conflict"])
+            steps.append(AcceptanceStep(element=element.id, level=element.level, measure=item.measure,
+                                        threshold=item.threshold, sample=item.sample, judge=item.judge, when=item.when,
+                                        **conflict))
+    return steps
 
 
 def _level(elements: list[ElementResult], element_id: str) -> str:

@@ -151,9 +151,26 @@ def test_a_segmenter_is_not_told_about_a_second_stage_it_does_not_have(bank, pre
     answers = with_answers(presets["dr-screening"], task="segmentation")
     result = evaluate(bank, answers)
     [propagation] = [step for step in result.evaluation if "first-stage errors propagate" in step.text]
-    assert propagation.conflicting_needs == ["decision_after_stage"] and "Dice" in propagation.conflict
+    assert propagation.conflicting_needs == ["decision_after_stage"]
+    assert "first stage on its own" in propagation.conflict
     assert not applicable_caveats(bank, "detect_first_pipelines", result.needs)
     assert applicable_caveats(bank, "detect_first_pipelines", evaluate(bank, presets["dr-screening"]).needs)
+    by_size = evaluate(bank, with_answers(answers, downstream_action=["size_threshold_decides"]))
+    [propagation] = [step for step in by_size.evaluation if "first-stage errors propagate" in step.text]
+    assert propagation.conflict is None, "a category computed from the measured size is a second stage"
+    assert applicable_caveats(bank, "detect_first_pipelines", by_size.needs)
+
+
+def test_a_detectors_boxes_are_judged_as_the_output_not_as_a_map_explaining_one(bank, presets):
+    def localization(answers):
+        return [item for item in evaluate(bank, answers).acceptance if item.element == "localization"]
+
+    pointing, faithfulness = localization(presets["breast-cancer-detection"])
+    assert pointing.conflicting_needs == faithfulness.conflicting_needs == ["map_explains_an_output"]
+    assert "FROC" in pointing.conflict and "Dice" in pointing.conflict
+    assert faithfulness.conflict == "The same as for the measure above.", "one element, one need: said once"
+    classifier = localization(with_answers(presets["breast-cancer-detection"], task="diagnosis_classification"))
+    assert [item.conflict for item in classifier] == [None, None]
 
 
 def test_a_developers_audit_is_judged_by_what_the_developers_fix_not_by_clinical_decisions(bank, presets):
