@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import AbstractSet, Mapping
+from typing import AbstractSet, Callable, Mapping
 
 from guide import __version__
 from guide.bank import Bank
@@ -219,7 +219,7 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
     similarities = precedent_similarities(bank, scored.values) if with_precedents else {}
     methods = _rank_methods(bank, scored, levels, by_id,
                             closeness={precedent_id: value for precedent_id, (value, _) in similarities.items()})
-    complementary, uncovered = _complementary(bank, methods, levels)
+    complementary, uncovered = _complementary(bank, scored, methods, elements)
     acceptance = _acceptance(bank, elements, by_id)
     return Result(
         tool_version=__version__,
@@ -545,13 +545,14 @@ def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dic
     return results
 
 
-def _complementary(bank: Bank, methods: list[MethodResult], levels: dict[str, str]) -> tuple[list[str], list[str]]:
-    """A few families that together cover every top-priority element, chosen greedily by rank from those the
-    project can build as its answers stand; what none of them covers is reported, not papered over."""
+def _complementary(bank: Bank, scored: Scored, methods: list[MethodResult],
+                   elements: list[ElementResult]) -> tuple[list[str], list[str]]:
+    """A few families, from those the project can build as its answers stand, that together cover every
+    top-priority element and, room permitting, give the explanation forms its users asked to see; in rank
+    order. What no such family covers is reported, not papered over."""
     top = bank.level_ids[0]
-    targets = [element for element, level in levels.items() if level == top]
-    if not targets:
-        targets = [element for element, level in levels.items() if level == bank.level_ids[1]]
+    targets = [element for element in elements if element.level == top] or \
+        [element for element in elements if element.level == bank.level_ids[1]]
     strength = {item.id: item.value for item in bank.meta.strengths}
     threshold = sorted(strength.values(), reverse=True)[min(1, len(strength) - 1)]
     candidates = [method for method in methods if method.status not in ("excluded", "needs_change")
@@ -560,17 +561,47 @@ def _complementary(bank: Bank, methods: list[MethodResult], levels: dict[str, st
     def covered_by(method: MethodResult) -> set[str]:
         return {element for element, grade in method.covers.items() if strength[grade] >= threshold}
 
-    chosen_ids: list[str] = []
-    missing = set(targets)
-    # In rank order, each family that serves a still-uncovered target well: a lower-ranked family that happens
-    # to cover two targets does not displace the ranking's choices for each.
-    for method in candidates:
-        if not missing or len(chosen_ids) >= bank.meta.complementary_max:
+    chosen: list[MethodResult] = []
+    missing = {element.id for element in targets}
+
+    def best_for(wanted: Callable[[MethodResult], bool]) -> None:
+        method = next((method for method in candidates if wanted(method)), None)
+        if method is not None and method not in chosen:
+            chosen.append(method)
+            missing.difference_update(covered_by(method))
+
+    # The ranking's best family that serves a top element opens the design; then each top element still
+    # uncovered, the most important first, gets the best-ranked family that serves it well (so a limit on
+    # the design's size never costs an element its family: there is at most one per element).
+    best_for(lambda method: bool(covered_by(method) & missing))
+    for element in sorted(targets, key=lambda element: -element.score):
+        if element.id in missing:
+            best_for(lambda method, wanted=element.id: wanted in covered_by(method))
+    for form in _asked_forms(bank, scored, candidates):
+        if len(chosen) >= bank.meta.complementary_max:
             break
-        if covered_by(method) & missing:
-            chosen_ids.append(method.id)
-            missing -= covered_by(method)
-    return chosen_ids, [element for element in targets if element in missing]
+        if not any(method.id in form for method in chosen):
+            best_for(lambda method, giving=form: method.id in giving)
+    return ([method.id for method in sorted(chosen, key=lambda method: method.rank or 0)],
+            [element.id for element in targets if element.id in missing])
+
+
+def _asked_forms(bank: Bank, scored: Scored, candidates: list[MethodResult]) -> list[set[str]]:
+    """For each explanation form the users asked to see (in the order given), the families a rule raised
+    for that form."""
+    raised: dict[tuple[str, str], set[str]] = {}
+    candidate_ids = {method.id for method in candidates}
+    for rule_id in scored.fired:
+        rule = bank.rules[rule_id]
+        families = {effect.method for effect in rule.effects
+                    if effect.method in candidate_ids and effect.weight > 0}
+        for question_id, value in _deciding_answers(rule.when, scored.values, bank).items():
+            if bank.questions[question_id].names_the_explanation:
+                for choice in chosen(value):
+                    raised.setdefault((question_id, choice), set()).update(families)
+    return [raised[(question_id, choice)]
+            for question_id, question in bank.questions.items() if question.names_the_explanation
+            for choice in chosen(scored.values.get(question_id)) if raised.get((question_id, choice))]
 
 
 def applicable_caveats(bank: Bank, method_id: str, needs: list[NeedStatus]) -> list[Caveat]:

@@ -75,7 +75,7 @@ def test_a_document_says_each_thing_once_and_leads_with_the_decision(bank, case)
         assert f"(`{record.question}`)" not in body and trace.count(f"(`{record.question}`)") == 1
     summary = body.split("\n## Summary\n")[1].split("\n## ")[0]
     for part in ("**What will be built:**", "**Deliberately not done:**",
-                 "**Risks named in the answers, and what the design does about them:**"):
+                 "**Risks named in the answers, and how each moved the priorities and the ranking:**"):
         assert part in summary
     assert all(f"**{md(bank.methods[family].name)}**" in summary for family in result.complementary)
     assert "**Measure:**" in body.split("\n## Evaluation plan\n")[1]

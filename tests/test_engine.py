@@ -347,6 +347,35 @@ def test_complementary_set_covers_every_essential_element(bank, presets):
         assert result.complementary[0] == next(m.id for m in result.methods if m.rank == 1)
 
 
+def test_the_design_leaves_a_top_element_uncovered_only_when_no_buildable_family_serves_it(bank, presets):
+    """Over the presets and every published system's setting: an element reported as not covered by any family
+    the project can build must not have one (a size limit filled by lower elements once hid one)."""
+    strong_enough = {"strong", "moderate"}
+    settings = [*presets.values(), *(precedent.answers_file() for precedent in bank.precedents.values())]
+    for answers in settings:
+        result = evaluate(bank, answers, with_precedents=False)
+        levels = {element.id: element.level for element in result.elements}
+        top = {element for element, level in levels.items() if level == bank.level_ids[0]} or \
+            {element for element, level in levels.items() if level == bank.level_ids[1]}
+        buildable = [method for method in result.methods
+                     if method.status not in ("excluded", "needs_change") and method.score > 0]
+        servable = {element for method in buildable for element, grade in method.covers.items()
+                    if grade in strong_enough}
+        assert set(result.uncovered) == top - servable, answers.title
+
+
+def test_the_design_gives_the_explanation_forms_its_users_asked_to_see_when_there_is_room(bank, presets):
+    """Radiologists who asked to compare with similar cases get a family that shows them, not only families
+    that cover the elements."""
+    answers = presets["breast-cancer-detection"]
+    assert "similar_cases" in answers.answers["explanation_form"]
+    result = evaluate(bank, answers)
+    shows_similar_cases = {method.id for method in result.methods for item in method.evidence
+                           if item.rule == "form-similar-cases" and item.weight > 0}
+    assert shows_similar_cases & set(result.complementary)
+    assert len(result.complementary) <= bank.meta.complementary_max
+
+
 def test_evaluation_plan_covers_each_prioritized_element(bank, presets):
     result = evaluate(bank, presets["brain-encoding"])
     planned = {step.element for step in result.evaluation}

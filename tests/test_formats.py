@@ -282,8 +282,9 @@ def test_a_familys_why_names_each_answer_once(bank, case):
 def test_a_familys_why_cites_only_the_choices_its_rules_fired_on(bank):
     """The brain-encoding answers tick two forms; the rule for marked regions fired on one of them."""
     document = make_document(bank, bank.cases()["brain-encoding"], "md")
-    heatmaps = next(line for line in document.splitlines() if "Gradient / attribution maps**" in line)
-    assert "*Marked regions* +1.5" in heatmaps
+    card = document.split("Gradient / attribution maps: fits the constraints", 1)[1].split("\n### ", 1)[0]
+    why = next(line for line in card.splitlines() if line.startswith("Why: "))
+    assert "*Marked regions* +1.5" in why
     assert "*Marked regions; Images of what would change*" not in document  # nor in the family evidence
 
 

@@ -242,7 +242,7 @@ def _summary(result: Result, bank: Bank) -> str:
     lines += ["", *_left_out(result, bank)]
     risks = _risks_answered(result, bank)
     if risks:
-        lines += ["", "**Risks named in the answers, and what the design does about them:**", "", *risks]
+        lines += ["", "**Risks named in the answers, and how each moved the priorities and the ranking:**", "", *risks]
     if result.open_questions:
         count = len(result.open_questions)
         prompts = "; ".join(md(question.prompt) for question in result.open_questions)
@@ -512,10 +512,13 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
     excluded = [method for method in result.methods if method.rank is None]
     if excluded:
         lines += ["", "### Filtered out", ""]
+        # Families filtered out for the same reasons share one line, so a reason is read once.
+        by_reasons: dict[str, list[str]] = {}
         for method in excluded:
             reasons = "; ".join(md(bank.needs[need].explain_missing) for need in method.unmet_needs
                                 if bank.needs[need].when_missing == "exclude")
-            lines.append(f"- {md(method.name)}: {reasons}")
+            by_reasons.setdefault(reasons, []).append(md(method.name))
+        lines += [f"- {'; '.join(names)}: {reasons}" for reasons, names in by_reasons.items()]
     return "\n".join(lines)
 
 
