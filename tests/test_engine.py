@@ -220,6 +220,17 @@ def test_a_size_threshold_that_decides_an_intervention_raises_physical_attributi
     assert levels(before)["physical_attribution"] == "optional" and levels(after)["physical_attribution"] == "important"
 
 
+def test_anatomy_a_tool_segments_without_annotation_counts_as_masks(bank, presets):
+    """Regional volumes from an automatic brain segmenter are the usual interpretable baseline of a brain-age
+    model: answering that no one can annotate must not rule out what those outlines make possible."""
+    def needs(region_annotations):
+        answers = with_answers(presets["dr-screening"], region_annotations=region_annotations)
+        return {need.id: need.status for need in evaluate(bank, answers).needs}
+
+    assert needs("not_feasible")["region_annotations"] == "unavailable"
+    assert needs("automatic_anatomy")["region_annotations"] == "available"
+
+
 def test_missing_concept_labels_are_stated_and_cost_rank(bank, presets):
     answers = presets["breast-cancer-detection"]
     with_labels = evaluate(bank, answers)
