@@ -104,7 +104,7 @@ def test_constraints_in_the_users_words_are_read_for_what_they_put_in_doubt(bank
     assert "**Conflict with your answers.** Your own words (\u201cno masks\u201d) doubt what this measure assumes" in plan
     doubts = plan.split("Your words put in doubt what the answers do not rule out")[1]
     assert doubts.count("\n- ") == 1
-    assert "- \u201cno masks\u201d: pixel masks or boxes of findings exist or can be made? Now your answers say it " \
+    assert "- \u201cno masks\u201d: pixel masks or boxes of the findings or structures exist or can be made? Now your answers say it " \
            "holds. Settle it in: " in doubts
     assert md(bank.questions["region_annotations"].prompt) in doubts
 
