@@ -1866,7 +1866,11 @@ def wait_for(condition, what: str) -> None:
         if condition():
             return
         time.sleep(0.1)
-    raise AssertionError(f"never {what}")
+    try:  # what the screen showed instead, so that a failure under load can be read
+        seen = tmux("capture-pane", "-p", "-t", "app")
+    except subprocess.CalledProcessError:
+        seen = "(no app session)"
+    raise AssertionError(f"never {what}; the screen showed:\n{seen}")
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
@@ -1928,6 +1932,8 @@ def test_a_killed_app_keeps_the_text_and_note_typed_but_not_confirmed(bank, sign
         tmux("send-keys", "-t", "app", "Escape")  # alone: Esc and n sent together would read as alt+n
         wait_for(lambda: "Review" in tmux("capture-pane", "-p", "-t", "app"), "left the text box")
         tmux("send-keys", "-t", "app", "n")
+        # As a person would, type once the note box has the cursor (its keys show in the bar).
+        wait_for(lambda: "Keep the note" in tmux("capture-pane", "-p", "-t", "app"), "moved to the note")
         tmux("send-keys", "-t", "app", "-l", "ask the lead")
         wait_for(lambda: "ask the lead" in tmux("capture-pane", "-p", "-t", "app"), "showed the note")
         shell = tmux("display", "-p", "-t", "app", "#{pane_pid}").strip()
