@@ -19,7 +19,8 @@ def add_output_options(parser: argparse.ArgumentParser, choices: tuple[str, ...]
     parser.add_argument("--format", choices=choices, default=None,
                         help=f"{what} (default: what the --out file's name ends in, else {default})")
     parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
-    parser.set_defaults(format_default=default, format_choices=choices)
+    # A mismatch of --format and --out is told with this command's usage, not the main parser's.
+    parser.set_defaults(format_default=default, format_choices=choices, output_parser=parser)
 
 
 def settle_format(args: argparse.Namespace) -> str | None:
