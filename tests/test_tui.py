@@ -634,6 +634,23 @@ async def test_the_results_indent_each_reason_under_its_evidence_at_any_width(ba
                 "wrapped for the width the text has, so it does not wrap a second time"
 
 
+async def test_the_answers_tab_keeps_choices_apart_whose_labels_have_commas(bank):
+    """Several choices are joined with "; " there, as in what-if and diff: their labels have commas of their own."""
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.begin(Walk(bank, answers))
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        await open_tab(pilot, app, "tab-answers")
+        shown = " ".join(static_text(app.screen, "#answers").split())
+    question = bank.questions["shortcut_sources"]
+    labels = [question.choice(item).label for item in answers.answers["shortcut_sources"]]
+    assert len(labels) > 1 and any("," in label for label in labels)
+    assert " ".join("; ".join(labels).split()) in shown
+
+
 async def test_the_priorities_tab_ends_at_its_last_line(bank):
     """The tab ends at the text's last line: it is as tall as its text at the width it
     has (it once kept the height of the text written for 80 columns, and ended in a run of blank rows)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from guide.bank import Bank, bank_change
-from guide.engine import applicable_caveats, similarity_rule
+from guide.engine import applicable_caveats, joined_labels, similarity_rule
 from guide.model import (
     METHOD_STATUS_LABELS,
     UNCOVERED_LABEL,
@@ -328,7 +328,7 @@ def _range_text(bank: Bank, element: ElementResult) -> str:
 def _answer_text(record: AnswerRecord) -> str:
     if not record.labels:
         return "*not answered*"
-    return "; ".join(md(label) for label in record.labels)
+    return joined_labels(md(label) for label in record.labels)
 
 
 def _evidence_line(item: EvidenceItem, answers: str | None = None) -> str:

@@ -67,14 +67,14 @@ class Review(Dialog):
         self.walk = walk
 
     def compose(self) -> ComposeResult:
-        from guide.engine import answer_labels
+        from guide.engine import answer_labels, joined_labels
 
         walk = self.walk
         options = []
         for number, question_id in enumerate(walk.path, 1):
             question = walk.bank.questions[question_id]
             labels = answer_labels(question, walk.answers.answers.get(question_id))
-            answer = ", ".join(clean(label) for label in labels) if walk.is_answered(question_id) else "not answered"
+            answer = joined_labels(clean(label) for label in labels) if walk.is_answered(question_id) else "not answered"
             if walk.answers.notes.get(question_id):
                 answer += f" · note: {clean(walk.answers.notes[question_id])}"
             marker = "▶ " if question_id == walk.position else "  "
