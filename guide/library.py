@@ -161,9 +161,15 @@ def new_design_file(title: str) -> Path:
     return reserve(open_library(), title)
 
 
-def duplicate_design(design: Design) -> Path:
+def refuse_unresumable(design: Design, action: str) -> None:
+    """A GuideError, in the listing's words, when this bank cannot resume the design to be `action` (duplicated,
+    renamed): broken, with its problem, or saved with another bank."""
     if design.walk is None:
-        raise GuideError(design.path, None, None, "only a design of this question bank can be duplicated")
+        raise GuideError(design.path, None, None, f"cannot be {action} here: it is {design.state}")
+
+
+def duplicate_design(design: Design) -> Path:
+    refuse_unresumable(design, "duplicated")
     copy = Walk(design.walk.bank, design.walk.answers, design.walk.position, drafts=design.walk.drafts)
     with contextlib.suppress(ValueError):  # a title at its length limit already: the copy keeps it
         copy.retitle(f"{copy.answers.title} (copy)")
@@ -178,8 +184,7 @@ def duplicate_design(design: Design) -> Path:
 
 def rename_design(design: Design, title: str) -> None:
     """Give a design a new title (its file keeps its name); refused while another guide has it open."""
-    if design.walk is None:
-        raise GuideError(design.path, None, None, "only a design of this question bank can be renamed here")
+    refuse_unresumable(design, "renamed")
     with SessionLock(design.path):
         walk = load_session(design.walk.bank, design.path)
         walk.retitle(title)

@@ -415,6 +415,24 @@ async def test_a_broken_design_says_what_guide_run_says_and_the_delete_dialog_of
         assert f"To keep it, copy {broken} somewhere else first." in body
 
 
+@pytest.mark.parametrize("key, refused", [("d", "duplicated"), ("t", "renamed")])
+async def test_a_broken_design_is_not_duplicated_or_renamed_and_its_problem_is_said(bank, guide_home, key, refused):
+    designs_dir().mkdir(parents=True)
+    broken = designs_dir() / "listy.yaml"
+    broken.write_text("title: [a, b]\n")
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 30)) as pilot:
+        [row] = design_rows(app)
+        problem = row.removeprefix("listy.yaml  ").split("  ")[0]
+        assert problem.startswith("broken (line 1: title: ")
+        await pilot.press(key)
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen)
+        said = " ".join(list(app._notifications)[-1].message.split())
+        assert said == f"{broken}: cannot be {refused} here: it is {problem}"
+    assert broken.read_text() == "title: [a, b]\n" and [path.name for path in designs_dir().iterdir()] == ["listy.yaml"]
+
+
 async def test_a_design_of_another_bank_is_listed_as_such_and_kept(bank, guide_home):
     guide_home.mkdir()
     session_path().write_text("title: Course design\nbank_id: course-bank\nanswers:\n  task: unsure\n")
