@@ -1926,6 +1926,24 @@ def test_a_state_folder_others_could_change_is_said_on_the_start_screen_with_a_c
         tmux("kill-server")
 
 
+@pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("timeout") is None, reason="needs tmux and timeout")
+@pytest.mark.parametrize("start", ["timeout 120 {guide}", "set -m; {guide} & wait $!"])
+def test_an_app_started_in_the_background_says_so_and_ends(start, guide_home):
+    """Out of the terminal's foreground (timeout runs a command in a process group of its own), the app would be
+    stopped by the kernel as it set the terminal up, and never end: it says what to do instead, exit status 2."""
+    command = start.format(guide=f"{shlex.quote(sys.executable)} -m guide")
+    tmux("new-session", "-d", "-s", "app", "-x", "150", "-y", "30", "-e", f"GUIDE_HOME={guide_home}",
+         f"{command}; echo exit status $?; sleep 60")
+    try:
+        wait_for(lambda: "exit status" in tmux("capture-pane", "-p", "-J", "-t", "app"), "exited")
+        screen = tmux("capture-pane", "-p", "-J", "-t", "app")
+        assert "guide: the terminal: guide runs in its background (started with & or by a program such as timeout), " \
+               "where it would be stopped: run guide in the foreground, or use guide --plain\n" in screen
+        assert "exit status 2" in screen
+    finally:
+        tmux("kill-server")
+
+
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 @pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
 def test_a_killed_app_gives_the_terminal_back(signal_name, guide_home):
@@ -1944,6 +1962,37 @@ def test_a_killed_app_gives_the_terminal_back(signal_name, guide_home):
         assert f"exit status {128 + getattr(signal, signal_name)}" in tmux("capture-pane", "-p", "-t", "app")
     finally:
         tmux("kill-server")
+
+
+def test_a_killed_app_ends_even_when_its_terminal_stopped_reading(guide_home):
+    """A stalled connection stops reading the terminal: the screen's writes queue up behind it until the app
+    waits on them, where a signal handled by its loop is never acted on. SIGTERM still ends it."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    def set_size(fd: int, rows: int, columns: int) -> None:
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+
+    master, terminal = pty.openpty()
+    set_size(terminal, 30, 100)
+    app = subprocess.Popen([sys.executable, "-m", "guide"], stdin=terminal, stdout=terminal, stderr=terminal,
+                           env={**os.environ, "GUIDE_HOME": str(guide_home), "TERM": "xterm-256color"},
+                           start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+    os.close(terminal)
+    try:
+        os.read(master, 100)  # the app has begun to draw; from here nothing reads what it writes
+        for step in range(200):  # the window resized again and again: a screen drawn at each size
+            set_size(master, 20 + step % 20, 60 + step % 60)
+            time.sleep(0.02)
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(timeout=120) == 128 + signal.SIGTERM
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+        os.close(master)
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
