@@ -1372,6 +1372,51 @@ async def test_export_in_another_format(bank, tmp_path):
     assert "<html" in (tmp_path / "design.html").read_text()
 
 
+@pytest.mark.parametrize("name, format, starts", [
+    ("pt3.json", "json", "{"), ("pt3.HTM", "html", "<!DOCTYPE html>"), ("pt3.markdown", "md", "---"),
+    ("pt3.txt", "md", "---"), ("pt3", "md", "---"),
+])
+async def test_the_export_writes_the_format_the_typed_name_says_and_the_radio_shows_it(bank, tmp_path, monkeypatch,
+                                                                                      name, format, starts):
+    """As `guide run --out`: the name's suffix decides; a name that says none gets the radio's format as typed."""
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.screen.query_one("#format", RadioSet).pressed_button.id == "format-md"
+        app.screen.query_one("#path", Input).value = ""
+        await pilot.press(*name)
+        await pilot.pause()
+        assert app.screen.query_one("#format", RadioSet).pressed_button.id == f"format-{format}"
+        assert app.screen.query_one("#path", Input).value == name, "the name stays as typed"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportDialog)
+    assert [path.name for path in out.iterdir()] == [name]
+    assert (out / name).read_text(encoding="utf-8").startswith(starts)
+
+
+async def test_an_export_named_for_a_format_it_cannot_write_is_refused_in_one_line(bank, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        app.screen.query_one("#path", Input).value = "graph.mmd"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+        assert static_text(app.screen, "#error") == ("graph.mmd: the name says Mermaid, but the export writes "
+                                                     "Markdown, HTML or JSON: give the file a name that fits")
+    assert list(out.iterdir()) == []
+
+
 @pytest.mark.parametrize("name", ["", ".", "  "])
 async def test_changing_the_format_with_no_file_name_leaves_it_to_the_export_to_ask(bank, name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # where a name made of the suffix alone would land
