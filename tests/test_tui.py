@@ -1372,16 +1372,22 @@ async def test_export_in_another_format(bank, tmp_path):
     assert "<html" in (tmp_path / "design.html").read_text()
 
 
+@pytest.fixture
+def empty_folder(tmp_path, monkeypatch) -> Path:
+    """The current folder, empty (GUIDE_HOME is beside it), where a name typed without a folder is written."""
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    return out
+
+
 @pytest.mark.parametrize("name, format, starts", [
     ("pt3.json", "json", "{"), ("pt3.HTM", "html", "<!DOCTYPE html>"), ("pt3.markdown", "md", "---"),
     ("pt3.txt", "md", "---"), ("pt3", "md", "---"),
 ])
-async def test_the_export_writes_the_format_the_typed_name_says_and_the_radio_shows_it(bank, tmp_path, monkeypatch,
-                                                                                      name, format, starts):
+async def test_the_export_writes_the_format_the_typed_name_says_and_the_radio_shows_it(bank, empty_folder, name,
+                                                                                      format, starts):
     """As `guide run --out`: the name's suffix decides; a name that says none gets the radio's format as typed."""
-    out = tmp_path / "out"
-    out.mkdir()
-    monkeypatch.chdir(out)
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:
         await results_of_a_copied_preset(pilot, app)
@@ -1396,14 +1402,11 @@ async def test_the_export_writes_the_format_the_typed_name_says_and_the_radio_sh
         await pilot.press("enter")
         await pilot.pause()
         assert not isinstance(app.screen, ExportDialog)
-    assert [path.name for path in out.iterdir()] == [name]
-    assert (out / name).read_text(encoding="utf-8").startswith(starts)
+    assert [path.name for path in empty_folder.iterdir()] == [name]
+    assert (empty_folder / name).read_text(encoding="utf-8").startswith(starts)
 
 
-async def test_an_export_named_for_a_format_it_cannot_write_is_refused_in_one_line(bank, tmp_path, monkeypatch):
-    out = tmp_path / "out"
-    out.mkdir()
-    monkeypatch.chdir(out)
+async def test_an_export_named_for_a_format_it_cannot_write_is_refused_in_one_line(bank, empty_folder):
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:
         await results_of_a_copied_preset(pilot, app)
@@ -1414,7 +1417,7 @@ async def test_an_export_named_for_a_format_it_cannot_write_is_refused_in_one_li
         assert isinstance(app.screen, ExportDialog)
         assert static_text(app.screen, "#error") == ("graph.mmd: the name says Mermaid, but the export writes "
                                                      "Markdown, HTML or JSON: give the file a name that fits")
-    assert list(out.iterdir()) == []
+    assert list(empty_folder.iterdir()) == []
 
 
 @pytest.mark.parametrize("name", ["", ".", "  "])
