@@ -64,6 +64,7 @@ BANK_FILES: dict[str, type[BaseModel]] = dict(zip(
 DESIGN_DOCUMENT = "guide-design-document"
 # The design documents that carry their answers, by file suffix (an HTML document does not).
 DOCUMENT_FORMAT_OF_SUFFIX = {".md": "md", ".markdown": "md", ".json": "json"}
+HTML_SUFFIXES = (".html", ".htm")
 
 
 @dataclass(frozen=True)
@@ -205,6 +206,9 @@ def read_answers(path: str | Path, bank: Bank, *, this_bank_only: bool = False) 
     With `this_bank_only`, answers written for another question bank are refused: a design made from them
     would be saved under that bank and could not be resumed with this one."""
     path = Path(path)
+    if path.suffix.lower() in HTML_SUFFIXES:  # said here, for every reader, rather than as a YAML error on line 9
+        raise GuideError(path, None, None, "an HTML document does not carry its answers: give the Markdown (.md) "
+                                           "or JSON (.json) design document, or the answers file, it was made from")
     text = decode(path, read_limited(path, "an answers file"))
     document_format = DOCUMENT_FORMAT_OF_SUFFIX.get(path.suffix.lower())
     if document_format == "md":

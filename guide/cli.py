@@ -94,7 +94,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--replace goes with --new --design NAME")
     refuse_undecodable_text(parser, args)
     if (mismatch := settle_format(args)) is not None:
-        parser.error(mismatch)
+        args.output_parser.error(mismatch)
     try:
         status = dispatch(args)
         # What print() left in the buffer: a full disk behind `>` is one line here, not a traceback at exit.

@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError
 
 from guide.bank import Bank, check_answers
-from guide.engine import route, single_changes
+from guide.engine import joined_labels, route, single_changes
 from guide.model import METHOD_STATUS_LABELS, AnswerRecord, AnswersFile, AnswerValue, Result, answer_problems
 from guide.report.text import inert, md
 from guide.source import GuideError
@@ -267,8 +267,8 @@ def sensitivity(bank: Bank, answers: AnswersFile, result: Result) -> Sensitivity
 
 def _value_words(labels: list[str], asked: bool) -> str:
     if not asked:
-        return f"{'; '.join(labels)} (answered, but off this walk, so not counted)" if labels else "not asked"
-    return "; ".join(labels) if labels else "not answered"
+        return f"{joined_labels(labels)} (answered, but off this walk, so not counted)" if labels else "not asked"
+    return joined_labels(labels) if labels else "not answered"
 
 
 def _note_words(note: str | None) -> str:

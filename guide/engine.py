@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import AbstractSet, Callable, Mapping
+from typing import AbstractSet, Callable, Iterable, Mapping
 
 from guide import __version__
 from guide.bank import Bank
@@ -321,6 +321,11 @@ def nearest_precedents(bank: Bank, values: Values, count: int = 3,
                                           serves=precedent.serves))
     matches.sort(key=lambda match: (-match.similarity, match.id))
     return matches[:count]
+
+
+def joined_labels(labels: Iterable[str]) -> str:
+    """Several choices in one line: "; " between them, as choice labels have commas of their own."""
+    return "; ".join(labels)
 
 
 def answer_labels(question: Question, value: AnswerValue | None) -> list[str]:

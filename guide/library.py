@@ -6,7 +6,8 @@
 A name is made from the title when a design is created (lower-case letters, digits and dashes, made
 unique with -2, -3, ...) and stays when the design is renamed, so `guide --plain --design NAME` keeps
 finding it. A name given by the user is one plain file name in that folder, nothing else: no `/`, no
-leading dot, no control characters.
+leading dot, no control characters (spaces, capitals and any letters are fine: the user chose the name,
+and guide quotes it where it says how to go on); `NAME.yaml` is the same design as `NAME`.
 
 The single `session.yaml` that guide kept before there was a library is moved into it the first time
 the library is opened, whatever it holds: a broken one is listed as broken, not lost.
@@ -87,8 +88,9 @@ def design_path(name: str) -> Path:
     reach outside the folder or be mistaken for something else."""
     stem = name.removesuffix(SUFFIX)
     if not stem or stem != Path(stem).name or stem.startswith(".") or not stem.isprintable() or len(stem) > 200:
-        raise GuideError(designs_dir(), None, None, f"'{inert(name)[:60]}' is not a design name: use a name that "
-                                                    "guide designs lists (letters, digits and dashes)")
+        raise GuideError(designs_dir(), None, None, f"'{inert(name)[:60]}' is not a design name: a name is one "
+                                                    "plain file name in the designs folder, with no '/', no leading "
+                                                    "dot, no control characters and at most 200 characters")
     return open_library() / f"{stem}{SUFFIX}"
 
 
@@ -161,9 +163,15 @@ def new_design_file(title: str) -> Path:
     return reserve(open_library(), title)
 
 
-def duplicate_design(design: Design) -> Path:
+def refuse_unresumable(design: Design, action: str) -> None:
+    """A GuideError, in the listing's words, when this bank cannot resume the design to be `action` (duplicated,
+    renamed): broken, with its problem, or saved with another bank."""
     if design.walk is None:
-        raise GuideError(design.path, None, None, "only a design of this question bank can be duplicated")
+        raise GuideError(design.path, None, None, f"cannot be {action} here: it is {design.state}")
+
+
+def duplicate_design(design: Design) -> Path:
+    refuse_unresumable(design, "duplicated")
     copy = Walk(design.walk.bank, design.walk.answers, design.walk.position, drafts=design.walk.drafts)
     with contextlib.suppress(ValueError):  # a title at its length limit already: the copy keeps it
         copy.retitle(f"{copy.answers.title} (copy)")
@@ -178,8 +186,7 @@ def duplicate_design(design: Design) -> Path:
 
 def rename_design(design: Design, title: str) -> None:
     """Give a design a new title (its file keeps its name); refused while another guide has it open."""
-    if design.walk is None:
-        raise GuideError(design.path, None, None, "only a design of this question bank can be renamed here")
+    refuse_unresumable(design, "renamed")
     with SessionLock(design.path):
         walk = load_session(design.walk.bank, design.path)
         walk.retitle(title)

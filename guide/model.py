@@ -425,6 +425,12 @@ class Review(Strict):
     bank_hash: ShortText | None = Field(
         default=None, description="the content hash of the bank the decision was made with, filled in with answers_hash")
 
+    @property
+    def counted_decision(self) -> Decision:
+        """The decision as the design's overall decision counts it: one given by no one named signs nothing off,
+        and counts as pending (as the blank review a new document offers does)."""
+        return self.decision if self.reviewer and self.reviewer.strip() else "pending"
+
     def stale_reason(self, answers_hash: str, bank_hash: str | None) -> Literal["answers", "bank"] | None:
         """What an approval was given to instead of these answers and bank; None when it holds or is no approval."""
         if self.decision != "approved":
@@ -470,9 +476,9 @@ class AnswersFile(Strict):
                 if (reason := review.stale_reason(answers_hash, self.bank_hash))]
 
     def review_decision(self) -> Decision:
-        """The design's overall decision: approved only when every reviewer listed (at least one) approved
-        these answers; rejected when anyone rejected it; else changes requested, or pending."""
-        decisions = {review.decision for review in self.reviews}
+        """The design's overall decision: approved only when every reviewer listed (at least one, each named)
+        approved these answers; rejected when anyone rejected it; else changes requested, or pending."""
+        decisions = {review.counted_decision for review in self.reviews}
         if "rejected" in decisions:
             return "rejected"
         if "changes-requested" in decisions:

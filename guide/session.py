@@ -413,12 +413,11 @@ def load_session(bank: Bank, path: Path) -> Walk:
     position: str | None = saved.position
     if migration is not None:
         saved = migrate(saved, bank, document)
-        # A removed question cannot be the one to continue with: the walk starts at the first open one.
-        position = None if position in migration.removed else migration.renamed.get(position, position)
+        position = migration.renamed.get(position, position)
     check_answers(saved, bank, document)
     check_session_parts(saved, bank, document)
-    if position not in (END, None) and position not in bank.questions:
-        raise GuideError(path, document.line_of(("position",)), "position", f"unknown question '{saved.position}'")
+    # The position is only where to go on: one naming no question on the path (removed from the bank, or edited by
+    # hand) breaks no answer, and the walk starts at the first open question instead (`Walk`).
     answers = saved.answers_file()
     if migration is not None:
         # Saved again, the session holds this version's ids; the document still says what changed.

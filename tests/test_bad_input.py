@@ -459,6 +459,17 @@ def test_every_command_reading_answers_fails_the_same_way(command, case, tmp_pat
     assert not (tmp_path / "code-was-executed").exists()
 
 
+@pytest.mark.parametrize("command", [*ANSWER_COMMANDS, "run"])
+def test_every_command_reading_answers_says_an_html_document_does_not_carry_them(command, tmp_path, good_bank):
+    html = tmp_path / "design.html"
+    assert run_guide("run", "--bank", str(good_bank), "--case", "case-0", "--out", str(html)).returncode == 0
+    args = ["run", "--bank", str(good_bank), "--answers", str(html)] if command == "run" else \
+        ANSWER_COMMANDS[command](str(good_bank), str(html))
+    result = run_guide(*args, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"guide: {html}: an HTML document does not carry its answers: give the Markdown")
+
+
 @pytest.mark.parametrize("command", ["lint", "codebook"])
 @pytest.mark.parametrize("case", [case for case in BANK_CASES if case.name in (
     "python object apply", "alias bomb", "10 MB file", "binary file", "deep flow nesting", "routing cycle")],

@@ -139,6 +139,8 @@ def test_without_format_the_out_files_name_decides_it(tmp_path, name, starts):
      "--out design.html: the name says HTML, but --format is md; drop --format, or give the file a name that fits"),
     (("diff", "a.md", "b.md", "--out", "changes.html"),
      "--out changes.html: the name says HTML, but this command writes plain text or Markdown"),
+    (("compare", "--case", "dr-screening", "design.md", "--out", "x.html"),
+     "--out x.html: the name says HTML, but this command writes plain text or Markdown"),
     (("graph", "--format", "dot", "--out", "graph.mmd"), "--out graph.mmd: the name says Mermaid, but --format is dot"),
     # A design document written again in another format would lose what the old one held (test_check).
     (("run", "--answers", "design.md", "--format", "html", "--out", "design.md"),
@@ -148,6 +150,7 @@ def test_an_out_file_named_for_another_format_is_refused_before_anything_is_read
     result = run_guide(*args, cwd=tmp_path)
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert message in result.stderr
+    assert f"(see guide {args[0]} --help)" in result.stderr  # that command's options, not the main ones
     assert list(tmp_path.iterdir()) == []
 
 

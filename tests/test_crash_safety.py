@@ -30,6 +30,7 @@ from guide.report.text import inert
 from guide import session as session_module
 from guide.session import SessionInUse, SessionLock, Walk, load_session, save_session
 from guide.source import GuideError
+from guide.state import designs_dir
 
 from .conftest import ROOT, load_saved, run_guide, saved_path
 
@@ -264,6 +265,22 @@ def test_a_migrated_session_at_a_removed_question_goes_on_at_the_first_open_one(
     walk = load_session(load_bank(bank_copy), saved_path())
     assert "gone" not in walk.values and "regulatory_context" in walk.values
     assert walk.position == walk.first_open()
+
+
+def test_a_design_whose_position_names_no_question_is_listed_and_resumes_at_the_first_open_one(bank, guide_home):
+    """The position is only where to go on: edited by hand to name no question, it breaks none of the answers."""
+    walk = Walk(bank)
+    walk.answer(walk.position, walk.question.choices[0].id)
+    designs_dir().mkdir(parents=True)
+    design = designs_dir() / "edited.yaml"
+    save_session(walk, design)
+    design.write_text(re.sub(r"(?m)^position: .*$", "position: nowhere", design.read_text()))
+    listed = run_guide("designs")
+    assert listed.returncode == 0 and "edited" in listed.stdout and "broken" not in listed.stdout, listed.stdout
+    done = run_guide("--plain", "--resume", "--design", "edited", stdin="")
+    assert done.returncode == 0, done.stderr
+    resumed = load_session(bank, design)
+    assert resumed.answers.answers == walk.answers.answers and resumed.position == walk.first_open()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import json
 import os
 import pty
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -288,9 +289,21 @@ def test_design_picks_one_design_to_resume_or_start(bank):
 def test_a_design_name_cannot_leave_the_library_or_forge_output(bank, guide_home, name):
     done = run_guide("--plain", "--design", name, stdin="u\n")
     assert (done.returncode, done.stdout) == (2, "")
-    assert len(done.stderr.splitlines()) == 1 and "is not a design name" in done.stderr
+    assert len(done.stderr.splitlines()) == 1 and "is not a design name: a name is one plain file name in the " \
+        "designs folder, with no '/', no leading dot, no control characters" in done.stderr
     assert "\x1b" not in done.stderr
     assert not list(guide_home.parent.rglob("*.yaml")), "nothing was written anywhere"
+
+
+@pytest.mark.parametrize("name", ["a b", "UPPER", "ü"])
+def test_a_design_name_of_the_users_own_is_kept_as_given_and_said_quoted(bank, guide_home, name):
+    """The rule the refusal states is the whole rule: any other plain file name is a name the user may choose."""
+    done = run_guide("--plain", "--design", name, "--new", stdin="u\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.endswith(f"Run guide --plain --design {shlex.quote(name)} to go on.\n")
+    assert (designs_dir() / f"{name}.yaml").is_file()
+    again = run_guide("--plain", "--design", name, "--resume", stdin="u\n")
+    assert again.returncode == 0 and len(load_saved(bank).answers.answers) == 2
 
 
 def test_a_hostile_title_names_a_safe_file_and_lists_as_text(bank, guide_home):

@@ -193,6 +193,20 @@ def test_a_blank_review_left_in_the_list_keeps_the_design_pending(bank, tmp_path
     assert "Overall decision: **pending**" in again and "| *not named yet* |  | *not reviewed yet* | **pending** |" in again
 
 
+@pytest.mark.parametrize("reviewer", ["", "- reviewer: ' '\n  "])
+def test_an_approval_from_no_one_named_keeps_the_design_pending_and_says_why(tmp_path, reviewer):
+    path = tmp_path / "design.md"
+    assert run_guide("run", "--case", "dr-screening", "--date", FIXED_DATE, "--out", str(path)).returncode == 0
+    entry = f"{reviewer}decision: approved\n" if reviewer else "- decision: approved\n"
+    path.write_text(with_reviews(path.read_text(encoding="utf-8"), f"reviews:\n{entry}"), encoding="utf-8")
+    document = run_document(path)
+    assert "Overall decision: **pending**" in document
+    assert "**approved (not counted: no reviewer named)** |" in document
+    assert "A review without a reviewer's name does not count toward the decision" in document
+    assert json.loads(run_guide("run", "--answers", str(path), "--format", "json").stdout)["review_decision"] == "pending"
+    assert run_guide("check", str(path)).returncode == 0  # current, and what it says is pending
+
+
 def test_an_approval_with_another_bank_is_stale(bank, bank_copy, tmp_path):
     path = tmp_path / "design.md"
     path.write_text(with_reviews(make_document(bank, bank.cases()["dr-screening"]),

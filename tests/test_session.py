@@ -131,7 +131,6 @@ def test_unwritable_folder_is_one_line_error(bank, tmp_path):
 @pytest.mark.parametrize("content, line, field", [
     ("answers:\n  task: detection\nset_aside:\n  not_a_question: x\n", 4, "set_aside.not_a_question"),
     ("answers:\n  task: teleportation\n", 2, "answers.task"),
-    ("answers: {}\nposition: nowhere\n", 2, "position"),
     ("bank_id: another-bank\n", 1, "bank_id"),
     ("answers: [\n", 2, None),
     ("answers: {}\ncolour: red\n", 2, "colour"),

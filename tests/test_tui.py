@@ -415,6 +415,24 @@ async def test_a_broken_design_says_what_guide_run_says_and_the_delete_dialog_of
         assert f"To keep it, copy {broken} somewhere else first." in body
 
 
+@pytest.mark.parametrize("key, refused", [("d", "duplicated"), ("t", "renamed")])
+async def test_a_broken_design_is_not_duplicated_or_renamed_and_its_problem_is_said(bank, guide_home, key, refused):
+    designs_dir().mkdir(parents=True)
+    broken = designs_dir() / "listy.yaml"
+    broken.write_text("title: [a, b]\n")
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 30)) as pilot:
+        [row] = design_rows(app)
+        problem = row.removeprefix("listy.yaml  ").split("  ")[0]
+        assert problem.startswith("broken (line 1: title: ")
+        await pilot.press(key)
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen)
+        said = " ".join(list(app._notifications)[-1].message.split())
+        assert said == f"{broken}: cannot be {refused} here: it is {problem}"
+    assert broken.read_text() == "title: [a, b]\n" and [path.name for path in designs_dir().iterdir()] == ["listy.yaml"]
+
+
 async def test_a_design_of_another_bank_is_listed_as_such_and_kept(bank, guide_home):
     guide_home.mkdir()
     session_path().write_text("title: Course design\nbank_id: course-bank\nanswers:\n  task: unsure\n")
@@ -632,6 +650,23 @@ async def test_the_results_indent_each_reason_under_its_evidence_at_any_width(ba
             assert lines[start + 1].startswith("   ") and lines[start + 1].strip() in reason
             assert all(len(line) <= text.content_region.width for line in lines if line.startswith("   ")), \
                 "wrapped for the width the text has, so it does not wrap a second time"
+
+
+async def test_the_answers_tab_keeps_choices_apart_whose_labels_have_commas(bank):
+    """Several choices are joined with "; " there, as in what-if and diff: their labels have commas of their own."""
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.begin(Walk(bank, answers))
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        await open_tab(pilot, app, "tab-answers")
+        shown = " ".join(static_text(app.screen, "#answers").split())
+    question = bank.questions["shortcut_sources"]
+    labels = [question.choice(item).label for item in answers.answers["shortcut_sources"]]
+    assert len(labels) > 1 and any("," in label for label in labels)
+    assert " ".join("; ".join(labels).split()) in shown
 
 
 async def test_the_priorities_tab_ends_at_its_last_line(bank):
@@ -1337,6 +1372,54 @@ async def test_export_in_another_format(bank, tmp_path):
     assert "<html" in (tmp_path / "design.html").read_text()
 
 
+@pytest.fixture
+def empty_folder(tmp_path, monkeypatch) -> Path:
+    """The current folder, empty (GUIDE_HOME is beside it), where a name typed without a folder is written."""
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    return out
+
+
+@pytest.mark.parametrize("name, format, starts", [
+    ("pt3.json", "json", "{"), ("pt3.HTM", "html", "<!DOCTYPE html>"), ("pt3.markdown", "md", "---"),
+    ("pt3.txt", "md", "---"), ("pt3", "md", "---"),
+])
+async def test_the_export_writes_the_format_the_typed_name_says_and_the_radio_shows_it(bank, empty_folder, name,
+                                                                                      format, starts):
+    """As `guide run --out`: the name's suffix decides; a name that says none gets the radio's format as typed."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.screen.query_one("#format", RadioSet).pressed_button.id == "format-md"
+        app.screen.query_one("#path", Input).value = ""
+        await pilot.press(*name)
+        await pilot.pause()
+        assert app.screen.query_one("#format", RadioSet).pressed_button.id == f"format-{format}"
+        assert app.screen.query_one("#path", Input).value == name, "the name stays as typed"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportDialog)
+    assert [path.name for path in empty_folder.iterdir()] == [name]
+    assert (empty_folder / name).read_text(encoding="utf-8").startswith(starts)
+
+
+async def test_an_export_named_for_a_format_it_cannot_write_is_refused_in_one_line(bank, empty_folder):
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        app.screen.query_one("#path", Input).value = "graph.mmd"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+        assert static_text(app.screen, "#error") == ("graph.mmd: the name says Mermaid, but the export writes "
+                                                     "Markdown, HTML or JSON: give the file a name that fits")
+    assert list(empty_folder.iterdir()) == []
+
+
 @pytest.mark.parametrize("name", ["", ".", "  "])
 async def test_changing_the_format_with_no_file_name_leaves_it_to_the_export_to_ask(bank, name, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # where a name made of the suffix alone would land
@@ -1891,6 +1974,24 @@ def test_a_state_folder_others_could_change_is_said_on_the_start_screen_with_a_c
         tmux("kill-server")
 
 
+@pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("timeout") is None, reason="needs tmux and timeout")
+@pytest.mark.parametrize("start", ["timeout 120 {guide}", "set -m; {guide} & wait $!"])
+def test_an_app_started_in_the_background_says_so_and_ends(start, guide_home):
+    """Out of the terminal's foreground (timeout runs a command in a process group of its own), the app would be
+    stopped by the kernel as it set the terminal up, and never end: it says what to do instead, exit status 2."""
+    command = start.format(guide=f"{shlex.quote(sys.executable)} -m guide")
+    tmux("new-session", "-d", "-s", "app", "-x", "150", "-y", "30", "-e", f"GUIDE_HOME={guide_home}",
+         f"{command}; echo exit status $?; sleep 60")
+    try:
+        wait_for(lambda: "exit status" in tmux("capture-pane", "-p", "-J", "-t", "app"), "exited")
+        screen = tmux("capture-pane", "-p", "-J", "-t", "app")
+        assert "guide: the terminal: guide runs in its background (started with & or by a program such as timeout), " \
+               "where it would be stopped: run guide in the foreground, or use guide --plain\n" in screen
+        assert "exit status 2" in screen
+    finally:
+        tmux("kill-server")
+
+
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
 @pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
 def test_a_killed_app_gives_the_terminal_back(signal_name, guide_home):
@@ -1909,6 +2010,37 @@ def test_a_killed_app_gives_the_terminal_back(signal_name, guide_home):
         assert f"exit status {128 + getattr(signal, signal_name)}" in tmux("capture-pane", "-p", "-t", "app")
     finally:
         tmux("kill-server")
+
+
+def test_a_killed_app_ends_even_when_its_terminal_stopped_reading(guide_home):
+    """A stalled connection stops reading the terminal: the screen's writes queue up behind it until the app
+    waits on them, where a signal handled by its loop is never acted on. SIGTERM still ends it."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    def set_size(fd: int, rows: int, columns: int) -> None:
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+
+    master, terminal = pty.openpty()
+    set_size(terminal, 30, 100)
+    app = subprocess.Popen([sys.executable, "-m", "guide"], stdin=terminal, stdout=terminal, stderr=terminal,
+                           env={**os.environ, "GUIDE_HOME": str(guide_home), "TERM": "xterm-256color"},
+                           start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+    os.close(terminal)
+    try:
+        os.read(master, 100)  # the app has begun to draw; from here nothing reads what it writes
+        for step in range(200):  # the window resized again and again: a screen drawn at each size
+            set_size(master, 20 + step % 20, 60 + step % 60)
+            time.sleep(0.02)
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(timeout=120) == 128 + signal.SIGTERM
+    finally:
+        if app.poll() is None:
+            app.kill()
+            app.wait()
+        os.close(master)
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")

@@ -3,15 +3,10 @@
 import argparse
 from pathlib import Path
 
+from guide.frontend import FORMAT_NAMES, format_names, named_format
+
 ANSWERS_HELP = "answers file (YAML), a session the app saved, or design document (.md or .json)"
 
-
-# What a file's name says it holds, for commands that write one of several formats to --out. Plain text has no
-# suffix of its own (.txt often holds Markdown), so it is never inferred.
-FORMAT_OF_SUFFIX = {".md": "md", ".markdown": "md", ".json": "json", ".html": "html", ".htm": "html",
-                    ".mmd": "mermaid", ".mermaid": "mermaid", ".dot": "dot", ".gv": "dot"}
-FORMAT_NAMES = {"md": "Markdown", "json": "JSON", "html": "HTML", "text": "plain text", "mermaid": "Mermaid",
-                "dot": "Graphviz DOT"}
 
 
 def add_output_options(parser: argparse.ArgumentParser, choices: tuple[str, ...], default: str, what: str) -> None:
@@ -19,7 +14,8 @@ def add_output_options(parser: argparse.ArgumentParser, choices: tuple[str, ...]
     parser.add_argument("--format", choices=choices, default=None,
                         help=f"{what} (default: what the --out file's name ends in, else {default})")
     parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
-    parser.set_defaults(format_default=default, format_choices=choices)
+    # A mismatch of --format and --out is told with this command's usage, not the main parser's.
+    parser.set_defaults(format_default=default, format_choices=choices, output_parser=parser)
 
 
 def settle_format(args: argparse.Namespace) -> str | None:
@@ -28,13 +24,13 @@ def settle_format(args: argparse.Namespace) -> str | None:
     if not hasattr(args, "format_default"):
         return None
     out = args.out
-    named = FORMAT_OF_SUFFIX.get(out.suffix.lower()) if out is not None else None
+    named = named_format(out) if out is not None else None
     if args.format is None:
         if named is None or named in args.format_choices:
             args.format = named or args.format_default
             return None
-        *others, last = [FORMAT_NAMES[choice] for choice in args.format_choices]
-        return f"--out {out.name}: the name says {FORMAT_NAMES[named]}, but this command writes {', '.join(others)} or {last}"
+        return (f"--out {out.name}: the name says {FORMAT_NAMES[named]}, but this command writes "
+                f"{format_names(args.format_choices)}")
     if named is not None and named != args.format:
         return (f"--out {out.name}: the name says {FORMAT_NAMES[named]}, but --format is {args.format}; "
                 "drop --format, or give the file a name that fits")

@@ -59,17 +59,16 @@ class Report:
 
 
 def check_document(path: Path, bank) -> Report:
-    from guide.bank import DESIGN_DOCUMENT, DOCUMENT_FORMAT_OF_SUFFIX, bank_change, read_answers
+    from guide.bank import DESIGN_DOCUMENT, DOCUMENT_FORMAT_OF_SUFFIX, HTML_SUFFIXES, bank_change, read_answers
     from guide.engine import evaluate
     from guide.report import document_date, render
     from guide.report.frontmatter import document_answers
     from guide.source import decode, read_limited, shown_name
 
     format = DOCUMENT_FORMAT_OF_SUFFIX.get(path.suffix.lower())
-    if format is None:
-        kind = "an HTML document does not carry its answers" if path.suffix.lower() in (".html", ".htm") else \
-            "this is not a design document (write one with `guide run --out design.md`)"
-        raise GuideError(path, None, None, f"guide check reads design documents in Markdown (.md) or JSON (.json); {kind}")
+    if format is None and path.suffix.lower() not in HTML_SUFFIXES:  # read_answers tells why HTML is no use
+        raise GuideError(path, None, None, "guide check reads design documents in Markdown (.md) or JSON (.json); "
+                                           "this is not a design document (write one with `guide run --out design.md`)")
     answers = read_answers(path, bank)
     committed = decode(path, read_limited(path)).replace("\r\n", "\n")
     if format == "json" and not _is_json_design_document(committed):

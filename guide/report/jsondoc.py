@@ -28,7 +28,7 @@ class DesignDocument(BaseModel):
                                                   "the same data as the Markdown document's front matter")
     bank_change: BankChange | None = Field(description="set when the answers were made with another bank or bank version")
     review_decision: Decision = Field(description="the overall decision: approved only when every review in "
-                                                  "answers_file.reviews (at least one) approved these answers and bank")
+                                                  "answers_file.reviews (at least one, each naming its reviewer) approved these answers and bank")
     stale_approvals: list[int] = Field(description="positions in answers_file.reviews of approvals given to other "
                                                    "answers or another bank (their answers_hash or bank_hash differs)")
     result: Result

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from guide.bank import Bank, bank_change
-from guide.engine import applicable_caveats, similarity_rule
+from guide.engine import applicable_caveats, joined_labels, similarity_rule
 from guide.model import (
     METHOD_STATUS_LABELS,
     UNCOVERED_LABEL,
@@ -197,6 +197,8 @@ def _reviews(carried: AnswersFile) -> str:
                   "", "| Reviewer | Role | Date | Decision |", "|---|---|---|---|"]
         for position, review in enumerate(carried.reviews):
             decision = STALE_LABELS[stale[position]] if position in stale else DECISION_LABELS[review.decision]
+            if review.counted_decision != review.decision:
+                decision += " (not counted: no reviewer named)"
             lines.append(f"| {md(review.reviewer) if review.reviewer else '*not named yet*'} | "
                          f"{md(review.role) if review.role else ''} | "
                          f"{md(review.date) if review.date else _MISSING_DATE[review.decision == 'pending']} | "
@@ -208,6 +210,9 @@ def _reviews(carried: AnswersFile) -> str:
             lines += ["", f"Comments from {md(review.reviewer) if review.reviewer else f'reviewer {number}'}:", ""]
             lines += [line + "\\" if line != ">" and index + 1 < len(quoted) and quoted[index + 1] != ">" else line
                       for index, line in enumerate(quoted)]
+    if any(review.counted_decision != review.decision for review in carried.reviews):
+        lines += ["", "A review without a reviewer's name does not count toward the decision: add the name of "
+                  "whoever gave it under `reviewer`."]
     if stale:
         lines += ["", "An approval marked stale was given to other answers or another question bank than this "
                   "document's: ask that reviewer to review it again, then record the new decision in place of the "
@@ -328,7 +333,7 @@ def _range_text(bank: Bank, element: ElementResult) -> str:
 def _answer_text(record: AnswerRecord) -> str:
     if not record.labels:
         return "*not answered*"
-    return "; ".join(md(label) for label in record.labels)
+    return joined_labels(md(label) for label in record.labels)
 
 
 def _evidence_line(item: EvidenceItem, answers: str | None = None) -> str:

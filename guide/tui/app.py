@@ -15,9 +15,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import os
 import re
 import signal
 import sys
+import threading
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
@@ -57,6 +59,10 @@ LATER_IMPORTS = ("guide.tui.question", "guide.tui.results", "guide.tui.learn", "
 make_strip_caches_when_used()
 
 
+# How long the app has, once killed, to keep what is typed and give the terminal back before the process ends.
+ENDING_GRACE_SECONDS = 10
+
+
 class GuideApp(App):
     TITLE = "guide"
     CSS_PATH = "guide.tcss"
@@ -79,6 +85,7 @@ class GuideApp(App):
         self.lock: SessionLock | None = None  # held on design_file while it is open here
         self.save_failed = False
         self.save_pending = False  # an answer or a move on screen whose save waits for the frame (save_after_frame)
+        self.handlers_before: dict[int, object] = {}  # of the signals that end the app, restored when it ends
         self.theme = LIGHT if load_preferences().theme == "light" else DARK
 
     def get_default_screen(self) -> Screen:
@@ -89,8 +96,18 @@ class GuideApp(App):
         # mouse reporting on, and lose what is typed but not confirmed. Every answer is already saved.
         # Installed on load, so a signal that comes while the first screen is still being drawn is caught too.
         loop = asyncio.get_running_loop()
-        for number in (signal.SIGTERM, signal.SIGHUP):
-            loop.add_signal_handler(number, self.end_by_signal, 128 + number)
+
+        def ending(number: int, _frame) -> None:
+            # Python's own handler, not the loop's: it runs even while the loop is stuck behind a terminal that
+            # stopped reading (a stalled connection), which it then cannot leave. So the process ends anyway: at
+            # once on a second signal, and after a grace on the first, as the signal's default would end it.
+            signal.signal(number, signal.SIG_DFL)
+            ender = threading.Timer(ENDING_GRACE_SECONDS, os._exit, [128 + number])
+            ender.daemon = True
+            ender.start()
+            loop.call_soon_threadsafe(self.end_by_signal, 128 + number)
+
+        self.handlers_before = {number: signal.signal(number, ending) for number in (signal.SIGTERM, signal.SIGHUP)}
 
     def end_by_signal(self, return_code: int) -> None:
         """Keep what is typed on the question and not confirmed, as leaving it would, then exit through
@@ -128,6 +145,8 @@ class GuideApp(App):
         return self.pending.elements if self.pending is not None else at_a_glance(self.bank)
 
     def on_unmount(self) -> None:
+        for number, handler in self.handlers_before.items():  # an app run inside another process leaves it as it was
+            signal.signal(number, handler)
         self.save_if_pending()
         # The process ending lets go of the lock too; an app run inside another process must do it itself.
         if self.lock is not None:
@@ -534,6 +553,10 @@ class GuideApp(App):
 
 
 def run_app(args: argparse.Namespace) -> int:
+    if in_the_background():
+        raise GuideError("the terminal", None, None, "guide runs in its background (started with & or by a program "
+                                                     "such as timeout), where it would be stopped: run guide in the "
+                                                     "foreground, or use guide --plain")
     directory = args.bank or BUILTIN_BANK
     # Designs to list need the bank before the start screen can be painted.
     pending = pending_bank(directory) if library_is_empty() else None
@@ -550,3 +573,15 @@ def run_app(args: argparse.Namespace) -> int:
     if app.bank_problem is not None:
         raise app.bank_problem
     return app.return_code or 0
+
+
+def in_the_background() -> bool:
+    """Whether standard input or output is the terminal of another process group (a job put in the background):
+    the kernel would stop the app (SIGTTOU, SIGTTIN) as Textual sets the terminal up, for good."""
+    for stream in (sys.stdin, sys.stdout):
+        try:
+            if stream.isatty() and os.tcgetpgrp(stream.fileno()) != os.getpgrp():
+                return True
+        except (AttributeError, OSError, ValueError):  # no stream, or a terminal this process does not control
+            continue
+    return False

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, RadioSet, Static
 from textual.widgets.option_list import Option
 
+from guide.frontend import FORMAT_NAMES, format_names, named_format
 from guide.source import GuideError
 from guide.tui.widgets import ListWithEnds, MarkedRadioButton, clean, listing, shorten
 
@@ -67,14 +68,14 @@ class Review(Dialog):
         self.walk = walk
 
     def compose(self) -> ComposeResult:
-        from guide.engine import answer_labels
+        from guide.engine import answer_labels, joined_labels
 
         walk = self.walk
         options = []
         for number, question_id in enumerate(walk.path, 1):
             question = walk.bank.questions[question_id]
             labels = answer_labels(question, walk.answers.answers.get(question_id))
-            answer = ", ".join(clean(label) for label in labels) if walk.is_answered(question_id) else "not answered"
+            answer = joined_labels(clean(label) for label in labels) if walk.is_answered(question_id) else "not answered"
             if walk.answers.notes.get(question_id):
                 answer += f" · note: {clean(walk.answers.notes[question_id])}"
             marker = "▶ " if question_id == walk.position else "  "
@@ -178,8 +179,6 @@ class ExportDialog(FormDialog):
     """Title, where to write the design document (or its name, downloaded by a browser) and its format, in
     the order Tab moves through them from the file name, which has the focus."""
 
-    FORMAT_NAMES = {"md": "Markdown", "html": "HTML", "json": "JSON"}
-
     def __init__(self, answers: AnswersFile, set_aside: list[str], formats: tuple[str, ...], format: str,
                  default: str, web: bool) -> None:
         super().__init__()
@@ -197,7 +196,7 @@ class ExportDialog(FormDialog):
                 yield Static("Format (Tab to it, ← → and space to choose)")
                 with RadioSet(id="format", compact=True):
                     for name in self.formats:
-                        yield MarkedRadioButton(self.FORMAT_NAMES.get(name, name), value=name == self.format, id=f"format-{name}")
+                        yield MarkedRadioButton(FORMAT_NAMES[name], value=name == self.format, id=f"format-{name}")
                 if self.set_aside:
                     yield Static(Content.assemble(
                         (f"{len(self.set_aside)} set-aside answer(s) ", "bold"),
@@ -220,15 +219,31 @@ class ExportDialog(FormDialog):
     def _format(self) -> None:
         path = self.query_one("#path", Input)
         target = Path(path.value.strip())
-        if target.name not in ("", ".."):  # nothing to give a suffix to yet; the export asks for a name
+        # A name that already says the format chosen keeps its spelling (.htm, .markdown): the radio may have
+        # followed the name just typed.
+        if target.name not in ("", "..") and named_format(target) != self.chosen_format:
             path.value = str(target.with_suffix(f".{self.chosen_format}"))
             path.cursor_position = len(path.value)  # the new suffix in view
+
+    @on(Input.Changed, "#path")
+    def _follow_name(self, event: Input.Changed) -> None:
+        """The radio follows a name that says a format, so that what is shown is what is written."""
+        named = named_format(Path(event.value.strip()))
+        if named in self.formats and named != self.chosen_format:
+            self.query_one(f"#format-{named}", MarkedRadioButton).value = True
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#go")
     def _go(self) -> None:
-        self.submit(self.app.export, self.query_one("#title", Input).value, self.chosen_format,
-                    self.query_one("#path", Input).value.strip())
+        """The format is the one the name says, as `guide run --out` takes it (the radio may not have caught up
+        with the last key yet); a name without one gets the radio's."""
+        target = self.query_one("#path", Input).value.strip()
+        named = named_format(Path(target))
+        if named is not None and named not in self.formats:
+            self.show_error(f"{Path(target).name}: the name says {FORMAT_NAMES[named]}, but the export writes "
+                            f"{format_names(self.formats)}: give the file a name that fits")
+            return
+        self.submit(self.app.export, self.query_one("#title", Input).value, named or self.chosen_format, target)
 
 
 class HelpScreen(Dialog):

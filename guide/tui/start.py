@@ -136,8 +136,12 @@ class StartScreen(SizedScreen):
         design = self.highlighted_design()
         if design is None:
             return
-        if design.walk is None:
-            self.notify("Only a design of this question bank can be renamed here.", severity="warning")
+        from guide.library import refuse_unresumable
+
+        try:
+            refuse_unresumable(design, "renamed")  # said before a title is asked for
+        except GuideError as error:
+            self.notify(clean(str(error)), title="Cannot rename", severity="warning", markup=False)
             return
 
         def entered(dialog: AskDialog, value: str) -> None:
