@@ -2072,3 +2072,31 @@ async def test_the_evidence_scrolls_and_a_shorter_one_shows_from_its_start(bank)
         await pilot.pause()
         assert view.scroll_y == 0 and not view.show_vertical_scrollbar, "rows it no longer covers are cleared"
         assert shown() == [line.text.strip() for line in view.lines] + [""] * (view.size.height - len(view.lines))
+
+
+async def test_the_kept_choice_rows_follow_the_mouse_and_the_theme_and_answer_a_click(bank):
+    """The choices' rows are kept once drawn: the row under the mouse, a new theme and a click still work."""
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await start_and_reach(pilot, app, "single")
+        await pilot.pause()
+        choices = app.screen.query_one(ChoiceList)
+
+        def looks_of(row: int) -> list:
+            return [segment.style for segment in choices.render_line(row)]
+
+        plain = looks_of(2)
+        await pilot.hover("#choices", offset=(8, 2))
+        await pilot.pause()
+        hovered = looks_of(2)
+        assert hovered != plain, "the row under the mouse is drawn in its hover colours"
+        await pilot.hover("#progress")
+        await pilot.pause()
+        assert looks_of(2) == plain, "the row the mouse left is drawn as before"
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert looks_of(2) != plain, "a new theme draws the rows in its colours"
+        question = app.walk.question
+        await pilot.click("#choices", offset=(8, 2))
+        await pilot.pause()
+        assert app.walk.answers.answers[question.id] == question.choices[2].id
