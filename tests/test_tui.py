@@ -18,7 +18,9 @@ from pathlib import Path
 
 import pytest
 from rich.segment import Segment
+from textual._compositor import Compositor
 from textual.cache import FIFOCache
+from textual.content import Content
 from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, RadioSet, Static
@@ -2078,3 +2080,161 @@ def test_a_killed_app_keeps_the_text_and_note_typed_but_not_confirmed(bank, sign
     assert saved.drafts == {question.id: "Fundus photographs"}
     assert question.id not in saved.answers.answers
     assert saved.answers.notes == {question.id: "ask the lead"}
+
+
+def rows_sent(app) -> list[int]:
+    """The screen rows of every frame the app sends its terminal from now on."""
+    sent: list[int] = []
+    display = app._display
+
+    def noted_display(screen, update) -> None:
+        display(screen, update)
+        sent.extend(y for y, _, _ in getattr(update, "spans", []))
+
+    app._display = noted_display
+    return sent
+
+
+async def test_a_tick_draws_only_the_choice_it_ticks(bank, monkeypatch):
+    """Ticking sets the list's options again, which makes Textual's option list draw every row again: the
+    choices keep each row they drew, so only the ticked row is drawn anew, and it shows its tick."""
+    app = GuideApp(bank)
+    drawn: list[str] = []
+    draw = ChoiceList._get_option_render
+    monkeypatch.setattr(ChoiceList, "_get_option_render",
+                        lambda choices, option, style: drawn.append(option.id) or draw(choices, option, style))
+    async with app.run_test() as pilot:
+        await start_and_reach(pilot, app, "multiple")
+        await pilot.pause()
+        choices = app.screen.query_one(ChoiceList)
+        assert choices.option_count > 3
+        await pilot.press("3")
+        await pilot.pause()
+        drawn.clear()
+        await pilot.press("space")
+        await pilot.pause()
+        assert drawn == [app.walk.question.choices[2].id]
+        assert "[x]" in choices.render_line(2).text and "[x]" not in choices.render_line(1).text
+        await pilot.press("2")
+        await pilot.pause()
+        drawn.clear()
+        await pilot.press("3")  # back to rows as they were drawn before: kept
+        await pilot.pause()
+        assert drawn == [] and choices.highlighted == 2
+
+
+async def evidence_after_the_first_answer(pilot, app) -> EvidenceView:
+    await pilot.press("n", "enter", "1", "enter")
+    await pilot.pause()
+    return app.screen.query_one(EvidenceView)
+
+
+async def test_the_evidence_sends_only_the_rows_that_changed(bank):
+    """When the evidence changes, its rows that stay the same are not drawn and sent to the terminal again."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await evidence_after_the_first_answer(pilot, app)
+        paragraphs = list(view.paragraphs)
+        assert len(view.lines) > 4
+        title_rows = view.text.splitlines().index("")  # the element's name and score, then a blank line
+        sent = rows_sent(app)
+        title, indent = paragraphs[0]
+        view.show([(Content(title.plain.replace("score", "Score")), indent), *paragraphs[1:]])  # its score moved
+        await pilot.pause()
+        assert [row - view.region.y for row in sent if view.region.y <= row < view.region.bottom] == \
+            list(range(title_rows))
+        assert "Score" in view.text
+
+
+async def test_an_answer_lays_the_screen_out_once(bank, monkeypatch):
+    """After the layout and frame of an answer, Textual used to lay the screen out once or twice more, changing
+    no cell: for each text whose size changed, and for the choices, whose scrollbar it worked out from the last
+    question's height; the choices then drew all their rows again. (A scrollbar that appears still costs Textual
+    a second layout of its own.)"""
+    app = GuideApp(bank)
+    layouts = []
+    reflow = Compositor.reflow
+    monkeypatch.setattr(Compositor, "reflow", lambda compositor, *args: layouts.append(1) or reflow(compositor, *args))
+    drawn: list[str] = []
+    draw = ChoiceList._get_option_render
+    monkeypatch.setattr(ChoiceList, "_get_option_render",
+                        lambda choices, option, style: drawn.append(option.id) or draw(choices, option, style))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await start_and_reach(pilot, app, "single")
+        checked = 0
+        while checked < 5:
+            question = app.walk.question
+            scrolled = app.screen.query_one(ChoiceList).show_vertical_scrollbar
+            if question.kind == "multiple":
+                await pilot.press("space")
+                await pilot.pause()
+            layouts.clear()
+            drawn.clear()
+            await pilot.press("enter")
+            await pilot.pause()
+            after = app.walk.question
+            assert isinstance(app.screen, QuestionScreen) and after.kind != "text" and after.id != question.id
+            if app.screen.query_one(ChoiceList).show_vertical_scrollbar != scrolled:
+                continue
+            checked += 1
+            assert len(layouts) == 1, f"{question.id} to {after.id}"
+            assert len(drawn) == len(set(drawn)) and set(drawn) <= {choice.id for choice in after.choices}, \
+                "each choice drawn once at most (a row drawn before, say Unsure in the same place, is kept)"
+
+
+async def test_the_evidence_scrolls_and_a_shorter_one_shows_from_its_start(bank):
+    """Evidence longer than the panel scrolls (Tab to it, then End); when the next evidence is shorter than
+    where it was scrolled to, the view goes back to show it, and its rows are drawn."""
+    app = GuideApp(bank)
+    clock = FrameClock(app)
+    async with app.run_test(size=(100, 24)) as pilot:
+        view = await evidence_after_the_first_answer(pilot, app)
+        while len(view.lines) <= view.size.height:
+            await answer_current(pilot, app)
+        for _ in range(6):
+            if app.screen.focused is view:
+                break
+            await pilot.press("tab")
+        assert app.screen.focused is view
+        await pilot.press("end")
+        await pilot.pause()
+        assert view.scroll_y == len(view.lines) - view.size.height > 0
+
+        def shown() -> list[str]:
+            clock.changes()
+            return ["".join(clock.cells[(x, view.region.y + row)][0] for x in range(view.region.x, view.region.right - 1))
+                    .strip() for row in range(view.size.height)]
+
+        assert shown()[-1] == view.lines[-1].text.strip()
+        view.show(view.paragraphs[:1])
+        await pilot.pause()
+        assert view.scroll_y == 0 and not view.show_vertical_scrollbar, "rows it no longer covers are cleared"
+        assert shown() == [line.text.strip() for line in view.lines] + [""] * (view.size.height - len(view.lines))
+
+
+async def test_the_kept_choice_rows_follow_the_mouse_and_the_theme_and_answer_a_click(bank):
+    """The choices' rows are kept once drawn: the row under the mouse, a new theme and a click still work."""
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await start_and_reach(pilot, app, "single")
+        await pilot.pause()
+        choices = app.screen.query_one(ChoiceList)
+
+        def looks_of(row: int) -> list:
+            return [segment.style for segment in choices.render_line(row)]
+
+        plain = looks_of(2)
+        await pilot.hover("#choices", offset=(8, 2))
+        await pilot.pause()
+        hovered = looks_of(2)
+        assert hovered != plain, "the row under the mouse is drawn in its hover colours"
+        await pilot.hover("#progress")
+        await pilot.pause()
+        assert looks_of(2) == plain, "the row the mouse left is drawn as before"
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert looks_of(2) != plain, "a new theme draws the rows in its colours"
+        question = app.walk.question
+        await pilot.click("#choices", offset=(8, 2))
+        await pilot.pause()
+        assert app.walk.answers.answers[question.id] == question.choices[2].id

@@ -17,7 +17,7 @@ from guide.report.text import sentence
 from guide.session import Outcome, Walk
 from guide.tui.dialogs import Confirm
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyBar, NoteInput, ParagraphInput, ReasoningPanel,
-                               SizedScreen, clean, listing, show_content, walk_label)
+                               SizedScreen, TextBlock, clean, listing, show_content, walk_label)
 
 
 COMPACT_NOTICE_ROWS = 30  # below this height, a changed answer's notice gives counts, not every prompt
@@ -55,17 +55,17 @@ class QuestionScreen(SizedScreen):
         self.walk = walk
 
     def compose(self) -> ComposeResult:
-        yield Static(id="progress")
-        yield Static(id="strip")
+        yield TextBlock(id="progress")
+        yield TextBlock(id="strip")
         with Horizontal(id="body"):
             with VerticalScroll(id="question-pane"):
-                yield Static(id="banner")
-                yield Static(id="prompt")
-                yield Static(id="help")
+                yield TextBlock(id="banner")
+                yield TextBlock(id="prompt")
+                yield TextBlock(id="help")
                 yield Static(Content.styled("h: why we ask this", "italic"), id="help-hint")
                 yield ChoiceList(id="choices")
                 yield ParagraphInput(id="paragraph", soft_wrap=True, show_line_numbers=False)
-                yield Static(id="about")
+                yield TextBlock(id="about")
                 # Not selected on focus: `n` and a word would replace a note written earlier.
                 yield NoteInput(placeholder="n: a note (optional): why, or who confirmed it", id="note", max_length=20000,
                                 compact=True, select_on_focus=False)

@@ -17,10 +17,12 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
+from textual.style import Style as VisualStyle
 from textual.visual import Visual
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, RadioButton, Static, TextArea
@@ -101,6 +103,14 @@ class SizedScreen(Screen):
             return
         self.add_class(*self._get_breakpoint_classes(width, self.HORIZONTAL_BREAKPOINTS or []),
                        *self._get_breakpoint_classes(height, self.VERTICAL_BREAKPOINTS or []), update=False)
+
+
+class TextBlock(Static):
+    """A Static for text that changes with every answer. Textual lays the whole screen out a second time after
+    a layout that changed the size of a widget, as if what it holds might scroll; text does not scroll, so that
+    second layout (after the answer's frame, changing no cell) is not asked for."""
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0))
 
 
 class KeyBar(Static):
@@ -210,7 +220,10 @@ class KeyEntry(NamedTuple):
 
 class ChoiceList(OptionList):
     """The choices of one question. ↑ ↓ or a choice's number move to it; Enter answers with the
-    highlighted choice, or in a multiple-choice question with the ticked ones (space ticks)."""
+    highlighted choice, or in a multiple-choice question with the ticked ones (space ticks).
+
+    Each row, once drawn, is kept (per text, place, state and width): Textual's option list draws every row
+    again whenever its options are set, which a tick, a new width and the layout after each answer all do."""
 
     MAX_ROWS = 14  # a longer list scrolls, so that the note and the buttons stay close
 
@@ -236,6 +249,10 @@ class ChoiceList(OptionList):
         self.ticked: list[str] = []
         self.read_only = False
         self.wrapped_at = 0  # the width the labels were last wrapped for
+        # (option's looks, index, divider, style, width) -> its rows drawn; the style holds the state and theme
+        self.drawn: LRUCache[tuple, list[Strip]] = LRUCache(128)
+        self.row_styles: dict[str, VisualStyle] = {}  # each state's style in the frame being drawn
+        self.row_width = 0
 
     def show(self, question: Question, value, read_only: bool) -> None:
         from guide.engine import chosen
@@ -246,9 +263,6 @@ class ChoiceList(OptionList):
         self.read_only = read_only
         self.refresh_bindings()  # space ticks on a multiple-choice question only
         self._refresh_prompts()
-        # Decide the scrollbar now, from the lines just measured: Textual adds it after the next layout,
-        # so a long list would first be painted without it and then again with it.
-        self.show_vertical_scrollbar = self.virtual_size.height > self.MAX_ROWS
         if self.saved and self.saved[0] in [choice.id for choice in question.choices]:
             self.highlighted = [choice.id for choice in question.choices].index(self.saved[0])
         else:
@@ -270,7 +284,9 @@ class ChoiceList(OptionList):
         assert self.question is not None
         highlighted = self.highlighted
         # A label that wraps continues under its first word, not under the number. Before the first
-        # layout there is no width yet; on_resize wraps again when a label needs it.
+        # layout there is no width yet; on_resize wraps again when a label needs it. A list of more choices
+        # than it shows gets its scrollbar first, and its labels are wrapped for the width that leaves.
+        self.show_vertical_scrollbar = len(self.question.choices) > self.MAX_ROWS
         self.wrapped_at = self.scrollable_content_region.width
         options = []
         for index, choice in enumerate(self.question.choices):
@@ -290,13 +306,51 @@ class ChoiceList(OptionList):
         """Whether a label needs more than one line at this width (0: not laid out yet)."""
         return width > CHOICE_LEAD + 8 and CHOICE_LEAD + label.cell_length > width
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         width = self.scrollable_content_region.width
-        if self.question is None or width == self.wrapped_at:
+        if self.question is None:
+            return
+        if width == self.wrapped_at:
+            # Textual's option list forgets its lines and draws every row again on any resize, such as the new
+            # height after an answer (a frame after the answer's, changing no cell); at the same width they stand.
+            event.prevent_default()
             return
         labels = [Content(clean(choice.label)) for choice in self.question.choices]
         if any(self._too_long(label, width) or self._too_long(label, self.wrapped_at) for label in labels):
             self._refresh_prompts()
+
+    def _refresh_scrollbars(self) -> None:
+        # The list grows to MAX_ROWS before it scrolls, so its lines alone decide its scrollbar, as soon as they
+        # are measured. Textual decides from the height of the last layout: a list longer than the last
+        # question's got a scrollbar (and its labels a column less) until the layout took it away again, which
+        # changed its width and made the screen lay itself out once more after the frame; and a long list was
+        # painted without its scrollbar first.
+        self.show_vertical_scrollbar = self.virtual_size.height > self.MAX_ROWS
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # What every row needs is looked up once a frame, not once a row.
+        self.row_width = self.scrollable_content_region.width
+        self.row_styles = {}
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        lines = self._line_cache.lines  # up to date: OptionList.render_lines updated them for this frame
+        line = self.scroll_offset.y + y
+        if line >= len(lines):
+            return super().render_line(y)
+        index, row = lines[line]
+        option = self.options[index]
+        state = ("option-list--option-disabled" if option.disabled
+                 else "option-list--option-highlighted" if index == self.highlighted
+                 else "option-list--option-hover" if index == self._mouse_hovering_over else "")
+        style = self.row_styles.get(state)
+        if style is None:  # (worked out only for the states on screen: each one costs)
+            style = self.row_styles[state] = self.get_visual_style("option-list--option", *[state] if state else [])
+        key = (looks(option.prompt), index, option._divider, style, self.row_width)
+        rows = self.drawn.get(key)
+        if rows is None:
+            rows = self.drawn[key] = self._get_option_render(option, style)
+        return rows[row] if row < len(rows) else super().render_line(y)
 
     def highlight_number(self, index: int) -> None:
         """A number key moves to its choice, in both kinds of question; only Enter answers, only space ticks."""
@@ -621,14 +675,27 @@ class EvidenceView(ScrollView):
                           ] or [Strip.blank(width, style.rich_style)]
                 self.wrapped[key] = strips
             lines += strips
+        before = self.lines if width == self.wrapped_width else None
         self.lines, self.wrapped_width = lines, width
-        self.virtual_size = Size(width, len(lines))
+        # Set quietly: Textual would lay the screen out again and draw every row of the view, and neither is
+        # needed (the view's height does not follow its lines; its scrollbar is set below).
+        self.set_reactive(ScrollView.virtual_size, Size(width, len(lines)))
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)  # fewer lines than before: no further than they go
         # Its scrollbar too, in this frame: Textual would size it after the next layout, a frame late.
         height = self.scrollable_content_region.height
         self.show_vertical_scrollbar = len(lines) > height
         self.vertical_scrollbar.window_virtual_size = len(lines)
         self.vertical_scrollbar.window_size = height
-        self.refresh()
+        if before is None:
+            self.refresh()
+            return
+        # Only the rows in view whose line changed are drawn again: a paragraph seen before is the same Strip.
+        top = self.scroll_offset.y
+        changed = [row for row in range(height)
+                   if (lines[top + row] if top + row < len(lines) else None)
+                   is not (before[top + row] if top + row < len(before) else None)]
+        if changed:  # (a refresh of no region would draw them all)
+            self.refresh(*(Region(0, row, self.size.width, 1) for row in changed))
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # What every row needs is looked up once a frame, not once a row (about 30 rows an answer).
