@@ -671,6 +671,24 @@ async def test_the_answers_tab_keeps_choices_apart_whose_labels_have_commas(bank
     assert " ".join("; ".join(labels).split()) in shown
 
 
+async def test_at_80x24_a_long_question_keeps_its_description_note_and_buttons_in_view(bank):
+    """The first question's fourteen choices at 80x24: the list scrolls, so what follows it stays on screen."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and len(app.walk.question.choices) > 12
+        pane = app.screen.query_one("#question-pane")
+        for selector in ("#about", "#note", "#answer-button"):
+            widget = app.screen.query_one(selector)
+            assert pane.scroll_offset.y == 0 and widget.region.bottom <= pane.region.bottom, selector
+        await pilot.press(*["down"] * 13)
+        await pilot.pause()
+        choices = app.screen.query_one(ChoiceList)
+        assert choices.highlighted == 13 and choices.scroll_offset.y > 0, "the list scrolled to its last choice"
+        assert app.screen.query_one("#answer-button").region.bottom <= pane.region.bottom
+
+
 async def test_the_priorities_tab_ends_at_its_last_line(bank):
     """The tab ends at the text's last line: it is as tall as its text at the width it
     has (it once kept the height of the text written for 80 columns, and ended in a run of blank rows)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -21,6 +21,9 @@ from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyBar, Not
 
 
 COMPACT_NOTICE_ROWS = 30  # below this height, a changed answer's notice gives counts, not every prompt
+# What a question shows besides its choices on a short terminal (progress, prompt, the help's hint, the highlighted
+# choice's description, the note, the buttons, the key bar, with their margins): the choices get the rest.
+ROWS_BESIDE_CHOICES = 17
 
 class QuestionScreen(SizedScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal"), (110, "-wide")]
@@ -67,7 +70,7 @@ class QuestionScreen(SizedScreen):
                 yield ParagraphInput(id="paragraph", soft_wrap=True, show_line_numbers=False)
                 yield TextBlock(id="about")
                 # Not selected on focus: `n` and a word would replace a note written earlier.
-                yield NoteInput(placeholder="n: a note (optional): why, or who confirmed it", id="note", max_length=20000,
+                yield NoteInput(placeholder="n: a note (optional): who or why", id="note", max_length=20000,
                                 compact=True, select_on_focus=False)
                 with Horizontal(id="buttons"):
                     yield Button("← Back", id="back-button", compact=True)
@@ -78,6 +81,9 @@ class QuestionScreen(SizedScreen):
 
     def on_mount(self) -> None:
         self.show_question()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one(ChoiceList).fit_to(event.size.height - ROWS_BESIDE_CHOICES)
 
     # -- display ------------------------------------------------------------------------------
 

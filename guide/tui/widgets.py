@@ -226,6 +226,8 @@ class ChoiceList(OptionList):
     again whenever its options are set, which a tick, a new width and the layout after each answer all do."""
 
     MAX_ROWS = 14  # a longer list scrolls, so that the note and the buttons stay close
+    MIN_ROWS = 4
+    max_rows = MAX_ROWS  # fewer on a short terminal (fit_to); read by Textual's first layout, before __init__ ends
 
     BINDINGS = [
         Binding("enter", "confirm", "Answer", show=False),
@@ -243,7 +245,7 @@ class ChoiceList(OptionList):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, compact=True)
-        self.styles.max_height = self.MAX_ROWS
+        self.styles.max_height = self.max_rows
         self.question: Question | None = None
         self.saved: list[str] = []
         self.ticked: list[str] = []
@@ -268,6 +270,14 @@ class ChoiceList(OptionList):
         else:
             self.highlighted = 0
 
+    def fit_to(self, rows: int) -> None:
+        """Show at most `rows` rows (at least a few, at most MAX_ROWS): on a short terminal a long list scrolls
+        sooner, so that what follows it stays in view."""
+        self.max_rows = max(self.MIN_ROWS, min(self.MAX_ROWS, rows))
+        self.styles.max_height = self.max_rows
+        if self.question is not None:
+            self._refresh_scrollbars()
+
     @property
     def multiple(self) -> bool:
         return self.question is not None and self.question.kind == "multiple"
@@ -286,7 +296,7 @@ class ChoiceList(OptionList):
         # A label that wraps continues under its first word, not under the number. Before the first
         # layout there is no width yet; on_resize wraps again when a label needs it. A list of more choices
         # than it shows gets its scrollbar first, and its labels are wrapped for the width that leaves.
-        self.show_vertical_scrollbar = len(self.question.choices) > self.MAX_ROWS
+        self.show_vertical_scrollbar = len(self.question.choices) > self.max_rows
         self.wrapped_at = self.scrollable_content_region.width
         options = []
         for index, choice in enumerate(self.question.choices):
@@ -320,12 +330,12 @@ class ChoiceList(OptionList):
             self._refresh_prompts()
 
     def _refresh_scrollbars(self) -> None:
-        # The list grows to MAX_ROWS before it scrolls, so its lines alone decide its scrollbar, as soon as they
+        # The list grows to max_rows before it scrolls, so its lines alone decide its scrollbar, as soon as they
         # are measured. Textual decides from the height of the last layout: a list longer than the last
         # question's got a scrollbar (and its labels a column less) until the layout took it away again, which
         # changed its width and made the screen lay itself out once more after the frame; and a long list was
         # painted without its scrollbar first.
-        self.show_vertical_scrollbar = self.virtual_size.height > self.MAX_ROWS
+        self.show_vertical_scrollbar = self.virtual_size.height > self.max_rows
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # What every row needs is looked up once a frame, not once a row.
