@@ -176,7 +176,7 @@ def _collect_precedent(document: YamlDocument, precedent: Precedent, locations: 
         raise GuideError(path, 1, None, f"a precedent's file name must be an id ([a-z0-9_-], starting with a letter "
                                         f"or digit), not '{path.stem}'")
     locations[f"precedent:{path.stem}"] = Location(document.path, 1)
-    for key in ("built", "serves", "answers"):
+    for key in ("reference", "built", "serves", "answers"):
         locations[f"precedent:{path.stem}.{key}"] = Location(document.path, document.line_of((key,)))
     for part in ("answers", "basis"):
         for question_id in getattr(precedent, part):

@@ -294,8 +294,18 @@ def check_bank(bank: Bank) -> list[Finding]:
                 report(key, f"a caveat requires unknown need '{need}'")
         check_references(key, (ref for item in method.evaluation for ref in item.references))
 
+    # One paper is one system: counted twice (a copy, or a link to the same file), it would weigh twice in the score.
+    papers: dict[str, str] = {}
     for precedent_id, precedent in bank.precedents.items():
         key = f"precedent:{precedent_id}"
+        for paper in (f"doi {precedent.reference.doi}" if precedent.reference.doi else None,
+                      f"arXiv {precedent.reference.arxiv}" if precedent.reference.arxiv else None):
+            if paper is None:
+                continue
+            if paper.lower() in papers:
+                report(f"{key}.reference", f"the same paper ({paper}) as precedent '{papers[paper.lower()]}': "
+                                           "one system is scored once")
+            papers.setdefault(paper.lower(), precedent_id)
         for family in precedent.built:
             if family not in bank.methods:
                 report(f"{key}.built", f"built names unknown method family '{family}'")

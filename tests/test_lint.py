@@ -67,6 +67,14 @@ def test_a_bank_file_that_is_a_broken_link_is_said_to_be_one_by_lint_and_every_c
         assert result.returncode == 2 and said in result.stderr, command  # not a bank read from the cache without it
 
 
+def test_one_paper_filed_twice_as_a_precedent_is_a_finding_at_its_reference(bank_copy):
+    """A link or a copy under another name would count one published system twice in the score."""
+    precedents = bank_copy / "precedents"
+    (precedents / "zz-again.yaml").symlink_to(precedents / "aerts2014-radiomics.yaml")
+    assert any(finding.startswith(f"{precedents / 'zz-again.yaml'}:") and "the same paper" in finding
+               and "'aerts2014-radiomics'" in finding for finding in _findings(bank_copy))
+
+
 def test_files_the_bank_would_not_read_are_reported(bank_copy):
     (bank_copy / "precedents" / "aerts2014-radiomics.yaml").rename(bank_copy / "precedents" / "aerts2014-radiomics.yml")
     (bank_copy / "cases" / "mycase.yml").write_text((bank_copy / "cases" / "dr-screening.yaml").read_text())
