@@ -187,6 +187,7 @@ def _names(condition: Condition, question_id: str, choice_id: str) -> bool:
                    for part in (condition.all if isinstance(condition, AllOf) else condition.any))
     return False
 
+
 def _choice(bank: Bank, question: Question, choice: Choice, readers: _Readers) -> list[str]:
     head = f"- **{md(choice.label)}** (`{choice.id}`)"
     if choice.description:

@@ -298,14 +298,13 @@ def check_bank(bank: Bank) -> list[Finding]:
     papers: dict[str, str] = {}
     for precedent_id, precedent in bank.precedents.items():
         key = f"precedent:{precedent_id}"
-        for paper in (f"doi {precedent.reference.doi}" if precedent.reference.doi else None,
-                      f"arXiv {precedent.reference.arxiv}" if precedent.reference.arxiv else None):
-            if paper is None:
-                continue
-            if paper.lower() in papers:
-                report(f"{key}.reference", f"the same paper ({paper}) as precedent '{papers[paper.lower()]}': "
+        reference = precedent.reference
+        for paper in filter(None, (reference.doi and f"doi {reference.doi}",
+                                   reference.arxiv and f"arXiv {reference.arxiv}")):
+            first = papers.setdefault(paper.lower(), precedent_id)
+            if first != precedent_id:
+                report(f"{key}.reference", f"the same paper ({paper}) as precedent '{first}': "
                                            "one system is scored once")
-            papers.setdefault(paper.lower(), precedent_id)
         for family in precedent.built:
             if family not in bank.methods:
                 report(f"{key}.built", f"built names unknown method family '{family}'")

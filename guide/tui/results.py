@@ -21,7 +21,7 @@ from textual.widgets.tabbed_content import ContentTabs
 
 from guide.bank import Bank
 from guide.engine import applicable_caveats, joined_labels, similarity_rule
-from guide.model import METHOD_STATUS_LABELS, UNCOVERED_LABEL, InstructorNotes, MethodResult, Result
+from guide.model import METHOD_STATUS_LABELS, UNCOVERED_LABEL, AnswerRecord, InstructorNotes, MethodResult, Result
 from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, hanging_lines, level_bar,
                                level_label, show_content)
 
@@ -335,9 +335,13 @@ def open_questions(bank: Bank, result: Result) -> Content:
 
 
 def answers(result: Result) -> Content:
+    def answered(record: AnswerRecord) -> list:
+        return [f"• {clean(record.prompt)} ",
+                (joined_labels(clean(label) for label in record.labels) or "not answered", "bold"), "\n"]
+
     parts: list = [("Answers on the path\n", "bold")]
     for record in result.answers:
-        parts += [f"• {clean(record.prompt)} ", (joined_labels(clean(label) for label in record.labels) or "not answered", "bold"), "\n"]
+        parts += answered(record)
         if record.note:
             parts.append((f"  note: {clean(record.note)}\n", "italic"))
     if result.set_aside:
@@ -345,7 +349,7 @@ def answers(result: Result) -> Content:
                   "These answers belong to questions that a changed answer took off the path. They come back if "
                   "you change that answer back.\n"]
         for record in result.set_aside:
-            parts += [f"• {clean(record.prompt)} ", (joined_labels(clean(label) for label in record.labels), "bold"), "\n"]
+            parts += answered(record)
     return Content.assemble(*parts)
 
 
