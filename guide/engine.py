@@ -32,6 +32,7 @@ from guide.model import (
     EvaluationItem,
     EvaluationStep,
     EvidenceItem,
+    Level,
     MethodResult,
     NeedStatus,
     OpenQuestion,
@@ -100,7 +101,7 @@ class Scored:
     method_boosts: dict[str, float]
 
     def level(self, bank: Bank, element_id: str) -> str:
-        return level_of(bank, self.element_scores[element_id])
+        return level_of(bank, self.element_scores[element_id], max(self.element_scores.values()))
 
 
 def score(bank: Bank, values: Values) -> Scored:
@@ -120,11 +121,25 @@ def _totals(bank: Bank, path: list[str], on_path: dict[str, AnswerValue], fired:
     return Scored(path, on_path, fired, element_scores, method_boosts)
 
 
-def level_of(bank: Bank, value: float) -> str:
-    for level in bank.meta.levels:
-        if level.min_score is None or value >= level.min_score:
-            return level.id
-    return bank.meta.levels[-1].id
+def level_of(bank: Bank, value: float, top: float) -> str:
+    """The highest level whose minimum the score reaches, and, where the level asks for it, whose share of
+    `top` (the highest element score) it reaches too."""
+    return next(level.id for level in bank.meta.levels if _reaches(level, value, top))
+
+
+def _reaches(level: Level, value: float, top: float) -> bool:
+    return level.min_score is None or (value >= level.min_score and
+                                       (level.min_share_of_top is None or value >= level.min_share_of_top * top))
+
+
+def _held_below(bank: Bank, value: float, top: float, level_id: str) -> str | None:
+    """Why the score, which reaches the minimum of a level above `level_id`, is not at that level."""
+    above = bank.meta.levels[:bank.level_ids.index(level_id)]
+    held = next((level for level in above if value >= level.min_score and not _reaches(level, value, top)), None)
+    if held is None:
+        return None
+    return (f"The score reaches {held.label.lower()}'s minimum ({held.min_score:g}) but not "
+            f"{held.min_share_of_top:.0%} of the leading element's score ({held.min_share_of_top * top:g} of {top:g}).")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -413,7 +428,7 @@ def _deciding_answers(condition: Condition, values: Values, bank: Bank) -> dict[
 def _element_result(bank: Bank, scored: Scored, element_id: str, changes: list[Change]) -> ElementResult:
     element = bank.elements[element_id]
     value = scored.element_scores[element_id]
-    level = level_of(bank, value)
+    level = scored.level(bank, element_id)
     evidence = _evidence(bank, scored, "element", element_id)
     order = bank.level_ids
     reachable_levels = {level}
@@ -441,6 +456,7 @@ def _element_result(bank: Bank, scored: Scored, element_id: str, changes: list[C
         confidence=round(confidence, 2),
         confidence_label=_confidence_label(bank, confidence, len(span) > 1),
         level_range=[span[-1], span[0]],
+        held_below=_held_below(bank, value, max(scored.element_scores.values()), level),
         evidence=evidence,
         uncertain_questions=[question for question, delta in swing.items() if delta > 0],
         alternatives=alternatives,

@@ -137,6 +137,11 @@ class Level(Strict):
     id: Identifier
     label: ShortText
     min_score: float | None = Field(default=None, description="lowest score at this level; the last level has none")
+    min_share_of_top: float | None = Field(
+        default=None, gt=0, le=1,
+        description="where given, a score must also be at least this share of the highest element score: "
+                    "additive scores grow with every answer, so without it a fully answered project can "
+                    "reach this level on every element")
     weight: float = Field(ge=0, description="how much covering an element at this level counts in method ranking")
     description: ShortText
 
@@ -218,8 +223,8 @@ class BankMeta(Strict):
         *graded, last = levels
         if any(level.min_score is None for level in graded):
             raise ValueError("every level but the last needs min_score")
-        if last.min_score is not None:
-            raise ValueError("the last level is the floor and takes no min_score")
+        if last.min_score is not None or last.min_share_of_top is not None:
+            raise ValueError("the last level is the floor and takes no min_score or min_share_of_top")
         scores = [level.min_score for level in graded]
         if scores != sorted(scores, reverse=True) or len(set(scores)) != len(scores):
             raise ValueError("levels must be listed from highest min_score to lowest, without ties")
@@ -649,6 +654,9 @@ class ElementResult(BaseModel):
     confidence: float
     confidence_label: str
     level_range: list[str] = Field(description="lowest and highest level reachable by changing one uncertain answer")
+    held_below: str | None = Field(
+        default=None, description="why the element is not at a higher level whose minimum its score reaches: "
+                                  "the score is below that level's share of the leading element's score")
     evidence: list[EvidenceItem]
     uncertain_questions: list[str]
     alternatives: list[Alternative]

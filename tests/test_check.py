@@ -37,7 +37,7 @@ def test_an_answer_edited_in_the_front_matter_makes_the_document_stale(design):
     assert result.returncode == 1
     assert f"{design}: stale" in result.stdout
     assert "Summary (" in result.stdout and "Element evidence (" in result.stdout
-    assert "+| Model transparency (T) | **Essential**" in result.stdout
+    assert "+| Model transparency (T) | Important | medium | 7 |" in result.stdout
     assert f"update it with: guide run --answers {design} --out {design}" in result.stdout
     fixed = run_guide("run", "--answers", str(design), "--out", str(design))
     assert fixed.returncode == 0

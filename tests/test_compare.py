@@ -35,8 +35,8 @@ def _flat(text: str) -> str:
 
 def test_compare_explains_a_changed_answer_and_why_it_matters(tmp_path, bank):
     reference = read_answers(bank.cases()[CASE], bank)
-    assert reference.answers["model_role"] != "autonomous" and reference.notes.get("model_role")
-    student_path = _student(tmp_path, bank, model_role="autonomous")
+    assert reference.answers["model_role"] != "confident_cases_only" and reference.notes.get("model_role")
+    student_path = _student(tmp_path, bank, model_role="confident_cases_only")
     theirs = evaluate(bank, reference)
     yours = evaluate(bank, read_answers(student_path, bank))
 
@@ -46,7 +46,7 @@ def test_compare_explains_a_changed_answer_and_why_it_matters(tmp_path, bank):
     question = bank.questions["model_role"]
     assert f"{question.prompt} (model_role)" in text
     assert f"The reference: {question.choice(reference.answers['model_role']).label}." in text
-    assert f"You: {question.choice('autonomous').label}." in text
+    assert f"You: {question.choice('confident_cases_only').label}." in text
     # Why the reference answered as it did: its note on the question.
     assert f"Why the reference answered so: {_flat(reference.notes['model_role'])}" in text
     # What the difference moved: the rationale of every rule that fired on one side only.
@@ -97,7 +97,7 @@ def test_compare_markdown_is_structured_and_escapes_bank_text(tmp_path, bank_cop
     text = text.replace("  discuss:\n", "  discuss:\n    - \"<b>Bold</b> claim | # not a heading\"\n", 1)
     case.write_text(text, encoding="utf-8")
     student = tmp_path / "student.yaml"
-    student.write_text(re.sub(r"^  model_role: .*$", "  model_role: autonomous", text, count=1, flags=re.MULTILINE))
+    student.write_text(re.sub(r"^  model_role: .*$", "  model_role: confident_cases_only", text, count=1, flags=re.MULTILINE))
     out = tmp_path / "lesson.md"
     result = run_guide("compare", str(student), "--case", CASE, "--bank", str(bank_copy), "--format", "md",
                        "--out", str(out))

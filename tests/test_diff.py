@@ -24,14 +24,14 @@ def levels(result) -> dict[str, str]:
     return {element.id: element.level for element in result.elements}
 
 
-def test_what_if_autonomous_raises_model_transparency_in_dr_screening(bank):
-    # The preset's instructor notes make this point: negatives no one reviews must be understood first.
-    answers = preset(bank, "dr-screening")
+def test_what_if_autonomous_raises_actionability_in_breast_cancer_detection(bank):
+    # Outputs no one reviews must tell their users what to do: actionability rises to lead with localization.
+    answers = preset(bank, "breast-cancer-detection")
     comparison = compare(bank, evaluate(bank, answers), evaluate(bank, hypothetical(bank, answers, ["model_role=autonomous"])))
     moved = {change.element: change for change in comparison.moved_elements}
-    assert moved["model_transparency"].direction == "up"
+    assert moved["actionability"].direction == "up"
     assert [change.question for change in comparison.answers][0] == "model_role"
-    assert comparison.answers[0].before == "triage" and comparison.answers[0].after == "autonomous"
+    assert comparison.answers[0].before == "second_reader" and comparison.answers[0].after == "autonomous"
 
 
 @pytest.mark.parametrize(("first", "second"), [(a, b) for a in CASES for b in CASES if a != b])
@@ -92,7 +92,7 @@ def test_every_sensitivity_move_really_moves_the_level(bank, case):
 
 
 def test_sensitivity_finds_the_autonomy_lever_for_transparency(bank):
-    answers = preset(bank, "dr-screening")
+    answers = preset(bank, "brain-encoding")
     report = sensitivity(bank, answers, evaluate(bank, answers))
     transparency = next(element for element in report.elements if element.element == "model_transparency")
     assert any(move.question == "model_role" and move.value == "autonomous" and move.direction == "up"
@@ -125,7 +125,8 @@ def test_what_if_and_diff_on_the_command_line(tmp_path):
     assert run_guide("run", "--case", "dr-screening", "--date", FIXED_DATE, "--out", str(design)).returncode == 0
     what_if = run_guide("what-if", str(design), "--set", "model_role=autonomous")
     assert what_if.returncode == 0, what_if.stderr
-    assert "Model transparency (T): Important → Essential (up;" in what_if.stdout
+    # Transparency rises with autonomy, but stays below the share of actionability that essential asks for.
+    assert "Model transparency (T) stays important (score 4 → 7)" in what_if.stdout
     as_markdown = run_guide("what-if", "--case", "dr-screening", "--set", "model_role=autonomous", "--format", "md")
     assert as_markdown.returncode == 0 and "## Comparison" in as_markdown.stdout
 
@@ -137,7 +138,7 @@ def test_what_if_and_diff_on_the_command_line(tmp_path):
     assert diff.stdout.splitlines()[:2] == ["dr.md: Automated diabetic retinopathy screening",
                                             "autonomous.md: Automated diabetic retinopathy screening"]
     assert "(model_role): Triage → Autonomous" in diff.stdout
-    assert "Model transparency (T): Important → Essential" in diff.stdout
+    assert "Model transparency (T) stays important (score 4 → 7)" in diff.stdout
 
     bad = run_guide("what-if", str(design), "--set", "goals=safety,nonsense")
     assert bad.returncode == 2 and bad.stdout == "" and bad.stderr.count("\n") == 1

@@ -77,8 +77,27 @@ def test_routing_depends_on_the_task(bank):
     assert registration[-1] == screening[-1] == "other_constraints"
 
 
+def test_essential_is_kept_for_the_elements_that_lead_the_design(bank, presets):
+    """Scores add up with every answer: an element past essential's minimum but far behind the leading one is
+    important, and its evidence says why, so that a fully answered project does not call everything essential."""
+    share = bank.meta.levels[0].min_share_of_top
+    for name in CASES:
+        result = evaluate(bank, presets[name])
+        top = max(element.score for element in result.elements)
+        for element in result.elements:
+            leads = element.score >= max(6, share * top)
+            assert (element.level == "essential") == leads, (name, element.id)
+            assert bool(element.held_below) == (element.score >= 6 and not leads), (name, element.id)
+    screening = {element.id: element for element in evaluate(bank, presets["dr-screening"]).elements}
+    recognizability = screening["visual_recognizability"]
+    assert recognizability.score >= 6 and recognizability.level == "important"
+    assert recognizability.held_below == ("The score reaches essential's minimum (6) but not 60% of the leading "
+                                          f"element's score ({0.6 * screening['actionability'].score:g} of "
+                                          f"{screening['actionability'].score:g}).")
+
+
 def test_unsure_lowers_confidence_and_becomes_an_open_question(bank, presets):
-    answers = presets["dr-screening"]
+    answers = presets["brain-encoding"]
     sure = evaluate(bank, answers)
     doubtful = evaluate(bank, with_answers(answers, model_role=UNSURE))
     before = next(element for element in sure.elements if element.id == "model_transparency")

@@ -99,9 +99,9 @@ def test_editing_an_answer_in_the_front_matter_updates_the_document(bank, tmp_pa
     edited = first.replace("  model_role: triage\n", "  model_role: autonomous\n")
     updated = rerun(bank, edited, tmp_path)
     assert updated != first
-    # The instructor notes of this preset say so: an autonomous screening model needs model transparency.
-    assert "| Model transparency (T) | **Essential** |" in updated
-    assert "| Model transparency (T) | **Essential** |" not in first
+    # The instructor notes of this preset say so: an autonomous screening model raises model transparency.
+    assert "| Model transparency (T) | Important | medium | 7 |" in updated
+    assert "| Model transparency (T) | Important | high | 4 |" in first
     assert rerun(bank, updated, tmp_path, "again.md") == updated
 
 

@@ -18,7 +18,7 @@ from markdown_it.token import Token
 
 from guide.bank import Bank
 from guide.model import AnswersFile, Result
-from guide.report.markdown import APPENDIX_TITLE, document_title, markdown_document
+from guide.report.markdown import APPENDIX_TITLE, document_title, markdown_document, threshold_text
 from guide.source import REORDERING
 
 CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
@@ -203,7 +203,7 @@ def priority_chart(result: Result, bank: Bank) -> str:
             f"{escape(element.level_label)} · {element.score:g}</text>",
         ]
     parts.append("</svg>")
-    starts = ", ".join(f"{level.label.lower()} at {level.min_score:g}" for level in reversed(thresholds))
-    caption = escape(f"Bar length is the element's score. Dashed lines mark where each level begins: {starts}. "
-                     "The same numbers are in the table above.")
+    starts = ", ".join(threshold_text(level) for level in reversed(thresholds))
+    caption = escape(f"Bar length is the element's score. Dashed lines mark each level's minimum score; the "
+                     f"levels: {starts}. The same numbers are in the table above.")
     return f'<figure class="chart">\n{"".join(parts)}\n<figcaption>{caption}</figcaption>\n</figure>'

@@ -20,6 +20,7 @@ from guide.model import (
     BankChange,
     ElementResult,
     EvidenceItem,
+    Level,
     MethodResult,
     Result,
     Review,
@@ -343,10 +344,13 @@ def _evidence_line(item: EvidenceItem, answers: str | None = None) -> str:
             f"(rule `{item.rule}`)")
 
 
+def threshold_text(level: Level) -> str:
+    share = f" and {level.min_share_of_top:.0%} of the highest element score" if level.min_share_of_top else ""
+    return f"{level.label.lower()} from {level.min_score:g}{share}"
+
+
 def _elements(result: Result, bank: Bank) -> str:
-    thresholds = ", ".join(
-        f"{level.label.lower()} from {level.min_score:g}" for level in bank.meta.levels if level.min_score is not None
-    )
+    thresholds = ", ".join(threshold_text(level) for level in bank.meta.levels if level.min_score is not None)
     lines = ["## Element evidence", "",
              f"Each element's score is the sum of the weights of the rules its answers fired ({thresholds}; "
              f"below that, {bank.meta.levels[-1].label.lower()}). Confidence falls with every unsure or "
@@ -361,6 +365,8 @@ def _elements(result: Result, bank: Bank) -> str:
             "",
             f"Score {element.score:g}, confidence {element.confidence_label} ({element.confidence:.2f}).",
         ]
+        if element.held_below:
+            lines += ["", md(element.held_below)]
         raised = [item for item in element.evidence if item.weight > 0]
         lowered = [item for item in element.evidence if item.weight < 0]
         if raised:

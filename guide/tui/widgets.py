@@ -586,6 +586,8 @@ def evidence_paragraphs(bank: Bank, element: ElementResult, fresh: frozenset[str
     first, marked new; `settled` as for `walk_label`."""
     paragraphs = [(Content.assemble((clean(bank.elements[element.id].name), "bold"),
                                     f": {walk_label(element, settled)} (score {element.score:g})"), 0)]
+    if element.held_below:
+        paragraphs.append((Content.styled(element.held_below, "italic"), 0))
     ordered = sorted(element.evidence, key=lambda item: item.rule not in fresh)
     raised = [item for item in ordered if item.weight > 0]
     lowered = [item for item in ordered if item.weight < 0]
