@@ -234,7 +234,7 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
     similarities = precedent_similarities(bank, scored.values) if with_precedents else {}
     methods = _rank_methods(bank, scored, levels, by_id,
                             closeness={precedent_id: value for precedent_id, (value, _) in similarities.items()})
-    complementary, uncovered = _complementary(bank, scored, methods, elements)
+    complementary, uncovered, poor_fits = _complementary(bank, scored, methods, elements)
     acceptance = _acceptance(bank, elements, by_id)
     return Result(
         tool_version=__version__,
@@ -251,6 +251,7 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
         methods=methods,
         complementary=complementary,
         uncovered=uncovered,
+        poor_fits=poor_fits,
         needs=needs,
         evaluation=_evaluation_plan(bank, elements, methods, complementary, by_id, acceptance),
         acceptance=acceptance,
@@ -567,10 +568,11 @@ def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dic
 
 
 def _complementary(bank: Bank, scored: Scored, methods: list[MethodResult],
-                   elements: list[ElementResult]) -> tuple[list[str], list[str]]:
+                   elements: list[ElementResult]) -> tuple[list[str], list[str], dict[str, str]]:
     """A few families, from those the project can build as its answers stand, that together cover every
     top-priority element and, room permitting, give the explanation forms its users asked to see; in rank
-    order. What no such family covers is reported, not papered over."""
+    order. What no such family covers is reported, not papered over, with the family that serves it but
+    fits the project too poorly to build, where there is one."""
     top = bank.level_ids[0]
     targets = [element for element in elements if element.level == top] or \
         [element for element in elements if element.level == bank.level_ids[1]]
@@ -585,26 +587,49 @@ def _complementary(bank: Bank, scored: Scored, methods: list[MethodResult],
     chosen: list[MethodResult] = []
     missing = {element.id for element in targets}
 
-    def best_for(wanted: Callable[[MethodResult], bool]) -> None:
-        method = next((method for method in candidates if wanted(method)), None)
+    def add(method: MethodResult | None) -> None:
         if method is not None and method not in chosen:
             chosen.append(method)
             missing.difference_update(covered_by(method))
 
+    def best_for(wanted: Callable[[MethodResult], bool]) -> None:
+        add(next((method for method in candidates if wanted(method)), None))
+
     # The ranking's best family that serves a top element opens the design; then each top element still
     # uncovered, the most important first, gets the best-ranked family that serves it well (so a limit on
-    # the design's size never costs an element its family: there is at most one per element).
+    # the design's size never costs an element its family: there is at most one per element), if that
+    # family fits the project fairly; one that scores far below the opening family is named instead.
     best_for(lambda method: bool(covered_by(method) & missing))
+    floor = bank.meta.cover_min_share * (chosen[0].score if chosen else 0.0)
+    poor_fits: dict[str, str] = {}
     for element in sorted(targets, key=lambda element: -element.score):
-        if element.id in missing:
-            best_for(lambda method, wanted=element.id: wanted in covered_by(method))
+        serving = next((method for method in candidates if element.id in covered_by(method)), None)
+        if element.id not in missing or serving is None:
+            continue
+        if serving.score >= floor:
+            add(serving)
+        else:
+            poor_fits[element.id] = serving.id
     for form in _asked_forms(bank, scored, candidates):
         if len(chosen) >= bank.meta.complementary_max:
             break
         if not any(method.id in form for method in chosen):
             best_for(lambda method, giving=form: method.id in giving)
-    return ([method.id for method in sorted(chosen, key=lambda method: method.rank or 0)],
-            [element.id for element in targets if element.id in missing])
+    uncovered = [element.id for element in targets if element.id in missing]
+    return ([method.id for method in sorted(chosen, key=lambda method: method.rank or 0)], uncovered,
+            {element: method for element, method in poor_fits.items() if element in uncovered})
+
+
+def poor_fit_text(bank: Bank, result: Result, element_id: str) -> str:
+    """Why an uncovered element's best buildable family is named rather than built, or why there is none."""
+    poor = next((method for method in result.methods if method.id == result.poor_fits.get(element_id)), None)
+    if poor is None:
+        return ("the families that would serve it need something the answers rule out, or are filtered out; "
+                "see also the open questions")
+    opening = next(method for method in result.methods if method.id == result.complementary[0])
+    return (f"{bank.methods[poor.id].name} serves it but ranks {poor.rank} with a score of {poor.score:g}, less "
+            f"than {bank.meta.cover_min_share:.0%} of the opening family's {opening.score:g} "
+            f"({bank.methods[opening.id].name}): too poor a fit for this project to build for this element alone")
 
 
 def _asked_forms(bank: Bank, scored: Scored, candidates: list[MethodResult]) -> list[set[str]]:

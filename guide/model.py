@@ -204,6 +204,10 @@ class BankMeta(Strict):
     high_confidence: float = Field(default=0.8, gt=0, le=1)
     medium_confidence: float = Field(default=0.5, gt=0, le=1)
     complementary_max: int = Field(default=3, ge=1, le=10)
+    cover_min_share: float = Field(
+        default=0.0, ge=0, le=1, allow_inf_nan=False,
+        description="a family joins the design only to cover an element when its score is at least this share of "
+                    "the design's opening family's: a family that fits the project far worse is named, not built")
     unknown_need_share: float = Field(
         default=0.0, ge=0, le=1, allow_inf_nan=False,
         description="the share of a penalizing need's penalty a family pays while the answers leave that need "
@@ -689,8 +693,8 @@ METHOD_STATUS_LABELS = {
     "needs_change": "needs something the answers rule out",
     "excluded": "filtered out",
 }
-# An essential element that no family the project can build serves well.
-UNCOVERED_LABEL = "Not covered by any family the project can build as its answers stand"
+# A top element that no family the project can build and that fits it fairly serves well.
+UNCOVERED_LABEL = "Not covered by a family that fits the project"
 
 
 class SaidMissing(BaseModel):
@@ -785,6 +789,9 @@ class Result(BaseModel):
     methods: list[MethodResult]
     complementary: list[str]
     uncovered: list[str]
+    poor_fits: dict[str, str] = Field(
+        default_factory=dict, description="for an uncovered element, the best-ranked family the project can build "
+                                          "that serves it, left out because it scores under cover_min_share")
     needs: list[NeedStatus]
     evaluation: list[EvaluationStep]
     acceptance: list[AcceptanceStep] = Field(default_factory=list,

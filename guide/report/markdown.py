@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from guide.bank import Bank, bank_change
-from guide.engine import applicable_caveats, joined_labels, similarity_rule
+from guide.engine import applicable_caveats, joined_labels, poor_fit_text, similarity_rule
 from guide.model import (
     METHOD_STATUS_LABELS,
     UNCOVERED_LABEL,
@@ -271,10 +271,9 @@ def _what_will_be_built(result: Result, bank: Bank) -> list[str]:
                      f"{METHOD_STATUS_LABELS[method.status]}): {md(_first_sentence(family.summary))} "
                      f"It serves {covers}.")
     if result.uncovered:
-        lines += ["", f"**{UNCOVERED_LABEL}:** "
-                  + ", ".join(element_label(bank, element_id) for element_id in result.uncovered)
-                  + ". Families that would serve it need something the answers rule out, or are filtered out "
-                    "(under *Method families*); see also the open questions."]
+        lines += ["", f"**{UNCOVERED_LABEL}** (its checks in the *Evaluation plan* still apply):", ""]
+        lines += [f"- {element_label(bank, element_id)}: {md(poor_fit_text(bank, result, element_id))} "
+                  "(under *Method families*)." for element_id in result.uncovered]
     forms = [record for record in result.answers
              if bank.questions[record.question].names_the_explanation and record.labels]
     if forms:

@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 from textual.widgets.tabbed_content import ContentTabs
 
 from guide.bank import Bank
-from guide.engine import applicable_caveats, joined_labels, similarity_rule
+from guide.engine import applicable_caveats, joined_labels, poor_fit_text, similarity_rule
 from guide.model import METHOD_STATUS_LABELS, UNCOVERED_LABEL, AnswerRecord, InstructorNotes, MethodResult, Result
 from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, hanging_lines, level_bar,
                                level_label, show_content)
@@ -203,9 +203,9 @@ def priorities(bank: Bank, result: Result, width: int = 80) -> Content:
     if result.complementary:
         names = ", ".join(clean(bank.methods[method].name) for method in result.complementary)
         parts += [("\nRecommended combination: ", "bold"), names, "\n"]
-    if result.uncovered:
-        names = ", ".join(clean(bank.elements[element].name) for element in result.uncovered)
-        parts += [(f"{UNCOVERED_LABEL}: ", "bold"), names, "\n"]
+    for element in result.uncovered:
+        parts += [(f"{UNCOVERED_LABEL}: ", "bold"), clean(bank.elements[element].name), ": ",
+                  clean(poor_fit_text(bank, result, element)), "\n"]
     parts.append(("\nWhy each level\n", "bold"))
     for element in result.elements:
         parts += ["\n", evidence_lines(bank, element, width)]
