@@ -279,9 +279,12 @@ def ranked_families(bank: Bank, values: Values) -> list[str]:
 def similarity_rule(bank: Bank) -> str:
     """How similarity to a precedent is measured, in the words documents use."""
     weighted = f" {bank.meta.similarity_note}" if bank.meta.similarity_note else ""
+    required = [bank.questions[question_id].prompt for question_id in bank.meta.nearest_share_one_of]
+    listed = (f" A system is listed only when it agrees with you on at least one of: {joined_labels(required)}"
+              if required else "")
     return ("Similarity is the share of the questions answered on either side (yours or the published system's) "
             f"on which the answers agree; for a question with several choices, the overlap of the choices counts in "
-            f"part.{weighted}")
+            f"part.{weighted}{listed}")
 
 
 def usable_choices(bank: Bank, values: Values) -> dict[str, set[str]]:
@@ -327,7 +330,8 @@ def nearest_precedents(bank: Bank, values: Values, count: int = 3,
     similarities = similarities or precedent_similarities(bank, values)
     for precedent_id, precedent in bank.precedents.items():
         value, shared = similarities[precedent_id]
-        if value > 0:
+        required = bank.meta.nearest_share_one_of
+        if value > 0 and (not required or any(question_id in shared for question_id in required)):
             matched = [question_id for question_id in bank.questions if question_id in shared]
             agreeing = [", ".join(choice.label for choice in bank.questions[question_id].choices
                                   if choice.id in shared[question_id]) for question_id in matched]

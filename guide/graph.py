@@ -207,9 +207,10 @@ def check_bank(bank: Bank) -> list[Finding]:
     meta_key = "bank:" + bank.meta.id
     if bank.meta.start not in bank.questions:
         report(meta_key, f"start question '{bank.meta.start}' does not exist")
-    for question_id in bank.meta.similarity_weights:
-        if question_id not in bank.questions:
-            report(meta_key, f"similarity_weights names unknown question '{question_id}'")
+    for setting in ("similarity_weights", "nearest_share_one_of"):
+        for question_id in getattr(bank.meta, setting):
+            if question_id not in bank.questions:
+                report(meta_key, f"{setting} names unknown question '{question_id}'")
     stage_ids = {stage.id for stage in bank.meta.stages}
     strength_ids = {strength.id for strength in bank.meta.strengths}
 

@@ -219,6 +219,9 @@ class BankMeta(Strict):
                                           "published systems nearest to the answers are found (others count once)")
     similarity_note: ShortText | None = Field(
         default=None, description="the weights in words, for the sentence documents give on similarity")
+    nearest_share_one_of: list[Identifier] = Field(
+        default_factory=list, description="a published system is listed as like the user's only when it agrees on "
+                                          "at least one of these questions (none: any agreement will do)")
 
     @field_validator("levels")
     @classmethod

@@ -468,3 +468,12 @@ def test_a_caveat_about_what_the_answers_rule_out_is_left_out(bank, presets):
         assert (caveat in applicable_caveats(bank, "attribution_maps", result.needs)) is shown
         family = next(method for method in result.methods if method.id == "attribution_maps")
         assert (first_words in " ".join(method_detail(bank, result, family).plain.split())) is shown, case
+
+
+def test_a_system_listed_as_like_yours_does_what_your_model_does_or_reads_the_same_images(bank, presets):
+    """Generic answers (a specialist centre, a CNN, full data access) once made a whole-slide MIL classifier the
+    nearest system to a retinal OCT segmenter: a system is listed only when it shares the task or the modality."""
+    settings = [*presets.values(), *(precedent.answers_file() for precedent in bank.precedents.values())]
+    for answers in settings:
+        for match in evaluate(bank, answers).precedents:
+            assert {"task", "modality"} & set(match.matched), (answers.title, match.id)
