@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from guide.bank import Bank
 from guide.diff import AnswerChange, Comparison, ElementChange, compare
-from guide.model import UNSURE, AnswersFile, EvidenceItem, MethodResult, Result
+from guide.engine import joined_labels
+from guide.model import UNSURE, AnswersFile, EvidenceItem, MethodResult, NeedStatus, Result
 from guide.report.text import inert, md, sentence, signed
 
 REFERENCE, STUDENT = "the reference", "you"
@@ -78,6 +79,21 @@ class _Evidence:
     def __init__(self, reference: Result, student: Result) -> None:
         self.reference = self._items(reference)
         self.student = self._items(student)
+        self.needs = {need.id: need for need in reference.needs}, {need.id: need for need in student.needs}
+        # Families filtered out on both sides: a need they carry changes nothing about them.
+        self.out_on_both = {method.id for method in reference.methods if method.status == "excluded"} & \
+            {method.id for method in student.methods if method.status == "excluded"}
+
+    def needs_decided(self, bank: Bank, question: str) -> list[tuple[NeedStatus, NeedStatus, list[str]]]:
+        """The needs this answer decides whose status differs: the reference's, the student's, and the
+        families still in the running that carry the need."""
+        reference, student = self.needs
+        return [(reference[need_id], student[need_id],
+                 [method.name for method in bank.methods.values()
+                  if need_id in method.needs and method.id not in self.out_on_both])
+                for need_id in reference.keys() & student.keys()
+                if reference[need_id].status != student[need_id].status
+                and question in reference[need_id].answers + student[need_id].answers]
 
     @staticmethod
     def _items(result: Result) -> dict[tuple[str, str], EvidenceItem]:
@@ -105,6 +121,15 @@ def _effect_line(bank: Bank, side: str, item: EvidenceItem) -> str:
     return f"{who}, this {verb} {_target_name(bank, item.target)} ({signed(item.weight)}): {item.because}"
 
 
+NEED_STATUS_WORDS = {"available": "met", "unavailable": "ruled out", "unknown": "not known"}
+
+
+def _need_line(before: NeedStatus, after: NeedStatus, families: list[str]) -> str:
+    return (f"It decides what the families need: \u201c{before.label}\u201d is {NEED_STATUS_WORDS[before.status]} for "
+            f"the reference and {NEED_STATUS_WORDS[after.status]} for you, which changes how these families fit: "
+            f"{joined_labels(families)}.")
+
+
 def _answer_words(labels: list[str], asked: bool) -> str:
     if not asked:
         return "not asked" + (f" (answered {'; '.join(labels)}, which does not count)" if labels else "")
@@ -126,6 +151,7 @@ def _answers(lesson: Lesson, bank: Bank, comparison: Comparison, reference: Answ
         lesson.add("li", _path_words(change))
         effects = [_effect_line(bank, side, item) for side in (REFERENCE, STUDENT)
                    for item in evidence.only(side, reads=change.question)]
+        effects += [_need_line(*decided) for decided in evidence.needs_decided(bank, change.question)]
         for line in effects:
             lesson.add("li2", line)
         if not effects:

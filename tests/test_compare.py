@@ -168,3 +168,17 @@ def test_compare_with_a_published_system_gives_the_papers_reasons_and_what_its_a
     assert (f"- {md(bank.methods['detect_first_pipelines'].name)}: ranked #{theirs['detect_first_pipelines']} on the "
             f"paper's setting by this tool, #{yours['detect_first_pipelines']} on yours.") in built
     assert ".." not in result.stdout.replace("...", "")
+
+
+def test_compare_says_which_families_an_answer_changes_through_what_they_need(tmp_path, bank):
+    """No rule reads "may the explanation shape the model?", but it decides a need of the families that build their
+    explanation into the model: the lesson says so instead of calling the answer inert."""
+    student = _student(tmp_path, bank, explanation_priority="accuracy_first")
+    result = run_guide("compare", str(student), "--case", CASE)
+    assert result.returncode == 0, result.stderr
+    text = _flat(result.stdout)
+    section = text.split("(explanation_priority)", 1)[1].split("Element priorities", 1)[0]
+    assert ("It decides what the families need: \u201cThe model's design may follow what the explanation needs\u201d is "
+            "met for the reference and ruled out for you, which changes how these families fit: ") in section
+    assert "Concept bottleneck models" in section and "Interpretable encoding readouts" not in section
+    assert "No rule reads this answer differently on its own" not in section
