@@ -750,16 +750,26 @@ def _acceptance(bank: Bank, elements: list[ElementResult], needs: dict[str, Need
     for element in elements:
         if element.level not in prioritized:
             continue
-        said: set[str] = set()  # an element's measures that lack the same need are told once what to do instead
+        # A measure whose needs the answers rule out gives way to what the bank says to measure instead, once
+        # for every measure that gives way to the same thing.
+        replacements: dict[str, AcceptanceStep] = {}
         for item in bank.elements[element.id].acceptance:
             conflict = _conflict(bank, "measure", item.requires, None, needs)
-            if conflict["conflict"] in said:
-                conflict["conflict"] = "The same as for the measure above."
-            elif conflict["conflict"]:
-                said.add(conflict["conflict"])
-            steps.append(AcceptanceStep(element=element.id, level=element.level, measure=item.measure,
-                                        threshold=item.threshold, sample=item.sample, judge=item.judge, when=item.when,
-                                        **conflict))
+            ruled_out = [need for need in item.requires if needs[need].status == "unavailable"]
+            instead = " ".join(dict.fromkeys(bank.needs[need].evaluate_without or "" for need in ruled_out)).strip()
+            doubted = any(needs[need].said_missing for need in item.requires if need not in ruled_out)
+            if not ruled_out or not instead or doubted:
+                steps.append(AcceptanceStep(element=element.id, level=element.level, measure=item.measure,
+                                            threshold=item.threshold, sample=item.sample, judge=item.judge,
+                                            when=item.when, **conflict))
+            elif instead in replacements:
+                replacements[instead].replaces.append(item.measure)
+            else:
+                replacements[instead] = AcceptanceStep(
+                    element=element.id, level=element.level, measure=instead, threshold=item.threshold,
+                    sample=item.sample, judge=item.judge, when=item.when, conflicting_needs=ruled_out,
+                    replaces=[item.measure], replaces_because=_labels(bank, ruled_out))
+                steps.append(replacements[instead])
     return steps
 
 

@@ -750,6 +750,9 @@ class AcceptanceStep(PlanItem):
     sample: str
     judge: str
     when: str
+    replaces: list[str] = Field(default_factory=list,
+                                description="the bank's measures this one stands in for, which the answers rule out")
+    replaces_because: str | None = Field(default=None, description="what those measures assume that is ruled out")
 
 
 class EvaluationStep(PlanItem):

@@ -93,9 +93,11 @@ def plan_of_changed_preset(bank, tmp_path: Path, old: str, new: str) -> str:
 
 def test_a_measure_the_answers_rule_out_is_marked_in_the_plan_with_what_to_do_instead(bank, tmp_path):
     plan = plan_of_changed_preset(bank, tmp_path, "region_annotations: can_be_made", "region_annotations: not_feasible")
-    pointing = plan.split("**Measure:** Share of held-out cases whose evidence map points")[1].split("\n- ")[0]
-    assert "**Conflict with your answers.** This measure assumes that pixel masks or boxes" in pointing
-    assert md(" ".join(bank.needs["region_annotations"].evaluate_without.split())) in pointing
+    # What to measure instead stands in the measure's place, the measure it replaces under it, with the reason.
+    instead = md(" ".join(bank.needs["region_annotations"].evaluate_without.split()))
+    replaced = plan.split(f"**Measure:** {instead}")[1].split("\n- ")[0]
+    assert "*In place of these measures, which assume that pixel masks or boxes" in replaced
+    assert "ruled out by your answers:*\n    - Share of held-out cases whose evidence map points" in replaced
 
 
 def test_constraints_in_the_users_words_are_read_for_what_they_put_in_doubt(bank, tmp_path):

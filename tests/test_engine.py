@@ -161,10 +161,11 @@ def test_a_standard_model_explained_afterwards_is_held_to_faithfulness_not_inter
     answers = with_answers(presets["dr-screening"], explanation_priority="accuracy_first")
     [transparency] = [item for item in evaluate(bank, answers).acceptance if item.element == "model_transparency"]
     assert transparency.conflicting_needs == ["model_shaped_by_explanation"]
-    assert "model randomization test" in transparency.conflict
+    assert "model randomization test" in transparency.measure and transparency.conflict is None
     [as_designed] = [item for item in evaluate(bank, presets["dr-screening"]).acceptance
                      if item.element == "model_transparency"]
-    assert as_designed.conflict is None
+    assert transparency.replaces == [as_designed.measure]
+    assert as_designed.conflict is None and not as_designed.replaces
 
 
 def test_a_segmenter_is_not_told_about_a_second_stage_it_does_not_have(bank, presets):
@@ -185,12 +186,13 @@ def test_a_detectors_boxes_are_judged_as_the_output_not_as_a_map_explaining_one(
     def localization(answers):
         return [item for item in evaluate(bank, answers).acceptance if item.element == "localization"]
 
-    pointing, faithfulness = localization(presets["breast-cancer-detection"])
-    assert pointing.conflicting_needs == faithfulness.conflicting_needs == ["map_explains_an_output"]
-    assert "FROC" in pointing.conflict and "Dice" in pointing.conflict
-    assert faithfulness.conflict == "The same as for the measure above.", "one element, one need: said once"
+    # Both of localization's measures assume a map that explains an output: one measure stands in for both.
+    [as_the_output] = localization(presets["breast-cancer-detection"])
+    assert as_the_output.conflicting_needs == ["map_explains_an_output"]
+    assert "FROC" in as_the_output.measure and "Dice" in as_the_output.measure and as_the_output.conflict is None
     classifier = localization(with_answers(presets["breast-cancer-detection"], task="diagnosis_classification"))
-    assert [item.conflict for item in classifier] == [None, None]
+    assert [item.measure for item in classifier] == as_the_output.replaces
+    assert [(item.conflict, item.replaces) for item in classifier] == [(None, []), (None, [])]
 
 
 def test_a_developers_audit_is_judged_by_what_the_developers_fix_not_by_clinical_decisions(bank, presets):
@@ -198,9 +200,9 @@ def test_a_developers_audit_is_judged_by_what_the_developers_fix_not_by_clinical
                            explanation_form=["training_examples", "failing_groups"])
     [action] = [item for item in evaluate(bank, answers).acceptance if item.element == "actionability"]
     assert action.conflicting_needs == ["clinicians_see_explanations"]
-    assert "flipped labels" in action.conflict
+    assert "flipped labels" in action.measure
     [clinical] = [item for item in evaluate(bank, presets["dr-screening"]).acceptance if item.element == "actionability"]
-    assert clinical.conflict is None
+    assert clinical.conflict is None and action.replaces == [clinical.measure]
 
 
 def test_landmark_detection_waits_for_named_points_to_matter(bank, presets):
@@ -287,8 +289,8 @@ def test_a_plan_check_the_answers_rule_out_is_marked_with_what_to_do_instead(ban
     assert masks_check.conflicting_needs == ["region_annotations"]
     assert "which the answers rule out" in masks_check.conflict
     # What to do instead is said once, under the acceptance measure read first, and pointed to after.
-    masks_measure = next(item for item in without_masks.acceptance if "pointing game" in item.measure)
-    assert bank.needs["region_annotations"].evaluate_without in masks_measure.conflict
+    masks_measure = next(item for item in without_masks.acceptance if "pointing game" in "".join(item.replaces))
+    assert bank.needs["region_annotations"].evaluate_without == masks_measure.measure
     assert bank.needs["region_annotations"].evaluate_without not in masks_check.conflict
     assert "acceptance measures, above" in masks_check.conflict
     faithfulness = next(step for step in ruled_out if step.source == "element" and "sanity checks" in step.text)
@@ -308,22 +310,22 @@ def test_an_encoding_model_is_not_handed_designs_built_on_findings_or_anatomy_in
     excluded = {method.id: method for method in encoding.methods if method.status == "excluded"}
     assert set(presumes_findings) <= set(excluded)
     assert not set(presumes_findings) & set(encoding.complementary)
-    pointing_game = next(step for step in encoding.acceptance if "pointing game" in step.measure)
+    pointing_game = next(step for step in encoding.acceptance if "pointing game" in "".join(step.replaces))
     assert pointing_game.conflicting_needs == ["findings_to_delineate"]
-    assert bank.needs["findings_to_delineate"].evaluate_without in pointing_game.conflict
+    assert bank.needs["findings_to_delineate"].evaluate_without == pointing_game.measure
     clinical = evaluate(bank, presets["dr-screening"])
     assert all(method.status != "excluded" for method in clinical.methods if method.id in presumes_findings)
-    assert all(step.conflict is None for step in clinical.acceptance)
+    assert all(step.conflict is None and not step.replaces for step in clinical.acceptance)
 
 
 def test_an_acceptance_study_of_clinical_decisions_is_marked_when_no_clinical_action_follows(bank, presets):
     research = evaluate(bank, presets["brain-encoding"])
     decisions = next(step for step in research.acceptance if step.element == "actionability")
     assert decisions.conflicting_needs == ["clinical_action", "clinicians_see_explanations"]  # scientists read it
-    assert bank.needs["clinical_action"].evaluate_without in decisions.conflict
+    assert bank.needs["clinical_action"].evaluate_without in decisions.measure and decisions.replaces
     also_clinical = with_answers(presets["brain-encoding"], downstream_action=["no_clinical_action", "refer_or_recall"],
                                  consumers=["scientist", "acting_physician"])
-    assert all(step.conflict is None for step in evaluate(bank, also_clinical).acceptance
+    assert all(step.conflict is None and not step.replaces for step in evaluate(bank, also_clinical).acceptance
                if step.element == "actionability")
 
 

@@ -579,6 +579,13 @@ def _evaluation(result: Result, bank: Bank, citations: Citations) -> str:
         for step in criteria:
             lines.append(f"- **Measure:** {md(step.measure)} **Threshold to agree on:** {md(step.threshold)} "
                          f"**Sample:** {md(step.sample)} **Who judges:** {md(step.judge)} **When:** {md(step.when)}")
+            if len(step.replaces) == 1:
+                lines.append(f"  - *In place of this measure, which assumes that {md(step.replaces_because)}, ruled out "
+                             f"by your answers:* {md(step.replaces[0])}")
+            elif step.replaces:
+                lines.append(f"  - *In place of these measures, which assume that {md(step.replaces_because)}, ruled out "
+                             "by your answers:*")
+                lines += [f"    - {md(measure)}" for measure in step.replaces]
             lines += _conflict_line(step.conflict)
         for step in checks:
             lines.append(f"- For {md(bank.methods[step.source].name)}: {md(step.text)}{citations.cite(step.references)}")
