@@ -255,7 +255,7 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
         needs=needs,
         evaluation=_evaluation_plan(bank, elements, methods, complementary, by_id, acceptance),
         acceptance=acceptance,
-        answer_checks=_answer_checks(bank, scored, by_id),
+        answer_checks=_answer_checks(bank, scored, by_id, complementary),
         open_questions=_open_questions(bank, scored, uncertain, changes, values),
         precedents=nearest_precedents(bank, scored.values, similarities=similarities) if with_precedents else [],
     )
@@ -395,12 +395,16 @@ def _evidence(bank: Bank, scored: Scored, target_kind: str, target: str) -> list
     return items
 
 
-def _answer_checks(bank: Bank, scored: Scored, needs: dict[str, NeedStatus]) -> list[AnswerCheck]:
-    """The checks of every fired rule: what the answers call for, whatever families are chosen."""
+def _answer_checks(bank: Bank, scored: Scored, needs: dict[str, NeedStatus], built: list[str]) -> list[AnswerCheck]:
+    """The checks of every fired rule: what the answers call for, whatever families are chosen, but for a check
+    about explanations of a kind the design does not build (`when_built`)."""
+    kinds_built = {bank.methods[method_id].kind for method_id in built}
     checks = []
     for rule_id in (rule_id for rule_id in scored.fired if bank.rules[rule_id].checks):
         read, text, _ = _triggering_answers(bank, scored, rule_id)
         for item in bank.rules[rule_id].checks:
+            if item.when_built and not kinds_built & set(item.when_built):
+                continue
             checks.append(AnswerCheck(rule=rule_id, text=item.text, references=item.references, answers=read,
                                       answer_text=text, **_conflict(bank, "check", item.requires, None, needs)))
     return checks

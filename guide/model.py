@@ -244,6 +244,9 @@ class EvaluationItem(Strict):
     requires: list[Identifier] = Field(
         default_factory=list, description="needs (needs.yaml) this check cannot be done without; where the answers "
                                           "rule one out, the plan marks the check as a conflict")
+    when_built: list[Literal["post_hoc", "by_design", "either"]] = Field(
+        default_factory=list, description="a rule's check that is about explanations of one kind: planned only when "
+                                          "the design builds a family of one of these kinds (empty: always)")
 
 
 class AcceptanceCriterion(Strict):

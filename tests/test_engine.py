@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guide.bank import read_answers
-from guide.engine import applicable_caveats, evaluate, route
+from guide.engine import applicable_caveats, evaluate, route, score
 from guide.load import load_bank
 from guide.model import UNSURE, AnswersFile
 from guide.report.markdown import markdown_document
@@ -479,3 +479,20 @@ def test_a_system_listed_as_like_yours_does_what_your_model_does_or_reads_the_sa
     for answers in settings:
         for match in evaluate(bank, answers).precedents:
             assert {"task", "modality"} & set(match.matched), (answers.title, match.id)
+
+
+def test_the_check_of_an_explanation_computed_afterwards_is_planned_only_when_one_is_built(bank, presets):
+    """A standard model explained afterwards, at high stakes, must have its post hoc explanations tested against the
+    model; a design that builds none (a segmenter whose contours are the output, with uncertainty) is not asked to."""
+    settings = [*presets.values(), *(precedent.answers_file() for precedent in bank.precedents.values())]
+    asked = []
+    for answers in settings:
+        changed = with_answers(answers, explanation_priority="accuracy_first", error_stakes="high_stakes")
+        if "explained-afterwards-at-high-stakes" not in score(bank, changed.answers).fired:
+            continue  # the walk does not ask whether the explanation may shape the model
+        result = evaluate(bank, changed, with_precedents=False)
+        builds_post_hoc = any(bank.methods[method].kind == "post_hoc" for method in result.complementary)
+        planned = any(check.rule == "explained-afterwards-at-high-stakes" for check in result.answer_checks)
+        asked.append(planned)
+        assert planned == builds_post_hoc, answers.title
+    assert True in asked and False in asked
