@@ -376,8 +376,9 @@ def _triggering_answers(bank: Bank, scored: Scored, rule_id: str) -> tuple[list[
     deciding = _deciding_answers(rule.when, scored.values, bank)
     labels = {question_id: ", ".join(answer_labels(bank.questions[question_id], deciding.get(question_id)))
               for question_id in read}
+    # Of an `any`, a part that does not hold is not cited: its answer did not make the rule fire.
     text = "; ".join(f"{bank.questions[question_id].prompt} — {labels[question_id] or 'not answered'}"
-                     for question_id in read)
+                     for question_id in read if labels[question_id] or question_id not in scored.values)
     # A rule that holds by an answer's absence has no label to cite: the full text then says which one.
     brief = "; ".join(label for label in labels.values() if label) or text
     return read, text, brief

@@ -234,11 +234,12 @@ def test_a_large_finding_in_one_place_is_shown_but_not_sent_to_a_patch_scorer(ba
 
 
 def test_a_size_threshold_that_decides_an_intervention_raises_physical_attribution(bank, presets):
-    """A mass recalled and biopsied by its measured size: the size must be checkable in real units."""
+    """A mass recalled and biopsied by its measured size: the size must be checkable in real units, and, with many
+    new sites ahead, keep its meaning across them (which a detector's marks alone did not ask)."""
     answers = presets["breast-cancer-detection"]
     by_size = with_answers(answers, downstream_action=[*answers.answers["downstream_action"], "size_threshold_decides"])
     before, after = evaluate(bank, answers), evaluate(bank, by_size)
-    assert scores(after)["physical_attribution"] == scores(before)["physical_attribution"] + 2
+    assert scores(after)["physical_attribution"] == scores(before)["physical_attribution"] + 2 + 1
     assert levels(before)["physical_attribution"] == "optional" and levels(after)["physical_attribution"] == "important"
 
 
@@ -454,7 +455,65 @@ def test_a_named_shortcut_calls_for_checks_whatever_families_are_built(bank, pre
     assert "with and without each suspected shortcut" in " ".join(plan(bank, suspected).plain.split())
     unlikely = evaluate(bank, answers.revised(answers={**answers.answers, "shortcut_risk": "shortcuts_unlikely"}))
     assert not [check for check in unlikely.answer_checks if check.rule == "shortcut-risk"]
-    assert "### What your answers call for" not in markdown_document(unlikely, bank, answers, "2026-01-01")
+    assert "rule `shortcut-risk`" not in markdown_document(unlikely, bank, answers, "2026-01-01")
+
+
+def _check_texts(result) -> str:
+    return " ".join(" ".join(check.text.split()) for check in result.answer_checks)
+
+
+def test_a_detector_does_not_let_an_accuracy_first_team_build_a_new_readable_stage(bank, presets):
+    """A detect-first pipeline is a detector's standard model; an additive model on its findings is a second
+    stage built for the explanation, which an accuracy-first team has not agreed to."""
+    answers = with_answers(presets["breast-cancer-detection"], explanation_priority="accuracy_first")
+    methods = {method.id: method for method in evaluate(bank, answers).methods}
+    assert methods["detect_first_pipelines"].unmet_needs == []
+    assert "model_shaped_by_explanation" in methods["measured_feature_models"].unmet_needs
+
+
+def test_transparency_raised_to_judge_behaviour_asks_for_a_documented_account_not_called_transparency(bank, presets):
+    """Auditors judge behaviour across cases: the plan asks for it stratified, with failure modes and shortcut
+    tests, says it is not transparency, and a standard network's transparency measure says the same."""
+    audited = with_answers(presets["dr-screening"], explanation_priority="accuracy_first",
+                           consumers=["auditor_regulator"])
+    result = evaluate(bank, audited)
+    checks = _check_texts(result)
+    assert "performance stratified by site, device and subgroup" in checks and "failure modes" in checks
+    assert "does not make the model transparent" in checks
+    [transparency] = [item for item in result.acceptance if item.element == "model_transparency"]
+    assert "is not achieved" in transparency.measure and "documented account" in transparency.measure
+    assert transparency.replaces
+    clinical = with_answers(presets["dr-screening"], goals=["safety"], regulatory_context=["no_formal_oversight"])
+    assert "failure modes" not in _check_texts(evaluate(bank, clinical))
+
+
+def test_a_treatment_choice_or_new_sites_raise_physical_attribution_only_for_a_physical_output(bank, presets):
+    """A drug chosen on a classifier's output rests on no size in real units; radiotherapy contours do."""
+    def physical_rules(**changes) -> set[str]:
+        result = evaluate(bank, with_answers(presets["dr-screening"], downstream_action=["treatment_choice"],
+                                             **changes))
+        [physical] = [element for element in result.elements if element.id == "physical_attribution"]
+        return {item.rule for item in physical.evidence}
+    classifier, segmenter = physical_rules(task="diagnosis_classification"), physical_rules(task="segmentation")
+    assert {"treatment-depends-on-measures", "many-new-sites-physical-output"} <= segmenter
+    assert not {"treatment-depends-on-measures", "many-new-sites-physical-output", "many-new-sites"} & classifier
+
+
+def test_images_from_several_sites_call_for_a_site_probe_and_one_site_left_out(bank, presets):
+    shifted = evaluate(bank, presets["dr-screening"])
+    [check] = [check for check in shifted.answer_checks if "leave" in check.text or "left out" in check.text]
+    assert "predict the hospital, department, scanner or view" in " ".join(check.text.split())
+    assert check.references == ["zech2018"] and "pmed.1002683" in bank.references["zech2018"].link
+    one_site = with_answers(presets["dr-screening"], site_shift="single_site", shortcut_sources=["burned_in_text_markers"])
+    assert "left out" not in _check_texts(evaluate(bank, one_site))
+
+
+def test_a_measurement_on_radiographs_calls_for_magnification_and_positioning(bank, presets):
+    measured = dict(task="quantification", downstream_action=["measurement_reported"])
+    radiograph = evaluate(bank, with_answers(presets["dr-screening"], modality="radiograph", **measured))
+    assert "calibrate magnification" in _check_texts(radiograph) and "positioning" in _check_texts(radiograph)
+    ct = evaluate(bank, with_answers(presets["dr-screening"], modality="ct", **measured))
+    assert "calibrate magnification" not in _check_texts(ct)
 
 
 def test_a_caveat_about_what_the_answers_rule_out_is_left_out(bank, presets):

@@ -297,7 +297,7 @@ def plan(bank: Bank, result: Result, width: int = 80) -> Content:
         paragraphs += [(Content(""), 0, 0),
                        (Content.styled("What your answers call for, whatever families are built", "bold"), 0, 0)]
         for checks in result.answer_checks_by_rule():
-            paragraphs.append((Content.styled(clean(checks[0].answer_text), "italic"), 0, 0))
+            paragraphs += [(Content(""), 0, 0), (Content.styled(clean(checks[0].answer_text), "italic"), 0, 0)]
             for check in checks:
                 item(clean(check.text), check.references, check.conflict)
     current = None
