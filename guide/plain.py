@@ -355,7 +355,8 @@ def parse_answer(question: Question, reply: str) -> tuple[AnswerValue | None, st
     for token in re.split(r"[\s,]+", reply.strip()):
         if not token:
             continue
-        if token.isdecimal() and 1 <= int(token) <= len(ids):
+        # Short first: int() refuses a number of thousands of digits, typed or pasted.
+        if token.isdecimal() and len(token) < 10 and 1 <= int(token) <= len(ids):
             picked.append(ids[int(token) - 1])
         elif token in ids:
             picked.append(token)

@@ -346,6 +346,16 @@ ANSWERS_CASES = [
     Case("answers: python tag", "answers.yaml", lambda files, marker: f"title: {payload(marker)}\n", r"tag", 1),
     Case("answers: python tag in a note", "answers.yaml",
          lambda files, marker: f"notes:\n  q0: !!python/object/apply:subprocess.call [[touch, {marker}]]\n", r"tag", 2),
+    # Python's int() refuses more than 4300 digits with a bare ValueError, in JSON's reader and in YAML's.
+    Case("answers: a 5000-digit number in JSON", "answers.json",
+         lambda files, marker: '{"title": "a",\n "answers": {"q0": ' + "9" * 5000 + "}}\n",
+         r"JSON: a number longer than 4300 digits|is not a valid int", 2),
+    Case("answers: a 5000-digit number in YAML", "answers.yaml",
+         lambda files, marker: "title: a\nanswers:\n  q0: " + "9" * 5000 + "\n", r"is not a valid int", 3),
+    Case("answers: a number too large for a float in JSON", "answers.json",
+         lambda files, marker: '{"answers": {"q0": 1e400}}', r"unknown choice '1e400'", 1),
+    Case("answers: a 5000-digit title in JSON", "answers.json",
+         lambda files, marker: '{"title": "' + "9" * 5000 + '"}', r"title: String should have at most 300", 1),
     Case("answers: a directory", "answers.yaml", lambda files, marker: A_DIRECTORY, r"directory", None),
     Case("answers: file does not exist", "answers.yaml", lambda files, marker: None, r"[Nn]o such file", None),
     # --- design documents: answers in YAML front matter
@@ -388,7 +398,7 @@ def materialize(case: Case, tmp_path: Path, good_bank: Path) -> tuple[list[str],
     marker = tmp_path / "code-was-executed"
     files = copy.deepcopy(BASE)
     content = case.mutate(files, marker)
-    if case.file in ("answers.yaml", "design.md"):
+    if case.file in ("answers.yaml", "answers.json", "design.md"):
         target = tmp_path / case.file
         if content == A_DIRECTORY:
             target.mkdir()
@@ -447,7 +457,7 @@ ANSWER_COMMANDS = {
     "graph": lambda bank, answers: ["graph", "--bank", bank, "--answers", answers],
 }
 DANGEROUS = ("answers: python tag", "answers: alias bomb", "answers: 10 MB", "answers: binary",
-             "answers: deep nesting", "answers: unknown choice")
+             "answers: deep nesting", "answers: unknown choice", "answers: a 5000-digit number in JSON")
 
 
 @pytest.mark.parametrize("command", ANSWER_COMMANDS)

@@ -76,12 +76,13 @@ def test_end_of_input_saves_and_exits_cleanly_then_resumes(bank):
 
 def test_numbers_ids_and_mistakes(bank):
     question = bank.questions[bank.meta.start]
-    replies = ["", "99", "not-a-choice", "1 2", question.choices[2].id, "n", "-", "?"]
+    replies = ["", "99", "9" * 5000, "not-a-choice", "1 2", question.choices[2].id, "n", "-", "?"]
     done = run_guide("--plain", "--new", stdin="\n".join(replies) + "\n")
     assert done.returncode == 0, done.stderr
     assert "Type a number or an id (u for unsure)." in done.stdout
     assert f"Not a choice: 99. Type a number from 1 to {len(question.choices)}" in done.stdout
     assert "Not a choice: not-a-choice." in done.stdout
+    assert f"Not a choice: {'9' * 40}." in done.stdout, "a number longer than int() converts is not a crash"
     assert "Pick one choice." in done.stdout
     saved = load_saved(bank)
     assert saved.answers.answers[question.id] == question.choices[2].id

@@ -373,6 +373,19 @@ async def test_opening_a_fifo_is_refused_in_the_dialog(bank, tmp_path):
             assert static_text(app.screen, "#error") == f"{fifo}: is a FIFO, not an answers file"
 
 
+async def test_a_json_number_too_long_to_convert_is_refused_in_the_dialog(bank, tmp_path):
+    """A 5000-digit integer once ended the whole app with a traceback (int() refuses more than 4300 digits)."""
+    path = tmp_path / "answers.json"
+    path.write_text('{"title": "a", "answers": {"task": ' + "9" * 5000 + "}}")
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await pilot.press("o")
+        app.screen.query_one("#entry", Input).value = str(path)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert static_text(app.screen, "#error") == f"{path}:1: JSON: a number longer than 4300 digits"
+
+
 async def test_a_broken_design_is_listed_with_its_problem_and_deleted_only_when_confirmed(bank, guide_home):
     guide_home.mkdir()
     session_path().write_text("answers: [\n")  # as an earlier guide left it: moved into the library
