@@ -370,7 +370,8 @@ def test_no_command_writes_over_a_saved_design_open_or_not(bank, guide_home, tmp
 
 @pytest.mark.parametrize("command, name", [(["run", "--case", "dr-screening"], "document.yaml"),
                                            (["codebook"], "codebook.md"), (["graph"], "graph.mmd"),
-                                           (["what-if", "--case", "dr-screening", "--set", "task=detection"], "w.md")])
+                                           (["what-if", "--case", "dr-screening", "--set", "task=detection"], "w.md"),
+                                           (["schema"], "schemas")])
 def test_no_command_writes_a_new_file_into_the_designs_folder(guide_home, command, name):
     """A document there would be listed as a broken design: one line, exit 2, nothing written."""
     (guide_home / "designs").mkdir(parents=True)
