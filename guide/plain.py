@@ -24,7 +24,7 @@ from typing import TextIO
 from guide.bank import Bank
 from guide.engine import answer_labels
 from guide.files import LONE_SURROGATE, STDOUT, user_path, write_output, write_stream
-from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, load_bank_option
+from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, fitting_format, load_bank_option
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
 from guide.report.text import inert
 from guide.library import Design, design_path, list_designs, new_design_file, open_library, read_design
@@ -334,7 +334,20 @@ class Conversation:
                 return 0
             try:
                 target = user_path(reply or default)
-                format = target.suffix.lstrip(".") if target.suffix.lstrip(".") in FORMATS else FORMATS[0]
+            except GuideError as error:
+                self.say(f"Cannot write there: {inert(str(error))}")
+                continue
+            if reply == STDOUT:
+                format = FORMATS[0]
+            else:
+                try:  # a name must say its format: a stray key (u after Unsure) is not taken for a file name
+                    format = fitting_format(target, FORMATS, "guide", suffix_required=True)
+                except ValueError as problem:
+                    self.say(f"{inert(target.name)}: {problem}.")
+                    continue
+                if target.is_file() and not self.agrees(f"Replace {inert(target.name)}? [y/N] ", default=False):
+                    continue
+            try:
                 write_output(render(format, result, self.bank, walk.answers, document_date(walk.answers, date), target),
                              target)
             except GuideError as error:

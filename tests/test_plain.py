@@ -454,11 +454,30 @@ def test_odd_replies_and_paths_get_a_sentence_not_a_traceback(bank, tmp_path):
     real.parent.mkdir()
     real.write_text("old\n")
     (tmp_path / "design.md").symlink_to(real)
-    lines = ["²", *all_unsure_lines(bank), "~nosuchuser/design.md", str(tmp_path / "design.md")]
+    lines = ["²", *all_unsure_lines(bank), "~nosuchuser/design.md", str(tmp_path / "design.md"), "y"]
     done = run_guide("--plain", "--new", stdin="\n".join(lines) + "\n", cwd=tmp_path)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     said = " ".join(done.stdout.split())
     assert "Not a choice: ². Type a number from 1 to" in said
     assert "Cannot write there: ~nosuchuser/design.md: no home folder for this ~ (no such user?)" in said
+    assert "Replace design.md? [y/N]" in said
     assert (tmp_path / "design.md").is_symlink(), "the document is written through the link"
     assert read_answers(real, bank).answers == load_saved(bank).answers.answers
+
+
+def test_the_document_name_must_say_its_format_and_an_existing_file_is_replaced_only_when_agreed(bank, tmp_path):
+    """A stray `u` typed after answering Unsure once wrote a Markdown file named `u`; an existing file was
+    replaced without a word (the app asks first)."""
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "k.md").write_text("mine\n")
+    lines = [*all_unsure_lines(bank), "u", "k.pdf", "k.md", "", "k.md", "n", "k.md", "y"]
+    done = run_guide("--plain", "--new", stdin="\n".join(lines) + "\n", cwd=folder)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    said = " ".join(done.stdout.split())
+    assert "u: guide writes Markdown, HTML or JSON: end the name in .md, .html or .json." in said
+    assert "k.pdf: guide writes Markdown, HTML or JSON: end the name in .md, .html or .json, not .pdf." in said
+    assert said.count("Replace k.md? [y/N]") == 3, "an empty line and n both keep the file and ask for a name again"
+    assert said.count("Write the design document to") == 5
+    assert sorted(path.name for path in folder.iterdir()) == ["k.md"]
+    assert read_answers(folder / "k.md", bank).answers == load_saved(bank).answers.answers

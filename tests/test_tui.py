@@ -32,7 +32,7 @@ from guide.model import END, UNSURE
 from guide.session import SessionLock, Walk, load_session, save_session
 from guide.state import designs_dir, session_path
 from guide.tui.app import DARK, LIGHT, GuideApp
-from guide.tui.dialogs import KEYS_HELP, Confirm, ExportDialog, HelpScreen, Review
+from guide.tui.dialogs import KEYS_HELP, AskDialog, Confirm, ExportDialog, HelpScreen, Review
 from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
@@ -364,26 +364,26 @@ async def test_opening_a_fifo_is_refused_in_the_dialog(bank, tmp_path):
     fifo = tmp_path / "answers.yaml"
     os.mkfifo(fifo)
     with released_if_waited_on(fifo):
-        app = GuideApp(bank, date=FIXED_DATE)
-        async with app.run_test() as pilot:
-            await pilot.press("o")
-            app.screen.query_one("#entry", Input).value = str(fifo)
-            await pilot.press("enter")
-            await pilot.pause()
-            assert static_text(app.screen, "#error") == f"{fifo}: is a FIFO, not an answers file"
+        assert await refusal_in_the_open_dialog(bank, fifo) == f"{fifo}: is a FIFO, not an answers file"
 
 
 async def test_a_json_number_too_long_to_convert_is_refused_in_the_dialog(bank, tmp_path):
     """A 5000-digit integer once ended the whole app with a traceback (int() refuses more than 4300 digits)."""
     path = tmp_path / "answers.json"
     path.write_text('{"title": "a", "answers": {"task": ' + "9" * 5000 + "}}")
+    assert await refusal_in_the_open_dialog(bank, path) == f"{path}:1: JSON: a number longer than 4300 digits"
+
+
+async def refusal_in_the_open_dialog(bank, path: Path) -> str:
+    """What the open dialog says when `path` is typed into it (it stays open)."""
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:
         await pilot.press("o")
         app.screen.query_one("#entry", Input).value = str(path)
         await pilot.press("enter")
         await pilot.pause()
-        assert static_text(app.screen, "#error") == f"{path}:1: JSON: a number longer than 4300 digits"
+        assert isinstance(app.screen, AskDialog)
+        return static_text(app.screen, "#error")
 
 
 async def test_a_broken_design_is_listed_with_its_problem_and_deleted_only_when_confirmed(bank, guide_home):
@@ -1449,7 +1449,13 @@ async def test_an_export_named_for_a_format_it_cannot_write_is_refused_in_one_li
         await pilot.pause()
         assert isinstance(app.screen, ExportDialog)
         assert static_text(app.screen, "#error") == ("graph.mmd: the name says Mermaid, but the export writes "
-                                                     "Markdown, HTML or JSON: give the file a name that fits")
+                                                     "Markdown, HTML or JSON")
+        app.screen.query_one("#path", Input).value = "design.pdf"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog), "a name no format of guide's ends in is not written"
+        assert static_text(app.screen, "#error") == ("design.pdf: the export writes Markdown, HTML or JSON: end the "
+                                                     "name in .md, .html or .json, not .pdf")
     assert list(empty_folder.iterdir()) == []
 
 
@@ -1670,11 +1676,13 @@ async def test_an_export_never_replaces_a_saved_design(bank, tmp_path, reached):
         await results_of_a_copied_preset(pilot, app)
         own = app.design_file
         before = own.read_bytes()
+        # Its own name (.yaml) is refused by the name already; a document's name there is refused as well.
+        name = own.with_suffix(".md").name
         if reached == "through a link":
             (tmp_path / "link").symlink_to(designs_dir())
-            typed = str(tmp_path / "link" / own.name)
+            typed = str(tmp_path / "link" / name)
         else:
-            typed = str(designs_dir() / ".." / "designs" / own.name) if reached == "through .." else str(own)
+            typed = str(designs_dir() / ".." / "designs" / name) if reached == "through .." else str(own.parent / name)
         await pilot.press("e")
         app.screen.query_one("#path", Input).value = typed
         await pilot.press("enter")
@@ -1684,6 +1692,7 @@ async def test_an_export_never_replaces_a_saved_design(bank, tmp_path, reached):
                                                      "saved designs; write the document elsewhere")
         assert app.screen.query_one("#path", Input).value == typed
     assert own.read_bytes() == before
+    assert sorted(designs_dir().iterdir()) == [own]
 
 
 async def test_the_reasoning_follows_the_last_answer(bank):

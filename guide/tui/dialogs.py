@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, RadioSet, Static
 from textual.widgets.option_list import Option
 
-from guide.frontend import FORMAT_NAMES, format_names, named_format
+from guide.frontend import FORMAT_NAMES, fitting_format, named_format
 from guide.source import GuideError
 from guide.tui.widgets import ListWithEnds, MarkedRadioButton, clean, listing, shorten
 
@@ -238,10 +238,10 @@ class ExportDialog(FormDialog):
         """The format is the one the name says, as `guide run --out` takes it (the radio may not have caught up
         with the last key yet); a name without one gets the radio's."""
         target = self.query_one("#path", Input).value.strip()
-        named = named_format(Path(target))
-        if named is not None and named not in self.formats:
-            self.show_error(f"{Path(target).name}: the name says {FORMAT_NAMES[named]}, but the export writes "
-                            f"{format_names(self.formats)}: give the file a name that fits")
+        try:
+            named = fitting_format(Path(target), self.formats, "the export")
+        except ValueError as problem:
+            self.show_error(f"{Path(target).name}: {problem}")
             return
         self.submit(self.app.export, self.query_one("#title", Input).value, named or self.chosen_format, target)
 
