@@ -204,7 +204,7 @@ BANK_CASES = [
     Case("level threshold not a number", "bank.yaml", first_number("bank.yaml", "min_score", ".nan"), r"finite number", "min_score: .nan"),
     Case("choices as a mapping", FLOW, lambda files, marker: set_(question(files), "choices", {"a": "A", "b": "B"}),
          r"list", "choices"),
-    Case("integer id", FLOW, lambda files, marker: set_(questions(files)[4], "id", 12345), r"string", "12345"),
+    Case("integer id", FLOW, lambda files, marker: set_(questions(files)[4], "id", 12345), r"text expected, but YAML reads .* as a number", "12345"),
     Case("id with spaces", "elements.yaml",
          lambda files, marker: set_(files["elements.yaml"]["elements"][1], "id", "Element One"), r"pattern",
          "Element One"),
@@ -226,7 +226,7 @@ BANK_CASES = [
     Case("level scores out of order", "bank.yaml",
          lambda files, marker: files["bank.yaml"]["levels"].reverse(), r"min_score|last level", "levels"),
     Case("version is a number", "bank.yaml",
-         edit("bank.yaml", lambda text, _: re.sub(r"version: .*", "version: 1.5", text, count=1)), r"string", "version"),
+         edit("bank.yaml", lambda text, _: re.sub(r"version: .*", "version: 1.5", text, count=1)), r"text expected, but YAML reads .* as a number: write it in quotes", "version"),
     # --- ids and references
     Case("duplicate question id", FLOW, lambda files, marker: duplicate_question(files), r"duplicate question id", None),
     Case("duplicate question id across files", "flow/02.yaml", lambda files, marker: duplicate_across_files(files), r"duplicate question id",
@@ -328,6 +328,15 @@ ANSWERS_CASES = [
          r"reviews\[1\]\.decision: .*pending", 5),
     Case("answers: reviews not a list", "answers.yaml", lambda files, marker: "reviews:\n  reviewer: A\n",
          r"reviews: .*list", 1),
+    # Hand-edited hashes of digits only: YAML reads them as numbers (000000000000 is 0).
+    Case("answers: a review's hash of digits only", "answers.yaml",
+         lambda files, marker: "reviews:\n- reviewer: A\n  answers_hash: 000000000000\n",
+         r"reviews\[0\]\.answers_hash: text expected, but YAML reads what is written here as a number: write it in "
+         r"quotes, as answers_hash: '\.\.\.'$", 3),
+    Case("answers: a bank hash of digits only", "answers.yaml", lambda files, marker: "title: x\nbank_hash: 1234\n",
+         r"bank_hash: text expected, but YAML reads what is written here as a number: write it in quotes", 2),
+    Case("answers: a title YAML reads as true", "answers.yaml", lambda files, marker: "title: true\n",
+         r"title: text expected, but YAML reads what is written here as true or false: write it in quotes", 1),
     Case("answers: title too long", "answers.yaml", lambda files, marker: f"title: {'T' * 400}\n", r"at most", 1),
     Case("answers: empty file", "answers.yaml", lambda files, marker: "", r"empty", 1),
     Case("answers: binary", "answers.yaml", lambda files, marker: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 50,
