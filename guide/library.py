@@ -24,7 +24,7 @@ from pathlib import Path
 
 from guide.bank import Bank
 from guide.model import SessionFile
-from guide.report.text import inert
+from guide.report.text import inert, shown_title
 from guide.session import OtherBankSession, SessionLock, Walk, load_session, save_session
 from guide.source import GuideError, validate
 from guide.state import SUFFIX, design_files, designs_dir, make_private_folder, session_path
@@ -64,7 +64,7 @@ def title_of(path: Path) -> str:
 
 
 def name_from_title(title: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", inert(title).lower()).strip("-")[:NAME_LENGTH].strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", shown_title(title).lower()).strip("-")[:NAME_LENGTH].strip("-")
     return slug or "design"
 
 

@@ -26,7 +26,7 @@ from guide.engine import answer_labels
 from guide.files import LONE_SURROGATE, STDOUT, user_path, write_output, write_stream
 from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, fitting_format, load_bank_option
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
-from guide.report.text import inert
+from guide.report.text import inert, shown_title
 from guide.library import Design, design_path, list_designs, new_design_file, open_library, read_design
 from guide.session import SessionLock, Walk, changed, load_session, save_elsewhere, save_session, session_text
 from guide.source import GuideError
@@ -126,7 +126,7 @@ class Conversation:
         if resumed is not None:
             return resumed
         latest = None if self.design is not None or self.new else self.latest()
-        if latest is not None and self.agrees(f"Resume “{inert(latest.title)}” ({latest.state})? [Y/n] ", default=True):
+        if latest is not None and self.agrees(f"Resume “{shown_title(latest.title)}” ({latest.state})? [Y/n] ", default=True):
             return self.resumed(latest.path)
         walk = self.new_walk()
         if self.path is None:
@@ -145,7 +145,7 @@ class Conversation:
                 raise GuideError(designs_dir(), None, None, "there is no saved design to resume")
             return self.resumed(latest.path)
         if latest is not None and not self.new and not self.interactive:
-            raise GuideError(designs_dir(), None, None, f"holds saved designs, the latest “{inert(latest.title)}” "
+            raise GuideError(designs_dir(), None, None, f"holds saved designs, the latest “{shown_title(latest.title)}” "
                              f"({latest.name}, {latest.state}): --resume continues it, --new starts another, "
                              "--design NAME picks one (guide designs lists them)")
         return None
@@ -161,7 +161,7 @@ class Conversation:
             return self.resumed(path)
         if not self.replace:
             held = read_design(self.bank, path)
-            raise GuideError(path, None, None, f"holds the saved design “{inert(held.title)}” ({held.state}): "
+            raise GuideError(path, None, None, f"holds the saved design “{shown_title(held.title)}” ({held.state}): "
                                                "--resume continues it, --new --replace replaces it")
         self.take(path)
         return None

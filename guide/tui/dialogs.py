@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from guide.frontend import FORMAT_NAMES, fitting_format, named_format
 from guide.source import GuideError
+from guide.report.text import shown_title
 from guide.tui.widgets import ListWithEnds, MarkedRadioButton, clean, listing, shorten
 
 if TYPE_CHECKING:  # the start screen's dialogs come before the models are imported
@@ -190,7 +191,7 @@ class ExportDialog(FormDialog):
             yield Static(Content.styled("Export the design document", "bold"), classes="dialog-title")
             with VerticalScroll(classes="dialog-fields"):
                 yield Static("Title")
-                yield Input(value=clean(self.answers.title), id="title", max_length=300)
+                yield Input(value=shown_title(self.answers.title), id="title", max_length=300)
                 yield Static("File name (downloaded by the browser)" if self.web else "Write to")
                 yield Input(value=self.default, id="path")
                 yield Static("Format (Tab to it, ← → and space to choose)")

@@ -22,6 +22,7 @@ from textual.widgets.tabbed_content import ContentTabs
 from guide.bank import Bank
 from guide.engine import applicable_caveats, joined_labels, similarity_rule
 from guide.model import METHOD_STATUS_LABELS, UNCOVERED_LABEL, AnswerRecord, InstructorNotes, MethodResult, Result
+from guide.report.text import shown_title
 from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, hanging_lines, level_bar,
                                level_label, show_content)
 
@@ -49,7 +50,7 @@ class ResultsScreen(SizedScreen):
         self.result: Result = walk.result()
 
     def heading(self) -> Content:
-        title = Content.assemble(("Results: ", "bold"), clean(self.walk.answers.title))
+        title = Content.assemble(("Results: ", "bold"), shown_title(self.walk.answers.title))
         if self.walk.read_only:
             title = Content.assemble(title, " · worked example")
         unanswered = [question for question in self.walk.path if not self.walk.is_answered(question)]
