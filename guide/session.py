@@ -400,11 +400,13 @@ class OtherBankSession(GuideError):
         self.saved = saved
 
 
-def load_session(bank: Bank, path: Path) -> Walk:
+def load_session(bank: Bank, path: Path, *, title: str | None = None) -> Walk:
     """Read a saved session; any problem is a GuideError naming the file, line and field
-    (an OtherBankSession when it was saved with another bank)."""
+    (an OtherBankSession when it was saved with another bank). A `title` is read in place of the saved one."""
     path = Path(path)
     document = read_yaml(path)
+    if title is not None and isinstance(document.data, dict):
+        document.data["title"] = title
     saved = validate(document, SessionFile)
     if saved.bank_id and saved.bank_id != bank.meta.id:
         raise OtherBankSession(path, document.line_of(("bank_id",)), saved, bank.meta.id)

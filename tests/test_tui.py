@@ -434,18 +434,40 @@ async def test_a_broken_design_says_what_guide_run_says_and_the_delete_dialog_of
 async def test_a_broken_design_is_not_duplicated_or_renamed_and_its_problem_is_said(bank, guide_home, key, refused):
     designs_dir().mkdir(parents=True)
     broken = designs_dir() / "listy.yaml"
-    broken.write_text("title: [a, b]\n")
+    broken.write_text("title: Listy\nanswers: [a, b]\n")
     app = GuideApp(bank)
     async with app.run_test(size=(120, 30)) as pilot:
         [row] = design_rows(app)
         problem = row.removeprefix("listy.yaml  ").split("  ")[0]
-        assert problem.startswith("broken (line 1: title: ")
+        assert problem.startswith("broken (line 2: answers: ")
         await pilot.press(key)
         await pilot.pause()
         assert isinstance(app.screen, StartScreen)
         said = " ".join(list(app._notifications)[-1].message.split())
         assert said == f"{broken}: cannot be {refused} here: it is {problem}"
-    assert broken.read_text() == "title: [a, b]\n" and [path.name for path in designs_dir().iterdir()] == ["listy.yaml"]
+    assert broken.read_text() == "title: Listy\nanswers: [a, b]\n"
+    assert [path.name for path in designs_dir().iterdir()] == ["listy.yaml"]
+
+
+async def test_a_design_broken_by_its_title_alone_is_mended_by_renaming_it(bank):
+    """A title edited by hand past 300 characters made the design broken, and t and d only repeated the error."""
+    walk, knee = saved_knee_design(bank)
+    knee.write_text(knee.read_text().replace("title: Knee\n", f"title: {'L' * 400}\n", 1))
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 30)) as pilot:
+        assert design_rows(app)[0].startswith("knee.yaml  broken (line 4: title: String should have at most 300")
+        await pilot.press("t")
+        await pilot.pause()
+        app.screen.query_one(Input).value = "L" * 301
+        await pilot.press("enter")
+        await pilot.pause()
+        assert static_text(app.screen, "#error") == "title: String should have at most 300 characters"
+        app.screen.query_one(Input).value = "Knee OA"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert design_rows(app)[0].startswith(f"Knee OA  unfinished, {len(walk.unanswered)} questions left")
+    mended = load_session(bank, knee)
+    assert mended.answers.title == "Knee OA" and mended.answers.answers == walk.answers.answers
 
 
 async def test_a_design_of_another_bank_is_listed_as_such_and_kept(bank, guide_home):

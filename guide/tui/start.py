@@ -137,10 +137,10 @@ class StartScreen(SizedScreen):
         design = self.highlighted_design()
         if design is None:
             return
-        from guide.library import refuse_unresumable
+        from guide.library import refuse_unrenamable
 
         try:
-            refuse_unresumable(design, "renamed")  # said before a title is asked for
+            refuse_unrenamable(design)  # said before a title is asked for
         except GuideError as error:
             self.notify(clean(str(error)), title="Cannot rename", severity="warning", markup=False)
             return
@@ -149,7 +149,7 @@ class StartScreen(SizedScreen):
             from guide.library import rename_design
 
             try:
-                rename_design(design, value)
+                rename_design(design, value, self.app.bank)
             except (ValueError, GuideError) as error:
                 dialog.show_error(str(error))
                 return
