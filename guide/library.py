@@ -130,8 +130,8 @@ class Design:
     def state(self) -> str:
         """The state in words, for people."""
         if self.walk is not None:
-            left = len(self.walk.unanswered)
-            return "finished" if not left else f"unfinished, {left} question{'s' if left != 1 else ''} left"
+            left = self.walk.left_in_words()
+            return f"unfinished, {left}" if left else "finished"
         if isinstance(self.problem, OtherBankSession):
             return f"saved with question bank '{inert(self.problem.saved.bank_id)}'"
         assert self.problem is not None

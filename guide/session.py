@@ -102,6 +102,10 @@ class Outcome:
     restored: list[str]
 
 
+def left_empty_words(count: int) -> str:
+    return f"{count} text question{'s' if count != 1 else ''} left empty"
+
+
 class Walk:
     """The answers of one design and the question being looked at. All routing is the engine's."""
 
@@ -138,6 +142,21 @@ class Walk:
     def unanswered(self) -> list[str]:
         """Questions on the path, as the answers so far predict it, that have no answer yet."""
         return [question_id for question_id in self.path if question_id not in self.answers.answers]
+
+    @property
+    def left_empty(self) -> list[str]:
+        """The text questions among `unanswered`: boxes left empty, which change no result."""
+        return [question_id for question_id in self.unanswered if self.bank.questions[question_id].kind == "text"]
+
+    def left_in_words(self) -> str:
+        """What the path still holds, in the same words wherever it is said (the library, the results), or ""
+        when every question on it is answered: "2 questions left, 3 text questions left empty"."""
+        empty = len(self.left_empty)
+        choices = len(self.unanswered) - empty
+        parts = [f"{choices} question{'s' if choices != 1 else ''} left"] if choices else []
+        if empty:
+            parts.append(left_empty_words(empty))
+        return ", ".join(parts)
 
     @property
     def remaining(self) -> int:

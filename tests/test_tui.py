@@ -1090,6 +1090,40 @@ async def test_every_results_tab_shows_its_content_when_opened(bank):
         assert app.screen.query_one("#methods").highlighted == 0
 
 
+def only_text_left(bank) -> Walk:
+    """A walk with every choice question on its path answered (unsure) and its text questions left empty."""
+    from guide.engine import route
+    from guide.model import AnswersFile
+
+    answers: dict = {}
+    while missing := [question for question in route(bank, answers)
+                      if bank.questions[question].kind != "text" and question not in answers]:
+        answers.update({question: [UNSURE] if bank.questions[question].kind == "multiple" else UNSURE
+                        for question in missing})
+    return Walk(bank, AnswersFile(title="Knee", answers=answers))
+
+
+async def test_text_questions_left_empty_are_counted_the_same_in_the_library_heading_and_open_questions(bank):
+    """The library said "3 questions left", the results "3 question(s) not answered yet", and the Open questions
+    tab counted only the unsure answers: the empty text boxes were in two counts and missing from the third."""
+    walk = only_text_left(bank)
+    empty = len(walk.left_empty)
+    assert empty and len(walk.unanswered) == empty
+    said = f"{empty} text questions left empty"
+    designs_dir().mkdir(parents=True)
+    save_session(walk, designs_dir() / "knee.yaml")
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert design_rows(app)[0].startswith(f"Knee  unfinished, {said}  ")
+        app.push_screen(ResultsScreen(walk))
+        await pilot.pause()
+        assert static_text(app.screen, "#results-title").endswith(f" · {said}")
+        await open_tab(pilot, app, "tab-open")
+        shown = static_text(app.screen, "#open")
+        assert f"{said} (they change no result)" in shown
+        assert all(bank.questions[question].prompt in shown for question in walk.left_empty)
+
+
 def test_the_plans_wrapped_lines_stay_under_their_own_text(bank):
     """On a narrow screen an item's wrapped lines are indented under its text, a conflict's under its label;
     none falls back to the margin, where it would read as a new item."""
