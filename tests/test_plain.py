@@ -244,9 +244,9 @@ def test_piped_input_is_asked_no_question_an_option_settles(bank):
     before = scripted.read_bytes()
     refused = run_guide("--plain", stdin="u\n")
     assert refused.returncode == 2 and refused.stdout == ""
-    left = len(route(bank, saved.answers.answers)) - 2
+    left = saved.left_in_words()  # the questions and the text questions left on its path
     assert refused.stderr == (f"guide: {designs_dir()}: holds saved designs, the latest “Scripted” (scripted, "
-                              f"unfinished, {left} questions left): --resume continues it, --new starts another, "
+                              f"unfinished, {left}): --resume continues it, --new starts another, "
                               "--design NAME picks one (guide designs lists them)\n")
     assert run_guide("--plain", "--new", "--design", "scripted", stdin="u\n").returncode == 2
     assert scripted.read_bytes() == before, "--new without --replace never replaces a design"
@@ -365,8 +365,7 @@ def test_at_a_terminal_it_asks_which_and_never_replaces(bank):
     # "n" to resume starts another design, asking its title; the first one stays as it was.
     done = run_at_a_terminal("--plain", typed=b"n\nAnother design\n")
     assert done.returncode == 0, done.stderr
-    left = len(walk.unanswered)
-    assert f"Resume “Keep me” (unfinished, {left} questions left)? [Y/n] " in done.stdout
+    assert f"Resume “Keep me” (unfinished, {walk.left_in_words()})? [Y/n] " in done.stdout
     assert (designs_dir() / "keep-me.yaml").read_bytes() == before, "moved into the library unchanged"
     saved = load_saved(bank)
     assert saved.answers.title == "Another design" and saved.answers.answers == {}

@@ -465,7 +465,7 @@ async def test_a_design_broken_by_its_title_alone_is_mended_by_renaming_it(bank)
         app.screen.query_one(Input).value = "Knee OA"
         await pilot.press("enter")
         await pilot.pause()
-        assert design_rows(app)[0].startswith(f"Knee OA  unfinished, {len(walk.unanswered)} questions left")
+        assert design_rows(app)[0].startswith(f"Knee OA  unfinished, {walk.left_in_words()}  ")
     mended = load_session(bank, knee)
     assert mended.answers.title == "Knee OA" and mended.answers.answers == walk.answers.answers
 
@@ -519,8 +519,7 @@ async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
     async with app.run_test() as pilot:
         bar = [entry.description for entry in app.screen.query_one(KeyBar).keys]
         assert {"New", "Resume", "Rename", "Duplicate", "Delete"} <= set(bar)
-        left = len(walk.unanswered)
-        assert design_rows(app)[0].startswith(f"Knee  unfinished, {left} questions left  ")
+        assert design_rows(app)[0].startswith(f"Knee  unfinished, {walk.left_in_words()}  ")
         await pilot.press("t")
         await pilot.pause()
         app.screen.query_one(Input).value = "Knee OA"
