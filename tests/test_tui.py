@@ -308,6 +308,34 @@ async def test_a_new_design_is_added_beside_the_saved_one(bank):
         assert len(load_session(bank, designs_dir() / "knee.yaml").answers.answers) == 1, "nothing is replaced"
 
 
+async def test_the_naming_and_export_dialogs_say_what_the_title_names_and_keeps(bank, empty_folder):
+    """The naming dialog said the title "names its file when you export it", though the design's file is named
+    after it at once; clearing the export dialog's title kept the old one without a word."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        said = " ".join(" ".join(screen_text(app.screen)).split())
+        assert "names the design's file in your library and the document you export" in said
+        await pilot.press(*"Knee", "enter")
+        await pilot.pause()
+        assert [path.name for path in designs_dir().glob("*.yaml")] == ["knee.yaml"]
+        await results_of_a_copied_preset(pilot, app)
+        title = app.walk.answers.title
+        await pilot.press("e")
+        await pilot.pause()
+        assert "Title (left empty, the current one is kept)" in screen_text(app.screen)
+        app.screen.query_one("#title", Input).value = ""
+        app.screen.query_one("#path", Input).value = "design.md"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportDialog) and app.walk.answers.title == title
+
+
+def screen_text(screen) -> list[str]:
+    return [str(widget.render()) for widget in screen.query(Static)]
+
+
 async def test_two_designs_with_the_same_title_are_told_apart_by_their_files(bank):
     walk, knee = saved_knee_design(bank)
     save_session(walk, knee.with_name("knee-2.yaml"))

@@ -190,7 +190,7 @@ class ExportDialog(FormDialog):
         with Vertical(classes="dialog"):
             yield Static(Content.styled("Export the design document", "bold"), classes="dialog-title")
             with VerticalScroll(classes="dialog-fields"):
-                yield Static("Title")
+                yield Static("Title (left empty, the current one is kept)")
                 yield Input(value=shown_title(self.answers.title), id="title", max_length=300)
                 yield Static("File name (downloaded by the browser)" if self.web else "Write to")
                 yield Input(value=self.default, id="path")
