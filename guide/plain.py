@@ -126,7 +126,8 @@ class Conversation:
         if resumed is not None:
             return resumed
         latest = None if self.design is not None or self.new else self.latest()
-        if latest is not None and self.agrees(f"Resume “{shown_title(latest.title)}” ({latest.state})? [Y/n] ", default=True):
+        if latest is not None and self.agrees(f"Resume “{shown_title(latest.title)}” ({latest.state})? [Y/n] ",
+                                              default=True):
             return self.resumed(latest.path)
         walk = self.new_walk()
         if self.path is None:

@@ -36,8 +36,8 @@ def _markdown(designs, folder) -> str:
         return f"No saved designs in {md(shown_name(folder))}.\n"
     rows = [f"Designs in {md(shown_name(folder))}, the most recently changed first:", "",
             "| Name | Title | State | Changed | File |", "| --- | --- | --- | --- | --- |"]
-    rows += [f"| {md(shown_name(design.name))} | {md(shown_title(design.title))} | {md(design.state)} | {design.changed_text} | "
-             f"{md(shown_name(design.path.name))} |" for design in designs]
+    rows += [f"| {md(shown_name(design.name))} | {md(shown_title(design.title))} | {md(design.state)} | "
+             f"{design.changed_text} | {md(shown_name(design.path.name))} |" for design in designs]
     return "\n".join(rows) + "\n"
 
 

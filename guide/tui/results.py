@@ -83,7 +83,8 @@ class ResultsScreen(SizedScreen):
         if result.precedents:
             tabs["tab-precedents"] = ("Like yours", lambda: VerticalScroll(*precedents(bank, result), id="precedents-pane"))
         tabs["tab-plan"] = ("Plan", lambda: VerticalScroll(TextForWidth(partial(plan, bank, result), id="plan")))
-        tabs["tab-open"] = ("Open questions", lambda: VerticalScroll(Static(open_questions(bank, result, self.walk.left_empty), id="open")))
+        tabs["tab-open"] = ("Open questions", lambda: VerticalScroll(
+            Static(open_questions(bank, result, self.walk.left_empty), id="open")))
         tabs["tab-answers"] = ("Answers", lambda: VerticalScroll(Static(answers(result), id="answers")))
         notes = self.walk.answers.instructor_notes
         if notes and (notes.discuss or notes.common_mistakes):
