@@ -30,12 +30,37 @@ FORMAT_NAMES = {"md": "Markdown", "json": "JSON", "html": "HTML", "text": "plain
                 "dot": "Graphviz DOT"}
 
 
+SUFFIX_OF_FORMAT = {"md": ".md", "json": ".json", "html": ".html", "text": ".txt", "mermaid": ".mmd", "dot": ".dot"}
+# Names that say no format: the format is the one chosen (--format, the export's radio buttons).
+SAYS_NO_FORMAT = ("", ".txt")
+
+
 def named_format(path: Path) -> str | None:
     """The format `path`'s name says, or None when its suffix says none."""
     return FORMAT_OF_SUFFIX.get(path.suffix.lower())
 
 
+def fitting_format(path: Path, formats: Iterable[str], writer: str, *, suffix_required: bool = False) -> str | None:
+    """The format `path`'s name says (None when it says none), checked against the `formats` that `writer` writes;
+    a ValueError saying why the name does not fit: it says another format (a file named .html holding Markdown
+    opens as garbage), a suffix of no format (x.pdf), or, with `suffix_required`, none."""
+    formats = tuple(formats)
+    named = named_format(path)
+    if named is not None and named not in formats:
+        raise ValueError(f"the name says {FORMAT_NAMES[named]}, but {writer} writes {format_names(formats)}")
+    suffix = path.suffix.lower()
+    if named is None and (suffix_required or suffix not in SAYS_NO_FORMAT):
+        not_this = f", not {suffix}" if suffix else ""
+        raise ValueError(f"{writer} writes {format_names(formats)}: end the name in "
+                         f"{or_list([SUFFIX_OF_FORMAT[format] for format in formats])}{not_this}")
+    return named
+
+
 def format_names(formats: Iterable[str]) -> str:
     """Formats in words: "Markdown, HTML or JSON"."""
-    *others, last = [FORMAT_NAMES[format] for format in formats]
+    return or_list([FORMAT_NAMES[format] for format in formats])
+
+
+def or_list(words: list[str]) -> str:
+    *others, last = words
     return f"{', '.join(others)} or {last}" if others else last

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from guide.bank import Bank
-from guide.model import SessionFile
-from guide.report.text import inert
-from guide.session import OtherBankSession, SessionLock, Walk, load_session, save_session
+from guide.model import AnswersFile, SessionFile
+from guide.report.text import inert, shown_title
+from guide.session import OtherBankSession, SessionLock, Walk, changed, load_session, save_session
 from guide.source import GuideError, validate
 from guide.state import SUFFIX, design_files, designs_dir, make_private_folder, session_path
 from guide.yamlfile import read_yaml
@@ -64,7 +64,7 @@ def title_of(path: Path) -> str:
 
 
 def name_from_title(title: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", inert(title).lower()).strip("-")[:NAME_LENGTH].strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", shown_title(title).lower()).strip("-")[:NAME_LENGTH].strip("-")
     return slug or "design"
 
 
@@ -130,8 +130,8 @@ class Design:
     def state(self) -> str:
         """The state in words, for people."""
         if self.walk is not None:
-            left = len(self.walk.unanswered)
-            return "finished" if not left else f"unfinished, {left} question{'s' if left != 1 else ''} left"
+            left = self.walk.left_in_words()
+            return f"unfinished, {left}" if left else "finished"
         if isinstance(self.problem, OtherBankSession):
             return f"saved with question bank '{inert(self.problem.saved.bank_id)}'"
         assert self.problem is not None
@@ -184,12 +184,23 @@ def duplicate_design(design: Design) -> Path:
         raise
 
 
-def rename_design(design: Design, title: str) -> None:
-    """Give a design a new title (its file keeps its name); refused while another guide has it open."""
-    refuse_unresumable(design, "renamed")
+def refuse_unrenamable(design: Design) -> None:
+    """`refuse_unresumable`, except for a design broken by its title alone (one edited by hand past its length
+    limit): a new title mends it, and nothing else in the app could."""
+    if not (design.problem is not None and design.problem.field == "title"
+            and not isinstance(design.problem, OtherBankSession)):
+        refuse_unresumable(design, "renamed")
+
+
+def rename_design(design: Design, title: str, bank: Bank) -> None:
+    """Give a design a new title (its file keeps its name); refused while another guide has it open. The file is
+    read again with the new title in place of the saved one, so a title that broke it is mended, and any other
+    problem still refuses the rename, with the file as it was."""
+    refuse_unrenamable(design)
+    title = title.strip() or design.title
+    changed(AnswersFile(), title=title)  # a title no design can take is told as the one typed, not as the file's
     with SessionLock(design.path):
-        walk = load_session(design.walk.bank, design.path)
-        walk.retitle(title)
+        walk = load_session(bank, design.path, title=title)
         save_session(walk, design.path)
 
 

@@ -24,9 +24,9 @@ from typing import TextIO
 from guide.bank import Bank
 from guide.engine import answer_labels
 from guide.files import LONE_SURROGATE, STDOUT, user_path, write_output, write_stream
-from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, load_bank_option
+from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, fitting_format, load_bank_option
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
-from guide.report.text import inert
+from guide.report.text import inert, shown_title
 from guide.library import Design, design_path, list_designs, new_design_file, open_library, read_design
 from guide.session import SessionLock, Walk, changed, load_session, save_elsewhere, save_session, session_text
 from guide.source import GuideError
@@ -126,7 +126,8 @@ class Conversation:
         if resumed is not None:
             return resumed
         latest = None if self.design is not None or self.new else self.latest()
-        if latest is not None and self.agrees(f"Resume “{inert(latest.title)}” ({latest.state})? [Y/n] ", default=True):
+        if latest is not None and self.agrees(f"Resume “{shown_title(latest.title)}” ({latest.state})? [Y/n] ",
+                                              default=True):
             return self.resumed(latest.path)
         walk = self.new_walk()
         if self.path is None:
@@ -145,7 +146,7 @@ class Conversation:
                 raise GuideError(designs_dir(), None, None, "there is no saved design to resume")
             return self.resumed(latest.path)
         if latest is not None and not self.new and not self.interactive:
-            raise GuideError(designs_dir(), None, None, f"holds saved designs, the latest “{inert(latest.title)}” "
+            raise GuideError(designs_dir(), None, None, f"holds saved designs, the latest “{shown_title(latest.title)}” "
                              f"({latest.name}, {latest.state}): --resume continues it, --new starts another, "
                              "--design NAME picks one (guide designs lists them)")
         return None
@@ -161,7 +162,7 @@ class Conversation:
             return self.resumed(path)
         if not self.replace:
             held = read_design(self.bank, path)
-            raise GuideError(path, None, None, f"holds the saved design “{inert(held.title)}” ({held.state}): "
+            raise GuideError(path, None, None, f"holds the saved design “{shown_title(held.title)}” ({held.state}): "
                                                "--resume continues it, --new --replace replaces it")
         self.take(path)
         return None
@@ -334,7 +335,20 @@ class Conversation:
                 return 0
             try:
                 target = user_path(reply or default)
-                format = target.suffix.lstrip(".") if target.suffix.lstrip(".") in FORMATS else FORMATS[0]
+            except GuideError as error:
+                self.say(f"Cannot write there: {inert(str(error))}")
+                continue
+            if reply == STDOUT:
+                format = FORMATS[0]
+            else:
+                try:  # a name must say its format: a stray key (u after Unsure) is not taken for a file name
+                    format = fitting_format(target, FORMATS, "guide", suffix_required=True)
+                except ValueError as problem:
+                    self.say(f"{inert(target.name)}: {problem}.")
+                    continue
+                if target.is_file() and not self.agrees(f"Replace {inert(target.name)}? [y/N] ", default=False):
+                    continue
+            try:
                 write_output(render(format, result, self.bank, walk.answers, document_date(walk.answers, date), target),
                              target)
             except GuideError as error:
@@ -355,7 +369,8 @@ def parse_answer(question: Question, reply: str) -> tuple[AnswerValue | None, st
     for token in re.split(r"[\s,]+", reply.strip()):
         if not token:
             continue
-        if token.isdecimal() and 1 <= int(token) <= len(ids):
+        # Short first: int() refuses a number of thousands of digits, typed or pasted.
+        if token.isdecimal() and len(token) < 10 and 1 <= int(token) <= len(ids):
             picked.append(ids[int(token) - 1])
         elif token in ids:
             picked.append(token)

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from guide import bank as bank_files
 from guide.model import AnswersFile, BankMeta, Precedent, Result
+from guide.source import GuideError
 from guide.report.jsondoc import DesignDocument
 
 # A wheel carries the schemas inside the package (read-only: they belong to the installed version); a
@@ -51,6 +52,19 @@ def generate() -> dict[str, str]:
 
 
 def stale_schemas(directory: Path = SCHEMA_DIR) -> list[str]:
-    """Names of committed schema files that are missing or differ from the models."""
-    return [name for name, text in generate().items()
-            if not (directory / name).is_file() or (directory / name).read_text(encoding="utf-8") != text]
+    """Names of committed schema files that are missing or differ from the models; a GuideError naming a
+    schema file that cannot be read as text."""
+    return [name for name, text in generate().items() if _committed_text(directory / name) != text]
+
+
+def _committed_text(path: Path) -> str | None:
+    if not path.is_file():
+        return None
+    try:
+        raw = path.read_bytes()
+        return raw.decode("utf-8")
+    except OSError as error:
+        raise GuideError(path, None, None, error.strerror or "cannot be read") from None
+    except UnicodeDecodeError as error:
+        raise GuideError(path, raw[: error.start].count(b"\n") + 1, None,
+                         "not UTF-8 text; run `guide schema` to write it again") from None

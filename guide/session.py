@@ -102,6 +102,10 @@ class Outcome:
     restored: list[str]
 
 
+def left_empty_words(count: int) -> str:
+    return f"{count} text question{'s' if count != 1 else ''} left empty"
+
+
 class Walk:
     """The answers of one design and the question being looked at. All routing is the engine's."""
 
@@ -138,6 +142,21 @@ class Walk:
     def unanswered(self) -> list[str]:
         """Questions on the path, as the answers so far predict it, that have no answer yet."""
         return [question_id for question_id in self.path if question_id not in self.answers.answers]
+
+    @property
+    def left_empty(self) -> list[str]:
+        """The text questions among `unanswered`: boxes left empty, which change no result."""
+        return [question_id for question_id in self.unanswered if self.bank.questions[question_id].kind == "text"]
+
+    def left_in_words(self) -> str:
+        """What the path still holds, in the same words wherever it is said (the library, the results), or ""
+        when every question on it is answered: "2 questions left, 3 text questions left empty"."""
+        empty = len(self.left_empty)
+        choices = len(self.unanswered) - empty
+        parts = [f"{choices} question{'s' if choices != 1 else ''} left"] if choices else []
+        if empty:
+            parts.append(left_empty_words(empty))
+        return ", ".join(parts)
 
     @property
     def remaining(self) -> int:
@@ -400,11 +419,13 @@ class OtherBankSession(GuideError):
         self.saved = saved
 
 
-def load_session(bank: Bank, path: Path) -> Walk:
+def load_session(bank: Bank, path: Path, *, title: str | None = None) -> Walk:
     """Read a saved session; any problem is a GuideError naming the file, line and field
-    (an OtherBankSession when it was saved with another bank)."""
+    (an OtherBankSession when it was saved with another bank). A `title` is read in place of the saved one."""
     path = Path(path)
     document = read_yaml(path)
+    if title is not None and isinstance(document.data, dict):
+        document.data["title"] = title
     saved = validate(document, SessionFile)
     if saved.bank_id and saved.bank_id != bank.meta.id:
         raise OtherBankSession(path, document.line_of(("bank_id",)), saved, bank.meta.id)

@@ -233,12 +233,28 @@ def _message(item: dict, errors: list[dict]) -> str:
         return "unknown key (not allowed here)" + (f"; did you mean '{close[0]}'?" if close else "")
     if item["type"] == "missing":
         return "required key is missing"
+    if item["type"] == "string_type" and isinstance(item["input"], (bool, int, float)) and _is_field(item["loc"]):
+        # `answers_hash: 000000000000` is the number 0 to YAML; a union's member (an answer) keeps pydantic's words.
+        read_as = _UNQUOTED["bool_type" if isinstance(item["input"], bool) else "float_type"]
+        return (f"text expected, but YAML reads what is written here as {read_as}: write it in quotes, as "
+                f"{item['loc'][-1]}: '...'")
     if item["type"] in _UNQUOTED and isinstance(item["input"], str):
         written = _as_yaml_number(item["input"])
         if written:  # YAML reads 1e308 (no dot in it) as text, quoted or not
             return f"{_UNQUOTED[item['type']]}, not the text {item['input']!r}: YAML reads it as text; write {written}"
         return f"{_UNQUOTED[item['type']]}, not the text {item['input']!r}: write it without quotes"
     return item["msg"].removeprefix("Value error, ")
+
+
+def _is_field(loc: tuple[str | int, ...]) -> bool:
+    """Whether `loc` ends at a key of a model or mapping, not at a list item or a union member pydantic tried."""
+    return isinstance(loc[-1], str) and not _is_union_member(loc[-1])
+
+
+def _is_union_member(part: str) -> bool:
+    # Union-member tags pydantic inserts into locations (`constrained-str`, `list[str]`, `AnswerIn`):
+    # no field of a model has a capital, a bracket or a dash in its name.
+    return part[:1].isupper() or "[" in part or "-" in part or part == "str"
 
 
 def _as_yaml_number(text: str) -> str | None:
@@ -268,9 +284,7 @@ def describe_loc(data: Any, loc: tuple[str | int, ...]) -> str:
         elif isinstance(data, dict) and part.rstrip("_") in data:
             parts.append(("." if parts else "") + part.rstrip("_"))
             data = data[part.rstrip("_")]
-        elif part[:1].isupper() or "[" in part or "-" in part or part == "str":
-            # Union-member tags pydantic inserts into locations (`constrained-str`, `list[str]`, `AnswerIn`):
-            # no field of a model has a capital, a bracket or a dash in its name.
+        elif _is_union_member(part):
             continue
         else:
             parts.append(("." if parts else "") + str(part))

@@ -204,7 +204,8 @@ BANK_CASES = [
     Case("level threshold not a number", "bank.yaml", first_number("bank.yaml", "min_score", ".nan"), r"finite number", "min_score: .nan"),
     Case("choices as a mapping", FLOW, lambda files, marker: set_(question(files), "choices", {"a": "A", "b": "B"}),
          r"list", "choices"),
-    Case("integer id", FLOW, lambda files, marker: set_(questions(files)[4], "id", 12345), r"string", "12345"),
+    Case("integer id", FLOW, lambda files, marker: set_(questions(files)[4], "id", 12345),
+         r"text expected, but YAML reads .* as a number", "12345"),
     Case("id with spaces", "elements.yaml",
          lambda files, marker: set_(files["elements.yaml"]["elements"][1], "id", "Element One"), r"pattern",
          "Element One"),
@@ -226,7 +227,8 @@ BANK_CASES = [
     Case("level scores out of order", "bank.yaml",
          lambda files, marker: files["bank.yaml"]["levels"].reverse(), r"min_score|last level", "levels"),
     Case("version is a number", "bank.yaml",
-         edit("bank.yaml", lambda text, _: re.sub(r"version: .*", "version: 1.5", text, count=1)), r"string", "version"),
+         edit("bank.yaml", lambda text, _: re.sub(r"version: .*", "version: 1.5", text, count=1)),
+         r"YAML reads .* as a number: write it in quotes", "version"),
     # --- ids and references
     Case("duplicate question id", FLOW, lambda files, marker: duplicate_question(files), r"duplicate question id", None),
     Case("duplicate question id across files", "flow/02.yaml", lambda files, marker: duplicate_across_files(files), r"duplicate question id",
@@ -328,6 +330,15 @@ ANSWERS_CASES = [
          r"reviews\[1\]\.decision: .*pending", 5),
     Case("answers: reviews not a list", "answers.yaml", lambda files, marker: "reviews:\n  reviewer: A\n",
          r"reviews: .*list", 1),
+    # Hand-edited hashes of digits only: YAML reads them as numbers (000000000000 is 0).
+    Case("answers: a review's hash of digits only", "answers.yaml",
+         lambda files, marker: "reviews:\n- reviewer: A\n  answers_hash: 000000000000\n",
+         r"reviews\[0\]\.answers_hash: text expected, but YAML reads what is written here as a number: write it in "
+         r"quotes, as answers_hash: '\.\.\.'$", 3),
+    Case("answers: a bank hash of digits only", "answers.yaml", lambda files, marker: "title: x\nbank_hash: 1234\n",
+         r"bank_hash: text expected, but YAML reads what is written here as a number: write it in quotes", 2),
+    Case("answers: a title YAML reads as true", "answers.yaml", lambda files, marker: "title: true\n",
+         r"title: text expected, but YAML reads what is written here as true or false: write it in quotes", 1),
     Case("answers: title too long", "answers.yaml", lambda files, marker: f"title: {'T' * 400}\n", r"at most", 1),
     Case("answers: empty file", "answers.yaml", lambda files, marker: "", r"empty", 1),
     Case("answers: binary", "answers.yaml", lambda files, marker: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 50,
@@ -346,6 +357,16 @@ ANSWERS_CASES = [
     Case("answers: python tag", "answers.yaml", lambda files, marker: f"title: {payload(marker)}\n", r"tag", 1),
     Case("answers: python tag in a note", "answers.yaml",
          lambda files, marker: f"notes:\n  q0: !!python/object/apply:subprocess.call [[touch, {marker}]]\n", r"tag", 2),
+    # Python's int() refuses more than 4300 digits with a bare ValueError, in JSON's reader and in YAML's.
+    Case("answers: a 5000-digit number in JSON", "answers.json",
+         lambda files, marker: '{"title": "a",\n "answers": {"q0": ' + "9" * 5000 + "}}\n",
+         r"JSON: a number longer than 4300 digits|is not a valid int", 2),
+    Case("answers: a 5000-digit number in YAML", "answers.yaml",
+         lambda files, marker: "title: a\nanswers:\n  q0: " + "9" * 5000 + "\n", r"is not a valid int", 3),
+    Case("answers: a number too large for a float in JSON", "answers.json",
+         lambda files, marker: '{"answers": {"q0": 1e400}}', r"unknown choice '1e400'", 1),
+    Case("answers: a 5000-digit title in JSON", "answers.json",
+         lambda files, marker: '{"title": "' + "9" * 5000 + '"}', r"title: String should have at most 300", 1),
     Case("answers: a directory", "answers.yaml", lambda files, marker: A_DIRECTORY, r"directory", None),
     Case("answers: file does not exist", "answers.yaml", lambda files, marker: None, r"[Nn]o such file", None),
     # --- design documents: answers in YAML front matter
@@ -388,7 +409,7 @@ def materialize(case: Case, tmp_path: Path, good_bank: Path) -> tuple[list[str],
     marker = tmp_path / "code-was-executed"
     files = copy.deepcopy(BASE)
     content = case.mutate(files, marker)
-    if case.file in ("answers.yaml", "design.md"):
+    if case.file in ("answers.yaml", "answers.json", "design.md"):
         target = tmp_path / case.file
         if content == A_DIRECTORY:
             target.mkdir()
@@ -447,7 +468,7 @@ ANSWER_COMMANDS = {
     "graph": lambda bank, answers: ["graph", "--bank", bank, "--answers", answers],
 }
 DANGEROUS = ("answers: python tag", "answers: alias bomb", "answers: 10 MB", "answers: binary",
-             "answers: deep nesting", "answers: unknown choice")
+             "answers: deep nesting", "answers: unknown choice", "answers: a 5000-digit number in JSON")
 
 
 @pytest.mark.parametrize("command", ANSWER_COMMANDS)

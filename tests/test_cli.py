@@ -147,6 +147,14 @@ def test_without_format_the_out_files_name_decides_it(tmp_path, name, starts):
     # A design document written again in another format would lose what the old one held (test_check).
     (("run", "--answers", "design.md", "--format", "html", "--out", "design.md"),
      "--out design.md: the name says Markdown, but --format is html"),
+    # A suffix of no format guide writes: Markdown in x.pdf would not open as one.
+    (("run", "--case", "dr-screening", "--out", "x.pdf"),
+     "--out x.pdf: this command writes Markdown, HTML or JSON: end the name in .md, .html or .json, not .pdf"),
+    (("what-if", "--case", "dr-screening", "--sensitivity", "--out", "x.docx"),
+     "--out x.docx: this command writes plain text or Markdown: end the name in .txt or .md, not .docx"),
+    (("codebook", "--out", "codebook.html"), "--out codebook.html: the name says HTML, but this command writes Markdown"),
+    (("graph", "--out", "graph.svg"), "--out graph.svg: this command writes Mermaid or Graphviz DOT: end the name in "
+                                      ".mmd or .dot, not .svg"),
 ])
 def test_an_out_file_named_for_another_format_is_refused_before_anything_is_read(tmp_path, args, message):
     result = run_guide(*args, cwd=tmp_path)
@@ -297,23 +305,28 @@ answers:
 """
 
 
+# An --out named .yaml is refused by its name already (test_an_out_file_named_for_another_format...): these reach
+# the input through a name an output may have (.txt says no format), or through a link.
 @pytest.mark.parametrize("command, out, input_name", [
-    (["run", "--answers", "knee.yaml"], "knee.yaml", "knee.yaml"),
-    (["run", "--answers", "knee.yaml", "--format", "html"], "knee.yaml", "knee.yaml"),
+    (["run", "--answers", "knee.txt"], "knee.txt", "knee.txt"),
+    (["run", "--answers", "knee.txt", "--format", "html"], "knee.txt", "knee.txt"),
     (["run", "--answers", "knee.yaml"], "link.md", "knee.yaml"),
-    (["compare", "knee.yaml", "--case", "dr-screening"], "knee.yaml", "knee.yaml"),
-    (["what-if", "knee.yaml", "--set", "task=detection"], "knee.yaml", "knee.yaml"),
-    (["diff", "other.yaml", "knee.yaml"], "knee.yaml", "knee.yaml"),
-    (["run", "--bank", "bank", "--case", "dr-screening"], "bank/cases/dr-screening.yaml", "bank/cases/dr-screening.yaml"),
-    (["codebook", "--bank", "bank"], "bank/rules.yaml", "bank/rules.yaml"),
+    (["compare", "knee.txt", "--case", "dr-screening"], "knee.txt", "knee.txt"),
+    (["what-if", "knee.txt", "--set", "task=detection"], "knee.txt", "knee.txt"),
+    (["diff", "other.yaml", "knee.txt"], "knee.txt", "knee.txt"),
+    (["run", "--bank", "bank", "--case", "dr-screening"], "case.md", "bank/cases/dr-screening.yaml"),
+    (["codebook", "--bank", "bank"], "rules.md", "bank/rules.yaml"),
 ], ids=["run", "run html", "through a link", "compare", "what-if", "diff", "a bank's case", "a bank file"])
 def test_out_never_replaces_a_file_the_command_reads(command, out, input_name, tmp_path, bank_copy):
     """Only a design document written again in its own format may replace itself (test_check: the update
     `guide check` suggests), since it carries everything it held."""
     (tmp_path / "knee.yaml").write_text(KNEE)
+    (tmp_path / "knee.txt").write_text(KNEE)
     (tmp_path / "design.md").write_text(run_guide("run", "--answers", "knee.yaml", cwd=tmp_path).stdout)
     (tmp_path / "other.yaml").write_text(KNEE)
     (tmp_path / "link.md").symlink_to("knee.yaml")
+    (tmp_path / "case.md").symlink_to("bank/cases/dr-screening.yaml")
+    (tmp_path / "rules.md").symlink_to("bank/rules.yaml")
     before = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
     result = run_guide(*command, "--out", out, cwd=tmp_path)
     assert (result.returncode, result.stderr) == (

@@ -349,11 +349,14 @@ def test_no_command_writes_over_a_saved_design_open_or_not(bank, guide_home, tmp
     position and set-aside answers gone, even while another guide had it open under its lock."""
     first = plain_guide_waiting_for_an_answer(guide_home)
     session = guide_home / "designs" / "first.yaml"
-    (tmp_path / "link").symlink_to(guide_home / "designs")
-    out = {"as it is": session, "through a link": tmp_path / "link" / session.name,
+    (tmp_path / "link.md").symlink_to(session)
+    out = {"as it is": session, "through a link": tmp_path / "link.md",
            "through ..": guide_home / "designs" / ".." / "designs" / session.name}[reached]
+    # A name ending in .yaml is refused by its name before the folder is looked at; a link named .md is not.
     refusal = (f"guide: {out}: is in {guide_home / 'designs'}, the folder that holds guide's saved designs; "
-               "write the document elsewhere\n")
+               "write the document elsewhere\n" if out.suffix == ".md" else
+               f"guide run: error: --out {session.name}: this command writes Markdown, HTML or JSON: end the name in "
+               ".md, .html or .json, not .yaml (see guide run --help)\n")
     try:
         before = session.read_bytes()
         refused = run_guide("run", "--case", "dr-screening", "--out", str(out))
@@ -368,9 +371,10 @@ def test_no_command_writes_over_a_saved_design_open_or_not(bank, guide_home, tmp
     assert load_session(bank, session).answers.title == "First"
 
 
-@pytest.mark.parametrize("command, name", [(["run", "--case", "dr-screening"], "document.yaml"),
+@pytest.mark.parametrize("command, name", [(["run", "--case", "dr-screening"], "document.md"),
                                            (["codebook"], "codebook.md"), (["graph"], "graph.mmd"),
-                                           (["what-if", "--case", "dr-screening", "--set", "task=detection"], "w.md")])
+                                           (["what-if", "--case", "dr-screening", "--set", "task=detection"], "w.md"),
+                                           (["schema"], "schemas")])
 def test_no_command_writes_a_new_file_into_the_designs_folder(guide_home, command, name):
     """A document there would be listed as a broken design: one line, exit 2, nothing written."""
     (guide_home / "designs").mkdir(parents=True)

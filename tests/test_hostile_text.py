@@ -324,3 +324,32 @@ def test_a_title_reads_the_same_in_the_window_title_the_heading_and_the_markdown
     expected = "Interpretability design: Knee evil done bell"
     assert re.search(r"<title>(.*)</title>", html)[1] == re.search(r"<h1[^>]*>(.*)</h1>", html)[1] == expected
     assert f"\n# {expected}\n" in markdown_path.read_text(encoding="utf-8")
+
+
+# Marks that show as nothing or turn text around, a control character and an escape sequence: every place a
+# title is shown drops them all (`shown_title`), so no two places show it two ways.
+UNSEEN_TITLE = "Knee\u202e \u200fOA\u200e\u2066 grading\u2069\u061c\u200b\x07\x1b[31m now\ufeff\u2060"
+TITLE_SHOWN = "Knee OA grading now"
+
+
+async def test_a_title_shows_the_same_in_the_library_the_designs_listing_plain_mode_and_the_document(bank, guide_home):
+    """U+200F showed raw in the app's library, which dropped U+202E; `guide designs` escaped U+202E and controls
+    but printed U+200F raw."""
+    from guide.session import Walk, save_session
+    from guide.state import designs_dir
+    from guide.tui.app import GuideApp
+
+    walk = Walk(bank, AnswersFile(title=UNSEEN_TITLE, answers={"task": "detection"}))
+    designs_dir().mkdir(parents=True)
+    save_session(walk, designs_dir() / "knee.yaml")
+    listed = run_guide("designs")
+    assert listed.returncode == 0, listed.stderr
+    assert f"| knee | {TITLE_SHOWN} | unfinished" in listed.stdout
+    refused = run_guide("--plain", stdin="")  # no terminal: it names the latest design and stops
+    assert f"the latest “{TITLE_SHOWN}”" in refused.stderr
+    document = run_guide("run", "--answers", str(designs_dir() / "knee.yaml"))
+    assert f"\n# Interpretability design: {TITLE_SHOWN}\n" in document.stdout
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert any(text.startswith(TITLE_SHOWN + "  unfinished") for text in screen_texts(app)), screen_texts(app)

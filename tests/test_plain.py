@@ -76,12 +76,13 @@ def test_end_of_input_saves_and_exits_cleanly_then_resumes(bank):
 
 def test_numbers_ids_and_mistakes(bank):
     question = bank.questions[bank.meta.start]
-    replies = ["", "99", "not-a-choice", "1 2", question.choices[2].id, "n", "-", "?"]
+    replies = ["", "99", "9" * 5000, "not-a-choice", "1 2", question.choices[2].id, "n", "-", "?"]
     done = run_guide("--plain", "--new", stdin="\n".join(replies) + "\n")
     assert done.returncode == 0, done.stderr
     assert "Type a number or an id (u for unsure)." in done.stdout
     assert f"Not a choice: 99. Type a number from 1 to {len(question.choices)}" in done.stdout
     assert "Not a choice: not-a-choice." in done.stdout
+    assert f"Not a choice: {'9' * 40}." in done.stdout, "a number longer than int() converts is not a crash"
     assert "Pick one choice." in done.stdout
     saved = load_saved(bank)
     assert saved.answers.answers[question.id] == question.choices[2].id
@@ -243,9 +244,9 @@ def test_piped_input_is_asked_no_question_an_option_settles(bank):
     before = scripted.read_bytes()
     refused = run_guide("--plain", stdin="u\n")
     assert refused.returncode == 2 and refused.stdout == ""
-    left = len(route(bank, saved.answers.answers)) - 2
+    left = saved.left_in_words()  # the questions and the text questions left on its path
     assert refused.stderr == (f"guide: {designs_dir()}: holds saved designs, the latest “Scripted” (scripted, "
-                              f"unfinished, {left} questions left): --resume continues it, --new starts another, "
+                              f"unfinished, {left}): --resume continues it, --new starts another, "
                               "--design NAME picks one (guide designs lists them)\n")
     assert run_guide("--plain", "--new", "--design", "scripted", stdin="u\n").returncode == 2
     assert scripted.read_bytes() == before, "--new without --replace never replaces a design"
@@ -364,8 +365,7 @@ def test_at_a_terminal_it_asks_which_and_never_replaces(bank):
     # "n" to resume starts another design, asking its title; the first one stays as it was.
     done = run_at_a_terminal("--plain", typed=b"n\nAnother design\n")
     assert done.returncode == 0, done.stderr
-    left = len(walk.unanswered)
-    assert f"Resume “Keep me” (unfinished, {left} questions left)? [Y/n] " in done.stdout
+    assert f"Resume “Keep me” (unfinished, {walk.left_in_words()})? [Y/n] " in done.stdout
     assert (designs_dir() / "keep-me.yaml").read_bytes() == before, "moved into the library unchanged"
     saved = load_saved(bank)
     assert saved.answers.title == "Another design" and saved.answers.answers == {}
@@ -453,11 +453,30 @@ def test_odd_replies_and_paths_get_a_sentence_not_a_traceback(bank, tmp_path):
     real.parent.mkdir()
     real.write_text("old\n")
     (tmp_path / "design.md").symlink_to(real)
-    lines = ["²", *all_unsure_lines(bank), "~nosuchuser/design.md", str(tmp_path / "design.md")]
+    lines = ["²", *all_unsure_lines(bank), "~nosuchuser/design.md", str(tmp_path / "design.md"), "y"]
     done = run_guide("--plain", "--new", stdin="\n".join(lines) + "\n", cwd=tmp_path)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     said = " ".join(done.stdout.split())
     assert "Not a choice: ². Type a number from 1 to" in said
     assert "Cannot write there: ~nosuchuser/design.md: no home folder for this ~ (no such user?)" in said
+    assert "Replace design.md? [y/N]" in said
     assert (tmp_path / "design.md").is_symlink(), "the document is written through the link"
     assert read_answers(real, bank).answers == load_saved(bank).answers.answers
+
+
+def test_the_document_name_must_say_its_format_and_an_existing_file_is_replaced_only_when_agreed(bank, tmp_path):
+    """A stray `u` typed after answering Unsure once wrote a Markdown file named `u`; an existing file was
+    replaced without a word (the app asks first)."""
+    folder = tmp_path / "documents"
+    folder.mkdir()
+    (folder / "k.md").write_text("mine\n")
+    lines = [*all_unsure_lines(bank), "u", "k.pdf", "k.md", "", "k.md", "n", "k.md", "y"]
+    done = run_guide("--plain", "--new", stdin="\n".join(lines) + "\n", cwd=folder)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    said = " ".join(done.stdout.split())
+    assert "u: guide writes Markdown, HTML or JSON: end the name in .md, .html or .json." in said
+    assert "k.pdf: guide writes Markdown, HTML or JSON: end the name in .md, .html or .json, not .pdf." in said
+    assert said.count("Replace k.md? [y/N]") == 3, "an empty line and n both keep the file and ask for a name again"
+    assert said.count("Write the design document to") == 5
+    assert sorted(path.name for path in folder.iterdir()) == ["k.md"]
+    assert read_answers(folder / "k.md", bank).answers == load_saved(bank).answers.answers

@@ -312,3 +312,57 @@ def test_precedent_schema_matches_a_precedent_file(bank):
     for path in sorted((BUILTIN_BANK / "precedents").glob("*.yaml"))[:5]:
         jsonschema.validate(yaml.safe_load(path.read_text()), schema)
     assert Precedent.model_json_schema()["required"]
+
+
+def listing_at_a_terminal(columns: int) -> str:
+    """`guide precedents` with a pseudo-terminal of `columns` columns on its standard output, as a person sees it."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    controller, terminal = pty.openpty()
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "guide", "precedents"], stdout=terminal,
+                                   stderr=subprocess.PIPE, cwd=ROOT, env={**os.environ, "COLUMNS": str(columns)})
+        os.close(terminal)
+        output = b""
+        while chunk := _read_or_end(controller):
+            output += chunk
+        process.wait(timeout=120)
+    finally:
+        os.close(controller)
+    return output.decode().replace("\r\n", "\n")
+
+
+def _read_or_end(descriptor: int) -> bytes:
+    import os
+
+    try:
+        return os.read(descriptor, 65536)
+    except OSError:  # EIO: the other end closed
+        return b""
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_the_listing_fits_the_terminal_and_says_what_its_columns_are(bank, columns):
+    """At 80 columns the lines were ~150 characters, with no header and the split column unexplained."""
+    shown = listing_at_a_terminal(columns)
+    lines = shown.rstrip("\n").split("\n")
+    assert max(map(len, lines)) < columns
+    flat = " ".join(shown.split())
+    assert "split: the bank's rules are tuned on calibration precedents only; holdout ones only measure it" in flat
+    for key, item in bank.precedents.items():
+        assert key in flat and " ".join(item.title.split()) in flat
+    if columns == 160:
+        assert lines[0].split() == ["precedent", "split", "title", "[built:", "the", "method", "families", "its",
+                                    "authors", "built]"]
+
+
+def test_the_listing_in_a_file_or_a_pipe_is_one_line_per_precedent(bank):
+    listed = run_guide("precedents")
+    lines = listed.stdout.rstrip("\n").split("\n")
+    assert lines[0].startswith("precedent ") and lines[-1].startswith("split: ")
+    assert [line.split()[0] for line in lines[1:-1]] == list(bank.precedents)

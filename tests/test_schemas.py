@@ -31,6 +31,27 @@ def test_schema_check_reports_drift(tmp_path):
     assert SCHEMA_DIR.name == "schemas"
 
 
+@pytest.mark.parametrize("case", ["a file", "nowhere", "not UTF-8"])
+def test_an_out_that_cannot_be_written_or_read_is_one_line(tmp_path, case):
+    """Each of these was a traceback (exit 1)."""
+    folder = tmp_path / "schemas"
+    if case == "a file":
+        folder.write_text("mine\n")
+        args, named, problem = [], folder, "is not a folder; give a folder to write the schemas into"
+    elif case == "nowhere":
+        folder = Path("/proc/nope")
+        args, named, problem = [], folder, "No such file or directory"
+    else:
+        folder.mkdir()
+        (folder / "bank.schema.json").write_bytes(b'{"title": "caf\xe9"}\n')
+        args, named = ["--check"], f"{folder / 'bank.schema.json'}:1"
+        problem = "not UTF-8 text; run `guide schema` to write it again"
+    result = run_guide("schema", *args, "--out", str(folder))
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", f"guide: {named}: {problem}\n")
+    if case == "a file":
+        assert folder.read_text() == "mine\n"
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     """guide as a wheel installs it (not the editable checkout): the wheel built from this tree, unpacked."""

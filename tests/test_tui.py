@@ -32,7 +32,7 @@ from guide.model import END, UNSURE
 from guide.session import SessionLock, Walk, load_session, save_session
 from guide.state import designs_dir, session_path
 from guide.tui.app import DARK, LIGHT, GuideApp
-from guide.tui.dialogs import KEYS_HELP, Confirm, ExportDialog, HelpScreen, Review
+from guide.tui.dialogs import KEYS_HELP, AskDialog, Confirm, ExportDialog, HelpScreen, Review
 from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
@@ -308,6 +308,34 @@ async def test_a_new_design_is_added_beside_the_saved_one(bank):
         assert len(load_session(bank, designs_dir() / "knee.yaml").answers.answers) == 1, "nothing is replaced"
 
 
+async def test_the_naming_and_export_dialogs_say_what_the_title_names_and_keeps(bank, empty_folder):
+    """The naming dialog said the title "names its file when you export it", though the design's file is named
+    after it at once; clearing the export dialog's title kept the old one without a word."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        said = " ".join(" ".join(screen_text(app.screen)).split())
+        assert "names the design's file in your library and the document you export" in said
+        await pilot.press(*"Knee", "enter")
+        await pilot.pause()
+        assert [path.name for path in designs_dir().glob("*.yaml")] == ["knee.yaml"]
+        await results_of_a_copied_preset(pilot, app)
+        title = app.walk.answers.title
+        await pilot.press("e")
+        await pilot.pause()
+        assert "Title (left empty, the current one is kept)" in screen_text(app.screen)
+        app.screen.query_one("#title", Input).value = ""
+        app.screen.query_one("#path", Input).value = "design.md"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportDialog) and app.walk.answers.title == title
+
+
+def screen_text(screen) -> list[str]:
+    return [str(widget.render()) for widget in screen.query(Static)]
+
+
 async def test_two_designs_with_the_same_title_are_told_apart_by_their_files(bank):
     walk, knee = saved_knee_design(bank)
     save_session(walk, knee.with_name("knee-2.yaml"))
@@ -364,13 +392,26 @@ async def test_opening_a_fifo_is_refused_in_the_dialog(bank, tmp_path):
     fifo = tmp_path / "answers.yaml"
     os.mkfifo(fifo)
     with released_if_waited_on(fifo):
-        app = GuideApp(bank, date=FIXED_DATE)
-        async with app.run_test() as pilot:
-            await pilot.press("o")
-            app.screen.query_one("#entry", Input).value = str(fifo)
-            await pilot.press("enter")
-            await pilot.pause()
-            assert static_text(app.screen, "#error") == f"{fifo}: is a FIFO, not an answers file"
+        assert await refusal_in_the_open_dialog(bank, fifo) == f"{fifo}: is a FIFO, not an answers file"
+
+
+async def test_a_json_number_too_long_to_convert_is_refused_in_the_dialog(bank, tmp_path):
+    """A 5000-digit integer once ended the whole app with a traceback (int() refuses more than 4300 digits)."""
+    path = tmp_path / "answers.json"
+    path.write_text('{"title": "a", "answers": {"task": ' + "9" * 5000 + "}}")
+    assert await refusal_in_the_open_dialog(bank, path) == f"{path}:1: JSON: a number longer than 4300 digits"
+
+
+async def refusal_in_the_open_dialog(bank, path: Path) -> str:
+    """What the open dialog says when `path` is typed into it (it stays open)."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await pilot.press("o")
+        app.screen.query_one("#entry", Input).value = str(path)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AskDialog)
+        return static_text(app.screen, "#error")
 
 
 async def test_a_broken_design_is_listed_with_its_problem_and_deleted_only_when_confirmed(bank, guide_home):
@@ -421,18 +462,40 @@ async def test_a_broken_design_says_what_guide_run_says_and_the_delete_dialog_of
 async def test_a_broken_design_is_not_duplicated_or_renamed_and_its_problem_is_said(bank, guide_home, key, refused):
     designs_dir().mkdir(parents=True)
     broken = designs_dir() / "listy.yaml"
-    broken.write_text("title: [a, b]\n")
+    broken.write_text("title: Listy\nanswers: [a, b]\n")
     app = GuideApp(bank)
     async with app.run_test(size=(120, 30)) as pilot:
         [row] = design_rows(app)
         problem = row.removeprefix("listy.yaml  ").split("  ")[0]
-        assert problem.startswith("broken (line 1: title: ")
+        assert problem.startswith("broken (line 2: answers: ")
         await pilot.press(key)
         await pilot.pause()
         assert isinstance(app.screen, StartScreen)
         said = " ".join(list(app._notifications)[-1].message.split())
         assert said == f"{broken}: cannot be {refused} here: it is {problem}"
-    assert broken.read_text() == "title: [a, b]\n" and [path.name for path in designs_dir().iterdir()] == ["listy.yaml"]
+    assert broken.read_text() == "title: Listy\nanswers: [a, b]\n"
+    assert [path.name for path in designs_dir().iterdir()] == ["listy.yaml"]
+
+
+async def test_a_design_broken_by_its_title_alone_is_mended_by_renaming_it(bank):
+    """A title edited by hand past 300 characters made the design broken, and t and d only repeated the error."""
+    walk, knee = saved_knee_design(bank)
+    knee.write_text(knee.read_text().replace("title: Knee\n", f"title: {'L' * 400}\n", 1))
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 30)) as pilot:
+        assert design_rows(app)[0].startswith("knee.yaml  broken (line 4: title: String should have at most 300")
+        await pilot.press("t")
+        await pilot.pause()
+        app.screen.query_one(Input).value = "L" * 301
+        await pilot.press("enter")
+        await pilot.pause()
+        assert static_text(app.screen, "#error") == "title: String should have at most 300 characters"
+        app.screen.query_one(Input).value = "Knee OA"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert design_rows(app)[0].startswith(f"Knee OA  unfinished, {walk.left_in_words()}  ")
+    mended = load_session(bank, knee)
+    assert mended.answers.title == "Knee OA" and mended.answers.answers == walk.answers.answers
 
 
 async def test_a_design_of_another_bank_is_listed_as_such_and_kept(bank, guide_home):
@@ -484,8 +547,7 @@ async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
     async with app.run_test() as pilot:
         bar = [entry.description for entry in app.screen.query_one(KeyBar).keys]
         assert {"New", "Resume", "Rename", "Duplicate", "Delete"} <= set(bar)
-        left = len(walk.unanswered)
-        assert design_rows(app)[0].startswith(f"Knee  unfinished, {left} questions left  ")
+        assert design_rows(app)[0].startswith(f"Knee  unfinished, {walk.left_in_words()}  ")
         await pilot.press("t")
         await pilot.pause()
         app.screen.query_one(Input).value = "Knee OA"
@@ -1055,6 +1117,40 @@ async def test_every_results_tab_shows_its_content_when_opened(bank):
         assert app.screen.query_one("#methods").highlighted == 0
 
 
+def only_text_left(bank) -> Walk:
+    """A walk with every choice question on its path answered (unsure) and its text questions left empty."""
+    from guide.engine import route
+    from guide.model import AnswersFile
+
+    answers: dict = {}
+    while missing := [question for question in route(bank, answers)
+                      if bank.questions[question].kind != "text" and question not in answers]:
+        answers.update({question: [UNSURE] if bank.questions[question].kind == "multiple" else UNSURE
+                        for question in missing})
+    return Walk(bank, AnswersFile(title="Knee", answers=answers))
+
+
+async def test_text_questions_left_empty_are_counted_the_same_in_the_library_heading_and_open_questions(bank):
+    """The library said "3 questions left", the results "3 question(s) not answered yet", and the Open questions
+    tab counted only the unsure answers: the empty text boxes were in two counts and missing from the third."""
+    walk = only_text_left(bank)
+    empty = len(walk.left_empty)
+    assert empty and len(walk.unanswered) == empty
+    said = f"{empty} text questions left empty"
+    designs_dir().mkdir(parents=True)
+    save_session(walk, designs_dir() / "knee.yaml")
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert design_rows(app)[0].startswith(f"Knee  unfinished, {said}  ")
+        app.push_screen(ResultsScreen(walk))
+        await pilot.pause()
+        assert static_text(app.screen, "#results-title").endswith(f" · {said}")
+        await open_tab(pilot, app, "tab-open")
+        shown = static_text(app.screen, "#open")
+        assert f"{said} (they change no result)" in shown
+        assert all(bank.questions[question].prompt in shown for question in walk.left_empty)
+
+
 def test_the_plans_wrapped_lines_stay_under_their_own_text(bank):
     """On a narrow screen an item's wrapped lines are indented under its text, a conflict's under its label;
     none falls back to the margin, where it would read as a new item."""
@@ -1436,7 +1532,13 @@ async def test_an_export_named_for_a_format_it_cannot_write_is_refused_in_one_li
         await pilot.pause()
         assert isinstance(app.screen, ExportDialog)
         assert static_text(app.screen, "#error") == ("graph.mmd: the name says Mermaid, but the export writes "
-                                                     "Markdown, HTML or JSON: give the file a name that fits")
+                                                     "Markdown, HTML or JSON")
+        app.screen.query_one("#path", Input).value = "design.pdf"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog), "a name no format of guide's ends in is not written"
+        assert static_text(app.screen, "#error") == ("design.pdf: the export writes Markdown, HTML or JSON: end the "
+                                                     "name in .md, .html or .json, not .pdf")
     assert list(empty_folder.iterdir()) == []
 
 
@@ -1657,11 +1759,13 @@ async def test_an_export_never_replaces_a_saved_design(bank, tmp_path, reached):
         await results_of_a_copied_preset(pilot, app)
         own = app.design_file
         before = own.read_bytes()
+        # Its own name (.yaml) is refused by the name already; a document's name there is refused as well.
+        name = own.with_suffix(".md").name
         if reached == "through a link":
             (tmp_path / "link").symlink_to(designs_dir())
-            typed = str(tmp_path / "link" / own.name)
+            typed = str(tmp_path / "link" / name)
         else:
-            typed = str(designs_dir() / ".." / "designs" / own.name) if reached == "through .." else str(own)
+            typed = str(designs_dir() / ".." / "designs" / name) if reached == "through .." else str(own.parent / name)
         await pilot.press("e")
         app.screen.query_one("#path", Input).value = typed
         await pilot.press("enter")
@@ -1671,6 +1775,7 @@ async def test_an_export_never_replaces_a_saved_design(bank, tmp_path, reached):
                                                      "saved designs; write the document elsewhere")
         assert app.screen.query_one("#path", Input).value == typed
     assert own.read_bytes() == before
+    assert sorted(designs_dir().iterdir()) == [own]
 
 
 async def test_the_reasoning_follows_the_last_answer(bank):

@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from guide.frontend import FORMAT_NAMES, format_names, named_format
+from guide.frontend import FORMAT_NAMES, SUFFIX_OF_FORMAT, fitting_format, or_list
 
 ANSWERS_HELP = "answers file (YAML), a session the app saved, or design document (.md or .json)"
 
@@ -13,7 +13,15 @@ def add_output_options(parser: argparse.ArgumentParser, choices: tuple[str, ...]
     """--format and --out. Without --format, the format is the one --out's name ends in, else `default`."""
     parser.add_argument("--format", choices=choices, default=None,
                         help=f"{what} (default: what the --out file's name ends in, else {default})")
-    parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
+    add_out_option(parser, choices, default)
+
+
+def add_out_option(parser: argparse.ArgumentParser, choices: tuple[str, ...], default: str) -> None:
+    """--out, whose name must fit the formats the command writes (`settle_format`)."""
+    suffixes = or_list([SUFFIX_OF_FORMAT[format] for format in dict.fromkeys([*choices, "text"])])
+    parser.add_argument("--out", metavar="PATH", type=Path,
+                        help=f"write here instead of to stdout: a name ending in {suffixes} (or none); another "
+                             "suffix is refused")
     # A mismatch of --format and --out is told with this command's usage, not the main parser's.
     parser.set_defaults(format_default=default, format_choices=choices, output_parser=parser)
 
@@ -24,13 +32,13 @@ def settle_format(args: argparse.Namespace) -> str | None:
     if not hasattr(args, "format_default"):
         return None
     out = args.out
-    named = named_format(out) if out is not None else None
-    if args.format is None:
-        if named is None or named in args.format_choices:
-            args.format = named or args.format_default
-            return None
-        return (f"--out {out.name}: the name says {FORMAT_NAMES[named]}, but this command writes "
-                f"{format_names(args.format_choices)}")
+    try:
+        named = fitting_format(out, args.format_choices, "this command") if out is not None else None
+    except ValueError as problem:
+        return f"--out {out.name}: {problem}"
+    if getattr(args, "format", None) is None:  # not given, or a command that writes one format only
+        args.format = named or args.format_default
+        return None
     if named is not None and named != args.format:
         return (f"--out {out.name}: the name says {FORMAT_NAMES[named]}, but --format is {args.format}; "
                 "drop --format, or give the file a name that fits")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from guide.commands import input_path
+from guide.commands import add_out_option, input_path
 
 
 def register(subparsers, common) -> None:
@@ -16,7 +15,7 @@ def register(subparsers, common) -> None:
     )
     parser.add_argument("directory", metavar="DIR", type=input_path, nargs="?", default=None,
                         help="bank directory (default: --bank, else the built-in bank)")
-    parser.add_argument("--out", metavar="PATH", type=Path, help="write here instead of to stdout")
+    add_out_option(parser, ("md",), "md")
     parser.set_defaults(handler=run)
 
 

@@ -29,15 +29,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _markdown(designs, folder) -> str:
-    from guide.report.text import md
+    from guide.report.text import md, shown_title
     from guide.source import shown_name
 
     if not designs:
         return f"No saved designs in {md(shown_name(folder))}.\n"
     rows = [f"Designs in {md(shown_name(folder))}, the most recently changed first:", "",
             "| Name | Title | State | Changed | File |", "| --- | --- | --- | --- | --- |"]
-    rows += [f"| {md(shown_name(design.name))} | {md(shown_name(design.title))} | {md(design.state)} | {design.changed_text} | "
-             f"{md(shown_name(design.path.name))} |" for design in designs]
+    rows += [f"| {md(shown_name(design.name))} | {md(shown_title(design.title))} | {md(design.state)} | "
+             f"{design.changed_text} | {md(shown_name(design.path.name))} |" for design in designs]
     return "\n".join(rows) + "\n"
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
+import textwrap
 
 
 def register(subparsers, common) -> None:
@@ -33,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
 
     bank = load_bank_option(args)
     if not args.score:
-        write_output(_listing(bank, args.split, args.format), args.out)
+        # Wrapped to a terminal's width; a file or a pipe gets one line per precedent, to grep.
+        width = shutil.get_terminal_size().columns if args.out is None and sys.stdout.isatty() else None
+        write_output(_listing(bank, args.split, args.format, width), args.out)
         return EXIT_OK
     from guide.calibration import lone_deciders, scorecard, shortfalls
 
@@ -52,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if missed else EXIT_OK
 
 
-def _listing(bank, split: str, form: str) -> str:
+def _listing(bank, split: str, form: str, width: int | None) -> str:
     from guide.report.text import md, plain
 
     chosen = {key: item for key, item in bank.precedents.items() if split == "all" or item.split == split}
@@ -66,9 +70,22 @@ def _listing(bank, split: str, form: str) -> str:
         return "\n".join(lines) + "\n"
     if not chosen:
         return "This bank has no precedents.\n"
-    width = max(map(len, chosen))
-    return "".join(f"{key:<{width}}  {item.split:<11}  {plain(item.title)}  [built: {', '.join(item.built)}]\n"
-                   for key, item in chosen.items())
+    key_width = max(map(len, [*chosen, "precedent"]))
+    explained = ("split: the bank's rules are tuned on calibration precedents only; holdout ones only measure it "
+                 "(guide precedents --score)")
+    described = {key: f"{plain(item.title)}  [built: {', '.join(item.built)}]" for key, item in chosen.items()}
+    if width is not None and width - key_width - 15 < 40:  # too narrow for columns: a block per precedent
+        rows = [*textwrap.wrap(explained, width - 1), ""]
+        for key, item in chosen.items():
+            rows += [f"{key} ({item.split})", *textwrap.wrap(described[key], width - 1, initial_indent="  ",
+                                                             subsequent_indent="  ", break_on_hyphens=False)]
+        return "\n".join(rows) + "\n"
+    rows = [f"{'precedent':<{key_width}}  {'split':<11}  title [built: the method families its authors built]",
+            *(f"{key:<{key_width}}  {item.split:<11}  {described[key]}" for key, item in chosen.items()), explained]
+    if width is not None:  # wrapped lines under the title column
+        rows = [line for row in rows for line in textwrap.wrap(row, width - 1, subsequent_indent=" " * (key_width + 15),
+                                                               break_on_hyphens=False)]
+    return "\n".join(rows) + "\n"
 
 
 def _scores(cards, form: str) -> str:

@@ -23,7 +23,7 @@ def register(subparsers, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from guide.files import write_output
+    from guide.files import refuse_designs_folder, write_output
     from guide.schemas import INSTALLED, SCHEMA_DIR, generate, stale_schemas
     from guide.source import GuideError, shown_name
 
@@ -39,7 +39,13 @@ def run(args: argparse.Namespace) -> int:
     if INSTALLED and args.out is None:
         raise GuideError(directory, None, None, "these are the schemas installed with guide, not written over; "
                                                 "give --out DIR to write them elsewhere")
-    directory.mkdir(parents=True, exist_ok=True)
+    refuse_designs_folder(directory)  # before the folder is made: an empty one there would list as a design
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise GuideError(directory, None, None, "is not a folder; give a folder to write the schemas into") from None
+    except OSError as error:
+        raise GuideError(directory, None, None, error.strerror or "cannot be made") from None
     texts = generate()
     for name, text in texts.items():
         write_output(text, directory / name)

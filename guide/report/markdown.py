@@ -26,7 +26,7 @@ from guide.model import (
     Review,
 )
 from guide.report.frontmatter import document_answers, front_matter
-from guide.report.text import inert, md, md_block
+from guide.report.text import inert, md, md_block, shown_title
 
 KIND_LABELS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
 DETAILED_METHODS = 3
@@ -72,8 +72,8 @@ class Citations:
 
 def document_title(result: Result) -> str:
     """The document's title, the same wherever it is shown (the heading, an HTML page's window title): with
-    the control characters and reordering marks a title may hold dropped."""
-    return f"Interpretability design: {inert(result.title)}"
+    what `shown_title` drops dropped."""
+    return f"Interpretability design: {shown_title(result.title)}"
 
 
 def markdown_document(result: Result, bank: Bank, answers: AnswersFile, date: str, *,

@@ -24,6 +24,19 @@ def inert(text: str | None) -> str:
     return " ".join(plain(text or "").split())
 
 
+# Characters that show as nothing yet change how a title reads or which way it runs: the direction marks (LRM,
+# RLM, the Arabic letter mark), the zero-width space, the word joiner and the byte order mark. ZWJ and ZWNJ stay:
+# they spell words in some scripts.
+_UNSEEN_IN_TITLE = re.compile("[\u061c\u200b\u200e\u200f\u2060\ufeff]")
+
+
+def shown_title(title: str) -> str:
+    """A title as every place shows it (the app, plain mode, `guide designs`, the document's heading): one line,
+    with escape sequences, control characters, direction overrides, isolates and marks, and zero-width spaces
+    dropped, so that two places never show one title two ways."""
+    return inert(_UNSEEN_IN_TITLE.sub("", title))
+
+
 def md(text: str) -> str:
     """One line of inline Markdown that renders as exactly the given characters."""
     flat = _INLINE_SPECIAL.sub(r"\\\1", inert(text))

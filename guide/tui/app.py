@@ -262,9 +262,12 @@ class GuideApp(App):
                 return
             dialog.dismiss(None)
 
-        # Skipped or named, the design starts when the dialog closes.
-        self.push_screen(AskDialog("Name your design", "The title heads the design document and names its file "
-                                   f"when you export it; t changes it later. Left empty, it is “{walk.answers.title}”.",
+        # Skipped or named, the design starts when the dialog closes. In a browser the design's file is the tab's.
+        names = ("the file you download" if self.is_web else
+                 "the design's file in your library and the document you export; t changes the title later, not the "
+                 "file's name")
+        self.push_screen(AskDialog("Name your design", f"The title heads the design document and names {names}. "
+                                   f"Left empty, it is “{walk.answers.title}”.",
                                    named, action="Start", required=False, cancel="Skip"), lambda _: self.begin(walk))
 
     def action_resume(self, design: Design | None = None) -> None:
@@ -357,9 +360,9 @@ class GuideApp(App):
         elif walk.read_only:
             self.notify("A worked example keeps its title; c copies it into a design of your own.")
         else:
-            self.push_screen(AskDialog("Rename the design", "The title heads the design document and names its "
-                                       "file when you export it.", self.title_entered, value=walk.answers.title,
-                                       action="Rename"))
+            self.push_screen(AskDialog("Rename the design", "The title heads the design document and names it when "
+                                       "you export it; the design's file keeps its name.", self.title_entered,
+                                       value=walk.answers.title, action="Rename"))
 
     def title_entered(self, dialog: AskDialog, value: str) -> None:
         from guide.session import changed

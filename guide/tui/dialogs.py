@@ -14,8 +14,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, RadioSet, Static
 from textual.widgets.option_list import Option
 
-from guide.frontend import FORMAT_NAMES, format_names, named_format
+from guide.frontend import FORMAT_NAMES, fitting_format, named_format
 from guide.source import GuideError
+from guide.report.text import shown_title
 from guide.tui.widgets import ListWithEnds, MarkedRadioButton, clean, listing, shorten
 
 if TYPE_CHECKING:  # the start screen's dialogs come before the models are imported
@@ -189,8 +190,8 @@ class ExportDialog(FormDialog):
         with Vertical(classes="dialog"):
             yield Static(Content.styled("Export the design document", "bold"), classes="dialog-title")
             with VerticalScroll(classes="dialog-fields"):
-                yield Static("Title")
-                yield Input(value=clean(self.answers.title), id="title", max_length=300)
+                yield Static("Title (left empty, the current one is kept)")
+                yield Input(value=shown_title(self.answers.title), id="title", max_length=300)
                 yield Static("File name (downloaded by the browser)" if self.web else "Write to")
                 yield Input(value=self.default, id="path")
                 yield Static("Format (Tab to it, ← → and space to choose)")
@@ -238,10 +239,10 @@ class ExportDialog(FormDialog):
         """The format is the one the name says, as `guide run --out` takes it (the radio may not have caught up
         with the last key yet); a name without one gets the radio's."""
         target = self.query_one("#path", Input).value.strip()
-        named = named_format(Path(target))
-        if named is not None and named not in self.formats:
-            self.show_error(f"{Path(target).name}: the name says {FORMAT_NAMES[named]}, but the export writes "
-                            f"{format_names(self.formats)}: give the file a name that fits")
+        try:
+            named = fitting_format(Path(target), self.formats, "the export")
+        except ValueError as problem:
+            self.show_error(f"{Path(target).name}: {problem}")
             return
         self.submit(self.app.export, self.query_one("#title", Input).value, named or self.chosen_format, target)
 

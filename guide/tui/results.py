@@ -22,6 +22,8 @@ from textual.widgets.tabbed_content import ContentTabs
 from guide.bank import Bank
 from guide.engine import applicable_caveats, joined_labels, poor_fit_text, similarity_rule
 from guide.model import METHOD_STATUS_LABELS, UNCOVERED_LABEL, AnswerRecord, InstructorNotes, MethodResult, Result
+from guide.report.text import shown_title
+from guide.session import left_empty_words
 from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, hanging_lines, level_bar,
                                level_label, show_content)
 
@@ -49,12 +51,11 @@ class ResultsScreen(SizedScreen):
         self.result: Result = walk.result()
 
     def heading(self) -> Content:
-        title = Content.assemble(("Results: ", "bold"), clean(self.walk.answers.title))
+        title = Content.assemble(("Results: ", "bold"), shown_title(self.walk.answers.title))
         if self.walk.read_only:
             title = Content.assemble(title, " · worked example")
-        unanswered = [question for question in self.walk.path if not self.walk.is_answered(question)]
-        if unanswered:
-            title = Content.assemble(title, (f" · {len(unanswered)} question(s) not answered yet", "italic"))
+        if left := self.walk.left_in_words():
+            title = Content.assemble(title, (f" · {left}", "italic"))
         return title
 
     def retitled(self) -> None:
@@ -82,7 +83,8 @@ class ResultsScreen(SizedScreen):
         if result.precedents:
             tabs["tab-precedents"] = ("Like yours", lambda: VerticalScroll(*precedents(bank, result), id="precedents-pane"))
         tabs["tab-plan"] = ("Plan", lambda: VerticalScroll(TextForWidth(partial(plan, bank, result), id="plan")))
-        tabs["tab-open"] = ("Open questions", lambda: VerticalScroll(Static(open_questions(bank, result), id="open")))
+        tabs["tab-open"] = ("Open questions", lambda: VerticalScroll(
+            Static(open_questions(bank, result, self.walk.left_empty), id="open")))
         tabs["tab-answers"] = ("Answers", lambda: VerticalScroll(Static(answers(result), id="answers")))
         notes = self.walk.answers.instructor_notes
         if notes and (notes.discuss or notes.common_mistakes):
@@ -325,9 +327,15 @@ def plan(bank: Bank, result: Result, width: int = 80) -> Content:
                               for line in hanging_lines(paragraph, first, rest, width))
 
 
-def open_questions(bank: Bank, result: Result) -> Content:
+def open_questions(bank: Bank, result: Result, left_empty: list[str]) -> Content:
+    """The questions that lower the results' confidence, then the text questions left empty (`Walk.left_empty`),
+    so that this tab accounts for every question the heading says is left."""
+    empty = [(f"\n{left_empty_words(len(left_empty))} (they change no result)\n", "bold"),
+             *(f"• {clean(bank.questions[question_id].prompt)}\n" for question_id in left_empty)] if left_empty else []
     if not result.open_questions:
-        return Content("No open questions: every answer on the path is settled.")
+        settled = "No open questions lower the confidence of the results.\n" if empty else \
+            "No open questions: every answer on the path is settled."
+        return Content.assemble(settled, *empty)
     parts: list = [(f"{len(result.open_questions)} open question(s) lower the confidence of the results\n", "bold")]
     for item in result.open_questions:
         affects = ", ".join(clean(bank.elements[target].name) if target in bank.elements else clean(bank.needs[target].label)
@@ -335,7 +343,7 @@ def open_questions(bank: Bank, result: Result) -> Content:
         parts += ["\n", (f"{clean(item.prompt)} ({item.reason})\n", "bold"), f"  Find out: {clean(item.find_out)}\n"]
         if affects:
             parts.append(f"  Affects: {affects}\n")
-    return Content.assemble(*parts)
+    return Content.assemble(*parts, *empty)
 
 
 def answers(result: Result) -> Content:

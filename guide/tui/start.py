@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from guide.load import ElementLine
 from guide.source import GuideError
+from guide.report.text import shown_title
 from guide.tui.dialogs import AskDialog, Confirm
 from guide.tui.widgets import KeyBar, SizedScreen, clean, shorten, show_content
 
@@ -120,7 +121,7 @@ class StartScreen(SizedScreen):
     def entry(design: Design, title_shared: bool = False) -> Content:
         """A design's line; when another design has the same title, its file name tells them apart."""
         style = {"finished": "bold", "broken": "bold $text-error"}.get(design.kind, "")
-        title = clean(design.title) if design.kind != "broken" else clean(design.path.name)
+        title = shown_title(design.title) if design.kind != "broken" else clean(design.path.name)
         file = f"  ({clean(design.path.name)})" if title_shared and design.kind != "broken" else ""
         return Content.assemble((title, "bold"), (file, "$text-muted"), "  ", (clean(design.state), style),
                                 f"  {design.changed_text}")
@@ -136,10 +137,10 @@ class StartScreen(SizedScreen):
         design = self.highlighted_design()
         if design is None:
             return
-        from guide.library import refuse_unresumable
+        from guide.library import refuse_unrenamable
 
         try:
-            refuse_unresumable(design, "renamed")  # said before a title is asked for
+            refuse_unrenamable(design)  # said before a title is asked for
         except GuideError as error:
             self.notify(clean(str(error)), title="Cannot rename", severity="warning", markup=False)
             return
@@ -148,13 +149,13 @@ class StartScreen(SizedScreen):
             from guide.library import rename_design
 
             try:
-                rename_design(design, value)
+                rename_design(design, value, self.app.bank)
             except (ValueError, GuideError) as error:
                 dialog.show_error(str(error))
                 return
             dialog.dismiss(None)
             self.refresh_menu(design.path)
-            self.notify(f"The design is now “{clean(value)}”.", title="Renamed", markup=False)
+            self.notify(f"The design is now “{shown_title(value)}”.", title="Renamed", markup=False)
 
         self.app.push_screen(AskDialog("Rename the design", "The title heads the design document; the design's "
                                        "file keeps its name.", entered, value=design.title, action="Rename"))
@@ -195,7 +196,7 @@ class StartScreen(SizedScreen):
             what, keep = "broken file", f"To keep it, copy {clean(str(design.path))} somewhere else first."
         else:
             what, keep = "design", "Export its design document first to keep it."
-        self.app.push_screen(Confirm(f"Delete “{clean(design.title)}”?", f"The {what} {clean(design.path.name)} is "
+        self.app.push_screen(Confirm(f"Delete “{shown_title(design.title)}”?", f"The {what} {clean(design.path.name)} is "
                                      f"deleted for good ({clean(design.state)}). {keep}", yes="Delete it"), delete)
 
     @on(OptionList.OptionSelected, "#designs")
