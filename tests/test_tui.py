@@ -18,10 +18,13 @@ from pathlib import Path
 
 import pytest
 from rich.segment import Segment
+from textual import events
 from textual._compositor import Compositor
 from textual.cache import FIFOCache
 from textual.content import Content
+from textual.geometry import Region
 from textual.strip import Strip
+from textual.visual import Visual
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, RadioSet, Static
 
@@ -38,7 +41,7 @@ from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
 from guide.tui.start import StartScreen
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ParagraphInput,
-                               ReasoningPanel)
+                               ReasoningPanel, TextBlock)
 
 from .conftest import FIXED_DATE, ROOT, load_saved, run_guide
 from .test_crash_safety import shared_state_home
@@ -2223,9 +2226,9 @@ async def test_a_tick_draws_only_the_choice_it_ticks(bank, monkeypatch):
     choices keep each row they drew, so only the ticked row is drawn anew, and it shows its tick."""
     app = GuideApp(bank)
     drawn: list[str] = []
-    draw = ChoiceList._get_option_render
-    monkeypatch.setattr(ChoiceList, "_get_option_render",
-                        lambda choices, option, style: drawn.append(option.id) or draw(choices, option, style))
+    draw = ChoiceList._draw_option
+    monkeypatch.setattr(ChoiceList, "_draw_option", lambda choices, option, *args: drawn.append(option.id)
+                        or draw(choices, option, *args))
     async with app.run_test() as pilot:
         await start_and_reach(pilot, app, "multiple")
         await pilot.pause()
@@ -2278,11 +2281,20 @@ async def test_an_answer_lays_the_screen_out_once(bank, monkeypatch):
     layouts = []
     reflow = Compositor.reflow
     monkeypatch.setattr(Compositor, "reflow", lambda compositor, *args: layouts.append(1) or reflow(compositor, *args))
-    drawn: list[str] = []
-    draw = ChoiceList._get_option_render
-    monkeypatch.setattr(ChoiceList, "_get_option_render",
-                        lambda choices, option, style: drawn.append(option.id) or draw(choices, option, style))
+    drawn: list[str] = []  # the choices drawn before the answer's frame (those drawn ahead after it are not)
+    painted: list[bool] = []
+    draw = ChoiceList._draw_option
+
+    def noted_draw(choices, option, *args):
+        if not painted:
+            print("draw", option.id, app.walk.question.id, choices.question.id, [o.id for o in choices.options][:3])
+            drawn.append(option.id)
+        return draw(choices, option, *args)
+
+    monkeypatch.setattr(ChoiceList, "_draw_option", noted_draw)
     async with app.run_test(size=(120, 40)) as pilot:
+        display = app._display
+        app._display = lambda screen, update: painted.append(True) or display(screen, update)
         await start_and_reach(pilot, app, "single")
         checked = 0
         while checked < 5:
@@ -2293,6 +2305,7 @@ async def test_an_answer_lays_the_screen_out_once(bank, monkeypatch):
                 await pilot.pause()
             layouts.clear()
             drawn.clear()
+            painted.clear()
             await pilot.press("enter")
             await pilot.pause()
             after = app.walk.question
@@ -2301,6 +2314,7 @@ async def test_an_answer_lays_the_screen_out_once(bank, monkeypatch):
                 continue
             checked += 1
             assert len(layouts) == 1, f"{question.id} to {after.id}"
+            print(question.id, after.id, drawn, [c.id for c in after.choices])
             assert len(drawn) == len(set(drawn)) and set(drawn) <= {choice.id for choice in after.choices}, \
                 "each choice drawn once at most (a row drawn before, say Unsure in the same place, is kept)"
 
@@ -2361,3 +2375,139 @@ async def test_the_kept_choice_rows_follow_the_mouse_and_the_theme_and_answer_a_
         await pilot.click("#choices", offset=(8, 2))
         await pilot.pause()
         assert app.walk.answers.answers[question.id] == question.choices[2].id
+
+
+class DrawsBeforeTheFrame:
+    """The widgets (their ids) that draw text or a choice's rows from `start` until the next frame the app sends
+    its terminal: what an answer makes the user wait for."""
+
+    WATCHED = ("choices", "prompt", "help", "about")
+
+    def __init__(self, app, monkeypatch) -> None:
+        self.drawn: list[str] = []
+        self.painted = True
+        display, to_strips = app._display, Visual.to_strips
+
+        def noted_display(screen, update) -> None:
+            self.painted = True
+            display(screen, update)
+
+        def noted_to_strips(_visual_class, widget, *args, **kwargs):
+            if not self.painted and widget.id in self.WATCHED:
+                self.drawn.append(widget.id)
+            return to_strips(widget, *args, **kwargs)
+
+        app._display = noted_display
+        monkeypatch.setattr(Visual, "to_strips", classmethod(noted_to_strips))
+
+    def start(self) -> list[str]:
+        self.painted = False
+        self.drawn.clear()
+        return self.drawn
+
+
+async def test_the_next_question_is_drawn_while_the_user_reads(bank, monkeypatch):
+    """While the user reads a question, the next one's prompt, help, choices and the note under them are drawn
+    ahead: the answer's frame only swaps them in, and shows the next question as it would have drawn it."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        draws = DrawsBeforeTheFrame(app, monkeypatch)
+        for _ in range(4):
+            question = app.walk.question
+            if question.kind == "text":
+                break
+            if question.kind == "multiple":
+                await pilot.press("space")  # Enter answers with the ticked choices
+                await pilot.pause()
+            drawn = draws.start()
+            await pilot.press("enter")
+            await pilot.pause()
+            assert app.walk.question is not question
+            assert drawn == [], f"the answer to {question.id} drew {drawn} before its frame"
+        shown = [strip.text for strip in app.screen.query_one(ChoiceList).render_lines(Region(0, 0, 98, 3))]
+        prompt = [strip.text for strip in app.screen.query_one("#prompt").render_lines(Region(0, 0, 60, 1))]
+    fresh = GuideApp(bank)
+    async with fresh.run_test(size=(100, 40)) as pilot:
+        fresh.begin(Walk(bank, app.walk.answers, app.walk.position))
+        await pilot.pause()
+        assert [strip.text for strip in fresh.screen.query_one(ChoiceList).render_lines(Region(0, 0, 98, 3))] == shown
+        assert [strip.text for strip in fresh.screen.query_one("#prompt").render_lines(Region(0, 0, 60, 1))] == prompt
+
+
+@pytest.mark.parametrize("change", ["theme", "size"])
+async def test_a_question_prepared_before_a_new_theme_or_size_is_drawn_in_it(bank, change):
+    """The next question is drawn ahead at the width and in the theme of that moment; after a new theme or
+    terminal size, the answer shows it in the new one, cell for cell as an app started in it."""
+    async def answered_screen(before_reaching: bool) -> dict:
+        app = GuideApp(bank)
+        clock = FrameClock(app)
+        async with app.run_test(size=(120, 40)) as pilot:
+            async def changed() -> None:
+                if change == "theme":
+                    app.theme = LIGHT  # as ctrl+t does, without keeping it for the next app
+                else:
+                    await pilot.resize_terminal(112, 40)  # narrower, in the same breakpoints (no new styles)
+                await pilot.pause()
+
+            if before_reaching:
+                await changed()
+            await pilot.press("n", "enter")
+            await pilot.pause()  # the next question is drawn ahead here
+            if not before_reaching:
+                await changed()
+            await pilot.press("enter")
+            await pilot.pause()
+            clock.changes()
+            width, height = app.size  # (cells that a wider screen drew stay in the clock's grid)
+            return {(x, y): cell for (x, y), cell in clock.cells.items() if x < width and y < height}
+
+    assert await answered_screen(before_reaching=False) == await answered_screen(before_reaching=True)
+
+
+async def test_an_answer_highlights_the_next_questions_choice_once(bank, monkeypatch):
+    """Showing a question highlights its choice once: each highlight scrolls the list and tells the screen."""
+    app = GuideApp(bank)
+    highlights: list[int] = []
+    watch = ChoiceList.watch_highlighted
+    monkeypatch.setattr(ChoiceList, "watch_highlighted",
+                        lambda choices, highlighted: highlighted is None or highlights.append(highlighted)
+                        or watch(choices, highlighted))
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter", "3")
+        await pilot.pause()
+        highlights.clear()
+        await pilot.press("enter")  # the third choice answers; the next question shows with its first highlighted
+        await pilot.pause()
+        assert highlights == [0]
+
+
+async def test_a_key_pressed_while_the_next_questions_are_drawn_ahead_is_handled_first(bank, monkeypatch):
+    """The questions an answer can lead to are drawn ahead one at a time, after the frame: a key pressed
+    meanwhile is handled before the next of them is drawn, not after all."""
+    app = GuideApp(bank)
+    order: list[str] = []
+    prepare, highlight = TextBlock.prepare, ChoiceList.highlight_number
+
+    def noted_prepare(block, content) -> None:
+        if block.id == "prompt":
+            order.append("drew a question ahead")
+            if order.count("drew a question ahead") == 1:
+                key = events.Key("2", "2")  # the user presses 2 while it is drawn, as the terminal sends it
+                key.set_sender(app)
+                app._driver.send_message(key)
+        prepare(block, content)
+
+    def noted_highlight(choices, index: int) -> None:
+        order.append("handled the key")
+        highlight(choices, index)
+
+    monkeypatch.setattr(TextBlock, "prepare", noted_prepare)
+    monkeypatch.setattr(ChoiceList, "highlight_number", noted_highlight)
+    async with app.run_test() as pilot:
+        app.begin(Walk(bank))  # the first question: an answer to it leads to one of three
+        await pilot.pause()
+        assert order[:2] == ["drew a question ahead", "handled the key"], order
+        assert order.count("drew a question ahead") == 3, "each question it can lead to is drawn ahead"
+        assert app.screen.query_one(ChoiceList).highlighted == 1

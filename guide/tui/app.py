@@ -22,6 +22,7 @@ import sys
 import threading
 from functools import cached_property
 from pathlib import Path
+from time import perf_counter
 from typing import TYPE_CHECKING, Iterable
 
 from textual import events
@@ -86,6 +87,7 @@ class GuideApp(App):
         self.save_failed = False
         self.save_pending = False  # an answer or a move on screen whose save waits for the frame (save_after_frame)
         self.handlers_before: dict[int, object] = {}  # of the signals that end the app, restored when it ends
+        self.last_input = 0.0  # when the last key or mouse event came (perf_counter)
         self.theme = LIGHT if load_preferences().theme == "light" else DARK
 
     def get_default_screen(self) -> Screen:
@@ -123,6 +125,7 @@ class GuideApp(App):
         if isinstance(event, events.InputEvent) and not self.load_pending_bank():
             return
         if isinstance(event, events.InputEvent):
+            self.last_input = perf_counter()  # work done ahead waits while the user acts (QuestionScreen)
             self.save_if_pending()  # the last answer or move is on disk before anything else is done
         await super().on_event(event)
 

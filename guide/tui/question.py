@@ -2,28 +2,48 @@
 
 from __future__ import annotations
 
+from functools import partial
+from time import perf_counter
+from typing import Iterator
+
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
 from textual.reactive import Reactive
+from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList, Static
 
-from guide.engine import answer_labels, chosen
-from guide.model import END, UNSURE
+from guide.engine import answer_labels, chosen, route
+from guide.model import END, UNSURE, Question
 from guide.report.text import sentence
 from guide.session import Outcome, Walk
 from guide.tui.dialogs import Confirm
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyBar, NoteInput, ParagraphInput, ReasoningPanel,
-                               SizedScreen, TextBlock, clean, listing, show_content, walk_label)
+                               SizedScreen, TextBlock, clean, first_highlight, listing, show_content,
+                               walk_label)
 
 
 COMPACT_NOTICE_ROWS = 30  # below this height, a changed answer's notice gives counts, not every prompt
 # What a question shows besides its choices on a short terminal (progress, prompt, the help's hint, the highlighted
 # choice's description, the note, the buttons, the key bar, with their margins): the choices get the rest.
 ROWS_BESIDE_CHOICES = 17
+# Drawing the next questions ahead goes on for this long at a time (seconds), then gives way to keys for as long;
+# it waits until this long after the user's last key or mouse event.
+PREPARING_STEP = PREPARING_PAUSE = 0.002
+PREPARING_AFTER_INPUT = 0.02
+
+
+def prompt_content(question: Question) -> Content:
+    return Content.styled(clean(question.prompt), "bold")
+
+
+def help_content(question: Question) -> Content:
+    return Content(clean(question.help))
+
 
 class QuestionScreen(SizedScreen):
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (76, "-normal"), (110, "-wide")]
@@ -56,6 +76,9 @@ class QuestionScreen(SizedScreen):
     def __init__(self, walk: Walk) -> None:
         super().__init__()
         self.walk = walk
+        self.preparing = 0  # the round of preparing the next question; a newer one stops the older
+        self.prepare_pending = False  # the next questions are to be drawn ahead after the next layout's frame
+        self.prepared_for: tuple[int, Size] | None = None  # the round and screen size they were last drawn for
 
     def compose(self) -> ComposeResult:
         yield TextBlock(id="progress")
@@ -80,10 +103,12 @@ class QuestionScreen(SizedScreen):
         yield KeyBar()
 
     def on_mount(self) -> None:
+        self.screen_layout_refresh_signal.subscribe(self, self._laid_out)
         self.show_question()
 
     def on_resize(self, event: events.Resize) -> None:
         self.query_one(ChoiceList).fit_to(event.size.height - ROWS_BESIDE_CHOICES)
+        self.prepare_pending = True  # what was drawn ahead is for the old width: draw it again for the new
 
     # -- display ------------------------------------------------------------------------------
 
@@ -111,8 +136,8 @@ class QuestionScreen(SizedScreen):
             show_content(banner, Content.assemble((f"Worked example: {clean(walk.answers.title)}. ", "bold"), reading,
                                            "Read-only; c copies it into a design of your own."))
         banner.display = walk.read_only
-        show_content(self.query_one("#prompt", Static), Content.styled(clean(question.prompt), "bold"))
-        show_content(self.query_one("#help", Static), Content(clean(question.help)))
+        show_content(self.query_one("#prompt", Static), prompt_content(question))
+        show_content(self.query_one("#help", Static), help_content(question))
         value = walk.answers.answers.get(question.id)
         choices = self.query_one(ChoiceList)
         paragraph = self.query_one(ParagraphInput)
@@ -136,6 +161,74 @@ class QuestionScreen(SizedScreen):
         self.query_one("#question-pane").scroll_home(animate=False)
         self._show_about()
         self.refresh_reasoning()
+        self.preparing += 1  # steps left from the question before are dropped
+        self.prepare_pending = True
+
+    # -- the next question, prepared while the user reads this one --------------------------------
+
+    def _laid_out(self, _screen: Screen) -> None:
+        """Once the question is painted (the frame of its layout), draw what each question an answer can lead to
+        shows whatever the answer (its prompt, help, choices and the note under them) in the widgets that will
+        show it, in small steps: an answer then swaps in lines already drawn. Keys come first, an answer or a move
+        drops the steps left, and lines drawn for a width or theme that changed since are never used (both are
+        in their keys). Not `call_after_refresh`: that can run before the widgets changed by the answer have
+        asked the screen for their layout, and delay its frame."""
+        if self.prepare_pending and (self.preparing, self.size) != self.prepared_for:
+            self.prepared_for = (self.preparing, self.size)
+            self.call_later(self._prepare_steps, self.preparing, self._drawing_ahead())
+        self.prepare_pending = False
+
+    def _prepare_steps(self, round_number: int, steps: Iterator[None]) -> None:
+        """Take the steps of `steps` for up to PREPARING_STEP seconds, then give way for PREPARING_PAUSE, and go
+        on; while keys or the mouse come (a key pressed meanwhile goes through several widgets before it is
+        handled), wait. Stop when the user has moved on, or a dialog covers the question."""
+        if round_number != self.preparing or not self.is_current:
+            return
+        started = perf_counter()
+        if started - self.app.last_input >= PREPARING_AFTER_INPUT:
+            for _ in steps:
+                if perf_counter() - started >= PREPARING_STEP:
+                    break
+            else:
+                return
+        self.set_timer(PREPARING_PAUSE, partial(self._prepare_steps, round_number, steps))
+
+    def _drawing_ahead(self) -> Iterator[None]:
+        """Draw ahead what each question an answer can lead to shows, in steps of a text or a choice."""
+        for question, value in self._next_questions():
+            yield
+            self.query_one("#prompt", TextBlock).prepare(prompt_content(question))
+            yield
+            self.query_one("#help", TextBlock).prepare(help_content(question))
+            yield
+            highlighted = first_highlight(question, chosen(value)) if question.kind != "text" else None
+            self.query_one("#about", TextBlock).prepare(self._about_content(question, highlighted))
+            if question.kind != "text":
+                yield from self.query_one(ChoiceList).prepare(question, value)
+
+    def _next_questions(self) -> list[tuple[Question, object]]:
+        """The questions an answer here can lead to (one per route the engine takes) with their answers."""
+        walk = self.walk
+        question = walk.question
+        if question is None:
+            return []
+        if walk.read_only:
+            values = [walk.answers.answers.get(question.id)]
+        elif question.kind == "text":
+            values = ["text", None]  # an answer in words, or the question left open
+        elif question.kind == "multiple":
+            values = [[choice.id] for choice in question.choices]
+        else:
+            values = [choice.id for choice in question.choices]
+        answers = walk.answers.answers
+        following: dict[str, object] = {}
+        for value in values:
+            path = route(walk.bank, {**answers, question.id: value} if value is not None else
+                         {other: given for other, given in answers.items() if other != question.id})
+            index = path.index(question.id) + 1 if question.id in path else len(path)
+            if index < len(path) and path[index] not in following:
+                following[path[index]] = answers.get(path[index])
+        return [(walk.bank.questions[question_id], value) for question_id, value in following.items()]
 
     def refresh_reasoning(self) -> None:
         elements = self.walk.elements_so_far()
@@ -149,22 +242,26 @@ class QuestionScreen(SizedScreen):
     @on(OptionList.OptionHighlighted, "#choices")
     def _show_about(self) -> None:
         question = self.walk.question
-        choices = self.query_one(ChoiceList)
+        highlighted = self.query_one(ChoiceList).highlighted
         about = self.query_one("#about", Static)
-        if question is not None and question.kind == "text":
-            draft = "Your draft, not yet the answer: " if question.id in self.walk.drafts else ""
-            show_content(about, Content.styled(f"{draft}Enter answers (an empty answer leaves the question open). "
-                                        "Esc leaves the text box; then ← and → step through the questions.", "italic"))
-            return
-        if question is None or choices.highlighted is None:
+        if question is None or (question.kind != "text" and highlighted is None):
             show_content(about, Content(""))
             return
-        choice = question.choices[choices.highlighted]
+        show_content(about, self._about_content(question, highlighted))
+
+    def _about_content(self, question: Question, highlighted: int | None) -> Content:
+        """What the note under the answer says, in a question of choices with the choice `highlighted`."""
+        if question.kind == "text":
+            draft = "Your draft, not yet the answer: " if question.id in self.walk.drafts else ""
+            return Content.styled(f"{draft}Enter answers (an empty answer leaves the question open). "
+                                  "Esc leaves the text box; then ← and → step through the questions.", "italic")
+        assert highlighted is not None
+        choice = question.choices[highlighted]
         hint = "space ticks, then Enter answers" if question.kind == "multiple" else "Enter answers"
         if self.walk.read_only:
             hint = "Enter or → goes on"
-        show_content(about, Content.assemble((clean(choice.label), "bold"), ": ", clean(choice.description) or "",
-                                      ("\n" + hint, "italic")))
+        return Content.assemble((clean(choice.label), "bold"), ": ", clean(choice.description) or "",
+                                ("\n" + hint, "italic"))
 
     # -- answering ----------------------------------------------------------------------------
 

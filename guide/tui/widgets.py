@@ -3,7 +3,7 @@ they decide nothing about the framework."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -23,8 +23,8 @@ from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
-from textual.visual import Visual
-from textual.widget import Widget
+from textual.visual import Padding, Visual
+from textual.widget import Widget, _RenderCache
 from textual.widgets import Input, OptionList, RadioButton, Static, TextArea
 from textual.widgets.option_list import Option
 
@@ -83,6 +83,8 @@ def show_content(static: Static, content: Content) -> None:
     current = static.content
     if isinstance(current, Content) and looks(current) == looks(content):
         return
+    if isinstance(static, TextBlock):
+        content = static.prepared_content(content)
     static.update(content)
 
 
@@ -108,9 +110,58 @@ class SizedScreen(Screen):
 class TextBlock(Static):
     """A Static for text that changes with every answer. Textual lays the whole screen out a second time after
     a layout that changed the size of a widget, as if what it holds might scroll; text does not scroll, so that
-    second layout (after the answer's frame, changing no cell) is not asked for."""
+    second layout (after the answer's frame, changing no cell) is not asked for.
+
+    Its text can be prepared while the user reads (`prepare`): wrapped, measured and drawn at the present width
+    and styles, so that showing it after the answer takes the lines drawn. Lines drawn for another width or
+    theme are never used: the width and the style are in the key."""
 
     virtual_size: Reactive[Size] = Reactive(Size(0, 0))
+    KEPT = 4  # the text shown and the next questions' (one per route), drawn
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # (text's looks, width, style) -> the text (its height measured at that width) and its lines drawn
+        self.drawn: LRUCache[tuple, tuple[Content, list[Strip]]] = LRUCache(self.KEPT)
+
+    def prepare(self, content: Content) -> None:
+        """Draw `content` now, as it would be drawn in place of the text shown (nothing while hidden)."""
+        width = self.size.width
+        if not width or not self.display or not self._drawn_plainly():
+            return
+        key = (looks(content), width, self.visual_style)
+        if key not in self.drawn:
+            content.get_height(self.styles, width)  # kept by the text itself, where the layout looks for it
+            self.drawn[key] = (content, Visual.to_strips(self, content, width, None, self.visual_style))
+
+    def prepared_content(self, content: Content) -> Content:
+        """The prepared text that looks like `content` (its height already measured), or `content` itself."""
+        key = (looks(content), self.size.width, self.visual_style)
+        drawn = self.drawn.get(key)
+        return content if drawn is None else drawn[0]
+
+    def _drawn_plainly(self) -> bool:
+        """Whether the lines depend only on the text, width and style: not while the mouse selects, and no
+        alignment that would pad them to the widget's height."""
+        return (self.text_selection is None and not self.screen._selecting
+                and self.styles.content_align == ("left", "top"))
+
+    def _render_content(self) -> None:
+        content = self.content
+        width, height = self.size
+        if not isinstance(content, Content) or not self._drawn_plainly():
+            super()._render_content()
+            return
+        key = (looks(content), width, self.visual_style)
+        drawn = self.drawn.get(key)
+        if drawn is None:
+            drawn = self.drawn[key] = (content, Visual.to_strips(self, content, width, None, self.visual_style))
+        self._render_cache = _RenderCache(self.size, drawn[1][:height])
+        self._dirty_regions.clear()
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self.drawn.clear()  # a new theme: lines drawn in the old one are never shown again
 
 
 class KeyBar(Static):
@@ -251,8 +302,10 @@ class ChoiceList(OptionList):
         self.ticked: list[str] = []
         self.read_only = False
         self.wrapped_at = 0  # the width the labels were last wrapped for
-        # (option's looks, index, divider, style, width) -> its rows drawn; the style holds the state and theme
+        # (option's looks, index, style, width) -> its rows drawn; the style holds the state and theme
         self.drawn: LRUCache[tuple, list[Strip]] = LRUCache(128)
+        # (question, choices marked, width) -> its options, made and measured ahead (prepare); one per route
+        self.prepared: LRUCache[tuple, list[Option]] = LRUCache(4)
         self.row_styles: dict[str, VisualStyle] = {}  # each state's style in the frame being drawn
         self.row_width = 0
 
@@ -264,11 +317,30 @@ class ChoiceList(OptionList):
         self.ticked = list(self.saved)
         self.read_only = read_only
         self.refresh_bindings()  # space ticks on a multiple-choice question only
-        self._refresh_prompts()
-        if self.saved and self.saved[0] in [choice.id for choice in question.choices]:
-            self.highlighted = [choice.id for choice in question.choices].index(self.saved[0])
-        else:
-            self.highlighted = 0
+        self._refresh_prompts(first_highlight(question, self.saved))
+
+    def prepare(self, question: Question, value) -> Iterator[None]:
+        """Make, measure and draw the rows that `show` will draw for this question, at the present width and
+        styles (the focus and theme are in them), while the user reads the question before it: a step a row."""
+        from guide.engine import chosen
+
+        width = self.scrollable_content_region.width
+        if not width:
+            return
+        # A list that gains or loses its scrollbar (it shows one beside more than max_rows) gives or takes its cells.
+        scrolls = len(question.choices) > self.max_rows
+        width += self.styles.scrollbar_size_vertical * (self.show_vertical_scrollbar - scrolls)
+        saved = chosen(value)
+        options = self._options_for(question, saved, width)
+        highlighted = first_highlight(question, saved)
+        padding = self.get_component_styles("option-list--option").padding
+        label_width = width - self._get_left_gutter_width() - padding.width
+        styles: dict[str, VisualStyle] = {}
+        for index, option in enumerate(options):
+            self._get_visual(option).get_height(self.styles, label_width)  # kept by the label: the layout's measure
+            if index < self.max_rows or index == highlighted:  # the rows in view
+                yield
+                self._rows(option, index, self._row_style(self._row_state(option, index, highlighted), styles), width)
 
     def fit_to(self, rows: int) -> None:
         """Show at most `rows` rows (at least a few, at most MAX_ROWS): on a short terminal a long list scrolls
@@ -290,26 +362,38 @@ class ChoiceList(OptionList):
         """Ticks that differ from the saved answer (only a multiple-choice question has them)."""
         return self.multiple and sorted(self.ticked) != sorted(self.saved)
 
-    def _refresh_prompts(self) -> None:
+    def _refresh_prompts(self, highlighted: int | None = None) -> None:
+        """Set the options for the question and its marks, highlighting `highlighted` (None: the one highlighted)."""
         assert self.question is not None
-        highlighted = self.highlighted
-        # A label that wraps continues under its first word, not under the number. Before the first
-        # layout there is no width yet; on_resize wraps again when a label needs it. A list of more choices
-        # than it shows gets its scrollbar first, and its labels are wrapped for the width that leaves.
+        if highlighted is None:
+            highlighted = self.highlighted
+        # A list of more choices than it shows gets its scrollbar first, and its labels are wrapped for the width
+        # that leaves. Before the first layout there is no width yet; on_resize wraps again when a label needs it.
         self.show_vertical_scrollbar = len(self.question.choices) > self.max_rows
         self.wrapped_at = self.scrollable_content_region.width
-        options = []
-        for index, choice in enumerate(self.question.choices):
-            key = NUMBER_KEYS[index] if index < len(NUMBER_KEYS) else " "
-            on = choice.id in (self.ticked if self.multiple else self.saved)
-            mark = ("[x]" if on else "[ ]") if self.multiple else ("(•)" if on else "( )")
-            label = Content(clean(choice.label))
-            if self._too_long(label, self.wrapped_at):
-                label = Content("\n" + " " * CHOICE_LEAD).join(label.wrap(self.wrapped_at - CHOICE_LEAD))
-            options.append(Option(Content.assemble((key, "bold"), " ", mark, " ", label), id=choice.id))
-        self.set_options(options)
+        marked = self.ticked if self.multiple else self.saved
+        self.set_options(self._options_for(self.question, marked, self.wrapped_at))
         if highlighted is not None:
             self.highlighted = highlighted
+
+    def _options_for(self, question: Question, marked: list[str], width: int) -> list[Option]:
+        """The question's choices as options, those in `marked` marked, their labels wrapped for `width`."""
+        key = (question.id, tuple(marked), width)
+        options = self.prepared.get(key)
+        if options is not None:
+            return options
+        multiple = question.kind == "multiple"
+        options = []
+        for index, choice in enumerate(question.choices):
+            number = NUMBER_KEYS[index] if index < len(NUMBER_KEYS) else " "
+            on = choice.id in marked
+            mark = ("[x]" if on else "[ ]") if multiple else ("(•)" if on else "( )")
+            label = Content(clean(choice.label))
+            if self._too_long(label, width):  # a label that wraps continues under its first word, not the number
+                label = Content("\n" + " " * CHOICE_LEAD).join(label.wrap(width - CHOICE_LEAD))
+            options.append(Option(Content.assemble((number, "bold"), " ", mark, " ", label), id=choice.id))
+        self.prepared[key] = options
+        return options
 
     @staticmethod
     def _too_long(label: Content, width: int) -> bool:
@@ -350,17 +434,36 @@ class ChoiceList(OptionList):
             return super().render_line(y)
         index, row = lines[line]
         option = self.options[index]
-        state = ("option-list--option-disabled" if option.disabled
-                 else "option-list--option-highlighted" if index == self.highlighted
-                 else "option-list--option-hover" if index == self._mouse_hovering_over else "")
-        style = self.row_styles.get(state)
-        if style is None:  # (worked out only for the states on screen: each one costs)
-            style = self.row_styles[state] = self.get_visual_style("option-list--option", *[state] if state else [])
-        key = (looks(option.prompt), index, option._divider, style, self.row_width)
+        rows = self._rows(option, index, self._row_style(self._row_state(option, index, self.highlighted),
+                                                          self.row_styles), self.row_width)
+        return rows[row] if row < len(rows) else super().render_line(y)
+
+    def _row_state(self, option: Option, index: int, highlighted: int | None) -> str:
+        return ("option-list--option-disabled" if option.disabled
+                else "option-list--option-highlighted" if index == highlighted
+                else "option-list--option-hover" if index == self._mouse_hovering_over else "")
+
+    def _row_style(self, state: str, styles: dict[str, VisualStyle]) -> VisualStyle:
+        style = styles.get(state)
+        if style is None:  # (worked out only for the states drawn: each one costs)
+            style = styles[state] = self.get_visual_style("option-list--option", *[state] if state else [])
+        return style
+
+    def _rows(self, option: Option, index: int, style: VisualStyle, width: int) -> list[Strip]:
+        key = (looks(option.prompt), index, style, width)
         rows = self.drawn.get(key)
         if rows is None:
-            rows = self.drawn[key] = self._get_option_render(option, style)
-        return rows[row] if row < len(rows) else super().render_line(y)
+            rows = self.drawn[key] = self._draw_option(option, index, style, width)
+        return rows
+
+    def _draw_option(self, option: Option, index: int, style: VisualStyle, width: int) -> list[Strip]:
+        """The option's rows as Textual's `_get_option_render` draws them (the choices have no dividers), for a
+        width and place given: a row can be drawn before its option is in the list."""
+        padding = self.get_component_styles("option-list--option").padding
+        visual = self._get_visual(option)
+        width -= self._get_left_gutter_width()
+        rows = Visual.to_strips(self, Padding(visual, padding) if padding else visual, width, None, style)
+        return [row.extend_cell_length(width, style.rich_style).apply_meta({"option": index}) for row in rows]
 
     def highlight_number(self, index: int) -> None:
         """A number key moves to its choice, in both kinds of question; only Enter answers, only space ticks."""
@@ -404,6 +507,12 @@ class ChoiceList(OptionList):
             self.action_toggle()
         else:
             self.action_confirm()
+
+
+def first_highlight(question: Question, saved: list[str]) -> int:
+    """The choice highlighted when a question is shown: the first one of its answer, or its first."""
+    choice_ids = [choice.id for choice in question.choices]
+    return choice_ids.index(saved[0]) if saved and saved[0] in choice_ids else 0
 
 
 class ParagraphInput(TextArea):
