@@ -22,7 +22,9 @@ sides of a ratio alike. This script is not part of the test suite and never fail
                                each reading 5-15 s (seeded) before every answer, walking a whole
                                design and downloading its document: 95th percentile of answer to
                                settled screen, students stalled, and server memory (PSS and USS
-                               over the server and its processes) per added student.
+                               over the server and its processes) per added student. With the
+                               kernel's page merging (KSM) on, read PSS: a merged page is in no
+                               USS. Whether KSM was on, its settings and ksmd's CPU are printed.
   6. results_screen_ms         s on a question of a whole design to the last frame of its results.
 Metrics 2, 3 and 6 end at the last frame that changed the screen (see FrameClock), not when Pilot's
 idle waits end.
