@@ -674,18 +674,18 @@ class Student:
         return self.exported
 
 
-async def classroom(port: int, server_pid: int, students: int) -> tuple[list[Student], tuple[int, int, int], dict, int]:
-    """Run a class; the server's memory (PSS, USS, merged), the KSM counters and ksmd's CPU ticks, all taken with every
-    student's tab open and exported."""
+async def classroom(port: int, server_pid: int, students: int) -> tuple[list[Student], tuple]:
+    """Run a class; the server's memory (PSS, USS, merged), the KSM counters and ksmd's CPU ticks, all taken with
+    every student's tab open and exported."""
     class_done = asyncio.Event()
     members = [Student(number, port) for number in range(students)]
     lessons = [asyncio.create_task(member.attend(class_done)) for member in members]
     while not all(member.stalled or member.exported or lesson.done() for member, lesson in zip(members, lessons)):
         await asyncio.sleep(1)
-    memory, ksm, ksmd = server_memory_kib(server_pid), ksm_values(KSM_COUNTERS), ksmd_cpu_ticks()
+    taken = server_memory_kib(server_pid), ksm_values(KSM_COUNTERS), ksmd_cpu_ticks()
     class_done.set()
     await asyncio.gather(*lessons)  # each ends within a second of `class_done`: a lesson's every wait is bounded
-    return members, memory, ksm, ksmd
+    return members, taken
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -712,7 +712,7 @@ def classroom_metric(students: int) -> None:
                     time.sleep(0.1)
             time.sleep(2)  # the preloaded process has imported the app
             idle_pss, idle_uss, _ = server_memory_kib(server.pid)
-            members, (pss, uss, merged), ksm_after, ksmd_after = asyncio.run(classroom(port, server.pid, students))
+            members, ((pss, uss, merged), ksm_after, ksmd_after) = asyncio.run(classroom(port, server.pid, students))
         finally:
             server.terminate()
             server.wait(timeout=60)
