@@ -22,7 +22,9 @@ sides of a ratio alike. This script is not part of the test suite and never fail
                                each reading 5-15 s (seeded) before every answer, walking a whole
                                design and downloading its document: 95th percentile of answer to
                                settled screen, students stalled, and server memory (PSS and USS
-                               over the server and its processes) per added student.
+                               over the server and its processes) per added student. With the
+                               kernel's page merging (KSM) on, read PSS: a merged page is in no
+                               USS. Whether KSM was on, its settings and ksmd's CPU are printed.
   6. results_screen_ms         s on a question of a whole design to the last frame of its results.
 Metrics 2, 3 and 6 end at the last frame that changed the screen (see FrameClock), not when Pilot's
 idle waits end.
@@ -452,20 +454,55 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def memory_kib(pid: int) -> tuple[int, int]:
-    """(PSS, USS) of a process in KiB: its share of every page it maps, and the pages only it maps."""
+def memory_kib(pid: int) -> tuple[int, int, int]:
+    """(PSS, USS, merged) of a process in KiB: its share of every page it maps, the pages only it maps, and
+    the pages it maps that the kernel's page merging (KSM) merged with others."""
     try:
         lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
     except OSError:  # the process has just ended
-        return 0, 0
+        return 0, 0, 0
     fields = {line.split(":")[0]: int(line.split()[1]) for line in lines[1:]}
-    return fields["Pss"], fields["Private_Clean"] + fields["Private_Dirty"]
+    return fields["Pss"], fields["Private_Clean"] + fields["Private_Dirty"], fields.get("KSM", 0)
 
 
-def server_memory_kib(server_pid: int) -> tuple[int, int]:
-    """PSS and USS summed over the server and every process under it."""
-    pss, uss = zip(*(memory_kib(pid) for pid in [server_pid, *descendants(server_pid)]))
-    return sum(pss), sum(uss)
+KSM = Path("/sys/kernel/mm/ksm")
+KSM_SETTINGS = ("run", "pages_to_scan", "sleep_millisecs")
+KSM_COUNTERS = ("pages_shared", "pages_sharing", "general_profit", "full_scans")
+
+
+def ksm_values(names: tuple[str, ...]) -> dict[str, int]:
+    """The kernel's page merging (KSM) files of `names` as numbers; none on a kernel without KSM."""
+    try:
+        return {name: int((KSM / name).read_text()) for name in names}
+    except (OSError, ValueError):
+        return {}
+
+
+def ksmd_cpu_ticks() -> int | None:
+    """CPU time ksmd, the kernel's merging thread, has used (user + system, in clock ticks)."""
+    for process in Path("/proc").glob("[0-9]*"):
+        try:
+            if (process / "comm").read_text().strip() == "ksmd":
+                return sum(int(field) for field in (process / "stat").read_text().rsplit(")", 1)[1].split()[11:13])
+        except OSError:
+            continue
+    return None
+
+
+def ksm_condition() -> str:
+    settings = ksm_values(KSM_SETTINGS)
+    if not settings:
+        return "the kernel's page merging (KSM) is not available"
+    if settings["run"] != 1:
+        return "the kernel's page merging (KSM) is off"
+    return (f"the kernel's page merging (KSM) is on, scanning {settings['pages_to_scan']} pages every "
+            f"{settings['sleep_millisecs']} ms")
+
+
+def server_memory_kib(server_pid: int) -> tuple[int, int, int]:
+    """PSS, USS and merged memory summed over the server and every process under it."""
+    pss, uss, merged = zip(*(memory_kib(pid) for pid in [server_pid, *descendants(server_pid)]))
+    return sum(pss), sum(uss), sum(merged)
 
 
 def descendants(pid: int) -> list[int]:
@@ -637,17 +674,18 @@ class Student:
         return self.exported
 
 
-async def classroom(port: int, server_pid: int, students: int) -> tuple[list[Student], tuple[int, int]]:
-    """Run a class; the server's memory (PSS, USS) with every student's tab open and exported."""
+async def classroom(port: int, server_pid: int, students: int) -> tuple[list[Student], tuple]:
+    """Run a class; the server's memory (PSS, USS, merged), the KSM counters and ksmd's CPU ticks, all taken with
+    every student's tab open and exported."""
     class_done = asyncio.Event()
     members = [Student(number, port) for number in range(students)]
     lessons = [asyncio.create_task(member.attend(class_done)) for member in members]
     while not all(member.stalled or member.exported or lesson.done() for member, lesson in zip(members, lessons)):
         await asyncio.sleep(1)
-    memory = server_memory_kib(server_pid)
+    taken = server_memory_kib(server_pid), ksm_values(KSM_COUNTERS), ksmd_cpu_ticks()
     class_done.set()
     await asyncio.gather(*lessons)  # each ends within a second of `class_done`: a lesson's every wait is bounded
-    return members, memory
+    return members, taken
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -658,6 +696,9 @@ def classroom_metric(students: int) -> None:
     import socket
 
     port = free_port()
+    condition, merging = ksm_condition(), ksm_values(("run",)).get("run") == 1
+    note(f"5: {condition}")
+    ksm_before, ksmd_before = ksm_values(KSM_COUNTERS), ksmd_cpu_ticks()
     with tempfile.TemporaryDirectory() as home:
         server = subprocess.Popen([PYTHON, "-m", "guide", "serve", "--port", str(port), "--max-sessions",
                                    str(students)], cwd=ROOT, env={**os.environ, "GUIDE_HOME": home},
@@ -670,8 +711,8 @@ def classroom_metric(students: int) -> None:
                 except OSError:
                     time.sleep(0.1)
             time.sleep(2)  # the preloaded process has imported the app
-            idle_pss, idle_uss = server_memory_kib(server.pid)
-            members, (pss, uss) = asyncio.run(classroom(port, server.pid, students))
+            idle_pss, idle_uss, _ = server_memory_kib(server.pid)
+            members, ((pss, uss, merged), ksm_after, ksmd_after) = asyncio.run(classroom(port, server.pid, students))
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -688,6 +729,16 @@ def classroom_metric(students: int) -> None:
          f"server memory idle PSS {idle_pss / 1024:.0f} MiB (USS {idle_uss / 1024:.0f}), with every tab open PSS "
          f"{pss / 1024:.0f} MiB (USS {uss / 1024:.0f}): per student {pss_per_student:.1f} MiB PSS, "
          f"{uss_per_student:.1f} MiB USS")
+    # A page the kernel merged is in no process's USS (each tab maps it, none alone), but in PSS shared out
+    # among its mappers: PSS sums to the memory the class takes, so it is the headline when KSM is on.
+    if merging:
+        ticks = "?" if ksmd_before is None or ksmd_after is None else ksmd_after - ksmd_before
+        note(f"5: {condition}; over the class ksmd used {ticks} clock ticks of CPU "
+             f"({os.sysconf('SC_CLK_TCK')} a second); the server's processes map {merged / 1024:.0f} MiB of merged "
+             f"pages; at the end " + ", ".join(
+                 f"{name} {ksm_after[name]:,}" + (f" (+{ksm_after[name] - ksm_before[name]:,})"
+                                                   if name == "full_scans" else "") for name in KSM_COUNTERS)
+             + f" (pages of 4 KiB; general_profit in bytes); merged pages are in no USS, and in PSS shared out")
     report(f"classroom_{students}_p95_ms", f"{p95:.0f}", "<=250")
     report(f"classroom_{students}_stalled", str(stalled), "0")
     report("classroom_pss_mib_per_student", f"{pss_per_student:.1f}", "<=25")

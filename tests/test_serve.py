@@ -62,12 +62,13 @@ def _wait_for(predicate, tries: int = STARTUP_TRIES):
 @pytest.fixture
 def serve(tmp_path):
     """Start `guide serve [ARGS]` on a free loopback port and return the port; every server started is
-    stopped afterwards. GUIDE_HOME (tmp_path/guide-home unless `home` is given) keeps the real home untouched."""
+    stopped afterwards. GUIDE_HOME (tmp_path/guide-home unless `home` is given) keeps the real home untouched;
+    `environment` adds variables."""
     servers: list[subprocess.Popen] = []
 
-    def start(*args: str, home: Path | None = None) -> int:
+    def start(*args: str, home: Path | None = None, environment: dict[str, str] | None = None) -> int:
         port = _free_port()
-        environment = {**os.environ, "GUIDE_HOME": str(home or tmp_path / "guide-home")}
+        environment = {**os.environ, "GUIDE_HOME": str(home or tmp_path / "guide-home"), **(environment or {})}
         log = tmp_path / f"serve-{port}.log"  # a file, not a pipe: a pipe nobody reads could stall the server
         with log.open("wb") as output:
             server = subprocess.Popen([sys.executable, "-m", "guide", "serve", "--host", "127.0.0.1",
@@ -738,12 +739,65 @@ def test_the_start_banner_says_tabs_are_forked_from_the_preloaded_process(serve,
     """The banner tells an instructor how each tab's app starts: forked from the preloaded process, the
     command only should that process be gone."""
     port = serve()
-    log = tmp_path / f"serve-{port}.log"
-    assert _wait_for(lambda: "Ctrl+C" in log.read_text(errors="replace"))
-    banner = " ".join(log.read_text(errors="replace").split())  # as one line, however the console wrapped it
+    banner = _banner(port, tmp_path)
     assert f"on http://127.0.0.1:{port}: every browser tab gets an app process of its own, forked from the " \
            f"preloaded process ({PRELOADED_NAME})" in banner, banner
     assert f"Serving '{app_command(None)}'" not in banner
+
+
+def _banner(port: int, tmp_path: Path) -> str:
+    """What the server printed on starting, as one line however the console wrapped it."""
+    log = tmp_path / f"serve-{port}.log"
+    assert _wait_for(lambda: "Ctrl+C" in log.read_text(errors="replace"))
+    return " ".join(log.read_text(errors="replace").split())
+
+
+def test_the_start_banner_says_how_to_turn_the_kernels_page_merging_on_when_it_is_off(serve, tmp_path):
+    """Off, the kernel's page merging (KSM) would save memory if turned on: the banner says so, and how, in
+    one line. On, nothing is said. The kernel's switch is read from a file of the test's own."""
+    switch = tmp_path / "ksm-run"
+    banners = {}
+    for state in ("0", "1"):
+        switch.write_text(f"{state}\n")
+        banners[state] = _banner(serve(environment={"GUIDE_KSM_RUN": str(switch)}), tmp_path)
+    hint = "Tabs would share more of their memory with the kernel's page merging (KSM) on: " \
+           "echo 1 | sudo tee /sys/kernel/mm/ksm/run"
+    assert hint in banners["0"], banners["0"]
+    assert "page merging" not in banners["1"], banners["1"]
+
+
+def _mapping_flags(pid: int, name: str) -> list[str]:
+    """The VmFlags of a process's mapping called `name` (such as [heap]) in /proc/PID/smaps."""
+    mapping = None
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        if re.match(r"[0-9a-f]+-[0-9a-f]+ ", line):
+            mapping = line.split()[-1] if len(line.split()) > 5 else ""
+        elif line.startswith("VmFlags:") and mapping == name:
+            return line.split()[1:]
+    return []
+
+
+@pytest.mark.skipif(not Path("/sys/kernel/mm/ksm").exists(), reason="this kernel has no page merging (KSM)")
+def test_tabs_offer_the_kernels_page_merging_the_memory_they_inherit(serve):
+    """The preloaded process marks its heap mergeable (`mg`) before it forks, and each tab's app inherits the
+    mark, so that with KSM on the pages tabs copied and left identical are merged again. Read only: the
+    test changes no kernel setting."""
+    import aiohttp
+
+    port = serve()
+    server = next(pid for pid in _descendants(os.getpid())
+                  if f"--port\0{port}" in Path(f"/proc/{pid}/cmdline").read_text())
+
+    async def flags_of_a_tab() -> dict[str, list[str]]:
+        async with aiohttp.ClientSession() as client:
+            async with client.ws_connect(f"http://127.0.0.1:{port}/ws?width=110&height=36") as websocket:
+                assert await Screen(websocket).read_until("Start a new design")
+                (app,) = _apps(server)
+                (preloaded,) = [pid for pid in _descendants(server) if _name(pid) == PRELOADED_NAME]
+                return {"preloaded": _mapping_flags(preloaded, "[heap]"), "tab": _mapping_flags(app, "[heap]")}
+
+    for process, flags in asyncio.run(flags_of_a_tab()).items():
+        assert "mg" in flags, f"the {process} process's heap is not mergeable: {flags}"
 
 
 def test_an_app_that_ignores_the_end_after_its_browser_left_is_killed(serve):

@@ -23,6 +23,7 @@ import socket
 import sys
 import threading
 import traceback
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -134,6 +135,7 @@ def _serve_forks(requests: socket.socket, bank: Bank, environment: dict[str, str
     _preload()
     gc.collect()
     gc.freeze()
+    mark_mergeable()
     status = 0
     try:
         while True:
@@ -174,6 +176,45 @@ def _preload() -> None:
                    "textual.layouts.horizontal", "textual.layouts.stream", "textual.scrollbar"):
         importlib.import_module(module)
     cell_len("→ ░")  # loads Rich's table of character widths
+
+
+MADV_MERGEABLE = 12  # madvise(2): the kernel's page merging (KSM) may merge this range's identical pages
+KSM_RUN = "/sys/kernel/mm/ksm/run"  # 1 while the kernel merges pages
+
+
+def mark_mergeable() -> None:
+    """Offer the kernel's page merging (KSM) every private writable mapping of this process: its heap,
+    pymalloc's arenas, the writable data of libpython and of extension modules.
+
+    A forked tab copies most of the pages it inherits (Python writes reference counts and warm-up counters
+    into the code and objects it runs through), yet many copies end byte-identical to the parent's or to
+    other tabs' copies. With KSM on (/sys/kernel/mm/ksm/run is 1), the kernel merges such pages back into
+    one; forks inherit the mark on every mapping. With KSM off the mark does nothing. A system that refuses
+    it loses only the saving, so a failure is skipped quietly. (Marking every mapping a tab makes later as
+    well, which root may with prctl(PR_SET_MEMORY_MERGE), merged no more in a class of 20: docs/classroom-server.md.)
+    """
+    import ctypes
+
+    try:
+        madvise = ctypes.CDLL(None).madvise
+        maps = Path("/proc/self/maps").read_text().splitlines()
+    except (OSError, AttributeError):  # no /proc, or a C library without madvise
+        return
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    for line in maps:
+        addresses, permissions = line.split()[:2]
+        if permissions == "rw-p":  # KSM never merges shared or read-only mappings
+            start, end = (int(address, 16) for address in addresses.split("-"))
+            madvise(start, end - start, MADV_MERGEABLE)  # refused (a kernel without KSM): that mapping is not merged
+
+
+def page_merging_off() -> bool:
+    """Whether the kernel could merge tabs' identical pages but is told not to: its page merging (KSM) is
+    built in and off. GUIDE_KSM_RUN names another file than the kernel's switch (tests use their own)."""
+    try:
+        return Path(os.environ.get("GUIDE_KSM_RUN", KSM_RUN)).read_text().strip() != "1"
+    except OSError:  # no KSM in this kernel, or no /sys: nothing to turn on
+        return False
 
 
 def _name_process(name: str) -> None:

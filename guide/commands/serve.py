@@ -172,6 +172,10 @@ def unless_gone(send):
     return send_unless_gone
 
 
+PAGE_MERGING_OFF = ("Tabs would share more of their memory with the kernel's page merging (KSM) on: "
+                    "echo 1 | sudo tee /sys/kernel/mm/ksm/run (see docs/classroom-server.md, \"The kernel's page "
+                    "merging\")")
+
 FULL_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>The class is full</title></head>
 <body style="font-family: sans-serif; max-width: 40em; margin: 4em auto">
@@ -188,7 +192,7 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
     from textual_serve.app_service import AppService
     from textual_serve.server import LOGO, Server, log
 
-    from guide.commands.preloaded import PRELOADED_NAME
+    from guide.commands.preloaded import PRELOADED_NAME, page_merging_off
     from guide.session import expire_browser_sessions
     from guide.source import one_line
 
@@ -250,6 +254,8 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
             self.console.print(LOGO, highlight=False)
             self.console.print(f"Serving {title} on {self.public_url}: every browser tab gets an app process of its "
                                f"own, {how}", highlight=False, markup=False)
+            if preloaded is not None and page_merging_off():
+                self.console.print(PAGE_MERGING_OFF, highlight=False, markup=False)
             self.console.print("\n[cyan]Press Ctrl+C to quit")
 
         def full(self) -> bool:
