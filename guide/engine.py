@@ -100,8 +100,13 @@ class Scored:
     element_scores: dict[str, float]
     method_boosts: dict[str, float]
 
+    @property
+    def top(self) -> float:
+        """The highest element score, which levels asking for a share of it are measured against."""
+        return max(self.element_scores.values())
+
     def level(self, bank: Bank, element_id: str) -> str:
-        return level_of(bank, self.element_scores[element_id], max(self.element_scores.values()))
+        return level_of(bank, self.element_scores[element_id], self.top)
 
 
 def score(bank: Bank, values: Values) -> Scored:
@@ -328,9 +333,9 @@ def nearest_precedents(bank: Bank, values: Values, count: int = 3,
     """The published systems whose settings are nearest to these answers: shown as evidence, never scored."""
     matches = []
     similarities = similarities or precedent_similarities(bank, values)
+    required = bank.meta.nearest_share_one_of
     for precedent_id, precedent in bank.precedents.items():
         value, shared = similarities[precedent_id]
-        required = bank.meta.nearest_share_one_of
         if value > 0 and (not required or any(question_id in shared for question_id in required)):
             matched = [question_id for question_id in bank.questions if question_id in shared]
             agreeing = [", ".join(choice.label for choice in bank.questions[question_id].choices
@@ -466,7 +471,7 @@ def _element_result(bank: Bank, scored: Scored, element_id: str, changes: list[C
         confidence=round(confidence, 2),
         confidence_label=_confidence_label(bank, confidence, len(span) > 1),
         level_range=[span[-1], span[0]],
-        held_below=_held_below(bank, value, max(scored.element_scores.values()), level),
+        held_below=_held_below(bank, value, scored.top, level),
         evidence=evidence,
         uncertain_questions=[question for question, delta in swing.items() if delta > 0],
         alternatives=alternatives,
@@ -759,14 +764,13 @@ def _acceptance(bank: Bank, elements: list[ElementResult], needs: dict[str, Need
         # for every measure that gives way to the same thing.
         replacements: dict[str, AcceptanceStep] = {}
         for item in bank.elements[element.id].acceptance:
-            conflict = _conflict(bank, "measure", item.requires, None, needs)
             ruled_out = [need for need in item.requires if needs[need].status == "unavailable"]
             instead = " ".join(dict.fromkeys(bank.needs[need].evaluate_without or "" for need in ruled_out)).strip()
             doubted = any(needs[need].said_missing for need in item.requires if need not in ruled_out)
             if not ruled_out or not instead or doubted:
                 steps.append(AcceptanceStep(element=element.id, level=element.level, measure=item.measure,
                                             threshold=item.threshold, sample=item.sample, judge=item.judge,
-                                            when=item.when, **conflict))
+                                            when=item.when, **_conflict(bank, "measure", item.requires, None, needs)))
             elif instead in replacements:
                 replacements[instead].replaces.append(item.measure)
             else:

@@ -757,6 +757,11 @@ class AcceptanceStep(PlanItem):
                                 description="the bank's measures this one stands in for, which the answers rule out")
     replaces_because: str | None = Field(default=None, description="what those measures assume that is ruled out")
 
+    def replaces_heading(self) -> str:
+        """What the measures under this one are, in words, for the plan's writers."""
+        these, assume = ("this measure", "assumes") if len(self.replaces) == 1 else ("these measures", "assume")
+        return f"In place of {these}, which {assume} that {self.replaces_because}, ruled out by your answers:"
+
 
 class EvaluationStep(PlanItem):
     text: str

@@ -22,7 +22,7 @@ import textwrap
 from typing import TextIO
 
 from guide.bank import Bank
-from guide.engine import answer_labels
+from guide.engine import answer_labels, joined_labels
 from guide.files import LONE_SURROGATE, STDOUT, user_path, write_output, write_stream
 from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, fitting_format, load_bank_option
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
@@ -236,7 +236,7 @@ class Conversation:
                      "   ", "       ")
         current = walk.answers.answers.get(question.id)
         if walk.is_answered(question.id):
-            self.say(f"Current answer: {'; '.join(inert(label) for label in answer_labels(question, current))} "
+            self.say(f"Current answer: {joined_labels(inert(label) for label in answer_labels(question, current))} "
                      "(empty line keeps it)")
         draft = walk.drafts.get(question.id)
         if draft is not None:

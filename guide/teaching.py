@@ -132,8 +132,8 @@ def _need_line(before: NeedStatus, after: NeedStatus, families: list[str]) -> st
 
 def _answer_words(labels: list[str], asked: bool) -> str:
     if not asked:
-        return "not asked" + (f" (answered {'; '.join(labels)}, which does not count)" if labels else "")
-    return "; ".join(labels) if labels else "not answered"
+        return "not asked" + (f" (answered {joined_labels(labels)}, which does not count)" if labels else "")
+    return joined_labels(labels) if labels else "not answered"
 
 
 def _answers(lesson: Lesson, bank: Bank, comparison: Comparison, reference: AnswersFile, evidence: _Evidence) -> None:

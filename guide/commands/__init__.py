@@ -8,7 +8,6 @@ from guide.frontend import FORMAT_NAMES, SUFFIX_OF_FORMAT, fitting_format, or_li
 ANSWERS_HELP = "answers file (YAML), a session the app saved, or design document (.md or .json)"
 
 
-
 def add_output_options(parser: argparse.ArgumentParser, choices: tuple[str, ...], default: str, what: str) -> None:
     """--format and --out. Without --format, the format is the one --out's name ends in, else `default`."""
     parser.add_argument("--format", choices=choices, default=None,

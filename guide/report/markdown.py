@@ -580,11 +580,9 @@ def _evaluation(result: Result, bank: Bank, citations: Citations) -> str:
             lines.append(f"- **Measure:** {md(step.measure)} **Threshold to agree on:** {md(step.threshold)} "
                          f"**Sample:** {md(step.sample)} **Who judges:** {md(step.judge)} **When:** {md(step.when)}")
             if len(step.replaces) == 1:
-                lines.append(f"  - *In place of this measure, which assumes that {md(step.replaces_because)}, ruled out "
-                             f"by your answers:* {md(step.replaces[0])}")
+                lines.append(f"  - *{md(step.replaces_heading())}* {md(step.replaces[0])}")
             elif step.replaces:
-                lines.append(f"  - *In place of these measures, which assume that {md(step.replaces_because)}, ruled out "
-                             "by your answers:*")
+                lines.append(f"  - *{md(step.replaces_heading())}*")
                 lines += [f"    - {md(measure)}" for measure in step.replaces]
             lines += _conflict_line(step.conflict)
         for step in checks:

@@ -315,8 +315,7 @@ def plan(bank: Bank, result: Result, width: int = 80) -> Content:
                     f"{clean(criterion.threshold)} Sample: {clean(criterion.sample)} Who judges: "
                     f"{clean(criterion.judge)} When: {clean(criterion.when)}"), 0, 2))
                 if criterion.replaces:
-                    paragraphs.append((Content.styled(f"In place of these measures, which assume that {clean(criterion.replaces_because)}, "
-                                                      "ruled out by your answers:", "italic"), 2, 4))
+                    paragraphs.append((Content.styled(clean(criterion.replaces_heading()), "italic"), 2, 4))
                     paragraphs += [(Content(f"- {clean(measure)}"), 4, 6) for measure in criterion.replaces]
                 conflict_with(criterion.conflict)
         source = "" if step.source == "element" else f" [for {clean(bank.methods[step.source].name)}]"

@@ -129,16 +129,25 @@ class TextBlock(Static):
         width = self.size.width
         if not width or not self.display or not self._drawn_plainly():
             return
-        key = (looks(content), width, self.visual_style)
-        if key not in self.drawn:
+        if self._key(content, width) not in self.drawn:
             content.get_height(self.styles, width)  # kept by the text itself, where the layout looks for it
-            self.drawn[key] = (content, Visual.to_strips(self, content, width, None, self.visual_style))
+            self._lines(content, width)
 
     def prepared_content(self, content: Content) -> Content:
         """The prepared text that looks like `content` (its height already measured), or `content` itself."""
-        key = (looks(content), self.size.width, self.visual_style)
-        drawn = self.drawn.get(key)
+        drawn = self.drawn.get(self._key(content, self.size.width))
         return content if drawn is None else drawn[0]
+
+    def _key(self, content: Content, width: int) -> tuple:
+        return looks(content), width, self.visual_style
+
+    def _lines(self, content: Content, width: int) -> tuple[Content, list[Strip]]:
+        """The text kept for `content`'s looks at this width and style, and its lines, drawn if not yet."""
+        key = self._key(content, width)
+        drawn = self.drawn.get(key)
+        if drawn is None:
+            drawn = self.drawn[key] = (content, Visual.to_strips(self, content, width, None, self.visual_style))
+        return drawn
 
     def _drawn_plainly(self) -> bool:
         """Whether the lines depend only on the text, width and style: not while the mouse selects, and no
@@ -152,11 +161,7 @@ class TextBlock(Static):
         if not isinstance(content, Content) or not self._drawn_plainly():
             super()._render_content()
             return
-        key = (looks(content), width, self.visual_style)
-        drawn = self.drawn.get(key)
-        if drawn is None:
-            drawn = self.drawn[key] = (content, Visual.to_strips(self, content, width, None, self.visual_style))
-        self._render_cache = _RenderCache(self.size, drawn[1][:height])
+        self._render_cache = _RenderCache(self.size, self._lines(content, width)[1][:height])
         self._dirty_regions.clear()
 
     def notify_style_update(self) -> None:
