@@ -36,8 +36,10 @@ import os
 import secrets
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -54,6 +56,7 @@ from guide.yamlfile import read_yaml
 HEADER = ("# guide: the design in progress, saved after every answer. `answers` are the answers on the\n"
           "# current path; `set_aside` are answers a changed answer took off it (kept, not used);\n"
           "# `position` is the question to continue with (`end`: the results).\n")
+KEPT_WORKINGS = 16  # paths or scores a walk keeps: one for each choice of a question is worked out ahead
 
 
 def browser_sessions_dir() -> Path:
@@ -116,7 +119,11 @@ class Walk:
         self.read_only = read_only
         self.drafts: dict[str, str] = dict(drafts or {})  # by question id; see the module's docstring
         self._last_result: tuple[AnswersFile, Result] | None = None
-        self.path = route(bank, self.answers.answers)
+        # Paths and panel scores by the answers they were worked out for: the screen works them out for the
+        # answers a question can take while the user reads it, and the answer given then finds them here.
+        self._paths: dict[tuple, list[str]] = {}
+        self._elements: dict[tuple, list[ElementResult]] = {}
+        self.path = self._kept(self._paths, route, self.answers.answers)
         self.position = position if position in self.path or position == END else self.first_open()
 
     # -- reading ------------------------------------------------------------------------------
@@ -188,14 +195,39 @@ class Walk:
         if self.read_only and self.position != END:
             shown = self.path[: self.path.index(self.position) + 1]
             values = {question_id: value for question_id, value in values.items() if question_id in shown}
-        return element_results(self.bank, values)
+        return self._kept(self._elements, element_results, values)
 
-    def would_set_aside(self, question_id: str, value: AnswerValue | None) -> list[str]:
-        """Answered questions that this answer (None: clearing the answer) would take off the path."""
+    def path_after(self, question_id: str, value: AnswerValue | None) -> list[str]:
+        """The path if this question were answered so (None: left open)."""
+        return self._kept(self._paths, route, self._values_after(question_id, value))
+
+    def elements_after(self, question_id: str, value: AnswerValue) -> tuple[list[ElementResult], bool]:
+        """What the reasoning panel would show after this answer: the elements so far, and whether every
+        question on the path would then be answered (`walk_label`'s `settled`)."""
+        values = self._values_after(question_id, value)
+        path = self.path_after(question_id, value)
+        return self._kept(self._elements, element_results, values), all(other in values for other in path)
+
+    def _values_after(self, question_id: str, value: AnswerValue | None) -> dict[str, AnswerValue]:
         values = {other: given for other, given in self.answers.answers.items() if other != question_id}
         if value is not None:
             values[question_id] = value
-        new_path = route(self.bank, values)
+        return values
+
+    def _kept(self, kept: dict[tuple, Any], work_out: Callable[[Bank, dict[str, AnswerValue]], Any],
+              values: dict[str, AnswerValue]) -> Any:
+        """`work_out(bank, values)`, or what it gave before for the same answers (the engine is pure)."""
+        key = tuple(sorted((question_id, tuple(value) if isinstance(value, list) else value)
+                           for question_id, value in values.items()))
+        if key not in kept:
+            if len(kept) >= KEPT_WORKINGS:
+                del kept[next(iter(kept))]  # the oldest
+            kept[key] = work_out(self.bank, values)
+        return kept[key]
+
+    def would_set_aside(self, question_id: str, value: AnswerValue | None) -> list[str]:
+        """Answered questions that this answer (None: clearing the answer) would take off the path."""
+        new_path = self.path_after(question_id, value)
         return [other for other in self.answered_on_path if other not in new_path]
 
     # -- changing -----------------------------------------------------------------------------
@@ -232,7 +264,7 @@ class Walk:
             notes[question_id] = note.strip()
         elif note is not None:
             notes.pop(question_id, None)
-        self._adopt(changed(self.answers, answers=answers, notes=notes), route(self.bank, answers), drafts)
+        self._adopt(changed(self.answers, answers=answers, notes=notes), self._kept(self._paths, route, answers), drafts)
         return Outcome(set_aside=[other for other in before if other in answers and other not in self.path],
                        restored=[other for other in self.path if other in answers and other not in before])
 

@@ -89,6 +89,36 @@ def test_walk_moves_along_the_engine_path(bank):
         walk.jump("not-a-question")
 
 
+def test_the_panel_worked_out_ahead_is_what_the_answer_then_shows(bank):
+    """The app works out the panel for an answer before it is given (the highlighted choice, the ticked
+    ones); whichever answer is then given, and in whatever order the answers came, the walk shows what the
+    engine gives for the answers it holds, and the path the engine routes."""
+    from guide.engine import element_results
+
+    walk = Walk(bank)
+    for _ in range(12):
+        question = walk.question
+        if question is None:
+            break
+        if question.kind == "text":
+            walk.answer(question.id, None)
+            continue
+        values = [[choice.id] for choice in question.choices[:2]] if question.kind == "multiple" else \
+            [choice.id for choice in question.choices]
+        ahead = {str(value): walk.elements_after(question.id, value) for value in values}
+        given = values[-1] if len(values) > 1 else values[0]
+        walk.answer(question.id, given)
+        assert walk.elements_so_far() == element_results(bank, walk.answers.answers)
+        assert walk.path == route(bank, walk.answers.answers)
+        elements, settled = ahead[str(given)]
+        assert elements == walk.elements_so_far()
+        assert settled == (not walk.unanswered)
+    first = walk.path[0]
+    walk.answer(first, bank.questions[first].choices[0].id)  # an earlier answer changed: nothing kept goes stale
+    assert walk.elements_so_far() == element_results(bank, walk.answers.answers)
+    assert walk.path == route(bank, walk.answers.answers)
+
+
 def test_save_is_atomic_and_leaves_no_temporary_files(bank, guide_home, monkeypatch):
     walk = Walk(bank)
     walk.answer(walk.position, UNSURE)

@@ -2381,7 +2381,7 @@ class DrawsBeforeTheFrame:
     """The widgets (their ids) that draw text or a choice's rows from `start` until the next frame the app sends
     its terminal: what an answer makes the user wait for."""
 
-    WATCHED = ("choices", "prompt", "help", "about")
+    WATCHED = ("choices", "prompt", "help", "about", "evidence")
 
     def __init__(self, app, monkeypatch) -> None:
         self.drawn: list[str] = []
@@ -2408,7 +2408,8 @@ class DrawsBeforeTheFrame:
 
 async def test_the_next_question_is_drawn_while_the_user_reads(bank, monkeypatch):
     """While the user reads a question, the next one's prompt, help, choices and the note under them are drawn
-    ahead: the answer's frame only swaps them in, and shows the next question as it would have drawn it."""
+    ahead, and the reasoning panel's evidence as the highlighted (or ticked) answer would leave it: the
+    answer's frame only swaps them in, and shows the next question as it would have drawn it."""
     app = GuideApp(bank)
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("n", "enter")
@@ -2434,6 +2435,35 @@ async def test_the_next_question_is_drawn_while_the_user_reads(bank, monkeypatch
         await pilot.pause()
         assert [strip.text for strip in fresh.screen.query_one(ChoiceList).render_lines(Region(0, 0, 98, 3))] == shown
         assert [strip.text for strip in fresh.screen.query_one("#prompt").render_lines(Region(0, 0, 60, 1))] == prompt
+
+
+async def test_an_answer_other_than_the_one_worked_out_ahead_shows_its_own_reasoning(bank, monkeypatch):
+    """The panel is worked out ahead for the highlighted choice; answering with another one at once (or after
+    a pause, or with a tick changed) shows the reasoning of the answer given, as an app that works nothing out
+    ahead shows it."""
+    async def panels(ahead: bool) -> list[tuple[str, str]]:
+        if not ahead:
+            monkeypatch.setattr(QuestionScreen, "_panel_ahead", lambda screen: iter(()))
+        app = GuideApp(bank)
+        shown = []
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.press("n", "enter")
+            await pilot.pause()
+            for keys in (["3"], ["down", "down"], [], ["2"], ["down"]):
+                question = app.walk.question
+                if question.kind == "text":
+                    break
+                if question.kind == "multiple":
+                    keys = [*keys, "space"]
+                await pilot.pause()  # the panel is worked out for the highlighted choice
+                await pilot.press(*keys, "enter")  # another choice, answered at once
+                await pilot.pause()
+                assert app.walk.question is not question
+                panel = app.screen.query_one(ReasoningPanel)
+                shown.append((panel.query_one(EvidenceView).text, str(panel.query_one(ElementBars).lines)))
+        return shown
+
+    assert await panels(ahead=True) == await panels(ahead=False)
 
 
 @pytest.mark.parametrize("change", ["theme", "size"])
@@ -2484,8 +2514,8 @@ async def test_an_answer_highlights_the_next_questions_choice_once(bank, monkeyp
 
 
 async def test_a_key_pressed_while_the_next_questions_are_drawn_ahead_is_handled_first(bank, monkeypatch):
-    """The questions an answer can lead to are drawn ahead one at a time, after the frame: a key pressed
-    meanwhile is handled before the next of them is drawn, not after all."""
+    """The questions an answer can lead to are drawn ahead in small steps, after the frame: a key waiting for
+    the app is handled before the next step, not after all of them."""
     app = GuideApp(bank)
     order: list[str] = []
     prepare, highlight = TextBlock.prepare, ChoiceList.highlight_number
@@ -2494,9 +2524,11 @@ async def test_a_key_pressed_while_the_next_questions_are_drawn_ahead_is_handled
         if block.id == "prompt":
             order.append("drew a question ahead")
             if order.count("drew a question ahead") == 1:
-                key = events.Key("2", "2")  # the user presses 2 while it is drawn, as the terminal sends it
+                # The user pressed 2 while it is drawn: the key waits for the app (one from the terminal reaches
+                # the app's queue at the next pause, at most PREPARING_STEP later).
+                key = events.Key("2", "2")
                 key.set_sender(app)
-                app._driver.send_message(key)
+                app.post_message(key)
         prepare(block, content)
 
     def noted_highlight(choices, index: int) -> None:

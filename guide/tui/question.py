@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from functools import partial
+from itertools import chain
 from time import perf_counter
-from typing import Iterator
+from typing import Callable, Iterator
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList, Static
 
-from guide.engine import answer_labels, chosen, route
+from guide.engine import answer_labels, chosen
 from guide.model import END, UNSURE, Question
 from guide.report.text import sentence
 from guide.session import Outcome, Walk
@@ -43,6 +43,32 @@ def prompt_content(question: Question) -> Content:
 
 def help_content(question: Question) -> Content:
     return Content(clean(question.help))
+
+
+class WorkAhead:
+    """Steps of work done ahead while the user reads: for up to PREPARING_STEP seconds at a time, then giving
+    way for PREPARING_PAUSE, or at once for a message waiting for the app; while keys or the mouse come (a key
+    pressed meanwhile goes through several widgets before it is handled), it waits. It stops when no longer
+    `wanted`, or when a dialog covers the question."""
+
+    def __init__(self, screen: Screen, steps: Iterator[None], wanted: Callable[[], bool]) -> None:
+        self.screen, self.steps, self.wanted = screen, steps, wanted
+
+    def take_steps(self) -> None:
+        # A bound method, not a partial: Textual counts a timer callback's parameters once per function.
+        screen = self.screen
+        if not self.wanted() or not screen.is_current:
+            return
+        started = perf_counter()
+        app = screen.app
+        # A key or click waiting for the app goes first (one from the terminal reaches it in a pause).
+        if started - app.last_input >= PREPARING_AFTER_INPUT and not app.message_queue_size:
+            for _ in self.steps:
+                if perf_counter() - started >= PREPARING_STEP or app.message_queue_size:
+                    break
+            else:
+                return
+        screen.set_timer(PREPARING_PAUSE, self.take_steps)
 
 
 class QuestionScreen(SizedScreen):
@@ -79,6 +105,7 @@ class QuestionScreen(SizedScreen):
         self.preparing = 0  # the round of preparing the next question; a newer one stops the older
         self.prepare_pending = False  # the next questions are to be drawn ahead after the next layout's frame
         self.prepared_for: tuple[int, Size] | None = None  # the round and screen size they were last drawn for
+        self.answer_round = 0  # the panel is worked out ahead again for each choice highlighted or ticked
 
     def compose(self) -> ComposeResult:
         yield TextBlock(id="progress")
@@ -167,31 +194,45 @@ class QuestionScreen(SizedScreen):
     # -- the next question, prepared while the user reads this one --------------------------------
 
     def _laid_out(self, _screen: Screen) -> None:
-        """Once the question is painted (the frame of its layout), draw what each question an answer can lead to
-        shows whatever the answer (its prompt, help, choices and the note under them) in the widgets that will
-        show it, in small steps: an answer then swaps in lines already drawn. Keys come first, an answer or a move
-        drops the steps left, and lines drawn for a width or theme that changed since are never used (both are
-        in their keys). Not `call_after_refresh`: that can run before the widgets changed by the answer have
-        asked the screen for their layout, and delay its frame."""
+        """Once the question is painted (the frame of its layout), work out ahead what the likeliest answer
+        leaves in the reasoning panel, and draw what each question an answer can lead to shows whatever the
+        answer (its prompt, help, choices and the note under them) in the widgets that will show it, in small
+        steps: an answer then swaps in lines already drawn. Keys come first, an answer or a move drops the
+        steps left, and lines drawn for a width or theme that changed since are never used (both are in their
+        keys). Not `call_after_refresh`: that can run before the widgets changed by the answer have asked the
+        screen for their layout, and delay its frame."""
         if self.prepare_pending and (self.preparing, self.size) != self.prepared_for:
             self.prepared_for = (self.preparing, self.size)
-            self.call_later(self._prepare_steps, self.preparing, self._drawing_ahead())
+            question_round = self.preparing
+            steps = chain(self._panel_ahead(), self._drawing_ahead())
+            self.call_later(WorkAhead(self, steps, lambda: question_round == self.preparing).take_steps)
         self.prepare_pending = False
 
-    def _prepare_steps(self, round_number: int, steps: Iterator[None]) -> None:
-        """Take the steps of `steps` for up to PREPARING_STEP seconds, then give way for PREPARING_PAUSE, and go
-        on; while keys or the mouse come (a key pressed meanwhile goes through several widgets before it is
-        handled), wait. Stop when the user has moved on, or a dialog covers the question."""
-        if round_number != self.preparing or not self.is_current:
+    @on(OptionList.OptionHighlighted, "#choices")
+    def _highlight_moved(self) -> None:
+        self._show_about()
+        self._answer_on_enter_changed()
+
+    @on(ChoiceList.Ticked)
+    def _answer_on_enter_changed(self) -> None:
+        if self.prepared_for == (self.preparing, self.size):
+            # The work ahead began for another answer on Enter: the panel is worked out again for this one.
+            self.answer_round += 1
+            answer_round, question_round = self.answer_round, self.preparing
+            self.call_later(WorkAhead(self, self._panel_ahead(), lambda: (answer_round, question_round) ==
+                                      (self.answer_round, self.preparing)).take_steps)
+
+    def _panel_ahead(self) -> Iterator[None]:
+        """Work out and wrap what the answer Enter would give (the highlighted choice, or the ticked ones)
+        leaves in the reasoning panel: the score and the evidence an answer costs most of the time for."""
+        question = self.walk.question
+        value = self.query_one(ChoiceList).answer_on_enter
+        if question is None or question.kind == "text" or self.walk.read_only or value is None:
             return
-        started = perf_counter()
-        if started - self.app.last_input >= PREPARING_AFTER_INPUT:
-            for _ in steps:
-                if perf_counter() - started >= PREPARING_STEP:
-                    break
-            else:
-                return
-        self.set_timer(PREPARING_PAUSE, partial(self._prepare_steps, round_number, steps))
+        yield
+        elements, settled = self.walk.elements_after(question.id, value)
+        yield
+        self.query_one(ReasoningPanel).prepare(elements, settled)
 
     def _drawing_ahead(self) -> Iterator[None]:
         """Draw ahead what each question an answer can lead to shows, in steps of a text or a choice."""
@@ -223,8 +264,7 @@ class QuestionScreen(SizedScreen):
         answers = walk.answers.answers
         following: dict[str, object] = {}
         for value in values:
-            path = route(walk.bank, {**answers, question.id: value} if value is not None else
-                         {other: given for other, given in answers.items() if other != question.id})
+            path = walk.path_after(question.id, value)
             index = path.index(question.id) + 1 if question.id in path else len(path)
             if index < len(path) and path[index] not in following:
                 following[path[index]] = answers.get(path[index])
@@ -239,7 +279,6 @@ class QuestionScreen(SizedScreen):
             for part in ((element.short, "bold"), f":{walk_label(element, settled)}  ")
         ], "(p: reasoning)"))
 
-    @on(OptionList.OptionHighlighted, "#choices")
     def _show_about(self) -> None:
         question = self.walk.question
         highlighted = self.query_one(ChoiceList).highlighted
