@@ -31,6 +31,7 @@ or a file that cannot be read (a GuideError naming the file and line; the librar
 from __future__ import annotations
 
 import contextlib
+import copy
 import fcntl
 import os
 import secrets
@@ -201,12 +202,18 @@ class Walk:
         """The path if this question were answered so (None: left open)."""
         return self._kept(self._paths, route, self._values_after(question_id, value))
 
-    def elements_after(self, question_id: str, value: AnswerValue) -> tuple[list[ElementResult], bool]:
-        """What the reasoning panel would show after this answer: the elements so far, and whether every
-        question on the path would then be answered (`walk_label`'s `settled`)."""
-        values = self._values_after(question_id, value)
-        path = self.path_after(question_id, value)
-        return self._kept(self._elements, element_results, values), all(other in values for other in path)
+    def after(self, question_id: str, value: AnswerValue) -> Walk | None:
+        """This walk as `answer` would leave it (a copy; this one is unchanged), sharing what both work out:
+        what the screen shows next, worked out while the user reads. None when the answer would be refused."""
+        ahead = copy.copy(self)
+        try:
+            ahead.answers = changed(self.answers, answers=self._values_after(question_id, value))
+        except ValueError:
+            return None
+        ahead.path = self.path_after(question_id, value)
+        ahead._last_result = None
+        ahead._move_on_from(question_id)
+        return ahead
 
     def _values_after(self, question_id: str, value: AnswerValue | None) -> dict[str, AnswerValue]:
         values = {other: given for other, given in self.answers.answers.items() if other != question_id}
@@ -235,9 +242,12 @@ class Walk:
     def answer(self, question_id: str, value: AnswerValue | None, note: str | None = None) -> Outcome:
         """Record an answer (None clears it) and its note, then move to the next question on the path."""
         outcome = self.record(question_id, value, note)
+        self._move_on_from(question_id)
+        return outcome
+
+    def _move_on_from(self, question_id: str) -> None:
         index = self.path.index(question_id)
         self.position = self.path[index + 1] if index + 1 < len(self.path) else END
-        return outcome
 
     def record(self, question_id: str, value: AnswerValue | None, note: str | None = None) -> Outcome:
         """Record an answer (None clears it) without moving; a note of None keeps the note, "" removes it.

@@ -105,14 +105,17 @@ def test_the_panel_worked_out_ahead_is_what_the_answer_then_shows(bank):
             continue
         values = [[choice.id] for choice in question.choices[:2]] if question.kind == "multiple" else \
             [choice.id for choice in question.choices]
-        ahead = {str(value): walk.elements_after(question.id, value) for value in values}
+        ahead = {str(value): walk.after(question.id, value) for value in values}
+        for value in values:
+            ahead[str(value)].elements_so_far()  # worked out ahead, as the app does for the highlighted choice
         given = values[-1] if len(values) > 1 else values[0]
         walk.answer(question.id, given)
         assert walk.elements_so_far() == element_results(bank, walk.answers.answers)
         assert walk.path == route(bank, walk.answers.answers)
-        elements, settled = ahead[str(given)]
-        assert elements == walk.elements_so_far()
-        assert settled == (not walk.unanswered)
+        foreseen = ahead[str(given)]
+        assert foreseen.elements_so_far() == walk.elements_so_far()
+        assert (foreseen.path, foreseen.position, foreseen.unanswered) == (walk.path, walk.position, walk.unanswered)
+        assert foreseen.answers.answers == walk.answers.answers
     first = walk.path[0]
     walk.answer(first, bank.questions[first].choices[0].id)  # an earlier answer changed: nothing kept goes stale
     assert walk.elements_so_far() == element_results(bank, walk.answers.answers)

@@ -2381,7 +2381,7 @@ class DrawsBeforeTheFrame:
     """The widgets (their ids) that draw text or a choice's rows from `start` until the next frame the app sends
     its terminal: what an answer makes the user wait for."""
 
-    WATCHED = ("choices", "prompt", "help", "about", "evidence")
+    WATCHED = ("choices", "prompt", "help", "about", "evidence", "bars", "progress")
 
     def __init__(self, app, monkeypatch) -> None:
         self.drawn: list[str] = []
@@ -2443,7 +2443,7 @@ async def test_an_answer_other_than_the_one_worked_out_ahead_shows_its_own_reaso
     ahead shows it."""
     async def panels(ahead: bool) -> list[tuple[str, str]]:
         if not ahead:
-            monkeypatch.setattr(QuestionScreen, "_panel_ahead", lambda screen: iter(()))
+            monkeypatch.setattr(QuestionScreen, "_answer_ahead", lambda screen: iter(()))
         app = GuideApp(bank)
         shown = []
         async with app.run_test(size=(120, 40)) as pilot:

@@ -18,7 +18,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList, Static
 
 from guide.engine import answer_labels, chosen
-from guide.model import END, UNSURE, Question
+from guide.model import END, UNSURE, ElementResult, Question
 from guide.report.text import sentence
 from guide.session import Outcome, Walk
 from guide.tui.dialogs import Confirm
@@ -43,6 +43,27 @@ def prompt_content(question: Question) -> Content:
 
 def help_content(question: Question) -> Content:
     return Content(clean(question.help))
+
+
+def progress_content(walk: Walk) -> Content:
+    """Where the walk is: the step, and the question's place on the path."""
+    question = walk.question
+    assert question is not None
+    stages = walk.bank.meta.stages
+    number = walk.stage_number(question)
+    left = walk.remaining
+    # A design with every question answered is being looked over, not walked: "39 more" would read as work left.
+    where = (f"of {len(walk.path)}, all answered" if not walk.unanswered
+             else f"· {left} more on this path" if left else "· the last on this path")
+    return Content.assemble((f"Step {number}/{len(stages)}: {clean(stages[number - 1].title)}", "bold"),
+                            f" · question {walk.path.index(question.id) + 1} {where}")
+
+
+def strip_content(elements: list[ElementResult], settled: bool) -> Content:
+    """The priorities on one line, for a screen too narrow for the reasoning panel."""
+    return Content.assemble(*[part for element in elements
+                              for part in ((element.short, "bold"), f":{walk_label(element, settled)}  ")],
+                            "(p: reasoning)")
 
 
 class WorkAhead:
@@ -146,16 +167,7 @@ class QuestionScreen(SizedScreen):
             return
         question = walk.question
         assert question is not None
-        stages = walk.bank.meta.stages
-        number = walk.stage_number(question)
-        left = walk.remaining
-        # A design with every question answered is being looked over, not walked: "39 more" would read as work left.
-        where = (f"of {len(walk.path)}, all answered" if not walk.unanswered
-                 else f"· {left} more on this path" if left else "· the last on this path")
-        show_content(self.query_one("#progress", Static), Content.assemble(
-            (f"Step {number}/{len(stages)}: {clean(stages[number - 1].title)}", "bold"),
-            f" · question {walk.path.index(question.id) + 1} {where}",
-        ))
+        show_content(self.query_one("#progress", Static), progress_content(walk))
         banner = self.query_one("#banner", Static)
         if walk.read_only:
             # The reading (whose judgement these answers are) once, at the start; a short reminder after.
@@ -204,7 +216,7 @@ class QuestionScreen(SizedScreen):
         if self.prepare_pending and (self.preparing, self.size) != self.prepared_for:
             self.prepared_for = (self.preparing, self.size)
             question_round = self.preparing
-            steps = chain(self._panel_ahead(), self._drawing_ahead())
+            steps = chain(self._answer_ahead(), self._drawing_ahead())
             self.call_later(WorkAhead(self, steps, lambda: question_round == self.preparing).take_steps)
         self.prepare_pending = False
 
@@ -219,20 +231,27 @@ class QuestionScreen(SizedScreen):
             # The work ahead began for another answer on Enter: the panel is worked out again for this one.
             self.answer_round += 1
             answer_round, question_round = self.answer_round, self.preparing
-            self.call_later(WorkAhead(self, self._panel_ahead(), lambda: (answer_round, question_round) ==
+            self.call_later(WorkAhead(self, self._answer_ahead(), lambda: (answer_round, question_round) ==
                                       (self.answer_round, self.preparing)).take_steps)
 
-    def _panel_ahead(self) -> Iterator[None]:
-        """Work out and wrap what the answer Enter would give (the highlighted choice, or the ticked ones)
-        leaves in the reasoning panel: the score and the evidence an answer costs most of the time for."""
+    def _answer_ahead(self) -> Iterator[None]:
+        """Work out and draw what the answer Enter would give (the highlighted choice, or the ticked ones)
+        changes besides the next question: the scores, the reasoning panel, the progress line."""
         question = self.walk.question
         value = self.query_one(ChoiceList).answer_on_enter
         if question is None or question.kind == "text" or self.walk.read_only or value is None:
             return
         yield
-        elements, settled = self.walk.elements_after(question.id, value)
+        ahead = self.walk.after(question.id, value)
+        if ahead is None:
+            return
+        elements, settled = ahead.elements_so_far(), not ahead.unanswered
         yield
         self.query_one(ReasoningPanel).prepare(elements, settled)
+        yield
+        self.query_one("#strip", TextBlock).prepare(strip_content(elements, settled))
+        if ahead.question is not None:
+            self.query_one("#progress", TextBlock).prepare(progress_content(ahead))
 
     def _drawing_ahead(self) -> Iterator[None]:
         """Draw ahead what each question an answer can lead to shows, in steps of a text or a choice."""
@@ -274,10 +293,7 @@ class QuestionScreen(SizedScreen):
         elements = self.walk.elements_so_far()
         settled = not self.walk.unanswered
         self.query_one(ReasoningPanel).show(elements, settled)
-        show_content(self.query_one("#strip", Static), Content.assemble(*[
-            part for element in elements
-            for part in ((element.short, "bold"), f":{walk_label(element, settled)}  ")
-        ], "(p: reasoning)"))
+        show_content(self.query_one("#strip", Static), strip_content(elements, settled))
 
     def _show_about(self) -> None:
         question = self.walk.question

@@ -640,6 +640,28 @@ class ElementBars(Widget, can_focus=True):
              settled: bool = True) -> None:
         """Draw the elements; `highlight` (an element id) moves the cursor there; `settled`: no question of the
         walk is left open (`walk_label`)."""
+        lines, element_ids, highlighted = self._lines_for(elements, moved, highlight, settled)
+        before, highlighted_before = [looks(line) for line in self.lines], self.highlighted
+        self.element_ids, self.lines, self.highlighted = element_ids, lines, highlighted
+        if len(lines) != len(before):  # the first time: the height is set once, one line per element
+            self.refresh(layout=True)
+            return
+        self._repaint([row for row, line in enumerate(lines)
+                       if looks(line) != before[row] or (row in (highlighted, highlighted_before)
+                                                         and highlighted != highlighted_before)])
+
+    def prepare(self, elements: list[ElementResult], moved: dict[str, float], highlight: str | None,
+                settled: bool) -> None:
+        """Draw now the lines `show` would show for these elements, while the user reads."""
+        lines, _, highlighted = self._lines_for(elements, moved, highlight, settled)
+        width = self.size.width
+        if width and len(lines) == len(self.lines) and not any(line.cell_length > width for line in lines):
+            for row, line in enumerate(lines):
+                self._strip(line, row, row == highlighted, width)
+
+    def _lines_for(self, elements: list[ElementResult], moved: dict[str, float], highlight: str | None,
+                   settled: bool) -> tuple[list[Content], list[str], int]:
+        """The elements' lines, their ids, and the row the cursor goes to."""
         lines = []
         for element in elements:
             delta = moved.get(element.id, 0.0)
@@ -651,15 +673,7 @@ class ElementBars(Widget, can_focus=True):
             ))
         element_ids = [element.id for element in elements]
         highlighted = element_ids.index(highlight) if highlight in element_ids else min(self.highlighted, len(lines) - 1)
-        highlighted = max(highlighted, 0)
-        before, highlighted_before = [looks(line) for line in self.lines], self.highlighted
-        self.element_ids, self.lines, self.highlighted = element_ids, lines, highlighted
-        if len(lines) != len(before):  # the first time: the height is set once, one line per element
-            self.refresh(layout=True)
-            return
-        self._repaint([row for row, line in enumerate(lines)
-                       if looks(line) != before[row] or (row in (highlighted, highlighted_before)
-                                                         and highlighted != highlighted_before)])
+        return lines, element_ids, max(highlighted, 0)
 
     def _repaint(self, rows: list[int]) -> None:
         if self._wraps():  # a line on two rows moves those under it: all of them are drawn again
@@ -684,7 +698,10 @@ class ElementBars(Widget, can_focus=True):
         width = self.size.width
         if self._wraps() or self.text_selection is not None or y >= len(self.lines):
             return super().render_line(y)
-        line, cursor = self.lines[y], y == self.highlighted
+        return self._strip(self.lines[y], y, y == self.highlighted, width)
+
+    def _strip(self, line: Content, y: int, cursor: bool, width: int) -> Strip:
+        """The line on row `y`, drawn once and kept."""
         key = (looks(line), y, cursor, width)
         strip = self.drawn.get(key)
         if strip is None:
@@ -913,12 +930,14 @@ class ReasoningPanel(Vertical):
         self._show_evidence()
 
     def prepare(self, elements: list[ElementResult], settled: bool) -> None:
-        """Wrap the evidence `show` would show for these elements now, while the user reads: an answer that
-        leads to them then finds its lines drawn."""
+        """Draw the bars and wrap the evidence `show` would show for these elements now, while the user reads:
+        an answer that leads to them then finds its lines drawn."""
         if self.elements is None:
             return
-        _, _, fresh, biggest = self._changes_to(elements)
-        element_id = biggest or self.selected_element()
+        _, moved, fresh, biggest = self._changes_to(elements)
+        bars = self.query_one(ElementBars)
+        bars.prepare(elements, moved, biggest, settled)
+        element_id = biggest or bars.selected
         element = next(item for item in elements if item.id == element_id)
         self.query_one(EvidenceView).prepare(evidence_paragraphs(self.bank, element, fresh, settled))
 
