@@ -40,7 +40,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Generic, TypeVar
 
 from pydantic import ValidationError
 
@@ -57,7 +57,28 @@ from guide.yamlfile import read_yaml
 HEADER = ("# guide: the design in progress, saved after every answer. `answers` are the answers on the\n"
           "# current path; `set_aside` are answers a changed answer took off it (kept, not used);\n"
           "# `position` is the question to continue with (`end`: the results).\n")
-KEPT_WORKINGS = 16  # paths or scores a walk keeps: one for each choice of a question is worked out ahead
+
+Worked = TypeVar("Worked")
+# Paths a walk keeps (one for each choice of a question is worked out ahead), and scores (about 45 KiB each:
+# those of the answers held and of the choice highlighted, while the user moves between a few).
+KEPT_PATHS, KEPT_SCORES = 16, 4
+
+
+class Kept(Generic[Worked]):
+    """What a pure function of the bank and the answers gave for the last few answers it was given."""
+
+    def __init__(self, bank: Bank, work_out: Callable[[Bank, dict[str, AnswerValue]], Worked], limit: int) -> None:
+        self.bank, self.work_out, self.limit = bank, work_out, limit
+        self.kept: dict[tuple, Worked] = {}
+
+    def __call__(self, values: dict[str, AnswerValue]) -> Worked:
+        key = tuple(sorted((question_id, tuple(value) if isinstance(value, list) else value)
+                           for question_id, value in values.items()))
+        if key not in self.kept:
+            if len(self.kept) >= self.limit:
+                del self.kept[next(iter(self.kept))]  # the oldest
+            self.kept[key] = self.work_out(self.bank, values)
+        return self.kept[key]
 
 
 def browser_sessions_dir() -> Path:
@@ -122,9 +143,9 @@ class Walk:
         self._last_result: tuple[AnswersFile, Result] | None = None
         # Paths and panel scores by the answers they were worked out for: the screen works them out for the
         # answers a question can take while the user reads it, and the answer given then finds them here.
-        self._paths: dict[tuple, list[str]] = {}
-        self._elements: dict[tuple, list[ElementResult]] = {}
-        self.path = self._kept(self._paths, route, self.answers.answers)
+        self._path_of = Kept(bank, route, KEPT_PATHS)
+        self._elements_of = Kept(bank, element_results, KEPT_SCORES)
+        self.path = self._path_of(self.answers.answers)
         self.position = position if position in self.path or position == END else self.first_open()
 
     # -- reading ------------------------------------------------------------------------------
@@ -196,11 +217,11 @@ class Walk:
         if self.read_only and self.position != END:
             shown = self.path[: self.path.index(self.position) + 1]
             values = {question_id: value for question_id, value in values.items() if question_id in shown}
-        return self._kept(self._elements, element_results, values)
+        return self._elements_of(values)
 
     def path_after(self, question_id: str, value: AnswerValue | None) -> list[str]:
         """The path if this question were answered so (None: left open)."""
-        return self._kept(self._paths, route, self._values_after(question_id, value))
+        return self._path_of(self._values_after(question_id, value))
 
     def after(self, question_id: str, value: AnswerValue) -> Walk | None:
         """This walk as `answer` would leave it (a copy; this one is unchanged), sharing what both work out:
@@ -220,17 +241,6 @@ class Walk:
         if value is not None:
             values[question_id] = value
         return values
-
-    def _kept(self, kept: dict[tuple, Any], work_out: Callable[[Bank, dict[str, AnswerValue]], Any],
-              values: dict[str, AnswerValue]) -> Any:
-        """`work_out(bank, values)`, or what it gave before for the same answers (the engine is pure)."""
-        key = tuple(sorted((question_id, tuple(value) if isinstance(value, list) else value)
-                           for question_id, value in values.items()))
-        if key not in kept:
-            if len(kept) >= KEPT_WORKINGS:
-                del kept[next(iter(kept))]  # the oldest
-            kept[key] = work_out(self.bank, values)
-        return kept[key]
 
     def would_set_aside(self, question_id: str, value: AnswerValue | None) -> list[str]:
         """Answered questions that this answer (None: clearing the answer) would take off the path."""
@@ -274,7 +284,7 @@ class Walk:
             notes[question_id] = note.strip()
         elif note is not None:
             notes.pop(question_id, None)
-        self._adopt(changed(self.answers, answers=answers, notes=notes), self._kept(self._paths, route, answers), drafts)
+        self._adopt(changed(self.answers, answers=answers, notes=notes), self._path_of(answers), drafts)
         return Outcome(set_aside=[other for other in before if other in answers and other not in self.path],
                        restored=[other for other in self.path if other in answers and other not in before])
 
