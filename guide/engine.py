@@ -137,10 +137,15 @@ def _reaches(level: Level, value: float, top: float) -> bool:
                                        (level.min_share_of_top is None or value >= level.min_share_of_top * top))
 
 
+def held_level(bank: Bank, value: float, top: float, level_id: str) -> Level | None:
+    """The level above `level_id` whose minimum the score reaches but whose share of `top` it does not."""
+    above = bank.meta.levels[:bank.level_ids.index(level_id)]
+    return next((level for level in above if value >= level.min_score and not _reaches(level, value, top)), None)
+
+
 def _held_below(bank: Bank, value: float, top: float, level_id: str) -> str | None:
     """Why the score, which reaches the minimum of a level above `level_id`, is not at that level."""
-    above = bank.meta.levels[:bank.level_ids.index(level_id)]
-    held = next((level for level in above if value >= level.min_score and not _reaches(level, value, top)), None)
+    held = held_level(bank, value, top, level_id)
     if held is None:
         return None
     return (f"The score reaches {held.label.lower()}'s minimum ({held.min_score:g}) but not "
