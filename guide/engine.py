@@ -639,13 +639,26 @@ def _complementary(bank: Bank, scored: Scored, methods: list[MethodResult],
             {element: method for element, method in poor_fits.items() if element in uncovered})
 
 
+def _opening(result: Result) -> MethodResult:
+    """The family the combination opens with (the top-ranked one when there is no combination)."""
+    opening = result.complementary[0] if result.complementary else None
+    return next(method for method in result.methods
+                if method.id == opening or (opening is None and method.rank == 1))
+
+
+def far_below_opening(bank: Bank, result: Result, method: MethodResult) -> bool:
+    """A family under `cover_min_share` of the opening family's score: the combination would not build it
+    for an element, as fitting the project far worse."""
+    return method.score < bank.meta.cover_min_share * _opening(result).score
+
+
 def poor_fit_text(bank: Bank, result: Result, element_id: str) -> str:
     """Why an uncovered element's best buildable family is named rather than built, or why there is none."""
     poor = next((method for method in result.methods if method.id == result.poor_fits.get(element_id)), None)
     if poor is None:
         return ("the families that would serve it need something the answers rule out, or are filtered out; "
                 "see also the open questions")
-    opening = next(method for method in result.methods if method.id == result.complementary[0])
+    opening = _opening(result)
     return (f"{bank.methods[poor.id].name} serves it but ranks {poor.rank} with a score of {poor.score:g}, less "
             f"than {bank.meta.cover_min_share:.0%} of the opening family's {opening.score:g} "
             f"({bank.methods[opening.id].name}): too poor a fit for this project to build for this element alone")

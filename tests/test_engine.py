@@ -418,6 +418,24 @@ def test_a_family_far_below_the_opening_one_is_named_not_built(bank):
     assert "- Model transparency (T): Mechanistic interpretability serves it but ranks" in document
 
 
+def test_families_far_below_the_opening_one_are_not_called_close_alternatives(bank_copy):
+    """A family the combination would not build for an element, as fitting far worse (under cover_min_share of
+    the opening family), is listed as next-ranked, far below the first, not as a close alternative."""
+    settings = bank_copy / "bank.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("cover_min_share: 0.33", "cover_min_share: 0.9"),
+                        encoding="utf-8")
+    bank = load_bank(bank_copy)
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    result = evaluate(bank, answers)
+    opening = next(method for method in result.methods if method.id == result.complementary[0])
+    next_ranked = next(method for method in result.methods if method.id not in result.complementary)
+    assert next_ranked.score < 0.9 * opening.score
+    document = markdown_document(result, bank, answers, FIXED_DATE)
+    assert "### Close alternatives" not in document
+    section = document.split("### Next-ranked families, far below the first (under 90% of its score)\n\n")[1]
+    assert section.startswith(f"- **{next_ranked.rank}. {next_ranked.name}**")
+
+
 def test_the_design_gives_the_explanation_forms_its_users_asked_to_see_when_there_is_room(bank, presets):
     """Radiologists who asked to compare with similar cases get a family that shows them, not only families
     that cover the elements."""

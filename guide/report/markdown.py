@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from guide.bank import Bank, bank_change
-from guide.engine import applicable_caveats, joined_labels, poor_fit_text, similarity_rule
+from guide.engine import applicable_caveats, far_below_opening, joined_labels, poor_fit_text, similarity_rule
 from guide.model import (
     METHOD_STATUS_LABELS,
     UNCOVERED_LABEL,
@@ -501,12 +501,17 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
     for method in detailed:
         lines += _method_card(method, result, bank, citations)
     alternatives = _alternatives(result)
-    if alternatives:
-        lines += ["", "### Close alternatives", ""]
-        lines += [f"- **{method.rank}. {md(method.name)}** ({KIND_LABELS[method.kind]}, "
-                  f"{METHOD_STATUS_LABELS[method.status]}, score {method.score:g}): "
-                  f"{md(_first_sentence(bank.methods[method.id].summary))} {_why(method)}"
-                  for method in alternatives]
+    # A family the combination would not build for an element, as fitting far worse, is no close alternative.
+    far = [method for method in alternatives if far_below_opening(bank, result, method)]
+    share = f"{bank.meta.cover_min_share:.0%} of its score"
+    for heading, methods in (("Close alternatives", [method for method in alternatives if method not in far]),
+                             (f"Next-ranked families, far below the first (under {share})", far)):
+        if methods:
+            lines += ["", f"### {heading}", ""]
+            lines += [f"- **{method.rank}. {md(method.name)}** ({KIND_LABELS[method.kind]}, "
+                      f"{METHOD_STATUS_LABELS[method.status]}, score {method.score:g}): "
+                      f"{md(_first_sentence(bank.methods[method.id].summary))} {_why(method)}"
+                      for method in methods]
     rest = [method for method in ranked if method not in detailed and method not in alternatives]
     buildable = [method for method in rest if method.status != "needs_change"]
     blocked = [method for method in rest if method.status == "needs_change"]
