@@ -619,13 +619,13 @@ def _complementary(bank: Bank, scored: Scored, methods: list[MethodResult],
     # the design's size never costs an element its family: there is at most one per element), if that
     # family fits the project fairly; one that scores far below the opening family is named instead.
     best_for(lambda method: bool(covered_by(method) & missing))
-    floor = bank.meta.cover_min_share * (chosen[0].score if chosen else 0.0)
+    opening_score = chosen[0].score if chosen else 0.0
     poor_fits: dict[str, str] = {}
     for element in sorted(targets, key=lambda element: -element.score):
         serving = next((method for method in candidates if element.id in covered_by(method)), None)
         if element.id not in missing or serving is None:
             continue
-        if serving.score >= floor:
+        if not _far_below(bank, serving.score, opening_score):
             add(serving)
         else:
             poor_fits[element.id] = serving.id
@@ -646,10 +646,14 @@ def _opening(result: Result) -> MethodResult:
                 if method.id == opening or (opening is None and method.rank == 1))
 
 
+def _far_below(bank: Bank, score: float, opening_score: float) -> bool:
+    """Under `cover_min_share` of the opening family's score: fitting the project far worse."""
+    return score < bank.meta.cover_min_share * opening_score
+
+
 def far_below_opening(bank: Bank, result: Result, method: MethodResult) -> bool:
-    """A family under `cover_min_share` of the opening family's score: the combination would not build it
-    for an element, as fitting the project far worse."""
-    return method.score < bank.meta.cover_min_share * _opening(result).score
+    """A family the combination would not build for an element, as fitting the project far worse."""
+    return _far_below(bank, method.score, _opening(result).score)
 
 
 def poor_fit_text(bank: Bank, result: Result, element_id: str) -> str:
