@@ -44,6 +44,8 @@ from guide.model import (
 )
 
 Values = Mapping[str, AnswerValue]
+# A measure that replaces one the answers rule out, where the bank proposes no threshold or sample for it.
+NOT_PROPOSED = "None proposed for this measure: agree on it with the reviewers before the work starts."
 
 
 def chosen(value: AnswerValue | None) -> list[str]:
@@ -796,12 +798,20 @@ def _acceptance(bank: Bank, elements: list[ElementResult], needs: dict[str, Need
             elif instead in replacements:
                 replacements[instead].replaces.append(item.measure)
             else:
+                # The replaced measure's threshold and sample belong to it; the replacement has its own, or none.
                 replacements[instead] = AcceptanceStep(
-                    element=element.id, level=element.level, measure=instead, threshold=item.threshold,
-                    sample=item.sample, judge=item.judge, when=item.when, conflicting_needs=ruled_out,
+                    element=element.id, level=element.level, measure=instead,
+                    threshold=_joined_texts([bank.needs[need].evaluate_without_threshold for need in ruled_out]),
+                    sample=_joined_texts([bank.needs[need].evaluate_without_sample for need in ruled_out]),
+                    judge=item.judge, when=item.when, conflicting_needs=ruled_out,
                     replaces=[item.measure], replaces_because=_labels(bank, ruled_out))
                 steps.append(replacements[instead])
     return steps
+
+
+def _joined_texts(texts: list[str | None]) -> str:
+    """The needs' texts for a replacement measure, each once, or a request to agree on one where none is given."""
+    return " ".join(dict.fromkeys(text for text in texts if text)) or NOT_PROPOSED
 
 
 def _level(elements: list[ElementResult], element_id: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guide.bank import read_answers
-from guide.engine import applicable_caveats, evaluate, route, score
+from guide.engine import NOT_PROPOSED, applicable_caveats, evaluate, route, score
 from guide.load import load_bank
 from guide.model import UNSURE, AnswersFile
 from guide.report.markdown import markdown_document
@@ -193,6 +193,28 @@ def test_a_detectors_boxes_are_judged_as_the_output_not_as_a_map_explaining_one(
     classifier = localization(with_answers(presets["breast-cancer-detection"], task="diagnosis_classification"))
     assert [item.measure for item in classifier] == as_the_output.replaces
     assert [(item.conflict, item.replaces) for item in classifier] == [(None, []), (None, [])]
+
+
+def test_a_replacement_measure_carries_its_own_threshold_and_sample_never_the_replaced_ones(bank, bank_copy):
+    """The boxes a detector outputs are judged as the output (FROC, Dice): the threshold and the sample of the
+    map measures it replaces (marks of each finding, agreement with them) do not belong under it."""
+    answers = read_answers(bank.cases()["breast-cancer-detection"], bank)
+    [as_the_output] = [item for item in evaluate(bank, answers).acceptance if item.element == "localization"]
+    replaced = [item for item in bank.elements["localization"].acceptance if item.measure in as_the_output.replaces]
+    assert replaced and all(item.threshold != as_the_output.threshold and item.sample != as_the_output.sample
+                            for item in replaced)
+    assert (as_the_output.threshold, as_the_output.sample) == (NOT_PROPOSED, NOT_PROPOSED)
+    # Where the need gives them, the replacement proposes them.
+    needs = bank_copy / "needs.yaml"
+    needs.write_text(needs.read_text(encoding="utf-8").replace(
+        "  - id: map_explains_an_output\n",
+        "  - id: map_explains_an_output\n    evaluate_without_threshold: Lesion-level sensitivity of two readers.\n"
+        "    evaluate_without_sample: Held-out cases with contours.\n"), encoding="utf-8")
+    copied = load_bank(bank_copy)
+    [proposed] = [item for item in evaluate(copied, read_answers(copied.cases()["breast-cancer-detection"], copied))
+                  .acceptance if item.element == "localization"]
+    assert (proposed.threshold, proposed.sample) == ("Lesion-level sensitivity of two readers.",
+                                                     "Held-out cases with contours.")
 
 
 def test_a_developers_audit_is_judged_by_what_the_developers_fix_not_by_clinical_decisions(bank, presets):
