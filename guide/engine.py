@@ -299,6 +299,46 @@ def similarity_rule(bank: Bank) -> str:
             f"part.{weighted}{listed}")
 
 
+def _setting_answered(bank: Bank, result: Result) -> dict[str, str]:
+    """The user's answers, in words, to the questions a listed system must agree on one of (the task, the
+    modality), where they are usable: an unsure answer is shared by no system."""
+    records = {record.question: record for record in result.answers}
+    return {question_id: joined_labels(records[question_id].labels) for question_id in bank.meta.nearest_share_one_of
+            if question_id in records and is_usable(bank.questions[question_id], records[question_id].value)}
+
+
+def _setting_names(question_ids: Iterable[str]) -> str:
+    return " and ".join(question_id.replace("_", " ") for question_id in question_ids)
+
+
+def setting_shared(bank: Bank, result: Result, match: PrecedentMatch) -> str:
+    """`Same modality as yours; a different task.`: what of the setting a listed system shares with the user."""
+    different = [question_id for question_id in _setting_answered(bank, result) if question_id not in match.shares]
+    words = f"Same {_setting_names(match.shares)} as yours"
+    return words + (f"; a different {_setting_names(different)}." if different else ".")
+
+
+def setting_unshared(bank: Bank, result: Result) -> str | None:
+    """`No system in this bank shares your task (Detection). These share your modality only.`, where no listed
+    system shares one of the questions it must agree on one of; None where each is shared by some."""
+    answered = _setting_answered(bank, result)
+    shared = [question_id for question_id in answered if any(question_id in match.shares for match in result.precedents)]
+    missing = [question_id for question_id in answered if question_id not in shared]
+    if not result.precedents or not missing or not shared:
+        return None
+    values = {record.question: set(chosen(record.value)) for record in result.answers}
+    # "In this bank" only where it is true of every system in it, not only of the few listed.
+    in_bank = sum(any(values[question_id] & set(chosen(precedent_values(bank, precedent_id).get(question_id)))
+                      for question_id in missing) for precedent_id in bank.precedents)
+    unshared = " or ".join(f"{_setting_names([question_id])} ({answered[question_id]})" for question_id in missing)
+    listed = f"These share your {_setting_names(shared)} only."
+    if not in_bank:
+        return f"No system in this bank shares your {unshared}. {listed}"
+    others = ("the one system in this bank that does is" if in_bank == 1 else
+              f"the {in_bank} systems in this bank that do are")
+    return f"None of the systems listed shares your {unshared}: {others} less similar overall. {listed}"
+
+
 def usable_choices(bank: Bank, values: Values) -> dict[str, set[str]]:
     """The choices picked on each choice question answered usably (not unsure, not empty)."""
     return {question_id: set(chosen(value)) for question_id, value in values.items()
@@ -350,7 +390,8 @@ def nearest_precedents(bank: Bank, values: Values, count: int = 3,
             matches.append(PrecedentMatch(id=precedent_id, title=precedent.title,
                                           citation=precedent.reference.citation(), similarity=round(value, 2),
                                           matched=matched, agreeing=agreeing, built=precedent.built,
-                                          serves=precedent.serves))
+                                          serves=precedent.serves,
+                                          shares=[question_id for question_id in required if question_id in shared]))
     matches.sort(key=lambda match: (-match.similarity, match.id))
     return matches[:count]
 

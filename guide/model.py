@@ -787,6 +787,9 @@ class PrecedentMatch(BaseModel):
     agreeing: list[str] = Field(description="for each matched question, the labels of the choices both sides picked")
     built: list[str] = Field(description="method family ids its authors built")
     serves: list[str] = Field(description="element ids that approach mainly serves")
+    shares: list[str] = Field(default_factory=list,
+                              description="of the questions a listed system must agree on one of "
+                                          "(nearest_share_one_of: the task, the modality), those it agrees on")
 
 
 class OpenQuestion(BaseModel):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from guide.bank import read_answers
-from guide.engine import NOT_PROPOSED, applicable_caveats, evaluate, route, score
+from guide.engine import (NOT_PROPOSED, applicable_caveats, evaluate, precedent_values, route, score, setting_shared,
+                          setting_unshared)
 from guide.load import load_bank
 from guide.model import UNSURE, AnswersFile
 from guide.report.markdown import markdown_document
@@ -578,6 +581,32 @@ def test_a_system_listed_as_like_yours_does_what_your_model_does_or_reads_the_sa
     for answers in settings:
         for match in evaluate(bank, answers).precedents:
             assert {"task", "modality"} & set(match.matched), (answers.title, match.id)
+
+
+def test_published_systems_like_yours_say_what_of_your_setting_each_shares(bank, presets):
+    """A segmenter whose listed systems all share only its modality is told so, with whether the bank holds any
+    system that shares its task; each system says whether it shares the task, the modality, or both."""
+    answers = with_answers(presets["dr-screening"], task="segmentation")
+    result = evaluate(bank, answers)
+    assert result.precedents and all(match.shares == ["modality"] for match in result.precedents)
+    segmenters = {precedent_id for precedent_id in bank.precedents
+                  if precedent_values(bank, precedent_id).get("task") == "segmentation"}
+    assert segmenters and not segmenters & {match.id for match in result.precedents}
+    these = "These share your modality only."
+    assert setting_unshared(bank, result) == (f"None of the systems listed shares your task (Segmentation): the "
+                                              f"{len(segmenters)} systems in this bank that do are less similar "
+                                              f"overall. {these}")
+    without = replace(bank, precedents={precedent_id: precedent for precedent_id, precedent in bank.precedents.items()
+                                        if precedent_id not in segmenters})
+    assert setting_unshared(without, result) == f"No system in this bank shares your task (Segmentation). {these}"
+    document = markdown_document(result, bank, answers, FIXED_DATE).split("## Published systems like yours")[1]
+    assert f"**{setting_unshared(bank, result)}**" in document
+    assert document.count("\n- Same modality as yours; a different task.\n") == len(result.precedents)
+    screening = evaluate(bank, presets["dr-screening"])
+    assert setting_unshared(bank, screening) is None
+    assert {setting_shared(bank, screening, match) for match in screening.precedents} <= {
+        "Same task and modality as yours.", "Same task as yours; a different modality.",
+        "Same modality as yours; a different task."}
 
 
 def test_the_check_of_an_explanation_computed_afterwards_is_planned_only_when_one_is_built(bank, presets):

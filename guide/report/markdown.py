@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from guide.bank import Bank, bank_change
-from guide.engine import applicable_caveats, far_below_opening, joined_labels, poor_fit_text, similarity_rule
+from guide.engine import (applicable_caveats, far_below_opening, joined_labels, poor_fit_text, setting_shared,
+                          setting_unshared, similarity_rule)
 from guide.model import (
     METHOD_STATUS_LABELS,
     UNCOVERED_LABEL,
@@ -543,6 +544,8 @@ def _precedents(result: Result, bank: Bank, citations: Citations) -> str:
     lines = ["## Published systems like yours", "",
              f"The published systems in this bank whose settings are nearest to your answers. {similarity_rule(bank)} "
              "They are shown as evidence of what others built in similar settings; they never change a score."]
+    if unshared := setting_unshared(bank, result):
+        lines += ["", f"**{md(unshared)}**"]
     for match in result.precedents:
         precedent = bank.precedents[match.id]
         agreed = "; ".join(md(labels) for labels in match.agreeing)
@@ -550,6 +553,7 @@ def _precedents(result: Result, bank: Bank, citations: Citations) -> str:
             "",
             f"### {md(precedent.title)} ({match.similarity:.0%} similar)",
             "",
+            f"- {md(setting_shared(bank, result, match))}",
             f"- Built: {', '.join(md(bank.methods[family].name) for family in match.built)}; mainly serving "
             f"{', '.join(md(bank.elements[element].name.lower()) for element in match.serves)}.",
             f"- Agreeing answers: {agreed or 'none'}.",
