@@ -45,7 +45,7 @@ from guide.model import (
 
 Values = Mapping[str, AnswerValue]
 # A measure that replaces one the answers rule out, where the bank proposes no threshold or sample for it.
-NOT_PROPOSED = "None proposed for this measure: agree on it with the reviewers before the work starts."
+NOT_PROPOSED = "None proposed; agree on one with the reviewers."
 
 
 def chosen(value: AnswerValue | None) -> list[str]:
@@ -312,10 +312,10 @@ def _setting_names(question_ids: Iterable[str]) -> str:
 
 
 def setting_shared(bank: Bank, result: Result, match: PrecedentMatch) -> str:
-    """`Same modality as yours; a different task.`: what of the setting a listed system shares with the user."""
+    """`same modality, different task`: what of the setting a listed system shares with the user."""
     different = [question_id for question_id in _setting_answered(bank, result) if question_id not in match.shares]
-    words = f"Same {_setting_names(match.shares)} as yours"
-    return words + (f"; a different {_setting_names(different)}." if different else ".")
+    words = f"same {_setting_names(match.shares)}"
+    return words + (f", different {_setting_names(different)}" if different else "")
 
 
 def setting_unshared(bank: Bank, result: Result) -> str | None:

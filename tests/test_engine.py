@@ -601,12 +601,11 @@ def test_published_systems_like_yours_say_what_of_your_setting_each_shares(bank,
     assert setting_unshared(without, result) == f"No system in this bank shares your task (Segmentation). {these}"
     document = markdown_document(result, bank, answers, FIXED_DATE).split("## Published systems like yours")[1]
     assert f"**{setting_unshared(bank, result)}**" in document
-    assert document.count("\n- Same modality as yours; a different task.\n") == len(result.precedents)
+    assert document.count("% similar; same modality, different task)\n") == len(result.precedents)
     screening = evaluate(bank, presets["dr-screening"])
     assert setting_unshared(bank, screening) is None
     assert {setting_shared(bank, screening, match) for match in screening.precedents} <= {
-        "Same task and modality as yours.", "Same task as yours; a different modality.",
-        "Same modality as yours; a different task."}
+        "same task and modality", "same task, different modality", "same modality, different task"}
 
 
 def test_the_check_of_an_explanation_computed_afterwards_is_planned_only_when_one_is_built(bank, presets):

@@ -551,9 +551,8 @@ def _precedents(result: Result, bank: Bank, citations: Citations) -> str:
         agreed = "; ".join(md(labels) for labels in match.agreeing)
         lines += [
             "",
-            f"### {md(precedent.title)} ({match.similarity:.0%} similar)",
+            f"### {md(precedent.title)} ({match.similarity:.0%} similar; {md(setting_shared(bank, result, match))})",
             "",
-            f"- {md(setting_shared(bank, result, match))}",
             f"- Built: {', '.join(md(bank.methods[family].name) for family in match.built)}; mainly serving "
             f"{', '.join(md(bank.elements[element].name.lower()) for element in match.serves)}.",
             f"- Agreeing answers: {agreed or 'none'}.",

@@ -270,10 +270,12 @@ def precedents(bank: Bank, result: Result) -> list[Static]:
                                      *([("\n" + clean(unshared), "bold")] if unshared else [])), id="precedents")]
     for number, match in enumerate(result.precedents, start=1):
         precedent = bank.precedents[match.id]
-        cards.append(Static(Content.assemble((f"{clean(precedent.title)} ({match.similarity:.0%} similar)\n", "bold"),
+        shared = clean(setting_shared(bank, result, match))
+        cards.append(Static(Content.assemble((f"{clean(precedent.title)} ({match.similarity:.0%} similar; {shared})\n",
+                                              "bold"),
                                              clean(precedent.summary)), id=f"precedent-{number}", classes="precedent"))
         cards.append(Static(Content.assemble(
-            f"{clean(setting_shared(bank, result, match))}\n", "Built: ", (", ".join(clean(bank.methods[family].name) for family in match.built), "bold"), "\n",
+            "Built: ", (", ".join(clean(bank.methods[family].name) for family in match.built), "bold"), "\n",
             f"Agreeing answers: {clean('; '.join(match.agreeing))}\n", (clean(match.citation), "italic")),
             classes="precedent-details"))
     return cards
