@@ -11,11 +11,12 @@ from __future__ import annotations
 import difflib
 from typing import Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from guide.bank import Bank, check_answers
-from guide.engine import joined_labels, route, single_changes
-from guide.model import METHOD_STATUS_LABELS, AnswerRecord, AnswersFile, AnswerValue, Result, answer_problems
+from guide.engine import held_level, joined_labels, route, single_changes
+from guide.model import (METHOD_STATUS_LABELS, AnswerRecord, AnswersFile, AnswerValue, ElementResult, Result,
+                         answer_problems)
 from guide.report.text import inert, md
 from guide.source import GuideError
 
@@ -51,6 +52,9 @@ class ElementChange(BaseModel):
     score_before: float
     score_after: float
     direction: Direction
+    held: str | None = Field(
+        default=None, description="where the lower of the two levels is held below a level whose minimum the "
+                                  "score reaches, by that level's share of the leading element's score: why")
 
 
 class MethodChange(BaseModel):
@@ -107,6 +111,19 @@ def _same_answer(first: AnswerValue | None, second: AnswerValue | None) -> bool:
     return first == second
 
 
+def _held_words(bank: Bank, result: Result, element: ElementResult) -> str | None:
+    """`held below essential: 60% of A's 17 is 10.2`, from the bank's level and the result's scores."""
+    if element.held_below is None:
+        return None
+    top = max(item.score for item in result.elements)
+    level = held_level(bank, element.score, top, element.level)
+    if level is None:  # only at the rounding of the scores in the result
+        return None
+    leaders = " and ".join(item.short for item in result.elements if item.score == top)
+    return (f"held below {level.label.lower()}: {level.min_share_of_top:.0%} of {leaders}'s {top:g} "
+            f"is {level.min_share_of_top * top:g}")
+
+
 def compare(bank: Bank, before: Result, after: Result) -> Comparison:
     """What differs between two results evaluated with the same bank."""
     order = bank.level_ids
@@ -134,12 +151,14 @@ def compare(bank: Bank, before: Result, after: Result) -> Comparison:
     for old_element in before.elements:
         new_element = new_elements[old_element.id]
         step = order.index(old_element.level) - order.index(new_element.level)
+        held = (_held_words(bank, after, new_element) if step < 0 else
+                f"was {words}" if step > 0 and (words := _held_words(bank, before, old_element)) else None)
         elements.append(ElementChange(
             element=old_element.id, name=old_element.name, short=old_element.short,
             before=old_element.level, after=new_element.level,
             before_label=old_element.level_label, after_label=new_element.level_label,
             score_before=old_element.score, score_after=new_element.score,
-            direction="up" if step > 0 else "down" if step < 0 else "same",
+            direction="up" if step > 0 else "down" if step < 0 else "same", held=held,
         ))
     new_methods = {method.id: method for method in after.methods}
     methods = []
@@ -297,6 +316,11 @@ def _names(refs: list[MethodRef]) -> str:
     return ", ".join(ref.name for ref in refs) or "none"
 
 
+def held_suffix(change: ElementChange, text=str) -> str:
+    """`; held below ...` after a moved element's scores, or nothing (`text` escapes for the target format)."""
+    return f"; {text(change.held)}" if change.held else ""
+
+
 def _comparison_lines(comparison: Comparison, text) -> dict[str, list[str]]:
     """The facts of a comparison as lines of one kind of text (`text` escapes for the target format)."""
     answers = []
@@ -310,7 +334,7 @@ def _comparison_lines(comparison: Comparison, text) -> dict[str, list[str]]:
     for change in comparison.moved_elements:
         elements.append(f"{text(change.name)} ({change.short}): {text(change.before_label)} → "
                         f"{text(change.after_label)} ({change.direction}; score {change.score_before:g} → "
-                        f"{change.score_after:g})")
+                        f"{change.score_after:g}{held_suffix(change, text)})")
     steady = [f"{text(change.name)} ({change.short}) stays {text(change.after_label.lower())}"
               + (f" (score {change.score_before:g} → {change.score_after:g})"
                  if change.score_before != change.score_after else "")

@@ -44,6 +44,8 @@ from guide.model import (
 )
 
 Values = Mapping[str, AnswerValue]
+# A measure that replaces one the answers rule out, where the bank proposes no threshold or sample for it.
+NOT_PROPOSED = "None proposed; agree on one with the reviewers."
 
 
 def chosen(value: AnswerValue | None) -> list[str]:
@@ -137,10 +139,15 @@ def _reaches(level: Level, value: float, top: float) -> bool:
                                        (level.min_share_of_top is None or value >= level.min_share_of_top * top))
 
 
+def held_level(bank: Bank, value: float, top: float, level_id: str) -> Level | None:
+    """The level above `level_id` whose minimum the score reaches but whose share of `top` it does not."""
+    above = bank.meta.levels[:bank.level_ids.index(level_id)]
+    return next((level for level in above if value >= level.min_score and not _reaches(level, value, top)), None)
+
+
 def _held_below(bank: Bank, value: float, top: float, level_id: str) -> str | None:
     """Why the score, which reaches the minimum of a level above `level_id`, is not at that level."""
-    above = bank.meta.levels[:bank.level_ids.index(level_id)]
-    held = next((level for level in above if value >= level.min_score and not _reaches(level, value, top)), None)
+    held = held_level(bank, value, top, level_id)
     if held is None:
         return None
     return (f"The score reaches {held.label.lower()}'s minimum ({held.min_score:g}) but not "
@@ -292,6 +299,46 @@ def similarity_rule(bank: Bank) -> str:
             f"part.{weighted}{listed}")
 
 
+def _setting_answered(bank: Bank, result: Result) -> dict[str, str]:
+    """The user's answers, in words, to the questions a listed system must agree on one of (the task, the
+    modality), where they are usable: an unsure answer is shared by no system."""
+    records = {record.question: record for record in result.answers}
+    return {question_id: joined_labels(records[question_id].labels) for question_id in bank.meta.nearest_share_one_of
+            if question_id in records and is_usable(bank.questions[question_id], records[question_id].value)}
+
+
+def _setting_names(question_ids: Iterable[str]) -> str:
+    return " and ".join(question_id.replace("_", " ") for question_id in question_ids)
+
+
+def setting_shared(bank: Bank, result: Result, match: PrecedentMatch) -> str:
+    """`same modality, different task`: what of the setting a listed system shares with the user."""
+    different = [question_id for question_id in _setting_answered(bank, result) if question_id not in match.shares]
+    words = f"same {_setting_names(match.shares)}"
+    return words + (f", different {_setting_names(different)}" if different else "")
+
+
+def setting_unshared(bank: Bank, result: Result) -> str | None:
+    """`No system in this bank shares your task (Detection). These share your modality only.`, where no listed
+    system shares one of the questions it must agree on one of; None where each is shared by some."""
+    answered = _setting_answered(bank, result)
+    shared = [question_id for question_id in answered if any(question_id in match.shares for match in result.precedents)]
+    missing = [question_id for question_id in answered if question_id not in shared]
+    if not result.precedents or not missing or not shared:
+        return None
+    values = {record.question: set(chosen(record.value)) for record in result.answers}
+    # "In this bank" only where it is true of every system in it, not only of the few listed.
+    in_bank = sum(any(values[question_id] & set(chosen(precedent_values(bank, precedent_id).get(question_id)))
+                      for question_id in missing) for precedent_id in bank.precedents)
+    unshared = " or ".join(f"{_setting_names([question_id])} ({answered[question_id]})" for question_id in missing)
+    listed = f"These share your {_setting_names(shared)} only."
+    if not in_bank:
+        return f"No system in this bank shares your {unshared}. {listed}"
+    others = ("the one system in this bank that does is" if in_bank == 1 else
+              f"the {in_bank} systems in this bank that do are")
+    return f"None of the systems listed shares your {unshared}: {others} less similar overall. {listed}"
+
+
 def usable_choices(bank: Bank, values: Values) -> dict[str, set[str]]:
     """The choices picked on each choice question answered usably (not unsure, not empty)."""
     return {question_id: set(chosen(value)) for question_id, value in values.items()
@@ -343,7 +390,8 @@ def nearest_precedents(bank: Bank, values: Values, count: int = 3,
             matches.append(PrecedentMatch(id=precedent_id, title=precedent.title,
                                           citation=precedent.reference.citation(), similarity=round(value, 2),
                                           matched=matched, agreeing=agreeing, built=precedent.built,
-                                          serves=precedent.serves))
+                                          serves=precedent.serves,
+                                          shares=[question_id for question_id in required if question_id in shared]))
     matches.sort(key=lambda match: (-match.similarity, match.id))
     return matches[:count]
 
@@ -614,13 +662,13 @@ def _complementary(bank: Bank, scored: Scored, methods: list[MethodResult],
     # the design's size never costs an element its family: there is at most one per element), if that
     # family fits the project fairly; one that scores far below the opening family is named instead.
     best_for(lambda method: bool(covered_by(method) & missing))
-    floor = bank.meta.cover_min_share * (chosen[0].score if chosen else 0.0)
+    opening_score = chosen[0].score if chosen else 0.0
     poor_fits: dict[str, str] = {}
     for element in sorted(targets, key=lambda element: -element.score):
         serving = next((method for method in candidates if element.id in covered_by(method)), None)
         if element.id not in missing or serving is None:
             continue
-        if serving.score >= floor:
+        if not _far_below(bank, serving.score, opening_score):
             add(serving)
         else:
             poor_fits[element.id] = serving.id
@@ -634,13 +682,30 @@ def _complementary(bank: Bank, scored: Scored, methods: list[MethodResult],
             {element: method for element, method in poor_fits.items() if element in uncovered})
 
 
+def _opening(result: Result) -> MethodResult:
+    """The family the combination opens with (the top-ranked one when there is no combination)."""
+    opening = result.complementary[0] if result.complementary else None
+    return next(method for method in result.methods
+                if method.id == opening or (opening is None and method.rank == 1))
+
+
+def _far_below(bank: Bank, score: float, opening_score: float) -> bool:
+    """Under `cover_min_share` of the opening family's score: fitting the project far worse."""
+    return score < bank.meta.cover_min_share * opening_score
+
+
+def far_below_opening(bank: Bank, result: Result, method: MethodResult) -> bool:
+    """A family the combination would not build for an element, as fitting the project far worse."""
+    return _far_below(bank, method.score, _opening(result).score)
+
+
 def poor_fit_text(bank: Bank, result: Result, element_id: str) -> str:
     """Why an uncovered element's best buildable family is named rather than built, or why there is none."""
     poor = next((method for method in result.methods if method.id == result.poor_fits.get(element_id)), None)
     if poor is None:
         return ("the families that would serve it need something the answers rule out, or are filtered out; "
                 "see also the open questions")
-    opening = next(method for method in result.methods if method.id == result.complementary[0])
+    opening = _opening(result)
     return (f"{bank.methods[poor.id].name} serves it but ranks {poor.rank} with a score of {poor.score:g}, less "
             f"than {bank.meta.cover_min_share:.0%} of the opening family's {opening.score:g} "
             f"({bank.methods[opening.id].name}): too poor a fit for this project to build for this element alone")
@@ -774,12 +839,20 @@ def _acceptance(bank: Bank, elements: list[ElementResult], needs: dict[str, Need
             elif instead in replacements:
                 replacements[instead].replaces.append(item.measure)
             else:
+                # The replaced measure's threshold and sample belong to it; the replacement has its own, or none.
                 replacements[instead] = AcceptanceStep(
-                    element=element.id, level=element.level, measure=instead, threshold=item.threshold,
-                    sample=item.sample, judge=item.judge, when=item.when, conflicting_needs=ruled_out,
+                    element=element.id, level=element.level, measure=instead,
+                    threshold=_joined_texts([bank.needs[need].evaluate_without_threshold for need in ruled_out]),
+                    sample=_joined_texts([bank.needs[need].evaluate_without_sample for need in ruled_out]),
+                    judge=item.judge, when=item.when, conflicting_needs=ruled_out,
                     replaces=[item.measure], replaces_because=_labels(bank, ruled_out))
                 steps.append(replacements[instead])
     return steps
+
+
+def _joined_texts(texts: list[str | None]) -> str:
+    """The needs' texts for a replacement measure, each once, or a request to agree on one where none is given."""
+    return " ".join(dict.fromkeys(text for text in texts if text)) or NOT_PROPOSED
 
 
 def _level(elements: list[ElementResult], element_id: str) -> str:

@@ -125,9 +125,10 @@ def write_output(text: str, out: Path | None, *, updating: Path | None = None) -
         raise GuideError(out, None, None, error.strerror or "cannot be written") from None
 
 
-def refuse_designs_folder(out: Path) -> None:
+def refuse_designs_folder(out: Path, what: str = "document") -> None:
     """A GuideError when `out` is in the designs folder, however it is reached (links, `..`, another mount
-    of it): a document written there would replace a saved design, or be listed as a broken one."""
+    of it): a file written there would replace a saved design, or be listed as a broken one. `what` names
+    what was to be written there ("document", "schemas"), for the message."""
     try:
         designs = os.stat(designs_dir())
     except (GuideError, OSError):  # no home, or no designs folder yet: nothing there to keep
@@ -137,7 +138,7 @@ def refuse_designs_folder(out: Path) -> None:
         with contextlib.suppress(OSError):
             if os.path.samestat(os.stat(folder), designs):
                 raise GuideError(out, None, None, f"is in {shown_name(designs_dir())}, the folder that holds guide's "
-                                                  "saved designs; write the document elsewhere")
+                                                  f"saved designs; write the {what} elsewhere")
 
 
 def _write_through(path: Path, data: bytes) -> None:

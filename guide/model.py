@@ -372,6 +372,12 @@ class Need(Strict):
     explain_missing: LongText
     evaluate_without: LongText | None = Field(
         default=None, description="what an evaluation check that requires this need does instead when it is missing")
+    evaluate_without_threshold: LongText | None = Field(
+        default=None, description="the threshold to propose for the measure evaluate_without names, where an "
+                                  "acceptance measure gives way to it (the replaced measure's threshold is never "
+                                  "carried over)")
+    evaluate_without_sample: LongText | None = Field(
+        default=None, description="the sample that measure is taken on, where an acceptance measure gives way to it")
     missing_in_words: list[Annotated[str, Field(min_length=3, max_length=80, pattern=r"^[a-z0-9][a-z0-9' -]*[a-z0-9]$")]] = Field(
         default_factory=list, description="phrases (lower case) that, written in a free-text answer, say a project "
                                           "lacks this need, such as 'cannot retrain'; the plan flags what depends on it")
@@ -758,9 +764,10 @@ class AcceptanceStep(PlanItem):
     replaces_because: str | None = Field(default=None, description="what those measures assume that is ruled out")
 
     def replaces_heading(self) -> str:
-        """What the measures under this one are, in words, for the plan's writers."""
-        these, assume = ("this measure", "assumes") if len(self.replaces) == 1 else ("these measures", "assume")
-        return f"In place of {these}, which {assume} that {self.replaces_because}, ruled out by your answers:"
+        """What the measures under this one are, in words, for the plan's writers: the replaced ones, never
+        to be read as the replacement."""
+        these, they = ("this measure", "it assumes") if len(self.replaces) == 1 else ("these measures", "they assume")
+        return f"Replaces {these}, ruled out by your answers because {they} that {self.replaces_because}:"
 
 
 class EvaluationStep(PlanItem):
@@ -780,6 +787,9 @@ class PrecedentMatch(BaseModel):
     agreeing: list[str] = Field(description="for each matched question, the labels of the choices both sides picked")
     built: list[str] = Field(description="method family ids its authors built")
     serves: list[str] = Field(description="element ids that approach mainly serves")
+    shares: list[str] = Field(default_factory=list,
+                              description="of the questions a listed system must agree on one of "
+                                          "(nearest_share_one_of: the task, the modality), those it agrees on")
 
 
 class OpenQuestion(BaseModel):

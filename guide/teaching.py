@@ -13,7 +13,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 from guide.bank import Bank
-from guide.diff import AnswerChange, Comparison, ElementChange, compare
+from guide.diff import AnswerChange, Comparison, ElementChange, compare, held_suffix
 from guide.engine import joined_labels
 from guide.model import UNSURE, AnswersFile, EvidenceItem, MethodResult, NeedStatus, Result
 from guide.report.text import inert, md, sentence, signed
@@ -192,11 +192,12 @@ def _elements(lesson: Lesson, bank: Bank, comparison: Comparison, evidence: _Evi
 
 
 def _level_words(change: ElementChange) -> str:
+    scores = f"score {change.score_before:g} → {change.score_after:g}{held_suffix(change)}"
     if change.direction == "up":
-        return (f"You rank {change.name.lower()} higher than the reference (score {change.score_before:g} → "
-                f"{change.score_after:g}): your design would spend effort on it that the reference does not ask for.")
-    return (f"You rank {change.name.lower()} lower than the reference (score {change.score_before:g} → "
-            f"{change.score_after:g}): your design may leave out evidence its users need.")
+        return (f"You rank {change.name.lower()} higher than the reference ({scores}): your design would spend "
+                "effort on it that the reference does not ask for.")
+    return (f"You rank {change.name.lower()} lower than the reference ({scores}): your design may leave out "
+            "evidence its users need.")
 
 
 def _methods(lesson: Lesson, bank: Bank, comparison: Comparison, reference: Result, student: Result) -> None:

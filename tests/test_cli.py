@@ -96,8 +96,13 @@ def test_a_measure_the_answers_rule_out_is_marked_in_the_plan_with_what_to_do_in
     # What to measure instead stands in the measure's place, the measure it replaces under it, with the reason.
     instead = md(" ".join(bank.needs["region_annotations"].evaluate_without.split()))
     replaced = plan.split(f"**Measure:** {instead}")[1].split("\n- ")[0]
-    assert "*In place of this measure, which assumes that pixel masks or boxes" in replaced
-    assert "ruled out by your answers:* Share of held-out cases whose evidence map points" in replaced
+    # Read as the replaced measure, not as the replacement; its threshold and sample stay with it.
+    assert "*Replaces this measure, ruled out by your answers because it assumes that pixel masks or boxes" in replaced
+    assert "or can be made:* Share of held-out cases whose evidence map points" in replaced
+    [pointing_game] = [item for item in bank.elements["localization"].acceptance
+                       if "region_annotations" in item.requires]
+    assert md(" ".join(pointing_game.threshold.split())) not in replaced
+    assert md(" ".join(pointing_game.sample.split())) not in replaced
 
 
 def test_constraints_in_the_users_words_are_read_for_what_they_put_in_doubt(bank, tmp_path):

@@ -381,8 +381,9 @@ def test_no_command_writes_a_new_file_into_the_designs_folder(guide_home, comman
     out = guide_home / "designs" / name
     refused = run_guide(*command, "--out", str(out))
     assert (refused.returncode, refused.stdout) == (2, ""), refused.stderr
+    written = "schemas" if command == ["schema"] else "document"
     assert refused.stderr == (f"guide: {out}: is in {guide_home / 'designs'}, the folder that holds guide's saved "
-                              "designs; write the document elsewhere\n")
+                              f"designs; write the {written} elsewhere\n")
     assert list((guide_home / "designs").iterdir()) == []
 
 

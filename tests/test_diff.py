@@ -151,6 +151,27 @@ def test_what_if_and_diff_on_the_command_line(tmp_path):
     assert "Model transparency (T), now important:" in sensitivity_run.stdout
 
 
+def test_a_level_that_moves_with_its_score_unchanged_gives_the_share_that_holds_it_below(bank, tmp_path):
+    """Localization keeps 11 when the model keeps only confident cases, yet drops to important: actionability
+    rises to 19 and essential asks for 60% of the leading score. what-if and diff say so, in both directions."""
+    essential = bank.meta.levels[0]
+    after = evaluate(bank, hypothetical(bank, preset(bank, "dr-screening"), ["model_role=confident_cases_only"]))
+    top = max(element.score for element in after.elements)
+    held = (f"held below essential: {essential.min_share_of_top:.0%} of A's {top:g} is "
+            f"{essential.min_share_of_top * top:g}")
+    what_if = run_guide("what-if", "--case", "dr-screening", "--set", "model_role=confident_cases_only")
+    assert what_if.returncode == 0, what_if.stderr
+    assert f"Localization (L): Essential → Important (down; score 11 → 11; {held})" in what_if.stdout
+    as_markdown = run_guide("what-if", "--case", "dr-screening", "--set", "model_role=confident_cases_only",
+                            "--format", "md")
+    assert f"- **Localization (L): Essential → Important (down; score 11 → 11; {held})**" in as_markdown.stdout
+    confident = tmp_path / "confident.yaml"
+    confident.write_text(bank.cases()["dr-screening"].read_text(encoding="utf-8").replace(
+        "model_role: triage", "model_role: confident_cases_only"), encoding="utf-8")
+    diff = run_guide("diff", str(confident), str(bank.cases()["dr-screening"]))
+    assert f"Localization (L): Important → Essential (up; score 11 → 11; was {held})" in diff.stdout
+
+
 def test_diff_shows_the_notes_that_differ_and_exits_like_diff(bank, tmp_path):
     """0 when the designs are the same, 1 when they differ (a note alone is a difference), 2 on bad input."""
     before = tmp_path / "before.yaml"

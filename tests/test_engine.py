@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from guide.bank import read_answers
-from guide.engine import applicable_caveats, evaluate, route, score
+from guide.engine import (NOT_PROPOSED, applicable_caveats, evaluate, precedent_values, route, score, setting_shared,
+                          setting_unshared)
 from guide.load import load_bank
 from guide.model import UNSURE, AnswersFile
 from guide.report.markdown import markdown_document
@@ -193,6 +196,28 @@ def test_a_detectors_boxes_are_judged_as_the_output_not_as_a_map_explaining_one(
     classifier = localization(with_answers(presets["breast-cancer-detection"], task="diagnosis_classification"))
     assert [item.measure for item in classifier] == as_the_output.replaces
     assert [(item.conflict, item.replaces) for item in classifier] == [(None, []), (None, [])]
+
+
+def test_a_replacement_measure_carries_its_own_threshold_and_sample_never_the_replaced_ones(bank, bank_copy):
+    """The boxes a detector outputs are judged as the output (FROC, Dice): the threshold and the sample of the
+    map measures it replaces (marks of each finding, agreement with them) do not belong under it."""
+    answers = read_answers(bank.cases()["breast-cancer-detection"], bank)
+    [as_the_output] = [item for item in evaluate(bank, answers).acceptance if item.element == "localization"]
+    replaced = [item for item in bank.elements["localization"].acceptance if item.measure in as_the_output.replaces]
+    assert replaced and all(item.threshold != as_the_output.threshold and item.sample != as_the_output.sample
+                            for item in replaced)
+    assert (as_the_output.threshold, as_the_output.sample) == (NOT_PROPOSED, NOT_PROPOSED)
+    # Where the need gives them, the replacement proposes them.
+    needs = bank_copy / "needs.yaml"
+    needs.write_text(needs.read_text(encoding="utf-8").replace(
+        "  - id: map_explains_an_output\n",
+        "  - id: map_explains_an_output\n    evaluate_without_threshold: Lesion-level sensitivity of two readers.\n"
+        "    evaluate_without_sample: Held-out cases with contours.\n"), encoding="utf-8")
+    copied = load_bank(bank_copy)
+    [proposed] = [item for item in evaluate(copied, read_answers(copied.cases()["breast-cancer-detection"], copied))
+                  .acceptance if item.element == "localization"]
+    assert (proposed.threshold, proposed.sample) == ("Lesion-level sensitivity of two readers.",
+                                                     "Held-out cases with contours.")
 
 
 def test_a_developers_audit_is_judged_by_what_the_developers_fix_not_by_clinical_decisions(bank, presets):
@@ -418,6 +443,24 @@ def test_a_family_far_below_the_opening_one_is_named_not_built(bank):
     assert "- Model transparency (T): Mechanistic interpretability serves it but ranks" in document
 
 
+def test_families_far_below_the_opening_one_are_not_called_close_alternatives(bank_copy):
+    """A family the combination would not build for an element, as fitting far worse (under cover_min_share of
+    the opening family), is listed as next-ranked, far below the first, not as a close alternative."""
+    settings = bank_copy / "bank.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("cover_min_share: 0.33", "cover_min_share: 0.9"),
+                        encoding="utf-8")
+    bank = load_bank(bank_copy)
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    result = evaluate(bank, answers)
+    opening = next(method for method in result.methods if method.id == result.complementary[0])
+    next_ranked = next(method for method in result.methods if method.id not in result.complementary)
+    assert next_ranked.score < 0.9 * opening.score
+    document = markdown_document(result, bank, answers, FIXED_DATE)
+    assert "### Close alternatives" not in document
+    section = document.split("### Next-ranked families, far below the first (under 90% of its score)\n\n")[1]
+    assert section.startswith(f"- **{next_ranked.rank}. {next_ranked.name}**")
+
+
 def test_the_design_gives_the_explanation_forms_its_users_asked_to_see_when_there_is_room(bank, presets):
     """Radiologists who asked to compare with similar cases get a family that shows them, not only families
     that cover the elements."""
@@ -538,6 +581,31 @@ def test_a_system_listed_as_like_yours_does_what_your_model_does_or_reads_the_sa
     for answers in settings:
         for match in evaluate(bank, answers).precedents:
             assert {"task", "modality"} & set(match.matched), (answers.title, match.id)
+
+
+def test_published_systems_like_yours_say_what_of_your_setting_each_shares(bank, presets):
+    """A segmenter whose listed systems all share only its modality is told so, with whether the bank holds any
+    system that shares its task; each system says whether it shares the task, the modality, or both."""
+    answers = with_answers(presets["dr-screening"], task="segmentation")
+    result = evaluate(bank, answers)
+    assert result.precedents and all(match.shares == ["modality"] for match in result.precedents)
+    segmenters = {precedent_id for precedent_id in bank.precedents
+                  if precedent_values(bank, precedent_id).get("task") == "segmentation"}
+    assert segmenters and not segmenters & {match.id for match in result.precedents}
+    these = "These share your modality only."
+    assert setting_unshared(bank, result) == (f"None of the systems listed shares your task (Segmentation): the "
+                                              f"{len(segmenters)} systems in this bank that do are less similar "
+                                              f"overall. {these}")
+    without = replace(bank, precedents={precedent_id: precedent for precedent_id, precedent in bank.precedents.items()
+                                        if precedent_id not in segmenters})
+    assert setting_unshared(without, result) == f"No system in this bank shares your task (Segmentation). {these}"
+    document = markdown_document(result, bank, answers, FIXED_DATE).split("## Published systems like yours")[1]
+    assert f"**{setting_unshared(bank, result)}**" in document
+    assert document.count("% similar; same modality, different task)\n") == len(result.precedents)
+    screening = evaluate(bank, presets["dr-screening"])
+    assert setting_unshared(bank, screening) is None
+    assert {setting_shared(bank, screening, match) for match in screening.precedents} <= {
+        "same task and modality", "same task, different modality", "same modality, different task"}
 
 
 def test_the_check_of_an_explanation_computed_afterwards_is_planned_only_when_one_is_built(bank, presets):

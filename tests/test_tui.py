@@ -1120,6 +1120,26 @@ async def test_every_results_tab_shows_its_content_when_opened(bank):
         assert app.screen.query_one("#methods").highlighted == 0
 
 
+async def test_the_results_say_what_replaces_what_and_what_each_published_system_shares(bank):
+    """A segmenter without masks: the plan tab reads the ruled-out measure as replaced, not as the replacement,
+    and the published systems tab says that none listed shares the task, and what each shares."""
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    walk = Walk(bank, answers.revised(answers={**answers.answers, "task": "segmentation",
+                                               "region_annotations": "not_feasible"}))
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(ResultsScreen(walk))
+        await pilot.pause()
+        await open_tab(pilot, app, "tab-plan")
+        plan = " ".join(static_text(app.screen, "#plan").split())
+        assert "Replaces these measures, ruled out by your answers because they assume that" in plan
+        assert "In place of" not in plan
+        await open_tab(pilot, app, "tab-precedents")
+        heading = " ".join(static_text(app.screen, "#precedents").split())
+        assert "None of the systems listed shares your task (Segmentation)" in heading
+        assert "similar; same modality, different task)" in " ".join(static_text(app.screen, "#precedent-1").split())
+
+
 def only_text_left(bank) -> Walk:
     """A walk with every choice question on its path answered (unsure) and its text questions left empty."""
     from guide.engine import route

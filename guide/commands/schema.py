@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     if INSTALLED and args.out is None:
         raise GuideError(directory, None, None, "these are the schemas installed with guide, not written over; "
                                                 "give --out DIR to write them elsewhere")
-    refuse_designs_folder(directory)  # before the folder is made: an empty one there would list as a design
+    refuse_designs_folder(directory, "schemas")  # before the folder is made: an empty one there would list as a design
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except FileExistsError:

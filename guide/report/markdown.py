@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from guide.bank import Bank, bank_change
-from guide.engine import applicable_caveats, joined_labels, poor_fit_text, similarity_rule
+from guide.engine import (applicable_caveats, far_below_opening, joined_labels, poor_fit_text, setting_shared,
+                          setting_unshared, similarity_rule)
 from guide.model import (
     METHOD_STATUS_LABELS,
     UNCOVERED_LABEL,
@@ -501,12 +502,17 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
     for method in detailed:
         lines += _method_card(method, result, bank, citations)
     alternatives = _alternatives(result)
-    if alternatives:
-        lines += ["", "### Close alternatives", ""]
-        lines += [f"- **{method.rank}. {md(method.name)}** ({KIND_LABELS[method.kind]}, "
-                  f"{METHOD_STATUS_LABELS[method.status]}, score {method.score:g}): "
-                  f"{md(_first_sentence(bank.methods[method.id].summary))} {_why(method)}"
-                  for method in alternatives]
+    # A family the combination would not build for an element, as fitting far worse, is no close alternative.
+    far = [method for method in alternatives if far_below_opening(bank, result, method)]
+    share = f"{bank.meta.cover_min_share:.0%} of its score"
+    for heading, methods in (("Close alternatives", [method for method in alternatives if method not in far]),
+                             (f"Next-ranked families, far below the first (under {share})", far)):
+        if methods:
+            lines += ["", f"### {heading}", ""]
+            lines += [f"- **{method.rank}. {md(method.name)}** ({KIND_LABELS[method.kind]}, "
+                      f"{METHOD_STATUS_LABELS[method.status]}, score {method.score:g}): "
+                      f"{md(_first_sentence(bank.methods[method.id].summary))} {_why(method)}"
+                      for method in methods]
     rest = [method for method in ranked if method not in detailed and method not in alternatives]
     buildable = [method for method in rest if method.status != "needs_change"]
     blocked = [method for method in rest if method.status == "needs_change"]
@@ -538,12 +544,14 @@ def _precedents(result: Result, bank: Bank, citations: Citations) -> str:
     lines = ["## Published systems like yours", "",
              f"The published systems in this bank whose settings are nearest to your answers. {similarity_rule(bank)} "
              "They are shown as evidence of what others built in similar settings; they never change a score."]
+    if unshared := setting_unshared(bank, result):
+        lines += ["", f"**{md(unshared)}**"]
     for match in result.precedents:
         precedent = bank.precedents[match.id]
         agreed = "; ".join(md(labels) for labels in match.agreeing)
         lines += [
             "",
-            f"### {md(precedent.title)} ({match.similarity:.0%} similar)",
+            f"### {md(precedent.title)} ({match.similarity:.0%} similar; {md(setting_shared(bank, result, match))})",
             "",
             f"- Built: {', '.join(md(bank.methods[family].name) for family in match.built)}; mainly serving "
             f"{', '.join(md(bank.elements[element].name.lower()) for element in match.serves)}.",

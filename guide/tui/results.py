@@ -20,7 +20,8 @@ from textual.widgets.option_list import Option
 from textual.widgets.tabbed_content import ContentTabs
 
 from guide.bank import Bank
-from guide.engine import applicable_caveats, joined_labels, poor_fit_text, similarity_rule
+from guide.engine import (applicable_caveats, joined_labels, poor_fit_text, setting_shared, setting_unshared,
+                          similarity_rule)
 from guide.model import METHOD_STATUS_LABELS, UNCOVERED_LABEL, AnswerRecord, InstructorNotes, MethodResult, Result
 from guide.report.text import shown_title
 from guide.session import left_empty_words
@@ -263,11 +264,15 @@ def method_detail(bank: Bank, result: Result, method: MethodResult) -> Content:
 def precedents(bank: Bank, result: Result) -> list[Static]:
     """The published systems nearest to the answers, with what agreed and what their authors built; the details
     of each are a block of their own so that a long list of agreeing answers wraps under itself, indented."""
+    unshared = setting_unshared(bank, result)
     cards = [Static(Content.assemble(("Published systems like yours\n", "bold"),
-                                     (f"{similarity_rule(bank)} They never change a score.", "italic")), id="precedents")]
+                                     (f"{similarity_rule(bank)} They never change a score.", "italic"),
+                                     *([("\n" + clean(unshared), "bold")] if unshared else [])), id="precedents")]
     for number, match in enumerate(result.precedents, start=1):
         precedent = bank.precedents[match.id]
-        cards.append(Static(Content.assemble((f"{clean(precedent.title)} ({match.similarity:.0%} similar)\n", "bold"),
+        shared = clean(setting_shared(bank, result, match))
+        cards.append(Static(Content.assemble((f"{clean(precedent.title)} ({match.similarity:.0%} similar; {shared})\n",
+                                              "bold"),
                                              clean(precedent.summary)), id=f"precedent-{number}", classes="precedent"))
         cards.append(Static(Content.assemble(
             "Built: ", (", ".join(clean(bank.methods[family].name) for family in match.built), "bold"), "\n",
