@@ -261,6 +261,33 @@ def test_printed_to_pdf_no_method_card_is_split_across_pages(bank, tmp_path):
     assert sum(cards_started) > 0
 
 
+CONTENT_SECURITY_POLICY = re.compile(r'<meta http-equiv="Content-Security-Policy"[^>]*>')
+WIDTH_PROBE = ("<script>window.addEventListener('load', () => document.body.setAttribute('data-width',"
+               " document.documentElement.scrollWidth + ' ' + window.innerWidth))</script>")
+
+
+def rendered_width(html: str, tmp_path: Path, window: str) -> tuple[int, int]:
+    """The page's scroll width and the window's width, as headless Chromium lays the document out."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs Chromium (apt-get install -y chromium)")
+    page = tmp_path / "design.html"
+    # The document forbids scripts; the probe that measures it needs one.
+    page.write_text(CONTENT_SECURITY_POLICY.sub("", html).replace("</body>", WIDTH_PROBE + "</body>"),
+                    encoding="utf-8")
+    dom = subprocess.run([str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                          f"--window-size={window}", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    page_width, window_width = re.search(r'data-width="(\d+) (\d+)"', dom).groups()
+    return int(page_width), int(window_width)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_presets_html_document_never_scrolls_sideways(bank, tmp_path, case):
+    """A reference URL (XProtoNet's) or a long word wraps inside the page instead of widening it."""
+    page_width, window_width = rendered_width(make_document(bank, bank.cases()[case], "html"), tmp_path, "1200,1600")
+    assert page_width <= window_width
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_a_presets_document_body_prints_in_eight_pages_with_the_trace_after_it(bank, tmp_path, case):
     pages = printed_pages(make_document(bank, bank.cases()[case], "html"), tmp_path)
