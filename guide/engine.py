@@ -638,8 +638,7 @@ def poor_fit_text(bank: Bank, result: Result, element_id: str) -> str:
     """Why an uncovered element's best buildable family is named rather than built, or why there is none."""
     poor = next((method for method in result.methods if method.id == result.poor_fits.get(element_id)), None)
     if poor is None:
-        return ("the families that would serve it need something the answers rule out, or are filtered out; "
-                "see also the open questions")
+        return "the families that would serve it need something the answers rule out, or are filtered out"
     opening = next(method for method in result.methods if method.id == result.complementary[0])
     return (f"{bank.methods[poor.id].name} serves it but ranks {poor.rank} with a score of {poor.score:g}, less "
             f"than {bank.meta.cover_min_share:.0%} of the opening family's {opening.score:g} "

@@ -16,7 +16,8 @@ from markdown_it import MarkdownIt
 from guide.bank import read_answers
 from guide.engine import evaluate
 from guide.load import load_bank
-from guide.report import FORMATS
+from guide.model import UNCOVERED_LABEL
+from guide.report import FORMATS, render
 from guide.schemas import SCHEMA_DIR
 
 from .conftest import CASES, FIXED_DATE, run_guide
@@ -329,3 +330,17 @@ def test_a_risk_that_moves_one_element_through_two_rules_reads_as_one_move(bank_
     document = make_document(bank, bank.cases()["dr-screening"], "md")
     [line] = [line for line in document.splitlines() if "*Serious or irreversible harm*: moves" in line]
     assert line.count("Model transparency (T)") == 1 and "Model transparency (T) +3" in line, line
+
+
+def test_an_element_no_buildable_family_serves_points_to_sections_the_document_has(bank):
+    """With no element Essential the design is built for the Important ones (the bagnets study's setting leaves
+    Physical attribution uncovered, with no family to name); the entry names the document's own sections."""
+    answers = bank.precedents["ilanchezian2021-gender-bagnets"].answers_file()
+    result = evaluate(bank, answers, with_precedents=False)
+    assert result.uncovered == ["physical_attribution"] and not result.poor_fits
+    document = render("md", result, bank, answers, FIXED_DATE)
+    uncovered = document.split(f"**{UNCOVERED_LABEL}**", 1)[1]
+    entry = next(line for line in uncovered.splitlines() if line.startswith("- Physical attribution (P): "))
+    assert entry.endswith("(see *Method families* and *Open questions*).")
+    assert "\n## Method families\n" in document and "\n## Open questions\n" in document
+    assert "the open questions (under" not in document

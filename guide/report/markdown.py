@@ -273,12 +273,20 @@ def _what_will_be_built(result: Result, bank: Bank) -> list[str]:
     if result.uncovered:
         lines += ["", f"**{UNCOVERED_LABEL}** (its checks in the *Evaluation plan* still apply):", ""]
         lines += [f"- {element_label(bank, element_id)}: {md(poor_fit_text(bank, result, element_id))} "
-                  "(under *Method families*)." for element_id in result.uncovered]
+                  f"(see {_uncovered_pointer(result, element_id)})." for element_id in result.uncovered]
     forms = [record for record in result.answers
              if bank.questions[record.question].names_the_explanation and record.labels]
     if forms:
         lines += ["", f"**What its users asked to see:** {_answer_text(forms[0])}."]
     return lines
+
+
+def _uncovered_pointer(result: Result, element_id: str) -> str:
+    """The sections that say more about an uncovered element: the families, and, where none serves it, the unsure
+    answers that could change that."""
+    if element_id in result.poor_fits or not result.open_questions:
+        return "*Method families*"
+    return "*Method families* and *Open questions*"
 
 
 def _first_sentence(text: str) -> str:
