@@ -888,6 +888,22 @@ async def test_multiple_choice_records_exactly_the_ticks_on_screen(bank):
         assert app.walk.answers.answers[question.id] == [UNSURE]
 
 
+async def test_ticks_left_on_a_question_never_answered_are_said_to_be_dropped(bank):
+    """There was no answer to keep: ← says the ticks are dropped, and coming back shows none."""
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await start_and_reach(pilot, app, "multiple")
+        question = app.walk.question
+        await pilot.press("1", "space", "2", "space", "left")
+        await pilot.pause()
+        messages = [str(note.message) for note in app._notifications]
+        assert QuestionScreen.TICKS_DROPPED in messages and QuestionScreen.CHANGE_DROPPED not in messages
+        await pilot.press("escape", "right")
+        await pilot.pause()
+        assert app.walk.position == question.id and question.id not in app.walk.answers.answers
+        assert ticked_on_screen(app) == []
+
+
 async def test_enter_with_nothing_ticked_records_nothing_and_says_so(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
