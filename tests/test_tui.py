@@ -35,7 +35,7 @@ from guide.model import END, UNSURE
 from guide.session import SessionLock, Walk, load_session, save_session
 from guide.state import designs_dir, session_path
 from guide.tui.app import DARK, LIGHT, GuideApp
-from guide.tui.dialogs import KEYS_HELP, AskDialog, Confirm, ExportDialog, HelpScreen, Review
+from guide.tui.dialogs import KEYS_HELP, AskDialog, Confirm, ExportDialog, HelpScreen, PresetPicker, Review
 from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
@@ -571,6 +571,28 @@ async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
         assert isinstance(app.screen, QuestionScreen) and app.walk.answers.title == "Knee OA"
 
 
+async def test_the_rename_box_keeps_to_a_titles_length_and_an_empty_title_is_refused_in_words(bank):
+    """400 pasted characters: the first 300 are kept and the limit is said in words; a cleared box says what Enter
+    on it does (nothing: the old title stays) instead of doing nothing under an older, stale error."""
+    _, knee = saved_knee_design(bank)
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        entry = app.screen.query_one("#entry", Input)
+        await pilot.press("ctrl+u")
+        entry.post_message(events.Paste("y" * 400))
+        await pilot.pause()
+        assert entry.value == "y" * 300
+        assert static_text(app.screen, "#error") == "At most 300 characters: what went past that was left out."
+        await pilot.press("ctrl+u", "enter")
+        await pilot.pause()
+        assert static_text(app.screen, "#error") == "A design needs a title: type one, or press Esc to keep “Knee”."
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen) and load_session(bank, knee).answers.title == "Knee"
+
+
 async def test_opening_a_design_and_leaving_it_unchanged_does_not_date_it_as_changed(bank):
     _, knee = saved_knee_design(bank)
     os.utime(knee, (1_700_000_000, 1_700_000_000))
@@ -603,6 +625,21 @@ async def test_a_design_open_in_another_guide_is_refused_and_others_open(bank):
             await pilot.press("ctrl+p", *"start screen", "enter")
             await pilot.pause()
         assert app.lock is None, "a design left is let go"
+
+
+async def test_the_preset_picker_shows_its_own_keys_over_the_start_screens(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, PresetPicker)
+        keys = {entry.key: entry.description for entry in app.screen.query_one(KeyBar).keys}
+        assert keys.get("enter") == "Open" and keys.get("escape") == "Close", keys
+        bottom = app.screen.get_widget_at(0, 23)[0]
+        assert isinstance(bottom, KeyBar) and bottom.screen is app.screen, "the start screen's keys are covered"
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.walk.read_only and app.walk.answers.title == read_answers(list(bank.cases().values())[1], bank).title
 
 
 async def test_worked_example_is_read_only_and_can_be_copied(bank):
@@ -1710,10 +1747,10 @@ async def test_rename_the_design_from_the_questions(bank):
         await pilot.press("n", "enter", "t")
         entry = app.screen.query_one("#entry", Input)
         assert entry.value == "Untitled design", "the dialog starts from the current title"
-        entry.value = "x" * 301
-        await pilot.press("enter")
+        await pilot.press("ctrl+u")
+        entry.post_message(events.Paste("x" * 301))
         await pilot.pause()
-        assert "title" in static_text(app.screen, "#error"), "a title over the limit is refused, the dialog stays"
+        assert entry.value == "x" * 300, "a title is kept to the limit"
         entry.value = "Fundus screening, site B"
         await pilot.press("enter")
         await pilot.pause()
