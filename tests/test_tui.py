@@ -26,7 +26,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
-from textual.widgets import Input, OptionList, RadioSet, Static
+from textual.widgets import Button, Input, OptionList, RadioSet, Static
 
 from bench.bench import FrameClock
 from guide.bank import read_answers
@@ -591,6 +591,23 @@ async def test_the_rename_box_keeps_to_a_titles_length_and_an_empty_title_is_ref
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, StartScreen) and load_session(bank, knee).answers.title == "Knee"
+
+
+async def test_toasts_do_not_cover_a_dialog_opened_after_them(bank):
+    """At 80x24 three "Duplicated" toasts covered the rename dialog's box and buttons."""
+    saved_knee_design(bank)
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("d", "d", "d")
+        await pilot.pause()
+        assert app._notifications, "each copy is told"
+        await pilot.press("t")
+        await pilot.pause()
+        dialog = app.screen
+        for widget in [*dialog.query(Button), dialog.query_one("#entry", Input)]:
+            region = widget.region
+            for x, y in ((region.x + 1, region.y + 1), (region.right - 2, region.y + 1)):
+                assert dialog.get_widget_at(x, y)[0] is widget, f"{widget} is covered at {x},{y}"
 
 
 async def test_opening_a_design_and_leaving_it_unchanged_does_not_date_it_as_changed(bank):

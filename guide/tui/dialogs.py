@@ -30,6 +30,8 @@ class Dialog(ModalScreen):
     def on_mount(self) -> None:
         # The dialog's own keys, over the key bar of the screen beneath (which do not work while it is open).
         self.mount(KeyBar())
+        # Toasts about what came before would sit over the dialog's box and buttons on a small terminal.
+        self.app.clear_notifications()
 
     def action_dismiss_dialog(self) -> None:
         self.dismiss(None)
