@@ -41,7 +41,7 @@ from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
 from guide.tui.start import StartScreen
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ParagraphInput,
-                               ReasoningPanel, TextBlock)
+                               ReasoningPanel, SizedScreen, TextBlock, TooSmall)
 
 from .conftest import FIXED_DATE, ROOT, load_saved, run_guide
 from .test_crash_safety import shared_state_home
@@ -886,6 +886,31 @@ async def test_resizing_to_60x20_collapses_the_reasoning_and_back(bank):
         await pilot.pause()
         assert panel.display and not strip.display
         assert app.screen.query_one(ChoiceList).region.right <= panel.region.x, "side by side, no overlap"
+
+
+async def test_a_terminal_too_small_for_the_question_says_so_and_takes_no_answer(bank):
+    """At 20x5 only the progress line and the bars showed, and Enter and u still answered."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        question = app.walk.question
+        await pilot.press("2")  # moved to a choice, not answered
+        await pilot.resize_terminal(20, 5)
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmall)
+        said = str(app.screen.query_one("#too-small", Static).render())
+        assert "20×5" in said and f"{SizedScreen.MINIMUM_SIZE[0]}×{SizedScreen.MINIMUM_SIZE[1]}" in said
+        await pilot.press("enter", "u", "space", "3")
+        await pilot.pause()
+        assert app.walk.answers.answers == {} and app.walk.position == question.id
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+        assert app.screen.query_one(ChoiceList).highlighted == 1, "the screen is as it was left"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.walk.answers.answers[question.id] == question.choices[1].id
 
 
 async def test_a_wrapped_choice_continues_under_its_label(bank):
