@@ -790,9 +790,12 @@ def _open_questions(bank: Bank, scored: Scored, uncertain: list[str], changes: l
     questions = []
     for question_id in uncertain:
         question = bank.questions[question_id]
+        # An element is affected when another answer would move its score, or its level (through the leading
+        # element's score, its level can change while its own score stays).
         affects = [element_id for element_id in bank.elements
                    if any(change.question == question_id
-                          and change.scored.element_scores[element_id] != scored.element_scores[element_id]
+                          and (change.scored.element_scores[element_id] != scored.element_scores[element_id]
+                               or change.scored.level(bank, element_id) != scored.level(bank, element_id))
                           for change in changes)]
         affects += [need.id for need in bank.needs.values() if question_id in need.deciding_questions()]
         questions.append(OpenQuestion(

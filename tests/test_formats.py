@@ -344,3 +344,16 @@ def test_an_element_no_buildable_family_serves_points_to_sections_the_document_h
     assert entry.endswith("(see *Method families* and *Open questions*).")
     assert "\n## Method families\n" in document and "\n## Open questions\n" in document
     assert "the open questions (under" not in document
+
+
+def test_an_elements_card_keeps_its_score_evidence_apart_from_the_confidence_in_its_priority(bank):
+    """"Confidence medium (1.00)" beside "confidence high (0.93)" read as a contradiction: the number is how much of
+    the score's evidence is known, the label whether the priority holds, which one open answer can shake while the
+    element's own score stays (the leading element's score moves)."""
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    answers = answers.model_copy(update={"answers": {**answers.answers, "downstream_action": "unsure"}})
+    document = render("md", evaluate(bank, answers), bank, answers, FIXED_DATE)
+    card = document.split("### Localization (L): Essential", 1)[1]
+    assert card.split("\n\n")[2] == ("Score 11 (100% of its evidence known); confidence in its priority: medium, "
+                                      "as one open answer could make it important to essential.")
+    assert not re.search(r"confidence (high|medium|low) \(\d\.\d\d\)", document)

@@ -1249,6 +1249,18 @@ async def test_text_questions_left_empty_are_counted_the_same_in_the_library_hea
         assert all(bank.questions[question].prompt in shown for question in walk.left_empty)
 
 
+def test_the_priorities_name_the_number_beside_a_confidence_label_as_the_scores(bank):
+    """"confidence medium (1.00)" over "confidence high (0.93)" read as a contradiction: the number is how much of
+    the element's score is known, the label whether its priority holds."""
+    from guide.engine import evaluate
+    from guide.tui.results import priorities
+
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    result = evaluate(bank, answers.revised(answers={**answers.answers, "downstream_action": UNSURE}))
+    localization = next(line for line in priorities(bank, result, 120).plain.splitlines() if line.startswith("L "))
+    assert localization.endswith("confidence medium (score 100% known)")
+
+
 def test_the_plans_wrapped_lines_stay_under_their_own_text(bank):
     """On a narrow screen an item's wrapped lines are indented under its text, a conflict's under its label;
     none falls back to the margin, where it would read as a new item."""

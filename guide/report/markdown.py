@@ -333,6 +333,17 @@ def _risks_answered(result: Result, bank: Bank) -> list[str]:
     return lines
 
 
+def _score_and_confidence(bank: Bank, element: ElementResult) -> str:
+    """The score with the share of its evidence that is known, apart from the confidence in the priority, which
+    also asks whether one open answer could change the level: a score all known can still have its priority
+    in question, as the leading element's score may move."""
+    line = (f"Score {element.score:g} ({element.confidence:.0%} of its evidence known); confidence in its "
+            f"priority: {element.confidence_label}")
+    if element.level_range[0] != element.level_range[1]:
+        line += f", as one open answer could make it {_range_text(bank, element)}"
+    return line + "."
+
+
 def _range_text(bank: Bank, element: ElementResult) -> str:
     low, high = element.level_range
     return f"{_level_label(bank, low).lower()} to {_level_label(bank, high).lower()}"
@@ -370,7 +381,7 @@ def _elements(result: Result, bank: Bank) -> str:
             "",
             f"*{md(definition.question)}*",
             "",
-            f"Score {element.score:g}, confidence {element.confidence_label} ({element.confidence:.2f}).",
+            _score_and_confidence(bank, element),
         ]
         if element.held_below:
             lines += ["", md(element.held_below)]
