@@ -236,7 +236,7 @@ def _summary(result: Result, bank: Bank) -> str:
         level = f"**{element.level_label}**" if element.level == bank.level_ids[0] else element.level_label
         confidence = element.confidence_label
         if element.level_range[0] != element.level_range[1]:
-            confidence += f" (could be {_range_text(bank, element)})"
+            confidence += f" (could be {level_range_text(bank, element)})"
         lines.append(f"| {element_label(bank, element.id)} | {level} | {confidence} | {element.score:g} |")
     reasons = [(element, max(element.evidence, key=lambda item: item.weight)) for element in result.elements
                if element.level in bank.level_ids[:2] and any(item.weight > 0 for item in element.evidence)]
@@ -340,11 +340,12 @@ def _score_and_confidence(bank: Bank, element: ElementResult) -> str:
     line = (f"Score {element.score:g} ({element.confidence:.0%} of its evidence known); confidence in its "
             f"priority: {element.confidence_label}")
     if element.level_range[0] != element.level_range[1]:
-        line += f", as one open answer could make it {_range_text(bank, element)}"
+        line += f", as one open answer could make it {level_range_text(bank, element)}"
     return line + "."
 
 
-def _range_text(bank: Bank, element: ElementResult) -> str:
+def level_range_text(bank: Bank, element: ElementResult) -> str:
+    """The levels one open answer could take the element between, lowest first ("important to essential")."""
     low, high = element.level_range
     return f"{_level_label(bank, low).lower()} to {_level_label(bank, high).lower()}"
 
