@@ -143,6 +143,26 @@ class PresetPicker(Dialog):
             self.dismiss(presets.get_option_at_index(presets.highlighted).id)
 
 
+class BoundedInput(Input):
+    """A one-line box with a length limit that keeps what fits of a longer paste or typing, and says so with a
+    `Cut` message, where Textual's Input refuses a paste over the limit whole, without a word."""
+
+    class Cut(Message):
+        """What was typed or pasted ran past the limit, and the rest was left out."""
+
+        def __init__(self, limit: int) -> None:
+            super().__init__()
+            self.limit = limit
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        room = self.max_length - (len(self.value) - (end - start))
+        cut = bool(self.max_length) and len(text) > room
+        super().replace(text[:max(room, 0)] if cut else text, start, end)
+        if cut:
+            # After the Changed of what was kept, which clears an older error.
+            self.post_message(self.Cut(self.max_length))
+
+
 class FormDialog(Dialog):
     """A dialog with fields; the app checks what was entered and may show an error here."""
 
@@ -153,27 +173,16 @@ class FormDialog(Dialog):
     def _cancel(self) -> None:
         self.dismiss(None)
 
+    @on(BoundedInput.Cut)
+    def _cut(self, event: BoundedInput.Cut) -> None:
+        self.show_error(f"At most {event.limit} characters: what went past that was left out.")
+
     def submit(self, entered: Callable[..., None], *fields: str) -> None:
         """Hand what was entered to the app, which checks it and closes the dialog or shows an error; a second
         Enter queued behind the first finds the dialog closed and does nothing (on a slow server it would
         close the screen beneath)."""
         if self.is_current:
             entered(self, *fields)
-
-
-class BoundedInput(Input):
-    """A one-line box with a length limit that keeps what fits of a longer paste or typing, and says so with a
-    `Cut` message, where Textual's Input refuses a paste over the limit whole, without a word."""
-
-    class Cut(Message):
-        """What was typed or pasted ran past the limit, and the rest was left out."""
-
-    def replace(self, text: str, start: int, end: int) -> None:
-        room = self.max_length - (len(self.value) - (end - start))
-        cut = bool(self.max_length) and len(text) > room
-        super().replace(text[:max(room, 0)] if cut else text, start, end)
-        if cut:
-            self.post_message(self.Cut())  # after the Changed of what was kept, which clears an older error
 
 
 class AskDialog(FormDialog):
@@ -213,10 +222,6 @@ class AskDialog(FormDialog):
     def _edited(self) -> None:
         self.show_error("")  # an error about what was there before no longer applies
 
-    @on(BoundedInput.Cut)
-    def _cut(self) -> None:
-        self.show_error(f"At most {self.max_length} characters: what went past that was left out.")
-
 
 class RenameDialog(AskDialog):
     """A design's new title, in a box as long as a title may be; an empty box is refused, the old title kept."""
@@ -245,7 +250,7 @@ class ExportDialog(FormDialog):
             yield Static(Content.styled("Export the design document", "bold"), classes="dialog-title")
             with VerticalScroll(classes="dialog-fields"):
                 yield Static("Title (left empty, the current one is kept)")
-                yield Input(value=shown_title(self.answers.title), id="title", max_length=SHORT_TEXT_MAX)
+                yield BoundedInput(value=shown_title(self.answers.title), id="title", max_length=SHORT_TEXT_MAX)
                 yield Static("File name (downloaded by the browser)" if self.web else "Write to")
                 yield Input(value=self.default, id="path")
                 yield Static("Format (Tab to it, ← → and space to choose)")
