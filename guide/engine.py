@@ -703,8 +703,7 @@ def poor_fit_text(bank: Bank, result: Result, element_id: str) -> str:
     """Why an uncovered element's best buildable family is named rather than built, or why there is none."""
     poor = next((method for method in result.methods if method.id == result.poor_fits.get(element_id)), None)
     if poor is None:
-        return ("the families that would serve it need something the answers rule out, or are filtered out; "
-                "see also the open questions")
+        return "the families that would serve it need something the answers rule out, or are filtered out"
     opening = _opening(result)
     return (f"{bank.methods[poor.id].name} serves it but ranks {poor.rank} with a score of {poor.score:g}, less "
             f"than {bank.meta.cover_min_share:.0%} of the opening family's {opening.score:g} "
@@ -864,9 +863,12 @@ def _open_questions(bank: Bank, scored: Scored, uncertain: list[str], changes: l
     questions = []
     for question_id in uncertain:
         question = bank.questions[question_id]
+        # An element is affected when another answer would move its score, or its level (through the leading
+        # element's score, its level can change while its own score stays).
         affects = [element_id for element_id in bank.elements
                    if any(change.question == question_id
-                          and change.scored.element_scores[element_id] != scored.element_scores[element_id]
+                          and (change.scored.element_scores[element_id] != scored.element_scores[element_id]
+                               or change.scored.level(bank, element_id) != scored.level(bank, element_id))
                           for change in changes)]
         affects += [need.id for need in bank.needs.values() if question_id in need.deciding_questions()]
         questions.append(OpenQuestion(

@@ -19,7 +19,8 @@ END = "end"
 IDENTIFIER_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 IDENTIFIER_MAX = 80
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, max_length=IDENTIFIER_MAX)]
-ShortText = Annotated[str, Field(min_length=1, max_length=300)]
+SHORT_TEXT_MAX = 300  # a title, among others: the app bounds its title boxes to it
+ShortText = Annotated[str, Field(min_length=1, max_length=SHORT_TEXT_MAX)]
 LongText = Annotated[str, Field(min_length=1, max_length=5000)]
 
 

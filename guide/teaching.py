@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from guide.bank import Bank
 from guide.diff import AnswerChange, Comparison, ElementChange, compare, held_suffix
 from guide.engine import joined_labels
-from guide.model import UNSURE, AnswersFile, EvidenceItem, MethodResult, NeedStatus, Result
+from guide.model import UNSURE, AnswersFile, ElementResult, EvidenceItem, MethodResult, NeedStatus, Result
+from guide.report.markdown import level_range_text
 from guide.report.text import inert, md, sentence, signed
 
 REFERENCE, STUDENT = "the reference", "you"
@@ -45,8 +46,8 @@ def teach(bank: Bank, reference_name: str, reference: AnswersFile, reference_res
     lesson.add("p", f"Your answers: {student.title}. Reference: {reference_name}.")
     if reference.reading:
         lesson.add("p", reference.reading)
-    lesson.add("p", _summary(comparison))
     evidence = _Evidence(reference_result, student_result)
+    lesson.add("p", _summary(comparison, evidence))
     _answers(lesson, bank, comparison, reference, evidence)
     _elements(lesson, bank, comparison, evidence)
     _methods(lesson, bank, comparison, reference_result, student_result)
@@ -56,13 +57,18 @@ def teach(bank: Bank, reference_name: str, reference: AnswersFile, reference_res
     return lesson
 
 
-def _summary(comparison: Comparison) -> str:
+def _summary(comparison: Comparison, evidence: _Evidence) -> str:
     if comparison.identical:
         return "Your answers lead to the same priorities and the same ranking as the reference."
     moved = comparison.moved_elements
     parts = [f"{_count(len(comparison.answers), 'answer')} differ{'s' if len(comparison.answers) == 1 else ''}"]
     parts.append(f"{_count(len(moved), 'element')} {'changes' if len(moved) == 1 else 'change'} priority"
                  if moved else "every element keeps its priority")
+    reference, student = evidence.elements
+    less_certain = sum(_less_certain(reference[element_id], element) for element_id, element in student.items())
+    if less_certain:
+        parts[-1] += f" ({less_certain} {'is' if less_certain == 1 else 'are'} less certain, through your open " \
+                     "answers)"
     same_combination = comparison.combination_before == comparison.combination_after
     parts.append("the recommended combination of method families is the same" if same_combination
                  else "the recommended combination of method families differs")
@@ -74,12 +80,17 @@ def _count(number: int, noun: str) -> str:
 
 
 class _Evidence:
-    """Which rule effects fired for the reference only, or for the student only."""
+    """Which rule effects fired for the reference only, or for the student only; what the student's own words
+    and open answers cost the plan and the confidence, as the engine's result records it."""
 
     def __init__(self, reference: Result, student: Result) -> None:
         self.reference = self._items(reference)
         self.student = self._items(student)
         self.needs = {need.id: need for need in reference.needs}, {need.id: need for need in student.needs}
+        self.elements = {element.id: element for element in reference.elements}, \
+            {element.id: element for element in student.elements}
+        self.open_questions = {question.question: question for question in student.open_questions}
+        self.student_result = student
         # Families filtered out on both sides: a need they carry changes nothing about them.
         self.out_on_both = {method.id for method in reference.methods if method.status == "excluded"} & \
             {method.id for method in student.methods if method.status == "excluded"}
@@ -95,6 +106,28 @@ class _Evidence:
                 if reference[need_id].status != student[need_id].status
                 and question in reference[need_id].answers + student[need_id].answers]
 
+    def doubted_in_words(self, question: str) -> list[tuple[NeedStatus, list[str]]]:
+        """The needs the student's words in this answer say may be missing (and the reference's words do not), with
+        the items of the student's plan the engine marks for that as possible conflicts. A need the answers rule
+        out is marked for that already: the words add nothing to it."""
+        reference, student = self.needs
+        doubted = []
+        for need in student.values():
+            said = {item.phrase for item in need.said_missing if item.question == question}
+            said -= {item.phrase for item in reference[need.id].said_missing if item.question == question}
+            if said and need.status != "unavailable":
+                doubted.append((need, [name for name, needs in _plan_items(self.student_result) if need.id in needs]))
+        return doubted
+
+    def less_certain(self, question: str) -> list[tuple[ElementResult, ElementResult]]:
+        """The elements an open answer of the student's could move (the engine's `affects`) that are less certain
+        than the reference's: the reference's element and the student's."""
+        open_question = self.open_questions.get(question)
+        affects = open_question.affects if open_question else []
+        reference, student = self.elements
+        return [(reference[element_id], student[element_id]) for element_id in affects
+                if element_id in student and _less_certain(reference[element_id], student[element_id])]
+
     @staticmethod
     def _items(result: Result) -> dict[tuple[str, str], EvidenceItem]:
         items = {}
@@ -107,6 +140,43 @@ class _Evidence:
         mine, other = (self.reference, self.student) if side == REFERENCE else (self.student, self.reference)
         return [item for key, item in mine.items() if key not in other
                 and (reads is None or reads in item.answers) and (target is None or item.target == target)]
+
+
+def _less_certain(reference: ElementResult, student: ElementResult) -> bool:
+    return student.confidence < reference.confidence or student.level_range != reference.level_range
+
+
+def _plan_items(result: Result) -> list[tuple[str, list[str]]]:
+    """Every item of the result's plan as a reader finds it (its element, its opening words), with the needs the
+    engine found it in conflict with."""
+    elements = {element.id: element.name for element in result.elements}
+    items = [(f"{elements[step.element]}: {step.measure}", step.conflicting_needs) for step in result.acceptance]
+    items += [(f"{elements[step.element]}: {step.text}", step.conflicting_needs) for step in result.evaluation]
+    items += [(check.text, check.conflicting_needs) for check in result.answer_checks]
+    return [(textwrap.shorten(name, 90, placeholder="…"), needs) for name, needs in items]
+
+
+def _doubt_line(need: NeedStatus, question: str, items: list[str]) -> str:
+    quoted = ", ".join(f"\u201c{said.phrase}\u201d" for said in need.said_missing if said.question == question)
+    holds = "say holds" if need.status == "available" else "leave open"
+    opening = (f"Your own words ({quoted}) doubt that \u201c{need.label}\u201d, which your answers {holds}. No rule "
+               f"scores words, but the plan marks ")
+    if not items:
+        return opening + "nothing for it: no item of your plan assumes it."
+    return opening + f"{_count(len(items), 'item')} that assume it as possible conflicts: " + "; ".join(items) + "."
+
+
+def _certainty_line(pairs: list[tuple[ElementResult, ElementResult]], bank: Bank) -> str:
+    def compared(reference: ElementResult, student: ElementResult) -> str:
+        words = (f"{student.name} ({student.short}): score {student.confidence:.0%} known (the reference: "
+                 f"{reference.confidence:.0%}), confidence in its priority {student.confidence_label} (the "
+                 f"reference: {reference.confidence_label})")
+        if student.level_range[0] != student.level_range[1]:
+            words += f", and one open answer could make it {level_range_text(bank, student)}"
+        return words
+
+    return ("Left open, it bears on these elements, less certain than the reference's (all your open answers "
+            "counted): " + "; ".join(compared(*pair) for pair in pairs) + ".")
 
 
 def _target_name(bank: Bank, target: str) -> str:
@@ -152,6 +222,11 @@ def _answers(lesson: Lesson, bank: Bank, comparison: Comparison, reference: Answ
         effects = [_effect_line(bank, side, item) for side in (REFERENCE, STUDENT)
                    for item in evidence.only(side, reads=change.question)]
         effects += [_need_line(*decided) for decided in evidence.needs_decided(bank, change.question)]
+        effects += [_doubt_line(need, change.question, items)
+                    for need, items in evidence.doubted_in_words(change.question)]
+        less_certain = evidence.less_certain(change.question)
+        if less_certain:
+            effects.append(_certainty_line(less_certain, bank))
         for line in effects:
             lesson.add("li2", line)
         if not effects:

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from markdown_it import MarkdownIt
 
 from guide.bank import read_answers
@@ -190,3 +191,49 @@ def test_compare_says_which_families_an_answer_changes_through_what_they_need(tm
             "met for the reference and ruled out for you, which changes how these families fit: ") in section
     assert "Concept bottleneck models" in section and "Interpretable encoding readouts" not in section
     assert "No rule reads this answer differently on its own" not in section
+
+
+def _student_file(tmp_path: Path, bank, **answers) -> Path:
+    """The preset with some answers replaced (any kind of answer, a multi-line text too)."""
+    data = yaml.safe_load(bank.cases()[CASE].read_text(encoding="utf-8"))
+    data["answers"].update(answers)
+    path = tmp_path / "student.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_compare_names_the_plan_items_a_students_own_words_mark_as_conflicts(tmp_path, bank):
+    """"We cannot retrain the model and there are no masks." moves no score, but the plan marks every item that
+    assumes masks as a possible conflict: compare names them instead of calling the answer inert."""
+    student = _student_file(tmp_path, bank,
+                            other_constraints="We cannot retrain the model and there are no masks.")
+    result = run_guide("compare", str(student), "--case", CASE)
+    assert result.returncode == 0, result.stderr
+    section = _flat(result.stdout).split("(other_constraints)", 1)[1].split("Element priorities", 1)[0]
+    assert "No rule reads this answer differently on its own" not in section
+    marked = [step for step in evaluate(bank, read_answers(student, bank)).acceptance
+              if "region_annotations" in step.conflicting_needs]
+    assert marked
+    assert ("Your own words (\u201cno masks\u201d) doubt that \u201cPixel masks or boxes of the findings or structures "
+            "exist or can be made\u201d, which your answers say holds.") in section
+    assert f"Localization: {marked[0].measure[:40]}" in section
+    assert "Your own words (\u201ccannot retrain\u201d) doubt" in section
+
+
+def test_compare_names_the_confidence_an_unsure_answer_costs(tmp_path, bank):
+    """Unsure of the inputs: every element keeps its level, but the engine's open question affects Localization and
+    Model transparency, whose scores are less known than the reference's: compare says so, with the numbers."""
+    student = _student_file(tmp_path, bank, inputs=["unsure"])
+    mine = evaluate(bank, read_answers(student, bank))
+    affected = next(question.affects for question in mine.open_questions if question.question == "inputs")
+    assert "localization" in affected
+    localization = next(element for element in mine.elements if element.id == "localization")
+    assert localization.confidence < 1
+    result = run_guide("compare", str(student), "--case", CASE)
+    assert result.returncode == 0, result.stderr
+    text = _flat(result.stdout)
+    assert "every element keeps its priority (2 are less certain, through your open answers)" in text
+    section = text.split("(inputs)", 1)[1].split("Element priorities", 1)[0]
+    assert "No rule reads this answer differently on its own" not in section
+    assert (f"Localization (L): score {localization.confidence:.0%} known (the reference: 100%), confidence in its "
+            f"priority {localization.confidence_label} (the reference: high)") in section

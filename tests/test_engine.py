@@ -115,6 +115,20 @@ def test_unsure_lowers_confidence_and_becomes_an_open_question(bank, presets):
     assert open_question.reason == "unsure" and "model_transparency" in open_question.affects
 
 
+def test_an_open_question_affects_every_element_whose_level_it_could_change(bank, presets):
+    """Unsure of the action after a referral, the dr-screening design could hold Localization at Important though
+    no answer moves its own score (the leading element's score moves): the open question names it too."""
+    result = evaluate(bank, with_answers(presets["dr-screening"], downstream_action=UNSURE))
+    localization = next(element for element in result.elements if element.id == "localization")
+    assert localization.level_range == ["important", "essential"] and localization.confidence == 1.0
+    affects = next(item for item in result.open_questions if item.question == "downstream_action").affects
+    assert "localization" in affects
+    for element in result.elements:
+        for alternative in element.alternatives:
+            assert element.id in next(item.affects for item in result.open_questions
+                                      if item.question == alternative.question)
+
+
 def test_missing_answers_are_open_questions_not_guesses(bank):
     result = evaluate(bank, AnswersFile(answers={"task": "screening_triage"}))
     unanswered = {item.question for item in result.open_questions if item.reason == "unanswered"}

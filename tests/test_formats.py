@@ -16,7 +16,8 @@ from markdown_it import MarkdownIt
 from guide.bank import read_answers
 from guide.engine import evaluate
 from guide.load import load_bank
-from guide.report import FORMATS
+from guide.model import UNCOVERED_LABEL
+from guide.report import FORMATS, render
 from guide.schemas import SCHEMA_DIR
 
 from .conftest import CASES, FIXED_DATE, run_guide
@@ -261,6 +262,33 @@ def test_printed_to_pdf_no_method_card_is_split_across_pages(bank, tmp_path):
     assert sum(cards_started) > 0
 
 
+CONTENT_SECURITY_POLICY = re.compile(r'<meta http-equiv="Content-Security-Policy"[^>]*>')
+WIDTH_PROBE = ("<script>window.addEventListener('load', () => document.body.setAttribute('data-width',"
+               " document.documentElement.scrollWidth + ' ' + window.innerWidth))</script>")
+
+
+def rendered_width(html: str, tmp_path: Path, window: str) -> tuple[int, int]:
+    """The page's scroll width and the window's width, as headless Chromium lays the document out."""
+    if not CHROMIUM.exists():
+        pytest.skip("needs Chromium (apt-get install -y chromium)")
+    page = tmp_path / "design.html"
+    # The document forbids scripts; the probe that measures it needs one.
+    page.write_text(CONTENT_SECURITY_POLICY.sub("", html).replace("</body>", WIDTH_PROBE + "</body>"),
+                    encoding="utf-8")
+    dom = subprocess.run([str(CHROMIUM), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+                          f"--window-size={window}", "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    page_width, window_width = re.search(r'data-width="(\d+) (\d+)"', dom).groups()
+    return int(page_width), int(window_width)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_presets_html_document_never_scrolls_sideways(bank, tmp_path, case):
+    """A reference URL (XProtoNet's) or a long word wraps inside the page instead of widening it."""
+    page_width, window_width = rendered_width(make_document(bank, bank.cases()[case], "html"), tmp_path, "1200,1600")
+    assert page_width <= window_width
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_a_presets_document_body_prints_in_eight_pages_with_the_trace_after_it(bank, tmp_path, case):
     pages = printed_pages(make_document(bank, bank.cases()[case], "html"), tmp_path)
@@ -302,3 +330,30 @@ def test_a_risk_that_moves_one_element_through_two_rules_reads_as_one_move(bank_
     document = make_document(bank, bank.cases()["dr-screening"], "md")
     [line] = [line for line in document.splitlines() if "*Serious or irreversible harm*: moves" in line]
     assert line.count("Model transparency (T)") == 1 and "Model transparency (T) +3" in line, line
+
+
+def test_an_element_no_buildable_family_serves_points_to_sections_the_document_has(bank):
+    """With no element Essential the design is built for the Important ones (the bagnets study's setting leaves
+    Physical attribution uncovered, with no family to name); the entry names the document's own sections."""
+    answers = bank.precedents["ilanchezian2021-gender-bagnets"].answers_file()
+    result = evaluate(bank, answers, with_precedents=False)
+    assert result.uncovered == ["physical_attribution"] and not result.poor_fits
+    document = render("md", result, bank, answers, FIXED_DATE)
+    uncovered = document.split(f"**{UNCOVERED_LABEL}**", 1)[1]
+    entry = next(line for line in uncovered.splitlines() if line.startswith("- Physical attribution (P): "))
+    assert entry.endswith("(see *Method families* and *Open questions*).")
+    assert "\n## Method families\n" in document and "\n## Open questions\n" in document
+    assert "the open questions (under" not in document
+
+
+def test_an_elements_card_keeps_its_score_evidence_apart_from_the_confidence_in_its_priority(bank):
+    """"Confidence medium (1.00)" beside "confidence high (0.93)" read as a contradiction: the number is how much of
+    the score's evidence is known, the label whether the priority holds, which one open answer can shake while the
+    element's own score stays (the leading element's score moves)."""
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    answers = answers.model_copy(update={"answers": {**answers.answers, "downstream_action": "unsure"}})
+    document = render("md", evaluate(bank, answers), bank, answers, FIXED_DATE)
+    card = document.split("### Localization (L): Essential", 1)[1]
+    assert card.split("\n\n")[2] == ("Score 11 (100% of its evidence known); confidence in its priority: medium, "
+                                      "as one open answer could make it important to essential.")
+    assert not re.search(r"confidence (high|medium|low) \(\d\.\d\d\)", document)

@@ -26,7 +26,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
-from textual.widgets import Input, OptionList, RadioSet, Static
+from textual.widgets import Button, Input, OptionList, RadioSet, Static
 
 from bench.bench import FrameClock
 from guide.bank import read_answers
@@ -35,13 +35,13 @@ from guide.model import END, UNSURE
 from guide.session import SessionLock, Walk, load_session, save_session
 from guide.state import designs_dir, session_path
 from guide.tui.app import DARK, LIGHT, GuideApp
-from guide.tui.dialogs import KEYS_HELP, AskDialog, Confirm, ExportDialog, HelpScreen, Review
+from guide.tui.dialogs import KEYS_HELP, AskDialog, Confirm, ExportDialog, HelpScreen, PresetPicker, Review
 from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
 from guide.tui.start import StartScreen
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ParagraphInput,
-                               ReasoningPanel, TextBlock)
+                               ReasoningPanel, SizedScreen, TextBlock, TooSmall)
 
 from .conftest import FIXED_DATE, ROOT, load_saved, run_guide
 from .test_crash_safety import shared_state_home
@@ -571,6 +571,45 @@ async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
         assert isinstance(app.screen, QuestionScreen) and app.walk.answers.title == "Knee OA"
 
 
+async def test_the_rename_box_keeps_to_a_titles_length_and_an_empty_title_is_refused_in_words(bank):
+    """400 pasted characters: the first 300 are kept and the limit is said in words; a cleared box says what Enter
+    on it does (nothing: the old title stays) instead of doing nothing under an older, stale error."""
+    _, knee = saved_knee_design(bank)
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        entry = app.screen.query_one("#entry", Input)
+        await pilot.press("ctrl+u")
+        entry.post_message(events.Paste("y" * 400))
+        await pilot.pause()
+        assert entry.value == "y" * 300
+        assert static_text(app.screen, "#error") == "At most 300 characters: what went past that was left out."
+        await pilot.press("ctrl+u", "enter")
+        await pilot.pause()
+        assert static_text(app.screen, "#error") == "A design needs a title: type one, or press Esc to keep “Knee”."
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen) and load_session(bank, knee).answers.title == "Knee"
+
+
+async def test_toasts_do_not_cover_a_dialog_opened_after_them(bank):
+    """At 80x24 three "Duplicated" toasts covered the rename dialog's box and buttons."""
+    saved_knee_design(bank)
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("d", "d", "d")
+        await pilot.pause()
+        assert app._notifications, "each copy is told"
+        await pilot.press("t")
+        await pilot.pause()
+        dialog = app.screen
+        for widget in [*dialog.query(Button), dialog.query_one("#entry", Input)]:
+            region = widget.region
+            for x, y in ((region.x + 1, region.y + 1), (region.right - 2, region.y + 1)):
+                assert dialog.get_widget_at(x, y)[0] is widget, f"{widget} is covered at {x},{y}"
+
+
 async def test_opening_a_design_and_leaving_it_unchanged_does_not_date_it_as_changed(bank):
     _, knee = saved_knee_design(bank)
     os.utime(knee, (1_700_000_000, 1_700_000_000))
@@ -603,6 +642,21 @@ async def test_a_design_open_in_another_guide_is_refused_and_others_open(bank):
             await pilot.press("ctrl+p", *"start screen", "enter")
             await pilot.pause()
         assert app.lock is None, "a design left is let go"
+
+
+async def test_the_preset_picker_shows_its_own_keys_over_the_start_screens(bank):
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, PresetPicker)
+        keys = {entry.key: entry.description for entry in app.screen.query_one(KeyBar).keys}
+        assert keys.get("enter") == "Open" and keys.get("escape") == "Close", keys
+        bottom = app.screen.get_widget_at(0, 23)[0]
+        assert isinstance(bottom, KeyBar) and bottom.screen is app.screen, "the start screen's keys are covered"
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert app.walk.read_only and app.walk.answers.title == read_answers(list(bank.cases().values())[1], bank).title
 
 
 async def test_worked_example_is_read_only_and_can_be_copied(bank):
@@ -834,6 +888,31 @@ async def test_resizing_to_60x20_collapses_the_reasoning_and_back(bank):
         assert app.screen.query_one(ChoiceList).region.right <= panel.region.x, "side by side, no overlap"
 
 
+async def test_a_terminal_too_small_for_the_question_says_so_and_takes_no_answer(bank):
+    """At 20x5 only the progress line and the bars showed, and Enter and u still answered."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        question = app.walk.question
+        await pilot.press("2")  # moved to a choice, not answered
+        await pilot.resize_terminal(20, 5)
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmall)
+        said = str(app.screen.query_one("#too-small", Static).render())
+        assert "20×5" in said and f"{SizedScreen.MINIMUM_SIZE[0]}×{SizedScreen.MINIMUM_SIZE[1]}" in said
+        await pilot.press("enter", "u", "space", "3")
+        await pilot.pause()
+        assert app.walk.answers.answers == {} and app.walk.position == question.id
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen)
+        assert app.screen.query_one(ChoiceList).highlighted == 1, "the screen is as it was left"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.walk.answers.answers[question.id] == question.choices[1].id
+
+
 async def test_a_wrapped_choice_continues_under_its_label(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -886,6 +965,22 @@ async def test_multiple_choice_records_exactly_the_ticks_on_screen(bank):
         await pilot.press("u")
         await pilot.pause()
         assert app.walk.answers.answers[question.id] == [UNSURE]
+
+
+async def test_ticks_left_on_a_question_never_answered_are_said_to_be_dropped(bank):
+    """There was no answer to keep: ← says the ticks are dropped, and coming back shows none."""
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await start_and_reach(pilot, app, "multiple")
+        question = app.walk.question
+        await pilot.press("1", "space", "2", "space", "left")
+        await pilot.pause()
+        messages = [str(note.message) for note in app._notifications]
+        assert QuestionScreen.TICKS_DROPPED in messages and QuestionScreen.CHANGE_DROPPED not in messages
+        await pilot.press("escape", "right")
+        await pilot.pause()
+        assert app.walk.position == question.id and question.id not in app.walk.answers.answers
+        assert ticked_on_screen(app) == []
 
 
 async def test_enter_with_nothing_ticked_records_nothing_and_says_so(bank):
@@ -1172,6 +1267,18 @@ async def test_text_questions_left_empty_are_counted_the_same_in_the_library_hea
         shown = static_text(app.screen, "#open")
         assert f"{said} (they change no result)" in shown
         assert all(bank.questions[question].prompt in shown for question in walk.left_empty)
+
+
+def test_the_priorities_name_the_number_beside_a_confidence_label_as_the_scores(bank):
+    """"confidence medium (1.00)" over "confidence high (0.93)" read as a contradiction: the number is how much of
+    the element's score is known, the label whether its priority holds."""
+    from guide.engine import evaluate
+    from guide.tui.results import priorities
+
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    result = evaluate(bank, answers.revised(answers={**answers.answers, "downstream_action": UNSURE}))
+    localization = next(line for line in priorities(bank, result, 120).plain.splitlines() if line.startswith("L "))
+    assert localization.endswith("confidence medium (score 100% known)")
 
 
 def test_the_plans_wrapped_lines_stay_under_their_own_text(bank):
@@ -1714,10 +1821,10 @@ async def test_rename_the_design_from_the_questions(bank):
         await pilot.press("n", "enter", "t")
         entry = app.screen.query_one("#entry", Input)
         assert entry.value == "Untitled design", "the dialog starts from the current title"
-        entry.value = "x" * 301
-        await pilot.press("enter")
+        await pilot.press("ctrl+u")
+        entry.post_message(events.Paste("x" * 301))
         await pilot.pause()
-        assert "title" in static_text(app.screen, "#error"), "a title over the limit is refused, the dialog stays"
+        assert entry.value == "x" * 300, "a title is kept to the limit"
         entry.value = "Fundus screening, site B"
         await pilot.press("enter")
         await pilot.pause()
@@ -1729,7 +1836,16 @@ async def test_rename_the_design_from_the_questions(bank):
         await pilot.press("enter")
         await pilot.pause()
         assert "site C" in static_text(app.screen, "#results-title"), "the results show the new title at once"
-        await pilot.press("b")
+        await pilot.press("e")
+        await pilot.pause()
+        title = app.screen.query_one("#title", Input)
+        title.focus()
+        await pilot.press("ctrl+u")
+        title.post_message(events.Paste("z" * 400))
+        await pilot.pause()
+        assert title.value == "z" * 300, "the export dialog's title box keeps to the limit too, and says so"
+        assert static_text(app.screen, "#error") == "At most 300 characters: what went past that was left out."
+        await pilot.press("escape", "b")
         await pilot.pause()
         app.open_preset("dr-screening")
         await pilot.pause()

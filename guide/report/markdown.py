@@ -237,7 +237,7 @@ def _summary(result: Result, bank: Bank) -> str:
         level = f"**{element.level_label}**" if element.level == bank.level_ids[0] else element.level_label
         confidence = element.confidence_label
         if element.level_range[0] != element.level_range[1]:
-            confidence += f" (could be {_range_text(bank, element)})"
+            confidence += f" (could be {level_range_text(bank, element)})"
         lines.append(f"| {element_label(bank, element.id)} | {level} | {confidence} | {element.score:g} |")
     reasons = [(element, max(element.evidence, key=lambda item: item.weight)) for element in result.elements
                if element.level in bank.level_ids[:2] and any(item.weight > 0 for item in element.evidence)]
@@ -274,12 +274,20 @@ def _what_will_be_built(result: Result, bank: Bank) -> list[str]:
     if result.uncovered:
         lines += ["", f"**{UNCOVERED_LABEL}** (its checks in the *Evaluation plan* still apply):", ""]
         lines += [f"- {element_label(bank, element_id)}: {md(poor_fit_text(bank, result, element_id))} "
-                  "(under *Method families*)." for element_id in result.uncovered]
+                  f"(see {_uncovered_pointer(result, element_id)})." for element_id in result.uncovered]
     forms = [record for record in result.answers
              if bank.questions[record.question].names_the_explanation and record.labels]
     if forms:
         lines += ["", f"**What its users asked to see:** {_answer_text(forms[0])}."]
     return lines
+
+
+def _uncovered_pointer(result: Result, element_id: str) -> str:
+    """The sections that say more about an uncovered element: the families, and, where none serves it, the unsure
+    answers that could change that."""
+    if element_id in result.poor_fits or not result.open_questions:
+        return "*Method families*"
+    return "*Method families* and *Open questions*"
 
 
 def _first_sentence(text: str) -> str:
@@ -326,7 +334,19 @@ def _risks_answered(result: Result, bank: Bank) -> list[str]:
     return lines
 
 
-def _range_text(bank: Bank, element: ElementResult) -> str:
+def _score_and_confidence(bank: Bank, element: ElementResult) -> str:
+    """The score with the share of its evidence that is known, apart from the confidence in the priority, which
+    also asks whether one open answer could change the level: a score all known can still have its priority
+    in question, as the leading element's score may move."""
+    line = (f"Score {element.score:g} ({element.confidence:.0%} of its evidence known); confidence in its "
+            f"priority: {element.confidence_label}")
+    if element.level_range[0] != element.level_range[1]:
+        line += f", as one open answer could make it {level_range_text(bank, element)}"
+    return line + "."
+
+
+def level_range_text(bank: Bank, element: ElementResult) -> str:
+    """The levels one open answer could take the element between, lowest first ("important to essential")."""
     low, high = element.level_range
     return f"{_level_label(bank, low).lower()} to {_level_label(bank, high).lower()}"
 
@@ -363,7 +383,7 @@ def _elements(result: Result, bank: Bank) -> str:
             "",
             f"*{md(definition.question)}*",
             "",
-            f"Score {element.score:g}, confidence {element.confidence_label} ({element.confidence:.2f}).",
+            _score_and_confidence(bank, element),
         ]
         if element.held_below:
             lines += ["", md(element.held_below)]

@@ -37,7 +37,7 @@ from guide.load import ElementLine, PendingBank, at_a_glance, load_bank, pending
 from guide.preferences import export_folder, load_preferences, remember
 from guide.source import GuideError
 from guide.state import library_is_empty
-from guide.tui.dialogs import AskDialog, Confirm, ExportDialog, HelpScreen
+from guide.tui.dialogs import AskDialog, Confirm, ExportDialog, HelpScreen, RenameDialog
 from guide.tui.start import StartScreen
 from guide.tui.strips import make_strip_caches_when_used
 from guide.tui.widgets import clean
@@ -255,6 +255,8 @@ class GuideApp(App):
             except GuideError as error:
                 self.notify(clean(str(error)), title="Cannot start a design", severity="error", markup=False)
                 return
+        from guide.model import SHORT_TEXT_MAX
+
         walk = Walk(self.bank)
 
         def named(dialog: AskDialog, value: str) -> None:
@@ -271,7 +273,8 @@ class GuideApp(App):
                  "file's name")
         self.push_screen(AskDialog("Name your design", f"The title heads the design document and names {names}. "
                                    f"Left empty, it is “{walk.answers.title}”.",
-                                   named, action="Start", required=False, cancel="Skip"), lambda _: self.begin(walk))
+                                   named, action="Start", required=False, cancel="Skip", max_length=SHORT_TEXT_MAX),
+                         lambda _: self.begin(walk))
 
     def action_resume(self, design: Design | None = None) -> None:
         """Resume a design of the library: the one given, or else the latest this bank can resume."""
@@ -342,7 +345,8 @@ class GuideApp(App):
 
     def action_open_file(self) -> None:
         self.push_screen(AskDialog("Open an answers file", "An answers file (.yaml) or a design document (.md or .json) "
-                                   "written by guide. It becomes a new design of your own.", self.path_chosen, action="Open"))
+                                   "written by guide. It becomes a new design of your own.", self.path_chosen, action="Open",
+                                   empty="Type the path of the file to open, or press Esc to cancel."))
 
     def path_chosen(self, dialog: AskDialog, value: str) -> None:
         from guide.bank import read_answers
@@ -363,9 +367,8 @@ class GuideApp(App):
         elif walk.read_only:
             self.notify("A worked example keeps its title; c copies it into a design of your own.")
         else:
-            self.push_screen(AskDialog("Rename the design", "The title heads the design document and names it when "
-                                       "you export it; the design's file keeps its name.", self.title_entered,
-                                       value=walk.answers.title, action="Rename"))
+            self.push_screen(RenameDialog("The title heads the design document and names it when you export it; the "
+                                          "design's file keeps its name.", self.title_entered, walk.answers.title))
 
     def title_entered(self, dialog: AskDialog, value: str) -> None:
         from guide.session import changed

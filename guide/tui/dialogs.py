@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, RadioSet, Static
 from textual.widgets.option_list import Option
@@ -17,7 +18,7 @@ from textual.widgets.option_list import Option
 from guide.frontend import FORMAT_NAMES, fitting_format, named_format
 from guide.source import GuideError
 from guide.report.text import shown_title
-from guide.tui.widgets import ListWithEnds, MarkedRadioButton, clean, listing, shorten
+from guide.tui.widgets import KeyBar, ListWithEnds, MarkedRadioButton, clean, listing, shorten
 
 if TYPE_CHECKING:  # the start screen's dialogs come before the models are imported
     from guide.model import AnswersFile
@@ -25,6 +26,12 @@ if TYPE_CHECKING:  # the start screen's dialogs come before the models are impor
 
 class Dialog(ModalScreen):
     BINDINGS = [Binding("escape", "dismiss_dialog", "Close")]
+
+    def on_mount(self) -> None:
+        # The dialog's own keys, over the key bar of the screen beneath (which do not work while it is open).
+        self.mount(KeyBar())
+        # Toasts about what came before would sit over the dialog's box and buttons on a small terminal.
+        self.app.clear_notifications()
 
     def action_dismiss_dialog(self) -> None:
         self.dismiss(None)
@@ -104,6 +111,9 @@ class Review(Dialog):
 class PresetPicker(Dialog):
     """The bank's case presets, opened read-only as worked examples."""
 
+    # Before the list's own Enter, so that the key bar names what it does here.
+    BINDINGS = [Binding("enter", "open_highlighted", "Open", priority=True)]
+
     def __init__(self, bank) -> None:
         super().__init__()
         self.bank = bank
@@ -127,6 +137,31 @@ class PresetPicker(Dialog):
     def _open(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
 
+    def action_open_highlighted(self) -> None:
+        presets = self.query_one(OptionList)
+        if presets.highlighted is not None:
+            self.dismiss(presets.get_option_at_index(presets.highlighted).id)
+
+
+class BoundedInput(Input):
+    """A one-line box with a length limit that keeps what fits of a longer paste or typing, and says so with a
+    `Cut` message, where Textual's Input refuses a paste over the limit whole, without a word."""
+
+    class Cut(Message):
+        """What was typed or pasted ran past the limit, and the rest was left out."""
+
+        def __init__(self, limit: int) -> None:
+            super().__init__()
+            self.limit = limit
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        room = self.max_length - (len(self.value) - (end - start))
+        cut = bool(self.max_length) and len(text) > room
+        super().replace(text[:max(room, 0)] if cut else text, start, end)
+        if cut:
+            # After the Changed of what was kept, which clears an older error.
+            self.post_message(self.Cut(self.max_length))
+
 
 class FormDialog(Dialog):
     """A dialog with fields; the app checks what was entered and may show an error here."""
@@ -138,6 +173,10 @@ class FormDialog(Dialog):
     def _cancel(self) -> None:
         self.dismiss(None)
 
+    @on(BoundedInput.Cut)
+    def _cut(self, event: BoundedInput.Cut) -> None:
+        self.show_error(f"At most {event.limit} characters: what went past that was left out.")
+
     def submit(self, entered: Callable[..., None], *fields: str) -> None:
         """Hand what was entered to the app, which checks it and closes the dialog or shows an error; a second
         Enter queued behind the first finds the dialog closed and does nothing (on a slow server it would
@@ -147,19 +186,21 @@ class FormDialog(Dialog):
 
 
 class AskDialog(FormDialog):
-    """Ask for one line of text (a file path, a title); `entered` checks it and may show an error here."""
+    """Ask for one line of text (a file path, a title); `entered` checks it and may show an error here. Enter on
+    an empty box, where an answer is required, says what to do (`empty`)."""
 
     def __init__(self, title: str, explain: str, entered: Callable[[AskDialog, str], None], *, value: str = "",
-                 action: str = "Open", required: bool = True, cancel: str = "Cancel") -> None:
+                 action: str = "Open", required: bool = True, cancel: str = "Cancel", max_length: int = 0,
+                 empty: str = "") -> None:
         super().__init__()
         self.title_text, self.explain, self.entered, self.value, self.action = title, explain, entered, value, action
-        self.required, self.cancel = required, cancel
+        self.required, self.cancel, self.max_length, self.empty = required, cancel, max_length, empty
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(Content.styled(self.title_text, "bold"), classes="dialog-title")
             yield Static(Content(self.explain))
-            yield Input(value=self.value, id="entry")
+            yield BoundedInput(value=self.value, id="entry", max_length=self.max_length)
             yield Static(id="error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button(self.cancel, id="cancel")
@@ -174,6 +215,22 @@ class AskDialog(FormDialog):
         value = self.query_one("#entry", Input).value.strip()
         if value or not self.required:
             self.submit(self.entered, value)
+        else:
+            self.show_error(self.empty)
+
+    @on(Input.Changed, "#entry")
+    def _edited(self) -> None:
+        self.show_error("")  # an error about what was there before no longer applies
+
+
+class RenameDialog(AskDialog):
+    """A design's new title, in a box as long as a title may be; an empty box is refused, the old title kept."""
+
+    def __init__(self, explain: str, entered: Callable[[AskDialog, str], None], title: str) -> None:
+        from guide.model import SHORT_TEXT_MAX
+
+        super().__init__("Rename the design", explain, entered, value=title, action="Rename", max_length=SHORT_TEXT_MAX,
+                         empty=f"A design needs a title: type one, or press Esc to keep “{shown_title(title)}”.")
 
 
 class ExportDialog(FormDialog):
@@ -187,11 +244,13 @@ class ExportDialog(FormDialog):
         self.format, self.default = format, default
 
     def compose(self) -> ComposeResult:
+        from guide.model import SHORT_TEXT_MAX
+
         with Vertical(classes="dialog"):
             yield Static(Content.styled("Export the design document", "bold"), classes="dialog-title")
             with VerticalScroll(classes="dialog-fields"):
                 yield Static("Title (left empty, the current one is kept)")
-                yield Input(value=shown_title(self.answers.title), id="title", max_length=300)
+                yield BoundedInput(value=shown_title(self.answers.title), id="title", max_length=SHORT_TEXT_MAX)
                 yield Static("File name (downloaded by the browser)" if self.web else "Write to")
                 yield Input(value=self.default, id="path")
                 yield Static("Format (Tab to it, ← → and space to choose)")

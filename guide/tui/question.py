@@ -100,6 +100,9 @@ class QuestionScreen(SizedScreen):
     # have asked for their layout: an answer that moved the focus between the choices and the text box was
     # painted in two frames, each of the whole screen. The widgets that gain and lose the focus repaint themselves.
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+    # Leaving with ← and ticks not confirmed with Enter: they are not kept (text typed is kept as a draft).
+    CHANGE_DROPPED = "What you changed here was not answered, so the answer stays as it was."
+    TICKS_DROPPED = "Your ticks here were not answered (Enter answers), so they are dropped: the question stays open."
     BINDINGS = [
         # The key bar keeps the first of these when the terminal is narrow. n is on the note box itself, and
         # h on the screen where the question's help is hidden.
@@ -506,7 +509,7 @@ class QuestionScreen(SizedScreen):
         self.keep_typed()
         question = self.walk.question
         if answer_changed and question is not None and question.id not in self.walk.drafts:
-            self.notify("What you changed here was not answered, so the answer stays as it was.")
+            self.notify(self.CHANGE_DROPPED if question.id in self.walk.answers.answers else self.TICKS_DROPPED)
         if self.walk.back():
             self.show_question()
             self.app.save_after_frame()  # where the user is, so that a resume comes back to it

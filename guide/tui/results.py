@@ -195,11 +195,12 @@ def priorities(bank: Bank, result: Result, width: int = 80) -> Content:
     parts: list = []
     name_width = max(len(clean(element.name)) for element in result.elements)
     level_width = max(len(level.label) for level in bank.meta.levels)
-    fits = 2 + name_width + 1 + BAR_WIDTH + 2 + level_width + len("  confidence medium (0.00)") <= width
+    fits = 2 + name_width + 1 + BAR_WIDTH + 2 + level_width + len("  confidence medium (score 100% known)") <= width
     for element in result.elements:
         parts += [(f"{element.short} {clean(element.name):<{name_width}} ", "bold"),
                   f"{level_bar(bank, element.score)} ", (f"{element.level_label:<{level_width}}", "bold"),
-                  "  " if fits else "\n  ", f"confidence {element.confidence_label} ({element.confidence:.2f})\n"]
+                  "  " if fits else "\n  ",
+                  f"confidence {element.confidence_label} (score {element.confidence:.0%} known)\n"]
         if element.level_range[0] != element.level_range[1]:
             low, high = (level_label(bank, item) for item in element.level_range)
             parts.append((f"  one uncertain answer could make it anything from {low} to {high}\n", "italic"))

@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 from guide.load import ElementLine
 from guide.source import GuideError
 from guide.report.text import shown_title
-from guide.tui.dialogs import AskDialog, Confirm
+from guide.tui.dialogs import AskDialog, Confirm, RenameDialog
 from guide.tui.widgets import KeyBar, SizedScreen, clean, shorten, show_content
 
 if TYPE_CHECKING:  # the library needs the models, which the start screen is painted without
@@ -157,8 +157,8 @@ class StartScreen(SizedScreen):
             self.refresh_menu(design.path)
             self.notify(f"The design is now “{shown_title(value)}”.", title="Renamed", markup=False)
 
-        self.app.push_screen(AskDialog("Rename the design", "The title heads the design document; the design's "
-                                       "file keeps its name.", entered, value=design.title, action="Rename"))
+        self.app.push_screen(RenameDialog("The title heads the design document; the design's file keeps its name.",
+                                          entered, design.title))
 
     def action_duplicate(self) -> None:
         design = self.highlighted_design()

@@ -18,7 +18,7 @@ from textual.content import Content
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import Reactive
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
@@ -95,7 +95,12 @@ def level_label(bank: Bank, level_id: str) -> str:
 class SizedScreen(Screen):
     """A screen whose breakpoint classes are set from the terminal's size before it is first styled.
     Textual sets them on the first resize event, after every widget has been styled, and the new
-    classes then restyle and lay out the whole screen a second time."""
+    classes then restyle and lay out the whole screen a second time.
+
+    Below MINIMUM_SIZE (columns, rows) a question and its choices do not fit: the screen is covered by
+    TooSmall, which says so, until the terminal is large enough again."""
+
+    MINIMUM_SIZE = (40, 12)
 
     def __init__(self) -> None:
         super().__init__()
@@ -105,6 +110,49 @@ class SizedScreen(Screen):
             return
         self.add_class(*self._get_breakpoint_classes(width, self.HORIZONTAL_BREAKPOINTS or []),
                        *self._get_breakpoint_classes(height, self.VERTICAL_BREAKPOINTS or []), update=False)
+
+    def on_resize(self) -> None:
+        self._cover_if_too_small()
+
+    def on_screen_resume(self) -> None:
+        self._cover_if_too_small()
+
+    def _cover_if_too_small(self) -> None:
+        if self.is_current and not TooSmall.fits(self.app.size, self.MINIMUM_SIZE):
+            self.app.push_screen(TooSmall(self.MINIMUM_SIZE))
+
+
+class TooSmall(ModalScreen):
+    """Over a screen the terminal is too small to show: says so and the size needed. Keys reach nothing beneath
+    (an answer the user cannot see is not taken, and nothing there changes); large enough again, it goes."""
+
+    DEFAULT_CSS = """
+    TooSmall { align: center middle; background: $background; }
+    TooSmall Static { width: 100%; height: auto; text-align: center; }
+    """
+
+    def __init__(self, needed: tuple[int, int]) -> None:
+        super().__init__()
+        self.needed = needed
+
+    @staticmethod
+    def fits(size: Size, needed: tuple[int, int]) -> bool:
+        return size.width >= needed[0] and size.height >= needed[1]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="too-small")
+
+    def on_mount(self) -> None:
+        self.on_resize()
+
+    def on_resize(self) -> None:
+        size = self.app.size
+        if self.fits(size, self.needed):
+            if self.is_current:  # a second resize can come before the first one's dismissal is done
+                self.dismiss()
+            return
+        self.query_one(Static).update(f"The terminal is {size.width}×{size.height}: too small. Make it at least "
+                                      f"{self.needed[0]}×{self.needed[1]}; nothing you typed is lost.")
 
 
 class TextBlock(Static):
