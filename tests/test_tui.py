@@ -1542,6 +1542,11 @@ async def test_an_export_named_for_a_format_it_cannot_write_is_refused_in_one_li
         assert isinstance(app.screen, ExportDialog), "a name no format of guide's ends in is not written"
         assert static_text(app.screen, "#error") == ("design.pdf: the export writes Markdown, HTML or JSON: end the "
                                                      "name in .md, .html or .json, not .pdf")
+        app.screen.query_one("#path", Input).value = "newfolder/"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog), "a name ending in / is a folder's: no file named newfolder"
+        assert static_text(app.screen, "#error") == "newfolder/: ends in /: give a file name"
     assert list(empty_folder.iterdir()) == []
 
 
