@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,9 +205,19 @@ def rename_design(design: Design, title: str, bank: Bank) -> None:
         save_session(walk, design.path)
 
 
+def refuse_undeletable(design: Design) -> None:
+    """A GuideError saying what the design's path is when it is a folder (`dir.yaml/`, listed as broken): guide
+    removes files, not folders and what they hold."""
+    with contextlib.suppress(OSError):
+        if stat.S_ISDIR(design.path.lstat().st_mode):
+            raise GuideError(design.path, None, None, "is a folder, not a design's file: guide does not delete "
+                                                      "folders; remove it yourself if it is not wanted")
+
+
 def delete_design(design: Design) -> None:
     """Remove a design's file (its lock file goes when the lock is let go); refused while another guide has
     it open."""
+    refuse_undeletable(design)
     with SessionLock(design.path):
         try:
             design.path.unlink()

@@ -134,10 +134,12 @@ def read_limited(path: str | Path, expected: str = "a file") -> bytes:
     than the limit is refused by its size before it is read, or after MAX_FILE_BYTES + 1 bytes when it
     grows meanwhile, so a huge file costs no more than the limit."""
     try:
-        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb") as stream:
-            info = os.fstat(stream.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise GuideError(path, None, None, f"is {_kind_of_file(info)}, not {expected}")
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):  # looked at before open(), which refuses a folder as "Is a directory"
+            os.close(descriptor)
+            raise GuideError(path, None, None, f"is {_kind_of_file(info)}, not {expected}")
+        with open(descriptor, "rb") as stream:
             _READ[info.st_dev, info.st_ino] = (str(path), os.path.abspath(path))
             if info.st_size > MAX_FILE_BYTES:
                 raise GuideError(path, None, None, f"file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
@@ -152,7 +154,7 @@ def read_limited(path: str | Path, expected: str = "a file") -> bytes:
 def _kind_of_file(info: os.stat_result) -> str:
     """What a file that is not a regular file is, in a few words."""
     if stat.S_ISDIR(info.st_mode):
-        return "a directory"
+        return "a folder"
     if stat.S_ISFIFO(info.st_mode):
         return "a FIFO"
     if stat.S_ISSOCK(info.st_mode):

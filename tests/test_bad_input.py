@@ -383,7 +383,8 @@ ANSWERS_CASES = [
          lambda files, marker: '{"title": "' + "9" * 5000 + '"}', r"title: String should have at most 300", 1),
     Case("answers: a duplicate key in JSON", "answers.json", lambda files, marker: '{"title": "a",\n "title": "b"}',
          r"\.json:2: JSON: duplicate key 'title'$", 2),
-    Case("answers: a directory", "answers.yaml", lambda files, marker: A_DIRECTORY, r"directory", None),
+    Case("answers: a folder", "answers.yaml", lambda files, marker: A_DIRECTORY, r": is a folder, not an answers file$",
+         None),
     Case("answers: file does not exist", "answers.yaml", lambda files, marker: None, r"[Nn]o such file", None),
     # --- design documents: answers in YAML front matter
     Case("document: no front matter", "design.md", lambda files, marker: "# A design\n\nNo answers here.\n",

@@ -461,6 +461,25 @@ async def test_a_broken_design_says_what_guide_run_says_and_the_delete_dialog_of
         assert f"To keep it, copy {broken} somewhere else first." in body
 
 
+async def test_a_folder_in_the_designs_folder_is_said_to_be_one_and_not_offered_for_deleting(bank, guide_home):
+    """A folder named dir.yaml was listed as "broken (Is a directory)"; x promised "The broken file dir.yaml is
+    deleted for good", then failed."""
+    folder = designs_dir() / "dir.yaml"
+    folder.mkdir(parents=True)
+    (folder / "mine.txt").write_text("kept\n")
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 30)) as pilot:
+        [row] = design_rows(app)
+        assert row.startswith("dir.yaml  broken (is a folder, not a YAML file)")
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen), "no offer to delete what cannot be deleted"
+        said = " ".join(list(app._notifications)[-1].message.split())
+        assert said == (f"{folder}: is a folder, not a design's file: guide does not delete folders; remove it "
+                        "yourself if it is not wanted")
+    assert (folder / "mine.txt").read_text() == "kept\n"
+
+
 @pytest.mark.parametrize("key, refused", [("d", "duplicated"), ("t", "renamed")])
 async def test_a_broken_design_is_not_duplicated_or_renamed_and_its_problem_is_said(bank, guide_home, key, refused):
     designs_dir().mkdir(parents=True)
