@@ -60,7 +60,8 @@ def _summary(comparison: Comparison) -> str:
     if comparison.identical:
         return "Your answers lead to the same priorities and the same ranking as the reference."
     moved = comparison.moved_elements
-    parts = [f"{_count(len(comparison.answers), 'answer')} differ{'s' if len(comparison.answers) == 1 else ''}"]
+    differing = comparison.differing_answers
+    parts = [f"{_count(len(differing), 'answer')} differ{'s' if len(differing) == 1 else ''}"]
     parts.append(f"{_count(len(moved), 'element')} {'changes' if len(moved) == 1 else 'change'} priority"
                  if moved else "every element keeps its priority")
     same_combination = comparison.combination_before == comparison.combination_after
