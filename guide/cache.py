@@ -26,7 +26,8 @@ must not hang `guide run`), checked with fstat and read from the descriptor. Lin
 folder (a ~/.cache on another disk) are resolved first, then the real folders are checked.
 
 Where: $GUIDE_HOME/cache, else $XDG_CACHE_HOME/guide (when absolute: the XDG spec ignores a relative one),
-else ~/.cache/guide; the KEEP most recently stored banks are kept. GUIDE_NO_CACHE=1 (or true, yes, on) turns the cache off.
+else ~/.cache/guide; the KEEP most recently stored banks are kept. GUIDE_NO_CACHE=1 (or true, yes, on) turns
+the cache off.
 """
 
 from __future__ import annotations

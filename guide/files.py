@@ -118,7 +118,7 @@ def write_output(text: str, out: Path | None, *, updating: Path | None = None) -
         elif stat.S_ISDIR(info.st_mode):
             raise GuideError(out, None, None, "is a folder; give a file name")
         else:
-            _write_through(Path(out), as_utf8(text).encode("utf-8"))
+            _write_through(out, as_utf8(text).encode("utf-8"))
     except BrokenPipeError:  # the reader of a pipe or FIFO went away (`| head`): not an error of ours
         raise
     except OSError as error:

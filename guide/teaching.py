@@ -208,9 +208,9 @@ def _elements(lesson: Lesson, bank: Bank, comparison: Comparison, evidence: _Evi
 
 def _level_words(change: ElementChange, unanswered: bool) -> str:
     if unanswered:  # the levels differ because answers are missing: no advice on a choice not made
-        return (f"You rank {change.name.lower()} {'higher' if change.direction == 'up' else 'lower'} than the reference "
-                f"(score {change.score_before:g} → {change.score_after:g}), mostly because of the questions left "
-                "unanswered.")
+        higher = "higher" if change.direction == "up" else "lower"
+        return (f"You rank {change.name.lower()} {higher} than the reference (score {change.score_before:g} → "
+                f"{change.score_after:g}), mostly because of the questions left unanswered.")
     if change.direction == "up":
         return (f"You rank {change.name.lower()} higher than the reference (score {change.score_before:g} → "
                 f"{change.score_after:g}): your design would spend effort on it that the reference does not ask for.")

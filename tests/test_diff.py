@@ -162,7 +162,8 @@ def test_an_answer_given_alike_is_not_listed_as_differing_when_only_the_walk_pas
     assert "(model_status)" in differ and "(white_box_access)" in differ and "explanation_priority" not in differ
     assert alike == ("Answered alike, but counted in one design only (1):\n  - May the model's architecture, labels or "
                      "pipeline be chosen for the sake of its explanation? (explanation_priority): Yes: the explanation "
-                     "may shape the model (counted in “As answered”; off the walk of “What if”, so not counted there)")
+                     "may shape the model (counted in “As answered”; off the walk of “What if”, so not counted "
+                     "there)")
 
 
 def test_diff_shows_the_notes_that_differ_and_exits_like_diff(bank, tmp_path):

@@ -38,12 +38,12 @@ def settle_format(args: argparse.Namespace) -> str | None:
             named = fitting_format(args.out, args.format_choices, "this command")
         except ValueError as problem:
             return f"--out {typed_name(args.out)}: {problem}"
-        args.out = out = Path(args.out)
+        args.out = Path(args.out)
     if getattr(args, "format", None) is None:  # not given, or a command that writes one format only
         args.format = named or args.format_default
         return None
     if named is not None and named != args.format:
-        return (f"--out {out.name}: the name says {FORMAT_NAMES[named]}, but --format is {args.format}; "
+        return (f"--out {args.out.name}: the name says {FORMAT_NAMES[named]}, but --format is {args.format}; "
                 "drop --format, or give the file a name that fits")
     return None
 
