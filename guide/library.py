@@ -155,9 +155,15 @@ def read_design(bank: Bank, path: Path) -> Design:
 
 def list_designs(bank: Bank) -> list[Design]:
     """Every design in the library, the most recently changed first. A listing makes no folder: with no designs
-    folder and no session of earlier versions to move in, there is nothing to list."""
-    if not (os.path.lexists(designs_dir()) or os.path.lexists(session_path())):
-        return []
+    folder and no session of earlier versions to move in, there is nothing to list (a state folder others could
+    change is still said, and one that could hold no designs folder by `open_library`)."""
+    if not os.path.lexists(session_path()):
+        try:
+            make_private_folder(designs_dir(), create=False)
+        except FileNotFoundError:
+            return []
+        except OSError:  # /dev/null/designs: said as making it fails
+            pass
     return sorted((read_design(bank, path) for path in design_files(open_library())), key=lambda design: (-(design.changed or 0.0), design.name))
 
 
