@@ -220,7 +220,7 @@ def read_answers(path: str | Path, bank: Bank, *, this_bank_only: bool = False) 
     else:
         if document_format == "json":
             _refuse_broken_json(path, text)
-        whole = parse_yaml(path, text)
+        whole = parse_yaml(path, text, language="JSON" if document_format == "json" else "YAML")
         document = _answers_part(whole)
         if document is not whole:  # a JSON design document: its answers sit under `answers_file`
             try:

@@ -25,8 +25,9 @@ are opened inside the folder's descriptor without following links and without bl
 must not hang `guide run`), checked with fstat and read from the descriptor. Links above the cache
 folder (a ~/.cache on another disk) are resolved first, then the real folders are checked.
 
-Where: $GUIDE_HOME/cache, else $XDG_CACHE_HOME/guide, else ~/.cache/guide; the KEEP most recently
-stored banks are kept. GUIDE_NO_CACHE=1 (or true, yes, on) turns the cache off.
+Where: $GUIDE_HOME/cache, else $XDG_CACHE_HOME/guide (when absolute: the XDG spec ignores a relative one),
+else ~/.cache/guide; the KEEP most recently stored banks are kept. GUIDE_NO_CACHE=1 (or true, yes, on) turns
+the cache off.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from typing import TypeVar
 
 from guide import __version__
 from guide.files import open_private_folder
-from guide.places import home_folder
+from guide.places import home_folder, xdg_folder
 
 # The modules that decide what a loaded, checked bank is.
 CODE = ("model.py", "source.py", "yamlfile.py", "bankfiles.py", "bank.py", "graph.py", "load.py", "cache.py")
@@ -65,8 +66,8 @@ def cache_dir() -> Path | None:
     """Where the cache is; None, and no cache, when there is no home to put it in."""
     if os.environ.get("GUIDE_HOME"):
         return Path(os.environ["GUIDE_HOME"]) / "cache"
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]) / "guide"
+    if (cache := xdg_folder("XDG_CACHE_HOME")) is not None:
+        return cache / "guide"
     home = home_folder()
     return None if home is None else home / ".cache" / "guide"
 

@@ -92,9 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--title, --design, --new, --resume and --replace go with --plain")
     if args.replace and not (args.new and args.design is not None):
         parser.error("--replace goes with --new --design NAME")
-    refuse_undecodable_text(parser, args)
+    # --out first: it is taken as typed (`add_out_option`) and made a Path there, which may hold any bytes.
     if (mismatch := settle_format(args)) is not None:
         args.output_parser.error(mismatch)
+    refuse_undecodable_text(parser, args)
     try:
         status = dispatch(args)
         # What print() left in the buffer: a full disk behind `>` is one line here, not a traceback at exit.

@@ -86,6 +86,17 @@ class Comparison(BaseModel):
     combination_after: list[MethodRef]
 
     @property
+    def differing_answers(self) -> list[AnswerChange]:
+        """The answers given differently (or given in one design only)."""
+        return [change for change in self.answers if not _same_answer(change.before, change.after)]
+
+    @property
+    def rerouted_answers(self) -> list[AnswerChange]:
+        """Answers given alike that one walk counts and the other passes by: not a difference of answers, but
+        evidence that one design draws on and the other does not."""
+        return [change for change in self.answers if _same_answer(change.before, change.after)]
+
+    @property
     def moved_elements(self) -> list[ElementChange]:
         return [change for change in self.elements if change.direction != "same"]
 
@@ -321,13 +332,17 @@ def held_suffix(change: ElementChange, text=str) -> str:
     return f"; {text(change.held)}" if change.held else ""
 
 
-def _comparison_lines(comparison: Comparison, text) -> dict[str, list[str]]:
+def _comparison_lines(comparison: Comparison, text, before: str, after: str) -> dict[str, list[str]]:
     """The facts of a comparison as lines of one kind of text (`text` escapes for the target format)."""
     answers = []
-    for change in comparison.answers:
+    for change in comparison.differing_answers:
         answers.append(f"{text(change.prompt)} (`{change.question}`): "
                        f"{text(_value_words(change.before_labels, change.asked_before))} → "
                        f"{text(_value_words(change.after_labels, change.asked_after))}")
+    rerouted = [f"{text(change.prompt)} (`{change.question}`): {text(joined_labels(change.after_labels))} (counted "
+                f"in “{text(before if change.asked_before else after)}”; off the walk of "
+                f"“{text(after if change.asked_before else before)}”, so not counted there)"
+                for change in comparison.rerouted_answers]
     notes = [f"{text(change.prompt)} (`{change.question}`): {text(_note_words(change.before))} → "
              f"{text(_note_words(change.after))}" for change in comparison.notes]
     elements = []
@@ -346,18 +361,21 @@ def _comparison_lines(comparison: Comparison, text) -> dict[str, list[str]]:
                            f"{text(_names(comparison.combination_after))}")
     else:
         combination.append(f"unchanged: {text(_names(comparison.combination_after))}")
-    return {"answers": answers, "notes": notes, "elements": elements, "steady": steady, "methods": methods,
-            "combination": combination}
+    return {"answers": answers, "rerouted": rerouted, "notes": notes, "elements": elements, "steady": steady,
+            "methods": methods, "combination": combination}
 
 
 def comparison_text(comparison: Comparison, before: str = "A", after: str = "B") -> str:
     """Plain language for a terminal."""
     if not comparison.differs:
         return f"No differences: {before} and {after} give the same answers, notes, priorities and ranking.\n"
-    facts = _comparison_lines(comparison, inert)
+    facts = _comparison_lines(comparison, inert, before, after)
     lines = [f"{before}: {inert(comparison.before_title)}", f"{after}: {inert(comparison.after_title)}", ""]
     lines += [f"Answers that differ ({len(facts['answers'])}):" if facts["answers"] else "The answers are the same."]
     lines += [f"  - {line.replace('`', '')}" for line in facts["answers"]]
+    if facts["rerouted"]:
+        lines += ["", f"Answered alike, but counted in one design only ({len(facts['rerouted'])}):"]
+        lines += [f"  - {line.replace('`', '')}" for line in facts["rerouted"]]
     if facts["notes"]:
         lines += ["", f"Notes that differ ({len(facts['notes'])}):"]
         lines += [f"  - {line.replace('`', '')}" for line in facts["notes"]]
@@ -376,9 +394,12 @@ def comparison_markdown(comparison: Comparison, before: str = "A", after: str = 
              f"- **{md(after)}:** {md(comparison.after_title)}"]
     if not comparison.differs:
         return "\n".join(lines + ["", "No differences: the same answers, notes, priorities and ranking."]) + "\n"
-    facts = _comparison_lines(comparison, md)
+    facts = _comparison_lines(comparison, md, before, after)
     lines += ["", f"{heading}# Answers that differ", ""]
     lines += [f"- {line}" for line in facts["answers"]] or ["The answers are the same."]
+    if facts["rerouted"]:
+        lines += ["", f"{heading}# Answered alike, but counted in one design only", ""]
+        lines += [f"- {line}" for line in facts["rerouted"]]
     if facts["notes"]:
         lines += ["", f"{heading}# Notes that differ", ""]
         lines += [f"- {line}" for line in facts["notes"]]

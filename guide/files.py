@@ -103,8 +103,8 @@ def write_output(text: str, out: Path | None, *, updating: Path | None = None) -
     refuse_designs_folder(out)
     target = Path(os.path.realpath(out))
     try:
-        try:
-            info: os.stat_result | None = os.stat(target)
+        try:  # `out`, not `target`: /dev/stdout on a pipe is a link to a node that realpath() cannot name
+            info: os.stat_result | None = os.stat(out)
         except FileNotFoundError:
             info = None
         if info is None or stat.S_ISREG(info.st_mode):
@@ -118,7 +118,9 @@ def write_output(text: str, out: Path | None, *, updating: Path | None = None) -
         elif stat.S_ISDIR(info.st_mode):
             raise GuideError(out, None, None, "is a folder; give a file name")
         else:
-            _write_through(target, as_utf8(text).encode("utf-8"))
+            _write_through(out, as_utf8(text).encode("utf-8"))
+    except BrokenPipeError:  # the reader of a pipe or FIFO went away (`| head`): not an error of ours
+        raise
     except OSError as error:
         if error.errno == errno.ENXIO:  # a FIFO opened without waiting, no reader
             raise GuideError(out, None, None, "nothing is reading from this FIFO") from None

@@ -8,6 +8,7 @@ It sits below all of them, so that none has to import another (or the CLI that s
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Iterable
 
@@ -40,11 +41,15 @@ def named_format(path: Path) -> str | None:
     return FORMAT_OF_SUFFIX.get(path.suffix.lower())
 
 
-def fitting_format(path: Path, formats: Iterable[str], writer: str, *, suffix_required: bool = False) -> str | None:
-    """The format `path`'s name says (None when it says none), checked against the `formats` that `writer` writes;
-    a ValueError saying why the name does not fit: it says another format (a file named .html holding Markdown
+def fitting_format(typed: str, formats: Iterable[str], writer: str, *, suffix_required: bool = False) -> str | None:
+    """The format the name `typed` says (None when it says none), checked against the `formats` that `writer`
+    writes; a ValueError saying why the name does not fit: it names a folder (ends in /, which Path() would drop,
+    so that `newdir/` became a file named newdir), it says another format (a file named .html holding Markdown
     opens as garbage), a suffix of no format (x.pdf), or, with `suffix_required`, none."""
+    if typed.endswith(("/", os.sep)):
+        raise ValueError("ends in /: give a file name")
     formats = tuple(formats)
+    path = Path(typed)
     named = named_format(path)
     if named is not None and named not in formats:
         raise ValueError(f"the name says {FORMAT_NAMES[named]}, but {writer} writes {format_names(formats)}")
@@ -54,6 +59,11 @@ def fitting_format(path: Path, formats: Iterable[str], writer: str, *, suffix_re
         raise ValueError(f"{writer} writes {format_names(formats)}: end the name in "
                          f"{or_list([SUFFIX_OF_FORMAT[format] for format in formats])}{not_this}")
     return named
+
+
+def typed_name(typed: str) -> str:
+    """The last part of a path as typed, for a message about its name: a trailing / kept (`newdir/`)."""
+    return Path(typed).name + ("/" if typed.endswith(("/", os.sep)) else "")
 
 
 def format_names(formats: Iterable[str]) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,7 +154,16 @@ def read_design(bank: Bank, path: Path) -> Design:
 
 
 def list_designs(bank: Bank) -> list[Design]:
-    """Every design in the library, the most recently changed first."""
+    """Every design in the library, the most recently changed first. A listing makes no folder: with no designs
+    folder and no session of earlier versions to move in, there is nothing to list (a state folder others could
+    change is still said, and one that could hold no designs folder by `open_library`)."""
+    if not os.path.lexists(session_path()):
+        try:
+            make_private_folder(designs_dir(), create=False)
+        except FileNotFoundError:
+            return []
+        except OSError:  # /dev/null/designs: said as making it fails
+            pass
     return sorted((read_design(bank, path) for path in design_files(open_library())), key=lambda design: (-(design.changed or 0.0), design.name))
 
 
@@ -204,9 +214,19 @@ def rename_design(design: Design, title: str, bank: Bank) -> None:
         save_session(walk, design.path)
 
 
+def refuse_undeletable(design: Design) -> None:
+    """A GuideError saying what the design's path is when it is a folder (`dir.yaml/`, listed as broken): guide
+    removes files, not folders and what they hold."""
+    with contextlib.suppress(OSError):
+        if stat.S_ISDIR(design.path.lstat().st_mode):
+            raise GuideError(design.path, None, None, "is a folder, not a design's file: guide does not delete "
+                                                      "folders; remove it yourself if it is not wanted")
+
+
 def delete_design(design: Design) -> None:
     """Remove a design's file (its lock file goes when the lock is let go); refused while another guide has
     it open."""
+    refuse_undeletable(design)
     with SessionLock(design.path):
         try:
             design.path.unlink()

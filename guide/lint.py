@@ -18,10 +18,12 @@ consistent answers produce; the finding names the answers, so such a report is e
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 from itertools import combinations, product
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from guide.bank import Bank, file_model, read_answers
 from guide.bankfiles import FLOW_DIR, bank_files, folder_problems, missing_file_problem
@@ -29,7 +31,8 @@ from guide.engine import holds, precedent_values
 from guide.graph import Finding, check_bank, describe_condition, flow, plan_items, question_locator
 from guide.load import load_bank, require_bank_directory
 from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, AnswerValue, Condition, NotCondition, Question, iter_conditions
-from guide.source import GuideError, Location, validate_all
+from guide.report.text import UNSEEN
+from guide.source import REORDERING, GuideError, Location, describe_loc, validate_all
 from guide.yamlfile import read_yaml
 
 MIN_HELP_WORDS = 12
@@ -53,6 +56,7 @@ def lint_bank(directory: str | Path) -> list[Finding]:
         findings = lint_loaded_bank(bank)
     findings += [Finding("warning", Location(str(path), 1), path.relative_to(directory).as_posix(), problem)
                  for path, problem in folder_problems(directory)]
+    findings += _hidden_characters(directory)
     return sorted(findings, key=lambda finding: (finding.location.file, finding.location.line, finding.item))
 
 
@@ -98,6 +102,45 @@ def _precedent_findings(bank: Bank) -> list[Finding]:
                                     f"advice: only one precedent ({met_by[0]}) meets this rule's condition; check "
                                     "that the rule states a reason that holds across projects"))
     return findings
+
+
+# What shows as nothing, or shows text in another order than it reads: direction overrides, embeddings, isolates
+# and marks, zero-width spaces, the byte order mark. Titles and notes have them dropped; bank text is shown as
+# its author wrote it, so they are the author's to remove.
+_HIDDEN = re.compile(f"[{REORDERING}{UNSEEN}]")
+
+
+def _hidden_characters(directory: Path) -> list[Finding]:
+    """Each text of the bank's files that holds a `_HIDDEN` character, with its file, line and field."""
+    findings = []
+    for path in bank_files(directory):
+        try:
+            document = read_yaml(path)
+        except GuideError:  # a file that cannot be read is a finding of its own
+            continue
+        for loc, text in _texts(document.data):
+            hidden = dict.fromkeys(_HIDDEN.findall(text))
+            if hidden:
+                names = " and ".join(f"a {unicodedata.name(character).lower()} (U+{ord(character):04X})"
+                                     for character in hidden)
+                verbs = "show as nothing or change" if len(hidden) > 1 else "shows as nothing or changes"
+                findings.append(Finding("warning", Location(str(path), document.line_of(loc)),
+                                        describe_loc(document.data, loc),
+                                        f"holds {names}, which {verbs} the order the text shows in: remove "
+                                        f"{'them' if len(hidden) > 1 else 'it'}"))
+    return findings
+
+
+def _texts(data: Any, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every string in parsed YAML, with where it is."""
+    if isinstance(data, str):
+        yield loc, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from _texts(value, (*loc, key))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _texts(value, (*loc, index))
 
 
 def _check_readable(directory: Path) -> None:

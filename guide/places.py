@@ -2,7 +2,7 @@
 
 Where the state folder is (first that applies):
   $GUIDE_HOME
-  $XDG_STATE_HOME/guide
+  $XDG_STATE_HOME/guide (when it is an absolute path)
   ~/.local/state/guide
 
 Below `guide.files`, which keeps every document it writes out of the designs folder.
@@ -25,11 +25,18 @@ def home_folder() -> Path | None:
     return None if home == "~" else Path(home)
 
 
+def xdg_folder(variable: str) -> Path | None:
+    """The folder an XDG base-directory variable names, or None when it is unset or relative: the XDG Base
+    Directory spec has a relative path ignored (it would put the state in whatever folder guide starts in)."""
+    value = os.environ.get(variable, "")
+    return Path(value) if os.path.isabs(value) else None
+
+
 def session_dir() -> Path:
     if os.environ.get("GUIDE_HOME"):
         return Path(os.environ["GUIDE_HOME"])
-    if os.environ.get("XDG_STATE_HOME"):
-        return Path(os.environ["XDG_STATE_HOME"]) / "guide"
+    if (state := xdg_folder("XDG_STATE_HOME")) is not None:
+        return state / "guide"
     home = home_folder()
     if home is None:
         raise GuideError("~", None, None, f"no home folder to save the design in (HOME is not set and user id "

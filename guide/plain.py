@@ -24,7 +24,7 @@ from typing import TextIO
 from guide.bank import Bank
 from guide.engine import answer_labels, joined_labels
 from guide.files import LONE_SURROGATE, STDOUT, user_path, write_output, write_stream
-from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, fitting_format, load_bank_option
+from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, fitting_format, load_bank_option, typed_name
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
 from guide.report.text import inert, shown_title
 from guide.library import Design, design_path, list_designs, new_design_file, open_library, read_design
@@ -333,8 +333,9 @@ class Conversation:
                     return self.not_saved("Stopped.")
                 self.say(f"Stopped. Your answers are saved in {self.path}.")
                 return 0
+            typed = reply or default
             try:
-                target = user_path(reply or default)
+                target = user_path(typed)
             except GuideError as error:
                 self.say(f"Cannot write there: {inert(str(error))}")
                 continue
@@ -342,9 +343,9 @@ class Conversation:
                 format = FORMATS[0]
             else:
                 try:  # a name must say its format: a stray key (u after Unsure) is not taken for a file name
-                    format = fitting_format(target, FORMATS, "guide", suffix_required=True)
+                    format = fitting_format(typed, FORMATS, "guide", suffix_required=True)
                 except ValueError as problem:
-                    self.say(f"{inert(target.name)}: {problem}.")
+                    self.say(f"{inert(typed_name(typed))}: {problem}.")
                     continue
                 if target.is_file() and not self.agrees(f"Replace {inert(target.name)}? [y/N] ", default=False):
                     continue

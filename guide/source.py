@@ -134,10 +134,12 @@ def read_limited(path: str | Path, expected: str = "a file") -> bytes:
     than the limit is refused by its size before it is read, or after MAX_FILE_BYTES + 1 bytes when it
     grows meanwhile, so a huge file costs no more than the limit."""
     try:
-        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC), "rb") as stream:
-            info = os.fstat(stream.fileno())
-            if not stat.S_ISREG(info.st_mode):
-                raise GuideError(path, None, None, f"is {_kind_of_file(info)}, not {expected}")
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):  # looked at before open(), which refuses a folder as "Is a directory"
+            os.close(descriptor)
+            raise GuideError(path, None, None, f"is {_kind_of_file(info)}, not {expected}")
+        with open(descriptor, "rb") as stream:
             _READ[info.st_dev, info.st_ino] = (str(path), os.path.abspath(path))
             if info.st_size > MAX_FILE_BYTES:
                 raise GuideError(path, None, None, f"file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
@@ -152,7 +154,7 @@ def read_limited(path: str | Path, expected: str = "a file") -> bytes:
 def _kind_of_file(info: os.stat_result) -> str:
     """What a file that is not a regular file is, in a few words."""
     if stat.S_ISDIR(info.st_mode):
-        return "a directory"
+        return "a folder"
     if stat.S_ISFIFO(info.st_mode):
         return "a FIFO"
     if stat.S_ISSOCK(info.st_mode):
@@ -218,6 +220,11 @@ def errors_at(document: YamlDocument, error: ValidationError) -> list[GuideError
         if item["type"] == "missing" and any(other["type"] == "extra_forbidden" and other["loc"][:-1] == item["loc"][:-1]
                                              for other in errors):
             continue
+        # A list where text or a list is taken (an answer): its items tell what is wrong, not "not text".
+        if _is_union_member(str(item["loc"][-1])) and isinstance(item["input"], list) and any(
+                len(other["loc"]) > len(item["loc"]) and other["loc"][:len(item["loc"]) - 1] == item["loc"][:-1]
+                for other in errors):
+            continue
         loc = tuple(item["loc"])
         problem = GuideError(document.path, document.line_of(loc), describe_loc(document.data, loc),
                              _message(item, errors))
@@ -233,11 +240,14 @@ def _message(item: dict, errors: list[dict]) -> str:
         return "unknown key (not allowed here)" + (f"; did you mean '{close[0]}'?" if close else "")
     if item["type"] == "missing":
         return "required key is missing"
-    if item["type"] == "string_type" and isinstance(item["input"], (bool, int, float)) and _is_field(item["loc"]):
-        # `answers_hash: 000000000000` is the number 0 to YAML; a union's member (an answer) keeps pydantic's words.
+    if item["type"] == "string_type" and (expected := _expected(item, errors)):
+        if not isinstance(item["input"], (bool, int, float)):
+            return f"{expected} expected, found {kind_of(item['input'])}"
+        # `answers_hash: 000000000000` is the number 0 to YAML, `task: True` true or false.
         read_as = _UNQUOTED["bool_type" if isinstance(item["input"], bool) else "float_type"]
-        return (f"text expected, but YAML reads what is written here as {read_as}: write it in quotes, as "
-                f"{item['loc'][-1]}: '...'")
+        key = next(part for part in reversed(item["loc"]) if not _is_union_member(str(part)))
+        as_written = f", as {key}: '...'" if isinstance(key, str) else ""
+        return f"{expected} expected, but YAML reads what is written here as {read_as}: write it in quotes{as_written}"
     if item["type"] in _UNQUOTED and isinstance(item["input"], str):
         written = _as_yaml_number(item["input"])
         if written:  # YAML reads 1e308 (no dot in it) as text, quoted or not
@@ -246,9 +256,18 @@ def _message(item: dict, errors: list[dict]) -> str:
     return item["msg"].removeprefix("Value error, ")
 
 
-def _is_field(loc: tuple[str | int, ...]) -> bool:
-    """Whether `loc` ends at a key of a model or mapping, not at a list item or a union member pydantic tried."""
-    return isinstance(loc[-1], str) and not _is_union_member(loc[-1])
+def _expected(item: dict, errors: list[dict]) -> str | None:
+    """What a string_type error's place takes, in a file author's words: "text", or "text or a list" for a union
+    of text and a list of texts (an answer); None for a union with other members (a rule's condition), whose
+    members pydantic's words name better."""
+    *within, last = item["loc"]
+    if not isinstance(last, str) or not _is_union_member(last):
+        return "text"
+    members = {other["loc"][len(within)] for other in errors
+               if len(other["loc"]) > len(within) and tuple(other["loc"][:len(within)]) == tuple(within)}
+    if not all(member in ("str", "constrained-str") or member.startswith("list[") for member in members):
+        return None
+    return "text or a list" if any(member.startswith("list[") for member in members) else "text"
 
 
 def _is_union_member(part: str) -> bool:

@@ -23,11 +23,12 @@ def session_path() -> Path:
     return session_dir() / SESSION_FILE
 
 
-def make_private_folder(folder: Path) -> None:
-    """Create the session folder if missing. A GuideError when it, or a folder above it, is one another user
-    could change (a shared XDG_STATE_HOME): they could read the design, or replace it with theirs."""
+def make_private_folder(folder: Path, *, create: bool = True) -> None:
+    """Create the session folder if missing (without `create`, a missing one is FileNotFoundError, once the
+    folders above it are checked). A GuideError when it, or a folder above it, is one another user could change
+    (a shared XDG_STATE_HOME): they could read the design, or replace it with theirs."""
     try:
-        os.close(open_private_folder(Path(os.path.realpath(folder)), create=True))
+        os.close(open_private_folder(Path(os.path.realpath(folder)), create=create))
     except UnsafeFolder as error:
         raise GuideError(error.folder, None, None, f"{error.reason}, so a design saved there is not private; "
                                                    "set GUIDE_HOME to a folder of your own") from None

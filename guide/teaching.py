@@ -46,10 +46,13 @@ def teach(bank: Bank, reference_name: str, reference: AnswersFile, reference_res
     lesson.add("p", f"Your answers: {student.title}. Reference: {reference_name}.")
     if reference.reading:
         lesson.add("p", reference.reading)
+    unanswered = _mostly_unanswered(student_result)
+    if unanswered:
+        lesson.add("p", unanswered)
     evidence = _Evidence(reference_result, student_result)
     lesson.add("p", _summary(comparison, evidence))
     _answers(lesson, bank, comparison, reference, evidence)
-    _elements(lesson, bank, comparison, evidence)
+    _elements(lesson, bank, comparison, evidence, bool(unanswered))
     _methods(lesson, bank, comparison, reference_result, student_result)
     if built:
         _built(lesson, bank, built, reference_result, student_result)
@@ -57,11 +60,23 @@ def teach(bank: Bank, reference_name: str, reference: AnswersFile, reference_res
     return lesson
 
 
+def _mostly_unanswered(student: Result) -> str | None:
+    """Said first when most questions on the student's walk are unanswered: the differences then come from
+    answers missing, and what follows must not read as advice on choices the student made."""
+    unanswered = sum(record.value is None for record in student.answers)
+    if unanswered * 2 <= len(student.path):
+        return None
+    return (f"Most of your questions are unanswered ({unanswered} of the {len(student.path)} on your walk), so this "
+            "comparison mostly shows what those missing answers leave out, not choices you made. Answer them for a "
+            "comparison of your choices with the reference's.")
+
+
 def _summary(comparison: Comparison, evidence: _Evidence) -> str:
     if comparison.identical:
         return "Your answers lead to the same priorities and the same ranking as the reference."
     moved = comparison.moved_elements
-    parts = [f"{_count(len(comparison.answers), 'answer')} differ{'s' if len(comparison.answers) == 1 else ''}"]
+    differing = comparison.differing_answers
+    parts = [f"{_count(len(differing), 'answer')} differ{'s' if len(differing) == 1 else ''}"]
     parts.append(f"{_count(len(moved), 'element')} {'changes' if len(moved) == 1 else 'change'} priority"
                  if moved else "every element keeps its priority")
     reference, student = evidence.elements
@@ -246,7 +261,7 @@ def _path_words(change: AnswerChange) -> str:
     return "What the difference moved:"
 
 
-def _elements(lesson: Lesson, bank: Bank, comparison: Comparison, evidence: _Evidence) -> None:
+def _elements(lesson: Lesson, bank: Bank, comparison: Comparison, evidence: _Evidence, unanswered: bool) -> None:
     moved = comparison.moved_elements
     lesson.add("h2", "Element priorities that differ" if moved else "Element priorities")
     if not moved:
@@ -254,7 +269,7 @@ def _elements(lesson: Lesson, bank: Bank, comparison: Comparison, evidence: _Evi
     for change in moved:
         lesson.add("h3", f"{change.name} ({change.short}): the reference {change.before_label.lower()}, "
                          f"you {change.after_label.lower()}")
-        lesson.add("p", _level_words(change))
+        lesson.add("p", _level_words(change, unanswered))
         lesson.add("p", f"Why it matters: {bank.elements[change.element].teaching}")
         for side in (REFERENCE, STUDENT):
             for item in evidence.only(side, target=change.element):
@@ -266,8 +281,12 @@ def _elements(lesson: Lesson, bank: Bank, comparison: Comparison, evidence: _Evi
             f"{change.name} ({change.after_label.lower()})" for change in steady) + ".")
 
 
-def _level_words(change: ElementChange) -> str:
+def _level_words(change: ElementChange, unanswered: bool) -> str:
     scores = f"score {change.score_before:g} → {change.score_after:g}{held_suffix(change)}"
+    if unanswered:  # the levels differ because answers are missing: no advice on a choice not made
+        higher = "higher" if change.direction == "up" else "lower"
+        return (f"You rank {change.name.lower()} {higher} than the reference ({scores}), mostly because of the "
+                "questions left unanswered.")
     if change.direction == "up":
         return (f"You rank {change.name.lower()} higher than the reference ({scores}): your design would spend "
                 "effort on it that the reference does not ask for.")

@@ -187,11 +187,12 @@ def lines_of(node: yaml.Node) -> Lines:
     return line
 
 
-def parse_yaml(path: str | Path, text: str, line_offset: int = 0) -> YamlDocument:
+def parse_yaml(path: str | Path, text: str, line_offset: int = 0, *, language: str = "YAML") -> YamlDocument:
     """Parse one YAML document from text; errors carry the file and line.
 
     `line_offset` is where the text starts in its file (front matter starts on line 2): blank lines
-    in front keep every line number right, since libyaml's marks cannot be shifted afterwards.
+    in front keep every line number right, since libyaml's marks cannot be shifted afterwards. `language` is
+    what the errors call the text: JSON, read as YAML for its lines, is "JSON" to its author.
     """
     text = "\n" * line_offset + _joined_surrogate_pairs(text)
     try:
@@ -207,12 +208,32 @@ def parse_yaml(path: str | Path, text: str, line_offset: int = 0) -> YamlDocumen
         problem = ", ".join(part for part in (error.context, error.problem) if part) or "invalid YAML"
         if "could not determine a constructor" in problem:
             problem = "tags such as !!python/object are not allowed"
-        raise GuideError(path, line, None, f"YAML: {problem}") from None
+        raise GuideError(path, line, None, f"{language}: {problem}") from None
+    except yaml.reader.ReaderError as error:  # it names an offset (libyaml's in bytes, PyYAML's in characters)
+        raise _unacceptable_character(path, text, chr(error.character), language) from None
     except yaml.YAMLError as error:
-        raise GuideError(path, None, None, f"YAML: {one_line(str(error))}") from None
+        raise GuideError(path, None, None, f"{language}: {one_line(str(error))}") from None
     except RecursionError:
         raise GuideError(path, None, None, "YAML nested too deeply") from None
     return YamlDocument(str(path), data, lines_of(node) if node is not None else None)
+
+
+# The abbreviations of the C0 control characters and DEL, as character tables print them.
+_CONTROL_NAMES = ("NUL SOH STX ETX EOT ENQ ACK BEL BS HT LF VT FF CR SO SI DLE DC1 DC2 DC3 DC4 NAK SYN ETB CAN EM SUB "
+                  "ESC FS GS RS US").split()
+
+
+def _unacceptable_character(path: str | Path, text: str, character: str, language: str) -> GuideError:
+    """The line and column of a character YAML does not allow, in words. The reader stops at the first such
+    character, so the first place this one occurs is where it stopped."""
+    position = text.index(character)
+    line = text.count("\n", 0, position) + 1
+    column = position - text.rfind("\n", 0, position)
+    code = ord(character)
+    name = _CONTROL_NAMES[code] + ", " if code < 0x20 else "DEL, " if code == 0x7F else ""
+    control = code < 0x20 or 0x7F <= code <= 0x9F  # C0, DEL and C1
+    what = f"a control character ({name}U+{code:04X})" if control else f"the character U+{code:04X}"
+    return GuideError(path, line, None, f"{what} at column {column} is not allowed in {language}")
 
 
 # JSON writes a character beyond U+FFFF as two escapes (a surrogate pair: what `json.tool` and

@@ -159,6 +159,10 @@ BANK_CASES = [
     Case("empty file", "elements.yaml", lambda files, marker: "", r"empty", 1),
     Case("only comments", "methods.yaml", lambda files, marker: "# nothing here\n# at all\n", r"empty", 1),
     Case("binary file", "bank.yaml", lambda files, marker: bytes(range(256)) * 8, r"binary", None),
+    # It said "position 440" on line 1: the line and column of the character, named in words.
+    Case("a control character in a prompt", FLOW,
+         edit(FLOW, lambda text, _: replace_once(text, "Question 3?", "Question\x1b 3?")),
+         r"a control character \(ESC, U\+001B\) at column \d+ is not allowed in YAML$", "Question\x1b 3?"),
     Case("not UTF-8", FLOW, lambda files, marker: text_of(files, FLOW).replace("Question 3?", "Qu\xe9stion 3?")
          .encode("latin-1"), r"UTF-8", "stion 3?"),
     Case("UTF-16 with a byte-order mark", "references.yaml",
@@ -310,10 +314,20 @@ ANSWERS_CASES = [
     Case("answers: note for an unknown question", "answers.yaml",
          answers_text(lambda data: set_(data, "notes", {"ghost": "Boo."})), r"unknown question 'ghost'", "ghost"),
     # The field as the user wrote it, without the names pydantic gives the members of a union.
-    Case("answers: a number as an answer", "answers.yaml",
-         lambda files, marker: "answers:\n  q0: 3\n", r"\.yaml:2: answers\.q0: Input should be a valid string$", 2),
-    Case("answers: a mapping as an answer", "answers.yaml",
-         lambda files, marker: "answers:\n  q0: {c0: 1}\n", r"\.yaml:2: answers\.q0: Input should be a valid string$", 2),
+    # What was found and what is taken, in the file author's words (it said "Input should be a valid string").
+    Case("answers: a number as an answer", "answers.yaml", lambda files, marker: "answers:\n  q0: 3\n",
+         r"\.yaml:2: answers\.q0: text or a list expected, but YAML reads what is written here as a number: write it "
+         r"in quotes, as q0: '\.\.\.'$", 2),
+    Case("answers: true as an answer", "answers.yaml", lambda files, marker: "answers:\n  q0: True\n",
+         r"\.yaml:2: answers\.q0: text or a list expected, but YAML reads what is written here as true or false", 2),
+    Case("answers: a list of numbers as an answer", "answers.yaml", lambda files, marker: "answers:\n  q0: [1, 2]\n",
+         r"\.yaml:2: answers\.q0\[0\]: text expected, but YAML reads what is written here as a number: write it in "
+         r"quotes$", 2),
+    Case("answers: a mapping as an answer", "answers.yaml", lambda files, marker: "answers:\n  q0: {c0: 1}\n",
+         r"\.yaml:2: answers\.q0: text or a list expected, found a mapping$", 2),
+    Case("answers: a control character in the title", "answers.yaml",
+         lambda files, marker: 'description: x\ntitle: "abc\x1bdef"\n',
+         r"\.yaml:2: a control character \(ESC, U\+001B\) at column 12 is not allowed in YAML$", 2),
     Case("answers: answers is a list", "answers.yaml", lambda files, marker: "answers:\n  - q0\n  - c0\n",
          r"dictionary|mapping", 1),
     Case("answers: unknown top-level key", "answers.yaml", lambda files, marker: "title: x\nanswer: {}\n",
@@ -367,7 +381,10 @@ ANSWERS_CASES = [
          lambda files, marker: '{"answers": {"q0": 1e400}}', r"unknown choice '1e400'", 1),
     Case("answers: a 5000-digit title in JSON", "answers.json",
          lambda files, marker: '{"title": "' + "9" * 5000 + '"}', r"title: String should have at most 300", 1),
-    Case("answers: a directory", "answers.yaml", lambda files, marker: A_DIRECTORY, r"directory", None),
+    Case("answers: a duplicate key in JSON", "answers.json", lambda files, marker: '{"title": "a",\n "title": "b"}',
+         r"\.json:2: JSON: duplicate key 'title'$", 2),
+    Case("answers: a folder", "answers.yaml", lambda files, marker: A_DIRECTORY, r": is a folder, not an answers file$",
+         None),
     Case("answers: file does not exist", "answers.yaml", lambda files, marker: None, r"[Nn]o such file", None),
     # --- design documents: answers in YAML front matter
     Case("document: no front matter", "design.md", lambda files, marker: "# A design\n\nNo answers here.\n",
@@ -499,7 +516,8 @@ def test_every_command_reading_answers_says_an_html_document_does_not_carry_them
 
 @pytest.mark.parametrize("command", ["lint", "codebook"])
 @pytest.mark.parametrize("case", [case for case in BANK_CASES if case.name in (
-    "python object apply", "alias bomb", "10 MB file", "binary file", "deep flow nesting", "routing cycle")],
+    "python object apply", "alias bomb", "10 MB file", "binary file", "deep flow nesting", "routing cycle",
+    "a control character in a prompt")],
     ids=lambda case: case.name)
 def test_lint_and_codebook_report_hostile_banks_without_running_them(command, case, tmp_path, good_bank):
     """lint lists every problem (one line each, exit 1 or 2); codebook fails like run."""
@@ -510,6 +528,10 @@ def test_lint_and_codebook_report_hostile_banks_without_running_them(command, ca
     lines = [line for line in (stdout + stderr).splitlines() if str(target) in line]
     assert lines and all(re.match(rf"(guide: )?{re.escape(str(target))}(:\d+)?: ", line) for line in lines), stdout + stderr
     assert not (tmp_path / "code-was-executed").exists()
+    if isinstance(case.line, str):  # each message names the line that holds what is wrong
+        text = target.read_text(encoding="utf-8").split("\n")
+        named = [re.match(rf"(?:guide: )?{re.escape(str(target))}:(\d+): ", line) for line in lines]
+        assert all(match and case.line in text[int(match[1]) - 1] for match in named), stdout + stderr
 
 
 # ---------------------------------------------------------------------------------------------

@@ -129,6 +129,17 @@ def test_unusable_input_is_a_one_line_error_with_exit_2(tmp_path, name, content,
     assert problem in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("name", ["documents", "design.md"])
+def test_a_folder_is_said_to_be_a_folder(tmp_path, name):
+    """`guide check adv/` said "this is not a design document"; a folder named .md said "Is a directory"."""
+    folder = tmp_path / name
+    folder.mkdir()
+    result = run_guide("check", f"{folder}/")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (f"guide: {folder}: is a folder, not a design document: give the documents in it, as in "
+                             f"`guide check {folder}/*.md`\n")
+
+
 def test_unknown_question_error_names_its_line(tmp_path):
     path = tmp_path / "unknown.md"
     path.write_text("---\ntitle: x\nanswers:\n  nosuchquestion: 'yes'\n---\n# x\n", encoding="utf-8")

@@ -298,6 +298,26 @@ def test_out_dash_is_standard_output(tmp_path):
     assert list(tmp_path.iterdir()) == [], "no file named -"
 
 
+def test_out_dev_stdout_on_a_pipe_writes_into_the_pipe(tmp_path):
+    """`--out /dev/stdout | head` said "/dev/stdout: No such file or directory": the link leads to a pipe, which
+    is written through as a FIFO is."""
+    result = run_guide("run", "--case", "dr-screening", "--date", FIXED_DATE, "--out", "/dev/stdout", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout == golden_dr_screening()
+
+
+@pytest.mark.parametrize("args", [
+    ("run", "--case", "dr-screening"), ("diff", "a.md", "b.md"), ("compare", "--case", "dr-screening", "design.md"),
+    ("what-if", "--case", "dr-screening", "--sensitivity"), ("codebook",), ("graph",), ("precedents",),
+])
+def test_out_ending_in_a_slash_is_refused_not_written_as_a_file(tmp_path, args):
+    """`--out newdir/` exited 0 having written a file named newdir: the name says a folder."""
+    result = run_guide(*args, "--out", "newdir/", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"--out newdir/: ends in /: give a file name (see guide {args[0]} --help)" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_out_to_a_folder_is_one_line(tmp_path):
     result = run_guide("run", "--case", "dr-screening", "--out", str(tmp_path))
     assert result.returncode == 2 and result.stderr == f"guide: {tmp_path}: is a folder; give a file name\n"

@@ -122,6 +122,22 @@ def test_compare_markdown_is_structured_and_escapes_bank_text(tmp_path, bank_cop
         "Where your answers differ", "Element priorities that differ", "Method families", "For discussion"]
 
 
+def test_a_mostly_unanswered_design_is_said_to_be_so_first_and_gets_no_advice_on_choices_it_did_not_make(tmp_path):
+    """With 1 answer given, compare said "You rank localization lower than the reference (score 10 -> 3): your
+    design may leave out evidence ..." as if the 38 missing answers were choices."""
+    student = tmp_path / "student.yaml"
+    student.write_text("title: Only the task\nanswers:\n  task: diagnosis_classification\n", encoding="utf-8")
+    result = run_guide("compare", str(student), "--precedent", "ribli2018-mammography-frcnn", "--format", "md")
+    assert result.returncode == 0, result.stderr
+    lesson = " ".join(result.stdout.split())
+    said_first = ("Most of your questions are unanswered (38 of the 39 on your walk), so this comparison mostly shows "
+                  "what those missing answers leave out, not choices you made.")
+    assert said_first in lesson and lesson.index(said_first) < lesson.index("In short:")
+    assert "may leave out evidence" not in lesson and "would spend effort" not in lesson
+    assert re.search(r"You rank localization lower than the reference \(score [\d.]+ → [\d.]+\), mostly because of "
+                     r"the questions left unanswered\.", lesson)
+
+
 def test_a_heading_longer_than_the_page_wraps_and_its_underline_spans_it(tmp_path, bank_copy):
     """The heading carries the reference's title, which may be long: it wraps at the text's width like the
     paragraphs, and its underline is as long as its longest line, never shorter than the words it marks."""

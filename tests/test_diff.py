@@ -172,6 +172,21 @@ def test_a_level_that_moves_with_its_score_unchanged_gives_the_share_that_holds_
     assert f"Localization (L): Important → Essential (up; score 11 → 11; was {held})" in diff.stdout
 
 
+def test_an_answer_given_alike_is_not_listed_as_differing_when_only_the_walk_passes_it_by():
+    """explanation_priority was listed under "Answers that differ (3)" as "Yes ... -> Yes ... (answered, but off this
+    walk, so not counted)": the answer is the same; that one walk no longer counts it is said apart."""
+    what_if = run_guide("what-if", "--case", "dr-screening", "--set", "model_status=frozen_black_box",
+                        "--set", "white_box_access=query_only")
+    assert what_if.returncode == 0, what_if.stderr
+    differ, alike = what_if.stdout.split("\n\n")[1:3]
+    assert differ.startswith("Answers that differ (2):\n")
+    assert "(model_status)" in differ and "(white_box_access)" in differ and "explanation_priority" not in differ
+    assert alike == ("Answered alike, but counted in one design only (1):\n  - May the model's architecture, labels or "
+                     "pipeline be chosen for the sake of its explanation? (explanation_priority): Yes: the explanation "
+                     "may shape the model (counted in “As answered”; off the walk of “What if”, so not counted "
+                     "there)")
+
+
 def test_diff_shows_the_notes_that_differ_and_exits_like_diff(bank, tmp_path):
     """0 when the designs are the same, 1 when they differ (a note alone is a difference), 2 on bad input."""
     before = tmp_path / "before.yaml"

@@ -106,6 +106,21 @@ def test_a_need_nothing_uses_is_reported_at_its_line(bank_copy):
            "nothing" in _findings(bank_copy)
 
 
+def test_text_that_would_show_reordered_or_hide_a_character_is_a_finding_at_its_field(bank_copy):
+    """A right-to-left override or a zero-width space in a prompt was accepted without comment, although titles
+    and notes have them dropped."""
+    flow = bank_copy / "flow" / "1-use-case.yaml"
+    _replace(flow, "prompt: What does the model do?", "prompt: What does the \u202emodel do?")
+    _replace(flow, "    help: >-\n", "    help: >-\n      Zero\u200bwidth.\n")
+    result = _lint(bank_copy)
+    assert result.returncode == 1
+    prompt, help_text = _line_of(flow, "\u202e"), _line_of(flow, "help: >-")
+    assert (f"{flow}:{prompt}: questions[0] (task).prompt: holds a right-to-left override (U+202E), which shows as "
+            "nothing or changes the order the text shows in: remove it") in result.stdout.splitlines()
+    assert (f"{flow}:{help_text}: questions[0] (task).help: holds a zero width space (U+200B), which shows as "
+            "nothing or changes the order the text shows in: remove it") in result.stdout.splitlines()
+
+
 def test_linting_leaves_nothing_for_the_cyclic_collector():
     """What lint builds is freed when it returns. Garbage in reference cycles would wait for the collector's
     next full pass, and in `guide serve` or the benchmark a later bank load freezes it for good; its

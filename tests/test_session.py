@@ -49,6 +49,23 @@ def test_session_lives_under_guide_home_then_xdg_state_home(monkeypatch, tmp_pat
     assert session_path() == tmp_path / "user" / ".local" / "state" / "guide" / "session.yaml"
 
 
+def test_a_relative_xdg_folder_is_ignored_and_listing_the_designs_makes_no_folder(monkeypatch, tmp_path):
+    """`XDG_STATE_HOME=relative/path guide designs` made ./relative/path/guide/designs: the XDG spec has a
+    relative path ignored, and a listing has nothing to make a folder for."""
+    monkeypatch.delenv("GUIDE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "user"))
+    monkeypatch.setenv("XDG_STATE_HOME", "relative/path")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    assert session_path() == tmp_path / "user" / ".local" / "state" / "guide" / "session.yaml"
+    folder = tmp_path / "work"
+    folder.mkdir()
+    listed = run_guide("designs", cwd=folder)
+    assert (listed.returncode, listed.stderr) == (0, "")
+    assert listed.stdout.startswith("No saved designs in ") and listed.stdout.endswith("/.local/state/guide/designs.\n")
+    assert list(folder.iterdir()) == [], "neither relative path is used"
+    assert not (tmp_path / "user" / ".local").exists(), "no state folder is made to list nothing"
+
+
 def test_round_trip_keeps_answers_notes_set_aside_and_position(bank, guide_home):
     question_id, old, new, dropped = first_dropping_change(bank)
     walk = Walk(bank)

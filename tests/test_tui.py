@@ -461,6 +461,25 @@ async def test_a_broken_design_says_what_guide_run_says_and_the_delete_dialog_of
         assert f"To keep it, copy {broken} somewhere else first." in body
 
 
+async def test_a_folder_in_the_designs_folder_is_said_to_be_one_and_not_offered_for_deleting(bank, guide_home):
+    """A folder named dir.yaml was listed as "broken (Is a directory)"; x promised "The broken file dir.yaml is
+    deleted for good", then failed."""
+    folder = designs_dir() / "dir.yaml"
+    folder.mkdir(parents=True)
+    (folder / "mine.txt").write_text("kept\n")
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 30)) as pilot:
+        [row] = design_rows(app)
+        assert row.startswith("dir.yaml  broken (is a folder, not a YAML file)")
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, StartScreen), "no offer to delete what cannot be deleted"
+        said = " ".join(list(app._notifications)[-1].message.split())
+        assert said == (f"{folder}: is a folder, not a design's file: guide does not delete folders; remove it "
+                        "yourself if it is not wanted")
+    assert (folder / "mine.txt").read_text() == "kept\n"
+
+
 @pytest.mark.parametrize("key, refused", [("d", "duplicated"), ("t", "renamed")])
 async def test_a_broken_design_is_not_duplicated_or_renamed_and_its_problem_is_said(bank, guide_home, key, refused):
     designs_dir().mkdir(parents=True)
@@ -1669,6 +1688,11 @@ async def test_an_export_named_for_a_format_it_cannot_write_is_refused_in_one_li
         assert isinstance(app.screen, ExportDialog), "a name no format of guide's ends in is not written"
         assert static_text(app.screen, "#error") == ("design.pdf: the export writes Markdown, HTML or JSON: end the "
                                                      "name in .md, .html or .json, not .pdf")
+        app.screen.query_one("#path", Input).value = "newfolder/"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog), "a name ending in / is a folder's: no file named newfolder"
+        assert static_text(app.screen, "#error") == "newfolder/: ends in /: give a file name"
     assert list(empty_folder.iterdir()) == []
 
 

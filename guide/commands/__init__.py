@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from guide.frontend import FORMAT_NAMES, SUFFIX_OF_FORMAT, fitting_format, or_list
+from guide.frontend import FORMAT_NAMES, SUFFIX_OF_FORMAT, fitting_format, or_list, typed_name
 
 ANSWERS_HELP = "answers file (YAML), a session the app saved, or design document (.md or .json)"
 
@@ -18,7 +18,8 @@ def add_output_options(parser: argparse.ArgumentParser, choices: tuple[str, ...]
 def add_out_option(parser: argparse.ArgumentParser, choices: tuple[str, ...], default: str) -> None:
     """--out, whose name must fit the formats the command writes (`settle_format`)."""
     suffixes = or_list([SUFFIX_OF_FORMAT[format] for format in dict.fromkeys([*choices, "text"])])
-    parser.add_argument("--out", metavar="PATH", type=Path,
+    # Taken as typed (a Path would drop a trailing /); `settle_format` checks it and makes it a Path.
+    parser.add_argument("--out", metavar="PATH",
                         help=f"write here instead of to stdout: a name ending in {suffixes} (or none); another "
                              "suffix is refused")
     # A mismatch of --format and --out is told with this command's usage, not the main parser's.
@@ -30,16 +31,19 @@ def settle_format(args: argparse.Namespace) -> str | None:
     says another format than the command would write (a file named .html holding Markdown opens as garbage)."""
     if not hasattr(args, "format_default"):
         return None
-    out = args.out
-    try:
-        named = fitting_format(out, args.format_choices, "this command") if out is not None else None
-    except ValueError as problem:
-        return f"--out {out.name}: {problem}"
+    if args.out is None:
+        named = None
+    else:
+        try:
+            named = fitting_format(args.out, args.format_choices, "this command")
+        except ValueError as problem:
+            return f"--out {typed_name(args.out)}: {problem}"
+        args.out = Path(args.out)
     if getattr(args, "format", None) is None:  # not given, or a command that writes one format only
         args.format = named or args.format_default
         return None
     if named is not None and named != args.format:
-        return (f"--out {out.name}: the name says {FORMAT_NAMES[named]}, but --format is {args.format}; "
+        return (f"--out {args.out.name}: the name says {FORMAT_NAMES[named]}, but --format is {args.format}; "
                 "drop --format, or give the file a name that fits")
     return None
 

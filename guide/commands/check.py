@@ -66,6 +66,9 @@ def check_document(path: Path, bank) -> Report:
     from guide.source import decode, read_limited, shown_name
 
     format = DOCUMENT_FORMAT_OF_SUFFIX.get(path.suffix.lower())
+    if path.is_dir():
+        raise GuideError(path, None, None, "is a folder, not a design document: give the documents in it, "
+                                           f"as in `guide check {shown_name(path)}/*.md`")
     if format is None and path.suffix.lower() not in HTML_SUFFIXES:  # read_answers tells why HTML is no use
         raise GuideError(path, None, None, "guide check reads design documents in Markdown (.md) or JSON (.json); "
                                            "this is not a design document (write one with `guide run --out design.md`)")

@@ -172,9 +172,11 @@ def unless_gone(send):
     return send_unless_gone
 
 
+# Both settings the documented saving was measured with (the kernel scans 100 pages a round by default, too
+# few for a class). pyproject names no project URL, and a pip install ships no docs/: the project's docs are named.
 PAGE_MERGING_OFF = ("Tabs would share more of their memory with the kernel's page merging (KSM) on: "
-                    "echo 1 | sudo tee /sys/kernel/mm/ksm/run (see docs/classroom-server.md, \"The kernel's page "
-                    "merging\")")
+                    "echo 1000 | sudo tee /sys/kernel/mm/ksm/pages_to_scan; echo 1 | sudo tee /sys/kernel/mm/ksm/run "
+                    "(see the project's docs/classroom-server.md, \"The kernel's page merging\")")
 
 FULL_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>The class is full</title></head>

@@ -27,7 +27,8 @@ def inert(text: str | None) -> str:
 # Characters that show as nothing yet change how a title reads or which way it runs: the direction marks (LRM,
 # RLM, the Arabic letter mark), the zero-width space, the word joiner and the byte order mark. ZWJ and ZWNJ stay:
 # they spell words in some scripts.
-_UNSEEN_IN_TITLE = re.compile("[\u061c\u200b\u200e\u200f\u2060\ufeff]")
+UNSEEN = "\u061c\u200b\u200e\u200f\u2060\ufeff"  # a character class's inside
+_UNSEEN_IN_TITLE = re.compile(f"[{UNSEEN}]")
 
 
 def shown_title(title: str) -> str:

@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, RadioSet, Static
 from textual.widgets.option_list import Option
 
-from guide.frontend import FORMAT_NAMES, fitting_format, named_format
+from guide.frontend import FORMAT_NAMES, fitting_format, named_format, typed_name
 from guide.source import GuideError
 from guide.report.text import shown_title
 from guide.tui.widgets import KeyBar, ListWithEnds, MarkedRadioButton, clean, listing, shorten
@@ -299,9 +299,9 @@ class ExportDialog(FormDialog):
         with the last key yet); a name without one gets the radio's."""
         target = self.query_one("#path", Input).value.strip()
         try:
-            named = fitting_format(Path(target), self.formats, "the export")
+            named = fitting_format(target, self.formats, "the export")
         except ValueError as problem:
-            self.show_error(f"{Path(target).name}: {problem}")
+            self.show_error(f"{typed_name(target)}: {problem}")
             return
         self.submit(self.app.export, self.query_one("#title", Input).value, named or self.chosen_format, target)
 

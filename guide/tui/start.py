@@ -178,6 +178,13 @@ class StartScreen(SizedScreen):
         design = self.highlighted_design()
         if design is None:
             return
+        from guide.library import refuse_undeletable
+
+        try:
+            refuse_undeletable(design)  # said before deleting is offered
+        except GuideError as error:
+            self.notify(clean(str(error)), title="Cannot delete", severity="warning", markup=False)
+            return
 
         def delete(agreed: bool | None) -> None:
             if not agreed:
