@@ -235,6 +235,12 @@ def test_a_flag_shown_to_no_one_as_evidence_is_checked_by_developers_not_in_a_us
     shown = evaluate(bank, presets["dr-screening"])
     [study] = [item for item in shown.acceptance if item.element == "visual_recognizability"]
     assert study.conflict is None and "recognize a finding" in study.measure
+
+    def recognizability_rules(result):
+        return {item.rule for element in result.elements if element.id == "visual_recognizability"
+                for item in element.evidence}
+
+    assert "no-evidence-shown-to-users" in recognizability_rules(flag_only) - recognizability_rules(shown)
     triage = evaluate(bank, with_answers(presets["dr-screening"], model_role="triage"))
     assert any("is not a negative" in check.text for check in triage.answer_checks)
 
