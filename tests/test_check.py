@@ -152,7 +152,7 @@ def test_a_document_of_an_older_bank_version_is_stale_and_names_the_migration(de
     new_bank = migrated_bank(bank_copy)
     result = run_guide("check", "--bank", str(new_bank), str(design))
     assert result.returncode == 1
-    assert "version 2.0.0 → 2.1.0" in result.stdout
+    assert "version 2.1.0 → 2.2.0" in result.stdout
     assert "renamed model_role → role_of_model; removed other_constraints" in result.stdout
     assert run_guide("run", "--bank", str(new_bank), "--answers", str(design), "--out", str(design)).returncode == 0
     assert run_guide("check", "--bank", str(new_bank), str(design)).returncode == 0
@@ -162,11 +162,11 @@ def test_a_document_of_an_older_bank_version_is_stale_and_names_the_migration(de
 def test_answers_from_a_newer_bank_version_are_refused_not_called_stale(design, tmp_path, name):
     """A re-run here would stamp them with the older version: no command offers that downgrade."""
     path = tmp_path / name
-    text = design.read_text(encoding="utf-8").replace("bank_version: 2.0.0", "bank_version: 9.0.0")
+    text = design.read_text(encoding="utf-8").replace("bank_version: 2.1.0", "bank_version: 9.0.0")
     path.write_text(text if name.endswith(".md") else text.split("---\n")[1], encoding="utf-8")
     line = text.split("---\n")[1].splitlines().index("bank_version: 9.0.0") + (2 if name.endswith(".md") else 1)
     expected = (f"guide: {path}:{line}: bank_version: made with bank version 9.0.0, newer than this guide's bank "
-                "(version 2.0.0): open it with a guide whose bank is version 9.0.0 or later\n")
+                "(version 2.1.0): open it with a guide whose bank is version 9.0.0 or later\n")
     commands = [["run", "--answers", str(path), "--out", str(tmp_path / "out.md")]]
     if name.endswith(".md"):
         commands.append(["check", str(path)])

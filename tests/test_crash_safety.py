@@ -235,8 +235,8 @@ position: regulatory_pathway
 
 
 def test_a_session_of_an_older_bank_version_is_migrated_not_broken(bank, guide_home):
-    """The built-in bank 2.0.0 migrates 1.0.0: a question renamed, a choice renamed (here in a set-aside answer)."""
-    assert bank.meta.version == "2.0.0" and "regulatory_pathway" not in bank.questions
+    """The built-in bank 2.1.0 migrates 1.0.0: a question renamed, a choice renamed (here in a set-aside answer)."""
+    assert bank.meta.version == "2.1.0" and "regulatory_pathway" not in bank.questions
     guide_home.mkdir(exist_ok=True)
     session = guide_home / "session.yaml"
     session.write_text(SESSION_OF_BANK_1)
@@ -249,7 +249,7 @@ def test_a_session_of_an_older_bank_version_is_migrated_not_broken(bank, guide_h
                            "user_correction": "correct_concepts"}
     assert walk.answers.notes == {"regulatory_context": "CE marking planned."}
     assert walk.position == "regulatory_context"
-    assert (walk.answers.bank_version, walk.answers.migrated_from) == ("2.0.0", "1.0.0")
+    assert (walk.answers.bank_version, walk.answers.migrated_from) == ("2.1.0", "1.0.0")
 
 
 def test_a_migrated_session_at_a_removed_question_goes_on_at_the_first_open_one(bank_copy, guide_home):

@@ -253,6 +253,48 @@ def test_landmark_detection_waits_for_named_points_to_matter(bank, presets):
                                              if method.id == "landmark_detection").unmet_needs
 
 
+def test_contours_on_anatomy_do_not_call_for_a_landmark_detector(bank, presets):
+    """A segmentation whose users check contours: only named anatomical points make landmarks matter."""
+    contours = with_answers(presets["dr-screening"], task="segmentation", finding_extent="delineated_structure",
+                            explanation_form=["overlays_on_anatomy"])
+    methods = {method.id: method for method in evaluate(bank, contours).methods}
+    assert methods["landmark_detection"].unmet_needs == ["named_points_matter"]
+    named = evaluate(bank, with_answers(contours, explanation_form=["named_landmarks"]))
+    assert "named_points_matter" not in next(method for method in named.methods
+                                             if method.id == "landmark_detection").unmet_needs
+
+
+def test_a_flag_shown_to_no_one_as_evidence_is_checked_by_developers_not_in_a_user_study(bank, presets):
+    """A triage device whose users see only a flag: what users recognize cannot be studied; where the model looks
+    can still be checked against the reference, and an unflagged case is never a negative."""
+    flag_only = evaluate(bank, with_answers(presets["dr-screening"], explanation_form=["confidence_flag"]))
+    [recognized] = [item for item in flag_only.acceptance if item.element == "visual_recognizability"]
+    assert recognized.conflicting_needs == ["users_shown_the_evidence"]
+    assert "reference location" in recognized.measure and "recognize a finding" in recognized.replaces[0]
+    shown = evaluate(bank, presets["dr-screening"])
+    [study] = [item for item in shown.acceptance if item.element == "visual_recognizability"]
+    assert study.conflict is None and "recognize a finding" in study.measure
+
+    def recognizability_rules(result):
+        return {item.rule for element in result.elements if element.id == "visual_recognizability"
+                for item in element.evidence}
+
+    assert "no-evidence-shown-to-users" in recognizability_rules(flag_only) - recognizability_rules(shown)
+    triage = evaluate(bank, with_answers(presets["dr-screening"], model_role="triage"))
+    assert any("is not a negative" in check.text for check in triage.answer_checks)
+
+
+def test_a_ct_flag_reports_no_physical_quantity(bank, presets):
+    """Hounsfield units raise physical attribution only where something is reported in them."""
+    flag = with_answers(presets["dr-screening"], modality="ct")
+    volume = with_answers(flag, task="segmentation")
+    assert scores(evaluate(bank, flag))["physical_attribution"] == scores(evaluate(bank, presets["dr-screening"]))[
+        "physical_attribution"]
+    rules = {item.rule for element in evaluate(bank, volume).elements if element.id == "physical_attribution"
+             for item in element.evidence}
+    assert "quantitative-modality" in rules
+
+
 def test_a_large_finding_in_one_place_is_shown_but_not_sent_to_a_patch_scorer(bank, presets):
     """A pneumothorax screener: where the evidence lies matters as for a small lesion, but a model that scores
     small patches is the screening fit only for small lesions."""

@@ -262,7 +262,7 @@ def test_a_document_of_the_current_bank_reports_no_bank_change(bank):
 
 
 def migrated_bank(directory: Path, *, with_migration: bool = True) -> Path:
-    """Version 2.1.0 of the bank: `model_role` renamed to `role_of_model`, `other_constraints` removed."""
+    """Version 2.2.0 of the bank: `model_role` renamed to `role_of_model`, `other_constraints` removed."""
     for path in directory.rglob("*.yaml"):
         text = path.read_text(encoding="utf-8")
         if path.parent.name != "cases":
@@ -276,10 +276,10 @@ def migrated_bank(directory: Path, *, with_migration: bool = True) -> Path:
                 branch["goto"] = "end"
     flow.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     meta = directory / "bank.yaml"
-    migration = ('migrations:\n  - from_version: "2.0.0"\n    renamed: {model_role: role_of_model}\n'
+    migration = ('migrations:\n  - from_version: "2.1.0"\n    renamed: {model_role: role_of_model}\n'
                  '    removed: [other_constraints]\n    note: The role question was renamed; free-text '
                  'constraints moved to notes.\n') if with_migration else "migrations:\n"
-    text = meta.read_text(encoding="utf-8").replace('version: "2.0.0"', 'version: "2.1.0"')
+    text = meta.read_text(encoding="utf-8").replace('version: "2.1.0"', 'version: "2.2.0"')
     meta.write_text(text.replace("migrations:\n", migration, 1), encoding="utf-8")
     return directory
 
@@ -288,7 +288,7 @@ def test_a_document_made_with_an_older_bank_is_migrated_and_says_what_changed(ba
     old = make_document(bank, bank.cases()["dr-screening"])
     assert "  other_constraints: " in old and "  model_role: triage" in old
     new_bank = load_bank(migrated_bank(bank_copy))
-    assert new_bank.meta.version == "2.1.0"
+    assert new_bank.meta.version == "2.2.0"
     path = tmp_path / "old.md"
     path.write_text(old, encoding="utf-8")
     answers = read_answers(path, new_bank)
@@ -298,11 +298,11 @@ def test_a_document_made_with_an_older_bank_is_migrated_and_says_what_changed(ba
 
     migrated = make_document(new_bank, path)
     assert "## Question bank changed" in migrated
-    assert "made with version 2.0.0 of the question bank; this document uses version 2.1.0" in migrated
+    assert "made with version 2.1.0 of the question bank; this document uses version 2.2.0" in migrated
     assert "- `model_role` is now `role_of_model`" in migrated
     assert "- `other_constraints` was removed" in migrated
     assert "The role question was renamed" in migrated
-    assert "  role_of_model: triage\n" in migrated and "bank_version: 2.1.0\n" in migrated
+    assert "  role_of_model: triage\n" in migrated and "bank_version: 2.2.0\n" in migrated
     assert "other_constraints" not in split_front_matter(migrated, Path("design.md"))[0]
     # The body is the old design read with the new bank: same priorities, families and plan, since only names
     # changed (up to the removed question's free text, which the plan quotes).
@@ -314,14 +314,14 @@ def test_a_document_made_with_an_older_bank_is_migrated_and_says_what_changed(ba
     assert "Your constraints in your own words" in old and "Your constraints in your own words" not in migrated
 
     # The migrated document is a fixed point that keeps the note until `migrated_from` is deleted.
-    assert "migrated_from: 2.0.0\n" in migrated
+    assert "migrated_from: 2.1.0\n" in migrated
     assert rerun(new_bank, migrated, tmp_path, "again.md") == migrated
-    settled = rerun(new_bank, migrated.replace("migrated_from: 2.0.0\n", ""), tmp_path, "settled.md")
+    settled = rerun(new_bank, migrated.replace("migrated_from: 2.1.0\n", ""), tmp_path, "settled.md")
     assert "## Question bank changed" not in settled and "migrated_from" not in settled
     assert rerun(new_bank, settled, tmp_path, "settled-again.md") == settled
     data = json.loads(make_document(new_bank, path, "json"))
     assert data["bank_change"]["renamed"] == {"model_role": "role_of_model"}
-    assert data["bank_change"]["from_version"] == "2.0.0" and data["bank_change"]["to_version"] == "2.1.0"
+    assert data["bank_change"]["from_version"] == "2.1.0" and data["bank_change"]["to_version"] == "2.2.0"
 
 
 def test_without_a_migration_an_answer_to_a_renamed_question_is_a_clear_error(bank, bank_copy, tmp_path):
@@ -332,14 +332,27 @@ def test_without_a_migration_an_answer_to_a_renamed_question_is_a_clear_error(ba
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1
     assert "unknown question 'model_role'" in result.stderr
-    assert "made with bank version 2.0.0; this bank is version 2.1.0 and lists no migration" in result.stderr
+    assert "made with bank version 2.1.0; this bank is version 2.2.0 and lists no migration" in result.stderr
     assert f"{path}:" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_2_0_answer_of_landmarks_or_overlays_is_carried_over_as_named_landmarks(tmp_path):
+    """Bank 2.1 split "Landmarks or overlays on anatomy" in two; an old answer keeps the result it had (named
+    landmarks), and the re-run document says so and tells when to answer again."""
+    path = tmp_path / "old.yaml"
+    path.write_text("bank_id: wang2024-mlmi\nbank_version: \"2.0.0\"\nanswers:\n  task: registration\n"
+                    "  explanation_form: [landmarks_overlays, physical_measurements]\n", encoding="utf-8")
+    result = run_guide("run", "--answers", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "  - named_landmarks\n  - physical_measurements\n" in result.stdout
+    assert "- `explanation_form`: the choice `landmarks_overlays` is now `named_landmarks`" in result.stdout
+    assert "if users check contours or an atlas, answer it again" in result.stdout
 
 
 def test_a_renamed_question_given_under_both_names_is_an_error(bank, bank_copy, tmp_path):
     new_bank = load_bank(migrated_bank(bank_copy))
     path = tmp_path / "both.yaml"
-    path.write_text('bank_version: "2.0.0"\nanswers:\n  model_role: triage\n  role_of_model: autonomous\n',
+    path.write_text('bank_version: "2.1.0"\nanswers:\n  model_role: triage\n  role_of_model: autonomous\n',
                     encoding="utf-8")
     with pytest.raises(GuideError) as error:
         read_answers(path, new_bank)
