@@ -838,12 +838,13 @@ def _acceptance(bank: Bank, elements: list[ElementResult], needs: dict[str, Need
             elif instead in replacements:
                 replacements[instead].replaces.append(item.measure)
             else:
-                # The replaced measure's threshold and sample belong to it; the replacement has its own, or none.
+                # The replaced measure's threshold, sample and judge are its own; the replacement has its own, or none.
                 replacements[instead] = AcceptanceStep(
                     element=element.id, level=element.level, measure=instead,
                     threshold=_joined_texts([bank.needs[need].evaluate_without_threshold for need in ruled_out]),
                     sample=_joined_texts([bank.needs[need].evaluate_without_sample for need in ruled_out]),
-                    judge=item.judge, when=item.when, conflicting_needs=ruled_out,
+                    judge=_joined_texts([bank.needs[need].evaluate_without_judge for need in ruled_out]),
+                    when=item.when, conflicting_needs=ruled_out,
                     replaces=[item.measure], replaces_because=_labels(bank, ruled_out))
                 steps.append(replacements[instead])
     return steps

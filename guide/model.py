@@ -379,6 +379,9 @@ class Need(Strict):
                                   "carried over)")
     evaluate_without_sample: LongText | None = Field(
         default=None, description="the sample that measure is taken on, where an acceptance measure gives way to it")
+    evaluate_without_judge: LongText | None = Field(
+        default=None, description="who judges that measure, where an acceptance measure gives way to it (the "
+                                  "replaced measure's judge, often the intended users, is never carried over)")
     missing_in_words: list[Annotated[str, Field(min_length=3, max_length=80, pattern=r"^[a-z0-9][a-z0-9' -]*[a-z0-9]$")]] = Field(
         default_factory=list, description="phrases (lower case) that, written in a free-text answer, say a project "
                                           "lacks this need, such as 'cannot retrain'; the plan flags what depends on it")

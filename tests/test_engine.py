@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -212,26 +213,28 @@ def test_a_detectors_boxes_are_judged_as_the_output_not_as_a_map_explaining_one(
     assert [(item.conflict, item.replaces) for item in classifier] == [(None, []), (None, [])]
 
 
-def test_a_replacement_measure_carries_its_own_threshold_and_sample_never_the_replaced_ones(bank, bank_copy):
-    """The boxes a detector outputs are judged as the output (FROC, Dice): the threshold and the sample of the
-    map measures it replaces (marks of each finding, agreement with them) do not belong under it."""
+def test_a_replacement_measure_carries_its_own_threshold_sample_and_judge_never_the_replaced_ones(bank, bank_copy):
+    """The boxes a detector outputs are judged as the output (FROC, Dice): the threshold, the sample and the judge
+    of the map measures it replaces (marks of each finding, agreement with them) do not belong under it; where
+    the bank proposes none, the plan asks the reviewers to agree on one."""
     answers = read_answers(bank.cases()["breast-cancer-detection"], bank)
     [as_the_output] = [item for item in evaluate(bank, answers).acceptance if item.element == "localization"]
+    need = bank.needs["map_explains_an_output"]
+    assert (as_the_output.threshold, as_the_output.sample, as_the_output.judge) == (
+        need.evaluate_without_threshold, need.evaluate_without_sample, need.evaluate_without_judge)
     replaced = [item for item in bank.elements["localization"].acceptance if item.measure in as_the_output.replaces]
     assert replaced and all(item.threshold != as_the_output.threshold and item.sample != as_the_output.sample
-                            for item in replaced)
-    assert (as_the_output.threshold, as_the_output.sample) == (NOT_PROPOSED, NOT_PROPOSED)
-    # Where the need gives them, the replacement proposes them.
+                            and item.judge != as_the_output.judge for item in replaced)
     needs = bank_copy / "needs.yaml"
-    needs.write_text(needs.read_text(encoding="utf-8").replace(
-        "  - id: map_explains_an_output\n",
-        "  - id: map_explains_an_output\n    evaluate_without_threshold: Lesion-level sensitivity of two readers.\n"
-        "    evaluate_without_sample: Held-out cases with contours.\n"), encoding="utf-8")
+    text = needs.read_text(encoding="utf-8")
+    block = text[text.index("  - id: map_explains_an_output\n"):]
+    block = block[:block.index("\n  - id: ")]
+    needs.write_text(text.replace(block, re.sub(r"\n    evaluate_without_(threshold|sample|judge): >-(\n      .*)+", "",
+                                                block)), encoding="utf-8")
     copied = load_bank(bank_copy)
-    [proposed] = [item for item in evaluate(copied, read_answers(copied.cases()["breast-cancer-detection"], copied))
-                  .acceptance if item.element == "localization"]
-    assert (proposed.threshold, proposed.sample) == ("Lesion-level sensitivity of two readers.",
-                                                     "Held-out cases with contours.")
+    [unproposed] = [item for item in evaluate(copied, read_answers(copied.cases()["breast-cancer-detection"], copied))
+                    .acceptance if item.element == "localization"]
+    assert (unproposed.threshold, unproposed.sample, unproposed.judge) == (NOT_PROPOSED,) * 3
 
 
 def test_a_developers_audit_is_judged_by_what_the_developers_fix_not_by_clinical_decisions(bank, presets):
@@ -601,7 +604,7 @@ def test_a_treatment_choice_or_new_sites_raise_physical_attribution_only_for_a_p
 def test_images_from_several_sites_call_for_a_site_probe_and_one_site_left_out(bank, presets):
     shifted = evaluate(bank, presets["dr-screening"])
     [check] = [check for check in shifted.answer_checks if "leave" in check.text or "left out" in check.text]
-    assert "predict the hospital, department, scanner or view" in " ".join(check.text.split())
+    assert "predicts the hospital, scanner or view" in " ".join(check.text.split())
     assert check.references == ["zech2018"] and "pmed.1002683" in bank.references["zech2018"].link
     one_site = with_answers(presets["dr-screening"], site_shift="single_site", shortcut_sources=["burned_in_text_markers"])
     assert "left out" not in _check_texts(evaluate(bank, one_site))
