@@ -477,19 +477,6 @@ class ChoiceList(OptionList):
         # painted without its scrollbar first.
         self.show_vertical_scrollbar = self.virtual_size.height > self.max_rows
 
-    def _strips(self, paragraph: Content, indent: int, width: int, style: VisualStyle) -> list[Strip]:
-        """The paragraph's lines at this width, wrapped once and kept."""
-        key = (looks(paragraph), indent, width)
-        strips = self.wrapped.get(key)
-        if strips is None:
-            # What indented_lines does, on strips: wrapped and rendered in one pass, 0.7 ms less an answer.
-            margin = Strip.blank(indent, style.rich_style)
-            strips = [Strip.join([margin, strip]).extend_cell_length(width, style.rich_style)
-                      for strip in Visual.to_strips(self, paragraph, max(1, width - indent), None, style)
-                      ] or [Strip.blank(width, style.rich_style)]
-            self.wrapped[key] = strips
-        return strips
-
     def render_lines(self, crop: Region) -> list[Strip]:
         # What every row needs is looked up once a frame, not once a row.
         self.row_width = self.scrollable_content_region.width
