@@ -311,6 +311,11 @@ class Walk:
         self.answers, self.path = answers, path
         if drafts is not None:
             self.drafts = drafts
+        # The exact size takes writing the file's text (about 1 ms an answer); a bound worked out from its data
+        # (a tenth of that) settles it for any design not near the limit.
+        data = session_data(self)
+        if len(HEADER) + written_size_bound(data) <= MAX_FILE_BYTES:
+            return
         size = len(session_text(self).encode("utf-8"))
         if size > MAX_FILE_BYTES:
             self.answers, self.path, self.drafts = before
@@ -360,10 +365,28 @@ class Walk:
         return SessionFile(**fields, answers=on_path, set_aside=kept, position=self.position, drafts=self.drafts or None)
 
 
+def session_data(walk: Walk) -> dict:
+    return walk.to_file().model_dump(mode="json", exclude_none=True, exclude_defaults=False)
+
+
 def session_text(walk: Walk) -> str:
-    data = walk.to_file().model_dump(mode="json", exclude_none=True, exclude_defaults=False)
     # Not yaml.safe_dump: it writes "\x85" (a YAML line break) bare, and it reads back as a space.
-    return HEADER + dump_yaml(data, for_people=False)
+    return HEADER + dump_yaml(session_data(walk), for_people=False)
+
+
+# In the YAML dump_yaml writes, no character takes more than ten bytes (an escape such as \U0001F600), and a
+# line break or a fold before one adds at most a newline, a continuation mark and the indentation (two spaces
+# a level, a few levels deep); a value adds at most its key's colon, its quotes and a list's dash.
+BYTES_PER_CHARACTER_AT_MOST, BYTES_PER_VALUE_AT_MOST = 32, 64
+
+
+def written_size_bound(data: object) -> int:
+    """More bytes than dump_yaml can write for `data` (a session file's data)."""
+    if isinstance(data, dict):
+        return sum(written_size_bound(key) + written_size_bound(value) for key, value in data.items())
+    if isinstance(data, list):
+        return BYTES_PER_VALUE_AT_MOST + sum(written_size_bound(item) for item in data)
+    return BYTES_PER_VALUE_AT_MOST + BYTES_PER_CHARACTER_AT_MOST * len(str(data))
 
 
 def save_session(walk: Walk, path: Path) -> Path:

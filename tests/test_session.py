@@ -8,7 +8,8 @@ import pytest
 
 from guide.engine import route
 from guide.model import END, UNSURE, AnswersFile
-from guide.session import Walk, load_session, save_session
+from guide.session import (HEADER, Walk, load_session, save_session, session_data, session_text,
+                           written_size_bound)
 from guide.state import session_path
 from guide.source import GuideError
 
@@ -303,6 +304,26 @@ def test_a_design_too_large_to_read_back_is_refused_when_typed(bank, guide_home)
     assert refused not in walk.answers.answers and refused not in walk.answers.notes
     save_session(walk, session_path())
     assert len(load_session(bank, session_path()).answers.notes) == taken
+
+
+@pytest.mark.parametrize("text", ["\x85\u2028\u2029\x7f\ufeff" * 400, "🙂\U0010fffd" * 2000, "\n" * 4000,
+                                  " " * 3000 + "x", ("word " * 40 + "\n ") * 60, "'\"\\: #-{}[]&*!|>%@`" * 300,
+                                  "a" * 20000],
+                         ids=["escapes", "astral", "newlines", "spaces", "folded lines", "punctuation", "long word"])
+def test_the_bound_that_spares_writing_the_session_file_is_never_below_its_size(bank, text):
+    """Whether a design still fits a session file is settled from a bound on its size, without writing the
+    text, unless the bound reaches the limit: whatever the text holds, the file is never larger than the bound."""
+    walk = Walk(bank, AnswersFile.model_validate({"answers": {}, "reviews": [
+        {"reviewer": text[:200], "decision": "pending", "comments": text[:5000]}]}))
+    text = "x" + text[:19998] + "x"  # kept as typed: a note or draft of blanks only is no note
+    walk.retitle(text[:300])
+    answered, drafted = [question_id for question_id in bank.questions if bank.questions[question_id].kind == "text"][:2]
+    walk.record(answered, text[:20000])
+    walk.keep_draft(drafted, text[:20000])
+    walk.record(walk.path[0], UNSURE, note=text[:20000])
+    assert walk.drafts[drafted] and walk.answers.notes[walk.path[0]]
+    written = len(session_text(walk).encode("utf-8"))
+    assert len(HEADER) + written_size_bound(session_data(walk)) >= written
 
 
 def test_a_design_too_large_because_of_its_reviews_says_so(bank, guide_home):
