@@ -246,7 +246,7 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
     similarities = precedent_similarities(bank, scored.values) if with_precedents else {}
     methods = _rank_methods(bank, scored, levels, by_id,
                             closeness={precedent_id: value for precedent_id, (value, _) in similarities.items()})
-    complementary, uncovered, poor_fits = _complementary(bank, scored, methods, elements)
+    complementary, uncovered, poor_fits, opening = _complementary(bank, scored, methods, elements)
     acceptance = _acceptance(bank, elements, by_id)
     return Result(
         tool_version=__version__,
@@ -262,6 +262,7 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
         elements=elements,
         methods=methods,
         complementary=complementary,
+        opening=opening,
         uncovered=uncovered,
         poor_fits=poor_fits,
         needs=needs,
@@ -630,7 +631,7 @@ def _rank_methods(bank: Bank, scored: Scored, levels: dict[str, str], needs: dic
 
 
 def _complementary(bank: Bank, scored: Scored, methods: list[MethodResult],
-                   elements: list[ElementResult]) -> tuple[list[str], list[str], dict[str, str]]:
+                   elements: list[ElementResult]) -> tuple[list[str], list[str], dict[str, str], str | None]:
     """A few families, from those the project can build as its answers stand, that together cover every
     top-priority element and, room permitting, give the explanation forms its users asked to see; in rank
     order. What no such family covers is reported, not papered over, with the family that serves it but
@@ -679,14 +680,15 @@ def _complementary(bank: Bank, scored: Scored, methods: list[MethodResult],
             best_for(lambda method, giving=form: method.id in giving)
     uncovered = [element.id for element in targets if element.id in missing]
     return ([method.id for method in sorted(chosen, key=lambda method: method.rank or 0)], uncovered,
-            {element: method for element, method in poor_fits.items() if element in uncovered})
+            {element: method for element, method in poor_fits.items() if element in uncovered},
+            chosen[0].id if chosen else None)
 
 
 def _opening(result: Result) -> MethodResult:
-    """The family the combination opens with (the top-ranked one when there is no combination)."""
-    opening = result.complementary[0] if result.complementary else None
+    """The family the combination opens with (the top-ranked one when there is no combination): a family added
+    later for a form its users asked for can rank above it, so it is not always the combination's first."""
     return next(method for method in result.methods
-                if method.id == opening or (opening is None and method.rank == 1))
+                if method.id == result.opening or (result.opening is None and method.rank == 1))
 
 
 def _far_below(bank: Bank, score: float, opening_score: float) -> bool:

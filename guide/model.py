@@ -816,6 +816,8 @@ class Result(BaseModel):
     elements: list[ElementResult]
     methods: list[MethodResult]
     complementary: list[str]
+    opening: str | None = Field(default=None, description="the family the combination opens with: the best-ranked "
+                                                          "one serving a top-priority element")
     uncovered: list[str]
     poor_fits: dict[str, str] = Field(
         default_factory=dict, description="for an uncovered element, the best-ranked family the project can build "
