@@ -227,11 +227,12 @@ class Walk:
         """This walk as `answer` would leave it (a copy; this one is unchanged), sharing what both work out:
         what the screen shows next, worked out while the user reads. None when the answer would be refused."""
         ahead = copy.copy(self)
+        values = self._values_after(question_id, value)
         try:
-            ahead.answers = changed(self.answers, answers=self._values_after(question_id, value))
+            ahead.answers = changed(self.answers, answers=values)
         except ValueError:
             return None
-        ahead.path = self.path_after(question_id, value)
+        ahead.path = self._path_of(values)
         ahead._last_result = None
         ahead._move_on_from(question_id)
         return ahead
@@ -316,7 +317,7 @@ class Walk:
         data = session_data(self)
         if len(HEADER) + written_size_bound(data) <= MAX_FILE_BYTES:
             return
-        size = len(session_text(self).encode("utf-8"))
+        size = len(session_text(self, data).encode("utf-8"))
         if size > MAX_FILE_BYTES:
             self.answers, self.path, self.drafts = before
             raise ValueError(f"the design would take {size:,} bytes, over the {MAX_FILE_BYTES:,} a session file may "
@@ -369,9 +370,10 @@ def session_data(walk: Walk) -> dict:
     return walk.to_file().model_dump(mode="json", exclude_none=True, exclude_defaults=False)
 
 
-def session_text(walk: Walk) -> str:
+def session_text(walk: Walk, data: dict | None = None) -> str:
+    """The session file's text; `data`: the walk's `session_data`, where the caller has it already."""
     # Not yaml.safe_dump: it writes "\x85" (a YAML line break) bare, and it reads back as a space.
-    return HEADER + dump_yaml(session_data(walk), for_people=False)
+    return HEADER + dump_yaml(session_data(walk) if data is None else data, for_people=False)
 
 
 # In the YAML dump_yaml writes, no character takes more than ten bytes (an escape such as \U0001F600), and a
