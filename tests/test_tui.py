@@ -612,6 +612,24 @@ async def test_the_rename_box_keeps_to_a_titles_length_and_an_empty_title_is_ref
         assert isinstance(app.screen, StartScreen) and load_session(bank, knee).answers.title == "Knee"
 
 
+async def test_a_paste_over_a_selection_made_leftwards_keeps_all_it_fits(bank):
+    """300 characters, all selected with shift+home (the selection runs leftwards), then a paste of 200: the
+    selection is replaced whole, nothing is cut and no limit is told."""
+    saved_knee_design(bank)
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        entry = app.screen.query_one("#entry", Input)
+        entry.value = "x" * 300
+        entry.cursor_position = 300
+        await pilot.press("shift+home")
+        entry.post_message(events.Paste("z" * 200))
+        await pilot.pause()
+        assert entry.value == "z" * 200
+        assert static_text(app.screen, "#error") == ""
+
+
 async def test_toasts_do_not_cover_a_dialog_opened_after_them(bank):
     """At 80x24 three "Duplicated" toasts covered the rename dialog's box and buttons."""
     saved_knee_design(bank)
@@ -1676,23 +1694,19 @@ async def test_an_export_named_for_a_format_it_cannot_write_is_refused_in_one_li
     async with app.run_test() as pilot:
         await results_of_a_copied_preset(pilot, app)
         await pilot.press("e")
-        app.screen.query_one("#path", Input).value = "graph.mmd"
-        await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ExportDialog)
-        assert static_text(app.screen, "#error") == ("graph.mmd: the name says Mermaid, but the export writes "
-                                                     "Markdown, HTML or JSON")
-        app.screen.query_one("#path", Input).value = "design.pdf"
-        await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ExportDialog), "a name no format of guide's ends in is not written"
-        assert static_text(app.screen, "#error") == ("design.pdf: the export writes Markdown, HTML or JSON: end the "
-                                                     "name in .md, .html or .json, not .pdf")
-        app.screen.query_one("#path", Input).value = "newfolder/"
-        await pilot.press("enter")
-        await pilot.pause()
-        assert isinstance(app.screen, ExportDialog), "a name ending in / is a folder's: no file named newfolder"
-        assert static_text(app.screen, "#error") == "newfolder/: ends in /: give a file name"
+        for name, refusal, why in [
+            ("graph.mmd", "graph.mmd: the name says Mermaid, but the export writes Markdown, HTML or JSON",
+             "a name another format of guide's ends in is not written"),
+            ("design.pdf", "design.pdf: the export writes Markdown, HTML or JSON: end the name in .md, .html or "
+                           ".json, not .pdf", "a name no format of guide's ends in is not written"),
+            ("newfolder/", "newfolder/: ends in /: give a file name",
+             "a name ending in / is a folder's: no file named newfolder"),
+        ]:
+            app.screen.query_one("#path", Input).value = name
+            await pilot.press("enter")
+            await pilot.pause()
+            assert isinstance(app.screen, ExportDialog), why
+            assert static_text(app.screen, "#error") == refusal
     assert list(empty_folder.iterdir()) == []
 
 

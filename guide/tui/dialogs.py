@@ -155,6 +155,8 @@ class BoundedInput(Input):
             self.limit = limit
 
     def replace(self, text: str, start: int, end: int) -> None:
+        # A selection made leftwards comes as end < start; Textual's own replace orders and clamps them too.
+        start, end = sorted((max(0, start), min(len(self.value), end)))
         room = self.max_length - (len(self.value) - (end - start))
         cut = bool(self.max_length) and len(text) > room
         super().replace(text[:max(room, 0)] if cut else text, start, end)

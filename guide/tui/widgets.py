@@ -690,7 +690,7 @@ class ElementBars(Widget, can_focus=True):
         """Draw now the lines `show` would show for these elements, while the user reads."""
         lines, _, highlighted = self._lines_for(elements, moved, highlight, settled)
         width = self.size.width
-        if width and len(lines) == len(self.lines) and not any(line.cell_length > width for line in lines):
+        if width and len(lines) == len(self.lines) and not self._wraps(lines):
             for row, line in enumerate(lines):
                 self._strip(line, row, row == highlighted, width)
 
@@ -716,9 +716,10 @@ class ElementBars(Widget, can_focus=True):
         elif rows:
             self.refresh(*(Region(0, row, self.size.width, 1) for row in rows))
 
-    def _wraps(self) -> bool:
-        """Whether a line is wider than the widget (a tiny terminal): then the lines are one wrapped text."""
-        return any(line.cell_length > self.size.width for line in self.lines)
+    def _wraps(self, lines: list[Content] | None = None) -> bool:
+        """Whether a line (of those shown, or of `lines`) is wider than the widget (a tiny terminal): then the
+        lines are one wrapped text."""
+        return any(line.cell_length > self.size.width for line in (self.lines if lines is None else lines))
 
     def render(self) -> Content:
         """All the lines as one text: what the layout measures, the mouse selects, and a tiny terminal shows."""
