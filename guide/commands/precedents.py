@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import textwrap
 
 
 def register(subparsers, common) -> None:
@@ -30,6 +28,8 @@ def register(subparsers, common) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import shutil
+
     from guide.files import write_output
     from guide.frontend import EXIT_FINDINGS, EXIT_OK, load_bank_option
 
@@ -70,6 +70,8 @@ def _listing(bank, split: str, form: str, width: int | None) -> str:
         return "\n".join(lines) + "\n"
     if not chosen:
         return "This bank has no precedents.\n"
+    import textwrap  # here, not at the top: every command module is imported on every start
+
     key_width = max(map(len, [*chosen, "precedent"]))
     explained = ("split: the bank's rules are tuned on calibration precedents only; holdout ones only measure it "
                  "(guide precedents --score)")
