@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
 from textual.style import Style as VisualStyle
-from textual.visual import Padding, Visual
+from textual.visual import Padding, Visual, VisualType
 from textual.widget import Widget, _RenderCache
 from textual.widgets import Input, OptionList, RadioButton, Static, TextArea
 from textual.widgets.option_list import Option
@@ -83,8 +83,6 @@ def show_content(static: Static, content: Content) -> None:
     current = static.content
     if isinstance(current, Content) and looks(current) == looks(content):
         return
-    if isinstance(static, TextBlock):
-        content = static.prepared_content(content)
     static.update(content)
 
 
@@ -180,6 +178,10 @@ class TextBlock(Static):
         if self._key(content, width) not in self.drawn:
             content.get_height(self.styles, width)  # kept by the text itself, where the layout looks for it
             self._lines(content, width)
+
+    def update(self, content: VisualType = "", *, layout: bool = True) -> None:
+        # A text drawn ahead is shown from what was prepared: its height is measured and its lines are drawn.
+        super().update(self.prepared_content(content) if isinstance(content, Content) else content, layout=layout)
 
     def prepared_content(self, content: Content) -> Content:
         """The prepared text that looks like `content` (its height already measured), or `content` itself."""
