@@ -117,7 +117,7 @@ class _Evidence:
         return [(reference[need_id], student[need_id],
                  [method.name for method in bank.methods.values()
                   if need_id in method.needs and method.id not in self.out_on_both])
-                for need_id in reference.keys() & student.keys()
+                for need_id in reference if need_id in student
                 if reference[need_id].status != student[need_id].status
                 and question in reference[need_id].answers + student[need_id].answers]
 

@@ -43,14 +43,16 @@ def guide_home(tmp_path: Path, monkeypatch) -> Path:
     return home
 
 
-def run_guide(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the real `guide` command line in a child process, as a user would."""
+def run_guide(*args: str, stdin: str | None = None, cwd: Path | None = None,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the real `guide` command line in a child process, as a user would (`env` adds to the environment)."""
     return subprocess.run(
         [sys.executable, "-m", "guide", *args],
         input=stdin,
         capture_output=True,
         text=True,
         cwd=cwd or ROOT,
+        env={**os.environ, **env} if env else None,
         timeout=120,
     )
 
