@@ -423,19 +423,20 @@ def _record(bank: Bank, question_id: str, value: AnswerValue | None, note: str |
 
 
 def _triggering_answers(bank: Bank, scored: Scored, rule_id: str) -> tuple[list[str], str, str]:
-    """The questions a fired rule reads, their answers in words with the questions, and the same answers by
-    their labels alone (both only the part the rule holds by)."""
+    """The questions whose answers made a fired rule fire, their answers in words with the questions, and the
+    same answers by their labels alone (both only the part the rule holds by)."""
     rule = bank.rules[rule_id]
-    read = condition_questions(rule.when)
     deciding = _deciding_answers(rule.when, scored.values, bank)
     labels = {question_id: ", ".join(answer_labels(bank.questions[question_id], deciding.get(question_id)))
-              for question_id in read}
-    # Of an `any`, a part that does not hold is not cited: its answer did not make the rule fire.
+              for question_id in condition_questions(rule.when)}
+    # Of an `any`, a part that does not hold is not cited: its answer did not make the rule fire, and a
+    # comparison must not credit a change of it with the rule's effect.
+    cited = [question_id for question_id, label in labels.items() if label or question_id not in scored.values]
     text = "; ".join(f"{bank.questions[question_id].prompt} — {labels[question_id] or 'not answered'}"
-                     for question_id in read if labels[question_id] or question_id not in scored.values)
+                     for question_id in cited)
     # A rule that holds by an answer's absence has no label to cite: the full text then says which one.
     brief = "; ".join(label for label in labels.values() if label) or text
-    return read, text, brief
+    return cited, text, brief
 
 
 def _evidence(bank: Bank, scored: Scored, target_kind: str, target: str) -> list[EvidenceItem]:

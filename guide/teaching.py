@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from guide.bank import Bank
 from guide.diff import AnswerChange, Comparison, ElementChange, compare, held_suffix
 from guide.engine import joined_labels
-from guide.model import UNSURE, AnswersFile, ElementResult, EvidenceItem, MethodResult, NeedStatus, Result
+from guide.model import (UNSURE, AnswersFile, ElementResult, EvidenceItem, MethodFamily, MethodResult, NeedStatus,
+                         Result)
 from guide.report.markdown import level_range_text
 from guide.report.text import inert, md, sentence, signed
 
@@ -110,13 +111,12 @@ class _Evidence:
         self.out_on_both = {method.id for method in reference.methods if method.status == "excluded"} & \
             {method.id for method in student.methods if method.status == "excluded"}
 
-    def needs_decided(self, bank: Bank, question: str) -> list[tuple[NeedStatus, NeedStatus, list[str]]]:
+    def needs_decided(self, bank: Bank, question: str) -> list[tuple[NeedStatus, NeedStatus, list[MethodFamily]]]:
         """The needs this answer decides whose status differs: the reference's, the student's, and the
-        families still in the running that carry the need."""
+        families that carry the need."""
         reference, student = self.needs
         return [(reference[need_id], student[need_id],
-                 [method.name for method in bank.methods.values()
-                  if need_id in method.needs and method.id not in self.out_on_both])
+                 [method for method in bank.methods.values() if need_id in method.needs])
                 for need_id in reference if need_id in student
                 if reference[need_id].status != student[need_id].status
                 and question in reference[need_id].answers + student[need_id].answers]
@@ -209,10 +209,18 @@ def _effect_line(bank: Bank, side: str, item: EvidenceItem) -> str:
 NEED_STATUS_WORDS = {"available": "met", "unavailable": "ruled out", "unknown": "not known"}
 
 
-def _need_line(before: NeedStatus, after: NeedStatus, families: list[str]) -> str:
-    return (f"It decides what the families need: \u201c{before.label}\u201d is {NEED_STATUS_WORDS[before.status]} for "
-            f"the reference and {NEED_STATUS_WORDS[after.status]} for you, which changes how these families fit: "
-            f"{joined_labels(families)}.")
+def _need_line(before: NeedStatus, after: NeedStatus, carriers: list[MethodFamily], out_on_both: set[str]) -> str:
+    statuses = (f"\u201c{before.label}\u201d is {NEED_STATUS_WORDS[before.status]} for the reference and "
+                f"{NEED_STATUS_WORDS[after.status]} for you")
+    if not carriers:
+        return (f"It decides a condition of the plan: {statuses}; no family needs it, only the checks of the plan "
+                "that assume it.")
+    running = [method.name for method in carriers if method.id not in out_on_both]
+    if not running:
+        return (f"It decides what the families need: {statuses}, but every family that needs it is filtered out on "
+                "both sides, so no family's fit changes.")
+    return f"It decides what the families need: {statuses}, which changes how these families fit: " \
+           f"{joined_labels(running)}."
 
 
 def _answer_words(labels: list[str], asked: bool) -> str:
@@ -236,7 +244,8 @@ def _answers(lesson: Lesson, bank: Bank, comparison: Comparison, reference: Answ
         lesson.add("li", _path_words(change))
         effects = [_effect_line(bank, side, item) for side in (REFERENCE, STUDENT)
                    for item in evidence.only(side, reads=change.question)]
-        effects += [_need_line(*decided) for decided in evidence.needs_decided(bank, change.question)]
+        effects += [_need_line(*decided, evidence.out_on_both)
+                    for decided in evidence.needs_decided(bank, change.question)]
         effects += [_doubt_line(need, change.question, items)
                     for need, items in evidence.doubted_in_words(change.question)]
         less_certain = evidence.less_certain(change.question)

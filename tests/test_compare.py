@@ -266,3 +266,23 @@ def test_compare_what_if_and_diff_print_the_same_under_any_hash_seed(tmp_path, b
         runs = [run_guide(*command, env={"PYTHONHASHSEED": seed}) for seed in ("0", "4")]
         assert runs[0].stdout and not runs[0].stderr, command  # diff exits 1 when the designs differ
         assert runs[0].stdout == runs[1].stdout, command
+
+
+def test_compare_credits_a_rule_to_the_answer_it_fired_through_and_names_no_empty_list_of_families(tmp_path, bank):
+    """Many new sites raise physical attribution when the task or the action makes the output a measurement. A
+    diagnosis whose size decides the action fires it through the action: the changed task did not move it. And a
+    detection task decides needs no family carries: the lesson says so rather than end on an empty list."""
+    student = _student_file(tmp_path, bank, task="diagnosis_classification",
+                            downstream_action=["refer_or_recall", "size_threshold_decides"])
+    result = run_guide("compare", str(student), "--case", CASE)
+    assert result.returncode == 0, result.stderr
+    text = _flat(result.stdout)
+    because = _flat(next(effect.because for effect in bank.rules["many-new-sites-physical-output"].effects))
+    task, action = (re.split("·{5,}", text.split(f"({question})", 1)[1])[1] for question in ("task", "downstream_action"))
+    assert because not in task
+    assert f"For you, this raised Physical attribution (+1): {because}" in action
+    detection = run_guide("compare", str(_student(tmp_path, bank, task="detection")), "--case", CASE)
+    assert "fit: ." not in _flat(detection.stdout)
+    assert ("It decides a condition of the plan: \u201cA decision is computed from the detected or segmented findings\u201d "
+            "is met for the reference and ruled out for you; no family needs it, only the checks of the plan that "
+            "assume it.") in _flat(detection.stdout)
