@@ -87,14 +87,17 @@ class Comparison(BaseModel):
 
     @property
     def differing_answers(self) -> list[AnswerChange]:
-        """The answers given differently (or given in one design only)."""
-        return [change for change in self.answers if not _same_answer(change.before, change.after)]
+        """The answers given differently (or given in one design only), and the questions one walk asks and leaves
+        unanswered where the other does not ask them."""
+        rerouted = self.rerouted_answers
+        return [change for change in self.answers if change not in rerouted]
 
     @property
     def rerouted_answers(self) -> list[AnswerChange]:
         """Answers given alike that one walk counts and the other passes by: not a difference of answers, but
-        evidence that one design draws on and the other does not."""
-        return [change for change in self.answers if _same_answer(change.before, change.after)]
+        evidence that one design draws on and the other does not. A question unanswered in both is not one."""
+        return [change for change in self.answers
+                if change.after is not None and _same_answer(change.before, change.after)]
 
     @property
     def moved_elements(self) -> list[ElementChange]:

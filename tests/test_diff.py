@@ -187,6 +187,18 @@ def test_an_answer_given_alike_is_not_listed_as_differing_when_only_the_walk_pas
                      "there)")
 
 
+def test_a_question_left_unanswered_that_only_one_walk_asks_is_a_difference_not_an_answer_given_alike():
+    """Unsure of the task, the walk asks label_granularity, which the preset never reached: it was listed under
+    "Answered alike" with a blank answer. Unanswered is not answered alike: it is a question the other walk adds."""
+    what_if = run_guide("what-if", "--case", "breast-cancer-detection", "--set", "task=unsure")
+    assert what_if.returncode == 0, what_if.stderr
+    differ, alike = what_if.stdout.split("\n\n")[1:3]
+    assert ("At what granularity are the training labels given? (label_granularity): not asked → not answered"
+            in differ)
+    assert alike.startswith("Answered alike, but counted in one design only (1):\n") and "label_granularity" not in alike
+    assert "):  (counted in" not in what_if.stdout
+
+
 def test_diff_shows_the_notes_that_differ_and_exits_like_diff(bank, tmp_path):
     """0 when the designs are the same, 1 when they differ (a note alone is a difference), 2 on bad input."""
     before = tmp_path / "before.yaml"
