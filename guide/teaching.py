@@ -320,7 +320,8 @@ def _methods(lesson: Lesson, bank: Bank, comparison: Comparison, reference: Resu
         if method_id not in before:
             lesson.add("li", f"{yours[method_id].name} is in your combination, not in the reference: in the "
                              f"reference {_why_lower(bank, comparison, theirs[method_id], yours[method_id])}")
-    for change in comparison.methods[:8]:
+    # A family said to enter or leave the combination has its ranks said there already.
+    for change in [change for change in comparison.methods if change.method not in {*before} ^ {*after}][:8]:
         lesson.add("li", f"{change.name}: ranked {_rank(change.rank_before)} for the reference, "
                          f"{_rank(change.rank_after)} for you.")
 

@@ -286,3 +286,15 @@ def test_compare_credits_a_rule_to_the_answer_it_fired_through_and_names_no_empt
     assert ("It decides a condition of the plan: \u201cA decision is computed from the detected or segmented findings\u201d "
             "is met for the reference and ruled out for you; no family needs it, only the checks of the plan that "
             "assume it.") in _flat(detection.stdout)
+
+
+def test_a_family_entering_or_leaving_the_combination_has_its_ranks_said_once(bank):
+    """"Concept bottleneck models is in your combination ... ranks #5 rather than #1" was followed by "Concept
+    bottleneck models: ranked #5 for the reference, #1 for you": the same fact twice."""
+    result = run_guide("compare", str(bank.cases()["breast-cancer-detection"]), "--case", CASE, "--format", "md")
+    assert result.returncode == 0, result.stderr
+    entering_or_leaving = re.findall(r"^- (.+) is in (?:your|the reference) combination, not in", result.stdout, re.M)
+    assert len(entering_or_leaving) >= 2
+    for name in entering_or_leaving:
+        assert f"- {name}: ranked" not in result.stdout
+    assert re.search(r"^- .+: ranked #\d+ for the reference, #\d+ for you\.$", result.stdout, re.M)
