@@ -22,6 +22,7 @@ Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, max_length=IDENTIF
 SHORT_TEXT_MAX = 300  # a title, among others: the app bounds its title boxes to it
 ShortText = Annotated[str, Field(min_length=1, max_length=SHORT_TEXT_MAX)]
 LongText = Annotated[str, Field(min_length=1, max_length=5000)]
+TEXT_ANSWER_MAX = 20000  # a text answer, a note, a draft, a review's comments
 
 
 def calendar_day(text: str) -> str:
@@ -443,7 +444,7 @@ class Review(Strict):
     role: ShortText | None = Field(default=None, description="the reviewer's role, e.g. radiologist or clinical lead")
     date: CalendarDay | None = None
     decision: Decision = "pending"
-    comments: Annotated[str, Field(max_length=20000)] | None = None
+    comments: Annotated[str, Field(max_length=TEXT_ANSWER_MAX)] | None = None
     answers_hash: ShortText | None = Field(
         default=None, description="what the decision was made on: the hash of the answers and notes, filled in by "
                                   "guide when the document is next run; delete it when the reviewer reviews again")
@@ -476,8 +477,8 @@ class AnswersFile(Strict):
     migrated_from: ShortText | None = Field(
         default=None, description="the bank version the answers were first made with, before a migration carried "
                                   "them to bank_version; the document says what changed until this is removed")
-    answers: dict[Identifier, Union[Annotated[str, Field(max_length=20000)], list[Identifier]]] = Field(default_factory=dict)
-    notes: dict[Identifier, Annotated[str, Field(max_length=20000)]] = Field(default_factory=dict)
+    answers: dict[Identifier, Union[Annotated[str, Field(max_length=TEXT_ANSWER_MAX)], list[Identifier]]] = Field(default_factory=dict)
+    notes: dict[Identifier, Annotated[str, Field(max_length=TEXT_ANSWER_MAX)]] = Field(default_factory=dict)
     instructor_notes: InstructorNotes | None = None
     reviews: list[Review] = Field(default_factory=list, description="one entry per reviewer who signs the design off")
     review: Review | None = Field(default=None, description="older documents' single review: read as the first of "
@@ -555,7 +556,7 @@ class Precedent(Strict):
     summary: LongText
     built: list[Identifier] = Field(min_length=1, description="the method families the authors built")
     serves: list[Identifier] = Field(min_length=1, description="the elements that approach mainly serves")
-    answers: dict[Identifier, Union[Annotated[str, Field(max_length=20000)], list[Identifier]]] = Field(min_length=1)
+    answers: dict[Identifier, Union[Annotated[str, Field(max_length=TEXT_ANSWER_MAX)], list[Identifier]]] = Field(min_length=1)
     # Every answer has a basis and every basis an answer: checked with the bank (graph.check_bank), where
     # each can be reported at its own line, after a misspelt question is reported as unknown.
     basis: dict[Identifier, ShortText] = Field(description="for every answer, the reason in the paper, in short")
@@ -571,7 +572,7 @@ class SessionFile(AnswersFile):
     set_aside: dict[Identifier, Union[str, list[Identifier]]] = Field(
         default_factory=dict, description="answers a changed answer took off the path: kept, not used")
     position: Identifier = Field(default=END, description="the question to continue with (`end`: the results)")
-    drafts: dict[Identifier, Annotated[str, Field(max_length=20000)]] | None = Field(
+    drafts: dict[Identifier, Annotated[str, Field(max_length=TEXT_ANSWER_MAX)]] | None = Field(
         default=None, description="text typed for a text question and left without confirming it: shown in its "
                                   "box again, never an answer (left out when there is none)")
 

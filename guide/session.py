@@ -48,7 +48,8 @@ from guide.bank import (Bank, check_answers, check_session_parts, migrate, migra
                         refuse_newer_bank_version)
 from guide.engine import element_results, evaluate, route
 from guide.files import remove_stale_temporaries, write_atomically
-from guide.model import END, AnswersFile, AnswerValue, ElementResult, Question, Result, SessionFile
+from guide.model import (END, TEXT_ANSWER_MAX, AnswersFile, AnswerValue, ElementResult, Question, Result,
+                         SessionFile)
 from guide.report.frontmatter import dump_yaml
 from guide.source import MAX_FILE_BYTES, GuideError, validate
 from guide.state import make_private_folder, session_dir
@@ -117,6 +118,13 @@ def changed(current: AnswersFile, /, **changes) -> AnswersFile:
     except ValidationError as error:
         first = error.errors(include_url=False)[0]
         raise ValueError(f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}") from None
+
+
+def too_long(what: str, prompt: str, text: str) -> str:
+    """Why a text was refused, in the user's terms: which question, the limit, and how far over it is."""
+    article = "an" if what[0] in "aeiou" else "a"
+    return (f"your {what} to \u201c{prompt}\u201d is {len(text):,} characters, {len(text) - TEXT_ANSWER_MAX:,} over the "
+            f"{TEXT_ANSWER_MAX:,} {article} {what} may have; shorten it")
 
 
 @dataclass(frozen=True)
@@ -274,6 +282,9 @@ class Walk:
 
     def _revise(self, question_id: str, value: AnswerValue | None, note: str | None, drafts: dict[str, str]) -> Outcome:
         self._refuse_if_read_only()
+        for what, text in (("answer", value), ("note", note.strip() if note else None)):
+            if isinstance(text, str) and len(text) > TEXT_ANSWER_MAX:
+                raise ValueError(too_long(what, self.bank.questions[question_id].prompt, text))
         before = set(self.path)
         answers = dict(self.answers.answers)
         notes = dict(self.answers.notes)

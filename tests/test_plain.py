@@ -195,10 +195,27 @@ def test_over_long_replies_are_refused_with_a_reason(bank):
     assert not designs_dir().exists()
     done = run_guide("--plain", "--new", stdin="n\n" + "n" * 20001 + "\nu\n")
     assert done.returncode == 0, done.stderr
-    assert "Note not saved: notes." in done.stdout
+    start = bank.questions[bank.meta.start].prompt
+    assert (f"Note not saved: your note to \u201c{start}\u201d is 20,001 characters, 1 over the 20,000 a note may "
+            "have; shorten it") in " ".join(done.stdout.split())
     saved = load_saved(bank)
     assert saved.answers.title == "Untitled design"
     assert saved.answers.answers == {bank.meta.start: UNSURE} and saved.answers.notes == {}
+
+
+def test_an_over_long_text_answer_is_refused_in_the_users_terms_and_asked_again(bank):
+    """A 20,001-character answer got the validator's "answers.use_case_summary.constrained-str: String should have
+    at most 20000 characters": the question, the limit and how far over say it, as the terminal app's toast does."""
+    lines = all_unsure_lines(bank)
+    first_text = next(index for index, question_id in enumerate(route(bank, {}))
+                      if bank.questions[question_id].kind == "text")
+    lines[first_text:first_text] = ["w" * 20_345]
+    done = run_guide("--plain", "--new", stdin="\n".join(lines) + "\nq\n")
+    assert done.returncode == 0, done.stderr
+    prompt = bank.questions[route(bank, {})[first_text]].prompt
+    assert (f"Not saved, please answer again: your answer to \u201c{prompt}\u201d is 20,345 characters, 345 over the "
+            "20,000 an answer may have; shorten it") in " ".join(done.stdout.split())
+    assert "constrained-str" not in done.stdout
 
 
 # ---------------------------------------------------------------------------------------------
