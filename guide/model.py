@@ -451,6 +451,18 @@ class Review(Strict):
     bank_hash: ShortText | None = Field(
         default=None, description="the content hash of the bank the decision was made with, filled in with answers_hash")
 
+    @field_validator("reviewer", "role", mode="before")
+    @classmethod
+    def _blank_is_unnamed(cls, value: Any) -> Any:
+        # `reviewer: ''` is what a person types to clear a name: the same as `reviewer:` left empty.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("decision", mode="before")
+    @classmethod
+    def _decision_as_written(cls, value: Any) -> Any:
+        # `Approved` or `changes requested` mean what they say: the words are matched without case or dash.
+        return "-".join(value.lower().replace("_", " ").split()) if isinstance(value, str) else value
+
     @property
     def counted_decision(self) -> Decision:
         """The decision as the design's overall decision counts it: one given by no one named signs nothing off,
@@ -459,7 +471,7 @@ class Review(Strict):
 
     def stale_reason(self, answers_hash: str, bank_hash: str | None) -> Literal["answers", "bank"] | None:
         """What an approval was given to instead of these answers and bank; None when it holds or is no approval."""
-        if self.decision != "approved":
+        if self.counted_decision != "approved":
             return None
         if self.answers_hash != answers_hash:
             return "answers"

@@ -193,8 +193,11 @@ def test_a_blank_review_left_in_the_list_keeps_the_design_pending(bank, tmp_path
     assert "Overall decision: **pending**" in again and "| *not named yet* |  | *not reviewed yet* | **pending** |" in again
 
 
-@pytest.mark.parametrize("reviewer", ["", "- reviewer: ' '\n  "])
+@pytest.mark.parametrize("reviewer", ["", "- reviewer: ' '\n  ", "- reviewer: ''\n  ", "- reviewer:\n  "])
 def test_an_approval_from_no_one_named_keeps_the_design_pending_and_says_why(tmp_path, reviewer):
+    """`reviewer: ''` was refused ("String should have at least 1 character") where `reviewer:` left empty was
+    "not named yet": both are no one named. Such a decision is no sign-off, so it is not stamped with the answers
+    it was made on (nor called stale) until a name makes it count."""
     path = tmp_path / "design.md"
     assert run_guide("run", "--case", "dr-screening", "--date", FIXED_DATE, "--out", str(path)).returncode == 0
     entry = f"{reviewer}decision: approved\n" if reviewer else "- decision: approved\n"
@@ -205,6 +208,20 @@ def test_an_approval_from_no_one_named_keeps_the_design_pending_and_says_why(tmp
     assert "A review without a reviewer's name does not count toward the decision" in document
     assert json.loads(run_guide("run", "--answers", str(path), "--format", "json").stdout)["review_decision"] == "pending"
     assert run_guide("check", str(path)).returncode == 0  # current, and what it says is pending
+    assert "answers_hash" not in document and "stale" not in document
+    path.write_text(document.replace("- reviewer: null\n", "- reviewer: Sam Lee\n", 1), encoding="utf-8")
+    stamped = run_document(path)
+    assert "Overall decision: **approved**" in stamped and "answers_hash:" in stamped
+
+
+@pytest.mark.parametrize(("written", "shown"), [("Approved", "approved"), ("Changes requested", "changes requested"),
+                                                ("REJECTED", "rejected"), ("changes_requested", "changes requested")])
+def test_a_decision_is_read_whatever_its_case_or_dashes(tmp_path, written, shown):
+    path = tmp_path / "design.md"
+    assert run_guide("run", "--case", "dr-screening", "--date", FIXED_DATE, "--out", str(path)).returncode == 0
+    path.write_text(with_reviews(path.read_text(encoding="utf-8"),
+                                 f"reviews:\n- reviewer: Sam Lee\n  decision: {written}\n"), encoding="utf-8")
+    assert f"| Sam Lee |  | *not dated* | **{shown}** |" in run_document(path)
 
 
 def test_an_approval_with_another_bank_is_stale(bank, bank_copy, tmp_path):

@@ -67,10 +67,11 @@ STAMP_KEYS = ("answers_hash", "bank_hash")
 
 def _stamped_reviews(answers: AnswersFile, bank: Bank) -> list[Review]:
     """An older document's single review first, a blank one to fill in when there is none, and each decision
-    stamped, the first time the document is run with it, with the answers and bank it was made on."""
+    stamped, the first time the document is run with it, with the answers and bank it was made on. A decision no
+    reviewer is named for is no sign-off yet: it is stamped once a name makes it count."""
     reviews = [*([answers.review] if answers.review else []), *answers.reviews] or [Review()]
     made_on = {"answers_hash": answers.answers_hash(), "bank_hash": bank.content_hash}
-    return [review.model_copy(update=made_on) if review.decision != "pending" and review.answers_hash is None
+    return [review.model_copy(update=made_on) if review.counted_decision != "pending" and review.answers_hash is None
             else review for review in reviews]
 
 
