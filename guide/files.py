@@ -124,6 +124,9 @@ def write_output(text: str, out: Path | None, *, updating: Path | None = None) -
     except OSError as error:
         if error.errno == errno.ENXIO:  # a FIFO opened without waiting, no reader
             raise GuideError(out, None, None, "nothing is reading from this FIFO") from None
+        if error.errno == errno.ENOENT:  # a folder of the path is missing, or takes no new files (/proc)
+            raise GuideError(out, None, None, "the folder to write into does not exist or takes no new "
+                                              "files") from None
         raise GuideError(out, None, None, error.strerror or "cannot be written") from None
 
 

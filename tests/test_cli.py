@@ -179,6 +179,11 @@ def test_graph_writes_dot_to_a_file_named_dot(tmp_path):
     (("run", "--case", "no-such-case"), "no case 'no-such-case' (known: brain-encoding, breast-cancer-detection, dr-screening)"),
     (("run", "--answers", "missing.yaml"), "missing.yaml: No such file or directory"),
     (("run", "--case", "dr-screening", "--out", "/nonexistent/dir/doc.md"), "the folder to write into does not exist"),
+    # Path("") is the current folder: the name was said to be "." and a folder.
+    (("run", "--case", "dr-screening", "--out", ""), "--out '': the name is empty; give a file name"),
+    pytest.param(("run", "--case", "dr-screening", "--out", "/root/../proc/doc.md"),
+                 "/root/../proc/doc.md: the folder to write into does not exist or takes no new files",
+                 marks=pytest.mark.skipif(os.geteuid() != 0, reason="others may not write in /proc at all")),
     (("run",), "one of the arguments --answers --case is required"),
     (("run", "--case", "dr-screening", "--format", "docx"), "invalid choice: 'docx'"),
     (("frobnicate",), "invalid choice: 'frobnicate'"),

@@ -33,6 +33,8 @@ def settle_format(args: argparse.Namespace) -> str | None:
         return None
     if args.out is None:
         named = None
+    elif not args.out:  # Path("") is the current folder: the name typed was empty, and is said so
+        return "--out '': the name is empty; give a file name"
     else:
         try:
             named = fitting_format(args.out, args.format_choices, "this command")
