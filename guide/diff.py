@@ -18,7 +18,7 @@ from guide.engine import held_level, joined_labels, route, single_changes
 from guide.model import (METHOD_STATUS_LABELS, AnswerRecord, AnswersFile, AnswerValue, ElementResult, Result,
                          answer_problems)
 from guide.report.text import inert, md
-from guide.source import GuideError
+from guide.source import GuideError, first_problem
 
 Direction = Literal["up", "down", "same"]
 
@@ -236,8 +236,8 @@ def hypothetical(bank: Bank, answers: AnswersFile, assignments: list[str]) -> An
     try:
         updated = answers.revised(answers={**answers.answers, **changed})
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        raise GuideError("--set", None, str(first["loc"][1]), first["msg"]) from None
+        field, problem = first_problem(error)
+        raise GuideError("--set", None, field.removeprefix("answers."), problem) from None
     check_answers(updated, bank)
     return updated
 

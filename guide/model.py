@@ -9,14 +9,15 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-from typing import Annotated, Any, Iterator, Literal, Mapping, Union
+from typing import Annotated, Any, Callable, Iterator, Literal, Mapping, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+
+from guide.source import IDENTIFIER_PATTERN
 
 UNSURE = "unsure"
 END = "end"
 
-IDENTIFIER_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 IDENTIFIER_MAX = 80
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN, max_length=IDENTIFIER_MAX)]
 SHORT_TEXT_MAX = 300  # a title, among others: the app bounds its title boxes to it
@@ -39,6 +40,18 @@ def calendar_day(text: str) -> str:
 CalendarDay = Annotated[str, AfterValidator(calendar_day),
                         Field(description="a calendar day as YYYY-MM-DD",
                               json_schema_extra={"format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"})]
+
+
+def within(low: float, high: float) -> Callable[[float], float]:
+    """A check that a number is from `low` to `high`, refused in words that give the whole range (pydantic's own
+    message names the one bound crossed). The field gives the bounds to its JSON schema itself."""
+
+    def check(value: float) -> float:
+        if not low <= value <= high:
+            raise ValueError(f"{value:g} is outside the range {low:g} to {high:g}")
+        return value
+
+    return check
 
 
 class Strict(BaseModel):
@@ -330,7 +343,7 @@ class Effect(Strict):
 
     element: Identifier | None = None
     method: Identifier | None = None
-    weight: float = Field(ge=-5, le=5)
+    weight: Annotated[float, Field(json_schema_extra={"minimum": -5, "maximum": 5}), AfterValidator(within(-5, 5))]
     because: LongText
 
     @model_validator(mode="after")

@@ -51,7 +51,7 @@ from guide.files import remove_stale_temporaries, write_atomically
 from guide.model import (END, TEXT_ANSWER_MAX, AnswersFile, AnswerValue, ElementResult, Question, Result,
                          SessionFile)
 from guide.report.frontmatter import dump_yaml
-from guide.source import MAX_FILE_BYTES, GuideError, validate
+from guide.source import MAX_FILE_BYTES, GuideError, first_problem, validate
 from guide.state import make_private_folder, session_dir
 from guide.yamlfile import read_yaml
 
@@ -116,8 +116,8 @@ def changed(current: AnswersFile, /, **changes) -> AnswersFile:
     try:
         return current.revised(**changes)
     except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        raise ValueError(f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}") from None
+        field, problem = first_problem(error)
+        raise ValueError(f"{field}: {problem}") from None
 
 
 def too_long(what: str, prompt: str, text: str) -> str:

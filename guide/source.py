@@ -207,6 +207,9 @@ def validate_all(document: YamlDocument, model: type[Model]) -> Model | list[Gui
         return errors_at(document, error)
 
 
+IDENTIFIER_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+IDENTIFIER_WORDS = "lowercase letters, digits, - and _ only, starting with a letter or digit"
+
 # What a value of these types looks like in a file; quoted, it is text, and the models take no text for them.
 _UNQUOTED = {"int_type": "a whole number", "float_type": "a number", "bool_type": "true or false"}
 
@@ -232,6 +235,13 @@ def errors_at(document: YamlDocument, error: ValidationError) -> list[GuideError
     return list(found.values())
 
 
+def first_problem(error: ValidationError, data: Any = None) -> tuple[str, str]:
+    """The first problem a validation found: where (`answers.use_case_summary`, read in `data` when given) and
+    what, in the words a file's problems are told in."""
+    errors = error.errors(include_url=False)
+    return describe_loc(data, tuple(errors[0]["loc"])), _message(errors[0], errors)
+
+
 def _message(item: dict, errors: list[dict]) -> str:
     if item["type"] == "extra_forbidden":
         missing = [str(other["loc"][-1]) for other in errors
@@ -253,6 +263,13 @@ def _message(item: dict, errors: list[dict]) -> str:
         if written:  # YAML reads 1e308 (no dot in it) as text, quoted or not
             return f"{_UNQUOTED[item['type']]}, not the text {item['input']!r}: YAML reads it as text; write {written}"
         return f"{_UNQUOTED[item['type']]}, not the text {item['input']!r}: write it without quotes"
+    if item["type"] == "string_pattern_mismatch" and item["ctx"]["pattern"] == IDENTIFIER_PATTERN:
+        return f"an id takes {IDENTIFIER_WORDS}"
+    if item["type"] == "string_too_long":
+        limit = item["ctx"]["max_length"]
+        return f"at most {limit:,} characters are taken, and this has {len(item['input']):,}"
+    if item["type"] == "string_too_short" and item["ctx"]["min_length"] == 1:
+        return "must not be empty"
     return item["msg"].removeprefix("Value error, ")
 
 

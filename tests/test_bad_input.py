@@ -380,7 +380,7 @@ ANSWERS_CASES = [
     Case("answers: a number too large for a float in JSON", "answers.json",
          lambda files, marker: '{"answers": {"q0": 1e400}}', r"unknown choice '1e400'", 1),
     Case("answers: a 5000-digit title in JSON", "answers.json",
-         lambda files, marker: '{"title": "' + "9" * 5000 + '"}', r"title: String should have at most 300", 1),
+         lambda files, marker: '{"title": "' + "9" * 5000 + '"}', r"title: at most 300 characters are taken, and this has 5,000$", 1),
     Case("answers: a duplicate key in JSON", "answers.json", lambda files, marker: '{"title": "a",\n "title": "b"}',
          r"\.json:2: JSON: duplicate key 'title'$", 2),
     Case("answers: a folder", "answers.yaml", lambda files, marker: A_DIRECTORY, r": is a folder, not an answers file$",
@@ -678,7 +678,7 @@ def test_a_hypothetical_answer_the_loader_would_refuse_is_refused(tmp_path):
     result = run_guide("what-if", "--case", "dr-screening", "--set", "use_case_summary=" + "x" * 20001,
                        "--out", str(out))
     assert (result.returncode, result.stderr) == (
-        2, "guide: --set: use_case_summary: String should have at most 20000 characters\n")
+        2, "guide: --set: use_case_summary: at most 20,000 characters are taken, and this has 20,001\n")
     assert not out.exists()
 
 

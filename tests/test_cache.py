@@ -54,7 +54,7 @@ def test_a_changed_bank_misses_the_cache_and_is_checked_again(bank_copy, cache):
     load_bank(bank_copy)
     rules = bank_copy / "rules.yaml"
     rules.write_text(rules.read_text().replace("weight: 3", "weight: 33", 1))
-    with pytest.raises(Exception, match="less than or equal to 5"):
+    with pytest.raises(Exception, match="33 is outside the range -5 to 5"):
         load_bank(bank_copy)
 
 

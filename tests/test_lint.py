@@ -182,6 +182,21 @@ def test_every_broken_file_is_reported_at_once_with_file_and_line(bank_copy):
     assert "4 findings, 4 of which make the bank unusable" in result.stderr
 
 
+def test_a_bad_id_and_a_weight_out_of_range_are_told_in_the_bank_authors_words(bank_copy):
+    """Lint printed the validator's "String should match pattern '^[a-z0-9][a-z0-9_-]*$'" and "Input should be less
+    than or equal to 5", and "1 of which make the bank unusable"."""
+    _replace(bank_copy / "rules.yaml", "weight: 2\n", "weight: 6\n")
+    result = _lint(bank_copy)
+    assert result.returncode == 1
+    assert "effects[0].weight: 6 is outside the range -5 to 5" in result.stdout
+    assert "1 finding, 1 of which makes the bank unusable" in result.stderr
+    _replace(bank_copy / "rules.yaml", "weight: 6\n", "weight: 2\n")
+    _replace(bank_copy / "methods.yaml", "  - id: ", "  - id: Has Spaces-", )
+    result = _lint(bank_copy)
+    assert ".id: an id takes lowercase letters, digits, - and _ only, starting with a letter or digit" in result.stdout
+    assert "should match pattern" not in result.stdout
+
+
 def test_duplicate_ids_and_graph_errors_are_findings_not_crashes(bank_copy):
     flow = bank_copy / "flow" / "5-constraints.yaml"
     with flow.open("a") as stream:
@@ -239,7 +254,7 @@ def test_every_broken_field_of_a_file_is_listed_not_only_the_first(bank_copy):
     result = _lint(bank_copy)
     assert result.returncode == 1
     for index in broken:
-        assert f"{rules}:{index + 1}: " in result.stdout and "less than or equal to 5" in result.stdout, result.stdout
+        assert f"{rules}:{index + 1}: " in result.stdout and "9 is outside the range -5 to 5" in result.stdout, result.stdout
     assert (f"{needs}:{penalty_line}: " in result.stdout
             and "not the text '1e308': YAML reads it as text; write 1.0e+308" in result.stdout), result.stdout
 

@@ -190,7 +190,7 @@ def test_a_file_name_may_be_any_bytes(bank, tmp_path):
 def test_over_long_replies_are_refused_with_a_reason(bank):
     done = run_guide("--plain", "--new", "--title", "T" * 400, stdin="u\n")
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == ("guide: error: argument --title: title: String should have at most 300 characters "
+    assert done.stderr == ("guide: error: argument --title: title: at most 300 characters are taken, and this has 400 "
                            "(see guide --help)\n")
     assert not designs_dir().exists()
     done = run_guide("--plain", "--new", stdin="n\n" + "n" * 20001 + "\nu\n")

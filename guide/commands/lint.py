@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     unusable = sum(finding.severity == "error" for finding in findings)
     summary = f"{counted} finding{'s' if counted != 1 else ''}" if counted else "no findings"
     if unusable:
-        summary += f", {unusable} of which make the bank unusable"
+        summary += f", {unusable} of which make{'s' if unusable == 1 else ''} the bank unusable"
     if advice:
         summary += f" ({advice} piece{'s' if advice != 1 else ''} of advice, which never fail the check)"
     print(f"{directory}: {summary}", file=sys.stderr)  # one line, as the help says
