@@ -153,6 +153,23 @@ def test_sigkill_at_random_moments_loses_no_saved_answer(bank, tmp_path):
 # Saved designs plain mode must never lose.
 
 
+def test_guide_designs_shows_names_and_reasons_as_they_are_not_escaped_for_markdown(guide_home):
+    """A reason "did not find expected ',' or ']'" showed as "'\\]'", and a folder named with an underscore (as
+    the test's own is) as "\\_": Markdown's escapes, stray backslashes in a terminal. The default listing is now
+    columns; --format md stays a Markdown table."""
+    (guide_home / "designs").mkdir(parents=True)
+    (guide_home / "designs" / "my_knee.yaml").write_text("title: Knee [OA]\nanswers: {task: [a, b}\n", encoding="utf-8")
+    listed = run_guide("designs")
+    assert listed.returncode == 0, listed.stderr
+    assert "\\" not in listed.stdout
+    assert f"Designs in {guide_home / 'designs'}, the most recently changed first:" in listed.stdout
+    header, row = listed.stdout.splitlines()[2:4]
+    assert header.split() == ["Name", "Title", "State", "Changed", "File"]
+    assert row.startswith("my_knee  my_knee  broken (line 2: YAML: ") and "expected ',' or ']'" in row
+    assert row.endswith("  my_knee.yaml") and row.index("broken") == header.index("State")
+    assert "| my\\_knee |" in run_guide("designs", "--format", "md").stdout
+
+
 def test_a_design_of_another_bank_is_listed_and_kept_untouched(bank, bank_copy, guide_home):
     meta = bank_copy / "bank.yaml"
     meta.write_text(meta.read_text().replace("id: wang2024-mlmi", "id: course-bank"))
@@ -160,7 +177,7 @@ def test_a_design_of_another_bank_is_listed_and_kept_untouched(bank, bank_copy, 
     assert started.returncode == 0, started.stderr
     session = guide_home / "designs" / "course-design.yaml"
     before = session.read_bytes()
-    listed = run_guide("designs").stdout
+    listed = run_guide("designs", "--format", "md").stdout
     assert "| course-design | Course design | saved with question bank 'course-bank' |" in listed
     for options in (["--design", "course-design"], ["--design", "course-design", "--resume"]):
         done = run_guide("--plain", *options, stdin="u\n")

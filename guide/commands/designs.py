@@ -13,7 +13,8 @@ def register(subparsers, common) -> None:
                     "guide --plain --design NAME), title, state (finished; unfinished with how many questions "
                     "are left on its path; saved with another question bank; or broken, with the problem), "
                     "when it was last changed, and its file.")
-    parser.add_argument("--format", choices=("md", "json"), default="md", help="Markdown table or JSON (default: md)")
+    parser.add_argument("--format", choices=("text", "md", "json"), default="text",
+                        help="columns to read in a terminal, a Markdown table or JSON (default: text)")
     parser.set_defaults(handler=run)
 
 
@@ -24,8 +25,24 @@ def run(args: argparse.Namespace) -> int:
     from guide.state import designs_dir
 
     designs = list_designs(load_bank_option(args))
-    write_output((_json if args.format == "json" else _markdown)(designs, designs_dir()), None)
+    write_output({"text": _text, "md": _markdown, "json": _json}[args.format](designs, designs_dir()), None)
     return 0
+
+
+def _text(designs, folder) -> str:
+    """Aligned columns, every character as it is: Markdown's escapes (`o6a\\_home`, `'\\]'`) would show in a
+    terminal as stray backslashes."""
+    from guide.report.text import inert, shown_title
+    from guide.source import shown_name
+
+    if not designs:
+        return f"No saved designs in {inert(shown_name(folder))}.\n"
+    rows = [("Name", "Title", "State", "Changed", "File")]
+    rows += [(inert(shown_name(design.name)), shown_title(design.title), inert(design.state), design.changed_text,
+              inert(shown_name(design.path.name))) for design in designs]
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    lines = ["  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[4]]) for row in rows]
+    return f"Designs in {inert(shown_name(folder))}, the most recently changed first:\n\n" + "\n".join(lines) + "\n"
 
 
 def _markdown(designs, folder) -> str:
