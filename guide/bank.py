@@ -30,7 +30,7 @@ from guide.model import (
     answer_problems,
 )
 from guide.bankfiles import BANK_FILE_NAMES, CASES_DIR, FLOW_DIR, PRECEDENTS_DIR, bank_files, missing_file_problem
-from guide.source import GuideError, Location, YamlDocument, decode, read_limited, validate
+from guide.source import GuideError, Location, YamlDocument, decode, kind_of, read_limited, validate
 from guide.yamlfile import parse_yaml, read_yaml
 
 Answers = TypeVar("Answers", bound=AnswersFile)
@@ -270,11 +270,28 @@ SESSION_ONLY_KEYS = ("set_aside", "position")
 def _validated_answers(document: YamlDocument, bank: Bank) -> AnswersFile:
     """The migrated answers of an answers file, or of a session the app saved (an answers file with more keys)."""
     data = document.data
-    if isinstance(data, dict) and all(key in data for key in SESSION_ONLY_KEYS):
-        saved = migrate(validate(document, SessionFile), bank, document)
-        check_session_parts(saved, bank, document)
-        return saved.answers_file()
-    return migrate(validate(document, AnswersFile), bank, document)
+    try:
+        if isinstance(data, dict) and all(key in data for key in SESSION_ONLY_KEYS):
+            saved = migrate(validate(document, SessionFile), bank, document)
+            check_session_parts(saved, bank, document)
+            return saved.answers_file()
+        return migrate(validate(document, AnswersFile), bank, document)
+    except GuideError as error:
+        raise _in_the_questions_terms(error, document, bank) from None
+
+
+def _in_the_questions_terms(error: GuideError, document: YamlDocument, bank: Bank) -> GuideError:
+    """An answer of the wrong kind is told what its question takes: the file's model takes text or a list for any
+    answer, but a single-choice question takes one of its choices, and no list."""
+    part, _, question_id = (error.field or "").rpartition(".")
+    question = bank.questions.get(question_id)
+    if part not in ("answers", "set_aside") or question is None or question.kind == "text" \
+            or not error.problem.startswith("text or a list expected"):
+        return error
+    choices = ", ".join(choice.id for choice in question.choices[:6]) + (", …" if len(question.choices) > 6 else "")
+    takes = "one of its choices" if question.kind == "single" else "a list of its choices"
+    return GuideError(error.file, error.line, error.field, f"found {kind_of(document.data[part][question_id])}, but "
+                                                           f"a {question.kind}-choice question takes {takes} ({choices})")
 
 
 def check_session_parts(saved: SessionFile, bank: Bank, document: YamlDocument) -> None:

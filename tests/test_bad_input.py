@@ -314,17 +314,21 @@ ANSWERS_CASES = [
     Case("answers: note for an unknown question", "answers.yaml",
          answers_text(lambda data: set_(data, "notes", {"ghost": "Boo."})), r"unknown question 'ghost'", "ghost"),
     # The field as the user wrote it, without the names pydantic gives the members of a union.
-    # What was found and what is taken, in the file author's words (it said "Input should be a valid string").
-    Case("answers: a number as an answer", "answers.yaml", lambda files, marker: "answers:\n  q0: 3\n",
-         r"\.yaml:2: answers\.q0: text or a list expected, but YAML reads what is written here as a number: write it "
-         r"in quotes, as q0: '\.\.\.'$", 2),
-    Case("answers: true as an answer", "answers.yaml", lambda files, marker: "answers:\n  q0: True\n",
-         r"\.yaml:2: answers\.q0: text or a list expected, but YAML reads what is written here as true or false", 2),
+    # What was found and what the question takes, in the file author's words (it said "Input should be a valid
+    # string", then "text or a list expected", where a single-choice question takes no list).
+    Case("answers: a number as an answer", "answers.yaml",
+         lambda files, marker: f"answers:\n  {question(files)['id']}: 3\n",
+         r"\.yaml:2: answers\.\w+: found a number, but a single-choice question takes one of its choices \(c0, c1.*\)$", 2),
+    Case("answers: true as an answer", "answers.yaml", lambda files, marker: f"answers:\n  {question(files)['id']}: True\n",
+         r"\.yaml:2: answers\.\w+: found true or false, but a single-choice question takes one of its choices", 2),
     Case("answers: a list of numbers as an answer", "answers.yaml", lambda files, marker: "answers:\n  q0: [1, 2]\n",
          r"\.yaml:2: answers\.q0\[0\]: text expected, but YAML reads what is written here as a number: write it in "
          r"quotes$", 2),
     Case("answers: a mapping as an answer", "answers.yaml", lambda files, marker: "answers:\n  q0: {c0: 1}\n",
-         r"\.yaml:2: answers\.q0: text or a list expected, found a mapping$", 2),
+         r"\.yaml:2: answers\.q0: found a mapping, but a multiple-choice question takes a list of its choices \(c0", 2),
+    Case("answers: a mapping as a single-choice answer", "answers.yaml",
+         lambda files, marker: f"answers:\n  {question(files)['id']}: {{c0: 1}}\n",
+         r"\.yaml:2: answers\.\w+: found a mapping, but a single-choice question takes one of its choices \(c0", 2),
     Case("answers: a control character in the title", "answers.yaml",
          lambda files, marker: 'description: x\ntitle: "abc\x1bdef"\n',
          r"\.yaml:2: a control character \(ESC, U\+001B\) at column 12 is not allowed in YAML$", 2),
