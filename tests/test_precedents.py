@@ -366,3 +366,8 @@ def test_the_listing_in_a_file_or_a_pipe_is_one_line_per_precedent(bank):
     lines = listed.stdout.rstrip("\n").split("\n")
     assert lines[0].startswith("precedent ") and lines[-1].startswith("split: ")
     assert [line.split()[0] for line in lines[1:-1]] == list(bank.precedents)
+    # The families by the names the app and documents give them (the listing showed `detect_first_pipelines`).
+    for line, item in zip(lines[1:-1], bank.precedents.values()):
+        assert line.endswith(f"[built: {', '.join(bank.methods[method].name for method in item.built)}]")
+    table = run_guide("precedents", "--format", "md").stdout
+    assert "| Segment- or detect-first pipelines |" in table and "detect_first_pipelines" not in table

@@ -60,12 +60,15 @@ def _listing(bank, split: str, form: str, width: int | None) -> str:
     from guide.report.text import md, plain
 
     chosen = {key: item for key, item in bank.precedents.items() if split == "all" or item.split == split}
+    # People read the families and elements by the names the app and the documents give them; JSON keeps the ids.
+    built = {key: ", ".join(bank.methods[method].name for method in item.built) for key, item in chosen.items()}
     if form == "json":
         return json.dumps([{"id": key, **item.model_dump(mode="json")} for key, item in chosen.items()],
                           indent=2, ensure_ascii=False) + "\n"
     if form == "md":
         lines = ["| precedent | split | built | serves | reference |", "|---|---|---|---|---|"]
-        lines += [f"| `{key}` {md(item.title)} | {item.split} | {', '.join(item.built)} | {', '.join(item.serves)} | "
+        lines += [f"| `{key}` {md(item.title)} | {item.split} | {md(built[key])} | "
+                  f"{md(', '.join(bank.elements[element].name for element in item.serves))} | "
                   f"{md(item.reference.citation())} |" for key, item in chosen.items()]
         return "\n".join(lines) + "\n"
     if not chosen:
@@ -75,7 +78,7 @@ def _listing(bank, split: str, form: str, width: int | None) -> str:
     key_width = max(map(len, [*chosen, "precedent"]))
     explained = ("split: the bank's rules are tuned on calibration precedents only; holdout ones only measure it "
                  "(guide precedents --score)")
-    described = {key: f"{plain(item.title)}  [built: {', '.join(item.built)}]" for key, item in chosen.items()}
+    described = {key: f"{plain(item.title)}  [built: {built[key]}]" for key, item in chosen.items()}
     if width is not None and width - key_width - 15 < 40:  # too narrow for columns: a block per precedent
         rows = [*textwrap.wrap(explained, width - 1), ""]
         for key, item in chosen.items():
