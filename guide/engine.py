@@ -427,12 +427,14 @@ def _triggering_answers(bank: Bank, scored: Scored, rule_id: str) -> tuple[list[
     same answers by their labels alone (both only the part the rule holds by)."""
     rule = bank.rules[rule_id]
     deciding = _deciding_answers(rule.when, scored.values, bank)
+    # Of an `any`, a part that does not hold is not cited: its answer did not make the rule fire (a question off
+    # the walk would read "not answered"), and a comparison must not credit a change of it with the rule's effect.
+    holding = _holding_questions(rule.when, scored.values, bank)
     labels = {question_id: ", ".join(answer_labels(bank.questions[question_id], deciding.get(question_id)))
-              for question_id in condition_questions(rule.when)}
-    # Of an `any`, a part that does not hold is not cited: its answer did not make the rule fire, and a
-    # comparison must not credit a change of it with the rule's effect.
-    cited = [question_id for question_id, label in labels.items() if label or question_id not in scored.values]
-    text = "; ".join(f"{bank.questions[question_id].prompt} — {labels[question_id] or 'not answered'}"
+              for question_id in condition_questions(rule.when) if question_id in holding}
+    cited = list(labels)
+    absent = {question_id: "not answered" if question_id in scored.path else "not asked" for question_id in cited}
+    text = "; ".join(f"{bank.questions[question_id].prompt} — {labels[question_id] or absent[question_id]}"
                      for question_id in cited)
     # A rule that holds by an answer's absence has no label to cite: the full text then says which one.
     brief = "; ".join(label for label in labels.values() if label) or text
@@ -464,6 +466,16 @@ def _answer_checks(bank: Bank, scored: Scored, needs: dict[str, NeedStatus], bui
             checks.append(AnswerCheck(rule=rule_id, text=item.text, references=item.references, answers=read,
                                       answer_text=text, **_conflict(bank, "check", item.requires, None, needs)))
     return checks
+
+
+def _holding_questions(condition: Condition, values: Values, bank: Bank) -> set[str]:
+    """The questions read by the parts of a condition that hold: those that make it hold."""
+    if isinstance(condition, AllOf):
+        return set().union(*(_holding_questions(part, values, bank) for part in condition.all))
+    if isinstance(condition, AnyOf):
+        return set().union(*(_holding_questions(part, values, bank) for part in condition.any
+                             if holds(part, values, bank)))
+    return set(condition_questions(condition))
 
 
 def _deciding_answers(condition: Condition, values: Values, bank: Bank) -> dict[str, AnswerValue]:

@@ -682,3 +682,16 @@ def test_the_check_of_an_explanation_computed_afterwards_is_planned_only_when_on
         asked.append(planned)
         assert planned == builds_post_hoc, answers.title
     assert True in asked and False in asked
+
+
+def test_a_rule_cites_only_the_answers_it_fired_through_never_a_question_off_the_walk(bank, presets):
+    """Site signatures are tested when many new sites are met, or when shortcuts may come from the site. With
+    shortcuts unlikely, the walk never asks where they could come from: the check's trigger read "Where could
+    shortcuts come from? — not answered" beside the answer that did fire it."""
+    answers = presets["breast-cancer-detection"]
+    result = evaluate(bank, answers.revised(answers={**answers.answers, "shortcut_risk": "shortcuts_unlikely"}))
+    assert "shortcut_sources" not in result.path
+    (check,) = {item.rule: item for item in result.answer_checks if item.rule == "site-signature-tested"}.values()
+    assert check.answers == ["site_shift"]
+    assert check.answer_text == (f"{bank.questions['site_shift'].prompt} — "
+                                 f"{bank.questions['site_shift'].choice('many_new_sites').label}")
