@@ -397,6 +397,13 @@ def nearest_precedents(bank: Bank, values: Values, count: int = 3,
     return matches[:count]
 
 
+def affected(bank: Bank, targets: list[str]) -> tuple[list[str], list[str]]:
+    """What an open question affects, split as a reader takes it: the elements whose level it could move (ids),
+    and the labels of the needs it decides."""
+    return ([target for target in targets if target in bank.elements],
+            [bank.needs[target].label for target in targets if target not in bank.elements])
+
+
 def joined_labels(labels: Iterable[str]) -> str:
     """Several choices in one line: "; " between them, as choice labels have commas of their own."""
     return "; ".join(labels)

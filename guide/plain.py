@@ -26,7 +26,7 @@ from guide.engine import answer_labels, joined_labels
 from guide.files import LONE_SURROGATE, STDOUT, user_path, write_output, write_stream
 from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, fitting_format, load_bank_option, typed_name
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
-from guide.report.text import inert, shown_title
+from guide.report.text import counted, inert, shown_title
 from guide.library import Design, design_path, list_designs, new_design_file, open_library, read_design
 from guide.session import SessionLock, Walk, changed, load_session, save_elsewhere, save_session, session_text
 from guide.source import GuideError
@@ -317,7 +317,7 @@ class Conversation:
         if ranked:
             self.say("Top method families: " + "; ".join(f"{method.rank}. {inert(method.name)}" for method in ranked))
         if result.open_questions:
-            self.say(f"{len(result.open_questions)} open question(s); the document lists what to find out.")
+            self.say(f"{counted(len(result.open_questions), 'open question')}; the document lists what to find out.")
         if result.set_aside:
             self.say("Set aside (kept, not counted): " + "; ".join(inert(record.prompt) for record in result.set_aside))
         slug = re.sub(r"[^a-z0-9]+", "-", walk.answers.title.lower()).strip("-") or "design"

@@ -357,3 +357,14 @@ def test_an_elements_card_keeps_its_score_evidence_apart_from_the_confidence_in_
     assert card.split("\n\n")[2] == ("Score 11 (100% of its evidence known); confidence in its priority: medium, "
                                       "as one open answer could make it important to essential.")
     assert not re.search(r"confidence (high|medium|low) \(\d\.\d\d\)", document)
+
+
+def test_an_open_question_lists_the_elements_it_affects_apart_from_what_it_decides(bank):
+    """"Affects: Localization (L), Physical attribution (P), the output, its explanation or the alignment rests on
+    named anatomical points" put a need among the elements."""
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    unsure = answers.revised(answers={**answers.answers, "finding_extent": "unsure"})
+    document = render("md", evaluate(bank, unsure), bank, unsure, FIXED_DATE)
+    line = next(line for line in document.splitlines() if line.startswith(f"- **{bank.questions['finding_extent'].prompt}"))
+    assert line.endswith("(unsure). Affects: Localization (L), Physical attribution (P). Decides whether: "
+                         f"{bank.needs['named_points_matter'].label.lower()}.")

@@ -214,6 +214,7 @@ async def test_back_and_change_sets_answers_aside_and_brings_them_back(bank):
         await change_answer(pilot, app, question_id, new)
         assert isinstance(app.screen, Confirm)
         message = str(app.screen.query_one(".dialog-body Static", Static).render())
+        assert len(dropped) == 1 and message.startswith("This answer takes 1 answered question off your path:")
         for item in dropped:
             assert bank.questions[item].prompt in message
         await pilot.click("#yes")
@@ -232,6 +233,12 @@ async def test_back_and_change_sets_answers_aside_and_brings_them_back(bank):
         await pilot.pause()
         await open_tab(pilot, app, "tab-answers")
         assert "Set aside" in static_text(app.screen, "#answers")
+        await pilot.press("e")
+        await pilot.pause()
+        assert static_text(app.screen, "#aside-note").startswith(
+            "1 set-aside answer is listed in the document but does not count:")
+        await pilot.press("escape")
+        await pilot.pause()
         await pilot.press("b")
         await pilot.pause()
         await change_answer(pilot, app, question_id, old)
@@ -1316,6 +1323,24 @@ def test_the_priorities_name_the_number_beside_a_confidence_label_as_the_scores(
     result = evaluate(bank, answers.revised(answers={**answers.answers, "downstream_action": UNSURE}))
     localization = next(line for line in priorities(bank, result, 120).plain.splitlines() if line.startswith("L "))
     assert localization.endswith("confidence medium (score 100% known)")
+
+
+def test_the_open_questions_tab_counts_in_words_and_keeps_elements_apart_from_what_the_families_need(bank):
+    """"1 open question(s)", and "Affects: Localization, Physical attribution, The output, its explanation or the
+    alignment rests on named anatomical points": elements and a need in one list."""
+    from guide.engine import evaluate
+    from guide.tui.results import open_questions
+
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    one = evaluate(bank, answers)
+    assert len(one.open_questions) == 1
+    assert open_questions(bank, one, []).plain.startswith("1 open question lowers the confidence of the results\n")
+    result = evaluate(bank, answers.revised(answers={**answers.answers, "finding_extent": UNSURE}))
+    shown = open_questions(bank, result, []).plain
+    assert shown.startswith("2 open questions lower the confidence of the results\n")
+    extent = shown.split(bank.questions["finding_extent"].prompt, 1)[1]
+    assert "\n  Affects: Localization, Physical attribution\n" in extent
+    assert f"\n  Decides whether: {bank.needs['named_points_matter'].label.lower()}\n" in extent
 
 
 def test_the_plans_wrapped_lines_stay_under_their_own_text(bank):

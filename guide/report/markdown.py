@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from guide.bank import Bank, bank_change
-from guide.engine import (applicable_caveats, far_below_opening, joined_labels, poor_fit_text, setting_shared,
+from guide.engine import (affected, applicable_caveats, far_below_opening, joined_labels, poor_fit_text, setting_shared,
                           setting_unshared, similarity_rule)
 from guide.model import (
     METHOD_STATUS_LABELS,
@@ -669,10 +669,10 @@ def _open_questions(result: Result, bank: Bank) -> str:
         return "## Open questions\n\nNone: every question on the path has a definite answer."
     lines = ["## Open questions"]
     for question in result.open_questions:
-        affects = ", ".join(element_label(bank, item) if item in bank.elements else md(bank.needs[item].label.lower())
-                            for item in question.affects)
-        lines += ["", f"- **{md(question.prompt)}** ({question.reason})"
-                  + (f". Affects: {affects}." if affects else "."),
+        elements, needs = affected(bank, question.affects)
+        affects = f". Affects: {', '.join(element_label(bank, element) for element in elements)}" if elements else ""
+        decides = f". Decides whether: {'; '.join(md(label.lower()) for label in needs)}" if needs else ""
+        lines += ["", f"- **{md(question.prompt)}** ({question.reason}){affects}{decides}.",
                   f"  To find out: {md(question.find_out)}"]
     if unknown_needs:
         lines += ["", "Constraints still unknown (families that need them are only conditionally recommended): "

@@ -54,6 +54,11 @@ def md_block(text: str, prefix: str = "") -> str:
     return "\n".join(f"{prefix}{line}".rstrip() if line else prefix.rstrip() for line in lines)
 
 
+def counted(number: int, noun: str) -> str:
+    """`1 open question`, `2 open questions`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def sentence(text: str) -> str:
     """`text` ended with a full stop, unless it already ends a sentence (a typed answer often does)."""
     return text if text.rstrip().endswith((".", "!", "?", "…")) else text + "."

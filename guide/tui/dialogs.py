@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 
 from guide.frontend import FORMAT_NAMES, fitting_format, named_format, typed_name
 from guide.source import GuideError
-from guide.report.text import shown_title
+from guide.report.text import counted, shown_title
 from guide.tui.widgets import KeyBar, ListWithEnds, MarkedRadioButton, clean, listing, shorten
 
 if TYPE_CHECKING:  # the start screen's dialogs come before the models are imported
@@ -261,7 +261,8 @@ class ExportDialog(FormDialog):
                         yield MarkedRadioButton(FORMAT_NAMES[name], value=name == self.format, id=f"format-{name}")
                 if self.set_aside:
                     yield Static(Content.assemble(
-                        (f"{len(self.set_aside)} set-aside answer(s) ", "bold"),
+                        (f"{counted(len(self.set_aside), 'set-aside answer')} ", "bold"),
+                        "is listed in the document but does not count:" if len(self.set_aside) == 1 else
                         "are listed in the document but do not count:", listing(self.set_aside)), id="aside-note")
                 yield Static(id="error")
             # The fields scroll on a short terminal; the buttons stay docked below them, always on screen.

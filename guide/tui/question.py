@@ -19,7 +19,7 @@ from textual.widgets import Button, Input, OptionList, Static
 
 from guide.engine import answer_labels, chosen
 from guide.model import END, UNSURE, ElementResult, Question
-from guide.report.text import sentence
+from guide.report.text import counted, sentence
 from guide.session import Outcome, Walk
 from guide.tui.dialogs import Confirm
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyBar, NoteInput, ParagraphInput, ReasoningPanel,
@@ -378,7 +378,7 @@ class QuestionScreen(SizedScreen):
             self._record(question.id, value, note)
             return
         prompts = "\n".join(f"• {clean(walk.bank.questions[other].prompt)}" for other in leaving)
-        message = (f"This answer takes {len(leaving)} answered question(s) off your path:\n\n{prompts}\n\n"
+        message = (f"This answer takes {counted(len(leaving), 'answered question')} off your path:\n\n{prompts}\n\n"
                    "Their answers are set aside, not deleted: they are left out of the results and come back "
                    "if you change this answer back.")
 

@@ -20,10 +20,10 @@ from textual.widgets.option_list import Option
 from textual.widgets.tabbed_content import ContentTabs
 
 from guide.bank import Bank
-from guide.engine import (applicable_caveats, joined_labels, poor_fit_text, setting_shared, setting_unshared,
+from guide.engine import (affected, applicable_caveats, joined_labels, poor_fit_text, setting_shared, setting_unshared,
                           similarity_rule)
 from guide.model import METHOD_STATUS_LABELS, UNCOVERED_LABEL, AnswerRecord, InstructorNotes, MethodResult, Result
-from guide.report.text import shown_title
+from guide.report.text import counted, shown_title
 from guide.session import left_empty_words
 from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, hanging_lines, level_bar,
                                level_label, show_content)
@@ -341,13 +341,16 @@ def open_questions(bank: Bank, result: Result, left_empty: list[str]) -> Content
         settled = "No open questions lower the confidence of the results.\n" if empty else \
             "No open questions: every answer on the path is settled."
         return Content.assemble(settled, *empty)
-    parts: list = [(f"{len(result.open_questions)} open question(s) lower the confidence of the results\n", "bold")]
+    lower = "lowers" if len(result.open_questions) == 1 else "lower"
+    parts: list = [(f"{counted(len(result.open_questions), 'open question')} {lower} the confidence of the results\n",
+                    "bold")]
     for item in result.open_questions:
-        affects = ", ".join(clean(bank.elements[target].name) if target in bank.elements else clean(bank.needs[target].label)
-                            for target in item.affects)
+        elements, needs = affected(bank, item.affects)
         parts += ["\n", (f"{clean(item.prompt)} ({item.reason})\n", "bold"), f"  Find out: {clean(item.find_out)}\n"]
-        if affects:
-            parts.append(f"  Affects: {affects}\n")
+        if elements:
+            parts.append(f"  Affects: {', '.join(clean(bank.elements[element].name) for element in elements)}\n")
+        if needs:
+            parts.append(f"  Decides whether: {'; '.join(clean(label.lower()) for label in needs)}\n")
     return Content.assemble(*parts, *empty)
 
 
