@@ -342,9 +342,11 @@ async def test_a_title_shows_the_same_in_the_library_the_designs_listing_plain_m
     walk = Walk(bank, AnswersFile(title=UNSEEN_TITLE, answers={"task": "detection"}))
     designs_dir().mkdir(parents=True)
     save_session(walk, designs_dir() / "knee.yaml")
-    listed = run_guide("designs")
+    listed = run_guide("designs", "--format", "md")
     assert listed.returncode == 0, listed.stderr
     assert f"| knee | {TITLE_SHOWN} | unfinished" in listed.stdout
+    columns = run_guide("designs").stdout.splitlines()[3]
+    assert columns.startswith("knee  ") and columns.split("  ")[1].strip() == TITLE_SHOWN
     refused = run_guide("--plain", stdin="")  # no terminal: it names the latest design and stops
     assert f"the latest “{TITLE_SHOWN}”" in refused.stderr
     document = run_guide("run", "--answers", str(designs_dir() / "knee.yaml"))

@@ -456,7 +456,7 @@ async def test_a_broken_design_says_what_guide_run_says_and_the_delete_dialog_of
     ran = run_guide("run", "--answers", str(broken))
     assert ran.stderr == f"guide: {broken}:1: scratch: unknown key (not allowed here)\n"
     expected = "broken (line 1: scratch: unknown key (not allowed here))"
-    assert f"| scratchy | scratchy | {expected} |" in run_guide("designs").stdout
+    assert f"| scratchy | scratchy | {expected} |" in run_guide("designs", "--format", "md").stdout
     app = GuideApp(bank)
     async with app.run_test(size=(120, 30)) as pilot:
         [row] = design_rows(app)
