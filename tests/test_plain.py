@@ -344,6 +344,16 @@ def test_resume_without_a_saved_design_is_a_one_line_error(bank):
     assert not list(designs_dir().iterdir())
 
 
+def test_the_results_count_open_questions_in_words(bank):
+    """"1 open question(s); the document lists what to find out." """
+    answers = read_answers(bank.cases()["dr-screening"], bank)
+    designs_dir().mkdir(parents=True)
+    save_session(Walk(bank, answers.revised(answers=answers.answers)), designs_dir() / "knee.yaml")
+    done = run_guide("--plain", "--design", "knee", stdin="")
+    assert done.returncode == 0, done.stderr
+    assert "\n1 open question; the document lists what to find out.\n" in done.stdout
+
+
 def test_end_of_input_keeps_the_last_answer_and_a_note_not_yet_answered(bank):
     first = bank.meta.start
     done = run_guide("--plain", "--new", stdin="u\n")
