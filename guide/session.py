@@ -48,7 +48,7 @@ from guide.bank import (Bank, check_answers, check_session_parts, migrate, migra
                         refuse_newer_bank_version)
 from guide.engine import element_results, evaluate, route
 from guide.files import remove_stale_temporaries, write_atomically
-from guide.model import END, AnswersFile, AnswerValue, ElementResult, Question, Result, SessionFile
+from guide.model import END, AnswersFile, AnswerValue, ElementResult, Question, Result, SessionFile, answer_problems
 from guide.report.frontmatter import dump_yaml
 from guide.source import MAX_FILE_BYTES, GuideError, validate
 from guide.state import make_private_folder, session_dir
@@ -274,6 +274,9 @@ class Walk:
 
     def _revise(self, question_id: str, value: AnswerValue | None, note: str | None, drafts: dict[str, str]) -> Outcome:
         self._refuse_if_read_only()
+        if value is not None:  # a choice of another question is never kept under this one: the file would not load
+            for _, problem in answer_problems({question_id: value}, {}, self.bank.questions):
+                raise ValueError(f"{question_id}: {problem}")
         before = set(self.path)
         answers = dict(self.answers.answers)
         notes = dict(self.answers.notes)

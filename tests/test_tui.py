@@ -2717,3 +2717,55 @@ async def test_a_key_pressed_while_the_next_questions_are_drawn_ahead_is_handled
         assert order[:2] == ["drew a question ahead", "handled the key"], order
         assert order.count("drew a question ahead") == 3, "each question it can lead to is drawn ahead"
         assert app.screen.query_one(ChoiceList).highlighted == 1
+
+
+def typed_at_once(app: GuideApp, keys: str) -> None:
+    """Keys as a fast typist or a paste sends them: all in the app's queue before the first is handled."""
+    for key in keys.split():
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.set_sender(app)
+        app.post_message(event)
+
+
+async def test_keys_typed_right_after_enter_act_on_the_next_question(bank, tmp_path, monkeypatch):
+    """A number and Enter typed before the next question is shown answer that question with its own choice:
+    never a choice of the question before, saved under the next one (the design would not load again)."""
+    monkeypatch.setenv("GUIDE_HOME", str(tmp_path))
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        app.begin(Walk(bank))
+        await pilot.pause()
+        typed_at_once(app, "1 enter 2 enter enter down enter")
+        await pilot.pause()
+        task, modality, inputs = (bank.questions[question_id] for question_id in ("task", "modality", "inputs"))
+        assert app.walk.answers.answers["task"] == task.choices[0].id
+        assert app.walk.answers.answers["modality"] == modality.choices[1].id
+        assert "inputs" not in app.walk.answers.answers  # Enter with nothing ticked answers nothing
+        assert app.walk.question.id == "inputs"
+
+
+def test_a_choice_of_another_question_is_refused_not_saved(bank):
+    walk = Walk(bank)
+    with pytest.raises(ValueError, match="unknown choice 'diagnosis_classification'"):
+        walk.answer("modality", "diagnosis_classification")
+    assert "modality" not in walk.answers.answers
+
+
+async def test_a_click_or_text_meant_for_a_question_no_longer_shown_is_dropped(bank, tmp_path, monkeypatch):
+    """A click and a text's Enter reach the screen as messages; by then keys may have moved on. What was meant
+    for the question before is not given to the one now shown."""
+    monkeypatch.setenv("GUIDE_HOME", str(tmp_path))
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        app.begin(Walk(bank))
+        await pilot.pause()
+        task = app.walk.question
+        await pilot.press("enter")
+        choices = app.screen.query_one(ChoiceList)
+        choices.post_message(ChoiceList.Chosen(task, task.choices[1].id))
+        app.screen.query_one(ParagraphInput).post_message(ParagraphInput.Submitted("typed for another", task.id))
+        await pilot.pause()
+        assert app.walk.question.id == "modality" and "modality" not in app.walk.answers.answers
+        choices.action_select()  # a click on a choice of the question shown answers it
+        await pilot.pause()
+        assert app.walk.answers.answers["modality"] == bank.questions["modality"].choices[0].id
