@@ -2717,3 +2717,18 @@ async def test_a_key_pressed_while_the_next_questions_are_drawn_ahead_is_handled
         assert order[:2] == ["drew a question ahead", "handled the key"], order
         assert order.count("drew a question ahead") == 3, "each question it can lead to is drawn ahead"
         assert app.screen.query_one(ChoiceList).highlighted == 1
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_starting_the_app_and_listing_an_empty_library_make_no_folder(guide_home):
+    """Only a design saved needs the designs folder: a look at the library leaves a fresh state folder as it was."""
+    assert run_guide("designs").returncode == 0
+    tmux("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", "-e", f"GUIDE_HOME={guide_home}",
+         f"{shlex.quote(sys.executable)} -m guide; echo exit status $?; sleep 60")
+    try:
+        wait_for(lambda: "Help: keys and the framework" in tmux("capture-pane", "-p", "-t", "app"), "showed the start screen")
+        tmux("send-keys", "-t", "app", "C-q")
+        wait_for(lambda: "exit status 0" in tmux("capture-pane", "-p", "-t", "app"), "quit")
+    finally:
+        tmux("kill-server")
+    assert not (guide_home / "designs").exists()
