@@ -452,7 +452,7 @@ class GuideApp(App):
     def export(self, dialog: ExportDialog, title: str, format: str, target: str) -> None:
         from guide.engine import evaluate
         from guide.report import MEDIA_TYPES, document_date, render
-        from guide.session import changed
+        from guide.session import changed, new_title
 
         walk = self.walk
         if walk is None or not target:
@@ -462,7 +462,7 @@ class GuideApp(App):
             dialog.show_error("- means standard output, which this screen is using: give a file name.")
             return
         try:
-            answers = changed(walk.answers, title=title.strip() or walk.answers.title)
+            answers = changed(walk.answers, title=new_title(title, walk.answers.title))
             path = None if self.is_web else user_path(target)
             if path is not None:
                 refuse_designs_folder(path)  # before asking to replace a file there: it may be this very design
