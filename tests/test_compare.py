@@ -67,9 +67,10 @@ def test_compare_explains_a_changed_answer_and_why_it_matters(tmp_path, bank):
         assert _flat(bank.elements[after.id].teaching) in text
     # Localization keeps its score but is held below essential by actionability's lead: the lesson says so.
     localization = next(element for element in yours.elements if element.id == "localization")
+    essential, top = bank.meta.levels[0], max(element.score for element in yours.elements)
     assert localization.held_below and localization.score == next(
         element.score for element in theirs.elements if element.id == "localization")
-    essential, top = bank.meta.levels[0], max(element.score for element in yours.elements)
+    assert localization.held_below_level == essential.id, "the result names the level it was held below"
     assert (f"You rank localization lower than the reference (score {localization.score:g} → {localization.score:g}; "
             f"held below essential: {essential.min_share_of_top:.0%} of A's {top:g} is "
             f"{essential.min_share_of_top * top:g})") in text
