@@ -791,15 +791,25 @@ def _conflict(bank: Bank, what: str, requires: list[str], family: str | None, ne
                      f"out. Instead: {_instead(bank, what, own_gaps, family_gaps, family, advised)}")
     if own_doubts or family_doubts:
         doubted = list(dict.fromkeys([*own_doubts, *family_doubts]))
-        quoted = ", ".join(dict.fromkeys(f"\u201c{said.phrase}\u201d" for need in doubted
-                                         for said in needs[need].said_missing))
-        doubts = "; and that ".join(f"{bank.needs[need].label.lower()} (which your answers "
-                                    f"{'say holds' if needs[need].status == 'available' else 'leave open'})"
+        doubts = "; and that ".join(f"{bank.needs[need].label.lower()} ({answers_stance(needs[need])})"
                                     for need in doubted)
-        parts.append(f"Your own words ({quoted}) doubt what this {what} assumes: that {doubts}. If they are right: "
+        said = [said for need in doubted for said in needs[need].said_missing]
+        parts.append(f"{own_words_doubt(said, f'what this {what} assumes: that {doubts}')}. If they are right: "
                      f"{_instead(bank, what, own_doubts, family_doubts, family, advised)}")
     gaps = list(dict.fromkeys([*own_gaps, *family_gaps, *own_doubts, *family_doubts]))
     return {"conflicting_needs": gaps, "conflict": " ".join(parts) or None}
+
+
+def own_words_doubt(said: Iterable[SaidMissing], doubted: str) -> str:
+    """`Your own words (“no labels”, …) doubt {doubted}`: the plan's and the lesson's opening for a need that
+    free-text answers say is missing."""
+    quoted = ", ".join(dict.fromkeys(f"\u201c{item.phrase}\u201d" for item in said))
+    return f"Your own words ({quoted}) doubt {doubted}"
+
+
+def answers_stance(need: NeedStatus) -> str:
+    """What the chosen answers say of a need that the user's own words doubt."""
+    return f"which your answers {'say holds' if need.status == 'available' else 'leave open'}"
 
 
 def _labels(bank: Bank, needs: list[str]) -> str:

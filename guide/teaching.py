@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from guide.bank import Bank
 from guide.diff import AnswerChange, Comparison, ElementChange, compare, held_suffix
-from guide.engine import joined_labels
+from guide.engine import answers_stance, joined_labels, own_words_doubt
 from guide.model import UNSURE, AnswersFile, ElementResult, EvidenceItem, MethodResult, NeedStatus, Result
 from guide.report.markdown import level_range_text
 from guide.report.text import inert, md, sentence, signed
@@ -172,10 +172,9 @@ def _plan_items(result: Result) -> list[tuple[str, list[str]]]:
 
 
 def _doubt_line(need: NeedStatus, question: str, items: list[str]) -> str:
-    quoted = ", ".join(f"\u201c{said.phrase}\u201d" for said in need.said_missing if said.question == question)
-    holds = "say holds" if need.status == "available" else "leave open"
-    opening = (f"Your own words ({quoted}) doubt that \u201c{need.label}\u201d, which your answers {holds}. No rule "
-               f"scores words, but the plan marks ")
+    said = [said for said in need.said_missing if said.question == question]
+    doubted = f"that \u201c{need.label}\u201d, {answers_stance(need)}"
+    opening = f"{own_words_doubt(said, doubted)}. No rule scores words, but the plan marks "
     if not items:
         return opening + "nothing for it: no item of your plan assumes it."
     return opening + f"{_count(len(items), 'item')} that assume it as possible conflicts: " + "; ".join(items) + "."
