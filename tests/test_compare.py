@@ -254,3 +254,18 @@ def test_compare_names_the_confidence_an_unsure_answer_costs(tmp_path, bank):
     assert "No rule reads this answer differently on its own" not in section
     assert (f"Localization (L): score {localization.confidence:.0%} known (the reference: 100%), confidence in its "
             f"priority {localization.confidence_label} (the reference: high)") in section
+
+
+def test_an_answer_given_alike_is_said_apart_from_the_answers_that_differ(tmp_path, bank):
+    """The summary counts 2 answers differing; "Where your answers differ" listed a third, explanation_priority,
+    answered alike but off the student's walk. It is said under its own heading, as guide diff does."""
+    student = _student(tmp_path, bank, model_status="frozen_black_box\n  white_box_access: query_only")
+    result = run_guide("compare", str(student), "--case", CASE, "--format", "md")
+    assert result.returncode == 0, result.stderr
+    assert "In short: 2 answers differ," in _flat(result.stdout)
+    differ, rest = result.stdout.split("## Where your answers differ\n", 1)[1].split("\n## ", 1)
+    listed = lambda section: re.findall(r"^### .*\((\w+)\)$", section.replace("\\_", "_"), flags=re.MULTILINE)
+    assert sorted(listed(differ)) == ["model_status", "white_box_access"]
+    alike = rest.split("\n## ", 1)[0]
+    assert alike.startswith("Answered alike, but counted on one walk only\n")
+    assert listed(alike) == ["explanation_priority"]
