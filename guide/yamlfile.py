@@ -219,7 +219,7 @@ def parse_yaml(path: str | Path, text: str, line_offset: int = 0, *, language: s
     except yaml.YAMLError as error:
         raise GuideError(path, None, None, f"{language}: {one_line(str(error))}") from None
     except RecursionError:
-        raise GuideError(path, None, None, "YAML nested too deeply") from None
+        raise GuideError(path, None, None, f"{language} nested too deeply") from None
     return YamlDocument(str(path), data, lines_of(node) if node is not None else None)
 
 

@@ -698,3 +698,23 @@ def test_a_document_too_large_to_read_back_is_not_written(tmp_path, bank):
         assert result.stderr.startswith(f"guide: {out}: the document would be ") and not out.exists()
     html = tmp_path / "design.html"
     assert run_guide("run", "--answers", str(answers), "--format", "html", "--out", str(html)).returncode == 0
+
+
+def test_nesting_deeper_than_python_can_follow_names_the_files_language(tmp_path):
+    """Read deep in a call stack (a frontend's), nesting under the reader's own limit can still exhaust Python's
+    recursion: said as too deep, in the language of the file (JSON read by the YAML reader was called YAML)."""
+    import inspect
+
+    from guide.source import GuideError
+    from guide.yamlfile import MAX_DEPTH, parse_yaml
+
+    path = tmp_path / "design.json"
+    nested = "[" * (MAX_DEPTH - 4) + "1" + "]" * (MAX_DEPTH - 4)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + MAX_DEPTH // 2)
+    try:
+        with pytest.raises(GuideError) as raised:
+            parse_yaml(path, nested, language="JSON")
+    finally:
+        sys.setrecursionlimit(limit)
+    assert str(raised.value) == f"{path}: JSON nested too deeply"
