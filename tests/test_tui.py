@@ -941,6 +941,10 @@ async def test_a_terminal_too_small_for_the_question_says_so_and_takes_no_answer
         await pilot.press("enter", "u", "space", "3")
         await pilot.pause()
         assert app.walk.answers.answers == {} and app.walk.position == question.id
+        for key in ("t", "f1", "question_mark", "ctrl+p"):  # help, the palette and renaming opened over it
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, TooSmall), key
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
