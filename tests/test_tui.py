@@ -35,7 +35,7 @@ from guide.model import END, UNSURE
 from guide.session import SessionLock, Walk, load_session, save_session
 from guide.state import designs_dir, session_path
 from guide.tui.app import DARK, LIGHT, GuideApp
-from guide.tui.dialogs import KEYS_HELP, AskDialog, Confirm, ExportDialog, HelpScreen, PresetPicker, Review
+from guide.tui.dialogs import KEYS_HELP, AskDialog, Confirm, ExportDialog, HelpScreen, PresetPicker, RenameDialog, Review
 from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
@@ -610,6 +610,21 @@ async def test_the_rename_box_keeps_to_a_titles_length_and_an_empty_title_is_ref
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, StartScreen) and load_session(bank, knee).answers.title == "Knee"
+
+
+async def test_a_dialog_clears_the_information_toasts_but_keeps_a_warning_not_yet_read(bank):
+    """Every toast went as a dialog opened, a failed save's error with them, perhaps before it could be read."""
+    saved_knee_design(bank)
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.notify("Saved.")
+        app.notify("Cannot save: the disk is full.", severity="error")
+        app.notify("The bank changed.", severity="warning")
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, RenameDialog)
+        assert [toast.message for toast in app._notifications] == ["Cannot save: the disk is full.",
+                                                                    "The bank changed."]
 
 
 async def test_a_paste_over_a_selection_made_leftwards_keeps_all_it_fits(bank):
