@@ -45,11 +45,13 @@ class _SafeLoader(_FastLoader):  # type: ignore[misc, valid-type]
 
 
 def _not_of_its_tag(node: yaml.Node) -> yaml.constructor.ConstructorError:
-    """`!!int abc`: an explicit tag its value does not fit (the constructors raise a bare ValueError or KeyError)."""
+    """`!!int abc`: a tag its value does not fit (the constructors raise a bare ValueError or KeyError), or a
+    decimal number longer than Python's int() converts."""
     kind = str(node.tag).rsplit(":", 1)[-1]
     limit = sys.get_int_max_str_digits()
-    if kind == "int" and limit and len(node.value.replace("_", "").lstrip("+-")) > limit:
-        # Python's int() refuses a decimal number this long: said so, not as if it were no number
+    digits = node.value.replace("_", "").lstrip("+-")
+    if kind == "int" and limit and len(digits) > limit and digits.isascii() and digits.isdecimal():
+        # said as too long, not as if it were no number
         return yaml.constructor.ConstructorError(None, None, f"a number longer than {limit} digits", node.start_mark)
     return yaml.constructor.ConstructorError(None, None, f"'{one_line(node.value, 80)}' is not a valid {kind}",
                                              node.start_mark)
