@@ -119,6 +119,14 @@ def changed(current: AnswersFile, /, **changes) -> AnswersFile:
         raise ValueError(f"{'.'.join(str(part) for part in first['loc'])}: {first['msg']}") from None
 
 
+def new_title(typed: str, current: str) -> str:
+    """The title a design takes from one typed for it: `current` when left empty. ValueError, in the words of the
+    field, when no design can take it (told as the title typed, whatever the design holds now)."""
+    title = typed.strip() or current
+    changed(AnswersFile(), title=title)
+    return title
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What one answer did to the path."""
@@ -306,7 +314,7 @@ class Walk:
         self._adopt(self.answers, self.path, drafts)
 
     def retitle(self, title: str) -> None:
-        self._adopt(changed(self.answers, title=title.strip() or self.answers.title), self.path)
+        self._adopt(changed(self.answers, title=new_title(title, self.answers.title)), self.path)
 
     def _adopt(self, answers: AnswersFile, path: list[str], drafts: dict[str, str] | None = None) -> None:
         """Take revised answers (and drafts), unless the session file holding them would be larger than guide

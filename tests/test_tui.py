@@ -35,7 +35,7 @@ from guide.model import END, UNSURE
 from guide.session import SessionLock, Walk, load_session, save_session
 from guide.state import designs_dir, session_path
 from guide.tui.app import DARK, LIGHT, GuideApp
-from guide.tui.dialogs import KEYS_HELP, AskDialog, Confirm, ExportDialog, HelpScreen, PresetPicker, Review
+from guide.tui.dialogs import KEYS_HELP, AskDialog, Confirm, ExportDialog, HelpScreen, PresetPicker, RenameDialog, Review
 from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
@@ -612,6 +612,21 @@ async def test_the_rename_box_keeps_to_a_titles_length_and_an_empty_title_is_ref
         assert isinstance(app.screen, StartScreen) and load_session(bank, knee).answers.title == "Knee"
 
 
+async def test_a_dialog_clears_the_information_toasts_but_keeps_a_warning_not_yet_read(bank):
+    """Every toast went as a dialog opened, a failed save's error with them, perhaps before it could be read."""
+    saved_knee_design(bank)
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.notify("Saved.")
+        app.notify("Cannot save: the disk is full.", severity="error")
+        app.notify("The bank changed.", severity="warning")
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, RenameDialog)
+        assert [toast.message for toast in app._notifications] == ["Cannot save: the disk is full.",
+                                                                    "The bank changed."]
+
+
 async def test_a_paste_over_a_selection_made_leftwards_keeps_all_it_fits(bank):
     """300 characters, all selected with shift+home (the selection runs leftwards), then a paste of 200: the
     selection is replaced whole, nothing is cut and no limit is told."""
@@ -941,6 +956,10 @@ async def test_a_terminal_too_small_for_the_question_says_so_and_takes_no_answer
         await pilot.press("enter", "u", "space", "3")
         await pilot.pause()
         assert app.walk.answers.answers == {} and app.walk.position == question.id
+        for key in ("t", "f1", "question_mark", "ctrl+p"):  # help, the palette and renaming opened over it
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, TooSmall), key
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
@@ -2769,3 +2788,18 @@ async def test_a_click_or_text_meant_for_a_question_no_longer_shown_is_dropped(b
         choices.action_select()  # a click on a choice of the question shown answers it
         await pilot.pause()
         assert app.walk.answers.answers["modality"] == bank.questions["modality"].choices[0].id
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_starting_the_app_and_listing_an_empty_library_make_no_folder(guide_home):
+    """Only a design saved needs the designs folder: a look at the library leaves a fresh state folder as it was."""
+    assert run_guide("designs").returncode == 0
+    tmux("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", "-e", f"GUIDE_HOME={guide_home}",
+         f"{shlex.quote(sys.executable)} -m guide; echo exit status $?; sleep 60")
+    try:
+        wait_for(lambda: "Help: keys and the framework" in tmux("capture-pane", "-p", "-t", "app"), "showed the start screen")
+        tmux("send-keys", "-t", "app", "C-q")
+        wait_for(lambda: "exit status 0" in tmux("capture-pane", "-p", "-t", "app"), "quit")
+    finally:
+        tmux("kill-server")
+    assert not (guide_home / "designs").exists()
