@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from guide.bank import Bank, check_answers
-from guide.engine import held_level, joined_labels, route, single_changes
+from guide.engine import joined_labels, route, single_changes
 from guide.model import (METHOD_STATUS_LABELS, AnswerRecord, AnswersFile, AnswerValue, ElementResult, Result,
                          answer_problems)
 from guide.report.text import inert, md
@@ -126,13 +126,12 @@ def _same_answer(first: AnswerValue | None, second: AnswerValue | None) -> bool:
 
 
 def _held_words(bank: Bank, result: Result, element: ElementResult) -> str | None:
-    """`held below essential: 60% of A's 17 is 10.2`, from the bank's level and the result's scores."""
-    if element.held_below is None:
+    """`held below essential: 60% of A's 17 is 10.2`, from the level the engine held it below and the result's
+    scores."""
+    if element.held_below_level is None:
         return None
+    level = bank.meta.levels[bank.level_ids.index(element.held_below_level)]
     top = max(item.score for item in result.elements)
-    level = held_level(bank, element.score, top, element.level)
-    if level is None:  # only at the rounding of the scores in the result
-        return None
     leaders = " and ".join(item.short for item in result.elements if item.score == top)
     return (f"held below {level.label.lower()}: {level.min_share_of_top:.0%} of {leaders}'s {top:g} "
             f"is {level.min_share_of_top * top:g}")

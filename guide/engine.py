@@ -139,17 +139,14 @@ def _reaches(level: Level, value: float, top: float) -> bool:
                                        (level.min_share_of_top is None or value >= level.min_share_of_top * top))
 
 
-def held_level(bank: Bank, value: float, top: float, level_id: str) -> Level | None:
+def _held_level(bank: Bank, value: float, top: float, level_id: str) -> Level | None:
     """The level above `level_id` whose minimum the score reaches but whose share of `top` it does not."""
     above = bank.meta.levels[:bank.level_ids.index(level_id)]
     return next((level for level in above if value >= level.min_score and not _reaches(level, value, top)), None)
 
 
-def _held_below(bank: Bank, value: float, top: float, level_id: str) -> str | None:
-    """Why the score, which reaches the minimum of a level above `level_id`, is not at that level."""
-    held = held_level(bank, value, top, level_id)
-    if held is None:
-        return None
+def _held_below(held: Level, top: float) -> str:
+    """Why the score, which reaches the minimum of the level `held`, is not at that level."""
     return (f"The score reaches {held.label.lower()}'s minimum ({held.min_score:g}) but not "
             f"{held.min_share_of_top:.0%} of the leading element's score ({held.min_share_of_top * top:g} of {top:g}).")
 
@@ -530,6 +527,7 @@ def _element_result(bank: Bank, scored: Scored, element_id: str, changes: list[C
     doubt = sum(swing.values())
     confidence = 1.0 if known + doubt == 0 else known / (known + doubt)
     span = sorted(reachable_levels, key=order.index)
+    held = _held_level(bank, value, scored.top, level)
     return ElementResult(
         id=element_id,
         name=element.name,
@@ -540,7 +538,8 @@ def _element_result(bank: Bank, scored: Scored, element_id: str, changes: list[C
         confidence=round(confidence, 2),
         confidence_label=_confidence_label(bank, confidence, len(span) > 1),
         level_range=[span[-1], span[0]],
-        held_below=_held_below(bank, value, scored.top, level),
+        held_below=_held_below(held, scored.top) if held else None,
+        held_below_level=held.id if held else None,
         evidence=evidence,
         uncertain_questions=[question for question, delta in swing.items() if delta > 0],
         alternatives=alternatives,
@@ -812,15 +811,25 @@ def _conflict(bank: Bank, what: str, requires: list[str], family: str | None, ne
                      f"out. Instead: {_instead(bank, what, own_gaps, family_gaps, family, advised)}")
     if own_doubts or family_doubts:
         doubted = list(dict.fromkeys([*own_doubts, *family_doubts]))
-        quoted = ", ".join(dict.fromkeys(f"\u201c{said.phrase}\u201d" for need in doubted
-                                         for said in needs[need].said_missing))
-        doubts = "; and that ".join(f"{bank.needs[need].label.lower()} (which your answers "
-                                    f"{'say holds' if needs[need].status == 'available' else 'leave open'})"
+        doubts = "; and that ".join(f"{bank.needs[need].label.lower()} ({answers_stance(needs[need])})"
                                     for need in doubted)
-        parts.append(f"Your own words ({quoted}) doubt what this {what} assumes: that {doubts}. If they are right: "
+        said = [said for need in doubted for said in needs[need].said_missing]
+        parts.append(f"{own_words_doubt(said, f'what this {what} assumes: that {doubts}')}. If they are right: "
                      f"{_instead(bank, what, own_doubts, family_doubts, family, advised)}")
     gaps = list(dict.fromkeys([*own_gaps, *family_gaps, *own_doubts, *family_doubts]))
     return {"conflicting_needs": gaps, "conflict": " ".join(parts) or None}
+
+
+def own_words_doubt(said: Iterable[SaidMissing], doubted: str) -> str:
+    """`Your own words (“no labels”, …) doubt {doubted}`: the plan's and the lesson's opening for a need that
+    free-text answers say is missing."""
+    quoted = ", ".join(dict.fromkeys(f"\u201c{item.phrase}\u201d" for item in said))
+    return f"Your own words ({quoted}) doubt {doubted}"
+
+
+def answers_stance(need: NeedStatus) -> str:
+    """What the chosen answers say of a need that the user's own words doubt."""
+    return f"which your answers {'say holds' if need.status == 'available' else 'leave open'}"
 
 
 def _labels(bank: Bank, needs: list[str]) -> str:

@@ -173,11 +173,12 @@ class Flow:
 class Finding:
     severity: Literal["error", "warning", "advice"]  # advice: worth a look, never a failure
     location: Location
-    item: str
+    item: str  # the id or field it is about; "" for a whole file
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.item}: {self.message}"
+        item = f" {self.item}:" if self.item else ""  # none for a finding about a whole file, already named
+        return f"{self.location}:{item} {self.message}"
 
     def as_error(self) -> GuideError:
         return GuideError(self.location.file, self.location.line, self.item, self.message)

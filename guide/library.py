@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from guide.bank import Bank
-from guide.model import AnswersFile, SessionFile
+from guide.model import SessionFile
 from guide.report.text import inert, shown_title
-from guide.session import OtherBankSession, SessionLock, Walk, changed, load_session, save_session
+from guide.session import OtherBankSession, SessionLock, Walk, load_session, new_title, save_session
 from guide.source import GuideError, validate
-from guide.state import SUFFIX, design_files, designs_dir, make_private_folder, session_path
+from guide.state import SUFFIX, design_files, designs_dir, library_is_empty, make_private_folder, session_path
 from guide.yamlfile import read_yaml
 
 NAME_LENGTH = 40
@@ -154,16 +154,10 @@ def read_design(bank: Bank, path: Path) -> Design:
 
 
 def list_designs(bank: Bank) -> list[Design]:
-    """Every design in the library, the most recently changed first. A listing makes no folder: with no designs
-    folder and no session of earlier versions to move in, there is nothing to list (a state folder others could
-    change is still said, and one that could hold no designs folder by `open_library`)."""
-    if not os.path.lexists(session_path()):
-        try:
-            make_private_folder(designs_dir(), create=False)
-        except FileNotFoundError:
-            return []
-        except OSError:  # /dev/null/designs: said as making it fails
-            pass
+    """Every design in the library, the most recently changed first. A listing makes no folder: an empty
+    library is said without opening it (a state folder others could change is still said, by `open_library`)."""
+    if library_is_empty():
+        return []
     return sorted((read_design(bank, path) for path in design_files(open_library())), key=lambda design: (-(design.changed or 0.0), design.name))
 
 
@@ -207,8 +201,7 @@ def rename_design(design: Design, title: str, bank: Bank) -> None:
     read again with the new title in place of the saved one, so a title that broke it is mended, and any other
     problem still refuses the rename, with the file as it was."""
     refuse_unrenamable(design)
-    title = title.strip() or design.title
-    changed(AnswersFile(), title=title)  # a title no design can take is told as the one typed, not as the file's
+    title = new_title(title, design.title)
     with SessionLock(design.path):
         walk = load_session(bank, design.path, title=title)
         save_session(walk, design.path)

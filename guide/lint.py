@@ -154,7 +154,7 @@ def _check_readable(directory: Path) -> None:
 
 
 def _from_error(error: GuideError) -> Finding:
-    return Finding("error", Location(error.file, error.line or 1), error.field or Path(error.file).name, error.problem)
+    return Finding("error", Location(error.file, error.line or 1), error.field or "", error.problem)
 
 
 def _file_findings(directory: Path) -> list[Finding]:

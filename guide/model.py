@@ -703,6 +703,7 @@ class ElementResult(BaseModel):
     held_below: str | None = Field(
         default=None, description="why the element is not at a higher level whose minimum its score reaches: "
                                   "the score is below that level's share of the leading element's score")
+    held_below_level: str | None = Field(default=None, description="the id of the level held_below names")
     evidence: list[EvidenceItem]
     uncertain_questions: list[str]
     alternatives: list[Alternative]

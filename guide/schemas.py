@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from guide import bank as bank_files
 from guide.model import AnswersFile, BankMeta, Precedent, Result
-from guide.source import GuideError
+from guide.source import GuideError, decode
 from guide.report.jsondoc import DesignDocument
 
 # A wheel carries the schemas inside the package (read-only: they belong to the installed version); a
@@ -61,10 +61,8 @@ def _committed_text(path: Path) -> str | None:
     if not path.is_file():
         return None
     try:
-        raw = path.read_bytes()
-        return raw.decode("utf-8")
+        return decode(path, path.read_bytes())
     except OSError as error:
         raise GuideError(path, None, None, error.strerror or "cannot be read") from None
-    except UnicodeDecodeError as error:
-        raise GuideError(path, raw[: error.start].count(b"\n") + 1, None,
-                         "not UTF-8 text; run `guide schema` to write it again") from None
+    except GuideError as error:
+        raise GuideError(path, error.line, None, f"{error.problem}; run `guide schema` to write it again") from None

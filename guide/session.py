@@ -49,7 +49,7 @@ from guide.bank import (Bank, check_answers, check_session_parts, migrate, migra
 from guide.engine import element_results, evaluate, route
 from guide.files import remove_stale_temporaries, write_atomically
 from guide.model import (END, TEXT_ANSWER_MAX, AnswersFile, AnswerValue, ElementResult, Question, Result,
-                         SessionFile)
+                         SessionFile, answer_problems)
 from guide.report.frontmatter import dump_yaml
 from guide.source import MAX_FILE_BYTES, GuideError, first_problem, validate
 from guide.state import make_private_folder, session_dir
@@ -125,6 +125,14 @@ def too_long(what: str, prompt: str, text: str) -> str:
     article = "an" if what[0] in "aeiou" else "a"
     return (f"your {what} to \u201c{prompt}\u201d is {len(text):,} characters, {len(text) - TEXT_ANSWER_MAX:,} over the "
             f"{TEXT_ANSWER_MAX:,} {article} {what} may have; shorten it")
+
+
+def new_title(typed: str, current: str) -> str:
+    """The title a design takes from one typed for it: `current` when left empty. ValueError, in the words of the
+    field, when no design can take it (told as the title typed, whatever the design holds now)."""
+    title = typed.strip() or current
+    changed(AnswersFile(), title=title)
+    return title
 
 
 @dataclass(frozen=True)
@@ -285,6 +293,9 @@ class Walk:
         for what, text in (("answer", value), ("note", note.strip() if note else None)):
             if isinstance(text, str) and len(text) > TEXT_ANSWER_MAX:
                 raise ValueError(too_long(what, self.bank.questions[question_id].prompt, text))
+        if value is not None:  # a choice of another question is never kept under this one: the file would not load
+            for _, problem in answer_problems({question_id: value}, {}, self.bank.questions):
+                raise ValueError(f"{question_id}: {problem}")
         before = set(self.path)
         answers = dict(self.answers.answers)
         notes = dict(self.answers.notes)
@@ -314,7 +325,7 @@ class Walk:
         self._adopt(self.answers, self.path, drafts)
 
     def retitle(self, title: str) -> None:
-        self._adopt(changed(self.answers, title=title.strip() or self.answers.title), self.path)
+        self._adopt(changed(self.answers, title=new_title(title, self.answers.title)), self.path)
 
     def _adopt(self, answers: AnswersFile, path: list[str], drafts: dict[str, str] | None = None) -> None:
         """Take revised answers (and drafts), unless the session file holding them would be larger than guide

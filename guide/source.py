@@ -164,7 +164,7 @@ def _kind_of_file(info: os.stat_result) -> str:
 
 def decode(path: str | Path, raw: bytes) -> str:
     if b"\x00" in raw:
-        raise GuideError(path, None, None, "binary file (contains NUL bytes); expected YAML text")
+        raise GuideError(path, None, None, "binary file (contains NUL bytes); expected text")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:

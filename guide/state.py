@@ -40,13 +40,17 @@ def design_files(folder: Path) -> list[Path]:
 
 
 def library_is_empty() -> bool:
-    """No design to list: the library's folder (made if missing, as opening the library does) holds none, and no
-    single session of earlier versions waits to be moved in. False whenever that cannot be told, or the folder
-    is not the user's alone (the library then says why)."""
+    """No design to list: no single session of earlier versions waits to be moved in, and the library's folder
+    is missing or holds none. Nothing is made: a look at an empty library leaves the state folder as it was.
+    False whenever that cannot be told, or the folder is not the user's alone (opening the library says why)."""
     try:
-        folder = designs_dir()
-        make_private_folder(folder)
         old = session_path()
-        return not (old.is_file() or old.is_symlink() or design_files(folder))
+        if old.is_file() or old.is_symlink():
+            return False
+        folder = designs_dir()
+        make_private_folder(folder, create=False)
+        return not design_files(folder)
+    except FileNotFoundError:
+        return True
     except (GuideError, OSError):
         return False

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from guide.bank import Bank
 from guide.diff import AnswerChange, Comparison, ElementChange, compare, held_suffix
-from guide.engine import joined_labels
+from guide.engine import answers_stance, joined_labels, own_words_doubt
 from guide.model import (UNSURE, AnswersFile, ElementResult, EvidenceItem, MethodFamily, MethodResult, NeedStatus,
                          Result)
 from guide.report.markdown import level_range_text
@@ -172,10 +172,9 @@ def _plan_items(result: Result) -> list[tuple[str, list[str]]]:
 
 
 def _doubt_line(need: NeedStatus, question: str, items: list[str]) -> str:
-    quoted = ", ".join(f"\u201c{said.phrase}\u201d" for said in need.said_missing if said.question == question)
-    holds = "say holds" if need.status == "available" else "leave open"
-    opening = (f"Your own words ({quoted}) doubt that \u201c{need.label}\u201d, which your answers {holds}. No rule "
-               f"scores words, but the plan marks ")
+    said = [said for said in need.said_missing if said.question == question]
+    doubted = f"that \u201c{need.label}\u201d, {answers_stance(need)}"
+    opening = f"{own_words_doubt(said, doubted)}. No rule scores words, but the plan marks "
     if not items:
         return opening + "nothing for it: no item of your plan assumes it."
     return opening + f"{_count(len(items), 'item')} that assume it as possible conflicts: " + "; ".join(items) + "."
@@ -230,35 +229,43 @@ def _answer_words(labels: list[str], asked: bool) -> str:
 
 
 def _answers(lesson: Lesson, bank: Bank, comparison: Comparison, reference: AnswersFile, evidence: _Evidence) -> None:
-    if not comparison.answers:
-        lesson.add("h2", "Your answers match the reference")
-        return
-    lesson.add("h2", "Where your answers differ")
-    for change in comparison.answers:
-        lesson.add("h3", f"{change.prompt} ({change.question})")
-        lesson.add("li", sentence(f"The reference: {_answer_words(change.before_labels, change.asked_before)}"))
-        lesson.add("li", sentence(f"You: {_answer_words(change.after_labels, change.asked_after)}"))
-        note = reference.notes.get(change.question)
-        if note:
-            lesson.add("li", f"Why the reference answered so: {note}")
-        lesson.add("li", _path_words(change))
-        effects = [_effect_line(bank, side, item) for side in (REFERENCE, STUDENT)
-                   for item in evidence.only(side, reads=change.question)]
-        effects += [_need_line(*decided, evidence.out_on_both)
-                    for decided in evidence.needs_decided(bank, change.question)]
-        effects += [_doubt_line(need, change.question, items)
-                    for need, items in evidence.doubted_in_words(change.question)]
-        less_certain = evidence.less_certain(change.question)
-        if less_certain:
-            effects.append(_certainty_line(less_certain, bank))
-        for line in effects:
-            lesson.add("li2", line)
-        if not effects:
-            lesson.add("li2", "No rule reads this answer differently on its own; it matters through the "
-                              "questions it leads to, or only for the design document.")
-        question = bank.questions[change.question]
-        if change.asked_after and change.after in (UNSURE, [UNSURE]) and question.if_unsure:
-            lesson.add("li", f"You were unsure. To settle it: {question.if_unsure}")
+    # As the summary counts them: an answer given alike that one walk passes by is no difference of answers,
+    # but evidence one design draws on and the other does not, said apart.
+    lesson.add("h2", "Where your answers differ" if comparison.differing_answers else "Your answers match the reference")
+    for change in comparison.differing_answers:
+        _answer_change(lesson, bank, change, reference, evidence)
+    if comparison.rerouted_answers:
+        lesson.add("h2", "Answered alike, but counted on one walk only")
+        for change in comparison.rerouted_answers:
+            _answer_change(lesson, bank, change, reference, evidence)
+
+
+def _answer_change(lesson: Lesson, bank: Bank, change: AnswerChange, reference: AnswersFile,
+                   evidence: _Evidence) -> None:
+    lesson.add("h3", f"{change.prompt} ({change.question})")
+    lesson.add("li", sentence(f"The reference: {_answer_words(change.before_labels, change.asked_before)}"))
+    lesson.add("li", sentence(f"You: {_answer_words(change.after_labels, change.asked_after)}"))
+    note = reference.notes.get(change.question)
+    if note:
+        lesson.add("li", f"Why the reference answered so: {note}")
+    lesson.add("li", _path_words(change))
+    effects = [_effect_line(bank, side, item) for side in (REFERENCE, STUDENT)
+               for item in evidence.only(side, reads=change.question)]
+    effects += [_need_line(*decided, evidence.out_on_both)
+                for decided in evidence.needs_decided(bank, change.question)]
+    effects += [_doubt_line(need, change.question, items)
+                for need, items in evidence.doubted_in_words(change.question)]
+    less_certain = evidence.less_certain(change.question)
+    if less_certain:
+        effects.append(_certainty_line(less_certain, bank))
+    for line in effects:
+        lesson.add("li2", line)
+    if not effects:
+        lesson.add("li2", "No rule reads this answer differently on its own; it matters through the "
+                          "questions it leads to, or only for the design document.")
+    question = bank.questions[change.question]
+    if change.asked_after and change.after in (UNSURE, [UNSURE]) and question.if_unsure:
+        lesson.add("li", f"You were unsure. To settle it: {question.if_unsure}")
 
 
 def _path_words(change: AnswerChange) -> str:

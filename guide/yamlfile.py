@@ -9,6 +9,7 @@ needs (which reads no YAML).
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any, Callable
 
@@ -44,8 +45,14 @@ class _SafeLoader(_FastLoader):  # type: ignore[misc, valid-type]
 
 
 def _not_of_its_tag(node: yaml.Node) -> yaml.constructor.ConstructorError:
-    """`!!int abc`: an explicit tag its value does not fit (the constructors raise a bare ValueError or KeyError)."""
+    """`!!int abc`: a tag its value does not fit (the constructors raise a bare ValueError or KeyError), or a
+    decimal number longer than Python's int() converts."""
     kind = str(node.tag).rsplit(":", 1)[-1]
+    limit = sys.get_int_max_str_digits()
+    digits = node.value.replace("_", "").lstrip("+-")
+    if kind == "int" and limit and len(digits) > limit and digits.isascii() and digits.isdecimal():
+        # said as too long, not as if it were no number
+        return yaml.constructor.ConstructorError(None, None, f"a number longer than {limit} digits", node.start_mark)
     return yaml.constructor.ConstructorError(None, None, f"'{one_line(node.value, 80)}' is not a valid {kind}",
                                              node.start_mark)
 
@@ -214,7 +221,7 @@ def parse_yaml(path: str | Path, text: str, line_offset: int = 0, *, language: s
     except yaml.YAMLError as error:
         raise GuideError(path, None, None, f"{language}: {one_line(str(error))}") from None
     except RecursionError:
-        raise GuideError(path, None, None, "YAML nested too deeply") from None
+        raise GuideError(path, None, None, f"{language} nested too deeply") from None
     return YamlDocument(str(path), data, lines_of(node) if node is not None else None)
 
 

@@ -67,9 +67,10 @@ def test_compare_explains_a_changed_answer_and_why_it_matters(tmp_path, bank):
         assert _flat(bank.elements[after.id].teaching) in text
     # Localization keeps its score but is held below essential by actionability's lead: the lesson says so.
     localization = next(element for element in yours.elements if element.id == "localization")
+    essential, top = bank.meta.levels[0], max(element.score for element in yours.elements)
     assert localization.held_below and localization.score == next(
         element.score for element in theirs.elements if element.id == "localization")
-    essential, top = bank.meta.levels[0], max(element.score for element in yours.elements)
+    assert localization.held_below_level == essential.id, "the result names the level it was held below"
     assert (f"You rank localization lower than the reference (score {localization.score:g} → {localization.score:g}; "
             f"held below essential: {essential.min_share_of_top:.0%} of A's {top:g} is "
             f"{essential.min_share_of_top * top:g})") in text
@@ -298,3 +299,18 @@ def test_a_family_entering_or_leaving_the_combination_has_its_ranks_said_once(ba
     for name in entering_or_leaving:
         assert f"- {name}: ranked" not in result.stdout
     assert re.search(r"^- .+: ranked #\d+ for the reference, #\d+ for you\.$", result.stdout, re.M)
+
+
+def test_an_answer_given_alike_is_said_apart_from_the_answers_that_differ(tmp_path, bank):
+    """The summary counts 2 answers differing; "Where your answers differ" listed a third, explanation_priority,
+    answered alike but off the student's walk. It is said under its own heading, as guide diff does."""
+    student = _student(tmp_path, bank, model_status="frozen_black_box\n  white_box_access: query_only")
+    result = run_guide("compare", str(student), "--case", CASE, "--format", "md")
+    assert result.returncode == 0, result.stderr
+    assert "In short: 2 answers differ," in _flat(result.stdout)
+    differ, rest = result.stdout.split("## Where your answers differ\n", 1)[1].split("\n## ", 1)
+    listed = lambda section: re.findall(r"^### .*\((\w+)\)$", section.replace("\\_", "_"), flags=re.MULTILINE)
+    assert sorted(listed(differ)) == ["model_status", "white_box_access"]
+    alike = rest.split("\n## ", 1)[0]
+    assert alike.startswith("Answered alike, but counted on one walk only\n")
+    assert listed(alike) == ["explanation_priority"]

@@ -35,7 +35,7 @@ from guide.model import END, UNSURE
 from guide.session import SessionLock, Walk, load_session, save_session
 from guide.state import designs_dir, session_path
 from guide.tui.app import DARK, LIGHT, GuideApp
-from guide.tui.dialogs import KEYS_HELP, AskDialog, Confirm, ExportDialog, HelpScreen, PresetPicker, Review
+from guide.tui.dialogs import KEYS_HELP, AskDialog, Confirm, ExportDialog, HelpScreen, PresetPicker, RenameDialog, Review
 from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
@@ -619,6 +619,21 @@ async def test_the_rename_box_keeps_to_a_titles_length_and_an_empty_title_is_ref
         assert isinstance(app.screen, StartScreen) and load_session(bank, knee).answers.title == "Knee"
 
 
+async def test_a_dialog_clears_the_information_toasts_but_keeps_a_warning_not_yet_read(bank):
+    """Every toast went as a dialog opened, a failed save's error with them, perhaps before it could be read."""
+    saved_knee_design(bank)
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.notify("Saved.")
+        app.notify("Cannot save: the disk is full.", severity="error")
+        app.notify("The bank changed.", severity="warning")
+        await pilot.press("t")
+        await pilot.pause()
+        assert isinstance(app.screen, RenameDialog)
+        assert [toast.message for toast in app._notifications] == ["Cannot save: the disk is full.",
+                                                                    "The bank changed."]
+
+
 async def test_a_paste_over_a_selection_made_leftwards_keeps_all_it_fits(bank):
     """300 characters, all selected with shift+home (the selection runs leftwards), then a paste of 200: the
     selection is replaced whole, nothing is cut and no limit is told."""
@@ -948,6 +963,10 @@ async def test_a_terminal_too_small_for_the_question_says_so_and_takes_no_answer
         await pilot.press("enter", "u", "space", "3")
         await pilot.pause()
         assert app.walk.answers.answers == {} and app.walk.position == question.id
+        for key in ("t", "f1", "question_mark", "ctrl+p"):  # help, the palette and renaming opened over it
+            await pilot.press(key)
+            await pilot.pause()
+            assert isinstance(app.screen, TooSmall), key
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
@@ -2742,3 +2761,70 @@ async def test_a_key_pressed_while_the_next_questions_are_drawn_ahead_is_handled
         assert order[:2] == ["drew a question ahead", "handled the key"], order
         assert order.count("drew a question ahead") == 3, "each question it can lead to is drawn ahead"
         assert app.screen.query_one(ChoiceList).highlighted == 1
+
+
+def typed_at_once(app: GuideApp, keys: str) -> None:
+    """Keys as a fast typist or a paste sends them: all in the app's queue before the first is handled."""
+    for key in keys.split():
+        event = events.Key(key, key if len(key) == 1 else None)
+        event.set_sender(app)
+        app.post_message(event)
+
+
+async def test_keys_typed_right_after_enter_act_on_the_next_question(bank, tmp_path, monkeypatch):
+    """A number and Enter typed before the next question is shown answer that question with its own choice:
+    never a choice of the question before, saved under the next one (the design would not load again)."""
+    monkeypatch.setenv("GUIDE_HOME", str(tmp_path))
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        app.begin(Walk(bank))
+        await pilot.pause()
+        typed_at_once(app, "1 enter 2 enter enter down enter")
+        await pilot.pause()
+        task, modality, inputs = (bank.questions[question_id] for question_id in ("task", "modality", "inputs"))
+        assert app.walk.answers.answers["task"] == task.choices[0].id
+        assert app.walk.answers.answers["modality"] == modality.choices[1].id
+        assert "inputs" not in app.walk.answers.answers  # Enter with nothing ticked answers nothing
+        assert app.walk.question.id == "inputs"
+
+
+def test_a_choice_of_another_question_is_refused_not_saved(bank):
+    walk = Walk(bank)
+    with pytest.raises(ValueError, match="unknown choice 'diagnosis_classification'"):
+        walk.answer("modality", "diagnosis_classification")
+    assert "modality" not in walk.answers.answers
+
+
+async def test_a_click_or_text_meant_for_a_question_no_longer_shown_is_dropped(bank, tmp_path, monkeypatch):
+    """A click and a text's Enter reach the screen as messages; by then keys may have moved on. What was meant
+    for the question before is not given to the one now shown."""
+    monkeypatch.setenv("GUIDE_HOME", str(tmp_path))
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        app.begin(Walk(bank))
+        await pilot.pause()
+        task = app.walk.question
+        await pilot.press("enter")
+        choices = app.screen.query_one(ChoiceList)
+        choices.post_message(ChoiceList.Chosen(task, task.choices[1].id))
+        app.screen.query_one(ParagraphInput).post_message(ParagraphInput.Submitted("typed for another", task.id))
+        await pilot.pause()
+        assert app.walk.question.id == "modality" and "modality" not in app.walk.answers.answers
+        choices.action_select()  # a click on a choice of the question shown answers it
+        await pilot.pause()
+        assert app.walk.answers.answers["modality"] == bank.questions["modality"].choices[0].id
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_starting_the_app_and_listing_an_empty_library_make_no_folder(guide_home):
+    """Only a design saved needs the designs folder: a look at the library leaves a fresh state folder as it was."""
+    assert run_guide("designs").returncode == 0
+    tmux("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", "-e", f"GUIDE_HOME={guide_home}",
+         f"{shlex.quote(sys.executable)} -m guide; echo exit status $?; sleep 60")
+    try:
+        wait_for(lambda: "Help: keys and the framework" in tmux("capture-pane", "-p", "-t", "app"), "showed the start screen")
+        tmux("send-keys", "-t", "app", "C-q")
+        wait_for(lambda: "exit status 0" in tmux("capture-pane", "-p", "-t", "app"), "quit")
+    finally:
+        tmux("kill-server")
+    assert not (guide_home / "designs").exists()

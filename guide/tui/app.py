@@ -40,7 +40,7 @@ from guide.state import library_is_empty
 from guide.tui.dialogs import AskDialog, Confirm, ExportDialog, HelpScreen, RenameDialog
 from guide.tui.start import StartScreen
 from guide.tui.strips import make_strip_caches_when_used
-from guide.tui.widgets import clean
+from guide.tui.widgets import TooSmall, clean
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
@@ -328,6 +328,8 @@ class GuideApp(App):
         self.begin(Walk(self.bank, copied, example.position))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if isinstance(self.screen, TooSmall):  # it takes no input: nothing may open over it, but one can quit
+            return action in ("quit", "help_quit")
         # In a browser a path would name a file on the shared server, not on the student's computer.
         if action == "open_file":
             return self.offers_resume
@@ -452,7 +454,7 @@ class GuideApp(App):
     def export(self, dialog: ExportDialog, title: str, format: str, target: str) -> None:
         from guide.engine import evaluate
         from guide.report import MEDIA_TYPES, document_date, render
-        from guide.session import changed
+        from guide.session import changed, new_title
 
         walk = self.walk
         if walk is None or not target:
@@ -462,7 +464,7 @@ class GuideApp(App):
             dialog.show_error("- means standard output, which this screen is using: give a file name.")
             return
         try:
-            answers = changed(walk.answers, title=title.strip() or walk.answers.title)
+            answers = changed(walk.answers, title=new_title(title, walk.answers.title))
             path = None if self.is_web else user_path(target)
             if path is not None:
                 refuse_designs_folder(path)  # before asking to replace a file there: it may be this very design

@@ -30,8 +30,12 @@ class Dialog(ModalScreen):
     def on_mount(self) -> None:
         # The dialog's own keys, over the key bar of the screen beneath (which do not work while it is open).
         self.mount(KeyBar())
-        # Toasts about what came before would sit over the dialog's box and buttons on a small terminal.
-        self.app.clear_notifications()
+        # Toasts about what came before would sit over the dialog's box and buttons on a small terminal; a
+        # warning or an error stays (a save that failed), as it may not have been read yet.
+        for toast in list(self.app._notifications):
+            if toast.severity == "information":
+                self.app._unnotify(toast, refresh=False)
+        self.app._refresh_notifications()
 
     def action_dismiss_dialog(self) -> None:
         self.dismiss(None)

@@ -189,6 +189,7 @@ class QuestionScreen(SizedScreen):
         self.query_one("#unsure-button").display = not is_text and not walk.read_only
         self.query_one("#answer-button", Button).label = "Next →" if walk.read_only else "Answer ↵"
         if is_text:
+            paragraph.question_id = question.id
             paragraph.load_text(walk.drafts.get(question.id) or (value if isinstance(value, str) else ""))
             paragraph.move_cursor(paragraph.document.end)  # typing goes on where the text ends
             paragraph.read_only = walk.read_only
@@ -336,13 +337,22 @@ class QuestionScreen(SizedScreen):
             return self._typed_text() != self.walk.drafts.get(question.id, self._text_answer())
         return self._answer_changed()
 
+    # An answer reaches the screen as a message, and what was done meanwhile (a click, keys typed into a text box)
+    # may have moved on to the next question: an answer meant for a question no longer shown is dropped, never
+    # given to the one shown.
     @on(ChoiceList.Chosen)
     def _chosen(self, event: ChoiceList.Chosen) -> None:
-        self.submit(event.value)
+        try:
+            if event.question is self.walk.question:
+                self.submit(event.value)
+        finally:
+            if not event.taken.done():
+                event.taken.set_result(None)
 
     @on(ParagraphInput.Submitted)
     def _paragraph(self, event: ParagraphInput.Submitted) -> None:
-        self.submit(event.value.strip() or None)
+        if self.walk.question is not None and event.question_id == self.walk.question.id:
+            self.submit(event.value.strip() or None)
 
     @on(Input.Submitted, "#note")
     def _note_done(self) -> None:
@@ -354,7 +364,7 @@ class QuestionScreen(SizedScreen):
         if self.walk.question and self.walk.question.kind == "text":
             self.submit(self._typed_text() or None)
         else:
-            self.query_one(ChoiceList).action_confirm()
+            self.query_one(ChoiceList).choose()
 
     @on(Button.Pressed, "#unsure-button")
     def _unsure_button(self) -> None:
