@@ -100,7 +100,7 @@ def test_an_unreadable_session_is_kept_in_the_library_as_broken_and_a_new_design
     assert (guide_home / "designs" / "design.yaml").read_text() == "answers: [\n", "moved into the library as it was"
     assert not session_path().exists()
     assert done.stdout.strip().splitlines()[-1].startswith("Input ended; your answers are saved in")
-    listed = run_guide("designs")
+    listed = run_guide("designs", "--format", "md")
     assert "| design | design | broken (line 2: YAML: " in listed.stdout
 
 
@@ -331,7 +331,7 @@ def test_a_hostile_title_names_a_safe_file_and_lists_as_text(bank, guide_home):
     assert done.returncode == 0, done.stderr
     [path] = designs_dir().glob("*.yaml")
     assert path.name == "x-bold.yaml"
-    listed = run_guide("designs").stdout
+    listed = run_guide("designs", "--format", "md").stdout
     assert "\x1b" not in listed and "\u202e" not in listed
     rows = [line for line in listed.splitlines() if line.startswith("| x-bold ")]
     assert len(rows) == 1 and "\\|" in rows[0], "the title's | cannot open a table column"

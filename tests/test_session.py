@@ -266,7 +266,7 @@ def test_read_only_walk_refuses_answers(bank):
 def test_nothing_unreadable_is_ever_saved(bank, guide_home):
     """Over-long text is refused when it is entered, so the session file always reads back."""
     walk = Walk(bank)
-    with pytest.raises(ValueError, match="notes.task: .*20000"):
+    with pytest.raises(ValueError, match="your note to .* is 20,001 characters, 1 over the 20,000 a note may have"):
         walk.record("task", UNSURE, note="n" * 20001)
     with pytest.raises(ValueError, match="title: .*300"):
         walk.retitle("T" * 301)
