@@ -178,12 +178,21 @@ def test_the_design_to_build_holds_only_families_the_answers_allow(bank, presets
 def test_a_standard_model_explained_afterwards_is_held_to_faithfulness_not_interventions(bank, presets):
     answers = with_answers(presets["dr-screening"], explanation_priority="accuracy_first")
     [transparency] = [item for item in evaluate(bank, answers).acceptance if item.element == "model_transparency"]
-    assert transparency.conflicting_needs == ["model_shaped_by_explanation"]
+    assert transparency.conflicting_needs == ["readable_model_for_a_decision"]
     assert "model randomization test" in transparency.measure and transparency.conflict is None
     [as_designed] = [item for item in evaluate(bank, presets["dr-screening"]).acceptance
                      if item.element == "model_transparency"]
     assert transparency.replaces == [as_designed.measure]
     assert as_designed.conflict is None and not as_designed.replaces
+
+
+def test_a_standard_detector_is_held_to_its_documented_behaviour_not_to_tests_of_maps_it_does_not_have(bank, presets):
+    """A detector's boxes are the output: no map explains them, so there is no map to randomize or delete."""
+    answers = with_answers(presets["breast-cancer-detection"], explanation_priority="accuracy_first")
+    [transparency] = [item for item in evaluate(bank, answers).acceptance if item.element == "model_transparency"]
+    assert transparency.conflicting_needs == ["readable_model_for_a_map"]
+    assert "catalogue of its failures" in transparency.measure
+    assert "randomization" not in transparency.measure + transparency.threshold
 
 
 def test_a_segmenter_is_not_told_about_a_second_stage_it_does_not_have(bank, presets):
