@@ -691,3 +691,19 @@ def test_the_check_of_an_explanation_computed_afterwards_is_planned_only_when_on
         asked.append(planned)
         assert planned == builds_post_hoc, answers.title
     assert True in asked and False in asked
+
+
+def test_an_index_read_on_a_reference_scale_is_judged_against_its_readers_not_as_a_physical_measurement(bank, presets):
+    """A bone age is read against atlas plates: no phantom or magnification gives its reference, the readers do."""
+    bone_age = with_answers(presets["dr-screening"], task="quantification", modality="radiograph",
+                            reference_standard="expert_consensus", finding_extent="mixed", physical_model="no_model",
+                            error_direction="not_yes_no", downstream_action=["measurement_reported"])
+    fired = score(bank, bone_age.answers).fired
+    assert "quantification-physical-units" not in fired and "radiograph-measurement-calibrated" not in fired
+    checks = {check.rule for check in evaluate(bank, bone_age).answer_checks}
+    assert {"quantification-index-on-a-reference-scale", "quantified-output-judged-as-a-distance"} <= checks
+    # A volume from a delineated structure is measured in physical units, on a radiograph too.
+    volume = with_answers(bone_age, finding_extent="delineated_structure")
+    fired = score(bank, volume.answers).fired
+    assert "quantification-physical-units" in fired and "radiograph-measurement-calibrated" in fired
+    assert "quantification-index-on-a-reference-scale" not in {check.rule for check in evaluate(bank, volume).answer_checks}
