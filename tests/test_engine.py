@@ -707,3 +707,14 @@ def test_an_index_read_on_a_reference_scale_is_judged_against_its_readers_not_as
     fired = score(bank, volume.answers).fired
     assert "quantification-physical-units" in fired and "radiograph-measurement-calibrated" in fired
     assert "quantification-index-on-a-reference-scale" not in {check.rule for check in evaluate(bank, volume).answer_checks}
+
+
+def test_a_detector_on_video_is_judged_over_time_not_frame_by_frame(bank, presets):
+    """A lesion in a video is found once or missed, and a live procedure leaves no study without marks to defer."""
+    def video_checks(dimensionality):
+        result = evaluate(bank, with_answers(presets["breast-cancer-detection"], dimensionality=dimensionality))
+        return [check.text for check in result.answer_checks if check.rule == "video-detection-judged-over-time"]
+
+    [check] = video_checks("time_series")
+    assert "sensitivity per lesion" in check and "first detection" in check and "per minute" in check
+    assert not video_checks("image_2d")
