@@ -718,3 +718,16 @@ def test_a_detector_on_video_is_judged_over_time_not_frame_by_frame(bank, preset
     [check] = video_checks("time_series")
     assert "sensitivity per lesion" in check and "first detection" in check and "per minute" in check
     assert not video_checks("image_2d")
+
+
+def test_contours_on_the_anatomy_are_judged_by_what_their_users_edit_not_by_findings_they_would_cite(bank, presets):
+    def recognizability(answers):
+        return [item for item in evaluate(bank, answers).acceptance if item.element == "visual_recognizability"]
+
+    contours = with_answers(presets["dr-screening"], task="segmentation", explanation_form=["overlays_on_anatomy"],
+                            consumers=["specialist_reader"])
+    [edited] = recognizability(contours)
+    assert edited.conflicting_needs == ["findings_shown_to_name"]
+    assert "accepted without edits" in edited.measure and "finding they know" in edited.replaces[0]
+    named = recognizability(with_answers(contours, explanation_form=["overlays_on_anatomy", "named_findings"]))
+    assert all(not item.replaces for item in named)
