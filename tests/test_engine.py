@@ -731,3 +731,16 @@ def test_contours_on_the_anatomy_are_judged_by_what_their_users_edit_not_by_find
     assert "accepted without edits" in edited.measure and "finding they know" in edited.replaces[0]
     named = recognizability(with_answers(contours, explanation_form=["overlays_on_anatomy", "named_findings"]))
     assert all(not item.replaces for item in named)
+
+
+def test_a_detectors_own_boxes_are_the_marked_regions_asked_for_not_a_reason_to_rank_maps(bank, presets):
+    """Asking for marked regions raises maps of what drove a classifier; a detector's boxes already are them."""
+    def raised_by_the_form(answers):
+        return {method.id for method in evaluate(bank, answers).methods
+                if sum(item.weight for item in method.evidence
+                       if item.rule in ("form-marked-regions", "marked-regions-are-the-output")) > 0}
+
+    detector = with_answers(presets["breast-cancer-detection"], explanation_form=["marked_regions"])
+    assert raised_by_the_form(detector) == {"detect_first_pipelines"}
+    classifier = with_answers(detector, task="diagnosis_classification")
+    assert {"attribution_maps", "perturbation"} <= raised_by_the_form(classifier)
