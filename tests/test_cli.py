@@ -98,7 +98,7 @@ def test_a_measure_the_answers_rule_out_is_marked_in_the_plan_with_what_to_do_in
     replaced = plan.split(f"**Measure:** {instead}")[1].split("\n- ")[0]
     # Read as the replaced measure, not as the replacement; its threshold and sample stay with it.
     assert "*Replaces this measure, ruled out by your answers because it assumes that pixel masks or boxes" in replaced
-    assert "or can be made:* Share of held-out cases whose evidence map points" in replaced
+    assert "or can be made:* Share of held-out cases whose map points" in replaced
     [pointing_game] = [item for item in bank.elements["localization"].acceptance
                        if "region_annotations" in item.requires]
     assert md(" ".join(pointing_game.threshold.split())) not in replaced

@@ -178,12 +178,21 @@ def test_the_design_to_build_holds_only_families_the_answers_allow(bank, presets
 def test_a_standard_model_explained_afterwards_is_held_to_faithfulness_not_interventions(bank, presets):
     answers = with_answers(presets["dr-screening"], explanation_priority="accuracy_first")
     [transparency] = [item for item in evaluate(bank, answers).acceptance if item.element == "model_transparency"]
-    assert transparency.conflicting_needs == ["model_shaped_by_explanation"]
+    assert transparency.conflicting_needs == ["readable_model_for_a_decision"]
     assert "model randomization test" in transparency.measure and transparency.conflict is None
     [as_designed] = [item for item in evaluate(bank, presets["dr-screening"]).acceptance
                      if item.element == "model_transparency"]
     assert transparency.replaces == [as_designed.measure]
     assert as_designed.conflict is None and not as_designed.replaces
+
+
+def test_a_standard_detector_is_held_to_its_documented_behaviour_not_to_tests_of_maps_it_does_not_have(bank, presets):
+    """A detector's boxes are the output: no map explains them, so there is no map to randomize or delete."""
+    answers = with_answers(presets["breast-cancer-detection"], explanation_priority="accuracy_first")
+    [transparency] = [item for item in evaluate(bank, answers).acceptance if item.element == "model_transparency"]
+    assert transparency.conflicting_needs == ["readable_model_for_a_map"]
+    assert "catalogue of its failures" in transparency.measure
+    assert "randomization" not in transparency.measure + transparency.threshold
 
 
 def test_a_segmenter_is_not_told_about_a_second_stage_it_does_not_have(bank, presets):
@@ -695,3 +704,56 @@ def test_a_rule_cites_only_the_answers_it_fired_through_never_a_question_off_the
     assert check.answers == ["site_shift"]
     assert check.answer_text == (f"{bank.questions['site_shift'].prompt} — "
                                  f"{bank.questions['site_shift'].choice('many_new_sites').label}")
+
+
+def test_an_index_read_on_a_reference_scale_is_judged_against_its_readers_not_as_a_physical_measurement(bank, presets):
+    """A bone age is read against atlas plates: no phantom or magnification gives its reference, the readers do."""
+    bone_age = with_answers(presets["dr-screening"], task="quantification", modality="radiograph",
+                            reference_standard="expert_consensus", finding_extent="mixed", physical_model="no_model",
+                            error_direction="not_yes_no", downstream_action=["measurement_reported"])
+    fired = score(bank, bone_age.answers).fired
+    assert "quantification-physical-units" not in fired and "radiograph-measurement-calibrated" not in fired
+    checks = {check.rule for check in evaluate(bank, bone_age).answer_checks}
+    assert {"quantification-index-on-a-reference-scale", "quantified-output-judged-as-a-distance"} <= checks
+    # A volume from a delineated structure is measured in physical units, on a radiograph too.
+    volume = with_answers(bone_age, finding_extent="delineated_structure")
+    fired = score(bank, volume.answers).fired
+    assert "quantification-physical-units" in fired and "radiograph-measurement-calibrated" in fired
+    assert "quantification-index-on-a-reference-scale" not in {check.rule for check in evaluate(bank, volume).answer_checks}
+
+
+def test_a_detector_on_video_is_judged_over_time_not_frame_by_frame(bank, presets):
+    """A lesion in a video is found once or missed, and a live procedure leaves no study without marks to defer."""
+    def video_checks(dimensionality):
+        result = evaluate(bank, with_answers(presets["breast-cancer-detection"], dimensionality=dimensionality))
+        return [check.text for check in result.answer_checks if check.rule == "video-detection-judged-over-time"]
+
+    [check] = video_checks("time_series")
+    assert "sensitivity per lesion" in check and "first detection" in check and "per minute" in check
+    assert not video_checks("image_2d")
+
+
+def test_contours_on_the_anatomy_are_judged_by_what_their_users_edit_not_by_findings_they_would_cite(bank, presets):
+    def recognizability(answers):
+        return [item for item in evaluate(bank, answers).acceptance if item.element == "visual_recognizability"]
+
+    contours = with_answers(presets["dr-screening"], task="segmentation", explanation_form=["overlays_on_anatomy"],
+                            consumers=["specialist_reader"])
+    [edited] = recognizability(contours)
+    assert edited.conflicting_needs == ["findings_shown_to_name"]
+    assert "accepted without edits" in edited.measure and "finding they know" in edited.replaces[0]
+    named = recognizability(with_answers(contours, explanation_form=["overlays_on_anatomy", "named_findings"]))
+    assert all(not item.replaces for item in named)
+
+
+def test_a_detectors_own_boxes_are_the_marked_regions_asked_for_not_a_reason_to_rank_maps(bank, presets):
+    """Asking for marked regions raises maps of what drove a classifier; a detector's boxes already are them."""
+    def raised_by_the_form(answers):
+        return {method.id for method in evaluate(bank, answers).methods
+                if sum(item.weight for item in method.evidence
+                       if item.rule in ("form-marked-regions", "marked-regions-are-the-output")) > 0}
+
+    detector = with_answers(presets["breast-cancer-detection"], explanation_form=["marked_regions"])
+    assert raised_by_the_form(detector) == {"detect_first_pipelines"}
+    classifier = with_answers(detector, task="diagnosis_classification")
+    assert {"attribution_maps", "perturbation"} <= raised_by_the_form(classifier)

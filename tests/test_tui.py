@@ -1388,7 +1388,7 @@ async def test_the_plan_tab_leads_each_element_with_its_acceptance_criteria(bank
         await pilot.pause()
         text = str(app.screen.query_one("#plan").render())
         localization = text.split("Localization (Essential)")[1]
-        assert localization.lstrip().startswith("Accept when: Share of held-out cases whose evidence map points")
+        assert localization.lstrip().startswith("Accept when: Share of held-out cases whose map points")
         assert "Threshold to agree on:" in localization and "Who judges:" in localization
 
 
