@@ -156,9 +156,10 @@ LONE_MINIMUM = 3
 
 
 def lone_deciders(bank: Bank) -> list[LoneDecider]:
-    """Answers other than the user naming the explanation they want that put one family first on their own,
-    measured on the precedents' settings: each answer is put into every setting whose path reaches it, and
-    the family ranked first is compared with the same setting answered unsure there."""
+    """Answers other than the user naming the explanation they want (or a task whose output is the explanation)
+    that put one family first on their own, measured on the precedents' settings: each answer is put into every
+    setting whose path reaches it, and the family ranked first is compared with the same setting answered unsure
+    there."""
     found = []
     for question in bank.questions.values():
         if question.kind == "text" or question.names_the_explanation:
@@ -167,7 +168,7 @@ def lone_deciders(bank: Bank) -> list[LoneDecider]:
         first_unsure = {precedent_id: ranked_families(bank, {**precedent.answers, question.id: unsure})[:1]
                         for precedent_id, precedent in bank.precedents.items()}
         for choice in question.choices:
-            if choice.id == UNSURE:
+            if choice.id == UNSURE or choice.output_is_explanation:
                 continue
             made_first = dict.fromkeys(bank.methods, 0)
             settings = dict.fromkeys(bank.methods, 0)

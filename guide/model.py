@@ -295,6 +295,10 @@ class Choice(Strict):
     neutral: bool = Field(default=False, description="picking it deliberately moves nothing: a baseline the other "
                           "choices are measured against, or a fact kept for the design document; `guide lint` "
                           "does not report it as unused")
+    output_is_explanation: bool = Field(
+        default=False, description="the model's output is itself what the user looks at as the explanation (a "
+                                   "detector's boxes, a segmenter's contours): like the user naming the explanation, "
+                                   "it may put a family first on its own")
 
 
 class Branch(Strict):

@@ -16,7 +16,8 @@ def register(subparsers, common) -> None:
                     "interpretability approach are known from their papers. With --score, run the engine on each "
                     "precedent's setting and report the rank of the family its authors built, whether an element "
                     "it serves is among the top 2, family hit@1 and hit@3, element hit@2 and a per-family table; it "
-                    "also checks that no answer but the explanation form puts one family first on its own. "
+                    "also checks that no answer but the explanation form (or a task whose output is the explanation, "
+                    "such as a detector's boxes) puts one family first on its own. "
                     "Exit status: 0, 1 when a score is below the targets the bank declares or an answer decides "
                     "alone, 2 on bad input.",
     )
@@ -49,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
               "own…", file=sys.stderr, flush=True)
     missed = shortfalls(bank, cards) + [
         f"answering {item.question} = {item.choice} puts {item.family} first on its own (in {item.made_first} of "
-        f"{item.settings} precedent settings where it was not first); only the explanation form may"
+        f"{item.settings} precedent settings where it was not first); only the explanation form may, or a task "
+        "whose output is the explanation"
         for item in lone_deciders(bank)]
     for line in missed:
         print(f"guide precedents: {line}", file=sys.stderr)
