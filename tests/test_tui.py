@@ -2023,6 +2023,36 @@ async def test_text_left_with_back_is_kept_as_a_draft_shown_again_and_answered_w
         assert saved.answers.answers[question.id] == "Fundus photographs in clinics" and saved.drafts == {}
 
 
+async def test_a_paste_too_long_for_the_design_is_kept_beside_it_and_said_when_it_opens(bank):
+    """25,000 pasted characters (with what Textual would read as markup) on a text question, then Esc and ←: the
+    app ended with a traceback and the paste was lost. The design cannot hold it (20,000 at most): it goes to a
+    file beside the design, named in a notice now and each time the design opens; the design stays readable."""
+    pasted = "[b]x[/b] [type=string_too_long] " * 800
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await start_and_reach(pilot, app, "text")
+        question, design = app.walk.question, app.design_file
+        app.screen.query_one(ParagraphInput).load_text(pasted)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert question.id not in app.walk.answers.answers and app.walk.position == question.id
+        await pilot.press("escape", "left")
+        await pilot.pause()
+        recovered = design.with_name(design.name + ".recovered.txt")
+        assert pasted.strip() in recovered.read_text(encoding="utf-8") and question.prompt in recovered.read_text()
+        said = [note for note in app._notifications if note.title == "Not kept in the design"]
+        assert said and str(recovered) in said[0].message and "20000 characters" in said[0].message
+        assert all(not note.markup for note in app._notifications)
+        assert load_session(bank, design).drafts == {}, "the design is saved as it was, still readable"
+        app.action_start_screen()
+        await pilot.pause()
+        assert not design.with_name(design.name + ".lock").exists()
+        await pilot.press("r")
+        await pilot.pause()
+        assert any(note.title == "Kept beside the design" and str(recovered) in note.message
+                   for note in app._notifications)
+
+
 async def test_the_same_notice_is_not_stacked_when_a_key_is_pressed_again(bank):
     """Enter on a several-choice question with nothing ticked, five times: one notice, not five over the panel."""
     app = GuideApp(bank)
@@ -2380,6 +2410,37 @@ def test_a_killed_app_keeps_the_text_and_note_typed_but_not_confirmed(bank, sign
     assert saved.drafts == {question.id: "Fundus photographs"}
     assert question.id not in saved.answers.answers
     assert saved.answers.notes == {question.id: "ask the lead"}
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_a_killed_app_keeps_a_paste_too_long_for_the_design_beside_it(bank, guide_home, tmp_path):
+    """SIGTERM with 25,000 pasted characters in the box, more than a design holds: they were dropped without a
+    word; they are kept in the file beside the design that opening it names, and the design stays readable."""
+    walk = Walk(bank)
+    while walk.question.kind != "text":
+        walk.answer(walk.position, [UNSURE] if walk.question.kind == "multiple" else UNSURE)
+    designs_dir().mkdir(parents=True)
+    design = save_session(walk, designs_dir() / "typed.yaml")
+    pasted = tmp_path / "pasted.txt"
+    pasted.write_text("b" * 25000)
+    tmux("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", "-e", f"GUIDE_HOME={guide_home}",
+         f"{shlex.quote(sys.executable)} -m guide; echo exit status $?; sleep 60")
+    try:
+        wait_for(lambda: "Resume" in tmux("capture-pane", "-p", "-t", "app"), "showed the start screen")
+        tmux("send-keys", "-t", "app", "r")
+        wait_for(lambda: walk.question.prompt[:40] in " ".join(tmux("capture-pane", "-p", "-t", "app").split()),
+                 "showed the text question")
+        tmux("load-buffer", str(pasted))
+        tmux("paste-buffer", "-p", "-t", "app")
+        wait_for(lambda: "bbbbbbbbbb" in tmux("capture-pane", "-p", "-t", "app"), "showed the paste")
+        shell = tmux("display", "-p", "-t", "app", "#{pane_pid}").strip()
+        app = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout.split()
+        os.kill(int(app[0]), signal.SIGTERM)
+        wait_for(lambda: "exit status" in tmux("capture-pane", "-p", "-t", "app"), "exited")
+    finally:
+        tmux("kill-server")
+    assert "b" * 25000 in design.with_name("typed.yaml.recovered.txt").read_text()
+    assert load_session(bank, design).drafts == {}
 
 
 def rows_sent(app) -> list[int]:

@@ -213,7 +213,7 @@ class GuideApp(App):
         """Show a design from its current position, on top of the start screen: the one saved in `path`,
         or a new one of the library. False, and said, when it cannot be opened (another guide has it)."""
         from guide.library import new_design_file
-        from guide.session import SessionLock
+        from guide.session import SessionLock, recovery_path
         from guide.tui.question import QuestionScreen
 
         resumed = path is not None and not self.is_web
@@ -233,6 +233,11 @@ class GuideApp(App):
         if not resumed:  # a resumed design is saved as it is: saving it again would list it as just changed
             self.save()
         self.push_screen(QuestionScreen(walk))
+        recovered = recovery_path(path)
+        if recovered.exists():  # said each time until the user has taken what they need and deleted it
+            self.notify(f"Text typed for this design that it could not hold is kept in {clean(str(recovered))}: "
+                        "copy what you need from it, then delete it.", title="Kept beside the design",
+                        severity="warning", timeout=20)
         return True
 
     def close_design(self) -> None:
@@ -336,12 +341,14 @@ class GuideApp(App):
         return True
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
+               timeout: float | None = None, markup: bool = False) -> None:
         """Textual's, but a message already on screen is not shown again: a key pressed five times would
-        stack five copies over the reasoning panel."""
+        stack five copies over the reasoning panel. Never read as markup, whatever the caller asks (a screen's
+        notify asks for it): messages hold text guide did not write (a file name, pydantic's "[type=...]"), and
+        markup in one ended the app with the user's typing lost."""
         if any(shown.message == message and shown.title == title for shown in self._notifications):
             return
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def action_open_file(self) -> None:
         self.push_screen(AskDialog("Open an answers file", "An answers file (.yaml) or a design document (.md or .json) "
