@@ -950,6 +950,24 @@ async def test_a_terminal_too_small_for_the_question_says_so_and_takes_no_answer
         assert app.walk.answers.answers[question.id] == question.choices[1].id
 
 
+async def test_a_notice_does_not_cover_the_too_small_notice(bank):
+    """Renamed, then shrunk to 20x5: the "Renamed" toast covered the words saying the terminal is too small."""
+    saved_knee_design(bank)
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        app.screen.query_one(Input).value = "Knee OA"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert "is&#160;now" in app.export_screenshot()
+        await pilot.resize_terminal(20, 5)
+        await pilot.pause()
+        shown = app.export_screenshot()
+        assert isinstance(app.screen, TooSmall) and "lost." in shown and "Knee" not in shown
+
+
 async def test_a_wrapped_choice_continues_under_its_label(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(80, 24)) as pilot:

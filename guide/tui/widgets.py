@@ -122,10 +122,12 @@ class SizedScreen(Screen):
 
 class TooSmall(ModalScreen):
     """Over a screen the terminal is too small to show: says so and the size needed. Keys reach nothing beneath
-    (an answer the user cannot see is not taken, and nothing there changes); large enough again, it goes."""
+    (an answer the user cannot see is not taken, and nothing there changes); large enough again, it goes.
+    Notices wait under it (one would cover these few words); those still due show again when it goes."""
 
     DEFAULT_CSS = """
     TooSmall { align: center middle; background: $background; }
+    TooSmall Toast { visibility: hidden; }
     TooSmall Static { width: 100%; height: auto; text-align: center; }
     """
 
