@@ -434,7 +434,7 @@ async def test_a_broken_design_is_listed_with_its_problem_and_deleted_only_when_
         await pilot.press("n")
         await pilot.pause()
         assert (designs_dir() / "design.yaml").read_text() == "answers: [\n"
-        await pilot.press("delete", "y")
+        await pilot.press("delete", "right", "enter")
         await pilot.pause()
         assert not (designs_dir() / "design.yaml").exists() and design_rows(app) == []
         await pilot.press("n", "enter")
@@ -582,12 +582,28 @@ async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
         assert load_session(bank, copy).answers.title == "Knee OA (copy)"
         assert load_session(bank, copy).values == load_session(bank, knee).values
         assert design_rows(app)[0].startswith("Knee OA (copy)"), "the copy is listed first and highlighted"
-        await pilot.press("x", "y")
+        await pilot.press("x", "right", "enter")
         await pilot.pause()
         assert not copy.exists() and knee.exists()
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen) and app.walk.answers.title == "Knee OA"
+
+
+async def test_letters_typed_by_mistake_on_the_start_screen_delete_nothing_and_a_copy_is_said(bank):
+    """Typing at the start screen by mistake: d copied the design without a word of it, and x then y deleted it
+    (a word like "xyz"). A copy says what it is and how to delete it; deleting takes the button, not a letter."""
+    _, knee = saved_knee_design(bank)
+    app = GuideApp(bank)
+    async with app.run_test(notifications=True) as pilot:
+        await pilot.press(*"xyz")
+        await pilot.pause()
+        assert knee.exists() and isinstance(app.screen, Confirm), "still asking"
+        await pilot.press("escape", "d")
+        await pilot.pause()
+        [said] = [note.message for note in app._notifications if note.title == "Duplicated"]
+        assert said == ("Saved a copy of “Knee” as knee-copy.yaml, highlighted in the list: x deletes it if you did "
+                        "not mean to copy it.")
 
 
 async def test_the_rename_box_keeps_to_a_titles_length_and_an_empty_title_is_refused_in_words(bank):

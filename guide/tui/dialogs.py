@@ -44,9 +44,11 @@ class Confirm(Dialog):
         Binding("left,right", "app.focus_next", "Switch", show=False),
     ]
 
-    def __init__(self, title: str, message: str, *, yes: str = "Yes", no: str = "Cancel") -> None:
+    def __init__(self, title: str, message: str, *, yes: str = "Yes", no: str = "Cancel", yes_key: bool = True) -> None:
+        """Without `yes_key`, y does not agree (only the yes button does): for what cannot be undone, which
+        letters typed by mistake ("xyz" on the start screen) must not do."""
         super().__init__()
-        self.title_text, self.message, self.yes, self.no = title, message, yes, no
+        self.title_text, self.message, self.yes, self.no, self.yes_key = title, message, yes, no, yes_key
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -55,7 +57,7 @@ class Confirm(Dialog):
                 yield Static(Content(self.message))
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.no} (n)", id="no")
-                yield Button(f"{self.yes} (y)", id="yes", variant="warning")
+                yield Button(f"{self.yes} (y)" if self.yes_key else self.yes, id="yes", variant="warning")
 
     def on_mount(self) -> None:
         self.query_one("#no").focus()
@@ -63,6 +65,9 @@ class Confirm(Dialog):
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.yes_key or parameters != (True,)
 
     def action_answer(self, agreed: bool) -> None:
         self.dismiss(agreed)

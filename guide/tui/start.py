@@ -172,7 +172,8 @@ class StartScreen(SizedScreen):
             self.notify(clean(str(error)), title="Cannot duplicate", severity="error", markup=False)
             return
         self.refresh_menu(copy)
-        self.notify(f"Saved a copy as {clean(copy.name)}.", title="Duplicated", markup=False)
+        self.notify(f"Saved a copy of “{shown_title(design.title)}” as {clean(copy.name)}, highlighted in the list: "
+                    "x deletes it if you did not mean to copy it.", title="Duplicated", timeout=10)
 
     def action_delete(self) -> None:
         design = self.highlighted_design()
@@ -204,7 +205,8 @@ class StartScreen(SizedScreen):
         else:
             what, keep = "design", "Export its design document first to keep it."
         self.app.push_screen(Confirm(f"Delete “{shown_title(design.title)}”?", f"The {what} {clean(design.path.name)} is "
-                                     f"deleted for good ({clean(design.state)}). {keep}", yes="Delete it"), delete)
+                                     f"deleted for good ({clean(design.state)}). {keep} → and Enter delete it.",
+                                     yes="Delete it", yes_key=False), delete)
 
     @on(OptionList.OptionSelected, "#designs")
     def _design_chosen(self, event: OptionList.OptionSelected) -> None:
