@@ -157,6 +157,37 @@ async def test_export_to_a_missing_folder_says_so_and_stays_open(bank, tmp_path)
         assert "does not exist" in static_text(app.screen, "#error")
 
 
+def bar_entries(screen) -> list[str]:
+    return [f"{entry.display} {entry.description}" for entry in screen.query_one(KeyBar).keys if entry.enabled]
+
+
+async def test_the_export_and_review_dialogs_key_bars_show_the_keys_that_work_there(bank, tmp_path):
+    """Both bars showed only "esc Close": Tab, Enter and the format keys were in the dialog's text alone."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        await pilot.pause()
+        assert {"tab Next field", "⏎ Export", "esc Close"} <= set(bar_entries(app.screen))
+        await pilot.press("tab")
+        await pilot.pause()
+        assert {"←→ Format", "space Choose", "tab Next field"} <= set(bar_entries(app.screen))
+        assert "⏎ Export" not in bar_entries(app.screen), "Enter chooses a format there"
+        await pilot.press("right", "space", "shift+tab")
+        await pilot.pause()
+        assert app.screen.chosen_format != "md" and isinstance(app.focused, Input)
+        app.focused.value = str(tmp_path / "design.html")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportDialog) and (tmp_path / "design.html").exists()
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, Review) and "⏎ Go to the question" in bar_entries(app.screen)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.walk.position == app.walk.path[1]
+
+
 async def test_export_in_a_browser_delivers_the_document(bank, monkeypatch):
     delivered = {}
 
