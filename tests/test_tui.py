@@ -1383,6 +1383,22 @@ def test_the_priorities_name_the_number_beside_a_confidence_label_as_the_scores(
     assert localization.endswith("confidence medium (score 100% known)")
 
 
+def test_the_answers_tabs_wrapped_lines_stay_under_their_own_text(bank):
+    """Wrapped, an answer's lines started at the margin, where they read as a new item; a note's under the note."""
+    from guide.engine import evaluate
+    from guide.tui.results import answers
+
+    preset = read_answers(bank.cases()["dr-screening"], bank)
+    question = next(iter(preset.answers))
+    result = evaluate(bank, preset.revised(notes={question: "a note long enough to wrap " * 4}))
+    lines = answers(result, 40).plain.splitlines()
+    assert len(lines) > len(result.answers) + 3, "something wrapped"
+    for line in lines[1:]:
+        assert line.startswith(("• ", "  ")), line
+    note = next(index for index, line in enumerate(lines) if line.startswith("  note: "))
+    assert lines[note + 1].startswith("    ") and lines[note + 1][4] != " "
+
+
 def test_the_plans_wrapped_lines_stay_under_their_own_text(bank):
     """On a narrow screen an item's wrapped lines are indented under its text, a conflict's under its label;
     none falls back to the margin, where it would read as a new item."""

@@ -811,6 +811,12 @@ def hanging_lines(paragraph: Content, first: int, rest: int, width: int) -> list
     return [Content(" " * first) + lines[0], *(Content(" " * rest) + line for line in lines[1:])]
 
 
+def hanging_text(paragraphs: list[tuple[Content, int, int]], width: int) -> Content:
+    """Paragraphs, each with its first line's indent and its other lines', as one text wrapped to `width`."""
+    return Content("\n").join(line for paragraph, first, rest in paragraphs
+                              for line in hanging_lines(paragraph, first, rest, width))
+
+
 def indented_lines(paragraph: Content, indent: int, width: int) -> list[Content]:
     """A paragraph wrapped to `width`, every line `indent` cells in (a reason under its evidence)."""
     margin = Content(" " * indent)
