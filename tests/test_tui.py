@@ -328,6 +328,11 @@ def design_rows(app) -> list[str]:
     return [str(listing.get_option_at_index(index).prompt) for index in range(listing.option_count)]
 
 
+def design_detail(app) -> str:
+    """What the start screen says under the list of the highlighted design, in full."""
+    return " ".join(static_text(app.screen, "#design-detail").split())
+
+
 async def test_a_new_design_is_added_beside_the_saved_one(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
@@ -546,7 +551,8 @@ async def test_a_design_broken_by_its_title_alone_is_mended_by_renaming_it(bank)
         app.screen.query_one(Input).value = "Knee OA"
         await pilot.press("enter")
         await pilot.pause()
-        assert design_rows(app)[0].startswith(f"Knee OA  unfinished, {walk.left_in_words()}  ")
+        assert design_rows(app)[0].startswith("Knee OA  unfinished, ")
+        assert f"knee.yaml · unfinished, {walk.left_in_words()} · changed" in design_detail(app)
     mended = load_session(bank, knee)
     assert mended.answers.title == "Knee OA" and mended.answers.answers == walk.answers.answers
 
@@ -594,13 +600,44 @@ async def test_a_second_enter_before_the_name_is_taken_starts_one_design(bank, g
         assert len(list((guide_home / "designs").glob("*.yaml"))) == 1
 
 
+async def test_sixty_designs_list_a_line_each_page_by_page_and_are_found_by_typing(bank):
+    """61 designs at 80x24: each wrapped onto two lines (a 300-character title onto four), PageDown moved one entry,
+    and nothing found a design by its title. Each is one line now, the highlighted one said whole under the list;
+    PageDown moves a page; / opens the palette, where a few words of a title find it."""
+    walk, _ = saved_knee_design(bank)
+    long_title = " ".join(["Segmentation of knee cartilage"] * 10)[:300].strip()
+    for number in range(60):
+        walk.retitle(long_title if number == 30 else f"Design number {number}")
+        save_session(walk, designs_dir() / f"d{number}.yaml")
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        listing = app.screen.query_one("#designs", OptionList)
+        assert listing.option_count == 61
+        width = listing.scrollable_content_region.width
+        assert all("\n" not in row and len(row) <= width for row in design_rows(app))
+        long_row = next(row for row in design_rows(app) if row.startswith("Segmentation"))
+        assert "…" in long_row and re.search(r"  \d{4}-\d\d-\d\d \d\d:\d\d$", long_row), "its time still shows"
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert listing.highlighted >= 10, "a page, not an entry"
+        listing.highlighted = next(index for index, row in enumerate(design_rows(app)) if row.startswith("Segmentation"))
+        await pilot.pause()
+        assert design_detail(app).startswith(f"{long_title} d30.yaml · unfinished")
+        await pilot.press("slash", *"number 37")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.walk.answers.title == "Design number 37"
+
+
 async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
     walk, knee = saved_knee_design(bank)
     app = GuideApp(bank)
     async with app.run_test() as pilot:
         bar = [entry.description for entry in app.screen.query_one(KeyBar).keys]
         assert {"New", "Resume", "Rename", "Duplicate", "Delete"} <= set(bar)
-        assert design_rows(app)[0].startswith(f"Knee  unfinished, {walk.left_in_words()}  ")
+        assert design_rows(app)[0].startswith("Knee  unfinished, ")
+        assert f"knee.yaml · unfinished, {walk.left_in_words()} · changed" in design_detail(app)
         await pilot.press("t")
         await pilot.pause()
         app.screen.query_one(Input).value = "Knee OA"

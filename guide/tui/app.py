@@ -549,6 +549,8 @@ class GuideApp(App):
         yield SystemCommand("Light or dark theme", "Switch between the light and the dark theme", self.action_toggle_theme)
         yield SystemCommand("Learn the five elements", "Definitions, examples and teaching notes", self.action_learn)
         yield SystemCommand("Help", "Keys and a short guide to the framework", self.action_help)
+        if isinstance(screen, StartScreen):
+            yield from screen.design_commands()
         walk = self.walk
         if walk is None or self.question_screen() is None:
             return
