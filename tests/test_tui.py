@@ -2154,6 +2154,7 @@ async def test_a_paste_too_long_for_the_design_is_kept_beside_it_and_said_when_i
         await pilot.press("enter")
         await pilot.pause()
         assert question.id not in app.walk.answers.answers and app.walk.position == question.id
+        assert [note.title for note in app._notifications] == ["Not saved"], "the first Enter says so"
         await pilot.press("escape", "left")
         await pilot.pause()
         recovered = design.with_name(design.name + ".recovered.txt")
