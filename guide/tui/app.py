@@ -40,7 +40,7 @@ from guide.state import library_is_empty
 from guide.tui.dialogs import AskDialog, Confirm, ExportDialog, HelpScreen, RenameDialog
 from guide.tui.start import StartScreen
 from guide.tui.strips import make_strip_caches_when_used
-from guide.tui.widgets import clean
+from guide.tui.widgets import clean, palette_text
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
@@ -565,7 +565,7 @@ class GuideApp(App):
         yield SystemCommand("Start screen", "Leave this design (it stays saved) or worked example",
                             self.action_start_screen)
         for number, question_id in enumerate(walk.path, 1):
-            prompt = clean(self.bank.questions[question_id].prompt)
+            prompt = palette_text(self.bank.questions[question_id].prompt)
             yield SystemCommand(f"Jump to question {number}: {prompt}", "Go to this question",
                                 lambda question_id=question_id: self.back_to_questions(question_id))
 

@@ -18,7 +18,7 @@ from guide.load import ElementLine
 from guide.source import GuideError
 from guide.report.text import shown_title
 from guide.tui.dialogs import AskDialog, Confirm, RenameDialog
-from guide.tui.widgets import KeyBar, SizedScreen, clean, shorten, show_content
+from guide.tui.widgets import KeyBar, SizedScreen, clean, palette_text, shorten, show_content
 
 if TYPE_CHECKING:  # the library needs the models, which the start screen is painted without
     from guide.library import Design
@@ -166,9 +166,10 @@ class StartScreen(SizedScreen):
     def design_commands(self) -> Iterator[SystemCommand]:
         """A command per design for the palette, which finds one by typing a few words of its title."""
         for design in self.designs:
-            title = shown_title(design.title) if design.kind != "broken" else clean(design.path.name)
-            yield SystemCommand(f"Resume design: {title}", f"{clean(design.state)} · changed {design.changed_text} · "
-                                f"{clean(design.path.name)}", lambda design=design: self.app.action_resume(design))
+            title = shown_title(design.title) if design.kind != "broken" else design.path.name
+            yield SystemCommand(f"Resume design: {palette_text(title)}",
+                                palette_text(f"{design.state} · changed {design.changed_text} · {design.path.name}"),
+                                lambda design=design: self.app.action_resume(design))
 
     def highlighted_design(self) -> Design | None:
         index = self.query_one("#designs", OptionList).highlighted

@@ -16,6 +16,7 @@ from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.content import Content
 from textual.geometry import Region, Size
+from textual.markup import escape
 from textual.message import Message
 from textual.reactive import Reactive
 from textual.screen import ModalScreen, Screen
@@ -64,6 +65,12 @@ def shorten(text: str, width: int) -> str:
     if " " in cut:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:.") + "…"
+
+
+def palette_text(text: str) -> str:
+    """Bank or user text for a command palette entry, which Textual reads as markup: "[/b]" in a title ended the
+    app (MarkupError) as the palette showed it."""
+    return escape(clean(text))
 
 
 def listing(texts: list[str]) -> str:
