@@ -375,6 +375,7 @@ class HelpScreen(Dialog):
 KEYS_HELP = (
     ("n p o", "start screen: new design, presets, open a file as a new design"),
     ("r t d x", "start screen, on the highlighted design: resume (or Enter), rename, duplicate, delete (asks first)"),
+    ("/", "start screen: find a design by typing words of its title (in the command palette)"),
     ("↑ ↓", "move between choices"),
     ("1-9, 0", "move to a choice by its number"),
     ("Enter", "answer with the highlighted choice (worked example: next)"),
