@@ -334,9 +334,14 @@ class Walk:
         self.answers, self.path = answers, path
         if drafts is not None:
             self.drafts = drafts
+        try:  # drafts are checked only here, as the session file is made of them (an answer is, by `changed`)
+            data = session_data(self)
+        except ValidationError as error:
+            self.answers, self.path, self.drafts = before
+            field, problem = first_problem(error)
+            raise ValueError(f"{field}: {problem}") from None
         # The exact size takes writing the file's text (about 1 ms an answer); a bound worked out from its data
         # (a tenth of that) settles it for any design not near the limit.
-        data = session_data(self)
         if len(HEADER) + written_size_bound(data) <= MAX_FILE_BYTES:
             return
         size = len(session_text(self, data).encode("utf-8"))
@@ -424,6 +429,24 @@ def save_session(walk: Walk, path: Path) -> Path:
         remove_stale_temporaries(target)
     except OSError as error:
         raise GuideError(path, None, None, f"cannot save the session: {error.strerror or error}") from None
+    return path
+
+
+def recovery_path(design: Path) -> Path:
+    """The file beside a design that keeps text typed for it which the design cannot hold (over a length
+    limit). Not a .yaml file, so the library does not list it as a design."""
+    return design.with_name(design.name + ".recovered.txt")
+
+
+def keep_aside(design: Path, heading: str, text: str) -> Path:
+    """Add `text` under `heading` to the design's recovery file (made private if new), so that text the design
+    cannot hold is not lost; raises GuideError when it cannot be written."""
+    path = recovery_path(design)
+    try:
+        before = path.read_text(encoding="utf-8") if path.exists() else ""
+        write_atomically(Path(os.path.realpath(path)), f"{before}{heading}\n\n{text}\n\n", mode=0o600)
+    except (OSError, UnicodeDecodeError) as error:
+        raise GuideError(path, None, None, f"cannot keep the text there: {getattr(error, 'strerror', None) or error}") from None
     return path
 
 

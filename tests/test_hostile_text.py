@@ -355,3 +355,33 @@ async def test_a_title_shows_the_same_in_the_library_the_designs_listing_plain_m
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause()
         assert any(text.startswith(TITLE_SHOWN + "  unfinished") for text in screen_texts(app)), screen_texts(app)
+
+
+async def test_a_title_with_markup_shows_as_typed_in_the_command_palette(bank, guide_home):
+    """The palette reads its entries as markup: a design titled with "[/b]" ended the app as it listed it."""
+    from textual.command import CommandPalette
+    from textual.widgets import OptionList
+
+    from guide.session import Walk, save_session
+    from guide.state import designs_dir
+    from guide.tui.app import GuideApp
+    from guide.tui.question import QuestionScreen
+
+    title = "Knee [/b] MARKUPWORD [@click=app.quit]quit[/]"
+    designs_dir().mkdir(parents=True)
+    save_session(Walk(bank, AnswersFile(title=title, answers={"task": "detection"})), designs_dir() / "knee.yaml")
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("slash", *"markupword")
+        await pilot.pause()
+        assert isinstance(app.screen, CommandPalette)
+        hits = app.screen.query_one(OptionList)
+        for _ in range(50):  # the palette searches in a worker of its own
+            if hits.option_count:
+                break
+            await pilot.pause()
+        assert [str(hits.get_option_at_index(index).prompt).splitlines()[0] for index in range(hits.option_count)] == \
+            [f"Resume design: {title}"]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.walk.answers.title == title

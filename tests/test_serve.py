@@ -177,6 +177,25 @@ def test_page_points_the_browser_back_at_the_address_it_used(serve):
     assert 'data-session-websocket-url="ws://classroom-pc.local:8123/ws"' in html
 
 
+def test_the_page_asks_no_other_host_for_anything(serve):
+    """textual-serve's page loaded its font from fonts.googleapis.com: an offline classroom got no font, and each
+    student's address reached Google. Everything the page loads comes from this server, the font included."""
+    import re
+    from urllib.request import urlopen
+
+    origin = f"http://127.0.0.1:{serve()}"
+    with urlopen(f"{origin}/", timeout=60) as response:
+        html = response.read().decode()
+    addresses = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)|url\(\s*["']?([^"')]+)""", html)
+    loaded = [first or second for first, second in addresses]
+    assert any("fonts/" in address for address in loaded), "the font is the server's own"
+    for address in loaded:
+        assert address.startswith((f"{origin}/", "/")) and not address.startswith("//"), address
+        with urlopen(address if address.startswith("http") else origin + address, timeout=60) as part:
+            assert part.status == 200, address
+    assert "googleapis" not in html
+
+
 async def _websocket_walk(port: int, first_prompt: str, next_prompt: str) -> bool:
     """Open the app over the websocket as the browser page does, answer the first question with the
     first choice; True once the app has drawn the next question."""
@@ -300,7 +319,7 @@ def browser_walk(url: str, tmp_path: Path) -> BrowserWalk:
             headers = []  # of the download's response
 
             def only_this_server(route):
-                """The page asks for a web font; nothing but this server is reachable or wanted."""
+                """Nothing but this server is reachable or wanted (a classroom may have no internet)."""
                 if not route.request.url.startswith((f"{origin}/", "ws" + origin.removeprefix("http") + "/")):
                     route.abort()
                 elif "/download/" in route.request.url:

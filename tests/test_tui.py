@@ -157,6 +157,37 @@ async def test_export_to_a_missing_folder_says_so_and_stays_open(bank, tmp_path)
         assert "does not exist" in static_text(app.screen, "#error")
 
 
+def bar_entries(screen) -> list[str]:
+    return [f"{entry.display} {entry.description}" for entry in screen.query_one(KeyBar).keys if entry.enabled]
+
+
+async def test_the_export_and_review_dialogs_key_bars_show_the_keys_that_work_there(bank, tmp_path):
+    """Both bars showed only "esc Close": Tab, Enter and the format keys were in the dialog's text alone."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        await pilot.pause()
+        assert {"tab Next field", "⏎ Export", "esc Close"} <= set(bar_entries(app.screen))
+        await pilot.press("tab")
+        await pilot.pause()
+        assert {"←→ Format", "space Choose", "tab Next field"} <= set(bar_entries(app.screen))
+        assert "⏎ Export" not in bar_entries(app.screen), "Enter chooses a format there"
+        await pilot.press("right", "space", "shift+tab")
+        await pilot.pause()
+        assert app.screen.chosen_format != "md" and isinstance(app.focused, Input)
+        app.focused.value = str(tmp_path / "design.html")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert not isinstance(app.screen, ExportDialog) and (tmp_path / "design.html").exists()
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, Review) and "⏎ Go to the question" in bar_entries(app.screen)
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.walk.position == app.walk.path[1]
+
+
 async def test_export_in_a_browser_delivers_the_document(bank, monkeypatch):
     delivered = {}
 
@@ -304,6 +335,11 @@ def design_rows(app) -> list[str]:
     return [str(listing.get_option_at_index(index).prompt) for index in range(listing.option_count)]
 
 
+def design_detail(app) -> str:
+    """What the start screen says under the list of the highlighted design, in full."""
+    return " ".join(static_text(app.screen, "#design-detail").split())
+
+
 async def test_a_new_design_is_added_beside_the_saved_one(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
@@ -441,7 +477,7 @@ async def test_a_broken_design_is_listed_with_its_problem_and_deleted_only_when_
         await pilot.press("n")
         await pilot.pause()
         assert (designs_dir() / "design.yaml").read_text() == "answers: [\n"
-        await pilot.press("delete", "y")
+        await pilot.press("delete", "right", "enter")
         await pilot.pause()
         assert not (designs_dir() / "design.yaml").exists() and design_rows(app) == []
         await pilot.press("n", "enter")
@@ -522,7 +558,8 @@ async def test_a_design_broken_by_its_title_alone_is_mended_by_renaming_it(bank)
         app.screen.query_one(Input).value = "Knee OA"
         await pilot.press("enter")
         await pilot.pause()
-        assert design_rows(app)[0].startswith(f"Knee OA  unfinished, {walk.left_in_words()}  ")
+        assert design_rows(app)[0].startswith("Knee OA  unfinished, ")
+        assert f"knee.yaml · unfinished, {walk.left_in_words()} · changed" in design_detail(app)
     mended = load_session(bank, knee)
     assert mended.answers.title == "Knee OA" and mended.answers.answers == walk.answers.answers
 
@@ -570,13 +607,44 @@ async def test_a_second_enter_before_the_name_is_taken_starts_one_design(bank, g
         assert len(list((guide_home / "designs").glob("*.yaml"))) == 1
 
 
+async def test_sixty_designs_list_a_line_each_page_by_page_and_are_found_by_typing(bank):
+    """61 designs at 80x24: each wrapped onto two lines (a 300-character title onto four), PageDown moved one entry,
+    and nothing found a design by its title. Each is one line now, the highlighted one said whole under the list;
+    PageDown moves a page; / opens the palette, where a few words of a title find it."""
+    walk, _ = saved_knee_design(bank)
+    long_title = " ".join(["Segmentation of knee cartilage"] * 10)[:300].strip()
+    for number in range(60):
+        walk.retitle(long_title if number == 30 else f"Design number {number}")
+        save_session(walk, designs_dir() / f"d{number}.yaml")
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        listing = app.screen.query_one("#designs", OptionList)
+        assert listing.option_count == 61
+        width = listing.scrollable_content_region.width
+        assert all("\n" not in row and len(row) <= width for row in design_rows(app))
+        long_row = next(row for row in design_rows(app) if row.startswith("Segmentation"))
+        assert "…" in long_row and re.search(r"  \d{4}-\d\d-\d\d \d\d:\d\d$", long_row), "its time still shows"
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert listing.highlighted >= 10, "a page, not an entry"
+        listing.highlighted = next(index for index, row in enumerate(design_rows(app)) if row.startswith("Segmentation"))
+        await pilot.pause()
+        assert design_detail(app).startswith(f"{long_title} d30.yaml · unfinished")
+        await pilot.press("slash", *"number 37")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.walk.answers.title == "Design number 37"
+
+
 async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
     walk, knee = saved_knee_design(bank)
     app = GuideApp(bank)
     async with app.run_test() as pilot:
         bar = [entry.description for entry in app.screen.query_one(KeyBar).keys]
         assert {"New", "Resume", "Rename", "Duplicate", "Delete"} <= set(bar)
-        assert design_rows(app)[0].startswith(f"Knee  unfinished, {walk.left_in_words()}  ")
+        assert design_rows(app)[0].startswith("Knee  unfinished, ")
+        assert f"knee.yaml · unfinished, {walk.left_in_words()} · changed" in design_detail(app)
         await pilot.press("t")
         await pilot.pause()
         app.screen.query_one(Input).value = "Knee OA"
@@ -589,12 +657,28 @@ async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
         assert load_session(bank, copy).answers.title == "Knee OA (copy)"
         assert load_session(bank, copy).values == load_session(bank, knee).values
         assert design_rows(app)[0].startswith("Knee OA (copy)"), "the copy is listed first and highlighted"
-        await pilot.press("x", "y")
+        await pilot.press("x", "right", "enter")
         await pilot.pause()
         assert not copy.exists() and knee.exists()
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen) and app.walk.answers.title == "Knee OA"
+
+
+async def test_letters_typed_by_mistake_on_the_start_screen_delete_nothing_and_a_copy_is_said(bank):
+    """Typing at the start screen by mistake: d copied the design without a word of it, and x then y deleted it
+    (a word like "xyz"). A copy says what it is and how to delete it; deleting takes the button, not a letter."""
+    _, knee = saved_knee_design(bank)
+    app = GuideApp(bank)
+    async with app.run_test(notifications=True) as pilot:
+        await pilot.press(*"xyz")
+        await pilot.pause()
+        assert knee.exists() and isinstance(app.screen, Confirm), "still asking"
+        await pilot.press("escape", "d")
+        await pilot.pause()
+        [said] = [note.message for note in app._notifications if note.title == "Duplicated"]
+        assert said == ("Saved a copy of “Knee” as knee-copy.yaml, highlighted in the list: x deletes it if you did "
+                        "not mean to copy it.")
 
 
 async def test_the_rename_box_keeps_to_a_titles_length_and_an_empty_title_is_refused_in_words(bank):
@@ -974,6 +1058,24 @@ async def test_a_terminal_too_small_for_the_question_says_so_and_takes_no_answer
         await pilot.press("enter")
         await pilot.pause()
         assert app.walk.answers.answers[question.id] == question.choices[1].id
+
+
+async def test_a_notice_does_not_cover_the_too_small_notice(bank):
+    """Renamed, then shrunk to 20x5: the "Renamed" toast covered the words saying the terminal is too small."""
+    saved_knee_design(bank)
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("t")
+        await pilot.pause()
+        app.screen.query_one(Input).value = "Knee OA"
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert "is&#160;now" in app.export_screenshot()
+        await pilot.resize_terminal(20, 5)
+        await pilot.pause()
+        shown = app.export_screenshot()
+        assert isinstance(app.screen, TooSmall) and "lost." in shown and "Knee" not in shown
 
 
 async def test_a_wrapped_choice_continues_under_its_label(bank):
@@ -1360,6 +1462,22 @@ def test_the_open_questions_tab_counts_in_words_and_keeps_elements_apart_from_wh
     extent = shown.split(bank.questions["finding_extent"].prompt, 1)[1]
     assert "\n  Affects: Localization, Physical attribution\n" in extent
     assert f"\n  Decides whether: {bank.needs['named_points_matter'].label.lower()}\n" in extent
+
+
+def test_the_answers_tabs_wrapped_lines_stay_under_their_own_text(bank):
+    """Wrapped, an answer's lines started at the margin, where they read as a new item; a note's under the note."""
+    from guide.engine import evaluate
+    from guide.tui.results import answers
+
+    preset = read_answers(bank.cases()["dr-screening"], bank)
+    question = next(iter(preset.answers))
+    result = evaluate(bank, preset.revised(notes={question: "a note long enough to wrap " * 4}))
+    lines = answers(result, 40).plain.splitlines()
+    assert len(lines) > len(result.answers) + 3, "something wrapped"
+    for line in lines[1:]:
+        assert line.startswith(("• ", "  ")), line
+    note = next(index for index, line in enumerate(lines) if line.startswith("  note: "))
+    assert lines[note + 1].startswith("    ") and lines[note + 1][4] != " "
 
 
 def test_the_plans_wrapped_lines_stay_under_their_own_text(bank):
@@ -2067,6 +2185,37 @@ async def test_text_left_with_back_is_kept_as_a_draft_shown_again_and_answered_w
         assert saved.answers.answers[question.id] == "Fundus photographs in clinics" and saved.drafts == {}
 
 
+async def test_a_paste_too_long_for_the_design_is_kept_beside_it_and_said_when_it_opens(bank):
+    """25,000 pasted characters (with what Textual would read as markup) on a text question, then Esc and ←: the
+    app ended with a traceback and the paste was lost. The design cannot hold it (20,000 at most): it goes to a
+    file beside the design, named in a notice now and each time the design opens; the design stays readable."""
+    pasted = "[b]x[/b] [type=string_too_long] " * 800
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await start_and_reach(pilot, app, "text")
+        question, design = app.walk.question, app.design_file
+        app.screen.query_one(ParagraphInput).load_text(pasted)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert question.id not in app.walk.answers.answers and app.walk.position == question.id
+        assert [note.title for note in app._notifications] == ["Not saved"], "the first Enter says so"
+        await pilot.press("escape", "left")
+        await pilot.pause()
+        recovered = design.with_name(design.name + ".recovered.txt")
+        assert pasted.strip() in recovered.read_text(encoding="utf-8") and question.prompt in recovered.read_text()
+        said = [note for note in app._notifications if note.title == "Not kept in the design"]
+        assert said and str(recovered) in said[0].message and "20000 characters" in said[0].message
+        assert all(not note.markup for note in app._notifications)
+        assert load_session(bank, design).drafts == {}, "the design is saved as it was, still readable"
+        app.action_start_screen()
+        await pilot.pause()
+        assert not design.with_name(design.name + ".lock").exists()
+        await pilot.press("r")
+        await pilot.pause()
+        assert any(note.title == "Kept beside the design" and str(recovered) in note.message
+                   for note in app._notifications)
+
+
 async def test_the_same_notice_is_not_stacked_when_a_key_is_pressed_again(bank):
     """Enter on a several-choice question with nothing ticked, five times: one notice, not five over the panel."""
     app = GuideApp(bank)
@@ -2424,6 +2573,37 @@ def test_a_killed_app_keeps_the_text_and_note_typed_but_not_confirmed(bank, sign
     assert saved.drafts == {question.id: "Fundus photographs"}
     assert question.id not in saved.answers.answers
     assert saved.answers.notes == {question.id: "ask the lead"}
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_a_killed_app_keeps_a_paste_too_long_for_the_design_beside_it(bank, guide_home, tmp_path):
+    """SIGTERM with 25,000 pasted characters in the box, more than a design holds: they were dropped without a
+    word; they are kept in the file beside the design that opening it names, and the design stays readable."""
+    walk = Walk(bank)
+    while walk.question.kind != "text":
+        walk.answer(walk.position, [UNSURE] if walk.question.kind == "multiple" else UNSURE)
+    designs_dir().mkdir(parents=True)
+    design = save_session(walk, designs_dir() / "typed.yaml")
+    pasted = tmp_path / "pasted.txt"
+    pasted.write_text("b" * 25000)
+    tmux("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", "-e", f"GUIDE_HOME={guide_home}",
+         f"{shlex.quote(sys.executable)} -m guide; echo exit status $?; sleep 60")
+    try:
+        wait_for(lambda: "Resume" in tmux("capture-pane", "-p", "-t", "app"), "showed the start screen")
+        tmux("send-keys", "-t", "app", "r")
+        wait_for(lambda: walk.question.prompt[:40] in " ".join(tmux("capture-pane", "-p", "-t", "app").split()),
+                 "showed the text question")
+        tmux("load-buffer", str(pasted))
+        tmux("paste-buffer", "-p", "-t", "app")
+        wait_for(lambda: "bbbbbbbbbb" in tmux("capture-pane", "-p", "-t", "app"), "showed the paste")
+        shell = tmux("display", "-p", "-t", "app", "#{pane_pid}").strip()
+        app = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout.split()
+        os.kill(int(app[0]), signal.SIGTERM)
+        wait_for(lambda: "exit status" in tmux("capture-pane", "-p", "-t", "app"), "exited")
+    finally:
+        tmux("kill-server")
+    assert "b" * 25000 in design.with_name("typed.yaml.recovered.txt").read_text()
+    assert load_session(bank, design).drafts == {}
 
 
 def rows_sent(app) -> list[int]:

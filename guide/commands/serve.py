@@ -363,4 +363,6 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
             await response.write_eof()
             return response
 
-    return GuideServer(command, host=host, port=port, title=title, public_url=public_url)
+    # A page of guide's own: textual-serve's asks fonts.googleapis.com for its font.
+    return GuideServer(command, host=host, port=port, title=title, public_url=public_url,
+                       templates_path=Path(__file__).with_name("serve_page"))

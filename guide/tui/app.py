@@ -40,7 +40,7 @@ from guide.state import library_is_empty
 from guide.tui.dialogs import AskDialog, Confirm, ExportDialog, HelpScreen, RenameDialog
 from guide.tui.start import StartScreen
 from guide.tui.strips import make_strip_caches_when_used
-from guide.tui.widgets import TooSmall, clean
+from guide.tui.widgets import TooSmall, clean, palette_text
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
@@ -213,7 +213,7 @@ class GuideApp(App):
         """Show a design from its current position, on top of the start screen: the one saved in `path`,
         or a new one of the library. False, and said, when it cannot be opened (another guide has it)."""
         from guide.library import new_design_file
-        from guide.session import SessionLock
+        from guide.session import SessionLock, recovery_path
         from guide.tui.question import QuestionScreen
 
         resumed = path is not None and not self.is_web
@@ -233,6 +233,11 @@ class GuideApp(App):
         if not resumed:  # a resumed design is saved as it is: saving it again would list it as just changed
             self.save()
         self.push_screen(QuestionScreen(walk))
+        recovered = recovery_path(path)
+        if recovered.exists():  # said each time until the user has taken what they need and deleted it
+            self.notify(f"Text typed for this design that it could not hold is kept in {clean(str(recovered))}: "
+                        "copy what you need from it, then delete it.", title="Kept beside the design",
+                        severity="warning", timeout=20)
         return True
 
     def close_design(self) -> None:
@@ -338,12 +343,14 @@ class GuideApp(App):
         return True
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
+               timeout: float | None = None, markup: bool = False) -> None:
         """Textual's, but a message already on screen is not shown again: a key pressed five times would
-        stack five copies over the reasoning panel."""
+        stack five copies over the reasoning panel. Never read as markup, whatever the caller asks (a screen's
+        notify asks for it): messages hold text guide did not write (a file name, pydantic's "[type=...]"), and
+        markup in one ended the app with the user's typing lost."""
         if any(shown.message == message and shown.title == title for shown in self._notifications):
             return
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def action_open_file(self) -> None:
         self.push_screen(AskDialog("Open an answers file", "An answers file (.yaml) or a design document (.md or .json) "
@@ -544,6 +551,8 @@ class GuideApp(App):
         yield SystemCommand("Light or dark theme", "Switch between the light and the dark theme", self.action_toggle_theme)
         yield SystemCommand("Learn the five elements", "Definitions, examples and teaching notes", self.action_learn)
         yield SystemCommand("Help", "Keys and a short guide to the framework", self.action_help)
+        if isinstance(screen, StartScreen):
+            yield from screen.design_commands()
         walk = self.walk
         if walk is None or self.question_screen() is None:
             return
@@ -558,7 +567,7 @@ class GuideApp(App):
         yield SystemCommand("Start screen", "Leave this design (it stays saved) or worked example",
                             self.action_start_screen)
         for number, question_id in enumerate(walk.path, 1):
-            prompt = clean(self.bank.questions[question_id].prompt)
+            prompt = palette_text(self.bank.questions[question_id].prompt)
             yield SystemCommand(f"Jump to question {number}: {prompt}", "Go to this question",
                                 lambda question_id=question_id: self.back_to_questions(question_id))
 

@@ -48,9 +48,11 @@ class Confirm(Dialog):
         Binding("left,right", "app.focus_next", "Switch", show=False),
     ]
 
-    def __init__(self, title: str, message: str, *, yes: str = "Yes", no: str = "Cancel") -> None:
+    def __init__(self, title: str, message: str, *, yes: str = "Yes", no: str = "Cancel", yes_key: bool = True) -> None:
+        """Without `yes_key`, y does not agree (only the yes button does): for what cannot be undone, which
+        letters typed by mistake ("xyz" on the start screen) must not do."""
         super().__init__()
-        self.title_text, self.message, self.yes, self.no = title, message, yes, no
+        self.title_text, self.message, self.yes, self.no, self.yes_key = title, message, yes, no, yes_key
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -59,7 +61,7 @@ class Confirm(Dialog):
                 yield Static(Content(self.message))
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.no} (n)", id="no")
-                yield Button(f"{self.yes} (y)", id="yes", variant="warning")
+                yield Button(f"{self.yes} (y)" if self.yes_key else self.yes, id="yes", variant="warning")
 
     def on_mount(self) -> None:
         self.query_one("#no").focus()
@@ -68,12 +70,18 @@ class Confirm(Dialog):
     def _pressed(self, event: Button.Pressed) -> None:
         self.dismiss(event.button.id == "yes")
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return self.yes_key or parameters != (True,)
+
     def action_answer(self, agreed: bool) -> None:
         self.dismiss(agreed)
 
 
 class Review(Dialog):
     """Every question on the current path with its answer; Enter jumps to it."""
+
+    # Before the list's own Enter, so that the key bar names what it does here.
+    BINDINGS = [Binding("enter", "jump", "Go to the question", key_display="⏎", priority=True)]
 
     def __init__(self, walk) -> None:
         super().__init__()
@@ -106,6 +114,9 @@ class Review(Dialog):
         review = self.query_one(OptionList)
         review.highlighted = 0  # read from the top, as the design document lists them
         review.focus()
+
+    def action_jump(self) -> None:
+        self.query_one(OptionList).action_select()
 
     @on(OptionList.OptionSelected)
     def _jump(self, event: OptionList.OptionSelected) -> None:
@@ -239,9 +250,26 @@ class RenameDialog(AskDialog):
                          empty=f"A design needs a title: type one, or press Esc to keep “{shown_title(title)}”.")
 
 
+class FormatChoice(RadioSet):
+    """The export's formats, whose keys show on the key bar while it has the focus."""
+
+    BINDINGS = [
+        Binding("right", "next_button", "Format", key_display="←→"),
+        Binding("left", "previous_button", "Format", show=False),
+        Binding("space", "toggle_button", "Choose"),
+    ]
+
+
 class ExportDialog(FormDialog):
     """Title, where to write the design document (or its name, downloaded by a browser) and its format, in
     the order Tab moves through them from the file name, which has the focus."""
+
+    # Enter exports from either box (the key bar says so there); on the formats it chooses, on a button it
+    # presses that button.
+    BINDINGS = [
+        Binding("tab", "app.focus_next", "Next field"),
+        Binding("enter", "export", "Export", key_display="⏎", priority=True),
+    ]
 
     def __init__(self, answers: AnswersFile, set_aside: list[str], formats: tuple[str, ...], format: str,
                  default: str, web: bool) -> None:
@@ -260,7 +288,7 @@ class ExportDialog(FormDialog):
                 yield Static("File name (downloaded by the browser)" if self.web else "Write to")
                 yield Input(value=self.default, id="path")
                 yield Static("Format (Tab to it, ← → and space to choose)")
-                with RadioSet(id="format", compact=True):
+                with FormatChoice(id="format", compact=True):
                     for name in self.formats:
                         yield MarkedRadioButton(FORMAT_NAMES[name], value=name == self.format, id=f"format-{name}")
                 if self.set_aside:
@@ -298,6 +326,12 @@ class ExportDialog(FormDialog):
         named = named_format(Path(event.value.strip()))
         if named in self.formats and named != self.chosen_format:
             self.query_one(f"#format-{named}", MarkedRadioButton).value = True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "export" or isinstance(self.focused, Input)
+
+    def action_export(self) -> None:
+        self._go()
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#go")
@@ -346,6 +380,7 @@ class HelpScreen(Dialog):
 KEYS_HELP = (
     ("n p o", "start screen: new design, presets, open a file as a new design"),
     ("r t d x", "start screen, on the highlighted design: resume (or Enter), rename, duplicate, delete (asks first)"),
+    ("/", "start screen: find a design by typing words of its title (in the command palette)"),
     ("↑ ↓", "move between choices"),
     ("1-9, 0", "move to a choice by its number"),
     ("Enter", "answer with the highlighted choice (worked example: next)"),

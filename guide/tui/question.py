@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from itertools import chain
-from time import perf_counter
+from time import perf_counter, strftime
 from typing import Callable, Iterator
 
 from textual import events, on
@@ -20,7 +20,8 @@ from textual.widgets import Button, Input, OptionList, Static
 from guide.engine import answer_labels, chosen
 from guide.model import END, UNSURE, ElementResult, Question
 from guide.report.text import counted, sentence
-from guide.session import Outcome, Walk
+from guide.session import Outcome, Walk, keep_aside
+from guide.source import GuideError
 from guide.tui.dialogs import Confirm
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyBar, NoteInput, ParagraphInput, ReasoningPanel,
                                SizedScreen, TextBlock, clean, first_highlight, listing, show_content,
@@ -457,7 +458,7 @@ class QuestionScreen(SizedScreen):
             if question.kind == "text":
                 walk.keep_draft(question.id, self._typed_text())
         except ValueError as error:
-            self.notify(clean(str(error)), title="Not kept", severity="error")
+            self._keep_aside(question, note, error)
             return
         draft = walk.drafts.get(question.id)
         if walk.answers is answers_before and draft == draft_before:
@@ -466,6 +467,20 @@ class QuestionScreen(SizedScreen):
         if draft is not None and draft != draft_before:
             self.notify("What you typed here is kept as a draft, not as the answer: it is in the box again when you "
                         "come back, and Enter there answers with it.", title="Draft kept")
+
+    def _keep_aside(self, question: Question, note: str, problem: ValueError) -> None:
+        """Text typed here that the design cannot hold (over a length limit) goes to the design's recovery file,
+        which the notice names (and opening the design names again): nothing typed is lost."""
+        typed = self._typed_text() if question.kind == "text" else ""
+        parts = [f"Answer typed:\n{typed}" if typed else "", f"Note:\n{note}" if note else ""]
+        heading = f"{strftime('%Y-%m-%d %H:%M')}, question “{question.prompt}”"
+        try:
+            kept = keep_aside(self.app.design_file, heading, "\n\n".join(part for part in parts if part))
+        except GuideError as error:
+            self.notify(f"{clean(str(problem))}; and {clean(str(error))}", title="Not kept", severity="error")
+            return
+        self.notify(f"{clean(str(problem))}. What you typed is kept instead in {clean(str(kept))}.",
+                    title="Not kept in the design", severity="warning", timeout=20)
 
     # -- actions ------------------------------------------------------------------------------
 
@@ -518,7 +533,9 @@ class QuestionScreen(SizedScreen):
         answer_changed = self._answer_changed()
         self.keep_typed()
         question = self.walk.question
-        if answer_changed and question is not None and question.id not in self.walk.drafts:
+        # Text typed is kept, as a draft or beside the design; what is dropped is ticks, or an emptied box.
+        typed_kept = question is not None and question.kind == "text" and bool(self._typed_text())
+        if answer_changed and question is not None and question.id not in self.walk.drafts and not typed_kept:
             self.notify(self.CHANGE_DROPPED if question.id in self.walk.answers.answers else self.TICKS_DROPPED)
         if self.walk.back():
             self.show_question()

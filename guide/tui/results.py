@@ -25,7 +25,7 @@ from guide.engine import (affected, applicable_caveats, joined_labels, poor_fit_
 from guide.model import METHOD_STATUS_LABELS, UNCOVERED_LABEL, AnswerRecord, InstructorNotes, MethodResult, Result
 from guide.report.text import counted, shown_title
 from guide.session import left_empty_words
-from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, hanging_lines, level_bar,
+from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, hanging_text, level_bar,
                                level_label, show_content)
 
 KIND_WORDS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
@@ -86,7 +86,7 @@ class ResultsScreen(SizedScreen):
         tabs["tab-plan"] = ("Plan", lambda: VerticalScroll(TextForWidth(partial(plan, bank, result), id="plan")))
         tabs["tab-open"] = ("Open questions", lambda: VerticalScroll(
             Static(open_questions(bank, result, self.walk.left_empty), id="open")))
-        tabs["tab-answers"] = ("Answers", lambda: VerticalScroll(Static(answers(result), id="answers")))
+        tabs["tab-answers"] = ("Answers", lambda: VerticalScroll(TextForWidth(partial(answers, result), id="answers")))
         notes = self.walk.answers.instructor_notes
         if notes and (notes.discuss or notes.common_mistakes):
             tabs["tab-discuss"] = ("Discuss", lambda: VerticalScroll(Static(discussion(notes), id="discuss")))
@@ -328,8 +328,7 @@ def plan(bank: Bank, result: Result, width: int = 80) -> Content:
         item(f"{clean(step.text)}{source}", step.references, step.conflict)
     if not result.evaluation:
         paragraphs += [(Content(""), 0, 0), (Content("No element is needed, so there is nothing to evaluate yet."), 0, 0)]
-    return Content("\n").join(line for paragraph, first, rest in paragraphs
-                              for line in hanging_lines(paragraph, first, rest, width))
+    return hanging_text(paragraphs, width)
 
 
 def open_questions(bank: Bank, result: Result, left_empty: list[str]) -> Content:
@@ -354,23 +353,23 @@ def open_questions(bank: Bank, result: Result, left_empty: list[str]) -> Content
     return Content.assemble(*parts, *empty)
 
 
-def answers(result: Result) -> Content:
-    def answered(record: AnswerRecord) -> list:
-        return [f"• {clean(record.prompt)} ",
-                (joined_labels(clean(label) for label in record.labels) or "not answered", "bold"), "\n"]
+def answers(result: Result, width: int = 80) -> Content:
+    """The answers, wrapped to `width`: a question's lines under its text, not under its bullet, its note under it."""
+    def answered(record: AnswerRecord) -> tuple[Content, int, int]:
+        return (Content.assemble(f"• {clean(record.prompt)} ", (joined_labels(clean(label) for label in record.labels)
+                                                                 or "not answered", "bold")), 0, 2)
 
-    parts: list = [("Answers on the path\n", "bold")]
+    paragraphs = [(Content.styled("Answers on the path", "bold"), 0, 0)]
     for record in result.answers:
-        parts += answered(record)
+        paragraphs.append(answered(record))
         if record.note:
-            parts.append((f"  note: {clean(record.note)}\n", "italic"))
+            paragraphs.append((Content.styled(f"note: {clean(record.note)}", "italic"), 2, 4))
     if result.set_aside:
-        parts += [("\nSet aside: off the path, kept but not counted\n", "bold"),
-                  "These answers belong to questions that a changed answer took off the path. They come back if "
-                  "you change that answer back.\n"]
-        for record in result.set_aside:
-            parts += answered(record)
-    return Content.assemble(*parts)
+        paragraphs += [(Content(""), 0, 0), (Content.styled("Set aside: off the path, kept but not counted", "bold"), 0, 0),
+                       (Content("These answers belong to questions that a changed answer took off the path. They come "
+                                "back if you change that answer back."), 0, 0)]
+        paragraphs += [answered(record) for record in result.set_aside]
+    return hanging_text(paragraphs, width)
 
 
 def discussion(notes: InstructorNotes) -> Content:

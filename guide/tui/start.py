@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
@@ -18,10 +18,14 @@ from guide.load import ElementLine
 from guide.source import GuideError
 from guide.report.text import shown_title
 from guide.tui.dialogs import AskDialog, Confirm, RenameDialog
-from guide.tui.widgets import KeyBar, SizedScreen, clean, shorten, show_content
+from guide.tui.widgets import KeyBar, SizedScreen, clean, palette_text, shorten, show_content
 
 if TYPE_CHECKING:  # the library needs the models, which the start screen is painted without
     from guide.library import Design
+
+# Cells of the screen's width that are not the designs list's: the start screen's padding, its scroll bar and
+# the list's.
+DESIGN_LIST_MARGIN = 6
 
 INTRO = ("guide walks you through the interpretability framework of Wang et al. (IEEE Access, 2024): you describe "
          "the use case, users, goals, risks and constraints of a medical-imaging model, and it shows which elements "
@@ -61,6 +65,8 @@ class StartScreen(SizedScreen):
         Binding("p", "app.presets", "Presets"),
         Binding("o", "app.open_file", "Open"),
         Binding("l", "app.learn", "Learn"),
+        # The palette lists every design by its title (`design_commands`): typing a few of its words finds it.
+        Binding("slash", "app.command_palette", "Find a design", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -69,9 +75,12 @@ class StartScreen(SizedScreen):
                          id="start-title")
             yield Static(INTRO, id="start-intro")
             yield OptionList(id="menu")
-            yield Static(Content.styled("Designs: ⏎ resume  t rename  d duplicate  x delete", "bold"),
+            keys = (("⏎", "resume"), ("t", "rename"), ("d", "duplicate"), ("x", "delete"), ("/", "find"))
+            yield Static(Content.assemble(("Designs:", "bold"), *(part for key, word in keys
+                                                                for part in ((f" {key}", "bold"), f" {word}"))),
                          id="designs-title")
             yield OptionList(id="designs")
+            yield Static(id="design-detail")
             yield Static(id="start-error")
             yield Glance(self.app.elements_at_a_glance)
         yield KeyBar()
@@ -102,11 +111,10 @@ class StartScreen(SizedScreen):
         menu = self.query_one("#menu", OptionList)
         menu.set_options([Option(Content.assemble((key, "bold"), "  ", label), id=action) for action, key, label in entries])
         listing = self.query_one("#designs", OptionList)
-        titles = Counter(design.title for design in self.designs)
-        listing.set_options([Option(self.entry(design, titles[design.title] > 1)) for design in self.designs])
         paths = [design.path for design in self.designs]
-        listing.highlighted = paths.index(highlight) if highlight in paths else 0 if paths else None
+        self.show_entries(paths.index(highlight) if highlight in paths else 0 if paths else None)
         listing.display = self.query_one("#designs-title").display = bool(self.designs)
+        self.query_one("#design-detail").display = bool(self.designs)
         (listing if self.designs else menu).focus()
         error = self.query_one("#start-error", Static)
         if problem:
@@ -117,14 +125,51 @@ class StartScreen(SizedScreen):
                          "matter holds every answer).")
         error.display = bool(problem) or not self.app.offers_resume
 
+    def show_entries(self, highlighted: int | None) -> None:
+        """The designs' lines, written for the list's width, with `highlighted` highlighted."""
+        listing = self.query_one("#designs", OptionList)
+        titles = Counter(design.title for design in self.designs)
+        width = self.app.size.width - DESIGN_LIST_MARGIN
+        listing.set_options([Option(self.entry(design, width, titles[design.title] > 1)) for design in self.designs])
+        listing.highlighted = highlighted
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        if self.designs:
+            self.show_entries(self.query_one("#designs", OptionList).highlighted)
+
     @staticmethod
-    def entry(design: Design, title_shared: bool = False) -> Content:
-        """A design's line; when another design has the same title, its file name tells them apart."""
+    def entry(design: Design, width: int, title_shared: bool = False) -> Content:
+        """A design's line, one line of `width` cells however long its title or state: they are cut after a whole
+        word, with an ellipsis (the highlighted design is shown whole under the list), and the time of its last
+        change keeps to the right end. When another design has the same title, its file name tells them apart."""
         style = {"finished": "bold", "broken": "bold $text-error"}.get(design.kind, "")
         title = shown_title(design.title) if design.kind != "broken" else clean(design.path.name)
         file = f"  ({clean(design.path.name)})" if title_shared and design.kind != "broken" else ""
-        return Content.assemble((title, "bold"), (file, "$text-muted"), "  ", (clean(design.state), style),
-                                f"  {design.changed_text}")
+        state, changed = clean(design.state), design.changed_text
+        room = max(0, width - len(changed) - 4)  # for the title and the state, two spaces after each
+        # The title takes what the state leaves, and at least half when both are long.
+        title_room = min(len(title) + len(file), max(room // 2, room - len(state)))
+        title = shorten(title, max(1, title_room - len(file))) if file else shorten(title, max(1, title_room))
+        state = shorten(state, max(1, room - len(title) - len(file)))
+        gap = " " * max(2, width - len(title) - len(file) - len(state) - len(changed) - 2)
+        return Content.assemble((title, "bold"), (file, "$text-muted"), "  ", (state, style), gap, changed)
+
+    @on(OptionList.OptionHighlighted, "#designs")
+    def _show_detail(self, event: OptionList.OptionHighlighted) -> None:
+        design = self.designs[event.option_index]
+        title = shown_title(design.title) if design.kind != "broken" else clean(design.path.name)
+        show_content(self.query_one("#design-detail", Static), Content.assemble(
+            (title, "bold"), "\n",
+            (f"{clean(design.path.name)} · {clean(design.state)} · changed {design.changed_text}", "$text-muted")))
+
+    def design_commands(self) -> Iterator[SystemCommand]:
+        """A command per design for the palette, which finds one by typing a few words of its title."""
+        for design in self.designs:
+            title = shown_title(design.title) if design.kind != "broken" else design.path.name
+            yield SystemCommand(f"Resume design: {palette_text(title)}",
+                                palette_text(f"{design.state} · changed {design.changed_text} · {design.path.name}"),
+                                lambda design=design: self.app.action_resume(design))
 
     def highlighted_design(self) -> Design | None:
         index = self.query_one("#designs", OptionList).highlighted
@@ -172,7 +217,8 @@ class StartScreen(SizedScreen):
             self.notify(clean(str(error)), title="Cannot duplicate", severity="error", markup=False)
             return
         self.refresh_menu(copy)
-        self.notify(f"Saved a copy as {clean(copy.name)}.", title="Duplicated", markup=False)
+        self.notify(f"Saved a copy of “{shown_title(design.title)}” as {clean(copy.name)}, highlighted in the list: "
+                    "x deletes it if you did not mean to copy it.", title="Duplicated", timeout=10)
 
     def action_delete(self) -> None:
         design = self.highlighted_design()
@@ -204,7 +250,8 @@ class StartScreen(SizedScreen):
         else:
             what, keep = "design", "Export its design document first to keep it."
         self.app.push_screen(Confirm(f"Delete “{shown_title(design.title)}”?", f"The {what} {clean(design.path.name)} is "
-                                     f"deleted for good ({clean(design.state)}). {keep}", yes="Delete it"), delete)
+                                     f"deleted for good ({clean(design.state)}). {keep} → and Enter delete it.",
+                                     yes="Delete it", yes_key=False), delete)
 
     @on(OptionList.OptionSelected, "#designs")
     def _design_chosen(self, event: OptionList.OptionSelected) -> None:

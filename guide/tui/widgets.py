@@ -18,6 +18,7 @@ from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.content import Content
 from textual.geometry import Region, Size
+from textual.markup import escape
 from textual.message import Message
 from textual.reactive import Reactive
 from textual.screen import ModalScreen, Screen
@@ -66,6 +67,12 @@ def shorten(text: str, width: int) -> str:
     if " " in cut:
         cut = cut[: cut.rindex(" ")]
     return cut.rstrip(" ,;:.") + "…"
+
+
+def palette_text(text: str) -> str:
+    """Bank or user text for a command palette entry, which Textual reads as markup: "[/b]" in a title ended the
+    app (MarkupError) as the palette showed it."""
+    return escape(clean(text))
 
 
 def listing(texts: list[str]) -> str:
@@ -124,10 +131,12 @@ class SizedScreen(Screen):
 
 class TooSmall(ModalScreen):
     """Over a screen the terminal is too small to show: says so and the size needed. Keys reach nothing beneath
-    (an answer the user cannot see is not taken, and nothing there changes); large enough again, it goes."""
+    (an answer the user cannot see is not taken, and nothing there changes); large enough again, it goes.
+    Notices wait under it (one would cover these few words); those still due show again when it goes."""
 
     DEFAULT_CSS = """
     TooSmall { align: center middle; background: $background; }
+    TooSmall Toast { visibility: hidden; }
     TooSmall Static { width: 100%; height: auto; text-align: center; }
     """
 
@@ -828,6 +837,12 @@ def hanging_lines(paragraph: Content, first: int, rest: int, width: int) -> list
     under its text, not under its bullet)."""
     lines = paragraph.wrap(max(1, width - max(first, rest))) or [Content("")]
     return [Content(" " * first) + lines[0], *(Content(" " * rest) + line for line in lines[1:])]
+
+
+def hanging_text(paragraphs: list[tuple[Content, int, int]], width: int) -> Content:
+    """Paragraphs, each with its first line's indent and its other lines', as one text wrapped to `width`."""
+    return Content("\n").join(line for paragraph, first, rest in paragraphs
+                              for line in hanging_lines(paragraph, first, rest, width))
 
 
 def indented_lines(paragraph: Content, indent: int, width: int) -> list[Content]:
