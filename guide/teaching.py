@@ -18,7 +18,7 @@ from guide.engine import answers_stance, joined_labels, own_words_doubt
 from guide.model import (UNSURE, AnswersFile, ElementResult, EvidenceItem, MethodFamily, MethodResult, NeedStatus,
                          Result)
 from guide.report.markdown import level_range_text
-from guide.report.text import inert, md, sentence, signed
+from guide.report.text import counted, inert, md, sentence, signed
 
 REFERENCE, STUDENT = "the reference", "you"
 
@@ -77,8 +77,8 @@ def _summary(comparison: Comparison, evidence: _Evidence) -> str:
         return "Your answers lead to the same priorities and the same ranking as the reference."
     moved = comparison.moved_elements
     differing = comparison.differing_answers
-    parts = [f"{_count(len(differing), 'answer')} differ{'s' if len(differing) == 1 else ''}"]
-    parts.append(f"{_count(len(moved), 'element')} {'changes' if len(moved) == 1 else 'change'} priority"
+    parts = [f"{counted(len(differing), 'answer')} differ{'s' if len(differing) == 1 else ''}"]
+    parts.append(f"{counted(len(moved), 'element')} {'changes' if len(moved) == 1 else 'change'} priority"
                  if moved else "every element keeps its priority")
     reference, student = evidence.elements
     less_certain = sum(_less_certain(reference[element_id], element) for element_id, element in student.items())
@@ -89,10 +89,6 @@ def _summary(comparison: Comparison, evidence: _Evidence) -> str:
     parts.append("the recommended combination of method families is the same" if same_combination
                  else "the recommended combination of method families differs")
     return "In short: " + ", ".join(parts[:-1]) + ", and " + parts[-1] + "."
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 class _Evidence:
@@ -177,7 +173,7 @@ def _doubt_line(need: NeedStatus, question: str, items: list[str]) -> str:
     opening = f"{own_words_doubt(said, doubted)}. No rule scores words, but the plan marks "
     if not items:
         return opening + "nothing for it: no item of your plan assumes it."
-    return opening + f"{_count(len(items), 'item')} that assume it as possible conflicts: " + "; ".join(items) + "."
+    return opening + f"{counted(len(items), 'item')} that assume it as possible conflicts: " + "; ".join(items) + "."
 
 
 def _certainty_line(pairs: list[tuple[ElementResult, ElementResult]], bank: Bank) -> str:
