@@ -284,6 +284,10 @@ class Walk:
     def _drafts_but(self, question_id: str) -> dict[str, str]:
         return {other: draft for other, draft in self.drafts.items() if other != question_id}
 
+    def _refuse_if_too_long(self, what: str, question_id: str, text: object) -> None:
+        if isinstance(text, str) and len(text) > TEXT_ANSWER_MAX:
+            raise ValueError(too_long(what, self.bank.questions[question_id].prompt, text))
+
     def _refuse_if_read_only(self) -> None:
         if self.read_only:
             raise ValueError("a worked example is read-only")
@@ -291,8 +295,7 @@ class Walk:
     def _revise(self, question_id: str, value: AnswerValue | None, note: str | None, drafts: dict[str, str]) -> Outcome:
         self._refuse_if_read_only()
         for what, text in (("answer", value), ("note", note.strip() if note else None)):
-            if isinstance(text, str) and len(text) > TEXT_ANSWER_MAX:
-                raise ValueError(too_long(what, self.bank.questions[question_id].prompt, text))
+            self._refuse_if_too_long(what, question_id, text)
         if value is not None:  # a choice of another question is never kept under this one: the file would not load
             for _, problem in answer_problems({question_id: value}, {}, self.bank.questions):
                 raise ValueError(f"{question_id}: {problem}")
@@ -320,6 +323,7 @@ class Walk:
         self._refuse_if_read_only()
         drafts = self._drafts_but(question_id)
         text = text.strip()
+        self._refuse_if_too_long("draft", question_id, text)
         if text and text != self.answers.answers.get(question_id):
             drafts[question_id] = text
         self._adopt(self.answers, self.path, drafts)

@@ -367,8 +367,8 @@ def test_thin_help_and_missing_choice_description(bank_copy, bank):
     text = path.read_text()
     start, end = _question_block(path, "task")
     block = re.sub(r"    help: >-\n(      .*\n)+", "    help: Pick one.\n", text[start:end], count=1)
-    block = re.sub(r"(      - id: detection\n        label: .*\n)        description: >-\n(          .*\n)+",
-                   r"\1", block, count=1)
+    block = re.sub(r"(      - id: detection\n        label: .*\n(?:        output_is_explanation: .*\n)?)"
+                   r"        description: >-\n(          .*\n)+", r"\1", block, count=1)
     path.write_text(text[:start] + block + text[end:])
     assert _findings(bank_copy) == [
         f"{path}:{_line_of(path, 'help: Pick one.')}: task: help text is too short (2 words; at least "

@@ -2204,7 +2204,7 @@ async def test_a_paste_too_long_for_the_design_is_kept_beside_it_and_said_when_i
         recovered = design.with_name(design.name + ".recovered.txt")
         assert pasted.strip() in recovered.read_text(encoding="utf-8") and question.prompt in recovered.read_text()
         said = [note for note in app._notifications if note.title == "Not kept in the design"]
-        assert said and str(recovered) in said[0].message and "20000 characters" in said[0].message
+        assert said and str(recovered) in said[0].message and "over the 20,000 a draft may have" in said[0].message
         assert all(not note.markup for note in app._notifications)
         assert load_session(bank, design).drafts == {}, "the design is saved as it was, still readable"
         app.action_start_screen()
