@@ -2216,6 +2216,23 @@ async def test_a_paste_too_long_for_the_design_is_kept_beside_it_and_said_when_i
                    for note in app._notifications)
 
 
+async def test_in_a_browser_text_the_design_cannot_hold_is_also_offered_as_a_download(bank, monkeypatch):
+    """Under `guide serve` the recovery file lies on the class's server, out of the student's reach."""
+    delivered = []
+    monkeypatch.setattr(GuideApp, "is_web", property(lambda app: True))
+    monkeypatch.setattr(GuideApp, "deliver_text", lambda app, stream, **how: delivered.append((stream.read(), how)))
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await start_and_reach(pilot, app, "text")
+        app.screen.query_one(ParagraphInput).load_text("too long " * 2500)
+        await pilot.press("escape", "left")
+        await pilot.pause()
+        [(text, how)] = delivered
+        assert ("too long " * 2500).strip() in text and how["save_filename"].endswith(".recovered.txt")
+        [said] = [note for note in app._notifications if note.title == "Not kept in the design"]
+        assert f"offered to you as the download {how['save_filename']}" in said.message
+
+
 async def test_the_same_notice_is_not_stacked_when_a_key_is_pressed_again(bank):
     """Enter on a several-choice question with nothing ticked, five times: one notice, not five over the panel."""
     app = GuideApp(bank)

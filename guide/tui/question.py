@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from itertools import chain
 from time import perf_counter, strftime
 from typing import Callable, Iterator
@@ -479,7 +480,12 @@ class QuestionScreen(SizedScreen):
         except GuideError as error:
             self.notify(f"{clean(str(problem))}; and {clean(str(error))}", title="Not kept", severity="error")
             return
-        self.notify(f"{clean(str(problem))}. What you typed is kept instead in {clean(str(kept))}.",
+        where = f"in {clean(str(kept))}"
+        if self.app.is_web:  # the file is on the class's server: the student gets the text as a download too
+            self.app.deliver_text(io.StringIO(kept.read_text(encoding="utf-8")), save_filename=kept.name,
+                                  mime_type="text/plain")
+            where = f"on the server, and offered to you as the download {clean(kept.name)}"
+        self.notify(f"{clean(str(problem))}. What you typed is kept instead {where}.",
                     title="Not kept in the design", severity="warning", timeout=20)
 
     # -- actions ------------------------------------------------------------------------------
