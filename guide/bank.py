@@ -266,28 +266,29 @@ SESSION_ONLY_KEYS = ("set_aside", "position")
 def _validated_answers(document: YamlDocument, bank: Bank) -> AnswersFile:
     """The migrated answers of an answers file, or of a session the app saved (an answers file with more keys)."""
     data = document.data
+    if isinstance(data, dict) and all(key in data for key in SESSION_ONLY_KEYS):
+        saved = migrate(validate_answers(document, SessionFile, bank), bank, document)
+        check_session_parts(saved, bank, document)
+        return saved.answers_file()
+    return migrate(validate_answers(document, AnswersFile, bank), bank, document)
+
+
+def validate_answers(document: YamlDocument, model: type[Answers], bank: Bank) -> Answers:
+    """`validate` for an answers file or a session, where an answer of the wrong kind is told what its question
+    takes: the file's model takes text or a list for any answer, but a single-choice question takes one of its
+    choices, and no list."""
     try:
-        if isinstance(data, dict) and all(key in data for key in SESSION_ONLY_KEYS):
-            saved = migrate(validate(document, SessionFile), bank, document)
-            check_session_parts(saved, bank, document)
-            return saved.answers_file()
-        return migrate(validate(document, AnswersFile), bank, document)
+        return validate(document, model)
     except GuideError as error:
-        raise _in_the_questions_terms(error, document, bank) from None
-
-
-def _in_the_questions_terms(error: GuideError, document: YamlDocument, bank: Bank) -> GuideError:
-    """An answer of the wrong kind is told what its question takes: the file's model takes text or a list for any
-    answer, but a single-choice question takes one of its choices, and no list."""
-    part, _, question_id = (error.field or "").rpartition(".")
-    question = bank.questions.get(question_id)
-    if part not in ("answers", "set_aside") or question is None or question.kind == "text" \
-            or not error.problem.startswith("text or a list expected"):
-        return error
-    choices = ", ".join(choice.id for choice in question.choices[:6]) + (", …" if len(question.choices) > 6 else "")
-    takes = "one of its choices" if question.kind == "single" else "a list of its choices"
-    return GuideError(error.file, error.line, error.field, f"found {kind_of(document.data[part][question_id])}, but "
-                                                           f"a {question.kind}-choice question takes {takes} ({choices})")
+        part, _, question_id = (error.field or "").rpartition(".")
+        question = bank.questions.get(question_id)
+        given = document.data.get(part, {}).get(question_id) if part in ("answers", "set_aside") else None
+        if question is None or question.kind == "text" or given is None or isinstance(given, (str, list)):
+            raise
+        choices = ", ".join(choice.id for choice in question.choices[:6]) + (", …" if len(question.choices) > 6 else "")
+        takes = "one of its choices" if question.kind == "single" else "a list of its choices"
+        raise GuideError(error.file, error.line, error.field, f"found {kind_of(given)}, but a {question.kind}-choice "
+                                                              f"question takes {takes} ({choices})") from None
 
 
 def check_session_parts(saved: SessionFile, bank: Bank, document: YamlDocument) -> None:

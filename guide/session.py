@@ -45,13 +45,13 @@ from typing import Generic, TypeVar
 from pydantic import ValidationError
 
 from guide.bank import (Bank, check_answers, check_session_parts, migrate, migration_from, origin_version,
-                        refuse_newer_bank_version)
+                        refuse_newer_bank_version, validate_answers)
 from guide.engine import element_results, evaluate, route
 from guide.files import remove_stale_temporaries, write_atomically
 from guide.model import (END, TEXT_ANSWER_MAX, AnswersFile, AnswerValue, ElementResult, Question, Result,
                          SessionFile, answer_problems)
 from guide.report.frontmatter import dump_yaml
-from guide.source import MAX_FILE_BYTES, GuideError, first_problem, validate
+from guide.source import MAX_FILE_BYTES, GuideError, first_problem
 from guide.state import make_private_folder, session_dir
 from guide.yamlfile import read_yaml
 
@@ -552,7 +552,7 @@ def load_session(bank: Bank, path: Path, *, title: str | None = None) -> Walk:
     document = read_yaml(path)
     if title is not None and isinstance(document.data, dict):
         document.data["title"] = title
-    saved = validate(document, SessionFile)
+    saved = validate_answers(document, SessionFile, bank)
     if saved.bank_id and saved.bank_id != bank.meta.id:
         raise OtherBankSession(path, document.line_of(("bank_id",)), saved, bank.meta.id)
     refuse_newer_bank_version(saved, bank, document)

@@ -334,3 +334,14 @@ def test_a_design_too_large_because_of_its_reviews_says_so(bank, guide_home):
     walk = Walk(bank, AnswersFile.model_validate({"answers": {}, "reviews": reviews}))
     with pytest.raises(ValueError, match=r"its 4,560 reviews take [\d,]+ bytes: keep older reviews in another file"):
         walk.record("task", UNSURE, note="n" * 20000)
+
+
+def test_a_saved_design_with_an_answer_of_the_wrong_kind_is_told_what_its_question_takes(bank, guide_home):
+    """Resuming a design, listing it and reading it as an answers file say the same: it said "text or a list
+    expected" when resumed, where a single-choice question takes no list."""
+    guide_home.mkdir()
+    session_path().write_text("answers:\n  task: 3\n")
+    with pytest.raises(GuideError) as caught:
+        load_session(bank, session_path())
+    assert caught.value.line == 2 and caught.value.field == "answers.task"
+    assert caught.value.problem.startswith("found a number, but a single-choice question takes one of its choices")
