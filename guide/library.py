@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from guide.bank import Bank
-from guide.model import SessionFile
+from guide.model import AnswersFile, SessionFile
 from guide.report.text import inert, shown_title
-from guide.session import OtherBankSession, SessionLock, Walk, load_session, new_title, save_session
+from guide.session import OtherBankSession, SessionLock, Walk, changed, load_session, new_title, save_session
 from guide.source import GuideError, validate
 from guide.state import SUFFIX, design_files, designs_dir, library_is_empty, make_private_folder, session_path
 from guide.yamlfile import read_yaml
@@ -202,6 +202,7 @@ def rename_design(design: Design, title: str, bank: Bank) -> None:
     problem still refuses the rename, with the file as it was."""
     refuse_unrenamable(design)
     title = new_title(title, design.title)
+    changed(AnswersFile(), title=title)  # told as the title typed (ValueError), whatever the file holds now
     with SessionLock(design.path):
         walk = load_session(bank, design.path, title=title)
         save_session(walk, design.path)

@@ -128,11 +128,8 @@ def too_long(what: str, prompt: str, text: str) -> str:
 
 
 def new_title(typed: str, current: str) -> str:
-    """The title a design takes from one typed for it: `current` when left empty. ValueError, in the words of the
-    field, when no design can take it (told as the title typed, whatever the design holds now)."""
-    title = typed.strip() or current
-    changed(AnswersFile(), title=title)
-    return title
+    """The title a design takes from one typed for it: `current` when left empty."""
+    return typed.strip() or current
 
 
 @dataclass(frozen=True)
@@ -338,7 +335,9 @@ class Walk:
         self.answers, self.path = answers, path
         if drafts is not None:
             self.drafts = drafts
-        try:  # drafts are checked only here, as the session file is made of them (an answer is, by `changed`)
+        # Answers and notes are checked by `changed`, a draft's length by `keep_draft`, in the user's words; the
+        # session file's model still has the last word on what it holds.
+        try:
             data = session_data(self)
         except ValidationError as error:
             self.answers, self.path, self.drafts = before

@@ -235,11 +235,11 @@ def errors_at(document: YamlDocument, error: ValidationError) -> list[GuideError
     return list(found.values())
 
 
-def first_problem(error: ValidationError, data: Any = None) -> tuple[str, str]:
-    """The first problem a validation found: where (`answers.use_case_summary`, read in `data` when given) and
-    what, in the words a file's problems are told in."""
+def first_problem(error: ValidationError) -> tuple[str, str]:
+    """The first problem a validation found: where (`answers.use_case_summary`) and what, in the words a file's
+    problems are told in."""
     errors = error.errors(include_url=False)
-    return describe_loc(data, tuple(errors[0]["loc"])), _message(errors[0], errors)
+    return describe_loc(None, tuple(errors[0]["loc"])), _message(errors[0], errors)
 
 
 def _message(item: dict, errors: list[dict]) -> str:
