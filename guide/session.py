@@ -75,9 +75,11 @@ class Kept(Generic[Worked]):
     def __call__(self, values: dict[str, AnswerValue]) -> Worked:
         key = tuple(sorted((question_id, tuple(value) if isinstance(value, list) else value)
                            for question_id, value in values.items()))
-        if key not in self.kept:
+        if key in self.kept:
+            self.kept[key] = self.kept.pop(key)  # used again: the last to go
+        else:
             if len(self.kept) >= self.limit:
-                del self.kept[next(iter(self.kept))]  # the oldest
+                del self.kept[next(iter(self.kept))]  # the least recently used
             self.kept[key] = self.work_out(self.bank, values)
         return self.kept[key]
 

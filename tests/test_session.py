@@ -345,3 +345,16 @@ def test_a_saved_design_with_an_answer_of_the_wrong_kind_is_told_what_its_questi
         load_session(bank, session_path())
     assert caught.value.line == 2 and caught.value.field == "answers.task"
     assert caught.value.problem.startswith("found a number, but a single-choice question takes one of its choices")
+
+
+def test_kept_work_keeps_what_was_used_last_not_what_was_first_worked_out(bank):
+    """The walk keeps a few scores; one asked for again (the answers held, while the highlight moves among the
+    choices) must outlive those asked for once since."""
+    from guide.session import Kept
+
+    worked = []
+    kept = Kept(bank, lambda bank, values: worked.append(values) or len(worked), limit=2)
+    held, first, second = {"task": "detection"}, {"task": "segmentation"}, {"task": "registration"}
+    kept(held), kept(first), kept(held), kept(second)
+    kept(held)
+    assert worked == [held, first, second], "the answers held were worked out once"
