@@ -385,3 +385,19 @@ async def test_a_title_with_markup_shows_as_typed_in_the_command_palette(bank, g
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen) and app.walk.answers.title == title
+
+
+def test_the_designs_listing_lines_its_columns_up_under_wide_characters(bank, guide_home):
+    """A title in Chinese or with an emoji takes two terminal columns a character: counted as one, every column
+    after it stood out of line."""
+    from guide.session import Walk, save_session
+    from guide.state import designs_dir
+
+    designs_dir().mkdir(parents=True)
+    for name, title in (("wide", "膝关节骨关节炎分级 🦴"), ("narrow", "Knee grading")):
+        save_session(Walk(bank, AnswersFile(title=title, answers={"task": "detection"})), designs_dir() / f"{name}.yaml")
+    listed = run_guide("designs")
+    assert listed.returncode == 0, listed.stderr
+    rows = [line for line in listed.stdout.splitlines() if line.startswith(("wide ", "narrow "))]
+    from rich.cells import cell_len
+    assert len({cell_len(row[:row.index("unfinished")]) for row in rows}) == 1, rows

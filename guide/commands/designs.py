@@ -40,8 +40,12 @@ def _text(designs, folder) -> str:
     rows = [("Name", "Title", "State", "Changed", "File")]
     rows += [(inert(shown_name(design.name)), shown_title(design.title), inert(design.state), design.changed_text,
               inert(shown_name(design.path.name))) for design in designs]
-    widths = [max(len(row[column]) for row in rows) for column in range(4)]
-    lines = ["  ".join([*(cell.ljust(width) for cell, width in zip(row, widths)), row[4]]) for row in rows]
+    cells = len
+    if not all(text.isascii() for row in rows for text in row):
+        from rich.cells import cell_len as cells  # a wide character (CJK, emoji) takes two columns of the terminal
+    widths = [max(cells(row[column]) for row in rows) for column in range(4)]
+    lines = ["  ".join([*(text + " " * (width - cells(text)) for text, width in zip(row, widths)), row[4]])
+             for row in rows]
     return f"Designs in {inert(shown_name(folder))}, the most recently changed first:\n\n" + "\n".join(lines) + "\n"
 
 
