@@ -718,6 +718,17 @@ async def test_a_dialog_clears_the_information_toasts_but_keeps_a_warning_not_ye
                                                                     "The bank changed."]
 
 
+async def test_ctrl_c_says_how_to_quit_in_plain_words(bank):
+    """Textual's own ctrl+c notice is markup ("Press [b]ctrl+q[/b]"), and guide's notify never reads markup: the
+    brackets were shown as typed."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        [said] = list(app._notifications)
+        assert "[" not in said.message and "ctrl+q" in said.message and "quit" in said.message
+
+
 async def test_a_paste_over_a_selection_made_leftwards_keeps_all_it_fits(bank):
     """300 characters, all selected with shift+home (the selection runs leftwards), then a paste of 200: the
     selection is replaced whole, nothing is cut and no limit is told."""

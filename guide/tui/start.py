@@ -187,7 +187,7 @@ class StartScreen(SizedScreen):
         try:
             refuse_unrenamable(design)  # said before a title is asked for
         except GuideError as error:
-            self.notify(clean(str(error)), title="Cannot rename", severity="warning", markup=False)
+            self.notify(clean(str(error)), title="Cannot rename", severity="warning")
             return
 
         def entered(dialog: AskDialog, value: str) -> None:
@@ -200,7 +200,7 @@ class StartScreen(SizedScreen):
                 return
             dialog.dismiss(None)
             self.refresh_menu(design.path)
-            self.notify(f"The design is now “{shown_title(value)}”.", title="Renamed", markup=False)
+            self.notify(f"The design is now “{shown_title(value)}”.", title="Renamed")
 
         self.app.push_screen(RenameDialog("The title heads the design document; the design's file keeps its name.",
                                           entered, design.title))
@@ -214,7 +214,7 @@ class StartScreen(SizedScreen):
         try:
             copy = duplicate_design(design)
         except GuideError as error:
-            self.notify(clean(str(error)), title="Cannot duplicate", severity="error", markup=False)
+            self.notify(clean(str(error)), title="Cannot duplicate", severity="error")
             return
         self.refresh_menu(copy)
         self.notify(f"Saved a copy of “{shown_title(design.title)}” as {clean(copy.name)}, highlighted in the list: "
@@ -229,7 +229,7 @@ class StartScreen(SizedScreen):
         try:
             refuse_undeletable(design)  # said before deleting is offered
         except GuideError as error:
-            self.notify(clean(str(error)), title="Cannot delete", severity="warning", markup=False)
+            self.notify(clean(str(error)), title="Cannot delete", severity="warning")
             return
 
         def delete(agreed: bool | None) -> None:
@@ -240,10 +240,10 @@ class StartScreen(SizedScreen):
             try:
                 delete_design(design)
             except GuideError as error:
-                self.notify(clean(str(error)), title="Not deleted", severity="error", markup=False)
+                self.notify(clean(str(error)), title="Not deleted", severity="error")
                 return
             self.refresh_menu()
-            self.notify(f"Deleted {clean(design.path.name)}.", title="Deleted", markup=False)
+            self.notify(f"Deleted {clean(design.path.name)}.", title="Deleted")
 
         if design.kind == "broken":  # a file guide cannot read has no design document to export
             what, keep = "broken file", f"To keep it, copy {clean(str(design.path))} somewhere else first."
