@@ -39,7 +39,7 @@ from guide.tui.dialogs import KEYS_HELP, AskDialog, Confirm, ExportDialog, HelpS
 from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
-from guide.tui.start import StartScreen
+from guide.tui.start import DESIGN_LIST_MARGIN, StartScreen
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ParagraphInput,
                                ReasoningPanel, SizedScreen, TextBlock, TooSmall)
 
@@ -635,6 +635,27 @@ async def test_sixty_designs_list_a_line_each_page_by_page_and_are_found_by_typi
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen) and app.walk.answers.title == "Design number 37"
+
+
+async def test_the_designs_lines_are_written_again_only_when_the_width_changes(bank, monkeypatch):
+    """Every line was written at start, then again on each Resize at the same width (three times at start)."""
+    saved_knee_design(bank)
+    written = []
+    entry = StartScreen.entry
+    monkeypatch.setattr(StartScreen, "entry", staticmethod(lambda design, width, *rest: written.append(width)
+                                                           or entry(design, width, *rest)))
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert len(written) <= 2, "on mount and on resume, not again on the first Resize"
+        written.clear()
+        await pilot.resize_terminal(100, 25)
+        await pilot.pause()
+        assert written == []
+        await pilot.resize_terminal(90, 25)
+        await pilot.pause()
+        assert set(written) == {90 - DESIGN_LIST_MARGIN}
+        assert all(len(row) <= 90 - DESIGN_LIST_MARGIN for row in design_rows(app))
 
 
 async def test_rename_duplicate_and_delete_on_the_start_screen(bank):

@@ -88,6 +88,7 @@ class StartScreen(SizedScreen):
     def __init__(self) -> None:
         super().__init__()
         self.designs: list[Design] = []
+        self.entries_width = 0  # the width the designs' lines were last written for
 
     def on_mount(self) -> None:
         self.refresh_menu()
@@ -129,13 +130,13 @@ class StartScreen(SizedScreen):
         """The designs' lines, written for the list's width, with `highlighted` highlighted."""
         listing = self.query_one("#designs", OptionList)
         titles = Counter(design.title for design in self.designs)
-        width = self.app.size.width - DESIGN_LIST_MARGIN
+        width = self.entries_width = self.app.size.width - DESIGN_LIST_MARGIN
         listing.set_options([Option(self.entry(design, width, titles[design.title] > 1)) for design in self.designs])
         listing.highlighted = highlighted
 
     def on_resize(self) -> None:
-        super().on_resize()
-        if self.designs:
+        # SizedScreen.on_resize runs too: Textual calls each class's handler in turn, up the MRO.
+        if self.designs and self.app.size.width - DESIGN_LIST_MARGIN != self.entries_width:
             self.show_entries(self.query_one("#designs", OptionList).highlighted)
 
     @staticmethod
