@@ -157,6 +157,26 @@ async def test_export_to_a_missing_folder_says_so_and_stays_open(bank, tmp_path)
         assert "does not exist" in static_text(app.screen, "#error")
 
 
+@pytest.mark.parametrize("field", ["#title", "#path"])
+async def test_enter_in_either_box_of_the_export_dialog_exports_once(bank, tmp_path, monkeypatch, field):
+    """Enter is the dialog's priority binding: the boxes never see it, and a refusal is not said twice."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        targets = []
+        export = app.export
+        monkeypatch.setattr(app, "export", lambda *args: targets.append(args[-1]) or export(*args))
+        await pilot.press("e")
+        dialog = app.screen
+        for target in (tmp_path / "nowhere" / "design.md", tmp_path / "design.md"):
+            dialog.query_one("#path", Input).value = str(target)
+            dialog.query_one(field, Input).focus()
+            await pilot.press("enter")
+            await pilot.pause()
+        assert targets == [str(tmp_path / "nowhere" / "design.md"), str(tmp_path / "design.md")]
+        assert isinstance(app.screen, ResultsScreen) and (tmp_path / "design.md").exists()
+
+
 def bar_entries(screen) -> list[str]:
     return [f"{entry.display} {entry.description}" for entry in screen.query_one(KeyBar).keys if entry.enabled]
 
@@ -1631,8 +1651,9 @@ async def test_a_second_enter_in_the_export_dialog_exports_once_and_asks_nothing
         await pilot.press("e")
         path = app.screen.query_one("#path", Input)
         path.value = str(target)
+        go = app.screen.query_one("#go", Button)
         for _ in range(2):  # both queued before either is handled
-            path.post_message(Input.Submitted(path, path.value))
+            go.post_message(Button.Pressed(go))
         await pilot.pause()
         await pilot.pause()
         assert app.screen is results

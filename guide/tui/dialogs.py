@@ -330,12 +330,8 @@ class ExportDialog(FormDialog):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return action != "export" or isinstance(self.focused, Input)
 
-    def action_export(self) -> None:
-        self._go()
-
-    @on(Input.Submitted)
     @on(Button.Pressed, "#go")
-    def _go(self) -> None:
+    def action_export(self) -> None:
         """The format is the one the name says, as `guide run --out` takes it (the radio may not have caught up
         with the last key yet); a name without one gets the radio's."""
         target = self.query_one("#path", Input).value.strip()
