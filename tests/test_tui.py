@@ -678,6 +678,18 @@ async def test_the_designs_lines_are_written_again_only_when_the_width_changes(b
         assert all(len(row) <= 90 - DESIGN_LIST_MARGIN for row in design_rows(app))
 
 
+async def test_the_palette_says_a_designs_facts_as_the_start_screen_does(bank):
+    """The palette said them in another order (state · changed · file) than the line under the list."""
+    walk, _ = saved_knee_design(bank)
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        [command] = app.screen.design_commands()
+        assert command.title == "Resume design: Knee"
+        assert command.help == static_text(app.screen, "#design-detail").split("\n")[1]
+        assert command.help.startswith(f"knee.yaml · unfinished, {walk.left_in_words()} · changed")
+
+
 async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
     walk, knee = saved_knee_design(bank)
     app = GuideApp(bank)

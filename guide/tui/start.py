@@ -33,6 +33,16 @@ INTRO = ("guide walks you through the interpretability framework of Wang et al. 
          "to evaluate them, and writes the design document.")
 
 
+def design_title(design: Design) -> str:
+    """A design's title as shown; a broken design's file name, as the title guide could not read may be wrong."""
+    return shown_title(design.title) if design.kind != "broken" else clean(design.path.name)
+
+
+def design_facts(design: Design) -> str:
+    """The file, state and time of last change of a design, under the list and in the palette."""
+    return f"{clean(design.path.name)} · {clean(design.state)} · changed {design.changed_text}"
+
+
 class Glance(Static):
     """The heading and a line per element (one widget: every widget costs start-up time). A question too long
     for the line ends after a whole word, with an ellipsis."""
@@ -145,7 +155,7 @@ class StartScreen(SizedScreen):
         word, with an ellipsis (the highlighted design is shown whole under the list), and the time of its last
         change keeps to the right end. When another design has the same title, its file name tells them apart."""
         style = {"finished": "bold", "broken": "bold $text-error"}.get(design.kind, "")
-        title = shown_title(design.title) if design.kind != "broken" else clean(design.path.name)
+        title = design_title(design)
         file = f"  ({clean(design.path.name)})" if title_shared and design.kind != "broken" else ""
         state, changed = clean(design.state), design.changed_text
         room = max(0, width - len(changed) - 4)  # for the title and the state, two spaces after each
@@ -159,17 +169,13 @@ class StartScreen(SizedScreen):
     @on(OptionList.OptionHighlighted, "#designs")
     def _show_detail(self, event: OptionList.OptionHighlighted) -> None:
         design = self.designs[event.option_index]
-        title = shown_title(design.title) if design.kind != "broken" else clean(design.path.name)
         show_content(self.query_one("#design-detail", Static), Content.assemble(
-            (title, "bold"), "\n",
-            (f"{clean(design.path.name)} · {clean(design.state)} · changed {design.changed_text}", "$text-muted")))
+            (design_title(design), "bold"), "\n", (design_facts(design), "$text-muted")))
 
     def design_commands(self) -> Iterator[SystemCommand]:
         """A command per design for the palette, which finds one by typing a few words of its title."""
         for design in self.designs:
-            title = shown_title(design.title) if design.kind != "broken" else design.path.name
-            yield SystemCommand(f"Resume design: {palette_text(title)}",
-                                palette_text(f"{design.state} · changed {design.changed_text} · {design.path.name}"),
+            yield SystemCommand(f"Resume design: {palette_text(design_title(design))}", palette_text(design_facts(design)),
                                 lambda design=design: self.app.action_resume(design))
 
     def highlighted_design(self) -> Design | None:
