@@ -161,7 +161,7 @@ class StartScreen(SizedScreen):
         room = max(0, width - len(changed) - 4)  # for the title and the state, two spaces after each
         # The title takes what the state leaves, and at least half when both are long.
         title_room = min(len(title) + len(file), max(room // 2, room - len(state)))
-        title = shorten(title, max(1, title_room - len(file))) if file else shorten(title, max(1, title_room))
+        title = shorten(title, max(1, title_room - len(file)))
         state = shorten(state, max(1, room - len(title) - len(file)))
         gap = " " * max(2, width - len(title) - len(file) - len(state) - len(changed) - 2)
         return Content.assemble((title, "bold"), (file, "$text-muted"), "  ", (state, style), gap, changed)
