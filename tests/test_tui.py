@@ -866,6 +866,22 @@ async def test_the_preset_picker_shows_its_own_keys_over_the_start_screens(bank)
         assert app.walk.read_only and app.walk.answers.title == read_answers(list(bank.cases().values())[1], bank).title
 
 
+async def test_a_second_enter_in_the_preset_picker_opens_the_example_once(bank):
+    """Enter selects the highlighted preset, which the list says in a message: a second Enter queued behind the
+    first selects it again, and a second dismissal would pop the screen beneath (Textual: ScreenStackError)."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, PresetPicker)
+        for _ in range(2):  # both queued before either is handled
+            app.post_message(events.Key("enter", "\r"))
+        for _ in range(3):
+            await pilot.pause()
+        assert [type(screen) for screen in app.screen_stack] == [StartScreen, QuestionScreen]
+        assert app.walk.read_only
+
+
 async def test_worked_example_is_read_only_and_can_be_copied(bank):
     name = "dr-screening"
     preset = read_answers(bank.cases()[name], bank)

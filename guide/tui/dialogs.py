@@ -150,12 +150,12 @@ class PresetPicker(Dialog):
 
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        # A second Enter queued behind the first selects again; a second dismissal would pop the screen beneath.
+        if self.is_current:
+            self.dismiss(event.option.id)
 
     def action_open_highlighted(self) -> None:
-        presets = self.query_one(OptionList)
-        if presets.highlighted is not None:
-            self.dismiss(presets.get_option_at_index(presets.highlighted).id)
+        self.query_one(OptionList).action_select()
 
 
 class BoundedInput(Input):
