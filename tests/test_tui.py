@@ -2096,6 +2096,21 @@ async def test_an_answers_file_of_another_bank_is_refused_before_it_becomes_a_de
         assert app.walk is None, "no design was started"
 
 
+async def test_a_title_the_design_cannot_take_is_refused_in_the_rename_dialog(bank):
+    """Said in the dialog, in the field's words, and the design keeps its title (a box filled other than by typing
+    or pasting can hold more than the limit)."""
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter", "t")
+        await pilot.pause()
+        app.screen.query_one("#entry", Input).value = "x" * 301
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RenameDialog)
+        assert static_text(app.screen, "#error") == "title: at most 300 characters are taken, and this has 301"
+        assert app.walk.answers.title == load_saved(bank).answers.title == "Untitled design"
+
+
 async def test_rename_the_design_from_the_questions(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:

@@ -390,15 +390,13 @@ class GuideApp(App):
                                           "design's file keeps its name.", self.title_entered, walk.answers.title))
 
     def title_entered(self, dialog: AskDialog, value: str) -> None:
-        from guide.session import changed
         from guide.tui.results import ResultsScreen
 
         try:
-            changed(self.walk.answers, title=value)
+            self.walk.retitle(value)  # a title it cannot take leaves the walk as it was
         except ValueError as error:
             dialog.show_error(str(error))
             return
-        self.walk.retitle(value)
         self.save()
         for screen in self.screen_stack:
             if isinstance(screen, ResultsScreen):
