@@ -39,7 +39,7 @@ from guide.tui.dialogs import KEYS_HELP, AskDialog, Confirm, ExportDialog, HelpS
 from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
 from guide.tui.results import ResultsScreen
-from guide.tui.start import StartScreen
+from guide.tui.start import DESIGN_LIST_MARGIN, StartScreen
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ParagraphInput,
                                ReasoningPanel, SizedScreen, TextBlock, TooSmall)
 
@@ -155,6 +155,26 @@ async def test_export_to_a_missing_folder_says_so_and_stays_open(bank, tmp_path)
         await pilot.pause()
         assert isinstance(app.screen, ExportDialog)
         assert "does not exist" in static_text(app.screen, "#error")
+
+
+@pytest.mark.parametrize("field", ["#title", "#path"])
+async def test_enter_in_either_box_of_the_export_dialog_exports_once(bank, tmp_path, monkeypatch, field):
+    """Enter is the dialog's priority binding: the boxes never see it, and a refusal is not said twice."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        targets = []
+        export = app.export
+        monkeypatch.setattr(app, "export", lambda *args: targets.append(args[-1]) or export(*args))
+        await pilot.press("e")
+        dialog = app.screen
+        for target in (tmp_path / "nowhere" / "design.md", tmp_path / "design.md"):
+            dialog.query_one("#path", Input).value = str(target)
+            dialog.query_one(field, Input).focus()
+            await pilot.press("enter")
+            await pilot.pause()
+        assert targets == [str(tmp_path / "nowhere" / "design.md"), str(tmp_path / "design.md")]
+        assert isinstance(app.screen, ResultsScreen) and (tmp_path / "design.md").exists()
 
 
 def bar_entries(screen) -> list[str]:
@@ -637,6 +657,39 @@ async def test_sixty_designs_list_a_line_each_page_by_page_and_are_found_by_typi
         assert isinstance(app.screen, QuestionScreen) and app.walk.answers.title == "Design number 37"
 
 
+async def test_the_designs_lines_are_written_again_only_when_the_width_changes(bank, monkeypatch):
+    """Every line was written at start, then again on each Resize at the same width (three times at start)."""
+    saved_knee_design(bank)
+    written = []
+    entry = StartScreen.entry
+    monkeypatch.setattr(StartScreen, "entry", staticmethod(lambda design, width, *rest: written.append(width)
+                                                           or entry(design, width, *rest)))
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert len(written) <= 2, "on mount and on resume, not again on the first Resize"
+        written.clear()
+        await pilot.resize_terminal(100, 25)
+        await pilot.pause()
+        assert written == []
+        await pilot.resize_terminal(90, 25)
+        await pilot.pause()
+        assert set(written) == {90 - DESIGN_LIST_MARGIN}
+        assert all(len(row) <= 90 - DESIGN_LIST_MARGIN for row in design_rows(app))
+
+
+async def test_the_palette_says_a_designs_facts_as_the_start_screen_does(bank):
+    """The palette said them in another order (state · changed · file) than the line under the list."""
+    walk, _ = saved_knee_design(bank)
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        [command] = app.screen.design_commands()
+        assert command.title == "Resume design: Knee"
+        assert command.help == static_text(app.screen, "#design-detail").split("\n")[1]
+        assert command.help.startswith(f"knee.yaml · unfinished, {walk.left_in_words()} · changed")
+
+
 async def test_rename_duplicate_and_delete_on_the_start_screen(bank):
     walk, knee = saved_knee_design(bank)
     app = GuideApp(bank)
@@ -716,6 +769,17 @@ async def test_a_dialog_clears_the_information_toasts_but_keeps_a_warning_not_ye
         assert isinstance(app.screen, RenameDialog)
         assert [toast.message for toast in app._notifications] == ["Cannot save: the disk is full.",
                                                                     "The bank changed."]
+
+
+async def test_ctrl_c_says_how_to_quit_in_plain_words(bank):
+    """Textual's own ctrl+c notice is markup ("Press [b]ctrl+q[/b]"), and guide's notify never reads markup: the
+    brackets were shown as typed."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        [said] = list(app._notifications)
+        assert "[" not in said.message and "ctrl+q" in said.message and "quit" in said.message
 
 
 async def test_a_paste_over_a_selection_made_leftwards_keeps_all_it_fits(bank):
@@ -800,6 +864,22 @@ async def test_the_preset_picker_shows_its_own_keys_over_the_start_screens(bank)
         await pilot.press("down", "enter")
         await pilot.pause()
         assert app.walk.read_only and app.walk.answers.title == read_answers(list(bank.cases().values())[1], bank).title
+
+
+async def test_a_second_enter_in_the_preset_picker_opens_the_example_once(bank):
+    """Enter selects the highlighted preset, which the list says in a message: a second Enter queued behind the
+    first selects it again, and a second dismissal would pop the screen beneath (Textual: ScreenStackError)."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("p")
+        await pilot.pause()
+        assert isinstance(app.screen, PresetPicker)
+        for _ in range(2):  # both queued before either is handled
+            app.post_message(events.Key("enter", "\r"))
+        for _ in range(3):
+            await pilot.pause()
+        assert [type(screen) for screen in app.screen_stack] == [StartScreen, QuestionScreen]
+        assert app.walk.read_only
 
 
 async def test_worked_example_is_read_only_and_can_be_copied(bank):
@@ -1599,8 +1679,9 @@ async def test_a_second_enter_in_the_export_dialog_exports_once_and_asks_nothing
         await pilot.press("e")
         path = app.screen.query_one("#path", Input)
         path.value = str(target)
+        go = app.screen.query_one("#go", Button)
         for _ in range(2):  # both queued before either is handled
-            path.post_message(Input.Submitted(path, path.value))
+            go.post_message(Button.Pressed(go))
         await pilot.pause()
         await pilot.pause()
         assert app.screen is results
@@ -2013,6 +2094,21 @@ async def test_an_answers_file_of_another_bank_is_refused_before_it_becomes_a_de
         error = static_text(app.screen, "#error")
         assert "other.yaml" in error and ":3:" in error and "bank_id" in error and "'other'" in error
         assert app.walk is None, "no design was started"
+
+
+async def test_a_title_the_design_cannot_take_is_refused_in_the_rename_dialog(bank):
+    """Said in the dialog, in the field's words, and the design keeps its title (a box filled other than by typing
+    or pasting can hold more than the limit)."""
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter", "t")
+        await pilot.pause()
+        app.screen.query_one("#entry", Input).value = "x" * 301
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, RenameDialog)
+        assert static_text(app.screen, "#error") == "title: at most 300 characters are taken, and this has 301"
+        assert app.walk.answers.title == load_saved(bank).answers.title == "Untitled design"
 
 
 async def test_rename_the_design_from_the_questions(bank):

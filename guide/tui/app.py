@@ -206,7 +206,7 @@ class GuideApp(App):
             self.save_failed = False
         except GuideError as error:
             if not self.save_failed:  # once until a save succeeds: a toast on every answer hid the quit dialog's buttons
-                self.notify(clean(str(error)), title="Not saved", severity="error", timeout=10, markup=False)
+                self.notify(clean(str(error)), title="Not saved", severity="error", timeout=10)
             self.save_failed = True
 
     def begin(self, walk: Walk, path: Path | None = None) -> bool:
@@ -224,7 +224,7 @@ class GuideApp(App):
                 path = new_design_file(walk.answers.title)
             lock = None if self.is_web else SessionLock(path)
         except GuideError as error:
-            self.notify(clean(str(error)), title="Cannot open the design", severity="error", markup=False)
+            self.notify(clean(str(error)), title="Cannot open the design", severity="error")
             return False
         self.close_design()
         self.walk, self.design_file, self.lock = walk, path, lock
@@ -258,7 +258,7 @@ class GuideApp(App):
             try:
                 open_library()  # a designs folder that cannot be made is said before a title is typed for nothing
             except GuideError as error:
-                self.notify(clean(str(error)), title="Cannot start a design", severity="error", markup=False)
+                self.notify(clean(str(error)), title="Cannot start a design", severity="error")
                 return
         from guide.model import SHORT_TEXT_MAX
 
@@ -288,7 +288,7 @@ class GuideApp(App):
             self.notify("There is no saved design to resume.")
         elif design.walk is None:
             assert design.problem is not None
-            self.notify(clean(str(design.problem)), title="Cannot resume", severity="error", markup=False)
+            self.notify(clean(str(design.problem)), title="Cannot resume", severity="error")
         else:
             self.begin(design.walk, design.path)
 
@@ -310,7 +310,7 @@ class GuideApp(App):
         try:
             preset = read_answers(self.bank.cases()[name], self.bank)
         except GuideError as error:
-            self.notify(clean(str(error)), title="Cannot open the preset", severity="error", markup=False)
+            self.notify(clean(str(error)), title="Cannot open the preset", severity="error")
             return
         self.close_design()
         self.walk = Walk(self.bank, preset, self.bank.meta.start, read_only=True)
@@ -345,12 +345,22 @@ class GuideApp(App):
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
         """Textual's, but a message already on screen is not shown again: a key pressed five times would
-        stack five copies over the reasoning panel. Never read as markup, whatever the caller asks (a screen's
-        notify asks for it): messages hold text guide did not write (a file name, pydantic's "[type=...]"), and
-        markup in one ended the app with the user's typing lost."""
+        stack five copies over the reasoning panel. Never read as markup, whatever the caller asks: messages hold
+        text guide did not write (a file name, pydantic's "[type=...]"), and markup in one ended the app with the
+        user's typing lost. Guide's own calls therefore pass no `markup`, and Textual's notices that are written
+        in markup (ctrl+c's) are replaced with plain ones (`action_help_quit`)."""
+        # `markup` is taken and never read: a screen's or widget's notify passes it on (True by default).
         if any(shown.message == message and shown.title == title for shown in self._notifications):
             return
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
+
+    def action_help_quit(self) -> None:
+        """ctrl+c quits nothing (it copies, in a text box): say which key does. Textual's own says it in markup,
+        which `notify` shows as typed."""
+        for key, active_binding in self.active_bindings.items():
+            if active_binding.binding.action in ("quit", "app.quit"):
+                self.notify(f"Press {key} to quit guide.", title="Do you want to quit?")
+                return
 
     def action_open_file(self) -> None:
         self.push_screen(AskDialog("Open an answers file", "An answers file (.yaml) or a design document (.md or .json) "
@@ -380,21 +390,19 @@ class GuideApp(App):
                                           "design's file keeps its name.", self.title_entered, walk.answers.title))
 
     def title_entered(self, dialog: AskDialog, value: str) -> None:
-        from guide.session import changed
         from guide.tui.results import ResultsScreen
 
         try:
-            changed(self.walk.answers, title=value)
+            self.walk.retitle(value)  # a title it cannot take leaves the walk as it was
         except ValueError as error:
             dialog.show_error(str(error))
             return
-        self.walk.retitle(value)
         self.save()
         for screen in self.screen_stack:
             if isinstance(screen, ResultsScreen):
                 screen.retitled()
         dialog.dismiss(None)
-        self.notify(f"The design is now “{clean(value)}”.", title="Renamed", markup=False)
+        self.notify(f"The design is now “{clean(value)}”.", title="Renamed")
 
     # -- moving around ------------------------------------------------------------------------
 
@@ -494,10 +502,10 @@ class GuideApp(App):
             dialog.dismiss(None)
             if path is None:
                 self.deliver_text(io.StringIO(text), save_filename=Path(target).name, mime_type=MEDIA_TYPES[format])
-                self.notify(f"Sent {Path(target).name} to your browser.", title="Exported", markup=False)
+                self.notify(f"Sent {Path(target).name} to your browser.", title="Exported")
             else:
                 remember(export_folder=str(path.resolve().parent))
-                self.notify(f"Wrote {path}", title="Exported", markup=False)
+                self.notify(f"Wrote {path}", title="Exported")
 
         if path is not None and path.is_file():
             self.push_screen(Confirm(f"Replace {path.name}?", f"{path} exists. Exporting replaces it with this "

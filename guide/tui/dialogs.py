@@ -150,12 +150,12 @@ class PresetPicker(Dialog):
 
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        # A second Enter queued behind the first selects again; a second dismissal would pop the screen beneath.
+        if self.is_current:
+            self.dismiss(event.option.id)
 
     def action_open_highlighted(self) -> None:
-        presets = self.query_one(OptionList)
-        if presets.highlighted is not None:
-            self.dismiss(presets.get_option_at_index(presets.highlighted).id)
+        self.query_one(OptionList).action_select()
 
 
 class BoundedInput(Input):
@@ -330,12 +330,8 @@ class ExportDialog(FormDialog):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return action != "export" or isinstance(self.focused, Input)
 
-    def action_export(self) -> None:
-        self._go()
-
-    @on(Input.Submitted)
     @on(Button.Pressed, "#go")
-    def _go(self) -> None:
+    def action_export(self) -> None:
         """The format is the one the name says, as `guide run --out` takes it (the radio may not have caught up
         with the last key yet); a name without one gets the radio's."""
         target = self.query_one("#path", Input).value.strip()

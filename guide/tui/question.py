@@ -441,7 +441,7 @@ class QuestionScreen(SizedScreen):
             lines.append(f"New on the path, to answer:{prompts(added)}")
         if not (outcome.set_aside or outcome.restored or added):
             lines.append("The later questions stay as they were; the priorities follow the new answer.")
-        self.notify("\n".join(lines), title="Answer changed", timeout=6 if compact else 10, markup=False)
+        self.notify("\n".join(lines), title="Answer changed", timeout=6 if compact else 10)
 
     def keep_typed(self) -> None:
         """Keep what is typed on this question and not confirmed with Enter, when the user moves away or the

@@ -33,6 +33,16 @@ INTRO = ("guide walks you through the interpretability framework of Wang et al. 
          "to evaluate them, and writes the design document.")
 
 
+def design_title(design: Design) -> str:
+    """A design's title as shown; a broken design's file name, as the title guide could not read may be wrong."""
+    return shown_title(design.title) if design.kind != "broken" else clean(design.path.name)
+
+
+def design_facts(design: Design) -> str:
+    """The file, state and time of last change of a design, under the list and in the palette."""
+    return f"{clean(design.path.name)} · {clean(design.state)} · changed {design.changed_text}"
+
+
 class Glance(Static):
     """The heading and a line per element (one widget: every widget costs start-up time). A question too long
     for the line ends after a whole word, with an ellipsis."""
@@ -88,6 +98,7 @@ class StartScreen(SizedScreen):
     def __init__(self) -> None:
         super().__init__()
         self.designs: list[Design] = []
+        self.entries_width = 0  # the width the designs' lines were last written for
 
     def on_mount(self) -> None:
         self.refresh_menu()
@@ -129,13 +140,13 @@ class StartScreen(SizedScreen):
         """The designs' lines, written for the list's width, with `highlighted` highlighted."""
         listing = self.query_one("#designs", OptionList)
         titles = Counter(design.title for design in self.designs)
-        width = self.app.size.width - DESIGN_LIST_MARGIN
+        width = self.entries_width = self.app.size.width - DESIGN_LIST_MARGIN
         listing.set_options([Option(self.entry(design, width, titles[design.title] > 1)) for design in self.designs])
         listing.highlighted = highlighted
 
     def on_resize(self) -> None:
-        super().on_resize()
-        if self.designs:
+        # SizedScreen.on_resize runs too: Textual calls each class's handler in turn, up the MRO.
+        if self.designs and self.app.size.width - DESIGN_LIST_MARGIN != self.entries_width:
             self.show_entries(self.query_one("#designs", OptionList).highlighted)
 
     @staticmethod
@@ -144,13 +155,13 @@ class StartScreen(SizedScreen):
         word, with an ellipsis (the highlighted design is shown whole under the list), and the time of its last
         change keeps to the right end. When another design has the same title, its file name tells them apart."""
         style = {"finished": "bold", "broken": "bold $text-error"}.get(design.kind, "")
-        title = shown_title(design.title) if design.kind != "broken" else clean(design.path.name)
+        title = design_title(design)
         file = f"  ({clean(design.path.name)})" if title_shared and design.kind != "broken" else ""
         state, changed = clean(design.state), design.changed_text
         room = max(0, width - len(changed) - 4)  # for the title and the state, two spaces after each
         # The title takes what the state leaves, and at least half when both are long.
         title_room = min(len(title) + len(file), max(room // 2, room - len(state)))
-        title = shorten(title, max(1, title_room - len(file))) if file else shorten(title, max(1, title_room))
+        title = shorten(title, max(1, title_room - len(file)))
         state = shorten(state, max(1, room - len(title) - len(file)))
         gap = " " * max(2, width - len(title) - len(file) - len(state) - len(changed) - 2)
         return Content.assemble((title, "bold"), (file, "$text-muted"), "  ", (state, style), gap, changed)
@@ -158,17 +169,13 @@ class StartScreen(SizedScreen):
     @on(OptionList.OptionHighlighted, "#designs")
     def _show_detail(self, event: OptionList.OptionHighlighted) -> None:
         design = self.designs[event.option_index]
-        title = shown_title(design.title) if design.kind != "broken" else clean(design.path.name)
         show_content(self.query_one("#design-detail", Static), Content.assemble(
-            (title, "bold"), "\n",
-            (f"{clean(design.path.name)} · {clean(design.state)} · changed {design.changed_text}", "$text-muted")))
+            (design_title(design), "bold"), "\n", (design_facts(design), "$text-muted")))
 
     def design_commands(self) -> Iterator[SystemCommand]:
         """A command per design for the palette, which finds one by typing a few words of its title."""
         for design in self.designs:
-            title = shown_title(design.title) if design.kind != "broken" else design.path.name
-            yield SystemCommand(f"Resume design: {palette_text(title)}",
-                                palette_text(f"{design.state} · changed {design.changed_text} · {design.path.name}"),
+            yield SystemCommand(f"Resume design: {palette_text(design_title(design))}", palette_text(design_facts(design)),
                                 lambda design=design: self.app.action_resume(design))
 
     def highlighted_design(self) -> Design | None:
@@ -187,7 +194,7 @@ class StartScreen(SizedScreen):
         try:
             refuse_unrenamable(design)  # said before a title is asked for
         except GuideError as error:
-            self.notify(clean(str(error)), title="Cannot rename", severity="warning", markup=False)
+            self.notify(clean(str(error)), title="Cannot rename", severity="warning")
             return
 
         def entered(dialog: AskDialog, value: str) -> None:
@@ -200,7 +207,7 @@ class StartScreen(SizedScreen):
                 return
             dialog.dismiss(None)
             self.refresh_menu(design.path)
-            self.notify(f"The design is now “{shown_title(value)}”.", title="Renamed", markup=False)
+            self.notify(f"The design is now “{shown_title(value)}”.", title="Renamed")
 
         self.app.push_screen(RenameDialog("The title heads the design document; the design's file keeps its name.",
                                           entered, design.title))
@@ -214,7 +221,7 @@ class StartScreen(SizedScreen):
         try:
             copy = duplicate_design(design)
         except GuideError as error:
-            self.notify(clean(str(error)), title="Cannot duplicate", severity="error", markup=False)
+            self.notify(clean(str(error)), title="Cannot duplicate", severity="error")
             return
         self.refresh_menu(copy)
         self.notify(f"Saved a copy of “{shown_title(design.title)}” as {clean(copy.name)}, highlighted in the list: "
@@ -229,7 +236,7 @@ class StartScreen(SizedScreen):
         try:
             refuse_undeletable(design)  # said before deleting is offered
         except GuideError as error:
-            self.notify(clean(str(error)), title="Cannot delete", severity="warning", markup=False)
+            self.notify(clean(str(error)), title="Cannot delete", severity="warning")
             return
 
         def delete(agreed: bool | None) -> None:
@@ -240,10 +247,10 @@ class StartScreen(SizedScreen):
             try:
                 delete_design(design)
             except GuideError as error:
-                self.notify(clean(str(error)), title="Not deleted", severity="error", markup=False)
+                self.notify(clean(str(error)), title="Not deleted", severity="error")
                 return
             self.refresh_menu()
-            self.notify(f"Deleted {clean(design.path.name)}.", title="Deleted", markup=False)
+            self.notify(f"Deleted {clean(design.path.name)}.", title="Deleted")
 
         if design.kind == "broken":  # a file guide cannot read has no design document to export
             what, keep = "broken file", f"To keep it, copy {clean(str(design.path))} somewhere else first."
