@@ -882,6 +882,23 @@ async def test_a_second_enter_in_the_preset_picker_opens_the_example_once(bank):
         assert app.walk.read_only
 
 
+async def test_a_second_enter_in_the_review_jumps_once_and_keeps_the_questions(bank):
+    """The review's Enter jumps to a question; a second Enter queued behind it dismissed the review again, which
+    popped the question screen beneath it and left the user on the start screen."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.open_preset("dr-screening")
+        await pilot.pause()
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, Review)
+        for _ in range(2):  # both queued before either is handled
+            app.post_message(events.Key("enter", "\r"))
+        for _ in range(3):
+            await pilot.pause()
+        assert [type(screen) for screen in app.screen_stack] == [StartScreen, QuestionScreen]
+
+
 async def test_worked_example_is_read_only_and_can_be_copied(bank):
     name = "dr-screening"
     preset = read_answers(bank.cases()[name], bank)

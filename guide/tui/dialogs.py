@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Callable
 
 from textual import on
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -39,6 +40,11 @@ class Dialog(ModalScreen):
 
     def action_dismiss_dialog(self) -> None:
         self.dismiss(None)
+
+    def dismiss(self, result=None) -> AwaitComplete:
+        # A dialog closes once: a second key queued behind the first (two Enters on a list, Esc after Enter) finds
+        # it gone, and dismissing it again would pop the screen beneath (or raise, with none beneath).
+        return super().dismiss(result) if self.is_current else AwaitComplete()
 
 
 class Confirm(Dialog):
@@ -150,9 +156,7 @@ class PresetPicker(Dialog):
 
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:
-        # A second Enter queued behind the first selects again; a second dismissal would pop the screen beneath.
-        if self.is_current:
-            self.dismiss(event.option.id)
+        self.dismiss(event.option.id)
 
     def action_open_highlighted(self) -> None:
         self.query_one(OptionList).action_select()
