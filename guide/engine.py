@@ -266,7 +266,7 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
         evaluation=_evaluation_plan(bank, elements, methods, complementary, by_id, acceptance),
         acceptance=acceptance,
         answer_checks=_answer_checks(bank, scored, by_id, complementary),
-        open_questions=_open_questions(bank, scored, uncertain, changes, values),
+        open_questions=_open_questions(bank, uncertain, elements, values),
         precedents=nearest_precedents(bank, scored.values, similarities=similarities) if with_precedents else [],
     )
 
@@ -890,18 +890,16 @@ def _level(elements: list[ElementResult], element_id: str) -> str:
     return next(element.level for element in elements if element.id == element_id)
 
 
-def _open_questions(bank: Bank, scored: Scored, uncertain: list[str], changes: list[Change],
+def _open_questions(bank: Bank, uncertain: list[str], elements: list[ElementResult],
                     values: Values) -> list[OpenQuestion]:
     questions = []
     for question_id in uncertain:
         question = bank.questions[question_id]
         # An element is affected when another answer would move its score, or its level (through the leading
-        # element's score, its level can change while its own score stays).
-        affects = [element_id for element_id in bank.elements
-                   if any(change.question == question_id
-                          and (change.scored.element_scores[element_id] != scored.element_scores[element_id]
-                               or change.scored.level(bank, element_id) != scored.level(bank, element_id))
-                          for change in changes)]
+        # element's score, its level can change while its own score stays): its result has worked out both.
+        affects = [element.id for element in elements
+                   if question_id in element.uncertain_questions
+                   or any(alternative.question == question_id for alternative in element.alternatives)]
         affects += [need.id for need in bank.needs.values() if question_id in need.deciding_questions()]
         questions.append(OpenQuestion(
             question=question_id,
