@@ -17,8 +17,7 @@ from guide.diff import AnswerChange, Comparison, ElementChange, compare, held_su
 from guide.engine import answers_stance, joined_labels, own_words_doubt
 from guide.model import (UNSURE, AnswersFile, ElementResult, EvidenceItem, MethodFamily, MethodResult, NeedStatus,
                          Result)
-from guide.report.markdown import level_range_text
-from guide.report.text import counted, inert, md, sentence, signed
+from guide.report.text import counted, inert, level_range_text, md, sentence, signed
 
 REFERENCE, STUDENT = "the reference", "you"
 
