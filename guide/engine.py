@@ -430,12 +430,11 @@ def _triggering_answers(bank: Bank, scored: Scored, rule_id: str) -> tuple[list[
     """The questions whose answers made a fired rule fire, their answers in words with the questions, and the
     same answers by their labels alone (both only the part the rule holds by)."""
     rule = bank.rules[rule_id]
-    deciding = _deciding_answers(rule.when, scored.values, bank)
     # Of an `any`, a part that does not hold is not cited: its answer did not make the rule fire (a question off
     # the walk would read "not answered"), and a comparison must not credit a change of it with the rule's effect.
-    holding = _holding_questions(rule.when, scored.values, bank)
-    labels = {question_id: ", ".join(answer_labels(bank.questions[question_id], deciding.get(question_id)))
-              for question_id in condition_questions(rule.when) if question_id in holding}
+    deciding = _deciding_answers(rule.when, scored.values, bank)
+    labels = {question_id: ", ".join(answer_labels(bank.questions[question_id], deciding[question_id]))
+              for question_id in condition_questions(rule.when) if question_id in deciding}
     cited = list(labels)
     absent = {question_id: "not answered" if question_id in scored.path else "not asked" for question_id in cited}
     text = "; ".join(f"{bank.questions[question_id].prompt} — {labels[question_id] or absent[question_id]}"
@@ -472,28 +471,19 @@ def _answer_checks(bank: Bank, scored: Scored, needs: dict[str, NeedStatus], bui
     return checks
 
 
-def _holding_questions(condition: Condition, values: Values, bank: Bank) -> set[str]:
-    """The questions read by the parts of a condition that hold: those that make it hold."""
-    if isinstance(condition, AllOf):
-        return set().union(*(_holding_questions(part, values, bank) for part in condition.all))
-    if isinstance(condition, AnyOf):
-        return set().union(*(_holding_questions(part, values, bank) for part in condition.any
-                             if holds(part, values, bank)))
-    return set(condition_questions(condition))
-
-
-def _deciding_answers(condition: Condition, values: Values, bank: Bank) -> dict[str, AnswerValue]:
-    """Of a condition that holds, the part of each answer it holds by: of the goals ticked, only the goal a
-    rule names, so the evidence cites what caused it. Where a condition holds by an absence (`not`, or an
-    answer missing), the whole answer is cited."""
+def _deciding_answers(condition: Condition, values: Values, bank: Bank) -> dict[str, AnswerValue | None]:
+    """Of a condition that holds, the questions of the parts that hold, each with the part of its answer the
+    condition holds by: of the goals ticked, only the goal a rule names, so the evidence cites what caused it.
+    Where a condition holds by an absence (`not`, or an answer missing), the whole answer is cited, None for a
+    question not answered."""
     if isinstance(condition, AnswerIn):
         value = values.get(condition.q)
         if isinstance(value, list):
             return {condition.q: [choice for choice in value if choice in condition.in_]}
-        return {condition.q: value} if value is not None else {}
+        return {condition.q: value}
     if isinstance(condition, (AllOf, AnyOf)):
         parts = condition.all if isinstance(condition, AllOf) else condition.any
-        found: dict[str, AnswerValue] = {}
+        found: dict[str, AnswerValue | None] = {}
         for part in parts:
             if not holds(part, values, bank):
                 continue
@@ -502,8 +492,7 @@ def _deciding_answers(condition: Condition, values: Values, bank: Bank) -> dict[
                     value = list(dict.fromkeys([*found[question_id], *value]))
                 found[question_id] = value
         return found
-    return {question_id: values[question_id] for question_id in condition_questions(condition)
-            if question_id in values}
+    return {question_id: values.get(question_id) for question_id in condition_questions(condition)}
 
 
 def _element_result(bank: Bank, scored: Scored, element_id: str, changes: list[Change]) -> ElementResult:
