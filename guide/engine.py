@@ -266,7 +266,7 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
         evaluation=_evaluation_plan(bank, elements, methods, complementary, by_id, acceptance),
         acceptance=acceptance,
         answer_checks=_answer_checks(bank, scored, by_id, complementary),
-        open_questions=_open_questions(bank, scored, uncertain, changes, values),
+        open_questions=_open_questions(bank, uncertain, elements, values),
         precedents=nearest_precedents(bank, scored.values, similarities=similarities) if with_precedents else [],
     )
 
@@ -430,12 +430,11 @@ def _triggering_answers(bank: Bank, scored: Scored, rule_id: str) -> tuple[list[
     """The questions whose answers made a fired rule fire, their answers in words with the questions, and the
     same answers by their labels alone (both only the part the rule holds by)."""
     rule = bank.rules[rule_id]
-    deciding = _deciding_answers(rule.when, scored.values, bank)
     # Of an `any`, a part that does not hold is not cited: its answer did not make the rule fire (a question off
     # the walk would read "not answered"), and a comparison must not credit a change of it with the rule's effect.
-    holding = _holding_questions(rule.when, scored.values, bank)
-    labels = {question_id: ", ".join(answer_labels(bank.questions[question_id], deciding.get(question_id)))
-              for question_id in condition_questions(rule.when) if question_id in holding}
+    deciding = _deciding_answers(rule.when, scored.values, bank)
+    labels = {question_id: ", ".join(answer_labels(bank.questions[question_id], deciding[question_id]))
+              for question_id in condition_questions(rule.when) if question_id in deciding}
     cited = list(labels)
     absent = {question_id: "not answered" if question_id in scored.path else "not asked" for question_id in cited}
     text = "; ".join(f"{bank.questions[question_id].prompt} — {labels[question_id] or absent[question_id]}"
@@ -472,28 +471,19 @@ def _answer_checks(bank: Bank, scored: Scored, needs: dict[str, NeedStatus], bui
     return checks
 
 
-def _holding_questions(condition: Condition, values: Values, bank: Bank) -> set[str]:
-    """The questions read by the parts of a condition that hold: those that make it hold."""
-    if isinstance(condition, AllOf):
-        return set().union(*(_holding_questions(part, values, bank) for part in condition.all))
-    if isinstance(condition, AnyOf):
-        return set().union(*(_holding_questions(part, values, bank) for part in condition.any
-                             if holds(part, values, bank)))
-    return set(condition_questions(condition))
-
-
-def _deciding_answers(condition: Condition, values: Values, bank: Bank) -> dict[str, AnswerValue]:
-    """Of a condition that holds, the part of each answer it holds by: of the goals ticked, only the goal a
-    rule names, so the evidence cites what caused it. Where a condition holds by an absence (`not`, or an
-    answer missing), the whole answer is cited."""
+def _deciding_answers(condition: Condition, values: Values, bank: Bank) -> dict[str, AnswerValue | None]:
+    """Of a condition that holds, the questions of the parts that hold, each with the part of its answer the
+    condition holds by: of the goals ticked, only the goal a rule names, so the evidence cites what caused it.
+    Where a condition holds by an absence (`not`, or an answer missing), the whole answer is cited, None for a
+    question not answered."""
     if isinstance(condition, AnswerIn):
         value = values.get(condition.q)
         if isinstance(value, list):
             return {condition.q: [choice for choice in value if choice in condition.in_]}
-        return {condition.q: value} if value is not None else {}
+        return {condition.q: value}
     if isinstance(condition, (AllOf, AnyOf)):
         parts = condition.all if isinstance(condition, AllOf) else condition.any
-        found: dict[str, AnswerValue] = {}
+        found: dict[str, AnswerValue | None] = {}
         for part in parts:
             if not holds(part, values, bank):
                 continue
@@ -502,8 +492,7 @@ def _deciding_answers(condition: Condition, values: Values, bank: Bank) -> dict[
                     value = list(dict.fromkeys([*found[question_id], *value]))
                 found[question_id] = value
         return found
-    return {question_id: values[question_id] for question_id in condition_questions(condition)
-            if question_id in values}
+    return {question_id: values.get(question_id) for question_id in condition_questions(condition)}
 
 
 def _element_result(bank: Bank, scored: Scored, element_id: str, changes: list[Change]) -> ElementResult:
@@ -890,18 +879,16 @@ def _level(elements: list[ElementResult], element_id: str) -> str:
     return next(element.level for element in elements if element.id == element_id)
 
 
-def _open_questions(bank: Bank, scored: Scored, uncertain: list[str], changes: list[Change],
+def _open_questions(bank: Bank, uncertain: list[str], elements: list[ElementResult],
                     values: Values) -> list[OpenQuestion]:
     questions = []
     for question_id in uncertain:
         question = bank.questions[question_id]
         # An element is affected when another answer would move its score, or its level (through the leading
-        # element's score, its level can change while its own score stays).
-        affects = [element_id for element_id in bank.elements
-                   if any(change.question == question_id
-                          and (change.scored.element_scores[element_id] != scored.element_scores[element_id]
-                               or change.scored.level(bank, element_id) != scored.level(bank, element_id))
-                          for change in changes)]
+        # element's score, its level can change while its own score stays): its result has worked out both.
+        affects = [element.id for element in elements
+                   if question_id in element.uncertain_questions
+                   or any(alternative.question == question_id for alternative in element.alternatives)]
         affects += [need.id for need in bank.needs.values() if question_id in need.deciding_questions()]
         questions.append(OpenQuestion(
             question=question_id,

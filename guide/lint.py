@@ -32,8 +32,8 @@ from guide.graph import Finding, check_bank, describe_condition, flow, plan_item
 from guide.load import load_bank, require_bank_directory
 from guide.model import END, UNSURE, AllOf, AnswerIn, Answered, AnyOf, AnswerValue, Condition, NotCondition, Question, iter_conditions
 from guide.report.text import UNSEEN
-from guide.source import REORDERING, GuideError, Location, describe_loc, validate_all
-from guide.yamlfile import read_yaml
+from guide.source import REORDERING, GuideError, Location, decode, describe_loc, read_limited, validate_all
+from guide.yamlfile import parse_yaml, read_yaml
 
 MIN_HELP_WORDS = 12
 # Beyond this many answer combinations for one condition, lint assumes it can hold rather than wait.
@@ -108,6 +108,9 @@ def _precedent_findings(bank: Bank) -> list[Finding]:
 # and marks, zero-width spaces, the byte order mark. Titles and notes have them dropped; bank text is shown as
 # its author wrote it, so they are the author's to remove.
 _HIDDEN = re.compile(f"[{REORDERING}{UNSEEN}]")
+# What a file's text may hold one by: the character itself, or an escape that a double-quoted YAML string turns
+# into one (\u202e, \U0000200b; \x stops at U+00FF and no named escape is one). Only such a file is parsed.
+_MAY_HIDE = re.compile(f"[{REORDERING}{UNSEEN}]|\\\\[uU]")
 
 
 def _hidden_characters(directory: Path) -> list[Finding]:
@@ -115,7 +118,10 @@ def _hidden_characters(directory: Path) -> list[Finding]:
     findings = []
     for path in bank_files(directory):
         try:
-            document = read_yaml(path)
+            text = decode(path, read_limited(path, "a YAML file"))
+            if not _MAY_HIDE.search(text):
+                continue
+            document = parse_yaml(path, text)
         except GuideError:  # a file that cannot be read is a finding of its own
             continue
         for loc, text in _texts(document.data):

@@ -17,8 +17,7 @@ from guide.diff import AnswerChange, Comparison, ElementChange, compare, held_su
 from guide.engine import answers_stance, joined_labels, own_words_doubt
 from guide.model import (UNSURE, AnswersFile, ElementResult, EvidenceItem, MethodFamily, MethodResult, NeedStatus,
                          Result)
-from guide.report.markdown import level_range_text
-from guide.report.text import counted, inert, md, sentence, signed
+from guide.report.text import counted, inert, level_range_text, md, sentence, signed
 
 REFERENCE, STUDENT = "the reference", "you"
 
@@ -102,7 +101,7 @@ class _Evidence:
         self.elements = {element.id: element for element in reference.elements}, \
             {element.id: element for element in student.elements}
         self.open_questions = {question.question: question for question in student.open_questions}
-        self.student_result = student
+        self.plan_items = _plan_items(student)
         # Families filtered out on both sides: a need they carry changes nothing about them.
         self.out_on_both = {method.id for method in reference.methods if method.status == "excluded"} & \
             {method.id for method in student.methods if method.status == "excluded"}
@@ -127,7 +126,7 @@ class _Evidence:
             said = {item.phrase for item in need.said_missing if item.question == question}
             said -= {item.phrase for item in reference[need.id].said_missing if item.question == question}
             if said and need.status != "unavailable":
-                doubted.append((need, [name for name, needs in _plan_items(self.student_result) if need.id in needs]))
+                doubted.append((need, [name for name, needs in self.plan_items if need.id in needs]))
         return doubted
 
     def less_certain(self, question: str) -> list[tuple[ElementResult, ElementResult]]:

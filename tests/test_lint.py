@@ -121,6 +121,17 @@ def test_text_that_would_show_reordered_or_hide_a_character_is_a_finding_at_its_
             "nothing or changes the order the text shows in: remove it") in result.stdout.splitlines()
 
 
+def test_an_escape_that_yaml_turns_into_a_hidden_character_is_a_finding_too(bank_copy):
+    """Lint reads a file's raw text for hidden characters before it parses the file: an escape in a double-quoted
+    string (\\u202e, \\U0000200B) holds no such character in the raw text, yet the bank's text does."""
+    flow = bank_copy / "flow" / "1-use-case.yaml"
+    _replace(flow, "prompt: What does the model do?", 'prompt: "What does the \\u202emodel\\U0000200Bdo?"')
+    findings = _findings(bank_copy)
+    line = _line_of(flow, "prompt: \"What does")
+    assert (f"{flow}:{line}: questions[0] (task).prompt: holds a right-to-left override (U+202E) and a zero width "
+            "space (U+200B), which show as nothing or change the order the text shows in: remove them") in findings
+
+
 def test_linting_leaves_nothing_for_the_cyclic_collector():
     """What lint builds is freed when it returns. Garbage in reference cycles would wait for the collector's
     next full pass, and in `guide serve` or the benchmark a later bank load freezes it for good; its

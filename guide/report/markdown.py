@@ -27,7 +27,7 @@ from guide.model import (
     Review,
 )
 from guide.report.frontmatter import document_answers, front_matter
-from guide.report.text import inert, md, md_block, shown_title
+from guide.report.text import inert, level_label, level_range_text, md, md_block, shown_title
 
 KIND_LABELS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
 DETAILED_METHODS = 3
@@ -114,10 +114,6 @@ def render_markdown(result: Result, bank: Bank, date: str, *, front_matter: str 
 def element_label(bank: Bank, element_id: str) -> str:
     element = bank.elements[element_id]
     return f"{md(element.name)} ({element.short})"
-
-
-def _level_label(bank: Bank, level_id: str) -> str:
-    return next(level.label for level in bank.meta.levels if level.id == level_id)
 
 
 def _header(result: Result, bank: Bank, date: str, reading: str | None, description: str | None,
@@ -345,12 +341,6 @@ def _score_and_confidence(bank: Bank, element: ElementResult) -> str:
     return line + "."
 
 
-def level_range_text(bank: Bank, element: ElementResult) -> str:
-    """The levels one open answer could take the element between, lowest first ("important to essential")."""
-    low, high = element.level_range
-    return f"{_level_label(bank, low).lower()} to {_level_label(bank, high).lower()}"
-
-
 def _answer_text(record: AnswerRecord) -> str:
     if not record.labels:
         return "*not answered*"
@@ -400,7 +390,7 @@ def _elements(result: Result, bank: Bank) -> str:
             for alternative in element.alternatives:
                 question = bank.questions[alternative.question]
                 lines.append(f"- {md(question.prompt)} {md(alternative.choice_label)}: "
-                             f"{_level_label(bank, alternative.level).lower()}")
+                             f"{level_label(bank, alternative.level).lower()}")
     return "\n".join(lines)
 
 
@@ -657,7 +647,7 @@ def _evaluation_guidance(result: Result, bank: Bank, citations: Citations) -> st
     for step in steps:
         if step.element != current:
             current = step.element
-            lines += ["", f"### {element_label(bank, step.element)}: {_level_label(bank, step.level).lower()}", ""]
+            lines += ["", f"### {element_label(bank, step.element)}: {level_label(bank, step.level).lower()}", ""]
         lines.append(f"- {md(step.text)}{citations.cite(step.references)}")
         lines += _conflict_line(step.conflict)
     return "\n".join(lines)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from guide.source import REORDERING
+
+if TYPE_CHECKING:
+    from guide.bank import Bank
+    from guide.model import ElementResult
 
 # Control characters, and what could show a title reversed to its reviewer.
 _CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{REORDERING}]")
@@ -67,3 +72,21 @@ def sentence(text: str) -> str:
 def signed(weight: float) -> str:
     """A weight with its sign and a true minus: `+3`, `−1.5`."""
     return f"{weight:+g}".replace("-", "−")
+
+
+def level_label(bank: Bank, level_id: str) -> str:
+    """A level's label, as the bank gives it ("Essential")."""
+    return next(level.label for level in bank.meta.levels if level.id == level_id)
+
+
+def level_range_labels(bank: Bank, element: ElementResult) -> tuple[str, str]:
+    """The labels of the levels one open answer could take the element between, lowest first."""
+    low, high = element.level_range
+    return level_label(bank, low), level_label(bank, high)
+
+
+def level_range_text(bank: Bank, element: ElementResult) -> str:
+    """The levels one open answer could take the element between, lowest first, in a sentence ("important to
+    essential")."""
+    low, high = level_range_labels(bank, element)
+    return f"{low.lower()} to {high.lower()}"

@@ -23,10 +23,10 @@ from guide.bank import Bank
 from guide.engine import (affected, applicable_caveats, joined_labels, poor_fit_text, setting_shared, setting_unshared,
                           similarity_rule)
 from guide.model import METHOD_STATUS_LABELS, UNCOVERED_LABEL, AnswerRecord, InstructorNotes, MethodResult, Result
-from guide.report.text import counted, shown_title
+from guide.report.text import counted, level_range_labels, shown_title
 from guide.session import left_empty_words
 from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, hanging_text, level_bar,
-                               level_label, show_content)
+                               show_content)
 
 KIND_WORDS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
 
@@ -202,7 +202,7 @@ def priorities(bank: Bank, result: Result, width: int = 80) -> Content:
                   "  " if fits else "\n  ",
                   f"confidence {element.confidence_label} (score {element.confidence:.0%} known)\n"]
         if element.level_range[0] != element.level_range[1]:
-            low, high = (level_label(bank, item) for item in element.level_range)
+            low, high = level_range_labels(bank, element)
             parts.append((f"  one uncertain answer could make it anything from {low} to {high}\n", "italic"))
     if result.complementary:
         names = ", ".join(clean(bank.methods[method].name) for method in result.complementary)

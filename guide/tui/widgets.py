@@ -95,10 +95,6 @@ def show_content(static: Static, content: Content) -> None:
     static.update(content)
 
 
-def level_label(bank: Bank, level_id: str) -> str:
-    return next(level.label for level in bank.meta.levels if level.id == level_id)
-
-
 class SizedScreen(Screen):
     """A screen whose breakpoint classes are set from the terminal's size before it is first styled.
     Textual sets them on the first resize event, after every widget has been styled, and the new
