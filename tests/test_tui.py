@@ -866,37 +866,32 @@ async def test_the_preset_picker_shows_its_own_keys_over_the_start_screens(bank)
         assert app.walk.read_only and app.walk.answers.title == read_answers(list(bank.cases().values())[1], bank).title
 
 
-async def test_a_second_enter_in_the_preset_picker_opens_the_example_once(bank):
-    """Enter selects the highlighted preset, which the list says in a message: a second Enter queued behind the
-    first selects it again, and a second dismissal would pop the screen beneath (Textual: ScreenStackError)."""
+async def open_preset_picker(pilot, app) -> None:
+    await pilot.press("p")
+
+
+async def open_review_of_a_preset(pilot, app) -> None:
+    app.open_preset("dr-screening")
+    await pilot.pause()
+    await pilot.press("v")
+
+
+@pytest.mark.parametrize("open_dialog, dialog", [(open_preset_picker, PresetPicker), (open_review_of_a_preset, Review)])
+async def test_a_second_enter_queued_in_a_list_dialog_acts_once_and_keeps_the_screen_beneath(bank, open_dialog, dialog):
+    """Enter selects the highlighted item (a preset to open, a question to jump to), which the list says in a
+    message: a second Enter queued behind the first selects again, and a second dismissal popped the screen
+    beneath (the question screen, leaving the user on the start screen; Textual: ScreenStackError)."""
     app = GuideApp(bank)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("p")
+        await open_dialog(pilot, app)
         await pilot.pause()
-        assert isinstance(app.screen, PresetPicker)
+        assert isinstance(app.screen, dialog)
         for _ in range(2):  # both queued before either is handled
             app.post_message(events.Key("enter", "\r"))
         for _ in range(3):
             await pilot.pause()
         assert [type(screen) for screen in app.screen_stack] == [StartScreen, QuestionScreen]
         assert app.walk.read_only
-
-
-async def test_a_second_enter_in_the_review_jumps_once_and_keeps_the_questions(bank):
-    """The review's Enter jumps to a question; a second Enter queued behind it dismissed the review again, which
-    popped the question screen beneath it and left the user on the start screen."""
-    app = GuideApp(bank)
-    async with app.run_test(size=(100, 30)) as pilot:
-        app.open_preset("dr-screening")
-        await pilot.pause()
-        await pilot.press("v")
-        await pilot.pause()
-        assert isinstance(app.screen, Review)
-        for _ in range(2):  # both queued before either is handled
-            app.post_message(events.Key("enter", "\r"))
-        for _ in range(3):
-            await pilot.pause()
-        assert [type(screen) for screen in app.screen_stack] == [StartScreen, QuestionScreen]
 
 
 async def test_worked_example_is_read_only_and_can_be_copied(bank):
