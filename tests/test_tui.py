@@ -894,6 +894,21 @@ async def test_a_second_enter_queued_in_a_list_dialog_acts_once_and_keeps_the_sc
         assert app.walk.read_only
 
 
+async def test_keys_typed_ahead_in_the_review_move_the_highlight_before_enter_jumps(bank):
+    """↓ ↓ Enter typed in one go jumped to the first question: Enter was a priority binding of the dialog, run as
+    the key reached the app, before the list had handled the ↓ ahead of it."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.open_preset("dr-screening")
+        await pilot.pause()
+        await pilot.press("v")
+        await pilot.pause()
+        typed_at_once(app, "down down enter")
+        for _ in range(3):
+            await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen) and app.walk.position == app.walk.path[2]
+
+
 async def test_worked_example_is_read_only_and_can_be_copied(bank):
     name = "dr-screening"
     preset = read_answers(bank.cases()[name], bank)

@@ -83,11 +83,18 @@ class Confirm(Dialog):
         self.dismiss(agreed)
 
 
+# Each list names what its Enter does on the key bar. The binding is the list's own, not a priority binding of the
+# dialog: that one ran as the key reached the app, before the ↓ typed ahead of it had moved the highlight.
+class ReviewList(ListWithEnds):
+    BINDINGS = [Binding("enter", "select", "Go to the question", key_display="⏎")]
+
+
+class PresetList(OptionList):
+    BINDINGS = [Binding("enter", "select", "Open", key_display="⏎")]
+
+
 class Review(Dialog):
     """Every question on the current path with its answer; Enter jumps to it."""
-
-    # Before the list's own Enter, so that the key bar names what it does here.
-    BINDINGS = [Binding("enter", "jump", "Go to the question", key_display="⏎", priority=True)]
 
     def __init__(self, walk) -> None:
         super().__init__()
@@ -111,7 +118,7 @@ class Review(Dialog):
         with Vertical(classes="dialog wide-dialog"):
             yield Static(Content.styled("Review: Enter jumps to a question (▶ is where you are)", "bold"),
                          classes="dialog-title")
-            yield ListWithEnds(*options, id="review-list")
+            yield ReviewList(*options, id="review-list")
             if walk.set_aside:
                 names = listing([walk.bank.questions[other].prompt for other in walk.set_aside])
                 yield Static(Content.assemble(("Set aside (off the path, kept):", "bold"), names), id="review-aside")
@@ -121,9 +128,6 @@ class Review(Dialog):
         review.highlighted = 0  # read from the top, as the design document lists them
         review.focus()
 
-    def action_jump(self) -> None:
-        self.query_one(OptionList).action_select()
-
     @on(OptionList.OptionSelected)
     def _jump(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
@@ -131,9 +135,6 @@ class Review(Dialog):
 
 class PresetPicker(Dialog):
     """The bank's case presets, opened read-only as worked examples."""
-
-    # Before the list's own Enter, so that the key bar names what it does here.
-    BINDINGS = [Binding("enter", "open_highlighted", "Open", priority=True)]
 
     def __init__(self, bank) -> None:
         super().__init__()
@@ -152,14 +153,11 @@ class PresetPicker(Dialog):
             options.append(Option(text, id=name))
         with Vertical(classes="dialog wide-dialog"):
             yield Static(Content.styled("Worked examples: open a preset read-only", "bold"), classes="dialog-title")
-            yield OptionList(*options, id="preset-list")
+            yield PresetList(*options, id="preset-list")
 
     @on(OptionList.OptionSelected)
     def _open(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(event.option.id)
-
-    def action_open_highlighted(self) -> None:
-        self.query_one(OptionList).action_select()
 
 
 class BoundedInput(Input):
