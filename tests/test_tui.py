@@ -899,9 +899,7 @@ async def test_keys_typed_ahead_in_the_review_move_the_highlight_before_enter_ju
     the key reached the app, before the list had handled the ↓ ahead of it."""
     app = GuideApp(bank)
     async with app.run_test(size=(100, 30)) as pilot:
-        app.open_preset("dr-screening")
-        await pilot.pause()
-        await pilot.press("v")
+        await open_review_of_a_preset(pilot, app)
         await pilot.pause()
         typed_at_once(app, "down down enter")
         for _ in range(3):
