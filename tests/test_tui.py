@@ -3106,6 +3106,28 @@ async def test_keys_typed_right_after_enter_act_on_the_next_question(bank, tmp_p
         assert app.walk.question.id == "inputs"
 
 
+async def test_text_and_keys_typed_right_after_a_text_answer_go_where_they_were_meant(bank, tmp_path, monkeypatch):
+    """A paragraph, Enter, then ↓, space and Enter, typed in one go: the paragraph answers the text question
+    whole, and the tick answers the question after it. Before, the keys after the text's Enter reached the
+    text box before the next question showed, and were lost with it (the next question went unanswered)."""
+    monkeypatch.setenv("GUIDE_HOME", str(tmp_path))
+    walk = Walk(bank)
+    while walk.question.kind != "text":
+        walk.answer(walk.position, [UNSURE] if walk.question.kind == "multiple" else UNSURE)
+    text_question = walk.question.id
+    following = bank.questions[walk.path[walk.path.index(text_question) + 1]]
+    assert following.kind == "multiple"
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        app.begin(walk)
+        await pilot.pause()
+        typed_at_once(app, "F u n d i enter down space enter")
+        for _ in range(3):
+            await pilot.pause()
+        assert app.walk.answers.answers[text_question] == "Fundi"
+        assert app.walk.answers.answers[following.id] == [following.choices[1].id]
+
+
 def test_a_choice_of_another_question_is_refused_not_saved(bank):
     walk = Walk(bank)
     with pytest.raises(ValueError, match="unknown choice 'diagnosis_classification'"):

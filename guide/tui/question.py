@@ -348,13 +348,15 @@ class QuestionScreen(SizedScreen):
             if event.question is self.walk.question:
                 self.submit(event.value)
         finally:
-            if not event.taken.done():
-                event.taken.set_result(None)
+            event.settle()
 
     @on(ParagraphInput.Submitted)
     def _paragraph(self, event: ParagraphInput.Submitted) -> None:
-        if self.walk.question is not None and event.question_id == self.walk.question.id:
-            self.submit(event.value.strip() or None)
+        try:
+            if self.walk.question is not None and event.question_id == self.walk.question.id:
+                self.submit(event.value.strip() or None)
+        finally:
+            event.settle()
 
     @on(Input.Submitted, "#note")
     def _note_done(self) -> None:

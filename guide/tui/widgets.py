@@ -331,6 +331,28 @@ class KeyEntry(NamedTuple):
         return cell_len(f"{lead}{self.display} ") + (cell_len(f"{self.description} ") if self.description else 0)
 
 
+class Answered(Message):
+    """An answer posted to the question screen; `taken` is done once the screen has taken it, or dropped it as
+    meant for a question no longer shown."""
+
+    TAKEN_WITHIN = 2.0  # seconds keys wait after Enter at most, should the answer never reach the screen
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.taken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def settle(self) -> None:
+        if not self.taken.done():
+            self.taken.set_result(None)
+
+    async def shown(self) -> None:
+        """Wait until the screen has taken the answer and shown what comes next. Textual runs a binding's action
+        while it handles the key, so the keys typed after Enter wait here: they act on the next question, not on
+        this one's choices or text box."""
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(asyncio.shield(self.taken), self.TAKEN_WITHIN)
+
+
 class ChoiceList(OptionList):
     """The choices of one question. ↑ ↓ or a choice's number move to it; Enter answers with the
     highlighted choice, or in a multiple-choice question with the ticked ones (space ticks).
@@ -350,15 +372,13 @@ class ChoiceList(OptionList):
         Binding("space", "toggle", "Tick"),  # on the key bar only where it works (check_action)
     ]
     NOTHING_TICKED = "Tick at least one choice with space, or press u for Unsure."
-    ANSWER_TAKEN_WITHIN = 2.0  # seconds keys wait after Enter at most, should the answer never reach the screen
 
-    class Chosen(Message):
-        """Enter or a click answered `question` with `value`; `taken` is done once the screen has taken it."""
+    class Chosen(Answered):
+        """Enter or a click answered `question` with `value`."""
 
         def __init__(self, question: Question, value: str | list[str]) -> None:
             super().__init__()
             self.question, self.value = question, value
-            self.taken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     class Ticked(Message):
         """A tick was set or taken off: what Enter answers changed."""
@@ -583,10 +603,7 @@ class ChoiceList(OptionList):
     async def action_confirm(self) -> None:
         chosen = self.choose()
         if chosen is not None:
-            # Textual runs this while it handles the key, so the keys typed after Enter wait until the screen has
-            # taken the answer and shown the next question: they act on that one, not on this one's choices.
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(chosen.taken), self.ANSWER_TAKEN_WITHIN)
+            await chosen.shown()
 
     def action_select(self) -> None:
         # A click: answers a single-choice question, ticks a multiple-choice one.
@@ -606,27 +623,28 @@ class ParagraphInput(TextArea):
     """A wrapped text box for a one-paragraph answer; Enter answers instead of starting a new line."""
 
     BINDINGS = [
-        Binding("enter", "submit", "Answer", key_display="⏎"),
+        # A priority binding runs as the key reaches the app, ahead of the text box's own newline, and holds the
+        # keys typed after it until the answer is taken (see `action_submit`).
+        Binding("enter", "submit", "Answer", key_display="⏎", priority=True),
         Binding("escape", "screen.leave_field", "Leave the text box", key_display="esc"),
     ]
 
-    class Submitted(Message):
+    class Submitted(Answered):
         def __init__(self, value: str, question_id: str | None) -> None:
             super().__init__()
             self.value, self.question_id = value, question_id
 
     question_id: str | None = None  # the question whose answer the box holds, set by the screen that shows it
 
-    async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter":
-            event.stop()
-            event.prevent_default()
-            self.action_submit()
-            return
-        await super()._on_key(event)
-
-    def action_submit(self) -> None:
-        self.post_message(self.Submitted(self.text, self.question_id))
+    async def action_submit(self) -> None:
+        # The keys typed before Enter reached the box ahead of it and may still wait in its queue: the answer
+        # is the text once the box has taken them.
+        typed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.call_later(typed.set_result, None)
+        await typed
+        submitted = self.Submitted(self.text, self.question_id)
+        self.post_message(submitted)
+        await submitted.shown()
 
 
 class ListWithEnds(OptionList):
