@@ -757,3 +757,19 @@ def test_a_detectors_own_boxes_are_the_marked_regions_asked_for_not_a_reason_to_
     assert raised_by_the_form(detector) == {"detect_first_pipelines"}
     classifier = with_answers(detector, task="diagnosis_classification")
     assert {"attribution_maps", "perturbation"} <= raised_by_the_form(classifier)
+
+
+def test_a_flag_a_number_or_a_reconstruction_leaves_no_constraint_open_that_its_path_cannot_settle(bank, presets):
+    """Users shown only a flag and a number see no contours, and a reconstruction's path never asks where its
+    evidence lies: neither should be told a constraint is still unknown."""
+    def need_status(answers, need_id):
+        return next(need.status for need in evaluate(bank, answers).needs if need.id == need_id)
+
+    flag_only = with_answers(presets["dr-screening"], explanation_form=["confidence_flag", "physical_measurements"],
+                             consumers=["specialist_reader"], goals=["clinical_concepts_check"])
+    assert need_status(flag_only, "findings_shown_to_name") == "available"
+    [recognized] = [item for item in evaluate(bank, flag_only).acceptance if item.element == "visual_recognizability"]
+    assert recognized.conflicting_needs == ["users_shown_the_evidence"]
+    reconstruction = with_answers(presets["dr-screening"], task="reconstruction_generation", modality="mri",
+                                  dimensionality="volume_3d")
+    assert need_status(reconstruction, "named_points_matter") == "unavailable"
