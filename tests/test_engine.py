@@ -773,3 +773,20 @@ def test_a_flag_a_number_or_a_reconstruction_leaves_no_constraint_open_that_its_
     reconstruction = with_answers(presets["dr-screening"], task="reconstruction_generation", modality="mri",
                                   dimensionality="volume_3d")
     assert need_status(reconstruction, "named_points_matter") == "unavailable"
+
+
+def test_a_reconstruction_is_not_given_patch_prototype_or_concept_classifiers_and_marks_where_it_may_be_wrong(
+        bank, presets):
+    """An image-to-image network has no class for patches, tiles, prototypes or concepts to add up to; the regions
+    its reader asks to see marked are where the image may be wrong."""
+    reconstruction = with_answers(presets["dr-screening"], task="reconstruction_generation", modality="mri",
+                                  dimensionality="volume_3d", explanation_form=["marked_regions"],
+                                  physical_model="established_model")
+    result = evaluate(bank, reconstruction)
+    status = {method.id: method.status for method in result.methods}
+    for family in ("local_evidence_cnn", "attention_models", "prototypes", "concept_bottleneck"):
+        assert status[family] == "excluded"
+    assert "uncertainty_deferral" in result.complementary
+    assert not {"attribution_maps", "perturbation"} & set(result.complementary)
+    classifier = evaluate(bank, with_answers(reconstruction, task="diagnosis_classification"))
+    assert {method.id: method.status for method in classifier.methods}["local_evidence_cnn"] != "excluded"
