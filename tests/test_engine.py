@@ -790,3 +790,16 @@ def test_a_reconstruction_is_not_given_patch_prototype_or_concept_classifiers_an
     assert not {"attribution_maps", "perturbation"} & set(result.complementary)
     classifier = evaluate(bank, with_answers(reconstruction, task="diagnosis_classification"))
     assert {method.id: method.status for method in classifier.methods}["local_evidence_cnn"] != "excluded"
+
+
+def test_a_count_or_a_measure_from_a_detector_is_judged_as_a_distance(bank, presets):
+    """A mitotic count sets a score: its errors are distances, and the ones across a score boundary count most."""
+    def distance_checks(answers):
+        return [check for check in evaluate(bank, answers).answer_checks
+                if check.rule == "quantified-output-judged-as-a-distance"]
+
+    counter = with_answers(presets["breast-cancer-detection"], error_direction="not_yes_no",
+                           downstream_action=["measurement_reported"])
+    [check] = distance_checks(counter)
+    assert "count" in check.text and "limits of agreement" in check.text
+    assert not distance_checks(with_answers(counter, downstream_action=["invasive_procedure"]))
