@@ -803,3 +803,14 @@ def test_a_count_or_a_measure_from_a_detector_is_judged_as_a_distance(bank, pres
     [check] = distance_checks(counter)
     assert "count" in check.text and "limits of agreement" in check.text
     assert not distance_checks(with_answers(counter, downstream_action=["invasive_procedure"]))
+
+
+def test_a_report_generator_is_not_lowered_for_text_nobody_has_time_to_read(bank, presets):
+    """On a fast worklist a rationale beside the output goes unread; a drafted report is the output, read anyway."""
+    def rationale_evidence(answers):
+        [method] = [method for method in evaluate(bank, answers).methods if method.id == "textual_rationales"]
+        return sum(item.weight for item in method.evidence if item.weight < 0)
+
+    fast = with_answers(presets["dr-screening"], time_per_case="under_a_minute", paired_reports="reports_paired")
+    assert rationale_evidence(fast) < 0
+    assert rationale_evidence(with_answers(fast, task="report_generation")) == 0
