@@ -814,3 +814,17 @@ def test_a_report_generator_is_not_lowered_for_text_nobody_has_time_to_read(bank
     fast = with_answers(presets["dr-screening"], time_per_case="under_a_minute", paired_reports="reports_paired")
     assert rationale_evidence(fast) < 0
     assert rationale_evidence(with_answers(fast, task="report_generation")) == 0
+
+
+def test_a_report_generator_and_a_reconstruction_are_judged_by_the_errors_readers_find(bank, presets):
+    """A draft report is judged by its clinically significant errors, a reconstruction by the findings it loses or
+    adds, not by text overlap or image metrics alone."""
+    def checks(**changes):
+        return {check.rule: check.text for check in evaluate(bank, with_answers(presets["dr-screening"],
+                                                                                 **changes)).answer_checks}
+
+    report = checks(task="report_generation", modality="radiograph", paired_reports="reports_paired")
+    assert "not in the image" in report["generated-text-must-be-checkable"]
+    image = checks(task="reconstruction_generation", modality="mri", dimensionality="volume_3d")
+    assert "lost, added" in image["reconstruction-tied-to-measurement"]
+    assert "perturbation" in image["reconstruction-tied-to-measurement"]
