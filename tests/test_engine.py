@@ -828,3 +828,14 @@ def test_a_report_generator_and_a_reconstruction_are_judged_by_the_errors_reader
     image = checks(task="reconstruction_generation", modality="mri", dimensionality="volume_3d")
     assert "lost, added" in image["reconstruction-tied-to-measurement"]
     assert "perturbation" in image["reconstruction-tied-to-measurement"]
+
+
+def test_uncertainty_says_what_it_means_for_a_value_a_reconstruction_and_a_drafted_report(bank, presets):
+    """Uncertainty is often the first family for these outputs; its text must not speak only of classifiers,
+    segmentations and detectors."""
+    family = bank.methods["uncertainty_deferral"]
+    assert "interval" in family.summary and "reconstruction" in family.summary and "report" in family.summary
+    reconstruction = with_answers(presets["dr-screening"], task="reconstruction_generation", modality="mri",
+                                  dimensionality="volume_3d", explanation_form=["confidence_flag"])
+    plan = [step.text for step in evaluate(bank, reconstruction).evaluation if step.source == "uncertainty_deferral"]
+    assert any("reference acquisition" in text and "statements marked unsure" in text for text in plan)
