@@ -839,3 +839,15 @@ def test_uncertainty_says_what_it_means_for_a_value_a_reconstruction_and_a_draft
                                   dimensionality="volume_3d", explanation_form=["confidence_flag"])
     plan = [step.text for step in evaluate(bank, reconstruction).evaluation if step.source == "uncertainty_deferral"]
     assert any("reference acquisition" in text and "statements marked unsure" in text for text in plan)
+
+
+def test_a_detector_on_whole_slides_is_not_offered_attention_pooling_for_a_slide_label_it_lacks(bank, presets):
+    """Attention MIL pools tiles into a slide-level output; a mitosis detector marks each figure itself."""
+    def attention_raised(task):
+        answers = with_answers(presets["dr-screening"], task=task, modality="histopathology_wsi",
+                               dimensionality="gigapixel")
+        [method] = [method for method in evaluate(bank, answers).methods if method.id == "attention_models"]
+        return sum(item.weight for item in method.evidence if item.weight > 0)
+
+    assert attention_raised("diagnosis_classification") >= 2
+    assert attention_raised("detection") < 2
