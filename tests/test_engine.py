@@ -788,6 +788,8 @@ def test_a_reconstruction_is_not_given_patch_prototype_or_concept_classifiers_an
         assert status[family] == "excluded"
     assert "uncertainty_deferral" in result.complementary
     assert not {"attribution_maps", "perturbation"} & set(result.complementary)
+    [marked] = [item for item in result.acceptance if item.element == "localization" and item.replaces]
+    assert "departs from a reference acquisition" in marked.measure
     classifier = evaluate(bank, with_answers(reconstruction, task="diagnosis_classification"))
     assert {method.id: method.status for method in classifier.methods}["local_evidence_cnn"] != "excluded"
 
