@@ -853,3 +853,15 @@ def test_a_detector_on_whole_slides_is_not_offered_attention_pooling_for_a_slide
 
     assert attention_raised("diagnosis_classification") >= 2
     assert attention_raised("detection") < 2
+
+
+def test_a_shortcut_spread_over_the_image_does_not_raise_heatmaps(bank, presets):
+    """A protocol or a demographic proxy is found by comparing strata, not on a map; markers and devices are."""
+    def maps_raised(sources):
+        answers = with_answers(presets["dr-screening"], shortcut_risk="plausible_shortcuts", shortcut_sources=sources)
+        [method] = [method for method in evaluate(bank, answers).methods if method.id == "attribution_maps"]
+        return any(item.weight > 0 and "shortcut" in item.because for item in method.evidence)
+
+    assert not maps_raised(["acquisition_protocol", "patient_demographics_proxy"])
+    assert maps_raised(["acquisition_protocol", "devices_treatment"])
+    assert maps_raised([UNSURE])
