@@ -757,3 +757,111 @@ def test_a_detectors_own_boxes_are_the_marked_regions_asked_for_not_a_reason_to_
     assert raised_by_the_form(detector) == {"detect_first_pipelines"}
     classifier = with_answers(detector, task="diagnosis_classification")
     assert {"attribution_maps", "perturbation"} <= raised_by_the_form(classifier)
+
+
+def test_a_flag_a_number_or_a_reconstruction_leaves_no_constraint_open_that_its_path_cannot_settle(bank, presets):
+    """Users shown only a flag and a number see no contours, and a reconstruction's path never asks where its
+    evidence lies: neither should be told a constraint is still unknown."""
+    def need_status(answers, need_id):
+        return next(need.status for need in evaluate(bank, answers).needs if need.id == need_id)
+
+    flag_only = with_answers(presets["dr-screening"], explanation_form=["confidence_flag", "physical_measurements"],
+                             consumers=["specialist_reader"], goals=["clinical_concepts_check"])
+    assert need_status(flag_only, "findings_shown_to_name") == "available"
+    [recognized] = [item for item in evaluate(bank, flag_only).acceptance if item.element == "visual_recognizability"]
+    assert recognized.conflicting_needs == ["users_shown_the_evidence"]
+    reconstruction = with_answers(presets["dr-screening"], task="reconstruction_generation", modality="mri",
+                                  dimensionality="volume_3d")
+    assert need_status(reconstruction, "named_points_matter") == "unavailable"
+
+
+def test_a_reconstruction_is_not_given_patch_prototype_or_concept_classifiers_and_marks_where_it_may_be_wrong(
+        bank, presets):
+    """An image-to-image network has no class for patches, tiles, prototypes or concepts to add up to; the regions
+    its reader asks to see marked are where the image may be wrong."""
+    reconstruction = with_answers(presets["dr-screening"], task="reconstruction_generation", modality="mri",
+                                  dimensionality="volume_3d", explanation_form=["marked_regions"],
+                                  physical_model="established_model")
+    result = evaluate(bank, reconstruction)
+    status = {method.id: method.status for method in result.methods}
+    for family in ("local_evidence_cnn", "attention_models", "prototypes", "concept_bottleneck"):
+        assert status[family] == "excluded"
+    assert "uncertainty_deferral" in result.complementary
+    assert not {"attribution_maps", "perturbation"} & set(result.complementary)
+    [marked] = [item for item in result.acceptance if item.element == "localization" and item.replaces]
+    assert "departs from a reference acquisition" in marked.measure
+    classifier = evaluate(bank, with_answers(reconstruction, task="diagnosis_classification"))
+    assert {method.id: method.status for method in classifier.methods}["local_evidence_cnn"] != "excluded"
+
+
+def test_a_count_or_a_measure_from_a_detector_is_judged_as_a_distance(bank, presets):
+    """A mitotic count sets a score: its errors are distances, and the ones across a score boundary count most."""
+    def distance_checks(answers):
+        return [check for check in evaluate(bank, answers).answer_checks
+                if check.rule == "quantified-output-judged-as-a-distance"]
+
+    counter = with_answers(presets["breast-cancer-detection"], error_direction="not_yes_no",
+                           downstream_action=["measurement_reported"])
+    [check] = distance_checks(counter)
+    assert "count" in check.text and "limits of agreement" in check.text
+    assert not distance_checks(with_answers(counter, downstream_action=["invasive_procedure"]))
+
+
+def test_a_report_generator_is_not_lowered_for_text_nobody_has_time_to_read(bank, presets):
+    """On a fast worklist a rationale beside the output goes unread; a drafted report is the output, read anyway."""
+    def rationale_evidence(answers):
+        [method] = [method for method in evaluate(bank, answers).methods if method.id == "textual_rationales"]
+        return sum(item.weight for item in method.evidence if item.weight < 0)
+
+    fast = with_answers(presets["dr-screening"], time_per_case="under_a_minute", paired_reports="reports_paired")
+    assert rationale_evidence(fast) < 0
+    assert rationale_evidence(with_answers(fast, task="report_generation")) == 0
+
+
+def test_a_report_generator_and_a_reconstruction_are_judged_by_the_errors_readers_find(bank, presets):
+    """A draft report is judged by its clinically significant errors, a reconstruction by the findings it loses or
+    adds, not by text overlap or image metrics alone."""
+    def checks(**changes):
+        return {check.rule: check.text for check in evaluate(bank, with_answers(presets["dr-screening"],
+                                                                                 **changes)).answer_checks}
+
+    report = checks(task="report_generation", modality="radiograph", paired_reports="reports_paired")
+    assert "not in the image" in report["generated-text-must-be-checkable"]
+    image = checks(task="reconstruction_generation", modality="mri", dimensionality="volume_3d")
+    assert "lost, added" in image["reconstruction-tied-to-measurement"]
+    assert "perturbation" in image["reconstruction-tied-to-measurement"]
+
+
+def test_uncertainty_says_what_it_means_for_a_value_a_reconstruction_and_a_drafted_report(bank, presets):
+    """Uncertainty is often the first family for these outputs; its text must not speak only of classifiers,
+    segmentations and detectors."""
+    family = bank.methods["uncertainty_deferral"]
+    assert "interval" in family.summary and "reconstruction" in family.summary and "report" in family.summary
+    reconstruction = with_answers(presets["dr-screening"], task="reconstruction_generation", modality="mri",
+                                  dimensionality="volume_3d", explanation_form=["confidence_flag"])
+    plan = [step.text for step in evaluate(bank, reconstruction).evaluation if step.source == "uncertainty_deferral"]
+    assert any("reference acquisition" in text and "statements marked unsure" in text for text in plan)
+
+
+def test_a_detector_on_whole_slides_is_not_offered_attention_pooling_for_a_slide_label_it_lacks(bank, presets):
+    """Attention MIL pools tiles into a slide-level output; a mitosis detector marks each figure itself."""
+    def attention_raised(task):
+        answers = with_answers(presets["dr-screening"], task=task, modality="histopathology_wsi",
+                               dimensionality="gigapixel")
+        [method] = [method for method in evaluate(bank, answers).methods if method.id == "attention_models"]
+        return sum(item.weight for item in method.evidence if item.weight > 0)
+
+    assert attention_raised("diagnosis_classification") >= 2
+    assert attention_raised("detection") < 2
+
+
+def test_a_shortcut_spread_over_the_image_does_not_raise_heatmaps(bank, presets):
+    """A protocol or a demographic proxy is found by comparing strata, not on a map; markers and devices are."""
+    def maps_raised(sources):
+        answers = with_answers(presets["dr-screening"], shortcut_risk="plausible_shortcuts", shortcut_sources=sources)
+        [method] = [method for method in evaluate(bank, answers).methods if method.id == "attribution_maps"]
+        return any(item.weight > 0 and "shortcut" in item.because for item in method.evidence)
+
+    assert not maps_raised(["acquisition_protocol", "patient_demographics_proxy"])
+    assert maps_raised(["acquisition_protocol", "devices_treatment"])
+    assert maps_raised([UNSURE])

@@ -120,16 +120,16 @@ def test_only_the_explanation_form_may_put_a_family_first_on_its_own(bank_copy):
     asked = run_guide("precedents", "--bank", str(bank_copy), "--score", "--split", "calibration")
     assert "first on its own" not in asked.stderr
     rules.write_text(rules.read_text() + """
-  - id: teaching-always-prototypes
+  - id: teaching-always-counterfactuals
     when: {q: goals, in: [education]}
     effects:
-      - method: prototypes
+      - method: counterfactuals
         weight: 5
         because: A rule that outweighs everything else.
 """)
     result = run_guide("precedents", "--bank", str(bank_copy), "--score", "--split", "calibration")
     assert result.returncode == 1
-    assert "answering goals = education puts prototypes first on its own" in result.stderr
+    assert "answering goals = education puts counterfactuals first on its own" in result.stderr
     assert "explanation_form" not in result.stderr
     # A choice whose output is itself the explanation (a detector's boxes) names the form as the user would.
     goals = bank_copy / "flow" / "3-goals.yaml"
