@@ -244,6 +244,9 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
     methods = _rank_methods(bank, scored, levels, by_id,
                             closeness={precedent_id: value for precedent_id, (value, _) in similarities.items()})
     complementary, uncovered, poor_fits, opening = _complementary(bank, scored, methods, elements)
+    output = _output_family(bank, scored, methods, complementary)
+    if output:
+        complementary = [output[0], *(method_id for method_id in complementary if method_id != output[0])]
     acceptance = _acceptance(bank, elements, by_id)
     return Result(
         tool_version=__version__,
@@ -260,6 +263,8 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
         methods=methods,
         complementary=complementary,
         opening=opening,
+        output_family=output[0] if output else None,
+        output_family_note=output[1] if output else None,
         uncovered=uncovered,
         poor_fits=poor_fits,
         needs=needs,
@@ -697,6 +702,26 @@ def _opening(result: Result) -> MethodResult:
     later for a form its users asked for can rank above it, so it is not always the combination's first."""
     return next(method for method in result.methods
                 if method.id == result.opening or (result.opening is None and method.rank == 1))
+
+
+def _output_family(bank: Bank, scored: Scored, methods: list[MethodResult],
+                   complementary: list[str]) -> tuple[str, str] | None:
+    """The family of a combination of several that produces the output itself, as an answer names it (a segmenter
+    for a segmentation task), with why it is presented first; None where the combination has none."""
+    if len(complementary) < 2:
+        return None
+    for question_id in scored.path:
+        question = bank.questions[question_id]
+        for choice_id in chosen(scored.values.get(question_id)):
+            choice = question.choice(choice_id)
+            if choice is not None and choice.output_family in complementary:
+                family = choice.output_family
+                name = bank.methods[family].name
+                rank = next(method.rank for method in methods if method.id == family)
+                ranked = "" if rank == 1 else f", though it ranks {rank}"
+                return family, (f"{name} comes first{ranked}: it produces the output itself ({choice.label}), which "
+                                f"is what users look at.")
+    return None
 
 
 def _far_below(bank: Bank, score: float, opening_score: float) -> bool:

@@ -248,6 +248,9 @@ def check_bank(bank: Bank) -> list[Finding]:
                 report(key, f"`next` goes to unknown question '{branch.goto}'")
             if branch.when is not None:
                 check_condition(key, branch.when, "routing condition")
+        for choice in question.choices:
+            if choice.output_family and choice.output_family not in bank.methods:
+                report(key, f"choice '{choice.id}' names unknown output_family '{choice.output_family}'")
 
     for rule in bank.rules.values():
         key = f"rule:{rule.id}"

@@ -299,6 +299,10 @@ class Choice(Strict):
         default=False, description="the model's output is itself what the user looks at as the explanation (a "
                                    "detector's boxes, a segmenter's contours): like the user naming the explanation, "
                                    "it may put a family first on its own")
+    output_family: Identifier | None = Field(
+        default=None, description="the method family that produces this output itself (a segmenter's contours): "
+                                  "where the design builds it, it is presented first, ahead of the families that "
+                                  "check or explain that output; the ranking is unchanged")
 
 
 class Branch(Strict):
@@ -846,9 +850,15 @@ class Result(BaseModel):
     set_aside: list[AnswerRecord] = Field(description="answers to questions not on the current path, kept, not used")
     elements: list[ElementResult]
     methods: list[MethodResult]
-    complementary: list[str]
+    complementary: list[str] = Field(description="the recommended combination, as presented: the family that "
+                                                 "produces the output itself (output_family) first, the others in "
+                                                 "rank order")
     opening: str | None = Field(default=None, description="the family the combination opens with: the best-ranked "
                                                           "one serving a top-priority element")
+    output_family: str | None = Field(
+        default=None, description="the family of the combination that produces the output itself (named by the "
+                                  "task's answer), presented first in `complementary`; the ranking is unchanged")
+    output_family_note: str | None = Field(default=None, description="why output_family is presented first, in words")
     uncovered: list[str]
     poor_fits: dict[str, str] = Field(
         default_factory=dict, description="for an uncovered element, the best-ranked family the project can build "

@@ -8,13 +8,13 @@ from dataclasses import replace
 import pytest
 
 from guide.bank import read_answers
-from guide.engine import (NOT_PROPOSED, applicable_caveats, evaluate, precedent_values, route, score, setting_shared,
-                          setting_unshared)
+from guide.engine import (NOT_PROPOSED, applicable_caveats, evaluate, precedent_values, ranking, route, score,
+                          setting_shared, setting_unshared)
 from guide.load import load_bank
 from guide.model import UNSURE, AnswersFile
 from guide.report.markdown import markdown_document
 
-from .conftest import CASES, FIXED_DATE
+from .conftest import CARDIAC_SEGMENTATION, CASES, FIXED_DATE
 
 
 @pytest.fixture(scope="module")
@@ -471,7 +471,8 @@ def test_complementary_set_covers_every_essential_element(bank, presets):
                    for method in result.methods if method.id == method_id
                    for element, strength in method.covers.items() if strength in strong_enough}
         assert essential - covered == set(result.uncovered)
-        assert result.complementary[0] == next(m.id for m in result.methods if m.rank == 1)
+        # The family that produces the output itself is presented first; else the top-ranked family opens.
+        assert result.complementary[0] == (result.output_family or next(m.id for m in result.methods if m.rank == 1))
 
 
 def test_the_design_leaves_a_top_element_uncovered_only_when_no_fair_buildable_family_serves_it(bank, presets):
@@ -488,7 +489,7 @@ def test_the_design_leaves_a_top_element_uncovered_only_when_no_fair_buildable_f
         buildable = [method for method in result.methods
                      if method.status not in ("excluded", "needs_change") and method.score > 0]
         floor = bank.meta.cover_min_share * next(method.score for method in result.methods
-                                                 if method.id == result.complementary[0]) if result.complementary else 0
+                                                 if method.id == result.opening) if result.opening else 0
         best_serving = {}
         for method in buildable:  # in rank order
             for element, grade in method.covers.items():
@@ -757,3 +758,28 @@ def test_a_detectors_own_boxes_are_the_marked_regions_asked_for_not_a_reason_to_
     assert raised_by_the_form(detector) == {"detect_first_pipelines"}
     classifier = with_answers(detector, task="diagnosis_classification")
     assert {"attribution_maps", "perturbation"} <= raised_by_the_form(classifier)
+
+
+def test_the_family_that_produces_a_segmenters_output_is_presented_first_and_the_ranking_is_unchanged(bank, bank_copy):
+    """A segmenter's contours are what its users look at: the family that produces them opens the design, ahead of
+    the uncertainty that checks them, even where that family ranks higher; the ranking scored against published
+    systems does not move. Which family produces an output is the bank's data (the task choice's output_family)."""
+    answers = AnswersFile(title="Cardiac MR segmentation", answers=CARDIAC_SEGMENTATION)
+    result = evaluate(bank, answers, with_precedents=False)
+    ranked = [method.id for method in result.methods if method.rank is not None]
+    assert ranked[:2] == ["uncertainty_deferral", "detect_first_pipelines"]
+    assert ranked == ranking(bank, answers.answers)[1]
+    assert result.opening == "uncertainty_deferral"
+    assert (result.output_family, result.complementary) == ("detect_first_pipelines",
+                                                            ["detect_first_pipelines", "uncertainty_deferral"])
+    assert result.output_family_note.startswith("Segment- or detect-first pipelines comes first, though it ranks 2: it "
+                                                "produces the output itself (Segmentation)")
+    # A classifier's output is not its explanation: the combination stays in rank order.
+    classifier = evaluate(bank, with_answers(answers, task="diagnosis_classification"), with_precedents=False)
+    assert (classifier.output_family, classifier.output_family_note) == (None, None)
+    ranks = {method.id: method.rank for method in classifier.methods}
+    assert classifier.complementary == sorted(classifier.complementary, key=ranks.__getitem__)
+    use_case = bank_copy / "flow" / "1-use-case.yaml"
+    use_case.write_text(use_case.read_text().replace("        output_family: detect_first_pipelines\n", ""))
+    unmarked = evaluate(load_bank(bank_copy), answers, with_precedents=False)
+    assert (unmarked.output_family, unmarked.complementary) == (None, ["uncertainty_deferral", "detect_first_pipelines"])

@@ -43,7 +43,7 @@ from guide.tui.start import DESIGN_LIST_MARGIN, StartScreen
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ParagraphInput,
                                ReasoningPanel, SizedScreen, TextBlock, TooSmall)
 
-from .conftest import FIXED_DATE, ROOT, load_saved, run_guide
+from .conftest import CARDIAC_SEGMENTATION, FIXED_DATE, ROOT, load_saved, run_guide
 from .test_crash_safety import shared_state_home
 from .test_session import first_dropping_change
 
@@ -1549,6 +1549,17 @@ def test_the_priorities_name_the_number_beside_a_confidence_label_as_the_scores(
     result = evaluate(bank, answers.revised(answers={**answers.answers, "downstream_action": UNSURE}))
     localization = next(line for line in priorities(bank, result, 120).plain.splitlines() if line.startswith("L "))
     assert localization.endswith("confidence medium (score 100% known)")
+
+
+def test_the_results_lead_with_the_family_that_draws_a_segmenters_contours(bank):
+    from guide.engine import evaluate
+    from guide.model import AnswersFile
+    from guide.tui.results import priorities
+
+    result = evaluate(bank, AnswersFile(answers=CARDIAC_SEGMENTATION))
+    shown = " ".join(priorities(bank, result, 200).plain.split())
+    assert ("Recommended combination: Segment- or detect-first pipelines, Uncertainty for deferral "
+            + result.output_family_note) in shown
 
 
 def test_the_open_questions_tab_counts_in_words_and_keeps_elements_apart_from_what_the_families_need(bank):

@@ -264,9 +264,11 @@ def _what_will_be_built(result: Result, bank: Bank) -> list[str]:
         family = bank.methods[method_id]
         method = next(item for item in result.methods if item.id == method_id)
         covers = ", ".join(md(bank.elements[element].name.lower()) for element in method.covers)
+        # The family that produces the output itself leads the list, though it may rank lower: its line says why.
+        leads = f" {md(result.output_family_note)}" if method_id == result.output_family else ""
         lines.append(f"- **{md(family.name)}** ({KIND_LABELS[family.kind]}, ranked {method.rank}, "
                      f"{METHOD_STATUS_LABELS[method.status]}): {md(_first_sentence(family.summary))} "
-                     f"It serves {covers}.")
+                     f"It serves {covers}.{leads}")
     if result.uncovered:
         lines += ["", f"**{UNCOVERED_LABEL}** (its checks in the *Evaluation plan* still apply):", ""]
         lines += [f"- {element_label(bank, element_id)}: {md(poor_fit_text(bank, result, element_id))} "
@@ -486,7 +488,8 @@ def _ranked_list(methods: list[MethodResult]) -> str:
 
 
 def _detailed(result: Result) -> list[MethodResult]:
-    """The families the document describes in full: the recommended combination (or the top-ranked family)."""
+    """The families the document describes in full, in rank order: the recommended combination (or the top-ranked
+    family)."""
     ranked = [method for method in result.methods if method.rank is not None]
     chosen = [method for method in ranked if method.id in result.complementary]
     return chosen or ranked[:1]

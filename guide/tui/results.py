@@ -207,6 +207,8 @@ def priorities(bank: Bank, result: Result, width: int = 80) -> Content:
     if result.complementary:
         names = ", ".join(clean(bank.methods[method].name) for method in result.complementary)
         parts += [("\nRecommended combination: ", "bold"), names, "\n"]
+        if result.output_family_note:
+            parts += [(clean(result.output_family_note), "italic"), "\n"]
     for element in result.uncovered:
         parts += [(f"{UNCOVERED_LABEL}: ", "bold"), clean(bank.elements[element].name), ": ",
                   clean(poor_fit_text(bank, result, element)), "\n"]
