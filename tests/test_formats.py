@@ -385,3 +385,18 @@ def test_a_segmenters_document_leads_with_the_family_that_draws_its_contours(ban
     assert families.index("### 1. Uncertainty for deferral") < families.index("### 2. Segment- or detect-first pipelines")
     html = words(parse(render("html", result, bank, answers, FIXED_DATE)).text["main"])
     assert result.output_family_note in html
+
+
+def test_a_design_that_draws_no_map_says_why_its_faithfulness_tests_are_absent(bank):
+    """A reviewer looking for randomization or deletion tests in a segmenter's plan, where no family draws a map,
+    reads that they are not planned and why, in the Markdown and in the HTML; the tests themselves are absent."""
+    answers = AnswersFile(title="Cardiac MR segmentation", answers=CARDIAC_SEGMENTATION)
+    result = evaluate(bank, answers)
+    document = render("md", result, bank, answers, FIXED_DATE)
+    plan = document.split("## Evaluation plan", 1)[1].split("\n## ", 1)[0]
+    localization = plan.split("### Localization (L)", 1)[1].split("\n### ", 1)[0]
+    assert "- *Not planned: faithfulness tests of a map (randomization, deletion or insertion), as this design builds " \
+           "no family they test (Gradient / attribution maps," in localization
+    assert "Faithfulness:" not in document and "randomization sanity checks" not in document
+    html = words(parse(render("html", result, bank, answers, FIXED_DATE)).text["main"])
+    assert "Not planned: faithfulness tests of a map" in html
