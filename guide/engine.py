@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import AbstractSet, Callable, Iterable, Mapping
+from typing import AbstractSet, Callable, Iterable, Literal, Mapping
 
 from guide import __version__
 from guide.bank import Bank
 from guide.model import (
     END,
     UNSURE,
+    AboutFamilies,
+    AcceptanceCriterion,
     AcceptanceStep,
     AllOf,
     Alternative,
@@ -32,6 +34,7 @@ from guide.model import (
     EvaluationItem,
     EvaluationStep,
     EvidenceItem,
+    LeftOutItem,
     Level,
     MethodResult,
     NeedStatus,
@@ -244,7 +247,13 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
     methods = _rank_methods(bank, scored, levels, by_id,
                             closeness={precedent_id: value for precedent_id, (value, _) in similarities.items()})
     complementary, uncovered, poor_fits, opening = _complementary(bank, scored, methods, elements)
-    acceptance = _acceptance(bank, elements, by_id)
+    output = _output_family(bank, scored, methods, complementary)
+    if output:
+        complementary = [output[0], *(method_id for method_id in complementary if method_id != output[0])]
+    design = design_families(methods, complementary)
+    acceptance, measures_left_out = _acceptance(bank, elements, by_id, design)
+    evaluation, checks_left_out = _evaluation_plan(bank, elements, design, by_id, acceptance)
+    answer_checks, answer_checks_left_out = _answer_checks(bank, scored, by_id, design)
     return Result(
         tool_version=__version__,
         bank_id=bank.meta.id,
@@ -260,12 +269,15 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
         methods=methods,
         complementary=complementary,
         opening=opening,
+        output_family=output[0] if output else None,
+        output_family_note=output[1] if output else None,
         uncovered=uncovered,
         poor_fits=poor_fits,
         needs=needs,
-        evaluation=_evaluation_plan(bank, elements, methods, complementary, by_id, acceptance),
+        evaluation=evaluation,
         acceptance=acceptance,
-        answer_checks=_answer_checks(bank, scored, by_id, complementary),
+        answer_checks=answer_checks,
+        left_out=[*measures_left_out, *checks_left_out, *answer_checks_left_out],
         open_questions=_open_questions(bank, uncertain, elements, values),
         precedents=nearest_precedents(bank, scored.values, similarities=similarities) if with_precedents else [],
     )
@@ -456,19 +468,25 @@ def _evidence(bank: Bank, scored: Scored, target_kind: str, target: str) -> list
     return items
 
 
-def _answer_checks(bank: Bank, scored: Scored, needs: dict[str, NeedStatus], built: list[str]) -> list[AnswerCheck]:
+def _answer_checks(bank: Bank, scored: Scored, needs: dict[str, NeedStatus],
+                   design: list[str]) -> tuple[list[AnswerCheck], list[LeftOutItem]]:
     """The checks of every fired rule: what the answers call for, whatever families are chosen, but for a check
-    about explanations of a kind the design does not build (`when_built`)."""
-    kinds_built = {bank.methods[method_id].kind for method_id in built}
+    about explanations of a kind the design does not build (`when_built`), and one about families it does not
+    build (`about`), which is returned apart."""
+    kinds_built = {bank.methods[method_id].kind for method_id in design}
     checks = []
+    left_out = []
     for rule_id in (rule_id for rule_id in scored.fired if bank.rules[rule_id].checks):
         read, text, _ = _triggering_answers(bank, scored, rule_id)
         for item in bank.rules[rule_id].checks:
             if item.when_built and not kinds_built & set(item.when_built):
                 continue
+            if not _tests_the_design(item, design):
+                left_out.append(_left_out_item(None, "check", item.about))
+                continue
             checks.append(AnswerCheck(rule=rule_id, text=item.text, references=item.references, answers=read,
                                       answer_text=text, **_conflict(bank, "check", item.requires, None, needs)))
-    return checks
+    return checks, left_out
 
 
 def _deciding_answers(condition: Condition, values: Values, bank: Bank) -> dict[str, AnswerValue | None]:
@@ -699,6 +717,42 @@ def _opening(result: Result) -> MethodResult:
                 if method.id == result.opening or (result.opening is None and method.rank == 1))
 
 
+def _output_family(bank: Bank, scored: Scored, methods: list[MethodResult],
+                   complementary: list[str]) -> tuple[str, str] | None:
+    """The family of a combination of several that produces the output itself, as an answer names it (a segmenter
+    for a segmentation task), with why it is presented first; None where the combination has none."""
+    if len(complementary) < 2:
+        return None
+    for question_id in scored.path:
+        question = bank.questions[question_id]
+        for choice_id in chosen(scored.values.get(question_id)):
+            choice = question.choice(choice_id)
+            if choice is not None and choice.output_family in complementary:
+                family = choice.output_family
+                name = bank.methods[family].name
+                rank = next(method.rank for method in methods if method.id == family)
+                ranked = "" if rank == 1 else f", though it ranks {rank}"
+                return family, (f"{name} comes first{ranked}: it produces the output itself ({choice.label}), which "
+                                f"is what users look at.")
+    return None
+
+
+def design_families(methods: list[MethodResult], complementary: list[str]) -> list[str]:
+    """The families the design builds: the recommended combination, as presented, and the top-ranked family."""
+    ranked = [method.id for method in methods if method.rank is not None]
+    return list(dict.fromkeys([*complementary, *ranked[:1]]))
+
+
+def _tests_the_design(item: EvaluationItem | AcceptanceCriterion, design: list[str]) -> bool:
+    """Whether a plan item has something to test: it is about no families in particular, or about one the design
+    builds."""
+    return item.about is None or any(family in design for family in item.about.families)
+
+
+def _left_out_item(element_id: str | None, kind: Literal["measure", "check"], about: AboutFamilies) -> LeftOutItem:
+    return LeftOutItem(element=element_id, kind=kind, named=about.named, families=about.families)
+
+
 def _far_below(bank: Bank, score: float, opening_score: float) -> bool:
     """Under `cover_min_share` of the opening family's score: fitting the project far worse."""
     return score < bank.meta.cover_min_share * opening_score
@@ -718,6 +772,12 @@ def poor_fit_text(bank: Bank, result: Result, element_id: str) -> str:
     return (f"{bank.methods[poor.id].name} serves it but ranks {poor.rank} with a score of {poor.score:g}, less "
             f"than {bank.meta.cover_min_share:.0%} of the opening family's {opening.score:g} "
             f"({bank.methods[opening.id].name}): too poor a fit for this project to build for this element alone")
+
+
+def left_out_text(bank: Bank, item: LeftOutItem) -> str:
+    """Why a plan item a reviewer may look for is not in the plan."""
+    names = ", ".join(bank.methods[family].name for family in item.families)
+    return f"Not planned: {item.named}, as this design builds no family they test ({names})."
 
 
 def _asked_forms(bank: Bank, scored: Scored, candidates: list[MethodResult]) -> list[set[str]]:
@@ -745,25 +805,27 @@ def applicable_caveats(bank: Bank, method_id: str, needs: list[NeedStatus]) -> l
     return [caveat for caveat in bank.methods[method_id].caveats if not ruled_out.intersection(caveat.requires)]
 
 
-def _evaluation_plan(bank: Bank, elements: list[ElementResult], methods: list[MethodResult],
-                     complementary: list[str], needs: dict[str, NeedStatus],
-                     acceptance: list[AcceptanceStep]) -> list[EvaluationStep]:
-    """The checks for each prioritized element, from the element and from the chosen families; a check that
+def _evaluation_plan(bank: Bank, elements: list[ElementResult], design: list[str], needs: dict[str, NeedStatus],
+                     acceptance: list[AcceptanceStep]) -> tuple[list[EvaluationStep], list[LeftOutItem]]:
+    """The checks for each prioritized element, from the element and from the design's families; a check that
     depends on a need the answers rule out is kept, marked as a conflict, with what to do instead (or, where the
-    element's acceptance measures, shown first, already say it, a pointer to them)."""
+    element's acceptance measures, shown first, already say it, a pointer to them). An element's check about
+    families the design does not build is left out, and returned apart."""
     advised: dict[str, set[str]] = {}
     for criterion in acceptance:
         advised.setdefault(criterion.element, set()).update(criterion.conflicting_needs)
     floor = bank.level_ids[-1]
-    ranked = [method.id for method in methods if method.rank is not None]
-    chosen_ids = list(dict.fromkeys([*complementary, *ranked[:1]]))
     steps = []
+    left_out = []
     for element in elements:
         if element.level == floor:
             continue
         for item in bank.elements[element.id].evaluation:
+            if not _tests_the_design(item, design):
+                left_out.append(_left_out_item(element.id, "check", item.about))
+                continue
             steps.append(_step(bank, element, item, "element", needs, advised.get(element.id, set())))
-        for method_id in chosen_ids:
+        for method_id in design:
             method = bank.methods[method_id]
             served = [serves.element for serves in method.serves]
             primary = min(served, key=lambda element_id: (bank.level_ids.index(_level(elements, element_id)),
@@ -772,7 +834,7 @@ def _evaluation_plan(bank: Bank, elements: list[ElementResult], methods: list[Me
                 continue
             for item in method.evaluation:
                 steps.append(_step(bank, element, item, method_id, needs, advised.get(element.id, set())))
-    return steps
+    return steps, left_out
 
 
 def _step(bank: Bank, element: ElementResult, item: EvaluationItem, source: str,
@@ -836,11 +898,13 @@ def _instead(bank: Bank, what: str, own: list[str], of_family: list[str], family
     return " ".join(instead)
 
 
-def _acceptance(bank: Bank, elements: list[ElementResult], needs: dict[str, NeedStatus]) -> list[AcceptanceStep]:
+def _acceptance(bank: Bank, elements: list[ElementResult], needs: dict[str, NeedStatus],
+                design: list[str]) -> tuple[list[AcceptanceStep], list[LeftOutItem]]:
     """The acceptance criteria of every element at the two highest levels, each marked where the answers rule
-    out what it needs."""
+    out what it needs; a criterion about families the design does not build is left out, and returned apart."""
     prioritized = set(bank.level_ids[:2])
     steps = []
+    left_out = []
     for element in elements:
         if element.level not in prioritized:
             continue
@@ -848,6 +912,9 @@ def _acceptance(bank: Bank, elements: list[ElementResult], needs: dict[str, Need
         # for every measure that gives way to the same thing.
         replacements: dict[str, AcceptanceStep] = {}
         for item in bank.elements[element.id].acceptance:
+            if not _tests_the_design(item, design):
+                left_out.append(_left_out_item(element.id, "measure", item.about))
+                continue
             ruled_out = [need for need in item.requires if needs[need].status == "unavailable"]
             instead = " ".join(dict.fromkeys(bank.needs[need].evaluate_without or "" for need in ruled_out)).strip()
             doubted = any(needs[need].said_missing for need in item.requires if need not in ruled_out)
@@ -867,7 +934,7 @@ def _acceptance(bank: Bank, elements: list[ElementResult], needs: dict[str, Need
                     when=item.when, conflicting_needs=ruled_out,
                     replaces=[item.measure], replaces_because=_labels(bank, ruled_out))
                 steps.append(replacements[instead])
-    return steps
+    return steps, left_out
 
 
 def _joined_texts(texts: list[str | None]) -> str:

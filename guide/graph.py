@@ -248,6 +248,9 @@ def check_bank(bank: Bank) -> list[Finding]:
                 report(key, f"`next` goes to unknown question '{branch.goto}'")
             if branch.when is not None:
                 check_condition(key, branch.when, "routing condition")
+        for choice in question.choices:
+            if choice.output_family and choice.output_family not in bank.methods:
+                report(key, f"choice '{choice.id}' names unknown output_family '{choice.output_family}'")
 
     for rule in bank.rules.values():
         key = f"rule:{rule.id}"
@@ -267,6 +270,11 @@ def check_bank(bank: Bank) -> list[Finding]:
     for element in bank.elements.values():
         check_references(f"element:{element.id}", (ref for item in element.evaluation for ref in item.references))
     for key, item in plan_items(bank):
+        if item.about and key.startswith("method:"):
+            report(key, "a family's own evaluation item is about that family: it takes no `about`")
+        for family in item.about.families if item.about else []:
+            if family not in bank.methods:
+                report(key, f"an evaluation item or acceptance criterion is about unknown method family '{family}'")
         for need in item.requires:
             if need not in bank.needs:
                 report(key, f"an evaluation item or acceptance criterion requires unknown need '{need}'")

@@ -253,6 +253,15 @@ class BankMeta(Strict):
         return levels
 
 
+class AboutFamilies(Strict):
+    """The method families a plan item tests the explanations of (the faithfulness of a map, say): without one of
+    them in the design there is nothing for it to test."""
+
+    families: list[Identifier] = Field(min_length=1, description="method family ids (methods.yaml)")
+    named: ShortText = Field(description="the item in a few words, for the line a document prints where the design "
+                                         "builds none of these families, such as 'faithfulness tests of a map'")
+
+
 class EvaluationItem(Strict):
     text: LongText
     references: list[Identifier] = Field(default_factory=list)
@@ -262,6 +271,9 @@ class EvaluationItem(Strict):
     when_built: list[Literal["post_hoc", "by_design", "either"]] = Field(
         default_factory=list, description="a rule's check that is about explanations of one kind: planned only when "
                                           "the design builds a family of one of these kinds (empty: always)")
+    about: AboutFamilies | None = Field(
+        default=None, description="planned only where the design (the recommended families and the top-ranked one) "
+                                  "builds one of these families; documents say it is left out where it does not")
 
 
 class AcceptanceCriterion(Strict):
@@ -274,6 +286,9 @@ class AcceptanceCriterion(Strict):
     when: LongText
     requires: list[Identifier] = Field(default_factory=list, description="needs (needs.yaml) the measure cannot "
                                                                           "be taken without")
+    about: AboutFamilies | None = Field(
+        default=None, description="planned only where the design (the recommended families and the top-ranked one) "
+                                  "builds one of these families; documents say it is left out where it does not")
 
 
 class Element(Strict):
@@ -299,6 +314,10 @@ class Choice(Strict):
         default=False, description="the model's output is itself what the user looks at as the explanation (a "
                                    "detector's boxes, a segmenter's contours): like the user naming the explanation, "
                                    "it may put a family first on its own")
+    output_family: Identifier | None = Field(
+        default=None, description="the method family that produces this output itself (a segmenter's contours): "
+                                  "where the design builds it, it is presented first, ahead of the families that "
+                                  "check or explain that output; the ranking is unchanged")
 
 
 class Branch(Strict):
@@ -805,6 +824,16 @@ class AcceptanceStep(PlanItem):
         return f"Replaces {these}, ruled out by your answers because {they} that {self.replaces_because}:"
 
 
+class LeftOutItem(BaseModel):
+    """A plan item left out because it tests the explanations of families the design does not build."""
+
+    element: str | None = Field(description="the element whose plan it belongs to; None for a check the answers "
+                                            "call for (a rule's)")
+    kind: Literal["measure", "check"] = Field(description="an acceptance measure, or an evaluation check")
+    named: str = Field(description="the item in a few words")
+    families: list[str] = Field(description="the method family ids it tests, none of them in the design")
+
+
 class EvaluationStep(PlanItem):
     text: str
     references: list[str]
@@ -846,9 +875,15 @@ class Result(BaseModel):
     set_aside: list[AnswerRecord] = Field(description="answers to questions not on the current path, kept, not used")
     elements: list[ElementResult]
     methods: list[MethodResult]
-    complementary: list[str]
+    complementary: list[str] = Field(description="the recommended combination, as presented: the family that "
+                                                 "produces the output itself (output_family) first, the others in "
+                                                 "rank order")
     opening: str | None = Field(default=None, description="the family the combination opens with: the best-ranked "
                                                           "one serving a top-priority element")
+    output_family: str | None = Field(
+        default=None, description="the family of the combination that produces the output itself (named by the "
+                                  "task's answer), presented first in `complementary`; the ranking is unchanged")
+    output_family_note: str | None = Field(default=None, description="why output_family is presented first, in words")
     uncovered: list[str]
     poor_fits: dict[str, str] = Field(
         default_factory=dict, description="for an uncovered element, the best-ranked family the project can build "
@@ -859,6 +894,9 @@ class Result(BaseModel):
                                              description="per prioritized element, what must hold to accept it")
     answer_checks: list[AnswerCheck] = Field(default_factory=list,
                                              description="checks the answers call for, whatever families are chosen")
+    left_out: list[LeftOutItem] = Field(
+        default_factory=list, description="acceptance measures and checks not planned because they test the "
+                                          "explanations of families the design does not build")
     open_questions: list[OpenQuestion]
     precedents: list[PrecedentMatch] = Field(default_factory=list,
                                              description="the published systems nearest to these answers")

@@ -17,6 +17,23 @@ from guide.load import load_bank
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ("dr-screening", "breast-cancer-detection", "brain-encoding")
 FIXED_DATE = "2026-01-15"
+# A segmenter of the cardiac ventricles whose users edit its contours and asked for a flag on doubtful ones: the
+# uncertainty family ranks above the segment-first family, whose contours are the output itself.
+CARDIAC_SEGMENTATION = {
+    "task": "segmentation", "modality": "mri", "inputs": ["single_image"], "reference_standard": "expert_consensus",
+    "dimensionality": "volume_3d", "label_granularity": "pixel_level", "annotation_detail": "full_masks",
+    "finding_extent": "delineated_structure", "spatial_component": "no_spatial_alignment",
+    "finding_vocabulary": "no_vocabulary", "consumers": ["specialist_reader"], "explanation_form": ["confidence_flag"],
+    "model_role": "decision_support", "downstream_action": ["measurement_reported"], "time_per_case": "several_minutes",
+    "setting": "specialist_centre", "goals": ["safety", "output_quality_control"],
+    "regulatory_context": ["medical_device_certification"], "user_correction": ["edit_outputs"],
+    "error_stakes": "moderate_stakes", "error_direction": "not_yes_no", "shortcut_risk": "shortcuts_unlikely",
+    "site_shift": "some_new_sites", "subgroup_disparity": "possible_untested", "data_size": "moderate_data",
+    "model_status": "new_model", "explanation_priority": "accuracy_first", "white_box_access": "full_access",
+    "training_data_access": "full_access", "pretrained_backbone": "from_scratch", "architecture": "convolutional",
+    "concept_annotations": "not_feasible", "region_annotations": "exist", "paired_reports": "no_reports",
+    "physical_model": "no_model", "compute_budget": "modest_gpu", "generative_feasibility": "not_feasible",
+}
 # The bank cache of this test run (and of the commands it starts) stays out of the real home.
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="guide-test-cache-")
 atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], ignore_errors=True)

@@ -86,14 +86,37 @@ def test_dangling_goto_is_an_error(bank_copy, bank):
         load_bank(bank_copy)
 
 
+def _refused(bank_copy: Path, path: Path, old: str, new: str, message: str) -> None:
+    """The copied bank, with `old` replaced by `new` in `path`, is refused with an error matching `message`."""
+    _replace(path, old, new)
+    with pytest.raises(GuideError, match=message):
+        load_bank(bank_copy)
+
+
 def test_an_evaluation_check_must_require_a_known_need_that_says_what_to_do_without_it(bank_copy):
     elements = bank_copy / "elements.yaml"
-    _replace(elements, "requires: [region_annotations]", "requires: [crystal_ball]")
-    with pytest.raises(GuideError, match=r"elements\.yaml:\d+.*requires unknown need 'crystal_ball'"):
-        load_bank(bank_copy)
-    _replace(elements, "requires: [crystal_ball]", "requires: [white_box]")
-    with pytest.raises(GuideError, match="requires need 'white_box', which says nothing in `evaluate_without`"):
-        load_bank(bank_copy)
+    _refused(bank_copy, elements, "requires: [region_annotations]", "requires: [crystal_ball]",
+             r"elements\.yaml:\d+.*requires unknown need 'crystal_ball'")
+    _refused(bank_copy, elements, "requires: [crystal_ball]", "requires: [white_box]",
+             "requires need 'white_box', which says nothing in `evaluate_without`")
+
+
+def test_a_plan_item_is_about_known_families(bank_copy):
+    _refused(bank_copy, bank_copy / "elements.yaml", "families: [attribution_maps, perturbation, vit_attention]",
+             "families: [crystal_ball]", r"elements\.yaml:\d+.*about unknown method family 'crystal_ball'")
+
+
+def test_a_familys_own_evaluation_item_takes_no_about(bank_copy):
+    sanity_checks = "          Run model- and data-randomization sanity checks before showing any map to a user.\n"
+    _refused(bank_copy, bank_copy / "methods.yaml", sanity_checks,
+             sanity_checks + "        about: {families: [perturbation], named: sanity checks}\n",
+             r"methods\.yaml:\d+.*own evaluation item .* takes no `about`")
+
+
+def test_a_task_names_a_known_output_family(bank_copy):
+    _refused(bank_copy, bank_copy / "flow" / "1-use-case.yaml", "output_family: detect_first_pipelines",
+             "output_family: crystal_ball",
+             r"1-use-case\.yaml:\d+.*choice 'detection' names unknown output_family 'crystal_ball'")
 
 
 def test_routing_cycle_is_an_error(bank_copy, bank):

@@ -8,13 +8,13 @@ from dataclasses import replace
 import pytest
 
 from guide.bank import read_answers
-from guide.engine import (NOT_PROPOSED, applicable_caveats, evaluate, precedent_values, route, score, setting_shared,
-                          setting_unshared)
+from guide.engine import (NOT_PROPOSED, applicable_caveats, design_families, evaluate, precedent_values, ranking, route,
+                          score, setting_shared, setting_unshared)
 from guide.load import load_bank
 from guide.model import UNSURE, AnswersFile
 from guide.report.markdown import markdown_document
 
-from .conftest import CASES, FIXED_DATE
+from .conftest import CARDIAC_SEGMENTATION, CASES, FIXED_DATE
 
 
 @pytest.fixture(scope="module")
@@ -213,13 +213,13 @@ def test_a_detectors_boxes_are_judged_as_the_output_not_as_a_map_explaining_one(
     def localization(answers):
         return [item for item in evaluate(bank, answers).acceptance if item.element == "localization"]
 
-    # Both of localization's measures assume a map that explains an output: one measure stands in for both.
+    # The pointing game assumes a map that explains an output: the boxes are judged as the output instead.
     [as_the_output] = localization(presets["breast-cancer-detection"])
     assert as_the_output.conflicting_needs == ["map_explains_an_output"]
     assert "FROC" in as_the_output.measure and "Dice" in as_the_output.measure and as_the_output.conflict is None
     classifier = localization(with_answers(presets["breast-cancer-detection"], task="diagnosis_classification"))
     assert [item.measure for item in classifier] == as_the_output.replaces
-    assert [(item.conflict, item.replaces) for item in classifier] == [(None, []), (None, [])]
+    assert [(item.conflict, item.replaces) for item in classifier] == [(None, [])]
 
 
 def test_a_replacement_measure_carries_its_own_threshold_sample_and_judge_never_the_replaced_ones(bank, bank_copy):
@@ -387,8 +387,11 @@ def test_a_plan_check_the_answers_rule_out_is_marked_with_what_to_do_instead(ban
     assert bank.needs["region_annotations"].evaluate_without == masks_measure.measure
     assert bank.needs["region_annotations"].evaluate_without not in masks_check.conflict
     assert "acceptance measures, above" in masks_check.conflict
-    faithfulness = next(step for step in ruled_out if step.source == "element" and "sanity checks" in step.text)
-    assert faithfulness.conflict is None  # needs no annotations
+    # The faithfulness check needs no annotations, where the design builds a map for it to test.
+    with_maps = evaluate(bank, with_answers(answers, region_annotations="not_feasible",
+                                            explanation_priority="accuracy_first")).evaluation
+    faithfulness = next(step for step in with_maps if step.source == "element" and "sanity checks" in step.text)
+    assert faithfulness.conflict is None
     # A family that needs the masks is no longer part of the design, so none of its own checks is planned.
     assert "detect_first_pipelines" in evaluate(bank, answers).complementary
     assert "detect_first_pipelines" not in without_masks.complementary
@@ -471,7 +474,8 @@ def test_complementary_set_covers_every_essential_element(bank, presets):
                    for method in result.methods if method.id == method_id
                    for element, strength in method.covers.items() if strength in strong_enough}
         assert essential - covered == set(result.uncovered)
-        assert result.complementary[0] == next(m.id for m in result.methods if m.rank == 1)
+        # The family that produces the output itself is presented first; else the top-ranked family opens.
+        assert result.complementary[0] == (result.output_family or next(m.id for m in result.methods if m.rank == 1))
 
 
 def test_the_design_leaves_a_top_element_uncovered_only_when_no_fair_buildable_family_serves_it(bank, presets):
@@ -488,7 +492,7 @@ def test_the_design_leaves_a_top_element_uncovered_only_when_no_fair_buildable_f
         buildable = [method for method in result.methods
                      if method.status not in ("excluded", "needs_change") and method.score > 0]
         floor = bank.meta.cover_min_share * next(method.score for method in result.methods
-                                                 if method.id == result.complementary[0]) if result.complementary else 0
+                                                 if method.id == result.opening) if result.opening else 0
         best_serving = {}
         for method in buildable:  # in rank order
             for element, grade in method.covers.items():
@@ -686,7 +690,9 @@ def test_the_check_of_an_explanation_computed_afterwards_is_planned_only_when_on
         if "explained-afterwards-at-high-stakes" not in score(bank, changed.answers).fired:
             continue  # the walk does not ask whether the explanation may shape the model
         result = evaluate(bank, changed, with_precedents=False)
-        builds_post_hoc = any(bank.methods[method].kind == "post_hoc" for method in result.complementary)
+        # The design's families: the combination and the top-ranked family, whose checks the plan lists too.
+        builds_post_hoc = any(bank.methods[method].kind == "post_hoc"
+                              for method in design_families(result.methods, result.complementary))
         planned = any(check.rule == "explained-afterwards-at-high-stakes" for check in result.answer_checks)
         asked.append(planned)
         assert planned == builds_post_hoc, answers.title
@@ -865,3 +871,58 @@ def test_a_shortcut_spread_over_the_image_does_not_raise_heatmaps(bank, presets)
     assert not maps_raised(["acquisition_protocol", "patient_demographics_proxy"])
     assert maps_raised(["acquisition_protocol", "devices_treatment"])
     assert maps_raised([UNSURE])
+
+
+def test_the_family_that_produces_a_segmenters_output_is_presented_first_and_the_ranking_is_unchanged(bank, bank_copy):
+    """A segmenter's contours are what its users look at: the family that produces them opens the design, ahead of
+    the uncertainty that checks them, even where that family ranks higher; the ranking scored against published
+    systems does not move. Which family produces an output is the bank's data (the task choice's output_family)."""
+    answers = AnswersFile(title="Cardiac MR segmentation", answers=CARDIAC_SEGMENTATION)
+    result = evaluate(bank, answers, with_precedents=False)
+    ranked = [method.id for method in result.methods if method.rank is not None]
+    assert ranked[:2] == ["uncertainty_deferral", "detect_first_pipelines"]
+    assert ranked == ranking(bank, answers.answers)[1]
+    assert result.opening == "uncertainty_deferral"
+    assert (result.output_family, result.complementary) == ("detect_first_pipelines",
+                                                            ["detect_first_pipelines", "uncertainty_deferral"])
+    assert result.output_family_note.startswith("Segment- or detect-first pipelines comes first, though it ranks 2: it "
+                                                "produces the output itself (Segmentation)")
+    # A classifier's output is not its explanation: the combination stays in rank order.
+    classifier = evaluate(bank, with_answers(answers, task="diagnosis_classification"), with_precedents=False)
+    assert (classifier.output_family, classifier.output_family_note) == (None, None)
+    ranks = {method.id: method.rank for method in classifier.methods}
+    assert classifier.complementary == sorted(classifier.complementary, key=ranks.__getitem__)
+    use_case = bank_copy / "flow" / "1-use-case.yaml"
+    use_case.write_text(use_case.read_text().replace("        output_family: detect_first_pipelines\n", ""))
+    unmarked = evaluate(load_bank(bank_copy), answers, with_precedents=False)
+    assert (unmarked.output_family, unmarked.complementary) == (None, ["uncertainty_deferral", "detect_first_pipelines"])
+
+
+def test_faithfulness_tests_of_a_map_are_planned_only_where_the_design_builds_a_map(bank, presets):
+    """Randomization and deletion tests judge a map drawn over the model's input: a design that draws none (a
+    segmenter with its uncertainty, a detect-first screening design) is not asked for them, and its plan says they
+    are absent and why; a design with a map family keeps them, whatever the task."""
+    [faithfulness] = [item for item in bank.elements["localization"].acceptance if item.about]
+    [check] = [item for item in bank.elements["localization"].evaluation if item.about]
+    map_families = set(faithfulness.about.families)
+    settings = [*presets.values(), *(precedent.answers_file() for precedent in bank.precedents.values()),
+                AnswersFile(title="Cardiac MR segmentation", answers=CARDIAC_SEGMENTATION),
+                with_answers(presets["dr-screening"], explanation_priority="accuracy_first")]
+    seen = set()
+    for answers in settings:
+        result = evaluate(bank, answers, with_precedents=False)
+        if levels(result)["localization"] not in bank.level_ids[:2]:
+            continue
+        builds_a_map = bool(map_families & set(design_families(result.methods, result.complementary)))
+        planned = (any(step.measure == faithfulness.measure for step in result.acceptance),
+                   any(step.text == check.text for step in result.evaluation))
+        absent = {(item.kind, item.named) for item in result.left_out if item.element == "localization"}
+        assert planned == (builds_a_map, builds_a_map), answers.title
+        assert absent == (set() if builds_a_map else {("measure", faithfulness.about.named),
+                                                      ("check", check.about.named)}), answers.title
+        seen.add(builds_a_map)
+    assert seen == {True, False}
+    # The segmenter's contours are judged as the output in place of the pointing game alone.
+    [as_the_output] = [step for step in evaluate(bank, settings[-2], with_precedents=False).acceptance
+                       if step.element == "localization"]
+    assert as_the_output.conflicting_needs == ["map_explains_an_output"] and len(as_the_output.replaces) == 1

@@ -16,11 +16,11 @@ from markdown_it import MarkdownIt
 from guide.bank import read_answers
 from guide.engine import evaluate
 from guide.load import load_bank
-from guide.model import UNCOVERED_LABEL
+from guide.model import UNCOVERED_LABEL, AnswersFile
 from guide.report import FORMATS, render
 from guide.schemas import SCHEMA_DIR
 
-from .conftest import CASES, FIXED_DATE, run_guide
+from .conftest import CARDIAC_SEGMENTATION, CASES, FIXED_DATE, run_guide
 from .test_roundtrip import make_document
 
 
@@ -368,3 +368,35 @@ def test_an_open_question_lists_the_elements_it_affects_apart_from_what_it_decid
     line = next(line for line in document.splitlines() if line.startswith(f"- **{bank.questions['finding_extent'].prompt}"))
     assert line.endswith("(unsure). Affects: Localization (L), Physical attribution (P). Decides whether: "
                          f"{bank.needs['named_points_matter'].label.lower()}.")
+
+
+def test_a_segmenters_document_leads_with_the_family_that_draws_its_contours(bank):
+    """The segment-first family is what the design is built on, the uncertainty family checks its output: the
+    design lists it first and says why, though it ranks second, in the Markdown and in the HTML."""
+    answers = AnswersFile(title="Cardiac MR segmentation", answers=CARDIAC_SEGMENTATION)
+    result = evaluate(bank, answers)
+    document = render("md", result, bank, answers, FIXED_DATE)
+    built = document.split("**What will be built:**", 1)[1].split("**Deliberately not done:**", 1)[0]
+    assert built.index("**Segment- or detect-first pipelines** (by design, ranked 2") \
+        < built.index("**Uncertainty for deferral** (post hoc or by design, ranked 1")
+    assert result.output_family_note in built
+    # The family cards are the ranking, in rank order.
+    families = document.split("## Method families", 1)[1]
+    assert families.index("### 1. Uncertainty for deferral") < families.index("### 2. Segment- or detect-first pipelines")
+    html = words(parse(render("html", result, bank, answers, FIXED_DATE)).text["main"])
+    assert result.output_family_note in html
+
+
+def test_a_design_that_draws_no_map_says_why_its_faithfulness_tests_are_absent(bank):
+    """A reviewer looking for randomization or deletion tests in a segmenter's plan, where no family draws a map,
+    reads that they are not planned and why, in the Markdown and in the HTML; the tests themselves are absent."""
+    answers = AnswersFile(title="Cardiac MR segmentation", answers=CARDIAC_SEGMENTATION)
+    result = evaluate(bank, answers)
+    document = render("md", result, bank, answers, FIXED_DATE)
+    plan = document.split("## Evaluation plan", 1)[1].split("\n## ", 1)[0]
+    localization = plan.split("### Localization (L)", 1)[1].split("\n### ", 1)[0]
+    assert "- *Not planned: faithfulness tests of a map (randomization, deletion or insertion), as this design builds " \
+           "no family they test (Gradient / attribution maps," in localization
+    assert "Faithfulness:" not in document and "randomization sanity checks" not in document
+    html = words(parse(render("html", result, bank, answers, FIXED_DATE)).text["main"])
+    assert "Not planned: faithfulness tests of a map" in html

@@ -43,7 +43,7 @@ from guide.tui.start import DESIGN_LIST_MARGIN, StartScreen
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ParagraphInput,
                                ReasoningPanel, SizedScreen, TextBlock, TooSmall)
 
-from .conftest import FIXED_DATE, ROOT, load_saved, run_guide
+from .conftest import CARDIAC_SEGMENTATION, FIXED_DATE, ROOT, load_saved, run_guide
 from .test_crash_safety import shared_state_home
 from .test_session import first_dropping_change
 
@@ -1497,7 +1497,7 @@ async def test_the_results_say_what_replaces_what_and_what_each_published_system
         await pilot.pause()
         await open_tab(pilot, app, "tab-plan")
         plan = " ".join(static_text(app.screen, "#plan").split())
-        assert "Replaces these measures, ruled out by your answers because they assume that" in plan
+        assert "Replaces this measure, ruled out by your answers because it assumes that" in plan
         assert "In place of" not in plan
         await open_tab(pilot, app, "tab-precedents")
         heading = " ".join(static_text(app.screen, "#precedents").split())
@@ -1549,6 +1549,27 @@ def test_the_priorities_name_the_number_beside_a_confidence_label_as_the_scores(
     result = evaluate(bank, answers.revised(answers={**answers.answers, "downstream_action": UNSURE}))
     localization = next(line for line in priorities(bank, result, 120).plain.splitlines() if line.startswith("L "))
     assert localization.endswith("confidence medium (score 100% known)")
+
+
+def test_the_results_lead_with_the_family_that_draws_a_segmenters_contours(bank):
+    from guide.engine import evaluate
+    from guide.model import AnswersFile
+    from guide.tui.results import priorities
+
+    result = evaluate(bank, AnswersFile(answers=CARDIAC_SEGMENTATION))
+    shown = " ".join(priorities(bank, result, 200).plain.split())
+    assert ("Recommended combination: Segment- or detect-first pipelines, Uncertainty for deferral "
+            + result.output_family_note) in shown
+
+
+def test_the_plan_says_once_why_a_segmenters_map_tests_are_absent(bank):
+    from guide.engine import evaluate
+    from guide.model import AnswersFile
+    from guide.tui.results import plan
+
+    planned = plan(bank, evaluate(bank, AnswersFile(answers=CARDIAC_SEGMENTATION)), 200).plain.splitlines()
+    # The measure and the check of one name, apart in the document, are one line here.
+    assert sum(line.startswith("• Not planned: faithfulness tests of a map") for line in planned) == 1
 
 
 def test_the_open_questions_tab_counts_in_words_and_keeps_elements_apart_from_what_the_families_need(bank):

@@ -9,10 +9,11 @@ through `md`, so nothing in it can add structure to the document.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from guide.bank import Bank, bank_change
-from guide.engine import (affected, applicable_caveats, far_below_opening, joined_labels, poor_fit_text, setting_shared,
-                          setting_unshared, similarity_rule)
+from guide.engine import (affected, applicable_caveats, far_below_opening, joined_labels, left_out_text, poor_fit_text,
+                          setting_shared, setting_unshared, similarity_rule)
 from guide.model import (
     METHOD_STATUS_LABELS,
     UNCOVERED_LABEL,
@@ -264,9 +265,11 @@ def _what_will_be_built(result: Result, bank: Bank) -> list[str]:
         family = bank.methods[method_id]
         method = next(item for item in result.methods if item.id == method_id)
         covers = ", ".join(md(bank.elements[element].name.lower()) for element in method.covers)
+        # The family that produces the output itself leads the list, though it may rank lower: its line says why.
+        leads = f" {md(result.output_family_note)}" if method_id == result.output_family else ""
         lines.append(f"- **{md(family.name)}** ({KIND_LABELS[family.kind]}, ranked {method.rank}, "
                      f"{METHOD_STATUS_LABELS[method.status]}): {md(_first_sentence(family.summary))} "
-                     f"It serves {covers}.")
+                     f"It serves {covers}.{leads}")
     if result.uncovered:
         lines += ["", f"**{UNCOVERED_LABEL}** (its checks in the *Evaluation plan* still apply):", ""]
         lines += [f"- {element_label(bank, element_id)}: {md(poor_fit_text(bank, result, element_id))} "
@@ -486,7 +489,8 @@ def _ranked_list(methods: list[MethodResult]) -> str:
 
 
 def _detailed(result: Result) -> list[MethodResult]:
-    """The families the document describes in full: the recommended combination (or the top-ranked family)."""
+    """The families the document describes in full, in rank order: the recommended combination (or the top-ranked
+    family)."""
     ranked = [method for method in result.methods if method.rank is not None]
     chosen = [method for method in ranked if method.id in result.complementary]
     return chosen or ranked[:1]
@@ -581,17 +585,20 @@ def _evaluation(result: Result, bank: Bank, citations: Citations) -> str:
              "What must hold before each prioritized element counts as achieved, and the checks each chosen "
              "family needs: this tool's proposal, every threshold for the team and its reviewers to agree on "
              "before the work starts."]
-    if result.answer_checks:
+    answers_left_out = _left_out_lines(result, bank, None, "check")
+    if result.answer_checks or answers_left_out:
         lines += ["", "### What your answers call for, whatever families are built", ""]
         for checks in result.answer_checks_by_rule():
             lines.append(f"- *{md(checks[0].answer_text)}* (rule `{checks[0].rule}`):")
             for check in checks:
                 lines.append(f"  - {md(check.text)}{citations.cite(check.references)}")
                 lines += ["  " + line for line in _conflict_line(check.conflict)]
+        lines += answers_left_out
     for element in result.elements:
         criteria = [step for step in result.acceptance if step.element == element.id]
         checks = [step for step in family_checks if step.element == element.id]
-        if not criteria and not checks:
+        left_out = _left_out_lines(result, bank, element.id, "measure")
+        if not criteria and not checks and not left_out:
             continue
         lines += ["", f"### {element_label(bank, element.id)}: {element.level_label.lower()}", ""]
         for step in criteria:
@@ -606,6 +613,7 @@ def _evaluation(result: Result, bank: Bank, citations: Citations) -> str:
         for step in checks:
             lines.append(f"- For {md(bank.methods[step.source].name)}: {md(step.text)}{citations.cite(step.references)}")
             lines += _conflict_line(step.conflict)
+        lines += left_out
     own_words = [record for record in result.answers
                  if record.stage == bank.meta.stages[-1].id and record.kind == "text" and record.labels]
     if own_words:
@@ -615,6 +623,13 @@ def _evaluation(result: Result, bank: Bank, citations: Citations) -> str:
         lines.pop()
     lines += _doubts_in_words(result, bank)
     return "\n".join(lines)
+
+
+def _left_out_lines(result: Result, bank: Bank, element_id: str | None,
+                    kind: Literal["measure", "check"]) -> list[str]:
+    """The measures or checks a reviewer may look for, where they would be, that the design leaves out."""
+    return [f"- *{md(left_out_text(bank, item))}*" for item in result.left_out
+            if item.element == element_id and item.kind == kind]
 
 
 def _doubts_in_words(result: Result, bank: Bank) -> list[str]:
@@ -643,13 +658,13 @@ def _evaluation_guidance(result: Result, bank: Bank, citations: Citations) -> st
     if not steps:
         return ""
     lines = ["## Evaluation guidance", "", "How each prioritized element is evaluated in general, from the bank."]
-    current = None
-    for step in steps:
-        if step.element != current:
-            current = step.element
-            lines += ["", f"### {element_label(bank, step.element)}: {level_label(bank, step.level).lower()}", ""]
-        lines.append(f"- {md(step.text)}{citations.cite(step.references)}")
-        lines += _conflict_line(step.conflict)
+    for element_id in dict.fromkeys(step.element for step in steps):
+        element_steps = [step for step in steps if step.element == element_id]
+        lines += ["", f"### {element_label(bank, element_id)}: {level_label(bank, element_steps[0].level).lower()}", ""]
+        for step in element_steps:
+            lines.append(f"- {md(step.text)}{citations.cite(step.references)}")
+            lines += _conflict_line(step.conflict)
+        lines += _left_out_lines(result, bank, element_id, "check")
     return "\n".join(lines)
 
 

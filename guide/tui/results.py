@@ -20,8 +20,8 @@ from textual.widgets.option_list import Option
 from textual.widgets.tabbed_content import ContentTabs
 
 from guide.bank import Bank
-from guide.engine import (affected, applicable_caveats, joined_labels, poor_fit_text, setting_shared, setting_unshared,
-                          similarity_rule)
+from guide.engine import (affected, applicable_caveats, joined_labels, left_out_text, poor_fit_text, setting_shared,
+                          setting_unshared, similarity_rule)
 from guide.model import METHOD_STATUS_LABELS, UNCOVERED_LABEL, AnswerRecord, InstructorNotes, MethodResult, Result
 from guide.report.text import counted, level_range_labels, shown_title
 from guide.session import left_empty_words
@@ -207,6 +207,8 @@ def priorities(bank: Bank, result: Result, width: int = 80) -> Content:
     if result.complementary:
         names = ", ".join(clean(bank.methods[method].name) for method in result.complementary)
         parts += [("\nRecommended combination: ", "bold"), names, "\n"]
+        if result.output_family_note:
+            parts += [(clean(result.output_family_note), "italic"), "\n"]
     for element in result.uncovered:
         parts += [(f"{UNCOVERED_LABEL}: ", "bold"), clean(bank.elements[element].name), ": ",
                   clean(poor_fit_text(bank, result, element)), "\n"]
@@ -301,13 +303,19 @@ def plan(bank: Bank, result: Result, width: int = 80) -> Content:
         paragraphs.append((Content(f"• {text}{cite(bank, references)}"), 0, 2))
         conflict_with(conflict)
 
-    if result.answer_checks:
+    def left_out(element_id: str | None) -> None:
+        # A measure and a check of one name, apart in the document, are one line here, where they would sit together.
+        texts = dict.fromkeys(left_out_text(bank, missing) for missing in result.left_out if missing.element == element_id)
+        paragraphs.extend((Content.styled(f"• {clean(text)}", "italic"), 0, 2) for text in texts)
+
+    if result.answer_checks or any(missing.element is None for missing in result.left_out):
         paragraphs += [(Content(""), 0, 0),
                        (Content.styled("What your answers call for, whatever families are built", "bold"), 0, 0)]
         for checks in result.answer_checks_by_rule():
             paragraphs += [(Content(""), 0, 0), (Content.styled(clean(checks[0].answer_text), "italic"), 0, 0)]
             for check in checks:
                 item(clean(check.text), check.references, check.conflict)
+        left_out(None)
     current = None
     for step in result.evaluation:
         if step.element != current:
@@ -324,6 +332,7 @@ def plan(bank: Bank, result: Result, width: int = 80) -> Content:
                     paragraphs.append((Content.styled(clean(criterion.replaces_heading()), "italic"), 2, 4))
                     paragraphs += [(Content(f"- {clean(measure)}"), 4, 6) for measure in criterion.replaces]
                 conflict_with(criterion.conflict)
+            left_out(step.element)
         source = "" if step.source == "element" else f" [for {clean(bank.methods[step.source].name)}]"
         item(f"{clean(step.text)}{source}", step.references, step.conflict)
     if not result.evaluation:
