@@ -3128,6 +3128,23 @@ async def test_text_and_keys_typed_right_after_a_text_answer_go_where_they_were_
         assert app.walk.answers.answers[following.id] == [following.choices[1].id]
 
 
+async def test_a_title_and_keys_typed_right_after_it_start_the_design_and_answer_its_first_question(bank, tmp_path,
+                                                                                                 monkeypatch):
+    """A title, Enter, then 3 and Enter typed in one go: the design is named, and question 1 is answered
+    with its third choice. Before, the keys after the dialog's Enter reached the dialog's box or the start
+    screen before the first question showed and were lost; in a browser the Enter after a lost 3 answered
+    with the first choice."""
+    monkeypatch.setenv("GUIDE_HOME", str(tmp_path))
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        typed_at_once(app, "K n e e enter 3 enter")
+        for _ in range(3):
+            await pilot.pause()
+        assert app.walk.answers.title == "Knee"
+        assert app.walk.answers.answers == {"task": bank.questions["task"].choices[2].id}
+
+
 def test_a_choice_of_another_question_is_refused_not_saved(bank):
     walk = Walk(bank)
     with pytest.raises(ValueError, match="unknown choice 'diagnosis_classification'"):
