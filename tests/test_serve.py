@@ -554,6 +554,34 @@ def test_a_message_no_browser_sends_is_one_log_line_and_the_tab_lives_on(serve, 
     assert log.count("ignored a binary websocket message") == 1
 
 
+def test_a_paste_holding_escape_characters_arrives_as_text(serve, tmp_path):
+    """The page sends a paste bracketed (ESC [200~ ... ESC [201~) with any escape character inside it as it is.
+    Textual met such an escape, gave up on the paste and took the rest as keys: the paste's end was typed, its
+    line break was an Enter that answered, and the text before the escape was lost. The server takes the escape
+    characters out of a paste, as terminals do: the title box gets the pasted line whole, and nothing answers."""
+    import aiohttp
+
+    port = serve()
+    pasted = "\x1b[200~Knee \x1b[31mOA\x1b[0m grading\rsecond line\x1b[201~"
+
+    async def scenario() -> bool:
+        async with aiohttp.ClientSession() as client:
+            async with client.ws_connect(f"http://127.0.0.1:{port}/ws?width=100&height=30") as websocket:
+                screen = Screen(websocket)
+                assert await screen.read_until("Start a new design"), "the start screen never appeared"
+                await screen.keys("n")
+                assert await screen.read_until("Name your design"), "the naming dialog never appeared"
+                await screen.keys(pasted)
+                assert await screen.read_until("grading"), "the pasted title never showed"
+                assert not await screen.read_until("What does the model do", limit=20), "the paste answered"
+                await screen.keys("\r")
+                return await screen.read_until("What does the model do")
+
+    assert asyncio.run(scenario()), "the design never started"
+    (saved,) = (tmp_path / "guide-home" / "browser").glob("*.yaml")
+    assert yaml.safe_load(saved.read_text(encoding="utf-8"))["title"] == "Knee [31mOA[0m grading"
+
+
 def test_a_plain_request_to_the_websocket_address_gets_400_and_one_log_line(serve, tmp_path):
     """A browser opening /ws, or a health check, is not a websocket upgrade: it is told so, not left with an
     empty reply and a traceback in the log."""

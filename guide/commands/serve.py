@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import shlex
 import sys
 from dataclasses import dataclass
@@ -148,6 +149,43 @@ def browser_message(text: str) -> tuple[str, object] | None:
     return kind, data
 
 
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+# What a paste may carry: text, tabs and line breaks. Another control character (an escape above all) inside a
+# paste is taken out, as terminals such as xterm do: Textual's reader, meeting an escape in a paste, took the
+# rest of it as keys, so its line break was an Enter that answered and the text before the escape was lost.
+PASTE_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class PasteFilter:
+    """One tab's keyboard input with the control characters inside a bracketed paste taken out. A paste may be
+    split over several messages: what could begin its end marker waits for the next message, to be recognized."""
+
+    def __init__(self) -> None:
+        self.pasting, self.held = False, ""
+
+    def feed(self, data: str) -> str:
+        data, self.held = self.held + data, ""
+        passed = []
+        while data:
+            if not self.pasting:
+                start = data.find(PASTE_START)
+                if start < 0:
+                    passed.append(data)
+                    break
+                passed.append(data[:start + len(PASTE_START)])
+                data, self.pasting = data[start + len(PASTE_START):], True
+                continue
+            end = data.find(PASTE_END)
+            if end < 0:
+                keep = next((size for size in range(len(PASTE_END) - 1, 0, -1) if data.endswith(PASTE_END[:size])), 0)
+                data, self.held = data[:len(data) - keep], data[len(data) - keep:]
+                passed.append(PASTE_CONTROLS.sub("", data))
+                break
+            passed += [PASTE_CONTROLS.sub("", data[:end]), PASTE_END]
+            data, self.pasting = data[end + len(PASTE_END):], False
+        return "".join(passed)
+
+
 def origin_of(url: str) -> str:
     """`scheme://host[:port]` of a URL, lower-cased, as a browser sends it in an Origin header."""
     parts = urlsplit(url.strip())
@@ -279,7 +317,9 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
 
         async def _process_messages(self, websocket: web.WebSocketResponse, app_service: AppService) -> None:
             """textual-serve's own, except that a message no browser page sends is logged in one line and
-            ignored: it raised, which logged a traceback and ended the tab."""
+            ignored: it raised, which logged a traceback and ended the tab. A paste's control characters are
+            taken out (`PasteFilter`)."""
+            pastes = PasteFilter()
             async for message in websocket:
                 if message.type == WSMsgType.BINARY:
                     log.warning("ignored a binary websocket message (a browser page sends text): %d bytes",
@@ -293,7 +333,7 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
                     continue
                 kind, data = parsed
                 if kind == "stdin":
-                    await app_service.send_bytes(data.encode("utf-8", "replace"))
+                    await app_service.send_bytes(pastes.feed(data).encode("utf-8", "replace"))
                 elif kind == "resize":
                     await app_service.set_terminal_size(data["width"], data["height"])
                 elif kind == "ping":
