@@ -116,6 +116,27 @@ def test_constraints_in_the_users_words_are_read_for_what_they_put_in_doubt(bank
     assert md(bank.questions["region_annotations"].prompt) in doubts
 
 
+def test_a_designs_own_use_case_paragraph_opens_its_document(tmp_path):
+    """A design made in the app has no description: the document opened with its facts table, and the use case in
+    the designer's words (the paragraph "reviewers read first") was only in the appendix, its paragraphs run into
+    one table cell. It now opens the document, Markdown and HTML, paragraph by paragraph."""
+    answers = tmp_path / "knee.yaml"
+    answers.write_text("title: Knee\nanswers:\n  task: detection\n  use_case_summary: |-\n"
+                       "    Knee radiographs from two clinics.\n\n    Readers check each marked osteophyte.\n",
+                       encoding="utf-8")
+    for suffix in ("md", "html"):
+        result = run_guide("run", "--answers", str(answers), "--out", str(tmp_path / f"knee.{suffix}"))
+        assert result.returncode == 0, result.stderr
+    markdown = (tmp_path / "knee.md").read_text(encoding="utf-8")
+    body = markdown.split("\n---\n", 1)[1]
+    opening = body.split("| | |")[0]
+    assert "Knee radiographs from two clinics.\n\nReaders check each marked osteophyte." in opening
+    html = (tmp_path / "knee.html").read_text(encoding="utf-8")
+    heading_end = html.index("</h1>")
+    assert html.index("<p>Knee radiographs from two clinics.</p>") > heading_end
+    assert html.index("<p>Readers check each marked osteophyte.</p>") < html.index("<table", heading_end)
+
+
 def test_cases_lists_the_presets():
     result = run_guide("cases")
     assert result.returncode == 0

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -302,7 +303,7 @@ def test_a_long_link_in_an_answer_or_a_note_is_printed_whole_and_never_widens_th
                                    "notes": {"task": f"See {LONG_LINK}"}}), encoding="utf-8")
     html = make_document(bank, answers, "html")
     printed = "".join("".join(printed_pages(html, tmp_path)).split())
-    assert printed.count(LONG_LINK) == 2, "the link is cut"
+    assert printed.count(LONG_LINK) == unescape(html).count(LONG_LINK) >= 2, "the link is cut"
     page_width, window_width = rendered_width(html, tmp_path, "1200,1600")
     assert page_width <= window_width
 

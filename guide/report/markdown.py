@@ -81,8 +81,11 @@ def markdown_document(result: Result, bank: Bank, answers: AnswersFile, date: st
                       with_front_matter: bool = True) -> str:
     """The design document: front matter that re-runs it, then the body for reviewers."""
     carried = document_answers(answers, bank, date)
+    # Without a description of its own, the use case in the user's words opens the document, if it was asked.
+    summary = next((answer.value for answer in result.answers
+                    if answer.question == bank.meta.summary_question and isinstance(answer.value, str)), None)
     return render_markdown(result, bank, date, front_matter=front_matter(carried) if with_front_matter else "",
-                           reading=answers.reading, description=answers.description, reviewed=carried,
+                           reading=answers.reading, description=answers.description or summary, reviewed=carried,
                            change=bank_change(answers, bank))
 
 
