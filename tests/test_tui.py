@@ -228,6 +228,28 @@ async def test_export_in_a_browser_delivers_the_document(bank, monkeypatch):
     assert not session_path().exists(), "browser tabs share a server: no shared session file"
 
 
+async def test_a_copied_example_opens_its_document_with_the_use_case_the_student_writes(bank, monkeypatch):
+    """A copy kept the preset's description, which opens the document: a student who rewrote the use case for
+    their own project exported a document that still opened "A model that reads colour fundus photographs"."""
+    delivered = {}
+
+    def deliver_text(self, file, *, save_filename=None, **kwargs):
+        delivered[save_filename] = file.read()
+
+    monkeypatch.setattr(GuideApp, "is_web", property(lambda self: True))
+    monkeypatch.setattr(GuideApp, "deliver_text", deliver_text)
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        app.walk.answer("use_case_summary", "Knee radiographs read for osteoarthritis grading.")
+        await pilot.press("e", "enter")
+        await pilot.pause()
+    (document,) = delivered.values()
+    opening = document.split("\n---\n", 1)[1].split("| | |")[0]
+    assert "Knee radiographs read for osteoarthritis grading." in opening
+    assert "fundus" not in opening
+
+
 async def test_a_browser_cannot_open_files_of_the_server(bank, monkeypatch):
     monkeypatch.setattr(GuideApp, "is_web", property(lambda self: True))
     app = GuideApp(bank)

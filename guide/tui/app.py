@@ -326,11 +326,12 @@ class GuideApp(App):
             return
         from guide.session import Walk, changed
 
+        # The preset's description goes too: the copy's document opens with the use case as the student rewrites it.
+        own = {"reading": None, "instructor_notes": None, "description": None}
         try:
-            copied = changed(example.answers, title=f"{example.answers.title} (my copy)", reading=None,
-                             instructor_notes=None)
+            copied = changed(example.answers, title=f"{example.answers.title} (my copy)", **own)
         except ValueError:  # the title is at its length limit already
-            copied = changed(example.answers, reading=None, instructor_notes=None)
+            copied = changed(example.answers, **own)
         self.begin(Walk(self.bank, copied, example.position))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
