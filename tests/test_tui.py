@@ -2017,6 +2017,29 @@ async def test_changing_the_format_with_no_file_name_leaves_it_to_the_export_to_
     assert not list(tmp_path.glob("*.html")), "nothing written where the app runs"
 
 
+@pytest.mark.parametrize("name", [".", "..", "notes/.."])
+async def test_a_download_needs_a_file_name_not_a_folders(bank, name, monkeypatch):
+    """In a browser the name typed is the download's. "..", or "." (whose name is empty), was sent and said to be
+    ("Sent .. to your browser."): Chromium saved it as "root", or under a made-up name, without a suffix."""
+    delivered = {}
+
+    def deliver_text(self, file, *, save_filename=None, **kwargs):
+        delivered[save_filename] = file.read()
+
+    monkeypatch.setattr(GuideApp, "is_web", property(lambda self: True))
+    monkeypatch.setattr(GuideApp, "deliver_text", deliver_text)
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        app.screen.query_one("#path", Input).value = name
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+        assert static_text(app.screen, "#error") == "Give a file name."
+    assert not delivered
+
+
 async def test_paths_with_an_unknown_home_are_one_line_in_the_export_and_open_dialogs(bank):
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:

@@ -474,7 +474,8 @@ class GuideApp(App):
         from guide.session import changed, new_title
 
         walk = self.walk
-        if walk is None or not target:
+        # In a browser the name typed is the download's: "." or ".." names no file (Chromium saves ".." as "root").
+        if walk is None or not target or (self.is_web and Path(target).name in ("", ".", "..")):
             dialog.show_error("Give a file name.")
             return
         if target == STDOUT and not self.is_web:
