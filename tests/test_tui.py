@@ -2040,6 +2040,38 @@ async def test_a_download_needs_a_file_name_not_a_folders(bank, name, monkeypatc
     assert not delivered
 
 
+@pytest.mark.parametrize("size", [(40, 12), (50, 14), (60, 16)])
+async def test_the_export_dialogs_file_name_is_in_view_on_a_short_terminal(bank, size, tmp_path, monkeypatch):
+    """Below about 20 rows the buttons covered the file name box, which has the focus: what was typed went into
+    a box no one could see. The fields now scroll above the buttons, and the one with the focus is in view, when
+    the dialog opens and after the terminal shrinks under it; an error, as it appears."""
+    monkeypatch.setenv("GUIDE_HOME", str(tmp_path))
+
+    def in_view(widget=None, line: int = 1) -> bool:
+        """The widget's text line is what the screen shows there, not a button or the screen beneath."""
+        widget = widget or app.focused
+        return app.screen.get_widget_at(widget.region.x + 2, widget.region.y + line)[0] is widget
+
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test(size=size) as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.focused.id == "path" and in_view()
+        await pilot.press("escape")
+        await pilot.resize_terminal(100, 30)
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.resize_terminal(*size)
+        await pilot.pause()
+        assert app.focused.id == "path" and in_view()
+        app.focused.value = ""
+        await pilot.press("enter")  # an error says why nothing was written, where it can be read
+        await pilot.pause()
+        assert static_text(app.screen, "#error") == "Give a file name."
+        assert in_view(app.screen.query_one("#error"), line=0)
+
+
 async def test_paths_with_an_unknown_home_are_one_line_in_the_export_and_open_dialogs(bank):
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:

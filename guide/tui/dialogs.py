@@ -198,6 +198,15 @@ class FormDialog(Dialog):
     def show_error(self, message: str) -> None:
         self.query_one("#error", Static).update(Content.styled(clean(message), "bold"))
 
+    def on_mount(self) -> None:
+        # Where the fields scroll (a short terminal), the one typed into is in view after every layout (the first,
+        # a resize): keys act on what is shown.
+        self.screen_layout_refresh_signal.subscribe(self, self._show_focused)
+
+    def _show_focused(self, _screen: Screen) -> None:
+        if self.focused is not None:
+            self.focused.scroll_visible(animate=False)
+
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
         self.dismiss(None)
@@ -289,6 +298,8 @@ class ExportDialog(FormDialog):
     """Title, where to write the design document (or its name, downloaded by a browser) and its format, in
     the order Tab moves through them from the file name, which has the focus."""
 
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (22, "-tall")]
+
     # Enter exports from either box (the key bar says so there); on the formats it chooses, on a button it
     # presses that button.
     BINDINGS = [
@@ -321,8 +332,8 @@ class ExportDialog(FormDialog):
                         (f"{counted(len(self.set_aside), 'set-aside answer')} ", "bold"),
                         "is listed in the document but does not count:" if len(self.set_aside) == 1 else
                         "are listed in the document but do not count:", listing(self.set_aside)), id="aside-note")
-                yield Static(id="error")
-            # The fields scroll on a short terminal; the buttons stay docked below them, always on screen.
+            # The fields scroll on a short terminal; the error under them and the buttons docked below stay on screen.
+            yield Static(id="error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Download" if self.web else "Export", id="go", variant="primary")
