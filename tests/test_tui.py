@@ -2383,6 +2383,26 @@ async def test_text_left_with_back_is_kept_as_a_draft_shown_again_and_answered_w
         assert saved.answers.answers[question.id] == "Fundus photographs in clinics" and saved.drafts == {}
 
 
+async def test_a_closed_browser_tab_keeps_the_text_and_note_typed_but_not_confirmed(bank):
+    """Closing the tab makes textual-serve ask the app to quit (ExitApp, through the web driver): the paragraph
+    typed and the note were lost, where a closed terminal keeps them. Both are kept now, for an instructor to
+    recover from the tab's file; the draft is never an answer."""
+    from textual import messages
+
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await start_and_reach(pilot, app, "text")
+        question = app.walk.question
+        await pilot.press(*"Fundus photographs")
+        app.screen.query_one("#note", Input).value = "from the grading centre"
+        app.post_message(messages.ExitApp())
+        await pilot.pause()
+    saved = load_saved(bank)
+    assert question.id not in saved.answers.answers
+    assert saved.drafts == {question.id: "Fundus photographs"}
+    assert saved.answers.notes[question.id] == "from the grading centre"
+
+
 async def test_a_paste_too_long_for_the_design_is_kept_beside_it_and_said_when_it_opens(bank):
     """25,000 pasted characters (with what Textual would read as markup) on a text question, then Esc and ←: the
     app ended with a traceback and the paste was lost. The design cannot hold it (20,000 at most): it goes to a

@@ -117,6 +117,13 @@ class GuideApp(App):
         self.keep_typed()
         self.exit(None, return_code)
 
+    def on_exit_app(self) -> None:
+        # An exit not asked for through `exit` (which sets the return code, after keeping what is typed when the
+        # user quits or a signal ends the app): a closed browser tab, whose server asks the app to quit. What is
+        # typed and not confirmed is kept, as when a terminal closes.
+        if self.return_code is None:
+            self.keep_typed()
+
     def on_ready(self) -> None:
         self.load_pending_bank()
 
