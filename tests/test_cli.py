@@ -137,6 +137,19 @@ def test_a_designs_own_use_case_paragraph_opens_its_document(tmp_path):
     assert html.index("<p>Readers check each marked osteophyte.</p>") < html.index("<table", heading_end)
 
 
+def test_a_design_that_needs_no_element_yet_says_nothing_is_to_be_built(tmp_path, bank):
+    """With every element at "not needed" (only an unsure task), the summary said the top-ranked family
+    "will be built", and that it serves three elements the same summary calls not needed."""
+    answers = tmp_path / "early.yaml"
+    answers.write_text("title: Early\nanswers:\n  task: unsure\n", encoding="utf-8")
+    result = run_guide("run", "--answers", str(answers))
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout.split("\n## Summary\n")[1].split("\n## ")[0]
+    assert ("**What will be built:** nothing yet: the answers so far call for no element of interpretability "
+            "(see *Open questions*).") in summary
+    assert not any(f"**{md(method.name)}**" in summary for method in bank.methods.values())
+
+
 def test_cases_lists_the_presets():
     result = run_guide("cases")
     assert result.returncode == 0

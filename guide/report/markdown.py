@@ -261,6 +261,10 @@ def _what_will_be_built(result: Result, bank: Bank) -> list[str]:
     ranked = [method for method in result.methods if method.rank is not None]
     if not ranked:
         return ["**What will be built:** no method family passes the constraints given in the answers."]
+    if all(element.level == bank.level_ids[-1] for element in result.elements):  # nothing for a family to serve
+        return ["**What will be built:** nothing yet: the answers so far call for no element of interpretability "
+                "(see *Open questions*)." if result.open_questions else
+                "**What will be built:** nothing: the answers call for no element of interpretability."]
     chosen = result.complementary or [ranked[0].id]
     lines = ["**What will be built:**", ""]
     for method_id in chosen:
