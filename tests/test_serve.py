@@ -166,6 +166,21 @@ def test_serve_rejects_bad_ports(port):
     assert result.returncode == 2 and "--port" in result.stderr
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "999.1.1.1"])
+def test_an_address_that_cannot_be_listened_on_is_one_line(host, tmp_path):
+    """A port another server holds (a second class, a server not yet stopped), or a host that is no address,
+    ended `guide serve` with a Python traceback and exit status 1."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_guide("serve", "--host", host, "--port", str(port), env={"GUIDE_HOME": str(tmp_path)})
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"guide: {host}:{port}: cannot listen here: "), line
+
+
 def test_page_points_the_browser_back_at_the_address_it_used(serve):
     """With --host 0.0.0.0 a student connects by the server's name or address; the page's websocket
     address must be that one, not the address the server listens on."""

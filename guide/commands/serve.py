@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from guide.source import GuideError
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 DEFAULT_MAX_SESSIONS = 150  # each tab is an app process of 20-35 MiB of its own (docs/classroom-server.md)
@@ -105,7 +107,11 @@ def run(args: argparse.Namespace) -> int:
     preloaded.start(bank, app_environment())
     server = make_server(app_command(args.bank), args.host, args.port, args.public_url, bank.meta.title,
                          Limits(args.max_sessions, tuple(args.allow_origin), args.session_days * 86400), preloaded)
-    server.serve()
+    try:
+        server.serve()
+    except OSError as error:  # the port is another server's, or the host no address of this machine
+        reason = (error.strerror or str(error)).rsplit(": ", 1)[-1]
+        raise GuideError(f"{args.host}:{args.port}", None, None, f"cannot listen here: {reason}") from None
     return 0
 
 
