@@ -166,6 +166,17 @@ def test_serve_rejects_bad_ports(port):
     assert result.returncode == 2 and "--port" in result.stderr
 
 
+@pytest.mark.parametrize(("option", "address"), [("--allow-origin", "notaurl"), ("--allow-origin", "ftp://course.example"),
+                                                ("--allow-origin", "https://course.example/page"),
+                                                ("--public-url", "class.example:8000"), ("--public-url", "https://?x")])
+def test_serve_rejects_addresses_no_browser_could_match(option, address):
+    """An origin or public address that is no web address was taken silently: the course site it was meant to let
+    in was then refused, with nothing said at start."""
+    result = run_guide("serve", option, address)
+    assert result.returncode == 2, result.stderr
+    assert f"argument {option}: '{address}'" in result.stderr and "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("host", ["127.0.0.1", "999.1.1.1"])
 def test_an_address_that_cannot_be_listened_on_is_one_line(host, tmp_path):
     """A port another server holds (a second class, a server not yet stopped), or a host that is no address,

@@ -41,12 +41,12 @@ def register(subparsers, common) -> None:
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})")
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port to listen on (default: {DEFAULT_PORT})")
-    parser.add_argument("--public-url", metavar="URL", default=None,
+    parser.add_argument("--public-url", metavar="URL", type=_web_address(origin=False), default=None,
                         help="the address browsers use, when it is not the one they connected to (behind a proxy)")
     parser.add_argument("--max-sessions", metavar="N", type=_positive(int), default=DEFAULT_MAX_SESSIONS,
                         help=f"browser tabs served at once; one more is shown a page saying the class is full "
                              f"(default: {DEFAULT_MAX_SESSIONS})")
-    parser.add_argument("--allow-origin", metavar="URL", action="append", default=[],
+    parser.add_argument("--allow-origin", metavar="URL", type=_web_address(origin=True), action="append", default=[],
                         help="a web page address (scheme://host[:port]) besides this server's own that may open "
                              "sessions; repeat for several")
     parser.add_argument("--session-days", metavar="DAYS", type=_positive(float), default=DEFAULT_SESSION_DAYS,
@@ -63,6 +63,20 @@ def _port(text: str) -> int:
     if not 0 < port < 65536:
         raise argparse.ArgumentTypeError(f"port {port} is outside 1-65535")
     return port
+
+
+def _web_address(origin: bool):
+    """An http(s) address as browsers name it: an address that is not one would never match a page, and the
+    pages it let in would be refused with no hint why. An origin (`scheme://host[:port]`) has no path."""
+    def parse(text: str) -> str:
+        parts = urlsplit(text.strip())
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a web address (http://host[:port] or https://...)")
+        if (origin and parts.path.strip("/")) or parts.query or parts.fragment:
+            shape = "scheme://host[:port]" if origin else "scheme://host[:port][/path]"
+            raise argparse.ArgumentTypeError(f"'{text}' has more than {shape}")
+        return text
+    return parse
 
 
 def _positive(kind):
