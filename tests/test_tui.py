@@ -208,14 +208,20 @@ async def test_the_export_and_review_dialogs_key_bars_show_the_keys_that_work_th
         assert isinstance(app.screen, QuestionScreen) and app.walk.position == app.walk.path[1]
 
 
-async def test_export_in_a_browser_delivers_the_document(bank, monkeypatch):
-    delivered = {}
+@pytest.fixture
+def delivered(monkeypatch) -> dict[str, str]:
+    """The app as `guide serve` runs it; what it sends the browser, by file name."""
+    sent: dict[str, str] = {}
 
     def deliver_text(self, file, *, save_filename=None, **kwargs):
-        delivered[save_filename] = file.read()
+        sent[save_filename] = file.read()
 
     monkeypatch.setattr(GuideApp, "is_web", property(lambda self: True))
     monkeypatch.setattr(GuideApp, "deliver_text", deliver_text)
+    return sent
+
+
+async def test_export_in_a_browser_delivers_the_document(bank, delivered):
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:
         await results_of_a_copied_preset(pilot, app)
@@ -228,16 +234,9 @@ async def test_export_in_a_browser_delivers_the_document(bank, monkeypatch):
     assert not session_path().exists(), "browser tabs share a server: no shared session file"
 
 
-async def test_a_copied_example_opens_its_document_with_the_use_case_the_student_writes(bank, monkeypatch):
+async def test_a_copied_example_opens_its_document_with_the_use_case_the_student_writes(bank, delivered):
     """A copy kept the preset's description, which opens the document: a student who rewrote the use case for
     their own project exported a document that still opened "A model that reads colour fundus photographs"."""
-    delivered = {}
-
-    def deliver_text(self, file, *, save_filename=None, **kwargs):
-        delivered[save_filename] = file.read()
-
-    monkeypatch.setattr(GuideApp, "is_web", property(lambda self: True))
-    monkeypatch.setattr(GuideApp, "deliver_text", deliver_text)
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:
         await results_of_a_copied_preset(pilot, app)
@@ -2018,16 +2017,9 @@ async def test_changing_the_format_with_no_file_name_leaves_it_to_the_export_to_
 
 
 @pytest.mark.parametrize("name", [".", "..", "notes/.."])
-async def test_a_download_needs_a_file_name_not_a_folders(bank, name, monkeypatch):
+async def test_a_download_needs_a_file_name_not_a_folders(bank, name, delivered):
     """In a browser the name typed is the download's. "..", or "." (whose name is empty), was sent and said to be
     ("Sent .. to your browser."): Chromium saved it as "root", or under a made-up name, without a suffix."""
-    delivered = {}
-
-    def deliver_text(self, file, *, save_filename=None, **kwargs):
-        delivered[save_filename] = file.read()
-
-    monkeypatch.setattr(GuideApp, "is_web", property(lambda self: True))
-    monkeypatch.setattr(GuideApp, "deliver_text", deliver_text)
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:
         await results_of_a_copied_preset(pilot, app)
