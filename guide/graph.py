@@ -208,6 +208,9 @@ def check_bank(bank: Bank) -> list[Finding]:
     meta_key = "bank:" + bank.meta.id
     if bank.meta.start not in bank.questions:
         report(meta_key, f"start question '{bank.meta.start}' does not exist")
+    summary = bank.questions.get(bank.meta.summary_question or "")
+    if bank.meta.summary_question and (summary is None or summary.kind != "text"):
+        report(meta_key, f"summary_question '{bank.meta.summary_question}' is not a text question of the bank")
     for setting in ("similarity_weights", "nearest_share_one_of"):
         for question_id in getattr(bank.meta, setting):
             if question_id not in bank.questions:

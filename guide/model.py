@@ -213,6 +213,9 @@ class BankMeta(Strict):
     source: Source
     derivation_note: LongText
     start: Identifier
+    summary_question: Identifier | None = Field(
+        default=None, description="a text question whose answer, the use case in the user's words, opens the design "
+                                  "document when the answers carry no description of their own (a preset's)")
     stages: list[Stage] = Field(min_length=1)
     levels: list[Level] = Field(min_length=2)
     strengths: list[Strength] = Field(min_length=1)

@@ -316,12 +316,12 @@ def _methods(lesson: Lesson, bank: Bank, comparison: Comparison, reference: Resu
     yours = {method.id: method for method in student.methods}
     for method_id in before:
         if method_id not in after:
-            lesson.add("li", f"{yours[method_id].name} is in the reference combination, not in yours: in your "
-                             f"design {_why_lower(bank, comparison, yours[method_id], theirs[method_id])}")
+            why = _why_lower(bank, comparison, yours[method_id], theirs[method_id], student, "your")
+            lesson.add("li", f"{yours[method_id].name} is in the reference combination, not in yours: in your design {why}")
     for method_id in after:
         if method_id not in before:
-            lesson.add("li", f"{yours[method_id].name} is in your combination, not in the reference: in the "
-                             f"reference {_why_lower(bank, comparison, theirs[method_id], yours[method_id])}")
+            why = _why_lower(bank, comparison, theirs[method_id], yours[method_id], reference, "its")
+            lesson.add("li", f"{yours[method_id].name} is in your combination, not in the reference: in the reference {why}")
     # A family said to enter or leave the combination has its ranks said there already.
     for change in [change for change in comparison.methods if change.method not in {*before} ^ {*after}][:8]:
         lesson.add("li", f"{change.name}: ranked {_rank(change.rank_before)} for the reference, "
@@ -341,13 +341,16 @@ def _built(lesson: Lesson, bank: Bank, built: list[str], reference: Result, stud
                     "low, ask which of the two is the better argument.")
 
 
-def _why_lower(bank: Bank, comparison: Comparison, lower: MethodResult, higher: MethodResult) -> str:
-    """Why a family is out of one side's combination: a need filters it, or the elements it serves moved."""
+def _why_lower(bank: Bank, comparison: Comparison, lower: MethodResult, higher: MethodResult, lower_side: Result,
+               whose: str) -> str:
+    """Why a family is out of one side's combination (`lower_side`, `whose` combination it is): a need filters it,
+    the elements it serves moved, or the families of that combination already serve them."""
     for need_id in lower.unmet_needs:
         need = bank.needs[need_id]
         if need.when_missing == "exclude":
             return f"it is filtered out, because “{need.label}” is missing. {need.explain_missing}"
-    text = f"it ranks {_rank(lower.rank)} rather than {_rank(higher.rank)}"
+    text = (f"it ranks {_rank(lower.rank)} on both sides" if lower.rank == higher.rank else
+            f"it ranks {_rank(lower.rank)} rather than {_rank(higher.rank)}")
     if lower.unmet_needs:
         labels = ", ".join(bank.needs[need_id].label for need_id in lower.unmet_needs)
         return f"{text}, partly because a need is missing ({labels})."
@@ -356,6 +359,12 @@ def _why_lower(bank: Bank, comparison: Comparison, lower: MethodResult, higher: 
         return text + ": it serves " + "; ".join(
             f"{change.name.lower()}, ranked {change.before_label.lower()} by the reference and "
             f"{change.after_label.lower()} by you" for change in moved) + "."
+    chosen = [method for method in lower_side.methods if method.id in lower_side.complementary]
+    served = [f"{bank.elements[element].name.lower()} through "
+              + " and ".join(method.name for method in chosen if element in method.covers)
+              for element in lower.covers if any(element in method.covers for method in chosen)]
+    if served:
+        return f"{text}: {whose} combination serves " + "; ".join(served) + "."
     return f"{text}: other families cover the same top priorities better there."
 
 

@@ -116,6 +116,40 @@ def test_constraints_in_the_users_words_are_read_for_what_they_put_in_doubt(bank
     assert md(bank.questions["region_annotations"].prompt) in doubts
 
 
+def test_a_designs_own_use_case_paragraph_opens_its_document(tmp_path):
+    """A design made in the app has no description: the document opened with its facts table, and the use case in
+    the designer's words (the paragraph "reviewers read first") was only in the appendix, its paragraphs run into
+    one table cell. It now opens the document, Markdown and HTML, paragraph by paragraph."""
+    answers = tmp_path / "knee.yaml"
+    answers.write_text("title: Knee\nanswers:\n  task: detection\n  use_case_summary: |-\n"
+                       "    Knee radiographs from two clinics.\n\n    Readers check each marked osteophyte.\n",
+                       encoding="utf-8")
+    for suffix in ("md", "html"):
+        result = run_guide("run", "--answers", str(answers), "--out", str(tmp_path / f"knee.{suffix}"))
+        assert result.returncode == 0, result.stderr
+    markdown = (tmp_path / "knee.md").read_text(encoding="utf-8")
+    body = markdown.split("\n---\n", 1)[1]
+    opening = body.split("| | |")[0]
+    assert "Knee radiographs from two clinics.\n\nReaders check each marked osteophyte." in opening
+    html = (tmp_path / "knee.html").read_text(encoding="utf-8")
+    heading_end = html.index("</h1>")
+    assert html.index("<p>Knee radiographs from two clinics.</p>") > heading_end
+    assert html.index("<p>Readers check each marked osteophyte.</p>") < html.index("<table", heading_end)
+
+
+def test_a_design_that_needs_no_element_yet_says_nothing_is_to_be_built(tmp_path, bank):
+    """With every element at "not needed" (only an unsure task), the summary said the top-ranked family
+    "will be built", and that it serves three elements the same summary calls not needed."""
+    answers = tmp_path / "early.yaml"
+    answers.write_text("title: Early\nanswers:\n  task: unsure\n", encoding="utf-8")
+    result = run_guide("run", "--answers", str(answers))
+    assert result.returncode == 0, result.stderr
+    summary = result.stdout.split("\n## Summary\n")[1].split("\n## ")[0]
+    assert ("**What will be built:** nothing yet: the answers so far call for no element of interpretability "
+            "(see *Open questions*).") in summary
+    assert not any(f"**{md(method.name)}**" in summary for method in bank.methods.values())
+
+
 def test_cases_lists_the_presets():
     result = run_guide("cases")
     assert result.returncode == 0

@@ -314,3 +314,25 @@ def test_an_answer_given_alike_is_said_apart_from_the_answers_that_differ(tmp_pa
     alike = rest.split("\n## ", 1)[0]
     assert alike.startswith("Answered alike, but counted on one walk only\n")
     assert listed(alike) == ["explanation_priority"]
+
+
+def test_a_family_out_of_one_combination_at_the_same_rank_is_said_to_be_and_what_takes_its_place_is_named(bank):
+    """"Local-evidence glass-box CNNs is in the reference combination, not in yours: in your design it ranks #3
+    rather than #3: other families cover the same top priorities better there." The same rank was given as the
+    reason and the families meant went unnamed. Now the rank is said to be the same, and the families of your
+    combination that serve what it would have served are named, with those elements."""
+    result = run_guide("compare", str(bank.cases()["dr-screening"]), "--precedent", "abdulaal2024-sae-rad",
+                       "--format", "md")
+    assert result.returncode == 0, result.stderr
+    assert not re.search(r"ranks (#\d+) rather than \1\b", result.stdout)
+    theirs = evaluate(bank, bank.precedents["abdulaal2024-sae-rad"].answers_file())
+    yours = evaluate(bank, read_answers(bank.cases()["dr-screening"], bank))
+    family = bank.methods["local_evidence_cnn"]
+    same, reference_rank = (next(method.rank for method in side.methods if method.id == family.id)
+                            for side in (yours, theirs))
+    assert same == reference_rank and family.id in theirs.complementary and family.id not in yours.complementary
+    line = _flat(next(line for line in result.stdout.splitlines() if line.startswith(f"- {md(family.name)} is in")))
+    localization = bank.elements["localization"].name.lower()
+    segment_first = md(bank.methods["detect_first_pipelines"].name)
+    assert f"it ranks #{same} on both sides" in line
+    assert f"your combination serves {localization} through {segment_first}" in line, line

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -286,6 +287,24 @@ def rendered_width(html: str, tmp_path: Path, window: str) -> tuple[int, int]:
 def test_a_presets_html_document_never_scrolls_sideways(bank, tmp_path, case):
     """A reference URL (XProtoNet's) or a long word wraps inside the page instead of widening it."""
     page_width, window_width = rendered_width(make_document(bank, bank.cases()[case], "html"), tmp_path, "1200,1600")
+    assert page_width <= window_width
+
+
+LONG_LINK = ("https://contoso.sharepoint.com/:w:/r/sites/Research/_layouts/15/Doc.aspx?sourcedoc=%7B1A2B3C4D5E6F7A8B9C0D"
+             "1E2F3A4B5C6D%7D&file=ScreeningProtocolVersionThreeFinalApprovedByTheEthicsCommittee.docx&action=default"
+             "&mobileredirect=true")
+
+
+def test_a_long_link_in_an_answer_or_a_note_is_printed_whole_and_never_widens_the_page(bank, tmp_path):
+    """A table cell kept a long unbroken word whole (`overflow-wrap: break-word` does not narrow a table's
+    columns): the Answers table ran off the printed page, and the end of a protocol's link was not on the paper."""
+    answers = tmp_path / "linked.yaml"
+    answers.write_text(json.dumps({"title": "Knee", "answers": {"task": "detection", "use_case_summary": LONG_LINK},
+                                   "notes": {"task": f"See {LONG_LINK}"}}), encoding="utf-8")
+    html = make_document(bank, answers, "html")
+    printed = "".join("".join(printed_pages(html, tmp_path)).split())
+    assert printed.count(LONG_LINK) == unescape(html).count(LONG_LINK) >= 2, "the link is cut"
+    page_width, window_width = rendered_width(html, tmp_path, "1200,1600")
     assert page_width <= window_width
 
 

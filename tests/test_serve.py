@@ -166,6 +166,32 @@ def test_serve_rejects_bad_ports(port):
     assert result.returncode == 2 and "--port" in result.stderr
 
 
+@pytest.mark.parametrize(("option", "address"), [("--allow-origin", "notaurl"), ("--allow-origin", "ftp://course.example"),
+                                                ("--allow-origin", "https://course.example/page"),
+                                                ("--public-url", "class.example:8000"), ("--public-url", "https://?x")])
+def test_serve_rejects_addresses_no_browser_could_match(option, address):
+    """An origin or public address that is no web address was taken silently: the course site it was meant to let
+    in was then refused, with nothing said at start."""
+    result = run_guide("serve", option, address)
+    assert result.returncode == 2, result.stderr
+    assert f"argument {option}: '{address}'" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "999.1.1.1"])
+def test_an_address_that_cannot_be_listened_on_is_one_line(host, tmp_path):
+    """A port another server holds (a second class, a server not yet stopped), or a host that is no address,
+    ended `guide serve` with a Python traceback and exit status 1."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_guide("serve", "--host", host, "--port", str(port), env={"GUIDE_HOME": str(tmp_path)})
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"guide: {host}:{port}: cannot listen here: "), line
+
+
 def test_page_points_the_browser_back_at_the_address_it_used(serve):
     """With --host 0.0.0.0 a student connects by the server's name or address; the page's websocket
     address must be that one, not the address the server listens on."""
@@ -552,6 +578,34 @@ def test_a_message_no_browser_sends_is_one_log_line_and_the_tab_lives_on(serve, 
     assert "Traceback" not in log
     assert log.count("ignored a websocket message no browser page sends") == len(bad)
     assert log.count("ignored a binary websocket message") == 1
+
+
+def test_a_paste_holding_escape_characters_arrives_as_text(serve, tmp_path):
+    """The page sends a paste bracketed (ESC [200~ ... ESC [201~) with any escape character inside it as it is.
+    Textual met such an escape, gave up on the paste and took the rest as keys: the paste's end was typed, its
+    line break was an Enter that answered, and the text before the escape was lost. The server takes the escape
+    characters out of a paste, as terminals do: the title box gets the pasted line whole, and nothing answers."""
+    import aiohttp
+
+    port = serve()
+    pasted = "\x1b[200~Knee \x1b[31mOA\x1b[0m grading\rsecond line\x1b[201~"
+
+    async def scenario() -> bool:
+        async with aiohttp.ClientSession() as client:
+            async with client.ws_connect(f"http://127.0.0.1:{port}/ws?width=100&height=30") as websocket:
+                screen = Screen(websocket)
+                assert await screen.read_until("Start a new design"), "the start screen never appeared"
+                await screen.keys("n")
+                assert await screen.read_until("Name your design"), "the naming dialog never appeared"
+                await screen.keys(pasted)
+                assert await screen.read_until("grading"), "the pasted title never showed"
+                assert not await screen.read_until("What does the model do", limit=20), "the paste answered"
+                await screen.keys("\r")
+                return await screen.read_until("What does the model do")
+
+    assert asyncio.run(scenario()), "the design never started"
+    (saved,) = (tmp_path / "guide-home" / "browser").glob("*.yaml")
+    assert yaml.safe_load(saved.read_text(encoding="utf-8"))["title"] == "Knee [31mOA[0m grading"
 
 
 def test_a_plain_request_to_the_websocket_address_gets_400_and_one_log_line(serve, tmp_path):

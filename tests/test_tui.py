@@ -208,14 +208,20 @@ async def test_the_export_and_review_dialogs_key_bars_show_the_keys_that_work_th
         assert isinstance(app.screen, QuestionScreen) and app.walk.position == app.walk.path[1]
 
 
-async def test_export_in_a_browser_delivers_the_document(bank, monkeypatch):
-    delivered = {}
+@pytest.fixture
+def delivered(monkeypatch) -> dict[str, str]:
+    """The app as `guide serve` runs it; what it sends the browser, by file name."""
+    sent: dict[str, str] = {}
 
     def deliver_text(self, file, *, save_filename=None, **kwargs):
-        delivered[save_filename] = file.read()
+        sent[save_filename] = file.read()
 
     monkeypatch.setattr(GuideApp, "is_web", property(lambda self: True))
     monkeypatch.setattr(GuideApp, "deliver_text", deliver_text)
+    return sent
+
+
+async def test_export_in_a_browser_delivers_the_document(bank, delivered):
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:
         await results_of_a_copied_preset(pilot, app)
@@ -226,6 +232,21 @@ async def test_export_in_a_browser_delivers_the_document(bank, monkeypatch):
         await pilot.pause()
     assert "# Interpretability design: Automated diabetic retinopathy screening (my copy)" in delivered[filename]
     assert not session_path().exists(), "browser tabs share a server: no shared session file"
+
+
+async def test_a_copied_example_opens_its_document_with_the_use_case_the_student_writes(bank, delivered):
+    """A copy kept the preset's description, which opens the document: a student who rewrote the use case for
+    their own project exported a document that still opened "A model that reads colour fundus photographs"."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        app.walk.answer("use_case_summary", "Knee radiographs read for osteoarthritis grading.")
+        await pilot.press("e", "enter")
+        await pilot.pause()
+    (document,) = delivered.values()
+    opening = document.split("\n---\n", 1)[1].split("| | |")[0]
+    assert "Knee radiographs read for osteoarthritis grading." in opening
+    assert "fundus" not in opening
 
 
 async def test_a_browser_cannot_open_files_of_the_server(bank, monkeypatch):
@@ -2016,6 +2037,54 @@ async def test_changing_the_format_with_no_file_name_leaves_it_to_the_export_to_
     assert not list(tmp_path.glob("*.html")), "nothing written where the app runs"
 
 
+@pytest.mark.parametrize("name", [".", "..", "notes/.."])
+async def test_a_download_needs_a_file_name_not_a_folders(bank, name, delivered):
+    """In a browser the name typed is the download's. "..", or "." (whose name is empty), was sent and said to be
+    ("Sent .. to your browser."): Chromium saved it as "root", or under a made-up name, without a suffix."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        app.screen.query_one("#path", Input).value = name
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+        assert static_text(app.screen, "#error") == "Give a file name."
+    assert not delivered
+
+
+@pytest.mark.parametrize("size", [(40, 12), (50, 14), (60, 16)])
+async def test_the_export_dialogs_file_name_is_in_view_on_a_short_terminal(bank, size, tmp_path, monkeypatch):
+    """Below about 20 rows the buttons covered the file name box, which has the focus: what was typed went into
+    a box no one could see. The fields now scroll above the buttons, and the one with the focus is in view, when
+    the dialog opens and after the terminal shrinks under it; an error, as it appears."""
+    monkeypatch.setenv("GUIDE_HOME", str(tmp_path))
+
+    def in_view(widget=None, line: int = 1) -> bool:
+        """The widget's text line is what the screen shows there, not a button or the screen beneath."""
+        widget = widget or app.focused
+        return app.screen.get_widget_at(widget.region.x + 2, widget.region.y + line)[0] is widget
+
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test(size=size) as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        await pilot.pause()
+        assert app.focused.id == "path" and in_view()
+        await pilot.press("escape")
+        await pilot.resize_terminal(100, 30)
+        await pilot.press("e")
+        await pilot.pause()
+        await pilot.resize_terminal(*size)
+        await pilot.pause()
+        assert app.focused.id == "path" and in_view()
+        app.focused.value = ""
+        await pilot.press("enter")  # an error says why nothing was written, where it can be read
+        await pilot.pause()
+        assert static_text(app.screen, "#error") == "Give a file name."
+        assert in_view(app.screen.query_one("#error"), line=0)
+
+
 async def test_paths_with_an_unknown_home_are_one_line_in_the_export_and_open_dialogs(bank):
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:
@@ -2325,6 +2394,26 @@ async def test_text_left_with_back_is_kept_as_a_draft_shown_again_and_answered_w
         await pilot.pause()
         saved = load_saved(bank)
         assert saved.answers.answers[question.id] == "Fundus photographs in clinics" and saved.drafts == {}
+
+
+async def test_a_closed_browser_tab_keeps_the_text_and_note_typed_but_not_confirmed(bank):
+    """Closing the tab makes textual-serve ask the app to quit (ExitApp, through the web driver): the paragraph
+    typed and the note were lost, where a closed terminal keeps them. Both are kept now, for an instructor to
+    recover from the tab's file; the draft is never an answer."""
+    from textual import messages
+
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await start_and_reach(pilot, app, "text")
+        question = app.walk.question
+        await pilot.press(*"Fundus photographs")
+        app.screen.query_one("#note", Input).value = "from the grading centre"
+        app.post_message(messages.ExitApp())
+        await pilot.pause()
+    saved = load_saved(bank)
+    assert question.id not in saved.answers.answers
+    assert saved.drafts == {question.id: "Fundus photographs"}
+    assert saved.answers.notes[question.id] == "from the grading centre"
 
 
 async def test_a_paste_too_long_for_the_design_is_kept_beside_it_and_said_when_it_opens(bank):
@@ -3147,6 +3236,23 @@ async def test_text_and_keys_typed_right_after_a_text_answer_go_where_they_were_
             await pilot.pause()
         assert app.walk.answers.answers[text_question] == "Fundi"
         assert app.walk.answers.answers[following.id] == [following.choices[1].id]
+
+
+async def test_a_title_and_keys_typed_right_after_it_start_the_design_and_answer_its_first_question(bank, tmp_path,
+                                                                                                 monkeypatch):
+    """A title, Enter, then 3 and Enter typed in one go: the design is named, and question 1 is answered
+    with its third choice. Before, the keys after the dialog's Enter reached the dialog's box or the start
+    screen before the first question showed and were lost; in a browser the Enter after a lost 3 answered
+    with the first choice."""
+    monkeypatch.setenv("GUIDE_HOME", str(tmp_path))
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n")
+        typed_at_once(app, "K n e e enter 3 enter")
+        for _ in range(3):
+            await pilot.pause()
+        assert app.walk.answers.title == "Knee"
+        assert app.walk.answers.answers == {"task": bank.questions["task"].choices[2].id}
 
 
 def test_a_choice_of_another_question_is_refused_not_saved(bank):

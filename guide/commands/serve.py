@@ -12,11 +12,14 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
+
+from guide.source import GuideError
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -38,12 +41,12 @@ def register(subparsers, common) -> None:
     )
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})")
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port to listen on (default: {DEFAULT_PORT})")
-    parser.add_argument("--public-url", metavar="URL", default=None,
+    parser.add_argument("--public-url", metavar="URL", type=_web_address(origin=False), default=None,
                         help="the address browsers use, when it is not the one they connected to (behind a proxy)")
     parser.add_argument("--max-sessions", metavar="N", type=_positive(int), default=DEFAULT_MAX_SESSIONS,
                         help=f"browser tabs served at once; one more is shown a page saying the class is full "
                              f"(default: {DEFAULT_MAX_SESSIONS})")
-    parser.add_argument("--allow-origin", metavar="URL", action="append", default=[],
+    parser.add_argument("--allow-origin", metavar="URL", type=_web_address(origin=True), action="append", default=[],
                         help="a web page address (scheme://host[:port]) besides this server's own that may open "
                              "sessions; repeat for several")
     parser.add_argument("--session-days", metavar="DAYS", type=_positive(float), default=DEFAULT_SESSION_DAYS,
@@ -60,6 +63,20 @@ def _port(text: str) -> int:
     if not 0 < port < 65536:
         raise argparse.ArgumentTypeError(f"port {port} is outside 1-65535")
     return port
+
+
+def _web_address(origin: bool):
+    """An http(s) address as browsers name it: an address that is not one would never match a page, and the
+    pages it let in would be refused with no hint why. An origin (`scheme://host[:port]`) has no path."""
+    def parse(text: str) -> str:
+        parts = urlsplit(text.strip())
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a web address (http://host[:port] or https://...)")
+        if (origin and parts.path.strip("/")) or parts.query or parts.fragment:
+            shape = "scheme://host[:port]" if origin else "scheme://host[:port][/path]"
+            raise argparse.ArgumentTypeError(f"'{text}' has more than {shape}")
+        return text
+    return parse
 
 
 def _positive(kind):
@@ -104,7 +121,11 @@ def run(args: argparse.Namespace) -> int:
     preloaded.start(bank, app_environment())
     server = make_server(app_command(args.bank), args.host, args.port, args.public_url, bank.meta.title,
                          Limits(args.max_sessions, tuple(args.allow_origin), args.session_days * 86400), preloaded)
-    server.serve()
+    try:
+        server.serve()
+    except OSError as error:  # the port is another server's, or the host no address of this machine
+        reason = (error.strerror or str(error)).rsplit(": ", 1)[-1]
+        raise GuideError(f"{args.host}:{args.port}", None, None, f"cannot listen here: {reason}") from None
     return 0
 
 
@@ -146,6 +167,43 @@ def browser_message(text: str) -> tuple[str, object] | None:
     if kind == "resize" and not (isinstance(data, dict) and "width" in data and "height" in data):
         return None
     return kind, data
+
+
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+# What a paste may carry: text, tabs and line breaks. Another control character (an escape above all) inside a
+# paste is taken out, as terminals such as xterm do: Textual's reader, meeting an escape in a paste, took the
+# rest of it as keys, so its line break was an Enter that answered and the text before the escape was lost.
+PASTE_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class PasteFilter:
+    """One tab's keyboard input with the control characters inside a bracketed paste taken out. A paste may be
+    split over several messages: what could begin its end marker waits for the next message, to be recognized."""
+
+    def __init__(self) -> None:
+        self.pasting, self.held = False, ""
+
+    def feed(self, data: str) -> str:
+        data, self.held = self.held + data, ""
+        passed = []
+        while data:
+            if not self.pasting:
+                start = data.find(PASTE_START)
+                if start < 0:
+                    passed.append(data)
+                    break
+                passed.append(data[:start + len(PASTE_START)])
+                data, self.pasting = data[start + len(PASTE_START):], True
+                continue
+            end = data.find(PASTE_END)
+            if end < 0:
+                keep = next((size for size in range(len(PASTE_END) - 1, 0, -1) if data.endswith(PASTE_END[:size])), 0)
+                data, self.held = data[:len(data) - keep], data[len(data) - keep:]
+                passed.append(PASTE_CONTROLS.sub("", data))
+                break
+            passed += [PASTE_CONTROLS.sub("", data[:end]), PASTE_END]
+            data, self.pasting = data[end + len(PASTE_END):], False
+        return "".join(passed)
 
 
 def origin_of(url: str) -> str:
@@ -279,7 +337,9 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
 
         async def _process_messages(self, websocket: web.WebSocketResponse, app_service: AppService) -> None:
             """textual-serve's own, except that a message no browser page sends is logged in one line and
-            ignored: it raised, which logged a traceback and ended the tab."""
+            ignored: it raised, which logged a traceback and ended the tab. A paste's control characters are
+            taken out (`PasteFilter`)."""
+            pastes = PasteFilter()
             async for message in websocket:
                 if message.type == WSMsgType.BINARY:
                     log.warning("ignored a binary websocket message (a browser page sends text): %d bytes",
@@ -293,7 +353,7 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
                     continue
                 kind, data = parsed
                 if kind == "stdin":
-                    await app_service.send_bytes(data.encode("utf-8", "replace"))
+                    await app_service.send_bytes(pastes.feed(data).encode("utf-8", "replace"))
                 elif kind == "resize":
                     await app_service.set_terminal_size(data["width"], data["height"])
                 elif kind == "ping":

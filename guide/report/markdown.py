@@ -82,8 +82,11 @@ def markdown_document(result: Result, bank: Bank, answers: AnswersFile, date: st
                       with_front_matter: bool = True) -> str:
     """The design document: front matter that re-runs it, then the body for reviewers."""
     carried = document_answers(answers, bank, date)
+    # Without a description of its own, the use case in the user's words opens the document, if it was asked.
+    summary = next((answer.value for answer in result.answers
+                    if answer.question == bank.meta.summary_question and isinstance(answer.value, str)), None)
     return render_markdown(result, bank, date, front_matter=front_matter(carried) if with_front_matter else "",
-                           reading=answers.reading, description=answers.description, reviewed=carried,
+                           reading=answers.reading, description=answers.description or summary, reviewed=carried,
                            change=bank_change(answers, bank))
 
 
@@ -259,6 +262,10 @@ def _what_will_be_built(result: Result, bank: Bank) -> list[str]:
     ranked = [method for method in result.methods if method.rank is not None]
     if not ranked:
         return ["**What will be built:** no method family passes the constraints given in the answers."]
+    if all(element.level == bank.level_ids[-1] for element in result.elements):  # nothing for a family to serve
+        return ["**What will be built:** nothing yet: the answers so far call for no element of interpretability "
+                "(see *Open questions*)." if result.open_questions else
+                "**What will be built:** nothing: the answers call for no element of interpretability."]
     chosen = result.complementary or [ranked[0].id]
     lines = ["**What will be built:**", ""]
     for method_id in chosen:

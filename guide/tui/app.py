@@ -117,6 +117,13 @@ class GuideApp(App):
         self.keep_typed()
         self.exit(None, return_code)
 
+    def on_exit_app(self) -> None:
+        # An exit not asked for through `exit` (which sets the return code, after keeping what is typed when the
+        # user quits or a signal ends the app): a closed browser tab, whose server asks the app to quit. What is
+        # typed and not confirmed is kept, as when a terminal closes.
+        if self.return_code is None:
+            self.keep_typed()
+
     def on_ready(self) -> None:
         self.load_pending_bank()
 
@@ -270,7 +277,8 @@ class GuideApp(App):
             except ValueError as error:
                 dialog.show_error(str(error))
                 return
-            dialog.dismiss(None)
+            dialog.dismiss(True)
+            self.begin(walk)  # now, not after the keys typed behind Enter: they act on its first question
 
         # Skipped or named, the design starts when the dialog closes. In a browser the design's file is the tab's.
         names = ("the file you download" if self.is_web else
@@ -279,7 +287,7 @@ class GuideApp(App):
         self.push_screen(AskDialog("Name your design", f"The title heads the design document and names {names}. "
                                    f"Left empty, it is “{walk.answers.title}”.",
                                    named, action="Start", required=False, cancel="Skip", max_length=SHORT_TEXT_MAX),
-                         lambda _: self.begin(walk))
+                         lambda started: None if started else self.begin(walk))
 
     def action_resume(self, design: Design | None = None) -> None:
         """Resume a design of the library: the one given, or else the latest this bank can resume."""
@@ -325,11 +333,12 @@ class GuideApp(App):
             return
         from guide.session import Walk, changed
 
+        # The preset's description goes too: the copy's document opens with the use case as the student rewrites it.
+        own = {"reading": None, "instructor_notes": None, "description": None}
         try:
-            copied = changed(example.answers, title=f"{example.answers.title} (my copy)", reading=None,
-                             instructor_notes=None)
+            copied = changed(example.answers, title=f"{example.answers.title} (my copy)", **own)
         except ValueError:  # the title is at its length limit already
-            copied = changed(example.answers, reading=None, instructor_notes=None)
+            copied = changed(example.answers, **own)
         self.begin(Walk(self.bank, copied, example.position))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -472,7 +481,8 @@ class GuideApp(App):
         from guide.session import changed, new_title
 
         walk = self.walk
-        if walk is None or not target:
+        # In a browser the name typed is the download's: "." or ".." names no file (Chromium saves ".." as "root").
+        if walk is None or not target or (self.is_web and Path(target).name in ("", ".", "..")):
             dialog.show_error("Give a file name.")
             return
         if target == STDOUT and not self.is_web:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -12,14 +14,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, OptionList, RadioSet, Static
+from textual.widget import AwaitMount
 from textual.widgets.option_list import Option
 
 from guide.frontend import FORMAT_NAMES, fitting_format, named_format, typed_name
 from guide.source import GuideError
 from guide.report.text import counted, shown_title
-from guide.tui.widgets import KeyBar, ListWithEnds, MarkedRadioButton, clean, listing, shorten
+from guide.tui.widgets import Answered, KeyBar, ListWithEnds, MarkedRadioButton, clean, keys_taken, listing, shorten
 
 if TYPE_CHECKING:  # the start screen's dialogs come before the models are imported
     from guide.model import AnswersFile
@@ -182,11 +185,27 @@ class BoundedInput(Input):
             self.post_message(self.Cut(self.max_length))
 
 
+async def mounted(screen: Screen) -> None:
+    """Wait until `screen` (just pushed) has mounted and focused its first field, a few seconds at most."""
+    if not screen.is_mounted:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(AwaitMount(screen, [screen])(), Answered.TAKEN_WITHIN)
+
+
 class FormDialog(Dialog):
     """A dialog with fields; the app checks what was entered and may show an error here."""
 
     def show_error(self, message: str) -> None:
         self.query_one("#error", Static).update(Content.styled(clean(message), "bold"))
+
+    def on_mount(self) -> None:
+        # Where the fields scroll (a short terminal), the one typed into is in view after every layout (the first,
+        # a resize): keys act on what is shown.
+        self.screen_layout_refresh_signal.subscribe(self, self._show_focused)
+
+    def _show_focused(self, _screen: Screen) -> None:
+        if self.focused is not None:
+            self.focused.scroll_visible(animate=False)
 
     @on(Button.Pressed, "#cancel")
     def _cancel(self) -> None:
@@ -208,6 +227,10 @@ class AskDialog(FormDialog):
     """Ask for one line of text (a file path, a title); `entered` checks it and may show an error here. Enter on
     an empty box, where an answer is required, says what to do (`empty`)."""
 
+    # A priority binding runs as the key reaches the app, so the keys typed after Enter wait until what the
+    # dialog opens is on screen and act there (they reached the box, or the start screen, and were lost).
+    BINDINGS = [Binding("enter", "go", show=False, priority=True)]
+
     def __init__(self, title: str, explain: str, entered: Callable[[AskDialog, str], None], *, value: str = "",
                  action: str = "Open", required: bool = True, cancel: str = "Cancel", max_length: int = 0,
                  empty: str = "") -> None:
@@ -228,6 +251,15 @@ class AskDialog(FormDialog):
     def on_mount(self) -> None:
         self.query_one("#entry").focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "go" or isinstance(self.focused, Input)  # on a button, Enter presses that button
+
+    async def action_go(self) -> None:
+        await keys_taken(self.query_one("#entry", Input))
+        self._go()
+        await mounted(self.app.screen)
+
+    # An Enter typed before the dialog was on screen reaches the box's own Enter instead of the binding above.
     @on(Input.Submitted)
     @on(Button.Pressed, "#go")
     def _go(self) -> None:
@@ -266,6 +298,8 @@ class ExportDialog(FormDialog):
     """Title, where to write the design document (or its name, downloaded by a browser) and its format, in
     the order Tab moves through them from the file name, which has the focus."""
 
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (22, "-tall")]
+
     # Enter exports from either box (the key bar says so there); on the formats it chooses, on a button it
     # presses that button.
     BINDINGS = [
@@ -298,8 +332,8 @@ class ExportDialog(FormDialog):
                         (f"{counted(len(self.set_aside), 'set-aside answer')} ", "bold"),
                         "is listed in the document but does not count:" if len(self.set_aside) == 1 else
                         "are listed in the document but do not count:", listing(self.set_aside)), id="aside-note")
-                yield Static(id="error")
-            # The fields scroll on a short terminal; the buttons stay docked below them, always on screen.
+            # The fields scroll on a short terminal; the error under them and the buttons docked below stay on screen.
+            yield Static(id="error")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Download" if self.web else "Export", id="go", variant="primary")

@@ -353,6 +353,15 @@ class Answered(Message):
             await asyncio.wait_for(asyncio.shield(self.taken), self.TAKEN_WITHIN)
 
 
+async def keys_taken(box: Widget) -> None:
+    """Wait until `box` has handled the keys already sent to it. The keys typed before an Enter that is a priority
+    binding reached the box ahead of it and may still wait in its queue: what Enter takes is the text once the box
+    has taken them."""
+    typed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    box.call_later(typed.set_result, None)
+    await typed
+
+
 class ChoiceList(OptionList):
     """The choices of one question. ↑ ↓ or a choice's number move to it; Enter answers with the
     highlighted choice, or in a multiple-choice question with the ticked ones (space ticks).
@@ -637,11 +646,7 @@ class ParagraphInput(TextArea):
     question_id: str | None = None  # the question whose answer the box holds, set by the screen that shows it
 
     async def action_submit(self) -> None:
-        # The keys typed before Enter reached the box ahead of it and may still wait in its queue: the answer
-        # is the text once the box has taken them.
-        typed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.call_later(typed.set_result, None)
-        await typed
+        await keys_taken(self)
         submitted = self.Submitted(self.text, self.question_id)
         self.post_message(submitted)
         await submitted.shown()
