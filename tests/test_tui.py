@@ -3084,9 +3084,46 @@ async def test_a_key_pressed_while_the_next_questions_are_drawn_ahead_is_handled
 def typed_at_once(app: GuideApp, keys: str) -> None:
     """Keys as a fast typist or a paste sends them: all in the app's queue before the first is handled."""
     for key in keys.split():
-        event = events.Key(key, key if len(key) == 1 else None)
+        event = events.Key(key, " " if key == "space" else key if len(key) == 1 else None)
         event.set_sender(app)
         app.post_message(event)
+
+
+async def typed_keys_handled(pilot, app: GuideApp) -> None:
+    """Wait until every key typed ahead has been handled (they are handed on one at a time)."""
+    for _ in range(100):
+        await pilot.pause()
+        if not getattr(app, "keys_waiting", ()):
+            await pilot.pause()
+            return
+    raise AssertionError(f"keys still waiting: {list(app.keys_waiting)}")
+
+
+async def test_keys_typed_ahead_reach_the_field_an_earlier_key_moved_the_focus_to(bank, tmp_path, monkeypatch):
+    """Each key acts on what is shown when it is handled, also when a key before it moved the focus: keys
+    typed at once after `n` reach the note box (and after its Enter, the choices), after a text answer's Enter
+    the next question's choices, and after `n` on the start screen the title box of the dialog it opens. They
+    reached the field focused when the app read them and were lost: no title, no note, no answer."""
+    monkeypatch.setenv("GUIDE_HOME", str(tmp_path))
+    task = bank.questions["task"]
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        typed_at_once(app, "n M y space T i t l e enter 2 enter")
+        await typed_keys_handled(pilot, app)
+        assert app.walk.answers.title == "My Title"
+        assert app.walk.answers.answers == {"task": task.choices[1].id}
+        typed_at_once(app, "left n x y enter 3 enter")
+        await typed_keys_handled(pilot, app)
+        assert app.walk.answers.notes == {"task": "xy"}
+        assert app.walk.answers.answers == {"task": task.choices[2].id}
+        while app.walk.question.kind != "text":
+            await answer_current(pilot, app)
+        text_question = app.walk.question.id
+        typed_at_once(app, "a b c enter 2 space enter")
+        await typed_keys_handled(pilot, app)
+        after = bank.questions[app.walk.path[app.walk.path.index(text_question) + 1]]
+        assert app.walk.answers.answers[text_question] == "abc"
+        assert app.walk.answers.answers[after.id] == [after.choices[1].id]
 
 
 async def test_keys_typed_right_after_enter_act_on_the_next_question(bank, tmp_path, monkeypatch):

@@ -3,8 +3,6 @@ they decide nothing about the framework."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 from rich.cells import cell_len
@@ -350,15 +348,13 @@ class ChoiceList(OptionList):
         Binding("space", "toggle", "Tick"),  # on the key bar only where it works (check_action)
     ]
     NOTHING_TICKED = "Tick at least one choice with space, or press u for Unsure."
-    ANSWER_TAKEN_WITHIN = 2.0  # seconds keys wait after Enter at most, should the answer never reach the screen
 
     class Chosen(Message):
-        """Enter or a click answered `question` with `value`; `taken` is done once the screen has taken it."""
+        """Enter or a click answered `question` with `value`."""
 
         def __init__(self, question: Question, value: str | list[str]) -> None:
             super().__init__()
             self.question, self.value = question, value
-            self.taken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     class Ticked(Message):
         """A tick was set or taken off: what Enter answers changed."""
@@ -568,32 +564,21 @@ class ChoiceList(OptionList):
             return self.question.choices[self.highlighted].id
         return list(self.ticked) or None
 
-    def choose(self) -> Chosen | None:
-        """Give the screen the answer Enter gives; with nothing to answer, say so (a multiple-choice question
-        with nothing ticked)."""
+    def action_confirm(self) -> None:
+        """Give the screen the answer Enter gives (keys typed after it wait until the screen has taken it: see
+        GuideApp.key_waits); with nothing to answer, say so (a multiple-choice question with nothing ticked)."""
         value = self.answer_on_enter
         if value is not None and self.question is not None:
-            chosen = self.Chosen(self.question, value)
-            self.post_message(chosen)
-            return chosen
-        if self.multiple and self.highlighted is not None:
+            self.post_message(self.Chosen(self.question, value))
+        elif self.multiple and self.highlighted is not None:
             self.notify(self.NOTHING_TICKED)
-        return None
-
-    async def action_confirm(self) -> None:
-        chosen = self.choose()
-        if chosen is not None:
-            # Textual runs this while it handles the key, so the keys typed after Enter wait until the screen has
-            # taken the answer and shown the next question: they act on that one, not on this one's choices.
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(asyncio.shield(chosen.taken), self.ANSWER_TAKEN_WITHIN)
 
     def action_select(self) -> None:
         # A click: answers a single-choice question, ticks a multiple-choice one.
         if self.multiple:
             self.action_toggle()
         else:
-            self.choose()
+            self.action_confirm()
 
 
 def first_highlight(question: Question, saved: list[str]) -> int:
