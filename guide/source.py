@@ -279,6 +279,8 @@ def _message(item: dict, errors: list[dict]) -> str:
         return f"{_UNQUOTED[item['type']]}, not the text {item['input']!r}: write it without quotes"
     if item["type"] == "string_pattern_mismatch" and item["ctx"]["pattern"] == IDENTIFIER_PATTERN:
         return f"an id takes {IDENTIFIER_WORDS}"
+    if item["type"] == "string_unicode":  # bytes that are not UTF-8 (a title given on the command line)
+        return "not UTF-8 text"
     if item["type"] == "string_too_long":
         limit = item["ctx"]["max_length"]
         return f"at most {limit:,} characters are taken, and this has {len(item['input']):,}"

@@ -572,7 +572,7 @@ def run_with_bytes(*args: bytes, cwd: Path, stdout=subprocess.PIPE) -> tuple[int
     ([b"what-if", b"--case", b"dr-screening", b"--set", b"task=" + UNDECODABLE, b"--out", b"design.md"],
      "'task=\\xff\\xfe' is not UTF-8 text (only file names may hold other bytes)"),
     ([b"--plain", b"--new", b"--title", UNDECODABLE + b" design"],
-     "argument --title: title: Input should be a valid string, unable to parse raw data as a unicode string"),
+     "argument --title: title: not UTF-8 text"),
 ], ids=["run --case", "what-if --set", "plain --title"])
 def test_text_arguments_that_are_not_utf8_are_one_line(args, problem, tmp_path):
     status, stderr = run_with_bytes(*args, cwd=tmp_path)
