@@ -3126,6 +3126,24 @@ async def test_keys_typed_ahead_reach_the_field_an_earlier_key_moved_the_focus_t
         assert app.walk.answers.answers[after.id] == [after.choices[1].id]
 
 
+async def test_a_paste_right_after_n_goes_into_the_note(bank, tmp_path, monkeypatch):
+    """A paste (one event, not keys) waits in line with the keys: right after `n` it reached the choices, and
+    the pasted text was lost."""
+    monkeypatch.setenv("GUIDE_HOME", str(tmp_path))
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        app.begin(Walk(bank))
+        await pilot.pause()
+        typed_at_once(app, "n")
+        paste = events.Paste("pasted note")
+        paste.set_sender(app)
+        app.post_message(paste)
+        typed_at_once(app, "enter 2 enter")
+        await typed_keys_handled(pilot, app)
+        assert app.walk.answers.notes == {"task": "pasted note"}
+        assert app.walk.answers.answers == {"task": bank.questions["task"].choices[1].id}
+
+
 async def test_keys_typed_right_after_enter_act_on_the_next_question(bank, tmp_path, monkeypatch):
     """A number and Enter typed before the next question is shown answer that question with its own choice:
     never a choice of the question before, saved under the next one (the design would not load again)."""

@@ -93,9 +93,9 @@ class GuideApp(App):
         self.save_pending = False  # an answer or a move on screen whose save waits for the frame (save_after_frame)
         self.handlers_before: dict[int, object] = {}  # of the signals that end the app, restored when it ends
         self.last_input = 0.0  # when the last key or mouse event came (perf_counter)
-        self.keys_waiting: deque[events.Key] = deque()  # typed while a key before them is handled (key_waits)
+        self.keys_waiting: deque[events.Key | events.Paste] = deque()  # typed while one before is handled (key_waits)
         self.key_feeder: asyncio.Task | None = None
-        self.key_handed_on: events.Key | None = None
+        self.key_handed_on: events.Key | events.Paste | None = None
         self.theme = LIGHT if load_preferences().theme == "light" else DARK
 
     def get_default_screen(self) -> Screen:
@@ -129,25 +129,25 @@ class GuideApp(App):
         self.load_pending_bank()
 
     async def on_event(self, event: events.Event) -> None:
-        # A key or click that comes before the bank is loaded acts once it is, not on a missing bank.
-        if isinstance(event, events.InputEvent) and not self.load_pending_bank():
-            return
-        if isinstance(event, events.InputEvent):
+        if isinstance(event, (events.InputEvent, events.Paste)):
+            # A key or click that comes before the bank is loaded acts once it is, not on a missing bank.
+            if not self.load_pending_bank():
+                return
             self.last_input = perf_counter()  # work done ahead waits while the user acts (QuestionScreen)
-            if isinstance(event, events.Key) and not event.is_forwarded and self.key_waits(event):
+            if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded and self.key_waits(event):
                 return
             self.save_if_pending()  # the last answer or move is on disk before anything else is done
         await super().on_event(event)
 
     # -- keys typed ahead ------------------------------------------------------------------------
-    # Textual hands each key to the widget focused when the app reads it from the terminal. Keys typed or pasted
-    # at once are all read before the first is handled, so those behind a key that moves the focus (`n` to the
-    # note box or to a dialog's title box, a text answer's Enter to the next question's choices) went to the old
-    # widget and were lost. A key that comes while one before it is still being handled waits, and is handed on
-    # once nothing is left to handle, to what is then on screen.
+    # Textual hands each key (and each paste) to the widget focused when the app reads it from the terminal. Keys
+    # typed or pasted at once are all read before the first is handled, so those behind a key that moves the focus
+    # (`n` to the note box or to a dialog's title box, a text answer's Enter to the next question's choices) went
+    # to the old widget and were lost. A key or paste that comes while one before it is still being handled
+    # waits, and is handed on once nothing is left to handle, to what is then on screen.
 
-    def key_waits(self, key: events.Key) -> bool:
-        """Whether `key` must wait for the keys before it: it is then queued, and handed on in its turn."""
+    def key_waits(self, key: events.Key | events.Paste) -> bool:
+        """Whether `key` (or a paste) must wait for those before it: it is then queued, and handed on in its turn."""
         if key is self.key_handed_on:
             return False
         if not self.keys_waiting and not self.busy():
