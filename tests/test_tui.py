@@ -1957,6 +1957,21 @@ async def test_the_export_writes_the_format_the_typed_name_says_and_the_radio_sh
     assert (empty_folder / name).read_text(encoding="utf-8").startswith(starts)
 
 
+async def test_a_name_typed_fast_into_the_export_dialog_is_written_as_typed(bank, empty_folder):
+    """Typed at once (a paste, a fast typist), `z.html.md` became `z.html.html`: the radio's change for `.html`
+    came back after `.md` was typed and gave the name its suffix again, and an HTML file was written."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        app.screen.query_one("#path", Input).value = ""
+        typed_at_once(app, " ".join("z.html.md") + " enter")
+        await typed_keys_handled(pilot, app)
+        assert not isinstance(app.screen, ExportDialog), app.screen.query_one("#path", Input).value
+    assert [path.name for path in empty_folder.iterdir()] == ["z.html.md"]
+    assert (empty_folder / "z.html.md").read_text(encoding="utf-8").startswith("---")
+
+
 async def test_an_export_named_for_a_format_it_cannot_write_is_refused_in_one_line(bank, empty_folder):
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:
