@@ -286,6 +286,10 @@ def _message(item: dict, errors: list[dict]) -> str:
         return f"at most {limit:,} characters are taken, and this has {len(item['input']):,}"
     if item["type"] == "string_too_short" and item["ctx"]["min_length"] == 1:
         return "must not be empty"
+    if item["type"] == "too_short":  # a list
+        least, held = item["ctx"]["min_length"], item["ctx"]["actual_length"]
+        needed = "at least 1 item is needed" if least == 1 else f"at least {least} items are needed"
+        return f"{needed}, and this holds {held or 'none'}"
     return item["msg"].removeprefix("Value error, ")
 
 

@@ -157,6 +157,8 @@ BANK_CASES = [
     Case("two documents in one file", "needs.yaml", edit("needs.yaml", lambda text, _: text + "---\nneeds: []\n"),
          r"single document", "---"),
     Case("empty file", "elements.yaml", lambda files, marker: "", r"empty", 1),
+    Case("a flow file with no questions", FLOW, lambda files, marker: "questions: []\n",
+         r"\.yaml:1: questions: at least 1 item is needed, and this holds none$", 1),
     Case("only comments", "methods.yaml", lambda files, marker: "# nothing here\n# at all\n", r"empty", 1),
     Case("binary file", "bank.yaml", lambda files, marker: bytes(range(256)) * 8, r"binary", None),
     # It said "position 440" on line 1: the line and column of the character, named in words.
