@@ -347,6 +347,10 @@ ANSWERS_CASES = [
          r"\.yaml:2: reviews: a list expected, found a number$", 2),
     Case("answers: a review that is a number", "answers.yaml", lambda files, marker: "title: x\nreviews: [5]\n",
          r"\.yaml:2: reviews\[0\]: a mapping of keys to values expected, found a number$", 2),
+    # The app refused such a file, but `guide run` wrote its document with this bank, labelled with this bank's id.
+    Case("answers: written for another question bank", "answers.yaml",
+         lambda files, marker: "title: x\nbank_id: another-bank\nanswers: {}\n",
+         r"\.yaml:2: bank_id: written for question bank 'another-bank', not '[^']+': open it with --bank", 2),
     Case("answers: unknown top-level key", "answers.yaml", lambda files, marker: "title: x\nanswer: {}\n",
          r"unknown key", "answer:"),
     Case("answers: a saved session whose set-aside answer names no question", "answers.yaml",

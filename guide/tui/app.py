@@ -418,7 +418,7 @@ class GuideApp(App):
         from guide.session import Walk
 
         try:
-            answers = read_answers(user_path(value), self.bank, this_bank_only=True)
+            answers = read_answers(user_path(value), self.bank)
         except GuideError as error:
             dialog.show_error(str(error))
             return
