@@ -3131,6 +3131,15 @@ async def test_keys_typed_ahead_reach_the_field_an_earlier_key_moved_the_focus_t
         await typed_keys_handled(pilot, app)
         assert app.walk.answers.notes == {"task": "xy"}
         assert app.walk.answers.answers == {"task": task.choices[2].id}
+        # A paste is one event, not keys: it waits in line too (right after n it reached the choices, and was lost).
+        typed_at_once(app, "left n ctrl+u")
+        paste = events.Paste("pasted note")
+        paste.set_sender(app)
+        app.post_message(paste)
+        typed_at_once(app, "enter 4 enter")
+        await typed_keys_handled(pilot, app)
+        assert app.walk.answers.notes == {"task": "pasted note"}
+        assert app.walk.answers.answers == {"task": task.choices[3].id}
         while app.walk.question.kind != "text":
             await answer_current(pilot, app)
         text_question = app.walk.question.id
@@ -3139,24 +3148,6 @@ async def test_keys_typed_ahead_reach_the_field_an_earlier_key_moved_the_focus_t
         after = bank.questions[app.walk.path[app.walk.path.index(text_question) + 1]]
         assert app.walk.answers.answers[text_question] == "abc"
         assert app.walk.answers.answers[after.id] == [after.choices[1].id]
-
-
-async def test_a_paste_right_after_n_goes_into_the_note(bank, tmp_path, monkeypatch):
-    """A paste (one event, not keys) waits in line with the keys: right after `n` it reached the choices, and
-    the pasted text was lost."""
-    monkeypatch.setenv("GUIDE_HOME", str(tmp_path))
-    app = GuideApp(bank)
-    async with app.run_test() as pilot:
-        app.begin(Walk(bank))
-        await pilot.pause()
-        typed_at_once(app, "n")
-        paste = events.Paste("pasted note")
-        paste.set_sender(app)
-        app.post_message(paste)
-        typed_at_once(app, "enter 2 enter")
-        await typed_keys_handled(pilot, app)
-        assert app.walk.answers.notes == {"task": "pasted note"}
-        assert app.walk.answers.answers == {"task": bank.questions["task"].choices[1].id}
 
 
 async def test_keys_typed_right_after_enter_act_on_the_next_question(bank, tmp_path, monkeypatch):
