@@ -61,8 +61,10 @@ LATER_IMPORTS = ("guide.tui.question", "guide.tui.results", "guide.tui.learn", "
 make_strip_caches_when_used()
 
 
-# A key typed ahead waits until the keys before it are handled, looking every KEY_WAIT_STEP seconds; should
+# A key typed ahead waits until the keys before it are handled: it looks again as soon as the app has run what
+# was ready for KEY_LOOKS_AT_ONCE seconds (an answer takes a few milliseconds), then every KEY_WAIT_STEP; should
 # something never finish, it is handed on after KEY_WAITS_AT_MOST.
+KEY_LOOKS_AT_ONCE = 0.005
 KEY_WAIT_STEP = 0.001
 KEY_WAITS_AT_MOST = 2.0
 # How long the app has, once killed, to keep what is typed and give the terminal back before the process ends.
@@ -167,8 +169,8 @@ class GuideApp(App):
         try:
             while self.keys_waiting:
                 waited = perf_counter()
-                while self.busy() and perf_counter() - waited < KEY_WAITS_AT_MOST:
-                    await asyncio.sleep(KEY_WAIT_STEP)
+                while self.busy() and (since := perf_counter() - waited) < KEY_WAITS_AT_MOST:
+                    await asyncio.sleep(0 if since < KEY_LOOKS_AT_ONCE else KEY_WAIT_STEP)
                 self.key_handed_on = self.keys_waiting.popleft()
                 self.post_message(self.key_handed_on)
                 await asyncio.sleep(0)  # the app takes it before the next is looked at
