@@ -201,10 +201,10 @@ def _locate_choices(document: YamlDocument, index: int, question: Question, loca
 # Answers files: presets, saved sessions and design documents all carry answers.
 
 
-def read_answers(path: str | Path, bank: Bank, *, this_bank_only: bool = False) -> AnswersFile:
+def read_answers(path: str | Path, bank: Bank) -> AnswersFile:
     """Read an answers file (YAML, a Markdown design document's front matter, or a JSON design document) and check it.
-    With `this_bank_only`, answers written for another question bank are refused: a design made from them
-    would be saved under that bank and could not be resumed with this one."""
+    Answers written for another question bank are refused: a document made from them with this bank would carry
+    this bank's name, and a design made from them could not be resumed with this one."""
     path = Path(path)
     if path.suffix.lower() in HTML_SUFFIXES:  # said here, for every reader, rather than as a YAML error on line 9
         raise GuideError(path, None, None, "an HTML document does not carry its answers: give the Markdown (.md) "
@@ -223,18 +223,18 @@ def read_answers(path: str | Path, bank: Bank, *, this_bank_only: bool = False) 
         document = _answers_part(whole)
         if document is not whole:  # a JSON design document: its answers sit under `answers_file`
             try:
-                return _checked_answers(document, bank, this_bank_only)
+                return _checked_answers(document, bank)
             except GuideError as error:
                 if error.file == document.path:  # named from the file's root, as its author wrote it
                     field = f"{ANSWERS_PART}.{error.field}" if error.field else ANSWERS_PART
                     error = GuideError(error.file, error.line, field, error.problem)
                 raise error from None
-    return _checked_answers(document, bank, this_bank_only)
+    return _checked_answers(document, bank)
 
 
-def _checked_answers(document: YamlDocument, bank: Bank, this_bank_only: bool) -> AnswersFile:
+def _checked_answers(document: YamlDocument, bank: Bank) -> AnswersFile:
     answers = _validated_answers(document, bank)
-    if this_bank_only and answers.bank_id not in (None, bank.meta.id):
+    if answers.bank_id not in (None, bank.meta.id):
         raise GuideError(document.path, document.line_of(("bank_id",)), "bank_id",
                          f"written for question bank '{answers.bank_id}', not '{bank.meta.id}': open it with "
                          "--bank and that bank's folder, or remove this line to answer this bank")

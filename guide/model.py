@@ -622,7 +622,9 @@ class SessionFile(AnswersFile):
 
     set_aside: dict[Identifier, Union[str, list[Identifier]]] = Field(
         default_factory=dict, description="answers a changed answer took off the path: kept, not used")
-    position: Identifier = Field(default=END, description="the question to continue with (`end`: the results)")
+    position: Identifier | None = Field(
+        default=None, description="the question to continue with (`end`: the results); without it, the first "
+                                  "question on the path not yet answered")
     drafts: dict[Identifier, Annotated[str, Field(max_length=TEXT_ANSWER_MAX)]] | None = Field(
         default=None, description="text typed for a text question and left without confirming it: shown in its "
                                   "box again, never an answer (left out when there is none)")

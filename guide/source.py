@@ -208,6 +208,7 @@ def validate_all(document: YamlDocument, model: type[Model]) -> Model | list[Gui
 
 
 IDENTIFIER_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+MAPPING_KEY = "[key]"  # the last part of where pydantic found a mapping's key invalid
 IDENTIFIER_WORDS = "lowercase letters, digits, - and _ only, starting with a letter or digit"
 
 # What a value of these types looks like in a file; quoted, it is text, and the models take no text for them.
@@ -229,8 +230,11 @@ def errors_at(document: YamlDocument, error: ValidationError) -> list[GuideError
                 for other in errors):
             continue
         loc = tuple(item["loc"])
-        problem = GuideError(document.path, document.line_of(loc), describe_loc(document.data, loc),
-                             _message(item, errors))
+        if loc[-1:] == (MAPPING_KEY,):  # a key that is not text: its own line, under the mapping's name
+            line, field = document.line_of((*loc[:-2], str(loc[-2]))), describe_loc(document.data, loc[:-2])
+        else:
+            line, field = document.line_of(loc), describe_loc(document.data, loc)
+        problem = GuideError(document.path, line, field, _message(item, errors))
         found.setdefault((problem.line, problem.field or ""), problem)
     return list(found.values())
 
@@ -243,6 +247,16 @@ def first_problem(error: ValidationError) -> tuple[str, str]:
 
 
 def _message(item: dict, errors: list[dict]) -> str:
+    found = kind_of(item["input"])
+    if item["loc"][-1:] == (MAPPING_KEY,):
+        return f"a key here is text (an id), and {item['input']!r} is {found}: write it in quotes if it is meant"
+    # A container of the wrong kind, told in a file author's words (pydantic's name "dictionary or instance of
+    # Review"); where it is one member of a union (a rule's condition), pydantic's words name the members better.
+    in_union = bool(item["loc"]) and _is_union_member(str(item["loc"][-1]))
+    if item["type"] in ("dict_type", "model_type") and not in_union:
+        return f"a mapping of keys to values expected, found {found}"
+    if item["type"] == "list_type" and not in_union:
+        return f"a list expected, found {found}"
     if item["type"] == "extra_forbidden":
         missing = [str(other["loc"][-1]) for other in errors
                    if other["type"] == "missing" and other["loc"][:-1] == item["loc"][:-1]]
@@ -265,11 +279,17 @@ def _message(item: dict, errors: list[dict]) -> str:
         return f"{_UNQUOTED[item['type']]}, not the text {item['input']!r}: write it without quotes"
     if item["type"] == "string_pattern_mismatch" and item["ctx"]["pattern"] == IDENTIFIER_PATTERN:
         return f"an id takes {IDENTIFIER_WORDS}"
+    if item["type"] == "string_unicode":  # bytes that are not UTF-8 (a title given on the command line)
+        return "not UTF-8 text"
     if item["type"] == "string_too_long":
         limit = item["ctx"]["max_length"]
         return f"at most {limit:,} characters are taken, and this has {len(item['input']):,}"
     if item["type"] == "string_too_short" and item["ctx"]["min_length"] == 1:
         return "must not be empty"
+    if item["type"] == "too_short":  # a list
+        least, held = item["ctx"]["min_length"], item["ctx"]["actual_length"]
+        needed = "at least 1 item is needed" if least == 1 else f"at least {least} items are needed"
+        return f"{needed}, and this holds {held or 'none'}"
     return item["msg"].removeprefix("Value error, ")
 
 

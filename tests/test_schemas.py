@@ -31,6 +31,21 @@ def test_schema_check_reports_drift(tmp_path):
     assert SCHEMA_DIR.name == "schemas"
 
 
+def test_schema_check_names_a_missing_schema_and_folder_as_missing(tmp_path):
+    """A deleted schema was reported "out of date with the models", and a folder that is not there as eleven
+    stale schemas: the user looked for a difference in a file that does not exist."""
+    for name, text in generate().items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "rules.schema.json").unlink()
+    result = run_guide("schema", "--check", "--out", str(tmp_path))
+    assert result.returncode == 1
+    assert result.stdout == f"{tmp_path / 'rules.schema.json'}: missing (run `guide schema` to write it)\n"
+    assert result.stderr == f"{tmp_path}: 1 of {len(generate())} schemas missing\n"
+    nowhere = tmp_path / "nowhere"
+    result = run_guide("schema", "--check", "--out", str(nowhere))
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", f"guide: {nowhere}: no such folder to check\n")
+
+
 @pytest.mark.parametrize("case", ["a file", "nowhere", "not UTF-8"])
 def test_an_out_that_cannot_be_written_or_read_is_one_line(tmp_path, case):
     """Each of these was a traceback (exit 1)."""

@@ -251,6 +251,16 @@ def test_position_off_the_path_falls_back_to_first_open_question(bank, guide_hom
     assert load_session(bank, session_path()).position == walk.first_open()
 
 
+def test_a_design_without_a_position_resumes_at_its_first_open_question(bank, guide_home):
+    """An answers file put in the designs folder, or a design whose `position` line was deleted by hand, has no
+    position: it resumed on the results screen, as if finished, while the library called it unfinished."""
+    first = bank.meta.start
+    session_path().parent.mkdir(parents=True, exist_ok=True)
+    session_path().write_text(f"title: By hand\nanswers:\n  {first}: {bank.questions[first].choices[0].id}\n")
+    walk = load_session(bank, session_path())
+    assert walk.position == walk.first_open() == walk.path[1]
+
+
 def test_missing_session_is_an_error_naming_the_file(bank, guide_home):
     with pytest.raises(GuideError) as caught:
         load_session(bank, session_path())

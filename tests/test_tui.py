@@ -1999,6 +1999,21 @@ async def test_the_export_writes_the_format_the_typed_name_says_and_the_radio_sh
     assert (empty_folder / name).read_text(encoding="utf-8").startswith(starts)
 
 
+async def test_a_name_typed_fast_into_the_export_dialog_is_written_as_typed(bank, empty_folder):
+    """Typed at once (a paste, a fast typist), `z.html.md` became `z.html.html`: the radio's change for `.html`
+    came back after `.md` was typed and gave the name its suffix again, and an HTML file was written."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e")
+        app.screen.query_one("#path", Input).value = ""
+        typed_at_once(app, " ".join("z.html.md") + " enter")
+        await typed_keys_handled(pilot, app)
+        assert not isinstance(app.screen, ExportDialog), app.screen.query_one("#path", Input).value
+    assert [path.name for path in empty_folder.iterdir()] == ["z.html.md"]
+    assert (empty_folder / "z.html.md").read_text(encoding="utf-8").startswith("---")
+
+
 async def test_an_export_named_for_a_format_it_cannot_write_is_refused_in_one_line(bank, empty_folder):
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:
@@ -3194,9 +3209,55 @@ async def test_a_key_pressed_while_the_next_questions_are_drawn_ahead_is_handled
 def typed_at_once(app: GuideApp, keys: str) -> None:
     """Keys as a fast typist or a paste sends them: all in the app's queue before the first is handled."""
     for key in keys.split():
-        event = events.Key(key, key if len(key) == 1 else None)
+        event = events.Key(key, " " if key == "space" else key if len(key) == 1 else None)
         event.set_sender(app)
         app.post_message(event)
+
+
+async def typed_keys_handled(pilot, app: GuideApp) -> None:
+    """Wait until every key typed ahead has been handled (they are handed on one at a time)."""
+    for _ in range(100):
+        await pilot.pause()
+        if not getattr(app, "keys_waiting", ()):
+            await pilot.pause()
+            return
+    raise AssertionError(f"keys still waiting: {list(app.keys_waiting)}")
+
+
+async def test_keys_typed_ahead_reach_the_field_an_earlier_key_moved_the_focus_to(bank, tmp_path, monkeypatch):
+    """Each key acts on what is shown when it is handled, also when a key before it moved the focus: keys
+    typed at once after `n` reach the note box (and after its Enter, the choices), after a text answer's Enter
+    the next question's choices, and after `n` on the start screen the title box of the dialog it opens. They
+    reached the field focused when the app read them and were lost: no title, no note, no answer."""
+    monkeypatch.setenv("GUIDE_HOME", str(tmp_path))
+    task = bank.questions["task"]
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        typed_at_once(app, "n M y space T i t l e enter 2 enter")
+        await typed_keys_handled(pilot, app)
+        assert app.walk.answers.title == "My Title"
+        assert app.walk.answers.answers == {"task": task.choices[1].id}
+        typed_at_once(app, "left n x y enter 3 enter")
+        await typed_keys_handled(pilot, app)
+        assert app.walk.answers.notes == {"task": "xy"}
+        assert app.walk.answers.answers == {"task": task.choices[2].id}
+        # A paste is one event, not keys: it waits in line too (right after n it reached the choices, and was lost).
+        typed_at_once(app, "left n ctrl+u")
+        paste = events.Paste("pasted note")
+        paste.set_sender(app)
+        app.post_message(paste)
+        typed_at_once(app, "enter 4 enter")
+        await typed_keys_handled(pilot, app)
+        assert app.walk.answers.notes == {"task": "pasted note"}
+        assert app.walk.answers.answers == {"task": task.choices[3].id}
+        while app.walk.question.kind != "text":
+            await answer_current(pilot, app)
+        text_question = app.walk.question.id
+        typed_at_once(app, "a b c enter 2 space enter")
+        await typed_keys_handled(pilot, app)
+        after = bank.questions[app.walk.path[app.walk.path.index(text_question) + 1]]
+        assert app.walk.answers.answers[text_question] == "abc"
+        assert app.walk.answers.answers[after.id] == [after.choices[1].id]
 
 
 async def test_keys_typed_right_after_enter_act_on_the_next_question(bank, tmp_path, monkeypatch):

@@ -29,11 +29,17 @@ def run(args: argparse.Namespace) -> int:
 
     directory = args.out or SCHEMA_DIR
     if args.check:
+        if not directory.is_dir():
+            raise GuideError(directory, None, None, "no such folder to check")
         stale = stale_schemas(directory)
+        missing = [name for name in stale if not (directory / name).is_file()]
         for name in stale:
-            print(f"{shown_name(directory / name)}: out of date with the models (run `guide schema` to regenerate)")
+            print(f"{shown_name(directory / name)}: missing (run `guide schema` to write it)" if name in missing else
+                  f"{shown_name(directory / name)}: out of date with the models (run `guide schema` to regenerate)")
+        how = " or ".join(word for word, some in (("missing", missing), ("out of date", len(missing) < len(stale)))
+                          if some)
         count = len(generate())
-        print(f"{shown_name(directory)}: {len(stale)} of {count} schemas out of date" if stale else
+        print(f"{shown_name(directory)}: {len(stale)} of {count} schemas {how}" if stale else
               f"{shown_name(directory)}: all {count} schemas current", file=sys.stderr)
         return 1 if stale else 0
     if INSTALLED and args.out is None:

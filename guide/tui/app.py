@@ -20,6 +20,7 @@ import re
 import signal
 import sys
 import threading
+from collections import deque
 from functools import cached_property
 from pathlib import Path
 from time import perf_counter
@@ -60,6 +61,12 @@ LATER_IMPORTS = ("guide.tui.question", "guide.tui.results", "guide.tui.learn", "
 make_strip_caches_when_used()
 
 
+# A key typed ahead waits until the keys before it are handled: it looks again as soon as the app has run what
+# was ready for KEY_LOOKS_AT_ONCE seconds (an answer takes a few milliseconds), then every KEY_WAIT_STEP; should
+# something never finish, it is handed on after KEY_WAITS_AT_MOST.
+KEY_LOOKS_AT_ONCE = 0.005
+KEY_WAIT_STEP = 0.001
+KEY_WAITS_AT_MOST = 2.0
 # How long the app has, once killed, to keep what is typed and give the terminal back before the process ends.
 ENDING_GRACE_SECONDS = 10
 
@@ -88,6 +95,9 @@ class GuideApp(App):
         self.save_pending = False  # an answer or a move on screen whose save waits for the frame (save_after_frame)
         self.handlers_before: dict[int, object] = {}  # of the signals that end the app, restored when it ends
         self.last_input = 0.0  # when the last key or mouse event came (perf_counter)
+        self.keys_waiting: deque[events.Key | events.Paste] = deque()  # typed while one before is handled (key_waits)
+        self.key_feeder: asyncio.Task | None = None
+        self.key_handed_on: events.Key | events.Paste | None = None
         self.theme = LIGHT if load_preferences().theme == "light" else DARK
 
     def get_default_screen(self) -> Screen:
@@ -128,13 +138,51 @@ class GuideApp(App):
         self.load_pending_bank()
 
     async def on_event(self, event: events.Event) -> None:
-        # A key or click that comes before the bank is loaded acts once it is, not on a missing bank.
-        if isinstance(event, events.InputEvent) and not self.load_pending_bank():
-            return
-        if isinstance(event, events.InputEvent):
+        if isinstance(event, (events.InputEvent, events.Paste)):
+            # A key or click that comes before the bank is loaded acts once it is, not on a missing bank.
+            if not self.load_pending_bank():
+                return
             self.last_input = perf_counter()  # work done ahead waits while the user acts (QuestionScreen)
+            if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded and self.key_waits(event):
+                return
             self.save_if_pending()  # the last answer or move is on disk before anything else is done
         await super().on_event(event)
+
+    # -- keys typed ahead ------------------------------------------------------------------------
+    # Textual hands each key (and each paste) to the widget focused when the app reads it from the terminal. Keys
+    # typed or pasted at once are all read before the first is handled, so those behind a key that moves the focus
+    # (`n` to the note box or to a dialog's title box, a text answer's Enter to the next question's choices) went
+    # to the old widget and were lost. A key or paste that comes while one before it is still being handled
+    # waits, and is handed on once nothing is left to handle, to what is then on screen.
+
+    def key_waits(self, key: events.Key | events.Paste) -> bool:
+        """Whether `key` (or a paste) must wait for those before it: it is then queued, and handed on in its turn."""
+        if key is self.key_handed_on:
+            return False
+        if not self.keys_waiting and not self.busy():
+            return False
+        self.keys_waiting.append(key)
+        if self.key_feeder is None:
+            self.key_feeder = asyncio.create_task(self.hand_on_keys())
+        return True
+
+    def busy(self) -> bool:
+        """Messages waiting for the app or for the screen shown or any of its widgets (a message the app is
+        handling now finishes before the app takes a key handed on to it)."""
+        return bool(self.message_queue_size) or any(
+            node.message_queue_size for node in self.screen.walk_children(with_self=True))
+
+    async def hand_on_keys(self) -> None:
+        try:
+            while self.keys_waiting:
+                waited = perf_counter()
+                while self.busy() and (since := perf_counter() - waited) < KEY_WAITS_AT_MOST:
+                    await asyncio.sleep(0 if since < KEY_LOOKS_AT_ONCE else KEY_WAIT_STEP)
+                self.key_handed_on = self.keys_waiting.popleft()
+                self.post_message(self.key_handed_on)
+                await asyncio.sleep(0)  # the app takes it before the next is looked at
+        finally:
+            self.key_feeder = None
 
     def load_pending_bank(self) -> bool:
         """Load the bank the start screen was painted without; False, and the app ends with exit status 2 and
@@ -381,7 +429,7 @@ class GuideApp(App):
         from guide.session import Walk
 
         try:
-            answers = read_answers(user_path(value), self.bank, this_bank_only=True)
+            answers = read_answers(user_path(value), self.bank)
         except GuideError as error:
             dialog.show_error(str(error))
             return

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -14,15 +12,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, RadioSet, Static
-from textual.widget import AwaitMount
 from textual.widgets.option_list import Option
 
 from guide.frontend import FORMAT_NAMES, fitting_format, named_format, typed_name
 from guide.source import GuideError
 from guide.report.text import counted, shown_title
-from guide.tui.widgets import Answered, KeyBar, ListWithEnds, MarkedRadioButton, clean, keys_taken, listing, shorten
+from guide.tui.widgets import KeyBar, ListWithEnds, MarkedRadioButton, clean, listing, shorten
 
 if TYPE_CHECKING:  # the start screen's dialogs come before the models are imported
     from guide.model import AnswersFile
@@ -185,13 +182,6 @@ class BoundedInput(Input):
             self.post_message(self.Cut(self.max_length))
 
 
-async def mounted(screen: Screen) -> None:
-    """Wait until `screen` (just pushed) has mounted and focused its first field, a few seconds at most."""
-    if not screen.is_mounted:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(AwaitMount(screen, [screen])(), Answered.TAKEN_WITHIN)
-
-
 class FormDialog(Dialog):
     """A dialog with fields; the app checks what was entered and may show an error here."""
 
@@ -227,10 +217,6 @@ class AskDialog(FormDialog):
     """Ask for one line of text (a file path, a title); `entered` checks it and may show an error here. Enter on
     an empty box, where an answer is required, says what to do (`empty`)."""
 
-    # A priority binding runs as the key reaches the app, so the keys typed after Enter wait until what the
-    # dialog opens is on screen and act there (they reached the box, or the start screen, and were lost).
-    BINDINGS = [Binding("enter", "go", show=False, priority=True)]
-
     def __init__(self, title: str, explain: str, entered: Callable[[AskDialog, str], None], *, value: str = "",
                  action: str = "Open", required: bool = True, cancel: str = "Cancel", max_length: int = 0,
                  empty: str = "") -> None:
@@ -251,15 +237,6 @@ class AskDialog(FormDialog):
     def on_mount(self) -> None:
         self.query_one("#entry").focus()
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return action != "go" or isinstance(self.focused, Input)  # on a button, Enter presses that button
-
-    async def action_go(self) -> None:
-        await keys_taken(self.query_one("#entry", Input))
-        self._go()
-        await mounted(self.app.screen)
-
-    # An Enter typed before the dialog was on screen reaches the box's own Enter instead of the binding above.
     @on(Input.Submitted)
     @on(Button.Pressed, "#go")
     def _go(self) -> None:

@@ -344,19 +344,13 @@ class QuestionScreen(SizedScreen):
     # given to the one shown.
     @on(ChoiceList.Chosen)
     def _chosen(self, event: ChoiceList.Chosen) -> None:
-        try:
-            if event.question is self.walk.question:
-                self.submit(event.value)
-        finally:
-            event.settle()
+        if event.question is self.walk.question:
+            self.submit(event.value)
 
     @on(ParagraphInput.Submitted)
     def _paragraph(self, event: ParagraphInput.Submitted) -> None:
-        try:
-            if self.walk.question is not None and event.question_id == self.walk.question.id:
-                self.submit(event.value.strip() or None)
-        finally:
-            event.settle()
+        if self.walk.question is not None and event.question_id == self.walk.question.id:
+            self.submit(event.value.strip() or None)
 
     @on(Input.Submitted, "#note")
     def _note_done(self) -> None:
@@ -368,7 +362,7 @@ class QuestionScreen(SizedScreen):
         if self.walk.question and self.walk.question.kind == "text":
             self.submit(self._typed_text() or None)
         else:
-            self.query_one(ChoiceList).choose()
+            self.query_one(ChoiceList).action_confirm()
 
     @on(Button.Pressed, "#unsure-button")
     def _unsure_button(self) -> None:

@@ -3,8 +3,6 @@ they decide nothing about the framework."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 from rich.cells import cell_len
@@ -331,37 +329,6 @@ class KeyEntry(NamedTuple):
         return cell_len(f"{lead}{self.display} ") + (cell_len(f"{self.description} ") if self.description else 0)
 
 
-class Answered(Message):
-    """An answer posted to the question screen; `taken` is done once the screen has taken it, or dropped it as
-    meant for a question no longer shown."""
-
-    TAKEN_WITHIN = 2.0  # seconds keys wait after Enter at most, should the answer never reach the screen
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.taken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    def settle(self) -> None:
-        if not self.taken.done():
-            self.taken.set_result(None)
-
-    async def shown(self) -> None:
-        """Wait until the screen has taken the answer and shown what comes next. Textual runs a binding's action
-        while it handles the key, so the keys typed after Enter wait here: they act on the next question, not on
-        this one's choices or text box."""
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.shield(self.taken), self.TAKEN_WITHIN)
-
-
-async def keys_taken(box: Widget) -> None:
-    """Wait until `box` has handled the keys already sent to it. The keys typed before an Enter that is a priority
-    binding reached the box ahead of it and may still wait in its queue: what Enter takes is the text once the box
-    has taken them."""
-    typed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-    box.call_later(typed.set_result, None)
-    await typed
-
-
 class ChoiceList(OptionList):
     """The choices of one question. ↑ ↓ or a choice's number move to it; Enter answers with the
     highlighted choice, or in a multiple-choice question with the ticked ones (space ticks).
@@ -382,7 +349,7 @@ class ChoiceList(OptionList):
     ]
     NOTHING_TICKED = "Tick at least one choice with space, or press u for Unsure."
 
-    class Chosen(Answered):
+    class Chosen(Message):
         """Enter or a click answered `question` with `value`."""
 
         def __init__(self, question: Question, value: str | list[str]) -> None:
@@ -597,29 +564,21 @@ class ChoiceList(OptionList):
             return self.question.choices[self.highlighted].id
         return list(self.ticked) or None
 
-    def choose(self) -> Chosen | None:
-        """Give the screen the answer Enter gives; with nothing to answer, say so (a multiple-choice question
-        with nothing ticked)."""
+    def action_confirm(self) -> None:
+        """Give the screen the answer Enter gives (keys typed after it wait until the screen has taken it: see
+        GuideApp.key_waits); with nothing to answer, say so (a multiple-choice question with nothing ticked)."""
         value = self.answer_on_enter
         if value is not None and self.question is not None:
-            chosen = self.Chosen(self.question, value)
-            self.post_message(chosen)
-            return chosen
-        if self.multiple and self.highlighted is not None:
+            self.post_message(self.Chosen(self.question, value))
+        elif self.multiple and self.highlighted is not None:
             self.notify(self.NOTHING_TICKED)
-        return None
-
-    async def action_confirm(self) -> None:
-        chosen = self.choose()
-        if chosen is not None:
-            await chosen.shown()
 
     def action_select(self) -> None:
         # A click: answers a single-choice question, ticks a multiple-choice one.
         if self.multiple:
             self.action_toggle()
         else:
-            self.choose()
+            self.action_confirm()
 
 
 def first_highlight(question: Question, saved: list[str]) -> int:
@@ -632,24 +591,27 @@ class ParagraphInput(TextArea):
     """A wrapped text box for a one-paragraph answer; Enter answers instead of starting a new line."""
 
     BINDINGS = [
-        # A priority binding runs as the key reaches the app, ahead of the text box's own newline, and holds the
-        # keys typed after it until the answer is taken (see `action_submit`).
-        Binding("enter", "submit", "Answer", key_display="⏎", priority=True),
+        Binding("enter", "submit", "Answer", key_display="⏎"),
         Binding("escape", "screen.leave_field", "Leave the text box", key_display="esc"),
     ]
 
-    class Submitted(Answered):
+    class Submitted(Message):
         def __init__(self, value: str, question_id: str | None) -> None:
             super().__init__()
             self.value, self.question_id = value, question_id
 
     question_id: str | None = None  # the question whose answer the box holds, set by the screen that shows it
 
-    async def action_submit(self) -> None:
-        await keys_taken(self)
-        submitted = self.Submitted(self.text, self.question_id)
-        self.post_message(submitted)
-        await submitted.shown()
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.action_submit()
+            return
+        await super()._on_key(event)
+
+    def action_submit(self) -> None:
+        self.post_message(self.Submitted(self.text, self.question_id))
 
 
 class ListWithEnds(OptionList):
