@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from guide.bank import Bank, check_answers
-from guide.engine import joined_labels, route, single_changes
+from guide.engine import chosen, joined_labels, route, single_changes
 from guide.model import (METHOD_STATUS_LABELS, AnswerRecord, AnswersFile, AnswerValue, ElementResult, Result,
                          answer_problems)
 from guide.report.text import inert, md
@@ -120,9 +120,8 @@ def _records(result: Result) -> dict[str, AnswerRecord]:
 
 
 def _same_answer(first: AnswerValue | None, second: AnswerValue | None) -> bool:
-    if isinstance(first, list) and isinstance(second, list):
-        return sorted(first) == sorted(second)
-    return first == second
+    # An empty list of choices is no answer, as a missing one is.
+    return sorted(chosen(first)) == sorted(chosen(second))
 
 
 def _held_words(bank: Bank, result: Result, element: ElementResult) -> str | None:

@@ -960,7 +960,7 @@ def _open_questions(bank: Bank, uncertain: list[str], elements: list[ElementResu
         questions.append(OpenQuestion(
             question=question_id,
             prompt=question.prompt,
-            reason="unanswered" if question_id not in values else "unsure",
+            reason="unsure" if chosen(values.get(question_id)) else "unanswered",  # `[]` ticks nothing: no answer
             find_out=question.if_unsure or "Settle this answer with the people who know the project.",
             affects=affects,
         ))

@@ -227,3 +227,16 @@ def test_diff_shows_the_notes_that_differ_and_exits_like_diff(bank, tmp_path):
 
     missing = run_guide("diff", str(before), str(tmp_path / "missing.yaml"))
     assert missing.returncode == 2 and missing.stdout == "" and missing.stderr.count("\n") == 1
+
+
+def test_an_empty_list_of_choices_is_no_answer_not_unsure_and_no_difference(tmp_path):
+    """`goals: []` (nothing ticked, as a file can say) was told as an Unsure answer in the document's open
+    questions, and `guide diff` against the same file without it said "not answered → not answered", exit 1."""
+    without = tmp_path / "without.yaml"
+    without.write_text("answers: {task: detection}\n")
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("answers: {task: detection, goals: []}\n")
+    compared = run_guide("diff", str(without), str(empty))
+    assert (compared.returncode, compared.stderr) == (0, ""), compared.stdout
+    document = run_guide("run", "--answers", str(empty)).stdout
+    assert "What should interpretability achieve in this project? Select all that apply.** (unanswered)" in document
