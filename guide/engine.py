@@ -731,9 +731,10 @@ def _output_family(bank: Bank, scored: Scored, methods: list[MethodResult],
                 family = choice.output_family
                 name = bank.methods[family].name
                 rank = next(method.rank for method in methods if method.id == family)
-                ranked = "" if rank == 1 else f", though it ranks {rank}"
-                return family, (f"{name} comes first{ranked}: it produces the output itself ({choice.label}), which "
-                                f"is what users look at.")
+                # Named in full: the results screen shows it on its own line; "listed", as a name may be plural.
+                ranked = "" if rank == 1 else f", though ranked {rank},"
+                return family, (f"{name}: listed first{ranked} as it produces the output itself ({choice.label}), "
+                                f"which is what users look at.")
     return None
 
 

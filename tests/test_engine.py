@@ -885,7 +885,7 @@ def test_the_family_that_produces_a_segmenters_output_is_presented_first_and_the
     assert result.opening == "uncertainty_deferral"
     assert (result.output_family, result.complementary) == ("detect_first_pipelines",
                                                             ["detect_first_pipelines", "uncertainty_deferral"])
-    assert result.output_family_note.startswith("Segment- or detect-first pipelines comes first, though it ranks 2: it "
+    assert result.output_family_note.startswith("Segment- or detect-first pipelines: listed first, though ranked 2, as it "
                                                 "produces the output itself (Segmentation)")
     # A classifier's output is not its explanation: the combination stays in rank order.
     classifier = evaluate(bank, with_answers(answers, task="diagnosis_classification"), with_precedents=False)
