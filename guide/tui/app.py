@@ -325,8 +325,7 @@ class GuideApp(App):
             except ValueError as error:
                 dialog.show_error(str(error))
                 return
-            dialog.dismiss(True)
-            self.begin(walk)  # now, not after the keys typed behind Enter: they act on its first question
+            dialog.dismiss(None)
 
         # Skipped or named, the design starts when the dialog closes. In a browser the design's file is the tab's.
         names = ("the file you download" if self.is_web else
@@ -335,7 +334,7 @@ class GuideApp(App):
         self.push_screen(AskDialog("Name your design", f"The title heads the design document and names {names}. "
                                    f"Left empty, it is “{walk.answers.title}”.",
                                    named, action="Start", required=False, cancel="Skip", max_length=SHORT_TEXT_MAX),
-                         lambda started: None if started else self.begin(walk))
+                         lambda _: self.begin(walk))
 
     def action_resume(self, design: Design | None = None) -> None:
         """Resume a design of the library: the one given, or else the latest this bank can resume."""
