@@ -278,7 +278,7 @@ def test_contours_on_anatomy_do_not_call_for_a_landmark_detector(bank, presets):
 
 def test_a_flag_shown_to_no_one_as_evidence_is_checked_by_developers_not_in_a_user_study(bank, presets):
     """A triage device whose users see only a flag: what users recognize cannot be studied; where the model looks
-    can still be checked against the reference, and an unflagged case is never a negative."""
+    can still be checked against the reference."""
     flag_only = evaluate(bank, with_answers(presets["dr-screening"], explanation_form=["confidence_flag"]))
     [recognized] = [item for item in flag_only.acceptance if item.element == "visual_recognizability"]
     assert recognized.conflicting_needs == ["users_shown_the_evidence"]
@@ -292,8 +292,20 @@ def test_a_flag_shown_to_no_one_as_evidence_is_checked_by_developers_not_in_a_us
                 for item in element.evidence}
 
     assert "no-evidence-shown-to-users" in recognizability_rules(flag_only) - recognizability_rules(shown)
-    triage = evaluate(bank, with_answers(presets["dr-screening"], model_role="triage"))
-    assert any("is not a negative" in check.text for check in triage.answer_checks)
+
+
+def test_a_flag_that_refers_is_measured_as_a_rule_out_and_one_that_reorders_as_a_queue(bank, presets):
+    """A screening flag that refers cases to a specialist decides who is never seen by one; a worklist flag only
+    moves cases up the queue, and every case is still read."""
+
+    def checks(**answers):
+        return " ".join(check.text for check in evaluate(bank, with_answers(presets["dr-screening"],
+                                                                             **answers)).answer_checks)
+
+    referral = checks(model_role="triage", referral_pathway="refer_to_specialist")
+    assert "sensitivity for the disease that must be referred" in referral and "is not a negative" not in referral
+    queue = checks(model_role="triage", referral_pathway="worklist_prioritization")
+    assert "is not a negative" in queue and "must be referred" not in queue
 
 
 def test_a_ct_flag_reports_no_physical_quantity(bank, presets):
