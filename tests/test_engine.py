@@ -200,6 +200,9 @@ def test_a_segmenter_is_not_told_about_a_second_stage_it_does_not_have(bank, pre
     result = evaluate(bank, answers)
     [propagation] = [step for step in result.evaluation if "first-stage errors propagate" in step.text]
     assert propagation.conflicting_needs == ["decision_after_stage"]
+    staged = [step for step in result.evaluation if step.source == "detect_first_pipelines"]
+    assert all(step.conflict for step in staged if "end to end" in step.text), \
+        "no end-to-end network makes a segmenter's contours' decision: there is none"
     assert "first stage on its own" in propagation.conflict
     assert not applicable_caveats(bank, "detect_first_pipelines", result.needs)
     assert applicable_caveats(bank, "detect_first_pipelines", evaluate(bank, presets["dr-screening"]).needs)
