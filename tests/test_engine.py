@@ -941,3 +941,17 @@ def test_faithfulness_tests_of_a_map_are_planned_only_where_the_design_builds_a_
     [as_the_output] = [step for step in evaluate(bank, settings[-2], with_precedents=False).acceptance
                        if step.element == "localization"]
     assert as_the_output.conflicting_needs == ["map_explains_an_output"] and len(as_the_output.replaces) == 1
+
+
+def test_measures_of_physical_quantities_name_counts_slides_and_physical_parameters(bank, presets):
+    """A count that sets a treatment is one of its quantities, a count on slides is checked against a panel's count
+    rather than a phantom, and a physics-based model's readable intermediate is a physical parameter."""
+    counted = evaluate(bank, with_answers(presets["breast-cancer-detection"], modality="histopathology_wsi",
+                                          downstream_action=["measurement_reported", "treatment_choice"]))
+    [physical] = [element for element in counted.elements if element.id == "physical_attribution"]
+    [treatment] = [item for item in physical.evidence if item.rule == "treatment-depends-on-measures"]
+    assert "counts" in treatment.because
+    [measure] = [item for item in counted.acceptance if item.element == "physical_attribution"]
+    assert "a panel's count" in measure.sample
+    [transparency] = [item for item in counted.acceptance if item.element == "model_transparency"]
+    assert "physical parameter" in transparency.measure
