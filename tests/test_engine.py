@@ -955,3 +955,15 @@ def test_measures_of_physical_quantities_name_counts_slides_and_physical_paramet
     assert "a panel's count" in measure.sample
     [transparency] = [item for item in counted.acceptance if item.element == "model_transparency"]
     assert "physical parameter" in transparency.measure
+
+
+def test_a_case_of_several_inputs_is_checked_for_what_each_input_moves(bank, presets):
+    """A map over one image cannot say how much came from another sequence, a prior study or the records."""
+
+    def checks(inputs):
+        return " ".join(check.text for check in evaluate(bank, with_answers(presets["breast-cancer-detection"],
+                                                                             inputs=inputs)).answer_checks)
+
+    for inputs in (["several_sequences_or_modalities"], ["prior_studies"], ["clinical_records"]):
+        assert "withhold or replace each input" in checks(inputs)
+    assert "withhold or replace each input" not in checks(["single_image"])
