@@ -967,3 +967,10 @@ def test_a_case_of_several_inputs_is_checked_for_what_each_input_moves(bank, pre
     for inputs in (["several_sequences_or_modalities"], ["prior_studies"], ["clinical_records"]):
         assert "withhold or replace each input" in checks(inputs)
     assert "withhold or replace each input" not in checks(["single_image"])
+
+
+def test_a_map_pointing_at_a_finding_is_judged_against_one_pointing_at_the_centre(bank, presets):
+    """A nodule or a lesion in the middle of a crop is hit by a map that always points at the centre."""
+    [pointing] = [item for item in evaluate(bank, presets["dr-screening"]).acceptance
+                  if item.element == "localization" and "pointing game" in item.measure]
+    assert "points at the centre" in pointing.threshold
