@@ -974,3 +974,11 @@ def test_a_map_pointing_at_a_finding_is_judged_against_one_pointing_at_the_centr
     [pointing] = [item for item in evaluate(bank, presets["dr-screening"]).acceptance
                   if item.element == "localization" and "pointing game" in item.measure]
     assert "points at the centre" in pointing.threshold
+
+
+def test_a_pet_measure_is_checked_across_reconstructions_uptake_times_and_thresholds(bank, presets):
+    """A metabolic tumour volume moves with the reconstruction, the uptake time and the threshold that draws it."""
+    volume = evaluate(bank, with_answers(presets["breast-cancer-detection"], modality="pet", task="segmentation",
+                                         downstream_action=["size_threshold_decides"]))
+    checks = " ".join(check.text for check in volume.answer_checks) + " ".join(step.text for step in volume.evaluation)
+    assert "uptake time in PET" in checks and "threshold that draws a metabolic volume" in checks
