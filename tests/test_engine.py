@@ -982,3 +982,8 @@ def test_a_pet_measure_is_checked_across_reconstructions_uptake_times_and_thresh
                                          downstream_action=["size_threshold_decides"]))
     checks = " ".join(check.text for check in volume.answer_checks) + " ".join(step.text for step in volume.evaluation)
     assert "uptake time in PET" in checks and "threshold that draws a metabolic volume" in checks
+
+
+def test_concept_attribution_says_its_scores_are_over_a_class_not_the_case_a_reader_has_open(bank):
+    """A radiologist who asked for named findings per lesion gets TCAV second: its scores describe a class."""
+    assert "not a reader with one case open" in bank.methods["concept_attribution"].summary
