@@ -200,6 +200,9 @@ def test_a_segmenter_is_not_told_about_a_second_stage_it_does_not_have(bank, pre
     result = evaluate(bank, answers)
     [propagation] = [step for step in result.evaluation if "first-stage errors propagate" in step.text]
     assert propagation.conflicting_needs == ["decision_after_stage"]
+    staged = [step for step in result.evaluation if step.source == "detect_first_pipelines"]
+    assert all(step.conflict for step in staged if "end to end" in step.text), \
+        "no end-to-end network makes a segmenter's contours' decision: there is none"
     assert "first stage on its own" in propagation.conflict
     assert not applicable_caveats(bank, "detect_first_pipelines", result.needs)
     assert applicable_caveats(bank, "detect_first_pipelines", evaluate(bank, presets["dr-screening"]).needs)
@@ -278,7 +281,7 @@ def test_contours_on_anatomy_do_not_call_for_a_landmark_detector(bank, presets):
 
 def test_a_flag_shown_to_no_one_as_evidence_is_checked_by_developers_not_in_a_user_study(bank, presets):
     """A triage device whose users see only a flag: what users recognize cannot be studied; where the model looks
-    can still be checked against the reference, and an unflagged case is never a negative."""
+    can still be checked against the reference."""
     flag_only = evaluate(bank, with_answers(presets["dr-screening"], explanation_form=["confidence_flag"]))
     [recognized] = [item for item in flag_only.acceptance if item.element == "visual_recognizability"]
     assert recognized.conflicting_needs == ["users_shown_the_evidence"]
@@ -292,8 +295,20 @@ def test_a_flag_shown_to_no_one_as_evidence_is_checked_by_developers_not_in_a_us
                 for item in element.evidence}
 
     assert "no-evidence-shown-to-users" in recognizability_rules(flag_only) - recognizability_rules(shown)
-    triage = evaluate(bank, with_answers(presets["dr-screening"], model_role="triage"))
-    assert any("is not a negative" in check.text for check in triage.answer_checks)
+
+
+def test_a_flag_that_refers_is_measured_as_a_rule_out_and_one_that_reorders_as_a_queue(bank, presets):
+    """A screening flag that refers cases to a specialist decides who is never seen by one; a worklist flag only
+    moves cases up the queue, and every case is still read."""
+
+    def checks(**answers):
+        return " ".join(check.text for check in evaluate(bank, with_answers(presets["dr-screening"],
+                                                                             **answers)).answer_checks)
+
+    referral = checks(model_role="triage", referral_pathway="refer_to_specialist")
+    assert "sensitivity for the disease that must be referred" in referral and "is not a negative" not in referral
+    queue = checks(model_role="triage", referral_pathway="worklist_prioritization")
+    assert "is not a negative" in queue and "must be referred" not in queue
 
 
 def test_a_ct_flag_reports_no_physical_quantity(bank, presets):
@@ -926,3 +941,49 @@ def test_faithfulness_tests_of_a_map_are_planned_only_where_the_design_builds_a_
     [as_the_output] = [step for step in evaluate(bank, settings[-2], with_precedents=False).acceptance
                        if step.element == "localization"]
     assert as_the_output.conflicting_needs == ["map_explains_an_output"] and len(as_the_output.replaces) == 1
+
+
+def test_measures_of_physical_quantities_name_counts_slides_and_physical_parameters(bank, presets):
+    """A count that sets a treatment is one of its quantities, a count on slides is checked against a panel's count
+    rather than a phantom, and a physics-based model's readable intermediate is a physical parameter."""
+    counted = evaluate(bank, with_answers(presets["breast-cancer-detection"], modality="histopathology_wsi",
+                                          downstream_action=["measurement_reported", "treatment_choice"]))
+    [physical] = [element for element in counted.elements if element.id == "physical_attribution"]
+    [treatment] = [item for item in physical.evidence if item.rule == "treatment-depends-on-measures"]
+    assert "counts" in treatment.because
+    [measure] = [item for item in counted.acceptance if item.element == "physical_attribution"]
+    assert "a panel's count" in measure.sample
+    [transparency] = [item for item in counted.acceptance if item.element == "model_transparency"]
+    assert "physical parameter" in transparency.measure
+
+
+def test_a_case_of_several_inputs_is_checked_for_what_each_input_moves(bank, presets):
+    """A map over one image cannot say how much came from another sequence, a prior study or the records."""
+
+    def checks(inputs):
+        return " ".join(check.text for check in evaluate(bank, with_answers(presets["breast-cancer-detection"],
+                                                                             inputs=inputs)).answer_checks)
+
+    for inputs in (["several_sequences_or_modalities"], ["prior_studies"], ["clinical_records"]):
+        assert "withhold or replace each input" in checks(inputs)
+    assert "withhold or replace each input" not in checks(["single_image"])
+
+
+def test_a_map_pointing_at_a_finding_is_judged_against_one_pointing_at_the_centre(bank, presets):
+    """A nodule or a lesion in the middle of a crop is hit by a map that always points at the centre."""
+    [pointing] = [item for item in evaluate(bank, presets["dr-screening"]).acceptance
+                  if item.element == "localization" and "pointing game" in item.measure]
+    assert "points at the centre" in pointing.threshold
+
+
+def test_a_pet_measure_is_checked_across_reconstructions_uptake_times_and_thresholds(bank, presets):
+    """A metabolic tumour volume moves with the reconstruction, the uptake time and the threshold that draws it."""
+    volume = evaluate(bank, with_answers(presets["breast-cancer-detection"], modality="pet", task="segmentation",
+                                         downstream_action=["size_threshold_decides"]))
+    checks = " ".join(check.text for check in volume.answer_checks) + " ".join(step.text for step in volume.evaluation)
+    assert "uptake time in PET" in checks and "threshold that draws a metabolic volume" in checks
+
+
+def test_concept_attribution_says_its_scores_are_over_a_class_not_the_case_a_reader_has_open(bank):
+    """A radiologist who asked for named findings per lesion gets TCAV second: its scores describe a class."""
+    assert "not a reader with one case open" in bank.methods["concept_attribution"].summary
