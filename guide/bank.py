@@ -95,6 +95,12 @@ class Bank:
     def level_ids(self) -> list[str]:
         return [level.id for level in self.meta.levels]
 
+    @property
+    def calibration_precedents(self) -> dict[str, Precedent]:
+        """The precedents rules may be tuned on, and whatever advises a rule change looks at: every one not held
+        out (a holdout precedent is only ever scored)."""
+        return {key: precedent for key, precedent in self.precedents.items() if precedent.split != "holdout"}
+
     def cases(self) -> dict[str, Path]:
         folder = self.directory / CASES_DIR
         return {path.stem: path for path in sorted(folder.glob("*.yaml"))} if folder.is_dir() else {}

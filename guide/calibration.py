@@ -91,13 +91,26 @@ def score_precedent(bank: Bank, precedent_id: str) -> PrecedentScore:
 def scorecard(bank: Bank, split: str = "all") -> Scorecard:
     scores = [score_precedent(bank, precedent_id) for precedent_id, precedent in bank.precedents.items()
               if split == "all" or precedent.split == split]
+    return Scorecard(split, scores, family_rows(bank, scores))
+
+
+def family_rows(bank: Bank, scores: list[PrecedentScore]) -> list[FamilyRow]:
+    """Per family: how often it is in the top 3 where it was built and where it was not."""
     rows = []
     for family in bank.methods:
         built = [item for item in scores if family in item.built]
         other = [item for item in scores if family not in item.built]
         rows.append(FamilyRow(family, len(built), sum(family in item.top_families for item in built),
                               len(other), sum(family in item.top_families for item in other)))
-    return Scorecard(split, scores, rows)
+    return rows
+
+
+def looked_into(bank: Bank, card: Scorecard) -> tuple[list[PrecedentScore], list[FamilyRow]]:
+    """The rows of a scorecard one may read without looking into the holdout: its calibration precedents, and
+    the per-family table over them. A holdout precedent's row (its rank, its top families) or a family built by
+    one or two of them is exactly what a rule could be tuned to; its split's totals are the measurement."""
+    shown = [item for item in card.precedents if item.split != "holdout"]
+    return shown, family_rows(bank, shown)
 
 
 def shortfalls(bank: Bank, cards: list[Scorecard]) -> list[str]:
@@ -125,7 +138,26 @@ def shortfalls(bank: Bank, cards: list[Scorecard]) -> list[str]:
     return missed
 
 
-def as_data(card: Scorecard) -> dict:
+@dataclass(frozen=True)
+class ScoreView:
+    """A scorecard as shown: its totals over every precedent of its split, and the rows shown beside them."""
+
+    card: Scorecard
+    precedents: list[PrecedentScore]
+    families: list[FamilyRow]
+
+    @property
+    def withheld(self) -> int:
+        """How many precedents' rows are not shown (the holdout's, unless asked for)."""
+        return self.card.count - len(self.precedents)
+
+
+def score_view(bank: Bank, card: Scorecard, show_holdout: bool) -> ScoreView:
+    return ScoreView(card, card.precedents, card.families) if show_holdout else ScoreView(card, *looked_into(bank, card))
+
+
+def as_data(view: ScoreView) -> dict:
+    card = view.card
     return {
         "split": card.split,
         "count": card.count,
@@ -133,8 +165,9 @@ def as_data(card: Scorecard) -> dict:
         "family_hit_at_3": round(card.share("hit3"), 4),
         "element_hit_at_2": round(card.share("element_hit"), 4),
         "precedents": [{**asdict(item), "hit1": item.hit1, "hit3": item.hit3, "element_hit": item.element_hit}
-                       for item in card.precedents],
-        "families": [asdict(row) for row in card.families],
+                       for item in view.precedents],
+        "families": [asdict(row) for row in view.families],
+        "rows_withheld": view.withheld,
     }
 
 
@@ -157,22 +190,23 @@ LONE_MINIMUM = 3
 
 def lone_deciders(bank: Bank) -> list[LoneDecider]:
     """Answers other than the user naming the explanation they want (or a task whose output is the explanation)
-    that put one family first on their own, measured on the precedents' settings: each answer is put into every
-    setting whose path reaches it, and the family ranked first is compared with the same setting answered unsure
-    there."""
+    that put one family first on their own, measured on the calibration precedents' settings (a finding here
+    is a reason to change a rule, which the holdout never gives): each answer is put into every setting whose
+    path reaches it, and the family ranked first is compared with the same setting answered unsure there."""
+    settings_of = bank.calibration_precedents
     found = []
     for question in bank.questions.values():
         if question.kind == "text" or question.names_the_explanation:
             continue
         unsure = [UNSURE] if question.kind == "multiple" else UNSURE
         first_unsure = {precedent_id: ranked_families(bank, {**precedent.answers, question.id: unsure})[:1]
-                        for precedent_id, precedent in bank.precedents.items()}
+                        for precedent_id, precedent in settings_of.items()}
         for choice in question.choices:
             if choice.id == UNSURE or choice.output_is_explanation:
                 continue
             made_first = dict.fromkeys(bank.methods, 0)
             settings = dict.fromkeys(bank.methods, 0)
-            for precedent_id, precedent in bank.precedents.items():
+            for precedent_id, precedent in settings_of.items():
                 values = {**precedent.answers, question.id: [choice.id] if question.kind == "multiple" else choice.id}
                 if question.id not in route(bank, values):
                     continue

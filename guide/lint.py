@@ -79,7 +79,7 @@ def _unused_needs(bank: Bank) -> list[Finding]:
 
 
 def _precedent_findings(bank: Bank) -> list[Finding]:
-    """Precedent answers the walk never reaches, and rules that only one precedent's setting meets.
+    """Precedent answers the walk never reaches, and rules that only one calibration precedent's setting meets.
 
     A rule that fires for a single published system may have been written for that system rather than
     for a reason that holds across projects. That is advice to look at the rule, not a failure: a rule
@@ -93,14 +93,15 @@ def _precedent_findings(bank: Bank) -> list[Finding]:
             findings.append(Finding("warning", bank.where(f"precedent:{precedent_id}.answers"), precedent_id,
                                     f"answers to questions its walk does not ask, which never count: "
                                     f"{', '.join(off_path)}"))
-    if len(bank.precedents) < 2:
+    tuned_on = bank.calibration_precedents  # advice to change a rule never names a holdout precedent
+    if len(tuned_on) < 2:
         return findings
     for rule in bank.rules.values():
-        met_by = [precedent_id for precedent_id, values in on_paths.items() if holds(rule.when, values, bank)]
+        met_by = [precedent_id for precedent_id in tuned_on if holds(rule.when, on_paths[precedent_id], bank)]
         if len(met_by) == 1:
             findings.append(Finding("advice", bank.where(f"rule:{rule.id}"), rule.id,
-                                    f"advice: only one precedent ({met_by[0]}) meets this rule's condition; check "
-                                    "that the rule states a reason that holds across projects"))
+                                    f"advice: only one calibration precedent ({met_by[0]}) meets this rule's "
+                                    "condition; check that the rule states a reason that holds across projects"))
     return findings
 
 

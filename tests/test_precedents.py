@@ -296,10 +296,17 @@ def test_lint_advises_on_a_rule_only_one_precedent_meets_without_failing(bank_co
                                                "        - not: {q: task, in: [quantification]}\n",
                                                "        - {q: data_size, in: [small_data]}\n"
                                                "        - {q: task, in: [quantification]}\n"))
+    # Met by one precedent, held out: advice to change a rule never names a holdout precedent.
     result = run_guide("lint", str(bank_copy))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert ("only-for-a-cephalometric-atlas: advice: only one precedent (lindner2016-cephalometric-landmarks) meets "
-            "this rule's condition") in result.stdout
+    assert "only-for-a-cephalometric-atlas" not in result.stdout
+    assert "lindner2016-cephalometric-landmarks" not in result.stdout
+    precedent = bank_copy / "precedents" / "lindner2016-cephalometric-landmarks.yaml"
+    precedent.write_text(precedent.read_text().replace("\nsplit: holdout\n", "\nsplit: calibration\n"))
+    result = run_guide("lint", str(bank_copy))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert ("only-for-a-cephalometric-atlas: advice: only one calibration precedent (lindner2016-cephalometric-landmarks) "
+            "meets this rule's condition") in result.stdout
     assert "no findings" in result.stderr and "of advice, which never fail the check" in result.stderr
 
 
@@ -393,3 +400,23 @@ def test_the_listing_in_a_file_or_a_pipe_is_one_line_per_precedent(bank):
         assert line.endswith(f"[built: {', '.join(bank.methods[method].name for method in item.built)}]")
     table = run_guide("precedents", "--format", "md").stdout
     assert "| Segment- or detect-first pipelines |" in table and "detect_first_pipelines" not in table
+
+
+@pytest.mark.parametrize("form", ["text", "md", "json"])
+def test_scores_withhold_every_holdout_precedents_row_unless_asked(bank, form):
+    """The holdout is scored, never looked into: a row (its rank, its top families) is what a rule could be tuned
+    to, so the score table shows its totals only, and the per-family table counts calibration precedents only."""
+    holdout = [key for key, precedent in bank.precedents.items() if precedent.split == "holdout"]
+    calibration = [key for key in bank.precedents if key not in holdout]
+    shown = run_guide("precedents", "--score", "--format", form)
+    assert not [key for key in holdout if key in shown.stdout]
+    assert all(key in shown.stdout for key in calibration)
+    totals = {"text": f"holdout: {len(holdout)} precedents", "md": f"| holdout | {len(holdout)} |",
+              "json": f'"count": {len(holdout)}'}
+    assert totals[form] in shown.stdout
+    if form == "json":
+        cards = {card["split"]: card for card in json.loads(shown.stdout)}
+        assert cards["holdout"]["precedents"] == [] and cards["holdout"]["rows_withheld"] == len(holdout)
+        assert sum(row["built"] + row["not_built"] for row in cards["all"]["families"]) == len(calibration) * len(bank.methods)
+    audited = run_guide("precedents", "--score", "--show-holdout", "--format", form)
+    assert all(key in audited.stdout for key in holdout)

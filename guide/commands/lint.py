@@ -14,7 +14,7 @@ def register(subparsers, common) -> None:
         description="Check a question bank: every check of the loader and the decision graph, plus unused "
                     "choices, rules that can never fire, method families no path can recommend, routing "
                     "branches that hold at once, thin help text, precedent answers off their walk, and (as advice "
-                    "that never fails the check) rules whose condition only one precedent meets. Prints one "
+                    "that never fails the check) rules whose condition only one calibration precedent meets. Prints one "
                     "`file:line: id: message` line per finding (`file:line: message` for one about a whole file) on stdout and a one-line summary on stderr, also when "
                     "clean (as `guide schema --check` does). Exit status: 0 clean, 1 findings, 2 the directory "
                     "cannot be read as a bank.",
