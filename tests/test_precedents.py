@@ -48,9 +48,10 @@ def test_scoring_meets_the_targets_the_bank_declares():
     assert cards["calibration"]["count"] + cards["holdout"]["count"] == cards["all"]["count"]
 
 
-HOLDOUT_GOAL_MISSED = ("four precedents written blind in the seventh review's round brought the holdout's family hit@3 "
-                       "to 84.4% (27 of 32) before any rule changed; no rule is tuned to win it back "
-                       "(docs/precedents.md reports the miss). Strict: once the goal is met again, this mark goes.")
+HOLDOUT_GOAL_MISSED = ("precedents written blind, before any rule changed, brought the holdout's family hit@3 to 84.4% "
+                       "(27 of 32) in the seventh review's round and 83.3% (30 of 36) in the eighth's; no rule is tuned "
+                       "to win it back (docs/precedents.md reports the miss). Strict: once the goal is met again, this "
+                       "mark goes.")
 
 
 @pytest.mark.parametrize("split", ["all", pytest.param("holdout", marks=pytest.mark.xfail(strict=True,
