@@ -79,6 +79,10 @@ def test_a_hand_edited_body_is_stale(design):
     result = run_guide("check", str(design))
     assert result.returncode == 1
     assert "sections that differ: Summary (2 lines)" in result.stdout and "    -We decided otherwise." in result.stdout
+    # The bank is the one it was made with: the answers or the text were edited, and updating loses a hand edit.
+    assert "its answers now produce a different document" not in result.stdout
+    assert "its text was edited by hand" in result.stdout
+    assert "a line marked - that was written by hand is lost" in result.stdout
 
 
 def test_a_changed_bank_makes_the_document_stale_and_says_how(design, bank, bank_copy):

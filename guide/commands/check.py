@@ -87,8 +87,12 @@ def check_document(path: Path, bank) -> Report:
         return Report(True, f"{shown_name(path)}: stale: approvals no longer match its answers.\n{stale_approvals}"
                             "  ask those reviewers to review it again, then record each new decision in place of the "
                             "old one, without its answers_hash and bank_hash lines, and re-run the document\n")
-    lines = [f"{shown_name(path)}: stale: its answers now produce a different document."]
     change = bank_change(answers, bank)
+    # With the bank it was made with, the answers or the text were edited: which one, the file cannot tell.
+    cause = ("its answers now produce a different document" if change else
+             "it is not what its answers produce with the bank it was made with (its answers were changed, or its "
+             "text was edited by hand)")
+    lines = [f"{shown_name(path)}: stale: {cause}."]
     if change:
         lines.append("  bank: " + _bank_words(change))
     if format == "md":
@@ -102,6 +106,8 @@ def check_document(path: Path, bank) -> Report:
     lines += [f"    {line}" for line in first_differences(committed, fresh)]
     # A name with a line break or an escape is shown escaped: the line is then one to read, not to paste.
     lines.append("  update it with: " + shown_name(shlex.join(_update_command(path, format, bank))))
+    lines.append("  (this writes it again from its answers: a line marked - that was written by hand is lost; "
+                 "keep such text in an answer's note, which the document carries)")
     return Report(True, "\n".join(lines) + "\n")
 
 
