@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shutil
 import subprocess
@@ -86,3 +87,24 @@ def load_saved(bank: Bank):
     from guide.session import load_session
 
     return load_session(bank, saved_path())
+
+
+def missing_tool(reason: str) -> None:
+    """Skip a test whose program is not installed, or fail it where CI installed the programs the tests drive
+    (`.ci/run` sets GUIDE_REQUIRE_TOOLS=1 then), so that a broken install cannot pass as a row of skips."""
+    if os.environ.get("GUIDE_REQUIRE_TOOLS") == "1":
+        pytest.fail(f"{reason}; GUIDE_REQUIRE_TOOLS=1 says the programs the tests need were installed")
+    pytest.skip(reason)
+
+
+def needs_programs(*commands: str, install: str):
+    """A test that runs these programs: skipped (or failed, see `missing_tool`) when one is not on the PATH."""
+    def wrap(test):
+        @functools.wraps(test)
+        def run(*args, **kwargs):
+            missing = [command for command in commands if shutil.which(command) is None]
+            if missing:
+                missing_tool(f"needs {' and '.join(missing)} ({install})")
+            return test(*args, **kwargs)
+        return run
+    return wrap

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import pytest
@@ -17,7 +16,7 @@ from guide.load import load_bank
 from guide.model import UNSURE, AnswerIn
 from guide.report.text import md, signed
 
-from .conftest import CASES, run_guide
+from .conftest import CASES, needs_programs, run_guide
 
 MERMAID_NODE = re.compile(r'^\s+(\w+)\["([^"]*)"\]$')
 MERMAID_EDGE = re.compile(r'^\s+(\w+) (-->|==>|-\.->)(?:\|"([^"]*)"\|)? (\w+)$')
@@ -197,7 +196,7 @@ def test_walk_graph_from_an_answers_file_equals_the_case(bank):
     assert run_guide("graph", "--answers", str(path)).stdout == run_guide("graph", "--case", "dr-screening").stdout
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz `dot` is not installed")
+@needs_programs("dot", install="apt-get install -y graphviz")
 @pytest.mark.parametrize("args", [(), ("--case", "dr-screening")])
 def test_dot_output_is_valid_graphviz(tmp_path, args):
     result = run_guide("graph", "--format", "dot", *args)

@@ -21,7 +21,7 @@ from guide.model import UNCOVERED_LABEL, AnswersFile
 from guide.report import FORMATS, render
 from guide.schemas import SCHEMA_DIR
 
-from .conftest import CARDIAC_SEGMENTATION, CASES, FIXED_DATE, run_guide
+from .conftest import CARDIAC_SEGMENTATION, CASES, FIXED_DATE, missing_tool, run_guide
 from .test_roundtrip import make_document
 
 
@@ -241,7 +241,7 @@ def printed_pages(html: str, tmp_path: Path) -> list[str]:
     """The text of each page of the HTML document printed to PDF by headless Chromium."""
     pdftotext = shutil.which("pdftotext")
     if not CHROMIUM.exists() or pdftotext is None:
-        pytest.skip("needs Chromium and pdftotext (apt-get install -y chromium poppler-utils)")
+        missing_tool("needs Chromium and pdftotext (apt-get install -y chromium poppler-utils)")
     page = tmp_path / "design.html"
     page.write_text(html, encoding="utf-8")
     pdf = tmp_path / "design.pdf"
@@ -271,7 +271,7 @@ WIDTH_PROBE = ("<script>window.addEventListener('load', () => document.body.setA
 def rendered_width(html: str, tmp_path: Path, window: str) -> tuple[int, int]:
     """The page's scroll width and the window's width, as headless Chromium lays the document out."""
     if not CHROMIUM.exists():
-        pytest.skip("needs Chromium (apt-get install -y chromium)")
+        missing_tool("needs Chromium (apt-get install -y chromium)")
     page = tmp_path / "design.html"
     # The document forbids scripts; the probe that measures it needs one.
     page.write_text(CONTENT_SECURITY_POLICY.sub("", html).replace("</body>", WIDTH_PROBE + "</body>"),

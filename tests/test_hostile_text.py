@@ -24,7 +24,7 @@ from guide.model import AnswersFile, Review
 from guide.report import render
 from guide.report.text import plain
 
-from .conftest import FIXED_DATE, run_guide
+from .conftest import FIXED_DATE, missing_tool, run_guide
 
 # Each string carries a distinct word, so a test can find where it ended up.
 HOSTILE = [
@@ -182,9 +182,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 def browse(html_file: Path) -> dict:
     """Open a page in headless Chromium; report dialogs, console messages, requests and the DOM's risky parts."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api  # in the test extra
+
     if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (apt-get install -y chromium)")
+        missing_tool("Chromium is not installed (apt-get install -y chromium)")
     seen: dict = {"dialogs": [], "requests": [], "errors": []}
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)

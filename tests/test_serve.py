@@ -32,7 +32,7 @@ from guide.commands.serve import app_command
 from guide.engine import route
 from guide.tui.app import GuideApp
 
-from .conftest import ROOT, run_guide
+from .conftest import ROOT, missing_tool, run_guide
 from .test_custom_bank import mini_bank  # noqa: F401 - a fixture: the small bank of test_custom_bank
 
 CHROMIUM = "/usr/bin/chromium"
@@ -285,11 +285,9 @@ def test_websocket_smoke_with_an_own_bank(serve, mini_bank):
 
 def _playwright():
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("the playwright package is not installed")
+        missing_tool(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright  # in the test extra
+
     return sync_playwright
 
 

@@ -20,7 +20,7 @@ import yaml
 
 from guide.engine import route
 
-from .conftest import ROOT
+from .conftest import ROOT, missing_tool
 from .test_serve import NEVER, STARTUP_TRIES, Screen, _free_port, _wait_for, browser_walk
 from .test_serve import serve  # noqa: F401 - a fixture
 
@@ -31,7 +31,7 @@ INSTANCES = ("guide1", "guide2")  # the cookie values the configuration gives it
 def _haproxy() -> str:
     found = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/sbin:/usr/local/sbin")
     if found is None:
-        pytest.skip("HAProxy is not installed (apt-get install haproxy)")
+        missing_tool("HAProxy is not installed (apt-get install haproxy)")
     return found
 
 

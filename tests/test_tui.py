@@ -8,7 +8,6 @@ import itertools
 import os
 import re
 import shlex
-import shutil
 import signal
 import subprocess
 import sys
@@ -43,7 +42,7 @@ from guide.tui.start import DESIGN_LIST_MARGIN, StartScreen
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ParagraphInput,
                                ReasoningPanel, SizedScreen, TextBlock, TooSmall)
 
-from .conftest import CARDIAC_SEGMENTATION, FIXED_DATE, ROOT, load_saved, run_guide
+from .conftest import CARDIAC_SEGMENTATION, FIXED_DATE, ROOT, load_saved, needs_programs, run_guide
 from .test_crash_safety import shared_state_home
 from .test_session import first_dropping_change
 
@@ -2714,7 +2713,7 @@ def wait_for(condition, what: str) -> None:
     raise AssertionError(f"never {what}; the screen showed:\n{seen}")
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+@needs_programs("tmux", install="apt-get install -y tmux")
 def test_a_state_folder_others_could_change_is_said_on_the_start_screen_with_a_cached_bank(tmp_path, monkeypatch):
     """The start screen painted before the bank loads still tells why there is no library, as it always did."""
     state = shared_state_home(tmp_path, "writable by anyone above")
@@ -2732,7 +2731,7 @@ def test_a_state_folder_others_could_change_is_said_on_the_start_screen_with_a_c
         tmux("kill-server")
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None or shutil.which("timeout") is None, reason="needs tmux and timeout")
+@needs_programs("tmux", "timeout", install="apt-get install -y tmux coreutils")
 @pytest.mark.parametrize("start", ["timeout 120 {guide}", "set -m; {guide} & wait $!"])
 def test_an_app_started_in_the_background_says_so_and_ends(start, guide_home):
     """Out of the terminal's foreground (timeout runs a command in a process group of its own), the app would be
@@ -2750,7 +2749,7 @@ def test_an_app_started_in_the_background_says_so_and_ends(start, guide_home):
         tmux("kill-server")
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+@needs_programs("tmux", install="apt-get install -y tmux")
 @pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
 def test_a_killed_app_gives_the_terminal_back(signal_name, guide_home):
     """Killed, or its terminal hung up, the app leaves the alternate screen and stops mouse reporting."""
@@ -2801,7 +2800,7 @@ def test_a_killed_app_ends_even_when_its_terminal_stopped_reading(guide_home):
         os.close(master)
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+@needs_programs("tmux", install="apt-get install -y tmux")
 @pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
 def test_a_killed_app_keeps_the_text_and_note_typed_but_not_confirmed(bank, signal_name, guide_home):
     """The terminal closed while typing: the paragraph is kept as a draft (never an answer) and the note as a note."""
@@ -2838,7 +2837,7 @@ def test_a_killed_app_keeps_the_text_and_note_typed_but_not_confirmed(bank, sign
     assert saved.answers.notes == {question.id: "ask the lead"}
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+@needs_programs("tmux", install="apt-get install -y tmux")
 def test_a_killed_app_keeps_a_paste_too_long_for_the_design_beside_it(bank, guide_home, tmp_path):
     """SIGTERM with 25,000 pasted characters in the box, more than a design holds: they were dropped without a
     word; they are kept in the file beside the design that opening it names, and the design stays readable."""
@@ -3343,7 +3342,7 @@ async def test_a_click_or_text_meant_for_a_question_no_longer_shown_is_dropped(b
         assert app.walk.answers.answers["modality"] == bank.questions["modality"].choices[0].id
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+@needs_programs("tmux", install="apt-get install -y tmux")
 def test_starting_the_app_and_listing_an_empty_library_make_no_folder(guide_home):
     """Only a design saved needs the designs folder: a look at the library leaves a fresh state folder as it was."""
     assert run_guide("designs").returncode == 0
