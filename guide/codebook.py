@@ -84,7 +84,7 @@ def _header(bank: Bank) -> str:
         "question it routes to. Every choice question also offers “Unsure / not known yet”: it moves "
         "nothing and lowers the confidence of whatever the answer would have moved.",
         "",
-        f"> {md(meta.source.citation)} doi:{md(meta.source.doi)}",
+        f"> {md(meta.source.citation)} {md(meta.source.identifiers())}",
         *([">", md_block(meta.source.establishes, "> ")] if meta.source.establishes else []),
         ">",
         md_block(meta.derivation_note, "> "),

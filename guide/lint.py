@@ -344,8 +344,6 @@ class _Pins:
 class Solver:
     def __init__(self, bank: Bank) -> None:
         self.bank = bank
-        self.routing_reads = frozenset(_read_questions(branch.when for question in bank.questions.values()
-                                                       for branch in question.next if branch.when is not None))
         # A walk only needs to remember the asked questions that routing still reads later on. `order`
         # numbers the questions so that routing only moves to higher numbers; `last_reader` is the
         # highest-numbered question whose routing reads a question. Keeping the memo keys and the

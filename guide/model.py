@@ -193,6 +193,10 @@ class Source(Strict):
     arxiv: ShortText | None = None
     pmc: ShortText | None = None
 
+    def identifiers(self) -> str:
+        """Where to find it: the DOI, and the free copies (arXiv, PubMed Central) where the bank names them."""
+        return ", ".join(filter(None, (f"doi:{self.doi}", self.arxiv and f"arXiv:{self.arxiv}", self.pmc)))
+
 
 class PrecedentTargets(Strict):
     """The least share of precedents the bank must get right (`guide precedents --score` exits 1 below it)."""

@@ -62,7 +62,7 @@ def _markdown(designs, folder) -> str:
     return "\n".join(rows) + "\n"
 
 
-def _json(designs, folder) -> str:
+def _json(designs, folder) -> str:  # folder: every writer takes it; a JSON list has no place for it
     from guide.source import shown_name
 
     return json.dumps([{"name": shown_name(design.name), "title": design.title, "state": design.kind,
