@@ -142,10 +142,17 @@ def iter_conditions(condition: Condition):
 # The bank.
 
 
+StageRole = Literal["risks", "constraints"]
+
+
 class Stage(Strict):
     id: Identifier
     title: ShortText
     description: LongText
+    document_role: StageRole | None = Field(
+        default=None, description="what design documents do with this stage's answers: 'risks' gets a section "
+                                  "naming what each answer moved; 'constraints' has its answers in the user's own "
+                                  "words quoted under the evaluation plan, to check every criterion against")
 
 
 class Level(Strict):
@@ -244,6 +251,17 @@ class BankMeta(Strict):
     nearest_share_one_of: list[Identifier] = Field(
         default_factory=list, description="a published system is listed as like the user's only when it agrees on "
                                           "at least one of these questions (none: any agreement will do)")
+
+    @field_validator("stages")
+    @classmethod
+    def _one_stage_per_role(cls, stages: list[Stage]) -> list[Stage]:
+        roles = [stage.document_role for stage in stages if stage.document_role is not None]
+        if doubled := sorted({role for role in roles if roles.count(role) > 1}):
+            raise ValueError(f"more than one stage has document_role {', '.join(map(repr, doubled))}")
+        return stages
+
+    def stage_with_role(self, role: StageRole) -> Stage | None:
+        return next((stage for stage in self.stages if stage.document_role == role), None)
 
     @field_validator("levels")
     @classmethod

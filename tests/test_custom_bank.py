@@ -278,3 +278,26 @@ def test_tutorial_commands_work_as_written(tmp_path, guide_home):
         first = path.read_text(encoding="utf-8").splitlines()[0]
         target = re.fullmatch(r"# yaml-language-server: \$schema=(\S+)", first)
         assert target and (path.parent / target[1]).is_file(), path
+
+
+def test_a_renamed_risk_stage_keeps_its_section_because_the_bank_names_its_role(bank_copy):
+    """Which stage holds the risks is bank data (`document_role`), not the id the built-in bank gives it: an
+    instructor who renames the stage keeps the document's section on what each risk moved."""
+    for path in [bank_copy / "bank.yaml", *(bank_copy / "flow").glob("*.yaml")]:
+        path.write_text(re.sub(r"\b(id|stage): risks\b", r"\1: hazards", path.read_text(encoding="utf-8")),
+                        encoding="utf-8")
+    assert run_guide("lint", str(bank_copy)).returncode == 0
+    document = run_guide("run", "--bank", str(bank_copy), "--case", "dr-screening", "--date", FIXED_DATE).stdout
+    assert "**Risks named in the answers, and how each moved the priorities and the ranking:**" in document
+    assert "Your constraints in your own words" in document
+
+
+def test_two_stages_with_one_document_role_are_refused_at_the_field(bank_copy):
+    meta = bank_copy / "bank.yaml"
+    text = meta.read_text(encoding="utf-8")
+    meta.write_text(text.replace("    document_role: constraints", "    document_role: risks"), encoding="utf-8")
+    line = next(number for number, row in enumerate(text.splitlines(), 1) if row.startswith("stages:"))
+    result = run_guide("run", "--bank", str(bank_copy), "--case", "dr-screening")
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and f"bank.yaml:{line}: stages: " in result.stderr
+    assert "more than one stage has document_role 'risks'" in result.stderr

@@ -318,7 +318,7 @@ def _left_out(result: Result, bank: Bank) -> list[str]:
 
 def _risks_answered(result: Result, bank: Bank) -> list[str]:
     """Each answer of the risk stage and the elements and families its rules raised or lowered."""
-    risk_stage = next((stage for stage in bank.meta.stages if stage.id == "risks"), None)
+    risk_stage = bank.meta.stage_with_role("risks")
     if risk_stage is None:
         return []
     lines, inert = [], []
@@ -621,8 +621,9 @@ def _evaluation(result: Result, bank: Bank, citations: Citations) -> str:
             lines.append(f"- For {md(bank.methods[step.source].name)}: {md(step.text)}{citations.cite(step.references)}")
             lines += _conflict_line(step.conflict)
         lines += left_out
-    own_words = [record for record in result.answers
-                 if record.stage == bank.meta.stages[-1].id and record.kind == "text" and record.labels]
+    constraints = bank.meta.stage_with_role("constraints")
+    own_words = [record for record in result.answers if constraints is not None and record.stage == constraints.id
+                 and record.kind == "text" and record.labels]
     if own_words:
         lines += ["", "Your constraints in your own words, to check against every criterion above:", ""]
         for record in own_words:
