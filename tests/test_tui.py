@@ -1126,6 +1126,26 @@ async def test_help_and_themes(bank):
         assert app.theme == theme
 
 
+async def test_help_counts_the_stages_and_elements_of_the_bank_in_use(bank_copy):
+    """A course's bank with a sixth stage: the help must not say "five steps" above six numbered ones."""
+    from guide.load import load_bank
+
+    meta = bank_copy / "bank.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace(
+        "levels:\n", "  - id: wrap_up\n    title: Wrap-up\n    description: What the course asks last.\nlevels:\n", 1),
+        encoding="utf-8")
+    constraints = bank_copy / "flow" / "5-constraints.yaml"
+    text = constraints.read_text(encoding="utf-8")
+    last = text.rindex("    stage: constraints")
+    constraints.write_text(text[:last] + "    stage: wrap_up" + text[last + len("    stage: constraints"):], encoding="utf-8")
+    app = GuideApp(load_bank(bank_copy))
+    async with app.run_test() as pilot:
+        await pilot.press("f1")
+        help_text = " ".join(static_text(app.screen, "#help-body Static").split())
+        assert "This tool walks that way in six steps:" in help_text and "6. Wrap-up" in help_text
+        assert "priority of its five elements" in help_text
+
+
 async def test_resizing_to_60x20_collapses_the_reasoning_and_back(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(80, 24)) as pilot:

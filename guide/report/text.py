@@ -64,6 +64,14 @@ def counted(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
+NUMBER_NAMES = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+
+
+def number_name(number: int) -> str:
+    """`five` for 5, as prose writes small counts; digits past twelve."""
+    return NUMBER_NAMES[number] if 0 <= number < len(NUMBER_NAMES) else str(number)
+
+
 def sentence(text: str) -> str:
     """`text` ended with a full stop, unless it already ends a sentence (a typed answer often does)."""
     return text if text.rstrip().endswith((".", "!", "?", "…")) else text + "."

@@ -18,7 +18,7 @@ from textual.widgets.option_list import Option
 
 from guide.frontend import FORMAT_NAMES, fitting_format, named_format, typed_name
 from guide.source import GuideError
-from guide.report.text import counted, shown_title
+from guide.report.text import counted, number_name, shown_title
 from guide.tui.widgets import KeyBar, ListWithEnds, MarkedRadioButton, clean, listing, shorten
 
 if TYPE_CHECKING:  # the start screen's dialogs come before the models are imported
@@ -368,10 +368,12 @@ class HelpScreen(Dialog):
         parts: list = [("Keys\n", "bold"), KEYS, ("\nThe framework\n", "bold"),
                        "Wang et al. (IEEE Access, 2024) name five elements of interpretability for machine learning "
                        "in medical imaging and a step-by-step way from a project's goals to elements, and from "
-                       "elements to methods. This tool walks that way in five steps:\n"]
+                       f"elements to methods. This tool walks that way in {number_name(len(meta.stages))} "
+                       f"step{'' if len(meta.stages) == 1 else 's'}:\n"]
         for number, stage in enumerate(meta.stages, 1):
             parts += [f"  {number}. ", (clean(stage.title), "bold"), f": {clean(stage.description)}\n"]
-        parts.append("\nEach answer fires rules that raise or lower the priority of the elements:\n")
+        parts.append(f"\nEach answer fires rules that raise or lower the priority of its "
+                     f"{number_name(len(self.bank.elements))} elements:\n")
         for element in self.bank.elements.values():
             parts += [f"  {element.short} ", (clean(element.name), "bold"), "\n"]
         parts.append("\nPriorities are levels in words: ")

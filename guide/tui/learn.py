@@ -12,6 +12,7 @@ from textual.widgets.option_list import Option
 
 from guide.bank import Bank
 from guide.model import Element
+from guide.report.text import number_name
 from guide.tui.widgets import KeyBar, SizedScreen, clean
 
 
@@ -25,8 +26,8 @@ class LearnScreen(SizedScreen):
         self.start = element_id
 
     def compose(self) -> ComposeResult:
-        yield Static(Content.styled("The five elements of interpretability (Wang et al., 2024)", "bold"),
-                     id="learn-title")
+        yield Static(Content.styled(f"The {number_name(len(self.bank.elements))} elements of interpretability "
+                                    "(Wang et al., 2024)", "bold"), id="learn-title")
         with Horizontal(id="learn-body"):
             yield OptionList(*[Option(Content.assemble((element.short, "bold"), " ", clean(element.name)), id=element.id)
                                for element in self.bank.elements.values()], id="learn-list")

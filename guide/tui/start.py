@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from guide.load import ElementLine
 from guide.source import GuideError
-from guide.report.text import shown_title
+from guide.report.text import number_name, shown_title
 from guide.tui.dialogs import AskDialog, Confirm, RenameDialog
 from guide.tui.widgets import KeyBar, SizedScreen, clean, palette_text, shorten, show_content
 
@@ -53,7 +53,7 @@ class Glance(Static):
 
     @staticmethod
     def lines(elements: tuple[ElementLine, ...], width: int) -> Content:
-        rows = [Content.styled("The five elements", "bold")]
+        rows = [Content.styled(f"The {number_name(len(elements))} elements", "bold")]
         for short, element_name, question in elements:
             name = f"{short} {clean(element_name)}  "
             rows.append(Content.assemble((name, "bold"), shorten(clean(question), width - len(name))))
