@@ -15,8 +15,8 @@ from pathlib import Path
 import yaml
 
 LEVELS = [
-    {"id": "high", "label": "High", "min_score": 4, "weight": 3, "description": "Needed."},
-    {"id": "medium", "label": "Medium", "min_score": 2, "weight": 2, "description": "Wanted."},
+    {"id": "high", "label": "High", "min_score": 4, "weight": 3, "description": "Needed.", "prioritized": True},
+    {"id": "medium", "label": "Medium", "min_score": 2, "weight": 2, "description": "Wanted.", "prioritized": True},
     {"id": "low", "label": "Low", "min_score": 1, "weight": 1, "description": "Nice to have."},
     {"id": "none", "label": "None", "weight": 0, "description": "Not needed."},
 ]

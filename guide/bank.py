@@ -96,6 +96,11 @@ class Bank:
         return [level.id for level in self.meta.levels]
 
     @property
+    def prioritized_level_ids(self) -> list[str]:
+        """The levels whose elements are priorities (`prioritized` in bank.yaml), highest first."""
+        return [level.id for level in self.meta.levels if level.prioritized]
+
+    @property
     def calibration_precedents(self) -> dict[str, Precedent]:
         """The precedents rules may be tuned on, and whatever advises a rule change looks at: every one not held
         out (a holdout precedent is only ever scored)."""

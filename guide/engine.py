@@ -662,9 +662,9 @@ def _complementary(bank: Bank, scored: Scored, methods: list[MethodResult],
     top-priority element and, room permitting, give the explanation forms its users asked to see; in rank
     order. What no such family covers is reported, not papered over, with the family that serves it but
     fits the project too poorly to build, where there is one."""
-    top = bank.level_ids[0]
-    targets = [element for element in elements if element.level == top] or \
-        [element for element in elements if element.level == bank.level_ids[1]]
+    # The elements of the highest prioritized level any element reaches.
+    targets = next(([element for element in elements if element.level == level] for level in bank.prioritized_level_ids
+                    if any(element.level == level for element in elements)), [])
     strength = {item.id: item.value for item in bank.meta.strengths}
     threshold = sorted(strength.values(), reverse=True)[min(1, len(strength) - 1)]
     candidates = [method for method in methods if method.status not in ("excluded", "needs_change")
@@ -901,9 +901,9 @@ def _instead(bank: Bank, what: str, own: list[str], of_family: list[str], family
 
 def _acceptance(bank: Bank, elements: list[ElementResult], needs: dict[str, NeedStatus],
                 design: list[str]) -> tuple[list[AcceptanceStep], list[LeftOutItem]]:
-    """The acceptance criteria of every element at the two highest levels, each marked where the answers rule
-    out what it needs; a criterion about families the design does not build is left out, and returned apart."""
-    prioritized = set(bank.level_ids[:2])
+    """The acceptance criteria of every element at a prioritized level, each marked where the answers rule out
+    what it needs; a criterion about families the design does not build is left out, and returned apart."""
+    prioritized = set(bank.prioritized_level_ids)
     steps = []
     left_out = []
     for element in elements:

@@ -166,6 +166,11 @@ class Level(Strict):
                     "reach this level on every element")
     weight: float = Field(ge=0, description="how much covering an element at this level counts in method ranking")
     description: ShortText
+    prioritized: bool = Field(
+        default=False, description="an element at this level is a priority: the design covers it, the plan has its "
+                                   "acceptance criteria and the summary its main reason; elements at the other "
+                                   "levels are listed as deliberately not done. The prioritized levels are the "
+                                   "highest ones")
 
 
 class Strength(Strict):
@@ -275,6 +280,12 @@ class BankMeta(Strict):
         scores = [level.min_score for level in graded]
         if scores != sorted(scores, reverse=True) or len(set(scores)) != len(scores):
             raise ValueError("levels must be listed from highest min_score to lowest, without ties")
+        prioritized = [level.prioritized for level in levels]
+        if not any(prioritized):
+            raise ValueError("no level is prioritized: mark the levels whose elements are priorities with "
+                             "`prioritized: true` (the built-in bank marks essential and important)")
+        if prioritized != sorted(prioritized, reverse=True):
+            raise ValueError("the prioritized levels (prioritized: true) must be the highest ones")
         return levels
 
 

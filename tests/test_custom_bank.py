@@ -35,8 +35,8 @@ FILES = {
             title: Basics
             description: What the model is for, and what the team can change.
         levels:
-          - {id: essential, label: Essential, min_score: 5, weight: 3, description: Without it the design fails.}
-          - {id: important, label: Important, min_score: 3, weight: 2, description: Plan for it.}
+          - {id: essential, label: Essential, min_score: 5, weight: 3, description: Without it the design fails., prioritized: true}
+          - {id: important, label: Important, min_score: 3, weight: 2, description: Plan for it., prioritized: true}
           - {id: optional, label: Optional, min_score: 1, weight: 1, description: Nice to have.}
           - {id: not_needed, label: Not needed, weight: 0, description: Nothing calls for it.}
         strengths:
@@ -301,3 +301,39 @@ def test_two_stages_with_one_document_role_are_refused_at_the_field(bank_copy):
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.count("\n") == 1 and f"bank.yaml:{line}: stages: " in result.stderr
     assert "more than one stage has document_role 'risks'" in result.stderr
+
+
+def test_which_levels_are_priorities_is_the_banks_to_say(bank_copy):
+    """`prioritized` on a level, not its place in the list: a course that makes optional elements priorities too
+    gets their acceptance criteria planned and no longer lists them as deliberately not done."""
+    from guide.bank import read_answers
+    from guide.engine import evaluate
+    from guide.load import load_bank
+
+    def optional_elements(bank_dir):
+        bank = load_bank(bank_dir)
+        result = evaluate(bank, read_answers(bank.cases()["dr-screening"], bank))
+        optional = {element.id for element in result.elements if element.level == "optional"}
+        return optional, {step.element for step in result.acceptance}
+    optional, planned = optional_elements(bank_copy)
+    assert optional and not optional & planned
+    before = run_guide("run", "--bank", str(bank_copy), "--case", "dr-screening").stdout
+    assert "is optional." in before.split("**Deliberately not done:**")[1].split("\n\n**")[0]
+    meta = bank_copy / "bank.yaml"
+    text = meta.read_text(encoding="utf-8")
+    meta.write_text(text.replace("    description: Worth having where it comes cheaply.\n",
+                                 "    description: Worth having where it comes cheaply.\n    prioritized: true\n"),
+                    encoding="utf-8")
+    optional, planned = optional_elements(bank_copy)
+    assert optional and optional <= planned
+    document = run_guide("run", "--bank", str(bank_copy), "--case", "dr-screening").stdout
+    not_done = document.split("**Deliberately not done:**")[1].split("\n\n**")[0]
+    assert "is optional." not in not_done
+
+
+def test_a_bank_without_a_prioritized_level_is_refused_in_one_line(bank_copy):
+    meta = bank_copy / "bank.yaml"
+    meta.write_text(meta.read_text(encoding="utf-8").replace("    prioritized: true\n", ""), encoding="utf-8")
+    result = run_guide("run", "--bank", str(bank_copy), "--case", "dr-screening")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "bank.yaml:" in result.stderr and "no level is prioritized" in result.stderr

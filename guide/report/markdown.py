@@ -240,7 +240,7 @@ def _summary(result: Result, bank: Bank) -> str:
             confidence += f" (could be {level_range_text(bank, element)})"
         lines.append(f"| {element_label(bank, element.id)} | {level} | {confidence} | {element.score:g} |")
     reasons = [(element, max(element.evidence, key=lambda item: item.weight)) for element in result.elements
-               if element.level in bank.level_ids[:2] and any(item.weight > 0 for item in element.evidence)]
+               if element.level in bank.prioritized_level_ids and any(item.weight > 0 for item in element.evidence)]
     if reasons:
         lines += ["", "Mainly because:", ""]
         lines += [f"- {element_label(bank, element.id)}: {md(item.because)} (*{md(item.deciding_labels)}*)"
@@ -304,7 +304,7 @@ def _first_sentence(text: str) -> str:
 
 def _left_out(result: Result, bank: Bank) -> list[str]:
     lines = ["**Deliberately not done:**", ""]
-    low_levels = {level.id: level for level in bank.meta.levels[2:]}
+    low_levels = {level.id: level for level in bank.meta.levels if not level.prioritized}
     lines += [f"- {element_label(bank, element.id)} is {element.level_label.lower()}. "
               f"{md(low_levels[element.level].description)}"
               for element in result.elements if element.level in low_levels]
