@@ -34,6 +34,7 @@ import contextlib
 import copy
 import fcntl
 import os
+import re
 import secrets
 import tempfile
 import time
@@ -84,15 +85,28 @@ class Kept(Generic[Worked]):
         return self.kept[key]
 
 
+# A browser tab's name for itself: 32 hex digits its page draws once and keeps while the tab is open; the server
+# hands it to the tab's app in BROWSER_TAB_VARIABLE.
+BROWSER_TAB = re.compile(r"[0-9a-f]{32}")
+BROWSER_TAB_VARIABLE = "GUIDE_BROWSER_TAB"
+
+
 def browser_sessions_dir() -> Path:
     return session_dir() / "browser"
 
 
-def browser_session_path() -> Path:
-    """A session file for one browser tab under `guide serve`: new for every tab, never offered to another.
-    The time keeps the folder in order for an instructor; the random part means no one can name another
-    tab's file (a process id or a second's time is easy to guess)."""
-    return browser_sessions_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(16)}.yaml"
+def browser_session_path(tab: str | None = None) -> Path:
+    """A session file for one browser tab under `guide serve`, never offered to another tab. `tab` is the tab's
+    own 128 random bits, which its page keeps across reloads (BROWSER_TAB): the tab's file once it has one, so a
+    reloaded tab finds its design again; without it, a new name. The time keeps the folder in order for an
+    instructor; the random part means no one can name another tab's file (a process id or a time is easy to guess)."""
+    if tab is not None and BROWSER_TAB.fullmatch(tab):
+        earlier = sorted(browser_sessions_dir().glob(f"*-{tab}.yaml"))
+        if earlier:
+            return earlier[-1]
+    else:
+        tab = secrets.token_hex(16)
+    return browser_sessions_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{tab}.yaml"
 
 
 def expire_browser_sessions(max_age_seconds: float) -> None:

@@ -719,6 +719,94 @@ def test_browser_sessions_have_unguessable_names_and_expire(serve, tmp_path, ban
     assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{32}\.yaml", saved), saved
 
 
+def test_a_reloaded_tab_is_offered_its_own_design_and_no_other_tab_is(serve, tmp_path, bank):
+    """The page names its tab in the websocket's address (`/ws/<32 hex digits>`, kept across reloads). A reload
+    started a new empty design, and the student's place was lost; now the tab's start screen offers its design,
+    and Enter continues it where it was. Another tab's name, or none, is offered nothing."""
+    import aiohttp
+
+    port = serve()
+    tab, other = "5" * 32, "a" * 32
+    first = bank.questions[bank.meta.start]
+    following = bank.questions[route(bank, {first.id: first.choices[0].id})[1]]
+
+    def opening(question) -> str:
+        return re.escape(" ".join(question.prompt.split()[:3]))
+
+    async def scenario() -> tuple[bool, bool, bool]:
+        async with aiohttp.ClientSession() as client:
+            async def tab_at(path: str):
+                return client.ws_connect(f"http://127.0.0.1:{port}{path}?width=100&height=30")
+
+            async with await tab_at(f"/ws/{tab}") as websocket:
+                screen = Screen(websocket)
+                assert await screen.read_until("Start a new design"), "the start screen never appeared"
+                await screen.keys("n")
+                assert await screen.read_until("Name your design")
+                await screen.keys("\r")
+                assert await screen.read_until(opening(first)), "the first question never appeared"
+                await screen.keys("1", "\r")
+                assert await screen.read_until(opening(following)), "the answer did not move the walk on"
+            async with await tab_at(f"/ws/{tab}") as websocket:  # the page reloaded
+                screen = Screen(websocket)
+                offered = await screen.read_until("Designs:") and await screen.read_until("unfinished")
+                await screen.keys("\r")
+                continued = await screen.read_until(opening(following))
+            others = []
+            for path in (f"/ws/{other}", "/ws"):
+                async with await tab_at(path) as websocket:
+                    screen = Screen(websocket)
+                    assert await screen.read_until("Start a new design")
+                    others.append(await screen.read_until("Designs:", limit=20))
+            return offered, continued, any(others)
+
+    offered, continued, others_offered = asyncio.run(scenario())
+    assert offered, "the reloaded tab was not offered its design"
+    assert continued, "Enter did not continue the design at its next question"
+    assert not others_offered, "another tab was offered the design"
+    (saved,) = (tmp_path / "guide-home" / "browser").glob(f"*-{tab}.yaml")
+    assert yaml.safe_load(saved.read_text(encoding="utf-8"))["answers"] == {first.id: first.choices[0].id}
+
+
+def test_the_page_keeps_its_tabs_name_across_a_reload_and_a_new_tab_draws_its_own(serve):
+    """What leads a reloaded tab back to its design: the page's websocket address names the tab, the same after
+    a reload, another in a new tab."""
+    sync_playwright = _playwright()
+    port = serve()
+    addresses: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+
+            def open_tab():
+                page = context.new_page()
+                page.on("websocket", lambda websocket: addresses.append(websocket.url))
+                return page
+
+            def connected(page, count: int) -> None:
+                for _ in range(STARTUP_TRIES):
+                    if len(addresses) >= count:
+                        return
+                    page.wait_for_timeout(100)
+
+            page = open_tab()
+            page.goto(f"http://127.0.0.1:{port}/")
+            connected(page, 1)
+            page.reload()
+            connected(page, 2)
+            other = open_tab()
+            other.goto(f"http://127.0.0.1:{port}/")
+            connected(other, 3)
+        finally:
+            browser.close()
+    names = [re.fullmatch(rf"ws://127\.0\.0\.1:{port}/ws/([0-9a-f]{{32}})\?width=\d+&height=\d+", address)
+             for address in addresses]
+    assert all(names) and len(names) == 3, addresses
+    first, reloaded, new_tab = (name.group(1) for name in names)
+    assert first == reloaded and new_tab != first
+
+
 
 # ---------------------------------------------------------------------------------------------
 # Isolation: every tab's app is a process of its own, forked from one preloaded process.

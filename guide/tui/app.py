@@ -221,18 +221,24 @@ class GuideApp(App):
     @property
     def offers_resume(self) -> bool:
         """In a browser every tab is its own app on a shared server: one tab must never resume another's
-        design, so there is nothing to resume; the tab's own file still means a crash loses nothing."""
+        design, so there is no library to resume from; only the tab's own design (`designs`)."""
         return not self.is_web
 
     @cached_property
     def tab_file(self) -> Path:
-        from guide.session import browser_session_path
+        """In a browser, the tab's own file: the one it had before the page was reloaded, if the server names the
+        tab (BROWSER_TAB_VARIABLE), else a new one."""
+        from guide.session import BROWSER_TAB_VARIABLE, browser_session_path
 
-        return browser_session_path()
+        return browser_session_path(os.environ.get(BROWSER_TAB_VARIABLE))
 
     def designs(self) -> list[Design]:
-        """The library, newest first; in a browser, nothing (each tab keeps its own file, never listed)."""
-        if not self.offers_resume or (self.pending is not None and library_is_empty()):
+        """The library, newest first; in a browser, the tab's own design, saved before the page was reloaded."""
+        if self.is_web:
+            from guide.library import read_design
+
+            return [read_design(self.bank, self.tab_file)] if self.tab_file.exists() and self.load_pending_bank() else []
+        if self.pending is not None and library_is_empty():
             return []
         from guide.library import list_designs
 
@@ -268,16 +274,24 @@ class GuideApp(App):
         """Show a design from its current position, on top of the start screen: the one saved in `path`,
         or a new one of the library. False, and said, when it cannot be opened (another guide has it)."""
         from guide.library import new_design_file
-        from guide.session import SessionLock, recovery_path
+        from guide.session import SessionInUse, SessionLock, browser_session_path, recovery_path
         from guide.tui.question import QuestionScreen
 
-        resumed = path is not None and not self.is_web
+        resumed = path is not None
         try:
             if self.is_web:
                 path = self.tab_file
             elif path is None:
                 path = new_design_file(walk.answers.title)
-            lock = None if self.is_web else SessionLock(path)
+            try:
+                lock = SessionLock(path)
+            except SessionInUse:
+                if not self.is_web or resumed:
+                    raise
+                # A duplicated browser tab has the name of the tab it copies, whose app has the tab's file open:
+                # a new design of its own gets a file of its own.
+                path = self.tab_file = browser_session_path()
+                lock = SessionLock(path)
         except GuideError as error:
             self.notify(clean(str(error)), title="Cannot open the design", severity="error")
             return False
