@@ -180,7 +180,8 @@ def test_serve_rejects_addresses_no_browser_could_match(option, address):
 @pytest.mark.parametrize("host", ["127.0.0.1", "999.1.1.1"])
 def test_an_address_that_cannot_be_listened_on_is_one_line(host, tmp_path):
     """A port another server holds (a second class, a server not yet stopped), or a host that is no address,
-    ended `guide serve` with a Python traceback and exit status 1."""
+    ended `guide serve` with a Python traceback and exit status 1; then the error came after the whole start
+    banner ("Serving ... Press Ctrl+C to quit"), printed before the server tried to listen."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -190,6 +191,27 @@ def test_an_address_that_cannot_be_listened_on_is_one_line(host, tmp_path):
     assert "Traceback" not in result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"guide: {host}:{port}: cannot listen here: "), line
+    assert result.stdout == "", "a banner for a server that never listened"
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_the_banner_comes_once_the_server_listens_and_ctrl_c_ends_it(number, tmp_path):
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen([sys.executable, "-m", "guide", "serve", "--port", str(port)], cwd=ROOT,
+                                  env={**os.environ, "GUIDE_HOME": str(tmp_path)}, stdout=output,
+                                  stderr=subprocess.STDOUT)
+    try:
+        assert _wait_for(lambda: "Press Ctrl+C to quit" in log.read_text(errors="replace")), log.read_text()
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) == 0, "the banner came before the server listened"
+        server.send_signal(number)
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
 
 
 def test_page_points_the_browser_back_at_the_address_it_used(serve):

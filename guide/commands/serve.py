@@ -14,6 +14,7 @@ import contextlib
 import json
 import re
 import shlex
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -315,6 +316,20 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
         sessions = 0
 
         async def on_startup(self, app: web.Application) -> None:
+            """Nothing: textual-serve prints its banner here, before the server listens (see `serve`)."""
+
+        def serve(self, debug: bool = False) -> None:
+            """textual-serve's own, except that the banner is printed once the server listens (aiohttp's `print`
+            comes after the bind), so that a port in use or a host that is no address is the one-line error alone."""
+            self.debug = debug
+            self.initialize_logging()
+            loop = asyncio.get_event_loop()
+            for number in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(number, self.request_exit)
+            web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
+                        print=lambda _running: self.banner())
+
+        def banner(self) -> None:
             """textual-serve's banner, saying how tabs' apps start: it would name the command, which runs
             only should the preloaded process be gone."""
             how = f"started as {self.command}" if preloaded is None else (
