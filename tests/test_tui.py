@@ -2138,6 +2138,41 @@ async def test_export_writes_through_what_it_does_not_own_and_never_waits_on_it(
     assert not (tmp_path / "-").exists(), "nothing written to a file named -"
 
 
+async def test_a_click_on_text_leaves_the_keys_acting_where_they_did(bank):
+    """A browser user clicks the page to type into it, often on text. The click gave the focus to the scroll
+    container around the text (the question's, the reasoning panel's, the export dialog's fields, the start
+    screen's): Enter then answered nothing, a file name typed in the export dialog went nowhere, and Enter on
+    the start screen resumed no design."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        first = app.walk.position
+        for clicked in ("#prompt", EvidenceView):
+            await pilot.click(clicked)
+            await pilot.press("3", "enter")
+            await pilot.pause()
+            assert app.walk.answers.answers.get(first) == bank.questions[first].choices[2].id, clicked
+            await pilot.press("left")  # back to the first question, to answer it again after the next click
+            await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        path = app.screen.query_one("#path", Input)
+        path.value = ""
+        path.focus()
+        await pilot.click(app.screen.query(".dialog-fields Static").first())
+        await pilot.press("k", "n", "e", "e")
+        assert path.value == "knee"
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.click("#start-intro")
+        await pilot.press("enter")  # the design listed and highlighted
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen), "Enter resumed nothing after a click on the start screen"
+
+
 async def test_mouse_answers_a_question(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(100, 40)) as pilot:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Iterator
 from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -18,7 +17,7 @@ from guide.load import ElementLine
 from guide.source import GuideError
 from guide.report.text import shown_title
 from guide.tui.dialogs import AskDialog, Confirm, RenameDialog
-from guide.tui.widgets import KeyBar, SizedScreen, clean, palette_text, shorten, show_content
+from guide.tui.widgets import KeyBar, ReadingScroll, SizedScreen, clean, palette_text, shorten, show_content
 
 if TYPE_CHECKING:  # the library needs the models, which the start screen is painted without
     from guide.library import Design
@@ -80,7 +79,7 @@ class StartScreen(SizedScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="start"):
+        with ReadingScroll(id="start"):
             yield Static(Content.styled("guide: what should “interpretable” mean for your model?", "bold"),
                          id="start-title")
             yield Static(INTRO, id="start-intro")
