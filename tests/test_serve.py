@@ -790,6 +790,48 @@ def test_a_reloaded_tab_is_offered_its_own_design_and_no_other_tab_is(serve, tmp
     assert yaml.safe_load(saved.read_text(encoding="utf-8"))["answers"] == {first.id: first.choices[0].id}
 
 
+def test_a_duplicated_tab_is_refused_the_open_design_and_starts_its_own_in_a_file_of_its_own(serve, tmp_path, bank):
+    """A browser's "Duplicate tab" copies the tab's name. Two apps on the tab's file would overwrite each other's
+    answers: the copy is told the design is open in the other tab, and a new design there gets its own file."""
+    import aiohttp
+
+    port = serve()
+    tab = "d" * 32
+    first = bank.questions[bank.meta.start]
+    prompt = re.escape(" ".join(first.prompt.split()[:3]))
+
+    async def scenario() -> str:
+        async with aiohttp.ClientSession() as client:
+            address = f"http://127.0.0.1:{port}/ws/{tab}?width=100&height=30"
+            async with client.ws_connect(address) as websocket:
+                screen = Screen(websocket)
+                assert await screen.read_until("Start a new design")
+                await screen.keys("n")
+                assert await screen.read_until("Name your design")
+                await screen.keys("Original\r")
+                assert await screen.read_until(prompt)
+                async with client.ws_connect(address) as copy:
+                    duplicate = Screen(copy)
+                    assert await duplicate.read_until("Designs:"), "the copy was not offered the tab's design"
+                    await duplicate.keys("\r")
+                    assert await duplicate.read_until("open in another tab"), duplicate.text[-2000:]
+                    said = duplicate.text
+                    await duplicate.keys("n")
+                    assert await duplicate.read_until("Name your design")
+                    await duplicate.keys("Copy\r")
+                    assert await duplicate.read_until(prompt), "the copy could not start a design of its own"
+                    await duplicate.keys("1", "\r")
+                    await duplicate.read_until(NEVER, limit=10)  # the answer saved
+                return said
+
+    said = asyncio.run(scenario())
+    assert str(tmp_path) not in said, "the server's folders are nothing to a student"
+    saved = {yaml.safe_load(path.read_text(encoding="utf-8"))["title"]: path.name
+             for path in (tmp_path / "guide-home" / "browser").glob("*.yaml")}
+    assert set(saved) == {"Original", "Copy"}
+    assert saved["Original"].endswith(f"-{tab}.yaml") and not saved["Copy"].endswith(f"-{tab}.yaml")
+
+
 def test_the_page_keeps_its_tabs_name_across_a_reload_and_a_new_tab_draws_its_own(serve):
     """What leads a reloaded tab back to its design: the page's websocket address names the tab, the same after
     a reload, another in a new tab."""

@@ -286,10 +286,14 @@ class GuideApp(App):
             try:
                 lock = SessionLock(path)
             except SessionInUse:
-                if not self.is_web or resumed:
+                if not self.is_web:
                     raise
-                # A duplicated browser tab has the name of the tab it copies, whose app has the tab's file open:
-                # a new design of its own gets a file of its own.
+                # A duplicated browser tab has the name of the tab it copies, whose app has the tab's file open
+                # (its path and process mean nothing to a student): a new design of its own gets a file of its own.
+                if resumed:
+                    self.notify("This tab's design is open in another tab (a copy of this one): go on there, or "
+                                "start a new design here.", title="Cannot open the design", severity="error")
+                    return False
                 path = self.tab_file = browser_session_path()
                 lock = SessionLock(path)
         except GuideError as error:
