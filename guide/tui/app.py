@@ -547,8 +547,11 @@ class GuideApp(App):
 
         walk = self.walk
         # In a browser the name typed is the download's: "." or ".." names no file (Chromium saves ".." as "root").
-        if walk is None or not target or (self.is_web and Path(target).name in ("", ".", "..")):
+        if walk is None or not target or (self.is_web and target.strip() in (".", "..")):
             dialog.show_error("Give a file name.")
+            return
+        if self.is_web and "/" in target:  # the folder part was dropped without a word
+            dialog.show_error("The browser saves the download in its own folder: give a file name without /.")
             return
         if target == STDOUT and not self.is_web:
             dialog.show_error("- means standard output, which this screen is using: give a file name.")
@@ -576,8 +579,8 @@ class GuideApp(App):
                 return
             dialog.dismiss(None)
             if path is None:
-                self.deliver_text(io.StringIO(text), save_filename=Path(target).name, mime_type=MEDIA_TYPES[format])
-                self.notify(f"Sent {Path(target).name} to your browser.", title="Exported")
+                self.deliver_text(io.StringIO(text), save_filename=target, mime_type=MEDIA_TYPES[format])
+                self.notify(f"Sent {target} to your browser.", title="Exported")
             else:
                 remember(export_folder=str(path.resolve().parent))
                 self.notify(f"Wrote {path}", title="Exported")
