@@ -96,17 +96,26 @@ def browser_sessions_dir() -> Path:
 
 
 def browser_session_path(tab: str | None = None) -> Path:
-    """A session file for one browser tab under `guide serve`, never offered to another tab. `tab` is the tab's
-    own 128 random bits, which its page keeps across reloads (BROWSER_TAB): the tab's file once it has one, so a
-    reloaded tab finds its design again; without it, a new name. The time keeps the folder in order for an
-    instructor; the random part means no one can name another tab's file (a process id or a time is easy to guess)."""
-    if tab is not None and BROWSER_TAB.fullmatch(tab):
-        earlier = sorted(browser_sessions_dir().glob(f"*-{tab}.yaml"))
-        if earlier:
-            return earlier[-1]
-    else:
+    """A new session file for a design in a browser tab under `guide serve`, never offered to another tab. `tab`
+    is the tab's own 128 random bits, which its page keeps across reloads (BROWSER_TAB): the file carries them,
+    so a reloaded tab finds its designs (`browser_tab_sessions`); without them, new ones. The time keeps the
+    folder in order for an instructor; the random part means no one can name another tab's file (a process id
+    or a time is easy to guess)."""
+    if tab is None or not BROWSER_TAB.fullmatch(tab):
         tab = secrets.token_hex(16)
-    return browser_sessions_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{tab}.yaml"
+    stamp = time.strftime('%Y%m%d-%H%M%S')
+    path, count = browser_sessions_dir() / f"{stamp}-{tab}.yaml", 1
+    while path.exists():  # a second design begun in the same second in the same tab
+        count += 1
+        path = browser_sessions_dir() / f"{stamp}.{count}-{tab}.yaml"
+    return path
+
+
+def browser_tab_sessions(tab: str | None) -> list[Path]:
+    """The designs begun in the browser tab named `tab` (none for no name or a malformed one)."""
+    if tab is None or not BROWSER_TAB.fullmatch(tab):
+        return []
+    return list(browser_sessions_dir().glob(f"*-{tab}.yaml"))
 
 
 def expire_browser_sessions(max_age_seconds: float) -> None:

@@ -21,7 +21,6 @@ import signal
 import sys
 import threading
 from collections import deque
-from functools import cached_property
 from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING, Iterable
@@ -224,20 +223,21 @@ class GuideApp(App):
         design, so there is no library to resume from; only the tab's own design (`designs`)."""
         return not self.is_web
 
-    @cached_property
-    def tab_file(self) -> Path:
-        """In a browser, the tab's own file: the one it had before the page was reloaded, if the server names the
-        tab (BROWSER_TAB_VARIABLE), else a new one."""
-        from guide.session import BROWSER_TAB_VARIABLE, browser_session_path
+    @property
+    def browser_tab(self) -> str | None:
+        """In a browser, the name its page gave the tab (BROWSER_TAB_VARIABLE), kept across reloads."""
+        from guide.session import BROWSER_TAB_VARIABLE
 
-        return browser_session_path(os.environ.get(BROWSER_TAB_VARIABLE))
+        return os.environ.get(BROWSER_TAB_VARIABLE)
 
     def designs(self) -> list[Design]:
-        """The library, newest first; in a browser, the tab's own design, saved before the page was reloaded."""
+        """The library, newest first; in a browser, the tab's own designs, saved before the page was reloaded."""
         if self.is_web:
-            from guide.library import read_design
+            from guide.library import newest_first, read_design
+            from guide.session import browser_tab_sessions
 
-            return [read_design(self.bank, self.tab_file)] if self.tab_file.exists() and self.load_pending_bank() else []
+            paths = browser_tab_sessions(self.browser_tab)
+            return newest_first(read_design(self.bank, path) for path in paths) if paths and self.load_pending_bank() else []
         if self.pending is not None and library_is_empty():
             return []
         from guide.library import list_designs
@@ -279,23 +279,18 @@ class GuideApp(App):
 
         resumed = path is not None
         try:
-            if self.is_web:
-                path = self.tab_file
-            elif path is None:
-                path = new_design_file(walk.answers.title)
+            if path is None:  # in a browser, a file of the tab's own, named so that a reloaded tab finds it
+                path = browser_session_path(self.browser_tab) if self.is_web else new_design_file(walk.answers.title)
             try:
                 lock = SessionLock(path)
             except SessionInUse:
                 if not self.is_web:
                     raise
-                # A duplicated browser tab has the name of the tab it copies, whose app has the tab's file open
-                # (its path and process mean nothing to a student): a new design of its own gets a file of its own.
-                if resumed:
-                    self.notify("This tab's design is open in another tab (a copy of this one): go on there, or "
-                                "start a new design here.", title="Cannot open the design", severity="error")
-                    return False
-                path = self.tab_file = browser_session_path()
-                lock = SessionLock(path)
+                # A duplicated browser tab has the name of the tab it copies, whose app has the design open (its
+                # path and process mean nothing to a student).
+                self.notify("This design is open in another tab (a copy of this one): go on there, or start a new "
+                            "design here.", title="Cannot open the design", severity="error")
+                return False
         except GuideError as error:
             self.notify(clean(str(error)), title="Cannot open the design", severity="error")
             return False
