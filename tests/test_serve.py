@@ -829,6 +829,51 @@ def test_a_new_design_in_a_tab_keeps_the_tabs_earlier_design_and_both_are_offere
     assert "Knee first" in listed and "Hip second" in listed
 
 
+def test_an_app_whose_server_is_gone_keeps_what_is_typed_and_ends(tmp_path):
+    """A server killed (SIGKILL, the OOM killer, a crash) closes every app's input without asking it to quit. The
+    app went on waiting for keys that could never come, and ended only when a write to the dead server failed,
+    losing the note typed and not confirmed. It now ends as when its tab closes, keeping what is typed."""
+    import threading
+
+    from guide.commands.serve import app_environment
+
+    environment = {**os.environ, **app_environment(), "COLUMNS": "100", "ROWS": "30",
+                   "GUIDE_HOME": str(tmp_path / "guide-home")}
+    app = subprocess.Popen([sys.executable, "-m", "guide"], cwd=ROOT, env=environment, stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    drawn = bytearray()
+    reader = threading.Thread(target=lambda: [drawn.extend(chunk) for chunk in iter(lambda: app.stdout.read1(65536), b"")],
+                              daemon=True)
+    reader.start()
+
+    def keys(text: str) -> None:
+        data = text.encode()
+        app.stdin.write(b"D" + len(data).to_bytes(4, "big") + data)
+        app.stdin.flush()
+
+    def shows(text: str) -> bool:
+        return _wait_for(lambda: text in ANSI.sub("", drawn.decode("utf-8", "replace")))
+
+    try:
+        assert shows("Start a new design")
+        keys("n")
+        assert shows("Name your design")
+        keys("\r")
+        assert shows("What does the model do")
+        keys("n")
+        keys("typed, not confirmed")
+        assert shows("typed, not confirmed")
+        app.stdin.close()  # the server is gone
+        ended = _wait_for(lambda: app.poll() is not None)
+    finally:
+        if app.poll() is None:
+            app.kill()
+        app.wait()
+    assert ended, "the app went on after its server was gone"
+    (saved,) = (tmp_path / "guide-home" / "browser").glob("*.yaml")
+    assert yaml.safe_load(saved.read_text(encoding="utf-8"))["notes"] == {"task": "typed, not confirmed"}
+
+
 def test_a_duplicated_tab_is_refused_the_open_design_and_starts_its_own_in_a_file_of_its_own(serve, tmp_path, bank):
     """A browser's "Duplicate tab" copies the tab's name. Two apps on the tab's file would overwrite each other's
     answers: the copy is told the design is open in the other tab; a new design there has a file of its own."""

@@ -173,7 +173,7 @@ def _preload() -> None:
 
     from guide.tui.app import LATER_IMPORTS
 
-    for module in (*LATER_IMPORTS, "textual.drivers.web_driver", "textual.layouts.factory",
+    for module in (*LATER_IMPORTS, "textual.drivers.web_driver", "guide.tui.web", "textual.layouts.factory",
                    "textual.layouts.horizontal", "textual.layouts.stream", "textual.scrollbar"):
         importlib.import_module(module)
     cell_len("→ ░")  # loads Rich's table of character widths

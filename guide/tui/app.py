@@ -43,6 +43,7 @@ from guide.tui.strips import make_strip_caches_when_used
 from guide.tui.widgets import TooSmall, clean, palette_text
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
     from textual.notifications import SeverityLevel
 
     from guide.bank import Bank
@@ -101,6 +102,14 @@ class GuideApp(App):
 
     def get_default_screen(self) -> Screen:
         return StartScreen()
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        if driver is textual_web_driver():
+            from guide.tui.web import GuideWebDriver
+
+            return GuideWebDriver
+        return driver
 
     def on_load(self) -> None:
         # Killed (SIGTERM) or its terminal closed (SIGHUP), the process would end in the alternate screen with
@@ -664,16 +673,20 @@ def run_app(args: argparse.Namespace) -> int:
     app = GuideApp(pending or load_bank(directory))
     # Under `guide serve` each browser tab saves to a new file of its own. A design of the library is
     # locked while it is open, so a second guide may run at once, on other designs.
-    driver = app.get_driver_class()
-    # Textual imports its web driver only when it is the one chosen (textual-serve's): not in a terminal's start.
-    web_driver = sys.modules.get("textual.drivers.web_driver")
-    if not (web_driver is not None and issubclass(driver, web_driver.WebDriver)) and not sys.stdin.isatty():
+    web_driver = textual_web_driver()
+    if not (web_driver is not None and issubclass(app.get_driver_class(), web_driver)) and not sys.stdin.isatty():
         raise GuideError("standard input", None, None, "is not a terminal, which the walk-through needs; "
                                                        "use guide --plain to answer line by line")
     app.run()
     if app.bank_problem is not None:
         raise app.bank_problem
     return app.return_code or 0
+
+
+def textual_web_driver() -> type[Driver] | None:
+    """Textual's web driver, once chosen: Textual imports it only then (textual-serve's), not in a terminal's start."""
+    module = sys.modules.get("textual.drivers.web_driver")
+    return None if module is None else module.WebDriver
 
 
 def in_the_background() -> bool:
