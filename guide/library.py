@@ -20,6 +20,7 @@ import os
 import re
 import stat
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -158,7 +159,11 @@ def list_designs(bank: Bank) -> list[Design]:
     library is said without opening it (a state folder others could change is still said, by `open_library`)."""
     if library_is_empty():
         return []
-    return sorted((read_design(bank, path) for path in design_files(open_library())), key=lambda design: (-(design.changed or 0.0), design.name))
+    return newest_first(read_design(bank, path) for path in design_files(open_library()))
+
+
+def newest_first(designs: Iterable[Design]) -> list[Design]:
+    return sorted(designs, key=lambda design: (-(design.changed or 0.0), design.name))
 
 
 def new_design_file(title: str) -> Path:

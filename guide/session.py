@@ -34,6 +34,7 @@ import contextlib
 import copy
 import fcntl
 import os
+import re
 import secrets
 import tempfile
 import time
@@ -84,15 +85,37 @@ class Kept(Generic[Worked]):
         return self.kept[key]
 
 
+# A browser tab's name for itself: 32 hex digits its page draws once and keeps while the tab is open; the server
+# hands it to the tab's app in BROWSER_TAB_VARIABLE.
+BROWSER_TAB = re.compile(r"[0-9a-f]{32}")
+BROWSER_TAB_VARIABLE = "GUIDE_BROWSER_TAB"
+
+
 def browser_sessions_dir() -> Path:
     return session_dir() / "browser"
 
 
-def browser_session_path() -> Path:
-    """A session file for one browser tab under `guide serve`: new for every tab, never offered to another.
-    The time keeps the folder in order for an instructor; the random part means no one can name another
-    tab's file (a process id or a second's time is easy to guess)."""
-    return browser_sessions_dir() / f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(16)}.yaml"
+def browser_session_path(tab: str | None = None) -> Path:
+    """A new session file for a design in a browser tab under `guide serve`, never offered to another tab. `tab`
+    is the tab's own 128 random bits, which its page keeps across reloads (BROWSER_TAB): the file carries them,
+    so a reloaded tab finds its designs (`browser_tab_sessions`); without them, new ones. The time keeps the
+    folder in order for an instructor; the random part means no one can name another tab's file (a process id
+    or a time is easy to guess)."""
+    if tab is None or not BROWSER_TAB.fullmatch(tab):
+        tab = secrets.token_hex(16)
+    stamp = time.strftime('%Y%m%d-%H%M%S')
+    path, count = browser_sessions_dir() / f"{stamp}-{tab}.yaml", 1
+    while path.exists():  # a second design begun in the same second in the same tab
+        count += 1
+        path = browser_sessions_dir() / f"{stamp}.{count}-{tab}.yaml"
+    return path
+
+
+def browser_tab_sessions(tab: str | None) -> list[Path]:
+    """The designs begun in the browser tab named `tab` (none for no name or a malformed one)."""
+    if tab is None or not BROWSER_TAB.fullmatch(tab):
+        return []
+    return list(browser_sessions_dir().glob(f"*-{tab}.yaml"))
 
 
 def expire_browser_sessions(max_age_seconds: float) -> None:

@@ -419,3 +419,18 @@ def test_a_design_that_draws_no_map_says_why_its_faithfulness_tests_are_absent(b
     assert "Faithfulness:" not in document and "randomization sanity checks" not in document
     html = words(parse(render("html", result, bank, answers, FIXED_DATE)).text["main"])
     assert "Not planned: faithfulness tests of a map" in html
+
+
+def test_the_summary_names_a_few_open_questions_and_counts_the_rest(bank, tmp_path):
+    """An early design (two answers) ran every one of its 30-odd open questions into one sentence of the Summary,
+    "... Select all that apply.; What is ...", the same list the Open questions section gives in full."""
+    answers = tmp_path / "early.yaml"
+    answers.write_text(json.dumps({"title": "Early", "answers": {"task": "detection", "modality": "ct"}}),
+                       encoding="utf-8")
+    result = evaluate(bank, read_answers(answers, bank))
+    document = make_document(bank, answers, "md")
+    (line,) = [line for line in document.splitlines() if line.startswith("**Open questions:**")]
+    first = result.open_questions[0].prompt
+    assert first in line and f"and {len(result.open_questions) - 3} more" in line
+    assert result.open_questions[3].prompt not in line
+    assert ".;" not in line

@@ -180,7 +180,8 @@ def test_serve_rejects_addresses_no_browser_could_match(option, address):
 @pytest.mark.parametrize("host", ["127.0.0.1", "999.1.1.1"])
 def test_an_address_that_cannot_be_listened_on_is_one_line(host, tmp_path):
     """A port another server holds (a second class, a server not yet stopped), or a host that is no address,
-    ended `guide serve` with a Python traceback and exit status 1."""
+    ended `guide serve` with a Python traceback and exit status 1; then the error came after the whole start
+    banner ("Serving ... Press Ctrl+C to quit"), printed before the server tried to listen."""
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -190,6 +191,27 @@ def test_an_address_that_cannot_be_listened_on_is_one_line(host, tmp_path):
     assert "Traceback" not in result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(f"guide: {host}:{port}: cannot listen here: "), line
+    assert result.stdout == "", "a banner for a server that never listened"
+
+
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_the_banner_comes_once_the_server_listens_and_ctrl_c_ends_it(number, tmp_path):
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen([sys.executable, "-m", "guide", "serve", "--port", str(port)], cwd=ROOT,
+                                  env={**os.environ, "GUIDE_HOME": str(tmp_path)}, stdout=output,
+                                  stderr=subprocess.STDOUT)
+    try:
+        assert _wait_for(lambda: "Press Ctrl+C to quit" in log.read_text(errors="replace")), log.read_text()
+        with socket.socket() as probe:
+            assert probe.connect_ex(("127.0.0.1", port)) == 0, "the banner came before the server listened"
+        server.send_signal(number)
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
 
 
 def test_page_points_the_browser_back_at_the_address_it_used(serve):
@@ -715,6 +737,220 @@ def test_browser_sessions_have_unguessable_names_and_expire(serve, tmp_path, ban
     assert "old.yaml" not in names and "recent.yaml" in names
     (saved,) = [name for name in names if name != "recent.yaml"]
     assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{32}\.yaml", saved), saved
+
+
+def test_a_reloaded_tab_is_offered_its_own_design_and_no_other_tab_is(serve, tmp_path, bank):
+    """The page names its tab in the websocket's address (`/ws/<32 hex digits>`, kept across reloads). A reload
+    started a new empty design, and the student's place was lost; now the tab's start screen offers its design,
+    and Enter continues it where it was. Another tab's name, or none, is offered nothing."""
+    import aiohttp
+
+    port = serve()
+    tab, other = "5" * 32, "a" * 32
+    first = bank.questions[bank.meta.start]
+    following = bank.questions[route(bank, {first.id: first.choices[0].id})[1]]
+
+    def opening(question) -> str:
+        return re.escape(" ".join(question.prompt.split()[:3]))
+
+    async def scenario() -> tuple[bool, bool, bool]:
+        async with aiohttp.ClientSession() as client:
+            async def tab_at(path: str):
+                return client.ws_connect(f"http://127.0.0.1:{port}{path}?width=100&height=30")
+
+            async with await tab_at(f"/ws/{tab}") as websocket:
+                screen = Screen(websocket)
+                assert await screen.read_until("Start a new design"), "the start screen never appeared"
+                await screen.keys("n")
+                assert await screen.read_until("Name your design")
+                await screen.keys("\r")
+                assert await screen.read_until(opening(first)), "the first question never appeared"
+                await screen.keys("1", "\r")
+                assert await screen.read_until(opening(following)), "the answer did not move the walk on"
+            async with await tab_at(f"/ws/{tab}") as websocket:  # the page reloaded
+                screen = Screen(websocket)
+                offered = await screen.read_until("Designs:") and await screen.read_until("unfinished")
+                await screen.keys("\r")
+                continued = await screen.read_until(opening(following))
+            others = []
+            for path in (f"/ws/{other}", "/ws"):
+                async with await tab_at(path) as websocket:
+                    screen = Screen(websocket)
+                    assert await screen.read_until("Start a new design")
+                    others.append(await screen.read_until("Designs:", limit=20))
+            return offered, continued, any(others)
+
+    offered, continued, others_offered = asyncio.run(scenario())
+    assert offered, "the reloaded tab was not offered its design"
+    assert continued, "Enter did not continue the design at its next question"
+    assert not others_offered, "another tab was offered the design"
+    (saved,) = (tmp_path / "guide-home" / "browser").glob(f"*-{tab}.yaml")
+    assert yaml.safe_load(saved.read_text(encoding="utf-8"))["answers"] == {first.id: first.choices[0].id}
+
+
+def test_a_new_design_in_a_tab_keeps_the_tabs_earlier_design_and_both_are_offered(serve, tmp_path, bank):
+    """With a reload offering the tab's design, n beside it started a new design in the same file: the design
+    listed a moment before was overwritten. A new design gets a file of its own; the tab offers both."""
+    import aiohttp
+
+    port = serve()
+    tab = "b" * 32
+    first = bank.questions[bank.meta.start]
+    prompt = re.escape(" ".join(first.prompt.split()[:3]))
+
+    async def design(client, title: str) -> str:
+        async with client.ws_connect(f"http://127.0.0.1:{port}/ws/{tab}?width=100&height=30") as websocket:
+            screen = Screen(websocket)
+            assert await screen.read_until("Start a new design")
+            await screen.keys("n")
+            assert await screen.read_until("Name your design")
+            await screen.keys(f"{title}\r")
+            assert await screen.read_until(prompt)
+            await screen.keys("1", "\r")
+            await screen.read_until(NEVER, limit=10)  # the answer saved
+            return screen.text
+
+    async def scenario() -> str:
+        async with aiohttp.ClientSession() as client:
+            await design(client, "Knee first")
+            await design(client, "Hip second")  # after a reload
+            async with client.ws_connect(f"http://127.0.0.1:{port}/ws/{tab}?width=100&height=30") as websocket:
+                screen = Screen(websocket)
+                assert await screen.read_until("Designs:")
+                await screen.read_until("Knee first", limit=20)
+                return screen.text
+
+    listed = asyncio.run(scenario())
+    saved = [yaml.safe_load(path.read_text(encoding="utf-8"))["title"]
+             for path in (tmp_path / "guide-home" / "browser").glob(f"*-{tab}.yaml")]
+    assert sorted(saved) == ["Hip second", "Knee first"], saved
+    assert "Knee first" in listed and "Hip second" in listed
+
+
+def test_an_app_whose_server_is_gone_keeps_what_is_typed_and_ends(tmp_path):
+    """A server killed (SIGKILL, the OOM killer, a crash) closes every app's input without asking it to quit. The
+    app went on waiting for keys that could never come, and ended only when a write to the dead server failed,
+    losing the note typed and not confirmed. It now ends as when its tab closes, keeping what is typed."""
+    import threading
+
+    from guide.commands.serve import app_environment
+
+    environment = {**os.environ, **app_environment(), "COLUMNS": "100", "ROWS": "30",
+                   "GUIDE_HOME": str(tmp_path / "guide-home")}
+    app = subprocess.Popen([sys.executable, "-m", "guide"], cwd=ROOT, env=environment, stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    drawn = bytearray()
+    reader = threading.Thread(target=lambda: [drawn.extend(chunk) for chunk in iter(lambda: app.stdout.read1(65536), b"")],
+                              daemon=True)
+    reader.start()
+
+    def keys(text: str) -> None:
+        data = text.encode()
+        app.stdin.write(b"D" + len(data).to_bytes(4, "big") + data)
+        app.stdin.flush()
+
+    def shows(text: str) -> bool:
+        return _wait_for(lambda: text in ANSI.sub("", drawn.decode("utf-8", "replace")))
+
+    try:
+        assert shows("Start a new design")
+        keys("n")
+        assert shows("Name your design")
+        keys("\r")
+        assert shows("What does the model do")
+        keys("n")
+        keys("typed, not confirmed")
+        assert shows("typed, not confirmed")
+        app.stdin.close()  # the server is gone
+        ended = _wait_for(lambda: app.poll() is not None)
+    finally:
+        if app.poll() is None:
+            app.kill()
+        app.wait()
+    assert ended, "the app went on after its server was gone"
+    (saved,) = (tmp_path / "guide-home" / "browser").glob("*.yaml")
+    assert yaml.safe_load(saved.read_text(encoding="utf-8"))["notes"] == {"task": "typed, not confirmed"}
+
+
+def test_a_duplicated_tab_is_refused_the_open_design_and_starts_its_own_in_a_file_of_its_own(serve, tmp_path, bank):
+    """A browser's "Duplicate tab" copies the tab's name. Two apps on the tab's file would overwrite each other's
+    answers: the copy is told the design is open in the other tab; a new design there has a file of its own."""
+    import aiohttp
+
+    port = serve()
+    tab = "d" * 32
+    first = bank.questions[bank.meta.start]
+    prompt = re.escape(" ".join(first.prompt.split()[:3]))
+
+    async def scenario() -> str:
+        async with aiohttp.ClientSession() as client:
+            address = f"http://127.0.0.1:{port}/ws/{tab}?width=100&height=30"
+            async with client.ws_connect(address) as websocket:
+                screen = Screen(websocket)
+                assert await screen.read_until("Start a new design")
+                await screen.keys("n")
+                assert await screen.read_until("Name your design")
+                await screen.keys("Original\r")
+                assert await screen.read_until(prompt)
+                async with client.ws_connect(address) as copy:
+                    duplicate = Screen(copy)
+                    assert await duplicate.read_until("Designs:"), "the copy was not offered the tab's design"
+                    await duplicate.keys("\r")
+                    assert await duplicate.read_until("open in another tab"), duplicate.text[-2000:]
+                    said = duplicate.text
+                    await duplicate.keys("n")
+                    assert await duplicate.read_until("Name your design")
+                    await duplicate.keys("Copy\r")
+                    assert await duplicate.read_until(prompt), "the copy could not start a design of its own"
+                    await duplicate.keys("1", "\r")
+                    await duplicate.read_until(NEVER, limit=10)  # the answer saved
+                return said
+
+    said = asyncio.run(scenario())
+    assert str(tmp_path) not in said, "the server's folders are nothing to a student"
+    saved = {yaml.safe_load(path.read_text(encoding="utf-8"))["title"]: path.name
+             for path in (tmp_path / "guide-home" / "browser").glob("*.yaml")}
+    assert set(saved) == {"Original", "Copy"}
+    assert saved["Original"] != saved["Copy"]
+
+
+def test_the_page_keeps_its_tabs_name_across_a_reload_and_a_new_tab_draws_its_own(serve):
+    """What leads a reloaded tab back to its design: the page's websocket address names the tab, the same after
+    a reload, another in a new tab."""
+    sync_playwright = _playwright()
+    port = serve()
+    addresses: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context()
+
+            def open_tab():
+                page = context.new_page()
+                page.on("websocket", lambda websocket: addresses.append(websocket.url))
+                return page
+
+            def connected(page, count: int) -> None:
+                for _ in range(STARTUP_TRIES):
+                    if len(addresses) >= count:
+                        return
+                    page.wait_for_timeout(100)
+
+            page = open_tab()
+            page.goto(f"http://127.0.0.1:{port}/")
+            connected(page, 1)
+            page.reload()
+            connected(page, 2)
+            other = open_tab()
+            other.goto(f"http://127.0.0.1:{port}/")
+            connected(other, 3)
+        finally:
+            browser.close()
+    names = [re.fullmatch(rf"ws://127\.0\.0\.1:{port}/ws/([0-9a-f]{{32}})\?width=\d+&height=\d+", address)
+             for address in addresses]
+    assert all(names) and len(names) == 3, addresses
+    first, reloaded, new_tab = (name.group(1) for name in names)
+    assert first == reloaded and new_tab != first
 
 
 

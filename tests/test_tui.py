@@ -2071,10 +2071,17 @@ async def test_changing_the_format_with_no_file_name_leaves_it_to_the_export_to_
     assert not list(tmp_path.glob("*.html")), "nothing written where the app runs"
 
 
-@pytest.mark.parametrize("name", [".", "..", "notes/.."])
-async def test_a_download_needs_a_file_name_not_a_folders(bank, name, delivered):
+WITHOUT_A_FOLDER = "The browser saves the download in its own folder: give a file name without /."
+
+
+@pytest.mark.parametrize(("name", "error"), [(".", "Give a file name."), ("..", "Give a file name."),
+                                             ("notes/mine.md", WITHOUT_A_FOLDER), ("evil[/].html", WITHOUT_A_FOLDER),
+                                             ("notes/..", WITHOUT_A_FOLDER)])
+async def test_a_download_needs_a_file_name_not_a_folders(bank, name, error, delivered):
     """In a browser the name typed is the download's. "..", or "." (whose name is empty), was sent and said to be
-    ("Sent .. to your browser."): Chromium saved it as "root", or under a made-up name, without a suffix."""
+    ("Sent .. to your browser."): Chromium saved it as "root", or under a made-up name, without a suffix. The part
+    of a name before a "/" was dropped without a word: "notes/mine.md" was sent as "mine.md", "evil[/].html" as
+    "].html". The dialog says why, and keeps the name."""
     app = GuideApp(bank, date=FIXED_DATE)
     async with app.run_test() as pilot:
         await results_of_a_copied_preset(pilot, app)
@@ -2083,7 +2090,8 @@ async def test_a_download_needs_a_file_name_not_a_folders(bank, name, delivered)
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ExportDialog)
-        assert static_text(app.screen, "#error") == "Give a file name."
+        assert static_text(app.screen, "#error") == error
+        assert app.screen.query_one("#path", Input).value == name
     assert not delivered
 
 
@@ -2155,6 +2163,41 @@ async def test_export_writes_through_what_it_does_not_own_and_never_waits_on_it(
             assert static_text(app.screen, "#error") == error
     assert fifo.is_fifo()
     assert not (tmp_path / "-").exists(), "nothing written to a file named -"
+
+
+async def test_a_click_on_text_leaves_the_keys_acting_where_they_did(bank):
+    """A browser user clicks the page to type into it, often on text. The click gave the focus to the scroll
+    container around the text (the question's, the reasoning panel's, the export dialog's fields, the start
+    screen's): Enter then answered nothing, a file name typed in the export dialog went nowhere, and Enter on
+    the start screen resumed no design."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("n", "enter")
+        await pilot.pause()
+        first = app.walk.position
+        for clicked in ("#prompt", EvidenceView):
+            await pilot.click(clicked)
+            await pilot.press("3", "enter")
+            await pilot.pause()
+            assert app.walk.answers.answers.get(first) == bank.questions[first].choices[2].id, clicked
+            await pilot.press("left")  # back to the first question, to answer it again after the next click
+            await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        path = app.screen.query_one("#path", Input)
+        path.value = ""
+        path.focus()
+        await pilot.click(app.screen.query(".dialog-fields Static").first())
+        await pilot.press("k", "n", "e", "e")
+        assert path.value == "knee"
+    app = GuideApp(bank)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.click("#start-intro")
+        await pilot.press("enter")  # the design listed and highlighted
+        await pilot.pause()
+        assert isinstance(app.screen, QuestionScreen), "Enter resumed nothing after a click on the start screen"
 
 
 async def test_mouse_answers_a_question(bank):

@@ -54,15 +54,16 @@ class PreloadedApps:
         theirs.close()
         self._socket = ours
 
-    async def open_app(self, columns: int, rows: int) -> ForkedApp:
-        """A new app for a tab of this size, its standard streams connected to the returned process."""
+    async def open_app(self, columns: int, rows: int, tab: str | None = None) -> ForkedApp:
+        """A new app for a tab of this size (and this name, `BROWSER_TAB`, if the page gave one), its standard
+        streams connected to the returned process."""
         if self._socket is None:
             raise ConnectionError("the preloaded process was not started")
         stdin_read, stdin_write = os.pipe()
         stdout_read, stdout_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
         try:
-            request = json.dumps({"columns": columns, "rows": rows}).encode()
+            request = json.dumps({"columns": columns, "rows": rows, "tab": tab}).encode()
             pidfd = await asyncio.get_running_loop().run_in_executor(
                 None, self._ask, request, [stdin_read, stdout_write, stderr_write])
         except BaseException as error:
@@ -172,7 +173,7 @@ def _preload() -> None:
 
     from guide.tui.app import LATER_IMPORTS
 
-    for module in (*LATER_IMPORTS, "textual.drivers.web_driver", "textual.layouts.factory",
+    for module in (*LATER_IMPORTS, "textual.drivers.web_driver", "guide.tui.web", "textual.layouts.factory",
                    "textual.layouts.horizontal", "textual.layouts.stream", "textual.scrollbar"):
         importlib.import_module(module)
     cell_len("→ ░")  # loads Rich's table of character widths
@@ -252,6 +253,10 @@ def _run_app(bank: Bank, size: dict, fds: list[int]) -> None:
         sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", errors="backslashreplace",
                                            closefd=False, buffering=1)
         os.environ["COLUMNS"], os.environ["ROWS"] = str(size["columns"]), str(size["rows"])
+        if size.get("tab"):
+            from guide.session import BROWSER_TAB_VARIABLE
+
+            os.environ[BROWSER_TAB_VARIABLE] = size["tab"]
         from guide.tui.app import GuideApp
 
         app = GuideApp(bank)

@@ -14,6 +14,7 @@ import contextlib
 import json
 import re
 import shlex
+import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -253,19 +254,28 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
     from textual_serve.server import LOGO, Server, log
 
     from guide.commands.preloaded import PRELOADED_NAME, page_merging_off
-    from guide.session import expire_browser_sessions
+    from guide.session import BROWSER_TAB, BROWSER_TAB_VARIABLE, expire_browser_sessions
     from guide.source import one_line
 
     class GuideAppService(AppService):
-        """One tab's app; it keeps within the terminal bounds and never outlives its browser."""
+        """One tab's app; it keeps within the terminal bounds and never outlives its browser. `tab` is the name
+        the tab's page gave itself (`BROWSER_TAB`), which leads a reloaded tab's app to the tab's design."""
+
+        tab: str | None = None
 
         async def start(self, width: int, height: int) -> None:
             await super().start(bounded(width, COLUMNS), bounded(height, ROWS))
 
+        def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
+            environment = super()._build_environment(width, height)
+            if self.tab is not None:
+                environment[BROWSER_TAB_VARIABLE] = self.tab
+            return environment
+
         async def _open_app_process(self, width: int = 80, height: int = 24):
             if preloaded is not None:
                 try:
-                    self._process = await preloaded.open_app(width, height)
+                    self._process = await preloaded.open_app(width, height, self.tab)
                     self._stdin = self._process.stdin
                     return self._process
                 except OSError as error:  # ConnectionError included: the preloaded process is gone
@@ -306,6 +316,20 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
         sessions = 0
 
         async def on_startup(self, app: web.Application) -> None:
+            """Nothing: textual-serve prints its banner here, before the server listens (see `serve`)."""
+
+        def serve(self, debug: bool = False) -> None:
+            """textual-serve's own, except that the banner is printed once the server listens (aiohttp's `print`
+            comes after the bind), so that a port in use or a host that is no address is the one-line error alone."""
+            self.debug = debug
+            self.initialize_logging()
+            loop = asyncio.get_event_loop()
+            for number in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(number, self.request_exit)
+            web.run_app(self._make_app(), host=self.host, port=self.port, handle_signals=False, loop=loop,
+                        print=lambda _running: self.banner())
+
+        def banner(self) -> None:
             """textual-serve's banner, saying how tabs' apps start: it would name the command, which runs
             only should the preloaded process be gone."""
             how = f"started as {self.command}" if preloaded is None else (
@@ -363,6 +387,12 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
                 else:
                     await app_service.focus()
 
+        async def _make_app(self) -> web.Application:
+            app = await super()._make_app()
+            # The page's websocket names its tab, so that a reloaded tab's app finds the tab's design.
+            app.router.add_get(f"/ws/{{tab:{BROWSER_TAB.pattern}}}", self.handle_websocket)
+            return app
+
         async def handle_index(self, request):
             if self.full():
                 return self.full_page()
@@ -391,6 +421,7 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
                 app_service = GuideAppService(self.command, write_bytes=unless_gone(websocket.send_bytes),
                                               write_str=unless_gone(websocket.send_str), close=websocket.close,
                                               download_manager=self.download_manager, debug=self.debug)
+                app_service.tab = request.match_info.get("tab")
                 try:
                     await websocket.prepare(request)
                     await app_service.start(request.query.get("width", 80), request.query.get("height", 24))

@@ -30,6 +30,9 @@ from guide.model import (
 from guide.report.frontmatter import document_answers, front_matter
 from guide.report.text import inert, level_label, level_range_text, md, md_block, shown_title
 
+# Open questions the Summary names; the Open questions section lists every one, with how to settle it.
+SUMMARY_OPEN_QUESTIONS = 3
+
 KIND_LABELS = {"post_hoc": "post hoc", "by_design": "by design", "either": "post hoc or by design"}
 DETAILED_METHODS = 3
 APPENDIX_TITLE = "Appendix: the full trace"
@@ -252,9 +255,12 @@ def _summary(result: Result, bank: Bank) -> str:
         lines += ["", "**Risks named in the answers, and how each moved the priorities and the ranking:**", "", *risks]
     if result.open_questions:
         count = len(result.open_questions)
-        prompts = "; ".join(md(question.prompt) for question in result.open_questions)
+        # Each in italics: a prompt may end in an instruction ("Select all that apply."), and a run of them
+        # joined by semicolons read as one garbled sentence.
+        prompts = "; ".join(f"*{md(question.prompt)}*" for question in result.open_questions[:SUMMARY_OPEN_QUESTIONS])
+        more = f"; and {count - SUMMARY_OPEN_QUESTIONS} more" if count > SUMMARY_OPEN_QUESTIONS else ""
         lines += ["", f"**Open questions:** {count} {'answer is' if count == 1 else 'answers are'} unsure or "
-                  f"missing, which lowers confidence: {prompts} See *Open questions*."]
+                  f"missing, which lowers confidence: {prompts}{more} (see *Open questions*)."]
     return "\n".join(lines)
 
 

@@ -21,7 +21,6 @@ import signal
 import sys
 import threading
 from collections import deque
-from functools import cached_property
 from pathlib import Path
 from time import perf_counter
 from typing import TYPE_CHECKING, Iterable
@@ -44,6 +43,7 @@ from guide.tui.strips import make_strip_caches_when_used
 from guide.tui.widgets import TooSmall, clean, palette_text
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
     from textual.notifications import SeverityLevel
 
     from guide.bank import Bank
@@ -102,6 +102,14 @@ class GuideApp(App):
 
     def get_default_screen(self) -> Screen:
         return StartScreen()
+
+    def get_driver_class(self) -> type[Driver]:
+        driver = super().get_driver_class()
+        if driver is textual_web_driver():
+            from guide.tui.web import GuideWebDriver
+
+            return GuideWebDriver
+        return driver
 
     def on_load(self) -> None:
         # Killed (SIGTERM) or its terminal closed (SIGHUP), the process would end in the alternate screen with
@@ -221,18 +229,25 @@ class GuideApp(App):
     @property
     def offers_resume(self) -> bool:
         """In a browser every tab is its own app on a shared server: one tab must never resume another's
-        design, so there is nothing to resume; the tab's own file still means a crash loses nothing."""
+        design, so there is no library to resume from; only the tab's own design (`designs`)."""
         return not self.is_web
 
-    @cached_property
-    def tab_file(self) -> Path:
-        from guide.session import browser_session_path
+    @property
+    def browser_tab(self) -> str | None:
+        """In a browser, the name its page gave the tab (BROWSER_TAB_VARIABLE), kept across reloads."""
+        from guide.session import BROWSER_TAB_VARIABLE
 
-        return browser_session_path()
+        return os.environ.get(BROWSER_TAB_VARIABLE)
 
     def designs(self) -> list[Design]:
-        """The library, newest first; in a browser, nothing (each tab keeps its own file, never listed)."""
-        if not self.offers_resume or (self.pending is not None and library_is_empty()):
+        """The library, newest first; in a browser, the tab's own designs, saved before the page was reloaded."""
+        if self.is_web:
+            from guide.library import newest_first, read_design
+            from guide.session import browser_tab_sessions
+
+            paths = browser_tab_sessions(self.browser_tab)
+            return newest_first(read_design(self.bank, path) for path in paths) if paths and self.load_pending_bank() else []
+        if self.pending is not None and library_is_empty():
             return []
         from guide.library import list_designs
 
@@ -268,16 +283,23 @@ class GuideApp(App):
         """Show a design from its current position, on top of the start screen: the one saved in `path`,
         or a new one of the library. False, and said, when it cannot be opened (another guide has it)."""
         from guide.library import new_design_file
-        from guide.session import SessionLock, recovery_path
+        from guide.session import SessionInUse, SessionLock, browser_session_path, recovery_path
         from guide.tui.question import QuestionScreen
 
-        resumed = path is not None and not self.is_web
+        resumed = path is not None
         try:
-            if self.is_web:
-                path = self.tab_file
-            elif path is None:
-                path = new_design_file(walk.answers.title)
-            lock = None if self.is_web else SessionLock(path)
+            if path is None:  # in a browser, a file of the tab's own, named so that a reloaded tab finds it
+                path = browser_session_path(self.browser_tab) if self.is_web else new_design_file(walk.answers.title)
+            try:
+                lock = SessionLock(path)
+            except SessionInUse:
+                if not self.is_web:
+                    raise
+                # A duplicated browser tab has the name of the tab it copies, whose app has the design open (its
+                # path and process mean nothing to a student).
+                self.notify("This design is open in another tab (a copy of this one): go on there, or start a new "
+                            "design here.", title="Cannot open the design", severity="error")
+                return False
         except GuideError as error:
             self.notify(clean(str(error)), title="Cannot open the design", severity="error")
             return False
@@ -529,8 +551,11 @@ class GuideApp(App):
 
         walk = self.walk
         # In a browser the name typed is the download's: "." or ".." names no file (Chromium saves ".." as "root").
-        if walk is None or not target or (self.is_web and Path(target).name in ("", ".", "..")):
+        if walk is None or not target or (self.is_web and target.strip() in (".", "..")):
             dialog.show_error("Give a file name.")
+            return
+        if self.is_web and "/" in target:  # the folder part was dropped without a word
+            dialog.show_error("The browser saves the download in its own folder: give a file name without /.")
             return
         if target == STDOUT and not self.is_web:
             dialog.show_error("- means standard output, which this screen is using: give a file name.")
@@ -558,8 +583,8 @@ class GuideApp(App):
                 return
             dialog.dismiss(None)
             if path is None:
-                self.deliver_text(io.StringIO(text), save_filename=Path(target).name, mime_type=MEDIA_TYPES[format])
-                self.notify(f"Sent {Path(target).name} to your browser.", title="Exported")
+                self.deliver_text(io.StringIO(text), save_filename=target, mime_type=MEDIA_TYPES[format])
+                self.notify(f"Sent {target} to your browser.", title="Exported")
             else:
                 remember(export_folder=str(path.resolve().parent))
                 self.notify(f"Wrote {path}", title="Exported")
@@ -648,16 +673,20 @@ def run_app(args: argparse.Namespace) -> int:
     app = GuideApp(pending or load_bank(directory))
     # Under `guide serve` each browser tab saves to a new file of its own. A design of the library is
     # locked while it is open, so a second guide may run at once, on other designs.
-    driver = app.get_driver_class()
-    # Textual imports its web driver only when it is the one chosen (textual-serve's): not in a terminal's start.
-    web_driver = sys.modules.get("textual.drivers.web_driver")
-    if not (web_driver is not None and issubclass(driver, web_driver.WebDriver)) and not sys.stdin.isatty():
+    web_driver = textual_web_driver()
+    if not (web_driver is not None and issubclass(app.get_driver_class(), web_driver)) and not sys.stdin.isatty():
         raise GuideError("standard input", None, None, "is not a terminal, which the walk-through needs; "
                                                        "use guide --plain to answer line by line")
     app.run()
     if app.bank_problem is not None:
         raise app.bank_problem
     return app.return_code or 0
+
+
+def textual_web_driver() -> type[Driver] | None:
+    """Textual's web driver, once chosen: Textual imports it only then (textual-serve's), not in a terminal's start."""
+    module = sys.modules.get("textual.drivers.web_driver")
+    return None if module is None else module.WebDriver
 
 
 def in_the_background() -> bool:

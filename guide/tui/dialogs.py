@@ -19,7 +19,7 @@ from textual.widgets.option_list import Option
 from guide.frontend import FORMAT_NAMES, fitting_format, named_format, typed_name
 from guide.source import GuideError
 from guide.report.text import counted, number_name, shown_title
-from guide.tui.widgets import KeyBar, ListWithEnds, MarkedRadioButton, clean, listing, shorten
+from guide.tui.widgets import KeyBar, ListWithEnds, MarkedRadioButton, ReadingScroll, clean, listing, shorten
 
 if TYPE_CHECKING:  # the start screen's dialogs come before the models are imported
     from guide.model import AnswersFile
@@ -295,7 +295,7 @@ class ExportDialog(FormDialog):
 
         with Vertical(classes="dialog"):
             yield Static(Content.styled("Export the design document", "bold"), classes="dialog-title")
-            with VerticalScroll(classes="dialog-fields"):
+            with ReadingScroll(classes="dialog-fields"):
                 yield Static("Title (left empty, the current one is kept)")
                 yield BoundedInput(value=shown_title(self.answers.title), id="title", max_length=SHORT_TEXT_MAX)
                 yield Static("File name (downloaded by the browser)" if self.web else "Write to")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -13,7 +13,7 @@ from textual.widgets.option_list import Option
 from guide.bank import Bank
 from guide.model import Element
 from guide.report.text import number_name
-from guide.tui.widgets import KeyBar, SizedScreen, clean
+from guide.tui.widgets import KeyBar, ReadingScroll, SizedScreen, clean
 
 
 class LearnScreen(SizedScreen):
@@ -31,7 +31,7 @@ class LearnScreen(SizedScreen):
         with Horizontal(id="learn-body"):
             yield OptionList(*[Option(Content.assemble((element.short, "bold"), " ", clean(element.name)), id=element.id)
                                for element in self.bank.elements.values()], id="learn-list")
-            with VerticalScroll(id="learn-pane"):
+            with ReadingScroll(id="learn-pane"):
                 yield Static(id="learn-text")
         yield KeyBar()
 

@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.content import Content
 from textual.geometry import Size
 from textual.reactive import Reactive
@@ -24,8 +24,8 @@ from guide.report.text import counted, sentence
 from guide.session import Outcome, Walk, keep_aside
 from guide.source import GuideError
 from guide.tui.dialogs import Confirm
-from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyBar, NoteInput, ParagraphInput, ReasoningPanel,
-                               SizedScreen, TextBlock, clean, first_highlight, listing, show_content,
+from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, KeyBar, NoteInput, ParagraphInput, ReadingScroll,
+                               ReasoningPanel, SizedScreen, TextBlock, clean, first_highlight, listing, show_content,
                                walk_label)
 
 
@@ -137,7 +137,7 @@ class QuestionScreen(SizedScreen):
         yield TextBlock(id="progress")
         yield TextBlock(id="strip")
         with Horizontal(id="body"):
-            with VerticalScroll(id="question-pane"):
+            with ReadingScroll(id="question-pane"):
                 yield TextBlock(id="banner")
                 yield TextBlock(id="prompt")
                 yield TextBlock(id="help")

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Iterator
 from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
@@ -18,7 +17,7 @@ from guide.load import ElementLine
 from guide.source import GuideError
 from guide.report.text import number_name, shown_title
 from guide.tui.dialogs import AskDialog, Confirm, RenameDialog
-from guide.tui.widgets import KeyBar, SizedScreen, clean, palette_text, shorten, show_content
+from guide.tui.widgets import KeyBar, ReadingScroll, SizedScreen, clean, palette_text, shorten, show_content
 
 if TYPE_CHECKING:  # the library needs the models, which the start screen is painted without
     from guide.library import Design
@@ -80,12 +79,14 @@ class StartScreen(SizedScreen):
     ]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="start"):
+        with ReadingScroll(id="start"):
             yield Static(Content.styled("guide: what should “interpretable” mean for your model?", "bold"),
                          id="start-title")
             yield Static(INTRO, id="start-intro")
             yield OptionList(id="menu")
             keys = (("⏎", "resume"), ("t", "rename"), ("d", "duplicate"), ("x", "delete"), ("/", "find"))
+            if not self.app.offers_resume:  # a browser tab's one design: no library to change or search
+                keys = keys[:1]
             yield Static(Content.assemble(("Designs:", "bold"), *(part for key, word in keys
                                                                 for part in ((f" {key}", "bold"), f" {word}"))),
                          id="designs-title")
@@ -104,7 +105,9 @@ class StartScreen(SizedScreen):
         self.refresh_menu()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return bool(self.designs) if action in ("resume", "rename", "duplicate", "delete") else True
+        if action in ("rename", "duplicate", "delete"):
+            return bool(self.designs) and self.app.offers_resume
+        return bool(self.designs) if action == "resume" else True
 
     def on_screen_resume(self) -> None:
         self.refresh_menu()
@@ -131,9 +134,9 @@ class StartScreen(SizedScreen):
         if problem:
             error.update(Content.assemble(("The saved designs cannot be listed: ", "bold"), clean(str(problem))))
         elif not self.app.offers_resume:
-            error.update("In a browser this tab's answers are saved on the server for this tab only and cannot "
-                         "be resumed from another tab: export the design document to keep them (its front "
-                         "matter holds every answer).")
+            error.update("In a browser this tab's answers are saved on the server for this tab only: reloading "
+                         "the page offers them again here, but no other tab can resume them. Export the design "
+                         "document to keep them (its front matter holds every answer).")
         error.display = bool(problem) or not self.app.offers_resume
 
     def show_entries(self, highlighted: int | None) -> None:

@@ -13,7 +13,7 @@ from textual._context import active_app
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.cache import LRUCache
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.geometry import Region, Size
 from textual.markup import escape
@@ -156,6 +156,14 @@ class TooSmall(ModalScreen):
             return
         self.query_one(Static).update(f"The terminal is {size.width}×{size.height}: too small. Make it at least "
                                       f"{self.needed[0]}×{self.needed[1]}; nothing you typed is lost.")
+
+
+class ReadingScroll(VerticalScroll):
+    """A scroll around text to read. A click on the text leaves the focus where it was, so the keys go on acting
+    on the menu, the choices or the box they acted on: a browser user clicks the page to type into it, and took
+    the focus off them. Tab still reaches it, to scroll by keys; the mouse wheel scrolls it anyway."""
+
+    FOCUS_ON_CLICK = False
 
 
 class TextBlock(Static):
@@ -844,6 +852,7 @@ class EvidenceView(ScrollView):
     again: as a Static, re-measuring and re-rendering the whole evidence cost about 7 ms of every answer."""
 
     DEFAULT_CSS = "EvidenceView { height: 1fr; scrollbar-size-vertical: 1; scrollbar-gutter: stable; }"
+    FOCUS_ON_CLICK = False  # as ReadingScroll's: a click on the evidence leaves the keys acting on the question
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
