@@ -160,6 +160,13 @@ def test_serve_refuses_a_broken_bank_at_once(bank_copy):
     assert result.stderr.startswith(f"guide: {bank_copy / 'rules.yaml'}:")
 
 
+@pytest.mark.parametrize("host", ["", "  "])
+def test_serve_refuses_an_empty_host_that_would_listen_everywhere(host):
+    result = run_guide("serve", "--host", host, "--port", str(_free_port()))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "--host" in result.stderr and "every interface" in result.stderr
+
+
 @pytest.mark.parametrize("port", ["0", "70000", "http"])
 def test_serve_rejects_bad_ports(port):
     result = run_guide("serve", "--port", port)

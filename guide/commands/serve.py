@@ -40,7 +40,7 @@ def register(subparsers, common) -> None:
                     "its own app. Bind to 0.0.0.0 (--host) to let other machines of a classroom connect; the "
                     "app has no login, so do that only on a network you trust.",
     )
-    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})")
+    parser.add_argument("--host", type=_host, default=DEFAULT_HOST, help=f"address to listen on (default: {DEFAULT_HOST})")
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port to listen on (default: {DEFAULT_PORT})")
     parser.add_argument("--public-url", metavar="URL", type=_web_address(origin=False), default=None,
                         help="the address browsers use, when it is not the one they connected to (behind a proxy)")
@@ -54,6 +54,14 @@ def register(subparsers, common) -> None:
                         help="remove a browser tab's saved design this many days after its last answer "
                              f"(default: {DEFAULT_SESSION_DAYS:g})")
     parser.set_defaults(handler=run)
+
+
+def _host(text: str) -> str:
+    # An empty host (an unset variable in a class's script, say) would listen on every interface, v4 and v6.
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty address would listen on every interface: name one "
+                                         f"(default {DEFAULT_HOST}; 0.0.0.0 for every machine of a classroom)")
+    return text
 
 
 def _port(text: str) -> int:
