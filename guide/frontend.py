@@ -14,6 +14,8 @@ from typing import Iterable
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl+C
+# What a front end says after the prompt of a question that takes several choices.
+SEVERAL_CHOICES = "Select all that apply."
 
 
 def load_bank_option(args: argparse.Namespace):

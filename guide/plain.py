@@ -24,7 +24,7 @@ from typing import TextIO
 from guide.bank import Bank
 from guide.engine import answer_labels, joined_labels
 from guide.files import LONE_SURROGATE, STDOUT, user_path, write_output, write_stream
-from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, fitting_format, load_bank_option, typed_name
+from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, SEVERAL_CHOICES, fitting_format, load_bank_option, typed_name
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
 from guide.report.text import counted, inert, shown_title
 from guide.library import Design, design_path, list_designs, new_design_file, open_library, read_design
@@ -229,7 +229,8 @@ class Conversation:
         assert walk is not None
         number = walk.path.index(question.id) + 1
         self.say()
-        self.say(f"Question {number} ({walk.remaining} more on this path): {inert(question.prompt)}")
+        several = f" {SEVERAL_CHOICES}" if question.kind == "multiple" else ""
+        self.say(f"Question {number} ({walk.remaining} more on this path): {inert(question.prompt)}{several}")
         self.say(inert(question.help), "  ")
         for index, choice in enumerate(question.choices, 1):
             self.say(f"{index}. {inert(choice.label)} [{choice.id}]" + (f": {inert(choice.description)}" if choice.description else ""),

@@ -239,4 +239,4 @@ def test_an_empty_list_of_choices_is_no_answer_not_unsure_and_no_difference(tmp_
     compared = run_guide("diff", str(without), str(empty))
     assert (compared.returncode, compared.stderr) == (0, ""), compared.stdout
     document = run_guide("run", "--answers", str(empty)).stdout
-    assert "What should interpretability achieve in this project? Select all that apply.** (unanswered)" in document
+    assert "What should interpretability achieve in this project?** (unanswered)" in document

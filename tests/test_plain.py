@@ -52,6 +52,11 @@ def test_plain_walk_writes_the_design_document(bank, tmp_path):
     document = (tmp_path / "design.md").read_text()
     assert "# Interpretability design: Plain design" in document
     assert read_answers(tmp_path / "design.md", bank).answers == load_saved(bank).answers.answers
+    # How to answer is said where a question is asked, once, not in every prompt the document quotes.
+    asked = " ".join(done.stdout.split())
+    several = [question.prompt for question in bank.questions.values() if question.kind == "multiple"]
+    assert several and all(f"{prompt} Select all that apply." in asked for prompt in several if prompt in asked)
+    assert any(prompt in asked for prompt in several) and "Select all that apply" not in document
 
 
 def test_end_of_input_saves_and_exits_cleanly_then_resumes(bank):

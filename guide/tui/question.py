@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList, Static
 
 from guide.engine import answer_labels, chosen
+from guide.frontend import SEVERAL_CHOICES
 from guide.model import END, UNSURE, ElementResult, Question
 from guide.report.text import counted, sentence
 from guide.session import Outcome, Walk, keep_aside
@@ -40,7 +41,9 @@ PREPARING_AFTER_INPUT = 0.02
 
 
 def prompt_content(question: Question) -> Content:
-    return Content.styled(clean(question.prompt), "bold")
+    prompt = Content.styled(clean(question.prompt), "bold")
+    # Said where the question is asked, not in the bank's prompt, which documents quote once per answer.
+    return Content.assemble(prompt, (f" {SEVERAL_CHOICES}", "italic")) if question.kind == "multiple" else prompt
 
 
 def help_content(question: Question) -> Content:
