@@ -129,6 +129,11 @@ def expire_browser_sessions(max_age_seconds: float) -> None:
         with contextlib.suppress(OSError):  # gone already, or not ours to remove: the next sweep tries again
             if path.stat().st_mtime < oldest:
                 path.unlink()
+    # A tab's app that was killed never removed its lock file; one beside no session that no app holds goes too.
+    for lock in folder.glob("*.yaml.lock"):
+        if not lock.with_name(lock.name.removesuffix(".lock")).exists():
+            with contextlib.suppress(SessionInUse):
+                SessionLock(lock.with_name(lock.name.removesuffix(".lock"))).release()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from textual.strip import Strip
 from guide.commands.preloaded import APP_NAME, PRELOADED_NAME
 from guide.commands.serve import app_command
 from guide.engine import route
+from guide.session import SessionLock
 from guide.tui.app import GuideApp
 
 from .conftest import ROOT, missing_tool, run_guide
@@ -735,6 +736,12 @@ def test_browser_sessions_have_unguessable_names_and_expire(serve, tmp_path, ban
     for path, age in ((old, 3 * 86400), (recent, 3600)):
         path.write_text("answers: {}\n")
         os.utime(path, (time.time() - age, time.time() - age))
+    # Lock files: a killed app's, beside no session (swept); one still held by an app (kept); a session's own.
+    orphan = browser / "killed.yaml.lock"
+    orphan.write_text("4242\n")
+    held = SessionLock(browser / "open-elsewhere.yaml")
+    recent_lock = browser / "recent.yaml.lock"
+    recent_lock.write_text("")
     port = serve("--session-days", "2")
     first = bank.questions[bank.meta.start]
     following = route(bank, {first.id: first.choices[0].id})[1]
@@ -742,6 +749,8 @@ def test_browser_sessions_have_unguessable_names_and_expire(serve, tmp_path, ban
                                        " ".join(bank.questions[following].prompt.split()[:3])))
     names = sorted(path.name for path in browser.glob("*.yaml"))
     assert "old.yaml" not in names and "recent.yaml" in names
+    assert not orphan.exists() and held.lock.exists() and recent_lock.exists()
+    held.release()
     (saved,) = [name for name in names if name != "recent.yaml"]
     assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{32}\.yaml", saved), saved
 
