@@ -700,7 +700,7 @@ def _complementary(bank: Bank, scored: Scored, methods: list[MethodResult],
         else:
             poor_fits[element.id] = serving.id
     for form in _asked_forms(bank, scored, candidates):
-        if len(chosen) >= bank.meta.complementary_max:
+        if len(chosen) >= bank.meta.form_families_up_to:
             break
         if not any(method.id in form for method in chosen):
             best_for(lambda method, giving=form: method.id in giving)

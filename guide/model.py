@@ -237,7 +237,11 @@ class BankMeta(Strict):
     strengths: list[Strength] = Field(min_length=1)
     high_confidence: float = Field(default=0.8, gt=0, le=1)
     medium_confidence: float = Field(default=0.5, gt=0, le=1)
-    complementary_max: int = Field(default=3, ge=1, le=10)
+    form_families_up_to: int = Field(
+        default=3, ge=1, le=10,
+        description="a family for an explanation form the users asked to see joins the design only while it has "
+                    "fewer families than this; the families that cover the top-priority elements come first "
+                    "and are never left out for it, so a design can have more")
     cover_min_share: float = Field(
         default=0.0, ge=0, le=1, allow_inf_nan=False,
         description="a family joins the design only to cover an element when its score is at least this share of "

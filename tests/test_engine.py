@@ -557,7 +557,26 @@ def test_the_design_gives_the_explanation_forms_its_users_asked_to_see_when_ther
     shows_similar_cases = {method.id for method in result.methods for item in method.evidence
                            if item.rule == "form-similar-cases" and item.weight > 0}
     assert shows_similar_cases & set(result.complementary)
-    assert len(result.complementary) <= bank.meta.complementary_max
+    assert len(result.complementary) <= bank.meta.form_families_up_to
+
+
+def test_families_for_asked_forms_join_only_up_to_the_banks_limit(bank, presets):
+    """Every explanation form asked for: the forms add families until the design has `form_families_up_to`, and
+    no further; the families covering the top elements are there whatever the limit."""
+    import dataclasses
+
+    question = next(question for question in bank.questions.values() if question.names_the_explanation)
+    answers = presets["breast-cancer-detection"]
+    every_form = answers.model_copy(update={"answers": {**answers.answers, question.id: [
+        choice.id for choice in question.choices if choice.id != UNSURE]}})
+
+    def design(limit: int) -> list[str]:
+        limited = dataclasses.replace(bank, meta=bank.meta.model_copy(update={"form_families_up_to": limit}))
+        return evaluate(limited, every_form).complementary
+    covering = design(1)
+    assert covering and len(design(2)) == max(2, len(covering))
+    roomy = design(10)
+    assert len(roomy) > len(design(3)) >= 3 and set(covering) <= set(roomy)
 
 
 def test_evaluation_plan_covers_each_prioritized_element(bank, presets):
