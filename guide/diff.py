@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, ValidationError
 
 from guide.bank import Bank, check_answers
-from guide.engine import chosen, joined_labels, route, single_changes
+from guide.engine import answer_in_words, chosen, joined_labels, route, single_changes
 from guide.model import (METHOD_STATUS_LABELS, AnswerRecord, AnswersFile, AnswerValue, ElementResult, Result,
                          answer_problems)
 from guide.report.text import inert, md
@@ -296,12 +296,6 @@ def sensitivity(bank: Bank, answers: AnswersFile, result: Result) -> Sensitivity
 # Renderings: plain language for the terminal, Markdown for documents and reviews.
 
 
-def _value_words(labels: list[str], asked: bool) -> str:
-    if not asked:
-        return f"{joined_labels(labels)} (answered, but off this walk, so not counted)" if labels else "not asked"
-    return joined_labels(labels) if labels else "not answered"
-
-
 def _note_words(note: str | None) -> str:
     return f"“{note}”" if note else "no note"
 
@@ -338,8 +332,8 @@ def _comparison_lines(comparison: Comparison, text, before: str, after: str) -> 
     answers = []
     for change in comparison.differing_answers:
         answers.append(f"{text(change.prompt)} (`{change.question}`): "
-                       f"{text(_value_words(change.before_labels, change.asked_before))} → "
-                       f"{text(_value_words(change.after_labels, change.asked_after))}")
+                       f"{text(answer_in_words(change.before_labels, change.asked_before))} → "
+                       f"{text(answer_in_words(change.after_labels, change.asked_after))}")
     rerouted = [f"{text(change.prompt)} (`{change.question}`): {text(joined_labels(change.after_labels))} (counted "
                 f"in “{text(before if change.asked_before else after)}”; off the walk of "
                 f"“{text(after if change.asked_before else before)}”, so not counted there)"

@@ -418,6 +418,13 @@ def joined_labels(labels: Iterable[str]) -> str:
     return "; ".join(labels)
 
 
+def answer_in_words(labels: list[str], asked: bool) -> str:
+    """An answer as a comparison of two designs shows it, where one walk may pass its question by."""
+    if not asked:
+        return "not asked" + (f" (answered {joined_labels(labels)}, which does not count)" if labels else "")
+    return joined_labels(labels) if labels else "not answered"
+
+
 def answer_labels(question: Question, value: AnswerValue | None) -> list[str]:
     if question.kind == "text":
         return [value] if isinstance(value, str) and value.strip() else []

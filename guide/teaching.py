@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from guide.bank import Bank
 from guide.diff import AnswerChange, Comparison, ElementChange, compare, held_suffix
-from guide.engine import answers_stance, joined_labels, own_words_doubt
+from guide.engine import answer_in_words, answers_stance, joined_labels, own_words_doubt
 from guide.model import (UNSURE, AnswersFile, ElementResult, EvidenceItem, MethodFamily, MethodResult, NeedStatus,
                          Result)
 from guide.report.text import counted, inert, level_range_text, md, sentence, signed
@@ -217,12 +217,6 @@ def _need_line(before: NeedStatus, after: NeedStatus, carriers: list[MethodFamil
            f"{joined_labels(running)}."
 
 
-def _answer_words(labels: list[str], asked: bool) -> str:
-    if not asked:
-        return "not asked" + (f" (answered {joined_labels(labels)}, which does not count)" if labels else "")
-    return joined_labels(labels) if labels else "not answered"
-
-
 def _answers(lesson: Lesson, bank: Bank, comparison: Comparison, reference: AnswersFile, evidence: _Evidence) -> None:
     # As the summary counts them: an answer given alike that one walk passes by is no difference of answers,
     # but evidence one design draws on and the other does not, said apart.
@@ -238,8 +232,8 @@ def _answers(lesson: Lesson, bank: Bank, comparison: Comparison, reference: Answ
 def _answer_change(lesson: Lesson, bank: Bank, change: AnswerChange, reference: AnswersFile,
                    evidence: _Evidence) -> None:
     lesson.add("h3", f"{change.prompt} ({change.question})")
-    lesson.add("li", sentence(f"The reference: {_answer_words(change.before_labels, change.asked_before)}"))
-    lesson.add("li", sentence(f"You: {_answer_words(change.after_labels, change.asked_after)}"))
+    lesson.add("li", sentence(f"The reference: {answer_in_words(change.before_labels, change.asked_before)}"))
+    lesson.add("li", sentence(f"You: {answer_in_words(change.after_labels, change.asked_after)}"))
     note = reference.notes.get(change.question)
     if note:
         lesson.add("li", f"Why the reference answered so: {note}")
