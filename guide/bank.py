@@ -17,6 +17,7 @@ from guide.model import (
     BankChange,
     BankMeta,
     Element,
+    Level,
     MethodFamily,
     Migration,
     Need,
@@ -94,6 +95,9 @@ class Bank:
     @property
     def level_ids(self) -> list[str]:
         return [level.id for level in self.meta.levels]
+
+    def level(self, level_id: str) -> Level:
+        return self.meta.levels[self.level_ids.index(level_id)]
 
     @property
     def prioritized_level_ids(self) -> list[str]:

@@ -129,7 +129,7 @@ def _held_words(bank: Bank, result: Result, element: ElementResult) -> str | Non
     scores."""
     if element.held_below_level is None:
         return None
-    level = bank.meta.levels[bank.level_ids.index(element.held_below_level)]
+    level = bank.level(element.held_below_level)
     top = max(item.score for item in result.elements)
     leaders = " and ".join(item.short for item in result.elements if item.score == top)
     return (f"held below {level.label.lower()}: {level.min_share_of_top:.0%} of {leaders}'s {top:g} "

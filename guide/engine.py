@@ -548,7 +548,7 @@ def _element_result(bank: Bank, scored: Scored, element_id: str, changes: list[C
         short=element.short,
         score=round(value, 2),
         level=level,
-        level_label=bank.meta.levels[order.index(level)].label,
+        level_label=bank.level(level).label,
         confidence=round(confidence, 2),
         confidence_label=_confidence_label(bank, confidence, len(span) > 1),
         level_range=[span[-1], span[0]],

@@ -84,7 +84,7 @@ def signed(weight: float) -> str:
 
 def level_label(bank: Bank, level_id: str) -> str:
     """A level's label, as the bank gives it ("Essential")."""
-    return next(level.label for level in bank.meta.levels if level.id == level_id)
+    return bank.level(level_id).label
 
 
 def level_range_labels(bank: Bank, element: ElementResult) -> tuple[str, str]:
