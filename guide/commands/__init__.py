@@ -1,4 +1,4 @@
-"""One module per `guide` subcommand."""
+"""One module per `guide` subcommand, and `preloaded`, the process `guide serve` forks each tab's app from."""
 
 import argparse
 from pathlib import Path
