@@ -58,7 +58,7 @@ def load_preferences() -> Preferences:
 
 def remember(**changes: str) -> None:
     """Keep these preferences with the others, for the next run."""
-    from guide.report.frontmatter import dump_yaml  # it reads the bank's models, which the app's first paint does not need
+    from guide.yamlfile import dump_yaml  # PyYAML, which the app's first paint does not need
 
     current = dataclasses.asdict(dataclasses.replace(load_preferences(), **changes))
     try:

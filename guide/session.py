@@ -51,7 +51,7 @@ from guide.engine import element_results, evaluate, route
 from guide.files import remove_stale_temporaries, write_atomically
 from guide.model import (END, TEXT_ANSWER_MAX, AnswersFile, AnswerValue, ElementResult, Question, Result,
                          SessionFile, answer_problems)
-from guide.report.frontmatter import dump_yaml
+from guide.yamlfile import dump_yaml
 from guide.source import MAX_FILE_BYTES, GuideError, first_problem
 from guide.state import make_private_folder, session_dir
 from guide.yamlfile import read_yaml

@@ -8,41 +8,11 @@ reviewer can edit, and strings a YAML 1.1 reader would turn into booleans are qu
 
 from __future__ import annotations
 
-import re
 from typing import Any
-
-import yaml
 
 from guide.bank import Bank, origin_version
 from guide.model import AnswersFile, Review
-
-# YAML 1.1 booleans, including the one-letter forms PyYAML itself does not resolve but other readers do.
-_YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$")
-# Line breaks YAML knows besides "\n"; in a plain or literal scalar they would come back as "\n" or vanish.
-_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
-_ASTRAL = re.compile("[\U00010000-\U0010FFFF]")
-
-
-class _FrontMatterDumper(yaml.SafeDumper):
-    pass
-
-
-class _FastDumper(yaml.CSafeDumper):
-    """libyaml's emitter: seven times faster, but it writes characters beyond U+FFFF (emoji) as escapes."""
-
-
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    if _YAML11_BOOL.match(value):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
-    if _OTHER_BREAKS.search(value):
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
-    # PyYAML falls back to a quoted style by itself when a literal block cannot hold the text exactly.
-    style = "|" if "\n" in value else None
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_FrontMatterDumper.add_representer(str, _represent_str)
-_FastDumper.add_representer(str, _represent_str)
+from guide.yamlfile import dump_yaml
 
 
 def document_answers(answers: AnswersFile, bank: Bank, date: str) -> AnswersFile:
@@ -85,25 +55,6 @@ def front_matter_data(answers: AnswersFile) -> dict[str, Any]:
     data["reviews"] = [{key: value for key, value in review.items() if value is not None or key not in STAMP_KEYS}
                        for review in data["reviews"]]
     return data
-
-
-def dump_yaml(data: Any, *, for_people: bool = True) -> str:
-    """YAML that reads back as exactly `data`, any text included. The session file, written after every
-    answer, takes the fast emitter (`for_people=False`) unless its text holds characters that emitter would
-    write as ten-byte escapes: a person may open the file, and a note of emoji must stay within the limits."""
-    fast = not for_people and not _beyond_basic_plane(data)
-    return yaml.dump(data, Dumper=_FastDumper if fast else _FrontMatterDumper, sort_keys=False,
-                     allow_unicode=True, default_flow_style=False, width=100)
-
-
-def _beyond_basic_plane(data: Any) -> bool:
-    if isinstance(data, str):
-        return _ASTRAL.search(data) is not None
-    if isinstance(data, dict):
-        return any(_beyond_basic_plane(key) or _beyond_basic_plane(value) for key, value in data.items())
-    if isinstance(data, list):
-        return any(_beyond_basic_plane(item) for item in data)
-    return False
 
 
 def front_matter(answers: AnswersFile) -> str:
