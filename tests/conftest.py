@@ -108,3 +108,12 @@ def needs_programs(*commands: str, install: str):
             return test(*args, **kwargs)
         return run
     return wrap
+
+
+def free_port() -> int:
+    """A port no one listens on now, for a server a test starts."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

@@ -9,12 +9,12 @@ only turns a class that would wait forever into a failure instead of a hung test
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 from aiohttp import web
 
 from bench import bench
+from .conftest import free_port
 
 CLASS_ENDS_WITHIN = 60.0  # seconds; far above what these classes need once their waits are bounded
 # A stall bound for the classes that must not stall: what they wait for comes after 0.5 s, so on a loaded
@@ -29,12 +29,6 @@ def quick_class(monkeypatch):
     monkeypatch.setattr(bench, "QUIET", 0.1)
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 async def _serving(handle_websocket, handle_download=None) -> tuple[web.AppRunner, int]:
     application = web.Application()
     application.router.add_get("/ws", handle_websocket)
@@ -42,7 +36,7 @@ async def _serving(handle_websocket, handle_download=None) -> tuple[web.AppRunne
         application.router.add_get("/download/{key}", handle_download)
     runner = web.AppRunner(application)
     await runner.setup()
-    port = _free_port()
+    port = free_port()
     await web.TCPSite(runner, "127.0.0.1", port).start()
     return runner, port
 

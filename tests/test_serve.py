@@ -33,7 +33,7 @@ from guide.engine import route
 from guide.session import SessionLock
 from guide.tui.app import GuideApp
 
-from .conftest import ROOT, missing_tool, run_guide
+from .conftest import ROOT, free_port, missing_tool, run_guide
 from .test_custom_bank import mini_bank  # noqa: F401 - a fixture: the small bank of test_custom_bank
 
 CHROMIUM = "/usr/bin/chromium"
@@ -43,12 +43,6 @@ ANSI = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)?|[@-Z\\
 NEVER = r"(?!)"  # a pattern nothing matches: read_until(NEVER, limit=1) reads one message
 DOWNLOAD_NAME = 'Bericht "Prüfung"; Ü'  # quotes, a semicolon, non-ASCII letters: each can break a header
 STARTUP_TRIES = 300  # 0.1 s apart: a slow machine gets time, a broken server still fails the test
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_for(predicate, tries: int = STARTUP_TRIES):
@@ -68,7 +62,7 @@ def serve(tmp_path):
     servers: list[subprocess.Popen] = []
 
     def start(*args: str, home: Path | None = None, environment: dict[str, str] | None = None) -> int:
-        port = _free_port()
+        port = free_port()
         environment = {**os.environ, "GUIDE_HOME": str(home or tmp_path / "guide-home"), **(environment or {})}
         log = tmp_path / f"serve-{port}.log"  # a file, not a pipe: a pipe nobody reads could stall the server
         with log.open("wb") as output:
@@ -156,14 +150,14 @@ def test_app_command_uses_this_python_and_passes_the_bank(tmp_path):
 
 def test_serve_refuses_a_broken_bank_at_once(bank_copy):
     (bank_copy / "rules.yaml").write_text("rules: [\n")
-    result = run_guide("serve", "--bank", str(bank_copy), "--port", str(_free_port()))
+    result = run_guide("serve", "--bank", str(bank_copy), "--port", str(free_port()))
     assert result.returncode == 2
     assert result.stderr.startswith(f"guide: {bank_copy / 'rules.yaml'}:")
 
 
 @pytest.mark.parametrize("host", ["", "  "])
 def test_serve_refuses_an_empty_host_that_would_listen_everywhere(host):
-    result = run_guide("serve", "--host", host, "--port", str(_free_port()))
+    result = run_guide("serve", "--host", host, "--port", str(free_port()))
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "--host" in result.stderr and "every interface" in result.stderr
 
@@ -204,7 +198,7 @@ def test_an_address_that_cannot_be_listened_on_is_one_line(host, tmp_path):
 
 @pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
 def test_the_banner_comes_once_the_server_listens_and_ctrl_c_ends_it(number, tmp_path):
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as output:
         server = subprocess.Popen([sys.executable, "-m", "guide", "serve", "--port", str(port)], cwd=ROOT,

@@ -20,8 +20,8 @@ import yaml
 
 from guide.engine import route
 
-from .conftest import ROOT, missing_tool
-from .test_serve import NEVER, STARTUP_TRIES, Screen, _free_port, _wait_for, browser_walk
+from .conftest import ROOT, free_port, missing_tool
+from .test_serve import NEVER, STARTUP_TRIES, Screen, _wait_for, browser_walk
 from .test_serve import serve  # noqa: F401 - a fixture
 
 CONFIG = ROOT / "docs" / "proxy" / "haproxy.cfg"
@@ -43,7 +43,7 @@ def proxy(tmp_path):
     started: list[subprocess.Popen] = []
 
     def start(ports: tuple[int, int]) -> str:
-        port = _free_port()
+        port = free_port()
         text = CONFIG.read_text(encoding="utf-8")
         # Each documented address must be there exactly once, or this test no longer runs the documented file.
         for documented, tested in (("bind :8000", f"bind 127.0.0.1:{port}"),
