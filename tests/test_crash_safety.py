@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 
+from guide.frontend import SEVERAL_CHOICES
 from guide.load import load_bank
 from guide.model import END
 from guide.report.text import inert
@@ -46,7 +47,9 @@ class Driver:
 
     def __init__(self, home: Path, rng: random.Random, bank, start: list[str]) -> None:
         self.rng, self.bank = rng, bank
-        self.prompts = {inert(question.prompt): question for question in bank.questions.values()}
+        # As plain mode asks: a question of several choices says so after its prompt.
+        self.prompts = {inert(question.prompt) + (f" {SEVERAL_CHOICES}" if question.kind == "multiple" else ""): question
+                        for question in bank.questions.values()}
         self.process = subprocess.Popen(
             [sys.executable, "-u", "-m", "guide", "--plain", *start], cwd=ROOT, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
