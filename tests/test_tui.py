@@ -2869,6 +2869,37 @@ def test_a_killed_app_keeps_a_paste_too_long_for_the_design_beside_it(bank, guid
     assert load_session(bank, design).drafts == {}
 
 
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_a_paste_holding_an_escape_is_text_for_the_box_it_is_pasted_into(bank, guide_home, tmp_path):
+    """Textual's reader, meeting an escape inside a terminal's bracketed paste, typed the rest of the paste as
+    keys: pasted into a note, `red` and a line break left the box, `s` opened the results and `e` the export
+    dialog, and the paste's start landed last, in the export's file name. Its control characters are taken out
+    (as xterm does, and as the classroom server does for a browser): the note gets the text, nothing else acts."""
+    walk = Walk(bank)
+    designs_dir().mkdir(parents=True)
+    design = save_session(walk, designs_dir() / "pasted.yaml")
+    pasted = tmp_path / "pasted.txt"
+    pasted.write_text("note one \x1b[31mred\nsecond line")
+    tmux("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", "-e", f"GUIDE_HOME={guide_home}",
+         f"{shlex.quote(sys.executable)} -m guide; echo exit status $?; sleep 60")
+    try:
+        wait_for(lambda: "Resume" in tmux("capture-pane", "-p", "-t", "app"), "showed the start screen")
+        tmux("send-keys", "-t", "app", "r")
+        wait_for(lambda: walk.question.prompt in tmux("capture-pane", "-p", "-t", "app"), "showed the first question")
+        tmux("send-keys", "-t", "app", "n")
+        wait_for(lambda: "Keep the note" in tmux("capture-pane", "-p", "-t", "app"), "moved to the note")
+        tmux("load-buffer", str(pasted))
+        tmux("paste-buffer", "-p", "-t", "app")
+        wait_for(lambda: "note one [31mred" in tmux("capture-pane", "-p", "-t", "app"), "showed the paste in the note")
+        tmux("send-keys", "-t", "app", "Enter")
+        wait_for(lambda: "Keep the note" not in tmux("capture-pane", "-p", "-t", "app"), "kept the note")
+        screen = tmux("capture-pane", "-p", "-t", "app")
+        assert walk.question.prompt in screen and "Export the design document" not in screen
+    finally:
+        tmux("kill-server")
+    assert load_session(bank, design).answers.notes[walk.question.id].startswith("note one [31mred")
+
+
 def rows_sent(app) -> list[int]:
     """The screen rows of every frame the app sends its terminal from now on."""
     sent: list[int] = []

@@ -27,13 +27,14 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Iterable
 
 from textual import events
+from textual._xterm_parser import XTermParser
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
 from guide.bankfiles import BUILTIN_BANK
 from guide.files import STDOUT, refuse_designs_folder, user_path, write_output
-from guide.frontend import EXIT_USAGE
+from guide.frontend import EXIT_USAGE, PasteFilter
 from guide.load import ElementLine, PendingBank, at_a_glance, load_bank, pending_bank
 from guide.preferences import export_folder, load_preferences, remember
 from guide.source import GuideError
@@ -654,10 +655,31 @@ def run_app(args: argparse.Namespace) -> int:
     if not (web_driver is not None and issubclass(driver, web_driver.WebDriver)) and not sys.stdin.isatty():
         raise GuideError("standard input", None, None, "is not a terminal, which the walk-through needs; "
                                                        "use guide --plain to answer line by line")
+    terminal_driver = sys.modules.get("textual.drivers.linux_driver")
+    if terminal_driver is not None and issubclass(driver, terminal_driver.LinuxDriver):
+        # The driver makes its reader from its module's XTermParser as its input thread starts.
+        terminal_driver.XTermParser = PasteAsText
     app.run()
     if app.bank_problem is not None:
         raise app.bank_problem
     return app.return_code or 0
+
+
+class PasteAsText(XTermParser):
+    """Textual's reader of the terminal's input, with the control characters inside a bracketed paste taken out
+    first (`PasteFilter`). Meeting an escape in a paste, Textual's reader typed the rest of the paste as keys: a
+    line break was an Enter, a letter a command (`s` the results, `e` the export), and the text before the escape
+    came last, into whatever was then on screen. The classroom server filters a browser's keys the same way."""
+
+    def __init__(self, debug: bool = False) -> None:
+        super().__init__(debug)
+        self.pastes = PasteFilter()
+
+    def feed(self, data: str) -> Iterable[events.Event]:
+        if not data:  # the end of the input, which the reader must still see
+            return super().feed(data)
+        cleaned = self.pastes.feed(data)
+        return super().feed(cleaned) if cleaned else ()  # all held back: the rest of a paste's end comes next
 
 
 def in_the_background() -> bool:
