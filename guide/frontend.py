@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 from typing import Iterable
 
+from guide.source import shown_name
+
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl+C
 
@@ -42,13 +44,20 @@ def named_format(path: Path) -> str | None:
     return FORMAT_OF_SUFFIX.get(path.suffix.lower())
 
 
+# Why an output's name with a line break or an escape sequence is refused, as design names refuse them.
+NOT_PRINTABLE = "the name holds a character that is not printable: give a name without control characters"
+
+
 def fitting_format(typed: str, formats: Iterable[str], writer: str, *, suffix_required: bool = False) -> str | None:
     """The format the name `typed` says (None when it says none), checked against the `formats` that `writer`
     writes; a ValueError saying why the name does not fit: it names a folder (ends in /, which Path() would drop,
     so that `newdir/` became a file named newdir), it says another format (a file named .html holding Markdown
-    opens as garbage), a suffix of no format (x.pdf), or, with `suffix_required`, none."""
+    opens as garbage), a suffix of no format (x.pdf), or, with `suffix_required`, none; or it holds a control
+    character (a line break, an escape sequence)."""
     if typed.endswith(("/", os.sep)):
         raise ValueError("ends in /: give a file name")
+    if not typed.isprintable():
+        raise ValueError(NOT_PRINTABLE)
     formats = tuple(formats)
     path = Path(typed)
     named = named_format(path)
@@ -63,8 +72,9 @@ def fitting_format(typed: str, formats: Iterable[str], writer: str, *, suffix_re
 
 
 def typed_name(typed: str) -> str:
-    """The last part of a path as typed, for a message about its name: a trailing / kept (`newdir/`)."""
-    return Path(typed).name + ("/" if typed.endswith(("/", os.sep)) else "")
+    """The last part of a path as typed, for a message about its name: a trailing / kept (`newdir/`), and a
+    character that is not printable as its escape."""
+    return shown_name(Path(typed).name + ("/" if typed.endswith(("/", os.sep)) else ""))
 
 
 def format_names(formats: Iterable[str]) -> str:
