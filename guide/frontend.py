@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-from guide.source import shown_name
+from guide.source import shown_name, unprintable_in
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl+C
@@ -56,7 +56,7 @@ def fitting_format(typed: str, formats: Iterable[str], writer: str, *, suffix_re
     character (a line break, an escape sequence)."""
     if typed.endswith(("/", os.sep)):
         raise ValueError("ends in /: give a file name")
-    if not typed.isprintable():
+    if unprintable_in(typed):
         raise ValueError(NOT_PRINTABLE)
     formats = tuple(formats)
     path = Path(typed)

@@ -60,6 +60,12 @@ def _escaped(match: re.Match) -> str:
     return match[0].encode("unicode_escape").decode("ascii")
 
 
+def unprintable_in(name: str) -> bool:
+    """Whether a name holds a character `shown_name` shows as its escape (a control character, a line separator, a
+    bidi override); bytes that are not UTF-8 (surrogate escapes) are a name's own and do not count."""
+    return _UNPRINTABLE.search(name) is not None
+
+
 def shown_name(name: str | Path) -> str:
     """A file name (or other text given to the tool) as it can be printed: each byte that is not UTF-8 as
     \\xNN and each character that is not printable as its escape (\\n, \\x1b, \\u202e), so it cannot

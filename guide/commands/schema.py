@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from guide.files import refuse_designs_folder, write_output
     from guide.frontend import NOT_PRINTABLE
     from guide.schemas import INSTALLED, SCHEMA_DIR, generate, stale_schemas
-    from guide.source import GuideError, shown_name
+    from guide.source import GuideError, shown_name, unprintable_in
 
     directory = args.out or SCHEMA_DIR
     if args.check:
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if INSTALLED and args.out is None:
         raise GuideError(directory, None, None, "these are the schemas installed with guide, not written over; "
                                                 "give --out DIR to write them elsewhere")
-    if not str(directory).isprintable():
+    if unprintable_in(str(directory)):
         raise GuideError(directory, None, None, NOT_PRINTABLE)
     refuse_designs_folder(directory, "schemas")  # before the folder is made: an empty one there would list as a design
     try:
