@@ -170,6 +170,27 @@ def test_guide_designs_shows_names_and_reasons_as_they_are_not_escaped_for_markd
     assert "| my\\_knee |" in run_guide("designs", "--format", "md").stdout
 
 
+def test_guide_designs_keeps_its_columns_narrow_for_a_long_problem_or_title(guide_home):
+    """A broken design whose problem lists all 14 choices of a question made the State column, and so every row,
+    383 characters wide: an 80-column terminal wrapped each row five times. A long title or problem is cut after
+    a whole word with an ellipsis; --format json and md keep it whole."""
+    designs = guide_home / "designs"
+    designs.mkdir(parents=True)
+    (designs / "broken.yaml").write_text("title: Broken\nanswers:\n  task: nonsense\n", encoding="utf-8")
+    long_title = " ".join(["word"] * 60)[:300]
+    (designs / "long.yaml").write_text(f"title: {long_title}\n", encoding="utf-8")
+    listed = run_guide("designs")
+    assert listed.returncode == 0, listed.stderr
+    rows = listed.stdout.splitlines()[2:]
+    assert max(len(row) for row in rows) <= 190, rows
+    [broken] = [row for row in rows if row.startswith("broken ")]
+    assert "broken (line 3: answers.task: unknown choice 'nonsense'" in broken and "… " in broken
+    assert "word word…" in next(row for row in rows if row.startswith("long "))
+    whole = json.loads(run_guide("designs", "--format", "json").stdout)
+    assert {entry["name"]: entry["description"] for entry in whole}["broken"].endswith("unsure))")
+    assert long_title in run_guide("designs", "--format", "md").stdout
+
+
 def test_a_design_of_another_bank_is_listed_and_kept_untouched(bank, bank_copy, guide_home):
     meta = bank_copy / "bank.yaml"
     meta.write_text(meta.read_text().replace("id: wang2024-mlmi", "id: course-bank"))

@@ -18,8 +18,8 @@ from textual.widgets.option_list import Option
 
 from guide.frontend import FORMAT_NAMES, fitting_format, named_format, typed_name
 from guide.source import GuideError
-from guide.report.text import counted, shown_title
-from guide.tui.widgets import KeyBar, ListWithEnds, MarkedRadioButton, clean, listing, shorten
+from guide.report.text import counted, shorten, shown_title
+from guide.tui.widgets import KeyBar, ListWithEnds, MarkedRadioButton, clean, listing
 
 if TYPE_CHECKING:  # the start screen's dialogs come before the models are imported
     from guide.model import AnswersFile

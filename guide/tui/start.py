@@ -16,9 +16,9 @@ from textual.widgets.option_list import Option
 
 from guide.load import ElementLine
 from guide.source import GuideError
-from guide.report.text import shown_title
+from guide.report.text import shorten, shown_title
 from guide.tui.dialogs import AskDialog, Confirm, RenameDialog
-from guide.tui.widgets import KeyBar, SizedScreen, clean, palette_text, shorten, show_content
+from guide.tui.widgets import KeyBar, SizedScreen, clean, palette_text, show_content
 
 if TYPE_CHECKING:  # the library needs the models, which the start screen is painted without
     from guide.library import Design

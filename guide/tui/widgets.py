@@ -57,16 +57,6 @@ def level_bar(bank: Bank, score: float) -> str:
     return "█" * filled + "░" * (BAR_WIDTH - filled) + ("▸" if score > scale else " ")
 
 
-def shorten(text: str, width: int) -> str:
-    """`text` in at most `width` characters: where it is longer, cut after a whole word, with an ellipsis."""
-    if len(text) <= width:
-        return text
-    cut = text[: max(0, width - 1)]
-    if " " in cut:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:.") + "…"
-
-
 def palette_text(text: str) -> str:
     """Bank or user text for a command palette entry, which Textual reads as markup: "[/b]" in a title ended the
     app (MarkupError) as the palette showed it."""
