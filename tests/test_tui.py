@@ -755,6 +755,26 @@ async def test_letters_typed_by_mistake_on_the_start_screen_delete_nothing_and_a
                         "not mean to copy it.")
 
 
+async def test_a_notice_quotes_a_long_title_cut_short(bank):
+    """Duplicating (or renaming) a design whose title is 300 characters quoted the whole title in the notice: 15
+    lines of the corner at 80x24, over the library. The notice quotes the title's start; the list shows it whole."""
+    walk, knee = saved_knee_design(bank)
+    title = " ".join(["word"] * 60)[:300]
+    walk.retitle(title)
+    save_session(walk, knee)
+    app = GuideApp(bank)
+    async with app.run_test(notifications=True) as pilot:
+        await pilot.press("d")
+        await pilot.pause()
+        [said] = [note.message for note in app._notifications if note.title == "Duplicated"]
+        assert said.startswith("Saved a copy of “word word") and "word…” as word-word-" in said and len(said) < 200
+        await pilot.press("t", "ctrl+u")
+        await pilot.press(*title.replace("word", "next"), "enter")
+        await pilot.pause()
+        [said] = [note.message for note in app._notifications if note.title == "Renamed"]
+        assert said.startswith("The design is now “next next") and said.endswith("next…”.") and len(said) < 120
+
+
 async def test_the_rename_box_keeps_to_a_titles_length_and_an_empty_title_is_refused_in_words(bank):
     """400 pasted characters: the first 300 are kept and the limit is said in words; a cleared box says what Enter
     on it does (nothing: the old title stays) instead of doing nothing under an older, stale error."""

@@ -42,7 +42,7 @@ from guide.state import library_is_empty
 from guide.tui.dialogs import AskDialog, Confirm, ExportDialog, HelpScreen, RenameDialog
 from guide.tui.start import StartScreen
 from guide.tui.strips import make_strip_caches_when_used
-from guide.tui.widgets import TooSmall, clean, palette_text
+from guide.tui.widgets import TooSmall, clean, palette_text, quoted_title
 
 if TYPE_CHECKING:
     from textual.notifications import SeverityLevel
@@ -459,7 +459,7 @@ class GuideApp(App):
             if isinstance(screen, ResultsScreen):
                 screen.retitled()
         dialog.dismiss(None)
-        self.notify(f"The design is now “{clean(value)}”.", title="Renamed")
+        self.notify(f"The design is now {quoted_title(value)}.", title="Renamed")
 
     # -- moving around ------------------------------------------------------------------------
 

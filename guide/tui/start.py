@@ -18,7 +18,7 @@ from guide.load import ElementLine
 from guide.source import GuideError
 from guide.report.text import shorten, shown_title
 from guide.tui.dialogs import AskDialog, Confirm, RenameDialog
-from guide.tui.widgets import KeyBar, SizedScreen, clean, palette_text, show_content
+from guide.tui.widgets import KeyBar, SizedScreen, clean, palette_text, quoted_title, show_content
 
 if TYPE_CHECKING:  # the library needs the models, which the start screen is painted without
     from guide.library import Design
@@ -207,7 +207,7 @@ class StartScreen(SizedScreen):
                 return
             dialog.dismiss(None)
             self.refresh_menu(design.path)
-            self.notify(f"The design is now “{shown_title(value)}”.", title="Renamed")
+            self.notify(f"The design is now {quoted_title(value)}.", title="Renamed")
 
         self.app.push_screen(RenameDialog("The title heads the design document; the design's file keeps its name.",
                                           entered, design.title))
@@ -224,7 +224,7 @@ class StartScreen(SizedScreen):
             self.notify(clean(str(error)), title="Cannot duplicate", severity="error")
             return
         self.refresh_menu(copy)
-        self.notify(f"Saved a copy of “{shown_title(design.title)}” as {clean(copy.name)}, highlighted in the list: "
+        self.notify(f"Saved a copy of {quoted_title(design.title)} as {clean(copy.name)}, highlighted in the list: "
                     "x deletes it if you did not mean to copy it.", title="Duplicated", timeout=10)
 
     def action_delete(self) -> None:

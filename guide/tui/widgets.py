@@ -30,6 +30,7 @@ from textual.widgets import Input, OptionList, RadioButton, Static, TextArea
 from textual.widgets.option_list import Option
 
 from guide.report.text import inert as clean
+from guide.report.text import shorten, shown_title
 
 if TYPE_CHECKING:  # the start screen uses these widgets, and paints before the models are imported
     from guide.bank import Bank
@@ -55,6 +56,12 @@ def level_bar(bank: Bank, score: float) -> str:
     # Halves round up, not to even: the important threshold (3 of 12) is 2.5 cells and must not draw like 2.
     filled = int(max(0.0, min(1.0, score / scale)) * BAR_WIDTH + 0.5)
     return "█" * filled + "░" * (BAR_WIDTH - filled) + ("▸" if score > scale else " ")
+
+
+def quoted_title(title: str) -> str:
+    """A design's title quoted in a notice: its start only, so that a 300-character title does not fill the corner
+    of the screen (the library shows the highlighted design's title whole)."""
+    return f"“{shorten(shown_title(title), 60)}”"
 
 
 def palette_text(text: str) -> str:
