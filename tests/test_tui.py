@@ -526,6 +526,21 @@ async def test_a_broken_design_is_listed_with_its_problem_and_deleted_only_when_
         assert isinstance(app.screen, QuestionScreen)
 
 
+async def test_a_design_file_named_with_a_control_character_is_shown_with_its_escape_as_guide_designs_does(bank, guide_home):
+    """A file `ESC[31mred.yaml` in the designs folder was listed, and offered for deletion, as `red.yaml`: the
+    escape dropped, so it looked the same as a file really called red.yaml beside it. The app names it as `guide
+    designs` does, with the escape shown (`\\x1b[31mred.yaml`)."""
+    designs_dir().mkdir(parents=True)
+    (designs_dir() / "\x1b[31mred.yaml").write_text("answers: [\n")
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        [row] = design_rows(app)
+        assert row.startswith("\\x1b[31mred.yaml  broken (line 2: YAML: ")
+        await pilot.press("x")
+        await pilot.pause()
+        assert "broken file \\x1b[31mred.yaml is deleted" in " ".join(static_text(app.screen, ".dialog-body Static").split())
+
+
 async def test_a_broken_design_says_what_guide_run_says_and_the_delete_dialog_offers_no_export(bank, guide_home):
     designs_dir().mkdir(parents=True)
     broken = designs_dir() / "scratchy.yaml"
