@@ -501,44 +501,37 @@ async def refusal_in_the_open_dialog(bank, path: Path) -> str:
         return static_text(app.screen, "#error")
 
 
-async def test_a_broken_design_is_listed_with_its_problem_and_deleted_only_when_confirmed(bank, guide_home):
+@pytest.mark.parametrize("name, shown", [(None, "design.yaml"), ("\x1b[31mred.yaml", "\\x1b[31mred.yaml")])
+async def test_a_broken_design_is_listed_with_its_problem_and_deleted_only_when_confirmed(bank, guide_home, name, shown):
+    """A file named with a control character is named with its escape, as `guide designs` names it: `ESC[31mred.yaml`
+    was listed, and offered for deletion, as `red.yaml`, the same as a file really called so."""
     guide_home.mkdir()
-    session_path().write_text("answers: [\n")  # as an earlier guide left it: moved into the library
+    if name is None:
+        session_path().write_text("answers: [\n")  # as an earlier guide left it: moved into the library
+    else:
+        designs_dir().mkdir()
+        (designs_dir() / name).write_text("answers: [\n")
+    design = designs_dir() / (name or "design.yaml")
     app = GuideApp(bank)
     async with app.run_test() as pilot:
         [row] = design_rows(app)
-        assert row.startswith("design.yaml  broken (line 2: YAML: ")
+        assert row.startswith(f"{shown}  broken (line 2: YAML: ")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, StartScreen), "a broken design cannot be resumed"
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(app.screen, Confirm), "deleting asks first"
-        assert "broken file design.yaml is deleted" in " ".join(static_text(app.screen, ".dialog-body Static").split())
+        assert f"broken file {shown} is deleted" in " ".join(static_text(app.screen, ".dialog-body Static").split())
         await pilot.press("n")
         await pilot.pause()
-        assert (designs_dir() / "design.yaml").read_text() == "answers: [\n"
+        assert design.read_text() == "answers: [\n"
         await pilot.press("delete", "right", "enter")
         await pilot.pause()
-        assert not (designs_dir() / "design.yaml").exists() and design_rows(app) == []
+        assert not design.exists() and design_rows(app) == []
         await pilot.press("n", "enter")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
-
-
-async def test_a_design_file_named_with_a_control_character_is_shown_with_its_escape_as_guide_designs_does(bank, guide_home):
-    """A file `ESC[31mred.yaml` in the designs folder was listed, and offered for deletion, as `red.yaml`: the
-    escape dropped, so it looked the same as a file really called red.yaml beside it. The app names it as `guide
-    designs` does, with the escape shown (`\\x1b[31mred.yaml`)."""
-    designs_dir().mkdir(parents=True)
-    (designs_dir() / "\x1b[31mred.yaml").write_text("answers: [\n")
-    app = GuideApp(bank)
-    async with app.run_test() as pilot:
-        [row] = design_rows(app)
-        assert row.startswith("\\x1b[31mred.yaml  broken (line 2: YAML: ")
-        await pilot.press("x")
-        await pilot.pause()
-        assert "broken file \\x1b[31mred.yaml is deleted" in " ".join(static_text(app.screen, ".dialog-body Static").split())
 
 
 async def test_a_broken_design_says_what_guide_run_says_and_the_delete_dialog_offers_no_export(bank, guide_home):
