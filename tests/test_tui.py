@@ -3319,6 +3319,24 @@ async def test_keys_typed_ahead_reach_the_field_an_earlier_key_moved_the_focus_t
         assert app.walk.answers.answers[after.id] == [after.choices[1].id]
 
 
+async def test_a_paste_of_several_lines_into_a_one_line_box_keeps_every_line(bank, guide_home):
+    """Textual's one-line box keeps only a paste's first line: a note pasted from a document lost the rest without
+    a word, and so did a title. The lines are joined with spaces, so nothing pasted is lost."""
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter", "n")
+        await pilot.pause()
+        app.focused.post_message(events.Paste("first line\nsecond line\r\n\nthird"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.walk.answers.notes == {"task": "first line second line third"}
+        await pilot.press("t", "ctrl+u")
+        app.screen.query_one("#entry", Input).post_message(events.Paste("Knee\nstudy"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.walk.answers.title == "Knee study"
+
+
 async def test_keys_typed_right_after_enter_act_on_the_next_question(bank, tmp_path, monkeypatch):
     """A number and Enter typed before the next question is shown answer that question with its own choice:
     never a choice of the question before, saved under the next one (the design would not load again)."""

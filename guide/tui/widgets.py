@@ -623,7 +623,18 @@ class ListWithEnds(OptionList):
             super().action_cursor_up()
 
 
-class NoteInput(Input):
+class OneLineInput(Input):
+    """A one-line box that keeps every line of a paste, joined with spaces: Textual's Input keeps only the first
+    line, and a note or title pasted from a document lost the rest without a word."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # Textual then calls Input's own handler (each class's, down the MRO), which inserts the text as it is now.
+        lines = [line.strip() for line in event.text.splitlines()]
+        if len(lines) > 1:
+            event.text = " ".join(line for line in lines if line)
+
+
+class NoteInput(OneLineInput):
     """The note on an answer. Enter keeps it and goes back to the answer, as Esc does; the key bar says so.
     Focused, it shows its end with the cursor there, so typing goes on after what was written (leaving it shows
     the note from its start)."""
