@@ -145,7 +145,7 @@ def read_bank(directory: Path, digest: str) -> Bank:
     if not any(name.startswith(FLOW_DIR + "/") for name in documents):
         raise GuideError(directory / FLOW_DIR, None, None, "no question files (flow/*.yaml)")
 
-    locations: dict[str, Location] = {}
+    locations: dict[str, Location] = _locate_settings(documents["bank.yaml"], parsed["bank.yaml"])
     collected: dict[str, dict] = {kind: {} for kind in ("element", "question", "rule", "need", "method", "reference",
                                                          "precedent")}
     for relative, model in parsed.items():
@@ -181,6 +181,18 @@ def read_bank(directory: Path, digest: str) -> Bank:
         content_hash=digest[:12],
         documents=documents,
     )
+
+
+def _locate_settings(document: YamlDocument, meta: BankMeta) -> dict[str, Location]:
+    """Where bank.yaml sets what the checks across the bank read (`bank:start`, `bank:similarity_weights.task`),
+    so that a problem with one is told at its line rather than at the top of the file."""
+    locations = {f"bank:{setting}": Location(document.path, document.line_of((setting,)))
+                 for setting in ("start", "summary_question")}
+    for setting in ("similarity_weights", "nearest_share_one_of"):
+        for index, question_id in enumerate(getattr(meta, setting)):
+            part = question_id if isinstance(getattr(meta, setting), dict) else index
+            locations[f"bank:{setting}.{question_id}"] = Location(document.path, document.line_of((setting, part)))
+    return locations
 
 
 def _collect_precedent(document: YamlDocument, precedent: Precedent, locations: dict[str, Location],

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 from pathlib import Path
 from typing import Iterable
+
+from guide.source import shown_name, unprintable_in
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports Ctrl+C
@@ -43,13 +46,20 @@ def named_format(path: Path) -> str | None:
     return FORMAT_OF_SUFFIX.get(path.suffix.lower())
 
 
+# Why an output's name with a line break or an escape sequence is refused, as design names refuse them.
+NOT_PRINTABLE = "the name holds a character that is not printable: give a name without control characters"
+
+
 def fitting_format(typed: str, formats: Iterable[str], writer: str, *, suffix_required: bool = False) -> str | None:
     """The format the name `typed` says (None when it says none), checked against the `formats` that `writer`
     writes; a ValueError saying why the name does not fit: it names a folder (ends in /, which Path() would drop,
     so that `newdir/` became a file named newdir), it says another format (a file named .html holding Markdown
-    opens as garbage), a suffix of no format (x.pdf), or, with `suffix_required`, none."""
+    opens as garbage), a suffix of no format (x.pdf), or, with `suffix_required`, none; or it holds a control
+    character (a line break, an escape sequence)."""
     if typed.endswith(("/", os.sep)):
         raise ValueError("ends in /: give a file name")
+    if unprintable_in(typed):
+        raise ValueError(NOT_PRINTABLE)
     formats = tuple(formats)
     path = Path(typed)
     named = named_format(path)
@@ -64,8 +74,9 @@ def fitting_format(typed: str, formats: Iterable[str], writer: str, *, suffix_re
 
 
 def typed_name(typed: str) -> str:
-    """The last part of a path as typed, for a message about its name: a trailing / kept (`newdir/`)."""
-    return Path(typed).name + ("/" if typed.endswith(("/", os.sep)) else "")
+    """The last part of a path as typed, for a message about its name: a trailing / kept (`newdir/`), and a
+    character that is not printable as its escape."""
+    return shown_name(Path(typed).name + ("/" if typed.endswith(("/", os.sep)) else ""))
 
 
 def format_names(formats: Iterable[str]) -> str:
@@ -76,3 +87,41 @@ def format_names(formats: Iterable[str]) -> str:
 def or_list(words: list[str]) -> str:
     *others, last = words
     return f"{', '.join(others)} or {last}" if others else last
+
+
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+# What a paste may carry: text, tabs and line breaks. Another control character (an escape above all) inside a
+# paste is taken out, as terminals such as xterm do: Textual's reader, meeting an escape in a paste, took the
+# rest of it as keys, so its line break was an Enter that answered and the text before the escape was lost.
+# Both the app's terminal reader and the classroom server (for a browser's keys) filter with this.
+PASTE_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class PasteFilter:
+    """One tab's keyboard input with the control characters inside a bracketed paste taken out. A paste may be
+    split over several messages: what could begin its end marker waits for the next message, to be recognized."""
+
+    def __init__(self) -> None:
+        self.pasting, self.held = False, ""
+
+    def feed(self, data: str) -> str:
+        data, self.held = self.held + data, ""
+        passed = []
+        while data:
+            if not self.pasting:
+                start = data.find(PASTE_START)
+                if start < 0:
+                    passed.append(data)
+                    break
+                passed.append(data[:start + len(PASTE_START)])
+                data, self.pasting = data[start + len(PASTE_START):], True
+                continue
+            end = data.find(PASTE_END)
+            if end < 0:
+                keep = next((size for size in range(len(PASTE_END) - 1, 0, -1) if data.endswith(PASTE_END[:size])), 0)
+                data, self.held = data[:len(data) - keep], data[len(data) - keep:]
+                passed.append(PASTE_CONTROLS.sub("", data))
+                break
+            passed += [PASTE_CONTROLS.sub("", data[:end]), PASTE_END]
+            data, self.pasting = data[end + len(PASTE_END):], False
+        return "".join(passed)

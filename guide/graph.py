@@ -205,16 +205,16 @@ def check_bank(bank: Bank) -> list[Finding]:
     def report(key: str, message: str, severity: Literal["error", "warning"] = "error") -> None:
         findings.append(Finding(severity, bank.where(key), key.split(":", 1)[1], message))
 
-    meta_key = "bank:" + bank.meta.id
     if bank.meta.start not in bank.questions:
-        report(meta_key, f"start question '{bank.meta.start}' does not exist")
+        report("bank:start", f"start question '{bank.meta.start}' does not exist")
     summary = bank.questions.get(bank.meta.summary_question or "")
     if bank.meta.summary_question and (summary is None or summary.kind != "text"):
-        report(meta_key, f"summary_question '{bank.meta.summary_question}' is not a text question of the bank")
+        report("bank:summary_question", f"summary_question '{bank.meta.summary_question}' is not a text question "
+                                        "of the bank")
     for setting in ("similarity_weights", "nearest_share_one_of"):
         for question_id in getattr(bank.meta, setting):
             if question_id not in bank.questions:
-                report(meta_key, f"{setting} names unknown question '{question_id}'")
+                report(f"bank:{setting}.{question_id}", f"{setting} names unknown question '{question_id}'")
     stage_ids = {stage.id for stage in bank.meta.stages}
     strength_ids = {strength.id for strength in bank.meta.strengths}
 

@@ -456,10 +456,9 @@ def save_session(walk: Walk, path: Path) -> Path:
     path = Path(path)
     try:
         make_private_folder(path.parent)
-        # A link is followed, so it stays a link (to a session kept in a synced folder, say).
-        target = Path(os.path.realpath(path))
-        write_atomically(target, session_text(walk), mode=0o600)
-        remove_stale_temporaries(target)
+        # Never written through a link (`load_session` refuses to read one): the file elsewhere stays as it was.
+        write_atomically(path, session_text(walk), mode=0o600)
+        remove_stale_temporaries(path)
     except OSError as error:
         raise GuideError(path, None, None, f"cannot save the session: {error.strerror or error}") from None
     return path
@@ -477,7 +476,7 @@ def keep_aside(design: Path, heading: str, text: str) -> Path:
     path = recovery_path(design)
     try:
         before = path.read_text(encoding="utf-8") if path.exists() else ""
-        write_atomically(Path(os.path.realpath(path)), f"{before}{heading}\n\n{text}\n\n", mode=0o600)
+        write_atomically(path, f"{before}{heading}\n\n{text}\n\n", mode=0o600)
     except (OSError, UnicodeDecodeError) as error:
         raise GuideError(path, None, None, f"cannot keep the text there: {getattr(error, 'strerror', None) or error}") from None
     return path
@@ -574,11 +573,16 @@ class OtherBankSession(GuideError):
         self.saved = saved
 
 
+# Why a design's file that is a link is not read (saving it would write to a file outside the designs folder).
+LINKED_DESIGN = ("the designs folder holds guide's own files, not links: open that file as a new design (o on the "
+                 "start screen), or move it here")
+
+
 def load_session(bank: Bank, path: Path, *, title: str | None = None) -> Walk:
     """Read a saved session; any problem is a GuideError naming the file, line and field
     (an OtherBankSession when it was saved with another bank). A `title` is read in place of the saved one."""
     path = Path(path)
-    document = read_yaml(path)
+    document = read_yaml(path, link_refused=LINKED_DESIGN)
     if title is not None and isinstance(document.data, dict):
         document.data["title"] = title
     saved = validate_answers(document, SessionFile, bank)

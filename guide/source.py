@@ -10,6 +10,7 @@ which reads no YAML, is painted before either is imported; validation imports py
 from __future__ import annotations
 
 import difflib
+import errno
 import os
 import re
 import stat
@@ -57,6 +58,12 @@ _UNPRINTABLE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{REORDERING}]")
 
 def _escaped(match: re.Match) -> str:
     return match[0].encode("unicode_escape").decode("ascii")
+
+
+def unprintable_in(name: str) -> bool:
+    """Whether a name holds a character `shown_name` shows as its escape (a control character, a line separator, a
+    bidi override); bytes that are not UTF-8 (surrogate escapes) are a name's own and do not count."""
+    return _UNPRINTABLE.search(name) is not None
 
 
 def shown_name(name: str | Path) -> str:
@@ -126,15 +133,17 @@ def read_as(info: os.stat_result) -> str | None:
         return None
 
 
-def read_limited(path: str | Path, expected: str = "a file") -> bytes:
+def read_limited(path: str | Path, expected: str = "a file", *, link_refused: str | None = None) -> bytes:
     """The bytes of a regular file the tool reads, never more than MAX_FILE_BYTES; any failure is a
-    GuideError naming `path` (a folder, a FIFO or a device is not `expected`).
+    GuideError naming `path` (a folder, a FIFO or a device is not `expected`). With `link_refused`, a
+    symbolic link is not followed: the error says where it points, then why (`link_refused`).
 
     Opened without blocking, so a FIFO is refused instead of waiting forever for a writer. A file larger
     than the limit is refused by its size before it is read, or after MAX_FILE_BYTES + 1 bytes when it
     grows meanwhile, so a huge file costs no more than the limit."""
     try:
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        no_link = os.O_NOFOLLOW if link_refused else 0  # refused as it is opened: a check before could be raced
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | no_link)
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):  # looked at before open(), which refuses a folder as "Is a directory"
             os.close(descriptor)
@@ -145,6 +154,8 @@ def read_limited(path: str | Path, expected: str = "a file") -> bytes:
                 raise GuideError(path, None, None, f"file is {info.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
             raw = stream.read(MAX_FILE_BYTES + 1)
     except OSError as error:
+        if link_refused and error.errno == errno.ELOOP and os.path.islink(path):
+            raise GuideError(path, None, None, f"is a link to {shown_name(os.readlink(path))}; {link_refused}") from None
         raise GuideError(path, None, None, error.strerror or "cannot be read") from None
     if len(raw) > MAX_FILE_BYTES:
         raise GuideError(path, None, None, f"file is over the limit of {MAX_FILE_BYTES:,} bytes")

@@ -258,8 +258,8 @@ def _joined_surrogate_pairs(text: str) -> str:
                                                          + int(match[3], 16) - 0xDC00), text)
 
 
-def read_yaml(path: str | Path) -> YamlDocument:
-    return parse_yaml(path, decode(path, read_limited(path, "a YAML file")))
+def read_yaml(path: str | Path, *, link_refused: str | None = None) -> YamlDocument:
+    return parse_yaml(path, decode(path, read_limited(path, "a YAML file", link_refused=link_refused)))
 
 
 # --- writing -----------------------------------------------------------------------------------------

@@ -203,6 +203,30 @@ def test_an_out_file_named_for_another_format_is_refused_before_anything_is_read
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("args", [
+    ("run", "--case", "dr-screening", "--out", "x\ny.md"),
+    ("run", "--case", "dr-screening", "--out", "a\x1b[31mb.md"),
+    ("codebook", "--out", "code\tbook.md"),
+    ("graph", "--out", "g\u202egnp.dot"),
+])
+def test_an_out_name_holding_a_control_character_is_refused(tmp_path, args):
+    """A name with a line break or an escape sequence was written as given, a file a shell lists as two lines
+    or in red; as design names are, it is refused in one line (the character shown as its escape), exit 2."""
+    result = run_guide(*args, cwd=tmp_path)
+    shown = args[-1].encode("unicode_escape").decode("ascii")
+    assert (result.returncode, result.stderr.count("\n")) == (2, 1), result.stderr
+    assert (f"--out {shown}: the name holds a character that is not printable: give a name without control "
+            "characters") in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_schema_folder_named_with_a_control_character_is_refused(tmp_path):
+    result = run_guide("schema", "--out", "schemas\nhere", cwd=tmp_path)
+    assert (result.returncode, result.stderr) == (2, "guide: schemas\\nhere: the name holds a character that is not "
+                                                     "printable: give a name without control characters\n")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_graph_writes_dot_to_a_file_named_dot(tmp_path):
     out = tmp_path / "graph.dot"
     assert run_guide("graph", "--out", str(out)).returncode == 0

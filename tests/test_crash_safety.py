@@ -173,6 +173,27 @@ def test_guide_designs_shows_names_and_reasons_as_they_are_not_escaped_for_markd
     assert "| my\\_knee |" in run_guide("designs", "--format", "md").stdout
 
 
+def test_guide_designs_keeps_its_columns_narrow_for_a_long_problem_or_title(guide_home):
+    """A broken design whose problem lists all 14 choices of a question made the State column, and so every row,
+    383 characters wide: an 80-column terminal wrapped each row five times. A long title or problem is cut after
+    a whole word with an ellipsis; --format json and md keep it whole."""
+    designs = guide_home / "designs"
+    designs.mkdir(parents=True)
+    (designs / "broken.yaml").write_text("title: Broken\nanswers:\n  task: nonsense\n", encoding="utf-8")
+    long_title = " ".join(["word"] * 60)[:300]
+    (designs / "long.yaml").write_text(f"title: {long_title}\n", encoding="utf-8")
+    listed = run_guide("designs")
+    assert listed.returncode == 0, listed.stderr
+    rows = listed.stdout.splitlines()[2:]
+    assert max(len(row) for row in rows) <= 190, rows
+    [broken] = [row for row in rows if row.startswith("broken ")]
+    assert "broken (line 3: answers.task: unknown choice 'nonsense'" in broken and "… " in broken
+    assert "word word…" in next(row for row in rows if row.startswith("long "))
+    whole = json.loads(run_guide("designs", "--format", "json").stdout)
+    assert {entry["name"]: entry["description"] for entry in whole}["broken"].endswith("unsure))")
+    assert long_title in run_guide("designs", "--format", "md").stdout
+
+
 def test_a_design_of_another_bank_is_listed_and_kept_untouched(bank, bank_copy, guide_home):
     meta = bank_copy / "bank.yaml"
     meta.write_text(meta.read_text().replace("id: wang2024-mlmi", "id: course-bank"))
@@ -462,14 +483,35 @@ def test_no_home_at_all_is_one_line_not_a_folder_named_tilde(tmp_path):
     assert list(workdir.iterdir()) == []
 
 
-def test_a_linked_session_file_is_written_through_and_stays_a_link(bank, guide_home, tmp_path):
+def test_a_link_in_the_designs_folder_is_refused_and_what_it_points_to_never_changes(bank, guide_home, tmp_path):
+    """A link in the designs folder was resumed and saved through: answering in it rewrote a file elsewhere (a
+    preset of the bank, say) in the session's format. The folder is guide's own: a link there is listed as broken
+    with where it points, and resuming it is refused in one line, exit status 2; the file it names is left alone."""
     kept = tmp_path / "synced" / "my-design.yaml"
     kept.parent.mkdir()
     assert run_guide("--plain", "--new", "--title", "Linked", stdin="u\n").returncode == 0
     link = guide_home / "designs" / "linked.yaml"
     link.rename(kept)
     link.symlink_to(kept)
-    done = run_guide("--plain", "--design", "linked", stdin="u\nq\n")
-    assert done.returncode == 0, done.stderr
-    assert link.is_symlink() and link.readlink() == kept
-    assert len(load_session(bank, kept).values) == 2, "the answer given through the link is in the file it names"
+    before = kept.read_bytes()
+    done = run_guide("--plain", "--design", "linked", "--resume", stdin="u\nq\n")
+    assert done.returncode == 2
+    assert done.stderr == (f"guide: {link}: is a link to {kept}; the designs folder holds guide's own files, not "
+                           "links: open that file as a new design (o on the start screen), or move it here\n")
+    listed = run_guide("designs", "--format", "json")
+    [design] = json.loads(listed.stdout)
+    assert design["state"] == "broken" and design["description"].startswith(f"broken (is a link to {kept};")
+    assert kept.read_bytes() == before and link.is_symlink()
+
+
+def test_a_design_file_swapped_for_a_link_while_open_is_replaced_not_written_through(bank, tmp_path):
+    """Saving never follows a link: the design's file is written in the designs folder, the file named by the
+    link stays as it was."""
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text("title: not a design\n")
+    design = tmp_path / "designs" / "swapped.yaml"
+    design.parent.mkdir()
+    design.symlink_to(elsewhere)
+    save_session(Walk(bank), design)
+    assert elsewhere.read_text() == "title: not a design\n"
+    assert not design.is_symlink() and load_session(bank, design).values == {}

@@ -606,7 +606,8 @@ def test_a_paste_holding_escape_characters_arrives_as_text(serve, tmp_path):
     """The page sends a paste bracketed (ESC [200~ ... ESC [201~) with any escape character inside it as it is.
     Textual met such an escape, gave up on the paste and took the rest as keys: the paste's end was typed, its
     line break was an Enter that answered, and the text before the escape was lost. The server takes the escape
-    characters out of a paste, as terminals do: the title box gets the pasted line whole, and nothing answers."""
+    characters out of a paste, as terminals do: the title box gets the paste whole (its lines joined, as a one-line
+    box joins them), and nothing answers."""
     import aiohttp
 
     port = serve()
@@ -627,7 +628,7 @@ def test_a_paste_holding_escape_characters_arrives_as_text(serve, tmp_path):
 
     assert asyncio.run(scenario()), "the design never started"
     (saved,) = (tmp_path / "guide-home" / "browser").glob("*.yaml")
-    assert yaml.safe_load(saved.read_text(encoding="utf-8"))["title"] == "Knee [31mOA[0m grading"
+    assert yaml.safe_load(saved.read_text(encoding="utf-8"))["title"] == "Knee [31mOA[0m grading second line"
 
 
 def test_a_plain_request_to_the_websocket_address_gets_400_and_one_log_line(serve, tmp_path):

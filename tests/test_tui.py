@@ -500,26 +500,34 @@ async def refusal_in_the_open_dialog(bank, path: Path) -> str:
         return static_text(app.screen, "#error")
 
 
-async def test_a_broken_design_is_listed_with_its_problem_and_deleted_only_when_confirmed(bank, guide_home):
+@pytest.mark.parametrize("name, shown", [(None, "design.yaml"), ("\x1b[31mred.yaml", "\\x1b[31mred.yaml")])
+async def test_a_broken_design_is_listed_with_its_problem_and_deleted_only_when_confirmed(bank, guide_home, name, shown):
+    """A file named with a control character is named with its escape, as `guide designs` names it: `ESC[31mred.yaml`
+    was listed, and offered for deletion, as `red.yaml`, the same as a file really called so."""
     guide_home.mkdir()
-    session_path().write_text("answers: [\n")  # as an earlier guide left it: moved into the library
+    if name is None:
+        session_path().write_text("answers: [\n")  # as an earlier guide left it: moved into the library
+    else:
+        designs_dir().mkdir()
+        (designs_dir() / name).write_text("answers: [\n")
+    design = designs_dir() / (name or "design.yaml")
     app = GuideApp(bank)
     async with app.run_test() as pilot:
         [row] = design_rows(app)
-        assert row.startswith("design.yaml  broken (line 2: YAML: ")
+        assert row.startswith(f"{shown}  broken (line 2: YAML: ")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, StartScreen), "a broken design cannot be resumed"
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(app.screen, Confirm), "deleting asks first"
-        assert "broken file design.yaml is deleted" in " ".join(static_text(app.screen, ".dialog-body Static").split())
+        assert f"broken file {shown} is deleted" in " ".join(static_text(app.screen, ".dialog-body Static").split())
         await pilot.press("n")
         await pilot.pause()
-        assert (designs_dir() / "design.yaml").read_text() == "answers: [\n"
+        assert design.read_text() == "answers: [\n"
         await pilot.press("delete", "right", "enter")
         await pilot.pause()
-        assert not (designs_dir() / "design.yaml").exists() and design_rows(app) == []
+        assert not design.exists() and design_rows(app) == []
         await pilot.press("n", "enter")
         await pilot.pause()
         assert isinstance(app.screen, QuestionScreen)
@@ -752,6 +760,26 @@ async def test_letters_typed_by_mistake_on_the_start_screen_delete_nothing_and_a
         [said] = [note.message for note in app._notifications if note.title == "Duplicated"]
         assert said == ("Saved a copy of “Knee” as knee-copy.yaml, highlighted in the list: x deletes it if you did "
                         "not mean to copy it.")
+
+
+async def test_a_notice_quotes_a_long_title_cut_short(bank):
+    """Duplicating (or renaming) a design whose title is 300 characters quoted the whole title in the notice: 15
+    lines of the corner at 80x24, over the library. The notice quotes the title's start; the list shows it whole."""
+    walk, knee = saved_knee_design(bank)
+    title = " ".join(["word"] * 60)[:300]
+    walk.retitle(title)
+    save_session(walk, knee)
+    app = GuideApp(bank)
+    async with app.run_test(notifications=True) as pilot:
+        await pilot.press("d")
+        await pilot.pause()
+        [said] = [note.message for note in app._notifications if note.title == "Duplicated"]
+        assert said.startswith("Saved a copy of “word word") and "word…” as word-word-" in said and len(said) < 200
+        await pilot.press("t", "ctrl+u")
+        await pilot.press(*title.replace("word", "next"), "enter")
+        await pilot.pause()
+        [said] = [note.message for note in app._notifications if note.title == "Renamed"]
+        assert said.startswith("The design is now “next next") and said.endswith("next…”.") and len(said) < 120
 
 
 async def test_the_rename_box_keeps_to_a_titles_length_and_an_empty_title_is_refused_in_words(bank):
@@ -2931,6 +2959,37 @@ def test_a_killed_app_keeps_a_paste_too_long_for_the_design_beside_it(bank, guid
     assert load_session(bank, design).drafts == {}
 
 
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_a_paste_holding_an_escape_is_text_for_the_box_it_is_pasted_into(bank, guide_home, tmp_path):
+    """Textual's reader, meeting an escape inside a terminal's bracketed paste, typed the rest of the paste as
+    keys: pasted into a note, `red` and a line break left the box, `s` opened the results and `e` the export
+    dialog, and the paste's start landed last, in the export's file name. Its control characters are taken out
+    (as xterm does, and as the classroom server does for a browser): the note gets the text, nothing else acts."""
+    walk = Walk(bank)
+    designs_dir().mkdir(parents=True)
+    design = save_session(walk, designs_dir() / "pasted.yaml")
+    pasted = tmp_path / "pasted.txt"
+    pasted.write_text("note one \x1b[31mred\nsecond line")
+    tmux("new-session", "-d", "-s", "app", "-x", "100", "-y", "30", "-e", f"GUIDE_HOME={guide_home}",
+         f"{shlex.quote(sys.executable)} -m guide; echo exit status $?; sleep 60")
+    try:
+        wait_for(lambda: "Resume" in tmux("capture-pane", "-p", "-t", "app"), "showed the start screen")
+        tmux("send-keys", "-t", "app", "r")
+        wait_for(lambda: walk.question.prompt in tmux("capture-pane", "-p", "-t", "app"), "showed the first question")
+        tmux("send-keys", "-t", "app", "n")
+        wait_for(lambda: "Keep the note" in tmux("capture-pane", "-p", "-t", "app"), "moved to the note")
+        tmux("load-buffer", str(pasted))
+        tmux("paste-buffer", "-p", "-t", "app")
+        wait_for(lambda: "note one [31mred" in tmux("capture-pane", "-p", "-t", "app"), "showed the paste in the note")
+        tmux("send-keys", "-t", "app", "Enter")
+        wait_for(lambda: "Keep the note" not in tmux("capture-pane", "-p", "-t", "app"), "kept the note")
+        screen = tmux("capture-pane", "-p", "-t", "app")
+        assert walk.question.prompt in screen and "Export the design document" not in screen
+    finally:
+        tmux("kill-server")
+    assert load_session(bank, design).answers.notes[walk.question.id].startswith("note one [31mred")
+
+
 def rows_sent(app) -> list[int]:
     """The screen rows of every frame the app sends its terminal from now on."""
     sent: list[int] = []
@@ -3320,6 +3379,24 @@ async def test_keys_typed_ahead_reach_the_field_an_earlier_key_moved_the_focus_t
         after = bank.questions[app.walk.path[app.walk.path.index(text_question) + 1]]
         assert app.walk.answers.answers[text_question] == "abc"
         assert app.walk.answers.answers[after.id] == [after.choices[1].id]
+
+
+async def test_a_paste_of_several_lines_into_a_one_line_box_keeps_every_line(bank, guide_home):
+    """Textual's one-line box keeps only a paste's first line: a note pasted from a document lost the rest without
+    a word, and so did a title. The lines are joined with spaces, so nothing pasted is lost."""
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.press("n", "enter", "n")
+        await pilot.pause()
+        app.focused.post_message(events.Paste("first line\nsecond line\r\n\nthird"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.walk.answers.notes == {"task": "first line second line third"}
+        await pilot.press("t", "ctrl+u")
+        app.screen.query_one("#entry", Input).post_message(events.Paste("Knee\nstudy"))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.walk.answers.title == "Knee study"
 
 
 async def test_keys_typed_right_after_enter_act_on_the_next_question(bank, tmp_path, monkeypatch):

@@ -21,7 +21,7 @@ def add_out_option(parser: argparse.ArgumentParser, choices: tuple[str, ...], de
     # Taken as typed (a Path would drop a trailing /); `settle_format` checks it and makes it a Path.
     parser.add_argument("--out", metavar="PATH",
                         help=f"write here instead of to stdout: a name ending in {suffixes} (or none); another "
-                             "suffix is refused")
+                             "suffix, or a control character, is refused")
     # A mismatch of --format and --out is told with this command's usage, not the main parser's.
     parser.set_defaults(format_default=default, format_choices=choices, output_parser=parser)
 

@@ -14,7 +14,8 @@ def register(subparsers, common) -> None:
                     "are left on its path; saved with another question bank; or broken, with the problem), "
                     "when it was last changed, and its file.")
     parser.add_argument("--format", choices=("text", "md", "json"), default="text",
-                        help="columns to read in a terminal, a Markdown table or JSON (default: text)")
+                        help="columns to read in a terminal (a long title or problem cut short), a Markdown table "
+                             "or JSON (default: text)")
     parser.set_defaults(handler=run)
 
 
@@ -29,17 +30,24 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+# The widest a title and a state are shown in the text table (a state, or a YAML problem, fits whole): a broken
+# design's problem can list every choice of a question, and a title can be 300 characters, which made every row as
+# wide and wrapped each several times in a terminal. --format md and json keep them whole.
+TITLE_WIDTH, STATE_WIDTH = 40, 100
+
+
 def _text(designs, folder) -> str:
     """Aligned columns, every character as it is: Markdown's escapes (`o6a\\_home`, `'\\]'`) would show in a
     terminal as stray backslashes."""
-    from guide.report.text import inert, shown_title
+    from guide.report.text import inert, shorten, shown_title
     from guide.source import shown_name
 
     if not designs:
         return f"No saved designs in {inert(shown_name(folder))}.\n"
     rows = [("Name", "Title", "State", "Changed", "File")]
-    rows += [(inert(shown_name(design.name)), shown_title(design.title), inert(design.state), design.changed_text,
-              inert(shown_name(design.path.name))) for design in designs]
+    rows += [(inert(shown_name(design.name)), shorten(shown_title(design.title), TITLE_WIDTH),
+              shorten(inert(design.state), STATE_WIDTH), design.changed_text, inert(shown_name(design.path.name)))
+             for design in designs]
     cells = len
     if not all(text.isascii() for row in rows for text in row):
         from rich.cells import cell_len as cells  # a wide character (CJK, emoji) takes two columns of the terminal

@@ -24,8 +24,9 @@ def register(subparsers, common) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from guide.files import refuse_designs_folder, write_output
+    from guide.frontend import NOT_PRINTABLE
     from guide.schemas import INSTALLED, SCHEMA_DIR, generate, stale_schemas
-    from guide.source import GuideError, shown_name
+    from guide.source import GuideError, shown_name, unprintable_in
 
     directory = args.out or SCHEMA_DIR
     if args.check:
@@ -45,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     if INSTALLED and args.out is None:
         raise GuideError(directory, None, None, "these are the schemas installed with guide, not written over; "
                                                 "give --out DIR to write them elsewhere")
+    if unprintable_in(str(directory)):
+        raise GuideError(directory, None, None, NOT_PRINTABLE)
     refuse_designs_folder(directory, "schemas")  # before the folder is made: an empty one there would list as a design
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -55,5 +58,5 @@ def run(args: argparse.Namespace) -> int:
     texts = generate()
     for name, text in texts.items():
         write_output(text, directory / name)
-    print(f"wrote {len(texts)} schemas to {directory}")
+    print(f"wrote {len(texts)} schemas to {shown_name(directory)}")
     return 0

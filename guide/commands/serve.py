@@ -12,7 +12,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import re
 import shlex
 import signal
 import sys
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
+from guide.frontend import PasteFilter
 from guide.source import GuideError
 
 DEFAULT_HOST = "127.0.0.1"
@@ -176,43 +176,6 @@ def browser_message(text: str) -> tuple[str, object] | None:
     if kind == "resize" and not (isinstance(data, dict) and "width" in data and "height" in data):
         return None
     return kind, data
-
-
-PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
-# What a paste may carry: text, tabs and line breaks. Another control character (an escape above all) inside a
-# paste is taken out, as terminals such as xterm do: Textual's reader, meeting an escape in a paste, took the
-# rest of it as keys, so its line break was an Enter that answered and the text before the escape was lost.
-PASTE_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-class PasteFilter:
-    """One tab's keyboard input with the control characters inside a bracketed paste taken out. A paste may be
-    split over several messages: what could begin its end marker waits for the next message, to be recognized."""
-
-    def __init__(self) -> None:
-        self.pasting, self.held = False, ""
-
-    def feed(self, data: str) -> str:
-        data, self.held = self.held + data, ""
-        passed = []
-        while data:
-            if not self.pasting:
-                start = data.find(PASTE_START)
-                if start < 0:
-                    passed.append(data)
-                    break
-                passed.append(data[:start + len(PASTE_START)])
-                data, self.pasting = data[start + len(PASTE_START):], True
-                continue
-            end = data.find(PASTE_END)
-            if end < 0:
-                keep = next((size for size in range(len(PASTE_END) - 1, 0, -1) if data.endswith(PASTE_END[:size])), 0)
-                data, self.held = data[:len(data) - keep], data[len(data) - keep:]
-                passed.append(PASTE_CONTROLS.sub("", data))
-                break
-            passed += [PASTE_CONTROLS.sub("", data[:end]), PASTE_END]
-            data, self.pasting = data[end + len(PASTE_END):], False
-        return "".join(passed)
 
 
 def origin_of(url: str) -> str:

@@ -28,7 +28,7 @@ from guide.model import (
     Review,
 )
 from guide.report.frontmatter import document_answers, front_matter
-from guide.report.text import inert, level_label, level_range_text, md, md_block, shown_title
+from guide.report.text import level_label, level_range_text, md, md_block, shown_title
 
 # Open questions the Summary names; the Open questions section lists every one, with how to settle it.
 SUMMARY_OPEN_QUESTIONS = 3
@@ -327,7 +327,7 @@ def _risks_answered(result: Result, bank: Bank) -> list[str]:
     risk_stage = bank.meta.stage_with_role("risks")
     if risk_stage is None:
         return []
-    lines, inert = [], []
+    lines, moving_nothing = [], []
     for record in result.answers:
         if record.stage != risk_stage.id or not record.labels or record.kind == "text":
             continue
@@ -340,9 +340,9 @@ def _risks_answered(result: Result, bank: Bank) -> list[str]:
             lines.append(f"- {md(record.prompt)} *{_answer_text(record)}*: moves "
                          + ", ".join(f"{target} {weight:+g}" for target, weight in moved.items()) + ".")
         else:
-            inert.append(_answer_text(record))
-    if inert:
-        lines.append(f"- Also answered, moving nothing in this bank: {'; '.join(inert)}.")
+            moving_nothing.append(_answer_text(record))
+    if moving_nothing:
+        lines.append(f"- Also answered, moving nothing in this bank: {'; '.join(moving_nothing)}.")
     return lines
 
 

@@ -36,6 +36,16 @@ UNSEEN = "\u061c\u200b\u200e\u200f\u2060\ufeff"  # a character class's inside
 _UNSEEN_IN_TITLE = re.compile(f"[{UNSEEN}]")
 
 
+def shorten(text: str, width: int) -> str:
+    """`text` in at most `width` characters: where it is longer, cut after a whole word, with an ellipsis."""
+    if len(text) <= width:
+        return text
+    cut = text[: max(0, width - 1)]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:.") + "…"
+
+
 def shown_title(title: str) -> str:
     """A title as every place shows it (the app, plain mode, `guide designs`, the document's heading): one line,
     with escape sequences, control characters, direction overrides, isolates and marks, and zero-width spaces

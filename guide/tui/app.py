@@ -26,13 +26,14 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Iterable
 
 from textual import events
+from textual._xterm_parser import XTermParser
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
 from guide.bankfiles import BUILTIN_BANK
 from guide.files import STDOUT, refuse_designs_folder, user_path, write_output
-from guide.frontend import EXIT_USAGE
+from guide.frontend import EXIT_USAGE, PasteFilter
 from guide.load import ElementLine, PendingBank, at_a_glance, load_bank, pending_bank
 from guide.preferences import export_folder, load_preferences, remember
 from guide.source import GuideError
@@ -40,7 +41,7 @@ from guide.state import library_is_empty
 from guide.tui.dialogs import AskDialog, Confirm, ExportDialog, HelpScreen, RenameDialog
 from guide.tui.start import StartScreen
 from guide.tui.strips import make_strip_caches_when_used
-from guide.tui.widgets import TooSmall, clean, palette_text
+from guide.tui.widgets import TooSmall, clean, palette_text, quoted_title
 
 if TYPE_CHECKING:
     from textual.driver import Driver
@@ -483,7 +484,7 @@ class GuideApp(App):
             if isinstance(screen, ResultsScreen):
                 screen.retitled()
         dialog.dismiss(None)
-        self.notify(f"The design is now “{clean(value)}”.", title="Renamed")
+        self.notify(f"The design is now {quoted_title(value)}.", title="Renamed")
 
     # -- moving around ------------------------------------------------------------------------
 
@@ -676,10 +677,15 @@ def run_app(args: argparse.Namespace) -> int:
     app = GuideApp(pending or load_bank(directory))
     # Under `guide serve` each browser tab saves to a new file of its own. A design of the library is
     # locked while it is open, so a second guide may run at once, on other designs.
+    driver = app.get_driver_class()
     web_driver = textual_web_driver()
-    if not (web_driver is not None and issubclass(app.get_driver_class(), web_driver)) and not sys.stdin.isatty():
+    if not (web_driver is not None and issubclass(driver, web_driver)) and not sys.stdin.isatty():
         raise GuideError("standard input", None, None, "is not a terminal, which the walk-through needs; "
                                                        "use guide --plain to answer line by line")
+    terminal_driver = sys.modules.get("textual.drivers.linux_driver")
+    if terminal_driver is not None and issubclass(driver, terminal_driver.LinuxDriver):
+        # The driver makes its reader from its module's XTermParser as its input thread starts.
+        terminal_driver.XTermParser = PasteAsText
     app.run()
     if app.bank_problem is not None:
         raise app.bank_problem
@@ -690,6 +696,23 @@ def textual_web_driver() -> type[Driver] | None:
     """Textual's web driver, once chosen: Textual imports it only then (textual-serve's), not in a terminal's start."""
     module = sys.modules.get("textual.drivers.web_driver")
     return None if module is None else module.WebDriver
+
+
+class PasteAsText(XTermParser):
+    """Textual's reader of the terminal's input, with the control characters inside a bracketed paste taken out
+    first (`PasteFilter`). Meeting an escape in a paste, Textual's reader typed the rest of the paste as keys: a
+    line break was an Enter, a letter a command (`s` the results, `e` the export), and the text before the escape
+    came last, into whatever was then on screen. The classroom server filters a browser's keys the same way."""
+
+    def __init__(self, debug: bool = False) -> None:
+        super().__init__(debug)
+        self.pastes = PasteFilter()
+
+    def feed(self, data: str) -> Iterable[events.Event]:
+        if not data:  # the end of the input, which the reader must still see
+            return super().feed(data)
+        cleaned = self.pastes.feed(data)
+        return super().feed(cleaned) if cleaned else ()  # all held back: the rest of a paste's end comes next
 
 
 def in_the_background() -> bool:

@@ -12,14 +12,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, OptionList, RadioSet, Static
 from textual.widgets.option_list import Option
 
 from guide.frontend import FORMAT_NAMES, fitting_format, named_format, typed_name
 from guide.source import GuideError
-from guide.report.text import counted, number_name, shown_title
-from guide.tui.widgets import KeyBar, ListWithEnds, MarkedRadioButton, ReadingScroll, clean, listing, shorten
+from guide.report.text import counted, number_name, shorten, shown_title
+from guide.tui.widgets import KeyBar, ListWithEnds, MarkedRadioButton, OneLineInput, ReadingScroll, clean, listing
 
 if TYPE_CHECKING:  # the start screen's dialogs come before the models are imported
     from guide.model import AnswersFile
@@ -160,7 +160,7 @@ class PresetPicker(Dialog):
         self.dismiss(event.option.id)
 
 
-class BoundedInput(Input):
+class BoundedInput(OneLineInput):
     """A one-line box with a length limit that keeps what fits of a longer paste or typing, and says so with a
     `Cut` message, where Textual's Input refuses a paste over the limit whole, without a word."""
 

@@ -14,10 +14,10 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from guide.load import ElementLine
-from guide.source import GuideError
-from guide.report.text import number_name, shown_title
+from guide.source import GuideError, shown_name
+from guide.report.text import number_name, shorten, shown_title
 from guide.tui.dialogs import AskDialog, Confirm, RenameDialog
-from guide.tui.widgets import KeyBar, ReadingScroll, SizedScreen, clean, palette_text, shorten, show_content
+from guide.tui.widgets import KeyBar, ReadingScroll, SizedScreen, clean, palette_text, quoted_title, show_content
 
 if TYPE_CHECKING:  # the library needs the models, which the start screen is painted without
     from guide.library import Design
@@ -32,14 +32,20 @@ INTRO = ("guide walks you through the interpretability framework of Wang et al. 
          "to evaluate them, and writes the design document.")
 
 
+def file_name(design: Design) -> str:
+    """A design's file name as `guide designs` shows it: a control character as its escape, not dropped, so that
+    `ESC[31mred.yaml` does not look like `red.yaml`."""
+    return clean(shown_name(design.path.name))
+
+
 def design_title(design: Design) -> str:
     """A design's title as shown; a broken design's file name, as the title guide could not read may be wrong."""
-    return shown_title(design.title) if design.kind != "broken" else clean(design.path.name)
+    return shown_title(design.title) if design.kind != "broken" else file_name(design)
 
 
 def design_facts(design: Design) -> str:
     """The file, state and time of last change of a design, under the list and in the palette."""
-    return f"{clean(design.path.name)} · {clean(design.state)} · changed {design.changed_text}"
+    return f"{file_name(design)} · {clean(design.state)} · changed {design.changed_text}"
 
 
 class Glance(Static):
@@ -159,7 +165,7 @@ class StartScreen(SizedScreen):
         change keeps to the right end. When another design has the same title, its file name tells them apart."""
         style = {"finished": "bold", "broken": "bold $text-error"}.get(design.kind, "")
         title = design_title(design)
-        file = f"  ({clean(design.path.name)})" if title_shared and design.kind != "broken" else ""
+        file = f"  ({file_name(design)})" if title_shared and design.kind != "broken" else ""
         state, changed = clean(design.state), design.changed_text
         room = max(0, width - len(changed) - 4)  # for the title and the state, two spaces after each
         # The title takes what the state leaves, and at least half when both are long.
@@ -210,7 +216,7 @@ class StartScreen(SizedScreen):
                 return
             dialog.dismiss(None)
             self.refresh_menu(design.path)
-            self.notify(f"The design is now “{shown_title(value)}”.", title="Renamed")
+            self.notify(f"The design is now {quoted_title(value)}.", title="Renamed")
 
         self.app.push_screen(RenameDialog("The title heads the design document; the design's file keeps its name.",
                                           entered, design.title))
@@ -227,7 +233,7 @@ class StartScreen(SizedScreen):
             self.notify(clean(str(error)), title="Cannot duplicate", severity="error")
             return
         self.refresh_menu(copy)
-        self.notify(f"Saved a copy of “{shown_title(design.title)}” as {clean(copy.name)}, highlighted in the list: "
+        self.notify(f"Saved a copy of {quoted_title(design.title)} as {clean(copy.name)}, highlighted in the list: "
                     "x deletes it if you did not mean to copy it.", title="Duplicated", timeout=10)
 
     def action_delete(self) -> None:
@@ -253,13 +259,13 @@ class StartScreen(SizedScreen):
                 self.notify(clean(str(error)), title="Not deleted", severity="error")
                 return
             self.refresh_menu()
-            self.notify(f"Deleted {clean(design.path.name)}.", title="Deleted")
+            self.notify(f"Deleted {file_name(design)}.", title="Deleted")
 
         if design.kind == "broken":  # a file guide cannot read has no design document to export
             what, keep = "broken file", f"To keep it, copy {clean(str(design.path))} somewhere else first."
         else:
             what, keep = "design", "Export its design document first to keep it."
-        self.app.push_screen(Confirm(f"Delete “{shown_title(design.title)}”?", f"The {what} {clean(design.path.name)} is "
+        self.app.push_screen(Confirm(f"Delete “{shown_title(design.title)}”?", f"The {what} {file_name(design)} is "
                                      f"deleted for good ({clean(design.state)}). {keep} → and Enter delete it.",
                                      yes="Delete it", yes_key=False), delete)
 

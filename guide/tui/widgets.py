@@ -30,6 +30,7 @@ from textual.widgets import Input, OptionList, RadioButton, Static, TextArea
 from textual.widgets.option_list import Option
 
 from guide.report.text import inert as clean
+from guide.report.text import shorten, shown_title
 
 if TYPE_CHECKING:  # the start screen uses these widgets, and paints before the models are imported
     from guide.bank import Bank
@@ -57,14 +58,10 @@ def level_bar(bank: Bank, score: float) -> str:
     return "█" * filled + "░" * (BAR_WIDTH - filled) + ("▸" if score > scale else " ")
 
 
-def shorten(text: str, width: int) -> str:
-    """`text` in at most `width` characters: where it is longer, cut after a whole word, with an ellipsis."""
-    if len(text) <= width:
-        return text
-    cut = text[: max(0, width - 1)]
-    if " " in cut:
-        cut = cut[: cut.rindex(" ")]
-    return cut.rstrip(" ,;:.") + "…"
+def quoted_title(title: str) -> str:
+    """A design's title quoted in a notice: its start only, so that a 300-character title does not fill the corner
+    of the screen (the library shows the highlighted design's title whole)."""
+    return f"“{shorten(shown_title(title), 60)}”"
 
 
 def palette_text(text: str) -> str:
@@ -634,7 +631,18 @@ class ListWithEnds(OptionList):
             super().action_cursor_up()
 
 
-class NoteInput(Input):
+class OneLineInput(Input):
+    """A one-line box that keeps every line of a paste, joined with spaces: Textual's Input keeps only the first
+    line, and a note or title pasted from a document lost the rest without a word."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        # Textual then calls Input's own handler (each class's, down the MRO), which inserts the text as it is now.
+        lines = [line.strip() for line in event.text.splitlines()]
+        if len(lines) > 1:
+            event.text = " ".join(line for line in lines if line)
+
+
+class NoteInput(OneLineInput):
     """The note on an answer. Enter keeps it and goes back to the answer, as Esc does; the key bar says so.
     Focused, it shows its end with the cursor there, so typing goes on after what was written (leaving it shows
     the note from its start)."""
