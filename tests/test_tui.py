@@ -488,6 +488,17 @@ async def test_a_json_number_too_long_to_convert_is_refused_in_the_dialog(bank, 
     assert await refusal_in_the_open_dialog(bank, path) == f"{path}:1: JSON: a number longer than 4300 digits"
 
 
+async def test_enter_on_a_first_start_acts_on_the_menus_first_entry(bank, guide_home):
+    """With no designs the menu has the keys, and its first entry is highlighted: Enter starts a new design, as
+    the highlight shows (nothing was highlighted, and Enter did nothing until an arrow key)."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, AskDialog) and static_text(app.screen, ".dialog-title").strip() == "Name your design"
+
+
 async def refusal_in_the_open_dialog(bank, path: Path) -> str:
     """What the open dialog says when `path` is typed into it (it stays open)."""
     app = GuideApp(bank, date=FIXED_DATE)
@@ -2959,7 +2970,7 @@ def test_a_killed_app_keeps_a_paste_too_long_for_the_design_beside_it(bank, guid
     assert load_session(bank, design).drafts == {}
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+@needs_programs("tmux", install="apt-get install -y tmux")
 def test_a_paste_holding_an_escape_is_text_for_the_box_it_is_pasted_into(bank, guide_home, tmp_path):
     """Textual's reader, meeting an escape inside a terminal's bracketed paste, typed the rest of the paste as
     keys: pasted into a note, `red` and a line break left the box, `s` opened the results and `e` the export

@@ -127,7 +127,8 @@ class StartScreen(SizedScreen):
         entries = [("new", "n", "Start a new design"), ("presets", "p", "Open a preset case as a worked example")]
         if self.app.offers_resume:
             entries.append(("open", "o", "Open an answers file or design document"))
-        entries += [("learn", "l", "Learn the five elements"), ("help", "?", "Help: keys and the framework")]
+        entries += [("learn", "l", f"Learn the {number_name(len(self.app.elements_at_a_glance))} elements"),
+                    ("help", "?", "Help: keys and the framework")]
         menu = self.query_one("#menu", OptionList)
         menu.set_options([Option(Content.assemble((key, "bold"), "  ", label), id=action) for action, key, label in entries])
         listing = self.query_one("#designs", OptionList)
@@ -135,6 +136,8 @@ class StartScreen(SizedScreen):
         self.show_entries(paths.index(highlight) if highlight in paths else 0 if paths else None)
         listing.display = self.query_one("#designs-title").display = bool(self.designs)
         self.query_one("#design-detail").display = bool(self.designs)
+        if not self.designs:  # the menu has the keys: Enter acts on its first entry at once, as it shows
+            menu.highlighted = 0
         (listing if self.designs else menu).focus()
         error = self.query_one("#start-error", Static)
         if problem:
