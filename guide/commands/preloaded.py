@@ -171,11 +171,13 @@ def _preload() -> None:
 
     from rich.cells import cell_len
 
+    from guide.model import build_deferred_models
     from guide.tui.app import LATER_IMPORTS
 
     for module in (*LATER_IMPORTS, "textual.drivers.web_driver", "guide.tui.web", "textual.layouts.factory",
                    "textual.layouts.horizontal", "textual.layouts.stream", "textual.scrollbar"):
         importlib.import_module(module)
+    build_deferred_models()
     cell_len("→ ░")  # loads Rich's table of character widths
 
 

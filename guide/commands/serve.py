@@ -9,7 +9,6 @@ as downloads.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import json
 import shlex
@@ -220,6 +219,8 @@ has closed a tab, or ask the instructor to raise <code>--max-sessions</code>.</p
 
 def make_server(command: str, host: str, port: int, public_url: str | None, title: str, limits: Limits = Limits(),
                 preloaded=None):
+    import asyncio  # here, not at the top: every command module is imported on every start, and asyncio costs 40 ms
+
     from aiohttp import WSMsgType, web
     from textual_serve.app_service import AppService
     from textual_serve.server import LOGO, Server, log
