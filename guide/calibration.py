@@ -105,14 +105,6 @@ def family_rows(bank: Bank, scores: list[PrecedentScore]) -> list[FamilyRow]:
     return rows
 
 
-def looked_into(bank: Bank, card: Scorecard) -> tuple[list[PrecedentScore], list[FamilyRow]]:
-    """The rows of a scorecard one may read without looking into the holdout: its calibration precedents, and
-    the per-family table over them. A holdout precedent's row (its rank, its top families) or a family built by
-    one or two of them is exactly what a rule could be tuned to; its split's totals are the measurement."""
-    shown = [item for item in card.precedents if item.split != "holdout"]
-    return shown, family_rows(bank, shown)
-
-
 def shortfalls(bank: Bank, cards: list[Scorecard]) -> list[str]:
     """Each score below the bank's declared target, and each split with nothing to score, in words; empty when
     every target is met (or none is set)."""
@@ -153,7 +145,14 @@ class ScoreView:
 
 
 def score_view(bank: Bank, card: Scorecard, show_holdout: bool) -> ScoreView:
-    return ScoreView(card, card.precedents, card.families) if show_holdout else ScoreView(card, *looked_into(bank, card))
+    """A scorecard with the rows one may read without looking into the holdout: its calibration precedents, and the
+    per-family table over them (unless `show_holdout`). A holdout precedent's row (its rank, its top families) or a
+    family built by one or two of them is exactly what a rule could be tuned to; its split's totals are the
+    measurement."""
+    if show_holdout:
+        return ScoreView(card, card.precedents, card.families)
+    shown = [item for item in card.precedents if item.split != "holdout"]
+    return ScoreView(card, shown, family_rows(bank, shown))
 
 
 def as_data(view: ScoreView) -> dict:
