@@ -51,10 +51,9 @@ from guide.engine import element_results, evaluate, route
 from guide.files import remove_stale_temporaries, write_atomically
 from guide.model import (END, TEXT_ANSWER_MAX, AnswersFile, AnswerValue, ElementResult, Question, Result,
                          SessionFile, answer_problems)
-from guide.yamlfile import dump_yaml
 from guide.source import MAX_FILE_BYTES, GuideError, first_problem
 from guide.state import make_private_folder, session_dir
-from guide.yamlfile import read_yaml
+from guide.yamlfile import dump_yaml, read_yaml
 
 HEADER = ("# guide: the design in progress, saved after every answer. `answers` are the answers on the\n"
           "# current path; `set_aside` are answers a changed answer took off it (kept, not used);\n"
@@ -91,6 +90,10 @@ BROWSER_TAB = re.compile(r"[0-9a-f]{32}")
 BROWSER_TAB_VARIABLE = "GUIDE_BROWSER_TAB"
 
 
+def is_browser_tab(name: str | None) -> bool:
+    return name is not None and BROWSER_TAB.fullmatch(name) is not None
+
+
 def browser_sessions_dir() -> Path:
     return session_dir() / "browser"
 
@@ -101,7 +104,7 @@ def browser_session_path(tab: str | None = None) -> Path:
     so a reloaded tab finds its designs (`browser_tab_sessions`); without them, new ones. The time keeps the
     folder in order for an instructor; the random part means no one can name another tab's file (a process id
     or a time is easy to guess)."""
-    if tab is None or not BROWSER_TAB.fullmatch(tab):
+    if not is_browser_tab(tab):
         tab = secrets.token_hex(16)
     stamp = time.strftime('%Y%m%d-%H%M%S')
     path, count = browser_sessions_dir() / f"{stamp}-{tab}.yaml", 1
@@ -113,7 +116,7 @@ def browser_session_path(tab: str | None = None) -> Path:
 
 def browser_tab_sessions(tab: str | None) -> list[Path]:
     """The designs begun in the browser tab named `tab` (none for no name or a malformed one)."""
-    if tab is None or not BROWSER_TAB.fullmatch(tab):
+    if not is_browser_tab(tab):
         return []
     return list(browser_sessions_dir().glob(f"*-{tab}.yaml"))
 
@@ -131,9 +134,10 @@ def expire_browser_sessions(max_age_seconds: float) -> None:
                 path.unlink()
     # A tab's app that was killed never removed its lock file; one beside no session that no app holds goes too.
     for lock in folder.glob("*.yaml.lock"):
-        if not lock.with_name(lock.name.removesuffix(".lock")).exists():
+        session = lock.with_name(lock.name.removesuffix(".lock"))
+        if not session.exists():
             with contextlib.suppress(SessionInUse):
-                SessionLock(lock.with_name(lock.name.removesuffix(".lock"))).release()
+                SessionLock(session).release()
 
 
 # ---------------------------------------------------------------------------------------------
