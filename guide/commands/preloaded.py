@@ -232,16 +232,17 @@ def _reap() -> None:
             pass
 
 
-def _fork_app(requests: socket.socket, bank: Bank, size: dict, fds: list[int]) -> int:
+def _fork_app(requests: socket.socket, bank: Bank, request: dict, fds: list[int]) -> int:
     pid = os.fork()
     if pid == 0:
         requests.close()
-        _run_app(bank, size, fds)  # never returns
+        _run_app(bank, request, fds)  # never returns
     return os.pidfd_open(pid)  # before the next _reap, so the pid still names this app
 
 
-def _run_app(bank: Bank, size: dict, fds: list[int]) -> None:
-    """In the forked child: become the tab's app, on the tab's pipes, and end with it."""
+def _run_app(bank: Bank, request: dict, fds: list[int]) -> None:
+    """In the forked child: become the app of the tab the server's `request` describes (its columns, rows and
+    name), on the tab's pipes, and end with it."""
     status = 1
     try:
         _name_process(APP_NAME)
@@ -254,11 +255,11 @@ def _run_app(bank: Bank, size: dict, fds: list[int]) -> None:
         sys.stdout = sys.__stdout__ = open(1, "w", encoding="utf-8", closefd=False)
         sys.stderr = sys.__stderr__ = open(2, "w", encoding="utf-8", errors="backslashreplace",
                                            closefd=False, buffering=1)
-        os.environ["COLUMNS"], os.environ["ROWS"] = str(size["columns"]), str(size["rows"])
-        if size.get("tab"):
+        os.environ["COLUMNS"], os.environ["ROWS"] = str(request["columns"]), str(request["rows"])
+        if request.get("tab"):
             from guide.session import BROWSER_TAB_VARIABLE
 
-            os.environ[BROWSER_TAB_VARIABLE] = size["tab"]
+            os.environ[BROWSER_TAB_VARIABLE] = request["tab"]
         from guide.tui.app import GuideApp
 
         app = GuideApp(bank)
