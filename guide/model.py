@@ -58,7 +58,7 @@ class Strict(BaseModel):
     # No .inf or .nan: they would rank nothing sensibly and make the JSON documents invalid. Strict types: a
     # weight written "3" is a quoted string in the file, refused as an answer's 5 is rather than read as 3.
     # defer_build: `guide run` reads its bank from the cache and validates none of the bank's files, so building
-    # their validators at import (40 ms) would be wasted; a model builds its own when first used.
+    # their validators at import (about 12 ms) would be wasted; a model builds its own when first used.
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, allow_inf_nan=False, strict=True,
                               defer_build=True)
 

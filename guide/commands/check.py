@@ -104,9 +104,9 @@ def check_document(path: Path, bank) -> Report:
         lines.append(stale_approvals.rstrip("\n"))
     lines.append("  first differences:")
     lines += [f"    {line}" for line in first_differences(committed, fresh)]
-    # A name with a line break or an escape is shown escaped: the line is then one to read, not to paste.
     lines.append("  updating writes it again from its answers: a line marked - that was written by hand is lost "
                  "(keep such text in an answer's note, which the document carries)")
+    # A name with a line break or an escape is shown escaped: the line is then one to read, not to paste.
     lines.append("  update it with: " + shown_name(shlex.join(_update_command(path, format, bank))))
     return Report(True, "\n".join(lines) + "\n")
 
