@@ -169,7 +169,7 @@ class Flow:
 # Checks.
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     severity: Literal["error", "warning", "advice"]  # advice: worth a look, never a failure
     location: Location
@@ -444,16 +444,17 @@ def _check_reach(bank: Bank) -> list[Finding]:
     """Elements and methods that no answer can ever raise are dead weight in a bank."""
     # A walk over the graph's edges that skips evidence against. The graph itself is not built: its
     # nodes and attributes cost several times the walk. Like the graph, a later edge between the
-    # same two nodes replaces an earlier one.
-    edges: dict[str, dict[str, dict]] = {}
+    # same two nodes replaces an earlier one. Each edge keeps only whether it leads on, not its attributes:
+    # on a bank of 5,000 questions these were most of lint's peak memory.
+    leads_on: dict[str, dict[str, bool]] = {}
     for source, target, data in graph_items(bank):
         if target is not None:
-            edges.setdefault(source, {})[target] = data
+            leads_on.setdefault(source, {})[target] = data["kind"] != "evidence" or data["weight"] > 0
     reachable: set[str] = set()
     waiting = [question_node(bank.meta.start)]
     while waiting:
-        for target, data in edges.get(waiting.pop(), {}).items():
-            if target not in reachable and (data["kind"] != "evidence" or data["weight"] > 0):
+        for target, passes in leads_on.get(waiting.pop(), {}).items():
+            if passes and target not in reachable:
                 reachable.add(target)
                 waiting.append(target)
     findings = []

@@ -39,7 +39,7 @@ class GuideError(Exception):
         return f"{where}:{field} {one_line(self.problem)}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     file: str
     line: int
