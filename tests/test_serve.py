@@ -543,6 +543,42 @@ def test_sessions_beyond_the_cap_see_a_page_saying_the_class_is_full(serve):
     assert afterwards == 200
 
 
+def test_a_reloaded_tabs_websocket_in_a_full_class_gets_the_seat_its_old_one_gives_back(serve):
+    """A reload closes the tab's session as its new websocket comes; the seat being given back must not make
+    the class look full to the tab itself, while it stays full for anyone else."""
+    import aiohttp
+
+    port = serve("--max-sessions", "1")
+    tab = f"http://127.0.0.1:{port}/ws/{'c' * 32}"
+
+    async def scenario():
+        async with aiohttp.ClientSession() as client:
+            async with client.ws_connect(tab) as websocket:
+                assert await Screen(websocket).read_until("Start a new design")
+            async with client.ws_connect(tab) as websocket:  # before the fix: 503, the class is full
+                assert await Screen(websocket).read_until("Start a new design")
+                return await _handshake_status(port)
+
+    assert asyncio.run(scenario()) == 503
+
+
+def test_a_reloaded_page_in_a_full_class_gets_the_app_again(serve, tmp_path):
+    """Chromium asks for the reloaded page before the old page has closed its session, so the page finds
+    the class full; the full page of a tab that had a session tries again by itself and gets the app."""
+    sync_playwright = _playwright()
+    port = serve("--max-sessions", "1")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("body.-first-byte")
+            page.reload()
+            page.wait_for_selector("body.-first-byte", timeout=STARTUP_TRIES * 100)  # the app again, not the full page
+        finally:
+            browser.close()
+
+
 def test_websockets_from_other_web_sites_are_refused(serve):
     """A page of any site a student has open could otherwise start sessions here from their browser."""
     port = serve("--allow-origin", "https://course.example/")
