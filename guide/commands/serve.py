@@ -432,6 +432,10 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
                 app_service.tab = request.match_info.get("tab")
                 try:
                     await websocket.prepare(request)
+                    if app_service.tab is not None:
+                        # The page adds it to its downloads' addresses (`?instance=`): a proxy in front of several
+                        # servers sends them, by the tab's name, to the server running the tab's app.
+                        await websocket.send_json(["instance_id", app_service.tab])
                     await app_service.start(request.query.get("width", 80), request.query.get("height", 24))
                     await self._process_messages(websocket, app_service)
                 except asyncio.CancelledError:
