@@ -579,6 +579,29 @@ def test_a_reloaded_page_in_a_full_class_gets_the_app_again(serve, tmp_path):
             browser.close()
 
 
+def test_a_tab_whose_websocket_finds_the_class_full_says_so(serve):
+    """A page served a moment before the last place went: its websocket is refused. The tab must say that the
+    class is full, not "Session ended." for a session that never began."""
+    sync_playwright = _playwright()
+    port = serve("--max-sessions", "1")
+    address = f"http://127.0.0.1:{port}/"
+    page_while_free = urllib.request.urlopen(address).read()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            first = browser.new_page()
+            first.goto(address)
+            first.wait_for_selector("body.-first-byte")
+            late = browser.new_page()
+            # The page as it was served while a place was free; everything after it comes from the server.
+            late.route(address, lambda route: route.fulfill(status=200, body=page_while_free, content_type="text/html"))
+            late.goto(address)
+            late.unroute(address)
+            late.wait_for_selector("text=The class is full", timeout=STARTUP_TRIES * 100)
+        finally:
+            browser.close()
+
+
 def test_websockets_from_other_web_sites_are_refused(serve):
     """A page of any site a student has open could otherwise start sessions here from their browser."""
     port = serve("--allow-origin", "https://course.example/")
