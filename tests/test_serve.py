@@ -671,6 +671,30 @@ def test_a_message_no_browser_sends_is_one_log_line_and_the_tab_lives_on(serve, 
     assert log.count("ignored a binary websocket message") == 1
 
 
+def test_a_message_over_the_size_limit_ends_the_tab_with_one_log_line(serve, tmp_path):
+    """aiohttp closes a websocket whose message is over 4 MiB (a paste of a huge file, say); the tab then ended
+    with no word in the server's log."""
+    import aiohttp
+
+    port = serve()
+
+    async def scenario():
+        async with aiohttp.ClientSession() as client:
+            websocket = await client.ws_connect(f"http://127.0.0.1:{port}/ws")
+            assert await Screen(websocket).read_until("Quit"), "the start screen never appeared"
+            with contextlib.suppress(ConnectionError):  # the server drops the connection
+                await websocket.send_json(["stdin", "x" * (5 * 1024 * 1024)])
+                await websocket.receive()
+                await websocket.close()
+
+    def log() -> str:
+        return " ".join((tmp_path / f"serve-{port}.log").read_text(errors="replace").split())
+
+    asyncio.run(scenario())
+    assert _wait_for(lambda: "websocket failed, which ends the tab: Message size" in log()), log()
+    assert "exceeds limit" in log() and "Traceback" not in log()
+
+
 def test_a_paste_holding_escape_characters_arrives_as_text(serve, tmp_path):
     """The page sends a paste bracketed (ESC [200~ ... ESC [201~) with any escape character inside it as it is.
     Textual met such an escape, gave up on the paste and took the rest as keys: the paste's end was typed, its

@@ -374,6 +374,9 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
                     log.warning("ignored a binary websocket message (a browser page sends text): %d bytes",
                                 len(message.data))
                     continue
+                if message.type == WSMsgType.ERROR:  # a message over aiohttp's 4 MiB, say: the connection is closed
+                    log.warning("a tab's websocket failed, which ends the tab: %s", one_line(str(message.data)))
+                    continue
                 if message.type != WSMsgType.TEXT:
                     continue
                 parsed = browser_message(message.data)
