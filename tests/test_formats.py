@@ -212,6 +212,19 @@ def test_json_validates_against_the_committed_schema_and_holds_the_full_result(b
     assert data["bank_change"] is None
 
 
+def test_json_tells_a_reviewer_what_is_the_papers_and_what_is_the_tools(bank):
+    """A reviewer given only the JSON must be told, as the Markdown's "How this was derived" tells its reader,
+    which framework this is and that the rules and rationales are the tool's operationalization, not the paper's."""
+    data = json.loads(make_document(bank, bank.cases()["dr-screening"], "json"))
+    markdown = make_document(bank, bank.cases()["dr-screening"], "md")
+    derivation = data["derivation"]
+    assert derivation["framework"].startswith(bank.meta.source.citation)
+    assert "doi:10.1109/ACCESS.2024.3387702" in derivation["framework"]
+    assert derivation["from_this_tool"] == bank.meta.derivation_note
+    assert "not a quotation of the paper" in derivation["rationales"]
+    assert derivation["rationales"].replace(bank.meta.id, f"`{bank.meta.id}`") in markdown
+
+
 def test_the_committed_schema_rejects_a_document_missing_its_result(bank):
     data = json.loads(make_document(bank, bank.cases()["dr-screening"], "json"))
     del data["result"]["elements"]

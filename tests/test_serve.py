@@ -543,6 +543,65 @@ def test_sessions_beyond_the_cap_see_a_page_saying_the_class_is_full(serve):
     assert afterwards == 200
 
 
+def test_a_reloaded_tabs_websocket_in_a_full_class_gets_the_seat_its_old_one_gives_back(serve):
+    """A reload closes the tab's session as its new websocket comes; the seat being given back must not make
+    the class look full to the tab itself, while it stays full for anyone else."""
+    import aiohttp
+
+    port = serve("--max-sessions", "1")
+    tab = f"http://127.0.0.1:{port}/ws/{'c' * 32}"
+
+    async def scenario():
+        async with aiohttp.ClientSession() as client:
+            async with client.ws_connect(tab) as websocket:
+                assert await Screen(websocket).read_until("Start a new design")
+            async with client.ws_connect(tab) as websocket:  # before the fix: 503, the class is full
+                assert await Screen(websocket).read_until("Start a new design")
+                return await _handshake_status(port)
+
+    assert asyncio.run(scenario()) == 503
+
+
+def test_a_reloaded_page_in_a_full_class_gets_the_app_again(serve, tmp_path):
+    """Chromium asks for the reloaded page before the old page has closed its session, so the page finds
+    the class full; the full page of a tab that had a session tries again by itself and gets the app."""
+    sync_playwright = _playwright()
+    port = serve("--max-sessions", "1")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("body.-first-byte")
+            page.reload()
+            page.wait_for_selector("body.-first-byte", timeout=STARTUP_TRIES * 100)  # the app again, not the full page
+        finally:
+            browser.close()
+
+
+def test_a_tab_whose_websocket_finds_the_class_full_says_so(serve):
+    """A page served a moment before the last place went: its websocket is refused. The tab must say that the
+    class is full, not "Session ended." for a session that never began."""
+    sync_playwright = _playwright()
+    port = serve("--max-sessions", "1")
+    address = f"http://127.0.0.1:{port}/"
+    page_while_free = urllib.request.urlopen(address).read()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            first = browser.new_page()
+            first.goto(address)
+            first.wait_for_selector("body.-first-byte")
+            late = browser.new_page()
+            # The page as it was served while a place was free; everything after it comes from the server.
+            late.route(address, lambda route: route.fulfill(status=200, body=page_while_free, content_type="text/html"))
+            late.goto(address)
+            late.unroute(address)
+            late.wait_for_selector("text=The class is full", timeout=STARTUP_TRIES * 100)
+        finally:
+            browser.close()
+
+
 def test_websockets_from_other_web_sites_are_refused(serve):
     """A page of any site a student has open could otherwise start sessions here from their browser."""
     port = serve("--allow-origin", "https://course.example/")
@@ -610,6 +669,30 @@ def test_a_message_no_browser_sends_is_one_log_line_and_the_tab_lives_on(serve, 
     assert "Traceback" not in log
     assert log.count("ignored a websocket message no browser page sends") == len(bad)
     assert log.count("ignored a binary websocket message") == 1
+
+
+def test_a_message_over_the_size_limit_ends_the_tab_with_one_log_line(serve, tmp_path):
+    """aiohttp closes a websocket whose message is over 4 MiB (a paste of a huge file, say); the tab then ended
+    with no word in the server's log."""
+    import aiohttp
+
+    port = serve()
+
+    async def scenario():
+        async with aiohttp.ClientSession() as client:
+            websocket = await client.ws_connect(f"http://127.0.0.1:{port}/ws")
+            assert await Screen(websocket).read_until("Quit"), "the start screen never appeared"
+            with contextlib.suppress(ConnectionError):  # the server drops the connection
+                await websocket.send_json(["stdin", "x" * (5 * 1024 * 1024)])
+                await websocket.receive()
+                await websocket.close()
+
+    def log() -> str:
+        return " ".join((tmp_path / f"serve-{port}.log").read_text(errors="replace").split())
+
+    asyncio.run(scenario())
+    assert _wait_for(lambda: "websocket failed, which ends the tab: Message size" in log()), log()
+    assert "exceeds limit" in log() and "Traceback" not in log()
 
 
 def test_a_paste_holding_escape_characters_arrives_as_text(serve, tmp_path):

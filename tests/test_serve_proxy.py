@@ -189,3 +189,59 @@ def test_a_browser_through_the_proxy_answers_and_downloads(serve, proxy, bank, t
     (saved,) = _saved_by(tmp_path, instance)
     assert saved["answers"][first.id] == first.choices[0].id
     assert not _saved_by(tmp_path, *set(INSTANCES) - {instance})
+
+
+def test_a_tabs_download_and_reload_reach_its_instance_after_another_tab_moved_the_browsers_cookie(
+        serve, proxy, bank, tmp_path):
+    """One browser, two tabs, instances of one session each: tab B finds tab A's instance full and the proxy
+    moves the browser's cookie to the other instance. Tab A's export (whose key only its own instance knows)
+    and, once tab B has closed, tab A's reload must still reach tab A's instance, by the tab's name: the
+    download's `?instance=` (which the page adds from the server's `instance_id`) and the websocket's path."""
+    import aiohttp
+
+    address = proxy(_instances(serve, tmp_path, 1, 1))
+    tab_a, tab_b = "a" * 32, "b" * 32
+    first = bank.questions[bank.meta.start]
+    prompt = " ".join(first.prompt.split()[:3])
+
+    async def tab(client, name: str):
+        for _ in range(STARTUP_TRIES):  # a seat just given back may take a moment to be free
+            try:
+                websocket = await client.ws_connect(f"{address}/ws/{name}?width=110&height=36",
+                                                    headers={"Origin": address})
+                return websocket, Screen(websocket)
+            except aiohttp.WSServerHandshakeError:
+                await asyncio.sleep(0.1)
+        pytest.fail(f"tab {name} never got a session")
+
+    async def scenario():
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as browser:
+            assert (await browser.get(f"{address}/")).status == 200
+            instance_a = _instance_of(browser)
+            websocket_a, screen_a = await tab(browser, tab_a)
+            for keys, shown in (((), "Start a new design"), (("n",), "Name your design"),
+                                (("Tab A", "\r"), re.escape(prompt)), (("s",), "Priorities"),
+                                (("e",), "Export the design document")):
+                await screen_a.keys(*keys)
+                assert await screen_a.read_until(shown), f"tab A never saw '{shown}'"
+            assert (await browser.get(f"{address}/")).status == 200  # tab B: tab A's instance is full
+            assert _instance_of(browser) != instance_a
+            websocket_b, screen_b = await tab(browser, tab_b)
+            assert await screen_b.read_until("Start a new design")
+            await screen_a.keys("\r")  # Download
+            assert await _delivered(screen_a), "the export never reached the browser"
+            (key,) = [data for kind, data in screen_a.messages if kind == "deliver_file_start"]
+            instances = [data for kind, data in screen_a.messages if kind == "instance_id"]
+            query = f"?instance={instances[0]}" if instances else ""  # what textual-serve's page adds
+            async with browser.get(f"{address}/download/{key}{query}") as download:
+                downloaded = download.status, await download.text()
+            await websocket_b.close()
+            await websocket_a.close()
+            _, reloaded = await tab(browser, tab_a)
+            assert await reloaded.read_until("Start a new design")
+            return downloaded, reloaded.text
+
+    (status, document), reloaded = asyncio.run(scenario())
+    assert status == 200, f"tab A's download went to the other instance: {status}"
+    assert _front_matter(document)["title"] == "Tab A"
+    assert "Tab A" in reloaded, "the reloaded tab reached an instance without its design"

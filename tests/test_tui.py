@@ -259,6 +259,18 @@ async def test_a_browser_cannot_open_files_of_the_server(bank, monkeypatch):
         assert not app.screen.query("#entry"), "no dialog asking for a server path"
 
 
+async def test_a_browser_start_screen_says_where_answers_are_kept_as_a_note_not_an_error(bank, monkeypatch):
+    """The note was written in the start screen's error line, in the error colour: to a student it read as an error."""
+    monkeypatch.setattr(GuideApp, "is_web", property(lambda self: True))
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        note = app.screen.query_one("#browser-note", Static)
+        assert note.display and "saved on the server for this tab only" in str(note.render())
+        assert not app.screen.query_one("#start-error", Static).display
+        assert note.styles.color != app.screen.query_one("#start-error", Static).styles.color
+
+
 async def test_text_cursors_do_not_blink_in_a_browser(bank, monkeypatch):
     """Each blink is a frame a classroom server draws and sends, twice a second for every reading student."""
     monkeypatch.setattr(GuideApp, "is_web", property(lambda self: True))

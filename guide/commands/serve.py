@@ -30,6 +30,10 @@ DEFAULT_SESSION_DAYS = 30.0
 COLUMNS = (10, 500)
 ROWS = (5, 200)
 QUIT_GRACE = 5.0  # seconds an app has to end once its browser is gone, before it is killed
+SEAT_WAIT = QUIT_GRACE + 1.0  # by then a closing tab's app has ended or been killed, and its seat is free
+# A reloaded page's websocket comes about when the old page's closes, at times before the server sees that close:
+# a full class waits this long for a tab to start closing before it refuses a websocket.
+RELOAD_GRACE = 2.0
 
 
 def register(subparsers, common) -> None:
@@ -211,8 +215,18 @@ FULL_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>The class is full</title></head>
 <body style="font-family: sans-serif; max-width: 40em; margin: 4em auto">
 <h1>The class is full</h1>
-<p>This server already serves {count} browser tabs, as many as it is set to. Try again when someone
-has closed a tab, or ask the instructor to raise <code>--max-sessions</code>.</p>
+<p>This server already serves {count} browser tabs, as many as it is set to. This page tries again by itself
+every few seconds and opens the app once someone has closed a tab; or ask the instructor to raise
+<code>--max-sessions</code>.</p>
+<p id="kept" hidden>This tab's designs are kept on the server: they are offered again once it is in.</p>
+<script>
+  // A tab with a name (the app's page drew it) was reloaded or lost its connection: its own place is most likely
+  // on its way back (a browser asks for the new page before the old one has closed its session), so it tries
+  // again after a second. A new tab waits longer between tries.
+  const named = /^[0-9a-f]{{32}}$/.test(sessionStorage.getItem("guide-tab") || "");
+  document.getElementById("kept").hidden = !named;
+  setTimeout(() => location.reload(), named ? 1000 : 10000);
+</script>
 </body></html>
 """
 
@@ -286,6 +300,8 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
         """
 
         sessions = 0
+        closing = 0  # sessions whose browser has gone and whose app is ending: each gives its seat back soon
+        seats: asyncio.Condition  # made in `_make_app`, in the server's loop; told whenever a seat comes back
 
         async def on_startup(self, app: web.Application) -> None:
             """Nothing: textual-serve prints its banner here, before the server listens (see `serve`)."""
@@ -317,6 +333,23 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
         def full(self) -> bool:
             return self.sessions >= limits.max_sessions
 
+        async def seat_free(self) -> bool:
+            """Whether a session may start. A full class waits for the seats its closing tabs are giving back: a
+            reloaded page's websocket comes as its old one closes, and must not find the class full because of its
+            own seat."""
+            async with self.seats:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.seats.wait_for(lambda: not self.full() or self.closing), RELOAD_GRACE)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.seats.wait_for(lambda: not (self.full() and self.closing)), SEAT_WAIT)
+            return not self.full()
+
+        async def seats_changed(self, sessions: int = 0, closing: int = 0) -> None:
+            async with self.seats:
+                self.sessions += sessions
+                self.closing += closing
+                self.seats.notify_all()
+
         def full_page(self) -> web.Response:
             return web.Response(status=503, text=FULL_PAGE.format(count=self.sessions), content_type="text/html",
                                 headers={"Retry-After": "60"})
@@ -341,6 +374,9 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
                     log.warning("ignored a binary websocket message (a browser page sends text): %d bytes",
                                 len(message.data))
                     continue
+                if message.type == WSMsgType.ERROR:  # a message over aiohttp's 4 MiB, say: the connection is closed
+                    log.warning("a tab's websocket failed, which ends the tab: %s", one_line(str(message.data)))
+                    continue
                 if message.type != WSMsgType.TEXT:
                     continue
                 parsed = browser_message(message.data)
@@ -361,11 +397,14 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
 
         async def _make_app(self) -> web.Application:
             app = await super()._make_app()
+            self.seats = asyncio.Condition()
             # The page's websocket names its tab, so that a reloaded tab's app finds the tab's design.
             app.router.add_get(f"/ws/{{tab:{BROWSER_TAB.pattern}}}", self.handle_websocket)
             return app
 
         async def handle_index(self, request):
+            # No waiting for a seat here: a reloading browser closes its old page's session only once this
+            # page has come (the full page then tries again by itself).
             if self.full():
                 return self.full_page()
             if public_url is None:
@@ -379,7 +418,7 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
             if not self.origin_allowed(request):
                 return web.Response(status=403, text=f"websocket from {request.headers['Origin']} refused: "
                                                      f"not this server's page (see --allow-origin)")
-            if self.full():
+            if not await self.seat_free():
                 return self.full_page()
             websocket = web.WebSocketResponse(heartbeat=15)
             if not websocket.can_prepare(request).ok:
@@ -396,6 +435,10 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
                 app_service.tab = request.match_info.get("tab")
                 try:
                     await websocket.prepare(request)
+                    if app_service.tab is not None:
+                        # The page adds it to its downloads' addresses (`?instance=`): a proxy in front of several
+                        # servers sends them, by the tab's name, to the server running the tab's app.
+                        await websocket.send_json(["instance_id", app_service.tab])
                     await app_service.start(request.query.get("width", 80), request.query.get("height", 24))
                     await self._process_messages(websocket, app_service)
                 except asyncio.CancelledError:
@@ -403,10 +446,12 @@ def make_server(command: str, host: str, port: int, public_url: str | None, titl
                 except Exception as error:
                     log.exception(error)
                 finally:
+                    await self.seats_changed(closing=1)
                     await app_service.stop()
+                    await self.seats_changed(closing=-1)
                 return websocket
             finally:
-                self.sessions -= 1
+                await self.seats_changed(sessions=-1)
 
         async def handle_download(self, request: web.Request) -> web.StreamResponse:
             """textual-serve's own, with a Content-Disposition that any file name survives."""

@@ -14,8 +14,20 @@ from pydantic import BaseModel, Field
 from guide.bank import DESIGN_DOCUMENT, Bank, bank_change
 from guide.model import AnswersFile, BankChange, Decision, Result
 from guide.report.frontmatter import document_answers
+from guide.report.text import rationales_note
 
 FORMAT_VERSION = 1
+
+
+class Derivation(BaseModel):
+    """Which parts of the document come from the source paper and which are this tool's own operationalization:
+    a reader of the JSON alone is told so, as the Markdown and HTML documents' "How this was derived" tells theirs."""
+
+    framework: str = Field(description="the citation of the source the question bank operationalizes, with its DOI "
+                                       "and free copies")
+    from_the_paper: str | None = Field(description="what the source itself establishes, in the bank's words")
+    from_this_tool: str = Field(description="what is the tool's own operationalization, not quoted from the source")
+    rationales: str = Field(description="that every rationale and rule in the result is the tool's reasoning")
 
 
 class DesignDocument(BaseModel):
@@ -24,6 +36,7 @@ class DesignDocument(BaseModel):
     document: Literal["guide-design-document"] = DESIGN_DOCUMENT
     format_version: Literal[1] = FORMAT_VERSION
     date: str
+    derivation: Derivation
     answers_file: AnswersFile = Field(description="the answers, notes, review and bank versions the document carries; "
                                                   "the same data as the Markdown document's front matter")
     bank_change: BankChange | None = Field(description="set when the answers were made with another bank or bank version")
@@ -36,7 +49,10 @@ class DesignDocument(BaseModel):
 
 def design_document(result: Result, bank: Bank, answers: AnswersFile, date: str) -> DesignDocument:
     carried = document_answers(answers, bank, date)
-    return DesignDocument(date=date, answers_file=carried, bank_change=bank_change(answers, bank),
+    derivation = Derivation(framework=f"{bank.meta.source.citation} {bank.meta.source.identifiers()}", from_the_paper=bank.meta.source.establishes,
+                            from_this_tool=bank.meta.derivation_note,
+                            rationales=rationales_note(f"{result.bank_id} {result.bank_version}"))
+    return DesignDocument(date=date, derivation=derivation, answers_file=carried, bank_change=bank_change(answers, bank),
                           review_decision=carried.review_decision(),
                           stale_approvals=[position for position, _, _ in carried.stale_approvals()], result=result)
 

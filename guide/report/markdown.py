@@ -28,7 +28,7 @@ from guide.model import (
     Review,
 )
 from guide.report.frontmatter import document_answers, front_matter
-from guide.report.text import level_label, level_range_text, md, md_block, shown_title
+from guide.report.text import level_label, level_range_text, md, md_block, rationales_note, shown_title
 
 # Open questions the Summary names; the Open questions section lists every one, with how to settle it.
 SUMMARY_OPEN_QUESTIONS = 3
@@ -740,10 +740,7 @@ def _derivation(result: Result, bank: Bank) -> str:
         "",
         f"**From this tool.** {md(bank.meta.derivation_note)}",
         "",
-        "Every rationale in this document is the tool's reasoning, written in the question bank "
-        f"(`{result.bank_id}` {md(result.bank_version)}), not a quotation of the paper. A reviewer may "
-        "disagree with a rule; the rule's id is given next to each piece of evidence so it can be found and "
-        "changed.",
+        rationales_note(f"`{result.bank_id}` {md(result.bank_version)}"),
     ])
 
 

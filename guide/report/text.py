@@ -108,3 +108,11 @@ def level_range_text(bank: Bank, element: ElementResult) -> str:
     essential")."""
     low, high = level_range_labels(bank, element)
     return f"{low.lower()} to {high.lower()}"
+
+
+def rationales_note(bank: str) -> str:
+    """What a document says of its rationales, `bank` naming the question bank (id and version) as the format
+    shows it."""
+    return (f"Every rationale in this document is the tool's reasoning, written in the question bank ({bank}), not "
+            "a quotation of the paper. A reviewer may disagree with a rule; the rule's id is given next to each piece "
+            "of evidence so it can be found and changed.")

@@ -99,6 +99,10 @@ class StartScreen(SizedScreen):
             yield OptionList(id="designs")
             yield Static(id="design-detail")
             yield Static(id="start-error")
+            if not self.app.offers_resume:  # a browser tab: where its answers are kept, said as a note, not an error
+                yield Static("In a browser this tab's answers are saved on the server for this tab only: reloading the "
+                             "page offers them again here, but no other tab can resume them. Export the design "
+                             "document to keep them (its front matter holds every answer).", id="browser-note")
             yield Glance(self.app.elements_at_a_glance)
         yield KeyBar()
 
@@ -142,11 +146,7 @@ class StartScreen(SizedScreen):
         error = self.query_one("#start-error", Static)
         if problem:
             error.update(Content.assemble(("The saved designs cannot be listed: ", "bold"), clean(str(problem))))
-        elif not self.app.offers_resume:
-            error.update("In a browser this tab's answers are saved on the server for this tab only: reloading "
-                         "the page offers them again here, but no other tab can resume them. Export the design "
-                         "document to keep them (its front matter holds every answer).")
-        error.display = bool(problem) or not self.app.offers_resume
+        error.display = bool(problem)
 
     def show_entries(self, highlighted: int | None) -> None:
         """The designs' lines, written for the list's width, with `highlighted` highlighted."""
