@@ -49,7 +49,8 @@ class DesignDocument(BaseModel):
 
 def design_document(result: Result, bank: Bank, answers: AnswersFile, date: str) -> DesignDocument:
     carried = document_answers(answers, bank, date)
-    derivation = Derivation(framework=f"{bank.meta.source.citation} {bank.meta.source.identifiers()}", from_the_paper=bank.meta.source.establishes,
+    source = bank.meta.source
+    derivation = Derivation(framework=f"{source.citation} {source.identifiers()}", from_the_paper=source.establishes,
                             from_this_tool=bank.meta.derivation_note,
                             rationales=rationales_note(f"{result.bank_id} {result.bank_version}"))
     return DesignDocument(date=date, derivation=derivation, answers_file=carried, bank_change=bank_change(answers, bank),
