@@ -682,6 +682,11 @@ def _complementary(bank: Bank, scored: Scored, methods: list[MethodResult],
 
     chosen: list[MethodResult] = []
     missing = {element.id for element in targets}
+    replacing = model_replacing(bank)
+
+    def beside_chosen(method: MethodResult) -> bool:
+        """A family that replaces the model joins no design that has one: the two would be alternatives."""
+        return method.id not in replacing or not any(other.id in replacing for other in chosen)
 
     def add(method: MethodResult | None) -> None:
         if method is not None and method not in chosen:
@@ -694,27 +699,52 @@ def _complementary(bank: Bank, scored: Scored, methods: list[MethodResult],
     # The ranking's best family that serves a top element opens the design; then each top element still
     # uncovered, the most important first, gets the best-ranked family that serves it well (so a limit on
     # the design's size never costs an element its family: there is at most one per element), if that
-    # family fits the project fairly; one that scores far below the opening family is named instead.
+    # family fits the project fairly; one that scores far below the opening family is named instead. Where the
+    # best is a second family that replaces the model, the best one that can stand beside the first serves the
+    # element if it fits fairly; only where none does are both kept, and the document says to join or choose them.
     best_for(lambda method: bool(covered_by(method) & missing))
     opening_score = chosen[0].score if chosen else 0.0
     poor_fits: dict[str, str] = {}
     for element in sorted(targets, key=lambda element: -element.score):
-        serving = next((method for method in candidates if element.id in covered_by(method)), None)
-        if element.id not in missing or serving is None:
+        serving = [method for method in candidates if element.id in covered_by(method)]
+        if element.id not in missing or not serving:
             continue
-        if not _far_below(bank, serving.score, opening_score):
-            add(serving)
+        fair = [method for method in serving if not _far_below(bank, method.score, opening_score)]
+        if fair:
+            add(next((method for method in fair if beside_chosen(method)), fair[0]))
         else:
-            poor_fits[element.id] = serving.id
+            poor_fits[element.id] = serving[0].id
     for form in _asked_forms(bank, scored, candidates):
         if len(chosen) >= bank.meta.form_families_up_to:
             break
         if not any(method.id in form for method in chosen):
-            best_for(lambda method, giving=form: method.id in giving)
+            best_for(lambda method, giving=form: method.id in giving and beside_chosen(method))
     uncovered = [element.id for element in targets if element.id in missing]
     return ([method.id for method in sorted(chosen, key=lambda method: method.rank or 0)], uncovered,
             {element: method for element, method in poor_fits.items() if element in uncovered},
             chosen[0].id if chosen else None)
+
+
+def model_replacing(bank: Bank) -> set[str]:
+    """The families that are themselves the model computing the output (`replaces_model` in the catalogue)."""
+    return {method_id for method_id, family in bank.methods.items() if family.replaces_model}
+
+
+def replaces_same_model(bank: Bank, result: Result, method_id: str) -> str | None:
+    """Where a family and one in the design each replace the standard network that computes the output, what
+    that means for the reader: a second such family in the design is to be joined with the first or chosen
+    instead of it, and one outside the design is an alternative to it, not an addition; None otherwise."""
+    replacing = model_replacing(bank)
+    if method_id not in replacing:
+        return None
+    others = [bank.methods[other].name for other in result.complementary if other in replacing and other != method_id]
+    if not others:
+        return None
+    if method_id in result.complementary:
+        return (f"It and {joined_labels(others)} each replace the standard network that computes the output: build "
+                f"them as one model whose output rests on both, or choose one.")
+    return (f"An alternative to {joined_labels(others)}, not an addition: each replaces the standard network that "
+            f"computes the output.")
 
 
 def _opening(result: Result) -> MethodResult:

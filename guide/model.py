@@ -512,6 +512,12 @@ class MethodFamily(Strict):
     libraries: list[ShortText] = Field(default_factory=list)
     evaluation: list[EvaluationItem] = Field(min_length=1)
     emerging: bool = False
+    replaces_model: bool = Field(
+        default=False,
+        description="the family is itself the model that computes the output in place of a standard network (a "
+                    "concept bottleneck, a prototype network): a design holds one such family, since two would be "
+                    "alternatives for the same output, not a combination; a staged design is not one, as any of "
+                    "them can be its second stage")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -560,6 +560,26 @@ def test_the_design_gives_the_explanation_forms_its_users_asked_to_see_when_ther
     assert len(result.complementary) <= bank.meta.form_families_up_to
 
 
+def test_a_design_builds_one_family_that_replaces_the_model_and_names_the_others_as_alternatives(bank, presets):
+    """Mammographers asked for named findings and similar cases: a concept bottleneck and a prototype network each
+    compute the output in place of a standard network, so they are alternatives for one model, not a combination.
+    The design builds one; the other is listed as an alternative to it, and the form goes to a family that can
+    stand beside it. Across every preset and precedent setting, no design holds two."""
+    replacing = {method_id for method_id, family in bank.methods.items() if family.replaces_model}
+    assert {"concept_bottleneck", "prototypes"} <= replacing and "detect_first_pipelines" not in replacing
+    answers = presets["breast-cancer-detection"]
+    result = evaluate(bank, answers)
+    built = set(result.complementary) & replacing
+    assert len(built) == 1
+    document = " ".join(markdown_document(result, bank, answers, FIXED_DATE).split())
+    other = ({"concept_bottleneck", "prototypes"} - built).pop()
+    assert (f"{bank.methods[other].name}**" in document.split("### Close alternatives")[1].split("###")[0]
+            and f"An alternative to {bank.methods[built.pop()].name}, not an addition" in document)
+    settings = [*presets.values(), *(precedent.answers_file() for precedent in bank.precedents.values())]
+    assert all(len(set(evaluate(bank, setting, with_precedents=False).complementary) & replacing) <= 1
+               for setting in settings)
+
+
 def test_families_for_asked_forms_join_only_up_to_the_banks_limit(bank, presets):
     """Every explanation form asked for: the forms add families until the design has `form_families_up_to`, and
     no further; the families covering the top elements are there whatever the limit."""

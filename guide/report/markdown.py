@@ -13,7 +13,7 @@ from typing import Literal
 
 from guide.bank import Bank, bank_change
 from guide.engine import (affected, applicable_caveats, far_below_opening, joined_labels, left_out_text, poor_fit_text,
-                          setting_shared, setting_unshared, similarity_rule)
+                          replaces_same_model, setting_shared, setting_unshared, similarity_rule)
 from guide.model import (
     METHOD_STATUS_LABELS,
     UNCOVERED_LABEL,
@@ -280,9 +280,11 @@ def _what_will_be_built(result: Result, bank: Bank) -> list[str]:
         covers = ", ".join(md(bank.elements[element].name.lower()) for element in method.covers)
         # The family that produces the output itself leads the list, though it may rank lower: its line says why.
         leads = f" {md(result.output_family_note)}" if method_id == result.output_family else ""
+        same_model = replaces_same_model(bank, result, method_id)
+        joins = f" {md(same_model)}" if same_model else ""
         lines.append(f"- **{md(family.name)}** ({KIND_LABELS[family.kind]}, ranked {method.rank}, "
                      f"{METHOD_STATUS_LABELS[method.status]}): {md(_first_sentence(family.summary))} "
-                     f"It serves {covers}.{leads}")
+                     f"It serves {covers}.{leads}{joins}")
     if result.uncovered:
         lines += ["", f"**{UNCOVERED_LABEL}** (its checks in the *Evaluation plan* still apply):", ""]
         lines += [f"- {element_label(bank, element_id)}: {md(poor_fit_text(bank, result, element_id))} "
@@ -516,6 +518,12 @@ def _alternatives(result: Result) -> list[MethodResult]:
             if method.rank is not None and method.rank <= DETAILED_METHODS and method not in detailed]
 
 
+def _alternative_to(bank: Bank, result: Result, method: MethodResult) -> str:
+    """A close alternative that would replace the same model as a family of the design says so, before its why."""
+    note = replaces_same_model(bank, result, method.id)
+    return f"{md(note)} " if note else ""
+
+
 def _methods(result: Result, bank: Bank, citations: Citations) -> str:
     ranked = [method for method in result.methods if method.rank is not None]
     detailed = _detailed(result)
@@ -538,7 +546,8 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
             lines += ["", f"### {heading}", ""]
             lines += [f"- **{method.rank}. {md(method.name)}** ({KIND_LABELS[method.kind]}, "
                       f"{METHOD_STATUS_LABELS[method.status]}, score {method.score:g}): "
-                      f"{md(_first_sentence(bank.methods[method.id].summary))} {_why(method)}"
+                      f"{md(_first_sentence(bank.methods[method.id].summary))} {_alternative_to(bank, result, method)}"
+                      f"{_why(method)}"
                       for method in methods]
     rest = [method for method in ranked if method not in detailed and method not in alternatives]
     buildable = [method for method in rest if method.status != "needs_change"]
