@@ -580,6 +580,20 @@ def test_a_design_builds_one_family_that_replaces_the_model_and_names_the_others
                for setting in settings)
 
 
+def test_the_design_s_cost_against_a_standard_network_is_asked_once_by_the_family_that_carries_it(bank, presets):
+    """A mammography design with a concept bottleneck: what the design costs against a standard network is asked
+    once, among that family's checks, with the threshold agreed in advance; model transparency's measure and
+    checks no longer ask it again in other words."""
+    result = evaluate(bank, presets["breast-cancer-detection"])
+    # A detector's staged comparison is kept only as a conflict (no decision follows its boxes): not asked.
+    texts = [" ".join(text.split()) for text in [*(step.text for step in result.evaluation if not step.conflict),
+                                                 *(f"{item.measure} {item.threshold}" for item in result.acceptance)]]
+    asking = [text for text in texts if "accepts in advance" in text]
+    assert "concept_bottleneck" in result.complementary and len(asking) == 1
+    assert asking[0].startswith("The cost of the design: compare its accuracy, calibration and subgroup performance")
+    assert not any("unconstrained baseline" in text or "cost of transparency" in text for text in texts)
+
+
 def test_families_for_asked_forms_join_only_up_to_the_banks_limit(bank, presets):
     """Every explanation form asked for: the forms add families until the design has `form_families_up_to`, and
     no further; the families covering the top elements are there whatever the limit."""
