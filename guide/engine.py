@@ -819,8 +819,8 @@ def left_out_text(bank: Bank, item: LeftOutItem) -> str:
 
 
 def _asked_forms(bank: Bank, scored: Scored, candidates: list[MethodResult]) -> list[set[str]]:
-    """For each explanation form the users asked to see (in the order given), the families a rule raised
-    for that form."""
+    """For each explanation form the users asked to see (in the order given), then each goal a family serves
+    directly (`served_like_a_form` on its choice), the families a rule raised for it."""
     raised: dict[tuple[str, str], set[str]] = {}
     candidate_ids = {method.id for method in candidates}
     for rule_id in scored.fired:
@@ -828,12 +828,19 @@ def _asked_forms(bank: Bank, scored: Scored, candidates: list[MethodResult]) -> 
         families = {effect.method for effect in rule.effects
                     if effect.method in candidate_ids and effect.weight > 0}
         for question_id, value in _deciding_answers(rule.when, scored.values, bank).items():
-            if bank.questions[question_id].names_the_explanation:
-                for choice in chosen(value):
+            for choice in chosen(value):
+                if _like_a_form(bank.questions[question_id], choice):
                     raised.setdefault((question_id, choice), set()).update(families)
-    return [raised[(question_id, choice)]
-            for question_id, question in bank.questions.items() if question.names_the_explanation
-            for choice in chosen(scored.values.get(question_id)) if raised.get((question_id, choice))]
+    return [raised[(question_id, choice)] for question_id, question in bank.questions.items()
+            for choice in chosen(scored.values.get(question_id))
+            if _like_a_form(question, choice) and raised.get((question_id, choice))]
+
+
+def _like_a_form(question: Question, choice_id: str) -> bool:
+    """An answer that names what the explanation must give: a form the users asked to see, or a goal one family
+    serves directly (catching bad outputs before use)."""
+    choice = question.choice(choice_id)
+    return question.names_the_explanation or (choice is not None and choice.served_like_a_form)
 
 
 def applicable_caveats(bank: Bank, method_id: str, needs: list[NeedStatus]) -> list[Caveat]:

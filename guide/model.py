@@ -371,6 +371,11 @@ class Choice(Strict):
         default=None, description="the method family that produces this output itself (a segmenter's contours): "
                                   "where the design builds it, it is presented first, ahead of the families that "
                                   "check or explain that output; the ranking is unchanged")
+    served_like_a_form: bool = Field(
+        default=False, description="a goal that one family serves directly (quality control of outputs: a "
+                                   "confidence per output flags the ones to check): like an explanation form the "
+                                   "users asked to see, it adds the best-ranked family a rule raised for it to the "
+                                   "design, room permitting; the ranking is unchanged")
 
 
 class Branch(Strict):

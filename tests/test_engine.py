@@ -594,6 +594,17 @@ def test_the_design_s_cost_against_a_standard_network_is_asked_once_by_the_famil
     assert not any("unconstrained baseline" in text or "cost of transparency" in text for text in texts)
 
 
+def test_a_goal_of_catching_bad_outputs_brings_what_flags_them_into_the_design(bank):
+    """A segmenter whose users look at its contours, with quality control of its outputs as a goal: its contours
+    cover the elements, but the design also builds the family that flags the contours to check (uncertainty),
+    as it would for a form the users asked to see; without that goal it does not."""
+    contours = {**CARDIAC_SEGMENTATION, "explanation_form": ["overlays_on_anatomy"]}
+    checked = evaluate(bank, AnswersFile(title="Segmentation with quality control", answers=contours))
+    assert checked.complementary[0] == "detect_first_pipelines" and "uncertainty_deferral" in checked.complementary
+    unchecked = evaluate(bank, AnswersFile(title="Segmentation", answers={**contours, "goals": ["safety"]}))
+    assert "uncertainty_deferral" not in unchecked.complementary
+
+
 def test_families_for_asked_forms_join_only_up_to_the_banks_limit(bank, presets):
     """Every explanation form asked for: the forms add families until the design has `form_families_up_to`, and
     no further; the families covering the top elements are there whatever the limit."""
