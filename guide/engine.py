@@ -730,21 +730,30 @@ def model_replacing(bank: Bank) -> set[str]:
     return {method_id for method_id, family in bank.methods.items() if family.replaces_model}
 
 
-def replaces_same_model(bank: Bank, result: Result, method_id: str) -> str | None:
-    """Where a family and one in the design each replace the standard network that computes the output, what
-    that means for the reader: a second such family in the design is to be joined with the first or chosen
-    instead of it, and one outside the design is an alternative to it, not an addition; None otherwise."""
+def passed_over_alternatives(bank: Bank, result: Result) -> dict[str, str]:
+    """The families that replace the model, as one in the design does, and rank above a family the design builds,
+    each with what it is: an alternative to that one, which the combination passed over, not an addition."""
     replacing = model_replacing(bank)
-    if method_id not in replacing:
+    built = [method_id for method_id in result.complementary if method_id in replacing]
+    ranks = {method.id: method.rank for method in result.methods if method.rank is not None}
+    if not built:
+        return {}
+    last = max(ranks[method_id] for method_id in result.complementary)
+    names = joined_labels(bank.methods[method_id].name for method_id in built)
+    return {method_id: f"an alternative to {names}, not an addition: each replaces the standard network"
+            for method_id, rank in ranks.items()
+            if method_id in replacing and method_id not in result.complementary and rank < last}
+
+
+def replaces_same_model(bank: Bank, result: Result, method_id: str) -> str | None:
+    """For a family of the design that replaces the standard network computing the output, where the design holds
+    another such family, that the two are to be joined into one model or chosen between; None otherwise."""
+    replacing = model_replacing(bank)
+    if method_id not in replacing or method_id not in result.complementary:
         return None
     others = [bank.methods[other].name for other in result.complementary if other in replacing and other != method_id]
-    if not others:
-        return None
-    if method_id in result.complementary:
-        return (f"It and {joined_labels(others)} each replace the standard network that computes the output: build "
-                f"them as one model whose output rests on both, or choose one.")
-    return (f"An alternative to {joined_labels(others)}, not an addition: each replaces the standard network that "
-            f"computes the output.")
+    return (f"It and {joined_labels(others)} each replace the standard network that computes the output: build them "
+            f"as one model whose output rests on both, or choose one.") if others else None
 
 
 def _opening(result: Result) -> MethodResult:

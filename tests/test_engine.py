@@ -563,8 +563,8 @@ def test_the_design_gives_the_explanation_forms_its_users_asked_to_see_when_ther
 def test_a_design_builds_one_family_that_replaces_the_model_and_names_the_others_as_alternatives(bank, presets):
     """Mammographers asked for named findings and similar cases: a concept bottleneck and a prototype network each
     compute the output in place of a standard network, so they are alternatives for one model, not a combination.
-    The design builds one; the other is listed as an alternative to it, and the form goes to a family that can
-    stand beside it. Across every preset and precedent setting, no design holds two."""
+    The design builds one; the other is listed among the other families as an alternative to it, and the form goes
+    to a family that can stand beside it. Across every preset and precedent setting, no design holds two."""
     replacing = {method_id for method_id, family in bank.methods.items() if family.replaces_model}
     assert {"concept_bottleneck", "prototypes"} <= replacing and "detect_first_pipelines" not in replacing
     answers = presets["breast-cancer-detection"]
@@ -573,8 +573,9 @@ def test_a_design_builds_one_family_that_replaces_the_model_and_names_the_others
     assert len(built) == 1
     document = " ".join(markdown_document(result, bank, answers, FIXED_DATE).split())
     other = ({"concept_bottleneck", "prototypes"} - built).pop()
-    assert (f"{bank.methods[other].name}**" in document.split("### Close alternatives")[1].split("###")[0]
-            and f"An alternative to {bank.methods[built.pop()].name}, not an addition" in document)
+    ranked = document.split("### Other families, ranked")[1].split("###")[0]
+    assert f"{bank.methods[other].name} (by design, 7.9, an alternative to {bank.methods[built.pop()].name}, not an " \
+           "addition" in ranked
     settings = [*presets.values(), *(precedent.answers_file() for precedent in bank.precedents.values())]
     assert all(len(set(evaluate(bank, setting, with_precedents=False).complementary) & replacing) <= 1
                for setting in settings)
@@ -590,7 +591,7 @@ def test_the_design_s_cost_against_a_standard_network_is_asked_once_by_the_famil
                                                  *(f"{item.measure} {item.threshold}" for item in result.acceptance)]]
     asking = [text for text in texts if "accepts in advance" in text]
     assert "concept_bottleneck" in result.complementary and len(asking) == 1
-    assert asking[0].startswith("The cost of the design: compare its accuracy, calibration and subgroup performance")
+    assert asking[0].startswith("The design's cost against a standard network (accuracy, calibration, subgroups)")
     assert not any("unconstrained baseline" in text or "cost of transparency" in text for text in texts)
 
 
@@ -603,6 +604,17 @@ def test_a_goal_of_catching_bad_outputs_brings_what_flags_them_into_the_design(b
     assert checked.complementary[0] == "detect_first_pipelines" and "uncertainty_deferral" in checked.complementary
     unchecked = evaluate(bank, AnswersFile(title="Segmentation", answers={**contours, "goals": ["safety"]}))
     assert "uncertainty_deferral" not in unchecked.complementary
+
+
+def test_labels_from_tissue_bring_a_check_for_verification_bias(bank, presets):
+    """Biopsy exists only for the lesions someone chose to sample: the plan says so, with how to score the rest and
+    a checked reference; labels from a consensus of readers bring no such check."""
+    answers = presets["breast-cancer-detection"]
+    tissue = evaluate(bank, with_answers(answers, reference_standard="histopathology_or_biopsy"))
+    checks = [check for check in tissue.answer_checks if "verification bias" in check.text]
+    assert len(checks) == 1 and checks[0].references == ["begg1983"] and "follow-up" in checks[0].text
+    readers = evaluate(bank, with_answers(answers, reference_standard="expert_consensus"))
+    assert not any("verification bias" in check.text for check in readers.answer_checks)
 
 
 def test_families_for_asked_forms_join_only_up_to_the_banks_limit(bank, presets):

@@ -9,11 +9,12 @@ through `md`, so nothing in it can add structure to the document.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from types import MappingProxyType
+from typing import Literal, Mapping
 
 from guide.bank import Bank, bank_change
 from guide.engine import (affected, applicable_caveats, far_below_opening, joined_labels, left_out_text, poor_fit_text,
-                          replaces_same_model, setting_shared, setting_unshared, similarity_rule)
+                          passed_over_alternatives, replaces_same_model, setting_shared, setting_unshared, similarity_rule)
 from guide.model import (
     METHOD_STATUS_LABELS,
     UNCOVERED_LABEL,
@@ -108,7 +109,7 @@ def render_markdown(result: Result, bank: Bank, date: str, *, front_matter: str 
         _reviews(reviewed) if reviewed else "",  # the sign-off closes the body, before the trace
         APPENDIX,
         _elements(result, bank),
-        _family_evidence(result),
+        _family_evidence(result, bank),
         _evaluation_guidance(result, bank, citations),
         _answers(result, bank),
         _derivation(result, bank),
@@ -280,11 +281,9 @@ def _what_will_be_built(result: Result, bank: Bank) -> list[str]:
         covers = ", ".join(md(bank.elements[element].name.lower()) for element in method.covers)
         # The family that produces the output itself leads the list, though it may rank lower: its line says why.
         leads = f" {md(result.output_family_note)}" if method_id == result.output_family else ""
-        same_model = replaces_same_model(bank, result, method_id)
-        joins = f" {md(same_model)}" if same_model else ""
         lines.append(f"- **{md(family.name)}** ({KIND_LABELS[family.kind]}, ranked {method.rank}, "
                      f"{METHOD_STATUS_LABELS[method.status]}): {md(_first_sentence(family.summary))} "
-                     f"It serves {covers}.{leads}{joins}")
+                     f"It serves {covers}.{leads}")
     if result.uncovered:
         lines += ["", f"**{UNCOVERED_LABEL}** (its checks in the *Evaluation plan* still apply):", ""]
         lines += [f"- {element_label(bank, element_id)}: {md(poor_fit_text(bank, result, element_id))} "
@@ -428,6 +427,10 @@ def _method_card(method: MethodResult, result: Result, bank: Bank, citations: Ci
         "",
         _why(method),
     ]
+    # Where the design holds another family that would replace the same model, or passed one over, the card says so.
+    same_model = replaces_same_model(bank, result, method.id)
+    if same_model:
+        lines += ["", md(same_model)]
     if family.needs:
         statuses = {need.id: need.status for need in result.needs}
         needs = []
@@ -484,8 +487,8 @@ def _why(method: MethodResult) -> str:
     return "Why: " + "; ".join(reasons) + "." if reasons else "Why: nothing in the answers moved it."
 
 
-def _family_evidence(result: Result) -> str:
-    detailed = [method for method in [*_detailed(result), *_alternatives(result)] if method.evidence]
+def _family_evidence(result: Result, bank: Bank) -> str:
+    detailed = [method for method in [*_detailed(result), *_alternatives(result, bank)] if method.evidence]
     if not detailed:
         return ""
     lines = ["## Family evidence", "", "The rules behind the ranking of each family described above, with their "
@@ -496,11 +499,15 @@ def _family_evidence(result: Result) -> str:
     return "\n".join(lines)
 
 
-def _ranked_list(methods: list[MethodResult]) -> str:
+def _ranked_list(methods: list[MethodResult], alternatives: Mapping[str, str] = MappingProxyType({})) -> str:
+    """Families in rank order, each with its kind, its status where it is not plain, its score, and, for one the
+    design passed over, what it is an alternative to (`alternatives`, by family id)."""
     return "; ".join(f"{method.rank}. {md(method.name)} ({KIND_LABELS[method.kind]}, "
                      + ("" if method.status in ("recommended", "needs_change")
                         else f"{METHOD_STATUS_LABELS[method.status]}, ")
-                     + f"{method.score:g})" for method in methods)
+                     + f"{method.score:g}"
+                     + (f", {md(alternatives[method.id])}" if method.id in alternatives else "") + ")"
+                     for method in methods)
 
 
 def _detailed(result: Result) -> list[MethodResult]:
@@ -511,17 +518,12 @@ def _detailed(result: Result) -> list[MethodResult]:
     return chosen or ranked[:1]
 
 
-def _alternatives(result: Result) -> list[MethodResult]:
+def _alternatives(result: Result, bank: Bank) -> list[MethodResult]:
     """Top-ranked families outside the combination: described briefly, as what a reviewer might choose instead."""
     detailed = _detailed(result)
-    return [method for method in result.methods
-            if method.rank is not None and method.rank <= DETAILED_METHODS and method not in detailed]
-
-
-def _alternative_to(bank: Bank, result: Result, method: MethodResult) -> str:
-    """A close alternative that would replace the same model as a family of the design says so, before its why."""
-    note = replaces_same_model(bank, result, method.id)
-    return f"{md(note)} " if note else ""
+    passed_over = passed_over_alternatives(bank, result)  # named where the design's family is, as its alternatives
+    return [method for method in result.methods if method.rank is not None and method.rank <= DETAILED_METHODS
+            and method not in detailed and method.id not in passed_over]
 
 
 def _methods(result: Result, bank: Bank, citations: Citations) -> str:
@@ -536,7 +538,7 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
              "filtered out."]
     for method in detailed:
         lines += _method_card(method, result, bank, citations)
-    alternatives = _alternatives(result)
+    alternatives = _alternatives(result, bank)
     # A family the combination would not build for an element, as fitting far worse, is no close alternative.
     far = [method for method in alternatives if far_below_opening(bank, result, method)]
     share = f"{bank.meta.cover_min_share:.0%} of its score"
@@ -546,8 +548,7 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
             lines += ["", f"### {heading}", ""]
             lines += [f"- **{method.rank}. {md(method.name)}** ({KIND_LABELS[method.kind]}, "
                       f"{METHOD_STATUS_LABELS[method.status]}, score {method.score:g}): "
-                      f"{md(_first_sentence(bank.methods[method.id].summary))} {_alternative_to(bank, result, method)}"
-                      f"{_why(method)}"
+                      f"{md(_first_sentence(bank.methods[method.id].summary))} {_why(method)}"
                       for method in methods]
     rest = [method for method in ranked if method not in detailed and method not in alternatives]
     buildable = [method for method in rest if method.status != "needs_change"]
@@ -556,7 +557,8 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
         lines += ["", "### Other families, ranked", ""]
     if buildable:
         # Led by words: a paragraph starting "4." would render as a one-item numbered list.
-        lines.append("In rank order, each fitting the constraints unless said: " + _ranked_list(buildable) + ".")
+        lines.append("In rank order, each fitting the constraints unless said: "
+                     + _ranked_list(buildable, passed_over_alternatives(bank, result)) + ".")
     if blocked:
         lines += [""] if buildable else []
         lines.append("Then those that need something the answers rule out, listed in case that changes: "
