@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from guide.bank import read_answers
-from guide.engine import (NOT_PROPOSED, applicable_caveats, design_families, evaluate, precedent_values, ranking, route,
-                          score, setting_shared, setting_unshared)
+from guide.engine import (NOT_PROPOSED, applicable_caveats, design_families, evaluate, precedent_values, ranked_families,
+                          ranking, route, score, setting_shared, setting_unshared)
 from guide.load import load_bank
 from guide.model import UNSURE, AnswersFile
 from guide.report.markdown import markdown_document
@@ -615,6 +615,17 @@ def test_labels_from_tissue_bring_a_check_for_verification_bias(bank, presets):
     assert len(checks) == 1 and checks[0].references == ["begg1983"] and "follow-up" in checks[0].text
     readers = evaluate(bank, with_answers(answers, reference_standard="expert_consensus"))
     assert not any("verification bias" in check.text for check in readers.answer_checks)
+
+
+def test_discovering_a_diffuse_effect_raises_the_families_that_separate_it_from_normal_variation(bank):
+    """Scientists separating disease from normal ageing in brain MRI (a calibration precedent): separate factors
+    and images with the effect removed are raised; the same setting without a discovery goal is not."""
+    answers = dict(bank.precedents["ouyang2022-disentangle-aging-severity"].answers_file().answers)
+    boosts = score(bank, answers).method_boosts
+    assert "disentangled" in ranked_families(bank, answers)[:3]
+    without = score(bank, {**answers, "goals": ["trust_calibration"]}).method_boosts
+    assert boosts["disentangled"] - without["disentangled"] == 1
+    assert boosts["counterfactuals"] - without["counterfactuals"] == 1
 
 
 def test_families_for_asked_forms_join_only_up_to_the_banks_limit(bank, presets):
