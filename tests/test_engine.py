@@ -628,6 +628,19 @@ def test_discovering_a_diffuse_effect_raises_the_families_that_separate_it_from_
     assert boosts["counterfactuals"] - without["counterfactuals"] == 1
 
 
+def test_readers_as_the_reference_bring_a_check_against_a_stronger_one(bank, presets):
+    """Graders of the same photographs are the reference in diabetic retinopathy screening: a lesion they all miss
+    counts against a model that finds it, so the plan asks for a sample checked against a stronger reference; with
+    tissue as the reference it does not."""
+    def asks(answers: AnswersFile) -> bool:
+        return any("Readers of these same images are the reference" in check.text
+                   for check in evaluate(bank, answers).answer_checks)
+    answers = presets["dr-screening"]
+    assert answers.answers["reference_standard"] == "expert_consensus" and asks(answers)
+    assert asks(with_answers(answers, reference_standard="single_reader"))
+    assert not asks(with_answers(answers, reference_standard="histopathology_or_biopsy"))
+
+
 def test_families_for_asked_forms_join_only_up_to_the_banks_limit(bank, presets):
     """Every explanation form asked for: the forms add families until the design has `form_families_up_to`, and
     no further; the families covering the top elements are there whatever the limit."""
