@@ -682,6 +682,11 @@ def _complementary(bank: Bank, scored: Scored, methods: list[MethodResult],
 
     chosen: list[MethodResult] = []
     missing = {element.id for element in targets}
+    replacing = model_replacing(bank)
+
+    def beside_chosen(method: MethodResult) -> bool:
+        """A family that replaces the model joins no design that has one: the two would be alternatives."""
+        return method.id not in replacing or not any(other.id in replacing for other in chosen)
 
     def add(method: MethodResult | None) -> None:
         if method is not None and method not in chosen:
@@ -694,27 +699,61 @@ def _complementary(bank: Bank, scored: Scored, methods: list[MethodResult],
     # The ranking's best family that serves a top element opens the design; then each top element still
     # uncovered, the most important first, gets the best-ranked family that serves it well (so a limit on
     # the design's size never costs an element its family: there is at most one per element), if that
-    # family fits the project fairly; one that scores far below the opening family is named instead.
+    # family fits the project fairly; one that scores far below the opening family is named instead. Where the
+    # best is a second family that replaces the model, the best one that can stand beside the first serves the
+    # element if it fits fairly; only where none does are both kept, and the document says to join or choose them.
     best_for(lambda method: bool(covered_by(method) & missing))
     opening_score = chosen[0].score if chosen else 0.0
     poor_fits: dict[str, str] = {}
     for element in sorted(targets, key=lambda element: -element.score):
-        serving = next((method for method in candidates if element.id in covered_by(method)), None)
-        if element.id not in missing or serving is None:
+        serving = [method for method in candidates if element.id in covered_by(method)]
+        if element.id not in missing or not serving:
             continue
-        if not _far_below(bank, serving.score, opening_score):
-            add(serving)
+        fair = [method for method in serving if not _far_below(bank, method.score, opening_score)]
+        if fair:
+            add(next((method for method in fair if beside_chosen(method)), fair[0]))
         else:
-            poor_fits[element.id] = serving.id
+            poor_fits[element.id] = serving[0].id
     for form in _asked_forms(bank, scored, candidates):
         if len(chosen) >= bank.meta.form_families_up_to:
             break
         if not any(method.id in form for method in chosen):
-            best_for(lambda method, giving=form: method.id in giving)
+            best_for(lambda method, giving=form: method.id in giving and beside_chosen(method))
     uncovered = [element.id for element in targets if element.id in missing]
     return ([method.id for method in sorted(chosen, key=lambda method: method.rank or 0)], uncovered,
             {element: method for element, method in poor_fits.items() if element in uncovered},
             chosen[0].id if chosen else None)
+
+
+def model_replacing(bank: Bank) -> set[str]:
+    """The families that are themselves the model computing the output (`replaces_model` in the catalogue)."""
+    return {method_id for method_id, family in bank.methods.items() if family.replaces_model}
+
+
+def passed_over_alternatives(bank: Bank, result: Result) -> dict[str, str]:
+    """The families that replace the model, as one in the design does, and rank above a family the design builds,
+    each with what it is: an alternative to that one, which the combination passed over, not an addition."""
+    replacing = model_replacing(bank)
+    built = [method_id for method_id in result.complementary if method_id in replacing]
+    ranks = {method.id: method.rank for method in result.methods if method.rank is not None}
+    if not built:
+        return {}
+    last = max(ranks[method_id] for method_id in result.complementary)
+    names = joined_labels(bank.methods[method_id].name for method_id in built)
+    return {method_id: f"an alternative to {names}, not an addition: each replaces the standard network"
+            for method_id, rank in ranks.items()
+            if method_id in replacing and method_id not in result.complementary and rank < last}
+
+
+def replaces_same_model(bank: Bank, result: Result, method_id: str) -> str | None:
+    """For a family of the design that replaces the standard network computing the output, where the design holds
+    another such family, that the two are to be joined into one model or chosen between; None otherwise."""
+    replacing = model_replacing(bank)
+    if method_id not in replacing or method_id not in result.complementary:
+        return None
+    others = [bank.methods[other].name for other in result.complementary if other in replacing and other != method_id]
+    return (f"It and {joined_labels(others)} each replace the standard network that computes the output: build them "
+            f"as one model whose output rests on both, or choose one.") if others else None
 
 
 def _opening(result: Result) -> MethodResult:
@@ -789,8 +828,8 @@ def left_out_text(bank: Bank, item: LeftOutItem) -> str:
 
 
 def _asked_forms(bank: Bank, scored: Scored, candidates: list[MethodResult]) -> list[set[str]]:
-    """For each explanation form the users asked to see (in the order given), the families a rule raised
-    for that form."""
+    """For each explanation form the users asked to see (in the order given), then each goal a family serves
+    directly (`served_like_a_form` on its choice), the families a rule raised for it."""
     raised: dict[tuple[str, str], set[str]] = {}
     candidate_ids = {method.id for method in candidates}
     for rule_id in scored.fired:
@@ -798,12 +837,19 @@ def _asked_forms(bank: Bank, scored: Scored, candidates: list[MethodResult]) -> 
         families = {effect.method for effect in rule.effects
                     if effect.method in candidate_ids and effect.weight > 0}
         for question_id, value in _deciding_answers(rule.when, scored.values, bank).items():
-            if bank.questions[question_id].names_the_explanation:
-                for choice in chosen(value):
+            for choice in chosen(value):
+                if _like_a_form(bank.questions[question_id], choice):
                     raised.setdefault((question_id, choice), set()).update(families)
-    return [raised[(question_id, choice)]
-            for question_id, question in bank.questions.items() if question.names_the_explanation
-            for choice in chosen(scored.values.get(question_id)) if raised.get((question_id, choice))]
+    return [raised[(question_id, choice)] for question_id, question in bank.questions.items()
+            for choice in chosen(scored.values.get(question_id))
+            if _like_a_form(question, choice) and raised.get((question_id, choice))]
+
+
+def _like_a_form(question: Question, choice_id: str) -> bool:
+    """An answer that names what the explanation must give: a form the users asked to see, or a goal one family
+    serves directly (catching bad outputs before use)."""
+    choice = question.choice(choice_id)
+    return question.names_the_explanation or (choice is not None and choice.served_like_a_form)
 
 
 def applicable_caveats(bank: Bank, method_id: str, needs: list[NeedStatus]) -> list[Caveat]:

@@ -371,6 +371,11 @@ class Choice(Strict):
         default=None, description="the method family that produces this output itself (a segmenter's contours): "
                                   "where the design builds it, it is presented first, ahead of the families that "
                                   "check or explain that output; the ranking is unchanged")
+    served_like_a_form: bool = Field(
+        default=False, description="a goal that one family serves directly (quality control of outputs: a "
+                                   "confidence per output flags the ones to check): like an explanation form the "
+                                   "users asked to see, it adds the best-ranked family a rule raised for it to the "
+                                   "design, room permitting; the ranking is unchanged")
 
 
 class Branch(Strict):
@@ -512,6 +517,12 @@ class MethodFamily(Strict):
     libraries: list[ShortText] = Field(default_factory=list)
     evaluation: list[EvaluationItem] = Field(min_length=1)
     emerging: bool = False
+    replaces_model: bool = Field(
+        default=False,
+        description="the family is itself the model that computes the output in place of a standard network (a "
+                    "concept bottleneck, a prototype network): a design holds one such family, since two would be "
+                    "alternatives for the same output, not a combination; a staged design is not one, as any of "
+                    "them can be its second stage")
 
 
 # ---------------------------------------------------------------------------------------------

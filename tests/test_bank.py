@@ -209,3 +209,16 @@ def test_a_loaded_bank_keeps_its_files_lines_but_not_their_parsed_data(bank_copy
     assert loaded.documents and all(document.data is None for document in loaded.documents.values())
     flow = next(document for name, document in loaded.documents.items() if name.startswith("flow/"))
     assert flow.line_of(("questions", 0, "help")) > 1
+
+
+def test_every_explanation_form_moves_the_elements_by_the_same_two_points(bank):
+    """One yardstick for the forms (docs/precedents.md): an asked form is one answer, and it weighs the same
+    whichever element it points at: 2 for one element, 1 each for two. Measurements in physical units and a
+    readable model had 3, and sentences 1, with no reason recorded and no calibration system moved by it."""
+    from guide.model import AnswerIn
+
+    forms = {question.id for question in bank.questions.values() if question.names_the_explanation}
+    totals = {rule.id: sum(effect.weight for effect in rule.effects if effect.element)
+              for rule in bank.rules.values() if isinstance(rule.when, AnswerIn) and rule.when.q in forms}
+    assert len(totals) >= 10
+    assert {rule_id: total for rule_id, total in totals.items() if total not in (0, 2)} == {}

@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from guide.bank import read_answers
-from guide.engine import (NOT_PROPOSED, applicable_caveats, design_families, evaluate, precedent_values, ranking, route,
-                          score, setting_shared, setting_unshared)
+from guide.engine import (NOT_PROPOSED, applicable_caveats, design_families, evaluate, precedent_values, ranked_families,
+                          ranking, route, score, setting_shared, setting_unshared)
 from guide.load import load_bank
 from guide.model import UNSURE, AnswersFile
 from guide.report.markdown import markdown_document
@@ -558,6 +558,87 @@ def test_the_design_gives_the_explanation_forms_its_users_asked_to_see_when_ther
                            if item.rule == "form-similar-cases" and item.weight > 0}
     assert shows_similar_cases & set(result.complementary)
     assert len(result.complementary) <= bank.meta.form_families_up_to
+
+
+def test_a_design_builds_one_family_that_replaces_the_model_and_names_the_others_as_alternatives(bank, presets):
+    """Mammographers asked for named findings and similar cases: a concept bottleneck and a prototype network each
+    compute the output in place of a standard network, so they are alternatives for one model, not a combination.
+    The design builds one; the other is listed among the other families as an alternative to it, and the form goes
+    to a family that can stand beside it. Across every preset and precedent setting, no design holds two."""
+    replacing = {method_id for method_id, family in bank.methods.items() if family.replaces_model}
+    assert {"concept_bottleneck", "prototypes"} <= replacing and "detect_first_pipelines" not in replacing
+    answers = presets["breast-cancer-detection"]
+    result = evaluate(bank, answers)
+    built = set(result.complementary) & replacing
+    assert len(built) == 1
+    document = " ".join(markdown_document(result, bank, answers, FIXED_DATE).split())
+    other = ({"concept_bottleneck", "prototypes"} - built).pop()
+    ranked = document.split("### Other families, ranked")[1].split("###")[0]
+    assert f"{bank.methods[other].name} (by design, 7.9, an alternative to {bank.methods[built.pop()].name}, not an " \
+           "addition" in ranked
+    settings = [*presets.values(), *(precedent.answers_file() for precedent in bank.precedents.values())]
+    assert all(len(set(evaluate(bank, setting, with_precedents=False).complementary) & replacing) <= 1
+               for setting in settings)
+
+
+def test_the_design_s_cost_against_a_standard_network_is_asked_once_by_the_family_that_carries_it(bank, presets):
+    """A mammography design with a concept bottleneck: what the design costs against a standard network is asked
+    once, among that family's checks, with the threshold agreed in advance; model transparency's measure and
+    checks no longer ask it again in other words."""
+    result = evaluate(bank, presets["breast-cancer-detection"])
+    # A detector's staged comparison is kept only as a conflict (no decision follows its boxes): not asked.
+    texts = [" ".join(text.split()) for text in [*(step.text for step in result.evaluation if not step.conflict),
+                                                 *(f"{item.measure} {item.threshold}" for item in result.acceptance)]]
+    asking = [text for text in texts if "accepts in advance" in text]
+    assert "concept_bottleneck" in result.complementary and len(asking) == 1
+    assert asking[0].startswith("The design's cost against a standard network (accuracy, calibration, subgroups)")
+    assert not any("unconstrained baseline" in text or "cost of transparency" in text for text in texts)
+
+
+def test_a_goal_of_catching_bad_outputs_brings_what_flags_them_into_the_design(bank):
+    """A segmenter whose users look at its contours, with quality control of its outputs as a goal: its contours
+    cover the elements, but the design also builds the family that flags the contours to check (uncertainty),
+    as it would for a form the users asked to see; without that goal it does not."""
+    contours = {**CARDIAC_SEGMENTATION, "explanation_form": ["overlays_on_anatomy"]}
+    checked = evaluate(bank, AnswersFile(title="Segmentation with quality control", answers=contours))
+    assert checked.complementary[0] == "detect_first_pipelines" and "uncertainty_deferral" in checked.complementary
+    unchecked = evaluate(bank, AnswersFile(title="Segmentation", answers={**contours, "goals": ["safety"]}))
+    assert "uncertainty_deferral" not in unchecked.complementary
+
+
+def test_labels_from_tissue_bring_a_check_for_verification_bias(bank, presets):
+    """Biopsy exists only for the lesions someone chose to sample: the plan says so, with how to score the rest and
+    a checked reference; labels from a consensus of readers bring no such check."""
+    answers = presets["breast-cancer-detection"]
+    tissue = evaluate(bank, with_answers(answers, reference_standard="histopathology_or_biopsy"))
+    checks = [check for check in tissue.answer_checks if "verification bias" in check.text]
+    assert len(checks) == 1 and checks[0].references == ["begg1983"] and "follow-up" in checks[0].text
+    readers = evaluate(bank, with_answers(answers, reference_standard="expert_consensus"))
+    assert not any("verification bias" in check.text for check in readers.answer_checks)
+
+
+def test_discovering_a_diffuse_effect_raises_the_families_that_separate_it_from_normal_variation(bank):
+    """Scientists separating disease from normal ageing in brain MRI (a calibration precedent): separate factors
+    and images with the effect removed are raised; the same setting without a discovery goal is not."""
+    answers = dict(bank.precedents["ouyang2022-disentangle-aging-severity"].answers_file().answers)
+    boosts = score(bank, answers).method_boosts
+    assert "disentangled" in ranked_families(bank, answers)[:3]
+    without = score(bank, {**answers, "goals": ["trust_calibration"]}).method_boosts
+    assert boosts["disentangled"] - without["disentangled"] == 1
+    assert boosts["counterfactuals"] - without["counterfactuals"] == 1
+
+
+def test_readers_as_the_reference_bring_a_check_against_a_stronger_one(bank, presets):
+    """Graders of the same photographs are the reference in diabetic retinopathy screening: a lesion they all miss
+    counts against a model that finds it, so the plan asks for a sample checked against a stronger reference; with
+    tissue as the reference it does not."""
+    def asks(answers: AnswersFile) -> bool:
+        return any("Readers of these same images are the reference" in check.text
+                   for check in evaluate(bank, answers).answer_checks)
+    answers = presets["dr-screening"]
+    assert answers.answers["reference_standard"] == "expert_consensus" and asks(answers)
+    assert asks(with_answers(answers, reference_standard="single_reader"))
+    assert not asks(with_answers(answers, reference_standard="histopathology_or_biopsy"))
 
 
 def test_families_for_asked_forms_join_only_up_to_the_banks_limit(bank, presets):

@@ -9,11 +9,12 @@ through `md`, so nothing in it can add structure to the document.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from types import MappingProxyType
+from typing import Literal, Mapping
 
 from guide.bank import Bank, bank_change
 from guide.engine import (affected, applicable_caveats, far_below_opening, joined_labels, left_out_text, poor_fit_text,
-                          setting_shared, setting_unshared, similarity_rule)
+                          passed_over_alternatives, replaces_same_model, setting_shared, setting_unshared, similarity_rule)
 from guide.model import (
     METHOD_STATUS_LABELS,
     UNCOVERED_LABEL,
@@ -108,7 +109,7 @@ def render_markdown(result: Result, bank: Bank, date: str, *, front_matter: str 
         _reviews(reviewed) if reviewed else "",  # the sign-off closes the body, before the trace
         APPENDIX,
         _elements(result, bank),
-        _family_evidence(result),
+        _family_evidence(result, bank),
         _evaluation_guidance(result, bank, citations),
         _answers(result, bank),
         _derivation(result, bank),
@@ -426,6 +427,10 @@ def _method_card(method: MethodResult, result: Result, bank: Bank, citations: Ci
         "",
         _why(method),
     ]
+    # Where the design holds another family that would replace the same model, or passed one over, the card says so.
+    same_model = replaces_same_model(bank, result, method.id)
+    if same_model:
+        lines += ["", md(same_model)]
     if family.needs:
         statuses = {need.id: need.status for need in result.needs}
         needs = []
@@ -482,8 +487,8 @@ def _why(method: MethodResult) -> str:
     return "Why: " + "; ".join(reasons) + "." if reasons else "Why: nothing in the answers moved it."
 
 
-def _family_evidence(result: Result) -> str:
-    detailed = [method for method in [*_detailed(result), *_alternatives(result)] if method.evidence]
+def _family_evidence(result: Result, bank: Bank) -> str:
+    detailed = [method for method in [*_detailed(result), *_alternatives(result, bank)] if method.evidence]
     if not detailed:
         return ""
     lines = ["## Family evidence", "", "The rules behind the ranking of each family described above, with their "
@@ -494,11 +499,15 @@ def _family_evidence(result: Result) -> str:
     return "\n".join(lines)
 
 
-def _ranked_list(methods: list[MethodResult]) -> str:
+def _ranked_list(methods: list[MethodResult], alternatives: Mapping[str, str] = MappingProxyType({})) -> str:
+    """Families in rank order, each with its kind, its status where it is not plain, its score, and, for one the
+    design passed over, what it is an alternative to (`alternatives`, by family id)."""
     return "; ".join(f"{method.rank}. {md(method.name)} ({KIND_LABELS[method.kind]}, "
                      + ("" if method.status in ("recommended", "needs_change")
                         else f"{METHOD_STATUS_LABELS[method.status]}, ")
-                     + f"{method.score:g})" for method in methods)
+                     + f"{method.score:g}"
+                     + (f", {md(alternatives[method.id])}" if method.id in alternatives else "") + ")"
+                     for method in methods)
 
 
 def _detailed(result: Result) -> list[MethodResult]:
@@ -509,11 +518,12 @@ def _detailed(result: Result) -> list[MethodResult]:
     return chosen or ranked[:1]
 
 
-def _alternatives(result: Result) -> list[MethodResult]:
+def _alternatives(result: Result, bank: Bank) -> list[MethodResult]:
     """Top-ranked families outside the combination: described briefly, as what a reviewer might choose instead."""
     detailed = _detailed(result)
-    return [method for method in result.methods
-            if method.rank is not None and method.rank <= DETAILED_METHODS and method not in detailed]
+    passed_over = passed_over_alternatives(bank, result)  # named where the design's family is, as its alternatives
+    return [method for method in result.methods if method.rank is not None and method.rank <= DETAILED_METHODS
+            and method not in detailed and method.id not in passed_over]
 
 
 def _methods(result: Result, bank: Bank, citations: Citations) -> str:
@@ -528,7 +538,7 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
              "filtered out."]
     for method in detailed:
         lines += _method_card(method, result, bank, citations)
-    alternatives = _alternatives(result)
+    alternatives = _alternatives(result, bank)
     # A family the combination would not build for an element, as fitting far worse, is no close alternative.
     far = [method for method in alternatives if far_below_opening(bank, result, method)]
     share = f"{bank.meta.cover_min_share:.0%} of its score"
@@ -547,7 +557,8 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
         lines += ["", "### Other families, ranked", ""]
     if buildable:
         # Led by words: a paragraph starting "4." would render as a one-item numbered list.
-        lines.append("In rank order, each fitting the constraints unless said: " + _ranked_list(buildable) + ".")
+        lines.append("In rank order, each fitting the constraints unless said: "
+                     + _ranked_list(buildable, passed_over_alternatives(bank, result)) + ".")
     if blocked:
         lines += [""] if buildable else []
         lines.append("Then those that need something the answers rule out, listed in case that changes: "
