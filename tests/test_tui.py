@@ -791,6 +791,17 @@ async def test_a_notice_quotes_a_long_title_cut_short(bank):
         await pilot.pause()
         [said] = [note.message for note in app._notifications if note.title == "Renamed"]
         assert said.startswith("The design is now “next next") and said.endswith("next…”.") and len(said) < 120
+        # The delete dialog's question quoted it whole: 6 lines at 80x24. So did the rename box's empty-title error.
+        await pilot.press("x")
+        await pilot.pause()
+        asked = static_text(app.screen, ".dialog-title")
+        assert isinstance(app.screen, Confirm) and asked.startswith("Delete “next next") and asked.endswith("next…”?")
+        assert len(asked) < 80
+        await pilot.press("escape", "t", "ctrl+u", "enter")
+        await pilot.pause()
+        refused = static_text(app.screen, "#error")
+        assert refused.startswith("A design needs a title: type one, or press Esc to keep “next next")
+        assert refused.endswith("next…”.") and len(refused) < 140
 
 
 async def test_the_rename_box_keeps_to_a_titles_length_and_an_empty_title_is_refused_in_words(bank):
