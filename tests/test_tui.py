@@ -3421,6 +3421,18 @@ async def test_a_paste_of_several_lines_into_a_one_line_box_keeps_every_line(ban
         assert app.walk.answers.title == "Knee study"
 
 
+async def test_a_paste_of_several_lines_into_the_export_file_name_keeps_every_line(bank, tmp_path):
+    """The file-name box kept only the first line of a paste, without a word: it shows every line, joined."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e", "ctrl+u")
+        box = app.screen.query_one("#path", Input)
+        box.post_message(events.Paste(f"{tmp_path}/knee\nstudy.md"))
+        await pilot.pause()
+        assert box.value == f"{tmp_path}/knee study.md"
+
+
 async def test_keys_typed_right_after_enter_act_on_the_next_question(bank, tmp_path, monkeypatch):
     """A number and Enter typed before the next question is shown answer that question with its own choice:
     never a choice of the question before, saved under the next one (the design would not load again)."""

@@ -300,7 +300,7 @@ class ExportDialog(FormDialog):
                 yield Static("Title (left empty, the current one is kept)")
                 yield BoundedInput(value=shown_title(self.answers.title), id="title", max_length=SHORT_TEXT_MAX)
                 yield Static("File name (downloaded by the browser)" if self.web else "Write to")
-                yield Input(value=self.default, id="path")
+                yield OneLineInput(value=self.default, id="path")
                 yield Static("Format (Tab to it, ← → and space to choose)")
                 with FormatChoice(id="format", compact=True):
                     for name in self.formats:
