@@ -50,18 +50,24 @@ def named_format(path: Path) -> str | None:
 NOT_PRINTABLE = "the name holds a character that is not printable: give a name without control characters"
 
 
+# A name such as x.md. is a typo: written as named, the file says no format and opens with nothing.
+ENDS_IN_A_DOT = "the name ends in a dot, which says no format: drop the dot"
+
+
 def fitting_format(typed: str, formats: Iterable[str], writer: str, *, suffix_required: bool = False) -> str | None:
     """The format the name `typed` says (None when it says none), checked against the `formats` that `writer`
     writes; a ValueError saying why the name does not fit: it names a folder (ends in /, which Path() would drop,
     so that `newdir/` became a file named newdir), it says another format (a file named .html holding Markdown
-    opens as garbage), a suffix of no format (x.pdf), or, with `suffix_required`, none; or it holds a control
-    character (a line break, an escape sequence)."""
+    opens as garbage), a suffix of no format (x.pdf), or, with `suffix_required`, none; it holds a control
+    character (a line break, an escape sequence); or it ends in a dot (`ENDS_IN_A_DOT`)."""
     if typed.endswith(("/", os.sep)):
         raise ValueError("ends in /: give a file name")
     if unprintable_in(typed):
         raise ValueError(NOT_PRINTABLE)
-    formats = tuple(formats)
     path = Path(typed)
+    if path.name.endswith(".") and path.name not in (".", ".."):  # "." and ".." name folders, refused elsewhere
+        raise ValueError(ENDS_IN_A_DOT)
+    formats = tuple(formats)
     named = named_format(path)
     if named is not None and named not in formats:
         raise ValueError(f"the name says {FORMAT_NAMES[named]}, but {writer} writes {format_names(formats)}")

@@ -381,6 +381,15 @@ def test_out_ending_in_a_slash_is_refused_not_written_as_a_file(tmp_path, args):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("args", [("run", "--case", "dr-screening"), ("codebook",), ("graph",)])
+def test_out_ending_in_a_dot_is_refused_as_the_typo_it_is(tmp_path, args):
+    """`--out x.md.` wrote a file named x.md., which says no format and opens with nothing."""
+    result = run_guide(*args, "--out", "x.md.", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"--out x.md.: the name ends in a dot, which says no format: drop the dot (see guide {args[0]} --help)" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_out_to_a_folder_is_one_line(tmp_path):
     result = run_guide("run", "--case", "dr-screening", "--out", str(tmp_path))
     assert result.returncode == 2 and result.stderr == f"guide: {tmp_path}: is a folder; give a file name\n"

@@ -506,14 +506,15 @@ def test_the_document_name_must_say_its_format_and_an_existing_file_is_replaced_
     folder = tmp_path / "documents"
     folder.mkdir()
     (folder / "k.md").write_text("mine\n")
-    lines = [*all_unsure_lines(bank), "u", "k.pdf", "new/", "k.md", "", "k.md", "n", "k.md", "y"]
+    lines = [*all_unsure_lines(bank), "u", "k.pdf", "new/", "k.md.", "k.md", "", "k.md", "n", "k.md", "y"]
     done = run_guide("--plain", "--new", stdin="\n".join(lines) + "\n", cwd=folder)
     assert done.returncode == 0 and done.stderr == "", done.stderr
     said = " ".join(done.stdout.split())
     assert "u: guide writes Markdown, HTML or JSON: end the name in .md, .html or .json." in said
     assert "k.pdf: guide writes Markdown, HTML or JSON: end the name in .md, .html or .json, not .pdf." in said
     assert "new/: ends in /: give a file name." in said, "a name ending in / names a folder, not a file named new"
+    assert "k.md.: the name ends in a dot, which says no format: drop the dot." in said, "a typo is not written as named"
     assert said.count("Replace k.md? [y/N]") == 3, "an empty line and n both keep the file and ask for a name again"
-    assert said.count("Write the design document to") == 6
+    assert said.count("Write the design document to") == 7
     assert sorted(path.name for path in folder.iterdir()) == ["k.md"]
     assert read_answers(folder / "k.md", bank).answers == load_saved(bank).answers.answers
