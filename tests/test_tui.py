@@ -2097,6 +2097,8 @@ async def test_an_export_named_for_a_format_it_cannot_write_is_refused_in_one_li
              "a name ending in / is a folder's: no file named newfolder"),
             ("design.md.", "design.md.: the name ends in a dot, which says no format: drop the dot",
              "a typo, written as named, said no format"),
+            ("d" * 297 + ".md", f"{'d' * 39}…{'d' * 17}.md: the name is too long (300 bytes; a file name takes at "
+                                "most 255): give a shorter one", "the write failed: File name too long"),
         ]:
             app.screen.query_one("#path", Input).value = name
             await pilot.press("enter")
@@ -2129,7 +2131,10 @@ WITHOUT_A_FOLDER = "The browser saves the download in its own folder: give a fil
 @pytest.mark.parametrize(("name", "error"), [(".", "Give a file name."), ("..", "Give a file name."),
                                              ("notes/mine.md", WITHOUT_A_FOLDER), ("evil[/].html", WITHOUT_A_FOLDER),
                                              ("notes/..", WITHOUT_A_FOLDER),
-                                             ("mine.md.", "mine.md.: the name ends in a dot, which says no format: drop the dot")])
+                                             ("mine.md.", "mine.md.: the name ends in a dot, which says no format: drop the dot"),
+                                             ("m" * 297 + ".md", f"{'m' * 39}…{'m' * 17}.md: the name is too long "
+                                                                 "(300 bytes; a file name takes at most 255): give a "
+                                                                 "shorter one")])
 async def test_a_download_needs_a_file_name_not_a_folders(bank, name, error, delivered):
     """In a browser the name typed is the download's. "..", or "." (whose name is empty), was sent and said to be
     ("Sent .. to your browser."): Chromium saved it as "root", or under a made-up name, without a suffix. The part
