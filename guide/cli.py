@@ -27,6 +27,23 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)\n")
 
+    def _print_message(self, message: str, file=None) -> None:
+        """argparse drops a failed write without a word: `--help > /dev/full` exited 0. Help and --version on
+        standard output are told as every command tells it, and a reader gone away (`| head`) is no error."""
+        if not message:
+            return
+        stream = file or sys.stderr
+        if stream is not sys.stdout:  # a usage error: with stderr gone there is nowhere left to tell
+            super()._print_message(message, stream)
+            return
+        try:
+            write_stream(stream, message)
+        except BrokenPipeError:
+            discard(stream)
+            self.exit(EXIT_OK)
+        except GuideError as error:
+            self.exit(EXIT_USAGE, f"guide: {error}\n")
+
 
 def add_bank_option(parser: argparse.ArgumentParser, default) -> None:
     parser.add_argument("--bank", metavar="DIR", type=input_path, default=default,

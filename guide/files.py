@@ -196,7 +196,7 @@ def write_atomically(path: Path, data: str | bytes, *, mode: int | None = None) 
     Readers see the old file or the new one, never a mix. The file gets `mode`, or else the permissions
     the user's umask gives any new file.
     """
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    handle, temporary = tempfile.mkstemp(prefix=_temporary_prefix(path), suffix=".tmp", dir=path.parent)
     try:
         if mode is None:
             umask = os.umask(0)
@@ -214,6 +214,12 @@ def write_atomically(path: Path, data: str | bytes, *, mode: int | None = None) 
     _fsync_folder(path.parent)
 
 
+def _temporary_prefix(path: Path) -> str:
+    """How the names of `path`'s temporary files start: its name, cut so that what mkstemp adds (8 characters and
+    .tmp) still fits in a file name: a name of 255 bytes, which a file system takes, failed as "too long"."""
+    return f".{os.fsdecode(os.fsencode(path.name)[:200])}."
+
+
 def remove_stale_temporaries(path: Path) -> None:
     """Delete temporary files a killed writer left beside `path`.
 
@@ -221,7 +227,7 @@ def remove_stale_temporaries(path: Path) -> None:
     still running in another process.
     """
     cutoff = time.time() - STALE_AFTER_SECONDS
-    for leftover in path.parent.glob(f".{path.name}.*.tmp"):
+    for leftover in path.parent.glob(f"{_temporary_prefix(path)}*.tmp"):
         try:
             if leftover.stat().st_mtime < cutoff:
                 leftover.unlink()

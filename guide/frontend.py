@@ -50,18 +50,35 @@ def named_format(path: Path) -> str | None:
 NOT_PRINTABLE = "the name holds a character that is not printable: give a name without control characters"
 
 
+# A name such as x.md. is a typo: written as named, the file says no format and opens with nothing.
+ENDS_IN_A_DOT = "the name ends in a dot, which says no format: drop the dot"
+
+
+# The longest file name Linux's file systems take, in bytes of UTF-8 (NAME_MAX); a browser's download name too.
+NAME_MAX_BYTES = 255
+# A longer name is said by its start and end (its suffix), not whole: 300 characters filled a dialog.
+SHOWN_NAME_MAX = 60
+
+
 def fitting_format(typed: str, formats: Iterable[str], writer: str, *, suffix_required: bool = False) -> str | None:
     """The format the name `typed` says (None when it says none), checked against the `formats` that `writer`
     writes; a ValueError saying why the name does not fit: it names a folder (ends in /, which Path() would drop,
     so that `newdir/` became a file named newdir), it says another format (a file named .html holding Markdown
-    opens as garbage), a suffix of no format (x.pdf), or, with `suffix_required`, none; or it holds a control
-    character (a line break, an escape sequence)."""
+    opens as garbage), a suffix of no format (x.pdf), or, with `suffix_required`, none; it holds a control
+    character (a line break, an escape sequence); it ends in a dot (`ENDS_IN_A_DOT`); or it is longer than a file
+    system takes (the write failed with "File name too long", and a browser shortens a download's name its own way)."""
     if typed.endswith(("/", os.sep)):
         raise ValueError("ends in /: give a file name")
     if unprintable_in(typed):
         raise ValueError(NOT_PRINTABLE)
-    formats = tuple(formats)
     path = Path(typed)
+    if path.name.endswith(".") and path.name not in (".", ".."):  # "." and ".." name folders, refused elsewhere
+        raise ValueError(ENDS_IN_A_DOT)
+    size = len(os.fsencode(path.name))
+    if size > NAME_MAX_BYTES:
+        raise ValueError(f"the name is too long ({size} bytes; a file name takes at most {NAME_MAX_BYTES}): "
+                         "give a shorter one")
+    formats = tuple(formats)
     named = named_format(path)
     if named is not None and named not in formats:
         raise ValueError(f"the name says {FORMAT_NAMES[named]}, but {writer} writes {format_names(formats)}")
@@ -75,8 +92,9 @@ def fitting_format(typed: str, formats: Iterable[str], writer: str, *, suffix_re
 
 def typed_name(typed: str) -> str:
     """The last part of a path as typed, for a message about its name: a trailing / kept (`newdir/`), and a
-    character that is not printable as its escape."""
-    return shown_name(Path(typed).name + ("/" if typed.endswith(("/", os.sep)) else ""))
+    character that is not printable as its escape; a long one by its start and end."""
+    name = shown_name(Path(typed).name + ("/" if typed.endswith(("/", os.sep)) else ""))
+    return name if len(name) <= SHOWN_NAME_MAX else f"{name[:SHOWN_NAME_MAX - 21]}…{name[-20:]}"
 
 
 def format_names(formats: Iterable[str]) -> str:

@@ -205,6 +205,12 @@ def check_bank(bank: Bank) -> list[Finding]:
     def report(key: str, message: str, severity: Literal["error", "warning"] = "error") -> None:
         findings.append(Finding(severity, bank.where(key), key.split(":", 1)[1], message))
 
+    locate = question_locator(bank)
+
+    def report_field(question: Question, message: str, *loc: str | int) -> None:
+        """A problem with one field of a question, told at that field's line rather than at its `id:`."""
+        findings.append(Finding("error", locate(question.id, *loc), question.id, message))
+
     if bank.meta.start not in bank.questions:
         report("bank:start", f"start question '{bank.meta.start}' does not exist")
     summary = bank.questions.get(bank.meta.summary_question or "")
@@ -218,19 +224,19 @@ def check_bank(bank: Bank) -> list[Finding]:
     stage_ids = {stage.id for stage in bank.meta.stages}
     strength_ids = {strength.id for strength in bank.meta.strengths}
 
-    def check_condition(key: str, condition: Condition, what: str) -> None:
+    def condition_problems(condition: Condition, what: str) -> Iterator[str]:
         for part in iter_conditions(condition):
             if not isinstance(part, (AnswerIn, Answered)):
                 continue
             question = bank.questions.get(part.q)
             if question is None:
-                report(key, f"{what} reads unknown question '{part.q}'")
+                yield f"{what} reads unknown question '{part.q}'"
             elif isinstance(part, AnswerIn):
                 if question.kind == "text":
-                    report(key, f"{what} tests choices of text question '{part.q}'")
+                    yield f"{what} tests choices of text question '{part.q}'"
                 for choice in part.in_:
                     if question.choice(choice) is None:
-                        report(key, f"{what} names unknown choice '{choice}' of question '{part.q}'")
+                        yield f"{what} names unknown choice '{choice}' of question '{part.q}'"
 
     def check_references(key: str, reference_ids: Iterable[str | None]) -> None:
         for reference in reference_ids:
@@ -238,26 +244,31 @@ def check_bank(bank: Bank) -> list[Finding]:
                 report(key, f"unknown reference '{reference}'")
 
     for question in bank.questions.values():
-        key = f"question:{question.id}"
         if question.stage not in stage_ids:
-            report(key, f"unknown stage '{question.stage}'")
+            report_field(question, f"unknown stage '{question.stage}'", "stage")
         *conditional, last = question.next
         if last.when is not None:
-            report(key, "the last branch of `next` needs no `when`: without a default the walk can stop nowhere")
-        if any(branch.when is None for branch in conditional):
-            report(key, "a default branch (no `when`) must come last: branches after it are never taken")
-        for branch in question.next:
+            report_field(question, "the last branch of `next` needs no `when`: without a default the walk can stop "
+                                   "nowhere", "next", len(conditional), "when")
+        default = next((index for index, branch in enumerate(conditional) if branch.when is None), None)
+        if default is not None:
+            report_field(question, "a default branch (no `when`) must come last: branches after it are never taken",
+                         "next", default)
+        for index, branch in enumerate(question.next):
             if branch.goto != END and branch.goto not in bank.questions:
-                report(key, f"`next` goes to unknown question '{branch.goto}'")
+                report_field(question, f"`next` goes to unknown question '{branch.goto}'", "next", index, "goto")
             if branch.when is not None:
-                check_condition(key, branch.when, "routing condition")
-        for choice in question.choices:
+                for message in condition_problems(branch.when, "routing condition"):
+                    report_field(question, message, "next", index, "when")
+        for index, choice in enumerate(question.choices):
             if choice.output_family and choice.output_family not in bank.methods:
-                report(key, f"choice '{choice.id}' names unknown output_family '{choice.output_family}'")
+                report_field(question, f"choice '{choice.id}' names unknown output_family '{choice.output_family}'",
+                             "choices", index, "output_family")
 
     for rule in bank.rules.values():
         key = f"rule:{rule.id}"
-        check_condition(key, rule.when, "rule condition")
+        for message in condition_problems(rule.when, "rule condition"):
+            report(key, message)
         for effect in rule.effects:
             if effect.element and effect.element not in bank.elements:
                 report(key, f"effect on unknown element '{effect.element}'")
@@ -267,8 +278,9 @@ def check_bank(bank: Bank) -> list[Finding]:
 
     for need in bank.needs.values():
         key = f"need:{need.id}"
-        check_condition(key, need.available_when, "available_when")
-        check_condition(key, need.unavailable_when, "unavailable_when")
+        for setting in ("available_when", "unavailable_when"):
+            for message in condition_problems(getattr(need, setting), setting):
+                report(key, message)
 
     for element in bank.elements.values():
         check_references(f"element:{element.id}", (ref for item in element.evaluation for ref in item.references))
@@ -394,20 +406,22 @@ def _check_routing(bank: Bank) -> list[Finding]:
     if findings:
         return findings
     dominates = routing.dominates
+    locate = question_locator(bank)
     for question in bank.questions.values():
         before: set[str] | None = None  # ancestors, computed only when needed: one walk per question is quadratic
-        for branch in question.next:
+        for index, branch in enumerate(question.next):
             for read in ([part.q for part in iter_conditions(branch.when) if isinstance(part, (AnswerIn, Answered))]
                          if branch.when else []):
                 if dominates(read, question.id):
                     continue
                 if before is None:
                     before = nx.ancestors(routes, question.id)
+                where = locate(question.id, "next", index, "when")
                 if read not in before:
-                    findings.append(Finding("error", bank.where(f"question:{question.id}"), question.id,
+                    findings.append(Finding("error", where, question.id,
                                             f"routing reads '{read}', which is never asked before this question"))
                 else:
-                    findings.append(Finding("warning", bank.where(f"question:{question.id}"), question.id,
+                    findings.append(Finding("warning", where, question.id,
                                             f"routing reads '{read}', which some paths to this question skip"))
     return findings
 

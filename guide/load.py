@@ -81,10 +81,18 @@ def _collector_paused() -> Iterator[None]:
 
 
 def require_bank_directory(directory: Path) -> None:
-    """A GuideError unless `directory` is a folder, saying whether it is missing or something else."""
+    """A GuideError unless `directory` is a folder with a bank.yaml, saying what it is instead.
+
+    Every command that reads a bank comes here first, so a folder that is no bank is told in one wording."""
     if not directory.is_dir():
         raise GuideError(directory, None, None, "not a directory; a bank is a folder of YAML files"
                          if directory.exists() else "bank directory not found")
+    try:
+        (directory / "bank.yaml").lstat()  # a link to nothing is the bank file's own problem, told with it
+    except FileNotFoundError:
+        raise GuideError(directory, None, None, "not a question bank (no bank.yaml)") from None
+    except OSError as error:
+        raise GuideError(directory, None, None, error.strerror or "cannot be read") from None
 
 
 def _load_bank(directory: Path, check: bool) -> Bank:

@@ -14,12 +14,18 @@ the same, with exit status 130.
 from __future__ import annotations
 
 import argparse
+import codecs
+import contextlib
+import io
+import os
 import re
+import select
 import shlex
+import signal
 import sys
 from pathlib import Path
 import textwrap
-from typing import TextIO
+from typing import Iterator, TextIO
 
 from guide.bank import Bank
 from guide.engine import answer_labels, joined_labels
@@ -51,7 +57,7 @@ class EndOfInput(Exception):
 
 
 class Conversation:
-    def __init__(self, bank: Bank, stdin: TextIO, stdout: TextIO, *, title: str | None = None,
+    def __init__(self, bank: Bank, stdin: TextIO | InterruptibleLines, stdout: TextIO, *, title: str | None = None,
                  design: str | None = None, new: bool = False, resume: bool = False, replace: bool = False) -> None:
         self.bank, self.stdin, self.stdout = bank, stdin, stdout
         self.title, self.design, self.new, self.resume, self.replace = title, design, new, resume, replace
@@ -390,10 +396,65 @@ def parse_answer(question: Question, reply: str) -> tuple[AnswerValue | None, st
     return picked, None
 
 
+class InterruptibleLines:
+    """The lines of standard input, read so that Ctrl+C always ends the wait for one.
+
+    Python raises KeyboardInterrupt in a blocking read only when the signal interrupts the read itself. One that
+    comes just before the read starts (as a prompt is shown, which is when a person or a test presses Ctrl+C)
+    is noted by Python's C handler, and the read then waits for a line that may never come: on a loaded machine
+    a test's guide did not end within 60 s of SIGINT. Here the wait is select() on the input and on the signal
+    wakeup pipe, which a signal that came first has already written to: the wait ends at once, and the interrupt
+    is raised before the next line of Python. Bytes that are not UTF-8 arrive as lone surrogates, for
+    `Conversation.ask` to refuse; line ends are read as a text stream reads them (\r\n and \r too)."""
+
+    def __init__(self, stream: TextIO, wakeup: int) -> None:
+        self.stream, self.descriptor, self.wakeup = stream, stream.fileno(), wakeup
+        self.decoder = io.IncrementalNewlineDecoder(codecs.getincrementaldecoder("utf-8")("surrogateescape"), True)
+        self.text, self.ended = "", False
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def readline(self) -> str:
+        while "\n" not in self.text and not self.ended:
+            readable, _, _ = select.select([self.descriptor, self.wakeup], [], [])
+            if self.wakeup in readable:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(self.wakeup, 512)
+            if self.descriptor in readable:
+                chunk = os.read(self.descriptor, 65536)
+                self.ended = not chunk
+                self.text += self.decoder.decode(chunk, final=self.ended)
+        line, newline, self.text = self.text.partition("\n")
+        return line + newline
+
+
+@contextlib.contextmanager
+def interruptible_stdin() -> Iterator[TextIO | InterruptibleLines]:
+    """Standard input as `InterruptibleLines` while plain mode runs (the wakeup pipe is the process's one: it is
+    given back as it was); as it is when it is no file (`sys.stdin` replaced)."""
+    try:
+        sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        yield sys.stdin
+        return
+    wakeup, wakeup_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
+    before = signal.set_wakeup_fd(wakeup_end)
+    try:
+        yield InterruptibleLines(sys.stdin, wakeup)
+    finally:
+        signal.set_wakeup_fd(before)
+        os.close(wakeup)
+        os.close(wakeup_end)
+
+
 def run_plain(args: argparse.Namespace) -> int:
-    # Undecodable bytes arrive as lone surrogates, for `Conversation.ask` to refuse, instead of an error.
-    sys.stdin.reconfigure(encoding="utf-8", errors="surrogateescape")
-    conversation = Conversation(load_bank_option(args), sys.stdin, sys.stdout, title=args.title, design=args.design,
+    with interruptible_stdin() as stdin:
+        return _run_plain(args, stdin)
+
+
+def _run_plain(args: argparse.Namespace, stdin: TextIO | InterruptibleLines) -> int:
+    conversation = Conversation(load_bank_option(args), stdin, sys.stdout, title=args.title, design=args.design,
                                 new=args.new, resume=args.resume, replace=args.replace)
     try:
         return conversation.run(getattr(args, "date", None))

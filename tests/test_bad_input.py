@@ -254,7 +254,7 @@ BANK_CASES = [
     Case("unreachable question", FLOW, lambda files, marker: unreachable(files), r"no path", "id: orphan"),
     Case("goto an unknown question", FLOW,
          lambda files, marker: set_(questions(files)[3], "next", [{"goto": "nowhere"}]), r"unknown question 'nowhere'",
-         "id: q3"),
+         "goto: nowhere"),  # the field that is wrong, not the question's `id:` line
     Case("start question missing", "bank.yaml", lambda files, marker: set_(files["bank.yaml"], "start", "q999"),
          r"bank\.yaml:\d+: start: start question 'q999'", "start: q999"),
     Case("summary question that is not a text question", "bank.yaml",
@@ -295,12 +295,18 @@ BANK_CASES = [
          lambda files, marker: set_(rules(files)[7], "checks", [{"text": "Check it.", "requires": ["gpu"]}]),
          r"requires unknown need 'gpu'", "id: rule7"),
     Case("unknown stage", FLOW, lambda files, marker: set_(questions(files)[2], "stage", "seven"), r"unknown stage 'seven'",
-         "id: q2"),
+         "stage: seven"),
     Case("routing reads a later question", FLOW,
          lambda files, marker: questions(files)[1]["next"].insert(0, {"when": {"q": "q9", "answered": True}, "goto": "q3"}),
-         r"never asked before", "id: q1"),
+         r"never asked before", "when:"),
     Case("default branch first", FLOW,
-         lambda files, marker: questions(files)[2]["next"].insert(0, {"goto": "q4"}), r"default branch", "id: q2"),
+         lambda files, marker: questions(files)[2]["next"].insert(0, {"goto": "q4"}), r"default branch", "goto: q4"),
+    Case("last branch with a condition", FLOW,
+         lambda files, marker: set_(questions(files)[2]["next"][0], "when", {"q": "q0", "answered": True}),
+         r"last branch of `next` needs no `when`", "when:"),
+    Case("routing names an unknown choice", FLOW,
+         lambda files, marker: questions(files)[3]["next"].insert(0, {"when": {"q": "q2", "in": ["c77"]}, "goto": "q5"}),
+         r"routing condition names unknown choice 'c77'", "when:"),
     Case("required bank file missing", "elements.yaml", lambda files, marker: files.pop("elements.yaml") and None,
          r"missing", None),
 ]
@@ -644,7 +650,9 @@ def test_file_names_that_are_not_utf8_are_written_and_named(tmp_path):
     assert "- **\\\\xff\\\\xfe.md:** Automated" in (tmp_path / "diff.md").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("args", [["run", "--case", "dr-screening"], ["cases"], ["--plain", "--new"]])
+# --version and --help exited 0 without a word: argparse drops a failed write.
+@pytest.mark.parametrize("args", [["run", "--case", "dr-screening"], ["cases"], ["--plain", "--new"], ["--version"],
+                                  ["--help"], ["run", "--help"], ["lint", "--help"]])
 def test_a_full_standard_output_is_one_line(args, tmp_path):
     with open("/dev/full", "wb") as full:
         status, stderr = run_with_bytes(*map(os.fsencode, args), cwd=tmp_path, stdout=full)

@@ -381,6 +381,30 @@ def test_out_ending_in_a_slash_is_refused_not_written_as_a_file(tmp_path, args):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("args", [("run", "--case", "dr-screening"), ("codebook",), ("graph",)])
+def test_out_ending_in_a_dot_is_refused_as_the_typo_it_is(tmp_path, args):
+    """`--out x.md.` wrote a file named x.md., which says no format and opens with nothing."""
+    result = run_guide(*args, "--out", "x.md.", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"--out x.md.: the name ends in a dot, which says no format: drop the dot (see guide {args[0]} --help)" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_out_longer_than_a_file_name_may_be_is_refused_in_words_and_the_longest_that_fits_is_written(tmp_path):
+    """300 characters failed with "File name too long" after the whole name; 250 failed too, though a file system
+    takes 255 bytes: the temporary file beside it, named after it, was longer."""
+    longest = "é" * 125 + "x.md"  # 254 bytes, in 129 characters
+    written = run_guide("run", "--case", "dr-screening", "--out", longest, cwd=tmp_path)
+    assert written.returncode == 0, written.stderr
+    assert [path.name for path in tmp_path.iterdir()] == [longest]
+    (tmp_path / longest).unlink()
+    refused = run_guide("run", "--case", "dr-screening", "--out", "a" * 297 + ".md", cwd=tmp_path)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert (f"--out {'a' * 39}…{'a' * 17}.md: the name is too long (300 bytes; a file name takes at most 255): "
+            "give a shorter one (see guide run --help)") in refused.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_out_to_a_folder_is_one_line(tmp_path):
     result = run_guide("run", "--case", "dr-screening", "--out", str(tmp_path))
     assert result.returncode == 2 and result.stderr == f"guide: {tmp_path}: is a folder; give a file name\n"

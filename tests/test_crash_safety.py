@@ -194,6 +194,20 @@ def test_guide_designs_keeps_its_columns_narrow_for_a_long_problem_or_title(guid
     assert long_title in run_guide("designs", "--format", "md").stdout
 
 
+def test_guide_designs_cuts_a_long_problem_before_what_to_do_about_it(guide_home):
+    """A design made with a newer bank showed "... newer than this guide's bank (version…": the cut fell before
+    the part that says what to do, which is the part a user needs."""
+    designs = guide_home / "designs"
+    designs.mkdir(parents=True)
+    (designs / "future.yaml").write_text("title: Future\nbank_id: wang2024-mlmi\nbank_version: 99.0.0\nanswers: {}\n",
+                                         encoding="utf-8")
+    listed = run_guide("designs")
+    assert listed.returncode == 0, listed.stderr
+    [row] = [row for row in listed.stdout.splitlines() if row.startswith("future ")]
+    assert row.startswith("future  future  broken (line 3: bank_version: made") and len(row) <= 190, row
+    assert "open it with a guide whose bank is version 99.0.0 or later)  " in row, row
+
+
 def test_a_design_of_another_bank_is_listed_and_kept_untouched(bank, bank_copy, guide_home):
     meta = bank_copy / "bank.yaml"
     meta.write_text(meta.read_text().replace("id: wang2024-mlmi", "id: course-bank"))

@@ -168,6 +168,17 @@ def test_unreadable_directory_is_exit_2(tmp_path, make, message):
         lint_bank(directory)
 
 
+@pytest.mark.parametrize("command", [["lint", "{}"], ["codebook", "{}"], ["--bank", "{}", "cases"],
+                                     ["--bank", "{}", "graph"], ["--bank", "{}", "precedents"],
+                                     ["--bank", "{}", "run", "--case", "x"], ["--bank", "{}", "--plain"]],
+                         ids=lambda command: command[0] if command[0] != "--bank" else command[2])
+def test_every_command_says_a_folder_without_bank_yaml_is_no_bank_in_one_wording(tmp_path, command):
+    """codebook, cases, graph and run said "/x/bank.yaml: required bank file is missing" where lint said this."""
+    result = run_guide(*[part.format(tmp_path) for part in command], stdin="")
+    assert (result.returncode, result.stdout, result.stderr) == (2, "", f"guide: {tmp_path}: not a question bank "
+                                                                         "(no bank.yaml)\n")
+
+
 def test_every_broken_file_is_reported_at_once_with_file_and_line(bank_copy):
     rules = bank_copy / "rules.yaml"
     methods = bank_copy / "methods.yaml"

@@ -1234,3 +1234,63 @@ def test_an_app_that_ignores_the_end_after_its_browser_left_is_killed(serve):
 
     app = asyncio.run(leave_a_stopped_app())
     assert _wait_for(lambda: not _alive(app), tries=600), "an app that ignored the end outlived its browser"
+
+
+def _live(pids: list[int]) -> list[int]:
+    """Those of `pids` that run: not ended, not a zombie waiting to be reaped."""
+    def state(pid: int) -> str:
+        try:
+            return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return "gone"
+    return [pid for pid in pids if state(pid) not in ("Z", "gone")]
+
+
+def test_a_tab_gone_while_its_app_is_asked_for_leaves_no_app_and_hands_on_no_other_pipes(bank, guide_home):
+    """A tab's start cancelled (the server ending) while a thread asks the preloaded process for its app closed
+    the tab's pipes at once, though the thread had still to send them: by then their numbers were new pipes of
+    the server's, which an app no one waits for, nor asks to quit, was started on. It outlived everything that
+    could end it. The pipes are now closed once the thread is done, and the app started for the gone tab ended."""
+    import threading
+
+    from guide.commands.preloaded import PreloadedApps
+    from guide.commands.serve import app_environment
+
+    preloaded = PreloadedApps()
+    preloaded.start(bank, app_environment())  # before any event loop: the forked apps start their own
+    go_on, answered = threading.Event(), threading.Event()
+    ask, started = preloaded._ask, []
+
+    def ask_once_told(request: bytes, fds: list[int]) -> int:
+        go_on.wait(60)  # as behind another tab's request
+        try:
+            started.append(ask(request, fds))
+            return started[-1]
+        finally:
+            answered.set()
+
+    preloaded._ask = ask_once_told
+    others: list[tuple[int, int]] = []
+
+    async def start_and_leave() -> None:
+        starting = asyncio.create_task(preloaded.open_app(80, 24))
+        await asyncio.sleep(0)  # the request is with the thread
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        others.extend(os.pipe() for _ in range(3))  # the server's next pipes, as another tab's would be
+        go_on.set()
+        await asyncio.to_thread(answered.wait, 60)
+        for _ in range(10):  # what the loop runs once the thread is done
+            await asyncio.sleep(0)
+
+    try:
+        asyncio.run(start_and_leave())
+        assert started, "the preloaded process started an app for the tab"
+        assert _wait_for(lambda: not _live(_descendants(preloaded._pid))), "an app no one waits for is running"
+    finally:
+        for pipe in others:
+            for fd in pipe:
+                os.close(fd)
+        preloaded._socket.close()  # the preloaded process ends with the server's end of its socket
+        os.waitpid(preloaded._pid, 0)

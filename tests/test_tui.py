@@ -803,6 +803,17 @@ async def test_a_notice_quotes_a_long_title_cut_short(bank):
         await pilot.pause()
         [said] = [note.message for note in app._notifications if note.title == "Renamed"]
         assert said.startswith("The design is now “next next") and said.endswith("next…”.") and len(said) < 120
+        # The delete dialog's question quoted it whole: 6 lines at 80x24. So did the rename box's empty-title error.
+        await pilot.press("x")
+        await pilot.pause()
+        asked = static_text(app.screen, ".dialog-title")
+        assert isinstance(app.screen, Confirm) and asked.startswith("Delete “next next") and asked.endswith("next…”?")
+        assert len(asked) < 80
+        await pilot.press("escape", "t", "ctrl+u", "enter")
+        await pilot.pause()
+        refused = static_text(app.screen, "#error")
+        assert refused.startswith("A design needs a title: type one, or press Esc to keep “next next")
+        assert refused.endswith("next…”.") and len(refused) < 140
 
 
 async def test_the_rename_box_keeps_to_a_titles_length_and_an_empty_title_is_refused_in_words(bank):
@@ -2096,6 +2107,10 @@ async def test_an_export_named_for_a_format_it_cannot_write_is_refused_in_one_li
                            ".json, not .pdf", "a name no format of guide's ends in is not written"),
             ("newfolder/", "newfolder/: ends in /: give a file name",
              "a name ending in / is a folder's: no file named newfolder"),
+            ("design.md.", "design.md.: the name ends in a dot, which says no format: drop the dot",
+             "a typo, written as named, said no format"),
+            ("d" * 297 + ".md", f"{'d' * 39}…{'d' * 17}.md: the name is too long (300 bytes; a file name takes at "
+                                "most 255): give a shorter one", "the write failed: File name too long"),
         ]:
             app.screen.query_one("#path", Input).value = name
             await pilot.press("enter")
@@ -2127,7 +2142,11 @@ WITHOUT_A_FOLDER = "The browser saves the download in its own folder: give a fil
 
 @pytest.mark.parametrize(("name", "error"), [(".", "Give a file name."), ("..", "Give a file name."),
                                              ("notes/mine.md", WITHOUT_A_FOLDER), ("evil[/].html", WITHOUT_A_FOLDER),
-                                             ("notes/..", WITHOUT_A_FOLDER)])
+                                             ("notes/..", WITHOUT_A_FOLDER),
+                                             ("mine.md.", "mine.md.: the name ends in a dot, which says no format: drop the dot"),
+                                             ("m" * 297 + ".md", f"{'m' * 39}…{'m' * 17}.md: the name is too long "
+                                                                 "(300 bytes; a file name takes at most 255): give a "
+                                                                 "shorter one")])
 async def test_a_download_needs_a_file_name_not_a_folders(bank, name, error, delivered):
     """In a browser the name typed is the download's. "..", or "." (whose name is empty), was sent and said to be
     ("Sent .. to your browser."): Chromium saved it as "root", or under a made-up name, without a suffix. The part
@@ -3420,6 +3439,18 @@ async def test_a_paste_of_several_lines_into_a_one_line_box_keeps_every_line(ban
         await pilot.press("enter")
         await pilot.pause()
         assert app.walk.answers.title == "Knee study"
+
+
+async def test_a_paste_of_several_lines_into_the_export_file_name_keeps_every_line(bank, tmp_path):
+    """The file-name box kept only the first line of a paste, without a word: it shows every line, joined."""
+    app = GuideApp(bank, date=FIXED_DATE)
+    async with app.run_test() as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        await pilot.press("e", "ctrl+u")
+        box = app.screen.query_one("#path", Input)
+        box.post_message(events.Paste(f"{tmp_path}/knee\nstudy.md"))
+        await pilot.pause()
+        assert box.value == f"{tmp_path}/knee study.md"
 
 
 async def test_keys_typed_right_after_enter_act_on_the_next_question(bank, tmp_path, monkeypatch):

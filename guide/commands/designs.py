@@ -46,7 +46,7 @@ def _text(designs, folder) -> str:
         return f"No saved designs in {inert(shown_name(folder))}.\n"
     rows = [("Name", "Title", "State", "Changed", "File")]
     rows += [(inert(shown_name(design.name)), shorten(shown_title(design.title), TITLE_WIDTH),
-              shorten(inert(design.state), STATE_WIDTH), design.changed_text, inert(shown_name(design.path.name)))
+              _shown_state(inert(design.state)), design.changed_text, inert(shown_name(design.path.name)))
              for design in designs]
     cells = len
     if not all(text.isascii() for row in rows for text in row):
@@ -55,6 +55,19 @@ def _text(designs, folder) -> str:
     lines = ["  ".join([*(text + " " * (width - cells(text)) for text, width in zip(row, widths)), row[4]])
              for row in rows]
     return f"Designs in {inert(shown_name(folder))}, the most recently changed first:\n\n" + "\n".join(lines) + "\n"
+
+
+def _shown_state(state: str) -> str:
+    """A long state cut to STATE_WIDTH. A problem ends with what to do about it ("...: open it with a guide whose
+    bank is version 99.0.0 or later)"): where that last part fits, the cut falls before it rather than in it."""
+    from guide.report.text import shorten
+
+    if len(state) <= STATE_WIDTH:
+        return state
+    before, colon, last = state.rpartition(": ")
+    if colon and len(last) <= STATE_WIDTH * 2 // 3:
+        return shorten(before, STATE_WIDTH - len(colon) - len(last)) + colon + last
+    return shorten(state, STATE_WIDTH)
 
 
 def _markdown(designs, folder) -> str:

@@ -62,21 +62,25 @@ class PreloadedApps:
         stdin_read, stdin_write = os.pipe()
         stdout_read, stdout_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
+        theirs, ours = [stdin_read, stdout_write, stderr_write], [stdin_write, stdout_read, stderr_read]
+        request = json.dumps({"columns": columns, "rows": rows, "tab": tab}).encode()
+        asking = asyncio.get_running_loop().run_in_executor(None, self._ask, request, theirs)
         try:
-            request = json.dumps({"columns": columns, "rows": rows, "tab": tab}).encode()
-            pidfd = await asyncio.get_running_loop().run_in_executor(
-                None, self._ask, request, [stdin_read, stdout_write, stderr_write])
+            pidfd = await asyncio.shield(asking)
+        except asyncio.CancelledError:
+            # The tab went (the server is ending) while the thread asks. It may still send these pipes: closed now,
+            # their numbers could name another tab's pipes by then, handed to an app no one waits for. They are
+            # closed once it is done, and the app it started is ended.
+            asking.add_done_callback(lambda asked: _end_unwanted(asked, theirs + ours))
+            raise
         except BaseException as error:
-            for fd in (stdin_write, stdout_read, stderr_read):
-                os.close(fd)
+            _close(theirs + ours)
             if isinstance(error, OSError):  # the preloaded process is gone: it must not stay a zombie
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(self._pid, os.WNOHANG)
             raise
-        finally:  # the app holds its ends now; the pipes end when the app does
-            for fd in (stdin_read, stdout_write, stderr_write):
-                os.close(fd)
-        return await ForkedApp.connect(pidfd, stdin_write, stdout_read, stderr_read)
+        _close(theirs)  # the app holds its ends now; the pipes end when the app does
+        return await ForkedApp.connect(pidfd, *ours)
 
     def _ask(self, request: bytes, fds: list[int]) -> int:
         with self._lock:
@@ -85,6 +89,22 @@ class PreloadedApps:
         if not pidfds:
             raise ConnectionError(f"the preloaded process could not start an app: {answer.decode(errors='replace')}")
         return pidfds[0]
+
+
+def _close(fds: list[int]) -> None:
+    for fd in fds:
+        os.close(fd)
+
+
+def _end_unwanted(asked: asyncio.Future, fds: list[int]) -> None:
+    """Once the preloaded process has answered for a tab that is gone: the tab's pipes closed, and the app it
+    started killed (no one will wait for it or ask it to quit)."""
+    _close(fds)
+    if not asked.cancelled() and asked.exception() is None:
+        pidfd = asked.result()
+        with contextlib.suppress(ProcessLookupError):
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        os.close(pidfd)
 
 
 class ForkedApp:

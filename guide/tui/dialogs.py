@@ -19,7 +19,8 @@ from textual.widgets.option_list import Option
 from guide.frontend import FORMAT_NAMES, fitting_format, named_format, typed_name
 from guide.source import GuideError
 from guide.report.text import counted, number_name, shorten, shown_title
-from guide.tui.widgets import KeyBar, ListWithEnds, MarkedRadioButton, OneLineInput, ReadingScroll, clean, listing
+from guide.tui.widgets import (KeyBar, ListWithEnds, MarkedRadioButton, OneLineInput, ReadingScroll, clean, listing,
+                               quoted_title)
 
 if TYPE_CHECKING:  # the start screen's dialogs come before the models are imported
     from guide.model import AnswersFile
@@ -258,7 +259,7 @@ class RenameDialog(AskDialog):
         from guide.model import SHORT_TEXT_MAX
 
         super().__init__("Rename the design", explain, entered, value=title, action="Rename", max_length=SHORT_TEXT_MAX,
-                         empty=f"A design needs a title: type one, or press Esc to keep “{shown_title(title)}”.")
+                         empty=f"A design needs a title: type one, or press Esc to keep {quoted_title(title)}.")
 
 
 class FormatChoice(RadioSet):
@@ -299,7 +300,7 @@ class ExportDialog(FormDialog):
                 yield Static("Title (left empty, the current one is kept)")
                 yield BoundedInput(value=shown_title(self.answers.title), id="title", max_length=SHORT_TEXT_MAX)
                 yield Static("File name (downloaded by the browser)" if self.web else "Write to")
-                yield Input(value=self.default, id="path")
+                yield OneLineInput(value=self.default, id="path")
                 yield Static("Format (Tab to it, ← → and space to choose)")
                 with FormatChoice(id="format", compact=True):
                     for name in self.formats:

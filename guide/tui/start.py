@@ -268,7 +268,7 @@ class StartScreen(SizedScreen):
             what, keep = "broken file", f"To keep it, copy {clean(str(design.path))} somewhere else first."
         else:
             what, keep = "design", "Export its design document first to keep it."
-        self.app.push_screen(Confirm(f"Delete “{shown_title(design.title)}”?", f"The {what} {file_name(design)} is "
+        self.app.push_screen(Confirm(f"Delete {quoted_title(design.title)}?", f"The {what} {file_name(design)} is "
                                      f"deleted for good ({clean(design.state)}). {keep} → and Enter delete it.",
                                      yes="Delete it", yes_key=False), delete)
 
