@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import re
 import stat
@@ -227,7 +228,7 @@ def remove_stale_temporaries(path: Path) -> None:
     still running in another process.
     """
     cutoff = time.time() - STALE_AFTER_SECONDS
-    for leftover in path.parent.glob(f"{_temporary_prefix(path)}*.tmp"):
+    for leftover in path.parent.glob(f"{glob.escape(_temporary_prefix(path))}*.tmp"):  # a name may hold [ or *
         try:
             if leftover.stat().st_mtime < cutoff:
                 leftover.unlink()

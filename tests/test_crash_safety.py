@@ -529,3 +529,17 @@ def test_a_design_file_swapped_for_a_link_while_open_is_replaced_not_written_thr
     save_session(Walk(bank), design)
     assert elsewhere.read_text() == "title: not a design\n"
     assert not design.is_symlink() and load_session(bank, design).values == {}
+
+
+@pytest.mark.parametrize("name", ["design [draft].yaml", "design*.yaml"])
+def test_a_killed_writers_leftover_is_cleared_whatever_the_files_name(bank, tmp_path, name):
+    """A temporary file a killed save left is removed at the next save, for a name holding glob's own characters too;
+    an older one of another file (a name the pattern would match unescaped) is left alone."""
+    design = tmp_path / name
+    leftover, other = tmp_path / f".{name}.abcd1234.tmp", tmp_path / ".design-other.yaml.abcd1234.tmp"
+    for path in (leftover, other):
+        path.write_text("half a save", encoding="utf-8")
+        os.utime(path, (0, 0))
+    save_session(Walk(bank), design)
+    assert not leftover.exists()
+    assert other.exists()
