@@ -250,6 +250,7 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
     output = _output_family(bank, scored, methods, complementary)
     if output:
         complementary = [output[0], *(method_id for method_id in complementary if method_id != output[0])]
+    methods = _with_alternatives(bank, methods, complementary)
     design = design_families(methods, complementary)
     acceptance, measures_left_out = _acceptance(bank, elements, by_id, design)
     evaluation, checks_left_out = _evaluation_plan(bank, elements, design, by_id, acceptance)
@@ -730,30 +731,43 @@ def model_replacing(bank: Bank) -> set[str]:
     return {method_id for method_id, family in bank.methods.items() if family.replaces_model}
 
 
-def passed_over_alternatives(bank: Bank, result: Result) -> dict[str, str]:
-    """The families that replace the model, as one in the design does, and rank above a family the design builds,
-    each with what it is: an alternative to that one, which the combination passed over, not an addition."""
+def _with_alternatives(bank: Bank, methods: list[MethodResult], complementary: list[str]) -> list[MethodResult]:
+    """Each family that replaces the model, as one in the combination does, with the combination's families it would
+    replace (`alternative_to`): one the combination passed over though it ranks above a family built, or one the
+    combination holds beside another (kept only where nothing else fits an element fairly)."""
     replacing = model_replacing(bank)
-    built = [method_id for method_id in result.complementary if method_id in replacing]
-    ranks = {method.id: method.rank for method in result.methods if method.rank is not None}
-    if not built:
-        return {}
-    last = max(ranks[method_id] for method_id in result.complementary)
-    names = joined_labels(bank.methods[method_id].name for method_id in built)
-    return {method_id: f"an alternative to {names}, not an addition: each replaces the standard network"
-            for method_id, rank in ranks.items()
-            if method_id in replacing and method_id not in result.complementary and rank < last}
+    built = [method_id for method_id in complementary if method_id in replacing]
+    ranks = {method.id: method.rank for method in methods if method.rank is not None}
+    last = max((ranks[method_id] for method_id in complementary if method_id in ranks), default=0)
+
+    def replaced_by(method: MethodResult) -> list[str]:
+        if method.id not in replacing:
+            return []
+        if method.id in complementary:
+            return [other for other in built if other != method.id]
+        return built if method.rank is not None and method.rank < last else []
+
+    return [method.model_copy(update={"alternative_to": replaced}) if (replaced := replaced_by(method)) else method
+            for method in methods]
 
 
-def replaces_same_model(bank: Bank, result: Result, method_id: str) -> str | None:
+def passed_over_alternatives(bank: Bank, result: Result) -> dict[str, str]:
+    """The families the combination passed over as alternatives to one it builds, each with what it is."""
+    def names(method: MethodResult) -> str:
+        return joined_labels(bank.methods[other].name for other in method.alternative_to)
+
+    return {method.id: f"an alternative to {names(method)}, not an addition: each replaces the standard network"
+            for method in result.methods if method.alternative_to and method.id not in result.complementary}
+
+
+def replaces_same_model(bank: Bank, method: MethodResult, result: Result) -> str | None:
     """For a family of the design that replaces the standard network computing the output, where the design holds
     another such family, that the two are to be joined into one model or chosen between; None otherwise."""
-    replacing = model_replacing(bank)
-    if method_id not in replacing or method_id not in result.complementary:
+    if not method.alternative_to or method.id not in result.complementary:
         return None
-    others = [bank.methods[other].name for other in result.complementary if other in replacing and other != method_id]
-    return (f"It and {joined_labels(others)} each replace the standard network that computes the output: build them "
-            f"as one model whose output rests on both, or choose one.") if others else None
+    others = joined_labels(bank.methods[other].name for other in method.alternative_to)
+    return (f"It and {others} each replace the standard network that computes the output: build them as one model "
+            "whose output rests on both, or choose one.")
 
 
 def _opening(result: Result) -> MethodResult:

@@ -815,6 +815,10 @@ class MethodResult(BaseModel):
     unknown_needs: list[str]
     built_by: list[str] = Field(default_factory=list, description="ids of the bank's precedents that built this "
                                                                   "family, the nearest to the answers first")
+    alternative_to: list[str] = Field(default_factory=list, description=(
+        "ids of the recommended combination's families that this one would replace, as both are the model that "
+        "computes the output: for a family outside the combination, that it is an alternative to them, not an "
+        "addition; for one inside it, that the two are to be built as one model or chosen between"))
 
 
 # How a method family's status reads in documents and on screen: it says whether the family fits the

@@ -574,8 +574,12 @@ def test_a_design_builds_one_family_that_replaces_the_model_and_names_the_others
     document = " ".join(markdown_document(result, bank, answers, FIXED_DATE).split())
     other = ({"concept_bottleneck", "prototypes"} - built).pop()
     ranked = document.split("### Other families, ranked")[1].split("###")[0]
-    assert f"{bank.methods[other].name} (by design, 7.9, an alternative to {bank.methods[built.pop()].name}, not an " \
+    kept = built.pop()
+    assert f"{bank.methods[other].name} (by design, 7.9, an alternative to {bank.methods[kept].name}, not an " \
            "addition" in ranked
+    # The relation is the result's, so the JSON document and the app say it as the Markdown does.
+    by_id = {method.id: method for method in result.methods}
+    assert by_id[other].alternative_to == [kept] and not by_id[kept].alternative_to
     settings = [*presets.values(), *(precedent.answers_file() for precedent in bank.precedents.values())]
     assert all(len(set(evaluate(bank, setting, with_precedents=False).complementary) & replacing) <= 1
                for setting in settings)

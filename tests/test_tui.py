@@ -37,7 +37,7 @@ from guide.tui.app import DARK, LIGHT, GuideApp
 from guide.tui.dialogs import KEYS_HELP, AskDialog, Confirm, ExportDialog, HelpScreen, PresetPicker, RenameDialog, Review
 from guide.tui.learn import LearnScreen
 from guide.tui.question import QuestionScreen
-from guide.tui.results import ResultsScreen
+from guide.tui.results import ResultsScreen, method_detail, method_options
 from guide.tui.start import DESIGN_LIST_MARGIN, StartScreen
 from guide.tui.widgets import (NUMBER_KEYS, ChoiceList, ElementBars, EvidenceView, KeyBar, ParagraphInput,
                                ReasoningPanel, SizedScreen, TextBlock, TooSmall)
@@ -3549,3 +3549,17 @@ def test_starting_the_app_and_listing_an_empty_library_make_no_folder(guide_home
     finally:
         tmux("kill-server")
     assert not (guide_home / "designs").exists()
+
+
+def test_a_family_passed_over_as_an_alternative_to_the_design_s_model_says_so_in_the_app(bank):
+    """The breast preset builds a concept bottleneck and passes over the prototype network ranked above a family it
+    builds: both would be the model itself. The methods tab says so on the family's line and in its detail, as the
+    document does, so its rank does not read as a family the design forgot."""
+    from guide.engine import evaluate
+
+    result = evaluate(bank, read_answers(bank.cases()["breast-cancer-detection"], bank))
+    prototypes = next(method for method in result.methods if method.id == "prototypes")
+    line = next(option for option in method_options(result) if option.id == "prototypes")
+    assert "#3 · score 7.9 · alternative to #1" in str(line.prompt)  # the concept bottleneck is ranked first
+    detail = " ".join(str(method_detail(bank, result, prototypes)).split())
+    assert "An alternative to Concept bottleneck models, not an addition: each replaces the standard network." in detail

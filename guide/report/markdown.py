@@ -428,7 +428,7 @@ def _method_card(method: MethodResult, result: Result, bank: Bank, citations: Ci
         _why(method),
     ]
     # Where the design holds another family that would replace the same model, or passed one over, the card says so.
-    same_model = replaces_same_model(bank, result, method.id)
+    same_model = replaces_same_model(bank, method, result)
     if same_model:
         lines += ["", md(same_model)]
     if family.needs:

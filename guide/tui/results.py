@@ -20,8 +20,8 @@ from textual.widgets.option_list import Option
 from textual.widgets.tabbed_content import ContentTabs
 
 from guide.bank import Bank
-from guide.engine import (affected, applicable_caveats, joined_labels, left_out_text, poor_fit_text, setting_shared,
-                          setting_unshared, similarity_rule)
+from guide.engine import (affected, applicable_caveats, joined_labels, left_out_text, passed_over_alternatives,
+                          poor_fit_text, replaces_same_model, setting_shared, setting_unshared, similarity_rule)
 from guide.model import METHOD_STATUS_LABELS, UNCOVERED_LABEL, AnswerRecord, InstructorNotes, MethodResult, Result
 from guide.report.text import counted, level_range_labels, shown_title
 from guide.session import left_empty_words
@@ -220,14 +220,18 @@ def priorities(bank: Bank, result: Result, width: int = 80) -> Content:
 
 def method_options(result: Result) -> list[Option]:
     options = []
+    ranks = {method.id: method.rank for method in result.methods}
     for method in result.methods:
         # The rank sits on the status line, so a name that wraps on a narrow screen stays flush left.
         # Only a family that does not simply fit the constraints spells out its status here.
         rank = f"#{method.rank} · " if method.rank is not None else ""
         status = "" if method.status == "recommended" else f" · {METHOD_STATUS_LABELS[method.status]}"
+        # A family passed over as an alternative to the design's model says so where its rank would puzzle.
+        passed_over = (" · alternative to " + ", ".join(f"#{ranks[other]}" for other in method.alternative_to)
+                       if method.alternative_to and method.id not in result.complementary else "")
         options.append(Option(Content.assemble(
             (clean(method.name), "bold" if method.status == "recommended" else ""),
-            f"\n  {rank}score {method.score:g}{status}"), id=method.id))
+            f"\n  {rank}score {method.score:g}{status}{passed_over}"), id=method.id))
     return options
 
 
@@ -235,6 +239,11 @@ def method_detail(bank: Bank, result: Result, method: MethodResult) -> Content:
     family = bank.methods[method.id]
     parts: list = [(clean(family.name), "bold"), f"\n{KIND_WORDS[family.kind]}, {METHOD_STATUS_LABELS[method.status]}",
                    "; emerging" if family.emerging else "", "\n\n", clean(family.summary), "\n"]
+    alternative = passed_over_alternatives(bank, result).get(method.id)
+    same_model = replaces_same_model(bank, method, result)
+    if alternative or same_model:
+        parts += ["\n", (clean(f"{alternative[0].upper()}{alternative[1:]}." if alternative else same_model), "italic"),
+                  "\n"]
     covers = ", ".join(f"{clean(bank.elements[element].name)} ({strength})" for element, strength in method.covers.items())
     parts += [("\nServes: ", "bold"), covers, "\n"]
     if method.why or method.evidence:
