@@ -1256,6 +1256,26 @@ async def test_a_terminal_too_small_for_the_question_says_so_and_takes_no_answer
         assert app.walk.answers.answers[question.id] == question.choices[1].id
 
 
+async def test_keys_typed_before_the_terminal_became_too_small_act_once_it_is_large_again(bank, guide_home):
+    """Keys typed in a burst wait in line; a resize is no key and went first, so the too-small screen took the
+    keys still waiting and dropped them (a note typed as `abcdefgh` kept `a`), while it said nothing typed is
+    lost. Keys typed while it is shown are still not taken (nothing is answered unseen)."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n", "enter", "n")
+        await pilot.pause()
+        typed_at_once(app, "a b c d e f g h")
+        await pilot.resize_terminal(20, 5)
+        assert isinstance(app.screen, TooSmall)
+        await pilot.press("x", "y")  # typed while it is shown
+        await pilot.resize_terminal(80, 24)
+        await typed_keys_handled(pilot, app)
+        assert isinstance(app.screen, QuestionScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.walk.answers.notes == {"task": "abcdefgh"}
+
+
 async def test_a_notice_does_not_cover_the_too_small_notice(bank):
     """Renamed, then shrunk to 20x5: the "Renamed" toast covered the words saying the terminal is too small."""
     saved_knee_design(bank)
