@@ -178,6 +178,10 @@ def left_empty_words(count: int) -> str:
     return f"{count} text question{'s' if count != 1 else ''} left empty"
 
 
+def drafts_words(count: int) -> str:
+    return "1 draft not yet the answer" if count == 1 else f"{count} drafts not yet the answers"
+
+
 class Walk:
     """The answers of one design and the question being looked at. All routing is the engine's."""
 
@@ -221,17 +225,27 @@ class Walk:
 
     @property
     def left_empty(self) -> list[str]:
-        """The text questions among `unanswered`: boxes left empty, which change no result."""
-        return [question_id for question_id in self.unanswered if self.bank.questions[question_id].kind == "text"]
+        """The text questions among `unanswered` with nothing typed in their box: left empty, changing no result."""
+        return [question_id for question_id in self.unanswered
+                if self.bank.questions[question_id].kind == "text" and question_id not in self.drafts]
+
+    @property
+    def drafted(self) -> list[str]:
+        """The questions on the path whose box holds a draft: typed, not yet the answer, so in no document."""
+        return [question_id for question_id in self.path if question_id in self.drafts]
 
     def left_in_words(self) -> str:
         """What the path still holds, in the same words wherever it is said (the library, the results), or ""
-        when every question on it is answered: "2 questions left, 3 text questions left empty"."""
+        when every question on it is answered: "2 questions left, 3 text questions left empty, 1 draft not yet
+        the answer"."""
         empty = len(self.left_empty)
-        choices = len(self.unanswered) - empty
+        drafted = len([question_id for question_id in self.unanswered if question_id in self.drafts])
+        choices = len(self.unanswered) - empty - drafted
         parts = [f"{choices} question{'s' if choices != 1 else ''} left"] if choices else []
         if empty:
             parts.append(left_empty_words(empty))
+        if drafted:
+            parts.append(drafts_words(drafted))
         return ", ".join(parts)
 
     @property

@@ -1629,6 +1629,11 @@ def only_text_left(bank) -> Walk:
     return Walk(bank, AnswersFile(title="Knee", answers=answers))
 
 
+def save_in_library(walk: Walk, name: str) -> None:
+    designs_dir().mkdir(parents=True, exist_ok=True)
+    save_session(walk, designs_dir() / f"{name}.yaml")
+
+
 async def test_text_questions_left_empty_are_counted_the_same_in_the_library_heading_and_open_questions(bank):
     """The library said "3 questions left", the results "3 question(s) not answered yet", and the Open questions
     tab counted only the unsure answers: the empty text boxes were in two counts and missing from the third."""
@@ -1636,8 +1641,7 @@ async def test_text_questions_left_empty_are_counted_the_same_in_the_library_hea
     empty = len(walk.left_empty)
     assert empty and len(walk.unanswered) == empty
     said = f"{empty} text questions left empty"
-    designs_dir().mkdir(parents=True)
-    save_session(walk, designs_dir() / "knee.yaml")
+    save_in_library(walk, "knee")
     app = GuideApp(bank)
     async with app.run_test(size=(120, 40)) as pilot:
         assert design_rows(app)[0].startswith(f"Knee  unfinished, {said}  ")
@@ -1648,6 +1652,33 @@ async def test_text_questions_left_empty_are_counted_the_same_in_the_library_hea
         shown = static_text(app.screen, "#open")
         assert f"{said} (they change no result)" in shown
         assert all(bank.questions[question].prompt in shown for question in walk.left_empty)
+
+
+async def test_a_draft_is_not_called_empty_and_the_export_says_the_document_leaves_it_out(bank):
+    """Text typed for the last question and left without Enter is kept as a draft, yet the library and the results
+    said "1 text question left empty", and the export said nothing: the document's "not answered" came as a
+    surprise to a designer who had written the constraints down."""
+    walk = only_text_left(bank)
+    drafted, *empty = walk.left_empty
+    walk.keep_draft(drafted, "No masks: only biopsy-confirmed lesion centres.")
+    said = f"{len(empty)} text questions left empty, 1 draft not yet the answer"
+    save_in_library(walk, "knee")
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert design_rows(app)[0].startswith(f"Knee  unfinished, {said}  ")
+        app.push_screen(ResultsScreen(load_session(bank, designs_dir() / "knee.yaml")))
+        await pilot.pause()
+        assert static_text(app.screen, "#results-title").endswith(f" · {said}")
+        await open_tab(pilot, app, "tab-open")
+        shown = static_text(app.screen, "#open")
+        assert bank.questions[drafted].prompt not in shown.split("1 draft")[0], "not among those left empty"
+        assert "1 draft not yet the answer, so not in the document" in shown
+        app.walk = app.screen.walk
+        await pilot.press("e")
+        await pilot.pause()
+        note = " ".join(static_text(app.screen, "#draft-note").split())
+        assert note.startswith("1 draft is not in the document, as it is not yet the answer")
+        assert bank.questions[drafted].prompt in note
 
 
 def test_the_priorities_name_the_number_beside_a_confidence_label_as_the_scores(bank):

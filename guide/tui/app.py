@@ -557,7 +557,10 @@ class GuideApp(App):
         format = format if format in FORMATS else FORMATS[0]
         slug = re.sub(r"[^a-z0-9]+", "-", self.walk.answers.title.lower()).strip("-") or "design"
         default = f"{slug}.{format}" if self.is_web else str(export_folder() / f"{slug}.{format}")
-        self.push_screen(ExportDialog(self.walk.answers, [self.bank.questions[item].prompt for item in self.walk.set_aside],
+        def prompts(question_ids: list[str]) -> list[str]:
+            return [self.bank.questions[item].prompt for item in question_ids]
+
+        self.push_screen(ExportDialog(self.walk.answers, prompts(self.walk.set_aside), prompts(self.walk.drafted),
                                       FORMATS, format, default, self.is_web))
 
     def export(self, dialog: ExportDialog, title: str, format: str, target: str) -> None:

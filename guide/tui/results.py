@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property, partial
-from typing import Callable
+from typing import Callable, Sequence
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,7 +24,7 @@ from guide.engine import (affected, applicable_caveats, joined_labels, left_out_
                           setting_unshared, similarity_rule)
 from guide.model import METHOD_STATUS_LABELS, UNCOVERED_LABEL, AnswerRecord, InstructorNotes, MethodResult, Result
 from guide.report.text import counted, level_range_labels, shown_title
-from guide.session import left_empty_words
+from guide.session import drafts_words, left_empty_words
 from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, hanging_text, level_bar,
                                show_content)
 
@@ -85,7 +85,7 @@ class ResultsScreen(SizedScreen):
             tabs["tab-precedents"] = ("Like yours", lambda: VerticalScroll(*precedents(bank, result), id="precedents-pane"))
         tabs["tab-plan"] = ("Plan", lambda: VerticalScroll(TextForWidth(partial(plan, bank, result), id="plan")))
         tabs["tab-open"] = ("Open questions", lambda: VerticalScroll(
-            Static(open_questions(bank, result, self.walk.left_empty), id="open")))
+            Static(open_questions(bank, result, self.walk.left_empty, self.walk.drafted), id="open")))
         tabs["tab-answers"] = ("Answers", lambda: VerticalScroll(TextForWidth(partial(answers, result), id="answers")))
         notes = self.walk.answers.instructor_notes
         if notes and (notes.discuss or notes.common_mistakes):
@@ -340,11 +340,15 @@ def plan(bank: Bank, result: Result, width: int = 80) -> Content:
     return hanging_text(paragraphs, width)
 
 
-def open_questions(bank: Bank, result: Result, left_empty: list[str]) -> Content:
-    """The questions that lower the results' confidence, then the text questions left empty (`Walk.left_empty`),
-    so that this tab accounts for every question the heading says is left."""
+def open_questions(bank: Bank, result: Result, left_empty: list[str], drafted: Sequence[str] = ()) -> Content:
+    """The questions that lower the results' confidence, then the text questions left empty (`Walk.left_empty`)
+    and those holding a draft (`Walk.drafted`), so that this tab accounts for every question the heading says is
+    left, and for text typed that no document holds."""
     empty = [(f"\n{left_empty_words(len(left_empty))} (they change no result)\n", "bold"),
              *(f"• {clean(bank.questions[question_id].prompt)}\n" for question_id in left_empty)] if left_empty else []
+    if drafted:
+        empty += [(f"\n{drafts_words(len(drafted))}, so not in the document: Enter in its box answers with it\n",
+                   "bold"), *(f"• {clean(bank.questions[question_id].prompt)}\n" for question_id in drafted)]
     if not result.open_questions:
         settled = "No open questions lower the confidence of the results.\n" if empty else \
             "No open questions: every answer on the path is settled."
