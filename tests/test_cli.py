@@ -245,6 +245,10 @@ def test_graph_writes_dot_to_a_file_named_dot(tmp_path):
     (("run",), "one of the arguments --answers --case is required"),
     (("run", "--case", "dr-screening", "--format", "docx"), "invalid choice: 'docx'"),
     (("frobnicate",), "invalid choice: 'frobnicate'"),
+    # An option the command lacks: the command's own error and --help, not the main parser's (outside9a).
+    (("designs", "--out", "x.md"), "guide designs: error: unrecognized arguments: --out x.md (see guide designs --help)"),
+    (("cases", "--format", "json"), "guide cases: error: unrecognized arguments: --format json (see guide cases --help)"),
+    (("--bogus",), "guide: error: unrecognized arguments: --bogus (see guide --help)"),
 ])
 def test_unusable_input_is_one_line_and_exit_2(args, message):
     result = run_guide(*args)
