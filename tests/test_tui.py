@@ -1987,6 +1987,26 @@ async def test_an_answer_changed_from_the_review_is_confirmed_with_what_it_did(b
             assert notice.message.count("\n") <= 2
 
 
+async def test_answers_back_on_the_path_are_told_in_one_notice(bank):
+    """Changing an answer back said "Back on the path with their answers" in the "Answer changed" notice, and again
+    "1 set-aside answer(s) are back on your path." in a second one under it, covering the choices at 80x24."""
+    question_id, old, new, dropped = first_dropping_change(bank)
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("n", "enter")
+        await change_answer(pilot, app, question_id, old)
+        while not all(other in app.walk.answers.answers for other in dropped):
+            await answer_current(pilot, app)
+        await change_answer(pilot, app, question_id, new)
+        await pilot.press("y")
+        await pilot.pause()
+        app.clear_notifications()
+        await change_answer(pilot, app, question_id, old)
+        assert all(other in app.walk.answers.answers for other in dropped)
+        told = [item for item in app._notifications if "back on" in item.message.lower()]
+        assert len(told) == 1 and told[0].title == "Answer changed"
+
+
 async def test_enter_in_the_note_box_keeps_the_note_of_an_answered_question(bank):
     app = GuideApp(bank)
     async with app.run_test() as pilot:
