@@ -51,6 +51,7 @@ from guide.engine import element_results, evaluate, route
 from guide.files import remove_stale_temporaries, write_atomically
 from guide.model import (END, TEXT_ANSWER_MAX, AnswersFile, AnswerValue, ElementResult, Question, Result,
                          SessionFile, answer_problems)
+from guide.report.text import shown_title
 from guide.source import MAX_FILE_BYTES, GuideError, first_problem
 from guide.state import make_private_folder, session_dir
 from guide.yamlfile import dump_yaml, read_yaml
@@ -162,8 +163,9 @@ def too_long(what: str, prompt: str, text: str) -> str:
 
 
 def new_title(typed: str, current: str) -> str:
-    """The title a design takes from one typed for it: `current` when left empty."""
-    return typed.strip() or current
+    """The title a design takes from one typed for it: `current` when nothing of it would show (empty, spaces,
+    or only the zero-width characters every place drops from a title: `shown_title`)."""
+    return typed.strip() if shown_title(typed) else current
 
 
 @dataclass(frozen=True)

@@ -212,6 +212,14 @@ def test_over_long_replies_are_refused_with_a_reason(bank):
     assert saved.answers.answers == {bank.meta.start: UNSURE} and saved.answers.notes == {}
 
 
+def test_a_title_of_characters_that_show_as_nothing_is_no_title(bank):
+    """Zero-width spaces are dropped wherever a title is shown: a title of them alone was taken, and the design
+    was listed with a blank title; spaces alone give "Untitled design"."""
+    done = run_guide("--plain", "--new", "--title", "\u200b\u200b", stdin="u\n")
+    assert done.returncode == 0, done.stderr
+    assert load_saved(bank).answers.title == "Untitled design"
+
+
 def test_an_over_long_text_answer_is_refused_in_the_users_terms_and_asked_again(bank):
     """A 20,001-character answer got the validator's "answers.use_case_summary.constrained-str: String should have
     at most 20000 characters": the question, the limit and how far over say it, as the terminal app's toast does."""

@@ -822,6 +822,11 @@ async def test_the_rename_box_keeps_to_a_titles_length_and_an_empty_title_is_ref
         await pilot.press("ctrl+u", "enter")
         await pilot.pause()
         assert static_text(app.screen, "#error") == "A design needs a title: type one, or press Esc to keep “Knee”."
+        entry.post_message(events.Paste("\u200b\u200b"))  # shown as nothing everywhere: no title either
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert static_text(app.screen, "#error") == "A design needs a title: type one, or press Esc to keep “Knee”."
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, StartScreen) and load_session(bank, knee).answers.title == "Knee"

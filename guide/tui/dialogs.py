@@ -241,7 +241,7 @@ class AskDialog(FormDialog):
     @on(Button.Pressed, "#go")
     def _go(self) -> None:
         value = self.query_one("#entry", Input).value.strip()
-        if value or not self.required:
+        if shown_title(value) or not self.required:  # zero-width characters alone show as an empty title
             self.submit(self.entered, value)
         else:
             self.show_error(self.empty)
