@@ -331,6 +331,13 @@ def test_a_design_name_cannot_leave_the_library_or_forge_output(bank, guide_home
     assert not list(guide_home.parent.rglob("*.yaml")), "nothing was written anywhere"
 
 
+def test_a_design_name_refused_for_a_control_character_shows_it(bank, guide_home):
+    """A tab was shown as a space ('tab here'), hiding the very character the message says is not allowed."""
+    done = run_guide("--plain", "--design", "tab\there", stdin="u\n")
+    assert done.returncode == 2
+    assert "'tab\\there' is not a design name" in done.stderr
+
+
 @pytest.mark.parametrize("name", ["a b", "UPPER", "ü"])
 def test_a_design_name_of_the_users_own_is_kept_as_given_and_said_quoted(bank, guide_home, name):
     """The rule the refusal states is the whole rule: any other plain file name is a name the user may choose."""
