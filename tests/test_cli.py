@@ -137,6 +137,18 @@ def test_a_designs_own_use_case_paragraph_opens_its_document(tmp_path):
     assert html.index("<p>Readers check each marked osteophyte.</p>") < html.index("<table", heading_end)
 
 
+def test_a_note_on_a_question_off_the_path_is_listed_with_the_set_aside_answers(tmp_path):
+    """A note typed on a question a later change took off the path, with no answer to set aside, was only in the
+    front matter: the document's Answers and Set aside tables did not show it (outside9a)."""
+    answers = tmp_path / "knee.yaml"
+    answers.write_text("title: Knee\nanswers:\n  task: diagnosis_classification\n"
+                       "notes:\n  annotation_detail: Boxes drawn by one radiologist\n", encoding="utf-8")
+    result = run_guide("run", "--answers", str(answers))
+    assert result.returncode == 0, result.stderr
+    set_aside = result.stdout.split("### Set aside", 1)[1].split("\n\n#", 1)[0]
+    assert "(`annotation_detail`) | *not answered* | Boxes drawn by one radiologist |" in set_aside
+
+
 def test_a_design_that_needs_no_element_yet_says_nothing_is_to_be_built(tmp_path, bank):
     """With every element at "not needed" (only an unsure task), the summary said the top-ranked family
     "will be built", and that it serves three elements the same summary calls not needed."""

@@ -722,8 +722,8 @@ def _answers(result: Result, bank: Bank) -> str:
             asked += len(records)
     if result.set_aside:
         lines += ["", "### Set aside", "",
-                  "These answers belong to questions that the current path does not ask. They are kept in the "
-                  "answers file but do not count.", "", *_answer_rows(result.set_aside, None)]
+                  "These answers and notes belong to questions that the current path does not ask. They are kept in "
+                  "the answers file but do not count.", "", *_answer_rows(result.set_aside, None)]
     fired = sorted({item.rule for element in result.elements for item in element.evidence}
                    | {item.rule for method in result.methods for item in method.evidence},
                    key=list(bank.rules).index)

@@ -368,20 +368,22 @@ def open_questions(bank: Bank, result: Result, left_empty: list[str], drafted: S
 
 def answers(result: Result, width: int = 80) -> Content:
     """The answers, wrapped to `width`: a question's lines under its text, not under its bullet, its note under it."""
-    def answered(record: AnswerRecord) -> tuple[Content, int, int]:
-        return (Content.assemble(f"• {clean(record.prompt)} ", (joined_labels(clean(label) for label in record.labels)
-                                                                 or "not answered", "bold")), 0, 2)
+    def answered(record: AnswerRecord) -> list[tuple[Content, int, int]]:
+        said = [(Content.assemble(f"• {clean(record.prompt)} ", (joined_labels(clean(label) for label in record.labels)
+                                                                  or "not answered", "bold")), 0, 2)]
+        if record.note:
+            said.append((Content.styled(f"note: {clean(record.note)}", "italic"), 2, 4))
+        return said
 
     paragraphs = [(Content.styled("Answers on the path", "bold"), 0, 0)]
     for record in result.answers:
-        paragraphs.append(answered(record))
-        if record.note:
-            paragraphs.append((Content.styled(f"note: {clean(record.note)}", "italic"), 2, 4))
+        paragraphs += answered(record)
     if result.set_aside:
         paragraphs += [(Content(""), 0, 0), (Content.styled("Set aside: off the path, kept but not counted", "bold"), 0, 0),
-                       (Content("These answers belong to questions that a changed answer took off the path. They come "
-                                "back if you change that answer back."), 0, 0)]
-        paragraphs += [answered(record) for record in result.set_aside]
+                       (Content("These answers and notes belong to questions that a changed answer took off the path. "
+                                "They come back if you change that answer back."), 0, 0)]
+        for record in result.set_aside:
+            paragraphs += answered(record)
     return hanging_text(paragraphs, width)
 
 
