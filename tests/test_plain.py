@@ -212,6 +212,21 @@ def test_over_long_replies_are_refused_with_a_reason(bank):
     assert saved.answers.answers == {bank.meta.start: UNSURE} and saved.answers.notes == {}
 
 
+def test_the_results_say_which_draft_the_document_leaves_out(bank):
+    """A draft kept with an empty line, as the prompt offers, is not the answer: the results said nothing of it
+    before asking where to write the document, which then said "not answered" (outside9a)."""
+    from .test_tui import only_text_left, save_in_library
+
+    walk = only_text_left(bank)
+    drafted = walk.left_empty[0]
+    walk.keep_draft(drafted, "No masks: only lesion centres.")
+    save_in_library(walk, "knee")
+    asked = walk.path[walk.path.index(walk.position):]  # each kept with an empty line; then the input ends
+    done = run_guide("--plain", "--design", "knee", "--resume", stdin="\n" * len(asked))
+    said = " ".join(done.stdout.split())
+    assert f"1 draft not yet the answer, so not in the document: {bank.questions[drafted].prompt}" in said
+
+
 def test_a_title_of_characters_that_show_as_nothing_is_no_title(bank):
     """Zero-width spaces are dropped wherever a title is shown: a title of them alone was taken, and the design
     was listed with a blank title; spaces alone give "Untitled design"."""
