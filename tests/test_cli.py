@@ -149,6 +149,20 @@ def test_a_note_on_a_question_off_the_path_is_listed_with_the_set_aside_answers(
     assert "(`annotation_detail`) | *not answered* | Boxes drawn by one radiologist |" in set_aside
 
 
+def test_the_summarys_risks_credit_no_move_to_an_unsure_answer(tmp_path, bank):
+    """"Where could shortcuts come from? *Unsure*: moves Gradient / attribution maps +1", under the line of the
+    answer that fired that rule with the same +1: a reviewer counted two, and read that an unsure answer moved the
+    ranking (outside9a)."""
+    answers = tmp_path / "shortcuts.yaml"
+    answers.write_text("title: Shortcuts\nanswers:\n  task: detection\n  shortcut_risk: plausible_shortcuts\n"
+                       "  shortcut_sources: [unsure]\n", encoding="utf-8")
+    result = run_guide("run", "--answers", str(answers))
+    assert result.returncode == 0, result.stderr
+    risks = result.stdout.split("**Risks named in the answers", 1)[1].split("\n\n**", 1)[0]
+    assert "*Shortcuts are plausible*: moves" in risks and "Gradient / attribution maps +1" in risks
+    assert bank.questions["shortcut_sources"].prompt not in risks and "Unsure" not in risks
+
+
 def test_a_design_that_needs_no_element_yet_says_nothing_is_to_be_built(tmp_path, bank):
     """With every element at "not needed" (only an unsure task), the summary said the top-ranked family
     "will be built", and that it serves three elements the same summary calls not needed."""

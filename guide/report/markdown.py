@@ -329,7 +329,9 @@ def _risks_answered(result: Result, bank: Bank) -> list[str]:
         return []
     lines, moving_nothing = [], []
     for record in result.answers:
-        if record.stage != risk_stage.id or not record.labels or record.kind == "text":
+        # An unsure answer moves nothing itself (no rule fires on it; a rule it leaves open is credited to the answers
+        # that fire it), and the open questions name it.
+        if record.stage != risk_stage.id or not record.labels or record.kind == "text" or record.unsure:
             continue
         # Two rules moving one target are one move here, as in a family's Why.
         moved = _summed([(element_label(bank, element.id), item.weight) for element in result.elements
