@@ -88,6 +88,10 @@ def build_parser() -> Parser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for command in COMMANDS:
         command.register(subparsers, common)
+    # The parser whose options a mistake is about, so that the error names the command and its --help.
+    parser.set_defaults(command_parser=parser)
+    for command_parser in subparsers.choices.values():
+        command_parser.set_defaults(command_parser=command_parser)
     return parser
 
 
@@ -102,7 +106,9 @@ def design_title(text: str) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unrecognized = parser.parse_known_args(argv)
+    if unrecognized:
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unrecognized)}")
     if args.command and args.bank is not None and not getattr(args, "reads_bank", False):
         parser.error(f"{args.command} reads no question bank: drop --bank")
     if not args.plain and (args.title is not None or args.design is not None or args.new or args.resume or args.replace):

@@ -264,8 +264,9 @@ def evaluate(bank: Bank, answers: AnswersFile, *, with_precedents: bool = True) 
         path=scored.path,
         answers=[_record(bank, question_id, values.get(question_id), answers.notes.get(question_id))
                  for question_id in scored.path],
-        set_aside=[_record(bank, question_id, value, answers.notes.get(question_id))
-                   for question_id, value in values.items() if question_id not in scored.path],
+        # A note on a question off the path is kept with the set-aside answers, also where it has no answer.
+        set_aside=[_record(bank, question_id, values.get(question_id), answers.notes.get(question_id))
+                   for question_id in {**values, **answers.notes} if question_id not in scored.path],
         elements=elements,
         methods=methods,
         complementary=complementary,

@@ -28,7 +28,7 @@ from guide.bank import Bank
 from guide.model import AnswersFile, SessionFile
 from guide.report.text import inert, shown_title
 from guide.session import OtherBankSession, SessionLock, Walk, changed, load_session, new_title, save_session
-from guide.source import GuideError, validate
+from guide.source import GuideError, shown_name, validate
 from guide.state import SUFFIX, design_files, designs_dir, library_is_empty, make_private_folder, session_path
 from guide.yamlfile import read_yaml
 
@@ -90,7 +90,7 @@ def design_path(name: str) -> Path:
     reach outside the folder or be mistaken for something else."""
     stem = name.removesuffix(SUFFIX)
     if not stem or stem != Path(stem).name or stem.startswith(".") or not stem.isprintable() or len(stem) > 200:
-        raise GuideError(designs_dir(), None, None, f"'{inert(name)[:60]}' is not a design name: a name is one "
+        raise GuideError(designs_dir(), None, None, f"'{shown_name(name)[:60]}' is not a design name: a name is one "
                                                     "plain file name in the designs folder, with no '/', no leading "
                                                     "dot, no control characters and at most 200 characters")
     return open_library() / f"{stem}{SUFFIX}"

@@ -34,7 +34,7 @@ from guide.frontend import EXIT_INTERRUPTED, EXIT_OK, SEVERAL_CHOICES, fitting_f
 from guide.model import END, UNSURE, AnswersFile, AnswerValue, Question
 from guide.report.text import counted, inert, shown_title
 from guide.library import Design, design_path, list_designs, new_design_file, open_library, read_design
-from guide.session import SessionLock, Walk, changed, load_session, save_elsewhere, save_session, session_text
+from guide.session import SessionLock, Walk, changed, drafts_words, load_session, save_elsewhere, save_session, session_text
 from guide.source import GuideError
 from guide.state import designs_dir
 
@@ -327,6 +327,9 @@ class Conversation:
             self.say(f"{counted(len(result.open_questions), 'open question')}; the document lists what to find out.")
         if result.set_aside:
             self.say("Set aside (kept, not counted): " + "; ".join(inert(record.prompt) for record in result.set_aside))
+        if walk.drafted:
+            self.say(f"{drafts_words(len(walk.drafted))}, so not in the document: "
+                     + "; ".join(inert(walk.bank.questions[question_id].prompt) for question_id in walk.drafted))
         slug = re.sub(r"[^a-z0-9]+", "-", walk.answers.title.lower()).strip("-") or "design"
         default = f"{slug}.{FORMATS[0]}"
         while True:

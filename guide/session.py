@@ -51,6 +51,7 @@ from guide.engine import element_results, evaluate, route
 from guide.files import remove_stale_temporaries, write_atomically
 from guide.model import (END, TEXT_ANSWER_MAX, AnswersFile, AnswerValue, ElementResult, Question, Result,
                          SessionFile, answer_problems)
+from guide.report.text import shown_title
 from guide.source import MAX_FILE_BYTES, GuideError, first_problem
 from guide.state import make_private_folder, session_dir
 from guide.yamlfile import dump_yaml, read_yaml
@@ -162,8 +163,9 @@ def too_long(what: str, prompt: str, text: str) -> str:
 
 
 def new_title(typed: str, current: str) -> str:
-    """The title a design takes from one typed for it: `current` when left empty."""
-    return typed.strip() or current
+    """The title a design takes from one typed for it: `current` when nothing of it would show (empty, spaces,
+    or only the zero-width characters every place drops from a title: `shown_title`)."""
+    return typed.strip() if shown_title(typed) else current
 
 
 @dataclass(frozen=True)
@@ -176,6 +178,10 @@ class Outcome:
 
 def left_empty_words(count: int) -> str:
     return f"{count} text question{'s' if count != 1 else ''} left empty"
+
+
+def drafts_words(count: int) -> str:
+    return "1 draft not yet the answer" if count == 1 else f"{count} drafts not yet the answers"
 
 
 class Walk:
@@ -221,17 +227,27 @@ class Walk:
 
     @property
     def left_empty(self) -> list[str]:
-        """The text questions among `unanswered`: boxes left empty, which change no result."""
-        return [question_id for question_id in self.unanswered if self.bank.questions[question_id].kind == "text"]
+        """The text questions among `unanswered` with nothing typed in their box: left empty, changing no result."""
+        return [question_id for question_id in self.unanswered
+                if self.bank.questions[question_id].kind == "text" and question_id not in self.drafts]
+
+    @property
+    def drafted(self) -> list[str]:
+        """The questions on the path whose box holds a draft: typed, not yet the answer, so in no document."""
+        return [question_id for question_id in self.path if question_id in self.drafts]
 
     def left_in_words(self) -> str:
         """What the path still holds, in the same words wherever it is said (the library, the results), or ""
-        when every question on it is answered: "2 questions left, 3 text questions left empty"."""
+        when every question on it is answered: "2 questions left, 3 text questions left empty, 1 draft not yet
+        the answer"."""
         empty = len(self.left_empty)
-        choices = len(self.unanswered) - empty
+        drafted = len([question_id for question_id in self.unanswered if question_id in self.drafts])
+        choices = len(self.unanswered) - empty - drafted
         parts = [f"{choices} question{'s' if choices != 1 else ''} left"] if choices else []
         if empty:
             parts.append(left_empty_words(empty))
+        if drafted:
+            parts.append(drafts_words(drafted))
         return ", ".join(parts)
 
     @property

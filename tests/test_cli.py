@@ -137,6 +137,35 @@ def test_a_designs_own_use_case_paragraph_opens_its_document(tmp_path):
     assert html.index("<p>Readers check each marked osteophyte.</p>") < html.index("<table", heading_end)
 
 
+def document_of(tmp_path: Path, answers_yaml: str) -> str:
+    """The Markdown document `guide run` writes for these answers."""
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(answers_yaml, encoding="utf-8")
+    result = run_guide("run", "--answers", str(answers))
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_a_note_on_a_question_off_the_path_is_listed_with_the_set_aside_answers(tmp_path):
+    """A note typed on a question a later change took off the path, with no answer to set aside, was only in the
+    front matter: the document's Answers and Set aside tables did not show it (outside9a)."""
+    document = document_of(tmp_path, "title: Knee\nanswers:\n  task: diagnosis_classification\n"
+                                      "notes:\n  annotation_detail: Boxes drawn by one radiologist\n")
+    set_aside = document.split("### Set aside", 1)[1].split("\n\n#", 1)[0]
+    assert "(`annotation_detail`) | *not answered* | Boxes drawn by one radiologist |" in set_aside
+
+
+def test_the_summarys_risks_credit_no_move_to_an_unsure_answer(tmp_path, bank):
+    """"Where could shortcuts come from? *Unsure*: moves Gradient / attribution maps +1", under the line of the
+    answer that fired that rule with the same +1: a reviewer counted two, and read that an unsure answer moved the
+    ranking (outside9a)."""
+    document = document_of(tmp_path, "title: Shortcuts\nanswers:\n  task: detection\n"
+                                      "  shortcut_risk: plausible_shortcuts\n  shortcut_sources: [unsure]\n")
+    risks = document.split("**Risks named in the answers", 1)[1].split("\n\n**", 1)[0]
+    assert "*Shortcuts are plausible*: moves" in risks and "Gradient / attribution maps +1" in risks
+    assert bank.questions["shortcut_sources"].prompt not in risks and "Unsure" not in risks
+
+
 def test_a_design_that_needs_no_element_yet_says_nothing_is_to_be_built(tmp_path, bank):
     """With every element at "not needed" (only an unsure task), the summary said the top-ranked family
     "will be built", and that it serves three elements the same summary calls not needed."""
@@ -245,6 +274,10 @@ def test_graph_writes_dot_to_a_file_named_dot(tmp_path):
     (("run",), "one of the arguments --answers --case is required"),
     (("run", "--case", "dr-screening", "--format", "docx"), "invalid choice: 'docx'"),
     (("frobnicate",), "invalid choice: 'frobnicate'"),
+    # An option the command lacks: the command's own error and --help, not the main parser's (outside9a).
+    (("designs", "--out", "x.md"), "guide designs: error: unrecognized arguments: --out x.md (see guide designs --help)"),
+    (("cases", "--format", "json"), "guide cases: error: unrecognized arguments: --format json (see guide cases --help)"),
+    (("--bogus",), "guide: error: unrecognized arguments: --bogus (see guide --help)"),
 ])
 def test_unusable_input_is_one_line_and_exit_2(args, message):
     result = run_guide(*args)

@@ -249,6 +249,29 @@ def test_over_long_replies_are_refused_with_a_reason(bank):
     assert saved.answers.answers == {bank.meta.start: UNSURE} and saved.answers.notes == {}
 
 
+def test_the_results_say_which_draft_the_document_leaves_out(bank):
+    """A draft kept with an empty line, as the prompt offers, is not the answer: the results said nothing of it
+    before asking where to write the document, which then said "not answered" (outside9a)."""
+    from .test_tui import only_text_left, save_in_library
+
+    walk = only_text_left(bank)
+    drafted = walk.left_empty[0]
+    walk.keep_draft(drafted, "No masks: only lesion centres.")
+    save_in_library(walk, "knee")
+    asked = walk.path[walk.path.index(walk.position):]  # each kept with an empty line; then the input ends
+    done = run_guide("--plain", "--design", "knee", "--resume", stdin="\n" * len(asked))
+    said = " ".join(done.stdout.split())
+    assert f"1 draft not yet the answer, so not in the document: {bank.questions[drafted].prompt}" in said
+
+
+def test_a_title_of_characters_that_show_as_nothing_is_no_title(bank):
+    """Zero-width spaces are dropped wherever a title is shown: a title of them alone was taken, and the design
+    was listed with a blank title; spaces alone give "Untitled design"."""
+    done = run_guide("--plain", "--new", "--title", "\u200b\u200b", stdin="u\n")
+    assert done.returncode == 0, done.stderr
+    assert load_saved(bank).answers.title == "Untitled design"
+
+
 def test_an_over_long_text_answer_is_refused_in_the_users_terms_and_asked_again(bank):
     """A 20,001-character answer got the validator's "answers.use_case_summary.constrained-str: String should have
     at most 20000 characters": the question, the limit and how far over say it, as the terminal app's toast does."""
@@ -358,6 +381,13 @@ def test_a_design_name_cannot_leave_the_library_or_forge_output(bank, guide_home
         "designs folder, with no '/', no leading dot, no control characters" in done.stderr
     assert "\x1b" not in done.stderr
     assert not list(guide_home.parent.rglob("*.yaml")), "nothing was written anywhere"
+
+
+def test_a_design_name_refused_for_a_control_character_shows_it(bank, guide_home):
+    """A tab was shown as a space ('tab here'), hiding the very character the message says is not allowed."""
+    done = run_guide("--plain", "--design", "tab\there", stdin="u\n")
+    assert done.returncode == 2
+    assert "'tab\\there' is not a design name" in done.stderr
 
 
 @pytest.mark.parametrize("name", ["a b", "UPPER", "ü"])

@@ -833,6 +833,11 @@ async def test_the_rename_box_keeps_to_a_titles_length_and_an_empty_title_is_ref
         await pilot.press("ctrl+u", "enter")
         await pilot.pause()
         assert static_text(app.screen, "#error") == "A design needs a title: type one, or press Esc to keep “Knee”."
+        entry.post_message(events.Paste("\u200b\u200b"))  # shown as nothing everywhere: no title either
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert static_text(app.screen, "#error") == "A design needs a title: type one, or press Esc to keep “Knee”."
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, StartScreen) and load_session(bank, knee).answers.title == "Knee"
@@ -1267,6 +1272,26 @@ async def test_a_terminal_too_small_for_the_question_says_so_and_takes_no_answer
         assert app.walk.answers.answers[question.id] == question.choices[1].id
 
 
+async def test_keys_typed_before_the_terminal_became_too_small_act_once_it_is_large_again(bank, guide_home):
+    """Keys typed in a burst wait in line; a resize is no key and went first, so the too-small screen took the
+    keys still waiting and dropped them (a note typed as `abcdefgh` kept `a`), while it said nothing typed is
+    lost. Keys typed while it is shown are still not taken (nothing is answered unseen)."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("n", "enter", "n")
+        await pilot.pause()
+        typed_at_once(app, "a b c d e f g h")
+        await pilot.resize_terminal(20, 5)
+        assert isinstance(app.screen, TooSmall)
+        await pilot.press("x", "y")  # typed while it is shown
+        await pilot.resize_terminal(80, 24)
+        await typed_keys_handled(pilot, app)
+        assert isinstance(app.screen, QuestionScreen)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.walk.answers.notes == {"task": "abcdefgh"}
+
+
 async def test_a_notice_does_not_cover_the_too_small_notice(bank):
     """Renamed, then shrunk to 20x5: the "Renamed" toast covered the words saying the terminal is too small."""
     saved_knee_design(bank)
@@ -1620,6 +1645,11 @@ def only_text_left(bank) -> Walk:
     return Walk(bank, AnswersFile(title="Knee", answers=answers))
 
 
+def save_in_library(walk: Walk, name: str) -> None:
+    designs_dir().mkdir(parents=True, exist_ok=True)
+    save_session(walk, designs_dir() / f"{name}.yaml")
+
+
 async def test_text_questions_left_empty_are_counted_the_same_in_the_library_heading_and_open_questions(bank):
     """The library said "3 questions left", the results "3 question(s) not answered yet", and the Open questions
     tab counted only the unsure answers: the empty text boxes were in two counts and missing from the third."""
@@ -1627,8 +1657,7 @@ async def test_text_questions_left_empty_are_counted_the_same_in_the_library_hea
     empty = len(walk.left_empty)
     assert empty and len(walk.unanswered) == empty
     said = f"{empty} text questions left empty"
-    designs_dir().mkdir(parents=True)
-    save_session(walk, designs_dir() / "knee.yaml")
+    save_in_library(walk, "knee")
     app = GuideApp(bank)
     async with app.run_test(size=(120, 40)) as pilot:
         assert design_rows(app)[0].startswith(f"Knee  unfinished, {said}  ")
@@ -1639,6 +1668,33 @@ async def test_text_questions_left_empty_are_counted_the_same_in_the_library_hea
         shown = static_text(app.screen, "#open")
         assert f"{said} (they change no result)" in shown
         assert all(bank.questions[question].prompt in shown for question in walk.left_empty)
+
+
+async def test_a_draft_is_not_called_empty_and_the_export_says_the_document_leaves_it_out(bank):
+    """Text typed for the last question and left without Enter is kept as a draft, yet the library and the results
+    said "1 text question left empty", and the export said nothing: the document's "not answered" came as a
+    surprise to a designer who had written the constraints down."""
+    walk = only_text_left(bank)
+    drafted, *empty = walk.left_empty
+    walk.keep_draft(drafted, "No masks: only biopsy-confirmed lesion centres.")
+    said = f"{len(empty)} text questions left empty, 1 draft not yet the answer"
+    save_in_library(walk, "knee")
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert design_rows(app)[0].startswith(f"Knee  unfinished, {said}  ")
+        app.push_screen(ResultsScreen(load_session(bank, designs_dir() / "knee.yaml")))
+        await pilot.pause()
+        assert static_text(app.screen, "#results-title").endswith(f" · {said}")
+        await open_tab(pilot, app, "tab-open")
+        shown = static_text(app.screen, "#open")
+        assert bank.questions[drafted].prompt not in shown.split("1 draft")[0], "not among those left empty"
+        assert "1 draft not yet the answer, so not in the document" in shown
+        app.walk = app.screen.walk
+        await pilot.press("e")
+        await pilot.pause()
+        note = " ".join(static_text(app.screen, "#draft-note").split())
+        assert note.startswith("1 draft is not in the document, as it is not yet the answer")
+        assert bank.questions[drafted].prompt in note
 
 
 def test_the_priorities_name_the_number_beside_a_confidence_label_as_the_scores(bank):
@@ -1945,6 +2001,26 @@ async def test_an_answer_changed_from_the_review_is_confirmed_with_what_it_did(b
             count = f"{len(dropped)} question{'s' if len(dropped) != 1 else ''}."
             assert f"Set aside, off the path (they return if you change it back): {count}" in notice.message
             assert notice.message.count("\n") <= 2
+
+
+async def test_answers_back_on_the_path_are_told_in_one_notice(bank):
+    """Changing an answer back said "Back on the path with their answers" in the "Answer changed" notice, and again
+    "1 set-aside answer(s) are back on your path." in a second one under it, covering the choices at 80x24."""
+    question_id, old, new, dropped = first_dropping_change(bank)
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await pilot.press("n", "enter")
+        await change_answer(pilot, app, question_id, old)
+        while not all(other in app.walk.answers.answers for other in dropped):
+            await answer_current(pilot, app)
+        await change_answer(pilot, app, question_id, new)
+        await pilot.press("y")
+        await pilot.pause()
+        app.clear_notifications()
+        await change_answer(pilot, app, question_id, old)
+        assert all(other in app.walk.answers.answers for other in dropped)
+        told = [item for item in app._notifications if "back on" in item.message.lower()]
+        assert len(told) == 1 and told[0].title == "Answer changed"
 
 
 async def test_enter_in_the_note_box_keeps_the_note_of_an_answered_question(bank):

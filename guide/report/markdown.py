@@ -330,7 +330,9 @@ def _risks_answered(result: Result, bank: Bank) -> list[str]:
         return []
     lines, moving_nothing = [], []
     for record in result.answers:
-        if record.stage != risk_stage.id or not record.labels or record.kind == "text":
+        # An unsure answer moves nothing itself (no rule fires on it; a rule it leaves open is credited to the answers
+        # that fire it), and the open questions name it.
+        if record.stage != risk_stage.id or not record.labels or record.kind == "text" or record.unsure:
             continue
         # Two rules moving one target are one move here, as in a family's Why.
         moved = _summed([(element_label(bank, element.id), item.weight) for element in result.elements
@@ -733,8 +735,8 @@ def _answers(result: Result, bank: Bank) -> str:
             asked += len(records)
     if result.set_aside:
         lines += ["", "### Set aside", "",
-                  "These answers belong to questions that the current path does not ask. They are kept in the "
-                  "answers file but do not count.", "", *_answer_rows(result.set_aside, None)]
+                  "These answers and notes belong to questions that the current path does not ask. They are kept in "
+                  "the answers file but do not count.", "", *_answer_rows(result.set_aside, None)]
     fired = sorted({item.rule for element in result.elements for item in element.evidence}
                    | {item.rule for method in result.methods for item in method.evidence},
                    key=list(bank.rules).index)

@@ -71,6 +71,9 @@ make_strip_caches_when_used()
 KEY_LOOKS_AT_ONCE = 0.005
 KEY_WAIT_STEP = 0.001
 KEY_WAITS_AT_MOST = 2.0
+# Keys typed before the terminal became too small wait, unbounded, for the screen they were typed at; how often
+# they look whether it is back (a person resizing a window takes far longer).
+KEY_LOOKS_WHILE_TOO_SMALL = 0.05
 # How long the app has, once killed, to keep what is typed and give the terminal back before the process ends.
 ENDING_GRACE_SECONDS = 10
 
@@ -171,7 +174,8 @@ class GuideApp(App):
         """Whether `key` (or a paste) must wait for those before it: it is then queued, and handed on in its turn."""
         if key is self.key_handed_on:
             return False
-        if not self.keys_waiting and not self.busy():
+        # Typed while the terminal is too small: for the screen that says so, which takes none (but ctrl+q).
+        if not self.keys_waiting and not self.busy() or isinstance(self.screen, TooSmall):
             return False
         self.keys_waiting.append(key)
         if self.key_feeder is None:
@@ -188,8 +192,16 @@ class GuideApp(App):
         try:
             while self.keys_waiting:
                 waited = perf_counter()
-                while self.busy() and (since := perf_counter() - waited) < KEY_WAITS_AT_MOST:
-                    await asyncio.sleep(0 if since < KEY_LOOKS_AT_ONCE else KEY_WAIT_STEP)
+                while True:
+                    # A resize is no key, so it can come before keys typed ahead of it: those typed while the
+                    # screen was shown are for it, and wait while the terminal is too small to show it.
+                    if isinstance(self.screen, TooSmall):
+                        await asyncio.sleep(KEY_LOOKS_WHILE_TOO_SMALL)
+                        waited = perf_counter()
+                    elif self.busy() and (since := perf_counter() - waited) < KEY_WAITS_AT_MOST:
+                        await asyncio.sleep(0 if since < KEY_LOOKS_AT_ONCE else KEY_WAIT_STEP)
+                    else:
+                        break
                 self.key_handed_on = self.keys_waiting.popleft()
                 self.post_message(self.key_handed_on)
                 await asyncio.sleep(0)  # the app takes it before the next is looked at
@@ -545,7 +557,10 @@ class GuideApp(App):
         format = format if format in FORMATS else FORMATS[0]
         slug = re.sub(r"[^a-z0-9]+", "-", self.walk.answers.title.lower()).strip("-") or "design"
         default = f"{slug}.{format}" if self.is_web else str(export_folder() / f"{slug}.{format}")
-        self.push_screen(ExportDialog(self.walk.answers, [self.bank.questions[item].prompt for item in self.walk.set_aside],
+        def prompts(question_ids: list[str]) -> list[str]:
+            return [self.bank.questions[item].prompt for item in question_ids]
+
+        self.push_screen(ExportDialog(self.walk.answers, prompts(self.walk.set_aside), prompts(self.walk.drafted),
                                       FORMATS, format, default, self.is_web))
 
     def export(self, dialog: ExportDialog, title: str, format: str, target: str) -> None:

@@ -242,7 +242,7 @@ class AskDialog(FormDialog):
     @on(Button.Pressed, "#go")
     def _go(self) -> None:
         value = self.query_one("#entry", Input).value.strip()
-        if value or not self.required:
+        if shown_title(value) or not self.required:  # zero-width characters alone show as an empty title
             self.submit(self.entered, value)
         else:
             self.show_error(self.empty)
@@ -285,10 +285,12 @@ class ExportDialog(FormDialog):
         Binding("enter", "export", "Export", key_display="⏎", priority=True),
     ]
 
-    def __init__(self, answers: AnswersFile, set_aside: list[str], formats: tuple[str, ...], format: str,
-                 default: str, web: bool) -> None:
+    def __init__(self, answers: AnswersFile, set_aside: list[str], drafted: list[str], formats: tuple[str, ...],
+                 format: str, default: str, web: bool) -> None:
+        """`set_aside` and `drafted` are the prompts of the questions whose set-aside answer, or draft, the document
+        does not count."""
         super().__init__()
-        self.answers, self.set_aside, self.formats, self.web = answers, set_aside, formats, web
+        self.answers, self.set_aside, self.drafted, self.formats, self.web = answers, set_aside, drafted, formats, web
         self.format, self.default = format, default
 
     def compose(self) -> ComposeResult:
@@ -310,6 +312,14 @@ class ExportDialog(FormDialog):
                         (f"{counted(len(self.set_aside), 'set-aside answer')} ", "bold"),
                         "is listed in the document but does not count:" if len(self.set_aside) == 1 else
                         "are listed in the document but do not count:", listing(self.set_aside)), id="aside-note")
+                if self.drafted:
+                    # Typed and left without Enter: the user may take the draft for the answer it is not yet.
+                    yield Static(Content.assemble(
+                        (f"{counted(len(self.drafted), 'draft')} ", "bold"),
+                        "is not in the document, as it is not yet the answer (Enter in its box answers with it):"
+                        if len(self.drafted) == 1 else
+                        "are not in the document, as they are not yet the answers (Enter in a box answers with it):",
+                        listing(self.drafted)), id="draft-note")
             # The fields scroll on a short terminal; the error under them and the buttons docked below stay on screen.
             yield Static(id="error")
             with Horizontal(classes="dialog-buttons"):

@@ -408,12 +408,15 @@ class QuestionScreen(SizedScreen):
             return
         self.app.save_after_frame()
         if before is not None and sorted(chosen(before)) != sorted(chosen(value)):
-            self._tell_change(question_id, value, outcome, path_before)
-        elif outcome.set_aside:
-            self.notify(f"{len(outcome.set_aside)} answer(s) set aside; they return if you change this answer back.",
-                        title="Path changed")
-        if outcome.restored:
-            self.notify(f"{len(outcome.restored)} set-aside answer(s) are back on your path.", title="Path changed")
+            self._tell_change(question_id, value, outcome, path_before)  # which went off the path, which came back
+        elif outcome.set_aside or outcome.restored:
+            said = []
+            if outcome.set_aside:
+                said.append(f"{counted(len(outcome.set_aside), 'answer')} set aside: back if you change this answer "
+                            "back.")
+            if outcome.restored:
+                said.append(f"{counted(len(outcome.restored), 'set-aside answer')} back on your path.")
+            self.notify(" ".join(said), title="Path changed")
         self.show_question()
 
     def _tell_change(self, question_id: str, value, outcome: Outcome, path_before: list[str]) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property, partial
-from typing import Callable
+from typing import Callable, Sequence
 
 from textual import on
 from textual.app import ComposeResult
@@ -24,7 +24,7 @@ from guide.engine import (affected, applicable_caveats, joined_labels, left_out_
                           poor_fit_text, replaces_same_model, setting_shared, setting_unshared, similarity_rule)
 from guide.model import METHOD_STATUS_LABELS, UNCOVERED_LABEL, AnswerRecord, InstructorNotes, MethodResult, Result
 from guide.report.text import counted, level_range_labels, shown_title
-from guide.session import left_empty_words
+from guide.session import drafts_words, left_empty_words
 from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, hanging_text, level_bar,
                                show_content)
 
@@ -85,7 +85,7 @@ class ResultsScreen(SizedScreen):
             tabs["tab-precedents"] = ("Like yours", lambda: VerticalScroll(*precedents(bank, result), id="precedents-pane"))
         tabs["tab-plan"] = ("Plan", lambda: VerticalScroll(TextForWidth(partial(plan, bank, result), id="plan")))
         tabs["tab-open"] = ("Open questions", lambda: VerticalScroll(
-            Static(open_questions(bank, result, self.walk.left_empty), id="open")))
+            Static(open_questions(bank, result, self.walk.left_empty, self.walk.drafted), id="open")))
         tabs["tab-answers"] = ("Answers", lambda: VerticalScroll(TextForWidth(partial(answers, result), id="answers")))
         notes = self.walk.answers.instructor_notes
         if notes and (notes.discuss or notes.common_mistakes):
@@ -349,11 +349,15 @@ def plan(bank: Bank, result: Result, width: int = 80) -> Content:
     return hanging_text(paragraphs, width)
 
 
-def open_questions(bank: Bank, result: Result, left_empty: list[str]) -> Content:
-    """The questions that lower the results' confidence, then the text questions left empty (`Walk.left_empty`),
-    so that this tab accounts for every question the heading says is left."""
+def open_questions(bank: Bank, result: Result, left_empty: list[str], drafted: Sequence[str] = ()) -> Content:
+    """The questions that lower the results' confidence, then the text questions left empty (`Walk.left_empty`)
+    and those holding a draft (`Walk.drafted`), so that this tab accounts for every question the heading says is
+    left, and for text typed that no document holds."""
     empty = [(f"\n{left_empty_words(len(left_empty))} (they change no result)\n", "bold"),
              *(f"• {clean(bank.questions[question_id].prompt)}\n" for question_id in left_empty)] if left_empty else []
+    if drafted:
+        empty += [(f"\n{drafts_words(len(drafted))}, so not in the document: Enter in its box answers with it\n",
+                   "bold"), *(f"• {clean(bank.questions[question_id].prompt)}\n" for question_id in drafted)]
     if not result.open_questions:
         settled = "No open questions lower the confidence of the results.\n" if empty else \
             "No open questions: every answer on the path is settled."
@@ -373,20 +377,22 @@ def open_questions(bank: Bank, result: Result, left_empty: list[str]) -> Content
 
 def answers(result: Result, width: int = 80) -> Content:
     """The answers, wrapped to `width`: a question's lines under its text, not under its bullet, its note under it."""
-    def answered(record: AnswerRecord) -> tuple[Content, int, int]:
-        return (Content.assemble(f"• {clean(record.prompt)} ", (joined_labels(clean(label) for label in record.labels)
-                                                                 or "not answered", "bold")), 0, 2)
+    def answered(record: AnswerRecord) -> list[tuple[Content, int, int]]:
+        said = [(Content.assemble(f"• {clean(record.prompt)} ", (joined_labels(clean(label) for label in record.labels)
+                                                                  or "not answered", "bold")), 0, 2)]
+        if record.note:
+            said.append((Content.styled(f"note: {clean(record.note)}", "italic"), 2, 4))
+        return said
 
     paragraphs = [(Content.styled("Answers on the path", "bold"), 0, 0)]
     for record in result.answers:
-        paragraphs.append(answered(record))
-        if record.note:
-            paragraphs.append((Content.styled(f"note: {clean(record.note)}", "italic"), 2, 4))
+        paragraphs += answered(record)
     if result.set_aside:
         paragraphs += [(Content(""), 0, 0), (Content.styled("Set aside: off the path, kept but not counted", "bold"), 0, 0),
-                       (Content("These answers belong to questions that a changed answer took off the path. They come "
-                                "back if you change that answer back."), 0, 0)]
-        paragraphs += [answered(record) for record in result.set_aside]
+                       (Content("These answers and notes belong to questions that a changed answer took off the path. "
+                                "They come back if you change that answer back."), 0, 0)]
+        for record in result.set_aside:
+            paragraphs += answered(record)
     return hanging_text(paragraphs, width)
 
 
