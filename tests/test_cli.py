@@ -166,6 +166,15 @@ def test_the_summarys_risks_credit_no_move_to_an_unsure_answer(tmp_path, bank):
     assert bank.questions["shortcut_sources"].prompt not in risks and "Unsure" not in risks
 
 
+def test_the_summarys_risks_that_moved_nothing_say_what_was_asked(bank):
+    """"Also answered, moving nothing in this bank: Both are costly; Moderate." left a reviewer to guess the questions
+    (outside9a, outside9b): each answer that moved nothing comes with its question, as the answers that moved do."""
+    document = run_guide("run", "--case", "breast-cancer-detection").stdout
+    risks = document.split("**Risks named in the answers", 1)[1].split("\n\n**", 1)[0]
+    nothing = next(line for line in risks.splitlines() if line.startswith("- Also answered, moving nothing"))
+    assert f"{bank.questions['error_direction'].prompt} *Both are costly*" in nothing
+
+
 def test_a_design_that_needs_no_element_yet_says_nothing_is_to_be_built(tmp_path, bank):
     """With every element at "not needed" (only an unsure task), the summary said the top-ranked family
     "will be built", and that it serves three elements the same summary calls not needed."""

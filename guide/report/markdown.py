@@ -343,7 +343,7 @@ def _risks_answered(result: Result, bank: Bank) -> list[str]:
             lines.append(f"- {md(record.prompt)} *{_answer_text(record)}*: moves "
                          + ", ".join(f"{target} {weight:+g}" for target, weight in moved.items()) + ".")
         else:
-            moving_nothing.append(_answer_text(record))
+            moving_nothing.append(f"{md(record.prompt)} *{_answer_text(record)}*")
     if moving_nothing:
         lines.append(f"- Also answered, moving nothing in this bank: {'; '.join(moving_nothing)}.")
     return lines
@@ -534,10 +534,9 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
     lines = ["## Method families", "",
              "Families are ranked by how strongly they serve the prioritized elements (strength times the "
              "weight of the element's level), plus rule evidence for or against a family, less penalties "
-             "for needs the project lacks. A family that needs something the answers rule out ranks after "
-             "every family the project can build as its answers stand, and is never in the recommended "
-             "combination: it is an option only if that changes. Families whose hard needs are missing are "
-             "filtered out."]
+             "for needs the project lacks. A family needing something the answers rule out ranks after every "
+             "buildable one and joins no combination unless that changes; one missing a hard need is filtered "
+             "out."]
     for method in detailed:
         lines += _method_card(method, result, bank, citations)
     alternatives = _alternatives(result, bank)
