@@ -1213,6 +1213,32 @@ async def test_help_counts_the_stages_and_elements_of_the_bank_in_use(bank_copy)
         assert "priority of its five elements" in help_text
 
 
+async def test_help_and_the_palette_name_no_fixed_count_of_elements(bank_copy):
+    """A course's bank with a sixth element: the help says "learn the six elements", not the five of the built-in
+    bank, and neither the keys nor the command palette count them."""
+    import copy
+
+    import yaml
+
+    from guide.load import load_bank
+
+    elements_file = bank_copy / "elements.yaml"
+    data = yaml.safe_load(elements_file.read_text(encoding="utf-8"))
+    data["elements"].append({**copy.deepcopy(data["elements"][0]), "id": "provenance", "short": "R", "name": "Provenance"})
+    elements_file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    rules_file = bank_copy / "rules.yaml"
+    rules_file.write_text(rules_file.read_text(encoding="utf-8").replace(
+        "    effects:\n", "    effects:\n      - element: provenance\n        weight: 1\n        because: A course's own "
+        "element.\n", 1), encoding="utf-8")
+    app = GuideApp(load_bank(bank_copy))
+    async with app.run_test() as pilot:
+        await pilot.press("f1")
+        help_text = " ".join(static_text(app.screen, "#help-body Static").split())
+        assert "priority of its six elements" in help_text and "learn the six elements with examples" in help_text
+        assert not any("five" in command.title for command in app.get_system_commands(app.screen))
+    assert not any("five" in text for _, text in KEYS_HELP)
+
+
 async def test_resizing_to_60x20_collapses_the_reasoning_and_back(bank):
     app = GuideApp(bank)
     async with app.run_test(size=(80, 24)) as pilot:

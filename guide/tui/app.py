@@ -658,7 +658,7 @@ class GuideApp(App):
         yield from (command for command in super().get_system_commands(screen)
                     if command.callback != self.action_change_theme)
         yield SystemCommand("Light or dark theme", "Switch between the light and the dark theme", self.action_toggle_theme)
-        yield SystemCommand("Learn the five elements", "Definitions, examples and teaching notes", self.action_learn)
+        yield SystemCommand("Learn the elements", "Definitions, examples and teaching notes", self.action_learn)
         yield SystemCommand("Help", "Keys and a short guide to the framework", self.action_help)
         if isinstance(screen, StartScreen):
             yield from screen.design_commands()

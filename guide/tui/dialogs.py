@@ -392,7 +392,7 @@ class HelpScreen(Dialog):
         parts.append("\n\nMethod families are ranked by how well they cover the high-priority elements and filtered "
                      "by your constraints. The questions, rules and weights are this tool's reading of the paper, "
                      "not the paper's own; the design document says which is which. Press l on the start screen "
-                     "to learn the five elements with examples.")
+                     f"to learn the {number_name(len(self.bank.elements))} elements with examples.")
         with Vertical(classes="dialog wide-dialog"):
             yield Static(Content.styled("Help (Esc closes)", "bold"), classes="dialog-title")
             with VerticalScroll(id="help-body"):
@@ -414,7 +414,7 @@ KEYS_HELP = (
     ("Esc", "out of a note or text box; out of a worked example, to the start screen"),
     ("v", "review the answers; jump to any"),
     ("p", "show or hide the reasoning panel"),
-    ("l", "the lesson on the element picked in the panel (start screen: all five)"),
+    ("l", "the lesson on the element picked in the panel (start screen: every element)"),
     ("h", "show or hide why a question is asked"),
     ("s", "results; e exports the design document there, b goes back to the questions"),
     ("t", "rename the design (its title)"),

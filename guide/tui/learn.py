@@ -1,4 +1,4 @@
-"""Learn the five elements: the question each answers, a definition, examples and teaching text."""
+"""Learn the elements: the question each answers, a definition, examples and teaching text."""
 
 from __future__ import annotations
 
