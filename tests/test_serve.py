@@ -579,6 +579,20 @@ def test_a_reloaded_page_in_a_full_class_gets_the_app_again(serve, tmp_path):
             browser.close()
 
 
+def test_a_page_whose_scripts_are_blocked_says_why_nothing_starts(serve):
+    """With JavaScript off, the page stayed on "guide: starting…" with nothing said (outside9b): it says what to do."""
+    sync_playwright = _playwright()
+    port = serve()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_context(java_script_enabled=False).new_page()
+            page.goto(f"http://127.0.0.1:{port}/")
+            assert "runs in this page with JavaScript" in " ".join(page.inner_text("body").split())
+        finally:
+            browser.close()
+
+
 def test_a_tab_whose_websocket_finds_the_class_full_says_so(serve):
     """A page served a moment before the last place went: its websocket is refused. The tab must say that the
     class is full, not "Session ended." for a session that never began."""
