@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal
 
 import networkx as nx
 
@@ -205,11 +205,15 @@ def check_bank(bank: Bank) -> list[Finding]:
     def report(key: str, message: str, severity: Literal["error", "warning"] = "error") -> None:
         findings.append(Finding(severity, bank.where(key), key.split(":", 1)[1], message))
 
-    locate = question_locator(bank)
+    locators = {kind: item_locator(bank, kind) for kind in ("question", "rule", "need", "method")}
+
+    def report_at(kind: Literal["question", "rule", "need", "method"], item_id: str, message: str,
+                  *loc: str | int) -> None:
+        """A problem with one field of an item, told at that field's line rather than at its `id:`."""
+        findings.append(Finding("error", locators[kind](item_id, *loc), item_id, message))
 
     def report_field(question: Question, message: str, *loc: str | int) -> None:
-        """A problem with one field of a question, told at that field's line rather than at its `id:`."""
-        findings.append(Finding("error", locate(question.id, *loc), question.id, message))
+        report_at("question", question.id, message, *loc)
 
     if bank.meta.start not in bank.questions:
         report("bank:start", f"start question '{bank.meta.start}' does not exist")
@@ -268,19 +272,19 @@ def check_bank(bank: Bank) -> list[Finding]:
     for rule in bank.rules.values():
         key = f"rule:{rule.id}"
         for message in condition_problems(rule.when, "rule condition"):
-            report(key, message)
-        for effect in rule.effects:
+            report_at("rule", rule.id, message, "when")
+        for index, effect in enumerate(rule.effects):
             if effect.element and effect.element not in bank.elements:
-                report(key, f"effect on unknown element '{effect.element}'")
+                report_at("rule", rule.id, f"effect on unknown element '{effect.element}'", "effects", index, "element")
             if effect.method and effect.method not in bank.methods:
-                report(key, f"effect on unknown method family '{effect.method}'")
+                report_at("rule", rule.id, f"effect on unknown method family '{effect.method}'",
+                          "effects", index, "method")
         check_references(key, (ref for item in rule.checks for ref in item.references))
 
     for need in bank.needs.values():
-        key = f"need:{need.id}"
         for setting in ("available_when", "unavailable_when"):
             for message in condition_problems(getattr(need, setting), setting):
-                report(key, message)
+                report_at("need", need.id, message, setting)
 
     for element in bank.elements.values():
         check_references(f"element:{element.id}", (ref for item in element.evaluation for ref in item.references))
@@ -304,19 +308,22 @@ def check_bank(bank: Bank) -> list[Finding]:
 
     for method in bank.methods.values():
         key = f"method:{method.id}"
-        for serves in method.serves:
+        for index, serves in enumerate(method.serves):
             if serves.element not in bank.elements:
-                report(key, f"serves unknown element '{serves.element}'")
+                report_at("method", method.id, f"serves unknown element '{serves.element}'", "serves", index, "element")
             if serves.strength not in strength_ids:
-                report(key, f"unknown strength '{serves.strength}' (known: {', '.join(sorted(strength_ids))})")
-        for need in method.needs:
+                report_at("method", method.id, f"unknown strength '{serves.strength}' (known: "
+                                               f"{', '.join(sorted(strength_ids))})", "serves", index, "strength")
+        for index, need in enumerate(method.needs):
             if need not in bank.needs:
-                report(key, f"needs unknown need '{need}'")
+                report_at("method", method.id, f"needs unknown need '{need}'", "needs", index)
         check_references(key, (item.reference for item in method.representatives))
         check_references(key, (ref for item in method.caveats for ref in item.references))
-        for need in (need for caveat in method.caveats for need in caveat.requires):
-            if need not in bank.needs:
-                report(key, f"a caveat requires unknown need '{need}'")
+        for index, caveat in enumerate(method.caveats):
+            for position, need in enumerate(caveat.requires):
+                if need not in bank.needs:
+                    report_at("method", method.id, f"a caveat requires unknown need '{need}'",
+                              "caveats", index, "requires", position)
         check_references(key, (ref for item in method.evaluation for ref in item.references))
 
     # One paper is one system: counted twice (a copy, or a link to the same file), it would weigh twice in the score.
@@ -356,27 +363,34 @@ def check_bank(bank: Bank) -> list[Finding]:
 
 
 def question_locator(bank: Bank) -> Callable[..., Location]:
-    """`locate(question_id, *loc)`: the line of a part of a question (its help, one of its branches).
+    """`locate(question_id, *loc)`: the line of a part of a question (its help, one of its branches)."""
+    return item_locator(bank, "question")
 
-    Each question's place in its flow file is found once: a search of the files per finding is quadratic.
+
+def item_locator(bank: Bank, kind: Literal["question", "rule", "need", "method"]) -> Callable[..., Location]:
+    """`locate(item_id, *loc)`: the line of a part of a question, rule, need or method family (a rule's `when`, one
+    of a family's `needs`), so that a problem with one field is told at that field's line rather than at the `id:`.
+
+    Each item's place in its file is found once: a search of the files per finding is quadratic.
     """
     by_path = {document.path: document for document in bank.documents.values()}
-    # The bank keeps each file's questions in file order, so a question's index in its file is how many
-    # questions of that file came before it.
+    items: dict[str, Any] = getattr(bank, f"{kind}s")
+    # The bank keeps each file's items in file order, so an item's index in its file is how many items of that
+    # file came before it.
     entries: dict[str, tuple[YamlDocument, int]] = {}
     counts: dict[str, int] = {}
-    for question_id in bank.questions:
-        path = bank.where(f"question:{question_id}").file
+    for item_id in items:
+        path = bank.where(f"{kind}:{item_id}").file
         if path in by_path:
-            entries[question_id] = (by_path[path], counts.get(path, 0))
+            entries[item_id] = (by_path[path], counts.get(path, 0))
             counts[path] = counts.get(path, 0) + 1
 
-    def locate(question_id: str, *loc: str | int) -> Location:
-        where = bank.where(f"question:{question_id}")
-        if question_id not in entries:  # a bank from the cache keeps no files' lines
+    def locate(item_id: str, *loc: str | int) -> Location:
+        where = bank.where(f"{kind}:{item_id}")
+        if item_id not in entries:  # a bank from the cache keeps no files' lines
             return where
-        document, index = entries[question_id]
-        return Location(where.file, document.line_of(("questions", index, *loc)))
+        document, index = entries[item_id]
+        return Location(where.file, document.line_of((f"{kind}s", index, *loc)))
 
     return locate
 

@@ -227,7 +227,7 @@ def test_compare_against_the_custom_preset(mini_bank, tmp_path):
 def test_a_broken_custom_bank_is_reported_by_every_command(mini_bank):
     rules = mini_bank / "rules.yaml"
     rules.write_text(rules.read_text().replace("element: workings", "element: workingz"))
-    line = next(number for number, text in enumerate(rules.read_text().splitlines(), 1) if "- id: certification" in text)
+    line = next(number for number, text in enumerate(rules.read_text().splitlines(), 1) if "element: workingz" in text)
     expected = f"{rules}:{line}: certification-needs-workings: effect on unknown element 'workingz'"
     lint = run_guide("lint", str(mini_bank))
     assert lint.returncode == 1 and expected in lint.stdout.splitlines()
