@@ -89,10 +89,13 @@ def design_path(name: str) -> Path:
     """The file of the design called `name` (with or without .yaml); a GuideError when the name could
     reach outside the folder or be mistaken for something else."""
     stem = name.removesuffix(SUFFIX)
-    if not stem or stem != Path(stem).name or stem.startswith(".") or not stem.isprintable() or len(stem) > 200:
+    # A space at either end would make two names that list alike (' knee' and 'knee').
+    if (not stem or stem != Path(stem).name or stem.startswith(".") or not stem.isprintable() or len(stem) > 200
+            or stem != stem.strip()):
         raise GuideError(designs_dir(), None, None, f"'{shown_name(name)[:60]}' is not a design name: a name is one "
                                                     "plain file name in the designs folder, with no '/', no leading "
-                                                    "dot, no control characters and at most 200 characters")
+                                                    "dot, no control characters, no space at either end and at most "
+                                                    "200 characters")
     return open_library() / f"{stem}{SUFFIX}"
 
 

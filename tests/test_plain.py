@@ -373,7 +373,8 @@ def test_design_picks_one_design_to_resume_or_start(bank):
         [("knee", "Knee", "unfinished"), ("chest", "Chest", "unfinished")]
 
 
-@pytest.mark.parametrize("name", ["../outside", "a/b", ".hidden", "x\nguide: forged", "\x1b[31mred", "/etc/passwd", ""])
+@pytest.mark.parametrize("name", ["../outside", "a/b", ".hidden", "x\nguide: forged", "\x1b[31mred", "/etc/passwd", "",
+                                  " spaced ", "knee "])
 def test_a_design_name_cannot_leave_the_library_or_forge_output(bank, guide_home, name):
     done = run_guide("--plain", "--design", name, stdin="u\n")
     assert (done.returncode, done.stdout) == (2, "")
