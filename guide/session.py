@@ -131,8 +131,16 @@ def expire_browser_sessions(max_age_seconds: float) -> None:
     oldest = time.time() - max_age_seconds
     for path in folder.glob("*.yaml"):
         with contextlib.suppress(OSError):  # gone already, or not ours to remove: the next sweep tries again
-            if path.stat().st_mtime < oldest:
+            if path.stat().st_mtime >= oldest:
+                continue
+            try:
+                lock = SessionLock(path)
+            except SessionInUse:
+                continue  # a tab's app has it open: its student is still at it, however long ago the last answer
+            try:
                 path.unlink()
+            finally:
+                lock.release()
     # A tab's app that was killed never removed its lock file; one beside no session that no app holds goes too.
     for lock in folder.glob("*.yaml.lock"):
         session = lock.with_name(lock.name.removesuffix(".lock"))

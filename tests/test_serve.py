@@ -834,10 +834,11 @@ def test_browser_sessions_have_unguessable_names_and_expire(serve, tmp_path, ban
     browser = tmp_path / "guide-home" / "browser"
     browser.mkdir(parents=True, mode=0o700)
     tmp_path.joinpath("guide-home").chmod(0o700)
-    old, recent = browser / "old.yaml", browser / "recent.yaml"
-    for path, age in ((old, 3 * 86400), (recent, 3600)):
+    old, recent, open_old = browser / "old.yaml", browser / "recent.yaml", browser / "open-old.yaml"
+    for path, age in ((old, 3 * 86400), (recent, 3600), (open_old, 3 * 86400)):
         path.write_text("answers: {}\n")
         os.utime(path, (time.time() - age, time.time() - age))
+    student_still_at_it = SessionLock(open_old)  # a tab's app has it open: kept, however old its last answer
     # Lock files: a killed app's, beside no session (swept); one still held by an app (kept); a session's own.
     orphan = browser / "killed.yaml.lock"
     orphan.write_text("4242\n")
@@ -850,10 +851,11 @@ def test_browser_sessions_have_unguessable_names_and_expire(serve, tmp_path, ban
     assert asyncio.run(_websocket_walk(port, " ".join(first.prompt.split()[:3]),
                                        " ".join(bank.questions[following].prompt.split()[:3])))
     names = sorted(path.name for path in browser.glob("*.yaml"))
-    assert "old.yaml" not in names and "recent.yaml" in names
+    assert "old.yaml" not in names and "recent.yaml" in names and "open-old.yaml" in names
     assert not orphan.exists() and held.lock.exists() and recent_lock.exists()
     held.release()
-    (saved,) = [name for name in names if name != "recent.yaml"]
+    student_still_at_it.release()
+    (saved,) = [name for name in names if name not in ("recent.yaml", "open-old.yaml")]
     assert re.fullmatch(r"\d{8}-\d{6}-[0-9a-f]{32}\.yaml", saved), saved
 
 
