@@ -1087,3 +1087,20 @@ def test_a_pet_measure_is_checked_across_reconstructions_uptake_times_and_thresh
 def test_concept_attribution_says_its_scores_are_over_a_class_not_the_case_a_reader_has_open(bank):
     """A radiologist who asked for named findings per lesion gets TCAV second: its scores describe a class."""
     assert "not a reader with one case open" in bank.methods["concept_attribution"].summary
+
+
+def test_a_detectors_own_class_per_box_is_the_named_finding_asked_for_not_a_reason_to_score_concepts(bank, presets):
+    """A class per box in the users' lexicon (a caries depth, a Lung-RADS category) names the finding in the case
+    at hand: concept scores over many images, which score a class, are not raised for that form."""
+    def raised_by_the_form(answers):
+        return {method.id for method in evaluate(bank, answers).methods
+                if sum(item.weight for item in method.evidence
+                       if item.rule in ("form-named-findings", "named-findings-are-the-output")) > 0}
+
+    detector = with_answers(presets["breast-cancer-detection"], explanation_form=["marked_regions", "named_findings"],
+                            explanation_priority="accuracy_first", output_classes="lexicon_classes")
+    assert "detect_first_pipelines" in raised_by_the_form(detector)
+    assert not {"concept_attribution", "language_concepts"} & raised_by_the_form(detector)
+    assert "concept_attribution" not in evaluate(bank, detector).complementary
+    names_elsewhere = with_answers(detector, output_classes="place_only")
+    assert {"concept_attribution", "language_concepts"} <= raised_by_the_form(names_elsewhere)
