@@ -1104,3 +1104,16 @@ def test_a_detectors_own_class_per_box_is_the_named_finding_asked_for_not_a_reas
     assert "concept_attribution" not in evaluate(bank, detector).complementary
     names_elsewhere = with_answers(detector, output_classes="place_only")
     assert {"concept_attribution", "language_concepts"} <= raised_by_the_form(names_elsewhere)
+
+
+def test_a_value_computed_from_contours_its_users_check_is_localized_by_the_contours_not_a_pointing_game(
+        bank, presets):
+    """A calcium score or an ejection fraction computed from contours the readers check: localization is measured on
+    those contours (lesions found, look-alikes wrongly segmented), as for a segmenter, not by a map's pointing game."""
+    def localization_measure(answers):
+        return next(item.measure for item in evaluate(bank, answers).acceptance if item.element == "localization")
+
+    contours = with_answers(presets["dr-screening"], task="quantification",
+                            explanation_form=["overlays_on_anatomy", "physical_measurements"])
+    assert "per-lesion sensitivity" in localization_measure(contours)
+    assert "pointing game" in localization_measure(with_answers(contours, explanation_form=["physical_measurements"]))
