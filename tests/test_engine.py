@@ -606,15 +606,19 @@ def test_a_goal_of_catching_bad_outputs_brings_what_flags_them_into_the_design(b
     assert "uncertainty_deferral" not in unchecked.complementary
 
 
-def test_labels_from_tissue_bring_a_check_for_verification_bias(bank, presets):
-    """Biopsy exists only for the lesions someone chose to sample: the plan says so, with how to score the rest and
-    a checked reference; labels from a consensus of readers bring no such check."""
+def test_labels_from_tissue_or_a_reference_for_some_cases_bring_a_check_for_verification_bias(bank, presets):
+    """Biopsy exists only for the lesions someone chose to sample, and a reference test (gated CT) or follow-up
+    given to some cases only is the same bias: the plan says so, with how to score the rest and a checked
+    reference; a reference every case has brings no such check."""
+    def verification_checks(answers):
+        return [check for check in evaluate(bank, answers).answer_checks if "verification bias" in check.text]
+
     answers = presets["breast-cancer-detection"]
-    tissue = evaluate(bank, with_answers(answers, reference_standard="histopathology_or_biopsy"))
-    checks = [check for check in tissue.answer_checks if "verification bias" in check.text]
-    assert len(checks) == 1 and checks[0].references == ["begg1983"] and "follow-up" in checks[0].text
-    readers = evaluate(bank, with_answers(answers, reference_standard="expert_consensus"))
-    assert not any("verification bias" in check.text for check in readers.answer_checks)
+    [check] = verification_checks(with_answers(answers, reference_standard="histopathology_or_biopsy"))
+    assert check.references == ["begg1983"] and "follow-up" in check.text
+    measured = with_answers(answers, reference_standard="physical_measurement", reference_coverage="every_case")
+    assert not verification_checks(measured)
+    assert len(verification_checks(with_answers(measured, reference_coverage="some_cases"))) == 1
 
 
 def test_discovering_a_diffuse_effect_raises_the_families_that_separate_it_from_normal_variation(bank):
