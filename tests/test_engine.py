@@ -1121,3 +1121,19 @@ def test_a_value_computed_from_contours_its_users_check_is_localized_by_the_cont
                             explanation_form=["overlays_on_anatomy", "physical_measurements"])
     assert "per-lesion sensitivity" in localization_measure(contours)
     assert "pointing game" in localization_measure(with_answers(contours, explanation_form=["physical_measurements"]))
+
+
+def test_patients_shown_the_marks_before_a_treatment_bring_a_check_of_what_they_are_told_and_treatment_rates(
+        bank, presets):
+    """A dentist shows the marked radiograph to justify a filling: a false mark becomes a treatment, so the plan
+    asks what patients are told and how treatment rates change with the marks; a patient told a referral, or a
+    treatment the patient never sees the marks for, brings no such check."""
+    def asks(answers):
+        return any("treatment rates with and without the marks" in check.text
+                   for check in evaluate(bank, answers).answer_checks)
+
+    shown = with_answers(presets["dr-screening"], consumers=["specialist_reader", "patient"],
+                         downstream_action=["treatment_choice"])
+    assert asks(shown) and asks(with_answers(shown, downstream_action=["invasive_procedure"]))
+    assert not asks(with_answers(shown, downstream_action=["refer_or_recall"]))
+    assert not asks(with_answers(shown, consumers=["specialist_reader"]))
