@@ -1137,3 +1137,11 @@ def test_patients_shown_the_marks_before_a_treatment_bring_a_check_of_what_they_
     assert asks(shown) and asks(with_answers(shown, downstream_action=["invasive_procedure"]))
     assert not asks(with_answers(shown, downstream_action=["refer_or_recall"]))
     assert not asks(with_answers(shown, consumers=["specialist_reader"]))
+
+
+def test_a_detectors_localization_threshold_sets_the_operating_point_for_the_worse_error(bank, presets):
+    """A dentist who fears a filling for a false mark more than a missed lesion: the detector's localization is
+    judged at a false-positive rate agreed in advance and kept low, not at any sensitivity per false positive."""
+    detector = with_answers(presets["breast-cancer-detection"], error_direction="false_positives_worse")
+    [threshold] = [item.threshold for item in evaluate(bank, detector).acceptance if item.element == "localization"]
+    assert "agreed in advance" in threshold and "false marks are the worse error" in threshold
