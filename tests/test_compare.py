@@ -131,7 +131,7 @@ def test_a_mostly_unanswered_design_is_said_to_be_so_first_and_gets_no_advice_on
     result = run_guide("compare", str(student), "--precedent", "ribli2018-mammography-frcnn", "--format", "md")
     assert result.returncode == 0, result.stderr
     lesson = " ".join(result.stdout.split())
-    said_first = ("Most of your questions are unanswered (38 of the 39 on your walk), so this comparison mostly shows "
+    said_first = ("Most of your questions are unanswered (39 of the 40 on your walk), so this comparison mostly shows "
                   "what those missing answers leave out, not choices you made.")
     assert said_first in lesson and lesson.index(said_first) < lesson.index("In short:")
     assert "may leave out evidence" not in lesson and "would spend effort" not in lesson

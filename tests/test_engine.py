@@ -610,15 +610,19 @@ def test_a_goal_of_catching_bad_outputs_brings_what_flags_them_into_the_design(b
     assert "uncertainty_deferral" not in unchecked.complementary
 
 
-def test_labels_from_tissue_bring_a_check_for_verification_bias(bank, presets):
-    """Biopsy exists only for the lesions someone chose to sample: the plan says so, with how to score the rest and
-    a checked reference; labels from a consensus of readers bring no such check."""
+def test_labels_from_tissue_or_a_reference_for_some_cases_bring_a_check_for_verification_bias(bank, presets):
+    """Biopsy exists only for the lesions someone chose to sample, and a reference test (gated CT) or follow-up
+    given to some cases only is the same bias: the plan says so, with how to score the rest and a checked
+    reference; a reference every case has brings no such check."""
+    def verification_checks(answers):
+        return [check for check in evaluate(bank, answers).answer_checks if "verification bias" in check.text]
+
     answers = presets["breast-cancer-detection"]
-    tissue = evaluate(bank, with_answers(answers, reference_standard="histopathology_or_biopsy"))
-    checks = [check for check in tissue.answer_checks if "verification bias" in check.text]
-    assert len(checks) == 1 and checks[0].references == ["begg1983"] and "follow-up" in checks[0].text
-    readers = evaluate(bank, with_answers(answers, reference_standard="expert_consensus"))
-    assert not any("verification bias" in check.text for check in readers.answer_checks)
+    [check] = verification_checks(with_answers(answers, reference_standard="histopathology_or_biopsy"))
+    assert check.references == ["begg1983"] and "follow-up" in check.text
+    measured = with_answers(answers, reference_standard="physical_measurement", reference_coverage="every_case")
+    assert not verification_checks(measured)
+    assert len(verification_checks(with_answers(measured, reference_coverage="some_cases"))) == 1
 
 
 def test_discovering_a_diffuse_effect_raises_the_families_that_separate_it_from_normal_variation(bank):
@@ -1091,3 +1095,57 @@ def test_a_pet_measure_is_checked_across_reconstructions_uptake_times_and_thresh
 def test_concept_attribution_says_its_scores_are_over_a_class_not_the_case_a_reader_has_open(bank):
     """A radiologist who asked for named findings per lesion gets TCAV second: its scores describe a class."""
     assert "not a reader with one case open" in bank.methods["concept_attribution"].summary
+
+
+def test_a_detectors_own_class_per_box_is_the_named_finding_asked_for_not_a_reason_to_score_concepts(bank, presets):
+    """A class per box in the users' lexicon (a caries depth, a Lung-RADS category) names the finding in the case
+    at hand: concept scores over many images, which score a class, are not raised for that form."""
+    def raised_by_the_form(answers):
+        return {method.id for method in evaluate(bank, answers).methods
+                if sum(item.weight for item in method.evidence
+                       if item.rule in ("form-named-findings", "named-findings-are-the-output")) > 0}
+
+    detector = with_answers(presets["breast-cancer-detection"], explanation_form=["marked_regions", "named_findings"],
+                            explanation_priority="accuracy_first", output_classes="lexicon_classes")
+    assert "detect_first_pipelines" in raised_by_the_form(detector)
+    assert not {"concept_attribution", "language_concepts"} & raised_by_the_form(detector)
+    assert "concept_attribution" not in evaluate(bank, detector).complementary
+    names_elsewhere = with_answers(detector, output_classes="place_only")
+    assert {"concept_attribution", "language_concepts"} <= raised_by_the_form(names_elsewhere)
+
+
+def test_a_value_computed_from_contours_its_users_check_is_localized_by_the_contours_not_a_pointing_game(
+        bank, presets):
+    """A calcium score or an ejection fraction computed from contours the readers check: localization is measured on
+    those contours (lesions found, look-alikes wrongly segmented), as for a segmenter, not by a map's pointing game."""
+    def localization_measure(answers):
+        return next(item.measure for item in evaluate(bank, answers).acceptance if item.element == "localization")
+
+    contours = with_answers(presets["dr-screening"], task="quantification",
+                            explanation_form=["overlays_on_anatomy", "physical_measurements"])
+    assert "per-lesion sensitivity" in localization_measure(contours)
+    assert "pointing game" in localization_measure(with_answers(contours, explanation_form=["physical_measurements"]))
+
+
+def test_patients_shown_the_marks_before_a_treatment_bring_a_check_of_what_they_are_told_and_treatment_rates(
+        bank, presets):
+    """A dentist shows the marked radiograph to justify a filling: a false mark becomes a treatment, so the plan
+    asks what patients are told and how treatment rates change with the marks; a patient told a referral, or a
+    treatment the patient never sees the marks for, brings no such check."""
+    def asks(answers):
+        return any("treatment rates with and without the marks" in check.text
+                   for check in evaluate(bank, answers).answer_checks)
+
+    shown = with_answers(presets["dr-screening"], consumers=["specialist_reader", "patient"],
+                         downstream_action=["treatment_choice"])
+    assert asks(shown) and asks(with_answers(shown, downstream_action=["invasive_procedure"]))
+    assert not asks(with_answers(shown, downstream_action=["refer_or_recall"]))
+    assert not asks(with_answers(shown, consumers=["specialist_reader"]))
+
+
+def test_a_detectors_localization_threshold_sets_the_operating_point_for_the_worse_error(bank, presets):
+    """A dentist who fears a filling for a false mark more than a missed lesion: the detector's localization is
+    judged at a false-positive rate agreed in advance and kept low, not at any sensitivity per false positive."""
+    detector = with_answers(presets["breast-cancer-detection"], error_direction="false_positives_worse")
+    [threshold] = [item.threshold for item in evaluate(bank, detector).acceptance if item.element == "localization"]
+    assert "agreed in advance" in threshold and "false marks are the worse error" in threshold
