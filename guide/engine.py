@@ -374,9 +374,17 @@ def similarity(left: dict[str, set[str]], right: dict[str, set[str]],
 
 
 def precedent_values(bank: Bank, precedent_id: str) -> dict[str, AnswerValue]:
-    """A precedent's answers on its own path through the questions, as the engine reads them."""
-    answers = bank.precedents[precedent_id].answers
-    return {question_id: answers[question_id] for question_id in route(bank, answers) if question_id in answers}
+    """A precedent's answers on its own path through the questions, as the engine reads them.
+
+    Routed once per bank and kept (`bank.derived`): a result compares its answers with every precedent, and
+    scoring the corpus evaluates each precedent's own answers, so the routes were worked out again each time."""
+    on_paths: dict[str, dict[str, AnswerValue]] = bank.derived.setdefault(  # type: ignore[assignment]
+        "precedent_values", {})
+    if precedent_id not in on_paths:
+        answers = bank.precedents[precedent_id].answers
+        on_paths[precedent_id] = {question_id: answers[question_id] for question_id in route(bank, answers)
+                                  if question_id in answers}
+    return on_paths[precedent_id]
 
 
 def precedent_similarities(bank: Bank, values: Values) -> dict[str, tuple[float, dict[str, set[str]]]]:
@@ -577,6 +585,10 @@ def _confidence_label(bank: Bank, confidence: float, level_may_change: bool) -> 
 def _need_statuses(bank: Bank, values: Values) -> list[NeedStatus]:
     own_words = {question_id: _plain_words(value) for question_id, value in values.items()
                  if bank.questions[question_id].kind == "text" and isinstance(value, str)}
+    # Read from the conditions once per bank: scoring the corpus works out statuses some 12,000 times.
+    if "need_deciders" not in bank.derived:
+        bank.derived["need_deciders"] = {need.id: need.deciding_questions() for need in bank.needs.values()}
+    deciders: dict[str, list[str]] = bank.derived["need_deciders"]  # type: ignore[assignment]
     statuses = []
     for need in bank.needs.values():
         if holds(need.unavailable_when, values, bank):
@@ -588,7 +600,7 @@ def _need_statuses(bank: Bank, values: Values) -> list[NeedStatus]:
         said = [SaidMissing(question=question_id, phrase=phrase) for question_id, words in own_words.items()
                 for phrase in need.missing_in_words if re.search(_phrase_pattern(phrase), words)]
         statuses.append(NeedStatus(id=need.id, label=need.label, status=status, said_missing=said,
-                                   answers=[question for question in need.deciding_questions() if question in values]))
+                                   answers=[question for question in deciders[need.id] if question in values]))
     return statuses
 
 
