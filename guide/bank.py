@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Callable, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -34,6 +34,7 @@ from guide.source import GuideError, Location, YamlDocument, decode, kind_of, re
 from guide.yamlfile import parse_yaml, read_yaml
 
 Answers = TypeVar("Answers", bound=AnswersFile)
+Derived = TypeVar("Derived")
 
 
 class ElementsFile(Strict):
@@ -87,6 +88,12 @@ class Bank:
     # What the layers above work out from the bank and keep with it, so that each is worked out once per
     # bank (`graph.flow`). Not stored in the cache: a copy starts without it.
     derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def derive(self, key: str, work_out: Callable[[], Derived]) -> Derived:
+        """What `work_out` makes of this bank, made on first use and kept under `key` (see `derived`)."""
+        if key not in self.derived:
+            self.derived[key] = work_out()
+        return self.derived[key]  # type: ignore[return-value]
 
     def where(self, key: str) -> Location:
         location = self.locations.get(key)

@@ -376,15 +376,13 @@ def similarity(left: dict[str, set[str]], right: dict[str, set[str]],
 def precedent_values(bank: Bank, precedent_id: str) -> dict[str, AnswerValue]:
     """A precedent's answers on its own path through the questions, as the engine reads them.
 
-    Routed once per bank and kept (`bank.derived`): a result compares its answers with every precedent, and
-    scoring the corpus evaluates each precedent's own answers, so the routes were worked out again each time."""
-    on_paths: dict[str, dict[str, AnswerValue]] = bank.derived.setdefault(  # type: ignore[assignment]
-        "precedent_values", {})
-    if precedent_id not in on_paths:
-        answers = bank.precedents[precedent_id].answers
-        on_paths[precedent_id] = {question_id: answers[question_id] for question_id in route(bank, answers)
-                                  if question_id in answers}
-    return on_paths[precedent_id]
+    Routed once per bank (`Bank.derive`): a result compares its answers with every precedent, and scoring the
+    corpus evaluates each precedent's own answers, so the routes were worked out again each time."""
+    def on_paths() -> dict[str, dict[str, AnswerValue]]:
+        return {key: {question_id: precedent.answers[question_id] for question_id in route(bank, precedent.answers)
+                      if question_id in precedent.answers} for key, precedent in bank.precedents.items()}
+
+    return bank.derive("precedent_values", on_paths)[precedent_id]
 
 
 def precedent_similarities(bank: Bank, values: Values) -> dict[str, tuple[float, dict[str, set[str]]]]:
@@ -586,9 +584,8 @@ def _need_statuses(bank: Bank, values: Values) -> list[NeedStatus]:
     own_words = {question_id: _plain_words(value) for question_id, value in values.items()
                  if bank.questions[question_id].kind == "text" and isinstance(value, str)}
     # Read from the conditions once per bank: scoring the corpus works out statuses some 12,000 times.
-    if "need_deciders" not in bank.derived:
-        bank.derived["need_deciders"] = {need.id: need.deciding_questions() for need in bank.needs.values()}
-    deciders: dict[str, list[str]] = bank.derived["need_deciders"]  # type: ignore[assignment]
+    deciders = bank.derive("need_deciders",
+                           lambda: {need.id: need.deciding_questions() for need in bank.needs.values()})
     statuses = []
     for need in bank.needs.values():
         if holds(need.unavailable_when, values, bank):
@@ -764,12 +761,14 @@ def _with_alternatives(bank: Bank, methods: list[MethodResult], complementary: l
             for method in methods]
 
 
+def _replaced_names(bank: Bank, method: MethodResult) -> str:
+    return joined_labels(bank.methods[other].name for other in method.alternative_to)
+
+
 def passed_over_alternatives(bank: Bank, result: Result) -> dict[str, str]:
     """The families the combination passed over as alternatives to one it builds, each with what it is."""
-    def names(method: MethodResult) -> str:
-        return joined_labels(bank.methods[other].name for other in method.alternative_to)
-
-    return {method.id: f"an alternative to {names(method)}, not an addition: each replaces the standard network"
+    return {method.id: f"an alternative to {_replaced_names(bank, method)}, not an addition: each replaces the "
+                       "standard network"
             for method in result.methods if method.alternative_to and method.id not in result.complementary}
 
 
@@ -778,9 +777,8 @@ def replaces_same_model(bank: Bank, method: MethodResult, result: Result) -> str
     another such family, that the two are to be joined into one model or chosen between; None otherwise."""
     if not method.alternative_to or method.id not in result.complementary:
         return None
-    others = joined_labels(bank.methods[other].name for other in method.alternative_to)
-    return (f"It and {others} each replace the standard network that computes the output: build them as one model "
-            "whose output rests on both, or choose one.")
+    return (f"It and {_replaced_names(bank, method)} each replace the standard network that computes the output: "
+            "build them as one model whose output rests on both, or choose one.")
 
 
 def _opening(result: Result) -> MethodResult:

@@ -111,9 +111,7 @@ def graph_items(bank: Bank) -> Iterator[tuple[str, str | None, dict]]:
 
 def flow(bank: Bank) -> Flow:
     """The routing between the bank's questions, worked out once per bank and shared by all that walk it."""
-    if "flow" not in bank.derived:
-        bank.derived["flow"] = Flow(bank.questions, bank.meta.start)
-    return bank.derived["flow"]  # type: ignore[return-value]
+    return bank.derive("flow", lambda: Flow(bank.questions, bank.meta.start))
 
 
 class Flow:

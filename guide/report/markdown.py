@@ -109,7 +109,7 @@ def render_markdown(result: Result, bank: Bank, date: str, *, front_matter: str 
         _reviews(reviewed) if reviewed else "",  # the sign-off closes the body, before the trace
         APPENDIX,
         _elements(result, bank),
-        _family_evidence(result, bank),
+        _family_evidence(result),
         _evaluation_guidance(result, bank, citations),
         _answers(result, bank),
         _derivation(result, bank),
@@ -489,8 +489,8 @@ def _why(method: MethodResult) -> str:
     return "Why: " + "; ".join(reasons) + "." if reasons else "Why: nothing in the answers moved it."
 
 
-def _family_evidence(result: Result, bank: Bank) -> str:
-    detailed = [method for method in [*_detailed(result), *_alternatives(result, bank)] if method.evidence]
+def _family_evidence(result: Result) -> str:
+    detailed = [method for method in [*_detailed(result), *_alternatives(result)] if method.evidence]
     if not detailed:
         return ""
     lines = ["## Family evidence", "", "The rules behind the ranking of each family described above, with their "
@@ -520,12 +520,12 @@ def _detailed(result: Result) -> list[MethodResult]:
     return chosen or ranked[:1]
 
 
-def _alternatives(result: Result, bank: Bank) -> list[MethodResult]:
-    """Top-ranked families outside the combination: described briefly, as what a reviewer might choose instead."""
+def _alternatives(result: Result) -> list[MethodResult]:
+    """Top-ranked families outside the combination: described briefly, as what a reviewer might choose instead. One
+    the design passed over as an alternative to its model is named in the ranked list, beside what it would replace."""
     detailed = _detailed(result)
-    passed_over = passed_over_alternatives(bank, result)  # named where the design's family is, as its alternatives
     return [method for method in result.methods if method.rank is not None and method.rank <= DETAILED_METHODS
-            and method not in detailed and method.id not in passed_over]
+            and method not in detailed and not method.alternative_to]
 
 
 def _methods(result: Result, bank: Bank, citations: Citations) -> str:
@@ -539,7 +539,7 @@ def _methods(result: Result, bank: Bank, citations: Citations) -> str:
              "out."]
     for method in detailed:
         lines += _method_card(method, result, bank, citations)
-    alternatives = _alternatives(result, bank)
+    alternatives = _alternatives(result)
     # A family the combination would not build for an element, as fitting far worse, is no close alternative.
     far = [method for method in alternatives if far_below_opening(bank, result, method)]
     share = f"{bank.meta.cover_min_share:.0%} of its score"
