@@ -3,6 +3,7 @@ from __future__ import annotations
 import atexit
 import functools
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -108,6 +109,43 @@ def needs_programs(*commands: str, install: str):
             return test(*args, **kwargs)
         return run
     return wrap
+
+
+def newer_interpreter() -> str | None:
+    """A CPython 3.12 or newer that runs on this machine, the oldest found: on the PATH (where pyenv's shims may
+    name one they cannot start), else among pyenv's installed versions."""
+    versions = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    installed = sorted((folder for folder in versions.glob("3.*") if re.fullmatch(r"3\.(1[2-9])\.\d+", folder.name)),
+                       key=lambda folder: [int(part) for part in folder.name.split(".")])
+    candidates = [shutil.which(f"python3.{minor}") for minor in (12, 13, 14)]
+    candidates += [str(folder / "bin" / "python3") for folder in installed]
+    for candidate in filter(None, candidates):
+        try:
+            subprocess.run([candidate, "-c", "import sys; assert sys.version_info >= (3, 12)"], check=True,
+                           capture_output=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            continue
+        return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def newer_python(tmp_path_factory) -> str:
+    """A Python 3.12 or newer with guide's dependencies, for what only an interpreter with immortal objects does:
+    GUIDE_NEWER_PYTHON if it names one, else a virtual environment made here from `newer_interpreter`."""
+    if os.environ.get("GUIDE_NEWER_PYTHON"):
+        return os.environ["GUIDE_NEWER_PYTHON"]
+    interpreter = newer_interpreter()
+    if interpreter is None:
+        missing_tool("needs CPython 3.12 or newer (python3.12 on the PATH, or pyenv's)")
+    folder = tmp_path_factory.mktemp("newer-python")
+    try:
+        subprocess.run([interpreter, "-m", "venv", str(folder)], check=True, capture_output=True, timeout=300)
+        subprocess.run([str(folder / "bin" / "pip"), "install", "-q", "-e", str(ROOT)], check=True,
+                       capture_output=True, timeout=900)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as error:
+        missing_tool(f"could not install guide under {interpreter}: {error}")
+    return str(folder / "bin" / "python")
 
 
 def free_port() -> int:

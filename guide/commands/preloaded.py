@@ -21,6 +21,7 @@ import select
 import signal
 import socket
 import sys
+import sysconfig
 import threading
 import traceback
 from pathlib import Path
@@ -153,10 +154,7 @@ def _serve_forks(requests: socket.socket, bank: Bank, environment: dict[str, str
     _name_process(PRELOADED_NAME)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C in the server's terminal is the server's to handle
     os.environ.update(environment)
-    _preload()
-    gc.collect()
-    gc.freeze()
-    mark_mergeable()
+    prepare_to_fork()
     status = 0
     try:
         while True:
@@ -184,6 +182,17 @@ def _serve_forks(requests: socket.socket, bank: Bank, environment: dict[str, str
         os._exit(status)
 
 
+def prepare_to_fork() -> None:
+    """Import what every app imports, then leave the heap as each tab should inherit it: collected, immortal where
+    the interpreter has immortal objects, kept from the collector (`gc.freeze()`), and offered to the kernel's page
+    merging."""
+    _preload()
+    gc.collect()
+    make_immortal()
+    gc.freeze()
+    mark_mergeable()
+
+
 def _preload() -> None:
     """Import here, once, what every app imports, down to what Textual and Rich import only as a screen
     is first drawn, so that no app holds a copy of its own."""
@@ -199,6 +208,64 @@ def _preload() -> None:
         importlib.import_module(module)
     build_deferred_models()
     cell_len("→ ░")  # loads Rich's table of character widths
+
+
+IMMORTAL = 0xFFFFFFFF  # a reference count's low 32 bits that CPython 3.12 and later never write (PEP 683)
+
+
+def make_immortal() -> int:
+    """Make every object this process holds immortal, where the interpreter has immortal objects; how many were made.
+
+    A tab copies the pages of the objects it inherits when it writes them, and Python writes the reference count
+    of every object it reads: a tab forked after a bare `gc.freeze()` copied most of the preloaded heap. Since
+    3.12 CPython leaves the count of an immortal object alone (PEP 683, whose case is this one: a server that
+    preloads, then forks). No API makes an object immortal, so its count is written here, through ctypes, where
+    `immortal_objects_supported` found that it lives and is honoured. Every object reachable from the collector's
+    is made so, code objects' constants and names included, and each string's hash is computed on the way, which
+    a tab would otherwise write too. These objects are then never freed; the preloaded process holds all of them
+    for as long as it runs anyway, and a tab that drops one leaves it on a page it shares.
+    """
+    if not immortal_objects_supported():
+        return 0
+    import ctypes
+    from types import CodeType
+
+    made, waiting = 0, gc.get_objects()
+    while waiting:
+        item = waiting.pop()
+        count = ctypes.c_uint32.from_address(id(item))
+        if count.value >= 0x80000000:  # immortal already (or reached before): None, small ints, interned strings
+            continue
+        count.value = IMMORTAL
+        made += 1
+        if type(item) is str:
+            hash(item)
+        if isinstance(item, CodeType):  # a code object is not the collector's, so it names no referents
+            waiting.extend((*item.co_consts, *item.co_names, *item.co_varnames, *item.co_cellvars, *item.co_freevars,
+                            item.co_filename, item.co_name, item.co_qualname, item.co_linetable,
+                            item.co_exceptiontable))
+        else:
+            waiting.extend(gc.get_referents(item))
+    return made
+
+
+def immortal_objects_supported() -> bool:
+    """Whether this interpreter keeps an object's reference count in the first 32 bits of the object and leaves it
+    alone once they are IMMORTAL: CPython 3.12 and later with the global interpreter lock (a free-threaded build
+    keeps its counts elsewhere). Tried on an object of its own before any other is touched."""
+    if sys.implementation.name != "cpython" or sys.version_info < (3, 12):
+        return False
+    if sysconfig.get_config_var("Py_GIL_DISABLED"):
+        return False
+    import ctypes
+
+    probe = [None]
+    count = ctypes.c_uint32.from_address(id(probe))
+    if count.value != sys.getrefcount(probe) - 1:  # not a reference count where one was looked for
+        return False
+    count.value = IMMORTAL  # if it is not honoured, this one list is never freed
+    more = [probe] * 3  # three more references, which an honoured count does not record
+    return count.value == IMMORTAL and more[0] is probe
 
 
 MADV_MERGEABLE = 12  # madvise(2): the kernel's page merging (KSM) may merge this range's identical pages

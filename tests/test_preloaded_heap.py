@@ -1,0 +1,100 @@
+"""The preloaded process's objects are made immortal where the interpreter has immortal objects (CPython 3.12 and
+later), so that a tab forked from it reads them without copying their pages; under 3.11 they are left as they are.
+
+Each interpreter runs `guide/commands/preloaded.py` loaded from its file, which needs nothing but the standard
+library, so a bare interpreter is enough. A class served from the newer one is in test_serve.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import ROOT, newer_interpreter
+
+PRELOADED_FILE = ROOT / "guide" / "commands" / "preloaded.py"
+
+# A heap of 40,000 small records, forked; the fork reads every record as a tab reads what it inherits (looks up
+# its fields, hashes its name, calls its function) and reports how many KiB of private memory that cost it.
+READ_IN_A_FORK = r"""
+import gc, importlib.util, os, sys
+spec = importlib.util.spec_from_file_location("preloaded", sys.argv[1])
+preloaded = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(preloaded)
+
+def private_kib():
+    with open("/proc/self/smaps_rollup") as rollup:
+        return sum(int(line.split()[1]) for line in rollup if line.startswith("Private_"))
+
+records = [{"name": f"record {n}", "values": (n * 1000, f"value {n}"), "read": lambda n=n: n} for n in range(40_000)]
+gc.collect()
+made = preloaded.make_immortal() if sys.argv[2] == "immortal" else 0
+gc.freeze()
+report, reported = os.pipe()
+if os.fork() == 0:
+    before = private_kib()
+    total = 0
+    for record in records:
+        total += hash(record["name"]) % 7 + record["values"][0] + record["read"]()
+    os.write(reported, str(private_kib() - before).encode())
+    os._exit(0)
+os.wait()
+print(made, os.read(report, 64).decode())
+"""
+
+
+def copied_kib(python: str, how: str) -> tuple[int, int]:
+    """How many objects `python` made immortal (`how`: "immortal" or "left") and the KiB the fork copied."""
+    done = subprocess.run([python, "-c", READ_IN_A_FORK, str(PRELOADED_FILE), how], capture_output=True, text=True,
+                          timeout=120, check=True)
+    made, copied = done.stdout.split()
+    return int(made), int(copied)
+
+
+def test_this_python_leaves_counts_alone_where_it_has_no_immortal_objects():
+    """Under an interpreter without immortal objects (3.11, which the suite runs under), nothing is marked: a count
+    written there would only keep every object forever."""
+    made, _ = copied_kib(sys.executable, "immortal")
+    assert (made == 0) == (sys.version_info < (3, 12)), f"{made} objects made immortal under {sys.version}"
+
+
+def test_a_fork_reads_immortal_objects_without_copying_their_pages():
+    """Under Python 3.12 or newer, a fork that reads 40,000 preloaded records copies a small part of what it copies
+    when they are left mortal, where every reference it takes is written into the record's page."""
+    python = newer_interpreter()
+    if python is None:
+        pytest.skip("needs CPython 3.12 or newer (python3.12 on the PATH, or pyenv's)")
+    left_made, left_copied = copied_kib(python, "left")
+    made, copied = copied_kib(python, "immortal")
+    assert left_made == 0 and made > 40_000 * 4  # records, their names, values and functions
+    assert left_copied > 8 * 1024, f"reading mortal records copied only {left_copied} KiB: the fork read too little"
+    assert copied < left_copied / 8, f"{copied} KiB copied with immortal records, {left_copied} KiB without"
+
+
+# What a tab inherits, after the preloaded process's preparation: the bank, the app's class and code, Textual's code.
+INHERITED_COUNTS = """
+import sys
+from guide.load import load_bank
+bank = load_bank()
+from guide.commands.preloaded import prepare_to_fork
+prepare_to_fork()
+from textual.app import App
+from guide.tui.app import GuideApp
+print(*(sys.getrefcount(item) for item in (bank, bank.questions, GuideApp, GuideApp.compose, App.run)))
+"""
+
+
+@pytest.mark.parametrize("which", ["this python", "a newer python"])
+def test_what_a_tab_inherits_is_immortal_only_under_a_python_with_immortal_objects(which, request):
+    """The preloaded process's preparation makes the bank and the app's code immortal under Python 3.12 or newer,
+    and leaves them counted under 3.11."""
+    python = sys.executable if which == "this python" else request.getfixturevalue("newer_python")
+    done = subprocess.run([python, "-c", INHERITED_COUNTS], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    version = subprocess.run([python, "-c", "import sys; print(sys.version_info >= (3, 12))"], capture_output=True,
+                             text=True, check=True).stdout.strip()
+    counts = [int(count) for count in done.stdout.split()]
+    immortal = [count >= 2**31 for count in counts]
+    assert immortal == [version == "True"] * len(counts), f"{python}: reference counts {counts}"
