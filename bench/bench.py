@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import platform
 import statistics
 import subprocess
 import sys
@@ -721,7 +722,10 @@ def classroom_metric(students: int) -> None:
     stalled = sum(member.stalled or not member.exported for member in members)
     p95 = percentile(answers, 0.95) * 1000
     pss_per_student, uss_per_student = ((now - idle) / students / 1024 for now, idle in ((pss, idle_pss), (uss, idle_uss)))
-    note(f"5: {students} students, reading {READING[0]:g}-{READING[1]:g} s per question, arriving within {ARRIVAL:g} s: "
+    # Under Python 3.12 and newer the preloaded objects are immortal and a tab copies less of them: the memory depends
+    # on the interpreter the server runs under, which is this one.
+    note(f"5: {students} students on a server under Python {platform.python_version()}, reading {READING[0]:g}-"
+         f"{READING[1]:g} s per question, arriving within {ARRIVAL:g} s: "
          f"{len(answers)} answers; answer to settled screen median {statistics.median(answers) * 1000:.0f} ms, "
          f"95th percentile {p95:.0f} ms, slowest {max(answers) * 1000:.0f} ms (settled: {QUIET} s without output); "
          f"tab opened to settled start screen median {statistics.median(starts) * 1000:.0f} ms, slowest "
