@@ -49,8 +49,8 @@ def test_scoring_meets_the_targets_the_bank_declares():
 
 
 HOLDOUT_GOAL_MISSED = ("precedents written blind, before any rule changed, brought the holdout's family hit@3 to 84.4% "
-                       "(27 of 32) in the seventh review's round, 83.3% (30 of 36) in the eighth's and 81.6% (31 of 38) in "
-                       "the ninth's; no rule is tuned "
+                       "(27 of 32) in the seventh review's round, 83.3% (30 of 36) in the eighth's, 81.6% (31 of 38) in "
+                       "the ninth's and 82.5% (33 of 40) in the tenth's; no rule is tuned "
                        "to win it back (docs/precedents.md reports the miss). Strict: once the goal is met again, this "
                        "mark goes.")
 
