@@ -3665,3 +3665,21 @@ def test_a_family_passed_over_as_an_alternative_to_the_design_s_model_says_so_in
     assert "#3 · score 7.9 · alternative to #1" in str(line.prompt)  # the concept bottleneck is ranked first
     detail = " ".join(str(method_detail(bank, result, prototypes)).split())
     assert "An alternative to Concept bottleneck models, not an addition: each replaces the standard network." in detail
+
+
+async def test_the_delete_dialog_quotes_a_broken_designs_long_problem_short(bank, guide_home):
+    """The delete dialog quoted a broken design's whole problem (here the bank's every task), said "broken" twice,
+    and at 80x24 pushed its own buttons' explanation down the dialog. It quotes the problem's start, as it quotes a
+    long title: enough to recognize the file; the library shows the problem whole."""
+    designs_dir().mkdir(parents=True)
+    (designs_dir() / "listy.yaml").write_text("title: Listy\nanswers: {task: nonsense}\n")
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        [row] = design_rows(app)
+        assert "parameter_mapping" in design_detail(app), "the library shows the whole problem"
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        body = " ".join(static_text(app.screen, ".dialog-body Static").split())
+        assert "The broken file listy.yaml is deleted for good (line 2: answers.task: unknown choice 'nonsense'" in body
+        assert "parameter_mapping" not in body and "(broken" not in body
