@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import html
 import itertools
 import os
 import re
@@ -902,6 +903,27 @@ async def test_toasts_do_not_cover_a_dialog_opened_after_them(bank):
             region = widget.region
             for x, y in ((region.x + 1, region.y + 1), (region.right - 2, region.y + 1)):
                 assert dialog.get_widget_at(x, y)[0] is widget, f"{widget} is covered at {x},{y}"
+
+
+def shown_on_screen(app) -> str:
+    """All the terminal shows, the screens beneath a dialog's backdrop included, as one text."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).split())
+
+
+async def test_a_notice_cleared_by_a_dialog_is_not_left_half_covered_on_the_screen_beneath(bank):
+    """At 40x12, text left on a question, `s` then `e`: the export dialog cleared the "Draft kept" notice from its
+    own screen, yet it stayed drawn on the results beneath, its title and edge showing round the dialog. The
+    dialog says the draft itself."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(40, 12), notifications=True) as pilot:
+        await type_and_leave_the_first_text_question(pilot, app, "s")
+        await pilot.pause()
+        assert "Draft kept" in shown_on_screen(app)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+        assert "Draft kept" not in shown_on_screen(app)
+        assert static_text(app.screen, "#draft-note").startswith("1 draft is not in the document")
 
 
 async def test_opening_a_design_and_leaving_it_unchanged_does_not_date_it_as_changed(bank):
