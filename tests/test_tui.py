@@ -1680,6 +1680,21 @@ async def test_the_results_say_what_replaces_what_and_what_each_published_system
         assert "similar; same modality, different task)" in " ".join(static_text(app.screen, "#precedent-1").split())
 
 
+async def test_each_agreeing_answer_of_a_published_system_is_said_with_its_question(bank):
+    """A card's "Agreeing answers" listed labels alone ("Full access; They can be made; No usable model;
+    Feasible"): a reader could not tell what had agreed. Each is said under its question's prompt."""
+    walk = Walk(bank, read_answers(bank.cases()["dr-screening"], bank))
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(ResultsScreen(walk))
+        await pilot.pause()
+        await open_tab(pilot, app, "tab-precedents")
+        details = [line.strip() for line in app.screen.query_one("#precedent-details-1").render().plain.splitlines()]
+        assert "• What does the model do? Screening or triage" in details
+        assert "• Which imaging modality does the model take (or, for an encoding model, predict)? Fundus photograph" \
+            in details
+
+
 def only_text_left(bank) -> Walk:
     """A walk with every choice question on its path answered (unsure) and its text questions left empty."""
     from guide.engine import route
