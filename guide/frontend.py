@@ -56,6 +56,8 @@ ENDS_IN_A_DOT = "the name ends in a dot, which says no format: drop the dot"
 
 # The longest file name Linux's file systems take, in bytes of UTF-8 (NAME_MAX); a browser's download name too.
 NAME_MAX_BYTES = 255
+# What `fitting_format` refuses besides a suffix of no format or of another, in words for the commands' help.
+REFUSED_NAMES = f"a name ending in / or in a dot, over {NAME_MAX_BYTES} bytes, or with a control character"
 # A longer name is said by its start and end (its suffix), not whole: 300 characters filled a dialog.
 SHOWN_NAME_MAX = 60
 

@@ -139,10 +139,15 @@ class Design:
             return f"unfinished, {left}" if left else "finished"
         if isinstance(self.problem, OtherBankSession):
             return f"saved with question bank '{inert(self.problem.saved.bank_id)}'"
+        return f"broken ({self.problem_text})"
+
+    @property
+    def problem_text(self) -> str:
+        """Why the design cannot be read, with the line and field where the file says them."""
         assert self.problem is not None
         where = f"line {self.problem.line}: " if self.problem.line else ""
         field = f"{inert(self.problem.field)}: " if self.problem.field else ""
-        return f"broken ({where}{field}{inert(self.problem.problem)})"
+        return f"{where}{field}{inert(self.problem.problem)}"
 
 
 def read_design(bank: Bank, path: Path) -> Design:

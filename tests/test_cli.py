@@ -432,6 +432,15 @@ def test_out_ending_in_a_dot_is_refused_as_the_typo_it_is(tmp_path, args):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("command", ["run", "diff", "compare", "what-if", "codebook", "graph", "precedents"])
+def test_out_help_says_which_names_are_refused(command):
+    """--out's help said another suffix or a control character is refused; a name ending in / or in a dot, or
+    longer than a file system takes, was refused unannounced, after a user had typed it."""
+    said = " ".join(run_guide(command, "--help").stdout.split())
+    assert ("refused: another suffix, a name ending in / or in a dot, over 255 bytes, or with a control "
+            "character") in said
+
+
 def test_out_longer_than_a_file_name_may_be_is_refused_in_words_and_the_longest_that_fits_is_written(tmp_path):
     """300 characters failed with "File name too long" after the whole name; 250 failed too, though a file system
     takes 255 bytes: the temporary file beside it, named after it, was longer."""

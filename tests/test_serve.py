@@ -1339,3 +1339,55 @@ def test_a_tab_gone_while_its_app_is_asked_for_leaves_no_app_and_hands_on_no_oth
                 os.close(fd)
         preloaded._socket.close()  # the preloaded process ends with the server's end of its socket
         os.waitpid(preloaded._pid, 0)
+
+
+def _open_fds(kind: str) -> set[int]:
+    """This process's descriptors whose target names `kind` ("pipe", "pidfd")."""
+    fds = set()
+    for entry in Path("/proc/self/fd").iterdir():
+        with contextlib.suppress(OSError):
+            if kind in os.readlink(entry):
+                fds.add(int(entry.name))
+    return fds
+
+
+def test_a_tab_gone_while_its_app_is_connected_ends_the_app_and_closes_its_pidfd_and_pipes(bank, guide_home):
+    """A tab's start cancelled after the preloaded process had handed back the app's pidfd, while the server still
+    made the app's stream readers and writers, kept the pidfd and the pipes open until the server ended, and the
+    app it was given ran on with no one to wait for it. A cancelled connect now closes what it holds and ends the
+    app."""
+    from guide.commands.preloaded import PreloadedApps
+    from guide.commands.serve import app_environment
+
+    preloaded = PreloadedApps()
+    preloaded.start(bank, app_environment())  # before any event loop: the forked apps start their own
+    held_before: dict[str, set[int]] = {}
+
+    async def start_and_leave_while_connecting() -> None:
+        loop = asyncio.get_running_loop()
+        held_before.update(pipe=_open_fds("pipe"), pidfd=_open_fds("pidfd"))
+        connecting = asyncio.Event()
+        connect_write_pipe = loop.connect_write_pipe
+
+        async def write_pipe_then_say_so(*args):
+            connected = await connect_write_pipe(*args)
+            connecting.set()  # the app's pidfd is in hand; the readers are made next
+            return connected
+
+        loop.connect_write_pipe = write_pipe_then_say_so
+        starting = asyncio.create_task(preloaded.open_app(80, 24))
+        await connecting.wait()
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        for _ in range(10):  # what the loop runs once the transports close
+            await asyncio.sleep(0)
+
+    try:
+        asyncio.run(start_and_leave_while_connecting())
+        assert _open_fds("pidfd") <= held_before["pidfd"], "the gone tab's app's pidfd is still open"
+        assert _open_fds("pipe") <= held_before["pipe"], "the gone tab's pipes are still open"
+        assert _wait_for(lambda: not _live(_descendants(preloaded._pid))), "an app no one waits for is running"
+    finally:
+        preloaded._socket.close()  # the preloaded process ends with the server's end of its socket
+        os.waitpid(preloaded._pid, 0)

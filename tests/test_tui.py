@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import html
 import itertools
 import os
 import re
@@ -904,6 +905,27 @@ async def test_toasts_do_not_cover_a_dialog_opened_after_them(bank):
                 assert dialog.get_widget_at(x, y)[0] is widget, f"{widget} is covered at {x},{y}"
 
 
+def shown_on_screen(app) -> str:
+    """All the terminal shows, the screens beneath a dialog's backdrop included, as one text."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", app.export_screenshot())).split())
+
+
+async def test_a_notice_cleared_by_a_dialog_is_not_left_half_covered_on_the_screen_beneath(bank):
+    """At 40x12, text left on a question, `s` then `e`: the export dialog cleared the "Draft kept" notice from its
+    own screen, yet it stayed drawn on the results beneath, its title and edge showing round the dialog. The
+    dialog says the draft itself."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(40, 12), notifications=True) as pilot:
+        await type_and_leave_the_first_text_question(pilot, app, "s")
+        await pilot.pause()
+        assert "Draft kept" in shown_on_screen(app)
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+        assert "Draft kept" not in shown_on_screen(app)
+        assert static_text(app.screen, "#draft-note").startswith("1 draft is not in the document")
+
+
 async def test_opening_a_design_and_leaving_it_unchanged_does_not_date_it_as_changed(bank):
     _, knee = saved_knee_design(bank)
     os.utime(knee, (1_700_000_000, 1_700_000_000))
@@ -1656,6 +1678,21 @@ async def test_the_results_say_what_replaces_what_and_what_each_published_system
         heading = " ".join(static_text(app.screen, "#precedents").split())
         assert "None of the systems listed shares your task (Segmentation)" in heading
         assert "similar; same modality, different task)" in " ".join(static_text(app.screen, "#precedent-1").split())
+
+
+async def test_each_agreeing_answer_of_a_published_system_is_said_with_its_question(bank):
+    """A card's "Agreeing answers" listed labels alone ("Full access; They can be made; No usable model;
+    Feasible"): a reader could not tell what had agreed. Each is said under its question's prompt."""
+    walk = Walk(bank, read_answers(bank.cases()["dr-screening"], bank))
+    app = GuideApp(bank)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(ResultsScreen(walk))
+        await pilot.pause()
+        await open_tab(pilot, app, "tab-precedents")
+        details = [line.strip() for line in app.screen.query_one("#precedent-details-1").render().plain.splitlines()]
+        assert "• What does the model do? Screening or triage" in details
+        assert "• Which imaging modality does the model take (or, for an encoding model, predict)? Fundus photograph" \
+            in details
 
 
 def only_text_left(bank) -> Walk:
@@ -3665,3 +3702,21 @@ def test_a_family_passed_over_as_an_alternative_to_the_design_s_model_says_so_in
     assert "#3 · score 7.9 · alternative to #1" in str(line.prompt)  # the concept bottleneck is ranked first
     detail = " ".join(str(method_detail(bank, result, prototypes)).split())
     assert "An alternative to Concept bottleneck models, not an addition: each replaces the standard network." in detail
+
+
+async def test_the_delete_dialog_quotes_a_broken_designs_long_problem_short(bank, guide_home):
+    """The delete dialog quoted a broken design's whole problem (here the bank's every task), said "broken" twice,
+    and at 80x24 pushed its own buttons' explanation down the dialog. It quotes the problem's start, as it quotes a
+    long title: enough to recognize the file; the library shows the problem whole."""
+    designs_dir().mkdir(parents=True)
+    (designs_dir() / "listy.yaml").write_text("title: Listy\nanswers: {task: nonsense}\n")
+    app = GuideApp(bank)
+    async with app.run_test() as pilot:
+        [row] = design_rows(app)
+        assert "parameter_mapping" in design_detail(app), "the library shows the whole problem"
+        await pilot.press("x")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm)
+        body = " ".join(static_text(app.screen, ".dialog-body Static").split())
+        assert "The broken file listy.yaml is deleted for good (line 2: answers.task: unknown choice 'nonsense'" in body
+        assert "parameter_mapping" not in body and "(broken" not in body

@@ -3,7 +3,7 @@
 import argparse
 from pathlib import Path
 
-from guide.frontend import FORMAT_NAMES, SUFFIX_OF_FORMAT, fitting_format, or_list, typed_name
+from guide.frontend import FORMAT_NAMES, REFUSED_NAMES, SUFFIX_OF_FORMAT, fitting_format, or_list, typed_name
 
 ANSWERS_HELP = "answers file (YAML), a session the app saved, or design document (.md or .json)"
 
@@ -20,8 +20,8 @@ def add_out_option(parser: argparse.ArgumentParser, choices: tuple[str, ...], de
     suffixes = or_list([SUFFIX_OF_FORMAT[format] for format in dict.fromkeys([*choices, "text"])])
     # Taken as typed (a Path would drop a trailing /); `settle_format` checks it and makes it a Path.
     parser.add_argument("--out", metavar="PATH",
-                        help=f"write here instead of to stdout: a name ending in {suffixes} (or none); another "
-                             "suffix, or a control character, is refused")
+                        help=f"write here instead of to stdout: a name ending in {suffixes} (or none); refused: "
+                             f"another suffix, {REFUSED_NAMES}")
     # A mismatch of --format and --out is told with this command's usage, not the main parser's.
     parser.set_defaults(format_default=default, format_choices=choices, output_parser=parser)
 

@@ -102,10 +102,14 @@ def _end_unwanted(asked: asyncio.Future, fds: list[int]) -> None:
     started killed (no one will wait for it or ask it to quit)."""
     _close(fds)
     if not asked.cancelled() and asked.exception() is None:
-        pidfd = asked.result()
-        with contextlib.suppress(ProcessLookupError):
-            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-        os.close(pidfd)
+        _end_app(asked.result())
+
+
+def _end_app(pidfd: int) -> None:
+    """Kill the app behind `pidfd` (the preloaded process reaps it) and close the pidfd."""
+    with contextlib.suppress(ProcessLookupError):
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    os.close(pidfd)
 
 
 class ForkedApp:
@@ -120,16 +124,30 @@ class ForkedApp:
 
     @classmethod
     async def connect(cls, pidfd: int, stdin: int, stdout: int, stderr: int) -> ForkedApp:
+        """The app behind `pidfd`, its streams made from its pipes. Cancelled meanwhile (the tab is gone), it closes
+        the pipes and the pidfd and ends the app: no one else holds them."""
         loop = asyncio.get_running_loop()
+        stdin_file, stdout_file, stderr_file = open(stdin, "wb", 0), open(stdout, "rb", 0), open(stderr, "rb", 0)
+        transports: list[asyncio.BaseTransport] = []
 
-        async def reader(fd: int) -> asyncio.StreamReader:
+        async def reader(file) -> asyncio.StreamReader:
             stream = asyncio.StreamReader(limit=2 ** 16)
-            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), open(fd, "rb", 0))
+            transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), file)
+            transports.append(transport)
             return stream
 
-        transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, open(stdin, "wb", 0))
-        writer = asyncio.StreamWriter(transport, protocol, None, loop)
-        return cls(pidfd, writer, await reader(stdout), await reader(stderr))
+        try:
+            transport, protocol = await loop.connect_write_pipe(asyncio.streams.FlowControlMixin, stdin_file)
+            transports.append(transport)
+            writer = asyncio.StreamWriter(transport, protocol, None, loop)
+            return cls(pidfd, writer, await reader(stdout_file), await reader(stderr_file))
+        except BaseException:
+            for transport in transports:
+                transport.close()  # stops watching its pipe at once, so the pipe can be closed now
+            for file in (stdin_file, stdout_file, stderr_file):
+                file.close()
+            _end_app(pidfd)
+            raise
 
     def _on_end(self) -> None:
         asyncio.get_running_loop().remove_reader(self.pidfd)

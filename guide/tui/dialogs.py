@@ -37,7 +37,11 @@ class Dialog(ModalScreen):
         for toast in list(self.app._notifications):
             if toast.severity == "information":
                 self.app._unnotify(toast, refresh=False)
-        self.app._refresh_notifications()
+        # Textual redraws the toasts of the dialog's screen only; the screens beneath show through its backdrop,
+        # where a toast it cleared stayed drawn, half covered ("Draft kept" under the export dialog at 40x12).
+        for screen in self.app.screen_stack:
+            for rack in screen.query("ToastRack"):
+                rack.show(self.app._notifications)
 
     def action_dismiss_dialog(self) -> None:
         self.dismiss(None)

@@ -22,7 +22,8 @@ from textual.widgets.tabbed_content import ContentTabs
 from guide.bank import Bank
 from guide.engine import (affected, applicable_caveats, joined_labels, left_out_text, passed_over_alternatives,
                           poor_fit_text, replaces_same_model, setting_shared, setting_unshared, similarity_rule)
-from guide.model import METHOD_STATUS_LABELS, UNCOVERED_LABEL, AnswerRecord, InstructorNotes, MethodResult, Result
+from guide.model import (METHOD_STATUS_LABELS, UNCOVERED_LABEL, AnswerRecord, InstructorNotes, MethodResult,
+                         PrecedentMatch, Result)
 from guide.report.text import counted, level_range_labels, shown_title
 from guide.session import drafts_words, left_empty_words
 from guide.tui.widgets import (BAR_WIDTH, KeyBar, SizedScreen, clean, evidence_lines, hanging_text, level_bar,
@@ -273,24 +274,34 @@ def method_detail(bank: Bank, result: Result, method: MethodResult) -> Content:
     return Content.assemble(*parts)
 
 
-def precedents(bank: Bank, result: Result) -> list[Static]:
-    """The published systems nearest to the answers, with what agreed and what their authors built; the details
-    of each are a block of their own so that a long list of agreeing answers wraps under itself, indented."""
+def precedents(bank: Bank, result: Result) -> list[Widget]:
+    """The published systems nearest to the answers, with what agreed and what their authors built
+    (`precedent_details`)."""
     unshared = setting_unshared(bank, result)
-    cards = [Static(Content.assemble(("Published systems like yours\n", "bold"),
-                                     (f"{similarity_rule(bank)} They never change a score.", "italic"),
-                                     *([("\n" + clean(unshared), "bold")] if unshared else [])), id="precedents")]
+    cards: list[Widget] = [Static(Content.assemble(("Published systems like yours\n", "bold"),
+                                                   (f"{similarity_rule(bank)} They never change a score.", "italic"),
+                                                   *([("\n" + clean(unshared), "bold")] if unshared else [])),
+                                  id="precedents")]
     for number, match in enumerate(result.precedents, start=1):
         precedent = bank.precedents[match.id]
         shared = clean(setting_shared(bank, result, match))
         cards.append(Static(Content.assemble((f"{clean(precedent.title)} ({match.similarity:.0%} similar; {shared})\n",
                                               "bold"),
                                              clean(precedent.summary)), id=f"precedent-{number}", classes="precedent"))
-        cards.append(Static(Content.assemble(
-            "Built: ", (", ".join(clean(bank.methods[family].name) for family in match.built), "bold"), "\n",
-            f"Agreeing answers: {clean('; '.join(match.agreeing))}\n", (clean(match.citation), "italic")),
-            classes="precedent-details"))
+        cards.append(TextForWidth(partial(precedent_details, bank, match), id=f"precedent-details-{number}"))
     return cards
+
+
+def precedent_details(bank: Bank, match: PrecedentMatch, width: int) -> Content:
+    """What a published system's authors built, and each answer that agrees under its question's prompt, as the
+    Answers tab says it (a label alone, "Full access" or "Feasible", does not say what agreed), wrapped to `width`
+    under itself."""
+    agreeing = [(Content.assemble(f"• {clean(bank.questions[question_id].prompt)} ", (clean(labels), "bold")), 2, 4)
+                for question_id, labels in zip(match.matched, match.agreeing)]
+    return hanging_text([
+        (Content.assemble("Built: ", (", ".join(clean(bank.methods[family].name) for family in match.built), "bold")),
+         2, 2),
+        (Content("Agreeing answers:"), 2, 2), *agreeing, (Content.styled(clean(match.citation), "italic"), 2, 2)], width)
 
 
 def cite(bank: Bank, reference_ids: list[str]) -> str:

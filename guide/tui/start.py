@@ -17,7 +17,8 @@ from guide.load import ElementLine
 from guide.source import GuideError, shown_name
 from guide.report.text import number_name, shorten, shown_title
 from guide.tui.dialogs import AskDialog, Confirm, RenameDialog
-from guide.tui.widgets import KeyBar, ReadingScroll, SizedScreen, clean, palette_text, quoted_title, show_content
+from guide.tui.widgets import (QUOTED_WIDTH, KeyBar, ReadingScroll, SizedScreen, clean, palette_text, quoted_title,
+                               show_content)
 
 if TYPE_CHECKING:  # the library needs the models, which the start screen is painted without
     from guide.library import Design
@@ -265,11 +266,13 @@ class StartScreen(SizedScreen):
             self.notify(f"Deleted {file_name(design)}.", title="Deleted")
 
         if design.kind == "broken":  # a file guide cannot read has no design document to export
-            what, keep = "broken file", f"To keep it, copy {clean(str(design.path))} somewhere else first."
+            what, state = "broken file", design.problem_text
+            keep = f"To keep it, copy {clean(str(design.path))} somewhere else first."
         else:
-            what, keep = "design", "Export its design document first to keep it."
+            what, state, keep = "design", design.state, "Export its design document first to keep it."
+        state = shorten(clean(state), QUOTED_WIDTH)  # its start, as of a title: a YAML error can run to lines
         self.app.push_screen(Confirm(f"Delete {quoted_title(design.title)}?", f"The {what} {file_name(design)} is "
-                                     f"deleted for good ({clean(design.state)}). {keep} → and Enter delete it.",
+                                     f"deleted for good ({state}). {keep} → and Enter delete it.",
                                      yes="Delete it", yes_key=False), delete)
 
     @on(OptionList.OptionSelected, "#designs")

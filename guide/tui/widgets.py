@@ -58,10 +58,13 @@ def level_bar(bank: Bank, score: float) -> str:
     return "█" * filled + "░" * (BAR_WIDTH - filled) + ("▸" if score > scale else " ")
 
 
+QUOTED_WIDTH = 60  # characters of a title or a problem that a notice or dialog quotes; the library shows them whole
+
+
 def quoted_title(title: str) -> str:
     """A design's title quoted in a notice: its start only, so that a 300-character title does not fill the corner
     of the screen (the library shows the highlighted design's title whole)."""
-    return f"“{shorten(shown_title(title), 60)}”"
+    return f"“{shorten(shown_title(title), QUOTED_WIDTH)}”"
 
 
 def palette_text(text: str) -> str:
