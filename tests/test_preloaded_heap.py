@@ -98,3 +98,33 @@ def test_what_a_tab_inherits_is_immortal_only_under_a_python_with_immortal_objec
     counts = [int(count) for count in done.stdout.split()]
     immortal = [count >= 2**31 for count in counts]
     assert immortal == [version == "True"] * len(counts), f"{python}: reference counts {counts}"
+
+
+# `immortal_objects_supported` under an interpreter as another build would show it: `sys` attributes replaced first.
+SUPPORTED_AS = r"""
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("preloaded", sys.argv[1])
+preloaded = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(preloaded)
+exec(sys.argv[2])
+print(preloaded.immortal_objects_supported())
+"""
+
+
+def supported_as(python: str, setup: str) -> bool:
+    done = subprocess.run([python, "-c", SUPPORTED_AS, str(PRELOADED_FILE), setup], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("build", ["sys.maxsize = 2**31 - 1", "sys.byteorder = 'big'"])
+def test_a_32_bit_or_big_endian_build_declines_before_writing_a_count(build):
+    """A 32-bit CPython keeps its immortal mark in 30 bits and compares it exactly: the 32 bits written there would
+    be -1, mortal, and the probe would free its list while it still holds it. A big-endian build keeps the low half
+    of the count second. Both decline before they write anything."""
+    python = newer_interpreter()
+    if python is None:
+        pytest.skip("needs CPython 3.12 or newer (python3.12 on the PATH, or pyenv's)")
+    assert supported_as(python, "")  # this 64-bit little-endian build has them
+    assert not supported_as(python, build)

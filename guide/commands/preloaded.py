@@ -252,8 +252,12 @@ def make_immortal() -> int:
 def immortal_objects_supported() -> bool:
     """Whether this interpreter keeps an object's reference count in the first 32 bits of the object and leaves it
     alone once they are IMMORTAL: CPython 3.12 and later with the global interpreter lock (a free-threaded build
-    keeps its counts elsewhere). Tried on an object of its own before any other is touched."""
+    keeps its counts elsewhere), 64-bit and little-endian (a 32-bit build marks an immortal count with 30 bits,
+    which the 32 written here would turn into -1; a big-endian one keeps the low half second). Tried on an object
+    of its own before any other is touched."""
     if sys.implementation.name != "cpython" or sys.version_info < (3, 12):
+        return False
+    if sys.maxsize < 2**63 - 1 or sys.byteorder != "little":
         return False
     if sysconfig.get_config_var("Py_GIL_DISABLED"):
         return False
