@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import itertools
 import os
@@ -25,7 +26,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
-from textual.widgets import Button, Input, OptionList, RadioSet, Static
+from textual.widgets import Button, Input, OptionList, RadioSet, Static, TabPane
 
 from bench.bench import FrameClock
 from guide.bank import read_answers
@@ -1528,6 +1529,23 @@ async def test_the_results_scroll_at_once_and_arrows_switch_tabs(bank):
         await pilot.pause()
         assert app.screen.query_one("#tabs").active == "tab-answers", "← from the first tab goes round to the last"
         assert "←→" in key_bar(app)
+
+
+async def test_tabs_switched_faster_than_they_are_built_keep_the_app_running(bank):
+    """A student holding → on the results (or a loaded server) switches on before a tab's content is built: the
+    tab switched to is built and takes the keys in its turn; the app never ends on a tab without its content."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        tabs = app.screen.query_one("#tabs")
+        panes = [pane.id for pane in tabs.query(TabPane)]
+        for _ in panes[1:]:
+            app.screen.action_switch_tab(1)  # as a key does, while the tab before may still be being built
+            for _ in range(3):
+                await asyncio.sleep(0)
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, ResultsScreen)
+        assert tabs.active == panes[-1] and app.screen.focused in tabs.active_pane.query("*")
 
 
 def test_a_drawn_line_is_made_without_the_caches_it_never_uses(monkeypatch):
