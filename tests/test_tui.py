@@ -1548,6 +1548,17 @@ async def test_tabs_switched_faster_than_they_are_built_keep_the_app_running(ban
         assert tabs.active == panes[-1] and app.screen.focused in tabs.active_pane.query("*")
 
 
+async def test_keys_typed_ahead_as_the_app_ends_are_dropped_quietly(bank):
+    """Keys still waiting when a tab's app ends (its browser tab closed mid-typing) have no screen to go to: they
+    are dropped, not raised as a traceback on the server's terminal ("No screens on stack")."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+    app.keys_waiting.append(events.Key("n", "n"))
+    await app.hand_on_keys()
+    assert not app.keys_waiting
+
+
 def test_a_drawn_line_is_made_without_the_caches_it_never_uses(monkeypatch):
     """An answer draws a few thousand lines (Strips); each used to build seven caches as it was made, most never
     used, about 3 ms of every answer. A line builds a cache when it first needs one, and only that one."""

@@ -193,6 +193,9 @@ class GuideApp(App):
             while self.keys_waiting:
                 waited = perf_counter()
                 while True:
+                    if not self.screen_stack:  # the app is ending (its tab closed): nothing left to take them
+                        self.keys_waiting.clear()
+                        return
                     # A resize is no key, so it can come before keys typed ahead of it: those typed while the
                     # screen was shown are for it, and wait while the terminal is too small to show it.
                     if isinstance(self.screen, TooSmall):
