@@ -3694,3 +3694,17 @@ def test_a_family_passed_over_as_an_alternative_to_the_design_s_model_says_so_in
     assert "#3 · score 7.9 · alternative to #1" in str(line.prompt)  # the concept bottleneck is ranked first
     detail = " ".join(str(method_detail(bank, result, prototypes)).split())
     assert "An alternative to Concept bottleneck models, not an addition: each replaces the standard network." in detail
+
+
+def test_textuals_colour_cache_keeps_no_widgets_drawn_lines():
+    """Textual caches the two background styles of a widget's colours (`StylesCache.get_inner_outer`, 1,024 entries)
+    with the widget's StylesCache in the key, and with it every line the widget last drew: a tab walking design
+    after design kept each walk's lines, about 1 MiB a walk. The styles depend on the colours alone."""
+    from textual._styles_cache import StylesCache
+    from textual.color import Color
+
+    lines = StylesCache()
+    held = sys.getrefcount(lines)
+    inner, outer = lines.get_inner_outer(Color(10, 20, 30), Color(40, 50, 60, 0.5))
+    assert sys.getrefcount(lines) == held, "the colour cache keeps a widget's StylesCache"
+    assert (inner, outer) == StylesCache().get_inner_outer(Color(10, 20, 30), Color(40, 50, 60, 0.5))
