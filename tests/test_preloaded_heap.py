@@ -98,3 +98,65 @@ def test_what_a_tab_inherits_is_immortal_only_under_a_python_with_immortal_objec
     counts = [int(count) for count in done.stdout.split()]
     immortal = [count >= 2**31 for count in counts]
     assert immortal == [version == "True"] * len(counts), f"{python}: reference counts {counts}"
+
+
+# `immortal_objects_supported` under an interpreter as another build would show it: `sys` attributes replaced first.
+SUPPORTED_AS = r"""
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("preloaded", sys.argv[1])
+preloaded = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(preloaded)
+exec(sys.argv[2])
+print(preloaded.immortal_objects_supported())
+"""
+
+
+def supported_as(python: str, setup: str) -> bool:
+    done = subprocess.run([python, "-c", SUPPORTED_AS, str(PRELOADED_FILE), setup], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip() == "True"
+
+
+@pytest.mark.parametrize("build", ["sys.maxsize = 2**31 - 1", "sys.byteorder = 'big'"])
+def test_a_32_bit_or_big_endian_build_declines_before_writing_a_count(build):
+    """A 32-bit CPython keeps its immortal mark in 30 bits and compares it exactly: the 32 bits written there would
+    be -1, mortal, and the probe would free its list while it still holds it. A big-endian build keeps the low half
+    of the count second. Both decline before they write anything."""
+    python = newer_interpreter()
+    if python is None:
+        pytest.skip("needs CPython 3.12 or newer (python3.12 on the PATH, or pyenv's)")
+    assert supported_as(python, "")  # this 64-bit little-endian build has them
+    assert not supported_as(python, build)
+
+
+def test_the_probe_reads_the_count_it_takes_not_what_getrefcount_says():
+    """CPython 3.14 borrows the references of locals it passes (LOAD_FAST_BORROW), so `sys.getrefcount` of a
+    local can say one less than it did; the probe must still find the count, or every tab copies the heap while
+    the banner tells the instructor to use a newer Python."""
+    python = newer_interpreter()
+    if python is None:
+        pytest.skip("needs CPython 3.12 or newer (python3.12 on the PATH, or pyenv's)")
+    # One less than the real function says of a local; two less here, where the wrapper holds one more reference.
+    assert supported_as(python, "sys.getrefcount = (lambda counted: lambda item: counted(item) - 2)(sys.getrefcount)")
+
+
+MARK_UNDER = r"""
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("preloaded", sys.argv[1])
+preloaded = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(preloaded)
+sys.version_info = tuple(map(int, sys.argv[2].split(".")))
+print(preloaded.immortal_mark())
+"""
+
+
+@pytest.mark.parametrize(("version", "mark"), [("3.12", 0xFFFFFFFF), ("3.13", 0xFFFFFFFF), ("3.14", 3 << 30)])
+def test_objects_are_marked_with_the_interpreters_own_immortal_count(version, mark):
+    """From 3.14 CPython gives an immortal object 3 << 30, the middle of the immortal range, and its debug build
+    takes a count near 2**32 for freed memory (a fatal error on the next decrement); 3.12 and 3.13 use all ones.
+    (Only the mark chosen is checked: no 3.14 here to mark with it.)"""
+    done = subprocess.run([sys.executable, "-c", MARK_UNDER, str(PRELOADED_FILE), version], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == mark

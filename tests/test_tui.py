@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import html
 import itertools
@@ -26,7 +27,7 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.visual import Visual
 from textual.widget import Widget
-from textual.widgets import Button, Input, OptionList, RadioSet, Static
+from textual.widgets import Button, Input, OptionList, RadioSet, Static, TabPane
 
 from bench.bench import FrameClock
 from guide.bank import read_answers
@@ -1550,6 +1551,34 @@ async def test_the_results_scroll_at_once_and_arrows_switch_tabs(bank):
         await pilot.pause()
         assert app.screen.query_one("#tabs").active == "tab-answers", "← from the first tab goes round to the last"
         assert "←→" in key_bar(app)
+
+
+async def test_tabs_switched_faster_than_they_are_built_keep_the_app_running(bank):
+    """A student holding → on the results (or a loaded server) switches on before a tab's content is built: the
+    tab switched to is built and takes the keys in its turn; the app never ends on a tab without its content."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await results_of_a_copied_preset(pilot, app)
+        tabs = app.screen.query_one("#tabs")
+        panes = [pane.id for pane in tabs.query(TabPane)]
+        for _ in panes[1:]:
+            app.screen.action_switch_tab(1)  # as a key does, while the tab before may still be being built
+            for _ in range(3):
+                await asyncio.sleep(0)
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, ResultsScreen)
+        assert tabs.active == panes[-1] and app.screen.focused in tabs.active_pane.query("*")
+
+
+async def test_keys_typed_ahead_as_the_app_ends_are_dropped_quietly(bank):
+    """Keys still waiting when a tab's app ends (its browser tab closed mid-typing) have no screen to go to: they
+    are dropped, not raised as a traceback on the server's terminal ("No screens on stack")."""
+    app = GuideApp(bank)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+    app.keys_waiting.append(events.Key("n", "n"))
+    await app.hand_on_keys()
+    assert not app.keys_waiting
 
 
 def test_a_drawn_line_is_made_without_the_caches_it_never_uses(monkeypatch):
@@ -3720,3 +3749,17 @@ async def test_the_delete_dialog_quotes_a_broken_designs_long_problem_short(bank
         body = " ".join(static_text(app.screen, ".dialog-body Static").split())
         assert "The broken file listy.yaml is deleted for good (line 2: answers.task: unknown choice 'nonsense'" in body
         assert "parameter_mapping" not in body and "(broken" not in body
+
+
+def test_textuals_colour_cache_keeps_no_widgets_drawn_lines():
+    """Textual caches the two background styles of a widget's colours (`StylesCache.get_inner_outer`, 1,024 entries)
+    with the widget's StylesCache in the key, and with it every line the widget last drew: a tab walking design
+    after design kept each walk's lines, about 1 MiB a walk. The styles depend on the colours alone."""
+    from textual._styles_cache import StylesCache
+    from textual.color import Color
+
+    lines = StylesCache()
+    held = sys.getrefcount(lines)
+    inner, outer = lines.get_inner_outer(Color(10, 20, 30), Color(40, 50, 60, 0.5))
+    assert sys.getrefcount(lines) == held, "the colour cache keeps a widget's StylesCache"
+    assert (inner, outer) == StylesCache().get_inner_outer(Color(10, 20, 30), Color(40, 50, 60, 0.5))

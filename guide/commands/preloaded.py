@@ -228,7 +228,11 @@ def _preload() -> None:
     cell_len("→ ░")  # loads Rich's table of character widths
 
 
-IMMORTAL = 0xFFFFFFFF  # a reference count's low 32 bits that CPython 3.12 and later never write (PEP 683)
+def immortal_mark() -> int:
+    """The low 32 bits of the reference count CPython itself gives an object it makes immortal (PEP 683): all ones
+    in 3.12 and 3.13; from 3.14 3 << 30, the middle of the immortal range, whose debug build takes a count near
+    2**32 for freed memory."""
+    return 0xFFFFFFFF if sys.version_info < (3, 14) else 3 << 30
 
 
 def make_immortal() -> int:
@@ -248,13 +252,13 @@ def make_immortal() -> int:
     import ctypes
     from types import CodeType
 
-    made, waiting = 0, gc.get_objects()
+    mark, made, waiting = immortal_mark(), 0, gc.get_objects()
     while waiting:
         item = waiting.pop()
         count = ctypes.c_uint32.from_address(id(item))
         if count.value >= 0x80000000:  # immortal already (or reached before): None, small ints, interned strings
             continue
-        count.value = IMMORTAL
+        count.value = mark
         made += 1
         if type(item) is str:
             hash(item)
@@ -269,21 +273,28 @@ def make_immortal() -> int:
 
 def immortal_objects_supported() -> bool:
     """Whether this interpreter keeps an object's reference count in the first 32 bits of the object and leaves it
-    alone once they are IMMORTAL: CPython 3.12 and later with the global interpreter lock (a free-threaded build
-    keeps its counts elsewhere). Tried on an object of its own before any other is touched."""
+    alone once they hold `immortal_mark`: CPython 3.12 and later with the global interpreter lock (a free-threaded
+    build keeps its counts elsewhere), 64-bit and little-endian (a 32-bit build marks an immortal count with 30
+    bits, which the 32 written here would turn into -1; a big-endian one keeps the low half second). Tried on an
+    object of its own before any other is touched."""
     if sys.implementation.name != "cpython" or sys.version_info < (3, 12):
+        return False
+    if sys.maxsize < 2**63 - 1 or sys.byteorder != "little":
         return False
     if sysconfig.get_config_var("Py_GIL_DISABLED"):
         return False
     import ctypes
 
-    probe = [None]
+    probe, mark = [None], immortal_mark()
     count = ctypes.c_uint32.from_address(id(probe))
-    if count.value != sys.getrefcount(probe) - 1:  # not a reference count where one was looked for
+    mortal = count.value
+    more = [probe] * 3  # three references, seen in the count itself: 3.14's sys.getrefcount misses borrowed ones
+    if count.value != mortal + 3:  # not a reference count where one was looked for
         return False
-    count.value = IMMORTAL  # if it is not honoured, this one list is never freed
+    del more
+    count.value = mark  # if it is not honoured, this one list is never freed
     more = [probe] * 3  # three more references, which an honoured count does not record
-    return count.value == IMMORTAL and more[0] is probe
+    return count.value == mark and more[0] is probe
 
 
 MADV_MERGEABLE = 12  # madvise(2): the kernel's page merging (KSM) may merge this range's identical pages

@@ -40,7 +40,7 @@ from guide.source import GuideError
 from guide.state import library_is_empty
 from guide.tui.dialogs import AskDialog, Confirm, ExportDialog, HelpScreen, RenameDialog
 from guide.tui.start import StartScreen
-from guide.tui.strips import make_strip_caches_when_used
+from guide.tui.strips import cache_colours_without_their_widgets, make_strip_caches_when_used
 from guide.tui.widgets import TooSmall, clean, palette_text, quoted_title
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ LATER_IMPORTS = ("guide.tui.question", "guide.tui.results", "guide.tui.learn", "
 
 
 make_strip_caches_when_used()
+cache_colours_without_their_widgets()
 
 
 # A key typed ahead waits until the keys before it are handled: it looks again as soon as the app has run what
@@ -193,6 +194,9 @@ class GuideApp(App):
             while self.keys_waiting:
                 waited = perf_counter()
                 while True:
+                    if not self.screen_stack:  # the app is ending (its tab closed): nothing left to take them
+                        self.keys_waiting.clear()
+                        return
                     # A resize is no key, so it can come before keys typed ahead of it: those typed while the
                     # screen was shown are for it, and wait while the terminal is too small to show it.
                     if isinstance(self.screen, TooSmall):

@@ -122,10 +122,13 @@ class ResultsScreen(SizedScreen):
         self._focus_content()
 
     def _focus_content(self) -> None:
-        """Give the keys to what the active tab shows (its text, or the list of methods), not to the tab bar."""
+        """Give the keys to what the active tab shows (its text, or the list of methods), not to the tab bar. A tab
+        switched to while the one before was being built has no content yet: its own activation builds it, then
+        gives it the keys."""
         pane = self.query_one(TabbedContent).active_pane
-        if pane is not None:
-            next(widget for widget in pane.query("*") if widget.focusable).focus()
+        content = next((widget for widget in pane.query("*") if widget.focusable), None) if pane else None
+        if content is not None:
+            content.focus()
 
     @on(OptionList.OptionHighlighted, "#methods")
     def _detail(self) -> None:

@@ -10,6 +10,9 @@ them away): an answer makes a few thousand lines, and building their caches was 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+from textual._styles_cache import StylesCache
 from textual.cache import FIFOCache
 from textual.strip import Strip
 
@@ -57,3 +60,13 @@ def make_strip_caches_when_used() -> None:
         setattr(Strip, name, _MadeWhenUsed(Strip.__dict__[name], getattr(sample, name)._maxsize))
     if set(Strip.__slots__) == {*CACHES, *OTHER_SLOTS}:  # another Textual's lines may hold more: keep its own
         Strip.__init__ = _made_bare
+
+
+def cache_colours_without_their_widgets() -> None:
+    """Once per process. Textual caches a widget's two background styles (`StylesCache.get_inner_outer`, an
+    lru_cache of 1,024 on a method) with the widget's StylesCache in the key, and with it every line that widget
+    last drew: a tab walking design after design kept each walk's lines, about 1 MiB a walk, until 1,024 widgets
+    had drawn. The styles depend on the colours alone, so they are cached by those."""
+    styles_of = StylesCache.get_inner_outer.__wrapped__  # Textual's own function; it never reads the StylesCache
+    by_colours = lru_cache(1024)(lambda base_background, background: styles_of(None, base_background, background))
+    StylesCache.get_inner_outer = lambda _lines, base_background, background: by_colours(base_background, background)
