@@ -130,14 +130,22 @@ def newer_interpreter() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def newer_python(tmp_path_factory) -> str:
-    """A Python 3.12 or newer with guide's dependencies, for what only an interpreter with immortal objects does:
-    GUIDE_NEWER_PYTHON if it names one, else a virtual environment made here from `newer_interpreter`."""
-    if os.environ.get("GUIDE_NEWER_PYTHON"):
-        return os.environ["GUIDE_NEWER_PYTHON"]
+def bare_newer_python() -> str:
+    """`newer_interpreter`, with nothing installed: enough for what needs only the standard library. Skipped (or
+    failed, see `missing_tool`) where there is none."""
     interpreter = newer_interpreter()
     if interpreter is None:
         missing_tool("needs CPython 3.12 or newer (python3.12 on the PATH, or pyenv's)")
+    return interpreter
+
+
+@pytest.fixture(scope="session")
+def newer_python(request, tmp_path_factory) -> str:
+    """A Python 3.12 or newer with guide's dependencies, for what only an interpreter with immortal objects does:
+    GUIDE_NEWER_PYTHON if it names one, else a virtual environment made here from `bare_newer_python`."""
+    if os.environ.get("GUIDE_NEWER_PYTHON"):
+        return os.environ["GUIDE_NEWER_PYTHON"]
+    interpreter = request.getfixturevalue("bare_newer_python")
     folder = tmp_path_factory.mktemp("newer-python")
     try:
         subprocess.run([interpreter, "-m", "venv", str(folder)], check=True, capture_output=True, timeout=300)

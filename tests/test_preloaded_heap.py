@@ -12,17 +12,21 @@ import sys
 
 import pytest
 
-from .conftest import ROOT, newer_interpreter
+from .conftest import ROOT
 
 PRELOADED_FILE = ROOT / "guide" / "commands" / "preloaded.py"
-
-# A heap of 40,000 small records, forked; the fork reads every record as a tab reads what it inherits (looks up
-# its fields, hashes its name, calls its function) and reports how many KiB of private memory that cost it.
-READ_IN_A_FORK = r"""
-import gc, importlib.util, os, sys
+# The start of every script here: `preloaded`, loaded from PRELOADED_FILE (its first argument) with no package.
+LOAD_PRELOADED = r"""
+import importlib.util, sys
 spec = importlib.util.spec_from_file_location("preloaded", sys.argv[1])
 preloaded = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(preloaded)
+"""
+
+# A heap of 40,000 small records, forked; the fork reads every record as a tab reads what it inherits (looks up
+# its fields, hashes its name, calls its function) and reports how many KiB of private memory that cost it.
+READ_IN_A_FORK = LOAD_PRELOADED + r"""
+import gc, os
 
 def private_kib():
     with open("/proc/self/smaps_rollup") as rollup:
@@ -60,14 +64,11 @@ def test_this_python_leaves_counts_alone_where_it_has_no_immortal_objects():
     assert (made == 0) == (sys.version_info < (3, 12)), f"{made} objects made immortal under {sys.version}"
 
 
-def test_a_fork_reads_immortal_objects_without_copying_their_pages():
+def test_a_fork_reads_immortal_objects_without_copying_their_pages(bare_newer_python):
     """Under Python 3.12 or newer, a fork that reads 40,000 preloaded records copies a small part of what it copies
     when they are left mortal, where every reference it takes is written into the record's page."""
-    python = newer_interpreter()
-    if python is None:
-        pytest.skip("needs CPython 3.12 or newer (python3.12 on the PATH, or pyenv's)")
-    left_made, left_copied = copied_kib(python, "left")
-    made, copied = copied_kib(python, "immortal")
+    left_made, left_copied = copied_kib(bare_newer_python, "left")
+    made, copied = copied_kib(bare_newer_python, "immortal")
     assert left_made == 0 and made > 40_000 * 4  # records, their names, values and functions
     assert left_copied > 8 * 1024, f"reading mortal records copied only {left_copied} KiB: the fork read too little"
     assert copied < left_copied / 8, f"{copied} KiB copied with immortal records, {left_copied} KiB without"
@@ -101,11 +102,7 @@ def test_what_a_tab_inherits_is_immortal_only_under_a_python_with_immortal_objec
 
 
 # `immortal_objects_supported` under an interpreter as another build would show it: `sys` attributes replaced first.
-SUPPORTED_AS = r"""
-import importlib.util, sys
-spec = importlib.util.spec_from_file_location("preloaded", sys.argv[1])
-preloaded = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(preloaded)
+SUPPORTED_AS = LOAD_PRELOADED + r"""
 exec(sys.argv[2])
 print(preloaded.immortal_objects_supported())
 """
@@ -119,33 +116,24 @@ def supported_as(python: str, setup: str) -> bool:
 
 
 @pytest.mark.parametrize("build", ["sys.maxsize = 2**31 - 1", "sys.byteorder = 'big'"])
-def test_a_32_bit_or_big_endian_build_declines_before_writing_a_count(build):
+def test_a_32_bit_or_big_endian_build_declines_before_writing_a_count(build, bare_newer_python):
     """A 32-bit CPython keeps its immortal mark in 30 bits and compares it exactly: the 32 bits written there would
     be -1, mortal, and the probe would free its list while it still holds it. A big-endian build keeps the low half
     of the count second. Both decline before they write anything."""
-    python = newer_interpreter()
-    if python is None:
-        pytest.skip("needs CPython 3.12 or newer (python3.12 on the PATH, or pyenv's)")
-    assert supported_as(python, "")  # this 64-bit little-endian build has them
-    assert not supported_as(python, build)
+    assert supported_as(bare_newer_python, "")  # this 64-bit little-endian build has them
+    assert not supported_as(bare_newer_python, build)
 
 
-def test_the_probe_reads_the_count_it_takes_not_what_getrefcount_says():
+def test_the_probe_reads_the_count_it_takes_not_what_getrefcount_says(bare_newer_python):
     """CPython 3.14 borrows the references of locals it passes (LOAD_FAST_BORROW), so `sys.getrefcount` of a
     local can say one less than it did; the probe must still find the count, or every tab copies the heap while
     the banner tells the instructor to use a newer Python."""
-    python = newer_interpreter()
-    if python is None:
-        pytest.skip("needs CPython 3.12 or newer (python3.12 on the PATH, or pyenv's)")
     # One less than the real function says of a local; two less here, where the wrapper holds one more reference.
-    assert supported_as(python, "sys.getrefcount = (lambda counted: lambda item: counted(item) - 2)(sys.getrefcount)")
+    counting_less = "sys.getrefcount = (lambda counted: lambda item: counted(item) - 2)(sys.getrefcount)"
+    assert supported_as(bare_newer_python, counting_less)
 
 
-MARK_UNDER = r"""
-import importlib.util, sys
-spec = importlib.util.spec_from_file_location("preloaded", sys.argv[1])
-preloaded = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(preloaded)
+MARK_UNDER = LOAD_PRELOADED + r"""
 sys.version_info = tuple(map(int, sys.argv[2].split(".")))
 print(preloaded.immortal_mark())
 """

@@ -299,7 +299,7 @@ def precedent_details(bank: Bank, match: PrecedentMatch, width: int) -> Content:
     """What a published system's authors built, and each answer that agrees under its question's prompt, as the
     Answers tab says it (a label alone, "Full access" or "Feasible", does not say what agreed), wrapped to `width`
     under itself."""
-    agreeing = [(Content.assemble(f"• {clean(bank.questions[question_id].prompt)} ", (clean(labels), "bold")), 2, 4)
+    agreeing = [(answer_line(bank.questions[question_id].prompt, labels), 2, 4)
                 for question_id, labels in zip(match.matched, match.agreeing)]
     return hanging_text([
         (Content.assemble("Built: ", (", ".join(clean(bank.methods[family].name) for family in match.built), "bold")),
@@ -389,11 +389,16 @@ def open_questions(bank: Bank, result: Result, left_empty: list[str], drafted: S
     return Content.assemble(*parts, *empty)
 
 
+def answer_line(prompt: str, said: str) -> Content:
+    """An answer under its question, as a bullet: the prompt, then what was answered in bold."""
+    return Content.assemble(f"• {clean(prompt)} ", (clean(said), "bold"))
+
+
 def answers(result: Result, width: int = 80) -> Content:
     """The answers, wrapped to `width`: a question's lines under its text, not under its bullet, its note under it."""
     def answered(record: AnswerRecord) -> list[tuple[Content, int, int]]:
-        said = [(Content.assemble(f"• {clean(record.prompt)} ", (joined_labels(clean(label) for label in record.labels)
-                                                                  or "not answered", "bold")), 0, 2)]
+        labels = joined_labels(clean(label) for label in record.labels)
+        said = [(answer_line(record.prompt, labels or "not answered"), 0, 2)]
         if record.note:
             said.append((Content.styled(f"note: {clean(record.note)}", "italic"), 2, 4))
         return said
